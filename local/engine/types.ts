@@ -113,3 +113,48 @@ export interface MapRunDescription {
   executionCounts: MapRunCounts;
   redriveCount: number;
 }
+
+export interface StateMachineDescription {
+  stateMachineArn: string;
+  name: string;
+  definition: string;
+  roleArn: string;
+  type: 'STANDARD' | 'EXPRESS';
+  status: 'ACTIVE' | 'DELETING';
+  creationDate: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+/**
+ * The Step Functions API as the local engine serves it, one method per AWS operation.
+ * Failures are thrown as `ServiceError` with AWS's error code (`StateMachineDoesNotExist`,
+ * `ExecutionAlreadyExists`, `InvalidDefinition`, `InvalidName`, `ValidationException`, ...).
+ */
+export interface StepFunctionsService {
+  createStateMachine(request: { name: string; definition: string; roleArn: string; type?: 'STANDARD' | 'EXPRESS' }): StateMachineDescription;
+  describeStateMachine(stateMachineArn: string): StateMachineDescription;
+  listStateMachines(request?: { maxResults?: number; nextToken?: string }): Page<StateMachineDescription>;
+  deleteStateMachine(stateMachineArn: string): void;
+  startExecution(request: { stateMachineArn: string; name?: string; input?: string }): { executionArn: string; startDate: number };
+  describeExecution(executionArn: string): ExecutionDescription;
+  stopExecution(executionArn: string, request?: { error?: string; cause?: string }): { stopDate: number };
+  listExecutions(request: {
+    stateMachineArn?: string;
+    mapRunArn?: string;
+    statusFilter?: ExecutionStatus;
+    maxResults?: number;
+    nextToken?: string;
+  }): Page<ExecutionDescription>;
+  getExecutionHistory(
+    executionArn: string,
+    request?: { maxResults?: number; nextToken?: string; reverseOrder?: boolean; includeExecutionData?: boolean },
+  ): Page<HistoryEvent>;
+  describeMapRun(mapRunArn: string): MapRunDescription;
+  listMapRuns(executionArn: string, request?: { maxResults?: number; nextToken?: string }): Page<MapRunDescription>;
+  /** Local convenience (no AWS equivalent): resolves when the execution reaches a terminal status. */
+  waitForExecution(executionArn: string): Promise<ExecutionDescription>;
+}
