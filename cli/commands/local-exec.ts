@@ -1,0 +1,73 @@
+import { basename } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { localDefinition, startLocalCloud } from '../../local/cloud';
+import { ServiceError } from '../../local/engine/errors';
+import { readJsonDocument } from '../input';
+import { type CliIo, CliError, ExitCode } from '../io';
+
+export interface LocalExecOptions {
+  definition: string;
+  input: string;
+  dir?: string;
+  json?: boolean;
+}
+
+/** The contract of `fanout local exec --json`: one JSON object, the last stdout line. */
+export interface LocalExecResult {
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  output: unknown;
+  error: string | null;
+  cause: string | null;
+  stateTransitions: number;
+}
+
+/**
+ * Runs one state machine definition to completion on the local cloud.
+ * Returns the exit code: 0 SUCCEEDED, 1 any other terminal status, 2 invalid definition or input.
+ */
+export async function localExec(options: LocalExecOptions, io: CliIo): Promise<number> {
+  try {
+    readFileSync(options.definition);
+  } catch (error) {
+    throw new CliError(`cannot read definition ${options.definition}: ${(error as Error).message}`);
+  }
+  const input = readJsonDocument(options.input, 'input');
+  const cloud = await startLocalCloud({ ...(options.dir ? { dir: options.dir } : {}) });
+  try {
+    let stateMachineArn: string;
+    try {
+      const definition = localDefinition(options.definition, cloud.config);
+      const name = `exec-${basename(options.definition).replace(/[^A-Za-z0-9_-]/g, '-')}-${Date.now()}`.slice(0, 80);
+      stateMachineArn = cloud.engine.createStateMachine({
+        name,
+        definition,
+        roleArn: `arn:aws:iam::${cloud.config.accountId}:role/fanout-local`,
+      }).stateMachineArn;
+    } catch (error) {
+      throw new CliError(`invalid definition ${options.definition}: ${(error as Error).message}`);
+    }
+    const { executionArn } = cloud.engine.startExecution({ stateMachineArn, input: JSON.stringify(input) });
+    const execution = await cloud.engine.waitForExecution(executionArn);
+    const result: LocalExecResult = {
+      status: execution.status as LocalExecResult['status'],
+      output: execution.output === undefined ? null : JSON.parse(execution.output),
+      error: execution.error ?? null,
+      cause: execution.cause ?? null,
+      stateTransitions: execution.stateTransitions,
+    };
+    if (options.json) {
+      io.out(JSON.stringify(result));
+    } else {
+      io.out(`status: ${result.status}`);
+      if (result.error) io.out(`error: ${result.error}${result.cause ? `: ${result.cause}` : ''}`);
+      io.out(`state transitions: ${result.stateTransitions}`);
+      io.out(`output: ${JSON.stringify(result.output, null, 2)}`);
+    }
+    return result.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
+  } catch (error) {
+    if (error instanceof ServiceError) throw new CliError(`${error.code}: ${error.message}`);
+    throw error;
+  } finally {
+    await cloud.stop();
+  }
+}

@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { DescribeExecutionCommand, DescribeMapRunCommand, ListMapRunsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { FanoutInputError, validateInput } from '../../lambdas/prepare';
+import { type LocalCloud, startLocalCloud } from '../../local/cloud';
+import { readJsonDocument } from '../input';
+import { type CliIo, CliError, ExitCode } from '../io';
+import { ProgressReporter } from '../progress';
+import { countRunItems } from '../ledger';
+import { formatSummary, readRunRecord, type RunSummary, toRunCounts, writeRunRecord } from '../summary';
+
+export interface RunOptions {
+  input: string;
+  dir?: string;
+  json?: boolean;
+  /** Milliseconds between progress polls. @default 500 */
+  pollIntervalMs?: number;
+}
+
+/** A run id the user did not choose: sortable by time, unique enough for one machine. */
+export function generateRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  return `run-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * `fanout run`: validates the input (nothing is started or written when it is invalid),
+ * starts an execution of the Map path on the local cloud through the Step Functions API,
+ * shows progress, and prints the run summary. Returns the exit code.
+ */
+export async function runCommand(options: RunOptions, io: CliIo): Promise<number> {
+  const raw = readJsonDocument(options.input, 'input');
+  try {
+    validateInput(raw);
+  } catch (error) {
+    if (error instanceof FanoutInputError) throw new CliError(`invalid input ${options.input}: ${error.message}`);
+    throw error;
+  }
+  const dir = options.dir ?? '.fanout';
+  const requestedRunId = (raw as { runId?: unknown }).runId;
+  const runId = typeof requestedRunId === 'string' ? requestedRunId : generateRunId();
+  if (readRunRecord(dir, runId)) {
+    throw new CliError(`invalid input ${options.input}: runId "${runId}" already ran in ${dir}; choose another runId`);
+  }
+
+  const cloud = await startLocalCloud({ dir });
+  try {
+    const summary = await executeRun(cloud, runId, raw, options, io);
+    if (options.json) io.out(JSON.stringify(summary));
+    else io.out(formatSummary(summary));
+    return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
+  } finally {
+    await cloud.stop();
+  }
+}
+
+async function executeRun(cloud: LocalCloud, runId: string, input: unknown, options: RunOptions, io: CliIo): Promise<RunSummary> {
+  const sfn = cloud.clients.sfn;
+  const started = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name: runId, input: JSON.stringify(input) }),
+  );
+  const executionArn = started.executionArn as string;
+  if (!options.json) io.out(`run ${runId} started (${cloud.dir})`);
+
+  const progress = new ProgressReporter(options.json ? { ...io, isTTY: false, out: () => undefined } : io);
+  const startedAt = Date.now();
+  const interval = options.pollIntervalMs ?? 500;
+  let execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  while (execution.status === 'RUNNING') {
+    await new Promise((resolve) => setTimeout(resolve, interval));
+    const mapRuns = await sfn.send(new ListMapRunsCommand({ executionArn }));
+    const latest = mapRuns.mapRuns?.at(-1);
+    if (latest?.mapRunArn) {
+      const mapRun = await sfn.send(new DescribeMapRunCommand({ mapRunArn: latest.mapRunArn }));
+      const c = mapRun.itemCounts;
+      if (c) {
+        progress.update(
+          {
+            total: c.total ?? 0,
+            succeeded: c.succeeded ?? 0,
+            failed: (c.failed ?? 0) + (c.timedOut ?? 0) + (c.aborted ?? 0),
+            running: c.running ?? 0,
+            pending: c.pending ?? 0,
+          },
+          (Date.now() - startedAt) / 1000,
+        );
+      }
+    }
+    execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  }
+  progress.finish();
+
+  const described = cloud.engine.describeExecution(executionArn);
+  const stopDate = execution.stopDate ?? new Date();
+  const startDate = execution.startDate ?? new Date(startedAt);
+  const record = {
+    runId,
+    path: 'map' as const,
+    status: execution.status as RunSummary['status'],
+    error: execution.error ?? null,
+    cause: execution.cause ?? null,
+    stateTransitions: described.stateTransitions,
+    executionArn,
+    startedAt: startDate.toISOString(),
+    stoppedAt: stopDate.toISOString(),
+    durationSeconds: (stopDate.getTime() - startDate.getTime()) / 1000,
+  };
+  writeRunRecord(cloud.dir, record);
+  const counts = toRunCounts(await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId));
+  return { ...record, counts };
+}

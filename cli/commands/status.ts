@@ -1,0 +1,39 @@
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { loadConfig } from '../../config';
+import { startDynamoDb } from '../../local/dynamodb';
+import { type CliIo, CliError, ExitCode } from '../io';
+import { countRunItems } from '../ledger';
+import { formatSummary, readRunRecord, type RunSummary, toRunCounts } from '../summary';
+
+export interface StatusOptions {
+  runId: string;
+  dir?: string;
+  json?: boolean;
+}
+
+/**
+ * `fanout status RUNID`: the run summary from the run's record and its ledger rows,
+ * read after the process that ran it has exited. Exit code 0 when the run succeeded.
+ */
+export async function statusCommand(options: StatusOptions, io: CliIo): Promise<number> {
+  const dir = resolve(options.dir ?? '.fanout');
+  const record = readRunRecord(dir, options.runId);
+  if (!record) throw new CliError(`no run "${options.runId}" in ${dir}`);
+  const config = loadConfig();
+  const dynamo = await startDynamoDb({ dir: join(dir, 'dynamodb') });
+  const client = new DynamoDBClient({
+    region: config.region,
+    endpoint: dynamo.url,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const counts = toRunCounts(await countRunItems(client, config.ledgerTable, options.runId));
+    const summary: RunSummary = { ...record, counts };
+    io.out(options.json ? JSON.stringify(summary) : formatSummary(summary));
+    return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
+  } finally {
+    client.destroy();
+    await dynamo.close();
+  }
+}

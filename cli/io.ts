@@ -1,0 +1,37 @@
+/** Where the CLI writes; injected so tests read what a user would see. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** True when stdout is an interactive terminal (live progress redraws in place). */
+  readonly isTTY: boolean;
+  /** Rewrites the current terminal line (TTY only). */
+  status(text: string): void;
+}
+
+export const processIo: CliIo = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  isTTY: Boolean(process.stdout.isTTY),
+  status: (text) => process.stdout.write(`\r\x1b[2K${text}`),
+};
+
+/** Exit codes, documented in the README. */
+export const ExitCode = {
+  /** The run (or execution) succeeded. */
+  Succeeded: 0,
+  /** The run ended FAILED, TIMED_OUT or ABORTED. */
+  Failed: 1,
+  /** The input, definition or command line is invalid; nothing was started or written. */
+  Invalid: 2,
+} as const;
+
+/** A CLI failure with the exit code it maps to; the message is printed as is. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.Invalid,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,83 @@
+import { Command, CommanderError } from 'commander';
+import { localExec } from './commands/local-exec';
+import { localServe } from './commands/local-serve';
+import { runCommand } from './commands/run';
+import { statusCommand } from './commands/status';
+import { type CliIo, CliError, ExitCode, processIo } from './io';
+
+/**
+ * Builds the `fanout` command. Each action stores its exit code in `result.exitCode`;
+ * tests call `makeProgram(io).parseAsync([...], { from: 'user' })` with `exitOverride()`.
+ * @example const { program, result } = makeProgram(); await program.parseAsync(process.argv);
+ */
+export function makeProgram(io: CliIo = processIo): { program: Command; result: { exitCode: number } } {
+  const result = { exitCode: ExitCode.Succeeded as number };
+  const program = new Command('fanout')
+    .description('Run thousands of parameterised AWS Batch jobs from one Step Functions execution.')
+    .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) })
+    .showHelpAfterError();
+
+  const dirOption = ['--dir <dir>', 'local state directory', '.fanout'] as const;
+
+  program
+    .command('run')
+    .description('run the Map path on the local cloud and print the run summary')
+    .argument('[input]', 'execution input JSON file, or - for stdin', 'examples/monte-carlo/input.json')
+    .option(...dirOption)
+    .option('--json', 'print the run summary as one JSON line (the last stdout line)')
+    .action(async (input: string, opts: { dir: string; json?: boolean }) => {
+      result.exitCode = await runCommand({ input, dir: opts.dir, json: opts.json ?? false }, io);
+    });
+
+  program
+    .command('status')
+    .description('print the summary of a run from its ledger')
+    .argument('<runId>', 'the run id')
+    .option(...dirOption)
+    .option('--json', 'print the run summary as one JSON line')
+    .action(async (runId: string, opts: { dir: string; json?: boolean }) => {
+      result.exitCode = await statusCommand({ runId, dir: opts.dir, json: opts.json ?? false }, io);
+    });
+
+  const local = program.command('local').description('the embedded local cloud');
+  local
+    .command('exec')
+    .description('run one state machine definition to completion on the local cloud')
+    .requiredOption('--definition <file>', 'Amazon States Language definition (JSON)')
+    .requiredOption('--input <file>', 'execution input JSON file, or - for stdin')
+    .option(...dirOption)
+    .option('--json', 'print {status, output, error, cause, stateTransitions} as the last stdout line')
+    .action(async (opts: { definition: string; input: string; dir: string; json?: boolean }) => {
+      result.exitCode = await localExec(opts, io);
+    });
+  local
+    .command('serve')
+    .description('keep the local cloud running until SIGINT/SIGTERM')
+    .option(...dirOption)
+    .option('--json', 'print {region, endpoints} as the first stdout line')
+    .action(async (opts: { dir: string; json?: boolean }) => {
+      result.exitCode = await localServe(opts, io);
+    });
+
+  program.exitOverride();
+  return { program, result };
+}
+
+/** Runs the CLI with `argv` (user arguments only) and returns the process exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const { program, result } = makeProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`fanout: ${error.message}`);
+      return error.exitCode;
+    }
+    if (error instanceof CommanderError) {
+      // Help and version requests exit 0; usage errors are invalid input.
+      return error.exitCode === 0 ? 0 : ExitCode.Invalid;
+    }
+    throw error;
+  }
+}

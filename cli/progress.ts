@@ -1,0 +1,58 @@
+import type { CliIo } from './io';
+
+/** Item counts of the running fan-out, as DescribeMapRun reports them. */
+export interface ProgressCounts {
+  total: number;
+  succeeded: number;
+  failed: number;
+  running: number;
+  pending: number;
+}
+
+/** Formats one progress line: counts by status, completion rate and ETA. */
+export function formatProgress(counts: ProgressCounts, elapsedSeconds: number): string {
+  const done = counts.succeeded + counts.failed;
+  const rate = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
+  const remaining = Math.max(counts.total - done, 0);
+  const eta = rate > 0 ? `${Math.ceil(remaining / rate)}s` : '?';
+  return (
+    `${done}/${counts.total} done · ${counts.succeeded} succeeded · ${counts.failed} failed · ` +
+    `${counts.running} running · ${counts.pending} pending · ${rate.toFixed(1)}/s · ETA ${eta}`
+  );
+}
+
+/**
+ * Shows progress: redrawn in place on a terminal, otherwise a plain line at most
+ * every `plainIntervalMs` (so logs stay readable) and whenever the counts change
+ * after that interval.
+ */
+export class ProgressReporter {
+  private lastPlain = Number.NEGATIVE_INFINITY;
+  private lastLine = '';
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly now: () => number = Date.now,
+    private readonly plainIntervalMs = 5_000,
+  ) {}
+
+  update(counts: ProgressCounts, elapsedSeconds: number): void {
+    const line = formatProgress(counts, elapsedSeconds);
+    if (this.io.isTTY) {
+      this.io.status(line);
+      this.lastLine = line;
+      return;
+    }
+    const now = this.now();
+    if (line !== this.lastLine && now - this.lastPlain >= this.plainIntervalMs) {
+      this.io.out(line);
+      this.lastPlain = now;
+      this.lastLine = line;
+    }
+  }
+
+  /** Ends the in-place line so the next output starts on a fresh one. */
+  finish(): void {
+    if (this.io.isTTY && this.lastLine) this.io.status(`${this.lastLine}\n`);
+  }
+}

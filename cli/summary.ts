@@ -1,0 +1,93 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Per-status item counts of a run; one key per ledger status plus `total`. */
+export interface RunCounts {
+  total: number;
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  retrying: number;
+  abandoned: number;
+}
+
+/**
+ * The run summary printed by `fanout run --json` and `fanout status --json` (the last
+ * stdout line). Its shape is stable and documented in the README.
+ */
+export interface RunSummary {
+  runId: string;
+  path: 'map';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  counts: RunCounts;
+  error: string | null;
+  cause: string | null;
+  stateTransitions: number;
+  executionArn: string;
+  startedAt: string;
+  stoppedAt: string | null;
+  durationSeconds: number | null;
+}
+
+export const emptyCounts = (): RunCounts => ({
+  total: 0,
+  pending: 0,
+  running: 0,
+  succeeded: 0,
+  failed: 0,
+  retrying: 0,
+  abandoned: 0,
+});
+
+/** Turns ledger status counts (`{SUCCEEDED: 3, ...}`) into the summary's counts. */
+export function toRunCounts(byStatus: Readonly<Record<string, number>>): RunCounts {
+  const counts = emptyCounts();
+  for (const [status, count] of Object.entries(byStatus)) {
+    const key = status.toLowerCase() as keyof RunCounts;
+    if (key in counts && key !== 'total') counts[key] += count;
+    counts.total += count;
+  }
+  return counts;
+}
+
+/** What is kept of a run after the process that ran it exits: `<dir>/runs/<runId>.json`. */
+export type RunRecord = Omit<RunSummary, 'counts'>;
+
+const recordPath = (dir: string, runId: string) => join(dir, 'runs', `${runId}.json`);
+
+export function writeRunRecord(dir: string, record: RunRecord): void {
+  mkdirSync(join(dir, 'runs'), { recursive: true });
+  writeFileSync(recordPath(dir, record.runId), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** The run's record, or undefined when no run of that id ran in `dir`. */
+export function readRunRecord(dir: string, runId: string): RunRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(recordPath(dir, runId), 'utf8')) as RunRecord;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** A human-readable table of the summary. */
+export function formatSummary(summary: RunSummary): string {
+  const rows: Array<[string, string]> = [
+    ['run', summary.runId],
+    ['status', summary.status],
+    ['items', String(summary.counts.total)],
+    ['  succeeded', String(summary.counts.succeeded)],
+    ['  failed', String(summary.counts.failed)],
+    ['  pending', String(summary.counts.pending)],
+  ];
+  for (const key of ['running', 'retrying', 'abandoned'] as const) {
+    if (summary.counts[key] > 0) rows.push([`  ${key}`, String(summary.counts[key])]);
+  }
+  if (summary.error) rows.push(['error', summary.error]);
+  rows.push(['state transitions', String(summary.stateTransitions)]);
+  if (summary.durationSeconds !== null) rows.push(['duration', `${summary.durationSeconds.toFixed(1)}s`]);
+  rows.push(['execution', summary.executionArn]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}

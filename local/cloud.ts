@@ -1,0 +1,209 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BatchClient } from '@aws-sdk/client-batch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { type FanoutConfig, loadConfig } from '../config';
+import { resolveInvocation } from '../job/invocation';
+import { ledgerTableDefinition } from '../lambdas/shared/ledger';
+import { substituteDefinition } from '../statemachine';
+import { type LocalBatch, startBatchService } from './batch';
+import { ensureTable, startDynamoDb } from './dynamodb';
+import { createLocalStepFunctions, s3ObjectStore } from './engine';
+import { startStepFunctionsEndpoint } from './engine/endpoint';
+import { createDefaultIntegrations } from './engine/integrations';
+import type { StepFunctionsService } from './engine/types';
+import { startS3Server } from './s3';
+import { startSnsServer } from './sns';
+
+/** Where the state machine definitions live; the same files CDK deploys. */
+export const statemachineDir = resolve(import.meta.dirname, '..', 'statemachine');
+
+/** Dummy credentials: the local services accept any signature. */
+const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface LocalCloudOptions {
+  /** State directory (ledger, objects, logs, run records). @default '.fanout' */
+  dir?: string;
+  /** @default the repository's fanout.config.json */
+  config?: FanoutConfig;
+  /** vCPUs the local compute environments share. @default config.local.vcpus */
+  vcpus?: number;
+  /** Working directory of job processes. @default process.cwd() */
+  jobCwd?: string;
+}
+
+export interface LocalEndpoints {
+  stepfunctions: string;
+  batch: string;
+  dynamodb: string;
+  s3: string;
+  sns: string;
+}
+
+/** A running local cloud: every service on 127.0.0.1, the Lambdas in-process. */
+export interface LocalCloud {
+  readonly dir: string;
+  readonly config: FanoutConfig;
+  readonly region: string;
+  readonly endpoints: LocalEndpoints;
+  readonly clients: { sfn: SFNClient; batch: BatchClient; dynamodb: DynamoDBClient; s3: S3Client; sns: SNSClient };
+  /** In-process handles, for numbers the AWS APIs do not return (billed transitions, processes spawned). */
+  readonly engine: StepFunctionsService;
+  readonly batch: LocalBatch;
+  /** ARN of the Map path state machine (`fanout-map` by default). */
+  readonly mapStateMachineArn: string;
+  /** ARN of the SNS topic run summaries go to. */
+  readonly topicArn: string;
+  stop(): Promise<void>;
+}
+
+/** Reads a state machine file and fills its `${...}` placeholders with local ARNs and names. */
+export function localDefinition(file: string, config: FanoutConfig): string {
+  const lambdaArn = (name: string) => `arn:aws:lambda:${config.region}:${config.accountId}:function:${name}`;
+  return substituteDefinition(readFileSync(file, 'utf8'), {
+    PrepareFunctionArn: lambdaArn('fanout-prepare'),
+    SummarizeFunctionArn: lambdaArn('fanout-summarize'),
+    NotifyFunctionArn: lambdaArn('fanout-notify'),
+    LedgerTableName: config.ledgerTable,
+    DataBucket: config.bucket,
+  });
+}
+
+/**
+ * Starts DynamoDB (dynalite), S3, SNS, Batch and the Step Functions engine on
+ * 127.0.0.1, creates the ledger table, bucket, topic and the `fanout-map` state
+ * machine, and registers the Lambda handlers in-process.
+ *
+ * The handlers read their configuration and endpoints from `process.env`, as on
+ * AWS; this sets those variables, so one process hosts one local cloud at a time.
+ * @example const cloud = await startLocalCloud({ dir: '.fanout' }); ...; await cloud.stop();
+ */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const dir = resolve(options.dir ?? '.fanout');
+  const config = options.config ?? loadConfig();
+  const { region, accountId } = config;
+  mkdirSync(dir, { recursive: true });
+
+  const closers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    const dynamo = await startDynamoDb({ dir: join(dir, 'dynamodb') });
+    closers.push(() => dynamo.close());
+    const s3 = await startS3Server({ dir: join(dir, 's3') });
+    closers.push(() => s3.close());
+    const sns = await startSnsServer({ dir: join(dir, 'sns'), region, accountId });
+    closers.push(() => sns.close());
+
+    const clientConfig = { region, credentials: localCredentials };
+    const dynamodbClient = new DynamoDBClient({ ...clientConfig, endpoint: dynamo.url });
+    const s3Client = new S3Client({ ...clientConfig, endpoint: s3.url, forcePathStyle: true });
+    const snsClient = new SNSClient({ ...clientConfig, endpoint: sns.url });
+
+    // Jobs reach the local services the way a container reaches AWS with its task
+    // role: through endpoint and credential variables in their environment.
+    const jobServiceEnvironment: Record<string, string> = {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: s3.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    };
+    const batchService = await startBatchService({
+      config,
+      stateDir: dir,
+      ...(options.vcpus === undefined ? {} : { vcpus: options.vcpus }),
+      cwd: options.jobCwd ?? process.cwd(),
+      prepareInvocation: (job) =>
+        resolveInvocation({ command: job.command, environment: { ...jobServiceEnvironment, ...job.environment } }),
+    });
+    closers.push(() => batchService.close());
+    const batchClient = new BatchClient({ ...clientConfig, endpoint: batchService.url });
+
+    await ensureTable(dynamodbClient, ledgerTableDefinition(config.ledgerTable));
+    await s3Client.send(new HeadBucketCommand({ Bucket: config.bucket })).catch(() =>
+      s3Client.send(new CreateBucketCommand({ Bucket: config.bucket })),
+    );
+    const topic = await snsClient.send(new CreateTopicCommand({ Name: config.notificationTopic }));
+    const topicArn = topic.TopicArn ?? `arn:aws:sns:${region}:${accountId}:${config.notificationTopic}`;
+
+    let engine: StepFunctionsService | undefined;
+    const handlers = await loadLambdaHandlers();
+    engine = createLocalStepFunctions({
+      region,
+      accountId,
+      objectStore: s3ObjectStore(s3Client),
+      integrations: createDefaultIntegrations({
+        handlers,
+        batch: batchClient,
+        dynamodb: dynamodbClient,
+        s3: s3Client,
+        sns: snsClient,
+        service: () => {
+          if (!engine) throw new Error('the local engine is not started');
+          return engine;
+        },
+      }),
+    });
+    const endpoint = await startStepFunctionsEndpoint({ service: engine });
+    closers.push(() => endpoint.close());
+    const sfnClient = new SFNClient({ ...clientConfig, endpoint: endpoint.url });
+
+    Object.assign(process.env, {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? localCredentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? localCredentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+      AWS_ENDPOINT_URL_S3: s3.url,
+      AWS_ENDPOINT_URL_SNS: sns.url,
+      AWS_ENDPOINT_URL_BATCH: batchService.url,
+      AWS_ENDPOINT_URL_SFN: endpoint.url,
+      TABLE_NAME: config.ledgerTable,
+      BUCKET: config.bucket,
+      TOPIC_ARN: topicArn,
+    });
+
+    const machine = engine.createStateMachine({
+      name: config.mapStateMachine,
+      definition: localDefinition(join(statemachineDir, 'map.asl.json'), config),
+      roleArn: `arn:aws:iam::${accountId}:role/fanout-local`,
+      type: 'STANDARD',
+    });
+
+    return {
+      dir,
+      config,
+      region,
+      endpoints: { stepfunctions: endpoint.url, batch: batchService.url, dynamodb: dynamo.url, s3: s3.url, sns: sns.url },
+      clients: { sfn: sfnClient, batch: batchClient, dynamodb: dynamodbClient, s3: s3Client, sns: snsClient },
+      engine,
+      batch: batchService.service,
+      mapStateMachineArn: machine.stateMachineArn,
+      topicArn,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+type Handler = (event: unknown, context: object) => Promise<unknown>;
+
+/** The Lambda functions of the stack, by function name, as the local lambda integration resolves them. */
+async function loadLambdaHandlers(): Promise<Map<string, Handler>> {
+  const [prepare, summarize, notify] = await Promise.all([
+    import('../lambdas/prepare'),
+    import('../lambdas/summarize'),
+    import('../lambdas/notify'),
+  ]);
+  return new Map<string, Handler>([
+    ['fanout-prepare', prepare.handler as Handler],
+    ['fanout-summarize', summarize.handler as Handler],
+    ['fanout-notify', notify.handler as Handler],
+  ]);
+}
