@@ -1,0 +1,55 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatSummary, readRunRecord, type RunSummary, toRunCounts, writeRunRecord } from '../../cli/summary';
+
+const summary: RunSummary = {
+  runId: 'r1',
+  path: 'map',
+  status: 'FAILED',
+  counts: { total: 5, pending: 1, running: 0, succeeded: 2, failed: 2, retrying: 0, abandoned: 0 },
+  error: 'States.ExceedToleratedFailureThreshold',
+  cause: 'too many failures',
+  stateTransitions: 21,
+  executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:r1',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  stoppedAt: '2026-01-01T00:00:02.500Z',
+  durationSeconds: 2.5,
+};
+
+describe('toRunCounts', () => {
+  it('maps ledger statuses to lower-case keys and totals every row', () => {
+    expect(toRunCounts({ SUCCEEDED: 3, FAILED: 1, PENDING: 2 })).toEqual({
+      total: 6,
+      pending: 2,
+      running: 0,
+      succeeded: 3,
+      failed: 1,
+      retrying: 0,
+      abandoned: 0,
+    });
+  });
+});
+
+describe('run records', () => {
+  it('round-trips a record and reports a run that never ran as undefined', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fanout-summary-'));
+    const { counts: _counts, ...record } = summary;
+    writeRunRecord(dir, record);
+    expect(readRunRecord(dir, 'r1')).toEqual(record);
+    expect(readRunRecord(dir, 'other')).toBeUndefined();
+  });
+});
+
+describe('formatSummary', () => {
+  it('shows status, counts, the error and billed transitions', () => {
+    const text = formatSummary(summary);
+    expect(text).toMatch(/status\s+FAILED/);
+    expect(text).toMatch(/succeeded\s+2/);
+    expect(text).toMatch(/pending\s+1/);
+    expect(text).toMatch(/error\s+States.ExceedToleratedFailureThreshold/);
+    expect(text).toMatch(/state transitions\s+21/);
+    expect(text).not.toMatch(/retrying/);
+  });
+});
