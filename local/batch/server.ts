@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BatchError } from './errors';
+import type { LocalBatch } from './service';
+
+/** Bodies above this are refused before parsing; SubmitJob's own 30 KiB limit is checked by the service. */
+const maxBodyBytes = 1024 * 1024;
+
+type Operation = (service: LocalBatch, body: unknown, bytes: number) => unknown;
+
+/** Batch's REST-JSON routes: every operation is `POST /v1/<name in lower case>`. */
+const operations: Record<string, Operation> = {
+  '/v1/submitjob': (service, body, bytes) => service.submitJob(body, bytes),
+  '/v1/describejobs': (service, body) => service.describeJobs(body),
+  '/v1/listjobs': (service, body) => service.listJobs(body),
+  '/v1/terminatejob': (service, body) => service.terminateJob(body),
+  '/v1/canceljob': (service, body) => service.cancelJob(body),
+  '/v1/describejobqueues': (service, body) => service.describeJobQueues(body),
+  '/v1/describejobdefinitions': (service, body) => service.describeJobDefinitions(body),
+  '/v1/describecomputeenvironments': (service, body) => service.describeComputeEnvironments(body),
+};
+
+function send(response: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const payload = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    'x-amzn-requestid': randomUUID(),
+  };
+  // The SDK reads the error code from this header (REST-JSON); the body carries Batch's message.
+  if (errorType) headers['x-amzn-errortype'] = errorType;
+  response.writeHead(status, headers);
+  response.end(payload);
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBodyBytes) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks, Math.min(size, maxBodyBytes + 1))));
+    request.on('error', reject);
+  });
+}
+
+async function handle(service: LocalBatch, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = (request.url ?? '/').split('?')[0] as string;
+  const operation = operations[path.toLowerCase()];
+  if (request.method !== 'POST' || !operation) {
+    send(response, 404, { message: `${request.method} ${path} is not an AWS Batch operation served locally` }, 'UnknownOperationException');
+    return;
+  }
+  const raw = await readBody(request);
+  let body: unknown = {};
+  if (raw.length > maxBodyBytes) {
+    send(response, 400, { message: `request body exceeds ${maxBodyBytes} bytes` }, 'ClientException');
+    return;
+  }
+  if (raw.length > 0) {
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      send(response, 400, { message: 'request body is not valid JSON' }, 'ClientException');
+      return;
+    }
+  }
+  try {
+    send(response, 200, operation(service, body, raw.length) ?? {});
+  } catch (error) {
+    if (error instanceof BatchError) send(response, error.httpStatus, { message: error.message }, error.code);
+    else send(response, 500, { message: `internal error: ${(error as Error).message}` }, 'ServerException');
+  }
+}
+
+/** Serves `service` over Batch's REST-JSON protocol on 127.0.0.1:`port` (0 = any free port). */
+export async function serveBatch(service: LocalBatch, port = 0): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    handle(service, request, response).catch((error: unknown) => {
+      if (!response.headersSent) send(response, 500, { message: `internal error: ${(error as Error).message}` }, 'ServerException');
+      else response.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

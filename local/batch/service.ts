@@ -1,0 +1,1121 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, open } from 'node:fs/promises';
+import { availableParallelism, constants as osConstants } from 'node:os';
+import { dirname, join } from 'node:path';
+import type {
+  ComputeEnvironmentDetail,
+  JobDefinition,
+  JobDetail,
+  JobQueueDetail,
+  JobSummary,
+  KeyValuePair,
+  ListJobsResponse,
+  SubmitJobResponse,
+} from '@aws-sdk/client-batch';
+import type { ComputeEnvironmentConfig, FanoutConfig, JobDefinitionConfig } from '../../config';
+import type { Clock } from '../engine/types';
+import { BatchClientError } from './errors';
+import { Fifo } from './fifo';
+import { decideRetry } from './retry';
+import {
+  type RetryStrategyInput,
+  optionalMember,
+  optionalStringList,
+  parseJobIdAndReason,
+  parseSubmitJob,
+} from './validate';
+
+export type JobStatus = 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+const jobStatuses: readonly JobStatus[] = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED'];
+const isFinal = (status: JobStatus): boolean => status === 'SUCCEEDED' || status === 'FAILED';
+
+/** What a job process is started with; `prepareInvocation` may rewrite it. */
+export interface Invocation {
+  command: string[];
+  environment: Record<string, string>;
+}
+
+/** Rewrites a job's command and environment right before its process is spawned. */
+export type PrepareInvocation = (job: Invocation) => Invocation | Promise<Invocation>;
+
+export interface LocalBatchOptions {
+  config: FanoutConfig;
+  /** Logs go under `<stateDir>/batch/logs/<logStreamName>.log`. */
+  stateDir: string;
+  /** vCPUs shared by every compute environment. @default config.local.vcpus ('auto' = this machine's cores) */
+  vcpus?: number | 'auto';
+  /** @default real time */
+  clock?: Clock;
+  /** @default identity */
+  prepareInvocation?: PrepareInvocation;
+  /** Working directory of job processes. @default process.cwd() */
+  cwd?: string;
+}
+
+/** Status reasons and container reasons the local service reports, worded as AWS Batch words them. */
+export const StatusReasons = {
+  /** Set when the job's container exits, whatever its exit code. */
+  containerExited: 'Essential container in task exited',
+  /** Set when the process cannot be started (command not found, prepareInvocation failed). */
+  taskFailedToStart: 'Task failed to start',
+  /** Set when an attempt outlives `timeout.attemptDurationSeconds` (docs: batch/latest/userguide/job_timeouts.html). */
+  timeout: 'Job attempt duration exceeded timeout',
+  /** Set on a job whose dependency failed (docs: batch/latest/userguide/job_dependencies.html). */
+  dependencyFailed: 'Dependent Job failed',
+  /** Set on an array parent one of whose children failed. */
+  arrayChildFailed: 'Array Child Job failed',
+  /** Set on jobs still running when the local service is closed. */
+  serviceClosed: 'Local Batch service stopped',
+} as const;
+
+/** Seconds between SIGTERM and SIGKILL when a job is stopped, as ECS's default stop timeout. */
+const stopGraceMs = 30_000;
+/** ListJobs page limits (docs: batch/latest/APIReference/API_ListJobs.html). */
+const listPageLimit = 1000;
+const listFilteredPageLimit = 100;
+
+const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+const noop = (): void => {};
+
+/** Path of the log file of one attempt's log stream. */
+export function logFileFor(stateDir: string, logStreamName: string): string {
+  if (logStreamName.split('/').some((segment) => segment === '..' || segment === '')) {
+    throw new BatchClientError(`logStreamName must be a relative stream name like "<definition>/default/<taskId>"; received "${logStreamName}"`);
+  }
+  return join(stateDir, 'batch', 'logs', ...logStreamName.split('/')) + '.log';
+}
+
+interface QueueState {
+  name: string;
+  arn: string;
+  priority: number;
+  computeEnvironments: string[];
+  schedulingPolicy?: string;
+  runnable: Fifo<JobRecord>;
+  byStatus: Map<JobStatus, Set<JobRecord>>;
+}
+
+interface DefinitionState {
+  name: string;
+  arn: string;
+  config: JobDefinitionConfig;
+  environment: KeyValuePair[];
+}
+
+interface AttemptRecord {
+  taskId: string;
+  taskArn: string;
+  logStreamName: string;
+  startedAt?: number;
+  stoppedAt?: number;
+  exitCode?: number;
+  reason?: string;
+  statusReason?: string;
+}
+
+type KillReason = 'timeout' | 'terminate' | 'close';
+
+interface RunState {
+  reservedVcpus: number;
+  stop: AbortController;
+  child?: ChildProcess;
+  spawned: boolean;
+  killReason?: KillReason;
+  killStatusReason?: string;
+  exited: Promise<void>;
+  markExited: () => void;
+}
+
+interface ArrayParentState {
+  size: number;
+  children?: JobRecord[];
+  childrenByStatus: Map<JobStatus, Set<JobRecord>>;
+  sequential: boolean;
+  failedChildren: number;
+  finishedChildren: number;
+}
+
+/** One job as the service keeps it; array children share their parent's arrays and objects. */
+interface JobRecord {
+  jobId: string;
+  jobArn: string;
+  jobName: string;
+  queue: QueueState;
+  definition: DefinitionState;
+  status: JobStatus;
+  statusReason?: string;
+  createdAt: number;
+  startedAt?: number;
+  stoppedAt?: number;
+  parameters: Record<string, string>;
+  tags?: Record<string, string>;
+  shareIdentifier?: string;
+  schedulingPriority?: number;
+  propagateTags?: boolean;
+  command: string[];
+  environment: KeyValuePair[];
+  vcpus: number;
+  memory: number;
+  retryStrategy: RetryStrategyInput;
+  timeoutSeconds?: number;
+  attempts: AttemptRecord[];
+  run?: RunState;
+  dependsOn?: { jobId?: string; type?: 'N_TO_N' | 'SEQUENTIAL' }[];
+  unmetDependencies: number;
+  dependencyFailed?: boolean;
+  dependents?: JobRecord[];
+  isCancelled?: boolean;
+  isTerminated?: boolean;
+  array?: ArrayParentState;
+  parent?: JobRecord;
+  arrayIndex?: number;
+}
+
+const newStatusIndex = (): Map<JobStatus, Set<JobRecord>> => new Map(jobStatuses.map((status) => [status, new Set<JobRecord>()]));
+
+/** Batch substitutes `Ref::name` command arguments with the job's parameters (docs: batch/latest/userguide/example-use-parameters.html). */
+export function substituteParameters(command: readonly string[], parameters: Record<string, string>): string[] {
+  return command.map((argument) => {
+    if (!argument.startsWith('Ref::')) return argument;
+    const value = parameters[argument.slice(5)];
+    return value === undefined ? argument : value;
+  });
+}
+
+function encodeToken(offset: number): string {
+  return Buffer.from(JSON.stringify({ offset }), 'utf8').toString('base64url');
+}
+
+function decodeToken(token: string | undefined): number {
+  if (token === undefined) return 0;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset?: unknown };
+    if (typeof parsed.offset === 'number' && Number.isInteger(parsed.offset) && parsed.offset >= 0) return parsed.offset;
+  } catch {
+    // falls through to the error below
+  }
+  throw new BatchClientError(`nextToken is not a token returned by this service; received "${token}"`);
+}
+
+/**
+ * The local AWS Batch service: job queues, job definitions and compute environments
+ * from the configuration, and a process executor sharing one vCPU pool. Every public
+ * method takes and returns the shapes of the AWS API (camelCase members, epoch-ms dates),
+ * so the HTTP endpoint is a thin layer and in-process callers see what the SDK would.
+ * @example const batch = new LocalBatch({ config, stateDir: '.fanout' }); batch.submitJob({ jobName: 'a', jobQueue: 'fanout-high', jobDefinition: 'fanout-job' });
+ */
+export class LocalBatch {
+  readonly region: string;
+  readonly accountId: string;
+  /** Size of the vCPU pool shared by every compute environment. */
+  readonly vcpuCapacity: number;
+  private freeVcpus: number;
+  private readonly clock: Clock;
+  private readonly stateDir: string;
+  private readonly cwd: string;
+  private readonly prepareInvocation: PrepareInvocation;
+  private readonly queues = new Map<string, QueueState>();
+  private readonly queuesByPriority: QueueState[];
+  private readonly definitions = new Map<string, DefinitionState>();
+  private readonly computeEnvironments: ComputeEnvironmentConfig[];
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly submitted: JobRecord[] = [];
+  private readonly running = new Set<JobRecord>();
+  private readonly createdLogDirs = new Set<string>();
+  private readonly jobWaiters = new Map<string, ((detail: JobDetail) => void)[]>();
+  private idleWaiters: (() => void)[] = [];
+  private activeJobs = 0;
+  private tickScheduled = false;
+  private finishing: JobRecord[] | undefined;
+  private closed = false;
+  private spawnedCount = 0;
+
+  constructor(options: LocalBatchOptions) {
+    const { config } = options;
+    this.region = config.region;
+    this.accountId = config.accountId;
+    const vcpus = options.vcpus ?? config.local.vcpus;
+    this.vcpuCapacity = vcpus === 'auto' ? availableParallelism() : vcpus;
+    if (!Number.isFinite(this.vcpuCapacity) || this.vcpuCapacity <= 0) {
+      throw new BatchClientError(`vcpus must be a positive number or "auto"; received ${String(vcpus)}`);
+    }
+    this.freeVcpus = this.vcpuCapacity;
+    this.clock = options.clock ?? systemClock;
+    this.stateDir = options.stateDir;
+    this.cwd = options.cwd ?? process.cwd();
+    this.prepareInvocation = options.prepareInvocation ?? ((job) => job);
+    this.computeEnvironments = config.computeEnvironments;
+    config.jobQueues.forEach((queue) => {
+      this.queues.set(queue.name, {
+        name: queue.name,
+        arn: this.arn('job-queue', queue.name),
+        priority: queue.priority,
+        computeEnvironments: queue.computeEnvironments,
+        ...(queue.schedulingPolicy ? { schedulingPolicy: queue.schedulingPolicy } : {}),
+        runnable: new Fifo<JobRecord>(),
+        byStatus: newStatusIndex(),
+      });
+    });
+    // Higher priority first; a stable sort keeps configuration order between equal priorities.
+    this.queuesByPriority = [...this.queues.values()].sort((a, b) => b.priority - a.priority);
+    for (const definition of config.jobDefinitions) {
+      this.definitions.set(definition.name, {
+        name: definition.name,
+        arn: `${this.arn('job-definition', definition.name)}:1`,
+        config: definition,
+        environment: Object.entries(definition.environment).map(([name, value]) => ({ name, value })),
+      });
+    }
+  }
+
+  /** Number of job processes spawned so far (attempts that started a process). */
+  get processesSpawned(): number {
+    return this.spawnedCount;
+  }
+
+  /** Number of jobs not yet SUCCEEDED or FAILED (array parents included). */
+  get activeJobCount(): number {
+    return this.activeJobs;
+  }
+
+  /** vCPUs currently reserved by STARTING and RUNNING jobs. */
+  get vcpusInUse(): number {
+    return this.vcpuCapacity - this.freeVcpus;
+  }
+
+  private arn(kind: string, name: string): string {
+    return `arn:aws:batch:${this.region}:${this.accountId}:${kind}/${name}`;
+  }
+
+  // ---------------------------------------------------------------- API
+
+  /**
+   * SubmitJob. `payloadBytes` is the size of the request as received; in-process callers
+   * may omit it and the JSON size of `request` is used.
+   */
+  submitJob(request: unknown, payloadBytes?: number): SubmitJobResponse {
+    if (this.closed) throw new BatchClientError('the local Batch service is closed');
+    const input = parseSubmitJob(request, payloadBytes ?? Buffer.byteLength(JSON.stringify(request ?? null), 'utf8'));
+    const queue = this.resolveQueue(input.jobQueue);
+    const definition = this.resolveDefinition(input.jobDefinition);
+    if (queue.schedulingPolicy && input.shareIdentifier === undefined) {
+      throw new BatchClientError(
+        `shareIdentifier is required: job queue ${queue.name} has the fair-share scheduling policy ${queue.schedulingPolicy}`,
+      );
+    }
+    if (!queue.schedulingPolicy && input.shareIdentifier !== undefined) {
+      throw new BatchClientError(
+        `shareIdentifier can only be set on jobs for a queue with a fair-share scheduling policy; job queue ${queue.name} has none (received "${input.shareIdentifier}")`,
+      );
+    }
+    const dependencies: JobRecord[] = [];
+    let sequential = false;
+    (input.dependsOn ?? []).forEach((dependency, index) => {
+      if (dependency.type === 'N_TO_N') {
+        throw new BatchClientError(`dependsOn[${index}].type N_TO_N is not supported locally yet; use SEQUENTIAL or a plain job dependency`);
+      }
+      if (dependency.type === 'SEQUENTIAL' && input.arraySize === undefined) {
+        throw new BatchClientError(`dependsOn[${index}].type SEQUENTIAL is only valid for array jobs (arrayProperties.size)`);
+      }
+      if (dependency.type === 'SEQUENTIAL' && dependency.jobId === undefined) {
+        sequential = true;
+        return;
+      }
+      const target = this.jobs.get(dependency.jobId as string);
+      if (!target) throw new BatchClientError(`dependsOn[${index}].jobId: job ${dependency.jobId} does not exist`);
+      dependencies.push(target);
+    });
+
+    const parameters = { ...input.parameters };
+    const environment = this.mergeEnvironment(definition.environment, input.environment);
+    const jobId = randomUUID();
+    const job: JobRecord = {
+      jobId,
+      jobArn: this.arn('job', jobId),
+      jobName: input.jobName,
+      queue,
+      definition,
+      status: 'SUBMITTED',
+      createdAt: this.clock.now(),
+      parameters,
+      command: substituteParameters(input.command ?? definition.config.command, parameters),
+      environment,
+      vcpus: input.vcpus ?? definition.config.vcpus,
+      memory: input.memory ?? definition.config.memoryMiB,
+      retryStrategy: input.retryStrategy ?? definition.config.retryStrategy ?? { attempts: 1 },
+      attempts: [],
+      unmetDependencies: 0,
+    };
+    const timeoutSeconds = input.timeout?.attemptDurationSeconds ?? definition.config.timeoutSeconds;
+    if (timeoutSeconds !== undefined) job.timeoutSeconds = timeoutSeconds;
+    if (input.tags) job.tags = input.tags;
+    if (input.shareIdentifier !== undefined) job.shareIdentifier = input.shareIdentifier;
+    if (input.schedulingPriorityOverride !== undefined) job.schedulingPriority = input.schedulingPriorityOverride;
+    if (input.propagateTags !== undefined) job.propagateTags = input.propagateTags;
+    if (input.dependsOn) job.dependsOn = input.dependsOn;
+    if (input.arraySize !== undefined) {
+      job.array = { size: input.arraySize, childrenByStatus: newStatusIndex(), sequential, failedChildren: 0, finishedChildren: 0 };
+    }
+    for (const dependency of dependencies) {
+      if (dependency.status === 'FAILED') job.dependencyFailed = true;
+      else if (dependency.status !== 'SUCCEEDED') {
+        job.unmetDependencies++;
+        (dependency.dependents ??= []).push(job);
+      }
+    }
+    this.jobs.set(jobId, job);
+    queue.byStatus.get('SUBMITTED')?.add(job);
+    this.activeJobs++;
+    this.submitted.push(job);
+    this.scheduleTick();
+    return { jobArn: job.jobArn, jobName: job.jobName, jobId };
+  }
+
+  /** DescribeJobs: up to 100 job IDs; unknown IDs are left out, as AWS does. */
+  describeJobs(request: unknown): { jobs: JobDetail[] } {
+    const ids = optionalStringList(request, 'jobs', 100);
+    if (!ids) throw new BatchClientError('jobs is required: a list of up to 100 job IDs');
+    const jobs: JobDetail[] = [];
+    for (const id of ids) {
+      const job = this.jobs.get(id);
+      if (job) jobs.push(this.toDetail(job));
+    }
+    return { jobs };
+  }
+
+  /** Describes one job, or `undefined` when no job has this ID. */
+  describeJob(jobId: string): JobDetail | undefined {
+    const job = this.jobs.get(jobId);
+    return job ? this.toDetail(job) : undefined;
+  }
+
+  /**
+   * ListJobs by `jobQueue` or `arrayJobId`, filtered by `jobStatus` (default RUNNING, as AWS)
+   * or by `filters` (JOB_NAME, JOB_DEFINITION, BEFORE_CREATED_AT, AFTER_CREATED_AT; every status).
+   */
+  listJobs(request: unknown): ListJobsResponse {
+    const jobQueue = optionalMember(request, 'jobQueue', 'string');
+    const arrayJobId = optionalMember(request, 'arrayJobId', 'string');
+    const multiNodeJobId = optionalMember(request, 'multiNodeJobId', 'string');
+    const given = [jobQueue, arrayJobId, multiNodeJobId].filter((value) => value !== undefined).length;
+    if (given !== 1) throw new BatchClientError(`specify exactly one of jobQueue, arrayJobId or multiNodeJobId; received ${given}`);
+    if (multiNodeJobId !== undefined) throw new BatchClientError('multiNodeJobId: multi-node parallel jobs are not supported locally');
+    const jobStatus = optionalMember(request, 'jobStatus', 'string');
+    if (jobStatus !== undefined && !jobStatuses.includes(jobStatus as JobStatus)) {
+      throw new BatchClientError(`jobStatus must be one of ${jobStatuses.join(', ')}; received "${jobStatus}"`);
+    }
+    const filters = this.parseFilters(request);
+    const maxResults = optionalMember(request, 'maxResults', 'number');
+    if (maxResults !== undefined && (!Number.isInteger(maxResults) || maxResults < 1)) {
+      throw new BatchClientError(`maxResults must be a positive integer; received ${maxResults}`);
+    }
+    const pageSize = Math.min(maxResults ?? Number.POSITIVE_INFINITY, filters ? listFilteredPageLimit : listPageLimit);
+    const offset = decodeToken(optionalMember(request, 'nextToken', 'string'));
+
+    let index: Map<JobStatus, Set<JobRecord>>;
+    if (jobQueue !== undefined) {
+      index = this.resolveQueue(jobQueue).byStatus;
+    } else {
+      const parent = this.jobs.get(arrayJobId as string);
+      if (!parent?.array) throw new BatchClientError(`arrayJobId: ${arrayJobId} is not the ID of an array job`);
+      index = parent.array.childrenByStatus;
+    }
+    const sources = filters ? jobStatuses.map((status) => index.get(status)) : [index.get((jobStatus as JobStatus | undefined) ?? 'RUNNING')];
+    const jobSummaryList: JobSummary[] = [];
+    let position = 0;
+    let more = false;
+    outer: for (const source of sources) {
+      for (const job of source ?? []) {
+        if (filters && !filters(job)) continue;
+        if (position++ < offset) continue;
+        if (jobSummaryList.length === pageSize) {
+          more = true;
+          break outer;
+        }
+        jobSummaryList.push(this.toSummary(job));
+      }
+    }
+    return more ? { jobSummaryList, nextToken: encodeToken(offset + jobSummaryList.length) } : { jobSummaryList };
+  }
+
+  /**
+   * TerminateJob: a STARTING or RUNNING job's process is stopped (SIGTERM, SIGKILL 30 s later)
+   * and the job FAILS with the reason, never retried; an earlier job is cancelled.
+   * Terminating an array parent terminates its children.
+   */
+  terminateJob(request: unknown): Record<string, never> {
+    const { jobId, reason } = parseJobIdAndReason(request, 'TerminateJob');
+    const job = this.requireJob(jobId);
+    this.stopJob(job, reason, true);
+    this.scheduleTick();
+    return {};
+  }
+
+  /**
+   * CancelJob: a SUBMITTED, PENDING or RUNNABLE job FAILS with the reason; a STARTING or
+   * RUNNING job is left alone and the call still succeeds (docs: batch/latest/APIReference/API_CancelJob.html).
+   */
+  cancelJob(request: unknown): Record<string, never> {
+    const { jobId, reason } = parseJobIdAndReason(request, 'CancelJob');
+    const job = this.requireJob(jobId);
+    this.stopJob(job, reason, false);
+    this.scheduleTick();
+    return {};
+  }
+
+  describeJobQueues(request: unknown): { jobQueues: JobQueueDetail[] } {
+    const wanted = optionalStringList(request, 'jobQueues');
+    const queues = wanted ? wanted.map((ref) => this.findQueue(ref)).filter((queue) => queue !== undefined) : [...this.queues.values()];
+    return {
+      jobQueues: queues.map((queue) => ({
+        jobQueueName: queue.name,
+        jobQueueArn: queue.arn,
+        state: 'ENABLED',
+        status: 'VALID',
+        statusReason: 'JobQueue Healthy',
+        priority: queue.priority,
+        computeEnvironmentOrder: queue.computeEnvironments.map((name, order) => ({
+          order: order + 1,
+          computeEnvironment: this.arn('compute-environment', name),
+        })),
+        ...(queue.schedulingPolicy ? { schedulingPolicyArn: this.arn('scheduling-policy', queue.schedulingPolicy) } : {}),
+        jobQueueType: 'ECS',
+        tags: {},
+        jobStateTimeLimitActions: [],
+      })),
+    };
+  }
+
+  describeJobDefinitions(request: unknown): { jobDefinitions: JobDefinition[] } {
+    const wanted = optionalStringList(request, 'jobDefinitions');
+    const name = optionalMember(request, 'jobDefinitionName', 'string');
+    const status = optionalMember(request, 'status', 'string');
+    let definitions = wanted
+      ? wanted.map((ref) => this.findDefinition(ref)).filter((definition) => definition !== undefined)
+      : [...this.definitions.values()];
+    if (name !== undefined) definitions = definitions.filter((definition) => definition.name === name);
+    if (status !== undefined && status !== 'ACTIVE') definitions = [];
+    return {
+      jobDefinitions: definitions.map((definition) => ({
+        jobDefinitionName: definition.name,
+        jobDefinitionArn: definition.arn,
+        revision: 1,
+        status: 'ACTIVE',
+        type: 'container',
+        parameters: {},
+        ...(definition.config.retryStrategy ? { retryStrategy: definition.config.retryStrategy } : {}),
+        ...(definition.config.timeoutSeconds ? { timeout: { attemptDurationSeconds: definition.config.timeoutSeconds } } : {}),
+        containerProperties: {
+          image: definition.config.image,
+          command: definition.config.command,
+          environment: definition.environment,
+          resourceRequirements: [
+            { type: 'VCPU', value: String(definition.config.vcpus) },
+            { type: 'MEMORY', value: String(definition.config.memoryMiB) },
+          ],
+          mountPoints: [],
+          volumes: [],
+          ulimits: [],
+          secrets: [],
+        },
+        tags: {},
+        propagateTags: false,
+        containerOrchestrationType: 'ECS',
+      })),
+    };
+  }
+
+  describeComputeEnvironments(request: unknown): { computeEnvironments: ComputeEnvironmentDetail[] } {
+    const wanted = optionalStringList(request, 'computeEnvironments');
+    const prefix = this.arn('compute-environment', '');
+    const names = wanted?.map((ref) => (ref.startsWith(prefix) ? ref.slice(prefix.length) : ref));
+    const environments = names ? this.computeEnvironments.filter((ce) => names.includes(ce.name)) : this.computeEnvironments;
+    return {
+      computeEnvironments: environments.map((ce) => ({
+        computeEnvironmentName: ce.name,
+        computeEnvironmentArn: this.arn('compute-environment', ce.name),
+        ecsClusterArn: `arn:aws:ecs:${this.region}:${this.accountId}:cluster/AWSBatch-${ce.name}`,
+        type: 'MANAGED',
+        state: 'ENABLED',
+        status: 'VALID',
+        statusReason: 'ComputeEnvironment Healthy',
+        computeResources: { type: ce.type, maxvCpus: ce.maxvCpus, minvCpus: 0, subnets: [], securityGroupIds: [] },
+        containerOrchestrationType: 'ECS',
+        tags: {},
+      })),
+    };
+  }
+
+  /** Resolves when no job is left in a non-final state. */
+  waitForIdle(): Promise<void> {
+    if (this.activeJobs === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Resolves with the job's detail once it is SUCCEEDED or FAILED. */
+  waitForJob(jobId: string): Promise<JobDetail> {
+    const job = this.requireJob(jobId);
+    if (isFinal(job.status)) return Promise.resolve(this.toDetail(job));
+    return new Promise((resolve) => {
+      const waiters = this.jobWaiters.get(jobId);
+      if (waiters) waiters.push(resolve);
+      else this.jobWaiters.set(jobId, [resolve]);
+    });
+  }
+
+  /** Stops accepting jobs and kills every job process (SIGKILL); resolves once they have exited. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const exits: Promise<void>[] = [];
+    for (const job of this.running) {
+      if (job.run) {
+        this.kill(job, 'close', StatusReasons.serviceClosed);
+        exits.push(job.run.exited);
+      }
+    }
+    await Promise.all(exits);
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  private requireJob(jobId: string): JobRecord {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new BatchClientError(`jobId: job ${jobId} does not exist`);
+    return job;
+  }
+
+  private findQueue(ref: string): QueueState | undefined {
+    const prefix = this.arn('job-queue', '');
+    return this.queues.get(ref.startsWith(prefix) ? ref.slice(prefix.length) : ref);
+  }
+
+  private resolveQueue(ref: string): QueueState {
+    const queue = this.findQueue(ref);
+    if (!queue) throw new BatchClientError(`JobQueue ${ref} not found.`);
+    return queue;
+  }
+
+  private findDefinition(ref: string): DefinitionState | undefined {
+    const prefix = this.arn('job-definition', '');
+    let name = ref;
+    if (ref.startsWith('arn:')) {
+      if (!ref.startsWith(prefix)) return undefined;
+      name = ref.slice(prefix.length);
+    }
+    const revision = /^(.+):(\d+)$/.exec(name);
+    if (revision) {
+      if (revision[2] !== '1') return undefined;
+      name = revision[1] as string;
+    }
+    return this.definitions.get(name);
+  }
+
+  private resolveDefinition(ref: string): DefinitionState {
+    const definition = this.findDefinition(ref);
+    if (definition) return definition;
+    if (ref.startsWith('arn:') || ref.includes(':')) throw new BatchClientError(`JobDefinition ${ref} not found.`);
+    throw new BatchClientError(`JobDefinition name ${ref} does not exist or is not in ACTIVE status`);
+  }
+
+  private mergeEnvironment(base: KeyValuePair[], overrides: { name: string; value: string }[] | undefined): KeyValuePair[] {
+    if (!overrides || overrides.length === 0) return base;
+    const merged = new Map(base.map((entry) => [entry.name as string, entry.value ?? '']));
+    for (const entry of overrides) merged.set(entry.name, entry.value);
+    return [...merged].map(([name, value]) => ({ name, value }));
+  }
+
+  private parseFilters(request: unknown): ((job: JobRecord) => boolean) | undefined {
+    const raw = (request as { filters?: unknown } | null)?.filters;
+    if (raw === undefined || raw === null) return undefined;
+    if (!Array.isArray(raw)) throw new BatchClientError('filters must be an array of {name, values}');
+    const tests = raw.map((filter: unknown, index): ((job: JobRecord) => boolean) => {
+      const { name, values } = (filter ?? {}) as { name?: unknown; values?: unknown };
+      if (!Array.isArray(values) || values.length !== 1 || typeof values[0] !== 'string') {
+        throw new BatchClientError(`filters[${index}].values must hold exactly one string`);
+      }
+      const value = values[0] as string;
+      const glob = (subject: string): boolean => (value.endsWith('*') ? subject.startsWith(value.slice(0, -1)) : subject === value);
+      switch (name) {
+        case 'JOB_NAME':
+          return (job) => glob(job.jobName);
+        case 'JOB_DEFINITION':
+          return (job) => glob(job.definition.name) || glob(job.definition.arn) || glob(`${job.definition.name}:1`);
+        case 'BEFORE_CREATED_AT':
+          return (job) => job.createdAt < Number(value);
+        case 'AFTER_CREATED_AT':
+          return (job) => job.createdAt > Number(value);
+        default:
+          throw new BatchClientError(
+            `filters[${index}].name must be one of JOB_NAME, JOB_DEFINITION, BEFORE_CREATED_AT, AFTER_CREATED_AT; received ${JSON.stringify(name)}`,
+          );
+      }
+    });
+    return (job) => tests.every((test) => test(job));
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  private scheduleTick(): void {
+    if (this.tickScheduled) return;
+    this.tickScheduled = true;
+    setImmediate(() => {
+      this.tickScheduled = false;
+      this.tick();
+    });
+  }
+
+  /** Moves submitted jobs on (PENDING or RUNNABLE) and starts what fits in the vCPU pool. */
+  private tick(): void {
+    const batch = this.submitted.splice(0, this.submitted.length);
+    for (const job of batch) {
+      if (job.status !== 'SUBMITTED') continue;
+      if (job.dependencyFailed) this.finish(job, 'FAILED', StatusReasons.dependencyFailed);
+      else if (job.unmetDependencies > 0) this.setStatus(job, 'PENDING');
+      else this.becomeReady(job);
+    }
+    this.dispatch();
+  }
+
+  private becomeReady(job: JobRecord): void {
+    if (job.array) this.expandArray(job);
+    else {
+      this.setStatus(job, 'RUNNABLE');
+      job.queue.runnable.push(job);
+    }
+  }
+
+  /** Spawns an array job's children `<parentId>:<index>` (docs: batch/latest/userguide/array_jobs.html). */
+  private expandArray(parent: JobRecord): void {
+    const array = parent.array as ArrayParentState;
+    this.setStatus(parent, 'PENDING');
+    const now = this.clock.now();
+    const children: JobRecord[] = [];
+    array.children = children;
+    const submittedChildren = array.childrenByStatus.get('SUBMITTED') as Set<JobRecord>;
+    for (let index = 0; index < array.size; index++) {
+      const jobId = `${parent.jobId}:${index}`;
+      const child: JobRecord = {
+        jobId,
+        jobArn: this.arn('job', jobId),
+        jobName: parent.jobName,
+        queue: parent.queue,
+        definition: parent.definition,
+        status: 'SUBMITTED',
+        createdAt: now,
+        parameters: parent.parameters,
+        command: parent.command,
+        environment: parent.environment,
+        vcpus: parent.vcpus,
+        memory: parent.memory,
+        retryStrategy: parent.retryStrategy,
+        attempts: [],
+        unmetDependencies: 0,
+        parent,
+        arrayIndex: index,
+      };
+      if (parent.timeoutSeconds !== undefined) child.timeoutSeconds = parent.timeoutSeconds;
+      if (parent.tags) child.tags = parent.tags;
+      if (parent.shareIdentifier !== undefined) child.shareIdentifier = parent.shareIdentifier;
+      const previous = children[index - 1];
+      if (array.sequential && previous) {
+        child.dependsOn = [{ jobId: previous.jobId, type: 'SEQUENTIAL' }];
+        child.unmetDependencies = 1;
+        previous.dependents = [child];
+      }
+      children.push(child);
+      this.jobs.set(jobId, child);
+      submittedChildren.add(child);
+      this.activeJobs++;
+    }
+    for (const child of children) {
+      if (child.unmetDependencies > 0) this.setStatus(child, 'PENDING');
+      else {
+        this.setStatus(child, 'RUNNABLE');
+        parent.queue.runnable.push(child);
+      }
+    }
+  }
+
+  /**
+   * Starts RUNNABLE jobs while the vCPU pool has room: queues by priority (higher first),
+   * FIFO within a queue. The head of the highest-priority queue that does not fit blocks
+   * everything below it, so a large job is not starved by a stream of small ones.
+   */
+  private dispatch(): void {
+    if (this.closed) return;
+    for (const queue of this.queuesByPriority) {
+      for (;;) {
+        const head = queue.runnable.peek();
+        if (!head) break;
+        if (head.status !== 'RUNNABLE') {
+          // Cancelled or terminated while queued: dropped here rather than searched for on cancel.
+          queue.runnable.shift();
+          continue;
+        }
+        // A job asking for more than the whole pool runs alone instead of waiting forever.
+        const need = Math.min(head.vcpus, this.vcpuCapacity);
+        if (need > this.freeVcpus) return;
+        queue.runnable.shift();
+        this.freeVcpus -= need;
+        void this.startAttempt(head, need);
+      }
+    }
+  }
+
+  private setStatus(job: JobRecord, status: JobStatus): void {
+    const previous = job.status;
+    if (previous === status) return;
+    const index = job.parent ? job.parent.array?.childrenByStatus : job.queue.byStatus;
+    index?.get(previous)?.delete(job);
+    index?.get(status)?.add(job);
+    job.status = status;
+    if (isFinal(status) && !isFinal(previous)) {
+      this.activeJobs--;
+      if (this.activeJobs === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    }
+  }
+
+  /** Moves a job to SUCCEEDED or FAILED, then settles its dependents and array parent without recursion. */
+  private finish(job: JobRecord, status: 'SUCCEEDED' | 'FAILED', statusReason: string | undefined): void {
+    if (isFinal(job.status)) return;
+    this.setStatus(job, status);
+    if (statusReason !== undefined) job.statusReason = statusReason;
+    job.stoppedAt = this.clock.now();
+    const waiters = this.jobWaiters.get(job.jobId);
+    if (waiters) {
+      this.jobWaiters.delete(job.jobId);
+      const detail = this.toDetail(job);
+      for (const resolve of waiters) resolve(detail);
+    }
+    if (this.finishing) {
+      this.finishing.push(job);
+      return;
+    }
+    const worklist = [job];
+    this.finishing = worklist;
+    try {
+      for (let next = worklist.pop(); next; next = worklist.pop()) this.settle(next);
+    } finally {
+      this.finishing = undefined;
+    }
+  }
+
+  private settle(job: JobRecord): void {
+    const dependents = job.dependents;
+    job.dependents = undefined;
+    for (const dependent of dependents ?? []) {
+      if (job.status === 'SUCCEEDED') {
+        dependent.unmetDependencies--;
+        if (dependent.unmetDependencies === 0 && dependent.status === 'PENDING') this.becomeReady(dependent);
+      } else if (dependent.status === 'SUBMITTED') {
+        dependent.dependencyFailed = true;
+      } else if (dependent.status === 'PENDING') {
+        this.finish(dependent, 'FAILED', StatusReasons.dependencyFailed);
+      }
+    }
+    const parent = job.parent;
+    if (parent?.array) {
+      parent.array.finishedChildren++;
+      if (job.status === 'FAILED') parent.array.failedChildren++;
+      if (parent.array.finishedChildren === parent.array.size) {
+        if (parent.array.failedChildren > 0) this.finish(parent, 'FAILED', StatusReasons.arrayChildFailed);
+        else this.finish(parent, 'SUCCEEDED', undefined);
+      }
+    }
+  }
+
+  private stopJob(job: JobRecord, reason: string, terminate: boolean): void {
+    if (job.array?.children) {
+      for (const child of job.array.children) this.stopJob(child, reason, terminate);
+      return;
+    }
+    switch (job.status) {
+      case 'SUBMITTED':
+      case 'PENDING':
+      case 'RUNNABLE':
+        job.isCancelled = true;
+        this.finish(job, 'FAILED', reason);
+        return;
+      case 'STARTING':
+      case 'RUNNING':
+        if (!terminate) return;
+        job.isTerminated = true;
+        this.kill(job, 'terminate', reason);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private kill(job: JobRecord, why: KillReason, statusReason: string): void {
+    const run = job.run;
+    if (!run || run.killReason) return;
+    run.killReason = why;
+    run.killStatusReason = statusReason;
+    if (!run.spawned || !run.child) return; // startAttempt sees killReason before or right after spawning
+    this.signal(run, why === 'close' ? 'SIGKILL' : 'SIGTERM');
+  }
+
+  private signal(run: RunState, signal: NodeJS.Signals): void {
+    const child = run.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    if (signal === 'SIGTERM') {
+      // Batch sends SIGKILL when the container is still running 30 s after SIGTERM (docs: batch/latest/userguide/job_timeouts.html).
+      this.clock.sleep(stopGraceMs, run.stop.signal).then(() => child.kill('SIGKILL'), noop);
+    }
+  }
+
+  // ---------------------------------------------------------------- execution
+
+  private environmentFor(job: JobRecord, attempt: number): Record<string, string> {
+    const environment: Record<string, string> = {};
+    if (process.env.PATH !== undefined) environment.PATH = process.env.PATH;
+    if (process.env.HOME !== undefined) environment.HOME = process.env.HOME;
+    for (const entry of job.environment) environment[entry.name as string] = entry.value ?? '';
+    environment.AWS_BATCH_JOB_ID = job.jobId;
+    environment.AWS_BATCH_JOB_ATTEMPT = String(attempt);
+    environment.AWS_BATCH_JQ_NAME = job.queue.name;
+    // Every job is placed on the first compute environment of its queue (one pool is shared locally).
+    environment.AWS_BATCH_CE_NAME = job.queue.computeEnvironments[0] ?? '';
+    if (job.parent?.array && job.arrayIndex !== undefined) {
+      environment.AWS_BATCH_JOB_ARRAY_INDEX = String(job.arrayIndex);
+      environment.AWS_BATCH_JOB_ARRAY_SIZE = String(job.parent.array.size);
+    }
+    return environment;
+  }
+
+  private async startAttempt(job: JobRecord, reservedVcpus: number): Promise<void> {
+    let markExited = noop;
+    const exited = new Promise<void>((resolve) => {
+      markExited = resolve;
+    });
+    const run: RunState = { reservedVcpus, stop: new AbortController(), spawned: false, exited, markExited };
+    job.run = run;
+    this.running.add(job);
+    this.setStatus(job, 'STARTING');
+    const taskId = randomUUID().replaceAll('-', '');
+    const attempt: AttemptRecord = {
+      taskId,
+      taskArn: `arn:aws:ecs:${this.region}:${this.accountId}:task/AWSBatch-${job.queue.computeEnvironments[0] ?? 'local'}/${taskId}`,
+      logStreamName: `${job.definition.name}/default/${taskId}`,
+    };
+    job.attempts.push(attempt);
+
+    let invocation: Invocation;
+    let logFile: Awaited<ReturnType<typeof open>> | undefined;
+    try {
+      invocation = await this.prepareInvocation({ command: [...job.command], environment: this.environmentFor(job, job.attempts.length) });
+      if (invocation.command.length === 0) throw new Error('the command is empty');
+      const path = logFileFor(this.stateDir, attempt.logStreamName);
+      const directory = dirname(path);
+      if (!this.createdLogDirs.has(directory)) {
+        await mkdir(directory, { recursive: true });
+        this.createdLogDirs.add(directory);
+      }
+      logFile = await open(path, 'a');
+    } catch (error) {
+      await logFile?.close();
+      this.endAttempt(job, attempt, { statusReason: StatusReasons.taskFailedToStart, reason: `CannotStartContainerError: ${(error as Error).message}` });
+      return;
+    }
+    if (run.killReason) {
+      await logFile.close();
+      this.endAttempt(job, attempt, {});
+      return;
+    }
+
+    const [file, ...args] = invocation.command as [string, ...string[]];
+    const handle = logFile;
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { cwd: this.cwd, env: invocation.environment, stdio: ['ignore', handle.fd, handle.fd] });
+    } catch (error) {
+      await handle.close();
+      this.endAttempt(job, attempt, { statusReason: StatusReasons.taskFailedToStart, reason: `CannotStartContainerError: ${(error as Error).message}` });
+      return;
+    }
+    run.child = child;
+    // The child holds its own copy of the descriptor; ours is closed as soon as the spawn settles.
+    const closeLog = (): void => void handle.close().catch(noop);
+    child.once('spawn', () => {
+      closeLog();
+      run.spawned = true;
+      this.spawnedCount++;
+      const now = this.clock.now();
+      attempt.startedAt = now;
+      job.startedAt = now;
+      this.setStatus(job, 'RUNNING');
+      if (run.killReason) {
+        this.signal(run, run.killReason === 'close' ? 'SIGKILL' : 'SIGTERM');
+      } else if (job.timeoutSeconds !== undefined) {
+        this.clock.sleep(job.timeoutSeconds * 1000, run.stop.signal).then(() => this.kill(job, 'timeout', StatusReasons.timeout), noop);
+      }
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (run.spawned) return; // a failed kill() on a live process; its 'exit' still comes
+      closeLog();
+      const detail = error.code === 'ENOENT' ? `exec: "${file}": executable file not found in $PATH` : error.message;
+      this.endAttempt(job, attempt, { statusReason: StatusReasons.taskFailedToStart, reason: `CannotStartContainerError: ${detail}` });
+    });
+    child.once('exit', (code, signal) => {
+      const signalNumber = signal ? (osConstants.signals as Record<string, number>)[signal] : undefined;
+      // Docker reports a container killed by signal N with exit code 128 + N.
+      const exitCode = code ?? (signalNumber === undefined ? undefined : 128 + signalNumber);
+      this.endAttempt(job, attempt, { statusReason: StatusReasons.containerExited, ...(exitCode === undefined ? {} : { exitCode }) });
+    });
+  }
+
+  private endAttempt(job: JobRecord, attempt: AttemptRecord, outcome: { exitCode?: number; reason?: string; statusReason?: string }): void {
+    const run = job.run;
+    if (!run) return;
+    job.run = undefined;
+    this.running.delete(job);
+    run.stop.abort();
+    this.freeVcpus += run.reservedVcpus;
+    attempt.stoppedAt = this.clock.now();
+    if (outcome.exitCode !== undefined) attempt.exitCode = outcome.exitCode;
+    if (outcome.reason !== undefined) attempt.reason = outcome.reason;
+    attempt.statusReason = run.killStatusReason ?? outcome.statusReason ?? StatusReasons.containerExited;
+    run.markExited();
+
+    if (!run.killReason && outcome.exitCode === 0) {
+      this.finish(job, 'SUCCEEDED', attempt.statusReason);
+    } else if (
+      // Timed-out, terminated and cancelled attempts are never retried (docs: batch/latest/userguide/job_retries.html).
+      !run.killReason &&
+      !this.closed &&
+      decideRetry(job.retryStrategy, job.attempts.length, {
+        ...(attempt.exitCode === undefined ? {} : { exitCode: attempt.exitCode }),
+        ...(attempt.reason === undefined ? {} : { reason: attempt.reason }),
+        statusReason: attempt.statusReason,
+      }) === 'RETRY'
+    ) {
+      this.setStatus(job, 'RUNNABLE');
+      job.queue.runnable.push(job);
+    } else {
+      this.finish(job, 'FAILED', attempt.statusReason);
+    }
+    this.scheduleTick();
+  }
+
+  // ---------------------------------------------------------------- output shapes
+
+  private toDetail(job: JobRecord): JobDetail {
+    const last = job.attempts.at(-1);
+    const finished = job.attempts.filter((attempt) => attempt.stoppedAt !== undefined);
+    const detail: JobDetail = {
+      jobArn: job.jobArn,
+      jobName: job.jobName,
+      jobId: job.jobId,
+      jobQueue: job.queue.arn,
+      status: job.status,
+      attempts: finished.map((attempt) => ({
+        container: {
+          taskArn: attempt.taskArn,
+          ...(attempt.exitCode === undefined ? {} : { exitCode: attempt.exitCode }),
+          ...(attempt.reason === undefined ? {} : { reason: attempt.reason }),
+          logStreamName: attempt.logStreamName,
+          networkInterfaces: [],
+        },
+        ...(attempt.startedAt === undefined ? {} : { startedAt: attempt.startedAt }),
+        ...(attempt.stoppedAt === undefined ? {} : { stoppedAt: attempt.stoppedAt }),
+        ...(attempt.statusReason === undefined ? {} : { statusReason: attempt.statusReason }),
+      })),
+      createdAt: job.createdAt,
+      retryStrategy: job.retryStrategy,
+      startedAt: job.startedAt,
+      dependsOn: job.dependsOn ?? [],
+      jobDefinition: job.definition.arn,
+      parameters: job.parameters,
+      platformCapabilities: [],
+      propagateTags: job.propagateTags ?? false,
+    };
+    if (job.statusReason !== undefined) detail.statusReason = job.statusReason;
+    if (job.stoppedAt !== undefined) detail.stoppedAt = job.stoppedAt;
+    if (job.shareIdentifier !== undefined) detail.shareIdentifier = job.shareIdentifier;
+    if (job.schedulingPriority !== undefined) detail.schedulingPriority = job.schedulingPriority;
+    if (job.timeoutSeconds !== undefined) detail.timeout = { attemptDurationSeconds: job.timeoutSeconds };
+    if (job.tags) detail.tags = job.tags;
+    if (job.isCancelled) detail.isCancelled = true;
+    if (job.isTerminated) detail.isTerminated = true;
+    if (job.array) {
+      detail.arrayProperties = { size: job.array.size, statusSummary: this.statusSummary(job.array), statusSummaryLastUpdatedAt: this.clock.now() };
+    } else {
+      if (job.parent?.array && job.arrayIndex !== undefined) detail.arrayProperties = { index: job.arrayIndex };
+      detail.container = {
+        image: job.definition.config.image,
+        command: job.command,
+        environment: job.environment,
+        resourceRequirements: [
+          { type: 'VCPU', value: String(job.vcpus) },
+          { type: 'MEMORY', value: String(job.memory) },
+        ],
+        mountPoints: [],
+        volumes: [],
+        ulimits: [],
+        secrets: [],
+        networkInterfaces: [],
+        ...(last?.exitCode === undefined ? {} : { exitCode: last.exitCode }),
+        ...(last?.reason === undefined ? {} : { reason: last.reason }),
+        ...(last ? { taskArn: last.taskArn, logStreamName: last.logStreamName } : {}),
+      };
+    }
+    return detail;
+  }
+
+  private statusSummary(array: ArrayParentState): Record<string, number> {
+    const summary: Record<string, number> = {};
+    for (const status of jobStatuses) summary[status] = array.childrenByStatus.get(status)?.size ?? 0;
+    return summary;
+  }
+
+  private toSummary(job: JobRecord): JobSummary {
+    const last = job.attempts.at(-1);
+    const summary: JobSummary = {
+      jobArn: job.jobArn,
+      jobId: job.jobId,
+      jobName: job.jobName,
+      createdAt: job.createdAt,
+      status: job.status,
+      jobDefinition: job.definition.arn,
+    };
+    if (job.statusReason !== undefined) summary.statusReason = job.statusReason;
+    if (job.startedAt !== undefined) summary.startedAt = job.startedAt;
+    if (job.stoppedAt !== undefined) summary.stoppedAt = job.stoppedAt;
+    if (job.shareIdentifier !== undefined) summary.shareIdentifier = job.shareIdentifier;
+    if (last && (last.exitCode !== undefined || last.reason !== undefined)) {
+      summary.container = {
+        ...(last.exitCode === undefined ? {} : { exitCode: last.exitCode }),
+        ...(last.reason === undefined ? {} : { reason: last.reason }),
+      };
+    }
+    if (job.array) summary.arrayProperties = { size: job.array.size };
+    else if (job.arrayIndex !== undefined) summary.arrayProperties = { index: job.arrayIndex };
+    if (job.isCancelled) summary.isCancelled = true;
+    if (job.isTerminated) summary.isTerminated = true;
+    return summary;
+  }
+}
+
