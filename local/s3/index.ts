@@ -1,0 +1,2 @@
+export { startS3Server, type S3Server, type S3ServerOptions } from './server';
+export { S3Errors, S3ServiceError } from './errors';
