@@ -1,0 +1,109 @@
+import { StatesError, StatesErrors } from './errors';
+import type { Clock, ContextObject, HistoryEvent, Json } from './types';
+import type { ObjectStore } from './object-store';
+
+/** AWS's state payload quota: 256 KiB of UTF-8. */
+export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+
+/**
+ * Ends an execution, a branch or a child from the outside (StopExecution, execution timeout,
+ * a sibling branch failing, a Map Run failing). Never matched by Retry or Catch.
+ */
+export class Halt extends Error {
+  override readonly name = 'Halt';
+  constructor(
+    readonly status: 'ABORTED' | 'TIMED_OUT' | 'FAILED',
+    readonly error: string,
+    override readonly cause: string,
+  ) {
+    super(`${status}: ${error}${cause ? `: ${cause}` : ''}`);
+  }
+}
+
+/** What the interpreter needs from the service around it. */
+export interface EngineEnvironment {
+  clock: Clock;
+  random: () => number;
+  region: string;
+  accountId: string;
+  objectStore: ObjectStore;
+  /** Full histories kept for this many most recent successful children per Map Run. */
+  childHistoryLimit: number;
+  /** AWS fails an execution whose history would exceed 25,000 events. */
+  maxHistoryEvents: number;
+  /** Local cap on concurrent children when a Distributed Map sets no MaxConcurrency (0). */
+  maxChildConcurrency: number;
+  /** Local cap on concurrent iterations of an inline Map with MaxConcurrency 0. */
+  maxInlineConcurrency: number;
+  newUuid: () => string;
+  registerMapRun(run: MapRunHandle): void;
+}
+
+/** The parts of a Map Run the service exposes (implemented in distributed-map.ts). */
+export interface MapRunHandle {
+  readonly mapRunArn: string;
+  readonly executionArn: string;
+  readonly childArnPrefix: string;
+}
+
+/** One execution as it runs: a top-level execution or a Distributed Map child. */
+export interface ExecutionScope {
+  env: EngineEnvironment;
+  executionArn: string;
+  stateMachineArn: string;
+  stateMachineName: string;
+  execution: ContextObject['Execution'];
+  history: HistoryEvent[];
+  /** Billed transitions: own states and retries, plus 1 + the transitions of every Distributed Map child. */
+  transitions: number;
+  mapRuns: MapRunHandle[];
+}
+
+/** A line of execution within a scope: the whole execution, a Parallel branch or an inline Map iteration. */
+export interface Frame {
+  scope: ExecutionScope;
+  signal: AbortSignal;
+}
+
+/** Appends an event; details are stored unwrapped (see history.ts). */
+export function record(scope: ExecutionScope, type: string, details?: Record<string, unknown>): void {
+  const history = scope.history;
+  const id = history.length + 1;
+  if (id > scope.env.maxHistoryEvents) {
+    throw new Halt('FAILED', StatesErrors.Runtime, `The execution reached the maximum number of history events (${scope.env.maxHistoryEvents}).`);
+  }
+  history.push({ id, previousEventId: id - 1, timestamp: scope.env.clock.now(), type, details });
+}
+
+/** Throws States.DataLimitExceeded when a payload is larger than 256 KiB. */
+export function checkPayloadSize(value: Json, what: string): void {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value !== 'string' || value.length * 3 <= PAYLOAD_LIMIT_BYTES) return;
+  }
+  const text = JSON.stringify(value);
+  if (text.length <= PAYLOAD_LIMIT_BYTES / 3) return;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > PAYLOAD_LIMIT_BYTES) {
+    throw new StatesError(
+      StatesErrors.DataLimitExceeded,
+      `The ${what} has a size of ${bytes} bytes, which exceeds the maximum of ${PAYLOAD_LIMIT_BYTES} bytes.`,
+    );
+  }
+}
+
+/** Narrows anything thrown inside a state into what Retry/Catch (or the execution) sees. */
+export function asFailure(error: unknown, fallback: string = StatesErrors.Runtime): StatesError | Halt {
+  if (error instanceof Halt || error instanceof StatesError) return error;
+  if (typeof error === 'object' && error !== null) {
+    const candidate = error as { error?: unknown; cause?: unknown; message?: unknown };
+    if (typeof candidate.error === 'string') {
+      return new StatesError(candidate.error, typeof candidate.cause === 'string' ? candidate.cause : String(candidate.message ?? ''));
+    }
+    return new StatesError(fallback, String(candidate.message ?? error));
+  }
+  return new StatesError(fallback, String(error));
+}
+
+export function isoDate(ms: number): string {
+  return new Date(ms).toISOString();
+}
