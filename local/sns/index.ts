@@ -1,0 +1,2 @@
+export { startSnsServer, type SnsNotification, type SnsServer, type SnsServerOptions } from './server';
+export { SnsErrors, SnsServiceError } from './errors';
