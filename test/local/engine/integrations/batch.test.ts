@@ -5,6 +5,7 @@ import {
   type JobDetail,
   ServerException,
   SubmitJobCommand,
+  type SubmitJobCommandInput,
   TerminateJobCommand,
 } from '@aws-sdk/client-batch';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -102,7 +103,7 @@ describe('batch integration', () => {
       schedulingPriorityOverride: 5,
       tags: { 'fanout:runId': 'run-1' },
       propagateTags: true,
-    };
+    } satisfies SubmitJobCommandInput;
     expect(batch).toHaveReceivedCommandWith(SubmitJobCommand, expected);
     expect(batch.commandCalls(SubmitJobCommand)[0]?.args[0].input).toEqual(expected);
   });
