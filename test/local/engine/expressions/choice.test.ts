@@ -169,7 +169,7 @@ describe('evaluateChoiceRule: StringMatches', () => {
 describe('evaluateChoiceRule: And, Or, Not', () => {
   // docs: the Choice state example: Not StringEquals "Private"; And NumericGreaterThanEquals 20, NumericLessThan 30
   const notPrivate = { Not: { Variable: '$.type', StringEquals: 'Private' } };
-  const inTwenties = {
+  const inTwenties: JsonObject = {
     And: [
       { Variable: '$.value', NumericGreaterThanEquals: 20 },
       { Variable: '$.value', NumericLessThan: 30 },
@@ -188,13 +188,13 @@ describe('evaluateChoiceRule: And, Or, Not', () => {
   });
 
   it('evaluates Or true when any rule is true', () => {
-    const rule = { Or: [{ Variable: '$.a', IsNull: true }, { Variable: '$.b', StringEquals: 'x' }] };
+    const rule: JsonObject = { Or: [{ Variable: '$.a', IsNull: true }, { Variable: '$.b', StringEquals: 'x' }] };
     expect(check(rule, { a: 1, b: 'x' })).toBe(true);
     expect(check(rule, { a: 1, b: 'y' })).toBe(false);
   });
 
   it('nests Not inside Or inside And', () => {
-    const rule = {
+    const rule: JsonObject = {
       And: [{ Or: [{ Not: { Variable: '$.n', NumericLessThan: 0 } }, { Variable: '$.force', BooleanEquals: true }] }, { Variable: '$.s', IsString: true }],
     };
     expect(check(rule, { n: 1, force: false, s: 'x' })).toBe(true);
@@ -203,7 +203,7 @@ describe('evaluateChoiceRule: And, Or, Not', () => {
   });
 
   it('guards a comparison with IsPresent, as the documented example does', () => {
-    const rule = {
+    const rule: JsonObject = {
       And: [
         { Variable: '$.keyThatMightNotExist', IsPresent: true },
         { Variable: '$.keyThatMightNotExist', StringEquals: 'foo' },
