@@ -1,0 +1,134 @@
+/**
+ * How the job container turns an item's kwargs into the command it runs. Pure, so the local
+ * Batch executor calls the very same code before it spawns a job.
+ *
+ * - kwargs come from `FANOUT_KWARGS` (a JSON object); absent or empty means no kwargs.
+ * - Every command argument may hold `{name}` placeholders, replaced by the kwarg's value
+ *   (strings as-is, any other JSON value as JSON text). `{{` and `}}` stand for literal
+ *   braces. `${...}` is left to the shell, and braces that do not enclose a placeholder name
+ *   (`{print $1}`, `{}`) are kept as written. A placeholder naming no kwarg is an error.
+ * - Every kwarg whose name is a valid environment variable name (`[A-Za-z_][A-Za-z0-9_]*`)
+ *   is also exported under that exact name, with the same value text. Other names are only
+ *   reachable through placeholders and `FANOUT_KWARGS`.
+ */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** What the container was asked to run. */
+export interface Invocation {
+  readonly command: readonly string[];
+  readonly environment: Readonly<Record<string, string | undefined>>;
+}
+
+/** What to spawn: the command with placeholders substituted, and the full environment. */
+export interface ResolvedInvocation {
+  command: string[];
+  environment: Record<string, string>;
+}
+
+/** The kwargs or the command cannot be resolved; the message names the variable or argument. */
+export class InvocationError extends Error {
+  override readonly name = 'InvocationError';
+}
+
+export const KWARGS_VARIABLE = 'FANOUT_KWARGS';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PLACEHOLDER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const RESERVED_PREFIXES = ['AWS_BATCH', 'FANOUT_'];
+
+/**
+ * Parses `FANOUT_KWARGS`: a JSON object, or nothing.
+ * @throws InvocationError when it is not JSON or not an object.
+ */
+export function parseKwargs(text: string | undefined): Record<string, JsonValue> {
+  if (text === undefined || text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvocationError(`${KWARGS_VARIABLE} is not valid JSON (${(error as Error).message}): ${text.slice(0, 80)}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvocationError(`${KWARGS_VARIABLE} must be a JSON object of kwargs, received ${text.slice(0, 80)}`);
+  }
+  return value as Record<string, JsonValue>;
+}
+
+/** The text a kwarg value takes in a command argument or an environment variable. */
+export function kwargText(value: JsonValue): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * Substitutes `{name}` placeholders in one argument.
+ * @throws InvocationError naming the placeholder and the argument when no kwarg has that name.
+ * @example substitutePlaceholders('--seed={seed}', { seed: 7 }, 1) // '--seed=7'
+ */
+export function substitutePlaceholders(argument: string, kwargs: Readonly<Record<string, JsonValue>>, position: number): string {
+  let out = '';
+  let index = 0;
+  while (index < argument.length) {
+    const char = argument[index] as string;
+    const next = argument[index + 1];
+    if ((char === '{' && next === '{') || (char === '}' && next === '}')) {
+      out += char;
+      index += 2;
+      continue;
+    }
+    if (char === '{' && argument[index - 1] !== '$') {
+      const close = argument.indexOf('}', index + 1);
+      const name = close === -1 ? '' : argument.slice(index + 1, close);
+      if (PLACEHOLDER_NAME.test(name)) {
+        if (!Object.hasOwn(kwargs, name)) {
+          const known = Object.keys(kwargs);
+          throw new InvocationError(
+            `command argument ${position} ("${argument.slice(0, 80)}") uses placeholder {${name}}, but no kwarg is named "${name}" (kwargs: ${known.length > 0 ? known.join(', ') : 'none'}); write {{${name}}} for literal braces`,
+          );
+        }
+        out += kwargText(kwargs[name] as JsonValue);
+        index = close + 1;
+        continue;
+      }
+    }
+    out += char;
+    index += 1;
+  }
+  return out;
+}
+
+/**
+ * The environment variables a set of kwargs exports.
+ * @throws InvocationError for a name Batch or fanout reserve (`AWS_BATCH*`, `FANOUT_*`).
+ */
+export function kwargEnvironment(kwargs: Readonly<Record<string, JsonValue>>): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(kwargs)) {
+    const upper = name.toUpperCase();
+    const reserved = RESERVED_PREFIXES.find((prefix) => upper.startsWith(prefix));
+    if (reserved !== undefined) {
+      throw new InvocationError(`kwarg "${name}" cannot be exported: names starting with ${reserved} are reserved`);
+    }
+    if (ENV_NAME.test(name)) environment[name] = kwargText(value);
+  }
+  return environment;
+}
+
+/**
+ * Resolves what to spawn from the container's command and environment.
+ * @throws InvocationError for an empty command, unreadable kwargs, or an unknown placeholder.
+ * @example resolveInvocation({ command: ['echo', '{name}'], environment: { FANOUT_KWARGS: '{"name":"ada"}' } })
+ *   // { command: ['echo', 'ada'], environment: { FANOUT_KWARGS: '...', name: 'ada' } }
+ */
+export function resolveInvocation(invocation: Invocation): ResolvedInvocation {
+  if (invocation.command.length === 0) {
+    throw new InvocationError('no command to run: give one in the execution input, the job definition, or as arguments of the entrypoint');
+  }
+  const kwargs = parseKwargs(invocation.environment[KWARGS_VARIABLE]);
+  const command = invocation.command.map((argument, position) => substitutePlaceholders(argument, kwargs, position));
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(invocation.environment)) {
+    if (value !== undefined) environment[name] = value;
+  }
+  Object.assign(environment, kwargEnvironment(kwargs));
+  return { command, environment };
+}

@@ -1,0 +1,267 @@
+import { type BatchClient, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand, type JobDefinition } from '@aws-sdk/client-batch';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { batchClient, documentClient, s3Client } from './shared/clients';
+import { type Environment, once, requiredEnv } from './shared/env';
+import { EventError, FanoutInputError } from './shared/errors';
+import {
+  type ExecutionInput,
+  ItemCollector,
+  type PreparedItem,
+  type RunContext,
+  itemSourceOf,
+  parseExecutionInput,
+  prepareInlineItems,
+  resolveRunId,
+} from './shared/input';
+import { ItemStatus, type ItemRow, RUN_HEADER_ITEM_ID, type RunHeaderRow, RunStatus, type Sleep, putRows, realSleep } from './shared/ledger';
+import { readSourceItems } from './shared/source';
+
+/**
+ * Prepare: the first state of the map path. Validates the execution input, resolves the job
+ * queue, job definition and command, expands and checks every item, then writes the run's
+ * header row, the JSONL manifest the Distributed Map reads, and one PENDING row per item.
+ * Nothing is written unless every item passed every check.
+ */
+
+export { FanoutInputError } from './shared/errors';
+export { validateInput, type RunPlan } from './shared/input';
+
+/** The event the state machine sends (see statemachine/map.asl.json, state Prepare). */
+export const prepareEventSchema = z.object({
+  input: z.unknown(),
+  executionName: z.string().min(1),
+  executionArn: z.string().min(1),
+});
+export type PrepareEvent = z.infer<typeof prepareEventSchema>;
+
+/** The state output of Prepare, `$.prepared` for every later state. */
+export interface PreparedRun {
+  runId: string;
+  path: 'map';
+  round: number;
+  itemCount: number;
+  executionArn: string;
+  createdAt: string;
+  manifest: { bucket: string; key: string };
+  resultPrefix: string;
+  jobQueue: string;
+  /** Pinned to `name:revision`, so a revision registered mid-run does not change later jobs. */
+  jobDefinition: string;
+  command: string[];
+  maxConcurrency: number;
+  toleratedFailurePercentage: number;
+  toleratedFailureCount: number;
+  retry: { rounds: number; maxAttempts: number };
+  idempotent: boolean;
+}
+
+/** Everything Prepare talks to; tests and the local cloud may replace any of it. */
+export interface PrepareDependencies {
+  s3: S3Client;
+  batch: BatchClient;
+  ledger: DynamoDBDocumentClient;
+  tableName: string;
+  bucket: string;
+  now: () => Date;
+  sleep: Sleep;
+  random: () => number;
+}
+
+/** S3 keys of a run's objects. */
+export function runKeys(runId: string): { manifestKey: string; resultPrefix: string } {
+  return { manifestKey: `runs/${runId}/manifest.jsonl`, resultPrefix: `runs/${runId}/results` };
+}
+
+/** One JSONL line per item: `{itemId, jobName, kwargs, idempotent}`; kwargs are spliced in as already-serialised JSON. */
+export function manifestLine(item: PreparedItem): string {
+  return `{"itemId":${JSON.stringify(item.itemId)},"jobName":${JSON.stringify(item.jobName)},"kwargs":${item.kwargsJson},"idempotent":${item.idempotent}}`;
+}
+
+async function resolveJobQueue(batch: BatchClient, name: string): Promise<void> {
+  const response = await batch.send(new DescribeJobQueuesCommand({ jobQueues: [name] }));
+  const queue = response.jobQueues?.[0];
+  if (!queue) throw FanoutInputError.of('jobQueue', 'no job queue has this name', name);
+  if (queue.state !== undefined && queue.state !== 'ENABLED') {
+    throw FanoutInputError.of('jobQueue', `the job queue is ${queue.state}; jobs can only be submitted to an ENABLED queue`, name);
+  }
+}
+
+async function resolveJobDefinition(batch: BatchClient, reference: string): Promise<JobDefinition> {
+  const pinned = reference.includes(':');
+  let best: JobDefinition | undefined;
+  let nextToken: string | undefined;
+  do {
+    const response = await batch.send(
+      new DescribeJobDefinitionsCommand(
+        pinned
+          ? { jobDefinitions: [reference] }
+          : { jobDefinitionName: reference, status: 'ACTIVE', ...(nextToken ? { nextToken } : {}) },
+      ),
+    );
+    for (const definition of response.jobDefinitions ?? []) {
+      if (definition.status !== undefined && definition.status !== 'ACTIVE') continue;
+      if (!best || (definition.revision ?? 0) > (best.revision ?? 0)) best = definition;
+    }
+    nextToken = pinned ? undefined : response.nextToken;
+  } while (nextToken);
+  if (!best) throw FanoutInputError.of('jobDefinition', 'no ACTIVE job definition matches', reference);
+  return best;
+}
+
+function headerRow(event: PrepareEvent, input: ExecutionInput, prepared: PreparedRun): RunHeaderRow {
+  return {
+    runId: prepared.runId,
+    itemId: RUN_HEADER_ITEM_ID,
+    kind: 'run',
+    path: 'map',
+    status: RunStatus.RUNNING,
+    executionArn: event.executionArn,
+    executionName: event.executionName,
+    itemCount: prepared.itemCount,
+    createdAt: prepared.createdAt,
+    round: prepared.round,
+    jobQueue: prepared.jobQueue,
+    jobDefinition: prepared.jobDefinition,
+    command: prepared.command,
+    maxConcurrency: input.maxConcurrency,
+    toleratedFailurePercentage: input.toleratedFailurePercentage,
+    toleratedFailureCount: input.toleratedFailureCount,
+    retry: input.retry,
+    idempotent: input.idempotent,
+    manifest: prepared.manifest,
+    resultPrefix: prepared.resultPrefix,
+  };
+}
+
+/**
+ * Builds the Prepare handler. Without arguments it reads `TABLE_NAME` and `BUCKET` from the
+ * environment (once, on first use) and uses the shared SDK clients.
+ * @example export const handler = createPrepareHandler();
+ */
+export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {}, env: Environment = process.env) {
+  const dependencies = once(
+    (): PrepareDependencies => ({
+      s3: overrides.s3 ?? s3Client(),
+      batch: overrides.batch ?? batchClient(),
+      ledger: overrides.ledger ?? documentClient(),
+      tableName: overrides.tableName ?? requiredEnv('TABLE_NAME', env),
+      bucket: overrides.bucket ?? requiredEnv('BUCKET', env),
+      now: overrides.now ?? (() => new Date()),
+      sleep: overrides.sleep ?? realSleep,
+      random: overrides.random ?? Math.random,
+    }),
+  );
+
+  return async function prepare(rawEvent: unknown): Promise<PreparedRun> {
+    const parsedEvent = prepareEventSchema.safeParse(rawEvent);
+    if (!parsedEvent.success) {
+      throw new EventError(`Prepare expects {input, executionName, executionArn}: ${parsedEvent.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    const event = parsedEvent.data;
+    const deps = dependencies();
+
+    const input = parseExecutionInput(event.input);
+    const runId = resolveRunId(input, event.executionName);
+
+    await resolveJobQueue(deps.batch, input.jobQueue);
+    const definition = await resolveJobDefinition(deps.batch, input.jobDefinition);
+    const command = input.command ?? definition.containerProperties?.command ?? [];
+    if (command.length === 0) {
+      throw FanoutInputError.of('command', `command is not given and job definition ${definition.jobDefinitionName} has no command of its own`);
+    }
+    const context: RunContext = {
+      runId,
+      round: 1,
+      jobQueue: input.jobQueue,
+      jobDefinition: `${definition.jobDefinitionName}:${definition.revision}`,
+      command,
+      idempotent: input.idempotent,
+    };
+
+    const source = itemSourceOf(input);
+    let items: PreparedItem[];
+    if (source.kind === 'inline') {
+      items = prepareInlineItems(source, context);
+    } else {
+      const collector = new ItemCollector(context);
+      await readSourceItems(deps.s3, source, collector);
+      items = collector.finish('source');
+    }
+
+    const { manifestKey, resultPrefix } = runKeys(runId);
+    const createdAt = deps.now().toISOString();
+    const prepared: PreparedRun = {
+      runId,
+      path: 'map',
+      round: 1,
+      itemCount: items.length,
+      executionArn: event.executionArn,
+      createdAt,
+      manifest: { bucket: deps.bucket, key: manifestKey },
+      resultPrefix,
+      jobQueue: context.jobQueue,
+      jobDefinition: context.jobDefinition,
+      command: [...command],
+      maxConcurrency: input.maxConcurrency,
+      toleratedFailurePercentage: input.toleratedFailurePercentage,
+      toleratedFailureCount: input.toleratedFailureCount,
+      retry: input.retry,
+      idempotent: input.idempotent,
+    };
+
+    // The header goes first and only if the run id is new (or belongs to this very execution,
+    // whose Prepare is being retried), so an existing run's manifest and rows are never touched.
+    try {
+      await deps.ledger.send(
+        new PutCommand({
+          TableName: deps.tableName,
+          Item: headerRow(event, input, prepared),
+          ConditionExpression: 'attribute_not_exists(#runId) OR #executionArn = :executionArn',
+          ExpressionAttributeNames: { '#runId': 'runId', '#executionArn': 'executionArn' },
+          ExpressionAttributeValues: { ':executionArn': event.executionArn },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+        throw FanoutInputError.of(
+          'runId',
+          `a run with this id already exists in ledger ${deps.tableName} (started by another execution); choose a new runId, or re-run its failures with the retry command`,
+          runId,
+        );
+      }
+      throw error;
+    }
+
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: deps.bucket,
+        Key: manifestKey,
+        Body: `${items.map(manifestLine).join('\n')}\n`,
+        ContentType: 'application/jsonl',
+      }),
+    );
+
+    const rows = items.map(
+      (item): ItemRow => ({
+        runId,
+        itemId: item.itemId,
+        status: ItemStatus.PENDING,
+        idempotent: item.idempotent,
+        attempt: 1,
+        round: 1,
+        jobName: item.jobName,
+        kwargs: item.kwargsJson,
+        createdAt,
+      }),
+    );
+    await putRows(deps.ledger, deps.tableName, rows as unknown as Record<string, unknown>[], { sleep: deps.sleep, random: deps.random });
+
+    return prepared;
+  };
+}
+
+/** The Lambda entry point (CDK: `NodejsFunction` with `handler: 'handler'`). */
+export const handler = createPrepareHandler();

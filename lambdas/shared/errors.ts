@@ -1,0 +1,84 @@
+/**
+ * Errors raised by the fanout Lambda handlers. Each class sets `name`, because the Lambda
+ * runtime reports `name` as the error type and Step Functions surfaces it as the error of
+ * the Task (e.g. `FanoutInputError` in the execution history).
+ */
+
+/** Base class of every error the handlers raise on purpose. */
+export class FanoutError extends Error {
+  override readonly name: string = 'FanoutError';
+}
+
+/** One broken rule in an execution input: where, which rule, and what was received. */
+export interface InputIssue {
+  /** Dotted field path, e.g. `items.3.id`; `(root)` for the input itself. */
+  readonly path: string;
+  /** The rule that failed, phrased for the user. */
+  readonly message: string;
+  /** The offending value as short JSON text, when there is one. */
+  readonly received?: string;
+}
+
+const MAX_ISSUES_IN_MESSAGE = 10;
+
+/**
+ * The execution input breaks a rule. Raised before anything is written, so a rejected input
+ * leaves no manifest, no ledger row and no job behind.
+ */
+export class FanoutInputError extends FanoutError {
+  override readonly name = 'FanoutInputError';
+  readonly issues: readonly InputIssue[];
+
+  constructor(issues: readonly InputIssue[], options?: { cause?: unknown }) {
+    super(formatIssues(issues), options);
+    this.issues = issues;
+  }
+
+  /** Shorthand for a single issue. */
+  static of(path: string, message: string, received?: unknown): FanoutInputError {
+    return new FanoutInputError([{ path, message, ...(received === undefined ? {} : { received: describeValue(received) }) }]);
+  }
+}
+
+/** A required environment variable of a handler is missing or empty. */
+export class ConfigurationError extends FanoutError {
+  override readonly name = 'ConfigurationError';
+}
+
+/** A handler received an event that is not what the state machine sends it. */
+export class EventError extends FanoutError {
+  override readonly name = 'EventError';
+}
+
+/** The ledger refused writes even after retrying with backoff. */
+export class LedgerWriteError extends FanoutError {
+  override readonly name = 'LedgerWriteError';
+}
+
+const MAX_VALUE_TEXT = 80;
+
+/** Short JSON text of a value for error messages: long values are cut with an ellipsis. */
+export function describeValue(value: unknown): string {
+  let text: string;
+  if (value === undefined) text = 'undefined';
+  else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value);
+  else if (typeof value === 'bigint') text = `${value}n`;
+  else if (typeof value === 'function') text = 'a function';
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > MAX_VALUE_TEXT ? `${text.slice(0, MAX_VALUE_TEXT)}…` : text;
+}
+
+function formatIssues(issues: readonly InputIssue[]): string {
+  const shown = issues.slice(0, MAX_ISSUES_IN_MESSAGE).map((issue) => {
+    const received = issue.received === undefined ? '' : ` (received ${issue.received})`;
+    return `${issue.path}: ${issue.message}${received}`;
+  });
+  const more = issues.length > MAX_ISSUES_IN_MESSAGE ? `; and ${issues.length - MAX_ISSUES_IN_MESSAGE} more` : '';
+  return `invalid execution input: ${shown.join('; ')}${more}`;
+}

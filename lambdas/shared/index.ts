@@ -1,0 +1,39 @@
+/**
+ * What the rest of fanout (CLI, local cloud, CDK app, retry path) uses from the Lambda side:
+ * the execution input contract, the ledger contract, and the error types.
+ */
+export { ConfigurationError, EventError, FanoutError, FanoutInputError, type InputIssue, LedgerWriteError } from './errors';
+export {
+  DEFAULT_JOB_DEFINITION,
+  DEFAULT_JOB_QUEUE,
+  DEFAULT_MAX_CONCURRENCY,
+  type ExecutionInput,
+  executionInputJsonSchema,
+  executionInputSchema,
+  ITEM_ID_PATTERN,
+  jobNameFor,
+  MAX_ITEMS,
+  parseExecutionInput,
+  type PreparedItem,
+  RUN_ID_PATTERN,
+  type RunPlan,
+  SIZE_LIMITS,
+  validateInput,
+} from './input';
+export {
+  countRunStatuses,
+  emptyCounts,
+  FAILED_ITEMS_INDEX,
+  FAILED_RUN_ID_ATTRIBUTE,
+  FailureClass,
+  ITEM_STATUSES,
+  type ItemRow,
+  ItemStatus,
+  ledgerTableDefinition,
+  putRows,
+  RUN_HEADER_ITEM_ID,
+  type RunHeaderRow,
+  RunStatus,
+  type RunStatusCounts,
+  type StatusCounts,
+} from './ledger';
