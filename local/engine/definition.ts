@@ -159,13 +159,28 @@ export function loadDefinition(text: string, integrations: readonly TaskIntegrat
   if (machine.QueryLanguage !== undefined && machine.QueryLanguage !== 'JSONPath') {
     throw new UnsupportedFeatureError(`QueryLanguage "${machine.QueryLanguage}" at the top level is not supported by the local engine (JSONPath only)`);
   }
-  // asl-validator writes a default QueryLanguage into every state it visits; give it a copy.
-  const result = aslValidator(structuredClone(raw), { checkArn: false, checkPaths: true });
-  if (!result.isValid) {
-    throw new InvalidDefinitionError(`Invalid State Machine Definition: ${result.errorsText('; ')}`);
-  }
+  const problems = validateAsl(text, raw);
+  if (problems) throw new InvalidDefinitionError(`Invalid State Machine Definition: ${problems}`);
   const graph = compileGraph(machine, integrations, { path: '', insideExpress: false });
   return { graph, timeoutSeconds: machine.TimeoutSeconds, raw: machine };
+}
+
+/**
+ * asl-validator builds its JSON-schema validator on every call (~200 ms), so verdicts are
+ * remembered per definition text: the same ASL file is usually loaded many times per process.
+ */
+const validatedTexts = new Map<string, string>();
+const VALIDATION_CACHE_SIZE = 256;
+
+function validateAsl(text: string, raw: unknown): string {
+  const known = validatedTexts.get(text);
+  if (known !== undefined) return known;
+  // asl-validator writes a default QueryLanguage into every state it visits; give it a copy.
+  const result = aslValidator(structuredClone(raw), { checkArn: false, checkPaths: true });
+  const problems = result.isValid ? '' : result.errorsText('; ');
+  if (validatedTexts.size >= VALIDATION_CACHE_SIZE) validatedTexts.delete(validatedTexts.keys().next().value!);
+  validatedTexts.set(text, problems);
+  return problems;
 }
 
 interface Scope {

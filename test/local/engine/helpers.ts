@@ -1,0 +1,89 @@
+import { createLocalStepFunctions, FakeClock, MemoryObjectStore, type LocalStepFunctionsOptions } from '../../../local/engine';
+import { StatesError } from '../../../local/engine/errors';
+import type { ExecutionDescription, Json, StepFunctionsService, TaskIntegration, TaskRequest } from '../../../local/engine/types';
+
+/** A test-only integration whose behaviour each test scripts; it records every request. */
+export function scriptedIntegration(
+  handler: (request: TaskRequest, call: number) => Json | Promise<Json>,
+  service = 'test',
+  actions: readonly string[] = ['run', 'run.sync'],
+): TaskIntegration & { calls: TaskRequest[]; callTimes: number[] } {
+  const calls: TaskRequest[] = [];
+  const callTimes: number[] = [];
+  return {
+    service,
+    actions,
+    calls,
+    callTimes,
+    async invoke(request) {
+      calls.push(request);
+      callTimes.push(request.clock.now());
+      return handler(request, calls.length);
+    },
+  };
+}
+
+/** Fails with the given error name. */
+export const fail = (error: string, cause = ''): never => {
+  throw new StatesError(error, cause);
+};
+
+/** A task that never finishes until its signal aborts (then rejects with the abort reason). */
+export function hang(request: TaskRequest): Promise<Json> {
+  return new Promise((_, reject) => {
+    request.signal.addEventListener('abort', () => reject(request.signal.reason), { once: true });
+  });
+}
+
+export interface Harness {
+  sfn: StepFunctionsService;
+  clock: FakeClock;
+  store: MemoryObjectStore;
+  run(definition: object, input?: Json): Promise<ExecutionDescription & { arn: string }>;
+  start(definition: object, input?: Json): string;
+  historyTypes(executionArn: string): string[];
+}
+
+let counter = 0;
+
+/** A service on a FakeClock and an in-memory object store. */
+export function harness(integrations: TaskIntegration[] = [], options: Partial<LocalStepFunctionsOptions> = {}): Harness {
+  const clock = new FakeClock();
+  const store = new MemoryObjectStore(() => clock.now());
+  let uuid = 0;
+  const sfn = createLocalStepFunctions({
+    integrations,
+    objectStore: store,
+    clock,
+    random: () => 0.5,
+    newUuid: () => `00000000-0000-4000-8000-${(++uuid).toString(16).padStart(12, '0')}`,
+    ...options,
+  });
+  const start = (definition: object, input: Json = {}): string => {
+    counter++;
+    const { stateMachineArn } = sfn.createStateMachine({
+      name: `machine-${counter}`,
+      definition: JSON.stringify(definition),
+      roleArn: 'arn:aws:iam::123456789012:role/test',
+    });
+    return sfn.startExecution({ stateMachineArn, name: `run-${counter}`, input: JSON.stringify(input) }).executionArn;
+  };
+  return {
+    sfn,
+    clock,
+    store,
+    start,
+    async run(definition, input = {}) {
+      const arn = start(definition, input);
+      const done = sfn.waitForExecution(arn);
+      await clock.runAll();
+      return { ...(await done), arn };
+    },
+    historyTypes(executionArn) {
+      return sfn.getExecutionHistory(executionArn, { maxResults: 1000 }).items.map((event) => event.type);
+    },
+  };
+}
+
+/** A one-state machine around `state` (named S). */
+export const single = (state: object): object => ({ StartAt: 'S', States: { S: { ...state, End: true } } });
