@@ -17,6 +17,7 @@ export {
   type PreparedItem,
   RUN_ID_PATTERN,
   type RunPlan,
+  renderExecutionInputJsonSchema,
   SIZE_LIMITS,
   validateInput,
 } from './input';

@@ -251,11 +251,15 @@ export function executionInputJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(executionInputSchema, { io: 'input' }) as Record<string, unknown>;
   return {
     ...schema,
-    $id: 'https://github.com/fanout/fanout/statemachine/input.schema.json',
     title: 'fanout map path execution input',
     description: 'Input of a fanout map-path execution. Exactly one of items, grid, replicas or source is required.',
     oneOf: ITEM_SOURCES.map((name) => ({ required: [name] })),
   };
+}
+
+/** The published schema file's exact text (`statemachine/input.schema.json`). */
+export function renderExecutionInputJsonSchema(): string {
+  return `${JSON.stringify(executionInputJsonSchema(), null, 2)}\n`;
 }
 
 /** Where a run's items come from, once the input is parsed. */

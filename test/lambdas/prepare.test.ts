@@ -1,0 +1,290 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { BatchClient, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand } from '@aws-sdk/client-batch';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type PrepareDependencies, createPrepareHandler, manifestLine } from '../../lambdas/prepare';
+import { ConfigurationError, EventError, FanoutInputError, LedgerWriteError } from '../../lambdas/shared/errors';
+
+const region = 'us-east-1';
+const s3Mock = mockClient(S3Client);
+const batchMock = mockClient(BatchClient);
+const ledgerMock = mockClient(DynamoDBDocumentClient);
+
+const executionArn = 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:sweep-1';
+const now = new Date('2025-01-02T03:04:05.000Z');
+
+function makeHandler(overrides: Partial<PrepareDependencies> = {}) {
+  return createPrepareHandler({
+    s3: new S3Client({ region }),
+    batch: new BatchClient({ region }),
+    ledger: DynamoDBDocumentClient.from(new DynamoDBClient({ region })),
+    tableName: 'fanout-ledger',
+    bucket: 'fanout-data',
+    now: () => now,
+    sleep: async () => undefined,
+    random: () => 0.5,
+    ...overrides,
+  });
+}
+
+function event(input: unknown, executionName = 'sweep-1') {
+  return { input, executionName, executionArn };
+}
+
+function body(text: string) {
+  return Readable.from([Buffer.from(text)]) as never;
+}
+
+function expectNothingWritten(): void {
+  expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+  expect(ledgerMock).not.toHaveReceivedCommand(PutCommand);
+  expect(ledgerMock).not.toHaveReceivedCommand(BatchWriteCommand);
+}
+
+beforeEach(() => {
+  batchMock.on(DescribeJobQueuesCommand).resolves({ jobQueues: [{ jobQueueName: 'fanout-high', jobQueueArn: 'arn:q', priority: 1, state: 'ENABLED', computeEnvironmentOrder: [] }] });
+  batchMock.on(DescribeJobDefinitionsCommand).resolves({
+    jobDefinitions: [
+      { jobDefinitionName: 'fanout-job', jobDefinitionArn: 'arn:d:1', revision: 1, status: 'ACTIVE', type: 'container', containerProperties: { command: ['old'] } },
+      { jobDefinitionName: 'fanout-job', jobDefinitionArn: 'arn:d:2', revision: 2, status: 'ACTIVE', type: 'container', containerProperties: { command: ['sh', '-c', 'echo default'] } },
+    ],
+  });
+  ledgerMock.on(PutCommand).resolves({});
+  ledgerMock.on(BatchWriteCommand).resolves({});
+  s3Mock.on(PutObjectCommand).resolves({});
+});
+
+afterEach(() => {
+  s3Mock.reset();
+  batchMock.reset();
+  ledgerMock.reset();
+});
+
+describe('prepare', () => {
+  it('writes the header row, the manifest and one PENDING row per item, and returns the prepared run', async () => {
+    const prepared = await makeHandler()(event({ items: [{ id: 'a', x: 1 }, { id: 'b', x: 2, idempotent: false }], command: ['run', '{x}'], maxConcurrency: 5 }));
+
+    expect(prepared).toEqual({
+      runId: 'sweep-1',
+      path: 'map',
+      round: 1,
+      itemCount: 2,
+      executionArn,
+      createdAt: '2025-01-02T03:04:05.000Z',
+      manifest: { bucket: 'fanout-data', key: 'runs/sweep-1/manifest.jsonl' },
+      resultPrefix: 'runs/sweep-1/results',
+      jobQueue: 'fanout-high',
+      jobDefinition: 'fanout-job:2',
+      command: ['run', '{x}'],
+      maxConcurrency: 5,
+      toleratedFailurePercentage: 0,
+      toleratedFailureCount: 0,
+      retry: { rounds: 1, maxAttempts: 3 },
+      idempotent: true,
+    });
+    expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
+      TableName: 'fanout-ledger',
+      Item: expect.objectContaining({ runId: 'sweep-1', itemId: '#run', kind: 'run', status: 'RUNNING', executionArn, itemCount: 2 }),
+      ConditionExpression: 'attribute_not_exists(#runId) OR #executionArn = :executionArn',
+      ExpressionAttributeNames: { '#runId': 'runId', '#executionArn': 'executionArn' },
+      ExpressionAttributeValues: { ':executionArn': executionArn },
+    });
+    expect(s3Mock).toHaveReceivedCommandExactlyOnceWith(PutObjectCommand, {
+      Bucket: 'fanout-data',
+      Key: 'runs/sweep-1/manifest.jsonl',
+      ContentType: 'application/jsonl',
+      Body:
+        '{"itemId":"a","jobName":"sweep-1-a","kwargs":{"x":1},"idempotent":true}\n' +
+        '{"itemId":"b","jobName":"sweep-1-b","kwargs":{"x":2},"idempotent":false}\n',
+    });
+    const pending = (itemId: string, x: number, idempotent: boolean) => ({
+      PutRequest: {
+        Item: { runId: 'sweep-1', itemId, status: 'PENDING', idempotent, attempt: 1, round: 1, jobName: `sweep-1-${itemId}`, kwargs: `{"x":${x}}`, createdAt: '2025-01-02T03:04:05.000Z' },
+      },
+    });
+    expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(BatchWriteCommand, {
+      RequestItems: { 'fanout-ledger': [pending('a', 1, true), pending('b', 2, false)] },
+    });
+  });
+
+  it('writes the header before the manifest and the rows', async () => {
+    const order: string[] = [];
+    ledgerMock.on(PutCommand).callsFake(() => order.push('header'));
+    s3Mock.on(PutObjectCommand).callsFake(() => order.push('manifest'));
+    ledgerMock.on(BatchWriteCommand).callsFake(() => order.push('rows'));
+    await makeHandler()(event({ replicas: { count: 3 } }));
+    expect(order).toEqual(['header', 'manifest', 'rows']);
+  });
+
+  it("uses the job definition's own command when the input has none, so every child passes an explicit one", async () => {
+    const prepared = await makeHandler()(event({ replicas: { count: 1 } }));
+    expect(prepared.command).toEqual(['sh', '-c', 'echo default']);
+    expect(batchMock).toHaveReceivedCommandWith(DescribeJobDefinitionsCommand, { jobDefinitionName: 'fanout-job', status: 'ACTIVE' });
+    expect(batchMock).toHaveReceivedCommandWith(DescribeJobQueuesCommand, { jobQueues: ['fanout-high'] });
+  });
+
+  it('looks a pinned job definition up by name:revision', async () => {
+    batchMock.on(DescribeJobDefinitionsCommand, { jobDefinitions: ['fanout-job:1'] }).resolves({
+      jobDefinitions: [{ jobDefinitionName: 'fanout-job', jobDefinitionArn: 'arn:d:1', revision: 1, status: 'ACTIVE', type: 'container', containerProperties: { command: ['old'] } }],
+    });
+    const prepared = await makeHandler()(event({ replicas: { count: 1 }, jobDefinition: 'fanout-job:1' }));
+    expect(prepared).toMatchObject({ jobDefinition: 'fanout-job:1', command: ['old'] });
+  });
+
+  it('writes rows in BatchWriteItem chunks of 25', async () => {
+    await makeHandler()(event({ replicas: { count: 60 } }));
+    expect(ledgerMock).toHaveReceivedCommandTimes(BatchWriteCommand, 3);
+    const sizes = ledgerMock.commandCalls(BatchWriteCommand).map((call) => call.args[0].input.RequestItems?.['fanout-ledger']?.length);
+    expect(sizes.sort()).toEqual([10, 25, 25]);
+  });
+
+  it('re-sends unprocessed rows with backoff until every row is written', async () => {
+    const sleep = vi.fn(async () => undefined);
+    const unprocessed = [{ PutRequest: { Item: { runId: 'sweep-1', itemId: '1' } } }];
+    ledgerMock
+      .on(BatchWriteCommand)
+      .resolvesOnce({ UnprocessedItems: { 'fanout-ledger': unprocessed } })
+      .resolvesOnce({ UnprocessedItems: { 'fanout-ledger': unprocessed } })
+      .resolves({});
+    await makeHandler({ sleep })(event({ replicas: { count: 2 } }));
+    expect(ledgerMock).toHaveReceivedCommandTimes(BatchWriteCommand, 3);
+    expect(ledgerMock).toHaveReceivedNthCommandWith(BatchWriteCommand, 2, { RequestItems: { 'fanout-ledger': unprocessed } });
+    expect(ledgerMock).toHaveReceivedNthCommandWith(BatchWriteCommand, 3, { RequestItems: { 'fanout-ledger': unprocessed } });
+    // Full jitter with random() = 0.5: half of 50 ms * 2^attempt.
+    expect(sleep.mock.calls).toEqual([[50], [100]]);
+  });
+
+  it('fails with LedgerWriteError when rows stay unprocessed', async () => {
+    ledgerMock.on(BatchWriteCommand).resolves({ UnprocessedItems: { 'fanout-ledger': [{ PutRequest: { Item: { runId: 'sweep-1', itemId: '0' } } }] } });
+    await expect(makeHandler()(event({ replicas: { count: 1 } }))).rejects.toThrow(LedgerWriteError);
+    expect(ledgerMock).toHaveReceivedCommandTimes(BatchWriteCommand, 10);
+  });
+
+  it.each([
+    ['an unknown key', { items: [{}], extra: 1 }, 'extra: unknown key'],
+    ['two sources', { items: [{}], replicas: { count: 2 } }, 'exactly one item source is allowed'],
+    ['duplicate ids', { items: [{ id: 'x' }, { id: 'x' }] }, 'items.1.id: duplicate item id, already used by items.0'],
+    ['an oversized item', { items: [{ blob: 'x'.repeat(9000) }] }, 'items.0: its Batch container overrides'],
+    ['a bad runId', { items: [{}], runId: 'no spaces' }, 'runId: runId must be 1-64'],
+  ])('rejects %s with FanoutInputError and writes nothing', async (_label, input, message) => {
+    const rejection = makeHandler()(event(input));
+    await expect(rejection).rejects.toThrow(FanoutInputError);
+    await expect(rejection).rejects.toThrow(message);
+    expectNothingWritten();
+  });
+
+  it('checks item sizes with the command taken from the job definition', async () => {
+    batchMock.on(DescribeJobDefinitionsCommand).resolves({
+      jobDefinitions: [{ jobDefinitionName: 'fanout-job', jobDefinitionArn: 'arn:d:3', revision: 3, status: 'ACTIVE', type: 'container', containerProperties: { command: ['x'.repeat(7000)] } }],
+    });
+    await expect(makeHandler()(event({ items: [{ p: 'y'.repeat(300) }] }))).rejects.toThrow(/items\.0: its Batch container overrides .* at most 7168/);
+    expectNothingWritten();
+  });
+
+  it('refuses to overwrite a run started by another execution', async () => {
+    ledgerMock.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    const rejection = makeHandler()(event({ items: [{}], runId: 'taken' }));
+    await expect(rejection).rejects.toThrow(FanoutInputError);
+    await expect(rejection).rejects.toThrow('runId: a run with this id already exists in ledger fanout-ledger');
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(ledgerMock).not.toHaveReceivedCommand(BatchWriteCommand);
+  });
+
+  it('rejects an unknown job queue before writing', async () => {
+    batchMock.on(DescribeJobQueuesCommand).resolves({ jobQueues: [] });
+    await expect(makeHandler()(event({ items: [{}], jobQueue: 'nope' }))).rejects.toThrow('jobQueue: no job queue has this name (received "nope")');
+    expectNothingWritten();
+  });
+
+  it('rejects a disabled job queue', async () => {
+    batchMock.on(DescribeJobQueuesCommand).resolves({ jobQueues: [{ jobQueueName: 'fanout-high', jobQueueArn: 'arn:q', priority: 1, state: 'DISABLED', computeEnvironmentOrder: [] }] });
+    await expect(makeHandler()(event({ items: [{}] }))).rejects.toThrow('the job queue is DISABLED');
+  });
+
+  it('rejects a job definition that is missing or has no command when the input gives none', async () => {
+    batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
+    await expect(makeHandler()(event({ items: [{}] }))).rejects.toThrow('jobDefinition: no ACTIVE job definition matches');
+    batchMock.on(DescribeJobDefinitionsCommand).resolves({
+      jobDefinitions: [{ jobDefinitionName: 'fanout-job', jobDefinitionArn: 'arn:d:1', revision: 1, status: 'ACTIVE', type: 'container', containerProperties: {} }],
+    });
+    await expect(makeHandler()(event({ items: [{}] }))).rejects.toThrow('command: command is not given and job definition fanout-job has no command');
+    expectNothingWritten();
+  });
+
+  it('rejects an event without an execution ARN', async () => {
+    await expect(makeHandler()({ input: { items: [{}] }, executionName: 'x' })).rejects.toThrow(EventError);
+  });
+
+  it('names the missing environment variable', async () => {
+    const handler = createPrepareHandler({ s3: new S3Client({ region }), batch: new BatchClient({ region }) }, { BUCKET: 'fanout-data' });
+    await expect(handler(event({ items: [{}] }))).rejects.toThrow(ConfigurationError);
+    await expect(handler(event({ items: [{}] }))).rejects.toThrow('environment variable TABLE_NAME is required');
+  });
+});
+
+describe('prepare with an S3 source', () => {
+  it('reads a .jsonl manifest line by line, skipping blank lines', async () => {
+    s3Mock.on(GetObjectCommand, { Bucket: 'inputs', Key: 'sweep.jsonl' }).resolves({ Body: body('{"id":"a","n":1}\n\n{"n":2}\r\n') });
+    const prepared = await makeHandler()(event({ source: 's3://inputs/sweep.jsonl' }));
+    expect(prepared.itemCount).toBe(2);
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
+      Body: '{"itemId":"a","jobName":"sweep-1-a","kwargs":{"n":1},"idempotent":true}\n{"itemId":"1","jobName":"sweep-1-1","kwargs":{"n":2},"idempotent":true}\n',
+    });
+  });
+
+  it('names the line of a malformed .jsonl entry and writes nothing', async () => {
+    s3Mock.on(GetObjectCommand).resolves({ Body: body('{"n":1}\n{"n":\n["not an object"]\n') });
+    const rejection = makeHandler()(event({ source: 's3://inputs/sweep.jsonl' }));
+    await expect(rejection).rejects.toThrow(/source line 2: is not valid JSON/);
+    await expect(rejection).rejects.toThrow(/source line 3: Invalid input: expected object, received array/);
+    expectNothingWritten();
+  });
+
+  it('reads a .json array', async () => {
+    s3Mock.on(GetObjectCommand).resolves({ Body: body('[{"n":1},{"n":2},{"n":3}]') });
+    expect((await makeHandler()(event({ source: 's3://inputs/items.json' }))).itemCount).toBe(3);
+  });
+
+  it('rejects a .json source that is not an array', async () => {
+    s3Mock.on(GetObjectCommand).resolves({ Body: body('{"n":1}') });
+    await expect(makeHandler()(event({ source: 's3://inputs/items.json' }))).rejects.toThrow('must hold a JSON array of items');
+  });
+
+  it('reads one item per object under a prefix, across pages, in key order', async () => {
+    s3Mock
+      .on(ListObjectsV2Command)
+      .resolvesOnce({ Contents: [{ Key: 'p/' }, { Key: 'p/a.json' }, { Key: 'p/b.json' }], IsTruncated: true, NextContinuationToken: 't1' })
+      .resolvesOnce({ Contents: [{ Key: 'p/c.json' }], IsTruncated: false });
+    for (const name of ['a', 'b', 'c']) {
+      s3Mock.on(GetObjectCommand, { Bucket: 'inputs', Key: `p/${name}.json` }).resolves({ Body: body(`{"name":"${name}"}`) });
+    }
+    await makeHandler()(event({ source: 's3://inputs/p/' }));
+    expect(s3Mock).toHaveReceivedNthCommandWith(ListObjectsV2Command, 2, { Bucket: 'inputs', Prefix: 'p/', ContinuationToken: 't1' });
+    const manifest = String(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input.Body);
+    expect(manifest.trim().split('\n').map((line) => JSON.parse(line).kwargs.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('rejects an empty prefix', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [], IsTruncated: false });
+    await expect(makeHandler()(event({ source: 's3://inputs/none/' }))).rejects.toThrow('source: no objects under the prefix s3://inputs/none/');
+  });
+
+  it('turns an unreadable source into a FanoutInputError on source', async () => {
+    s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
+    const rejection = makeHandler()(event({ source: 's3://inputs/missing.jsonl' }));
+    await expect(rejection).rejects.toThrow(FanoutInputError);
+    await expect(rejection).rejects.toThrow('source: cannot read s3://inputs/missing.jsonl: NoSuchKey');
+    expectNothingWritten();
+  });
+});
+
+describe('manifestLine', () => {
+  it('splices the kwargs JSON in unchanged', () => {
+    const line = manifestLine({ itemId: '1', jobName: 'r-1', kwargsJson: '{"a":[1,{"b":null}]}', idempotent: false });
+    expect(JSON.parse(line)).toEqual({ itemId: '1', jobName: 'r-1', kwargs: { a: [1, { b: null }] }, idempotent: false });
+  });
+});
