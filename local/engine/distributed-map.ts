@@ -17,6 +17,9 @@ const STATUS_NAMES: ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIME
 /** Child names are UUID-shaped: the Map Run's UUID with its last 12 hex digits replaced by the child's index. */
 const INDEX_DIGITS = 12;
 
+/** Children started in one event-loop turn before the Map Run yields. */
+const SYNC_CHILDREN_PER_TURN = 2000;
+
 interface Counts {
   running: number;
   succeeded: number;
@@ -520,8 +523,23 @@ function driveChildren(
       }
     };
 
+    let syncStarts = 0;
+    let yielding = false;
+    const resume = (): void => {
+      yielding = false;
+      pump();
+    };
     const pump = (): void => {
       while (!failure && !stopped && running < limit) {
+        // Children that finish synchronously would otherwise hold the event loop for the whole
+        // Map Run; yield now and then so API calls, timers and I/O keep being served.
+        if (++syncStarts % SYNC_CHILDREN_PER_TURN === 0) {
+          if (!yielding) {
+            yielding = true;
+            setImmediate(resume);
+          }
+          return;
+        }
         let next: { input: Json; items: number } | undefined;
         try {
           next = nextInput();
@@ -533,7 +551,7 @@ function driveChildren(
         if (!next) break;
         startChild(next.input, next.items);
       }
-      if (running > 0) return;
+      if (running > 0 || yielding) return;
       frame.signal.removeEventListener('abort', onParentStop);
       if (stopped || frame.signal.aborted) resolve({ kind: 'stopped', reason: frame.signal.reason });
       else if (failure) resolve({ kind: 'failed', error: failure });
@@ -574,6 +592,20 @@ function pendingInputs(node: StateNode, source: ItemSource, effective: Json, con
     // A record that cannot be read is left out of PENDING; the Map Run has failed already.
   }
   return pending;
+}
+
+/** `[e1,e2,...]` as UTF-8, converted in slices so no single giant string is built. */
+function joinEntries(entries: string[]): Buffer {
+  const chunks: Buffer[] = [Buffer.from('[')];
+  const SLICE = 2000;
+  for (let start = 0; start < entries.length; start += SLICE) {
+    const slice = entries.slice(start, start + SLICE).join(',');
+    chunks.push(Buffer.from(start === 0 ? slice : `,${slice}`, 'utf8'));
+    // Drop the entry strings as soon as they are in a buffer.
+    entries.fill('', start, start + SLICE);
+  }
+  chunks.push(Buffer.from(']'));
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -623,7 +655,7 @@ async function writeResults(run: MapRun, target: WriterTarget, _source: ItemSour
     ['PENDING', pendingEntries],
   ] as const) {
     if (entries.length === 0) continue;
-    const body = Buffer.from(`[${entries.join(',')}]`, 'utf8');
+    const body = joinEntries(entries);
     const key = `${base}${status}_0.json`;
     await store.putObject(target.bucket, key, body);
     files[status].push({ Key: key, Size: body.length });
