@@ -82,7 +82,8 @@ export function createNotifyHandler(overrides: Partial<NotifyDependencies> = {},
     if (!parsed.success) {
       throw new EventError(`Notify expects {summary}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
-    const summary = parsed.data.summary as unknown as RunSummary;
+    // The original object, not zod's copy, so the published JSON keeps Summarize's key order.
+    const summary = (rawEvent as { summary: RunSummary }).summary;
     const summaryWithDefaults: RunSummary = { ...summary, pendingItemIds: summary.pendingItemIds ?? [] };
     const deps = dependencies();
     const response = await deps.sns.send(

@@ -1,0 +1,72 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createNotifyHandler, formatNotice } from '../../lambdas/notify';
+import { ConfigurationError, EventError } from '../../lambdas/shared/errors';
+import type { RunSummary } from '../../lambdas/summarize';
+
+const snsMock = mockClient(SNSClient);
+const topicArn = 'arn:aws:sns:us-east-1:000000000000:fanout-notices';
+
+const summary: RunSummary = {
+  runId: 'sweep-1',
+  path: 'map',
+  status: 'FAILED',
+  counts: { total: 10, pending: 2, running: 0, succeeded: 5, failed: 3, retrying: 0, abandoned: 0 },
+  itemCount: 10,
+  pendingItemIds: ['8', '9'],
+  startedAt: '2025-01-02T03:04:05.000Z',
+  stoppedAt: '2025-01-02T03:06:10.000Z',
+  durationMs: 125_000,
+  error: { error: 'States.ExceedToleratedFailureThreshold', cause: 'threshold exceeded' },
+  results: { bucket: 'fanout-data', key: 'runs/sweep-1/results/u/manifest.json' },
+};
+
+afterEach(() => snsMock.reset());
+
+describe('notify', () => {
+  it('publishes the text notice and the JSON summary, and returns the message id', async () => {
+    snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const handler = createNotifyHandler({ sns: new SNSClient({ region: 'us-east-1' }), topicArn });
+
+    await expect(handler({ summary })).resolves.toEqual({ messageId: 'm-1' });
+
+    expect(snsMock).toHaveReceivedCommandExactlyOnceWith(PublishCommand, {
+      TopicArn: topicArn,
+      Subject: 'fanout sweep-1: FAILED',
+      Message: `${formatNotice(summary)}\n\n${JSON.stringify(summary, null, 2)}\n`,
+      MessageAttributes: {
+        runId: { DataType: 'String', StringValue: 'sweep-1' },
+        status: { DataType: 'String', StringValue: 'FAILED' },
+      },
+    });
+  });
+
+  it('names the missing TOPIC_ARN', async () => {
+    const handler = createNotifyHandler({ sns: new SNSClient({ region: 'us-east-1' }) }, {});
+    await expect(handler({ summary })).rejects.toThrow(ConfigurationError);
+    await expect(handler({ summary })).rejects.toThrow('environment variable TOPIC_ARN is required');
+  });
+
+  it('rejects an event without a summary and publishes nothing', async () => {
+    const handler = createNotifyHandler({ sns: new SNSClient({ region: 'us-east-1' }), topicArn });
+    await expect(handler({ runId: 'x' })).rejects.toThrow(EventError);
+    expect(snsMock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('formatNotice', () => {
+  it('says what happened in a few lines', () => {
+    expect(formatNotice(summary)).toBe(
+      [
+        'fanout run sweep-1 (map path): FAILED',
+        'items: 10 total, 5 succeeded, 3 failed, 2 pending (never started or never recorded)',
+        'started 2025-01-02T03:04:05.000Z, stopped 2025-01-02T03:06:10.000Z (2m 5s)',
+        'error: States.ExceedToleratedFailureThreshold: threshold exceeded',
+        'pending items: 8, 9',
+        'results: s3://fanout-data/runs/sweep-1/results/u/manifest.json',
+      ].join('\n'),
+    );
+  });
+});

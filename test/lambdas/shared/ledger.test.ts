@@ -1,0 +1,74 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ITEM_ID_PATTERN } from '../../../lambdas/shared/input';
+import { FAILED_ITEMS_INDEX, RUN_HEADER_ITEM_ID, countRunStatuses, ledgerTableDefinition } from '../../../lambdas/shared/ledger';
+
+const ledgerMock = mockClient(DynamoDBDocumentClient);
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+
+afterEach(() => ledgerMock.reset());
+
+describe('ledgerTableDefinition', () => {
+  it('keys rows by runId and itemId, on demand, with a sparse index of failed items', () => {
+    const table = ledgerTableDefinition('fanout-ledger');
+    expect(table).toMatchObject({
+      TableName: 'fanout-ledger',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'runId', KeyType: 'HASH' },
+        { AttributeName: 'itemId', KeyType: 'RANGE' },
+      ],
+    });
+    expect(table.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: FAILED_ITEMS_INDEX,
+        KeySchema: [
+          { AttributeName: 'failedRunId', KeyType: 'HASH' },
+          { AttributeName: 'itemId', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+  });
+});
+
+describe('RUN_HEADER_ITEM_ID', () => {
+  it('cannot be taken by an item and sorts before every item id', () => {
+    expect(ITEM_ID_PATTERN.test(RUN_HEADER_ITEM_ID)).toBe(false);
+    for (const first of ['-', '.', '0', 'A', '_', 'a']) expect(RUN_HEADER_ITEM_ID < first).toBe(true);
+  });
+});
+
+describe('countRunStatuses', () => {
+  it('counts every page of a Query that reads only key and status', async () => {
+    ledgerMock
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [
+          { itemId: '0', status: 'SUCCEEDED' },
+          { itemId: '1', status: 'FAILED' },
+          { itemId: '2', status: 'PENDING' },
+        ],
+        LastEvaluatedKey: { runId: 'r', itemId: '2' },
+      })
+      .resolvesOnce({ Items: [{ itemId: '3', status: 'SUCCEEDED' }, { itemId: '4', status: 'PENDING' }, { itemId: '5', status: 'ABANDONED' }] });
+
+    const result = await countRunStatuses(client, 'fanout-ledger', 'r', { sampleSize: 1 });
+
+    expect(result).toEqual({
+      counts: { total: 6, pending: 2, running: 0, succeeded: 2, failed: 1, retrying: 0, abandoned: 1 },
+      pendingSample: ['2'],
+    });
+    expect(ledgerMock).toHaveReceivedNthCommandWith(QueryCommand, 1, {
+      TableName: 'fanout-ledger',
+      KeyConditionExpression: '#runId = :runId AND #itemId > :header',
+      ExpressionAttributeNames: { '#runId': 'runId', '#itemId': 'itemId', '#status': 'status' },
+      ExpressionAttributeValues: { ':runId': 'r', ':header': '#run' },
+      ProjectionExpression: '#itemId, #status',
+    });
+    expect(ledgerMock).toHaveReceivedNthCommandWith(QueryCommand, 2, { ExclusiveStartKey: { runId: 'r', itemId: '2' } });
+  });
+});

@@ -1,0 +1,262 @@
+import validator from 'asl-validator';
+import { JSONPath } from 'jsonpath-plus';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { PreparedRun } from '../../lambdas/prepare';
+import { summarizeEventSchema } from '../../lambdas/summarize';
+import { DefinitionSubstitutionError, MAP_PLACEHOLDERS, loadMapDefinition, mapDefinitionPath, substituteDefinition } from '../../statemachine';
+
+type State = Record<string, any>;
+type Machine = { StartAt: string; States: Record<string, State> };
+
+const values = {
+  PrepareFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-prepare',
+  SummarizeFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-summarize',
+  NotifyFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-notify',
+  LedgerTableName: 'fanout-ledger',
+  DataBucket: 'fanout-data',
+};
+const rawText = readFileSync(mapDefinitionPath, 'utf8');
+const definition = JSON.parse(loadMapDefinition(values)) as Machine & Record<string, unknown>;
+const fanOut = definition.States.FanOut as State;
+const child = fanOut.ItemProcessor as Machine;
+
+/** States reachable from `from`, following Next, Choices, Default and Catch. */
+function successors(state: State): string[] {
+  const next: string[] = [];
+  if (state.Next) next.push(state.Next);
+  for (const rule of state.Choices ?? []) next.push(rule.Next);
+  if (state.Default) next.push(state.Default);
+  for (const catcher of state.Catch ?? []) next.push(catcher.Next);
+  return next;
+}
+
+function reachable(machine: Machine, from: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [from];
+  while (queue.length > 0) {
+    const name = queue.pop() as string;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    queue.push(...successors(machine.States[name] as State));
+  }
+  return seen;
+}
+
+const prepared: PreparedRun = {
+  runId: 'sweep-1',
+  path: 'map',
+  round: 1,
+  itemCount: 1,
+  executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:sweep-1',
+  createdAt: '2025-01-02T03:04:05.000Z',
+  manifest: { bucket: 'fanout-data', key: 'runs/sweep-1/manifest.jsonl' },
+  resultPrefix: 'runs/sweep-1/results',
+  jobQueue: 'fanout-high',
+  jobDefinition: 'fanout-job:2',
+  command: ['sim', '{seed}'],
+  maxConcurrency: 1000,
+  toleratedFailurePercentage: 0,
+  toleratedFailureCount: 0,
+  retry: { rounds: 1, maxAttempts: 3 },
+  idempotent: true,
+};
+const manifestItem = { itemId: '0', jobName: 'sweep-1-0', kwargs: { seed: 7 }, idempotent: true };
+
+/**
+ * Applies a JSONPath payload template the way Step Functions does for plain paths (`$.a`,
+ * `$$.Map.Item.Value.b`); intrinsic functions are checked for their path arguments only.
+ * Fails the test when a path selects nothing, which on AWS is a States.Runtime failure.
+ */
+function applyTemplate(template: unknown, data: unknown, context: unknown): unknown {
+  if (Array.isArray(template)) return template.map((entry) => applyTemplate(entry, data, context));
+  if (template === null || typeof template !== 'object') return template;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(template)) {
+    if (!key.endsWith('.$')) {
+      out[key] = applyTemplate(value, data, context);
+      continue;
+    }
+    const expression = String(value);
+    const paths = expression.startsWith('States.') ? (expression.match(/\$\$?(?:\.[A-Za-z0-9_]+)+/g) ?? []) : [expression];
+    const resolved = paths.map((path) => {
+      const [json, query] = path.startsWith('$$') ? [context, path.slice(1)] : [data, path];
+      const found = JSONPath({ path: query, json: json as object, wrap: true }) as unknown[];
+      expect(found, `${key}: ${path} selects nothing`).toHaveLength(1);
+      return found[0];
+    });
+    out[key.slice(0, -2)] = expression.startsWith('States.') ? `<${expression}>` : resolved[0];
+  }
+  return out;
+}
+
+describe('map.asl.json', () => {
+  it('is valid Amazon States Language', () => {
+    // The validator writes a QueryLanguage into every state; give it a copy.
+    const result = validator(structuredClone(definition) as never, { checkArn: false, checkPaths: true });
+    expect(result.errorsText()).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('runs exactly two states per item on the happy path: SubmitJob then RecordOutcome', () => {
+    // Billed per item: 1 transition for the child start + 1 per state = 3 (DESIGN §6).
+    const path: string[] = [];
+    let name: string | undefined = child.StartAt;
+    while (name !== undefined) {
+      path.push(name);
+      const state = child.States[name] as State;
+      name = state.End ? undefined : state.Next;
+    }
+    expect(path).toEqual(['SubmitJob', 'RecordOutcome']);
+    expect(child.States.SubmitJob?.Resource).toBe('arn:aws:states:::batch:submitJob.sync');
+    expect(child.States.RecordOutcome?.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
+  });
+
+  it('runs the children as STANDARD executions of a Distributed Map reading the JSONL manifest', () => {
+    expect(child).toMatchObject({ ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } });
+    expect(fanOut.ItemReader).toEqual({
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSONL' },
+      Parameters: { 'Bucket.$': '$.prepared.manifest.bucket', 'Key.$': '$.prepared.manifest.key' },
+    });
+    expect(fanOut.ResultWriter).toEqual({
+      Resource: 'arn:aws:states:::s3:putObject',
+      Parameters: { Bucket: 'fanout-data', 'Prefix.$': '$.prepared.resultPrefix' },
+    });
+    expect(fanOut).toMatchObject({
+      MaxConcurrencyPath: '$.prepared.maxConcurrency',
+      ToleratedFailurePercentagePath: '$.prepared.toleratedFailurePercentage',
+      ToleratedFailureCountPath: '$.prepared.toleratedFailureCount',
+      ResultPath: '$.fanOut',
+    });
+  });
+
+  it('summarizes and notifies a run whose Map exceeded its failure threshold, then fails it', () => {
+    expect(fanOut.Catch?.[0]).toEqual({ ErrorEquals: ['States.ExceedToleratedFailureThreshold'], ResultPath: '$.fanOutError', Next: 'Summarize' });
+    expect(definition.States.Summarize?.Next).toBe('Notify');
+    expect(definition.States.Notify?.Next).toBe('RunOutcome');
+    expect(definition.States.RunOutcome).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.fanOutError', IsPresent: true, Next: 'RunFailed' }],
+      Default: 'RunSucceeded',
+    });
+    expect(definition.States.RunFailed).toEqual({ Type: 'Fail', ErrorPath: '$.fanOutError.Error', CausePath: '$.fanOutError.Cause' });
+  });
+
+  it('lets invalid input fail the execution at Prepare: no Catch, no retry of FanoutInputError', () => {
+    const prepare = definition.States.Prepare as State;
+    expect(prepare.Catch).toBeUndefined();
+    expect(JSON.stringify(prepare.Retry)).not.toContain('FanoutInputError');
+    expect(prepare.Parameters.Payload).toEqual({ 'input.$': '$', 'executionName.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' });
+    expect(prepare.ResultSelector).toEqual({ 'prepared.$': '$.Payload' });
+  });
+
+  it('retries Batch throttling with capped, fully jittered backoff and catches every other failure', () => {
+    const submit = child.States.SubmitJob as State;
+    expect(submit.Retry).toHaveLength(1);
+    expect(submit.Retry[0].ErrorEquals).toEqual(expect.arrayContaining(['Batch.TooManyRequestsException', 'Batch.ServerException']));
+    expect(submit.Retry[0]).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: expect.any(Number), IntervalSeconds: expect.any(Number), BackoffRate: expect.any(Number), MaxAttempts: expect.any(Number) });
+    expect(submit.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ClassifyFailure' }]);
+  });
+
+  it('ends every failure path in a ledger write and then a Fail state, so the Map counts the item as failed', () => {
+    const failurePath = reachable(child, 'ClassifyFailure');
+    const terminals = [...failurePath].filter((name) => ['Fail', 'Succeed'].includes(child.States[name]?.Type) || child.States[name]?.End);
+    expect(terminals).toEqual(['ItemFailed']);
+    expect(child.States.ItemFailed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    const recorders = [...failurePath].filter((name) => child.States[name]?.Resource === 'arn:aws:states:::dynamodb:updateItem');
+    expect(recorders.sort()).toEqual(['RecordJobFailure', 'RecordSubmitFailure']);
+    for (const name of recorders) {
+      expect(child.States[name]?.Parameters.UpdateExpression).toMatch(/^SET #status = :failed, #failureClass = :failureClass, #error = :error, #cause = :cause/);
+      expect(child.States[name]?.Next).toBe('ItemFailed');
+    }
+  });
+
+  it('makes every ledger write conditional so nothing moves an item backwards', () => {
+    for (const name of ['RecordOutcome', 'RecordJobFailure', 'RecordSubmitFailure']) {
+      const parameters = child.States[name]?.Parameters;
+      expect(parameters.TableName).toBe('fanout-ledger');
+      expect(parameters.ConditionExpression).toBe('attribute_exists(#itemId) AND #status <> :succeeded AND #status <> :abandoned AND #round <= :round');
+      expect(parameters.ExpressionAttributeValues[':succeeded']).toEqual({ S: 'SUCCEEDED' });
+      expect(parameters.ExpressionAttributeValues[':abandoned']).toEqual({ S: 'ABANDONED' });
+      expect(child.States[name]?.Catch[0].ErrorEquals).toEqual(['DynamoDB.ConditionalCheckFailedException']);
+    }
+  });
+
+  it('uses exactly the expression names and values each ledger write declares (DynamoDB rejects unused ones)', () => {
+    for (const name of ['RecordOutcome', 'RecordJobFailure', 'RecordSubmitFailure']) {
+      const parameters = child.States[name]?.Parameters;
+      const expressions = `${parameters.UpdateExpression} ${parameters.ConditionExpression}`;
+      const usedNames = new Set(expressions.match(/#[A-Za-z]+/g));
+      const usedValues = new Set(expressions.match(/:[A-Za-z]+/g));
+      expect(new Set(Object.keys(parameters.ExpressionAttributeNames)), name).toEqual(usedNames);
+      expect(new Set(Object.keys(parameters.ExpressionAttributeValues).map((key) => key.replace(/\.\$$/, ''))), name).toEqual(usedValues);
+    }
+  });
+
+  it('finds every field it reads in what Prepare returns and what the manifest holds', () => {
+    const state = { prepared };
+    applyTemplate(fanOut.ItemReader.Parameters, state, {});
+    applyTemplate(fanOut.ResultWriter.Parameters, state, {});
+    for (const path of [fanOut.MaxConcurrencyPath, fanOut.ToleratedFailurePercentagePath, fanOut.ToleratedFailureCountPath]) {
+      expect(JSONPath({ path, json: state, wrap: true })).toHaveLength(1);
+    }
+    const childInput = applyTemplate(fanOut.ItemSelector, state, { Map: { Item: { Index: 0, Value: manifestItem } } }) as Record<string, unknown>;
+    expect(childInput).toEqual({
+      runId: 'sweep-1',
+      round: 1,
+      jobQueue: 'fanout-high',
+      jobDefinition: 'fanout-job:2',
+      command: ['sim', '{seed}'],
+      itemId: '0',
+      jobName: 'sweep-1-0',
+      kwargs: { seed: 7 },
+    });
+    const request = applyTemplate(child.States.SubmitJob?.Parameters, childInput, {}) as Record<string, any>;
+    expect(request).toMatchObject({ JobName: 'sweep-1-0', JobQueue: 'fanout-high', JobDefinition: 'fanout-job:2', ContainerOverrides: { Command: ['sim', '{seed}'] } });
+    expect(request.ContainerOverrides.Environment.map((variable: { Name: string }) => variable.Name)).toEqual(['FANOUT_KWARGS', 'FANOUT_RUN_ID', 'FANOUT_ITEM_ID']);
+
+    const jobDetail = { JobId: 'job-1', Status: 'SUCCEEDED', StartedAt: 1, StoppedAt: 2, Container: { ExitCode: 0, LogStreamName: 'fanout-job/default/abc' } };
+    const job = applyTemplate(child.States.SubmitJob?.ResultSelector, jobDetail, {});
+    expect(job).toEqual({ jobId: 'job-1', exitCode: 0, logStream: 'fanout-job/default/abc', startedAt: 1, stoppedAt: 2 });
+    applyTemplate(child.States.RecordOutcome?.Parameters, { ...childInput, job }, { State: { EnteredTime: '2025-01-02T03:04:05Z' } });
+
+    const error = { Error: 'Batch.ClientException', Cause: 'JobQueue fanout-high not found.' };
+    applyTemplate(child.States.RecordSubmitFailure?.Parameters, { ...childInput, error }, { State: { EnteredTime: 'now' } });
+    const failure = { jobId: 'job-1', statusReason: 'Essential container in task exited', container: { Reason: '', LogStreamName: '' }, exitCode: { N: '3' } };
+    applyTemplate(child.States.RecordJobFailure?.Parameters, { ...childInput, error, failure }, { State: { EnteredTime: 'now' } });
+
+    expect(summarizeEventSchema.safeParse({ prepared, fanOutError: { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'exceeded' } }).success).toBe(true);
+    expect(summarizeEventSchema.safeParse({ prepared, fanOut: { MapRunArn: 'arn:maprun', ResultWriterDetails: { Bucket: 'b', Key: 'k' } } }).success).toBe(true);
+  });
+
+  it('recognises a failed job by its JSON job detail in the cause', () => {
+    const rule = child.States.CheckJobDetail?.Choices[0];
+    expect(rule).toMatchObject({ Variable: '$.error.Cause', Next: 'ParseFailedJob' });
+    // StringMatches: `*` matches any characters; nothing else in this pattern is special.
+    const pattern = new RegExp(`^${String(rule.StringMatches).split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+    expect(pattern.test(JSON.stringify({ Attempts: [], JobId: 'j', Status: 'FAILED' }))).toBe(true);
+    expect(pattern.test('Job queue fanout-high is DISABLED')).toBe(false);
+  });
+});
+
+describe('substituteDefinition', () => {
+  it('lists every placeholder the definition holds', () => {
+    const found = new Set([...rawText.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1]));
+    expect(found).toEqual(new Set(MAP_PLACEHOLDERS));
+  });
+
+  it('leaves no placeholder once every value is given', () => {
+    expect(substituteDefinition(rawText, values)).not.toMatch(/\$\{/);
+  });
+
+  it('names every placeholder left without a value', () => {
+    const { DataBucket: _bucket, LedgerTableName: _table, ...partial } = values;
+    expect(() => substituteDefinition(rawText, partial)).toThrow(DefinitionSubstitutionError);
+    expect(() => substituteDefinition(rawText, partial)).toThrow('definition placeholders without a value: ${LedgerTableName}, ${DataBucket}');
+  });
+
+  it('escapes values for the JSON string they land in', () => {
+    expect(JSON.parse(substituteDefinition('{"a":"${X}"}', { X: 'quote " and \\ backslash' }))).toEqual({ a: 'quote " and \\ backslash' });
+  });
+});
