@@ -407,6 +407,28 @@ describe('ListJobs', () => {
     expect(new Set(pages.flat())).toEqual(ids);
   });
 
+  it('holds 10,000 queued jobs and pages through them 1,000 at a time', async () => {
+    const { batch } = await start({ vcpus: 1 });
+    batch.service.submitJob({ jobName: 'blocker', jobQueue: 'low', jobDefinition: 'job', containerOverrides: { command: ['sleep', '30'] } });
+    for (let i = 0; i < 10_000; i++) batch.service.submitJob({ jobName: `bulk-${i}`, jobQueue: 'low', jobDefinition: 'job' });
+    await new Promise((resolve) => setImmediate(resolve));
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = batch.service.listJobs({ jobQueue: 'low', jobStatus: 'RUNNABLE', ...(nextToken ? { nextToken } : {}) });
+      names.push(...(page.jobSummaryList ?? []).map((summary) => summary.jobName as string));
+      nextToken = page.nextToken;
+      pages++;
+    } while (nextToken);
+    // Up to 1,000 results per page when jobStatus is given (docs: batch/latest/APIReference/API_ListJobs.html).
+    expect(pages).toBe(10);
+    expect(names).toHaveLength(10_000);
+    expect(names[0]).toBe('bulk-0');
+    expect(names.at(-1)).toBe('bulk-9999');
+    expect(batch.service.processesSpawned).toBeLessThanOrEqual(1);
+  });
+
   it('filters by job name with a trailing wildcard across statuses', async () => {
     const { client, batch } = await start();
     await client.send(new SubmitJobCommand({ jobName: 'alpha-1', jobQueue: 'high', jobDefinition: 'job' }));
