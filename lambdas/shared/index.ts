@@ -7,6 +7,7 @@ export {
   DEFAULT_JOB_DEFINITION,
   DEFAULT_JOB_QUEUE,
   DEFAULT_MAX_CONCURRENCY,
+  effectiveThresholds,
   type ExecutionInput,
   executionInputJsonSchema,
   executionInputSchema,

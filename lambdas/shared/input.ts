@@ -151,14 +151,14 @@ export const executionInputSchema = z
       .number()
       .min(0, 'toleratedFailurePercentage must be between 0 and 100')
       .max(100, 'toleratedFailurePercentage must be between 0 and 100')
-      .default(0)
-      .describe('The run fails when failed items exceed this percentage of all items.'),
+      .optional()
+      .describe('The run fails when failed items exceed this percentage of all items. When only toleratedFailureCount is set, no percentage applies; when neither is set, any failure fails the run.'),
     toleratedFailureCount: z
       .number()
       .int('toleratedFailureCount must be an integer')
       .min(0, 'toleratedFailureCount must be at least 0')
-      .default(0)
-      .describe('The run fails when failed items exceed this count.'),
+      .optional()
+      .describe('The run fails when failed items exceed this count. When only toleratedFailurePercentage is set, no count applies; when neither is set, any failure fails the run.'),
     maxConcurrency: z
       .number()
       .int('maxConcurrency must be an integer')
@@ -244,6 +244,21 @@ export function parseExecutionInput(raw: unknown): ExecutionInput {
   const parsed = executionInputSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new FanoutInputError(toInputIssues(parsed.error));
   return parsed.data;
+}
+
+/**
+ * The thresholds the Distributed Map gets. Both `...Path` fields are always set in the
+ * definition, and AWS fails a Map Run when EITHER is exceeded, so an option the user left out
+ * must not be 0: it becomes 100% or N items, which failures can never exceed.
+ * @example effectiveThresholds({ toleratedFailureCount: 5 }, 1000) // { toleratedFailurePercentage: 100, toleratedFailureCount: 5 }
+ */
+export function effectiveThresholds(
+  input: Pick<ExecutionInput, 'toleratedFailurePercentage' | 'toleratedFailureCount'>,
+  itemCount: number,
+): { toleratedFailurePercentage: number; toleratedFailureCount: number } {
+  const { toleratedFailurePercentage: percentage, toleratedFailureCount: count } = input;
+  if (percentage === undefined && count === undefined) return { toleratedFailurePercentage: 0, toleratedFailureCount: 0 };
+  return { toleratedFailurePercentage: percentage ?? 100, toleratedFailureCount: count ?? itemCount };
 }
 
 /** The JSON Schema of the execution input, as published in `statemachine/input.schema.json`. */

@@ -111,6 +111,11 @@ describe('prepare', () => {
     });
   });
 
+  it('passes a threshold the input leaves out as one failures can never exceed', async () => {
+    const prepared = await makeHandler()(event({ replicas: { count: 40 }, toleratedFailureCount: 3 }));
+    expect(prepared).toMatchObject({ toleratedFailurePercentage: 100, toleratedFailureCount: 3 });
+  });
+
   it('writes the header before the manifest and the rows', async () => {
     const order: string[] = [];
     ledgerMock.on(PutCommand).callsFake(() => order.push('header'));

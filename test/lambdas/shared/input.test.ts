@@ -6,6 +6,7 @@ import {
   DEFAULT_JOB_QUEUE,
   ItemCollector,
   RequestSizer,
+  effectiveThresholds,
   type RunContext,
   SIZE_LIMITS,
   jobNameFor,
@@ -37,8 +38,6 @@ describe('parseExecutionInput', () => {
     expect(parseExecutionInput({ items: [{ a: 1 }] })).toEqual({
       items: [{ a: 1 }],
       idempotent: true,
-      toleratedFailurePercentage: 0,
-      toleratedFailureCount: 0,
       maxConcurrency: 1000,
       retry: { rounds: 1, maxAttempts: 3 },
       jobQueue: 'fanout-high',
@@ -191,6 +190,26 @@ describe('validateInput', () => {
     const plan = validateInput({ source: 's3://fanout-data/in/items.jsonl', runId: 'r' });
     expect(plan.items).toBeUndefined();
     expect(plan.source).toEqual({ kind: 's3', uri: 's3://fanout-data/in/items.jsonl', bucket: 'fanout-data', key: 'in/items.jsonl', format: 'jsonl' });
+  });
+});
+
+describe('effectiveThresholds', () => {
+  // AWS fails a Map Run when either threshold is exceeded (step-functions/latest/dg/maprun-fail-threshold.html),
+  // and the definition always sets both paths: an option left out must never be the one that trips.
+  it('tolerates no failure when neither option is set', () => {
+    expect(effectiveThresholds({}, 10)).toEqual({ toleratedFailurePercentage: 0, toleratedFailureCount: 0 });
+  });
+
+  it('applies only the count when only the count is set', () => {
+    expect(effectiveThresholds({ toleratedFailureCount: 2 }, 10)).toEqual({ toleratedFailurePercentage: 100, toleratedFailureCount: 2 });
+  });
+
+  it('applies only the percentage when only the percentage is set', () => {
+    expect(effectiveThresholds({ toleratedFailurePercentage: 5 }, 10)).toEqual({ toleratedFailurePercentage: 5, toleratedFailureCount: 10 });
+  });
+
+  it('keeps both when both are set', () => {
+    expect(effectiveThresholds({ toleratedFailurePercentage: 5, toleratedFailureCount: 0 }, 10)).toEqual({ toleratedFailurePercentage: 5, toleratedFailureCount: 0 });
   });
 });
 
