@@ -1,16 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { StatusCounts } from '../lambdas/shared/ledger';
+
 /** Per-status item counts of a run; one key per ledger status plus `total`. */
-export interface RunCounts {
-  total: number;
-  pending: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  retrying: number;
-  abandoned: number;
-}
+export type RunCounts = StatusCounts;
 
 /**
  * The run summary printed by `fanout run --json` and `fanout status --json` (the last
@@ -28,27 +22,6 @@ export interface RunSummary {
   startedAt: string;
   stoppedAt: string | null;
   durationSeconds: number | null;
-}
-
-export const emptyCounts = (): RunCounts => ({
-  total: 0,
-  pending: 0,
-  running: 0,
-  succeeded: 0,
-  failed: 0,
-  retrying: 0,
-  abandoned: 0,
-});
-
-/** Turns ledger status counts (`{SUCCEEDED: 3, ...}`) into the summary's counts. */
-export function toRunCounts(byStatus: Readonly<Record<string, number>>): RunCounts {
-  const counts = emptyCounts();
-  for (const [status, count] of Object.entries(byStatus)) {
-    const key = status.toLowerCase() as keyof RunCounts;
-    if (key in counts && key !== 'total') counts[key] += count;
-    counts.total += count;
-  }
-  return counts;
 }
 
 /** What is kept of a run after the process that ran it exits: `<dir>/runs/<runId>.json`. */

@@ -6,7 +6,7 @@ import { readJsonDocument } from '../input';
 import { type CliIo, CliError, ExitCode } from '../io';
 import { ProgressReporter } from '../progress';
 import { countRunItems } from '../ledger';
-import { formatSummary, readRunRecord, type RunSummary, toRunCounts, writeRunRecord } from '../summary';
+import { formatSummary, readRunRecord, type RunSummary, writeRunRecord } from '../summary';
 
 export interface RunOptions {
   input: string;
@@ -29,15 +29,15 @@ export function generateRunId(now = new Date()): string {
  */
 export async function runCommand(options: RunOptions, io: CliIo): Promise<number> {
   const raw = readJsonDocument(options.input, 'input');
+  const requestedRunId = (raw as { runId?: unknown } | null)?.runId;
+  const runId = typeof requestedRunId === 'string' ? requestedRunId : generateRunId();
   try {
-    validateInput(raw);
+    validateInput(raw, { executionName: runId });
   } catch (error) {
     if (error instanceof FanoutInputError) throw new CliError(`invalid input ${options.input}: ${error.message}`);
     throw error;
   }
   const dir = options.dir ?? '.fanout';
-  const requestedRunId = (raw as { runId?: unknown }).runId;
-  const runId = typeof requestedRunId === 'string' ? requestedRunId : generateRunId();
   if (readRunRecord(dir, runId)) {
     throw new CliError(`invalid input ${options.input}: runId "${runId}" already ran in ${dir}; choose another runId`);
   }
@@ -105,6 +105,6 @@ async function executeRun(cloud: LocalCloud, runId: string, input: unknown, opti
     durationSeconds: (stopDate.getTime() - startDate.getTime()) / 1000,
   };
   writeRunRecord(cloud.dir, record);
-  const counts = toRunCounts(await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId));
+  const counts = (await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId));
   return { ...record, counts };
 }

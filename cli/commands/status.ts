@@ -4,7 +4,7 @@ import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
 import { type CliIo, CliError, ExitCode } from '../io';
 import { countRunItems } from '../ledger';
-import { formatSummary, readRunRecord, type RunSummary, toRunCounts } from '../summary';
+import { formatSummary, readRunRecord, type RunSummary } from '../summary';
 
 export interface StatusOptions {
   runId: string;
@@ -28,7 +28,7 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {
-    const counts = toRunCounts(await countRunItems(client, config.ledgerTable, options.runId));
+    const counts = (await countRunItems(client, config.ledgerTable, options.runId));
     const summary: RunSummary = { ...record, counts };
     io.out(options.json ? JSON.stringify(summary) : formatSummary(summary));
     return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;

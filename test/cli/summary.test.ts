@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatSummary, readRunRecord, type RunSummary, toRunCounts, writeRunRecord } from '../../cli/summary';
+import { formatSummary, readRunRecord, type RunSummary, writeRunRecord } from '../../cli/summary';
 
 const summary: RunSummary = {
   runId: 'r1',
@@ -17,20 +17,6 @@ const summary: RunSummary = {
   stoppedAt: '2026-01-01T00:00:02.500Z',
   durationSeconds: 2.5,
 };
-
-describe('toRunCounts', () => {
-  it('maps ledger statuses to lower-case keys and totals every row', () => {
-    expect(toRunCounts({ SUCCEEDED: 3, FAILED: 1, PENDING: 2 })).toEqual({
-      total: 6,
-      pending: 2,
-      running: 0,
-      succeeded: 3,
-      failed: 1,
-      retrying: 0,
-      abandoned: 0,
-    });
-  });
-});
 
 describe('run records', () => {
   it('round-trips a record and reports a run that never ran as undefined', () => {
