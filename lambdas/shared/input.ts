@@ -460,24 +460,30 @@ export class ItemCollector {
     return this.entries.length;
   }
 
-  /** Adds one entry; `where` names it in errors (`items.3`, `source line 4`, ...). */
-  add(entry: unknown, where: string): void {
+  /**
+   * Adds one entry; `where` names it in errors (`items.3`, `source line 4`, ...). Entries
+   * that already passed the execution input schema (inline items, grid, replicas) skip the
+   * per-entry schema check, which would otherwise dominate the cost of large runs.
+   */
+  add(entry: unknown, where: string, alreadyValidated = false): void {
     if (this.entries.length >= MAX_ITEMS) {
       if (!this.overflowed) this.report({ path: where, message: `a run has at most ${MAX_ITEMS} items` });
       this.overflowed = true;
       return;
     }
-    const parsed = itemEntrySchema.safeParse(entry, { reportInput: true });
-    if (!parsed.success) {
-      for (const issue of toInputIssues(parsed.error)) this.report({ ...issue, path: issue.path === '(root)' ? where : `${where}.${issue.path}` });
-      return;
+    if (!alreadyValidated) {
+      const parsed = itemEntrySchema.safeParse(entry, { reportInput: true });
+      if (!parsed.success) {
+        for (const issue of toInputIssues(parsed.error)) this.report({ ...issue, path: issue.path === '(root)' ? where : `${where}.${issue.path}` });
+        return;
+      }
     }
-    const source = entry as Record<string, unknown>;
+    const source = entry as Record<string, unknown> & { id?: string | number; idempotent?: boolean };
     const kwargs: Record<string, unknown> = {};
     for (const name of Object.keys(source)) {
       if (name !== 'id' && name !== 'idempotent') kwargs[name] = source[name];
     }
-    const explicitId = parsed.data.id === undefined ? undefined : String(parsed.data.id);
+    const explicitId = source.id === undefined ? undefined : String(source.id);
     if (explicitId !== undefined) {
       const previous = this.explicitIds.get(explicitId);
       if (previous !== undefined) {
@@ -486,7 +492,7 @@ export class ItemCollector {
         this.explicitIds.set(explicitId, where);
       }
     }
-    this.entries.push({ where, explicitId, idempotent: parsed.data.idempotent, kwargsJson: JSON.stringify(kwargs) });
+    this.entries.push({ where, explicitId, idempotent: source.idempotent, kwargsJson: JSON.stringify(kwargs) });
   }
 
   /** Records an issue found outside `add` (e.g. an unreadable source line). */
@@ -571,10 +577,10 @@ export function resolveRunId(input: ExecutionInput, executionName: string | unde
   return executionName;
 }
 
-/** Prepares inline items (items, grid, replicas) with the given command. */
+/** Prepares inline items (items, grid, replicas, already checked by `parseExecutionInput`) with the given command. */
 export function prepareInlineItems(source: Extract<ItemSource, { kind: 'inline' }>, context: RunContext): PreparedItem[] {
   const collector = new ItemCollector(context);
-  for (const { entry, where } of source.entries) collector.add(entry, where);
+  for (const { entry, where } of source.entries) collector.add(entry, where, true);
   return collector.finish();
 }
 
