@@ -3,5 +3,9 @@
 // a fresh clone and a working command.
 import { register } from 'tsx/esm/api';
 
+// The pinned AWS SDK supports this Node.js; its notice is about later SDK releases and
+// would otherwise interleave with the command's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 register();
 await import('../cli/main.ts');
