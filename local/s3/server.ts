@@ -33,6 +33,8 @@ export interface S3Server {
 }
 
 const OWNER = { id: '75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a', name: 'local' };
+/** How long close() lets in-flight requests finish before cutting connections. */
+const CLOSE_GRACE_MS = 1000;
 const MAX_KEY_BYTES = 1024;
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 /** Query parameters that name a sub-resource this endpoint does not implement. */
@@ -74,6 +76,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
+          // A client that keeps a request open must not hold shutdown forever.
+          setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
         });
         await storage.close();
       })();
@@ -113,6 +117,8 @@ class S3Api {
     try {
       await this.route(req, res, parseTarget(req));
     } catch (err) {
+      // A client that hung up mid-response is not a server fault and gets no answer.
+      if (res.destroyed || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
       this.sendError(req, res, err, requestId);
     }
   }

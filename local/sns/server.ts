@@ -55,6 +55,8 @@ interface Topic {
   sequence: number;
 }
 
+/** How long close() lets in-flight requests finish before cutting connections. */
+const CLOSE_GRACE_MS = 1000;
 const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
 const MAX_MESSAGE_BYTES = 256 * 1024;
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
@@ -99,6 +101,8 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
+          // A client that keeps a request open must not hold shutdown forever.
+          setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
         });
         await api.close();
       })();
