@@ -81,7 +81,7 @@ export async function runFanout(items: number, concurrency: number): Promise<Ove
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
     options: {
       mode: { type: 'string', default: 'fanout' },

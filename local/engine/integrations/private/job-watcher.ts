@@ -6,6 +6,16 @@ import { isSdkServiceError } from './sdk-errors';
 /** DescribeJobs accepts at most 100 job ids per call (docs: batch/latest/APIReference/API_DescribeJobs.html). */
 export const DESCRIBE_JOBS_LIMIT = 100;
 
+/** How a job is polled: its last status seen and when to look again. */
+interface PollState {
+  status?: string;
+  delayMs: number;
+  dueAt: number;
+}
+
+/** Each unchanged answer stretches a job's polling interval by this factor. */
+const BACKOFF_FACTOR = 1.5;
+
 interface Waiter {
   resolve(job: JobDetail): void;
   reject(error: unknown): void;
@@ -17,12 +27,16 @@ interface Waiter {
 const TRANSIENT_ERRORS = new Set(['ServerException', 'TooManyRequestsException', 'ThrottlingException']);
 
 /**
- * Waits for many Batch jobs at once with one timer: every tick, all job ids being waited on are
- * described in DescribeJobs calls of at most 100 ids. The cost per tick is one call per hundred
- * waiting jobs, whatever the number of tasks waiting, and nothing runs while nobody waits.
+ * Waits for many Batch jobs at once with one timer: every tick, the job ids due for a look are
+ * described in DescribeJobs calls of at most 100 ids, and nothing runs while nobody waits.
+ * A job whose status did not change since the last look is looked at less often (up to
+ * `maxIntervalMs`); a change brings it back to every tick. Thousands of jobs queued behind a
+ * few running ones thus cost a few calls per second, while a running job's end is seen within
+ * a tick or two.
  */
 export class JobWatcher {
   private readonly waiting = new Map<string, Set<Waiter>>();
+  private readonly polls = new Map<string, PollState>();
   private polling = false;
 
   constructor(
@@ -31,6 +45,7 @@ export class JobWatcher {
     private readonly clock: Clock,
     /** Maps a DescribeJobs failure that is not transient to the error the waiting tasks fail with. */
     private readonly toTaskError: (error: unknown) => unknown,
+    private readonly maxIntervalMs: number = Math.max(intervalMs, 2_000),
   ) {}
 
   /** Number of jobs currently waited on. */
@@ -53,7 +68,10 @@ export class JobWatcher {
       };
       signal.addEventListener('abort', waiter.onAbort, { once: true });
       let waiters = this.waiting.get(jobId);
-      if (!waiters) this.waiting.set(jobId, (waiters = new Set()));
+      if (!waiters) {
+        this.waiting.set(jobId, (waiters = new Set()));
+        this.polls.set(jobId, { delayMs: this.intervalMs, dueAt: this.clock.now() });
+      }
       waiters.add(waiter);
       if (!this.polling) void this.pollUntilIdle();
     });
@@ -63,13 +81,17 @@ export class JobWatcher {
     const waiters = this.waiting.get(jobId);
     if (!waiters) return;
     waiters.delete(waiter);
-    if (waiters.size === 0) this.waiting.delete(jobId);
+    if (waiters.size === 0) {
+      this.waiting.delete(jobId);
+      this.polls.delete(jobId);
+    }
   }
 
   private settle(jobId: string, outcome: (waiter: Waiter) => void): void {
     const waiters = this.waiting.get(jobId);
     if (!waiters) return;
     this.waiting.delete(jobId);
+    this.polls.delete(jobId);
     for (const waiter of waiters) {
       waiter.signal.removeEventListener('abort', waiter.onAbort);
       outcome(waiter);
@@ -89,7 +111,9 @@ export class JobWatcher {
   }
 
   private async pollOnce(): Promise<void> {
-    const ids = [...this.waiting.keys()];
+    const now = this.clock.now();
+    const ids: string[] = [];
+    for (const [jobId, poll] of this.polls) if (poll.dueAt <= now) ids.push(jobId);
     const calls: Promise<void>[] = [];
     for (let start = 0; start < ids.length; start += DESCRIBE_JOBS_LIMIT) {
       calls.push(this.describe(ids.slice(start, start + DESCRIBE_JOBS_LIMIT)));
@@ -108,10 +132,19 @@ export class JobWatcher {
       return;
     }
     const seen = new Set<string>();
+    const now = this.clock.now();
     for (const job of jobs) {
       if (!job.jobId) continue;
       seen.add(job.jobId);
-      if (job.status === 'SUCCEEDED' || job.status === 'FAILED') this.settle(job.jobId, (waiter) => waiter.resolve(job));
+      if (job.status === 'SUCCEEDED' || job.status === 'FAILED') {
+        this.settle(job.jobId, (waiter) => waiter.resolve(job));
+        continue;
+      }
+      const poll = this.polls.get(job.jobId);
+      if (!poll) continue;
+      poll.delayMs = poll.status === job.status ? Math.min(poll.delayMs * BACKOFF_FACTOR, this.maxIntervalMs) : this.intervalMs;
+      poll.status = job.status;
+      poll.dueAt = now + poll.delayMs;
     }
     if (seen.size === jobIds.length) return;
     for (const jobId of jobIds) {

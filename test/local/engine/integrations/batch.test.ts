@@ -260,6 +260,31 @@ describe('batch integration', () => {
     expect(clock.sleeping).toBe(0);
   });
 
+  it('looks less often at a job whose status does not change, and every tick again once it changes', async () => {
+    batch.on(SubmitJobCommand).resolves(submitted('job-q'));
+    let status: JobDetail['status'] = 'RUNNABLE';
+    batch.on(DescribeJobsCommand).callsFake(() => ({ jobs: [jobDetail('job-q', status)] }));
+    const { run, clock } = setup();
+
+    const result = run('submitJob.sync', PARAMETERS);
+    await flush();
+    for (let tick = 0; tick < 10; tick++) await clock.tick();
+    const whileQueued = batch.commandCalls(DescribeJobsCommand).length;
+    // A poll every tick would be 10; backing off by 1.5x from 100 ms gives fewer.
+    expect(whileQueued).toBeLessThan(7);
+    expect(whileQueued).toBeGreaterThanOrEqual(3);
+
+    status = 'RUNNING';
+    for (let tick = 0; tick < 10; tick++) await clock.tick();
+    const afterChange = batch.commandCalls(DescribeJobsCommand).length;
+    status = 'SUCCEEDED';
+    for (let tick = 0; tick < 10 && batch.commandCalls(DescribeJobsCommand).length === afterChange; tick++) await clock.tick();
+    // The change is seen at the next due look; from then on the job is looked at every tick
+    // until it changes again, so SUCCEEDED is seen within a tick of RUNNING's polls.
+    await expect(result).resolves.toMatchObject({ JobId: 'job-q', Status: 'SUCCEEDED' });
+    expect(afterChange - whileQueued).toBeGreaterThanOrEqual(3);
+  });
+
   it('keeps waiting through a DescribeJobs server error', async () => {
     batch.on(SubmitJobCommand).resolves(submitted('job-4'));
     batch
