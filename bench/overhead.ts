@@ -73,7 +73,7 @@ export async function runFanout(items: number, concurrency: number): Promise<Ove
       peakRssMb: peakRssMb(),
       succeeded: counts.succeeded,
       processesSpawned: cloud.batch.processesSpawned,
-      stateTransitions: cloud.engine.describeExecution(executionArn).stateTransitions,
+      stateTransitions: cloud.engine.describeExecution(executionArn as string).stateTransitions,
     };
   } finally {
     await cloud.stop();
