@@ -1,0 +1,162 @@
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  DescribeMapRunCommand,
+  ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
+  InvalidDefinition,
+  InvalidName,
+  ListExecutionsCommand,
+  ListMapRunsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalStepFunctions, MemoryObjectStore } from '../../../../local/engine';
+import { startStepFunctionsEndpoint } from '../../../../local/engine/endpoint';
+import { createLambdaIntegration } from '../../../../local/engine/integrations';
+
+// The real engine behind the real endpoint, driven only through @aws-sdk/client-sfn, as a
+// user's program or the AWS CLI would drive it.
+const ROLE = 'arn:aws:iam::000000000000:role/test';
+let sfn: SFNClient;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  const handlers = new Map([['double', async (event: unknown) => ({ value: (event as { value: number }).value * 2 })]]);
+  const service = createLocalStepFunctions({
+    integrations: [createLambdaIntegration({ handlers })],
+    objectStore: new MemoryObjectStore(),
+    accountId: '000000000000',
+  });
+  const endpoint = await startStepFunctionsEndpoint({ service });
+  close = endpoint.close;
+  sfn = new SFNClient({ region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+});
+
+afterAll(async () => {
+  sfn?.destroy();
+  await close?.();
+});
+
+async function createMachine(name: string, definition: object): Promise<string> {
+  const created = await sfn.send(new CreateStateMachineCommand({ name, roleArn: ROLE, definition: JSON.stringify(definition) }));
+  return created.stateMachineArn as string;
+}
+
+async function finished(executionArn: string) {
+  for (;;) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING') return execution;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A Distributed Map over `$.items`; a child fails when its item has `fail: true`. */
+const thresholdMachine = (tolerated: number) => ({
+  StartAt: 'FanOut',
+  States: {
+    FanOut: {
+      Type: 'Map',
+      ItemsPath: '$.items',
+      ToleratedFailureCount: tolerated,
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+        StartAt: 'Check',
+        States: {
+          Check: { Type: 'Choice', Choices: [{ Variable: '$.fail', BooleanEquals: true, Next: 'Broken' }], Default: 'Fine' },
+          Broken: { Type: 'Fail', Error: 'Item.Broken', Cause: 'asked to fail' },
+          Fine: { Type: 'Pass', End: true },
+        },
+      },
+      End: true,
+    },
+  },
+});
+const items = Array.from({ length: 10 }, (_, i) => ({ i, fail: i < 3 }));
+
+describe('the local engine over the Step Functions API', () => {
+  it('runs a Task through an integration and reports the output', async () => {
+    const arn = await createMachine('double', {
+      StartAt: 'Double',
+      States: {
+        Double: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: 'double', 'Payload.$': '$' },
+          OutputPath: '$.Payload',
+          End: true,
+        },
+      },
+    });
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: '{"value":21}' }));
+    const execution = await finished(executionArn as string);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? 'null')).toEqual({ value: 42 });
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    expect(history.events?.map((event) => event.type)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
+  });
+
+  // docs: step-functions/latest/dg/maprun-fail-threshold.html — the Map Run fails only when
+  // failures exceed the tolerated count.
+  it('succeeds with failures AT the tolerated count and reports the Map Run counts', async () => {
+    const arn = await createMachine('tolerate-3', thresholdMachine(3));
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ items }) }));
+    expect((await finished(executionArn as string)).status).toBe('SUCCEEDED');
+    const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn }));
+    expect(mapRuns).toHaveLength(1);
+    const mapRun = await sfn.send(new DescribeMapRunCommand({ mapRunArn: mapRuns?.[0]?.mapRunArn }));
+    expect(mapRun.status).toBe('SUCCEEDED');
+    expect(mapRun.toleratedFailureCount).toBe(3);
+    expect(mapRun.itemCounts).toMatchObject({ total: 10, succeeded: 7, failed: 3, pending: 0, running: 0 });
+    expect(mapRun.executionCounts).toMatchObject({ total: 10, succeeded: 7, failed: 3 });
+    const children = await sfn.send(new ListExecutionsCommand({ mapRunArn: mapRuns?.[0]?.mapRunArn }));
+    expect(children.executions).toHaveLength(10);
+    expect(children.executions?.filter((child) => child.status === 'FAILED')).toHaveLength(3);
+  });
+
+  it('fails with States.ExceedToleratedFailureThreshold one failure above the count', async () => {
+    const arn = await createMachine('tolerate-2', thresholdMachine(2));
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ items }) }));
+    const execution = await finished(executionArn as string);
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.ExceedToleratedFailureThreshold');
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    const types = history.events?.map((event) => event.type) ?? [];
+    expect(types).toContain('MapRunStarted');
+    expect(types).toContain('MapRunFailed');
+    expect(types.at(-1)).toBe('ExecutionFailed');
+  });
+
+  it('refuses an invalid definition with InvalidDefinition', async () => {
+    await expect(createMachine('broken', { StartAt: 'Nowhere', States: { A: { Type: 'Pass', End: true } } })).rejects.toBeInstanceOf(
+      InvalidDefinition,
+    );
+  });
+
+  it('refuses a second execution of the same name with other input, and invalid names', async () => {
+    const arn = await createMachine('waiter', { StartAt: 'Wait', States: { Wait: { Type: 'Wait', Seconds: 60, End: true } } });
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'once', input: '{"a":1}' }));
+    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'once', input: '{"a":2}' }))).rejects.toBeInstanceOf(
+      ExecutionAlreadyExists,
+    );
+    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'has space' }))).rejects.toBeInstanceOf(InvalidName);
+  });
+
+  it('aborts a running execution on StopExecution', async () => {
+    const arn = await createMachine('stoppable', { StartAt: 'Wait', States: { Wait: { Type: 'Wait', Seconds: 600, End: true } } });
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
+    await sfn.send(new StopExecutionCommand({ executionArn, error: 'User.Stop', cause: 'enough' }));
+    const execution = await finished(executionArn as string);
+    expect(execution).toMatchObject({ status: 'ABORTED', error: 'User.Stop', cause: 'enough' });
+  });
+});
