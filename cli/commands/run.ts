@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { DescribeExecutionCommand, DescribeMapRunCommand, ListMapRunsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  DescribeMapRunCommand,
+  ListMapRunsCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { FanoutInputError, validateInput } from '../../lambdas/prepare';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { readJsonDocument } from '../input';
@@ -14,6 +20,18 @@ export interface RunOptions {
   json?: boolean;
   /** Milliseconds between progress polls. @default 500 */
   pollIntervalMs?: number;
+  /** Resolves when the user asks to stop (Ctrl+C); the run is then aborted and summarized. @default SIGINT */
+  interrupted?: Promise<unknown>;
+}
+
+/** Resolves on the first SIGINT; the listener is removed by `dispose`. */
+function interruptSignal(): { promise: Promise<unknown>; dispose(): void } {
+  let listener: () => void = () => undefined;
+  const promise = new Promise((resolve) => {
+    listener = () => resolve('SIGINT');
+    process.once('SIGINT', listener);
+  });
+  return { promise, dispose: () => process.removeListener('SIGINT', listener) };
 }
 
 /** A run id the user did not choose: sortable by time, unique enough for one machine. */
@@ -43,12 +61,14 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   }
 
   const cloud = await startLocalCloud({ dir });
+  const interrupt = options.interrupted ? undefined : interruptSignal();
   try {
-    const summary = await executeRun(cloud, runId, raw, options, io);
+    const summary = await executeRun(cloud, runId, raw, { ...options, interrupted: options.interrupted ?? interrupt?.promise }, io);
     if (options.json) io.out(JSON.stringify(summary));
     else io.out(formatSummary(summary));
     return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
   } finally {
+    interrupt?.dispose();
     await cloud.stop();
   }
 }
@@ -65,6 +85,12 @@ async function executeRun(cloud: LocalCloud, runId: string, input: unknown, opti
   const startedAt = Date.now();
   const interval = options.pollIntervalMs ?? 500;
   let execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  // Ctrl+C stops the execution as StopExecution does on AWS: running jobs are terminated,
+  // and the run is summarized as ABORTED instead of leaving the ledger half-told.
+  void options.interrupted?.then(async () => {
+    io.err(`stopping run ${runId} ...`);
+    await sfn.send(new StopExecutionCommand({ executionArn, error: 'Fanout.Interrupted', cause: 'stopped by the user (SIGINT)' }));
+  }).catch((error: unknown) => io.err(`could not stop run ${runId}: ${(error as Error).message}`));
   while (execution.status === 'RUNNING') {
     await new Promise((resolve) => setTimeout(resolve, interval));
     const mapRuns = await sfn.send(new ListMapRunsCommand({ executionArn }));
