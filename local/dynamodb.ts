@@ -12,11 +12,12 @@ import {
   type KeySchemaElement,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
+import { fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Errors of the local DynamoDB helpers. */
 export class LocalDynamoDbError extends Error {
@@ -39,6 +40,13 @@ export interface DynamoDbOptions {
   readonly dir?: string;
   /** TCP port on 127.0.0.1; @default 0 (an ephemeral port) */
   readonly port?: number;
+  /**
+   * Run dynalite on this process's event loop instead of a child process. The child
+   * (the default) keeps request handling off the thread that drives the engine and the
+   * SDK clients, so it can use another core.
+   * @default false
+   */
+  readonly inProcess?: boolean;
 }
 
 /** A running local DynamoDB endpoint. */
@@ -46,24 +54,38 @@ export interface LocalDynamoDb {
   /** Endpoint for `new DynamoDBClient({ endpoint })`, e.g. `http://127.0.0.1:45125`. */
   readonly url: string;
   readonly port: number;
-  /** Stops accepting requests, waits for pending writes and closes the LevelDB store. */
+  /**
+   * Stops accepting requests, waits for pending writes and closes the LevelDB store; with
+   * a child process, resolves once the child has exited, so the directory can be opened
+   * again at once. Rejects with {@link LocalDynamoDbError} when the child exited on its
+   * own (crashed) or failed to close the store.
+   */
   close(): Promise<void>;
 }
 
-interface DynaliteOptions {
-  path?: string;
-  createTableMs?: number;
-  deleteTableMs?: number;
-  updateTableMs?: number;
+/** The shape of `local/dynamodb-server.mjs`, which ships no type declarations. */
+interface DynaliteServerModule {
+  listenDynalite(options: { path?: string; port: number }): Promise<Server>;
+  closeDynalite(server: Server): Promise<void>;
 }
 
-// dynalite ships no type declarations; it is loaded through require with its shape
-// declared here rather than through an ambient module file.
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: DynaliteOptions) => Server;
+type ChildMessage = { type: 'listening'; port: number } | { type: 'failed'; code: string; message: string };
+
+const SERVER_MODULE = new URL('./dynamodb-server.mjs', import.meta.url);
+
+/** dynalite closes its store within 30 s; a child still alive well after that is killed. */
+const CHILD_CLOSE_TIMEOUT_MS = 40_000;
+
+/** Enough of the child's stderr to explain a crash. */
+const STDERR_TAIL_CHARS = 4_096;
 
 /**
  * Starts dynalite on 127.0.0.1 with table creation, update and deletion taking no
- * time (tables are ACTIVE as soon as CreateTable returns).
+ * time (tables are ACTIVE as soon as CreateTable returns). By default it runs in a
+ * child Node process that exits when this process dies; `inProcess: true` keeps it
+ * on this event loop. Rejects with {@link LocalDynamoDbError} naming the directory
+ * when the store cannot be opened (another process holds its LevelDB LOCK), or
+ * naming the port when it is taken.
  *
  * @example
  * const ddb = await startDynamoDb({ dir: '.fanout/dynamodb' });
@@ -74,27 +96,118 @@ const dynalite = createRequire(import.meta.url)('dynalite') as (options: Dynalit
 export async function startDynamoDb(options: DynamoDbOptions = {}): Promise<LocalDynamoDb> {
   const path = options.dir === undefined ? undefined : resolve(options.dir);
   if (path !== undefined) await mkdir(path, { recursive: true });
-  const server = dynalite({
-    ...(path !== undefined ? { path } : {}),
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-  });
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listen = { ...(path !== undefined ? { path } : {}), port: options.port ?? 0 };
+  return options.inProcess ? startInProcess(listen) : startInChild(listen);
+}
+
+function where(options: { path?: string; port: number }): string {
+  return options.path === undefined ? 'in memory' : `in ${options.path}`;
+}
+
+function startupError(options: { path?: string; port: number }, code: string, message: string): LocalDynamoDbError {
+  if (code === 'EADDRINUSE') {
+    return new LocalDynamoDbError(`startDynamoDb: port ${options.port} on 127.0.0.1 is already in use (${message})`);
+  }
+  if (code === 'LEVEL_DATABASE_NOT_OPEN') {
+    return new LocalDynamoDbError(
+      `startDynamoDb: cannot open the LevelDB store in ${options.path ?? 'memory'}; ` +
+        `only one process can open a directory at a time (${message})`,
+    );
+  }
+  return new LocalDynamoDbError(`startDynamoDb: dynalite failed to start ${where(options)}: ${message}`);
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'UNKNOWN';
+}
+
+function errorMessage(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 4; e = e.cause) parts.push(e.message);
+  return parts.length > 0 ? parts.join(': ') : String(err);
+}
+
+async function startInProcess(options: { path?: string; port: number }): Promise<LocalDynamoDb> {
+  const server = await (import(SERVER_MODULE.href) as Promise<DynaliteServerModule>);
+  let http: Server;
+  try {
+    http = await server.listenDynalite(options);
+  } catch (err) {
+    throw startupError(options, errorCode(err), errorMessage(err));
+  }
+  const port = (http.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     close() {
-      closing ??= new Promise<void>((resolveClose, reject) => {
-        // dynalite's close stops the HTTP server, then closes LevelDB once pending operations finish.
-        server.close((err?: Error) => (err ? reject(err) : resolveClose()));
-        server.closeIdleConnections();
-      });
+      closing ??= server.closeDynalite(http);
+      return closing;
+    },
+  };
+}
+
+async function startInChild(options: { path?: string; port: number }): Promise<LocalDynamoDb> {
+  // No loader flags: the module is plain JavaScript, and tsx's or vitest's flags (or
+  // --inspect) in this process's execArgv have no business in the child.
+  const child = fork(fileURLToPath(SERVER_MODULE), [JSON.stringify(options)], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  let stderrTail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+    process.stderr.write(chunk);
+  });
+  let closeRequested = false;
+  const exited = new Promise<string | undefined>((resolveExit) => {
+    // 'close' rather than 'exit': it comes after stderr is drained, so the tail is complete.
+    child.once('close', (code, signal) => {
+      const clean = code === 0 && closeRequested;
+      resolveExit(clean ? undefined : `exited with ${signal ?? `code ${code}`}${stderrTail ? `: ${stderrTail.trim()}` : ''}`);
+    });
+  });
+
+  const started = await new Promise<number | LocalDynamoDbError>((resolveStart) => {
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'listening') resolveStart(message.port);
+      else if (message.type === 'failed') resolveStart(startupError(options, message.code, message.message));
+    });
+    child.once('error', (err) => resolveStart(startupError(options, errorCode(err), errorMessage(err))));
+    void exited.then((why) =>
+      resolveStart(new LocalDynamoDbError(`startDynamoDb: the dynalite process ${where(options)} ${why ?? 'exited'} before listening`)),
+    );
+  });
+  if (started instanceof LocalDynamoDbError) {
+    // Reject only once the child is gone, so nothing of it outlives the failed start.
+    if (child.pid !== undefined) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    }
+    throw started;
+  }
+  const port = started;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close() {
+      closing ??= (async () => {
+        const crashed = child.exitCode !== null || child.signalCode !== null;
+        if (!crashed) {
+          closeRequested = true;
+          if (child.connected) child.send({ type: 'close' });
+          else child.kill('SIGTERM');
+        }
+        const kill = setTimeout(() => child.kill('SIGKILL'), CHILD_CLOSE_TIMEOUT_MS);
+        kill.unref();
+        const why = await exited;
+        clearTimeout(kill);
+        if (why !== undefined) throw new LocalDynamoDbError(`LocalDynamoDb.close: the dynalite process ${where(options)} ${why}`);
+      })();
       return closing;
     },
   };
