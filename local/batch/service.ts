@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
-import { availableParallelism, constants as osConstants } from 'node:os';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type {
   ComputeEnvironmentDetail,
@@ -15,8 +14,10 @@ import type {
 } from '@aws-sdk/client-batch';
 import type { ComputeEnvironmentConfig, FanoutConfig, JobDefinitionConfig } from '../../config';
 import type { Clock } from '../engine/types';
+import { CommandLocator } from './command-path';
 import { BatchClientError } from './errors';
 import { Fifo } from './fifo';
+import { type LaunchOutcome, type LaunchRequest, type LaunchedProcess, ProcessLauncher } from './launcher';
 import { decideRetry } from './retry';
 import {
   type RetryStrategyInput,
@@ -36,7 +37,7 @@ export interface Invocation {
   environment: Record<string, string>;
 }
 
-/** Rewrites a job's command and environment right before its process is spawned. */
+/** Rewrites a job's command and environment right before its process is started. */
 export type PrepareInvocation = (job: Invocation) => Invocation | Promise<Invocation>;
 
 export interface LocalBatchOptions {
@@ -59,6 +60,8 @@ export const StatusReasons = {
   containerExited: 'Essential container in task exited',
   /** Set when the process cannot be started (command not found, prepareInvocation failed). */
   taskFailedToStart: 'Task failed to start',
+  /** Set when the local process launcher died before reporting how the job's process ended. */
+  launcherExited: 'Local job launcher exited',
   /** Set when an attempt outlives `timeout.attemptDurationSeconds` (docs: batch/latest/userguide/job_timeouts.html). */
   timeout: 'Job attempt duration exceeded timeout',
   /** Set on a job whose dependency failed (docs: batch/latest/userguide/job_dependencies.html). */
@@ -93,6 +96,19 @@ const systemClock: Clock = {
 };
 
 const noop = (): void => {};
+
+/** What an attempt records for the way its process ended. */
+function attemptOutcome(outcome: LaunchOutcome): { exitCode?: number; reason?: string; statusReason: string } {
+  switch (outcome.kind) {
+    case 'exited':
+      // A process killed by signal N reports 128 + N, Docker's convention.
+      return { statusReason: StatusReasons.containerExited, exitCode: outcome.exitCode };
+    case 'failedToStart':
+      return { statusReason: StatusReasons.taskFailedToStart, reason: `CannotStartContainerError: ${outcome.message}` };
+    case 'lost':
+      return { statusReason: StatusReasons.launcherExited, reason: outcome.message };
+  }
+}
 
 /** Path of the log file of one attempt's log stream. */
 export function logFileFor(stateDir: string, logStreamName: string): string {
@@ -135,7 +151,7 @@ type KillReason = 'timeout' | 'terminate' | 'close';
 interface RunState {
   reservedVcpus: number;
   stop: AbortController;
-  child?: ChildProcess;
+  process?: LaunchedProcess;
   spawned: boolean;
   killReason?: KillReason;
   killStatusReason?: string;
@@ -239,6 +255,8 @@ export class LocalBatch {
   private readonly submitted: JobRecord[] = [];
   private readonly running = new Set<JobRecord>();
   private readonly createdLogDirs = new Set<string>();
+  private readonly launcher = new ProcessLauncher();
+  private readonly commandLocator = new CommandLocator();
   private readonly jobWaiters = new Map<string, ((detail: JobDetail) => void)[]>();
   private idleWaiters: (() => void)[] = [];
   private activeJobs = 0;
@@ -580,7 +598,7 @@ export class LocalBatch {
     });
   }
 
-  /** Stops accepting jobs and kills every job process (SIGKILL); resolves once they have exited. */
+  /** Stops accepting jobs, kills every job process (SIGKILL) and stops the launcher; resolves once all have exited. */
   async close(): Promise<void> {
     this.closed = true;
     const exits: Promise<void>[] = [];
@@ -591,6 +609,7 @@ export class LocalBatch {
       }
     }
     await Promise.all(exits);
+    await this.launcher.close();
   }
 
   // ---------------------------------------------------------------- lookups
@@ -873,17 +892,16 @@ export class LocalBatch {
     if (!run || run.killReason) return;
     run.killReason = why;
     run.killStatusReason = statusReason;
-    if (!run.spawned || !run.child) return; // startAttempt sees killReason before or right after spawning
-    this.signal(run, why === 'close' ? 'SIGKILL' : 'SIGTERM');
+    if (!run.process) return; // startAttempt sees killReason before launching
+    this.signal(run.process, run.stop.signal, why === 'close' ? 'SIGKILL' : 'SIGTERM');
   }
 
-  private signal(run: RunState, signal: NodeJS.Signals): void {
-    const child = run.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(signal);
+  /** The launcher holds a signal sent before the process exists and drops one sent after it ended. */
+  private signal(launched: LaunchedProcess, stopped: AbortSignal, signal: NodeJS.Signals): void {
+    launched.kill(signal);
     if (signal === 'SIGTERM') {
       // Batch sends SIGKILL when the container is still running 30 s after SIGTERM (docs: batch/latest/userguide/job_timeouts.html).
-      this.clock.sleep(stopGraceMs, run.stop.signal).then(() => child.kill('SIGKILL'), noop);
+      this.clock.sleep(stopGraceMs, stopped).then(() => launched.kill('SIGKILL'), noop);
     }
   }
 
@@ -923,68 +941,58 @@ export class LocalBatch {
     };
     job.attempts.push(attempt);
 
-    let invocation: Invocation;
-    let logFile: Awaited<ReturnType<typeof open>> | undefined;
+    let request: LaunchRequest;
     try {
-      invocation = await this.prepareInvocation({ command: [...job.command], environment: this.environmentFor(job, job.attempts.length) });
-      if (invocation.command.length === 0) throw new Error('the command is empty');
-      const path = logFileFor(this.stateDir, attempt.logStreamName);
-      const directory = dirname(path);
+      const invocation = await this.prepareInvocation({ command: [...job.command], environment: this.environmentFor(job, job.attempts.length) });
+      const file = invocation.command[0];
+      if (file === undefined) throw new Error('the command is empty');
+      const logFile = logFileFor(this.stateDir, attempt.logStreamName);
+      const directory = dirname(logFile);
       if (!this.createdLogDirs.has(directory)) {
         await mkdir(directory, { recursive: true });
         this.createdLogDirs.add(directory);
       }
-      logFile = await open(path, 'a');
+      // Looked up here, not left to the shell: its 127 could also be the program's own exit code.
+      const searchPath = invocation.environment.PATH;
+      const lookup = await this.commandLocator.locate(file, searchPath, this.cwd);
+      if (!lookup.found) {
+        // The attempt's log stream exists even though nothing ran, as when a process was spawned.
+        await appendFile(logFile, '').catch(noop);
+        throw new Error(lookup.message);
+      }
+      // Without PATH the shell would search a default of its own; name the file found instead.
+      const command = searchPath === undefined ? [lookup.path, ...invocation.command.slice(1)] : invocation.command;
+      request = { command, environment: invocation.environment, cwd: this.cwd, logFile };
     } catch (error) {
-      await logFile?.close();
       this.endAttempt(job, attempt, { statusReason: StatusReasons.taskFailedToStart, reason: `CannotStartContainerError: ${(error as Error).message}` });
       return;
     }
     if (run.killReason) {
-      await logFile.close();
       this.endAttempt(job, attempt, {});
       return;
     }
-
-    const [file, ...args] = invocation.command as [string, ...string[]];
-    const handle = logFile;
-    let child: ChildProcess;
+    let launched: LaunchedProcess;
     try {
-      child = spawn(file, args, { cwd: this.cwd, env: invocation.environment, stdio: ['ignore', handle.fd, handle.fd] });
+      launched = this.launcher.launch(request);
     } catch (error) {
-      await handle.close();
       this.endAttempt(job, attempt, { statusReason: StatusReasons.taskFailedToStart, reason: `CannotStartContainerError: ${(error as Error).message}` });
       return;
     }
-    run.child = child;
-    // The child holds its own copy of the descriptor; ours is closed as soon as the spawn settles.
-    const closeLog = (): void => void handle.close().catch(noop);
-    child.once('spawn', () => {
-      closeLog();
+    run.process = launched;
+    // The launcher resolves `pid` before `outcome`, so RUNNING always precedes the end.
+    void launched.pid.then((pid) => {
+      if (pid === undefined) return;
       run.spawned = true;
       this.spawnedCount++;
       const now = this.clock.now();
       attempt.startedAt = now;
       job.startedAt = now;
       this.setStatus(job, 'RUNNING');
-      if (run.killReason) {
-        this.signal(run, run.killReason === 'close' ? 'SIGKILL' : 'SIGTERM');
-      } else if (job.timeoutSeconds !== undefined) {
+      if (!run.killReason && job.timeoutSeconds !== undefined) {
         this.clock.sleep(job.timeoutSeconds * 1000, run.stop.signal).then(() => this.kill(job, 'timeout', StatusReasons.timeout), noop);
       }
     });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      if (run.spawned) return; // a failed kill() on a live process; its 'exit' still comes
-      closeLog();
-      const detail = error.code === 'ENOENT' ? `exec: "${file}": executable file not found in $PATH` : error.message;
-      this.endAttempt(job, attempt, { statusReason: StatusReasons.taskFailedToStart, reason: `CannotStartContainerError: ${detail}` });
-    });
-    child.once('exit', (code, signal) => {
-      const signalNumber = signal ? (osConstants.signals as Record<string, number>)[signal] : undefined;
-      // Docker reports a container killed by signal N with exit code 128 + N.
-      const exitCode = code ?? (signalNumber === undefined ? undefined : 128 + signalNumber);
-      this.endAttempt(job, attempt, { statusReason: StatusReasons.containerExited, ...(exitCode === undefined ? {} : { exitCode }) });
-    });
+    void launched.outcome.then((outcome) => this.endAttempt(job, attempt, attemptOutcome(outcome)));
   }
 
   private endAttempt(job: JobRecord, attempt: AttemptRecord, outcome: { exitCode?: number; reason?: string; statusReason?: string }): void {
