@@ -1,15 +1,24 @@
 /**
  * The local AWS Batch service: an HTTP endpoint speaking Batch's REST-JSON protocol
  * (so `@aws-sdk/client-batch` and the AWS CLI work against it unchanged) in front of a
- * process executor that runs each job attempt as a child process. See docs/local-batch.md.
+ * process executor that runs each job attempt as a process started by one launcher shell.
+ * See docs/local-batch.md.
  */
 import type { FanoutConfig } from '../../config';
 import type { Clock } from '../engine/types';
+import type { ProcessLauncher } from './launcher';
 import { serveBatch } from './server';
 import { LocalBatch, type PrepareInvocation } from './service';
 
 export { BatchClientError, BatchError, BatchServerError } from './errors';
 export { globMatches, decideRetry } from './retry';
+export {
+  ProcessLauncher,
+  LaunchRequestError,
+  type LaunchRequest,
+  type LaunchOutcome,
+  type LaunchedProcess,
+} from './launcher';
 export {
   LocalBatch,
   type Invocation,
@@ -35,6 +44,8 @@ export interface BatchServiceOptions {
   prepareInvocation?: PrepareInvocation;
   /** Working directory of job processes. @default process.cwd() */
   cwd?: string;
+  /** Starts job processes; closed with the service. @default a new `ProcessLauncher` */
+  launcher?: ProcessLauncher;
 }
 
 export interface RunningBatchService {
@@ -60,6 +71,7 @@ export async function startBatchService(options: BatchServiceOptions): Promise<R
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.prepareInvocation ? { prepareInvocation: options.prepareInvocation } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.launcher ? { launcher: options.launcher } : {}),
   });
   const server = await serveBatch(service, options.port ?? 0);
   return {

@@ -52,6 +52,8 @@ export interface LocalBatchOptions {
   prepareInvocation?: PrepareInvocation;
   /** Working directory of job processes. @default process.cwd() */
   cwd?: string;
+  /** Starts job processes; `close()` closes it. @default a new `ProcessLauncher` */
+  launcher?: ProcessLauncher;
 }
 
 /** Status reasons and container reasons the local service reports, worded as AWS Batch words them. */
@@ -255,7 +257,7 @@ export class LocalBatch {
   private readonly submitted: JobRecord[] = [];
   private readonly running = new Set<JobRecord>();
   private readonly createdLogDirs = new Set<string>();
-  private readonly launcher = new ProcessLauncher();
+  private readonly launcher: ProcessLauncher;
   private readonly commandLocator = new CommandLocator();
   private readonly jobWaiters = new Map<string, ((detail: JobDetail) => void)[]>();
   private idleWaiters: (() => void)[] = [];
@@ -279,6 +281,7 @@ export class LocalBatch {
     this.stateDir = options.stateDir;
     this.cwd = options.cwd ?? process.cwd();
     this.prepareInvocation = options.prepareInvocation ?? ((job) => job);
+    this.launcher = options.launcher ?? new ProcessLauncher();
     this.computeEnvironments = config.computeEnvironments;
     config.jobQueues.forEach((queue) => {
       this.queues.set(queue.name, {

@@ -58,6 +58,8 @@ export const maxArraySize = 10_000;
 export const minAttemptDurationSeconds = 60;
 
 const exitCodePattern = /^[0-9]*\*?$/;
+/** A process's argv and environment are C strings: a NUL byte would cut them short. */
+const nulRule = 'must not contain a NUL byte (\\u0000), which a process argument or environment variable cannot hold';
 const reasonPattern = /^[A-Za-z0-9.:\s]*\*?$/;
 
 const describe = (value: unknown): string => {
@@ -159,6 +161,9 @@ function parseContainerOverrides(value: unknown, input: SubmitJobInput): void {
     if ((command as string[]).length === 0 || (command as string[]).some((part) => part.length === 0)) {
       fail('Command cannot be empty: containerOverrides.command must not be empty nor contain empty strings');
     }
+    (command as string[]).forEach((part, index) => {
+      if (part.includes('\0')) fail(`containerOverrides.command[${index}] ${nulRule}; received ${describe(part)}`);
+    });
     input.command = command as string[];
   }
   if (overrides.environment !== undefined && overrides.environment !== null) {
@@ -179,6 +184,10 @@ function parseContainerOverrides(value: unknown, input: SubmitJobInput): void {
       if (entry.value !== undefined && typeof entry.value !== 'string') {
         fail(`${where}.value must be a string; received ${describe(entry.value)}`);
       }
+      if (entry.name.includes('=') || entry.name.includes('\0')) {
+        fail(`${where}.name must not contain "=" or a NUL byte, which end a variable name; received ${describe(entry.name)}`);
+      }
+      if (typeof entry.value === 'string' && entry.value.includes('\0')) fail(`${where}.value ${nulRule}; received ${describe(entry.value)}`);
       return { name: entry.name, value: (entry.value as string | undefined) ?? '' };
     });
   }

@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelJobCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
 import { afterEach, describe, expect, it } from 'vitest';
-import { logFileFor } from '../../../local/batch';
+import { ProcessLauncher, logFileFor } from '../../../local/batch';
 import { ManualClock, type TestBatch, describe1, maxOverlap, startTestBatch, untilStatus } from './helpers';
 
 let current: TestBatch | undefined;
@@ -153,6 +154,61 @@ describe('a failing job', () => {
     expect(job.container?.reason).toMatch(/^CannotStartContainerError: .*fanout-no-such-command-xyz/);
     expect(job.container?.exitCode).toBeUndefined();
     expect(batch.service.processesSpawned).toBe(0);
+  });
+});
+
+describe('starting processes', () => {
+  it('fails to start with CannotStartContainerError when the working directory does not exist', async () => {
+    const { batch } = await start({ cwd: join(tmpdir(), 'fanout-no-such-directory-xyz') });
+    const { jobId } = batch.service.submitJob({ jobName: 'nocwd', jobQueue: 'high', jobDefinition: 'job' });
+    const job = await batch.service.waitForJob(jobId as string);
+    expect(job).toMatchObject({ status: 'FAILED', statusReason: 'Task failed to start' });
+    expect(job.container?.reason).toBe(`CannotStartContainerError: the working directory "${join(tmpdir(), 'fanout-no-such-directory-xyz')}" does not exist or cannot be entered`);
+    expect(job.container?.exitCode).toBeUndefined();
+  });
+
+  it('fails to start with CannotStartContainerError when prepareInvocation returns a NUL byte', async () => {
+    const { batch } = await start({ prepareInvocation: (job) => ({ command: job.command, environment: { ...job.environment, SEED: '4\u00002' } }) });
+    const { jobId } = batch.service.submitJob({ jobName: 'nul', jobQueue: 'high', jobDefinition: 'job' });
+    const job = await batch.service.waitForJob(jobId as string);
+    expect(job).toMatchObject({ status: 'FAILED', statusReason: 'Task failed to start' });
+    expect(job.container?.reason).toBe('CannotStartContainerError: environment variable SEED must not contain a NUL byte; received "4\\u00002"');
+    expect(batch.service.processesSpawned).toBe(0);
+  });
+
+  it('runs a command given by a path relative to the working directory', async () => {
+    const { batch, dir } = await start();
+    writeFileSync(join(dir, 'hello.sh'), '#!/bin/sh\necho relative > relative.txt\n', { mode: 0o755 });
+    const { jobId } = batch.service.submitJob({ jobName: 'rel', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['./hello.sh'] } });
+    expect((await batch.service.waitForJob(jobId as string)).status).toBe('SUCCEEDED');
+    expect(readFileSync(join(dir, 'relative.txt'), 'utf8')).toBe('relative\n');
+  });
+
+  it('finds the command on the default search path when the environment has no PATH', async () => {
+    const { batch, dir } = await start({
+      prepareInvocation: ({ command, environment: { PATH: _path, ...rest } }) => ({ command, environment: rest }),
+    });
+    const { jobId } = batch.service.submitJob({ jobName: 'nopath', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: shell('env > env.txt') } });
+    expect((await batch.service.waitForJob(jobId as string)).status).toBe('SUCCEEDED');
+    const names = readFileSync(join(dir, 'env.txt'), 'utf8').split('\n').map((line) => line.slice(0, line.indexOf('=')));
+    expect(names).toContain('AWS_BATCH_JOB_ID');
+    expect(names).not.toContain('PATH');
+  });
+
+  it('fails a running job with "Local job launcher exited" when the launcher dies with it, then starts a new launcher', async () => {
+    const launcher = new ProcessLauncher();
+    const { client, batch } = await start({ launcher });
+    const { jobId } = await client.send(
+      new SubmitJobCommand({ jobName: 'orphaned', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['sleep', '30'] } }),
+    );
+    await untilStatus(client, jobId as string, 'RUNNING');
+    process.kill(-(launcher.launcherPid as number), 'SIGKILL');
+    const job = await batch.service.waitForJob(jobId as string);
+    expect(job).toMatchObject({ status: 'FAILED', statusReason: 'Local job launcher exited' });
+    expect(job.container?.reason).toMatch(/^the launcher shell \(pid \d+\) exited before reporting the exit of process \d+/);
+    const next = batch.service.submitJob({ jobName: 'after', jobQueue: 'high', jobDefinition: 'job' });
+    expect((await batch.service.waitForJob(next.jobId as string)).status).toBe('SUCCEEDED');
+    expect(launcher.launchersStarted).toBe(2);
   });
 });
 

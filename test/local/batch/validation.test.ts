@@ -56,6 +56,27 @@ describe('SubmitJob validation', () => {
     );
   });
 
+  it('rejects a NUL byte in a command argument', async () => {
+    await rejects(
+      { containerOverrides: { command: ['echo', 'a\u0000b'] } },
+      'containerOverrides.command[1] must not contain a NUL byte (\\u0000), which a process argument or environment variable cannot hold; received "a\\u0000b"',
+    );
+  });
+
+  it('rejects a NUL byte in an environment variable value', async () => {
+    await rejects(
+      { containerOverrides: { environment: [{ name: 'SEED', value: '4\u00002' }] } },
+      'containerOverrides.environment[0].value must not contain a NUL byte (\\u0000), which a process argument or environment variable cannot hold; received "4\\u00002"',
+    );
+  });
+
+  it('rejects an environment variable name holding "="', async () => {
+    await rejects(
+      { containerOverrides: { environment: [{ name: 'A=B', value: 'x' }] } },
+      'containerOverrides.environment[0].name must not contain "=" or a NUL byte, which end a variable name; received "A=B"',
+    );
+  });
+
   it('rejects a parameter value that is not a string', async () => {
     await rejects({ parameters: { seed: 42 } } as unknown as SubmitJobCommandInput, 'parameters.seed must be a string (Batch parameters accept string values only); received number 42');
   });
