@@ -6,6 +6,7 @@ export {
   kwargEnvironment,
   kwargText,
   parseKwargs,
+  placeholderNames,
   type ResolvedInvocation,
   resolveInvocation,
   substitutePlaceholders,

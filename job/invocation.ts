@@ -59,19 +59,18 @@ export function kwargText(value: JsonValue): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/**
- * Substitutes `{name}` placeholders in one argument.
- * @throws InvocationError naming the placeholder and the argument when no kwarg has that name.
- * @example substitutePlaceholders('--seed={seed}', { seed: 7 }, 1) // '--seed=7'
- */
-export function substitutePlaceholders(argument: string, kwargs: Readonly<Record<string, JsonValue>>, position: number): string {
-  let out = '';
+type ArgumentPart = { text: string } | { placeholder: string };
+
+/** Splits one command argument into literal text and `{name}` placeholders (`{{`/`}}` escape braces). */
+function argumentParts(argument: string): ArgumentPart[] {
+  const parts: ArgumentPart[] = [];
+  let text = '';
   let index = 0;
   while (index < argument.length) {
     const char = argument[index] as string;
     const next = argument[index + 1];
     if ((char === '{' && next === '{') || (char === '}' && next === '}')) {
-      out += char;
+      text += char;
       index += 2;
       continue;
     }
@@ -79,19 +78,47 @@ export function substitutePlaceholders(argument: string, kwargs: Readonly<Record
       const close = argument.indexOf('}', index + 1);
       const name = close === -1 ? '' : argument.slice(index + 1, close);
       if (PLACEHOLDER_NAME.test(name)) {
-        if (!Object.hasOwn(kwargs, name)) {
-          const known = Object.keys(kwargs);
-          throw new InvocationError(
-            `command argument ${position} ("${argument.slice(0, 80)}") uses placeholder {${name}}, but no kwarg is named "${name}" (kwargs: ${known.length > 0 ? known.join(', ') : 'none'}); write {{${name}}} for literal braces`,
-          );
-        }
-        out += kwargText(kwargs[name] as JsonValue);
+        parts.push({ text }, { placeholder: name });
+        text = '';
         index = close + 1;
         continue;
       }
     }
-    out += char;
+    text += char;
     index += 1;
+  }
+  parts.push({ text });
+  return parts;
+}
+
+/**
+ * The kwarg names an argument's placeholders refer to, in order.
+ * @example placeholderNames('s3://bucket/{name}/{seed}.json') // ['name', 'seed']
+ */
+export function placeholderNames(argument: string): string[] {
+  return argumentParts(argument).flatMap((part) => ('placeholder' in part ? [part.placeholder] : []));
+}
+
+/**
+ * Substitutes `{name}` placeholders in one argument.
+ * @throws InvocationError naming the placeholder and the argument when no kwarg has that name.
+ * @example substitutePlaceholders('--seed={seed}', { seed: 7 }, 1) // '--seed=7'
+ */
+export function substitutePlaceholders(argument: string, kwargs: Readonly<Record<string, JsonValue>>, position: number): string {
+  let out = '';
+  for (const part of argumentParts(argument)) {
+    if ('text' in part) {
+      out += part.text;
+      continue;
+    }
+    const name = part.placeholder;
+    if (!Object.hasOwn(kwargs, name)) {
+      const known = Object.keys(kwargs);
+      throw new InvocationError(
+        `command argument ${position} ("${argument.slice(0, 80)}") uses placeholder {${name}}, but no kwarg is named "${name}" (kwargs: ${known.length > 0 ? known.join(', ') : 'none'}); write {{${name}}} for literal braces`,
+      );
+    }
+    out += kwargText(kwargs[name] as JsonValue);
   }
   return out;
 }
@@ -129,6 +156,11 @@ export function resolveInvocation(invocation: Invocation): ResolvedInvocation {
   for (const [name, value] of Object.entries(invocation.environment)) {
     if (value !== undefined) environment[name] = value;
   }
-  Object.assign(environment, kwargEnvironment(kwargs));
+  // The job's own environment (job definition, overrides, Batch's variables) wins over a kwarg
+  // of the same name: an item must not be able to replace PATH or the job's credentials. The
+  // value still reaches the command through FANOUT_KWARGS and the `{name}` placeholders.
+  for (const [name, value] of Object.entries(kwargEnvironment(kwargs))) {
+    if (!(name in environment)) environment[name] = value;
+  }
   return { command, environment };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { placeholderNames } from '../../job/invocation';
 import { FanoutInputError, type InputIssue, describeValue } from './errors';
 
 /**
@@ -454,7 +455,12 @@ export class ItemCollector {
   private readonly explicitIds = new Map<string, string>();
   private overflowed = false;
 
-  constructor(private readonly context: RunContext) {}
+  /** Kwarg names the run's command refers to; every item must have them (checked before anything is submitted). */
+  private readonly requiredKwargs: readonly string[];
+
+  constructor(private readonly context: RunContext) {
+    this.requiredKwargs = [...new Set(context.command.flatMap((argument) => placeholderNames(argument)))];
+  }
 
   get count(): number {
     return this.entries.length;
@@ -482,6 +488,15 @@ export class ItemCollector {
     const kwargs: Record<string, unknown> = {};
     for (const name of Object.keys(source)) {
       if (name !== 'id' && name !== 'idempotent') kwargs[name] = source[name];
+    }
+    const missing = this.requiredKwargs.filter((name) => !Object.hasOwn(kwargs, name));
+    if (missing.length > 0) {
+      this.report({
+        path: where,
+        message: `the command uses ${missing.map((name) => `{${name}}`).join(', ')} but this item has no kwarg of that name (write {{name}} for literal braces)`,
+        received: describeValue(kwargs),
+      });
+      return;
     }
     const explicitId = source.id === undefined ? undefined : String(source.id);
     if (explicitId !== undefined) {

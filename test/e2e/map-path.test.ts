@@ -171,6 +171,7 @@ describe('invalid input', () => {
     ['a kwarg named like a Batch variable', { items: [{ AWS_BATCH_JOB_ID: 'x' }] }, 'items.0.AWS_BATCH_JOB_ID'],
     ['an unknown job queue', { items: [{}], jobQueue: 'no-such-queue' }, 'jobQueue'],
     ['maxConcurrency above 10,000', { items: [{}], maxConcurrency: 20_000 }, 'maxConcurrency'],
+    ['a command placeholder an item has no kwarg for', { items: [{ x: 1 }, { y: 2 }], command: ['echo', '{y}'] }, 'items.0'],
   ];
 
   it.each(table)('refuses %s, naming the field, before anything is written', async (_label, input, field) => {

@@ -52,6 +52,16 @@ describe('kwargEnvironment', () => {
 });
 
 describe('resolveInvocation', () => {
+  it('keeps the job environment when a kwarg has the same name, and still substitutes the kwarg', () => {
+    const resolved = resolveInvocation({
+      command: ['echo', '{PATH}'],
+      environment: { PATH: '/usr/bin:/bin', FANOUT_KWARGS: JSON.stringify({ PATH: '/tmp/evil', seed: 3 }) },
+    });
+    expect(resolved.environment.PATH).toBe('/usr/bin:/bin');
+    expect(resolved.environment.seed).toBe('3');
+    expect(resolved.command).toEqual(['echo', '/tmp/evil']);
+  });
+
   it('substitutes every argument and adds the kwargs to the environment it was given', () => {
     const resolved = resolveInvocation({
       command: ['sim', '--seed', '{seed}', '--out', 's3://bucket/{name}/out.json'],

@@ -117,6 +117,19 @@ describe('parseExecutionInput', () => {
 });
 
 describe('validateInput', () => {
+  it('refuses items that lack a kwarg the command refers to, naming each such item', () => {
+    const error = inputError(() =>
+      validateInput({ items: [{ seed: 1 }, { other: 2 }, { seed: 3 }], command: ['sim', '--seed', '{seed}', '{{literal}}'], runId: 'r' }),
+    );
+    expect(error.issues).toEqual([
+      {
+        path: 'items.1',
+        message: 'the command uses {seed} but this item has no kwarg of that name (write {{name}} for literal braces)',
+        received: '{"other":2}',
+      },
+    ]);
+  });
+
   it('gives items without an id their zero-padded position, width = digits of N', () => {
     const plan = validateInput({ replicas: { count: 10 }, runId: 'mc' });
     expect(plan.items?.map((item) => item.itemId)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09']);
@@ -261,13 +274,13 @@ describe('RequestSizer', () => {
   it('accepts an item at exactly the overrides budget and rejects one byte more', () => {
     const limit = SIZE_LIMITS.containerOverrides - SIZE_LIMITS.containerOverridesReservedForBatch;
     const sizer = new RequestSizer(context);
-    const base = sizer.sizes({ itemId: '0', jobName: 'run-1-0', kwargsJson: '{"p":""}' }).containerOverrides;
-    const fits = { p: 'x'.repeat(limit - base) };
+    const base = sizer.sizes({ itemId: '0', jobName: 'run-1-0', kwargsJson: '{"seed":1,"p":""}' }).containerOverrides;
+    const fits = { seed: 1, p: 'x'.repeat(limit - base) };
     const collector = new ItemCollector(context);
     collector.add(fits, 'items.0');
     expect(collector.finish()).toHaveLength(1);
     const tooBig = new ItemCollector(context);
-    tooBig.add({ p: 'x'.repeat(limit - base + 1) }, 'items.0');
+    tooBig.add({ seed: 1, p: 'x'.repeat(limit - base + 1) }, 'items.0');
     expect(() => tooBig.finish()).toThrow(/would take 7169 bytes; at most 7168/);
   });
 });
