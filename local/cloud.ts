@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type FanoutConfig, loadConfig } from '../config';
 import { resolveInvocation } from '../job/invocation';
 import { ledgerTableDefinition } from '../lambdas/shared/ledger';
@@ -77,8 +78,8 @@ export function localDefinition(file: string, config: FanoutConfig): string {
  * 127.0.0.1, creates the ledger table, bucket, topic and the `fanout-map` state
  * machine, and registers the Lambda handlers in-process.
  *
- * The handlers read their configuration and endpoints from `process.env`, as on
- * AWS; this sets those variables, so one process hosts one local cloud at a time.
+ * Nothing global is changed: the handlers receive the local clients as dependencies, and
+ * job processes get the endpoints in their own environment.
  * @example const cloud = await startLocalCloud({ dir: '.fanout' }); ...; await cloud.stop();
  */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
@@ -132,7 +133,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const topicArn = topic.TopicArn ?? `arn:aws:sns:${region}:${accountId}:${config.notificationTopic}`;
 
     let engine: StepFunctionsService | undefined;
-    const handlers = await loadLambdaHandlers();
+    const handlers = await loadLambdaHandlers({
+      s3: s3Client,
+      batch: batchClient,
+      ledger: DynamoDBDocumentClient.from(dynamodbClient),
+      sns: snsClient,
+      tableName: config.ledgerTable,
+      bucket: config.bucket,
+      topicArn,
+    });
     engine = createLocalStepFunctions({
       region,
       accountId,
@@ -143,29 +152,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         dynamodb: dynamodbClient,
         s3: s3Client,
         sns: snsClient,
-        service: () => {
-          if (!engine) throw new Error('the local engine is not started');
-          return engine;
-        },
+        // The states integration is created before the engine it starts executions on.
+        service: () => engine as StepFunctionsService,
       }),
     });
     const endpoint = await startStepFunctionsEndpoint({ service: engine });
     closers.push(() => endpoint.close());
     const sfnClient = new SFNClient({ ...clientConfig, endpoint: endpoint.url });
-
-    Object.assign(process.env, {
-      AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? localCredentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? localCredentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
-      AWS_ENDPOINT_URL_S3: s3.url,
-      AWS_ENDPOINT_URL_SNS: sns.url,
-      AWS_ENDPOINT_URL_BATCH: batchService.url,
-      AWS_ENDPOINT_URL_SFN: endpoint.url,
-      TABLE_NAME: config.ledgerTable,
-      BUCKET: config.bucket,
-      TOPIC_ARN: topicArn,
-    });
 
     const machine = engine.createStateMachine({
       name: config.mapStateMachine,
@@ -194,16 +187,32 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
 type Handler = (event: unknown, context: object) => Promise<unknown>;
 
-/** The Lambda functions of the stack, by function name, as the local lambda integration resolves them. */
-async function loadLambdaHandlers(): Promise<Map<string, Handler>> {
+interface LambdaWiring {
+  s3: S3Client;
+  batch: BatchClient;
+  ledger: DynamoDBDocumentClient;
+  sns: SNSClient;
+  tableName: string;
+  bucket: string;
+  topicArn: string;
+}
+
+/**
+ * The Lambda functions of the stack, by function name, as the local lambda integration
+ * resolves them. Each handler gets the local clients and names directly, as its
+ * dependencies, so the process environment stays untouched and several local clouds can
+ * live one after another in one process.
+ */
+async function loadLambdaHandlers(wiring: LambdaWiring): Promise<Map<string, Handler>> {
   const [prepare, summarize, notify] = await Promise.all([
     import('../lambdas/prepare'),
     import('../lambdas/summarize'),
     import('../lambdas/notify'),
   ]);
+  const { s3, batch, ledger, sns, tableName, bucket, topicArn } = wiring;
   return new Map<string, Handler>([
-    ['fanout-prepare', prepare.handler as Handler],
-    ['fanout-summarize', summarize.handler as Handler],
-    ['fanout-notify', notify.handler as Handler],
+    ['fanout-prepare', prepare.createPrepareHandler({ s3, batch, ledger, tableName, bucket }) as Handler],
+    ['fanout-summarize', summarize.createSummarizeHandler({ ledger, tableName }) as Handler],
+    ['fanout-notify', notify.createNotifyHandler({ sns, topicArn }) as Handler],
   ]);
 }
