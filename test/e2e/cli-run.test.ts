@@ -1,3 +1,5 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -100,5 +102,42 @@ describe('fanout run and status', () => {
     expect(run.code, run.stderr).toBe(0);
     // Seeds 27 and 28 are the ones below 40 that estimate-pi fails at a 5% fail rate.
     expect(run.json<RunSummary>().counts).toMatchObject({ total: 40, succeeded: 38, failed: 2 });
+  });
+});
+
+describe('fanout run interrupted with Ctrl+C', () => {
+  it('stops the execution, terminates running jobs and reports the run ABORTED', async () => {
+    const work = tempDir('fanout-interrupt-');
+    // A unique duration: the `sleep` a job's shell starts carries it, so a leftover is found.
+    const marker = `sleep 30.${String(process.pid).padStart(7, '0')}${Date.now() % 1000}`;
+    const input = join(work, 'slow.json');
+    // The job is a shell that starts `sleep`: the whole job, not only its first process, must stop.
+    writeFileSync(input, JSON.stringify({ runId: 'interrupted', replicas: { count: 3 }, command: ['sh', '-c', `${marker}; echo done`] }));
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', join(work, 'state')], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    const running = () => {
+      try {
+        return execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+      } catch {
+        return 0;
+      }
+    };
+    for (let waited = 0; running() === 0; waited += 100) {
+      if (waited > 30_000) throw new Error(`no job started within 30 s; stdout so far: ${stdout}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/status\s+ABORTED/);
+    expect(running()).toBe(0);
+    const status = await runFanout(['status', 'interrupted', '--dir', join(work, 'state'), '--json']);
+    expect(status.json()).toMatchObject({ status: 'ABORTED', error: 'Fanout.Interrupted', counts: { total: 3 } });
   });
 });
