@@ -1,89 +1,249 @@
+/**
+ * Local Step Functions engine: throughput and memory.
+ *
+ *   npx tsx bench/engine.ts                        # every scenario, each in a process of its own
+ *   npx tsx bench/engine.ts --scenario throughput  # 10,000 Pass children, 10,000-item inline Map
+ *   npx tsx bench/engine.ts --scenario pass100k    # 100,000 Pass children, peak RSS
+ *   npx tsx bench/engine.ts --scenario jobs100k    # 100,000 job-like children (~300-byte kwargs in, ~200-byte summary out)
+ *   npx tsx bench/engine.ts --scenario jobs100k --items 400000   # the same with another item count
+ *
+ * Prints one JSON object. The 100,000-item scenarios start in a fresh process so their peak RSS
+ * is theirs alone. Result files go to a store that counts their bytes and keeps none (the local
+ * S3 endpoint writes them to disk), so the peak is the engine's own memory.
+ */
+import { execFile } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { createLocalStepFunctions, MemoryObjectStore } from '../local/engine';
-import type { Json, StepFunctionsService } from '../local/engine/types';
+import { parseArgs, promisify } from 'node:util';
+import { createLocalStepFunctions, MemoryObjectStore, type ObjectStore } from '../local/engine';
+import type { Json, StepFunctionsService, TaskIntegration } from '../local/engine/types';
 
 const ROLE = 'arn:aws:iam::123456789012:role/bench';
 
 const passChild = { StartAt: 'Work', States: { Work: { Type: 'Pass', Parameters: { 'id.$': '$.id', done: true }, End: true } } };
 
-function distributedMap(resultWriter: boolean): object {
+/** A child shaped like fanout's: one asynchronous job task whose summary is the child's output. */
+const jobChild = {
+  StartAt: 'SubmitJob',
+  States: {
+    SubmitJob: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::job:run.sync',
+      Parameters: { 'JobName.$': '$.jobName', 'Kwargs.$': '$.kwargs' },
+      ResultSelector: {
+        'itemId.$': '$.JobName',
+        'jobId.$': '$.JobId',
+        'status.$': '$.Status',
+        'exitCode.$': '$.ExitCode',
+        'startedAt.$': '$.StartedAt',
+        'stoppedAt.$': '$.StoppedAt',
+        'logStreamName.$': '$.LogStreamName',
+      },
+      End: true,
+    },
+  },
+};
+
+/** Answers every job on the next microtask with a job detail of a finished job. */
+const fakeJobs: TaskIntegration = {
+  service: 'job',
+  actions: ['run.sync'],
+  async invoke(request) {
+    const { JobName } = request.parameters as { JobName: string };
+    const jobId = `${JobName.padStart(8, '0')}-5c1e-4f0a-9d7b-3a2f6c8e1b04`;
+    return {
+      JobName,
+      JobId: jobId,
+      Status: 'SUCCEEDED',
+      ExitCode: 0,
+      StartedAt: 1_700_000_000_000,
+      StoppedAt: 1_700_000_004_321,
+      LogStreamName: `fanout-job/default/${jobId}`,
+    };
+  },
+};
+
+function distributedMap(processor: object, itemSelector?: object): object {
   return {
     StartAt: 'FanOut',
     States: {
       FanOut: {
         Type: 'Map',
         ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSONL' }, Parameters: { Bucket: 'bench', Key: 'items.jsonl' } },
-        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, ...passChild },
-        ...(resultWriter ? { ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: 'bench', Prefix: 'results' } } } : {}),
+        ...(itemSelector ? { ItemSelector: itemSelector } : {}),
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, ...processor },
+        ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: 'results', Prefix: 'results' } },
         End: true,
       },
     },
   };
 }
 
-async function runOnce(sfn: StepFunctionsService, name: string, definition: object, input: Json): Promise<{ ms: number; status: string }> {
+/** Items from memory; ResultWriter files counted, then dropped. */
+class CountingStore implements ObjectStore {
+  readonly items = new MemoryObjectStore();
+  resultBytes = 0;
+
+  getObject(bucket: string, key: string): Promise<Buffer> {
+    return this.items.getObject(bucket, key);
+  }
+
+  listObjectsV2(bucket: string, prefix: string, token?: string): ReturnType<ObjectStore['listObjectsV2']> {
+    return this.items.listObjectsV2(bucket, prefix, token);
+  }
+
+  async putObject(bucket: string, key: string, body: Buffer | string): Promise<void> {
+    if (bucket !== 'results') return this.items.putObject(bucket, key, body);
+    this.resultBytes += typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  }
+
+  async putObjectStream(_bucket: string, _key: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+    for await (const chunk of chunks) this.resultBytes += chunk.length;
+  }
+}
+
+async function runOnce(sfn: StepFunctionsService, name: string, definition: object, input: Json = {}): Promise<number> {
   const { stateMachineArn } = sfn.createStateMachine({ name, definition: JSON.stringify(definition), roleArn: ROLE });
   const started = performance.now();
   const { executionArn } = sfn.startExecution({ stateMachineArn, input: JSON.stringify(input) });
   const result = await sfn.waitForExecution(executionArn);
   if (result.status !== 'SUCCEEDED') throw new Error(`${name} ended ${result.status}: ${result.error} ${result.cause}`);
-  return { ms: performance.now() - started, status: result.status };
+  return performance.now() - started;
 }
 
-async function itemsObject(store: MemoryObjectStore, count: number): Promise<void> {
+async function passItems(store: ObjectStore, count: number): Promise<void> {
   const lines: string[] = [];
   for (let i = 0; i < count; i++) lines.push(JSON.stringify({ id: i, kwargs: { seed: i, name: `item-${i}` } }));
   await store.putObject('bench', 'items.jsonl', lines.join('\n'));
 }
 
-/**
- * Measures the local engine: Distributed Map children per second (10,000 Pass children),
- * inline Map items per second (10,000 items) and peak RSS for a 100,000-item Distributed Map.
- */
-export async function benchEngine(): Promise<Record<string, number | string>> {
-  const store = new MemoryObjectStore();
-  // The inline Map of 10,000 items writes ~40,000 history events, above AWS's 25,000 quota.
-  const sfn = createLocalStepFunctions({ integrations: [], objectStore: store, maxHistoryEvents: Number.POSITIVE_INFINITY });
+/** Manifest lines as fanout's Prepare writes them, with about 300 bytes of kwargs each. */
+async function jobItems(store: ObjectStore, count: number): Promise<void> {
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = String(i).padStart(6, '0');
+    const kwargs = {
+      seed: i,
+      replica: i % 1000,
+      input: `s3://fanout-data/sweeps/2024-06/inputs/part-${id}.parquet`,
+      output: `s3://fanout-data/sweeps/2024-06/outputs/part-${id}/`,
+      learningRate: 0.001 * ((i % 7) + 1),
+      batchSize: 64 << i % 3,
+      model: 'resnet50-finetune',
+      tags: ['sweep', `shard-${i % 16}`, 'nightly'],
+      notes: 'parameter sweep over learning rate and batch size',
+    };
+    lines.push(JSON.stringify({ itemId: id, jobName: id, kwargs }));
+  }
+  await store.putObject('bench', 'items.jsonl', lines.join('\n'));
+}
 
-  await itemsObject(store, 1_000);
-  await runOnce(sfn, 'warmup', distributedMap(true), {});
-
-  await itemsObject(store, 10_000);
-  const distributed = await runOnce(sfn, 'distributed-10k', distributedMap(true), {});
-
-  // The items travel in the execution input (about 130 KiB, within the 256 KiB quota).
-  const inlineItems = Array.from({ length: 10_000 }, (_, i) => ({ id: i }));
-  const inlineMap = { StartAt: 'Loop', States: { Loop: { Type: 'Map', ItemProcessor: passChild, ResultPath: null, End: true } } };
-  const inlineRun = await runOnce(sfn, 'inline-10k', inlineMap, inlineItems);
-
-  // A fresh service and store, so the earlier runs' records do not count towards the peak.
-  const largeStore = new MemoryObjectStore();
-  const largeSfn = createLocalStepFunctions({ integrations: [], objectStore: largeStore });
+/** Runs `body`, sampling RSS every 20 ms; returns its duration and the peak RSS above the process before it. */
+async function measureMemory(body: () => Promise<number>): Promise<{ ms: number; peakRssMb: number; rssBeforeMb: number; heapAfterMb: number }> {
   global.gc?.();
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 20);
-  await itemsObject(largeStore, 100_000);
-  const large = await runOnce(largeSfn, 'distributed-100k', distributedMap(true), {});
+  const ms = await body();
   peak = Math.max(peak, process.memoryUsage().rss);
   clearInterval(sampler);
+  global.gc?.();
+  const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+  return { ms, peakRssMb: mb(peak), rssBeforeMb: mb(baseline), heapAfterMb: mb(process.memoryUsage().heapUsed) };
+}
 
-  return {
-    distributedMapChildrenPerSecond: Math.round(10_000 / (distributed.ms / 1000)),
-    distributedMap10kMs: Math.round(distributed.ms),
-    inlineMapItemsPerSecond: Math.round(10_000 / (inlineRun.ms / 1000)),
-    distributedMap100kMs: Math.round(large.ms),
-    distributedMap100kChildrenPerSecond: Math.round(100_000 / (large.ms / 1000)),
-    distributedMap100kPeakRssMb: Math.round(peak / 1024 / 1024),
-    rssBeforeMb: Math.round(baseline / 1024 / 1024),
-    note: 'Pass children, JSONL ItemReader, ResultWriter to an in-memory store; childHistoryLimit 1000',
-  };
+const SCENARIOS: Record<string, (items: number) => Promise<Record<string, number | string>>> = {
+  /** Distributed Map children per second (10,000 Pass children), inline Map items per second (10,000 items). */
+  async throughput() {
+    const store = new CountingStore();
+    // The inline Map of 10,000 items writes ~40,000 history events, above AWS's 25,000 quota.
+    const sfn = createLocalStepFunctions({ integrations: [], objectStore: store, maxHistoryEvents: Number.POSITIVE_INFINITY });
+    await passItems(store, 1_000);
+    await runOnce(sfn, 'warmup', distributedMap(passChild));
+    await passItems(store, 10_000);
+    const distributedMs = await runOnce(sfn, 'distributed-10k', distributedMap(passChild));
+    // The items travel in the execution input (about 130 KiB, within the 256 KiB quota).
+    const inlineItems = Array.from({ length: 10_000 }, (_, i) => ({ id: i }));
+    const inlineMap = { StartAt: 'Loop', States: { Loop: { Type: 'Map', ItemProcessor: passChild, ResultPath: null, End: true } } };
+    const inlineMs = await runOnce(sfn, 'inline-10k', inlineMap, inlineItems);
+    return {
+      distributedMapChildrenPerSecond: Math.round(10_000 / (distributedMs / 1000)),
+      distributedMap10kMs: Math.round(distributedMs),
+      inlineMapItemsPerSecond: Math.round(10_000 / (inlineMs / 1000)),
+    };
+  },
+
+  /** 100,000 Pass children, JSONL ItemReader, ResultWriter. */
+  async pass100k(items) {
+    const store = new CountingStore();
+    const sfn = createLocalStepFunctions({ integrations: [], objectStore: store });
+    await passItems(store, items);
+    const memory = await measureMemory(() => runOnce(sfn, 'distributed-100k', distributedMap(passChild)));
+    return {
+      distributedMap100kMs: Math.round(memory.ms),
+      distributedMap100kChildrenPerSecond: Math.round(items / (memory.ms / 1000)),
+      distributedMap100kPeakRssMb: memory.peakRssMb,
+      rssBeforeMb: memory.rssBeforeMb,
+      distributedMap100kHeapAfterMb: memory.heapAfterMb,
+      distributedMap100kResultMb: Math.round(store.resultBytes / 1024 / 1024),
+    };
+  },
+
+  /** 100,000 job-like children: ~300-byte kwargs in, an asynchronous task, a ~200-byte job summary out. */
+  async jobs100k(items) {
+    const store = new CountingStore();
+    const sfn = createLocalStepFunctions({ integrations: [fakeJobs], objectStore: store });
+    await jobItems(store, items);
+    const itemSelector = {
+      runId: 'sweep-2024-06',
+      round: 1,
+      jobQueue: 'fanout-high',
+      jobDefinition: 'fanout-job:3',
+      'itemId.$': '$$.Map.Item.Value.itemId',
+      'jobName.$': '$$.Map.Item.Value.jobName',
+      'kwargs.$': '$$.Map.Item.Value.kwargs',
+    };
+    const memory = await measureMemory(() => runOnce(sfn, 'jobs-100k', distributedMap(jobChild, itemSelector)));
+    return {
+      jobs100kMs: Math.round(memory.ms),
+      jobs100kChildrenPerSecond: Math.round(items / (memory.ms / 1000)),
+      jobs100kPeakRssMb: memory.peakRssMb,
+      jobs100kRssBeforeMb: memory.rssBeforeMb,
+      jobs100kHeapAfterMb: memory.heapAfterMb,
+      jobs100kResultMb: Math.round(store.resultBytes / 1024 / 1024),
+    };
+  },
+};
+
+const run = promisify(execFile);
+
+/** Runs one scenario in a fresh Node.js process (with `--expose-gc`) and returns its JSON. */
+async function inProcessOfItsOwn(scenario: string): Promise<Record<string, number | string>> {
+  const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', import.meta.filename, '--scenario', scenario], {
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  return JSON.parse(stdout.slice(stdout.indexOf('{'))) as Record<string, number | string>;
+}
+
+/**
+ * Measures the local engine: Distributed Map children per second (10,000 Pass children),
+ * inline Map items per second (10,000 items), and duration and peak RSS of two 100,000-item
+ * Distributed Maps (Pass children; job-like children), each scenario in a process of its own.
+ */
+export async function benchEngine(): Promise<Record<string, number | string>> {
+  const results: Record<string, number | string> = {};
+  for (const scenario of ['pass100k', 'jobs100k', 'throughput']) Object.assign(results, await inProcessOfItsOwn(scenario));
+  results.note = 'JSONL ItemReader, ResultWriter to a store that counts bytes; childHistoryLimit 1000, spillMemoryBytes 1 MiB; each scenario in a fresh process';
+  return results;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  benchEngine().then(
+  const { values } = parseArgs({ options: { scenario: { type: 'string' }, items: { type: 'string', default: '100000' } } });
+  const scenario = values.scenario;
+  const work = scenario === undefined ? benchEngine() : SCENARIOS[scenario]?.(Number(values.items)) ?? Promise.reject(new Error(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')} (received ${scenario})`));
+  work.then(
     (result) => console.log(JSON.stringify(result, null, 2)),
     (error: unknown) => {
       console.error(error);

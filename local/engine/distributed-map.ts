@@ -1,18 +1,16 @@
+import { ABORTED, FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
 import { renderPayloadTemplate } from './expressions';
 import { StatesError, StatesErrors } from './errors';
 import type { Graph, StateNode } from './definition';
 import { JsonText } from './history';
 import { readMaxConcurrency, readNumber, runGraph, selectItem } from './interpreter';
 import { type ItemSource, openItemSource } from './item-reader';
-import { asFailure, type EngineEnvironment, type ExecutionScope, type Frame, Halt, isoDate, type MapRunHandle, record } from './runtime';
+import { readWriterTarget, resultEntry, writeResults } from './result-writer';
+import { asFailure, type EngineEnvironment, type ExecutionScope, type Frame, Halt, isoDate, type MapRunHandle, PAYLOAD_LIMIT_BYTES, record } from './runtime';
+import { type LogPosition, SpillLog } from './spill-log';
 import type { ContextObject, ExecutionDescription, ExecutionStatus, HistoryEvent, Json, JsonObject, MapRunCounts, MapRunDescription, MapRunStatus } from './types';
 
-const RUNNING = 0;
-const SUCCEEDED = 1;
-const FAILED = 2;
-const TIMED_OUT = 3;
-const ABORTED = 4;
-const STATUS_NAMES: ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+const END_EVENTS = ['', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'];
 
 /** Child names are UUID-shaped: the Map Run's UUID with its last 12 hex digits replaced by the child's index. */
 const INDEX_DIGITS = 12;
@@ -30,11 +28,49 @@ interface Counts {
 
 const zeroCounts = (): Counts => ({ running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0 });
 
+/** What a finished child's ResultWriter entry (its record in the log) holds. */
+interface ChildRecord {
+  Input: string;
+  Output?: string;
+  Error?: string;
+  Cause?: string;
+}
+
+/** Remembers the most recent `limit` indexes pushed; returns the one that falls out, or -1. */
+class RecentIndexes {
+  private readonly ring: Int32Array;
+  private count = 0;
+  private next = 0;
+
+  constructor(readonly limit: number) {
+    this.ring = new Int32Array(Math.max(limit, 0));
+  }
+
+  push(index: number): number {
+    if (this.limit <= 0) return index;
+    let evicted = -1;
+    if (this.count === this.limit) evicted = this.ring[this.next]!;
+    else this.count++;
+    this.ring[this.next] = index;
+    this.next = (this.next + 1) % this.limit;
+    return evicted;
+  }
+}
+
+/** A growable typed column. */
+function grow<T extends Float64Array | Uint32Array | Uint8Array>(column: T, capacity: number): T {
+  const bigger = new (column.constructor as new (length: number) => T)(capacity);
+  bigger.set(column);
+  return bigger;
+}
+
 /**
- * One Map Run: the children of one Distributed Map state execution. Children are stored in
- * columns (one array per field) instead of one object per child, and full histories are kept
- * only for failed children and the most recent successful ones, so 100,000 items cost a few
- * numbers and references each.
+ * One Map Run: the children of one Distributed Map state execution. Each child costs a fixed
+ * handful of numbers in typed columns (status, dates, transitions, item count, where its record
+ * is in the log). A finished child's input, output, error and cause live in its ResultWriter
+ * entry, appended to a {@link SpillLog} that stays in memory up to a budget and spills to a
+ * temporary file beyond; DescribeExecution and the result files read entries back from there.
+ * Full histories are kept only for the most recent successful and failed children.
  */
 export class MapRun implements MapRunHandle {
   readonly mapRunArn: string;
@@ -50,23 +86,28 @@ export class MapRun implements MapRunHandle {
   totalItems = 0;
   startedItems = 0;
   resultsWritten = 0;
+  roleArn = '';
   readonly items: Counts = zeroCounts();
   readonly executions: Counts = zeroCounts();
+  /** Finished children's ResultWriter entries, one line each. */
+  readonly log: SpillLog;
 
-  // Columns, indexed by child number.
-  readonly status_: number[] = [];
-  readonly startDates: number[] = [];
-  readonly stopDates: number[] = [];
-  readonly transitions: number[] = [];
-  readonly itemsPerChild: number[] = [];
-  readonly inputs: Json[] = [];
-  readonly outputs: Json[] = [];
-  readonly failures = new Map<number, { error: string; cause: string }>();
+  // Columns, indexed by child number; `childCount` entries are in use.
+  private count = 0;
+  private statuses = new Uint8Array(64);
+  private startDates = new Float64Array(64);
+  private stopDates = new Float64Array(64);
+  private transitions = new Uint32Array(64);
+  private itemsPerChild = new Uint32Array(64);
+  private logOffsets = new Float64Array(64);
+  private logLengths = new Uint32Array(64);
+
   private readonly histories = new Map<number, HistoryEvent[]>();
-  private readonly retainedSuccesses: number[] = [];
-  private retainedHead = 0;
+  private readonly recentSuccesses: RecentIndexes;
+  private readonly recentFailures: RecentIndexes;
   private readonly waiters = new Map<number, (() => void)[]>();
-  readonly inflight = new Map<number, AbortController>();
+  /** Children whose execution is in flight (asynchronous states), with their scope. */
+  readonly inflight = new Map<number, { controller: AbortController; scope: ExecutionScope }>();
   private readonly namePrefix: string;
 
   constructor(
@@ -88,6 +129,9 @@ export class MapRun implements MapRunHandle {
         ? `arn:aws:states:${region}:${accountId}:express:${base}:${uuid}:${this.namePrefix}`
         : `arn:aws:states:${region}:${accountId}:execution:${base}:${this.namePrefix}`;
     this.startDate = env.clock.now();
+    this.log = new SpillLog(env.spillDirectory, env.spillMemoryBytes);
+    this.recentSuccesses = new RecentIndexes(env.childHistoryLimit);
+    this.recentFailures = new RecentIndexes(env.failedChildHistoryLimit);
   }
 
   childName(index: number): string {
@@ -104,67 +148,90 @@ export class MapRun implements MapRunHandle {
     const suffix = executionArn.slice(this.childArnPrefix.length);
     if (suffix.length !== INDEX_DIGITS || !/^[0-9a-f]+$/.test(suffix)) return -1;
     const index = Number.parseInt(suffix, 16);
-    return index < this.status_.length ? index : -1;
+    return index < this.count ? index : -1;
   }
 
   get childCount(): number {
-    return this.status_.length;
+    return this.count;
+  }
+
+  /** The child's status code (RUNNING, SUCCEEDED, ...). */
+  statusCode(index: number): number {
+    return this.statuses[index]!;
   }
 
   statusOf(index: number): ExecutionStatus {
-    return STATUS_NAMES[this.status_[index]!]!;
+    return STATUS_NAMES[this.statuses[index]!]!;
+  }
+
+  startDateOf(index: number): number {
+    return this.startDates[index]!;
+  }
+
+  /** Where a finished child's entry is in the log. */
+  logPosition(index: number): LogPosition {
+    return { offset: this.logOffsets[index]!, length: this.logLengths[index]! };
+  }
+
+  /** A finished child's input, output, error and cause, read back from the log. */
+  private childRecord(index: number): ChildRecord {
+    return JSON.parse(this.log.read(this.logPosition(index))) as ChildRecord;
   }
 
   describeChild(index: number): ExecutionDescription {
-    const status = STATUS_NAMES[this.status_[index]!]!;
+    const status = this.statuses[index]!;
     const description: ExecutionDescription = {
       executionArn: this.childArn(index),
       stateMachineArn: this.childStateMachineArn,
       name: this.childName(index),
-      status,
+      status: STATUS_NAMES[status]!,
       startDate: this.startDates[index]!,
-      input: JSON.stringify(this.inputs[index]),
+      input: '',
       mapRunArn: this.mapRunArn,
       stateTransitions: this.transitions[index]!,
     };
-    if (status !== 'RUNNING') description.stopDate = this.stopDates[index]!;
-    if (status === 'SUCCEEDED') description.output = JSON.stringify(this.outputs[index]);
-    const failure = this.failures.get(index);
-    if (failure) {
-      description.error = failure.error;
-      description.cause = failure.cause;
+    if (status === RUNNING) {
+      const scope = this.inflight.get(index)?.scope;
+      description.input = JSON.stringify(scope?.execution.Input ?? null);
+      if (scope) description.stateTransitions = scope.transitions;
+      return description;
     }
+    const child = this.childRecord(index);
+    description.input = child.Input;
+    description.stopDate = this.stopDates[index]!;
+    if (child.Output !== undefined) description.output = child.Output;
+    if (child.Error !== undefined) description.error = child.Error;
+    if (child.Cause !== undefined) description.cause = child.Cause;
     return description;
   }
 
-  /** The child's history: complete when retained, else the start and end events rebuilt from its record. */
+  /**
+   * The child's history: complete for a running child and for the most recent finished ones,
+   * else its start and end events rebuilt from its record.
+   */
   childHistory(index: number): HistoryEvent[] {
-    const kept = this.histories.get(index);
+    const kept = this.histories.get(index) ?? this.inflight.get(index)?.scope.history;
     if (kept) return kept;
-    const status = this.status_[index]!;
-    const events: HistoryEvent[] = [
-      {
-        id: 1,
-        previousEventId: 0,
-        timestamp: this.startDates[index]!,
-        type: 'ExecutionStarted',
-        details: { input: new JsonText(this.inputs[index]!), inputDetails: { truncated: false }, roleArn: '' },
-      },
-    ];
-    if (status === SUCCEEDED) {
-      events.push({
-        id: 2,
-        previousEventId: 1,
-        timestamp: this.stopDates[index]!,
-        type: 'ExecutionSucceeded',
-        details: { output: new JsonText(this.outputs[index]!), outputDetails: { truncated: false } },
-      });
+    const status = this.statuses[index]!;
+    if (status === RUNNING) {
+      // A child that has not reached its first asynchronous state cannot be observed; kept for safety.
+      return [];
     }
-    return events;
+    const child = this.childRecord(index);
+    const started: HistoryEvent = {
+      id: 1,
+      previousEventId: 0,
+      timestamp: this.startDates[index]!,
+      type: 'ExecutionStarted',
+      details: { input: child.Input, inputDetails: { truncated: false }, roleArn: this.roleArn },
+    };
+    const details: Record<string, unknown> =
+      status === SUCCEEDED ? { output: child.Output, outputDetails: { truncated: false } } : { error: child.Error ?? '', cause: child.Cause ?? '' };
+    return [started, { id: 2, previousEventId: 1, timestamp: this.stopDates[index]!, type: END_EVENTS[status]!, details }];
   }
 
   waitForChild(index: number): Promise<void> {
-    if (this.status_[index] !== RUNNING) return Promise.resolve();
+    if (this.statuses[index] !== RUNNING) return Promise.resolve();
     return new Promise((resolve) => {
       const list = this.waiters.get(index) ?? [];
       list.push(resolve);
@@ -173,7 +240,7 @@ export class MapRun implements MapRunHandle {
   }
 
   stopChild(index: number, error: string, cause: string): void {
-    this.inflight.get(index)?.abort(new Halt('ABORTED', error, cause));
+    this.inflight.get(index)?.controller.abort(new Halt('ABORTED', error, cause));
   }
 
   describe(): MapRunDescription {
@@ -217,54 +284,87 @@ export class MapRun implements MapRunHandle {
   }
 
   /** Records a new child; returns its index. */
-  addChild(input: Json, itemCount: number): number {
-    const index = this.status_.length;
-    this.status_.push(RUNNING);
-    this.startDates.push(this.env.clock.now());
-    this.stopDates.push(0);
-    this.transitions.push(0);
-    this.itemsPerChild.push(itemCount);
-    this.inputs.push(input);
-    this.outputs.push(null);
+  addChild(itemCount: number): number {
+    const index = this.count;
+    if (index === this.statuses.length) {
+      const capacity = index * 2;
+      this.statuses = grow(this.statuses, capacity);
+      this.startDates = grow(this.startDates, capacity);
+      this.stopDates = grow(this.stopDates, capacity);
+      this.transitions = grow(this.transitions, capacity);
+      this.itemsPerChild = grow(this.itemsPerChild, capacity);
+      this.logOffsets = grow(this.logOffsets, capacity);
+      this.logLengths = grow(this.logLengths, capacity);
+    }
+    this.count++;
+    this.statuses[index] = RUNNING;
+    this.startDates[index] = this.env.clock.now();
+    this.itemsPerChild[index] = itemCount;
     this.startedItems += itemCount;
     this.items.running += itemCount;
     this.executions.running++;
     return index;
   }
 
-  /** Records a child's end and keeps or drops its history. */
-  finishChild(index: number, scope: ExecutionScope, status: number, output: Json, failure?: { error: string; cause: string }): void {
-    this.status_[index] = status;
-    this.stopDates[index] = this.env.clock.now();
+  /**
+   * Records a child's end: appends its ResultWriter entry to the log, updates the counts and
+   * keeps its history if it is among the most recent ones.
+   */
+  finishChild(index: number, scope: ExecutionScope, status: number, outputText: string | undefined, failure?: { error: string; cause: string }): void {
+    const stopDate = this.env.clock.now();
+    this.statuses[index] = status;
+    this.stopDates[index] = stopDate;
     this.transitions[index] = scope.transitions;
-    this.outputs[index] = output;
+    const entry = resultEntry(this, index, status, JSON.stringify(scope.execution.Input), outputText, isoDate(this.startDates[index]!), isoDate(stopDate), failure);
+    const position = this.log.append(entry);
+    this.logOffsets[index] = position.offset;
+    this.logLengths[index] = position.length;
     const itemCount = this.itemsPerChild[index]!;
     this.items.running -= itemCount;
     this.executions.running--;
     const bucket: keyof Counts = status === SUCCEEDED ? 'succeeded' : status === FAILED ? 'failed' : status === TIMED_OUT ? 'timedOut' : 'aborted';
     this.items[bucket] += itemCount;
     this.executions[bucket]++;
-    if (failure) this.failures.set(index, failure);
-    if (status !== SUCCEEDED) {
-      this.histories.set(index, scope.history);
-    } else if (this.env.childHistoryLimit > 0) {
-      this.histories.set(index, scope.history);
-      this.retainedSuccesses.push(index);
-      if (this.retainedSuccesses.length - this.retainedHead > this.env.childHistoryLimit) {
-        this.histories.delete(this.retainedSuccesses[this.retainedHead]!);
-        this.retainedHead++;
-        // Compact the queue now and then so it stays as long as the limit.
-        if (this.retainedHead > 4096 && this.retainedHead * 2 > this.retainedSuccesses.length) {
-          this.retainedSuccesses.splice(0, this.retainedHead);
-          this.retainedHead = 0;
-        }
-      }
-    }
+    const recent = status === SUCCEEDED ? this.recentSuccesses : this.recentFailures;
+    const evicted = recent.push(index);
+    if (evicted !== index) this.histories.set(index, scope.history);
+    if (evicted >= 0) this.histories.delete(evicted);
     const waiting = this.waiters.get(index);
     if (waiting) {
       this.waiters.delete(index);
       for (const resolve of waiting) resolve();
     }
+  }
+
+  /** Children whose full history is held (bounded by the two history limits). */
+  get retainedHistories(): number {
+    return this.histories.size;
+  }
+}
+
+/**
+ * The Map's result when there is no ResultWriter: each child's output (or `{Error, Cause}`) as
+ * JSON text at its position. AWS's 256 KiB payload quota applies to that array, so collecting
+ * stops, and the Map Run fails, as soon as it is exceeded.
+ */
+class OutputCollector {
+  private texts: string[] = [];
+  /** UTF-8 bytes of `[...]` so far. */
+  bytes = 1;
+
+  /** Adds one child's output; false once the array is over the payload quota. */
+  add(index: number, text: string): boolean {
+    this.bytes += Buffer.byteLength(text, 'utf8') + 1;
+    if (this.bytes > PAYLOAD_LIMIT_BYTES) {
+      this.texts = [];
+      return false;
+    }
+    this.texts[index] = text;
+    return true;
+  }
+
+  result(): Json {
+    return JSON.parse(`[${this.texts.join(',')}]`) as Json;
   }
 }
 
@@ -293,6 +393,7 @@ export async function runDistributedMap(node: StateNode, effective: Json, contex
   const raw = node.raw;
   const distributed = node.distributed!;
   const run = new MapRun(env, scope.executionArn, scope.stateMachineName, distributed.label, env.newUuid(), distributed.executionType);
+  run.roleArn = scope.execution.RoleArn;
 
   run.maxConcurrency = readMaxConcurrency(node, effective, context);
   const percentage = raw.ToleratedFailurePercentagePath !== undefined
@@ -311,7 +412,8 @@ export async function runDistributedMap(node: StateNode, effective: Json, contex
   record(scope, 'MapRunStarted', { mapRunArn: run.mapRunArn });
 
   const limit = run.maxConcurrency === 0 ? env.maxChildConcurrency : run.maxConcurrency;
-  const outcome = await driveChildren(run, node.processor!, node, source, effective, context, frame, limit, batch);
+  const collector = writer ? undefined : new OutputCollector();
+  const outcome = await driveChildren(run, node.processor!, node, source, effective, context, frame, limit, batch, collector);
 
   run.stopDate = env.clock.now();
   if (outcome.kind === 'stopped') {
@@ -325,17 +427,15 @@ export async function runDistributedMap(node: StateNode, effective: Json, contex
   let result: Json = null;
   if (writer) {
     try {
-      result = await writeResults(run, writer, source, failure ? pendingInputs(node, source, effective, context, env, run) : []);
+      const pending = failure ? pendingInputs(node, source, effective, context, env, run.startedItems, outcome.kind === 'failed' ? outcome.leftover : undefined) : undefined;
+      result = await writeResults(run, writer, pending);
     } catch (error) {
       const narrowed = asFailure(error);
       failure ??= new StatesError(StatesErrors.ResultWriterFailed, narrowed instanceof StatesError ? `${narrowed.error}: ${narrowed.cause}` : narrowed.message);
       run.status = 'FAILED';
     }
   } else if (!failure) {
-    result = run.outputs.map((output, index) => {
-      const childFailure = run.failures.get(index);
-      return childFailure ? { Error: childFailure.error, Cause: childFailure.cause } : output;
-    });
+    result = collector!.result();
   }
   if (failure) {
     record(scope, 'MapRunFailed', { error: failure.error, cause: failure.cause });
@@ -359,7 +459,8 @@ function readBatchConfig(node: StateNode, effective: Json, context: ContextObjec
   };
 }
 
-type DriveOutcome = { kind: 'done' } | { kind: 'failed'; error: StatesError } | { kind: 'stopped'; reason: unknown };
+/** How the children ended; `leftover` is an item pulled for a batch but never started. */
+type DriveOutcome = { kind: 'done' } | { kind: 'failed'; error: StatesError; leftover?: Json } | { kind: 'stopped'; reason: unknown };
 
 /**
  * Starts children lazily as slots free (no promise exists for an item not yet started); children
@@ -375,6 +476,7 @@ function driveChildren(
   frame: Frame,
   limit: number,
   batch: BatchConfig | undefined,
+  collector: OutputCollector | undefined,
 ): Promise<DriveOutcome> {
   const env = run.env;
   const parent = frame.scope;
@@ -388,15 +490,15 @@ function driveChildren(
   return new Promise<DriveOutcome>((resolve) => {
     const onParentStop = (): void => {
       stopped = true;
-      for (const controller of run.inflight.values()) controller.abort(frame.signal.reason);
+      for (const child of run.inflight.values()) child.controller.abort(frame.signal.reason);
     };
     frame.signal.addEventListener('abort', onParentStop, { once: true });
 
     const failRun = (error: StatesError): void => {
       if (failure) return;
       failure = error;
-      const halt = new Halt('ABORTED', StatesErrors.ExceedToleratedFailureThreshold, `Map Run ${run.mapRunArn} failed`);
-      for (const controller of run.inflight.values()) controller.abort(halt);
+      const halt = new Halt('ABORTED', error.error, `Map Run ${run.mapRunArn} failed`);
+      for (const child of run.inflight.values()) child.controller.abort(halt);
     };
 
     /** Pulls the next child input: one selected item, or a batch `{BatchInput?, Items}`. */
@@ -442,15 +544,30 @@ function driveChildren(
 
     const complete = (index: number, scope: ExecutionScope, status: number, output: Json, error?: StatesError | Halt): void => {
       let failureDetails: { error: string; cause: string } | undefined;
+      let outputText: string | undefined;
       if (error) {
         failureDetails = { error: error.error, cause: error.cause };
         if (status === ABORTED) record(scope, 'ExecutionAborted', failureDetails);
         else record(scope, status === TIMED_OUT ? 'ExecutionTimedOut' : 'ExecutionFailed', failureDetails);
       } else {
+        outputText = JSON.stringify(output);
         record(scope, 'ExecutionSucceeded', { output: new JsonText(output), outputDetails: { truncated: false } });
       }
-      run.finishChild(index, scope, status, output, failureDetails);
+      run.finishChild(index, scope, status, outputText, failureDetails);
       parent.transitions += scope.transitions;
+      if (collector && !failure) {
+        const text = outputText ?? JSON.stringify({ Error: failureDetails!.error, Cause: failureDetails!.cause });
+        if (!collector.add(index, text)) {
+          failRun(
+            new StatesError(
+              StatesErrors.DataLimitExceeded,
+              `The result of the Distributed Map state '${node.name}' (the outputs of its child executions) exceeded the maximum of ${PAYLOAD_LIMIT_BYTES} bytes` +
+                ` after ${run.executions.succeeded + run.executions.failed + run.executions.timedOut + run.executions.aborted} of ${run.totalItems} items; use a ResultWriter to export large results to Amazon S3.`,
+            ),
+          );
+          return;
+        }
+      }
       if (!failure && (status === FAILED || status === TIMED_OUT) && run.thresholdExceeded()) {
         const failed = run.items.failed + run.items.timedOut;
         failRun(
@@ -470,11 +587,11 @@ function driveChildren(
     };
 
     const startChild = (input: Json, itemCount: number): void => {
-      const index = run.addChild(input, itemCount);
+      const index = run.addChild(itemCount);
       // One transition per child the Distributed Map starts (Step Functions pricing).
       parent.transitions++;
       const controller = new AbortController();
-      const startDate = run.startDates[index]!;
+      const startDate = run.startDateOf(index);
       const arn = run.childArn(index);
       const scope: ExecutionScope = {
         env,
@@ -503,7 +620,7 @@ function driveChildren(
       }
       if (outcome instanceof Promise) {
         running++;
-        run.inflight.set(index, controller);
+        run.inflight.set(index, { controller, scope });
         outcome.then(
           (output) => {
             running--;
@@ -554,7 +671,7 @@ function driveChildren(
       if (running > 0 || yielding) return;
       frame.signal.removeEventListener('abort', onParentStop);
       if (stopped || frame.signal.aborted) resolve({ kind: 'stopped', reason: frame.signal.reason });
-      else if (failure) resolve({ kind: 'failed', error: failure });
+      else if (failure) resolve(lookahead === undefined ? { kind: 'failed', error: failure } : { kind: 'failed', error: failure, leftover: lookahead });
       else resolve({ kind: 'done' });
     };
     if (frame.signal.aborted) onParentStop();
@@ -562,108 +679,25 @@ function driveChildren(
   });
 }
 
-interface WriterTarget {
-  bucket: string;
-  prefix: string;
-}
-
-function readWriterTarget(node: StateNode, effective: Json, context: ContextObject): WriterTarget {
-  const parameters = renderPayloadTemplate(node.raw.ResultWriter!.Parameters!, effective, context, 'ResultWriter.Parameters') as JsonObject;
-  const bucket = parameters?.Bucket;
-  const prefix = parameters?.Prefix ?? '';
-  if (typeof bucket !== 'string' || bucket === '') {
-    throw new StatesError(StatesErrors.ResultWriterFailed, `ResultWriter.Parameters.Bucket of state '${node.name}' must be a non-empty string (received ${JSON.stringify(bucket)})`);
-  }
-  if (typeof prefix !== 'string') {
-    throw new StatesError(StatesErrors.ResultWriterFailed, `ResultWriter.Parameters.Prefix of state '${node.name}' must be a string (received ${JSON.stringify(prefix)})`);
-  }
-  return { bucket, prefix };
-}
-
-/** Inputs of the items never started (written to PENDING_0.json when the Map Run fails). */
-function pendingInputs(node: StateNode, source: ItemSource, effective: Json, context: ContextObject, env: EngineEnvironment, run: MapRun): Json[] {
-  const pending: Json[] = [];
-  let index = run.startedItems;
-  try {
-    for (let value = source.next(); value !== undefined; value = source.next()) {
-      pending.push(selectItem(node, effective, context, index++, value, env.random));
-    }
-  } catch {
-    // A record that cannot be read is left out of PENDING; the Map Run has failed already.
-  }
-  return pending;
-}
-
-/** `[e1,e2,...]` as UTF-8, converted in slices so no single giant string is built. */
-function joinEntries(entries: string[]): Buffer {
-  const chunks: Buffer[] = [Buffer.from('[')];
-  const SLICE = 2000;
-  for (let start = 0; start < entries.length; start += SLICE) {
-    const slice = entries.slice(start, start + SLICE).join(',');
-    chunks.push(Buffer.from(start === 0 ? slice : `,${slice}`, 'utf8'));
-    // Drop the entry strings as soon as they are in a buffer.
-    entries.fill('', start, start + SLICE);
-  }
-  chunks.push(Buffer.from(']'));
-  return Buffer.concat(chunks);
-}
-
 /**
- * Writes `<Prefix>/<mapRunId>/manifest.json` and one file per status with entries
- * (docs: input-output-resultwriter.html) and returns `{MapRunArn, ResultWriterDetails}`.
+ * The inputs of the items never started (PENDING_n.json when the Map Run fails), pulled from
+ * the reader one at a time as the file is written.
  */
-async function writeResults(run: MapRun, target: WriterTarget, _source: ItemSource, pending: Json[]): Promise<Json> {
-  const store = run.env.objectStore;
-  const base = `${target.prefix === '' || target.prefix.endsWith('/') ? target.prefix : `${target.prefix}/`}${run.uuid}/`;
-  const succeeded: string[] = [];
-  const failed: string[] = [];
-  for (let index = 0; index < run.childCount; index++) {
-    const status = run.status_[index]!;
-    const entry: JsonObject = {
-      ExecutionArn: run.childArn(index),
-      Input: JSON.stringify(run.inputs[index]),
-      InputDetails: { Included: true },
-      Name: run.childName(index),
-    };
-    if (status === SUCCEEDED) {
-      entry.Output = JSON.stringify(run.outputs[index]);
-      entry.OutputDetails = { Included: true };
-    }
-    entry.RedriveCount = 0;
-    if (status === SUCCEEDED) {
-      entry.RedriveStatus = 'NOT_REDRIVABLE';
-      entry.RedriveStatusReason = 'Execution is SUCCEEDED and cannot be redriven';
-    } else {
-      entry.RedriveStatus = 'REDRIVABLE_BY_MAP_RUN';
-    }
-    entry.StartDate = isoDate(run.startDates[index]!);
-    entry.StateMachineArn = run.childStateMachineArn;
-    entry.Status = STATUS_NAMES[status]!;
-    entry.StopDate = isoDate(run.stopDates[index]!);
-    const failure = run.failures.get(index);
-    if (failure) {
-      entry.Error = failure.error;
-      entry.Cause = failure.cause;
-    }
-    (status === SUCCEEDED ? succeeded : failed).push(JSON.stringify(entry));
+function* pendingInputs(node: StateNode, source: ItemSource, effective: Json, context: ContextObject, env: EngineEnvironment, firstIndex: number, leftover: Json | undefined): Generator<Json> {
+  let index = firstIndex;
+  if (leftover !== undefined) {
+    yield leftover;
+    index++;
   }
-  const pendingEntries = pending.map((input) => JSON.stringify({ Input: JSON.stringify(input), InputDetails: { Included: true }, Status: 'PENDING' }));
-  const files: Record<'FAILED' | 'PENDING' | 'SUCCEEDED', { Key: string; Size: number }[]> = { FAILED: [], PENDING: [], SUCCEEDED: [] };
-  for (const [status, entries] of [
-    ['SUCCEEDED', succeeded],
-    ['FAILED', failed],
-    ['PENDING', pendingEntries],
-  ] as const) {
-    if (entries.length === 0) continue;
-    const body = joinEntries(entries);
-    const key = `${base}${status}_0.json`;
-    await store.putObject(target.bucket, key, body);
-    files[status].push({ Key: key, Size: body.length });
+  for (;;) {
+    let value: Json | undefined;
+    try {
+      value = source.next();
+    } catch {
+      // A record that cannot be read is left out of PENDING; the Map Run has failed already.
+      return;
+    }
+    if (value === undefined) return;
+    yield selectItem(node, effective, context, index++, value, env.random);
   }
-  const manifestKey = `${base}manifest.json`;
-  const manifest = { DestinationBucket: target.bucket, MapRunArn: run.mapRunArn, ResultFiles: files };
-  await store.putObject(target.bucket, manifestKey, JSON.stringify(manifest));
-  run.resultsWritten = 1;
-  return { MapRunArn: run.mapRunArn, ResultWriterDetails: { Bucket: target.bucket, Key: manifestKey } };
 }
-

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { StatesError } from './errors';
 
 /** One object as ListObjectsV2 reports it. */
@@ -21,10 +30,18 @@ export interface ObjectStore {
   getObject(bucket: string, key: string): Promise<Buffer>;
   listObjectsV2(bucket: string, prefix: string, continuationToken?: string): Promise<{ keys: ObjectSummary[]; nextToken?: string }>;
   putObject(bucket: string, key: string, body: Buffer | string): Promise<void>;
+  /**
+   * Writes an object from a sequence of chunks without holding it whole (ResultWriter files can
+   * be hundreds of megabytes). A store without it receives the chunks joined through `putObject`.
+   */
+  putObjectStream?(bucket: string, key: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void>;
 }
 
 /** Objects S3 returns per ListObjectsV2 page. */
 const LIST_PAGE_SIZE = 1000;
+
+/** Part size of the multipart uploads `putObjectStream` makes (S3's minimum is 5 MiB). */
+const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 
 /**
  * An ObjectStore over a real (or local) S3 endpoint.
@@ -71,6 +88,39 @@ export function s3ObjectStore(client: S3Client): ObjectStore {
         rethrow(error);
       }
     },
+    async putObjectStream(bucket, key, chunks) {
+      // One PutObject when everything fits in a part, else a multipart upload holding one part at a time.
+      let part: Uint8Array[] = [];
+      let partBytes = 0;
+      let uploadId: string | undefined;
+      const parts: { ETag: string; PartNumber: number }[] = [];
+      const uploadPart = async (): Promise<void> => {
+        const body = Buffer.concat(part);
+        part = [];
+        partBytes = 0;
+        uploadId ??= (await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/json' }))).UploadId;
+        const PartNumber = parts.length + 1;
+        const response = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }));
+        parts.push({ ETag: response.ETag ?? '', PartNumber });
+      };
+      try {
+        for await (const chunk of chunks) {
+          part.push(chunk);
+          partBytes += chunk.length;
+          if (partBytes >= UPLOAD_PART_BYTES) await uploadPart();
+        }
+        if (uploadId === undefined) {
+          await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.concat(part), ContentType: 'application/json' }));
+          return;
+        }
+        if (partBytes > 0) await uploadPart();
+        await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      } catch (error) {
+        if (uploadId !== undefined) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+        if (error instanceof StatesError) throw error;
+        rethrow(error);
+      }
+    },
   };
 }
 
@@ -113,6 +163,12 @@ export class MemoryObjectStore implements ObjectStore {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const etag = `"${createHash('md5').update(bytes).digest('hex')}"`;
     this.buckets.get(bucket)!.set(key, { body: bytes, lastModified: this.now(), etag });
+  }
+
+  async putObjectStream(bucket: string, key: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of chunks) parts.push(chunk);
+    await this.putObject(bucket, key, Buffer.concat(parts));
   }
 
   /** Test helper: the object's body as UTF-8 text, or undefined. */

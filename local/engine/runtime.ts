@@ -29,6 +29,12 @@ export interface EngineEnvironment {
   objectStore: ObjectStore;
   /** Full histories kept for this many most recent successful children per Map Run. */
   childHistoryLimit: number;
+  /** Full histories kept for this many most recent failed, timed-out or aborted children per Map Run. */
+  failedChildHistoryLimit: number;
+  /** Where a Map Run's log of finished children spills once it outgrows `spillMemoryBytes`. */
+  spillDirectory: string;
+  /** Bytes of finished children's records a Map Run holds in memory before appending them to its spill file. */
+  spillMemoryBytes: number;
   /** AWS fails an execution whose history would exceed 25,000 events. */
   maxHistoryEvents: number;
   /** Local cap on concurrent children when a Distributed Map sets no MaxConcurrency (0). */
@@ -104,6 +110,14 @@ export function asFailure(error: unknown, fallback: string = StatesErrors.Runtim
   return new StatesError(fallback, String(error));
 }
 
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
+/** ISO-8601 text of an epoch-ms date. Thousands of children start and end within one millisecond, so the last answer is reused. */
 export function isoDate(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
 }

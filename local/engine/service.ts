@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { systemClock } from './clock';
 import { type LoadedDefinition, loadDefinition } from './definition';
 import { MapRun } from './distributed-map';
@@ -34,8 +35,17 @@ export interface LocalStepFunctionsOptions {
   accountId?: string;
   /** Uniform in [0, 1): retry jitter and intrinsic functions. @default Math.random */
   random?: () => number;
-  /** Successful Distributed Map children whose full history is kept, per Map Run (failed ones always are). @default 1000 */
+  /** Most recent successful Distributed Map children whose full history is kept, per Map Run. @default 1000 */
   childHistoryLimit?: number;
+  /** Most recent failed, timed-out or aborted Distributed Map children whose full history is kept, per Map Run. @default 1000 */
+  failedChildHistoryLimit?: number;
+  /** Directory for the temporary files that Map Runs spill finished children's records to. @default os.tmpdir() */
+  spillDirectory?: string;
+  /**
+   * Bytes of finished children's records (input, output, error, cause) a Map Run holds in memory
+   * before it appends them to a temporary file. @default 1048576 (1 MiB)
+   */
+  spillMemoryBytes?: number;
   /** History events after which an execution fails, as AWS's 25,000 quota. @default 25000 */
   maxHistoryEvents?: number;
   /** Concurrent children of a Distributed Map whose MaxConcurrency is 0 (AWS runs up to 10,000). @default 1000 */
@@ -102,6 +112,9 @@ class LocalStepFunctions implements StepFunctionsService {
       accountId: options.accountId ?? '123456789012',
       objectStore: options.objectStore,
       childHistoryLimit: options.childHistoryLimit ?? 1000,
+      failedChildHistoryLimit: options.failedChildHistoryLimit ?? 1000,
+      spillDirectory: options.spillDirectory ?? tmpdir(),
+      spillMemoryBytes: options.spillMemoryBytes ?? 1024 * 1024,
       maxHistoryEvents: options.maxHistoryEvents ?? 25_000,
       maxChildConcurrency: options.maxChildConcurrency ?? 1000,
       maxInlineConcurrency: options.maxInlineConcurrency ?? 40,
@@ -319,15 +332,7 @@ class LocalStepFunctions implements StepFunctionsService {
       throw new ServiceError('ValidationException', 'ListExecutions needs exactly one of stateMachineArn and mapRunArn');
     }
     const filter = request.statusFilter;
-    if (request.mapRunArn !== undefined) {
-      const run = this.mapRun(request.mapRunArn);
-      // Newest first, as ListExecutions sorts; a status filter keeps only matching children.
-      const indexes: number[] = [];
-      for (let index = run.childCount - 1; index >= 0; index--) {
-        if (!filter || run.statusOf(index) === filter) indexes.push(index);
-      }
-      return paginate(`mapRun:${run.mapRunArn}`, indexes.length, (position) => run.describeChild(indexes[position]!), request);
-    }
+    if (request.mapRunArn !== undefined) return listChildren(this.mapRun(request.mapRunArn), filter, request);
     const machine = this.stateMachine(request.stateMachineArn!);
     const records = machine.executions.filter((record) => !filter || record.status === filter).reverse();
     return paginate(`stateMachine:${machine.description.stateMachineArn}`, records.length, (index) => this.describeRecord(records[index]!), request);
@@ -395,6 +400,24 @@ class LocalStepFunctions implements StepFunctionsService {
   }
 }
 
+/**
+ * ListExecutions(mapRunArn): newest child first. The token holds the index to resume below, so
+ * a page costs the children it returns (plus those a status filter skips), never a pass over all.
+ */
+function listChildren(run: MapRun, filter: ExecutionStatus | undefined, request: { maxResults?: number; nextToken?: string }): Page<ExecutionDescription> {
+  const listing = `mapRun:${run.mapRunArn}`;
+  const size = pageSize(request.maxResults);
+  let index = request.nextToken === undefined ? run.childCount - 1 : Math.min(readToken(request.nextToken, listing), run.childCount - 1);
+  const items: ExecutionDescription[] = [];
+  for (; index >= 0 && items.length < size; index--) {
+    if (!filter || run.statusOf(index) === filter) items.push(run.describeChild(index));
+  }
+  if (filter) while (index >= 0 && run.statusOf(index) !== filter) index--;
+  const page: Page<ExecutionDescription> = { items };
+  if (index >= 0) page.nextToken = makeToken(listing, index);
+  return page;
+}
+
 function validateName(name: string, field: string): void {
   if (typeof name !== 'string' || name.length < 1 || name.length > 80) {
     throw new ServiceError('InvalidName', `Invalid Name: '${name}' (${field} must be 1 to 80 characters, received ${typeof name === 'string' ? name.length : typeof name})`);
@@ -412,25 +435,36 @@ function checkArn(arn: string): string {
 
 /** Offset pagination with an opaque token bound to the listing it came from. */
 function paginate<T>(listing: string, count: number, item: (index: number) => T, request: { maxResults?: number; nextToken?: string }): Page<T> {
-  const size = request.maxResults === undefined || request.maxResults === 0 ? DEFAULT_PAGE : request.maxResults;
-  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE) {
-    throw new ServiceError('ValidationException', `maxResults must be an integer from 0 to ${MAX_PAGE} (received ${String(request.maxResults)})`);
-  }
-  let offset = 0;
-  if (request.nextToken !== undefined) {
-    let parsed: { l?: unknown; o?: unknown } = {};
-    try {
-      parsed = JSON.parse(Buffer.from(request.nextToken, 'base64url').toString('utf8')) as { l?: unknown; o?: unknown };
-    } catch {
-      parsed = {};
-    }
-    if (parsed.l !== listing || typeof parsed.o !== 'number') throw new ServiceError('InvalidToken', `Invalid Token: '${request.nextToken}'`);
-    offset = parsed.o;
-  }
+  const size = pageSize(request.maxResults);
+  const offset = request.nextToken === undefined ? 0 : readToken(request.nextToken, listing);
   const end = Math.min(count, offset + size);
   const items: T[] = [];
   for (let index = offset; index < end; index++) items.push(item(index));
   const page: Page<T> = { items };
-  if (end < count) page.nextToken = Buffer.from(JSON.stringify({ l: listing, o: end }), 'utf8').toString('base64url');
+  if (end < count) page.nextToken = makeToken(listing, end);
   return page;
+}
+
+function pageSize(maxResults: number | undefined): number {
+  const size = maxResults === undefined || maxResults === 0 ? DEFAULT_PAGE : maxResults;
+  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE) {
+    throw new ServiceError('ValidationException', `maxResults must be an integer from 0 to ${MAX_PAGE} (received ${String(maxResults)})`);
+  }
+  return size;
+}
+
+/** The position a token carries; the token must come from the same listing. */
+function readToken(token: string, listing: string): number {
+  let parsed: { l?: unknown; o?: unknown } = {};
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { l?: unknown; o?: unknown };
+  } catch {
+    parsed = {};
+  }
+  if (parsed.l !== listing || typeof parsed.o !== 'number' || !Number.isInteger(parsed.o) || parsed.o < 0) throw new ServiceError('InvalidToken', `Invalid Token: '${token}'`);
+  return parsed.o;
+}
+
+function makeToken(listing: string, position: number): string {
+  return Buffer.from(JSON.stringify({ l: listing, o: position }), 'utf8').toString('base64url');
 }

@@ -1,0 +1,156 @@
+import { renderPayloadTemplate } from './expressions';
+import { StatesError, StatesErrors } from './errors';
+import type { StateNode } from './definition';
+import { STATUS_NAMES, SUCCEEDED } from './child-status';
+import type { MapRun } from './distributed-map';
+import type { ObjectStore } from './object-store';
+import type { ContextObject, Json, JsonObject } from './types';
+
+/** Where a ResultWriter writes: `ResultWriter.Parameters` rendered. */
+export interface WriterTarget {
+  bucket: string;
+  prefix: string;
+}
+
+/** Bytes read from the log, and at most buffered for a pending file, per chunk handed to the store. */
+const CHUNK_BYTES = 1024 * 1024;
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+const CLOSE_BRACKET = 0x5d;
+
+export function readWriterTarget(node: StateNode, effective: Json, context: ContextObject): WriterTarget {
+  const parameters = renderPayloadTemplate(node.raw.ResultWriter!.Parameters!, effective, context, 'ResultWriter.Parameters') as JsonObject;
+  const bucket = parameters?.Bucket;
+  const prefix = parameters?.Prefix ?? '';
+  if (typeof bucket !== 'string' || bucket === '') {
+    throw new StatesError(StatesErrors.ResultWriterFailed, `ResultWriter.Parameters.Bucket of state '${node.name}' must be a non-empty string (received ${JSON.stringify(bucket)})`);
+  }
+  if (typeof prefix !== 'string') {
+    throw new StatesError(StatesErrors.ResultWriterFailed, `ResultWriter.Parameters.Prefix of state '${node.name}' must be a string (received ${JSON.stringify(prefix)})`);
+  }
+  return { bucket, prefix };
+}
+
+/**
+ * One child's entry of a result file (docs: input-output-resultwriter.html), as compact JSON with
+ * the members in the order Step Functions writes them. Built as text because it is produced for
+ * every child as it finishes.
+ */
+export function resultEntry(
+  run: MapRun,
+  index: number,
+  status: number,
+  inputText: string,
+  outputText: string | undefined,
+  startDate: string,
+  stopDate: string,
+  failure: { error: string; cause: string } | undefined,
+): string {
+  const succeeded = status === SUCCEEDED;
+  let entry = `{"ExecutionArn":${JSON.stringify(run.childArn(index))},"Input":${JSON.stringify(inputText)},"InputDetails":{"Included":true},"Name":${JSON.stringify(run.childName(index))}`;
+  if (succeeded) entry += `,"Output":${JSON.stringify(outputText ?? 'null')},"OutputDetails":{"Included":true}`;
+  entry += succeeded
+    ? ',"RedriveCount":0,"RedriveStatus":"NOT_REDRIVABLE","RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven"'
+    : ',"RedriveCount":0,"RedriveStatus":"REDRIVABLE_BY_MAP_RUN"';
+  entry += `,"StartDate":"${startDate}","StateMachineArn":${JSON.stringify(run.childStateMachineArn)},"Status":"${STATUS_NAMES[status]!}","StopDate":"${stopDate}"`;
+  if (failure) entry += `,"Error":${JSON.stringify(failure.error)},"Cause":${JSON.stringify(failure.cause)}`;
+  return `${entry}}`;
+}
+
+/**
+ * Writes `<Prefix>/<mapRunId>/manifest.json` and one file per status with entries
+ * (docs: input-output-resultwriter.html) and returns `{MapRunArn, ResultWriterDetails}`.
+ * Entries are copied from the Map Run's log in child order, a slice at a time, so a result
+ * file is never held whole in memory (unless the store cannot take a stream).
+ */
+export async function writeResults(run: MapRun, target: WriterTarget, pending: Iterator<Json> | undefined): Promise<Json> {
+  const store = run.env.objectStore;
+  const base = `${target.prefix === '' || target.prefix.endsWith('/') ? target.prefix : `${target.prefix}/`}${run.uuid}/`;
+  const files: Record<'FAILED' | 'PENDING' | 'SUCCEEDED', { Key: string; Size: number }[]> = { FAILED: [], PENDING: [], SUCCEEDED: [] };
+  const write = async (status: 'FAILED' | 'PENDING' | 'SUCCEEDED', chunks: Iterable<Buffer>): Promise<void> => {
+    const key = `${base}${status}_0.json`;
+    const size = await putChunks(store, target.bucket, key, chunks);
+    files[status].push({ Key: key, Size: size });
+  };
+  const { succeeded, failed, timedOut, aborted } = run.executions;
+  if (succeeded > 0) await write('SUCCEEDED', logChunks(run, (status) => status === SUCCEEDED));
+  if (failed + timedOut + aborted > 0) await write('FAILED', logChunks(run, (status) => status !== SUCCEEDED));
+  const first = pending?.next();
+  if (first && !first.done) await write('PENDING', pendingChunks(first.value, pending!));
+  const manifestKey = `${base}manifest.json`;
+  const manifest = { DestinationBucket: target.bucket, MapRunArn: run.mapRunArn, ResultFiles: files };
+  await store.putObject(target.bucket, manifestKey, JSON.stringify(manifest));
+  run.resultsWritten = 1;
+  return { MapRunArn: run.mapRunArn, ResultWriterDetails: { Bucket: target.bucket, Key: manifestKey } };
+}
+
+/** Streams chunks to the store and returns the object's size. */
+async function putChunks(store: ObjectStore, bucket: string, key: string, chunks: Iterable<Buffer>): Promise<number> {
+  let size = 0;
+  function* counted(): Generator<Buffer> {
+    for (const chunk of chunks) {
+      size += chunk.length;
+      yield chunk;
+    }
+  }
+  if (store.putObjectStream) {
+    await store.putObjectStream(bucket, key, counted());
+  } else {
+    await store.putObject(bucket, key, Buffer.concat([...counted()]));
+  }
+  return size;
+}
+
+/**
+ * `[entry,entry,...]` for the children whose status matches, in child order. Entries are
+ * newline-terminated in the log; runs of adjacent entries are read in one slice and their
+ * newlines turned into commas (a newline byte never occurs inside compact JSON text), the last
+ * one into the closing bracket.
+ */
+function* logChunks(run: MapRun, matches: (status: number) => boolean): Generator<Buffer> {
+  yield Buffer.from('[');
+  let start = -1;
+  let end = -1;
+  let held: Buffer | undefined;
+  const slice = (): Buffer => {
+    const bytes = run.log.readBytes(start, end - start);
+    for (let at = bytes.indexOf(NEWLINE); at >= 0; at = bytes.indexOf(NEWLINE, at + 1)) bytes[at] = COMMA;
+    return bytes;
+  };
+  for (let index = 0; index < run.childCount; index++) {
+    if (!matches(run.statusCode(index))) continue;
+    const { offset, length } = run.logPosition(index);
+    if (offset === end && end - start + length <= CHUNK_BYTES) {
+      end += length;
+      continue;
+    }
+    if (start >= 0) {
+      if (held) yield held;
+      held = slice();
+    }
+    start = offset;
+    end = offset + length;
+  }
+  if (start >= 0) {
+    if (held) yield held;
+    held = slice();
+  }
+  if (held) {
+    held[held.length - 1] = CLOSE_BRACKET;
+    yield held;
+  }
+}
+
+/** `[entry,...]` of PENDING entries, `{Input, InputDetails, Status}`, in bounded slices. */
+function* pendingChunks(first: Json, rest: Iterator<Json>): Generator<Buffer> {
+  const entry = (input: Json): string => JSON.stringify({ Input: JSON.stringify(input), InputDetails: { Included: true }, Status: 'PENDING' });
+  let text = `[${entry(first)}`;
+  for (let next = rest.next(); !next.done; next = rest.next()) {
+    text += `,${entry(next.value)}`;
+    if (text.length >= CHUNK_BYTES) {
+      yield Buffer.from(text, 'utf8');
+      text = '';
+    }
+  }
+  yield Buffer.from(`${text}]`, 'utf8');
+}
