@@ -1,3 +1,4 @@
+import { systemClock } from '../clock';
 import { type BatchClient, SubmitJobCommand, type SubmitJobCommandInput, TerminateJobCommand } from '@aws-sdk/client-batch';
 import { StatesError, StatesErrors } from '../errors';
 import type { Clock, Json, JsonObject, TaskIntegration, TaskRequest } from '../types';
@@ -47,11 +48,6 @@ const SUPPORTED_PARAMETERS = new Set([
 /** Batch API errors as Step Functions names them: `Batch.ClientException`, `Batch.ServerException`, ... */
 const BATCH_ERRORS: OptimizedErrorStyle = { prefix: 'Batch', service: 'AWSBatch' };
 
-const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
 /**
  * The optimized AWS Batch integration: `arn:aws:states:::batch:submitJob` returns the SubmitJob
  * response, `arn:aws:states:::batch:submitJob.sync` waits for the job and returns its DescribeJobs
@@ -61,7 +57,7 @@ const realClock: Clock = {
  */
 export function createBatchIntegration(options: BatchIntegrationOptions): TaskIntegration {
   const { client } = options;
-  const watcher = new JobWatcher(client, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, options.clock ?? realClock, (error) =>
+  const watcher = new JobWatcher(client, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, options.clock ?? systemClock, (error) =>
     optimizedIntegrationError(error, BATCH_ERRORS),
   );
 
