@@ -121,6 +121,7 @@ interface Pending {
   failure?: string;
   queuedSignal?: NodeJS.Signals;
   settled: boolean;
+  readonly outcome: Promise<LaunchOutcome>;
   resolvePid: (pid: number | undefined) => void;
   resolveOutcome: (outcome: LaunchOutcome) => void;
 }
@@ -190,7 +191,7 @@ export class ProcessLauncher {
       resolveOutcome = resolve;
     });
     const shell = this.closed ? undefined : this.currentShell();
-    const pending: Pending = { cwd: request.cwd, logFile: request.logFile, settled: false, resolvePid, resolveOutcome };
+    const pending: Pending = { cwd: request.cwd, logFile: request.logFile, settled: false, outcome, resolvePid, resolveOutcome };
     const handle: LaunchedProcess = { pid, outcome, kill: (signal) => this.signal(pending, signal) };
     if (!shell?.alive || !shell.process) {
       const why = this.closed ? 'the process launcher is closed' : `the launcher shell could not be started${shell ? `: ${shell.stderrTail}` : ''}`;
@@ -210,13 +211,7 @@ export class ProcessLauncher {
     for (const shell of this.shells) {
       for (const pending of shell.pending.values()) {
         this.signal(pending, 'SIGKILL');
-        ends.push(new Promise<void>((resolve) => {
-          const resolveOutcome = pending.resolveOutcome;
-          pending.resolveOutcome = (outcome) => {
-            resolveOutcome(outcome);
-            resolve();
-          };
-        }));
+        ends.push(pending.outcome);
       }
     }
     await Promise.all(ends);
@@ -292,6 +287,8 @@ export class ProcessLauncher {
     child.on('error', (error) => {
       shell.stderrTail = (shell.stderrTail + error.message).slice(-stderrTailBytes);
       this.retire(shell);
+      // A shell that could not be spawned never emits 'exit'.
+      if (child?.pid === undefined) markExited();
     });
     child.on('exit', () => {
       this.retire(shell);

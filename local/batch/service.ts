@@ -154,7 +154,6 @@ interface RunState {
   reservedVcpus: number;
   stop: AbortController;
   process?: LaunchedProcess;
-  spawned: boolean;
   killReason?: KillReason;
   killStatusReason?: string;
   exited: Promise<void>;
@@ -932,7 +931,7 @@ export class LocalBatch {
     const exited = new Promise<void>((resolve) => {
       markExited = resolve;
     });
-    const run: RunState = { reservedVcpus, stop: new AbortController(), spawned: false, exited, markExited };
+    const run: RunState = { reservedVcpus, stop: new AbortController(), exited, markExited };
     job.run = run;
     this.running.add(job);
     this.setStatus(job, 'STARTING');
@@ -959,7 +958,7 @@ export class LocalBatch {
       const searchPath = invocation.environment.PATH;
       const lookup = await this.commandLocator.locate(file, searchPath, this.cwd);
       if (!lookup.found) {
-        // The attempt's log stream exists even though nothing ran, as when a process was spawned.
+        // The attempt's log stream exists even though nothing ran, as it did when Node spawned jobs.
         await appendFile(logFile, '').catch(noop);
         throw new Error(lookup.message);
       }
@@ -985,7 +984,6 @@ export class LocalBatch {
     // The launcher resolves `pid` before `outcome`, so RUNNING always precedes the end.
     void launched.pid.then((pid) => {
       if (pid === undefined) return;
-      run.spawned = true;
       this.spawnedCount++;
       const now = this.clock.now();
       attempt.startedAt = now;
