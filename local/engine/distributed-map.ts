@@ -91,6 +91,8 @@ export class MapRun implements MapRunHandle {
   readonly executions: Counts = zeroCounts();
   /** Finished children's ResultWriter entries, one line each. */
   readonly log: SpillLog;
+  /** Why a record could not be appended to the log, if one could not. */
+  logError?: Error;
 
   // Columns, indexed by child number; `childCount` entries are in use.
   private count = 0;
@@ -175,7 +177,9 @@ export class MapRun implements MapRunHandle {
 
   /** A finished child's input, output, error and cause, read back from the log. */
   private childRecord(index: number): ChildRecord {
-    return JSON.parse(this.log.read(this.logPosition(index))) as ChildRecord;
+    const position = this.logPosition(index);
+    if (position.length === 0) return { Input: '' };
+    return JSON.parse(this.log.read(position)) as ChildRecord;
   }
 
   describeChild(index: number): ExecutionDescription {
@@ -316,9 +320,14 @@ export class MapRun implements MapRunHandle {
     this.stopDates[index] = stopDate;
     this.transitions[index] = scope.transitions;
     const entry = resultEntry(this, index, status, JSON.stringify(scope.execution.Input), outputText, isoDate(this.startDates[index]!), isoDate(stopDate), failure);
-    const position = this.log.append(entry);
-    this.logOffsets[index] = position.offset;
-    this.logLengths[index] = position.length;
+    try {
+      const position = this.log.append(entry);
+      this.logOffsets[index] = position.offset;
+      this.logLengths[index] = position.length;
+    } catch (error) {
+      // Disk full or the like: the child's record is lost (length 0) and the driver fails the Map Run.
+      this.logError ??= error as Error;
+    }
     const itemCount = this.itemsPerChild[index]!;
     this.items.running -= itemCount;
     this.executions.running--;
@@ -413,7 +422,7 @@ export async function runDistributedMap(node: StateNode, effective: Json, contex
 
   const limit = run.maxConcurrency === 0 ? env.maxChildConcurrency : run.maxConcurrency;
   const collector = writer ? undefined : new OutputCollector();
-  const outcome = await driveChildren(run, node.processor!, node, source, effective, context, frame, limit, batch, collector);
+  const outcome = await driveChildren(run, node.processor!, node, source, effective, context, frame, limit, batch, collector).finally(() => run.log.seal());
 
   run.stopDate = env.clock.now();
   if (outcome.kind === 'stopped') {
@@ -555,6 +564,10 @@ function driveChildren(
       }
       run.finishChild(index, scope, status, outputText, failureDetails);
       parent.transitions += scope.transitions;
+      if (run.logError && !failure) {
+        failRun(new StatesError(StatesErrors.Runtime, `The Map Run ${run.mapRunArn} could not record its children in its spill file: ${run.logError.message}`));
+        return;
+      }
       if (collector && !failure) {
         const text = outputText ?? JSON.stringify({ Error: failureDetails!.error, Cause: failureDetails!.cause });
         if (!collector.add(index, text)) {

@@ -36,13 +36,13 @@ export async function openItemSource(node: StateNode, effective: Json, context: 
     if (typeof key !== 'string' || key === '') {
       throw new StatesError(StatesErrors.ItemReaderFailed, `ItemReader.Parameters.Key of state '${node.name}' must be a non-empty string (received ${JSON.stringify(key)})`);
     }
-    const body = (await store.getObject(bucket, key)).toString('utf8');
+    const bytes = await store.getObject(bucket, key);
     const config = reader.ReaderConfig ?? {};
     switch (config.InputType) {
       case 'JSON': {
         let parsed: Json;
         try {
-          parsed = JSON.parse(body) as Json;
+          parsed = JSON.parse(bytes.toString('utf8')) as Json;
         } catch (error) {
           throw new StatesError(StatesErrors.ItemReaderFailed, `s3://${bucket}/${key} is not valid JSON: ${(error as Error).message}`);
         }
@@ -50,9 +50,10 @@ export async function openItemSource(node: StateNode, effective: Json, context: 
         return arraySource(parsed, maxItems);
       }
       case 'JSONL':
-        return jsonLinesSource(body, `s3://${bucket}/${key}`, maxItems);
+        // Lines are decoded from the object's bytes one at a time: no copy of the whole object as text.
+        return jsonLinesSource(bytes, `s3://${bucket}/${key}`, maxItems);
       case 'CSV':
-        return csvSource(body, `s3://${bucket}/${key}`, config, maxItems);
+        return csvSource(bytes.toString('utf8'), `s3://${bucket}/${key}`, config, maxItems);
       default:
         throw new StatesError(StatesErrors.ItemReaderFailed, `ReaderConfig.InputType ${String(config.InputType)} is not supported`);
     }
@@ -84,12 +85,12 @@ function arraySource(items: readonly Json[], maxItems: number): ItemSource {
   return { total, next: () => (index < total ? items[index++] : undefined) };
 }
 
-function jsonLinesSource(body: string, where: string, maxItems: number): ItemSource {
-  // Count non-blank lines first (a byte scan), then parse one line per pulled item.
+function jsonLinesSource(body: Buffer, where: string, maxItems: number): ItemSource {
+  // Count non-blank lines first (a byte scan), then decode and parse one line per pulled item.
   let total = 0;
   let start = 0;
   while (start < body.length && total < maxItems) {
-    let end = body.indexOf('\n', start);
+    let end = body.indexOf(NEWLINE, start);
     if (end < 0) end = body.length;
     if (!isBlank(body, start, end)) total++;
     start = end + 1;
@@ -101,7 +102,7 @@ function jsonLinesSource(body: string, where: string, maxItems: number): ItemSou
     total,
     next() {
       while (pulled < total && position < body.length) {
-        let end = body.indexOf('\n', position);
+        let end = body.indexOf(NEWLINE, position);
         if (end < 0) end = body.length;
         const from = position;
         position = end + 1;
@@ -109,7 +110,7 @@ function jsonLinesSource(body: string, where: string, maxItems: number): ItemSou
         if (isBlank(body, from, end)) continue;
         pulled++;
         try {
-          return JSON.parse(body.slice(from, end)) as Json;
+          return JSON.parse(body.toString('utf8', from, end)) as Json;
         } catch (error) {
           throw new StatesError(StatesErrors.ItemReaderFailed, `${where} line ${line} is not valid JSON: ${(error as Error).message}`);
         }
@@ -119,9 +120,12 @@ function jsonLinesSource(body: string, where: string, maxItems: number): ItemSou
   };
 }
 
-function isBlank(text: string, start: number, end: number): boolean {
+const NEWLINE = 0x0a;
+
+/** True when bytes [start, end) are only spaces, tabs and carriage returns. */
+function isBlank(bytes: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+    const c = bytes[i]!;
     if (c !== 32 && c !== 9 && c !== 13) return false;
   }
   return true;

@@ -64,6 +64,7 @@ export function resultEntry(
  * file is never held whole in memory (unless the store cannot take a stream).
  */
 export async function writeResults(run: MapRun, target: WriterTarget, pending: Iterator<Json> | undefined): Promise<Json> {
+  if (run.logError) throw new StatesError(StatesErrors.Runtime, `the children's results were not all recorded: ${run.logError.message}`);
   const store = run.env.objectStore;
   const base = `${target.prefix === '' || target.prefix.endsWith('/') ? target.prefix : `${target.prefix}/`}${run.uuid}/`;
   const files: Record<'FAILED' | 'PENDING' | 'SUCCEEDED', { Key: string; Size: number }[]> = { FAILED: [], PENDING: [], SUCCEEDED: [] };

@@ -83,6 +83,18 @@ export class SpillLog {
     return out;
   }
 
+  /**
+   * Gives back the buffer's unused capacity once no more records are expected: records beyond
+   * 64 KiB go to the file, fewer stay in a buffer of exactly their size. Appending still works.
+   */
+  seal(): void {
+    if (this.used > INITIAL_BUFFER_BYTES) this.flush();
+    if (this.buffer.length === this.used) return;
+    const exact = Buffer.allocUnsafe(this.used);
+    this.buffer.copy(exact, 0, 0, this.used);
+    this.buffer = exact;
+  }
+
   /** Closes the file (records can no longer be read). */
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);

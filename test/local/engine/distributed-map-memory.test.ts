@@ -144,13 +144,18 @@ describe('child executions after thousands have finished', () => {
   const CHILDREN = 2500;
   const items = Array.from({ length: CHILDREN }, (_, id) => ({ id, text: `item ${id} ${'·'.repeat(id % 13)}`, fail: id % 100 === 0 }));
 
-  async function bigRun() {
-    // A 4 KiB budget and 10 kept histories: early children live only in the spill file.
-    const h = harness([], { spillMemoryBytes: 4096, childHistoryLimit: 10, failedChildHistoryLimit: 5 });
-    await jsonLines(h.store, items);
-    const result = await h.run(distributed({ ItemReader: JSONL_READER, ToleratedFailurePercentage: 5 }, CHECK_AND_ECHO));
-    expect(result.status).toBe('SUCCEEDED');
-    return { h, result, mapRunArn: mapRunArnOf(h, result.arn) };
+  // One run shared by the tests below, which only read from it. A 4 KiB budget and 10 kept
+  // histories: early children live only in the spill file.
+  let shared: Promise<{ h: ReturnType<typeof harness>; mapRunArn: string }> | undefined;
+  function bigRun() {
+    shared ??= (async () => {
+      const h = harness([], { spillMemoryBytes: 4096, childHistoryLimit: 10, failedChildHistoryLimit: 5 });
+      await jsonLines(h.store, items);
+      const result = await h.run(distributed({ ItemReader: JSONL_READER, ToleratedFailurePercentage: 5 }, CHECK_AND_ECHO));
+      expect(result.status).toBe('SUCCEEDED');
+      return { h, mapRunArn: mapRunArnOf(h, result.arn) };
+    })();
+    return shared;
   }
 
   it('describes an early child with its input and output read back from the spill file', async () => {
@@ -222,6 +227,15 @@ describe('child executions after thousands have finished', () => {
     const { h, mapRunArn } = await bigRun();
     const token = h.sfn.listExecutions({ mapRunArn, maxResults: 10 }).nextToken!;
     expect(() => h.sfn.listExecutions({ mapRunArn, statusFilter: 'FAILED', maxResults: 10, nextToken: token.split('').reverse().join('') })).toThrow(/Invalid Token/);
+  });
+});
+
+describe('spill failures', () => {
+  it('fails the Map Run with States.Runtime when the spill file cannot be created', async () => {
+    const h = harness([], { spillMemoryBytes: 0, spillDirectory: '/nonexistent/fanout-spill-test' });
+    const result = await h.run(distributed({ ItemsPath: '$.items', ResultWriter: RESULTS }, { P: { Type: 'Pass', End: true } }), { items: [1, 2, 3] });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: expect.stringContaining('could not record its children in its spill file: ENOENT') });
+    expect(h.sfn.describeMapRun(mapRunArnOf(h, result.arn)).status).toBe('FAILED');
   });
 });
 

@@ -55,6 +55,21 @@ describe('SpillLog', () => {
     expect(log.read(last)).toBe(record);
   });
 
+  it('gives back its buffer when sealed, records still readable', () => {
+    const log = new SpillLog(scratch(), 1024 * 1024);
+    const positions = Array.from({ length: 200 }, (_, i) => log.append(JSON.stringify({ i, pad: 'q'.repeat(1000) })));
+    expect(log.memoryHeld).toBeGreaterThan(200_000);
+    log.seal();
+    expect(log.memoryHeld).toBe(0);
+    expect(JSON.parse(log.read(positions[123]!))).toEqual({ i: 123, pad: 'q'.repeat(1000) });
+    const small = new SpillLog(scratch(), 1024 * 1024);
+    const only = small.append('{"small":true}');
+    small.seal();
+    expect(small.memoryHeld).toBe(15);
+    expect(small.spilled).toBe(false);
+    expect(small.read(only)).toBe('{"small":true}');
+  });
+
   it('leaves no file behind in its directory (the spill file is unlinked once open)', () => {
     const dir = scratch();
     const log = new SpillLog(dir, 0);
