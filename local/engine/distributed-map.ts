@@ -344,11 +344,6 @@ export class MapRun implements MapRunHandle {
       for (const resolve of waiting) resolve();
     }
   }
-
-  /** Children whose full history is held (bounded by the two history limits). */
-  get retainedHistories(): number {
-    return this.histories.size;
-  }
 }
 
 /**
