@@ -33,3 +33,11 @@ export class BatchServerError extends BatchError {
     super('ServerException', message, 500, options);
   }
 }
+
+/**
+ * A job attempt whose process could not start (empty command, program not found). It never
+ * reaches a client: the attempt ends FAILED with Batch's `CannotStartContainerError` reason.
+ */
+export class ContainerStartError extends Error {
+  override readonly name = 'ContainerStartError';
+}

@@ -15,7 +15,7 @@ import type {
 import type { ComputeEnvironmentConfig, FanoutConfig, JobDefinitionConfig } from '../../config';
 import type { Clock } from '../engine/types';
 import { CommandLocator } from './command-path';
-import { BatchClientError } from './errors';
+import { BatchClientError, ContainerStartError } from './errors';
 import { Fifo } from './fifo';
 import { type LaunchOutcome, type LaunchRequest, type LaunchedProcess, ProcessLauncher } from './launcher';
 import { decideRetry } from './retry';
@@ -349,7 +349,7 @@ export class LocalBatch {
     let sequential = false;
     (input.dependsOn ?? []).forEach((dependency, index) => {
       if (dependency.type === 'N_TO_N') {
-        throw new BatchClientError(`dependsOn[${index}].type N_TO_N is not supported locally yet; use SEQUENTIAL or a plain job dependency`);
+        throw new BatchClientError(`dependsOn[${index}].type N_TO_N is not supported by the local Batch service; use SEQUENTIAL or a plain job dependency`);
       }
       if (dependency.type === 'SEQUENTIAL' && input.arraySize === undefined) {
         throw new BatchClientError(`dependsOn[${index}].type SEQUENTIAL is only valid for array jobs (arrayProperties.size)`);
@@ -947,7 +947,7 @@ export class LocalBatch {
     try {
       const invocation = await this.prepareInvocation({ command: [...job.command], environment: this.environmentFor(job, job.attempts.length) });
       const file = invocation.command[0];
-      if (file === undefined) throw new Error('the command is empty');
+      if (file === undefined) throw new ContainerStartError('the command is empty');
       const logFile = logFileFor(this.stateDir, attempt.logStreamName);
       const directory = dirname(logFile);
       if (!this.createdLogDirs.has(directory)) {
@@ -960,7 +960,7 @@ export class LocalBatch {
       if (!lookup.found) {
         // The attempt's log stream exists even though nothing ran, as it did when Node spawned jobs.
         await appendFile(logFile, '').catch(noop);
-        throw new Error(lookup.message);
+        throw new ContainerStartError(lookup.message);
       }
       // Without PATH the shell would search a default of its own; name the file found instead.
       const command = searchPath === undefined ? [lookup.path, ...invocation.command.slice(1)] : invocation.command;
