@@ -57,8 +57,8 @@ export interface LocalDynamoDb {
   /**
    * Stops accepting requests, waits for pending writes and closes the LevelDB store; with
    * a child process, resolves once the child has exited, so the directory can be opened
-   * again at once. Rejects with {@link LocalDynamoDbError} when the child exited on its
-   * own (crashed) or failed to close the store.
+   * again at once. Rejects with {@link LocalDynamoDbError} when the child crashed (exited
+   * with a signal or a non-zero code) or failed to close the store.
    */
   close(): Promise<void>;
 }
@@ -161,12 +161,12 @@ async function startInChild(options: { path?: string; port: number }): Promise<L
     stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
     process.stderr.write(chunk);
   });
-  let closeRequested = false;
+  // Resolves with why the child ended badly, or undefined when it closed its store and
+  // exited 0 (after close(), a disconnect or a SIGTERM).
   const exited = new Promise<string | undefined>((resolveExit) => {
     // 'close' rather than 'exit': it comes after stderr is drained, so the tail is complete.
     child.once('close', (code, signal) => {
-      const clean = code === 0 && closeRequested;
-      resolveExit(clean ? undefined : `exited with ${signal ?? `code ${code}`}${stderrTail ? `: ${stderrTail.trim()}` : ''}`);
+      resolveExit(code === 0 ? undefined : `exited with ${signal ?? `code ${code}`}${stderrTail ? `: ${stderrTail.trim()}` : ''}`);
     });
   });
 
@@ -196,9 +196,7 @@ async function startInChild(options: { path?: string; port: number }): Promise<L
     port,
     close() {
       closing ??= (async () => {
-        const crashed = child.exitCode !== null || child.signalCode !== null;
-        if (!crashed) {
-          closeRequested = true;
+        if (child.exitCode === null && child.signalCode === null) {
           if (child.connected) child.send({ type: 'close' });
           else child.kill('SIGTERM');
         }
