@@ -15,6 +15,7 @@ import type {
 import type { ComputeEnvironmentConfig, FanoutConfig, JobDefinitionConfig } from '../../config';
 import type { Clock } from '../engine/types';
 import { CommandLocator } from './command-path';
+import { systemClock } from '../engine/clock';
 import { BatchClientError, ContainerStartError } from './errors';
 import { Fifo } from './fifo';
 import { type LaunchOutcome, type LaunchRequest, type LaunchedProcess, ProcessLauncher } from './launcher';
@@ -80,22 +81,6 @@ const stopGraceMs = 30_000;
 const listPageLimit = 1000;
 const listFilteredPageLimit = 100;
 
-const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
 
 const noop = (): void => {};
 

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelJobCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
@@ -324,9 +324,11 @@ describe('timeout', () => {
     );
     const running = await untilStatus(client, jobId as string, 'RUNNING');
     const log = logFileFor(current?.dir as string, running.container?.logStreamName as string);
-    while (!readFileSync(log, 'utf8').includes('ready')) await new Promise((resolve) => setTimeout(resolve, 5));
+    // The log file appears when the launcher opens it, which may be just after RUNNING is reported.
+    const logText = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+    while (!logText().includes('ready')) await new Promise((resolve) => setTimeout(resolve, 5));
     clock.advance(60_000);
-    while (!readFileSync(log, 'utf8').includes('ignored')) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!logText().includes('ignored')) await new Promise((resolve) => setTimeout(resolve, 5));
     expect((await describe1(client, jobId as string)).status).toBe('RUNNING');
     clock.advance(30_000);
     await batch.service.waitForJob(jobId as string);
