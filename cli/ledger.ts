@@ -1,9 +1,36 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { countRunStatuses, type StatusCounts } from '../lambdas/shared/ledger';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  countRunStatuses,
+  FAILED_ITEMS_INDEX,
+  FAILED_RUN_ID_ATTRIBUTE,
+  type ItemRow,
+  type StatusCounts,
+} from '../lambdas/shared/ledger';
 
 /** Counts a run's ledger rows by status (the header row excluded). */
 export async function countRunItems(client: DynamoDBClient, tableName: string, runId: string): Promise<StatusCounts> {
   const { counts } = await countRunStatuses(DynamoDBDocumentClient.from(client), tableName, runId);
   return counts;
+}
+
+/** What the CLI shows of one failed item. */
+export type FailedItem = Pick<ItemRow, 'itemId' | 'exitCode' | 'statusReason' | 'error' | 'cause' | 'logStream' | 'jobId'>;
+
+/**
+ * The first `limit` failed items of a run, in item order, read from the ledger's sparse
+ * index of failures (so a large run with few failures costs a small query).
+ */
+export async function listFailedItems(client: DynamoDBClient, tableName: string, runId: string, limit: number): Promise<FailedItem[]> {
+  const page = await DynamoDBDocumentClient.from(client).send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: FAILED_ITEMS_INDEX,
+      KeyConditionExpression: '#failedRunId = :runId',
+      ExpressionAttributeNames: { '#failedRunId': FAILED_RUN_ID_ATTRIBUTE },
+      ExpressionAttributeValues: { ':runId': runId },
+      Limit: limit,
+    }),
+  );
+  return (page.Items ?? []) as FailedItem[];
 }

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { StatusCounts } from '../lambdas/shared/ledger';
+import type { FailedItem } from './ledger';
 
 /** Per-status item counts of a run; one key per ledger status plus `total`. */
 export type RunCounts = StatusCounts;
@@ -63,4 +64,26 @@ export function formatSummary(summary: RunSummary): string {
   rows.push(['execution', summary.executionArn]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** How many failed items the human-readable summary lists. */
+export const FAILURES_SHOWN = 10;
+
+/**
+ * A few failed items with why they failed and where their log is, plus the commands to look
+ * further; for people, not part of the `--json` contract.
+ */
+export function formatFailures(summary: RunSummary, failures: readonly FailedItem[], logPath: (logStream: string) => string, dir: string): string {
+  const lines: string[] = [];
+  if (failures.length > 0) {
+    const shown = failures.length < summary.counts.failed ? ` (first ${failures.length} of ${summary.counts.failed})` : '';
+    lines.push(`failed items${shown}:`);
+    for (const item of failures) {
+      const why = item.statusReason || item.error || 'failed';
+      const exit = item.exitCode === undefined || item.exitCode === null ? '' : ` exit ${item.exitCode}`;
+      lines.push(`  ${item.itemId}${exit}: ${why}${item.logStream ? `\n    log: ${logPath(item.logStream)}` : ''}`);
+    }
+  }
+  lines.push(`details: npx fanout status ${summary.runId} --dir ${dir} --json`);
+  return lines.join('\n');
 }

@@ -11,8 +11,9 @@ import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { readJsonDocument } from '../input';
 import { type CliIo, CliError, ExitCode } from '../io';
 import { ProgressReporter } from '../progress';
-import { countRunItems } from '../ledger';
-import { formatSummary, readRunRecord, type RunSummary, writeRunRecord } from '../summary';
+import { countRunItems, listFailedItems } from '../ledger';
+import { logFileFor } from '../../local/batch';
+import { FAILURES_SHOWN, formatFailures, formatSummary, readRunRecord, type RunSummary, writeRunRecord } from '../summary';
 
 export interface RunOptions {
   input: string;
@@ -64,8 +65,13 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   const interrupt = options.interrupted ? undefined : interruptSignal();
   try {
     const summary = await executeRun(cloud, runId, raw, { ...options, interrupted: options.interrupted ?? interrupt?.promise }, io);
-    if (options.json) io.out(JSON.stringify(summary));
-    else io.out(formatSummary(summary));
+    if (options.json) {
+      io.out(JSON.stringify(summary));
+    } else {
+      io.out(formatSummary(summary));
+      const failures = await listFailedItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId, FAILURES_SHOWN);
+      io.out(formatFailures(summary, failures, (logStream) => logFileFor(cloud.dir, logStream), dir));
+    }
     return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
   } finally {
     interrupt?.dispose();

@@ -3,8 +3,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
 import { type CliIo, CliError, ExitCode } from '../io';
-import { countRunItems } from '../ledger';
-import { formatSummary, readRunRecord, type RunSummary } from '../summary';
+import { countRunItems, listFailedItems } from '../ledger';
+import { logFileFor } from '../../local/batch';
+import { FAILURES_SHOWN, formatFailures, formatSummary, readRunRecord, type RunSummary } from '../summary';
 
 export interface StatusOptions {
   runId: string;
@@ -30,7 +31,13 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
   try {
     const counts = (await countRunItems(client, config.ledgerTable, options.runId));
     const summary: RunSummary = { ...record, counts };
-    io.out(options.json ? JSON.stringify(summary) : formatSummary(summary));
+    if (options.json) {
+      io.out(JSON.stringify(summary));
+    } else {
+      io.out(formatSummary(summary));
+      const failures = await listFailedItems(client, config.ledgerTable, options.runId, FAILURES_SHOWN);
+      io.out(formatFailures(summary, failures, (logStream) => logFileFor(dir, logStream), options.dir ?? '.fanout'));
+    }
     return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
   } finally {
     client.destroy();

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatSummary, readRunRecord, type RunSummary, writeRunRecord } from '../../cli/summary';
+import { formatFailures, formatSummary, readRunRecord, type RunSummary, writeRunRecord } from '../../cli/summary';
 
 const summary: RunSummary = {
   runId: 'r1',
@@ -37,5 +37,29 @@ describe('formatSummary', () => {
     expect(text).toMatch(/error\s+States.ExceedToleratedFailureThreshold/);
     expect(text).toMatch(/state transitions\s+21/);
     expect(text).not.toMatch(/retrying/);
+  });
+});
+
+describe('formatFailures', () => {
+  it('lists failed items with exit code, reason and log, saying when only some are shown', () => {
+    const text = formatFailures(
+      summary,
+      [{ itemId: '03', exitCode: 3, statusReason: 'Essential container in task exited', logStream: 'job/default/abc' }],
+      (stream) => `/state/logs/${stream}.log`,
+      '.fanout',
+    );
+    expect(text).toBe(
+      [
+        'failed items (first 1 of 2):',
+        '  03 exit 3: Essential container in task exited',
+        '    log: /state/logs/job/default/abc.log',
+        'details: npx fanout status r1 --dir .fanout --json',
+      ].join('\n'),
+    );
+  });
+
+  it('falls back to the error name when a failure has no status reason', () => {
+    const text = formatFailures({ ...summary, counts: { ...summary.counts, failed: 1 } }, [{ itemId: 'a', error: 'Batch.ClientException' }], (s) => s, 'd');
+    expect(text.split('\n')[1]).toBe('  a: Batch.ClientException');
   });
 });

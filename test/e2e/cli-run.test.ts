@@ -52,6 +52,11 @@ describe('fanout run and status', () => {
     expect(status.code, status.stderr).toBe(0);
     expect(status.json()).toEqual(summary);
 
+    const human = await runFanout(['status', 'cli-ok', '--dir', dir]);
+    expect(human.stdout).toMatch(/failed items:\n {2}2 exit 4: Essential container in task exited/);
+    const logLine = human.stdout.match(/log: (.+)/);
+    expect(logLine?.[1] && existsSync(logLine[1])).toBe(true);
+
     const notices = readFileSync(join(dir, 'sns', 'fanout-notices.jsonl'), 'utf8').trim().split('\n');
     expect(notices.map((line) => JSON.parse(line).Subject)).toContainEqual(expect.stringContaining('cli-ok'));
   });
