@@ -18,6 +18,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loopbackEndpoint } from './private/loopback';
 
 /** Errors of the local DynamoDB helpers. */
 export class LocalDynamoDbError extends Error {
@@ -136,16 +137,7 @@ async function startInProcess(options: { path?: string; port: number }): Promise
   } catch (err) {
     throw startupError(options, errorCode(err), errorMessage(err));
   }
-  const port = (http.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close() {
-      closing ??= server.closeDynalite(http);
-      return closing;
-    },
-  };
+  return loopbackEndpoint((http.address() as AddressInfo).port, () => server.closeDynalite(http));
 }
 
 async function startInChild(options: { path?: string; port: number }): Promise<LocalDynamoDb> {
@@ -188,27 +180,17 @@ async function startInChild(options: { path?: string; port: number }): Promise<L
     }
     throw started;
   }
-  const port = started;
-
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close() {
-      closing ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          if (child.connected) child.send({ type: 'close' });
-          else child.kill('SIGTERM');
-        }
-        const kill = setTimeout(() => child.kill('SIGKILL'), CHILD_CLOSE_TIMEOUT_MS);
-        kill.unref();
-        const why = await exited;
-        clearTimeout(kill);
-        if (why !== undefined) throw new LocalDynamoDbError(`LocalDynamoDb.close: the dynalite process ${where(options)} ${why}`);
-      })();
-      return closing;
-    },
-  };
+  return loopbackEndpoint(started, async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      if (child.connected) child.send({ type: 'close' });
+      else child.kill('SIGTERM');
+    }
+    const kill = setTimeout(() => child.kill('SIGKILL'), CHILD_CLOSE_TIMEOUT_MS);
+    kill.unref();
+    const why = await exited;
+    clearTimeout(kill);
+    if (why !== undefined) throw new LocalDynamoDbError(`LocalDynamoDb.close: the dynalite process ${where(options)} ${why}`);
+  });
 }
 
 /** Options of {@link ensureTable}. */

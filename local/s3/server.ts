@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { closeServer, listenOnLoopback, loopbackEndpoint, type PortInUseError } from '../private/loopback';
 import { S3Errors, S3ServiceError } from './errors';
 import { readSmallBody, receiveBody } from './private/body';
 import { checksumHeaderName, parseChecksumAlgorithm } from './private/checksum';
@@ -33,8 +33,6 @@ export interface S3Server {
 }
 
 const OWNER = { id: '75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a', name: 'local' };
-/** How long close() lets in-flight requests finish before cutting connections. */
-const CLOSE_GRACE_MS = 1000;
 const MAX_KEY_BYTES = 1024;
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 /** Query parameters that name a sub-resource this endpoint does not implement. */
@@ -48,7 +46,8 @@ const UNSUPPORTED_SUBRESOURCES = [
 /**
  * Starts an S3-compatible endpoint on 127.0.0.1 that stores buckets and objects under
  * `dir` and survives restarts. Path-style addressing (`/<bucket>/<key>`), plus
- * `<bucket>.localhost` virtual hosts. Signatures are not verified.
+ * `<bucket>.localhost` virtual hosts. Signatures are not verified. Rejects with
+ * {@link PortInUseError} when `port` is taken.
  *
  * @example
  * const s3 = await startS3Server({ dir: '.fanout/s3' });
@@ -62,28 +61,11 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const api = new S3Api(storage, options.region ?? 'us-east-1', options.now ?? (() => new Date()));
   const server = createServer((req, res) => void api.handle(req, res));
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  const port = await listenOnLoopback(server, options.port ?? 0, 'startS3Server');
+  return loopbackEndpoint(port, async () => {
+    await closeServer(server);
+    await storage.close();
   });
-  const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close() {
-      closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          // A client that keeps a request open must not hold shutdown forever.
-          setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
-        });
-        await storage.close();
-      })();
-      return closing;
-    },
-  };
 }
 
 interface Target {

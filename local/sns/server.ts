@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { closeServer, listenOnLoopback, loopbackEndpoint, type PortInUseError } from '../private/loopback';
 import { SnsErrors, SnsServiceError } from './errors';
 import { LineAppender } from './private/appender';
 
@@ -55,8 +55,6 @@ interface Topic {
   sequence: number;
 }
 
-/** How long close() lets in-flight requests finish before cutting connections. */
-const CLOSE_GRACE_MS = 1000;
 const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
 const MAX_MESSAGE_BYTES = 256 * 1024;
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
@@ -70,6 +68,7 @@ const SETTABLE_ATTRIBUTES = new Set([
  * Starts a minimal SNS endpoint (AWS query protocol, which `@aws-sdk/client-sns` uses)
  * on 127.0.0.1. Topics persist in `dir/topics.json`; each Publish appends one JSON line
  * to `dir/<topicName>.jsonl`. Signatures are not verified; there are no subscriptions.
+ * Rejects with {@link PortInUseError} when `port` is taken.
  *
  * @example
  * const sns = await startSnsServer({ dir: '.fanout/sns', accountId: '123456789012' });
@@ -87,28 +86,11 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
   );
   await api.load();
   const server = createServer((req, res) => void api.handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  const port = await listenOnLoopback(server, options.port ?? 0, 'startSnsServer');
+  return loopbackEndpoint(port, async () => {
+    await closeServer(server);
+    await api.close();
   });
-  const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close() {
-      closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          // A client that keeps a request open must not hold shutdown forever.
-          setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
-        });
-        await api.close();
-      })();
-      return closing;
-    },
-  };
 }
 
 class SnsApi {

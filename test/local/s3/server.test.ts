@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startS3Server, type S3Server } from '../../../local/s3';
+import { PortInUseError, startS3Server, type S3Server } from '../../../local/s3';
 
 function md5(text: string): string {
   return createHash('md5').update(text).digest('hex');
@@ -462,5 +462,13 @@ describe('persistence', () => {
     const got = await s3.send(new GetObjectCommand({ Bucket: 'bkt', Key: 'keep/1' }));
     expect(got.ContentType).toBe('text/plain');
     expect(await got.Body!.transformToString()).toBe('one');
+  });
+});
+
+describe('startS3Server', () => {
+  it('rejects a port already in use with PortInUseError naming the port', async () => {
+    const second = startS3Server({ dir, port: server.port });
+    await expect(second).rejects.toThrow(PortInUseError);
+    await expect(second).rejects.toThrow(`startS3Server: port ${server.port} on 127.0.0.1 is already in use`);
   });
 });

@@ -15,7 +15,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSnsServer, type SnsNotification, type SnsServer } from '../../../local/sns';
+import { PortInUseError, startSnsServer, type SnsNotification, type SnsServer } from '../../../local/sns';
 
 const NOW = new Date('2026-01-02T03:04:05.678Z');
 
@@ -223,5 +223,13 @@ describe('Publish', () => {
     );
     const out = await sns.send(new PublishCommand({ TopicArn: fifo.TopicArn, Message: 'm', MessageGroupId: 'g' }));
     expect(out.SequenceNumber).toBe('00000000000000000001');
+  });
+});
+
+describe('startSnsServer', () => {
+  it('rejects a port already in use with PortInUseError naming the port', async () => {
+    const second = startSnsServer({ dir, port: server.port });
+    await expect(second).rejects.toThrow(PortInUseError);
+    await expect(second).rejects.toThrow(`startSnsServer: port ${server.port} on 127.0.0.1 is already in use`);
   });
 });
