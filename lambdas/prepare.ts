@@ -7,7 +7,6 @@ import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { EventError, FanoutInputError } from './shared/errors';
 import {
-  type ExecutionInput,
   ItemCollector,
   effectiveThresholds,
   type PreparedItem,
@@ -17,7 +16,17 @@ import {
   prepareInlineItems,
   resolveRunId,
 } from './shared/input';
-import { ItemStatus, type ItemRow, RUN_HEADER_ITEM_ID, type RunHeaderRow, RunStatus, type Sleep, putRows, realSleep } from './shared/ledger';
+import {
+  ItemStatus,
+  type ItemRow,
+  type PreparedRun,
+  RUN_HEADER_ITEM_ID,
+  type RunHeaderRow,
+  RunStatus,
+  type Sleep,
+  putRows,
+  realSleep,
+} from './shared/ledger';
 import { readSourceItems } from './shared/source';
 
 /**
@@ -29,6 +38,7 @@ import { readSourceItems } from './shared/source';
 
 export { FanoutInputError } from './shared/errors';
 export { validateInput, type RunPlan } from './shared/input';
+export type { PreparedRun } from './shared/ledger';
 
 /** The event the state machine sends (see statemachine/map.asl.json, state Prepare). */
 export const prepareEventSchema = z.object({
@@ -37,27 +47,6 @@ export const prepareEventSchema = z.object({
   executionArn: z.string().min(1),
 });
 export type PrepareEvent = z.infer<typeof prepareEventSchema>;
-
-/** The state output of Prepare, `$.prepared` for every later state. */
-export interface PreparedRun {
-  runId: string;
-  path: 'map';
-  round: number;
-  itemCount: number;
-  executionArn: string;
-  createdAt: string;
-  manifest: { bucket: string; key: string };
-  resultPrefix: string;
-  jobQueue: string;
-  /** Pinned to `name:revision`, so a revision registered mid-run does not change later jobs. */
-  jobDefinition: string;
-  command: string[];
-  maxConcurrency: number;
-  toleratedFailurePercentage: number;
-  toleratedFailureCount: number;
-  retry: { rounds: number; maxAttempts: number };
-  idempotent: boolean;
-}
 
 /** Everything Prepare talks to; tests and the local cloud may replace any of it. */
 export interface PrepareDependencies {
@@ -112,28 +101,13 @@ async function resolveJobDefinition(batch: BatchClient, reference: string): Prom
   return best;
 }
 
-function headerRow(event: PrepareEvent, input: ExecutionInput, prepared: PreparedRun): RunHeaderRow {
+function headerRow(event: PrepareEvent, prepared: PreparedRun): RunHeaderRow {
   return {
-    runId: prepared.runId,
+    ...prepared,
     itemId: RUN_HEADER_ITEM_ID,
     kind: 'run',
-    path: 'map',
     status: RunStatus.RUNNING,
-    executionArn: event.executionArn,
     executionName: event.executionName,
-    itemCount: prepared.itemCount,
-    createdAt: prepared.createdAt,
-    round: prepared.round,
-    jobQueue: prepared.jobQueue,
-    jobDefinition: prepared.jobDefinition,
-    command: prepared.command,
-    maxConcurrency: prepared.maxConcurrency,
-    toleratedFailurePercentage: prepared.toleratedFailurePercentage,
-    toleratedFailureCount: prepared.toleratedFailureCount,
-    retry: input.retry,
-    idempotent: input.idempotent,
-    manifest: prepared.manifest,
-    resultPrefix: prepared.resultPrefix,
   };
 }
 
@@ -218,7 +192,7 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       await deps.ledger.send(
         new PutCommand({
           TableName: deps.tableName,
-          Item: headerRow(event, input, prepared),
+          Item: headerRow(event, prepared),
           ConditionExpression: 'attribute_not_exists(#runId) OR #executionArn = :executionArn',
           ExpressionAttributeNames: { '#runId': 'runId', '#executionArn': 'executionArn' },
           ExpressionAttributeValues: { ':executionArn': event.executionArn },

@@ -32,6 +32,7 @@ export {
   type ItemRow,
   ItemStatus,
   ledgerTableDefinition,
+  type PreparedRun,
   putRows,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,

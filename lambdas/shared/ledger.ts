@@ -121,19 +121,18 @@ export interface StatusCounts {
   abandoned: number;
 }
 
-/** The header row of a run: what Prepare decided, and the final counts once Summarize ran. */
-export interface RunHeaderRow {
+/** What Prepare decided for a run: Prepare's state output (`$.prepared`) and the core of the run's header row. */
+export interface PreparedRun {
   runId: string;
-  itemId: typeof RUN_HEADER_ITEM_ID;
-  kind: 'run';
   path: 'map';
-  status: RunStatus;
-  executionArn: string;
-  executionName: string;
-  itemCount: number;
-  createdAt: string;
   round: number;
+  itemCount: number;
+  executionArn: string;
+  createdAt: string;
+  manifest: { bucket: string; key: string };
+  resultPrefix: string;
   jobQueue: string;
+  /** Pinned to `name:revision`, so a revision registered mid-run does not change later jobs. */
   jobDefinition: string;
   command: string[];
   maxConcurrency: number;
@@ -141,8 +140,14 @@ export interface RunHeaderRow {
   toleratedFailureCount: number;
   retry: { rounds: number; maxAttempts: number };
   idempotent: boolean;
-  manifest: { bucket: string; key: string };
-  resultPrefix: string;
+}
+
+/** The header row of a run: what Prepare decided, and the final counts once Summarize ran. */
+export interface RunHeaderRow extends PreparedRun {
+  itemId: typeof RUN_HEADER_ITEM_ID;
+  kind: 'run';
+  status: RunStatus;
+  executionName: string;
   stoppedAt?: string;
   counts?: StatusCounts;
   error?: { error: string; cause: string };

@@ -88,7 +88,8 @@ describe('prepare', () => {
     });
     expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
       TableName: 'fanout-ledger',
-      Item: expect.objectContaining({ runId: 'sweep-1', itemId: '#run', kind: 'run', status: 'RUNNING', executionArn, itemCount: 2 }),
+      // The header row is the prepared run plus the row's own fields, nothing more.
+      Item: { ...prepared, itemId: '#run', kind: 'run', status: 'RUNNING', executionName: 'sweep-1' },
       ConditionExpression: 'attribute_not_exists(#runId) OR #executionArn = :executionArn',
       ExpressionAttributeNames: { '#runId': 'runId', '#executionArn': 'executionArn' },
       ExpressionAttributeValues: { ':executionArn': executionArn },
