@@ -312,9 +312,9 @@ export class MapRun implements MapRunHandle {
 
   /**
    * Records a child's end: appends its ResultWriter entry to the log, updates the counts and
-   * keeps its history if it is among the most recent ones.
+   * keeps its history if it is among the most recent ones. Returns the entry (compact JSON).
    */
-  finishChild(index: number, scope: ExecutionScope, status: number, outputText: string | undefined, failure?: { error: string; cause: string }): void {
+  finishChild(index: number, scope: ExecutionScope, status: number, outputText: string | undefined, failure?: { error: string; cause: string }): string {
     const stopDate = this.env.clock.now();
     this.statuses[index] = status;
     this.stopDates[index] = stopDate;
@@ -343,12 +343,13 @@ export class MapRun implements MapRunHandle {
       this.waiters.delete(index);
       for (const resolve of waiting) resolve();
     }
+    return entry;
   }
 }
 
 /**
- * The Map's result when there is no ResultWriter: each child's output (or `{Error, Cause}`) as
- * JSON text at its position. AWS's 256 KiB payload quota applies to that array, so collecting
+ * The Map's result when there is no ResultWriter: each child's output, or a failed child's whole
+ * execution entry, as JSON text at its position. AWS's 256 KiB payload quota applies to that array, so collecting
  * stops, and the Map Run fails, as soon as it is exceeded.
  */
 class OutputCollector {
@@ -557,15 +558,17 @@ function driveChildren(
         outputText = JSON.stringify(output);
         record(scope, 'ExecutionSucceeded', { output: new JsonText(output), outputDetails: { truncated: false } });
       }
-      run.finishChild(index, scope, status, outputText, failureDetails);
+      const entry = run.finishChild(index, scope, status, outputText, failureDetails);
       parent.transitions += scope.transitions;
       if (run.logError && !failure) {
         failRun(new StatesError(StatesErrors.Runtime, `The Map Run ${run.mapRunArn} could not record its children in its spill file: ${run.logError.message}`));
         return;
       }
       if (collector && !failure) {
-        const text = outputText ?? JSON.stringify({ Error: failureDetails!.error, Cause: failureDetails!.cause });
-        if (!collector.add(index, text)) {
+        // A successful child contributes its output (Transformation COMPACT, the default without a
+        // ResultWriter); a failed one its execution result unchanged, as Transformation NONE would
+        // (docs: input-output-resultwriter.html), i.e. the entry a result file would hold.
+        if (!collector.add(index, outputText ?? entry)) {
           failRun(
             new StatesError(
               StatesErrors.DataLimitExceeded,

@@ -257,12 +257,13 @@ describe('Map result without ResultWriter', () => {
     expect(run.itemCounts).toMatchObject({ succeeded: crossing, pending: 2000 - crossing, total: 2000 });
   });
 
-  it('returns every output (and {Error, Cause} for tolerated failures) in item order when they fit', async () => {
+  it('returns every output (and the execution entry of tolerated failures) in item order when they fit', async () => {
     const h = harness();
     const items = Array.from({ length: 300 }, (_, id) => ({ id, text: `t${id}`, fail: id % 50 === 0 }));
     const result = await h.run(distributed({ ItemsPath: '$.items', ToleratedFailurePercentage: 10 }, CHECK_AND_ECHO), { items });
     expect(result.status).toBe('SUCCEEDED');
-    expect(JSON.parse(result.output!)).toEqual(items.map((item) => (item.fail ? { Error: 'Item.Failed', Cause: 'item asked to fail' } : { id: item.id, text: item.text, done: true })));
+    const failure = (item: (typeof items)[number]) => expect.objectContaining({ Input: JSON.stringify(item), Status: 'FAILED', Error: 'Item.Failed', Cause: 'item asked to fail' });
+    expect(JSON.parse(result.output!)).toEqual(items.map((item) => (item.fail ? failure(item) : { id: item.id, text: item.text, done: true })));
   });
 });
 

@@ -75,7 +75,9 @@ describe('tolerated failure threshold', () => {
   it('tolerates every failure at 100 percent', async () => {
     const result = await harness().run(distributed({ ToleratedFailurePercentage: 100 }), items(4, 4));
     expect(result.status).toBe('SUCCEEDED');
-    expect(JSON.parse(result.output!)).toEqual(Array.from({ length: 4 }, () => ({ Error: 'Item.Failed', Cause: 'scripted' })));
+    const output = JSON.parse(result.output!) as Record<string, unknown>[];
+    expect(output).toHaveLength(4);
+    for (const entry of output) expect(entry).toMatchObject({ Status: 'FAILED', Error: 'Item.Failed', Cause: 'scripted' });
   });
 
   it('fails on the first failure at 0 percent', async () => {
@@ -120,6 +122,38 @@ describe('tolerated failure threshold', () => {
     expect(task.calls.slice(0, 2).every((call) => call.signal.aborted)).toBe(true);
     const children = h.sfn.listExecutions({ mapRunArn: run.mapRunArn }).items;
     expect(children.map((child) => child.status).sort()).toEqual(['ABORTED', 'ABORTED', 'FAILED']);
+  });
+});
+
+describe('output without ResultWriter', () => {
+  // docs: step-functions/latest/dg/input-output-resultwriter.html, WriterConfig > Transformation:
+  // "COMPACT - returns the output of the child workflow executions. Default when ResultWriter is
+  // not specified." and "If a child workflow execution fails, Step Functions returns its execution
+  // result unchanged. The results would be equivalent to having set Transformation to NONE."
+  // NONE "returns the output of the child workflow executions unchanged, in addition to the
+  // workflow metadata": the entry a result file holds.
+  it('holds a tolerated failed child as its whole execution entry and a successful one as its output', async () => {
+    const h = harness();
+    const result = await h.run(distributed({ ItemsPath: '$.items', ToleratedFailureCount: 1 }), { items: [{ id: 0, fail: false }, { id: 1, fail: true }, { id: 2, fail: false }] });
+    expect(result.status).toBe('SUCCEEDED');
+    const [first, failed, last] = JSON.parse(result.output!) as Record<string, unknown>[];
+    expect(first).toEqual({ id: 0, fail: false });
+    expect(last).toEqual({ id: 2, fail: false });
+    const [child] = h.sfn.listExecutions({ mapRunArn: h.sfn.listMapRuns(result.arn).items[0]!.mapRunArn, statusFilter: 'FAILED' }).items;
+    expect(failed).toEqual({
+      ExecutionArn: child!.executionArn,
+      Input: '{"id":1,"fail":true}',
+      InputDetails: { Included: true },
+      Name: child!.name,
+      RedriveCount: 0,
+      RedriveStatus: 'REDRIVABLE_BY_MAP_RUN',
+      StartDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      StateMachineArn: expect.stringMatching(/:stateMachine:machine-\d+\/Fan$/),
+      Status: 'FAILED',
+      StopDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      Error: 'Item.Failed',
+      Cause: 'scripted',
+    });
   });
 });
 
