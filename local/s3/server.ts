@@ -4,7 +4,7 @@ import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { closeServer, listenOnLoopback, loopbackEndpoint, type PortInUseError } from '../private/loopback';
+import { serveOnLoopback, type PortInUseError } from '../private/loopback';
 import { S3Errors, S3ServiceError } from './errors';
 import { readSmallBody, receiveBody } from './private/body';
 import { checksumHeaderName, parseChecksumAlgorithm } from './private/checksum';
@@ -61,11 +61,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const api = new S3Api(storage, options.region ?? 'us-east-1', options.now ?? (() => new Date()));
   const server = createServer((req, res) => void api.handle(req, res));
   server.keepAliveTimeout = 30_000;
-  const port = await listenOnLoopback(server, options.port ?? 0, 'startS3Server');
-  return loopbackEndpoint(port, async () => {
-    await closeServer(server);
-    await storage.close();
-  });
+  return serveOnLoopback(server, { port: options.port ?? 0, caller: 'startS3Server', afterClose: () => storage.close() });
 }
 
 interface Target {

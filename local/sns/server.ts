@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { closeServer, listenOnLoopback, loopbackEndpoint, type PortInUseError } from '../private/loopback';
+import { serveOnLoopback, type PortInUseError } from '../private/loopback';
 import { SnsErrors, SnsServiceError } from './errors';
 import { LineAppender } from './private/appender';
 
@@ -86,11 +86,7 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
   );
   await api.load();
   const server = createServer((req, res) => void api.handle(req, res));
-  const port = await listenOnLoopback(server, options.port ?? 0, 'startSnsServer');
-  return loopbackEndpoint(port, async () => {
-    await closeServer(server);
-    await api.close();
-  });
+  return serveOnLoopback(server, { port: options.port ?? 0, caller: 'startSnsServer', afterClose: () => api.close() });
 }
 
 class SnsApi {

@@ -1,26 +1,34 @@
 import { once } from 'node:events';
-import { Agent, createServer, get, type IncomingMessage, type Server } from 'node:http';
+import { Agent, createServer, get, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  closeServer,
-  listenOnLoopback,
   loopbackEndpoint,
   PortInUseError,
+  serveOnLoopback,
+  type LoopbackEndpoint,
 } from '../../../local/private/loopback';
 
-const servers: Server[] = [];
+const endpoints: LoopbackEndpoint[] = [];
 
-function server(handler: Parameters<typeof createServer>[1] = (_req, res) => res.end('ok')): Server {
-  const created = createServer(handler);
-  servers.push(created);
-  return created;
+async function serve(
+  handler: RequestListener = (_req, res) => res.end('ok'),
+  options: { port?: number; graceMs?: number; afterClose?: () => Promise<void>; configure?: (s: Server) => void } = {},
+): Promise<LoopbackEndpoint> {
+  const server = createServer(handler);
+  options.configure?.(server);
+  const endpoint = await serveOnLoopback(server, {
+    port: options.port ?? 0,
+    caller: 'startThing',
+    graceMs: options.graceMs ?? 10,
+    ...(options.afterClose ? { afterClose: options.afterClose } : {}),
+  });
+  endpoints.push(endpoint);
+  return endpoint;
 }
 
 afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    if (s.listening) await closeServer(s, 0);
-  }
+  await Promise.all(endpoints.splice(0).map((e) => e.close()));
 });
 
 /** One GET over `agent`, resolving with its socket once the response body has been read. */
@@ -33,50 +41,55 @@ async function fetchOver(agent: Agent, port: number): Promise<Socket> {
   return socket;
 }
 
-describe('listenOnLoopback', () => {
-  it('binds 127.0.0.1 on an ephemeral port and resolves with it', async () => {
-    const s = server();
-    const port = await listenOnLoopback(s, 0, 'test');
-    expect(port).toBeGreaterThan(0);
-    expect(s.address()).toMatchObject({ address: '127.0.0.1', port });
+describe('serveOnLoopback', () => {
+  it('listens on 127.0.0.1 on an ephemeral port and names its URL', async () => {
+    let address: unknown;
+    const endpoint = await serve(undefined, { configure: (s) => s.once('listening', () => (address = s.address())) });
+    expect(endpoint.port).toBeGreaterThan(0);
+    expect(endpoint.url).toBe(`http://127.0.0.1:${endpoint.port}`);
+    expect(address).toMatchObject({ address: '127.0.0.1', port: endpoint.port });
+    const socket = await fetchOver(new Agent(), endpoint.port);
+    expect(socket.remotePort).toBe(endpoint.port);
   });
 
   it('rejects a port already in use with PortInUseError naming the caller and the port', async () => {
-    const port = await listenOnLoopback(server(), 0, 'first');
-    const second = listenOnLoopback(server(), port, 'startThing');
+    const { port } = await serve();
+    const second = serve(undefined, { port });
     await expect(second).rejects.toThrow(PortInUseError);
     await expect(second).rejects.toThrow(`startThing: port ${port} on 127.0.0.1 is already in use`);
     await expect(second).rejects.toMatchObject({ port, cause: { code: 'EADDRINUSE' } });
   });
-});
 
-describe('closeServer', () => {
-  it('ends an idle keep-alive connection and resolves once the server is closed', async () => {
-    const s = server();
-    // No idle timeout: only closeServer can end the kept-alive socket.
-    s.keepAliveTimeout = 0;
-    const port = await listenOnLoopback(s, 0, 'test');
+  it('ends an idle keep-alive connection on close, then runs afterClose', async () => {
+    let afterClose = 0;
+    const endpoint = await serve(undefined, {
+      // A grace period longer than the test's timeout and no idle timeout: only ending
+      // idle connections lets close finish.
+      graceMs: 60_000,
+      configure: (s) => (s.keepAliveTimeout = 0),
+      afterClose: async () => {
+        afterClose += 1;
+      },
+    });
     const agent = new Agent({ keepAlive: true });
-    const socket = await fetchOver(agent, port);
+    const socket = await fetchOver(agent, endpoint.port);
     expect(socket.destroyed).toBe(false);
     const socketClosed = once(socket, 'close');
-    // A grace period longer than the test's timeout: only ending idle connections lets close finish.
-    await closeServer(s, 60_000);
+    await endpoint.close();
     await socketClosed;
-    expect(s.listening).toBe(false);
+    expect(afterClose).toBe(1);
     agent.destroy();
   });
 
   it('cuts a connection whose request is still unanswered after the grace period', async () => {
-    const s = server(() => {
-      // Never answers.
-    });
-    const port = await listenOnLoopback(s, 0, 'test');
-    const req = get({ host: '127.0.0.1', port });
+    let requested!: () => void;
+    const request = new Promise<void>((resolve) => (requested = resolve));
+    // The handler never answers.
+    const endpoint = await serve(() => requested(), { graceMs: 10 });
+    const req = get({ host: '127.0.0.1', port: endpoint.port });
     const hungUp = new Promise<Error>((resolve) => req.once('error', resolve));
-    await once(s, 'request');
-    await closeServer(s, 10);
-    expect(s.listening).toBe(false);
+    await request;
+    await endpoint.close();
     expect(await hungUp).toMatchObject({ code: 'ECONNRESET' });
   });
 });
