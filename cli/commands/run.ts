@@ -9,11 +9,11 @@ import {
 import { FanoutInputError, validateInput } from '../../lambdas/prepare';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { readJsonDocument } from '../input';
-import { type CliIo, CliError, ExitCode } from '../io';
+import { type CliIo, CliError } from '../io';
 import { ProgressReporter } from '../progress';
-import { countRunItems, listFailedItems } from '../ledger';
-import { logFileFor } from '../../local/batch';
-import { FAILURES_SHOWN, formatFailures, formatSummary, readRunRecord, type RunSummary, writeRunRecord } from '../summary';
+import { countRunItems } from '../ledger';
+import { printRunSummary } from '../report';
+import { readRunRecord, type RunSummary, writeRunRecord } from '../summary';
 
 export interface RunOptions {
   input: string;
@@ -65,14 +65,12 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   const interrupt = options.interrupted ? undefined : interruptSignal();
   try {
     const summary = await executeRun(cloud, runId, raw, { ...options, interrupted: options.interrupted ?? interrupt?.promise }, io);
-    if (options.json) {
-      io.out(JSON.stringify(summary));
-    } else {
-      io.out(formatSummary(summary));
-      const failures = await listFailedItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId, FAILURES_SHOWN);
-      io.out(formatFailures(summary, failures, (logStream) => logFileFor(cloud.dir, logStream), dir));
-    }
-    return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
+    return await printRunSummary(io, summary, options.json ?? false, {
+      ledger: cloud.clients.dynamodb,
+      tableName: cloud.config.ledgerTable,
+      dir,
+      stateDir: cloud.dir,
+    });
   } finally {
     interrupt?.dispose();
     await cloud.stop();

@@ -2,10 +2,10 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
-import { type CliIo, CliError, ExitCode } from '../io';
-import { countRunItems, listFailedItems } from '../ledger';
-import { logFileFor } from '../../local/batch';
-import { FAILURES_SHOWN, formatFailures, formatSummary, readRunRecord, type RunSummary } from '../summary';
+import { type CliIo, CliError } from '../io';
+import { countRunItems } from '../ledger';
+import { printRunSummary } from '../report';
+import { readRunRecord, type RunSummary } from '../summary';
 
 export interface StatusOptions {
   runId: string;
@@ -29,16 +29,14 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {
-    const counts = (await countRunItems(client, config.ledgerTable, options.runId));
+    const counts = await countRunItems(client, config.ledgerTable, options.runId);
     const summary: RunSummary = { ...record, counts };
-    if (options.json) {
-      io.out(JSON.stringify(summary));
-    } else {
-      io.out(formatSummary(summary));
-      const failures = await listFailedItems(client, config.ledgerTable, options.runId, FAILURES_SHOWN);
-      io.out(formatFailures(summary, failures, (logStream) => logFileFor(dir, logStream), options.dir ?? '.fanout'));
-    }
-    return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
+    return await printRunSummary(io, summary, options.json ?? false, {
+      ledger: client,
+      tableName: config.ledgerTable,
+      dir: options.dir ?? '.fanout',
+      stateDir: dir,
+    });
   } finally {
     client.destroy();
     await dynamo.close();

@@ -1,0 +1,30 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { logFileFor } from '../local/batch';
+import { type CliIo, ExitCode } from './io';
+import { listFailedItems } from './ledger';
+import { FAILURES_SHOWN, formatFailures, formatSummary, type RunSummary } from './summary';
+
+/** Where a run's ledger and logs are, to show its failed items. */
+export interface RunLocation {
+  ledger: DynamoDBClient;
+  tableName: string;
+  /** The state directory as the user named it (shown in hints). */
+  dir: string;
+  /** The state directory, resolved (where log files are). */
+  stateDir: string;
+}
+
+/**
+ * Prints a run summary: one JSON line with `--json`, else the table and the first failed
+ * items. Returns the exit code the summary means.
+ */
+export async function printRunSummary(io: CliIo, summary: RunSummary, json: boolean, location: RunLocation): Promise<number> {
+  if (json) {
+    io.out(JSON.stringify(summary));
+  } else {
+    io.out(formatSummary(summary));
+    const failures = await listFailedItems(location.ledger, location.tableName, summary.runId, FAILURES_SHOWN);
+    io.out(formatFailures(summary, failures, (logStream) => logFileFor(location.stateDir, logStream), location.dir));
+  }
+  return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
+}
