@@ -2,7 +2,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { snsClient } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
-import { EventError } from './shared/errors';
+import { parseEvent } from './shared/errors';
 import { ITEM_STATUSES } from './shared/ledger';
 import type { RunSummary } from './summarize';
 
@@ -78,10 +78,7 @@ export function createNotifyHandler(overrides: Partial<NotifyDependencies> = {},
   );
 
   return async function notify(rawEvent: unknown): Promise<{ messageId: string }> {
-    const parsed = notifyEventSchema.safeParse(rawEvent);
-    if (!parsed.success) {
-      throw new EventError(`Notify expects {summary}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    }
+    parseEvent(notifyEventSchema, rawEvent, 'Notify expects {summary}');
     // The original object, not zod's copy, so the published JSON keeps Summarize's key order.
     const summary = (rawEvent as { summary: RunSummary }).summary;
     const summaryWithDefaults: RunSummary = { ...summary, pendingItemIds: summary.pendingItemIds ?? [] };

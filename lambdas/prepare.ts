@@ -5,7 +5,7 @@ import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
-import { EventError, FanoutInputError } from './shared/errors';
+import { FanoutInputError, parseEvent } from './shared/errors';
 import {
   ItemCollector,
   effectiveThresholds,
@@ -131,11 +131,7 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
   );
 
   return async function prepare(rawEvent: unknown): Promise<PreparedRun> {
-    const parsedEvent = prepareEventSchema.safeParse(rawEvent);
-    if (!parsedEvent.success) {
-      throw new EventError(`Prepare expects {input, executionName, executionArn}: ${parsedEvent.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    }
-    const event = parsedEvent.data;
+    const event = parseEvent(prepareEventSchema, rawEvent, 'Prepare expects {input, executionName, executionArn}');
     const deps = dependencies();
 
     const input = parseExecutionInput(event.input);

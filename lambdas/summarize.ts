@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamod
 import { z } from 'zod';
 import { documentClient } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
-import { EventError } from './shared/errors';
+import { parseEvent } from './shared/errors';
 import { RUN_HEADER_ITEM_ID, RunStatus, type StatusCounts, countRunStatuses } from './shared/ledger';
 
 /**
@@ -75,11 +75,7 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
   );
 
   return async function summarize(rawEvent: unknown): Promise<RunSummary> {
-    const parsed = summarizeEventSchema.safeParse(rawEvent);
-    if (!parsed.success) {
-      throw new EventError(`Summarize expects {prepared, fanOut?, fanOutError?}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    }
-    const { prepared, fanOut, fanOutError } = parsed.data;
+    const { prepared, fanOut, fanOutError } = parseEvent(summarizeEventSchema, rawEvent, 'Summarize expects {prepared, fanOut?, fanOutError?}');
     const deps = dependencies();
 
     const { counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId);

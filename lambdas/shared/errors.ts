@@ -4,6 +4,8 @@
  * the Task (e.g. `FanoutInputError` in the execution history).
  */
 
+import type { z } from 'zod';
+
 /** Base class of every error the handlers raise on purpose. */
 export class FanoutError extends Error {
   override readonly name: string = 'FanoutError';
@@ -48,6 +50,19 @@ export class ConfigurationError extends FanoutError {
 /** A handler received an event that is not what the state machine sends it. */
 export class EventError extends FanoutError {
   override readonly name = 'EventError';
+}
+
+/**
+ * Validates a handler's event against its schema.
+ * @throws EventError naming what the handler expects and every field that is wrong.
+ * @example const event = parseEvent(prepareEventSchema, raw, 'Prepare expects {input, executionName, executionArn}');
+ */
+export function parseEvent<T>(schema: z.ZodType<T>, raw: unknown, expectation: string): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new EventError(`${expectation}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  return parsed.data;
 }
 
 /** The ledger refused writes even after retrying with backoff. */
