@@ -72,7 +72,7 @@ export async function runFanout(items: number, concurrency: number): Promise<Ove
       seconds,
       peakRssMb: peakRssMb(),
       succeeded: counts.succeeded,
-      processesSpawned: cloud.batch.processesSpawned,
+      processesSpawned: (await cloud.batch.stats()).processesSpawned,
       stateTransitions: cloud.engine.describeExecution(executionArn as string).stateTransitions,
     };
   } finally {

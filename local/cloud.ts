@@ -7,10 +7,9 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type FanoutConfig, loadConfig } from '../config';
-import { resolveInvocation } from '../job/invocation';
 import { ledgerTableDefinition } from '../lambdas/shared/ledger';
 import { substituteDefinition } from '../statemachine';
-import { type LocalBatch, startBatchService } from './batch';
+import { type BatchServiceControl, startBatchService } from './batch';
 import { ensureTable, startDynamoDb } from './dynamodb';
 import { createLocalStepFunctions, s3ObjectStore } from './engine';
 import { startStepFunctionsEndpoint } from './engine/endpoint';
@@ -51,9 +50,10 @@ export interface LocalCloud {
   readonly region: string;
   readonly endpoints: LocalEndpoints;
   readonly clients: { sfn: SFNClient; batch: BatchClient; dynamodb: DynamoDBClient; s3: S3Client; sns: SNSClient };
-  /** In-process handles, for numbers the AWS APIs do not return (billed transitions, processes spawned). */
+  /** In-process handle, for numbers the AWS APIs do not return (billed transitions). */
   readonly engine: StepFunctionsService;
-  readonly batch: LocalBatch;
+  /** Counters and waits of the Batch service (processes spawned, idle), which runs in a child process. */
+  readonly batch: BatchServiceControl;
   /** ARN of the Map path state machine (`fanout-map` by default). */
   readonly mapStateMachineArn: string;
   /** ARN of the SNS topic run summaries go to. */
@@ -119,8 +119,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stateDir: dir,
       ...(options.vcpus === undefined ? {} : { vcpus: options.vcpus }),
       cwd: options.jobCwd ?? process.cwd(),
-      prepareInvocation: (job) =>
-        resolveInvocation({ command: job.command, environment: { ...jobServiceEnvironment, ...job.environment } }),
+      jobEnvironment: jobServiceEnvironment,
+      // The job entrypoint's own resolution (kwargs, `{name}` placeholders), loaded by the
+      // service's child process, since a function cannot cross into it.
+      prepareInvocationModule: { module: new URL('../job/invocation.ts', import.meta.url).href, exportName: 'resolveInvocation' },
     });
     closers.push(() => batchService.close());
     const batchClient = new BatchClient({ ...clientConfig, endpoint: batchService.url });

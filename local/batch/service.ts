@@ -41,6 +41,31 @@ export interface Invocation {
 /** Rewrites a job's command and environment right before its process is started. */
 export type PrepareInvocation = (job: Invocation) => Invocation | Promise<Invocation>;
 
+/** Numbers the AWS API does not return, for tests and benchmarks. */
+export interface BatchServiceStats {
+  /** Job processes spawned so far (attempts that started a process). */
+  processesSpawned: number;
+  /** Jobs not yet SUCCEEDED or FAILED (array parents included). */
+  activeJobCount: number;
+  /** vCPUs currently reserved by STARTING and RUNNING jobs. */
+  vcpusInUse: number;
+  /** Size of the vCPU pool shared by every compute environment. */
+  vcpuCapacity: number;
+}
+
+/**
+ * What the project reads from a running local Batch service besides its AWS API, whether
+ * the service runs on this event loop ({@link LocalBatch}) or in a child process.
+ */
+export interface BatchServiceControl {
+  /** Current counters. */
+  stats(): Promise<BatchServiceStats>;
+  /** Resolves when no job is left in a non-final state. */
+  waitForIdle(): Promise<void>;
+  /** Resolves with the job's detail once it is SUCCEEDED or FAILED; rejects with `BatchClientError` for an unknown job. */
+  waitForJob(jobId: string): Promise<JobDetail>;
+}
+
 export interface LocalBatchOptions {
   config: FanoutConfig;
   /** Logs go under `<stateDir>/batch/logs/<logStreamName>.log`. */
@@ -51,6 +76,11 @@ export interface LocalBatchOptions {
   clock?: Clock;
   /** @default identity */
   prepareInvocation?: PrepareInvocation;
+  /**
+   * Variables every job process starts with, below the definition's, the job's and the
+   * `AWS_BATCH_*` ones (e.g. endpoints of the local services). @default {}
+   */
+  jobEnvironment?: Record<string, string>;
   /** Working directory of job processes. @default process.cwd() */
   cwd?: string;
   /** Starts job processes; `close()` closes it. @default a new `ProcessLauncher` */
@@ -223,7 +253,7 @@ function decodeToken(token: string | undefined): number {
  * so the HTTP endpoint is a thin layer and in-process callers see what the SDK would.
  * @example const batch = new LocalBatch({ config, stateDir: '.fanout' }); batch.submitJob({ jobName: 'a', jobQueue: 'fanout-high', jobDefinition: 'fanout-job' });
  */
-export class LocalBatch {
+export class LocalBatch implements BatchServiceControl {
   readonly region: string;
   readonly accountId: string;
   /** Size of the vCPU pool shared by every compute environment. */
@@ -233,6 +263,7 @@ export class LocalBatch {
   private readonly stateDir: string;
   private readonly cwd: string;
   private readonly prepareInvocation: PrepareInvocation;
+  private readonly jobEnvironment: Record<string, string>;
   private readonly queues = new Map<string, QueueState>();
   private readonly queuesByPriority: QueueState[];
   private readonly definitions = new Map<string, DefinitionState>();
@@ -265,6 +296,7 @@ export class LocalBatch {
     this.stateDir = options.stateDir;
     this.cwd = options.cwd ?? process.cwd();
     this.prepareInvocation = options.prepareInvocation ?? ((job) => job);
+    this.jobEnvironment = { ...options.jobEnvironment };
     this.launcher = options.launcher ?? new ProcessLauncher();
     this.computeEnvironments = config.computeEnvironments;
     config.jobQueues.forEach((queue) => {
@@ -303,6 +335,16 @@ export class LocalBatch {
   /** vCPUs currently reserved by STARTING and RUNNING jobs. */
   get vcpusInUse(): number {
     return this.vcpuCapacity - this.freeVcpus;
+  }
+
+  /** The counters of {@link BatchServiceControl}, for callers that may talk to a child process. */
+  stats(): Promise<BatchServiceStats> {
+    return Promise.resolve({
+      processesSpawned: this.spawnedCount,
+      activeJobCount: this.activeJobs,
+      vcpusInUse: this.vcpusInUse,
+      vcpuCapacity: this.vcpuCapacity,
+    });
   }
 
   private arn(kind: string, name: string): string {
@@ -576,7 +618,8 @@ export class LocalBatch {
 
   /** Resolves with the job's detail once it is SUCCEEDED or FAILED. */
   waitForJob(jobId: string): Promise<JobDetail> {
-    const job = this.requireJob(jobId);
+    const job = this.jobs.get(jobId);
+    if (!job) return Promise.reject(new BatchClientError(`jobId: job ${jobId} does not exist`));
     if (isFinal(job.status)) return Promise.resolve(this.toDetail(job));
     return new Promise((resolve) => {
       const waiters = this.jobWaiters.get(jobId);
@@ -895,7 +938,7 @@ export class LocalBatch {
   // ---------------------------------------------------------------- execution
 
   private environmentFor(job: JobRecord, attempt: number): Record<string, string> {
-    const environment: Record<string, string> = {};
+    const environment: Record<string, string> = { ...this.jobEnvironment };
     if (process.env.PATH !== undefined) environment.PATH = process.env.PATH;
     if (process.env.HOME !== undefined) environment.HOME = process.env.HOME;
     for (const entry of job.environment) environment[entry.name as string] = entry.value ?? '';

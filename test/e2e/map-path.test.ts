@@ -176,7 +176,7 @@ describe('invalid input', () => {
 
   it.each(table)('refuses %s, naming the field, before anything is written', async (_label, input, field) => {
     const runId = `invalid-${table.findIndex(([label]) => label === _label)}`;
-    const spawnedBefore = cloud.batch.processesSpawned;
+    const spawnedBefore = (await cloud.batch.stats()).processesSpawned;
     const execution = await runToEnd(runId, { ...input, runId });
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('FanoutInputError');
@@ -188,6 +188,6 @@ describe('invalid input', () => {
     expect(header.Items).toEqual([]);
     const objects = await cloud.clients.s3.send(new ListObjectsV2Command({ Bucket: cloud.config.bucket, Prefix: `runs/${runId}/` }));
     expect(objects.KeyCount ?? 0).toBe(0);
-    expect(cloud.batch.processesSpawned).toBe(spawnedBefore);
+    expect((await cloud.batch.stats()).processesSpawned).toBe(spawnedBefore);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { BatchClient, DescribeJobsCommand, type JobDetail } from '@aws-sdk/client-batch';
 import { type FanoutConfig, parseConfig } from '../../../config';
 import type { Clock } from '../../../local/engine/types';
-import { type BatchServiceOptions, type RunningBatchService, startBatchService } from '../../../local/batch';
+import { type InProcessBatchServiceOptions, type LocalBatch, type RunningBatchService, startBatchService } from '../../../local/batch';
 
 /** Two queues (high 100, low 10) over two compute environments, one cheap job definition. */
 export function testConfig(overrides: Record<string, unknown> = {}): FanoutConfig {
@@ -27,16 +27,16 @@ export function testConfig(overrides: Record<string, unknown> = {}): FanoutConfi
 }
 
 export interface TestBatch {
-  batch: RunningBatchService;
+  batch: RunningBatchService<LocalBatch>;
   client: BatchClient;
   dir: string;
   close(): Promise<void>;
 }
 
-/** Starts the service on an ephemeral port with a temporary state and working directory. */
-export async function startTestBatch(options: Partial<BatchServiceOptions> = {}): Promise<TestBatch> {
+/** Starts the service in-process on an ephemeral port with a temporary state and working directory. */
+export async function startTestBatch(options: Partial<InProcessBatchServiceOptions> = {}): Promise<TestBatch> {
   const dir = mkdtempSync(join(tmpdir(), 'fanout-batch-'));
-  const batch = await startBatchService({ config: testConfig(), stateDir: dir, cwd: dir, ...options });
+  const batch = await startBatchService({ config: testConfig(), stateDir: dir, cwd: dir, ...options, inProcess: true });
   const client = new BatchClient({
     endpoint: batch.url,
     region: 'us-east-1',
