@@ -130,3 +130,19 @@ describe('the Batch service in a child process', () => {
     await vi.waitFor(() => expect(fetch(`${url}/v1/describejobs`, { method: 'POST', body: '{"jobs":[]}' })).rejects.toThrow(), { timeout: 10_000 });
   }, 20_000);
 });
+
+describe('the Batch service in-process', () => {
+  it('loads prepareInvocationModule as the child does', async () => {
+    const dir = tempDir();
+    const batch = await startBatchService({ config: testConfig(), stateDir: dir, cwd: dir, prepareInvocationModule: resolveInvocationModule, inProcess: true });
+    cleanups.push(() => batch.close());
+    const { jobId } = batch.service.submitJob({
+      jobName: 'kwargs',
+      jobQueue: 'high',
+      jobDefinition: 'job',
+      containerOverrides: { command: ['sh', '-c', 'echo {seed}'], environment: [{ name: 'FANOUT_KWARGS', value: '{"seed":3}' }] },
+    });
+    const detail = await batch.service.waitForJob(jobId as string);
+    expect(readFileSync(logFileFor(dir, detail.container?.logStreamName as string), 'utf8')).toBe('3\n');
+  });
+});
