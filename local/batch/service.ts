@@ -51,6 +51,8 @@ export interface BatchServiceStats {
   vcpusInUse: number;
   /** Size of the vCPU pool shared by every compute environment. */
   vcpuCapacity: number;
+  /** Peak resident memory of the process the service runs in, in MiB. */
+  peakRssMb: number;
 }
 
 /**
@@ -344,6 +346,7 @@ export class LocalBatch implements BatchServiceControl {
       activeJobCount: this.activeJobs,
       vcpusInUse: this.vcpusInUse,
       vcpuCapacity: this.vcpuCapacity,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     });
   }
 
