@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import { serveOnLoopback, type PortInUseError } from '../private/loopback';
 import { SnsErrors, SnsServiceError } from './errors';
-import { LineAppender } from './private/appender';
+import { LineAppender } from '../private/line-appender';
 
 /** Options of {@link startSnsServer}. */
 export interface SnsServerOptions {

@@ -1,62 +1,38 @@
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
+import { LineAppender } from '../../private/line-appender';
 
 /**
- * An append-only file of JSON lines with group commit: lines appended while a write
- * is in flight are written together by the next write, so many concurrent requests
- * cost a few `write` calls. `append` resolves once its line is in the file.
+ * An append-only file of JSON lines (group commit from `LineAppender`) that its owner can
+ * compact: after a write, `snapshot` may return the lines of a smaller file, which then
+ * replaces this one.
  */
-export class Journal {
-  private handle: FileHandle | undefined;
-  private queue: { line: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private writing: Promise<void> | undefined;
+export class Journal extends LineAppender {
   /** Lines in the file; the owner compares it with its live entry count to decide on compaction. */
   lines = 0;
 
   constructor(
-    private readonly path: string,
+    path: string,
     /** Produces the lines of a compacted file, or undefined when compaction is not worth it. */
     private readonly snapshot: (lines: number) => string[] | undefined,
-  ) {}
-
-  append(entry: unknown): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ line: JSON.stringify(entry) + '\n', resolve, reject });
-      this.writing ??= this.drain();
-    });
+  ) {
+    super(path);
   }
 
-  async close(): Promise<void> {
-    while (this.writing) await this.writing;
-    await this.handle?.close();
-    this.handle = undefined;
+  /** Appends one entry as a JSON line. */
+  override append(entry: unknown): Promise<void> {
+    return super.append(JSON.stringify(entry));
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
-        try {
-          this.handle ??= await open(this.path, 'a');
-          await this.handle.write(batch.map((b) => b.line).join(''));
-          this.lines += batch.length;
-          for (const b of batch) b.resolve();
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-        await this.compactIfWorthIt();
-      }
-    } finally {
-      this.writing = undefined;
-    }
+  protected override async afterWrite(linesWritten: number): Promise<void> {
+    this.lines += linesWritten;
+    await this.compactIfWorthIt();
   }
 
   /** Rewrites the file from the owner's live state; runs between writes, so no line is lost. */
   async compactIfWorthIt(): Promise<void> {
     const lines = this.snapshot(this.lines);
     if (!lines) return;
-    await this.handle?.close();
-    this.handle = undefined;
+    await this.releaseFile();
     const tmp = `${this.path}.compact`;
     const h = await open(tmp, 'w');
     try {
