@@ -75,6 +75,8 @@ export interface InProcessBatchServiceOptions extends Omit<BatchServiceOptions, 
   prepareInvocation?: PrepareInvocation;
   /** Starts job processes; closed with the service. @default a new `ProcessLauncher` */
   launcher?: ProcessLauncher;
+  /** Finished jobs whose whole record stays in memory; older ones are read back from a file. @default 1000 */
+  finishedJobsInMemory?: number;
 }
 
 export interface RunningBatchService<Service extends BatchServiceControl = BatchServiceControl> {
@@ -125,6 +127,7 @@ async function startInProcess(options: InProcessBatchServiceOptions): Promise<Ru
     ...(options.jobEnvironment ? { jobEnvironment: options.jobEnvironment } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.launcher ? { launcher: options.launcher } : {}),
+    ...(options.finishedJobsInMemory === undefined ? {} : { finishedJobsInMemory: options.finishedJobsInMemory }),
   });
   const server = await serveBatch(service, options.port ?? 0);
   return {

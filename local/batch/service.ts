@@ -15,6 +15,7 @@ import type {
 import type { ComputeEnvironmentConfig, FanoutConfig, JobDefinitionConfig } from '../../config';
 import type { Clock } from '../engine/types';
 import { CommandLocator } from './command-path';
+import { type DetailPosition, JobDetailFile } from './detail-file';
 import { systemClock } from '../engine/clock';
 import { BatchClientError, ContainerStartError } from './errors';
 import { Fifo } from './fifo';
@@ -53,6 +54,8 @@ export interface BatchServiceStats {
   vcpuCapacity: number;
   /** Peak resident memory of the process the service runs in, in MiB. */
   peakRssMb: number;
+  /** Finished jobs whose detail has moved to the file under `<stateDir>/batch`, leaving a compact entry in memory. */
+  finishedJobsOnDisk: number;
 }
 
 /**
@@ -87,6 +90,12 @@ export interface LocalBatchOptions {
   cwd?: string;
   /** Starts job processes; `close()` closes it. @default a new `ProcessLauncher` */
   launcher?: ProcessLauncher;
+  /**
+   * How many of the most recently finished jobs keep their whole record in memory; older
+   * ones are written to a file under `<stateDir>/batch` and read back by DescribeJobs.
+   * @default 1000
+   */
+  finishedJobsInMemory?: number;
 }
 
 /** Status reasons and container reasons the local service reports, worded as AWS Batch words them. */
@@ -144,7 +153,8 @@ interface QueueState {
   computeEnvironments: string[];
   schedulingPolicy?: string;
   runnable: Fifo<JobRecord>;
-  byStatus: Map<JobStatus, Set<JobRecord>>;
+  /** Job IDs by status, in the order they entered it; IDs, so a record can be spilled without moving. */
+  byStatus: Map<JobStatus, Set<string>>;
 }
 
 interface DefinitionState {
@@ -179,8 +189,9 @@ interface RunState {
 
 interface ArrayParentState {
   size: number;
-  children?: JobRecord[];
-  childrenByStatus: Map<JobStatus, Set<JobRecord>>;
+  /** Children `<parentId>:<index>` exist (once the parent has left SUBMITTED). */
+  expanded: boolean;
+  childrenByStatus: Map<JobStatus, Set<string>>;
   sequential: boolean;
   failedChildren: number;
   finishedChildren: number;
@@ -222,7 +233,78 @@ interface JobRecord {
   arrayIndex?: number;
 }
 
-const newStatusIndex = (): Map<JobStatus, Set<JobRecord>> => new Map(jobStatuses.map((status) => [status, new Set<JobRecord>()]));
+/** What a ListJobs summary is made of, read from a whole record or from a spilled entry. */
+interface SummaryFields {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly createdAt: number;
+  readonly status: JobStatus;
+  readonly definition: DefinitionState;
+  readonly statusReason?: string | undefined;
+  readonly startedAt?: number | undefined;
+  readonly stoppedAt?: number | undefined;
+  readonly shareIdentifier?: string | undefined;
+  readonly exitCode?: number | undefined;
+  readonly reason?: string | undefined;
+  readonly arraySize?: number | undefined;
+  readonly arrayIndex?: number | undefined;
+  readonly isCancelled?: boolean | undefined;
+  readonly isTerminated?: boolean | undefined;
+}
+
+/**
+ * A finished job whose detail was written to the {@link JobDetailFile}: what ListJobs, its
+ * filters and later dependants need, and where the detail lies. Every field is set in the
+ * constructor, so all entries share one compact object layout.
+ */
+class SpilledJob implements SummaryFields {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly createdAt: number;
+  readonly status: JobStatus;
+  readonly definition: DefinitionState;
+  readonly statusReason: string | undefined;
+  readonly startedAt: number | undefined;
+  readonly stoppedAt: number | undefined;
+  readonly shareIdentifier: string | undefined;
+  readonly exitCode: number | undefined;
+  readonly reason: string | undefined;
+  readonly arrayIndex: number | undefined;
+  readonly isCancelled: boolean | undefined;
+  readonly isTerminated: boolean | undefined;
+  readonly offset: number;
+  readonly length: number;
+
+  constructor(fields: SummaryFields, position: DetailPosition) {
+    this.jobId = fields.jobId;
+    this.jobName = fields.jobName;
+    this.createdAt = fields.createdAt;
+    this.status = fields.status;
+    this.definition = fields.definition;
+    this.statusReason = fields.statusReason;
+    this.startedAt = fields.startedAt;
+    this.stoppedAt = fields.stoppedAt;
+    this.shareIdentifier = fields.shareIdentifier;
+    this.exitCode = fields.exitCode;
+    this.reason = fields.reason;
+    this.arrayIndex = fields.arrayIndex;
+    this.isCancelled = fields.isCancelled;
+    this.isTerminated = fields.isTerminated;
+    this.offset = position.offset;
+    this.length = position.length;
+  }
+}
+
+/** A job as the service holds it: the whole record, or the compact entry of a long-finished job. */
+type JobEntry = JobRecord | SpilledJob;
+
+/** What ListJobs filters read, the same on both kinds of entry. */
+type FilterSubject = Pick<JobRecord, 'jobName' | 'definition' | 'createdAt'>;
+
+/** Jobs finished beyond the kept ones are spilled in batches of this fraction of the kept count, one write each. */
+const spillBatchFraction = 4;
+
+const newStatusIndex = (): Map<JobStatus, Set<string>> => new Map(jobStatuses.map((status) => [status, new Set<string>()]));
 
 /** Batch substitutes `Ref::name` command arguments with the job's parameters (docs: batch/latest/userguide/example-use-parameters.html). */
 export function substituteParameters(command: readonly string[], parameters: Record<string, string>): string[] {
@@ -270,7 +352,11 @@ export class LocalBatch implements BatchServiceControl {
   private readonly queuesByPriority: QueueState[];
   private readonly definitions = new Map<string, DefinitionState>();
   private readonly computeEnvironments: ComputeEnvironmentConfig[];
-  private readonly jobs = new Map<string, JobRecord>();
+  private readonly jobs = new Map<string, JobEntry>();
+  /** Finished records still whole, oldest first; all but the newest `finishedJobsInMemory` get spilled. */
+  private readonly recentlyFinished = new Fifo<JobRecord>();
+  private readonly finishedJobsInMemory: number;
+  private readonly detailFile: JobDetailFile;
   private readonly submitted: JobRecord[] = [];
   private readonly running = new Set<JobRecord>();
   private readonly createdLogDirs = new Set<string>();
@@ -283,6 +369,7 @@ export class LocalBatch implements BatchServiceControl {
   private finishing: JobRecord[] | undefined;
   private closed = false;
   private spawnedCount = 0;
+  private spilledCount = 0;
 
   constructor(options: LocalBatchOptions) {
     const { config } = options;
@@ -300,6 +387,11 @@ export class LocalBatch implements BatchServiceControl {
     this.prepareInvocation = options.prepareInvocation ?? ((job) => job);
     this.jobEnvironment = { ...options.jobEnvironment };
     this.launcher = options.launcher ?? new ProcessLauncher();
+    this.finishedJobsInMemory = options.finishedJobsInMemory ?? 1000;
+    if (!Number.isInteger(this.finishedJobsInMemory) || this.finishedJobsInMemory < 0) {
+      throw new BatchClientError(`finishedJobsInMemory must be a non-negative integer; received ${String(options.finishedJobsInMemory)}`);
+    }
+    this.detailFile = new JobDetailFile(join(this.stateDir, 'batch'));
     this.computeEnvironments = config.computeEnvironments;
     config.jobQueues.forEach((queue) => {
       this.queues.set(queue.name, {
@@ -347,6 +439,7 @@ export class LocalBatch implements BatchServiceControl {
       vcpusInUse: this.vcpusInUse,
       vcpuCapacity: this.vcpuCapacity,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      finishedJobsOnDisk: this.spilledCount,
     });
   }
 
@@ -375,7 +468,7 @@ export class LocalBatch implements BatchServiceControl {
         `shareIdentifier can only be set on jobs for a queue with a fair-share scheduling policy; job queue ${queue.name} has none (received "${input.shareIdentifier}")`,
       );
     }
-    const dependencies: JobRecord[] = [];
+    const dependencies: JobEntry[] = [];
     let sequential = false;
     (input.dependsOn ?? []).forEach((dependency, index) => {
       if (dependency.type === 'N_TO_N') {
@@ -421,17 +514,17 @@ export class LocalBatch implements BatchServiceControl {
     if (input.propagateTags !== undefined) job.propagateTags = input.propagateTags;
     if (input.dependsOn) job.dependsOn = input.dependsOn;
     if (input.arraySize !== undefined) {
-      job.array = { size: input.arraySize, childrenByStatus: newStatusIndex(), sequential, failedChildren: 0, finishedChildren: 0 };
+      job.array = { size: input.arraySize, expanded: false, childrenByStatus: newStatusIndex(), sequential, failedChildren: 0, finishedChildren: 0 };
     }
     for (const dependency of dependencies) {
       if (dependency.status === 'FAILED') job.dependencyFailed = true;
-      else if (dependency.status !== 'SUCCEEDED') {
+      else if (dependency.status !== 'SUCCEEDED' && !(dependency instanceof SpilledJob)) {
         job.unmetDependencies++;
         (dependency.dependents ??= []).push(job);
       }
     }
     this.jobs.set(jobId, job);
-    queue.byStatus.get('SUBMITTED')?.add(job);
+    queue.byStatus.get('SUBMITTED')?.add(jobId);
     this.activeJobs++;
     this.submitted.push(job);
     this.scheduleTick();
@@ -445,7 +538,7 @@ export class LocalBatch implements BatchServiceControl {
     const jobs: JobDetail[] = [];
     for (const id of ids) {
       const job = this.jobs.get(id);
-      if (job) jobs.push(this.toDetail(job));
+      if (job) jobs.push(this.detailOf(job));
     }
     return { jobs };
   }
@@ -453,7 +546,7 @@ export class LocalBatch implements BatchServiceControl {
   /** Describes one job, or `undefined` when no job has this ID. */
   describeJob(jobId: string): JobDetail | undefined {
     const job = this.jobs.get(jobId);
-    return job ? this.toDetail(job) : undefined;
+    return job ? this.detailOf(job) : undefined;
   }
 
   /**
@@ -479,12 +572,12 @@ export class LocalBatch implements BatchServiceControl {
     const pageSize = Math.min(maxResults ?? Number.POSITIVE_INFINITY, filters ? listFilteredPageLimit : listPageLimit);
     const offset = decodeToken(optionalMember(request, 'nextToken', 'string'));
 
-    let index: Map<JobStatus, Set<JobRecord>>;
+    let index: Map<JobStatus, Set<string>>;
     if (jobQueue !== undefined) {
       index = this.resolveQueue(jobQueue).byStatus;
     } else {
       const parent = this.jobs.get(arrayJobId as string);
-      if (!parent?.array) throw new BatchClientError(`arrayJobId: ${arrayJobId} is not the ID of an array job`);
+      if (!parent || parent instanceof SpilledJob || !parent.array) throw new BatchClientError(`arrayJobId: ${arrayJobId} is not the ID of an array job`);
       index = parent.array.childrenByStatus;
     }
     const sources = filters ? jobStatuses.map((status) => index.get(status)) : [index.get((jobStatus as JobStatus | undefined) ?? 'RUNNING')];
@@ -492,14 +585,15 @@ export class LocalBatch implements BatchServiceControl {
     let position = 0;
     let more = false;
     outer: for (const source of sources) {
-      for (const job of source ?? []) {
-        if (filters && !filters(job)) continue;
+      for (const jobId of source ?? []) {
+        const job = this.jobs.get(jobId);
+        if (!job || (filters && !filters(job))) continue;
         if (position++ < offset) continue;
         if (jobSummaryList.length === pageSize) {
           more = true;
           break outer;
         }
-        jobSummaryList.push(this.toSummary(job));
+        jobSummaryList.push(this.toSummary(job instanceof SpilledJob ? job : this.summaryFields(job)));
       }
     }
     return more ? { jobSummaryList, nextToken: encodeToken(offset + jobSummaryList.length) } : { jobSummaryList };
@@ -623,7 +717,7 @@ export class LocalBatch implements BatchServiceControl {
   waitForJob(jobId: string): Promise<JobDetail> {
     const job = this.jobs.get(jobId);
     if (!job) return Promise.reject(new BatchClientError(`jobId: job ${jobId} does not exist`));
-    if (isFinal(job.status)) return Promise.resolve(this.toDetail(job));
+    if (job instanceof SpilledJob || isFinal(job.status)) return Promise.resolve(this.detailOf(job));
     return new Promise((resolve) => {
       const waiters = this.jobWaiters.get(jobId);
       if (waiters) waiters.push(resolve);
@@ -643,11 +737,12 @@ export class LocalBatch implements BatchServiceControl {
     }
     await Promise.all(exits);
     await this.launcher.close();
+    this.detailFile.close();
   }
 
   // ---------------------------------------------------------------- lookups
 
-  private requireJob(jobId: string): JobRecord {
+  private requireJob(jobId: string): JobEntry {
     const job = this.jobs.get(jobId);
     if (!job) throw new BatchClientError(`jobId: job ${jobId} does not exist`);
     return job;
@@ -693,11 +788,11 @@ export class LocalBatch implements BatchServiceControl {
     return [...merged].map(([name, value]) => ({ name, value }));
   }
 
-  private parseFilters(request: unknown): ((job: JobRecord) => boolean) | undefined {
+  private parseFilters(request: unknown): ((job: FilterSubject) => boolean) | undefined {
     const raw = (request as { filters?: unknown } | null)?.filters;
     if (raw === undefined || raw === null) return undefined;
     if (!Array.isArray(raw)) throw new BatchClientError('filters must be an array of {name, values}');
-    const tests = raw.map((filter: unknown, index): ((job: JobRecord) => boolean) => {
+    const tests = raw.map((filter: unknown, index): ((job: FilterSubject) => boolean) => {
       const { name, values } = (filter ?? {}) as { name?: unknown; values?: unknown };
       if (!Array.isArray(values) || values.length !== 1 || typeof values[0] !== 'string') {
         throw new BatchClientError(`filters[${index}].values must hold exactly one string`);
@@ -759,8 +854,8 @@ export class LocalBatch implements BatchServiceControl {
     this.setStatus(parent, 'PENDING');
     const now = this.clock.now();
     const children: JobRecord[] = [];
-    array.children = children;
-    const submittedChildren = array.childrenByStatus.get('SUBMITTED') as Set<JobRecord>;
+    array.expanded = true;
+    const submittedChildren = array.childrenByStatus.get('SUBMITTED') as Set<string>;
     for (let index = 0; index < array.size; index++) {
       const jobId = `${parent.jobId}:${index}`;
       const child: JobRecord = {
@@ -793,7 +888,7 @@ export class LocalBatch implements BatchServiceControl {
       }
       children.push(child);
       this.jobs.set(jobId, child);
-      submittedChildren.add(child);
+      submittedChildren.add(jobId);
       this.activeJobs++;
     }
     for (const child of children) {
@@ -835,8 +930,8 @@ export class LocalBatch implements BatchServiceControl {
     const previous = job.status;
     if (previous === status) return;
     const index = job.parent ? job.parent.array?.childrenByStatus : job.queue.byStatus;
-    index?.get(previous)?.delete(job);
-    index?.get(status)?.add(job);
+    index?.get(previous)?.delete(job.jobId);
+    index?.get(status)?.add(job.jobId);
     job.status = status;
     if (isFinal(status) && !isFinal(previous)) {
       this.activeJobs--;
@@ -867,10 +962,41 @@ export class LocalBatch implements BatchServiceControl {
     const worklist = [job];
     this.finishing = worklist;
     try {
-      for (let next = worklist.pop(); next; next = worklist.pop()) this.settle(next);
+      for (let next = worklist.pop(); next; next = worklist.pop()) {
+        this.settle(next);
+        // Array parents stay whole: their status summary is live and their children are listed through them.
+        if (!next.array) this.recentlyFinished.push(next);
+      }
     } finally {
       this.finishing = undefined;
     }
+    this.spillOldFinished();
+  }
+
+  /**
+   * Writes the details of finished jobs beyond the newest `finishedJobsInMemory` to the
+   * detail file and keeps a compact entry for each, so memory does not grow with every
+   * job's command, environment and attempts. Runs once a batch has gathered: one write per batch.
+   */
+  private spillOldFinished(): void {
+    const kept = this.finishedJobsInMemory;
+    const batch = Math.max(1, Math.ceil(kept / spillBatchFraction));
+    if (this.recentlyFinished.size < kept + batch) return;
+    const records: JobRecord[] = [];
+    while (this.recentlyFinished.size > kept) {
+      const record = this.recentlyFinished.shift() as JobRecord;
+      if (this.jobs.get(record.jobId) === record) records.push(record);
+    }
+    const positions = this.detailFile.append(records.map((record) => this.toDetail(record)));
+    if (!positions) return;
+    this.spilledCount += records.length;
+    records.forEach((record, index) => {
+      this.jobs.set(record.jobId, new SpilledJob(this.summaryFields(record), positions[index] as DetailPosition));
+    });
+  }
+
+  private detailOf(job: JobEntry): JobDetail {
+    return job instanceof SpilledJob ? this.detailFile.read(job) : this.toDetail(job);
   }
 
   private settle(job: JobRecord): void {
@@ -897,9 +1023,14 @@ export class LocalBatch implements BatchServiceControl {
     }
   }
 
-  private stopJob(job: JobRecord, reason: string, terminate: boolean): void {
-    if (job.array?.children) {
-      for (const child of job.array.children) this.stopJob(child, reason, terminate);
+  private stopJob(job: JobEntry, reason: string, terminate: boolean): void {
+    // A spilled job is final: there is nothing left to stop.
+    if (job instanceof SpilledJob) return;
+    if (job.array?.expanded) {
+      for (let index = 0; index < job.array.size; index++) {
+        const child = this.jobs.get(`${job.jobId}:${index}`);
+        if (child) this.stopJob(child, reason, terminate);
+      }
       return;
     }
     switch (job.status) {
@@ -1131,10 +1262,30 @@ export class LocalBatch implements BatchServiceControl {
     return summary;
   }
 
-  private toSummary(job: JobRecord): JobSummary {
+  private summaryFields(job: JobRecord): SummaryFields {
     const last = job.attempts.at(-1);
+    return {
+      jobId: job.jobId,
+      jobName: job.jobName,
+      createdAt: job.createdAt,
+      status: job.status,
+      definition: job.definition,
+      statusReason: job.statusReason,
+      startedAt: job.startedAt,
+      stoppedAt: job.stoppedAt,
+      shareIdentifier: job.shareIdentifier,
+      exitCode: last?.exitCode,
+      reason: last?.reason,
+      arraySize: job.array?.size,
+      arrayIndex: job.arrayIndex,
+      isCancelled: job.isCancelled,
+      isTerminated: job.isTerminated,
+    };
+  }
+
+  private toSummary(job: SummaryFields): JobSummary {
     const summary: JobSummary = {
-      jobArn: job.jobArn,
+      jobArn: this.arn('job', job.jobId),
       jobId: job.jobId,
       jobName: job.jobName,
       createdAt: job.createdAt,
@@ -1145,17 +1296,18 @@ export class LocalBatch implements BatchServiceControl {
     if (job.startedAt !== undefined) summary.startedAt = job.startedAt;
     if (job.stoppedAt !== undefined) summary.stoppedAt = job.stoppedAt;
     if (job.shareIdentifier !== undefined) summary.shareIdentifier = job.shareIdentifier;
-    if (last && (last.exitCode !== undefined || last.reason !== undefined)) {
+    if (job.exitCode !== undefined || job.reason !== undefined) {
       summary.container = {
-        ...(last.exitCode === undefined ? {} : { exitCode: last.exitCode }),
-        ...(last.reason === undefined ? {} : { reason: last.reason }),
+        ...(job.exitCode === undefined ? {} : { exitCode: job.exitCode }),
+        ...(job.reason === undefined ? {} : { reason: job.reason }),
       };
     }
-    if (job.array) summary.arrayProperties = { size: job.array.size };
+    if (job.arraySize !== undefined) summary.arrayProperties = { size: job.arraySize };
     else if (job.arrayIndex !== undefined) summary.arrayProperties = { index: job.arrayIndex };
     if (job.isCancelled) summary.isCancelled = true;
     if (job.isTerminated) summary.isTerminated = true;
     return summary;
   }
+
 }
 

@@ -50,7 +50,7 @@ describe('the Batch service in a child process', () => {
     const detail = await batch.service.waitForJob(jobId as string);
     expect(detail).toMatchObject({ jobId, status: 'SUCCEEDED', container: { exitCode: 0 } });
     await batch.service.waitForIdle();
-    expect(await batch.service.stats()).toEqual({ processesSpawned: 1, activeJobCount: 0, vcpusInUse: 0, vcpuCapacity: 2, peakRssMb: expect.any(Number) });
+    expect(await batch.service.stats()).toEqual({ processesSpawned: 1, activeJobCount: 0, vcpusInUse: 0, vcpuCapacity: 2, peakRssMb: expect.any(Number), finishedJobsOnDisk: 0 });
   });
 
   it('starts jobs with jobEnvironment below their own variables and applies the prepareInvocation module', async () => {
