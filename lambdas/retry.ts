@@ -40,6 +40,24 @@ export interface RetryResult {
   round: number;
   /** Items that ran out of attempts in this call and are now ABANDONED. */
   abandonedCount: number;
+  /** The next round's Map thresholds: the run's own, as a count of the run's items (see `retryRoundThresholds`). */
+  toleratedFailurePercentage: number;
+  toleratedFailureCount: number;
+}
+
+/**
+ * Thresholds of a retry round. The run's threshold is a share of the whole run, so a retry
+ * round, whose items are a few of the run's, gets it as a count of the run's items (and 100 %):
+ * failures over `floor(percentage × itemCount / 100)` exceed the percentage exactly when they
+ * exceed that count, since failures are whole.
+ * @example retryRoundThresholds({ toleratedFailurePercentage: 10, toleratedFailureCount: 20, itemCount: 20 }) // count 2
+ */
+export function retryRoundThresholds(run: Pick<RunHeaderRow, 'toleratedFailurePercentage' | 'toleratedFailureCount' | 'itemCount'>): {
+  toleratedFailurePercentage: number;
+  toleratedFailureCount: number;
+} {
+  const byPercentage = Math.floor((run.toleratedFailurePercentage * run.itemCount) / 100 + 1e-9);
+  return { toleratedFailurePercentage: 100, toleratedFailureCount: Math.min(run.toleratedFailureCount, byPercentage) };
 }
 
 /** Everything Retry talks to; tests and the local cloud may replace any of it. */
@@ -201,7 +219,8 @@ export function createRetryHandler(overrides: Partial<RetryDependencies> = {}, e
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
 
-    if (lines.length === 0) return { manifest: null, itemCount: 0, round: nextRound, abandonedCount };
+    const thresholds = retryRoundThresholds(run);
+    if (lines.length === 0) return { manifest: null, itemCount: 0, round: nextRound, abandonedCount, ...thresholds };
 
     lines.sort();
     const manifest = { bucket: deps.bucket, key: `runs/${runId}/retries/round-${nextRound}-${deps.newId()}.jsonl` };
@@ -223,7 +242,7 @@ export function createRetryHandler(overrides: Partial<RetryDependencies> = {}, e
       .catch((error: unknown) => {
         if (!isConditionFailure(error)) throw error;
       });
-    return { manifest, itemCount: lines.length, round: nextRound, abandonedCount };
+    return { manifest, itemCount: lines.length, round: nextRound, abandonedCount, ...thresholds };
   };
 }
 

@@ -4,7 +4,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attemptJobName, createRetryHandler, retryDecision, RunNotFoundError } from '../../lambdas/retry';
+import { attemptJobName, createRetryHandler, RunNotFoundError, retryDecision, retryRoundThresholds } from '../../lambdas/retry';
 import { EventError } from '../../lambdas/shared/errors';
 import type { ItemRow } from '../../lambdas/shared/ledger';
 
@@ -22,7 +22,16 @@ function makeHandler() {
   });
 }
 
-const header = { runId: 'sweep-1', itemId: '#run', kind: 'run', retry: { rounds: 2, maxAttempts: 3 } };
+const header = {
+  runId: 'sweep-1',
+  itemId: '#run',
+  kind: 'run',
+  itemCount: 20,
+  toleratedFailurePercentage: 10,
+  toleratedFailureCount: 20,
+  retry: { rounds: 2, maxAttempts: 3 },
+};
+const roundThresholds = { toleratedFailurePercentage: 100, toleratedFailureCount: 2 };
 
 function failedRow(itemId: string, overrides: Partial<ItemRow> = {}): ItemRow {
   return {
@@ -90,7 +99,7 @@ describe('retry', () => {
         ':round': 2,
       },
     });
-    expect(result).toEqual({ manifest: { bucket: 'fanout-data', key: 'runs/sweep-1/retries/round-2-id-1.jsonl' }, itemCount: 1, round: 2, abandonedCount: 0 });
+    expect(result).toEqual({ manifest: { bucket: 'fanout-data', key: 'runs/sweep-1/retries/round-2-id-1.jsonl' }, itemCount: 1, round: 2, abandonedCount: 0, ...roundThresholds });
     expect(s3Mock).toReceiveCommandWith(PutObjectCommand, {
       Bucket: 'fanout-data',
       Key: 'runs/sweep-1/retries/round-2-id-1.jsonl',
@@ -128,7 +137,7 @@ describe('retry', () => {
         ':updatedAt': '2025-01-02T03:04:05.000Z',
       },
     });
-    expect(result).toEqual({ manifest: null, itemCount: 0, round: 4, abandonedCount: 1 });
+    expect(result).toEqual({ manifest: null, itemCount: 0, round: 4, abandonedCount: 1, ...roundThresholds });
     expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
   });
 
@@ -181,5 +190,15 @@ describe('attemptJobName', () => {
     expect(attemptJobName(long, 10)).toHaveLength(128);
     expect(attemptJobName(long, 10)).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/);
     expect(attemptJobName(long, 10).endsWith('-a10')).toBe(true);
+  });
+});
+
+describe('retryRoundThresholds', () => {
+  it("gives a retry round the run's threshold as a count of the run's items", () => {
+    // 10 % of 20 items: 2 failures are within it, 3 exceed it (docs: step-functions/latest/dg/maprun-fail-threshold.html).
+    expect(retryRoundThresholds({ toleratedFailurePercentage: 10, toleratedFailureCount: 20, itemCount: 20 })).toEqual({ toleratedFailurePercentage: 100, toleratedFailureCount: 2 });
+    expect(retryRoundThresholds({ toleratedFailurePercentage: 100, toleratedFailureCount: 1, itemCount: 20 })).toEqual({ toleratedFailurePercentage: 100, toleratedFailureCount: 1 });
+    expect(retryRoundThresholds({ toleratedFailurePercentage: 15, toleratedFailureCount: 7, itemCount: 7 })).toEqual({ toleratedFailurePercentage: 100, toleratedFailureCount: 1 });
+    expect(retryRoundThresholds({ toleratedFailurePercentage: 0, toleratedFailureCount: 0, itemCount: 5 })).toEqual({ toleratedFailurePercentage: 100, toleratedFailureCount: 0 });
   });
 });

@@ -63,7 +63,7 @@ const prepared: PreparedRun = {
   retry: { rounds: 1, maxAttempts: 3 },
   idempotent: true,
 };
-const current = { manifest: prepared.manifest, round: 1, itemCount: 1 };
+const current = { manifest: prepared.manifest, round: 1, itemCount: 1, toleratedFailurePercentage: 0, toleratedFailureCount: 0 };
 const manifestItem = { itemId: '0', jobName: 'sweep-1-0', kwargs: { seed: 7 }, idempotent: true };
 
 /**
@@ -128,8 +128,8 @@ describe('map.asl.json', () => {
     });
     expect(fanOut).toMatchObject({
       MaxConcurrencyPath: '$.prepared.maxConcurrency',
-      ToleratedFailurePercentagePath: '$.prepared.toleratedFailurePercentage',
-      ToleratedFailureCountPath: '$.prepared.toleratedFailureCount',
+      ToleratedFailurePercentagePath: '$.current.toleratedFailurePercentage',
+      ToleratedFailureCountPath: '$.current.toleratedFailureCount',
       ResultPath: '$.fanOut',
     });
   });
@@ -153,7 +153,13 @@ describe('map.asl.json', () => {
     expect(prepare.Parameters.Payload).toEqual({ 'input.$': '$', 'executionName.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' });
     expect(prepare.ResultSelector).toEqual({
       'prepared.$': '$.Payload',
-      current: { 'manifest.$': '$.Payload.manifest', 'round.$': '$.Payload.round', 'itemCount.$': '$.Payload.itemCount' },
+      current: {
+        'manifest.$': '$.Payload.manifest',
+        'round.$': '$.Payload.round',
+        'itemCount.$': '$.Payload.itemCount',
+        'toleratedFailurePercentage.$': '$.Payload.toleratedFailurePercentage',
+        'toleratedFailureCount.$': '$.Payload.toleratedFailureCount',
+      },
     });
   });
 
@@ -234,10 +240,17 @@ describe('map.asl.json', () => {
 
     const retry = definition.States.Retry as State;
     applyTemplate(retry.Parameters, state, {});
-    expect(applyTemplate(retry.ResultSelector, { Payload: { manifest: { bucket: 'b', key: 'k' }, itemCount: 2, round: 2, abandonedCount: 0 } }, {})).toEqual({
+    const retried = { manifest: { bucket: 'b', key: 'k' }, itemCount: 2, round: 2, abandonedCount: 0, toleratedFailurePercentage: 100, toleratedFailureCount: 1 };
+    expect(applyTemplate(retry.ResultSelector, { Payload: retried }, {})).toEqual({
       manifest: { bucket: 'b', key: 'k' },
       round: 2,
       itemCount: 2,
+      toleratedFailurePercentage: 100,
+      toleratedFailureCount: 1,
+    });
+    expect(applyTemplate(definition.States.Prepare?.ResultSelector, { Payload: prepared }, {})).toEqual({
+      prepared,
+      current: { manifest: prepared.manifest, round: 1, itemCount: 1, toleratedFailurePercentage: 0, toleratedFailureCount: 0 },
     });
 
     expect(summarizeEventSchema.safeParse({ prepared, fanOutError: { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'exceeded' } }).success).toBe(true);
