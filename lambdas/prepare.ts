@@ -27,6 +27,7 @@ import {
   putRows,
   realSleep,
 } from './shared/ledger';
+import { manifestLine } from './shared/manifest';
 import { readSourceItems } from './shared/source';
 
 /**
@@ -39,6 +40,7 @@ import { readSourceItems } from './shared/source';
 export { FanoutInputError } from './shared/errors';
 export { validateInput, type RunPlan } from './shared/input';
 export type { PreparedRun } from './shared/ledger';
+export { manifestLine } from './shared/manifest';
 
 /** The event the state machine sends (see statemachine/map.asl.json, state Prepare). */
 export const prepareEventSchema = z.object({
@@ -63,11 +65,6 @@ export interface PrepareDependencies {
 /** S3 keys of a run's objects. */
 export function runKeys(runId: string): { manifestKey: string; resultPrefix: string } {
   return { manifestKey: `runs/${runId}/manifest.jsonl`, resultPrefix: `runs/${runId}/results` };
-}
-
-/** One JSONL line per item: `{itemId, jobName, kwargs, idempotent}`; kwargs are spliced in as already-serialised JSON. */
-export function manifestLine(item: PreparedItem): string {
-  return `{"itemId":${JSON.stringify(item.itemId)},"jobName":${JSON.stringify(item.jobName)},"kwargs":${item.kwargsJson},"idempotent":${item.idempotent}}`;
 }
 
 async function resolveJobQueue(batch: BatchClient, name: string): Promise<void> {

@@ -66,6 +66,7 @@ export function localDefinition(file: string, config: FanoutConfig): string {
   const lambdaArn = (name: string) => `arn:aws:lambda:${config.region}:${config.accountId}:function:${name}`;
   return substituteDefinition(readFileSync(file, 'utf8'), {
     PrepareFunctionArn: lambdaArn('fanout-prepare'),
+    RetryFunctionArn: lambdaArn('fanout-retry'),
     SummarizeFunctionArn: lambdaArn('fanout-summarize'),
     NotifyFunctionArn: lambdaArn('fanout-notify'),
     LedgerTableName: config.ledgerTable,
@@ -206,14 +207,16 @@ interface LambdaWiring {
  * live one after another in one process.
  */
 async function loadLambdaHandlers(wiring: LambdaWiring): Promise<Map<string, Handler>> {
-  const [prepare, summarize, notify] = await Promise.all([
+  const [prepare, retry, summarize, notify] = await Promise.all([
     import('../lambdas/prepare'),
+    import('../lambdas/retry'),
     import('../lambdas/summarize'),
     import('../lambdas/notify'),
   ]);
   const { s3, batch, ledger, sns, tableName, bucket, topicArn } = wiring;
   return new Map<string, Handler>([
     ['fanout-prepare', prepare.createPrepareHandler({ s3, batch, ledger, tableName, bucket }) as Handler],
+    ['fanout-retry', retry.createRetryHandler({ s3, ledger, tableName, bucket }) as Handler],
     ['fanout-summarize', summarize.createSummarizeHandler({ ledger, tableName }) as Handler],
     ['fanout-notify', notify.createNotifyHandler({ sns, topicArn }) as Handler],
   ]);

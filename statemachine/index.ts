@@ -10,7 +10,14 @@ import { resolve } from 'node:path';
 export const mapDefinitionPath = resolve(import.meta.dirname, 'map.asl.json');
 
 /** Placeholders `map.asl.json` contains, each written `${Name}`. */
-export const MAP_PLACEHOLDERS = ['PrepareFunctionArn', 'SummarizeFunctionArn', 'NotifyFunctionArn', 'LedgerTableName', 'DataBucket'] as const;
+export const MAP_PLACEHOLDERS = [
+  'PrepareFunctionArn',
+  'RetryFunctionArn',
+  'SummarizeFunctionArn',
+  'NotifyFunctionArn',
+  'LedgerTableName',
+  'DataBucket',
+] as const;
 export type MapPlaceholder = (typeof MAP_PLACEHOLDERS)[number];
 
 /** A definition still holds a `${Name}` placeholder after substitution. */

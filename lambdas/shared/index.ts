@@ -23,6 +23,7 @@ export {
   validateInput,
 } from './input';
 export {
+  type AttemptRecord,
   countRunStatuses,
   emptyCounts,
   FAILED_ITEMS_INDEX,

@@ -29,12 +29,25 @@ export const RunStatus = {
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 
-/** How an item failed, as the state machine records it. */
+/**
+ * Why an item failed, derived by the state machine's failure path from the Batch job detail
+ * and the Step Functions error (docs/map-path.md, "Failure classes").
+ */
 export const FailureClass = {
-  /** The job ran (or was scheduled) and Batch reports it FAILED. */
-  JOB_FAILED: 'JOB_FAILED',
-  /** The SubmitJob task failed otherwise: a Batch API error, throttling beyond retries, permissions. */
-  SUBMIT_FAILED: 'SUBMIT_FAILED',
+  /** Spot capacity was reclaimed: `Host EC2 (instance …) terminated.` or `Your Spot Task was interrupted.` */
+  SPOT_INTERRUPTED: 'SPOT_INTERRUPTED',
+  /** `Job attempt duration exceeded timeout`. */
+  TIMEOUT: 'TIMEOUT',
+  /** Exit code 137 with a container reason that mentions OutOfMemory or OOM. */
+  OUT_OF_MEMORY: 'OUT_OF_MEMORY',
+  /** The container exited with a non-zero code. */
+  APP_ERROR: 'APP_ERROR',
+  /** A `Batch.<Code>` API error: the job never started, so re-running it is safe for any item. */
+  SUBMIT_ERROR: 'SUBMIT_ERROR',
+  /** The job was terminated because its Map Run failed or the run was cancelled. */
+  ABORTED: 'ABORTED',
+  /** Anything else (a failed job without an exit code or known reason, permissions, timeouts of the task itself). */
+  UNKNOWN: 'UNKNOWN',
 } as const;
 export type FailureClass = (typeof FailureClass)[keyof typeof FailureClass];
 
@@ -108,6 +121,16 @@ export interface ItemRow {
   cause?: string;
   failureClass?: FailureClass;
   failedRunId?: string;
+  /** Earlier attempts, oldest first, written by the retry path; at most `retry.maxAttempts` entries. */
+  attempts?: AttemptRecord[];
+}
+
+/** One finished attempt of an item, kept in its row's `attempts` history. */
+export interface AttemptRecord {
+  attempt: number;
+  jobId?: string;
+  failureClass?: FailureClass;
+  statusReason?: string;
 }
 
 /** Item counts of a run. */

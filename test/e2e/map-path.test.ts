@@ -95,7 +95,7 @@ describe('a run within its tolerated failures', () => {
     expect(failed.map((row) => row.itemId)).toEqual(['03', '11']);
     for (const row of failed) {
       expect(row.error).toBe('States.TaskFailed');
-      expect(row.failureClass).toBe('JOB_FAILED');
+      expect(row.failureClass).toBe('APP_ERROR');
       expect(row.statusReason).toMatch(/Essential container in task exited/);
       const log = logFileFor(cloud.dir, row.logStream as string);
       expect(existsSync(log)).toBe(true);

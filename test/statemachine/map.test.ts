@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { PreparedRun } from '../../lambdas/prepare';
 import { summarizeEventSchema } from '../../lambdas/summarize';
+import { evaluateChoiceRule } from '../../local/engine/expressions';
 import { DefinitionSubstitutionError, MAP_PLACEHOLDERS, loadMapDefinition, mapDefinitionPath, substituteDefinition } from '../../statemachine';
 
 type State = Record<string, any>;
@@ -11,6 +12,7 @@ type Machine = { StartAt: string; States: Record<string, State> };
 
 const values = {
   PrepareFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-prepare',
+  RetryFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-retry',
   SummarizeFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-summarize',
   NotifyFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-notify',
   LedgerTableName: 'fanout-ledger',
@@ -61,6 +63,7 @@ const prepared: PreparedRun = {
   retry: { rounds: 1, maxAttempts: 3 },
   idempotent: true,
 };
+const current = { manifest: prepared.manifest, round: 1, itemCount: 1, toleratedFailurePercentage: 0, toleratedFailureCount: 0 };
 const manifestItem = { itemId: '0', jobName: 'sweep-1-0', kwargs: { seed: 7 }, idempotent: true };
 
 /**
@@ -117,7 +120,7 @@ describe('map.asl.json', () => {
     expect(fanOut.ItemReader).toEqual({
       Resource: 'arn:aws:states:::s3:getObject',
       ReaderConfig: { InputType: 'JSONL' },
-      Parameters: { 'Bucket.$': '$.prepared.manifest.bucket', 'Key.$': '$.prepared.manifest.key' },
+      Parameters: { 'Bucket.$': '$.current.manifest.bucket', 'Key.$': '$.current.manifest.key' },
     });
     expect(fanOut.ResultWriter).toEqual({
       Resource: 'arn:aws:states:::s3:putObject',
@@ -125,8 +128,8 @@ describe('map.asl.json', () => {
     });
     expect(fanOut).toMatchObject({
       MaxConcurrencyPath: '$.prepared.maxConcurrency',
-      ToleratedFailurePercentagePath: '$.prepared.toleratedFailurePercentage',
-      ToleratedFailureCountPath: '$.prepared.toleratedFailureCount',
+      ToleratedFailurePercentagePath: '$.current.toleratedFailurePercentage',
+      ToleratedFailureCountPath: '$.current.toleratedFailureCount',
       ResultPath: '$.fanOut',
     });
   });
@@ -148,7 +151,16 @@ describe('map.asl.json', () => {
     expect(prepare.Catch).toBeUndefined();
     expect(JSON.stringify(prepare.Retry)).not.toContain('FanoutInputError');
     expect(prepare.Parameters.Payload).toEqual({ 'input.$': '$', 'executionName.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' });
-    expect(prepare.ResultSelector).toEqual({ 'prepared.$': '$.Payload' });
+    expect(prepare.ResultSelector).toEqual({
+      'prepared.$': '$.Payload',
+      current: {
+        'manifest.$': '$.Payload.manifest',
+        'round.$': '$.Payload.round',
+        'itemCount.$': '$.Payload.itemCount',
+        'toleratedFailurePercentage.$': '$.Payload.toleratedFailurePercentage',
+        'toleratedFailureCount.$': '$.Payload.toleratedFailureCount',
+      },
+    });
   });
 
   it('retries Batch throttling with capped, fully jittered backoff and catches every other failure', () => {
@@ -165,7 +177,7 @@ describe('map.asl.json', () => {
     expect(terminals).toEqual(['ItemFailed']);
     expect(child.States.ItemFailed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     const recorders = [...failurePath].filter((name) => child.States[name]?.Resource === 'arn:aws:states:::dynamodb:updateItem');
-    expect(recorders.sort()).toEqual(['RecordJobFailure', 'RecordSubmitFailure']);
+    expect(recorders.sort()).toEqual(['RecordJobFailure', 'RecordTaskError']);
     for (const name of recorders) {
       expect(child.States[name]?.Parameters.UpdateExpression).toMatch(/^SET #status = :failed, #failureClass = :failureClass, #error = :error, #cause = :cause/);
       expect(child.States[name]?.Next).toBe('ItemFailed');
@@ -173,7 +185,7 @@ describe('map.asl.json', () => {
   });
 
   it('makes every ledger write conditional so nothing moves an item backwards', () => {
-    for (const name of ['RecordOutcome', 'RecordJobFailure', 'RecordSubmitFailure']) {
+    for (const name of ['RecordOutcome', 'RecordJobFailure', 'RecordTaskError']) {
       const parameters = child.States[name]?.Parameters;
       expect(parameters.TableName).toBe('fanout-ledger');
       expect(parameters.ConditionExpression).toBe('attribute_exists(#itemId) AND #status <> :succeeded AND #status <> :abandoned AND #round <= :round');
@@ -184,7 +196,7 @@ describe('map.asl.json', () => {
   });
 
   it('uses exactly the expression names and values each ledger write declares (DynamoDB rejects unused ones)', () => {
-    for (const name of ['RecordOutcome', 'RecordJobFailure', 'RecordSubmitFailure']) {
+    for (const name of ['RecordOutcome', 'RecordJobFailure', 'RecordTaskError']) {
       const parameters = child.States[name]?.Parameters;
       const expressions = `${parameters.UpdateExpression} ${parameters.ConditionExpression}`;
       const usedNames = new Set(expressions.match(/#[A-Za-z]+/g));
@@ -195,7 +207,7 @@ describe('map.asl.json', () => {
   });
 
   it('finds every field it reads in what Prepare returns and what the manifest holds', () => {
-    const state = { prepared };
+    const state = { prepared, current };
     applyTemplate(fanOut.ItemReader.Parameters, state, {});
     applyTemplate(fanOut.ResultWriter.Parameters, state, {});
     for (const path of [fanOut.MaxConcurrencyPath, fanOut.ToleratedFailurePercentagePath, fanOut.ToleratedFailureCountPath]) {
@@ -222,9 +234,24 @@ describe('map.asl.json', () => {
     applyTemplate(child.States.RecordOutcome?.Parameters, { ...childInput, job }, { State: { EnteredTime: '2025-01-02T03:04:05Z' } });
 
     const error = { Error: 'Batch.ClientException', Cause: 'JobQueue fanout-high not found.' };
-    applyTemplate(child.States.RecordSubmitFailure?.Parameters, { ...childInput, error }, { State: { EnteredTime: 'now' } });
-    const failure = { jobId: 'job-1', statusReason: 'Essential container in task exited', container: { Reason: '', LogStreamName: '' }, exitCode: { N: '3' } };
-    applyTemplate(child.States.RecordJobFailure?.Parameters, { ...childInput, error, failure }, { State: { EnteredTime: 'now' } });
+    applyTemplate(child.States.RecordTaskError?.Parameters, { ...childInput, error, failureClass: 'SUBMIT_ERROR' }, { State: { EnteredTime: 'now' } });
+    const failure = { jobId: 'job-1', statusReason: 'Essential container in task exited', container: { Reason: '', LogStreamName: '' }, exit: { code: 3, ledger: { N: '3' } } };
+    applyTemplate(child.States.RecordJobFailure?.Parameters, { ...childInput, error, failure, failureClass: 'APP_ERROR' }, { State: { EnteredTime: 'now' } });
+
+    const retry = definition.States.Retry as State;
+    applyTemplate(retry.Parameters, state, {});
+    const retried = { manifest: { bucket: 'b', key: 'k' }, itemCount: 2, round: 2, abandonedCount: 0, toleratedFailurePercentage: 100, toleratedFailureCount: 1 };
+    expect(applyTemplate(retry.ResultSelector, { Payload: retried }, {})).toEqual({
+      manifest: { bucket: 'b', key: 'k' },
+      round: 2,
+      itemCount: 2,
+      toleratedFailurePercentage: 100,
+      toleratedFailureCount: 1,
+    });
+    expect(applyTemplate(definition.States.Prepare?.ResultSelector, { Payload: prepared }, {})).toEqual({
+      prepared,
+      current: { manifest: prepared.manifest, round: 1, itemCount: 1, toleratedFailurePercentage: 0, toleratedFailureCount: 0 },
+    });
 
     expect(summarizeEventSchema.safeParse({ prepared, fanOutError: { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'exceeded' } }).success).toBe(true);
     expect(summarizeEventSchema.safeParse({ prepared, fanOut: { MapRunArn: 'arn:maprun', ResultWriterDetails: { Bucket: 'b', Key: 'k' } } }).success).toBe(true);
@@ -237,6 +264,89 @@ describe('map.asl.json', () => {
     const pattern = new RegExp(`^${String(rule.StringMatches).split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
     expect(pattern.test(JSON.stringify({ Attempts: [], JobId: 'j', Status: 'FAILED' }))).toBe(true);
     expect(pattern.test('Job queue fanout-high is DISABLED')).toBe(false);
+  });
+});
+
+/** Follows a Choice state of the child the way the engine does: the first matching rule wins. */
+function choose(stateName: string, input: Record<string, unknown>): string {
+  const state = child.States[stateName] as State;
+  const rule = (state.Choices as State[]).find((candidate) => evaluateChoiceRule(candidate as never, input as never, {} as never));
+  return rule ? rule.Next : state.Default;
+}
+
+/** The failure class a failed job gets: ClassifyJobFailure, then the Pass state it leads to. */
+function classOfFailedJob(statusReason: string, exitCode: number | undefined, containerReason = ''): string {
+  const failure = { statusReason, container: { Reason: containerReason }, exit: { code: exitCode ?? -1 } };
+  const target = child.States[choose('ClassifyJobFailure', { failure })] as State;
+  expect(target.Next).toBe('RecordJobFailure');
+  return target.Result;
+}
+
+describe('failure classes', () => {
+  it.each([
+    // Spot reclaims (docs: batch/latest/userguide/job_states.html and the Spot pages quote these reasons).
+    ['Host EC2 (instance i-0123456789abcdef0) terminated.', 143, '', 'SPOT_INTERRUPTED'],
+    ['Your Spot Task was interrupted.', undefined, '', 'SPOT_INTERRUPTED'],
+    ['Job attempt duration exceeded timeout', 137, '', 'TIMEOUT'],
+    ['Terminated by Step Functions', 143, '', 'ABORTED'],
+    ['Essential container in task exited', 137, 'OutOfMemoryError: Container killed due to memory usage', 'OUT_OF_MEMORY'],
+    ['Essential container in task exited', 137, 'OOM killed', 'OUT_OF_MEMORY'],
+    ['Essential container in task exited', 137, '', 'APP_ERROR'],
+    ['Essential container in task exited', 1, '', 'APP_ERROR'],
+    ['Essential container in task exited', 0, '', 'UNKNOWN'],
+    ['', undefined, '', 'UNKNOWN'],
+  ] as const)('classifies a job failed with %j, exit code %s and container reason %j', (statusReason, exitCode, containerReason, expected) => {
+    expect(classOfFailedJob(statusReason, exitCode, containerReason)).toBe(expected);
+  });
+
+  it('classifies Batch API errors as SUBMIT_ERROR and any other task error as UNKNOWN', () => {
+    const classOf = (error: string) => (child.States[choose('ClassifyTaskError', { error: { Error: error, Cause: '' } })] as State).Result;
+    expect(classOf('Batch.ClientException')).toBe('SUBMIT_ERROR');
+    expect(classOf('Batch.TooManyRequestsException')).toBe('SUBMIT_ERROR');
+    expect(classOf('States.TaskFailed')).toBe('UNKNOWN');
+    expect(classOf('States.Timeout')).toBe('UNKNOWN');
+  });
+
+  it('writes the derived class, not a constant, in both failure writers', () => {
+    for (const name of ['RecordJobFailure', 'RecordTaskError']) {
+      expect(child.States[name]?.Parameters.ExpressionAttributeValues[':failureClass']).toEqual({ 'S.$': '$.failureClass' });
+    }
+  });
+});
+
+describe('retry rounds', () => {
+  it('goes from FanOut to Retry while rounds remain, and back into FanOut when Retry claimed items', () => {
+    expect(fanOut.Next).toBe('RetryRoundLeft');
+    const roundLeft = definition.States.RetryRoundLeft as State;
+    expect(roundLeft).toEqual({
+      Type: 'Choice',
+      Comment: expect.any(String),
+      Choices: [{ Variable: '$.current.round', NumericLessThanEqualsPath: '$.prepared.retry.rounds', Next: 'Retry' }],
+      Default: 'Summarize',
+    });
+    const retry = definition.States.Retry as State;
+    expect(retry).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: { FunctionName: values.RetryFunctionArn, Payload: { 'runId.$': '$.prepared.runId', 'round.$': '$.current.round' } },
+      ResultPath: '$.current',
+      Next: 'RetryClaimedItems',
+    });
+    expect(definition.States.RetryClaimedItems).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.current.itemCount', NumericGreaterThan: 0, Next: 'FanOut' }],
+      Default: 'Summarize',
+    });
+  });
+
+  it('ends the rounds when a round exceeds its failure threshold: the Map Catch goes to Summarize, not to Retry', () => {
+    for (const catcher of fanOut.Catch as State[]) expect(catcher.Next).toBe('Summarize');
+  });
+
+  it('runs retry.rounds retry rounds after the first pass, and no more', () => {
+    const rule = (definition.States.RetryRoundLeft as State).Choices[0];
+    const retryAfter = (round: number, rounds: number) => evaluateChoiceRule(rule, { current: { round }, prepared: { retry: { rounds } } } as never, {} as never);
+    expect([1, 2, 3].map((round) => retryAfter(round, 2))).toEqual([true, true, false]);
+    expect(retryAfter(1, 0)).toBe(false);
   });
 });
 
