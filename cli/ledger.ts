@@ -15,7 +15,8 @@ export async function countRunItems(client: DynamoDBClient, tableName: string, r
 }
 
 /** What the CLI shows of one failed item. */
-export type FailedItem = Pick<ItemRow, 'itemId' | 'exitCode' | 'statusReason' | 'error' | 'cause' | 'logStream' | 'jobId'>;
+export type FailedItem = Pick<ItemRow, 'itemId' | 'exitCode' | 'statusReason' | 'error' | 'cause' | 'logStream' | 'jobId'> &
+  Partial<Pick<ItemRow, 'status' | 'attempt' | 'failureClass'>>;
 
 /**
  * The first `limit` failed items of a run, in item order, read from the ledger's sparse

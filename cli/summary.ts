@@ -81,7 +81,13 @@ export function formatFailures(summary: RunSummary, failures: readonly FailedIte
     for (const item of failures) {
       const why = item.statusReason || item.error || 'failed';
       const exit = item.exitCode === undefined || item.exitCode === null ? '' : ` exit ${item.exitCode}`;
-      lines.push(`  ${item.itemId}${exit}: ${why}${item.logStream ? `\n    log: ${logPath(item.logStream)}` : ''}`);
+      const notes = [
+        item.failureClass,
+        item.attempt !== undefined && item.attempt > 1 ? `attempt ${item.attempt}` : undefined,
+        item.status !== undefined && item.status !== 'FAILED' ? item.status.toLowerCase() : undefined,
+      ].filter(Boolean);
+      const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
+      lines.push(`  ${item.itemId}${exit}: ${why}${suffix}${item.logStream ? `\n    log: ${logPath(item.logStream)}` : ''}`);
     }
   }
   lines.push(`details: npx fanout status ${summary.runId} --dir ${dir} --json`);

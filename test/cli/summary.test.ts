@@ -44,14 +44,24 @@ describe('formatFailures', () => {
   it('lists failed items with exit code, reason and log, saying when only some are shown', () => {
     const text = formatFailures(
       summary,
-      [{ itemId: '03', exitCode: 3, statusReason: 'Essential container in task exited', logStream: 'job/default/abc' }],
+      [
+        {
+          itemId: '03',
+          exitCode: 3,
+          statusReason: 'Essential container in task exited',
+          logStream: 'job/default/abc',
+          failureClass: 'APP_ERROR',
+          attempt: 3,
+          status: 'ABANDONED',
+        },
+      ],
       (stream) => `/state/logs/${stream}.log`,
       '.fanout',
     );
     expect(text).toBe(
       [
         'failed items (first 1 of 2):',
-        '  03 exit 3: Essential container in task exited',
+        '  03 exit 3: Essential container in task exited (APP_ERROR, attempt 3, abandoned)',
         '    log: /state/logs/job/default/abc.log',
         'details: npx fanout status r1 --dir .fanout --json',
       ].join('\n'),
