@@ -18,6 +18,8 @@ export const summarizeEventSchema = z.object({
     itemCount: z.number().int().nonnegative(),
     createdAt: z.string().min(1),
     executionArn: z.string().optional(),
+    retryOf: z.string().optional(),
+    retriedItemCount: z.number().int().nonnegative().optional(),
   }),
   fanOut: z
     .object({
@@ -46,6 +48,10 @@ export interface RunSummary {
   mapRunArn?: string;
   results?: { bucket: string; key: string };
   error?: { error: string; cause: string };
+  /** A retry execution (`retryOf`): the run it re-ran, whose rows the counts are. */
+  retryOf?: string;
+  /** A retry execution: the items it claimed and re-ran (0 when there was nothing to retry). */
+  retriedItemCount?: number;
 }
 
 export interface SummarizeDependencies {
@@ -97,6 +103,7 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
       ...(fanOut?.MapRunArn ? { mapRunArn: fanOut.MapRunArn } : {}),
       ...(fanOut?.ResultWriterDetails ? { results: { bucket: fanOut.ResultWriterDetails.Bucket, key: fanOut.ResultWriterDetails.Key } } : {}),
       ...(error ? { error } : {}),
+      ...(prepared.retryOf === undefined ? {} : { retryOf: prepared.retryOf, retriedItemCount: prepared.retriedItemCount ?? 0 }),
     };
 
     await deps.ledger.send(
