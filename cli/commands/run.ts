@@ -13,6 +13,7 @@ import { type CliIo, CliError } from '../io';
 import { ProgressReporter } from '../progress';
 import { countRunItems } from '../ledger';
 import { printRunSummary } from '../report';
+import { removeRunLock, writeRunLock } from '../lock';
 import { readRunRecord, type RunSummary, writeRunRecord } from '../summary';
 
 export interface RunOptions {
@@ -103,6 +104,18 @@ async function executeRun(cloud: LocalCloud, plan: ExecutionPlan, options: Omit<
     new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name: plan.executionName, input: JSON.stringify(plan.input) }),
   );
   const executionArn = started.executionArn as string;
+  // Lets `fanout cancel` in another process find this execution while it runs.
+  writeRunLock(cloud.dir, runId, { pid: process.pid, endpoint: cloud.endpoints.stepfunctions, region: cloud.region, executionArn });
+  try {
+    return await followExecution(cloud, plan, executionArn, options, io);
+  } finally {
+    removeRunLock(cloud.dir, runId, executionArn);
+  }
+}
+
+async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, executionArn: string, options: Omit<RunOptions, 'input'>, io: CliIo): Promise<RunSummary> {
+  const { runId } = plan;
+  const sfn = cloud.clients.sfn;
   if (!options.json) io.out(plan.retryOf ? `retry ${plan.executionName} of run ${runId} started (${cloud.dir})` : `run ${runId} started (${cloud.dir})`);
 
   const progress = new ProgressReporter(options.json ? { ...io, isTTY: false, out: () => undefined } : io);
