@@ -1,10 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   countRunStatuses,
   FAILED_ITEMS_INDEX,
   FAILED_RUN_ID_ATTRIBUTE,
   type ItemRow,
+  type RetryLineage,
+  RUN_HEADER_ITEM_ID,
+  type RunHeaderRow,
   type StatusCounts,
 } from '../lambdas/shared/ledger';
 
@@ -34,4 +37,12 @@ export async function listFailedItems(client: DynamoDBClient, tableName: string,
     }),
   );
   return (page.Items ?? []) as FailedItem[];
+}
+
+/** The executions that re-ran a run's failures (`fanout retry`), oldest first, from its header row. */
+export async function readRunRetries(client: DynamoDBClient, tableName: string, runId: string): Promise<RetryLineage[]> {
+  const response = await DynamoDBDocumentClient.from(client).send(
+    new GetCommand({ TableName: tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ProjectionExpression: '#retries', ExpressionAttributeNames: { '#retries': 'retries' } }),
+  );
+  return (response.Item as Pick<RunHeaderRow, 'retries'> | undefined)?.retries ?? [];
 }

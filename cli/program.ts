@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { cancelCommand } from './commands/cancel';
 import { localExec } from './commands/local-exec';
 import { localServe } from './commands/local-serve';
+import { retryCommand } from './commands/retry';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
 import { type CliIo, CliError, ExitCode, processIo } from './io';
@@ -27,6 +29,25 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
     .action(async (input: string, opts: { dir: string; json?: boolean }) => {
       result.exitCode = await runCommand({ input, dir: opts.dir, json: opts.json ?? false }, io);
+    });
+
+  program
+    .command('retry')
+    .description("re-run a finished run's failed idempotent items (and those never submitted) in a new execution that updates the run's ledger rows")
+    .argument('<runId>', 'the run id')
+    .option(...dirOption)
+    .option('--json', 'print the run summary as one JSON line (the last stdout line)')
+    .action(async (runId: string, opts: { dir: string; json?: boolean }) => {
+      result.exitCode = await retryCommand({ runId, dir: opts.dir, json: opts.json ?? false }, io);
+    });
+
+  program
+    .command('cancel')
+    .description('stop a run that a fanout run (or retry) process is running: its running jobs are terminated and the run ends ABORTED')
+    .argument('<runId>', 'the run id')
+    .option(...dirOption)
+    .action(async (runId: string, opts: { dir: string }) => {
+      result.exitCode = await cancelCommand({ runId, dir: opts.dir }, io);
     });
 
   program

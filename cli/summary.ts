@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { StatusCounts } from '../lambdas/shared/ledger';
+import type { RetryLineage, StatusCounts } from '../lambdas/shared/ledger';
 import type { FailedItem } from './ledger';
 
 /** Per-status item counts of a run; one key per ledger status plus `total`. */
@@ -23,19 +23,26 @@ export interface RunSummary {
   startedAt: string;
   stoppedAt: string | null;
   durationSeconds: number | null;
+  /** Only for an execution started by `fanout retry`: the run it re-ran (`runId` is that run's too). */
+  retryOf?: string;
+  /** Only for a retry execution that succeeded: how many items it re-ran (0: nothing was left to retry). */
+  retriedItemCount?: number;
+  /** Only when the run was retried: the executions of `fanout retry`, oldest first. */
+  retries?: RetryLineage[];
 }
 
 /** What is kept of a run after the process that ran it exits: `<dir>/runs/<runId>.json`. */
-export type RunRecord = Omit<RunSummary, 'counts'>;
+export type RunRecord = Omit<RunSummary, 'counts' | 'retries'>;
 
 const recordPath = (dir: string, runId: string) => join(dir, 'runs', `${runId}.json`);
 
-export function writeRunRecord(dir: string, record: RunRecord): void {
+/** Writes a run record; a retry execution's record is named after the execution, not the run. */
+export function writeRunRecord(dir: string, record: RunRecord, name: string = record.runId): void {
   mkdirSync(join(dir, 'runs'), { recursive: true });
-  writeFileSync(recordPath(dir, record.runId), `${JSON.stringify(record, null, 2)}\n`);
+  writeFileSync(recordPath(dir, name), `${JSON.stringify(record, null, 2)}\n`);
 }
 
-/** The run's record, or undefined when no run of that id ran in `dir`. */
+/** The record of a run (or of a retry execution, by its name), or undefined when none ran in `dir`. */
 export function readRunRecord(dir: string, runId: string): RunRecord | undefined {
   try {
     return JSON.parse(readFileSync(recordPath(dir, runId), 'utf8')) as RunRecord;
@@ -62,6 +69,9 @@ export function formatSummary(summary: RunSummary): string {
   rows.push(['state transitions', String(summary.stateTransitions)]);
   if (summary.durationSeconds !== null) rows.push(['duration', `${summary.durationSeconds.toFixed(1)}s`]);
   rows.push(['execution', summary.executionArn]);
+  if (summary.retryOf) rows.push(['retry of', summary.retryOf]);
+  if (summary.retriedItemCount !== undefined) rows.push(['retried items', summary.retriedItemCount === 0 ? '0 (nothing left to retry)' : String(summary.retriedItemCount)]);
+  for (const retry of summary.retries ?? []) rows.push(['retried by', `${retry.executionArn} (started ${retry.startedAt})`]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
 }

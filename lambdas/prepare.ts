@@ -1,13 +1,16 @@
 import { type BatchClient, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand, type JobDefinition } from '@aws-sdk/client-batch';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { claimRetryCandidates, retryRoundThresholds } from './shared/claims';
 import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutInputError, parseEvent } from './shared/errors';
 import {
   ItemCollector,
+  effectiveRetry,
   effectiveThresholds,
   type PreparedItem,
   type RunContext,
@@ -22,6 +25,7 @@ import {
   type PreparedRun,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
+  type RetryLineage,
   RunStatus,
   type Sleep,
   putRows,
@@ -60,6 +64,8 @@ export interface PrepareDependencies {
   now: () => Date;
   sleep: Sleep;
   random: () => number;
+  /** Makes a retry's manifest key unique. */
+  newId: () => string;
 }
 
 /** S3 keys of a run's objects. */
@@ -124,6 +130,7 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       now: overrides.now ?? (() => new Date()),
       sleep: overrides.sleep ?? realSleep,
       random: overrides.random ?? Math.random,
+      newId: overrides.newId ?? randomUUID,
     }),
   );
 
@@ -132,6 +139,7 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
     const deps = dependencies();
 
     const input = parseExecutionInput(event.input);
+    if (input.retryOf !== undefined) return prepareRetry(deps, event, input.retryOf);
     const runId = resolveRunId(input, event.executionName);
 
     await resolveJobQueue(deps.batch, input.jobQueue);
@@ -153,6 +161,8 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
     let items: PreparedItem[];
     if (source.kind === 'inline') {
       items = prepareInlineItems(source, context);
+    } else if (source.kind === 'retry') {
+      throw FanoutInputError.of('retryOf', 'a retry is prepared from the earlier run', source.runId);
     } else {
       const collector = new ItemCollector(context);
       await readSourceItems(deps.s3, source, collector);
@@ -175,8 +185,9 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       command: [...command],
       maxConcurrency: input.maxConcurrency,
       ...effectiveThresholds(input, items.length),
-      retry: input.retry,
+      retry: effectiveRetry(input),
       idempotent: input.idempotent,
+      ...(input.failFast ? { failFast: true } : {}),
     };
 
     // The header goes first and only if the run id is new (or belongs to this very execution,
@@ -227,6 +238,54 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
     await putRows(deps.ledger, deps.tableName, rows as unknown as Record<string, unknown>[], { sleep: deps.sleep, random: deps.random });
 
     return prepared;
+  };
+}
+
+/**
+ * Prepares an execution that re-runs an earlier run's retry candidates: no new items, the
+ * earlier run's own rows are claimed (the rule and code of the Retry Lambda) and updated in
+ * place, so the ledger keeps one row per item. Records the execution in the header's `retries`.
+ * With nothing to claim the manifest is empty and the Map runs zero items.
+ */
+async function prepareRetry(deps: PrepareDependencies, event: PrepareEvent, runId: string): Promise<PreparedRun> {
+  const response = await deps.ledger.send(
+    new GetCommand({ TableName: deps.tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ConsistentRead: true }),
+  );
+  const run = response.Item as RunHeaderRow | undefined;
+  if (!run) throw FanoutInputError.of('retryOf', `no run with this id in ledger ${deps.tableName}`, runId);
+  const startedAt = deps.now().toISOString();
+  const lineage: RetryLineage = { executionArn: event.executionArn, startedAt };
+  // Marks the run RUNNING again and records this execution; a retried Prepare (same
+  // execution) may add its entry twice, which `fanout status` shows as it is.
+  await deps.ledger.send(
+    new UpdateCommand({
+      TableName: deps.tableName,
+      Key: { runId, itemId: RUN_HEADER_ITEM_ID },
+      UpdateExpression: 'SET #status = :running, #retries = list_append(if_not_exists(#retries, :none), :lineage)',
+      ConditionExpression: 'attribute_exists(#runId)',
+      ExpressionAttributeNames: { '#runId': 'runId', '#status': 'status', '#retries': 'retries' },
+      ExpressionAttributeValues: { ':running': RunStatus.RUNNING, ':none': [], ':lineage': [lineage] },
+    }),
+  );
+  const claimed = await claimRetryCandidates(deps, run, run.round + 1, { emptyManifest: true });
+  return {
+    runId,
+    path: 'map',
+    round: claimed.round,
+    itemCount: run.itemCount,
+    executionArn: event.executionArn,
+    createdAt: startedAt,
+    manifest: claimed.manifest ?? run.manifest,
+    resultPrefix: run.resultPrefix,
+    jobQueue: run.jobQueue,
+    jobDefinition: run.jobDefinition,
+    command: run.command,
+    maxConcurrency: run.maxConcurrency,
+    ...retryRoundThresholds(run),
+    retry: run.retry,
+    idempotent: run.idempotent,
+    retryOf: runId,
+    retriedItemCount: claimed.itemCount,
   };
 }
 

@@ -1,29 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { claimRetryCandidates, retryRoundThresholds } from './shared/claims';
 import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutError, parseEvent } from './shared/errors';
-import {
-  type AttemptRecord,
-  FAILED_ITEMS_INDEX,
-  FAILED_RUN_ID_ATTRIBUTE,
-  FailureClass,
-  type ItemRow,
-  ItemStatus,
-  RUN_HEADER_ITEM_ID,
-  type RunHeaderRow,
-} from './shared/ledger';
-import { manifestLine } from './shared/manifest';
+import { RUN_HEADER_ITEM_ID, type RunHeaderRow } from './shared/ledger';
 
 /**
  * Retry: runs after a round of the Distributed Map that stayed within its failure threshold.
  * Finds the run's failed items through the sparse `failed-items` index, claims those that are
  * safe to re-run and have attempts left, abandons those out of attempts, and writes the
- * claimed items' manifest for the next round.
+ * claimed items' manifest for the next round (`claimRetryCandidates`, shared with Prepare's
+ * `retryOf`).
  */
+
+export { attemptJobName, type RetryDecision, retryDecision, retryRoundThresholds } from './shared/claims';
 
 /** The event the state machine sends (statemachine/map.asl.json, state Retry). */
 export const retryEventSchema = z.object({
@@ -45,21 +38,6 @@ export interface RetryResult {
   toleratedFailureCount: number;
 }
 
-/**
- * Thresholds of a retry round. The run's threshold is a share of the whole run, so a retry
- * round, whose items are a few of the run's, gets it as a count of the run's items (and 100 %):
- * failures over `floor(percentage × itemCount / 100)` exceed the percentage exactly when they
- * exceed that count, since failures are whole.
- * @example retryRoundThresholds({ toleratedFailurePercentage: 10, toleratedFailureCount: 20, itemCount: 20 }) // count 2
- */
-export function retryRoundThresholds(run: Pick<RunHeaderRow, 'toleratedFailurePercentage' | 'toleratedFailureCount' | 'itemCount'>): {
-  toleratedFailurePercentage: number;
-  toleratedFailureCount: number;
-} {
-  const byPercentage = Math.floor((run.toleratedFailurePercentage * run.itemCount) / 100 + 1e-9);
-  return { toleratedFailurePercentage: 100, toleratedFailureCount: Math.min(run.toleratedFailureCount, byPercentage) };
-}
-
 /** Everything Retry talks to; tests and the local cloud may replace any of it. */
 export interface RetryDependencies {
   s3: S3Client;
@@ -74,48 +52,6 @@ export interface RetryDependencies {
 /** The run has no header row in the ledger. */
 export class RunNotFoundError extends FanoutError {
   override readonly name = 'RunNotFoundError';
-}
-
-const MAX_JOB_NAME = 128;
-/** Conditional writes in flight at once; DynamoDB absorbs far more, a Lambda's sockets fewer. */
-const CLAIM_CONCURRENCY = 16;
-
-/**
- * The Batch job name of an item's attempt: the item's own name for the first, `-a<n>` added
- * for later ones (cut from the end of the item's name when the whole would exceed 128
- * characters), so each attempt's job is easy to tell apart in the Batch console.
- * @example attemptJobName('sweep-1-07', 2) // 'sweep-1-07-a2'
- */
-export function attemptJobName(jobName: string, attempt: number): string {
-  if (attempt <= 1) return jobName;
-  const suffix = `-a${attempt}`;
-  return `${jobName.slice(0, MAX_JOB_NAME - suffix.length)}${suffix}`;
-}
-
-/** What Retry does with one FAILED row. */
-export type RetryDecision = 'claim' | 'abandon' | 'keep';
-
-/**
- * A failed item is re-run when that is safe (it is idempotent, or its job never started) and it
- * has attempts left; a safe item out of attempts is abandoned; anything else stays FAILED.
- */
-export function retryDecision(row: Pick<ItemRow, 'idempotent' | 'failureClass' | 'attempt'>, maxAttempts: number): RetryDecision {
-  const safe = row.idempotent === true || row.failureClass === FailureClass.SUBMIT_ERROR;
-  if (!safe) return 'keep';
-  return row.attempt < maxAttempts ? 'claim' : 'abandon';
-}
-
-function attemptRecord(row: ItemRow): AttemptRecord {
-  return {
-    attempt: row.attempt,
-    ...(row.jobId ? { jobId: row.jobId } : {}),
-    ...(row.failureClass ? { failureClass: row.failureClass } : {}),
-    ...(row.statusReason ? { statusReason: row.statusReason } : {}),
-  };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 }
 
 /**
@@ -137,112 +73,14 @@ export function createRetryHandler(overrides: Partial<RetryDependencies> = {}, e
   return async function retry(rawEvent: unknown): Promise<RetryResult> {
     const { runId, round } = parseEvent(retryEventSchema, rawEvent, 'Retry expects {runId, round}');
     const deps = dependencies();
-    const nextRound = round + 1;
 
     const header = await deps.ledger.send(
       new GetCommand({ TableName: deps.tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ConsistentRead: true }),
     );
     const run = header.Item as RunHeaderRow | undefined;
     if (!run) throw new RunNotFoundError(`runId: no run ${JSON.stringify(runId)} in ledger ${deps.tableName} (its header row is missing)`);
-    const maxAttempts = run.retry.maxAttempts;
-    const updatedAt = deps.now().toISOString();
-
-    /** Moves a row from FAILED to `status` only if nobody moved it since it was read. */
-    const transition = async (row: ItemRow, decision: 'claim' | 'abandon'): Promise<boolean> => {
-      const claim = decision === 'claim';
-      try {
-        await deps.ledger.send(
-          new UpdateCommand({
-            TableName: deps.tableName,
-            Key: { runId, itemId: row.itemId },
-            UpdateExpression: claim
-              ? 'SET #status = :next, #attempt = :nextAttempt, #round = :round, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt'
-              : 'SET #status = :next, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
-            ConditionExpression: '#status = :failed AND #attempt = :seen',
-            ExpressionAttributeNames: {
-              '#status': 'status',
-              '#attempt': 'attempt',
-              '#attempts': 'attempts',
-              '#updatedAt': 'updatedAt',
-              ...(claim ? { '#round': 'round' } : {}),
-            },
-            ExpressionAttributeValues: {
-              ':failed': ItemStatus.FAILED,
-              ':seen': row.attempt,
-              ':next': claim ? ItemStatus.RETRYING : ItemStatus.ABANDONED,
-              ':none': [],
-              ':record': [attemptRecord(row)],
-              ':updatedAt': updatedAt,
-              ...(claim ? { ':nextAttempt': row.attempt + 1, ':round': nextRound } : {}),
-            },
-          }),
-        );
-        return true;
-      } catch (error) {
-        // Another Retry (or a late writer) moved the row first: it is theirs, not ours.
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
-    };
-
-    const lines: string[] = [];
-    let abandonedCount = 0;
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await deps.ledger.send(
-        new QueryCommand({
-          TableName: deps.tableName,
-          IndexName: FAILED_ITEMS_INDEX,
-          KeyConditionExpression: '#failedRunId = :runId',
-          FilterExpression: '#status = :failed',
-          ExpressionAttributeNames: { '#failedRunId': FAILED_RUN_ID_ATTRIBUTE, '#status': 'status' },
-          ExpressionAttributeValues: { ':runId': runId, ':failed': ItemStatus.FAILED },
-          ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
-        }),
-      );
-      const work = (page.Items ?? []) as ItemRow[];
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < work.length) {
-          const row = work[next++] as ItemRow;
-          const decision = retryDecision(row, maxAttempts);
-          if (decision === 'keep') continue;
-          if (!(await transition(row, decision))) continue;
-          if (decision === 'abandon') {
-            abandonedCount += 1;
-            continue;
-          }
-          lines.push(manifestLine({ itemId: row.itemId, jobName: attemptJobName(row.jobName, row.attempt + 1), kwargsJson: row.kwargs, idempotent: row.idempotent }));
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, work.length) }, worker));
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
-
-    const thresholds = retryRoundThresholds(run);
-    if (lines.length === 0) return { manifest: null, itemCount: 0, round: nextRound, abandonedCount, ...thresholds };
-
-    lines.sort();
-    const manifest = { bucket: deps.bucket, key: `runs/${runId}/retries/round-${nextRound}-${deps.newId()}.jsonl` };
-    await deps.s3.send(
-      new PutObjectCommand({ Bucket: manifest.bucket, Key: manifest.key, Body: `${lines.join('\n')}\n`, ContentType: 'application/jsonl' }),
-    );
-    // The header shows the latest round that ran; an older Retry never moves it back.
-    await deps.ledger
-      .send(
-        new UpdateCommand({
-          TableName: deps.tableName,
-          Key: { runId, itemId: RUN_HEADER_ITEM_ID },
-          UpdateExpression: 'SET #round = :round',
-          ConditionExpression: 'attribute_exists(#runId) AND #round < :round',
-          ExpressionAttributeNames: { '#runId': 'runId', '#round': 'round' },
-          ExpressionAttributeValues: { ':round': nextRound },
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!isConditionFailure(error)) throw error;
-      });
-    return { manifest, itemCount: lines.length, round: nextRound, abandonedCount, ...thresholds };
+    const claimed = await claimRetryCandidates(deps, run, round + 1);
+    return { ...claimed, ...retryRoundThresholds(run) };
   };
 }
 

@@ -1,9 +1,11 @@
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { documentClient } from './shared/clients';
+import { isConditionFailure } from './shared/claims';
+import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
-import { RUN_HEADER_ITEM_ID, RunStatus, type StatusCounts, countRunStatuses } from './shared/ledger';
+import { FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RUN_HEADER_ITEM_ID, RunStatus, type StatusCounts, countRunStatuses } from './shared/ledger';
 
 /**
  * Summarize: runs once after the Distributed Map, whether it succeeded or failed. Counts the
@@ -18,6 +20,10 @@ export const summarizeEventSchema = z.object({
     itemCount: z.number().int().nonnegative(),
     createdAt: z.string().min(1),
     executionArn: z.string().optional(),
+    retryOf: z.string().optional(),
+    resultPrefix: z.string().optional(),
+    manifest: z.object({ bucket: z.string() }).optional(),
+    retriedItemCount: z.number().int().nonnegative().optional(),
   }),
   fanOut: z
     .object({
@@ -46,12 +52,104 @@ export interface RunSummary {
   mapRunArn?: string;
   results?: { bucket: string; key: string };
   error?: { error: string; cause: string };
+  /** A retry execution (`retryOf`): the run it re-ran, whose rows the counts are. */
+  retryOf?: string;
+  /** A retry execution: the items it claimed and re-ran (0 when there was nothing to retry). */
+  retriedItemCount?: number;
 }
 
 export interface SummarizeDependencies {
   ledger: DynamoDBDocumentClient;
+  /** Reads the ResultWriter files of a failed Map, to tell aborted children's rows from never-started ones. */
+  s3: S3Client;
   tableName: string;
   now: () => Date;
+}
+
+/** A ResultWriter entry, as far as reconciling reads it (docs: input-output-resultwriter.html). */
+interface ResultEntry {
+  Input?: string;
+  Status?: string;
+  Error?: string;
+  Cause?: string;
+}
+
+async function readJsonObject<T>(s3: S3Client, bucket: string, key: string): Promise<T> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return JSON.parse((await response.Body?.transformToString()) ?? 'null') as T;
+}
+
+/** The newest `manifest.json` under the run's result prefix: the Map Run that just failed wrote it. */
+async function newestResultManifest(s3: S3Client, bucket: string, resultPrefix: string): Promise<string | undefined> {
+  let newest: { key: string; at: number } | undefined;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${resultPrefix}/`, ...(token ? { ContinuationToken: token } : {}) }));
+    for (const object of page.Contents ?? []) {
+      if (!object.Key?.endsWith('/manifest.json')) continue;
+      const at = object.LastModified?.getTime() ?? 0;
+      if (!newest || at >= newest.at) newest = { key: object.Key, at };
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return newest?.key;
+}
+
+/**
+ * After a Map that failed (its threshold exceeded, `failFast`), the children it aborted never
+ * recorded an outcome: their rows are still PENDING (or RETRYING in a retry round). The Map
+ * Run's ResultWriter files list them with Status ABORTED; their rows become FAILED with failure
+ * class ABORTED (conditional: a row that moved on is left alone), so the ledger tells an
+ * aborted job from one never started and the retry path may re-run it. Without result files
+ * the rows stay PENDING. Returns how many rows changed.
+ */
+async function reconcileAbortedChildren(deps: SummarizeDependencies, runId: string, bucket: string, resultPrefix: string, now: string): Promise<number> {
+  const manifestKey = await newestResultManifest(deps.s3, bucket, resultPrefix);
+  if (!manifestKey) return 0;
+  const manifest = await readJsonObject<{ ResultFiles?: { FAILED?: Array<{ Key: string }> } }>(deps.s3, bucket, manifestKey);
+  let changed = 0;
+  for (const file of manifest.ResultFiles?.FAILED ?? []) {
+    const entries = await readJsonObject<ResultEntry[]>(deps.s3, bucket, file.Key);
+    for (const entry of entries) {
+      if (entry.Status !== 'ABORTED' || !entry.Input) continue;
+      const input = JSON.parse(entry.Input) as { runId?: unknown; itemId?: unknown; round?: unknown };
+      if (input.runId !== runId || typeof input.itemId !== 'string' || typeof input.round !== 'number') continue;
+      try {
+        await deps.ledger.send(
+          new UpdateCommand({
+            TableName: deps.tableName,
+            Key: { runId, itemId: input.itemId },
+            UpdateExpression: 'SET #status = :failed, #failureClass = :aborted, #error = :error, #cause = :cause, #failedRunId = :runId, #updatedAt = :now',
+            ConditionExpression: '(#status = :pending OR #status = :retrying) AND #round <= :round',
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#failureClass': 'failureClass',
+              '#error': 'error',
+              '#cause': 'cause',
+              '#failedRunId': FAILED_RUN_ID_ATTRIBUTE,
+              '#updatedAt': 'updatedAt',
+              '#round': 'round',
+            },
+            ExpressionAttributeValues: {
+              ':failed': ItemStatus.FAILED,
+              ':aborted': FailureClass.ABORTED,
+              ':error': entry.Error ?? 'States.Aborted',
+              ':cause': `the item's child execution was aborted when the Map failed: ${entry.Cause ?? ''}`.slice(0, 32_768),
+              ':runId': runId,
+              ':now': now,
+              ':pending': ItemStatus.PENDING,
+              ':retrying': ItemStatus.RETRYING,
+              ':round': input.round,
+            },
+          }),
+        );
+        changed += 1;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+  }
+  return changed;
 }
 
 /** The run's status from the Map's outcome and the ledger counts. */
@@ -69,6 +167,7 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
   const dependencies = once(
     (): SummarizeDependencies => ({
       ledger: overrides.ledger ?? documentClient(),
+      s3: overrides.s3 ?? s3Client(),
       tableName: overrides.tableName ?? requiredEnv('TABLE_NAME', env),
       now: overrides.now ?? (() => new Date()),
     }),
@@ -78,9 +177,13 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
     const { prepared, fanOut, fanOutError } = parseEvent(summarizeEventSchema, rawEvent, 'Summarize expects {prepared, fanOut?, fanOutError?}');
     const deps = dependencies();
 
-    const { counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId);
-    const status = runStatusOf(counts, fanOutError !== undefined);
+    let { counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId);
     const stopped = deps.now();
+    if (fanOutError && (counts.pending > 0 || counts.retrying > 0) && prepared.resultPrefix && prepared.manifest) {
+      const changed = await reconcileAbortedChildren(deps, prepared.runId, prepared.manifest.bucket, prepared.resultPrefix, stopped.toISOString());
+      if (changed > 0) ({ counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId));
+    }
+    const status = runStatusOf(counts, fanOutError !== undefined);
     const error = fanOutError ? { error: fanOutError.Error, cause: fanOutError.Cause ?? '' } : undefined;
 
     const summary: RunSummary = {
@@ -97,6 +200,7 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
       ...(fanOut?.MapRunArn ? { mapRunArn: fanOut.MapRunArn } : {}),
       ...(fanOut?.ResultWriterDetails ? { results: { bucket: fanOut.ResultWriterDetails.Bucket, key: fanOut.ResultWriterDetails.Key } } : {}),
       ...(error ? { error } : {}),
+      ...(prepared.retryOf === undefined ? {} : { retryOf: prepared.retryOf, retriedItemCount: prepared.retriedItemCount ?? 0 }),
     };
 
     await deps.ledger.send(

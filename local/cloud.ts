@@ -217,7 +217,7 @@ async function loadLambdaHandlers(wiring: LambdaWiring): Promise<Map<string, Han
   return new Map<string, Handler>([
     ['fanout-prepare', prepare.createPrepareHandler({ s3, batch, ledger, tableName, bucket }) as Handler],
     ['fanout-retry', retry.createRetryHandler({ s3, ledger, tableName, bucket }) as Handler],
-    ['fanout-summarize', summarize.createSummarizeHandler({ ledger, tableName }) as Handler],
+    ['fanout-summarize', summarize.createSummarizeHandler({ ledger, s3, tableName }) as Handler],
     ['fanout-notify', notify.createNotifyHandler({ sns, topicArn }) as Handler],
   ]);
 }

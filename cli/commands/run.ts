@@ -13,6 +13,7 @@ import { type CliIo, CliError } from '../io';
 import { ProgressReporter } from '../progress';
 import { countRunItems } from '../ledger';
 import { printRunSummary } from '../report';
+import { removeRunLock, writeRunLock } from '../lock';
 import { readRunRecord, type RunSummary, writeRunRecord } from '../summary';
 
 export interface RunOptions {
@@ -61,14 +62,33 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     throw new CliError(`invalid input ${options.input}: runId "${runId}" already ran in ${dir}; choose another runId`);
   }
 
-  const cloud = await startLocalCloud({ dir });
+  return runOnLocalCloud({ runId, executionName: runId, input: raw }, { ...options, dir }, io);
+}
+
+/** One execution of the Map path for a run: its own (`fanout run`) or a retry of it (`fanout retry`). */
+export interface ExecutionPlan {
+  /** The run whose ledger rows the execution writes. */
+  runId: string;
+  /** The execution's name; also names its run record (`<dir>/runs/<executionName>.json`). */
+  executionName: string;
+  input: unknown;
+  /** Set for a retry execution: the run it re-runs. */
+  retryOf?: string;
+}
+
+/**
+ * Starts the local cloud, runs one execution to its end with progress and Ctrl+C handling,
+ * writes its run record and prints the summary. Returns the exit code.
+ */
+export async function runOnLocalCloud(plan: ExecutionPlan, options: Omit<RunOptions, 'input'> & { dir: string }, io: CliIo): Promise<number> {
+  const cloud = await startLocalCloud({ dir: options.dir });
   const interrupt = options.interrupted ? undefined : interruptSignal();
   try {
-    const summary = await executeRun(cloud, runId, raw, { ...options, interrupted: options.interrupted ?? interrupt?.promise }, io);
+    const summary = await executeRun(cloud, plan, { ...options, interrupted: options.interrupted ?? interrupt?.promise }, io);
     return await printRunSummary(io, summary, options.json ?? false, {
       ledger: cloud.clients.dynamodb,
       tableName: cloud.config.ledgerTable,
-      dir,
+      dir: options.dir,
       stateDir: cloud.dir,
     });
   } finally {
@@ -77,13 +97,26 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   }
 }
 
-async function executeRun(cloud: LocalCloud, runId: string, input: unknown, options: RunOptions, io: CliIo): Promise<RunSummary> {
+async function executeRun(cloud: LocalCloud, plan: ExecutionPlan, options: Omit<RunOptions, 'input'>, io: CliIo): Promise<RunSummary> {
+  const { runId } = plan;
   const sfn = cloud.clients.sfn;
   const started = await sfn.send(
-    new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name: runId, input: JSON.stringify(input) }),
+    new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name: plan.executionName, input: JSON.stringify(plan.input) }),
   );
   const executionArn = started.executionArn as string;
-  if (!options.json) io.out(`run ${runId} started (${cloud.dir})`);
+  // Lets `fanout cancel` in another process find this execution while it runs.
+  writeRunLock(cloud.dir, runId, { pid: process.pid, endpoint: cloud.endpoints.stepfunctions, region: cloud.region, executionArn });
+  try {
+    return await followExecution(cloud, plan, executionArn, options, io);
+  } finally {
+    removeRunLock(cloud.dir, runId, executionArn);
+  }
+}
+
+async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, executionArn: string, options: Omit<RunOptions, 'input'>, io: CliIo): Promise<RunSummary> {
+  const { runId } = plan;
+  const sfn = cloud.clients.sfn;
+  if (!options.json) io.out(plan.retryOf ? `retry ${plan.executionName} of run ${runId} started (${cloud.dir})` : `run ${runId} started (${cloud.dir})`);
 
   const progress = new ProgressReporter(options.json ? { ...io, isTTY: false, out: () => undefined } : io);
   const startedAt = Date.now();
@@ -133,8 +166,16 @@ async function executeRun(cloud: LocalCloud, runId: string, input: unknown, opti
     startedAt: startDate.toISOString(),
     stoppedAt: stopDate.toISOString(),
     durationSeconds: (stopDate.getTime() - startDate.getTime()) / 1000,
+    ...(plan.retryOf ? { retryOf: plan.retryOf, ...retriedItemCountOf(execution.output) } : {}),
   };
-  writeRunRecord(cloud.dir, record);
+  writeRunRecord(cloud.dir, record, plan.executionName);
   const counts = (await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId));
   return { ...record, counts };
+}
+
+/** A retry execution that succeeded outputs Summarize's summary, which says how many items it re-ran. */
+function retriedItemCountOf(output: string | undefined): { retriedItemCount?: number } {
+  if (!output) return {};
+  const count = (JSON.parse(output) as { retriedItemCount?: unknown }).retriedItemCount;
+  return typeof count === 'number' ? { retriedItemCount: count } : {};
 }

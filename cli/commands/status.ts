@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
 import { type CliIo, CliError } from '../io';
-import { countRunItems } from '../ledger';
+import { countRunItems, readRunRetries } from '../ledger';
 import { printRunSummary } from '../report';
 import { readRunRecord, type RunSummary } from '../summary';
 
@@ -15,7 +15,8 @@ export interface StatusOptions {
 
 /**
  * `fanout status RUNID`: the run summary from the run's record and its ledger rows,
- * read after the process that ran it has exited. Exit code 0 when the run succeeded.
+ * read after the process that ran it has exited, with the executions that retried it.
+ * RUNID may also name a retry execution (`<runId>-retry-<n>`). Exit code 0 when it succeeded.
  */
 export async function statusCommand(options: StatusOptions, io: CliIo): Promise<number> {
   const dir = resolve(options.dir ?? '.fanout');
@@ -29,8 +30,10 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {
-    const counts = await countRunItems(client, config.ledgerTable, options.runId);
-    const summary: RunSummary = { ...record, counts };
+    // A retry execution's record names the run it re-ran: the counts are that run's rows.
+    const counts = await countRunItems(client, config.ledgerTable, record.runId);
+    const retries = record.retryOf ? [] : await readRunRetries(client, config.ledgerTable, record.runId);
+    const summary: RunSummary = { ...record, counts, ...(retries.length > 0 ? { retries } : {}) };
     return await printRunSummary(io, summary, options.json ?? false, {
       ledger: client,
       tableName: config.ledgerTable,

@@ -7,6 +7,7 @@ export {
   DEFAULT_JOB_DEFINITION,
   DEFAULT_JOB_QUEUE,
   DEFAULT_MAX_CONCURRENCY,
+  effectiveRetry,
   effectiveThresholds,
   type ExecutionInput,
   executionInputJsonSchema,
@@ -36,8 +37,18 @@ export {
   type PreparedRun,
   putRows,
   RUN_HEADER_ITEM_ID,
+  type RetryLineage,
   type RunHeaderRow,
   RunStatus,
   type RunStatusCounts,
   type StatusCounts,
 } from './ledger';
+export {
+  attemptJobName,
+  type ClaimedRound,
+  type ClaimDependencies,
+  claimRetryCandidates,
+  type RetryDecision,
+  retryDecision,
+  retryRoundThresholds,
+} from './claims';

@@ -183,11 +183,32 @@ export const executionInputSchema = z
       .regex(RUN_ID_PATTERN, 'runId must be 1-64 letters, digits, "_" or "-", starting with a letter or digit')
       .optional()
       .describe('Run id; default: the execution name.'),
+    failFast: z
+      .boolean()
+      .default(false)
+      .describe('The first failed item fails the run and terminates the running jobs: thresholds 0 and no retry rounds. Not combinable with toleratedFailurePercentage or toleratedFailureCount.'),
+    retryOf: z
+      .string()
+      .regex(RUN_ID_PATTERN, 'retryOf must be a run id: 1-64 letters, digits, "_" or "-", starting with a letter or digit')
+      .optional()
+      .describe('Re-runs the retry candidates of an earlier run (FAILED and idempotent, or never submitted, with attempts left) with that run\'s own settings, updating its ledger rows. Given alone: no item source and no other option.'),
   })
   .superRefine((input, ctx) => {
+    if (input.failFast) {
+      for (const field of ['toleratedFailurePercentage', 'toleratedFailureCount'] as const) {
+        if (input[field] === undefined) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          input: input[field],
+          message: `failFast and ${field} cannot be combined: failFast fails the run at the first failure, ${field} tolerates failures`,
+        });
+      }
+    }
+    if (input.retryOf !== undefined) return;
     const given = ITEM_SOURCES.filter((name) => input[name] !== undefined);
     if (given.length === 0) {
-      ctx.addIssue({ code: 'custom', input: undefined, message: `exactly one item source is required: ${ITEM_SOURCES.join(', ')}` });
+      ctx.addIssue({ code: 'custom', input: undefined, message: `exactly one item source is required: ${ITEM_SOURCES.join(', ')}, or retryOf` });
     } else if (given.length > 1) {
       ctx.addIssue({
         code: 'custom',
@@ -243,8 +264,23 @@ function toInputIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): 
  */
 export function parseExecutionInput(raw: unknown): ExecutionInput {
   const parsed = executionInputSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw new FanoutInputError(toInputIssues(parsed.error));
+  const issues = [...retryOfConflicts(raw), ...(parsed.success ? [] : toInputIssues(parsed.error))];
+  if (issues.length > 0 || !parsed.success) throw new FanoutInputError(issues);
   return parsed.data;
+}
+
+/** A retry runs the earlier run's own items and settings, so `retryOf` comes alone. */
+function retryOfConflicts(raw: unknown): InputIssue[] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return [];
+  const record = raw as Record<string, unknown>;
+  if (record.retryOf === undefined) return [];
+  return Object.keys(record)
+    .filter((key) => key !== 'retryOf' && Object.hasOwn(executionInputSchema.shape, key))
+    .map((key) => ({
+      path: key,
+      message: `${key} cannot be given with retryOf: a retry re-runs the earlier run's items with that run's own settings`,
+      received: describeValue(record[key]),
+    }));
 }
 
 /**
@@ -254,12 +290,21 @@ export function parseExecutionInput(raw: unknown): ExecutionInput {
  * @example effectiveThresholds({ toleratedFailureCount: 5 }, 1000) // { toleratedFailurePercentage: 100, toleratedFailureCount: 5 }
  */
 export function effectiveThresholds(
-  input: Pick<ExecutionInput, 'toleratedFailurePercentage' | 'toleratedFailureCount'>,
+  input: Pick<ExecutionInput, 'toleratedFailurePercentage' | 'toleratedFailureCount'> & { failFast?: boolean },
   itemCount: number,
 ): { toleratedFailurePercentage: number; toleratedFailureCount: number } {
   const { toleratedFailurePercentage: percentage, toleratedFailureCount: count } = input;
-  if (percentage === undefined && count === undefined) return { toleratedFailurePercentage: 0, toleratedFailureCount: 0 };
+  if (input.failFast || (percentage === undefined && count === undefined)) return { toleratedFailurePercentage: 0, toleratedFailureCount: 0 };
   return { toleratedFailurePercentage: percentage ?? 100, toleratedFailureCount: count ?? itemCount };
+}
+
+/**
+ * The retry settings a run gets: with `failFast` no retry round (the first failure ends the
+ * run), else the input's.
+ * @example effectiveRetry({ failFast: true, retry: { rounds: 2, maxAttempts: 3 } }) // { rounds: 0, maxAttempts: 3 }
+ */
+export function effectiveRetry(input: Pick<ExecutionInput, 'retry'> & { failFast?: boolean }): { rounds: number; maxAttempts: number } {
+  return input.failFast ? { ...input.retry, rounds: 0 } : input.retry;
 }
 
 /** The JSON Schema of the execution input, as published in `statemachine/input.schema.json`. */
@@ -268,8 +313,8 @@ export function executionInputJsonSchema(): Record<string, unknown> {
   return {
     ...schema,
     title: 'fanout map path execution input',
-    description: 'Input of a fanout map-path execution. Exactly one of items, grid, replicas or source is required.',
-    oneOf: ITEM_SOURCES.map((name) => ({ required: [name] })),
+    description: 'Input of a fanout map-path execution. Exactly one of items, grid, replicas or source is required, or retryOf alone.',
+    oneOf: [...ITEM_SOURCES, 'retryOf'].map((name) => ({ required: [name] })),
   };
 }
 
@@ -281,6 +326,7 @@ export function renderExecutionInputJsonSchema(): string {
 /** Where a run's items come from, once the input is parsed. */
 export type ItemSource =
   | { kind: 'inline'; entries: Iterable<{ entry: unknown; where: string }>; count: number }
+  | { kind: 'retry'; runId: string }
   | { kind: 's3'; uri: string; bucket: string; key: string; format: 'json' | 'jsonl' | 'prefix' };
 
 /** Splits an `s3://bucket/key` URI; the key keeps its trailing `/` for prefixes. */
@@ -292,6 +338,7 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
 
 /** The item source of a parsed input: inline entries (items, grid, replicas) or an S3 location. */
 export function itemSourceOf(input: ExecutionInput): ItemSource {
+  if (input.retryOf !== undefined) return { kind: 'retry', runId: input.retryOf };
   if (input.items) {
     const items = input.items;
     return { kind: 'inline', entries: items.map((entry, index) => ({ entry, where: `items.${index}` })), count: items.length };

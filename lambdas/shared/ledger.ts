@@ -163,6 +163,18 @@ export interface PreparedRun {
   toleratedFailureCount: number;
   retry: { rounds: number; maxAttempts: number };
   idempotent: boolean;
+  /** Set when the input asked for it: thresholds are 0 and `retry.rounds` 0. */
+  failFast?: boolean;
+  /** Only in a retry execution's `$.prepared`: the run it re-runs (its own `runId`). */
+  retryOf?: string;
+  /** Only in a retry execution's `$.prepared`: how many items it claimed to re-run. */
+  retriedItemCount?: number;
+}
+
+/** One execution that re-ran a run's failures (`retryOf`), as its header row lists them. */
+export interface RetryLineage {
+  executionArn: string;
+  startedAt: string;
 }
 
 /** The header row of a run: what Prepare decided, and the final counts once Summarize ran. */
@@ -174,6 +186,8 @@ export interface RunHeaderRow extends PreparedRun {
   stoppedAt?: string;
   counts?: StatusCounts;
   error?: { error: string; cause: string };
+  /** Executions that re-ran this run's failures, oldest first. */
+  retries?: RetryLineage[];
 }
 
 /** Counts of zero for every status. */

@@ -26,6 +26,14 @@ describe('run records', () => {
     expect(readRunRecord(dir, 'r1')).toEqual(record);
     expect(readRunRecord(dir, 'other')).toBeUndefined();
   });
+
+  it('names a retry execution\'s record after the execution, keeping the run id inside', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fanout-summary-'));
+    const { counts: _counts, ...record } = summary;
+    writeRunRecord(dir, { ...record, retryOf: 'r1' }, 'r1-retry-1');
+    expect(readRunRecord(dir, 'r1-retry-1')).toMatchObject({ runId: 'r1', retryOf: 'r1' });
+    expect(readRunRecord(dir, 'r1')).toBeUndefined();
+  });
 });
 
 describe('formatSummary', () => {
@@ -37,6 +45,15 @@ describe('formatSummary', () => {
     expect(text).toMatch(/error\s+States.ExceedToleratedFailureThreshold/);
     expect(text).toMatch(/state transitions\s+21/);
     expect(text).not.toMatch(/retrying/);
+    expect(text).not.toMatch(/retried by|retry of/);
+  });
+
+  it('shows the executions that retried a run, and what a retry execution re-ran', () => {
+    const retried = formatSummary({ ...summary, retries: [{ executionArn: 'arn:x:r1-retry-1', startedAt: '2026-01-02T00:00:00.000Z' }] });
+    expect(retried).toMatch(/retried by\s+arn:x:r1-retry-1 \(started 2026-01-02T00:00:00.000Z\)/);
+    const retry = formatSummary({ ...summary, retryOf: 'r1', retriedItemCount: 0 });
+    expect(retry).toMatch(/retry of\s+r1/);
+    expect(retry).toMatch(/retried items\s+0 \(nothing left to retry\)/);
   });
 });
 

@@ -2,7 +2,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { BatchClient, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand } from '@aws-sdk/client-batch';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -115,6 +115,11 @@ describe('prepare', () => {
   it('passes a threshold the input leaves out as one failures can never exceed', async () => {
     const prepared = await makeHandler()(event({ replicas: { count: 40 }, toleratedFailureCount: 3 }));
     expect(prepared).toMatchObject({ toleratedFailurePercentage: 100, toleratedFailureCount: 3 });
+  });
+
+  it('gives a failFast run thresholds of 0 and no retry round, and records failFast', async () => {
+    const prepared = await makeHandler()(event({ replicas: { count: 4 }, failFast: true, retry: { rounds: 2, maxAttempts: 5 } }));
+    expect(prepared).toMatchObject({ toleratedFailurePercentage: 0, toleratedFailureCount: 0, retry: { rounds: 0, maxAttempts: 5 }, failFast: true });
   });
 
   it('writes the header before the manifest and the rows', async () => {
@@ -292,5 +297,108 @@ describe('manifestLine', () => {
   it('splices the kwargs JSON in unchanged', () => {
     const line = manifestLine({ itemId: '1', jobName: 'r-1', kwargsJson: '{"a":[1,{"b":null}]}', idempotent: false });
     expect(JSON.parse(line)).toEqual({ itemId: '1', jobName: 'r-1', kwargs: { a: [1, { b: null }] }, idempotent: false });
+  });
+});
+
+describe('prepare with retryOf', () => {
+  const retryArn = 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:sweep-1-retry-1';
+  const header = {
+    runId: 'sweep-1',
+    itemId: '#run',
+    kind: 'run',
+    path: 'map',
+    status: 'FAILED',
+    round: 2,
+    itemCount: 10,
+    executionArn,
+    executionName: 'sweep-1',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    manifest: { bucket: 'fanout-data', key: 'runs/sweep-1/manifest.jsonl' },
+    resultPrefix: 'runs/sweep-1/results',
+    jobQueue: 'fanout-high',
+    jobDefinition: 'fanout-job:2',
+    command: ['run', '{x}'],
+    maxConcurrency: 5,
+    toleratedFailurePercentage: 10,
+    toleratedFailureCount: 10,
+    retry: { rounds: 1, maxAttempts: 3 },
+    idempotent: true,
+  };
+  const failedRow = (itemId: string, extra: Record<string, unknown>) => ({
+    runId: 'sweep-1',
+    itemId,
+    status: 'FAILED',
+    attempt: 1,
+    round: 1,
+    jobName: `sweep-1-${itemId}`,
+    kwargs: '{"x":1}',
+    failedRunId: 'sweep-1',
+    ...extra,
+  });
+  const retryEvent = { input: { retryOf: 'sweep-1' }, executionName: 'sweep-1-retry-1', executionArn: retryArn };
+  const handler = () => makeHandler({ newId: () => 'id-1' });
+
+  beforeEach(() => {
+    ledgerMock.on(GetCommand).resolves({ Item: header });
+    ledgerMock.on(UpdateCommand).resolves({});
+  });
+
+  it('claims the earlier run\'s candidates with the Retry rule, writes no new rows, and runs them as the next round of that run', async () => {
+    ledgerMock.on(QueryCommand).resolves({
+      Items: [failedRow('a', { idempotent: true, failureClass: 'APP_ERROR' }), failedRow('b', { idempotent: false, failureClass: 'APP_ERROR' }), failedRow('c', { idempotent: false, failureClass: 'SUBMIT_ERROR' })],
+    });
+    const prepared = await handler()(retryEvent);
+
+    expect(prepared).toMatchObject({
+      runId: 'sweep-1',
+      round: 3,
+      itemCount: 10,
+      executionArn: retryArn,
+      createdAt: '2025-01-02T03:04:05.000Z',
+      manifest: { bucket: 'fanout-data', key: 'runs/sweep-1/retries/round-3-id-1.jsonl' },
+      jobDefinition: 'fanout-job:2',
+      // The run's 10 % of 10 items, as a count: a retry round exceeds it only past the run's allowance.
+      toleratedFailurePercentage: 100,
+      toleratedFailureCount: 1,
+      retryOf: 'sweep-1',
+      retriedItemCount: 2,
+    });
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
+      Key: 'runs/sweep-1/retries/round-3-id-1.jsonl',
+      Body:
+        '{"itemId":"a","jobName":"sweep-1-a-a2","kwargs":{"x":1},"idempotent":true}\n' +
+        '{"itemId":"c","jobName":"sweep-1-c-a2","kwargs":{"x":1},"idempotent":false}\n',
+    });
+    expect(ledgerMock).not.toHaveReceivedCommand(PutCommand);
+    expect(ledgerMock).not.toHaveReceivedCommand(BatchWriteCommand);
+    expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { runId: 'sweep-1', itemId: 'a' },
+      ExpressionAttributeValues: expect.objectContaining({ ':next': 'RETRYING', ':round': 3, ':nextAttempt': 2 }),
+    });
+    expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { runId: 'sweep-1', itemId: 'b' } });
+  });
+
+  it('records the execution in the run\'s header as a retry and marks the run RUNNING', async () => {
+    ledgerMock.on(QueryCommand).resolves({ Items: [] });
+    await handler()(retryEvent);
+    expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { runId: 'sweep-1', itemId: '#run' },
+      UpdateExpression: 'SET #status = :running, #retries = list_append(if_not_exists(#retries, :none), :lineage)',
+      ExpressionAttributeValues: { ':running': 'RUNNING', ':none': [], ':lineage': [{ executionArn: retryArn, startedAt: '2025-01-02T03:04:05.000Z' }] },
+    });
+  });
+
+  it('with nothing to retry writes an empty manifest, so the Map runs zero items', async () => {
+    ledgerMock.on(QueryCommand).resolves({ Items: [failedRow('b', { idempotent: false, failureClass: 'APP_ERROR' })] });
+    const prepared = await handler()(retryEvent);
+    expect(prepared).toMatchObject({ retriedItemCount: 0, manifest: { key: 'runs/sweep-1/retries/round-3-id-1.jsonl' } });
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, { Key: 'runs/sweep-1/retries/round-3-id-1.jsonl', Body: '' });
+  });
+
+  it('rejects an unknown run with FanoutInputError naming retryOf, writing nothing', async () => {
+    ledgerMock.on(GetCommand).resolves({});
+    await expect(handler()({ ...retryEvent, input: { retryOf: 'nope' } })).rejects.toThrow(/retryOf: no run with this id in ledger fanout-ledger \(received "nope"\)/);
+    expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
   });
 });

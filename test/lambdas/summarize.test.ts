@@ -1,16 +1,19 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventError } from '../../lambdas/shared/errors';
 import { createSummarizeHandler } from '../../lambdas/summarize';
 
 const ledgerMock = mockClient(DynamoDBDocumentClient);
+const s3Mock = mockClient(S3Client);
 
 function makeHandler() {
   return createSummarizeHandler({
     ledger: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    s3: new S3Client({ region: 'us-east-1' }),
     tableName: 'fanout-ledger',
     now: () => new Date('2025-01-02T03:05:05.000Z'),
   });
@@ -22,7 +25,10 @@ function rows(...statuses: string[]) {
   return { Items: statuses.map((status, index) => ({ itemId: String(index), status })) };
 }
 
-afterEach(() => ledgerMock.reset());
+afterEach(() => {
+  ledgerMock.reset();
+  s3Mock.reset();
+});
 
 describe('summarize', () => {
   it('reports a run whose items all succeeded as SUCCEEDED and records it in the header row', async () => {
@@ -86,6 +92,58 @@ describe('summarize', () => {
   it('does not call a run with unrecorded items a success', async () => {
     ledgerMock.on(QueryCommand).resolves(rows('SUCCEEDED', 'SUCCEEDED', 'PENDING'));
     expect((await makeHandler()({ prepared, fanOut: {} })).status).toBe('COMPLETED_WITH_FAILURES');
+  });
+
+  it('reports a run that ends with a retry execution as a retry, with the items it re-ran', async () => {
+    ledgerMock.on(QueryCommand).resolves(rows('SUCCEEDED', 'SUCCEEDED', 'FAILED'));
+    ledgerMock.on(UpdateCommand).resolves({});
+    const summary = await makeHandler()({ prepared: { ...prepared, retryOf: 'sweep-1', retriedItemCount: 0 } });
+    expect(summary).toMatchObject({ runId: 'sweep-1', status: 'COMPLETED_WITH_FAILURES', retryOf: 'sweep-1', retriedItemCount: 0 });
+  });
+
+  describe('after a failed Map', () => {
+    const fanOutError = { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'Map Run failed' };
+    const withResults = { ...prepared, resultPrefix: 'runs/sweep-1/results', manifest: { bucket: 'fanout-data' } };
+    const text = (value: unknown) => ({ Body: { transformToString: async () => JSON.stringify(value) } as never });
+    const entry = (itemId: string, Status: string) => ({
+      Input: JSON.stringify({ runId: 'sweep-1', round: 1, itemId }),
+      Status,
+      Error: 'States.ExceedToleratedFailureThreshold',
+      Cause: 'Map Run failed',
+    });
+
+    it('marks the rows of children the Map aborted FAILED with class ABORTED, from the newest result files', async () => {
+      ledgerMock.on(QueryCommand).resolvesOnce(rows('FAILED', 'PENDING', 'PENDING')).resolves(rows('FAILED', 'FAILED', 'PENDING'));
+      ledgerMock.on(UpdateCommand).resolves({});
+      s3Mock.on(ListObjectsV2Command).resolves({
+        Contents: [
+          { Key: 'runs/sweep-1/results/old/manifest.json', LastModified: new Date('2025-01-01T00:00:00Z') },
+          { Key: 'runs/sweep-1/results/new/FAILED_0.json', LastModified: new Date('2025-01-02T00:00:00Z') },
+          { Key: 'runs/sweep-1/results/new/manifest.json', LastModified: new Date('2025-01-02T00:00:00Z') },
+        ],
+      });
+      s3Mock.on(GetObjectCommand, { Key: 'runs/sweep-1/results/new/manifest.json' }).resolves(text({ ResultFiles: { FAILED: [{ Key: 'runs/sweep-1/results/new/FAILED_0.json' }] } }));
+      s3Mock.on(GetObjectCommand, { Key: 'runs/sweep-1/results/new/FAILED_0.json' }).resolves(text([entry('0', 'FAILED'), entry('1', 'ABORTED')]));
+
+      const summary = await makeHandler()({ prepared: withResults, fanOutError });
+
+      expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+        Key: { runId: 'sweep-1', itemId: '1' },
+        ConditionExpression: '(#status = :pending OR #status = :retrying) AND #round <= :round',
+        ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':aborted': 'ABORTED', ':runId': 'sweep-1', ':round': 1 }),
+      });
+      expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { runId: 'sweep-1', itemId: '0' } });
+      expect(summary).toMatchObject({ status: 'FAILED', counts: { failed: 2, pending: 1 }, pendingItemIds: ['2'] });
+    });
+
+    it('leaves the rows PENDING when the Map wrote no result files', async () => {
+      ledgerMock.on(QueryCommand).resolves(rows('FAILED', 'PENDING', 'PENDING'));
+      ledgerMock.on(UpdateCommand).resolves({});
+      s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+      const summary = await makeHandler()({ prepared: withResults, fanOutError });
+      expect(summary).toMatchObject({ counts: { failed: 1, pending: 2 } });
+      expect(ledgerMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    });
   });
 
   it('rejects an event without the prepared run', async () => {

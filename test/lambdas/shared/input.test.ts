@@ -6,7 +6,9 @@ import {
   DEFAULT_JOB_QUEUE,
   ItemCollector,
   RequestSizer,
+  effectiveRetry,
   effectiveThresholds,
+  itemSourceOf,
   type RunContext,
   SIZE_LIMITS,
   jobNameFor,
@@ -42,6 +44,7 @@ describe('parseExecutionInput', () => {
       retry: { rounds: 1, maxAttempts: 3 },
       jobQueue: 'fanout-high',
       jobDefinition: 'fanout-job',
+      failFast: false,
     });
   });
 
@@ -92,6 +95,12 @@ describe('parseExecutionInput', () => {
     ['a runId starting with a hyphen', { items: [{}], runId: '-run' }, 'runId', 'runId must be 1-64'],
     ['a runId longer than 64 characters', { items: [{}], runId: 'r'.repeat(65) }, 'runId', 'runId must be 1-64'],
     ['a job queue name with a slash', { items: [{}], jobQueue: 'a/b' }, 'jobQueue', 'job queue name'],
+    ['failFast with a tolerated percentage', { items: [{}], failFast: true, toleratedFailurePercentage: 10 }, 'toleratedFailurePercentage', 'failFast and toleratedFailurePercentage cannot be combined'],
+    ['failFast with a tolerated count', { items: [{}], failFast: true, toleratedFailureCount: 0 }, 'toleratedFailureCount', 'failFast and toleratedFailureCount cannot be combined'],
+    ['a non-boolean failFast', { items: [{}], failFast: 'yes' }, 'failFast', 'expected boolean'],
+    ['retryOf with an item source', { retryOf: 'sweep-1', items: [{}] }, 'items', 'items cannot be given with retryOf'],
+    ['retryOf with an option', { retryOf: 'sweep-1', maxConcurrency: 3 }, 'maxConcurrency', 'maxConcurrency cannot be given with retryOf'],
+    ['a retryOf that is no run id', { retryOf: 'a/b' }, 'retryOf', 'retryOf must be a run id'],
   ];
 
   it.each(invalidInputs)('rejects %s, naming the field and the rule', (_label, raw, path, rule) => {
@@ -100,6 +109,19 @@ describe('parseExecutionInput', () => {
     expect(issue, `issues: ${JSON.stringify(error.issues)}`).toBeDefined();
     expect(issue?.message).toContain(rule);
     expect(error.message).toContain(`${path}: `);
+  });
+
+  it('accepts retryOf alone, as an input without an item source', () => {
+    const input = parseExecutionInput({ retryOf: 'sweep-1' });
+    expect(input.retryOf).toBe('sweep-1');
+    expect(itemSourceOf(input)).toEqual({ kind: 'retry', runId: 'sweep-1' });
+  });
+
+  it('gives a failFast run thresholds of 0 and no retry round', () => {
+    const input = parseExecutionInput({ items: [{}, {}], failFast: true, retry: { rounds: 3, maxAttempts: 4 } });
+    expect(effectiveThresholds(input, 2)).toEqual({ toleratedFailurePercentage: 0, toleratedFailureCount: 0 });
+    expect(effectiveRetry(input)).toEqual({ rounds: 0, maxAttempts: 4 });
+    expect(effectiveRetry(parseExecutionInput({ items: [{}], retry: { rounds: 3 } }))).toEqual({ rounds: 3, maxAttempts: 3 });
   });
 
   it('names the received value, cut short when long', () => {

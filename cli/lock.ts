@@ -1,0 +1,51 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * A run's lock file, `<dir>/runs/<runId>.lock`: present while a `fanout run` (or `fanout
+ * retry`) process follows one of the run's executions, so that another process can reach the
+ * local cloud that runs it (`fanout cancel`).
+ */
+export interface RunLock {
+  /** The process that runs the local cloud. */
+  pid: number;
+  /** Its Step Functions endpoint. */
+  endpoint: string;
+  region: string;
+  executionArn: string;
+}
+
+const lockPath = (dir: string, runId: string) => join(dir, 'runs', `${runId}.lock`);
+
+/** Writes the run's lock file. */
+export function writeRunLock(dir: string, runId: string, lock: RunLock): void {
+  mkdirSync(join(dir, 'runs'), { recursive: true });
+  writeFileSync(lockPath(dir, runId), `${JSON.stringify(lock)}\n`);
+}
+
+/** The run's lock, or undefined when no process follows the run. */
+export function readRunLock(dir: string, runId: string): RunLock | undefined {
+  try {
+    return JSON.parse(readFileSync(lockPath(dir, runId), 'utf8')) as RunLock;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Removes the run's lock if it is still the one for `executionArn` (a later execution's lock stays). */
+export function removeRunLock(dir: string, runId: string, executionArn?: string): void {
+  const lock = readRunLock(dir, runId);
+  if (!lock || (executionArn !== undefined && lock.executionArn !== executionArn)) return;
+  rmSync(lockPath(dir, runId), { force: true });
+}
+
+/** True when a process with this pid exists (signal 0 only checks). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

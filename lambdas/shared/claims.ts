@@ -1,0 +1,220 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type AttemptRecord,
+  FAILED_ITEMS_INDEX,
+  FAILED_RUN_ID_ATTRIBUTE,
+  FailureClass,
+  type ItemRow,
+  ItemStatus,
+  RUN_HEADER_ITEM_ID,
+  type RunHeaderRow,
+} from './ledger';
+import { manifestLine } from './manifest';
+
+/**
+ * Claiming a run's retry candidates: shared by the Retry Lambda (automatic rounds) and by
+ * Prepare when an execution re-runs an earlier run (`retryOf`), so both follow one rule.
+ */
+
+const MAX_JOB_NAME = 128;
+/** Conditional writes in flight at once; DynamoDB absorbs far more, a Lambda's sockets fewer. */
+const CLAIM_CONCURRENCY = 16;
+
+/**
+ * The Batch job name of an item's attempt: the item's own name for the first, `-a<n>` added
+ * for later ones (cut from the end of the item's name when the whole would exceed 128
+ * characters), so each attempt's job is easy to tell apart in the Batch console.
+ * @example attemptJobName('sweep-1-07', 2) // 'sweep-1-07-a2'
+ */
+export function attemptJobName(jobName: string, attempt: number): string {
+  if (attempt <= 1) return jobName;
+  const suffix = `-a${attempt}`;
+  return `${jobName.slice(0, MAX_JOB_NAME - suffix.length)}${suffix}`;
+}
+
+/** What a retry does with one FAILED row. */
+export type RetryDecision = 'claim' | 'abandon' | 'keep';
+
+/**
+ * A failed item is re-run when that is safe (it is idempotent, or its job never started) and it
+ * has attempts left; a safe item out of attempts is abandoned; anything else stays FAILED.
+ */
+export function retryDecision(row: Pick<ItemRow, 'idempotent' | 'failureClass' | 'attempt'>, maxAttempts: number): RetryDecision {
+  const safe = row.idempotent === true || row.failureClass === FailureClass.SUBMIT_ERROR;
+  if (!safe) return 'keep';
+  return row.attempt < maxAttempts ? 'claim' : 'abandon';
+}
+
+/**
+ * Thresholds of a retry round. The run's threshold is a share of the whole run, so a retry
+ * round, whose items are a few of the run's, gets it as a count of the run's items (and 100 %):
+ * failures over `floor(percentage × itemCount / 100)` exceed the percentage exactly when they
+ * exceed that count, since failures are whole.
+ * @example retryRoundThresholds({ toleratedFailurePercentage: 10, toleratedFailureCount: 20, itemCount: 20 }) // count 2
+ */
+export function retryRoundThresholds(run: Pick<RunHeaderRow, 'toleratedFailurePercentage' | 'toleratedFailureCount' | 'itemCount'>): {
+  toleratedFailurePercentage: number;
+  toleratedFailureCount: number;
+} {
+  const byPercentage = Math.floor((run.toleratedFailurePercentage * run.itemCount) / 100 + 1e-9);
+  return { toleratedFailurePercentage: 100, toleratedFailureCount: Math.min(run.toleratedFailureCount, byPercentage) };
+}
+
+/** Where claims are written and what they depend on. */
+export interface ClaimDependencies {
+  s3: S3Client;
+  ledger: DynamoDBDocumentClient;
+  tableName: string;
+  bucket: string;
+  now: () => Date;
+  /** Makes each manifest key unique, so two claims on one run never overwrite each other's manifest. */
+  newId: () => string;
+}
+
+/** The outcome of claiming a run's candidates for one round. */
+export interface ClaimedRound {
+  /** The claimed items' manifest; null when nothing was claimed, unless an empty one was asked for. */
+  manifest: { bucket: string; key: string } | null;
+  itemCount: number;
+  round: number;
+  /** Items that ran out of attempts in this call and are now ABANDONED. */
+  abandonedCount: number;
+}
+
+function attemptRecord(row: ItemRow): AttemptRecord {
+  return {
+    attempt: row.attempt,
+    ...(row.jobId ? { jobId: row.jobId } : {}),
+    ...(row.failureClass ? { failureClass: row.failureClass } : {}),
+    ...(row.statusReason ? { statusReason: row.statusReason } : {}),
+  };
+}
+
+/** True when a conditional write was refused by its condition. */
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Finds the run's FAILED rows through the sparse `failed-items` index, claims those that are safe
+ * to re-run and have attempts left (RETRYING, attempt + 1, round `nextRound`), abandons the safe
+ * ones out of attempts, and writes the claimed items' manifest. Every move is conditional on the
+ * row being as it was read, so two concurrent claims never take one item twice. The header's
+ * `round` is raised to `nextRound` when items were claimed (never moved back).
+ * @param options.emptyManifest write a manifest even when nothing was claimed (a Map over zero items).
+ * @example await claimRetryCandidates(deps, run, 2)
+ */
+export async function claimRetryCandidates(
+  deps: ClaimDependencies,
+  run: Pick<RunHeaderRow, 'runId' | 'retry'>,
+  nextRound: number,
+  options: { emptyManifest?: boolean } = {},
+): Promise<ClaimedRound> {
+  const { runId } = run;
+  const maxAttempts = run.retry.maxAttempts;
+  const updatedAt = deps.now().toISOString();
+
+  /** Moves a row from FAILED to `status` only if nobody moved it since it was read. */
+  const transition = async (row: ItemRow, decision: 'claim' | 'abandon'): Promise<boolean> => {
+    const claim = decision === 'claim';
+    try {
+      await deps.ledger.send(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: { runId, itemId: row.itemId },
+          UpdateExpression: claim
+            ? 'SET #status = :next, #attempt = :nextAttempt, #round = :round, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt'
+            : 'SET #status = :next, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
+          ConditionExpression: '#status = :failed AND #attempt = :seen',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#attempt': 'attempt',
+            '#attempts': 'attempts',
+            '#updatedAt': 'updatedAt',
+            ...(claim ? { '#round': 'round' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':failed': ItemStatus.FAILED,
+            ':seen': row.attempt,
+            ':next': claim ? ItemStatus.RETRYING : ItemStatus.ABANDONED,
+            ':none': [],
+            ':record': [attemptRecord(row)],
+            ':updatedAt': updatedAt,
+            ...(claim ? { ':nextAttempt': row.attempt + 1, ':round': nextRound } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Another claim (or a late writer) moved the row first: it is theirs, not ours.
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  };
+
+  const lines: string[] = [];
+  let abandonedCount = 0;
+  let exclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.ledger.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        IndexName: FAILED_ITEMS_INDEX,
+        KeyConditionExpression: '#failedRunId = :runId',
+        FilterExpression: '#status = :failed',
+        ExpressionAttributeNames: { '#failedRunId': FAILED_RUN_ID_ATTRIBUTE, '#status': 'status' },
+        ExpressionAttributeValues: { ':runId': runId, ':failed': ItemStatus.FAILED },
+        ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+      }),
+    );
+    const work = (page.Items ?? []) as ItemRow[];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < work.length) {
+        const row = work[next++] as ItemRow;
+        const decision = retryDecision(row, maxAttempts);
+        if (decision === 'keep') continue;
+        if (!(await transition(row, decision))) continue;
+        if (decision === 'abandon') {
+          abandonedCount += 1;
+          continue;
+        }
+        lines.push(manifestLine({ itemId: row.itemId, jobName: attemptJobName(row.jobName, row.attempt + 1), kwargsJson: row.kwargs, idempotent: row.idempotent }));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, work.length) }, worker));
+    exclusiveStartKey = page.LastEvaluatedKey;
+  } while (exclusiveStartKey);
+
+  if (lines.length === 0 && !options.emptyManifest) return { manifest: null, itemCount: 0, round: nextRound, abandonedCount };
+
+  lines.sort();
+  const manifest = { bucket: deps.bucket, key: `runs/${runId}/retries/round-${nextRound}-${deps.newId()}.jsonl` };
+  await deps.s3.send(
+    new PutObjectCommand({
+      Bucket: manifest.bucket,
+      Key: manifest.key,
+      Body: lines.length === 0 ? '' : `${lines.join('\n')}\n`,
+      ContentType: 'application/jsonl',
+    }),
+  );
+  if (lines.length === 0) return { manifest, itemCount: 0, round: nextRound, abandonedCount };
+  // The header shows the latest round that ran; an older claim never moves it back.
+  await deps.ledger
+    .send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: { runId, itemId: RUN_HEADER_ITEM_ID },
+        UpdateExpression: 'SET #round = :round',
+        ConditionExpression: 'attribute_exists(#runId) AND #round < :round',
+        ExpressionAttributeNames: { '#runId': 'runId', '#round': 'round' },
+        ExpressionAttributeValues: { ':round': nextRound },
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+  return { manifest, itemCount: lines.length, round: nextRound, abandonedCount };
+}

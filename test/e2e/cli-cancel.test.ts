@@ -1,0 +1,72 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, runFanout, tempDir } from './helpers';
+
+// `fanout cancel` from another process: the `fanout run` process keeps the run's local cloud,
+// its lock file says where, and the cancel stops the execution there.
+describe('fanout cancel', () => {
+  it('stops a run another fanout run process is running: jobs terminated, run ABORTED, lock removed', async () => {
+    const work = tempDir('fanout-cancel-');
+    const dir = join(work, 'state');
+    // A unique duration: the `sleep` a job's shell starts carries it, so a leftover is found.
+    const marker = `sleep 30.${String(process.pid).padStart(7, '0')}${(Date.now() + 7) % 1000}`;
+    const input = join(work, 'slow.json');
+    writeFileSync(input, JSON.stringify({ runId: 'cancelled', replicas: { count: 3 }, command: ['sh', '-c', `${marker}; echo done`] }));
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', dir], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    const exited = once(child, 'exit');
+    const running = () => {
+      try {
+        return execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+      } catch {
+        return 0;
+      }
+    };
+    for (let waited = 0; running() === 0; waited += 100) {
+      if (waited > 30_000) throw new Error(`no job started within 30 s; stdout so far: ${stdout}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(existsSync(join(dir, 'runs', 'cancelled.lock'))).toBe(true);
+
+    const cancel = await runFanout(['cancel', 'cancelled', '--dir', dir]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    const [code] = (await exited) as [number];
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/status\s+ABORTED/);
+    expect(running()).toBe(0);
+    expect(existsSync(join(dir, 'runs', 'cancelled.lock'))).toBe(false);
+
+    const status = await runFanout(['status', 'cancelled', '--dir', dir, '--json']);
+    expect(status.json()).toMatchObject({ status: 'ABORTED', error: 'Fanout.Cancelled', counts: { total: 3 } });
+
+    const again = await runFanout(['cancel', 'cancelled', '--dir', dir]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`run cancelled is not running in ${dir}`);
+  });
+
+  it('refuses, with exit code 2, a run without a lock and a run whose process is gone (removing its stale lock)', async () => {
+    const dir = tempDir('fanout-cancel-');
+    const none = await runFanout(['cancel', 'never-started', '--dir', dir]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`run never-started is not running in ${dir}`);
+
+    const gone = spawn('true');
+    await once(gone, 'exit');
+    mkdirSync(join(dir, 'runs'), { recursive: true });
+    const lock = join(dir, 'runs', 'killed.lock');
+    writeFileSync(lock, JSON.stringify({ pid: gone.pid, endpoint: 'http://127.0.0.1:9', region: 'us-east-1', executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:killed' }));
+    const stale = await runFanout(['cancel', 'killed', '--dir', dir]);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toContain(`run killed is not running in ${dir}`);
+    expect(existsSync(lock)).toBe(false);
+  });
+});
