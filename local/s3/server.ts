@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { serveOnLoopback, type PortInUseError } from '../private/loopback';
 import { S3Errors, S3ServiceError } from './errors';
 import { readSmallBody, receiveBody } from './private/body';
-import { checksumHeaderName, parseChecksumAlgorithm } from './private/checksum';
+import { checksumHeaderName } from './private/checksum';
 import { Storage, unlinkQuietly, type Bucket, type ObjectMeta } from './private/storage';
 import { el, xmlDocument, xmlElements, xmlText } from './private/xml';
 

@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, runFanout, tempDir } from './helpers';
+import { countProcesses, repoRoot, runFanout, tempDir, waitUntil } from './helpers';
 
 // `fanout cancel` from another process: the `fanout run` process keeps the run's local cloud,
 // its lock file says where, and the cancel stops the execution there.
@@ -24,17 +24,8 @@ describe('fanout cancel', () => {
       stdout += chunk;
     });
     const exited = once(child, 'exit');
-    const running = () => {
-      try {
-        return execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
-      } catch {
-        return 0;
-      }
-    };
-    for (let waited = 0; running() === 0; waited += 100) {
-      if (waited > 30_000) throw new Error(`no job started within 30 s; stdout so far: ${stdout}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const running = () => countProcesses(marker);
+    await waitUntil(() => running() > 0, 'a job start', () => `; stdout so far: ${stdout}`);
     expect(existsSync(join(dir, 'runs', 'cancelled.lock'))).toBe(true);
 
     const cancel = await runFanout(['cancel', 'cancelled', '--dir', dir]);

@@ -1,10 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../cli/summary';
-import { repoRoot, runFanout, tempDir } from './helpers';
+import { countProcesses, repoRoot, runFanout, tempDir, waitUntil } from './helpers';
 
 // The user's view: `fanout run` and `fanout status` as processes, their exit codes and
 // their `--json` contract (README, "The run summary").
@@ -127,17 +127,8 @@ describe('fanout run interrupted with Ctrl+C', () => {
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
     });
-    const running = () => {
-      try {
-        return execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
-      } catch {
-        return 0;
-      }
-    };
-    for (let waited = 0; running() === 0; waited += 100) {
-      if (waited > 30_000) throw new Error(`no job started within 30 s; stdout so far: ${stdout}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const running = () => countProcesses(marker);
+    await waitUntil(() => running() > 0, 'a job start', () => `; stdout so far: ${stdout}`);
     child.kill('SIGINT');
     const [code] = (await once(child, 'exit')) as [number];
     expect(code).toBe(1);

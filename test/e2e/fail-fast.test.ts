@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../cli/summary';
-import { runFanout, tempDir } from './helpers';
+import { countProcesses, runFanout, tempDir } from './helpers';
 
 // The "fail fast" policy (DESIGN §1): the first failure fails the run and the jobs still
 // running are terminated through the .sync integration, not left to finish.
@@ -28,13 +27,7 @@ describe('a failFast run', () => {
         failFast: true,
       }),
     );
-    const running = () => {
-      try {
-        return execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
-      } catch {
-        return 0;
-      }
-    };
+    const running = () => countProcesses(marker);
 
     const run = await runFanout(['run', input, '--dir', join(work, 'state'), '--json']);
     expect(run.code, run.stderr).toBe(1);

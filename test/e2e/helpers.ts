@@ -1,7 +1,11 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type ItemRow, RUN_HEADER_ITEM_ID } from '../../lambdas/shared/ledger';
+import type { LocalCloud } from '../../local/cloud';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 const cliEntry = join(repoRoot, 'bin', 'fanout.mjs');
@@ -46,4 +50,54 @@ export function runFanout(args: readonly string[], stdin?: string): Promise<CliR
     );
     child.stdin.end(stdin ?? '');
   });
+}
+
+/** How many processes have `marker` in their command line (a job's unique argument). */
+export function countProcesses(marker: string): number {
+  try {
+    return execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+  } catch {
+    // pgrep exits 1 when nothing matches.
+    return 0;
+  }
+}
+
+/** Polls until `ready()` holds; fails after `timeoutMs` with `what` and `context()` in the message. */
+export async function waitUntil(ready: () => boolean, what: string, context: () => string = () => '', timeoutMs = 30_000): Promise<void> {
+  for (let waited = 0; !ready(); waited += 100) {
+    if (waited > timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s ${context()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Starts an execution of the Map path and waits until it ends. */
+export async function runExecution(cloud: LocalCloud, name: string, input: unknown): Promise<DescribeExecutionCommandOutput> {
+  const { executionArn } = await cloud.clients.sfn.send(
+    new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  for (;;) {
+    const execution = await cloud.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING') return execution;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Every item row of a run in the ledger (the header row left out), in item order. */
+export async function itemRowsOf(cloud: LocalCloud, runId: string): Promise<ItemRow[]> {
+  const ledger = DynamoDBDocumentClient.from(cloud.clients.dynamodb);
+  const rows: ItemRow[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await ledger.send(
+      new QueryCommand({
+        TableName: cloud.config.ledgerTable,
+        KeyConditionExpression: 'runId = :r AND itemId > :header',
+        ExpressionAttributeValues: { ':r': runId, ':header': RUN_HEADER_ITEM_ID },
+        ExclusiveStartKey: start,
+      }),
+    );
+    rows.push(...((page.Items ?? []) as ItemRow[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return rows;
 }

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemRow } from '../../lambdas/shared/ledger';
 import { logFileFor } from '../../local/batch';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
-import { tempDir } from './helpers';
+import { itemRowsOf, runExecution, tempDir } from './helpers';
 
 // The Map path on the real local cloud: Step Functions engine, Batch executor spawning
 // processes, dynalite ledger, local S3, all driven through the AWS SDK.
@@ -23,34 +23,9 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-async function runToEnd(name: string, input: unknown): Promise<DescribeExecutionCommandOutput> {
-  const { executionArn } = await cloud.clients.sfn.send(
-    new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name, input: JSON.stringify(input) }),
-  );
-  for (;;) {
-    const execution = await cloud.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (execution.status !== 'RUNNING') return execution;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const runToEnd = (name: string, input: unknown) => runExecution(cloud, name, input);
 
-async function itemRows(runId: string): Promise<ItemRow[]> {
-  const rows: ItemRow[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await ledger.send(
-      new QueryCommand({
-        TableName: cloud.config.ledgerTable,
-        KeyConditionExpression: 'runId = :r',
-        ExpressionAttributeValues: { ':r': runId },
-        ExclusiveStartKey: start,
-      }),
-    );
-    rows.push(...((page.Items ?? []) as ItemRow[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return rows.filter((row) => !row.itemId.startsWith('#'));
-}
+const itemRows = (runId: string) => itemRowsOf(cloud, runId);
 
 /** Items whose job exits with `code`, echoing a marker first so the log can be checked. */
 const exitItems = (codes: number[]) => codes.map((code, n) => ({ n, code }));

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRetryHandler } from '../../lambdas/retry';
 import type { ItemRow } from '../../lambdas/shared/ledger';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
-import { tempDir } from './helpers';
+import { itemRowsOf, runExecution, tempDir } from './helpers';
 
 // Retry rounds on the real local cloud: the jobs count their own attempts in one file per
 // item, so the test sees exactly how often each item ran.
@@ -23,34 +23,9 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-async function runToEnd(name: string, input: unknown): Promise<DescribeExecutionCommandOutput> {
-  const { executionArn } = await cloud.clients.sfn.send(
-    new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name, input: JSON.stringify(input) }),
-  );
-  for (;;) {
-    const execution = await cloud.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (execution.status !== 'RUNNING') return execution;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const runToEnd = (name: string, input: unknown) => runExecution(cloud, name, input);
 
-async function itemRows(runId: string): Promise<ItemRow[]> {
-  const rows: ItemRow[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await ledger.send(
-      new QueryCommand({
-        TableName: cloud.config.ledgerTable,
-        KeyConditionExpression: 'runId = :r AND itemId > :h',
-        ExpressionAttributeValues: { ':r': runId, ':h': '#run' },
-        ExclusiveStartKey: start,
-      }),
-    );
-    rows.push(...((page.Items ?? []) as ItemRow[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return rows;
-}
+const itemRows = (runId: string) => itemRowsOf(cloud, runId);
 
 describe('a run whose jobs fail on their first attempt only', () => {
   const runId = 'first-attempt-fails';
