@@ -29,7 +29,7 @@ export interface ResumeDependencies extends ClaimDependencies {
   batch: BatchClient;
 }
 
-/** Pages of rows worked on at once; DynamoDB pages are at most 1 MB. */
+/** Conditional writes in flight at once, as for retry claims. */
 const WRITE_CONCURRENCY = 16;
 const FINAL = new Set(['SUCCEEDED', 'FAILED']);
 
