@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { cancelCommand } from './commands/cancel';
 import { localExec } from './commands/local-exec';
 import { localServe } from './commands/local-serve';
+import { resumeCommand } from './commands/resume';
 import { retryCommand } from './commands/retry';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
@@ -39,6 +40,16 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
     .action(async (runId: string, opts: { dir: string; json?: boolean }) => {
       result.exitCode = await retryCommand({ runId, dir: opts.dir, json: opts.json ?? false }, io);
+    });
+
+  program
+    .command('resume')
+    .description('finish a run whose fanout run process died: succeeded items are kept, lost jobs re-run only when idempotent, never-started items run')
+    .argument('<runId>', 'the run id')
+    .option(...dirOption)
+    .option('--json', 'print the run summary as one JSON line (the last stdout line)')
+    .action(async (runId: string, opts: { dir: string; json?: boolean }) => {
+      result.exitCode = await resumeCommand({ runId, dir: opts.dir, json: opts.json ?? false }, io);
     });
 
   program

@@ -32,6 +32,7 @@ import {
   realSleep,
 } from './shared/ledger';
 import { manifestLine } from './shared/manifest';
+import { resumeRun } from './shared/resume';
 import { readSourceItems } from './shared/source';
 
 /**
@@ -140,6 +141,7 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
 
     const input = parseExecutionInput(event.input);
     if (input.retryOf !== undefined) return prepareRetry(deps, event, input.retryOf);
+    if (input.resumeOf !== undefined) return prepareResume(deps, event, input.resumeOf);
     const runId = resolveRunId(input, event.executionName);
 
     await resolveJobQueue(deps.batch, input.jobQueue);
@@ -286,6 +288,52 @@ async function prepareRetry(deps: PrepareDependencies, event: PrepareEvent, runI
     idempotent: run.idempotent,
     retryOf: runId,
     retriedItemCount: claimed.itemCount,
+  };
+}
+
+/**
+ * Prepares an execution that finishes a run whose execution died (`resumeOf`): each row without
+ * an outcome is settled from what Batch knows of its job (`resumeRun`), and the items to run (never
+ * started, or lost and idempotent) make the manifest of round `header.round + 1`. Records the
+ * execution in the header's `resumes`. With nothing to run the Map runs zero items.
+ */
+async function prepareResume(deps: PrepareDependencies, event: PrepareEvent, runId: string): Promise<PreparedRun> {
+  const response = await deps.ledger.send(
+    new GetCommand({ TableName: deps.tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ConsistentRead: true }),
+  );
+  const run = response.Item as RunHeaderRow | undefined;
+  if (!run) throw FanoutInputError.of('resumeOf', `no run with this id in ledger ${deps.tableName}`, runId);
+  const startedAt = deps.now().toISOString();
+  const lineage: RetryLineage = { executionArn: event.executionArn, startedAt };
+  await deps.ledger.send(
+    new UpdateCommand({
+      TableName: deps.tableName,
+      Key: { runId, itemId: RUN_HEADER_ITEM_ID },
+      UpdateExpression: 'SET #status = :running, #resumes = list_append(if_not_exists(#resumes, :none), :lineage)',
+      ConditionExpression: 'attribute_exists(#runId)',
+      ExpressionAttributeNames: { '#runId': 'runId', '#status': 'status', '#resumes': 'resumes' },
+      ExpressionAttributeValues: { ':running': RunStatus.RUNNING, ':none': [], ':lineage': [lineage] },
+    }),
+  );
+  const resumed = await resumeRun(deps, run, run.round + 1);
+  return {
+    runId,
+    path: 'map',
+    round: resumed.round,
+    itemCount: run.itemCount,
+    executionArn: event.executionArn,
+    createdAt: startedAt,
+    manifest: resumed.manifest ?? run.manifest,
+    resultPrefix: run.resultPrefix,
+    jobQueue: run.jobQueue,
+    jobDefinition: run.jobDefinition,
+    command: run.command,
+    maxConcurrency: run.maxConcurrency,
+    ...retryRoundThresholds(run),
+    retry: run.retry,
+    idempotent: run.idempotent,
+    resumeOf: runId,
+    resumedItemCount: resumed.itemCount,
   };
 }
 

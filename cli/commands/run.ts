@@ -74,6 +74,10 @@ export interface ExecutionPlan {
   input: unknown;
   /** Set for a retry execution: the run it re-runs. */
   retryOf?: string;
+  /** Set for a resume execution: the run it finishes. */
+  resumeOf?: string;
+  /** The name of the run record written at the end. @default executionName */
+  recordName?: string;
 }
 
 /**
@@ -116,7 +120,10 @@ async function executeRun(cloud: LocalCloud, plan: ExecutionPlan, options: Omit<
 async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, executionArn: string, options: Omit<RunOptions, 'input'>, io: CliIo): Promise<RunSummary> {
   const { runId } = plan;
   const sfn = cloud.clients.sfn;
-  if (!options.json) io.out(plan.retryOf ? `retry ${plan.executionName} of run ${runId} started (${cloud.dir})` : `run ${runId} started (${cloud.dir})`);
+  if (!options.json) {
+    const what = plan.retryOf ? `retry ${plan.executionName} of run ${runId}` : plan.resumeOf ? `resume ${plan.executionName} of run ${runId}` : `run ${runId}`;
+    io.out(`${what} started (${cloud.dir})`);
+  }
 
   const progress = new ProgressReporter(options.json ? { ...io, isTTY: false, out: () => undefined } : io);
   const startedAt = Date.now();
@@ -168,7 +175,7 @@ async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, execution
     durationSeconds: (stopDate.getTime() - startDate.getTime()) / 1000,
     ...(plan.retryOf ? { retryOf: plan.retryOf, ...retriedItemCountOf(execution.output) } : {}),
   };
-  writeRunRecord(cloud.dir, record, plan.executionName);
+  writeRunRecord(cloud.dir, record, plan.recordName ?? plan.executionName);
   const counts = (await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId));
   return { ...record, counts };
 }

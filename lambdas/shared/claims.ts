@@ -116,43 +116,7 @@ export async function claimRetryCandidates(
   const maxAttempts = run.retry.maxAttempts;
   const updatedAt = deps.now().toISOString();
 
-  /** Moves a row from FAILED to `status` only if nobody moved it since it was read. */
-  const transition = async (row: ItemRow, decision: 'claim' | 'abandon'): Promise<boolean> => {
-    const claim = decision === 'claim';
-    try {
-      await deps.ledger.send(
-        new UpdateCommand({
-          TableName: deps.tableName,
-          Key: { runId, itemId: row.itemId },
-          UpdateExpression: claim
-            ? 'SET #status = :next, #attempt = :nextAttempt, #round = :round, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt'
-            : 'SET #status = :next, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
-          ConditionExpression: '#status = :failed AND #attempt = :seen',
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#attempt': 'attempt',
-            '#attempts': 'attempts',
-            '#updatedAt': 'updatedAt',
-            ...(claim ? { '#round': 'round' } : {}),
-          },
-          ExpressionAttributeValues: {
-            ':failed': ItemStatus.FAILED,
-            ':seen': row.attempt,
-            ':next': claim ? ItemStatus.RETRYING : ItemStatus.ABANDONED,
-            ':none': [],
-            ':record': [attemptRecord(row)],
-            ':updatedAt': updatedAt,
-            ...(claim ? { ':nextAttempt': row.attempt + 1, ':round': nextRound } : {}),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      // Another claim (or a late writer) moved the row first: it is theirs, not ours.
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  };
+  const transition = (row: ItemRow, decision: 'claim' | 'abandon'): Promise<boolean> => moveFailedRow(deps, runId, row, decision, nextRound, updatedAt);
 
   const lines: string[] = [];
   let abandonedCount = 0;
@@ -188,7 +152,71 @@ export async function claimRetryCandidates(
     exclusiveStartKey = page.LastEvaluatedKey;
   } while (exclusiveStartKey);
 
-  if (lines.length === 0 && !options.emptyManifest) return { manifest: null, itemCount: 0, round: nextRound, abandonedCount };
+  return { ...(await writeRoundManifest(deps, runId, nextRound, lines, options)), abandonedCount };
+}
+
+/**
+ * Moves a FAILED row to RETRYING (`claim`: attempt + 1, round `nextRound`) or ABANDONED, its last
+ * attempt appended to `attempts`, only if nobody moved it since it was read (`status = FAILED AND
+ * attempt = :seen`). Returns false when the condition refused the move: another claim or a late
+ * writer got there first, and the row is theirs.
+ */
+export async function moveFailedRow(
+  deps: Pick<ClaimDependencies, 'ledger' | 'tableName'>,
+  runId: string,
+  row: ItemRow,
+  decision: 'claim' | 'abandon',
+  nextRound: number,
+  updatedAt: string,
+): Promise<boolean> {
+  const claim = decision === 'claim';
+  try {
+    await deps.ledger.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: { runId, itemId: row.itemId },
+        UpdateExpression: claim
+          ? 'SET #status = :next, #attempt = :nextAttempt, #round = :round, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt'
+          : 'SET #status = :next, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
+        ConditionExpression: '#status = :failed AND #attempt = :seen',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#attempt': 'attempt',
+          '#attempts': 'attempts',
+          '#updatedAt': 'updatedAt',
+          ...(claim ? { '#round': 'round' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':failed': ItemStatus.FAILED,
+          ':seen': row.attempt,
+          ':next': claim ? ItemStatus.RETRYING : ItemStatus.ABANDONED,
+          ':none': [],
+          ':record': [attemptRecord(row)],
+          ':updatedAt': updatedAt,
+          ...(claim ? { ':nextAttempt': row.attempt + 1, ':round': nextRound } : {}),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Writes the manifest of a round's claimed items (`runs/<runId>/retries/round-<n>-<id>.jsonl`,
+ * lines sorted) and raises the header's `round` to `nextRound` (never back) when it holds items.
+ * Nothing claimed: no manifest (null), unless `emptyManifest` asks for an empty one.
+ */
+export async function writeRoundManifest(
+  deps: ClaimDependencies,
+  runId: string,
+  nextRound: number,
+  lines: string[],
+  options: { emptyManifest?: boolean } = {},
+): Promise<Omit<ClaimedRound, 'abandonedCount'>> {
+  if (lines.length === 0 && !options.emptyManifest) return { manifest: null, itemCount: 0, round: nextRound };
 
   lines.sort();
   const manifest = { bucket: deps.bucket, key: `runs/${runId}/retries/round-${nextRound}-${deps.newId()}.jsonl` };
@@ -200,7 +228,7 @@ export async function claimRetryCandidates(
       ContentType: 'application/jsonl',
     }),
   );
-  if (lines.length === 0) return { manifest, itemCount: 0, round: nextRound, abandonedCount };
+  if (lines.length === 0) return { manifest, itemCount: 0, round: nextRound };
   // The header shows the latest round that ran; an older claim never moves it back.
   await deps.ledger
     .send(
@@ -216,5 +244,5 @@ export async function claimRetryCandidates(
     .catch((error: unknown) => {
       if (!isConditionFailure(error)) throw error;
     });
-  return { manifest, itemCount: lines.length, round: nextRound, abandonedCount };
+  return { manifest, itemCount: lines.length, round: nextRound };
 }

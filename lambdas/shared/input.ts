@@ -192,6 +192,11 @@ export const executionInputSchema = z
       .regex(RUN_ID_PATTERN, 'retryOf must be a run id: 1-64 letters, digits, "_" or "-", starting with a letter or digit')
       .optional()
       .describe('Re-runs the retry candidates of an earlier run (FAILED and idempotent, or never submitted, with attempts left) with that run\'s own settings, updating its ledger rows. Given alone: no item source and no other option.'),
+    resumeOf: z
+      .string()
+      .regex(RUN_ID_PATTERN, 'resumeOf must be a run id: 1-64 letters, digits, "_" or "-", starting with a letter or digit')
+      .optional()
+      .describe('Finishes a run whose execution died: items whose job succeeded are recorded, items whose job was lost become FAILED (ABORTED) and re-run only when idempotent, items never started run. Given alone: no item source and no other option.'),
   })
   .superRefine((input, ctx) => {
     if (input.failFast) {
@@ -205,10 +210,10 @@ export const executionInputSchema = z
         });
       }
     }
-    if (input.retryOf !== undefined) return;
+    if (input.retryOf !== undefined || input.resumeOf !== undefined) return;
     const given = ITEM_SOURCES.filter((name) => input[name] !== undefined);
     if (given.length === 0) {
-      ctx.addIssue({ code: 'custom', input: undefined, message: `exactly one item source is required: ${ITEM_SOURCES.join(', ')}, or retryOf` });
+      ctx.addIssue({ code: 'custom', input: undefined, message: `exactly one item source is required: ${ITEM_SOURCES.join(', ')}, or retryOf or resumeOf` });
     } else if (given.length > 1) {
       ctx.addIssue({
         code: 'custom',
@@ -264,21 +269,22 @@ function toInputIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): 
  */
 export function parseExecutionInput(raw: unknown): ExecutionInput {
   const parsed = executionInputSchema.safeParse(raw, { reportInput: true });
-  const issues = [...retryOfConflicts(raw), ...(parsed.success ? [] : toInputIssues(parsed.error))];
+  const issues = [...retryOfConflicts(raw, 'retryOf'), ...retryOfConflicts(raw, 'resumeOf'), ...(parsed.success ? [] : toInputIssues(parsed.error))];
   if (issues.length > 0 || !parsed.success) throw new FanoutInputError(issues);
   return parsed.data;
 }
 
-/** A retry runs the earlier run's own items and settings, so `retryOf` comes alone. */
-function retryOfConflicts(raw: unknown): InputIssue[] {
+/** A retry (or a resume) runs the earlier run's own items and settings, so `retryOf` (`resumeOf`) comes alone. */
+function retryOfConflicts(raw: unknown, field: 'retryOf' | 'resumeOf'): InputIssue[] {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return [];
   const record = raw as Record<string, unknown>;
-  if (record.retryOf === undefined) return [];
+  if (record[field] === undefined) return [];
+  // With both given, the conflict is reported once, on resumeOf.
   return Object.keys(record)
-    .filter((key) => key !== 'retryOf' && Object.hasOwn(executionInputSchema.shape, key))
+    .filter((key) => key !== field && Object.hasOwn(executionInputSchema.shape, key) && !(field === 'retryOf' && key === 'resumeOf'))
     .map((key) => ({
       path: key,
-      message: `${key} cannot be given with retryOf: a retry re-runs the earlier run's items with that run's own settings`,
+      message: `${key} cannot be given with ${field}: ${field === 'retryOf' ? 'a retry' : 'a resume'} re-runs the earlier run's items with that run's own settings`,
       received: describeValue(record[key]),
     }));
 }
@@ -313,8 +319,8 @@ export function executionInputJsonSchema(): Record<string, unknown> {
   return {
     ...schema,
     title: 'fanout map path execution input',
-    description: 'Input of a fanout map-path execution. Exactly one of items, grid, replicas or source is required, or retryOf alone.',
-    oneOf: [...ITEM_SOURCES, 'retryOf'].map((name) => ({ required: [name] })),
+    description: 'Input of a fanout map-path execution. Exactly one of items, grid, replicas or source is required, or retryOf or resumeOf alone.',
+    oneOf: [...ITEM_SOURCES, 'retryOf', 'resumeOf'].map((name) => ({ required: [name] })),
   };
 }
 
@@ -339,6 +345,7 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
 /** The item source of a parsed input: inline entries (items, grid, replicas) or an S3 location. */
 export function itemSourceOf(input: ExecutionInput): ItemSource {
   if (input.retryOf !== undefined) return { kind: 'retry', runId: input.retryOf };
+  if (input.resumeOf !== undefined) return { kind: 'retry', runId: input.resumeOf };
   if (input.items) {
     const items = input.items;
     return { kind: 'inline', entries: items.map((entry, index) => ({ entry, where: `items.${index}` })), count: items.length };

@@ -169,6 +169,10 @@ export interface PreparedRun {
   retryOf?: string;
   /** Only in a retry execution's `$.prepared`: how many items it claimed to re-run. */
   retriedItemCount?: number;
+  /** Only in a resume execution's `$.prepared`: the run it finishes (its own `runId`). */
+  resumeOf?: string;
+  /** Only in a resume execution's `$.prepared`: how many items it runs (never started, or lost and idempotent). */
+  resumedItemCount?: number;
 }
 
 /** One execution that re-ran a run's failures (`retryOf`), as its header row lists them. */

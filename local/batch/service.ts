@@ -19,6 +19,7 @@ import { type DetailPosition, JobDetailFile } from './detail-file';
 import { systemClock } from '../engine/clock';
 import { BatchClientError, ContainerStartError } from './errors';
 import { Fifo } from './fifo';
+import { JobJournal, type JournaledJob, readJournal } from './journal';
 import { type LaunchOutcome, type LaunchRequest, type LaunchedProcess, ProcessLauncher } from './launcher';
 import { decideRetry } from './retry';
 import {
@@ -114,6 +115,12 @@ export const StatusReasons = {
   arrayChildFailed: 'Array Child Job failed',
   /** Set on jobs still running when the local service is closed. */
   serviceClosed: 'Local Batch service stopped',
+  /**
+   * Set, by a service restarted on the same state directory, on the jobs its predecessor had not
+   * finished when it died: their processes died with it. Worded as Batch words the loss of an
+   * EC2 host (`Host EC2 (instance i-…) terminated.`), the instance being this machine.
+   */
+  hostTerminated: 'Host EC2 (instance local) terminated.',
 } as const;
 
 /** Seconds between SIGTERM and SIGKILL when a job is stopped, as ECS's default stop timeout. */
@@ -357,6 +364,7 @@ export class LocalBatch implements BatchServiceControl {
   private readonly recentlyFinished = new Fifo<JobRecord>();
   private readonly finishedJobsInMemory: number;
   private readonly detailFile: JobDetailFile;
+  private readonly journal: JobJournal;
   private readonly submitted: JobRecord[] = [];
   private readonly running = new Set<JobRecord>();
   private readonly createdLogDirs = new Set<string>();
@@ -414,6 +422,75 @@ export class LocalBatch implements BatchServiceControl {
         environment: Object.entries(definition.environment).map(([name, value]) => ({ name, value })),
       });
     }
+    this.journal = new JobJournal(join(this.stateDir, 'batch'));
+    this.restoreJournaledJobs();
+  }
+
+  /**
+   * Gives the jobs of an earlier service on this state directory back their places: each
+   * becomes a spilled entry (DescribeJobs and ListJobs see it as before). Jobs it had not
+   * finished become FAILED with `hostTerminated`, journaled so, since their processes died with it.
+   */
+  private restoreJournaledJobs(): void {
+    const journaled = readJournal(join(this.stateDir, 'batch'));
+    const now = this.clock.now();
+    const chunk = 1000;
+    for (let start = 0; start < journaled.length; start += chunk) {
+      const entries: { fields: SummaryFields; detail: JobDetail; queue: QueueState }[] = [];
+      for (const job of journaled.slice(start, start + chunk)) {
+        const queue = this.queues.get(job.queue);
+        const definition = this.definitions.get(job.definition);
+        // A queue or definition removed from the configuration takes its jobs with it.
+        if (!queue || !definition) continue;
+        if (job.status !== 'SUCCEEDED' && job.status !== 'FAILED') {
+          job.status = 'FAILED';
+          job.statusReason = StatusReasons.hostTerminated;
+          job.stoppedAt = now;
+          this.journal.finished(job.jobId, { status: 'FAILED', stoppedAt: now, statusReason: job.statusReason, startedAt: job.startedAt, logStreamName: job.logStreamName });
+        }
+        entries.push({ fields: { ...job, status: job.status, definition }, detail: this.restoredDetail(job, queue, definition), queue });
+      }
+      const positions = this.detailFile.append(entries.map((entry) => entry.detail));
+      // Without the detail file (a warning was emitted) the earlier jobs stay unknown.
+      if (!positions) return;
+      entries.forEach((entry, index) => {
+        this.jobs.set(entry.fields.jobId, new SpilledJob(entry.fields, positions[index] as DetailPosition));
+        entry.queue.byStatus.get(entry.fields.status)?.add(entry.fields.jobId);
+      });
+      this.spilledCount += entries.length;
+    }
+  }
+
+  /** The detail of a job known from the journal only: what a describe of it showed when it ended. */
+  private restoredDetail(job: JournaledJob, queue: QueueState, definition: DefinitionState): JobDetail {
+    const container = {
+      ...(job.exitCode === undefined ? {} : { exitCode: job.exitCode }),
+      ...(job.reason === undefined ? {} : { reason: job.reason }),
+      ...(job.logStreamName === undefined ? {} : { logStreamName: job.logStreamName }),
+    };
+    return {
+      jobArn: this.arn('job', job.jobId),
+      jobName: job.jobName,
+      jobId: job.jobId,
+      jobQueue: queue.arn,
+      status: job.status,
+      ...(job.statusReason === undefined ? {} : { statusReason: job.statusReason }),
+      createdAt: job.createdAt,
+      startedAt: job.startedAt,
+      ...(job.stoppedAt === undefined ? {} : { stoppedAt: job.stoppedAt }),
+      attempts:
+        job.startedAt === undefined
+          ? []
+          : [{ container, startedAt: job.startedAt, ...(job.stoppedAt === undefined ? {} : { stoppedAt: job.stoppedAt }), ...(job.statusReason === undefined ? {} : { statusReason: job.statusReason }) }],
+      dependsOn: [],
+      jobDefinition: definition.arn,
+      parameters: {},
+      platformCapabilities: [],
+      propagateTags: false,
+      container: { image: definition.config.image, ...container },
+      ...(job.isCancelled ? { isCancelled: true } : {}),
+      ...(job.isTerminated ? { isTerminated: true } : {}),
+    };
   }
 
   /** Number of job processes spawned so far (attempts that started a process). */
@@ -524,6 +601,7 @@ export class LocalBatch implements BatchServiceControl {
       }
     }
     this.jobs.set(jobId, job);
+    this.journal.submitted({ jobId, jobName: job.jobName, queue: queue.name, definition: definition.name, createdAt: job.createdAt });
     queue.byStatus.get('SUBMITTED')?.add(jobId);
     this.activeJobs++;
     this.submitted.push(job);
@@ -738,6 +816,7 @@ export class LocalBatch implements BatchServiceControl {
     await Promise.all(exits);
     await this.launcher.close();
     this.detailFile.close();
+    this.journal.close();
   }
 
   // ---------------------------------------------------------------- lookups
@@ -949,6 +1028,21 @@ export class LocalBatch implements BatchServiceControl {
     this.setStatus(job, status);
     if (statusReason !== undefined) job.statusReason = statusReason;
     job.stoppedAt = this.clock.now();
+    // Array children are not journaled: a restarted service knows their parent only.
+    if (!job.parent) {
+      const last = job.attempts.at(-1);
+      this.journal.finished(job.jobId, {
+        status,
+        stoppedAt: job.stoppedAt,
+        statusReason: job.statusReason,
+        startedAt: job.startedAt,
+        exitCode: last?.exitCode,
+        reason: last?.reason,
+        logStreamName: last?.logStreamName,
+        isCancelled: job.isCancelled,
+        isTerminated: job.isTerminated,
+      });
+    }
     const waiters = this.jobWaiters.get(job.jobId);
     if (waiters) {
       this.jobWaiters.delete(job.jobId);
@@ -1151,6 +1245,7 @@ export class LocalBatch implements BatchServiceControl {
       attempt.startedAt = now;
       job.startedAt = now;
       this.setStatus(job, 'RUNNING');
+      if (!job.parent) this.journal.started(job.jobId, now, attempt.logStreamName);
       if (!run.killReason && job.timeoutSeconds !== undefined) {
         this.clock.sleep(job.timeoutSeconds * 1000, run.stop.signal).then(() => this.kill(job, 'timeout', StatusReasons.timeout), noop);
       }

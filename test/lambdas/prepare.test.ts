@@ -1,5 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { BatchClient, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand } from '@aws-sdk/client-batch';
+import { BatchClient, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand, DescribeJobsCommand, type JobStatus, ListJobsCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -400,5 +400,136 @@ describe('prepare with retryOf', () => {
     await expect(handler()({ ...retryEvent, input: { retryOf: 'nope' } })).rejects.toThrow(/retryOf: no run with this id in ledger fanout-ledger \(received "nope"\)/);
     expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
     expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+});
+
+describe('prepare with resumeOf', () => {
+  const resumeArn = 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:sweep-1-resume-x';
+  const header = {
+    runId: 'sweep-1',
+    itemId: '#run',
+    kind: 'run',
+    path: 'map',
+    status: 'RUNNING',
+    round: 1,
+    itemCount: 6,
+    executionArn,
+    executionName: 'sweep-1',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    manifest: { bucket: 'fanout-data', key: 'runs/sweep-1/manifest.jsonl' },
+    resultPrefix: 'runs/sweep-1/results',
+    jobQueue: 'fanout-high',
+    jobDefinition: 'fanout-job:2',
+    command: ['run', '{x}'],
+    maxConcurrency: 5,
+    toleratedFailurePercentage: 100,
+    toleratedFailureCount: 6,
+    retry: { rounds: 1, maxAttempts: 3 },
+    idempotent: true,
+  };
+  const pendingRow = (itemId: string, idempotent: boolean) => ({
+    runId: 'sweep-1',
+    itemId,
+    status: 'PENDING',
+    idempotent,
+    attempt: 1,
+    round: 1,
+    jobName: `sweep-1-${itemId}`,
+    kwargs: '{"x":1}',
+  });
+  const job = (itemId: string, status: JobStatus, extra: Record<string, unknown> = {}) => ({
+    jobId: `job-${itemId}`,
+    jobName: `sweep-1-${itemId}`,
+    jobArn: `arn:job-${itemId}`,
+    status,
+    createdAt: 1,
+    ...extra,
+  });
+  const lost = 'Host EC2 (instance local) terminated.';
+  const resumeEvent = { input: { resumeOf: 'sweep-1' }, executionName: 'sweep-1-resume-x', executionArn: resumeArn };
+
+  beforeEach(() => {
+    ledgerMock.on(GetCommand).resolves({ Item: header });
+    ledgerMock.on(UpdateCommand).resolves({});
+    ledgerMock.on(QueryCommand).resolves({
+      Items: [pendingRow('a', true), pendingRow('b', true), pendingRow('c', false), pendingRow('d', false), pendingRow('e', true), pendingRow('f', false)],
+    });
+    // The FAILED write of a lost job returns the row as it now is, which the retry rule reads.
+    for (const [itemId, idempotent] of [['b', true], ['c', false], ['f', false]] as const) {
+      ledgerMock
+        .on(UpdateCommand, { Key: { runId: 'sweep-1', itemId }, ReturnValues: 'ALL_NEW' })
+        .resolves({ Attributes: { ...pendingRow(itemId, idempotent), status: 'FAILED', failureClass: 'ABORTED', failedRunId: 'sweep-1', jobId: `job-${itemId}` } });
+    }
+    batchMock.on(ListJobsCommand).resolves({
+      jobSummaryList: [
+        job('a', 'SUCCEEDED', { startedAt: 2, stoppedAt: 3, container: { exitCode: 0 } }),
+        job('b', 'FAILED', { statusReason: lost }),
+        job('c', 'FAILED', { statusReason: lost }),
+        job('e', 'SUCCEEDED'),
+        job('f', 'RUNNING'),
+      ],
+    });
+    batchMock.on(DescribeJobsCommand).resolves({
+      jobs: [
+        ...['a', 'b', 'c', 'f'].map((itemId) => ({ ...job(itemId, 'FAILED'), jobQueue: 'q', jobDefinition: 'd', startedAt: undefined, container: { environment: [{ name: 'FANOUT_RUN_ID', value: 'sweep-1' }] } })),
+        // A job named like item e, but of another run whose id starts with `sweep-1-`: item e never started.
+        { ...job('e', 'SUCCEEDED'), jobQueue: 'q', jobDefinition: 'd', startedAt: undefined, container: { environment: [{ name: 'FANOUT_RUN_ID', value: 'sweep-1-other' }] } },
+      ],
+    });
+    batchMock.on(TerminateJobCommand).resolves({});
+  });
+
+  const handler = () => makeHandler({ newId: () => 'id-1' });
+
+  it('records succeeded jobs, fails lost ones as ABORTED, and runs the never-started and the lost idempotent items as the next round', async () => {
+    const prepared = await handler()(resumeEvent);
+    expect(prepared).toMatchObject({ runId: 'sweep-1', round: 2, resumeOf: 'sweep-1', resumedItemCount: 3, manifest: { key: 'runs/sweep-1/retries/round-2-id-1.jsonl' } });
+    // docs: batch/latest/APIReference/API_ListJobs.html (JOB_NAME filter, trailing * wildcard)
+    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, { jobQueue: 'fanout-high', filters: [{ name: 'JOB_NAME', values: ['sweep-1-*'] }] });
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
+      Key: 'runs/sweep-1/retries/round-2-id-1.jsonl',
+      Body:
+        '{"itemId":"b","jobName":"sweep-1-b-a2","kwargs":{"x":1},"idempotent":true}\n' +
+        '{"itemId":"d","jobName":"sweep-1-d","kwargs":{"x":1},"idempotent":false}\n' +
+        '{"itemId":"e","jobName":"sweep-1-e","kwargs":{"x":1},"idempotent":true}\n',
+    });
+    expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { runId: 'sweep-1', itemId: 'a' },
+      ConditionExpression: '#status = :seenStatus AND #attempt = :seenAttempt',
+      ExpressionAttributeValues: expect.objectContaining({ ':succeeded': 'SUCCEEDED', ':jobId': 'job-a', ':exitCode': 0, ':seenStatus': 'PENDING', ':seenAttempt': 1 }),
+    });
+    for (const itemId of ['b', 'c', 'f']) {
+      expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+        Key: { runId: 'sweep-1', itemId },
+        ReturnValues: 'ALL_NEW',
+        ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':aborted': 'ABORTED', ':error': 'Fanout.OrchestratorLost' }),
+      });
+    }
+    // The lost idempotent item is claimed by the Retry rule; the others may not run twice.
+    expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { runId: 'sweep-1', itemId: 'b' },
+      ExpressionAttributeValues: expect.objectContaining({ ':next': 'RETRYING', ':nextAttempt': 2, ':round': 2 }),
+    });
+    expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { runId: 'sweep-1', itemId: 'c' }, ExpressionAttributeValues: expect.objectContaining({ ':next': 'RETRYING' }) });
+    // A job still running when its run is resumed is terminated: its outcome would reach nobody.
+    expect(batchMock).toHaveReceivedCommandWith(TerminateJobCommand, { jobId: 'job-f' });
+    expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { runId: 'sweep-1', itemId: '#run' },
+      UpdateExpression: 'SET #status = :running, #resumes = list_append(if_not_exists(#resumes, :none), :lineage)',
+    });
+  });
+
+  it('leaves a row another writer moved since it was read', async () => {
+    ledgerMock.on(UpdateCommand, { Key: { runId: 'sweep-1', itemId: 'd' } }).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    const prepared = await handler()(resumeEvent);
+    expect(prepared).toMatchObject({ resumedItemCount: 2 });
+    expect(s3Mock).not.toHaveReceivedCommandWith(PutObjectCommand, { Body: expect.stringContaining('"itemId":"d"') });
+  });
+
+  it('rejects an unknown run with FanoutInputError naming resumeOf, and resumeOf given with other options', async () => {
+    ledgerMock.on(GetCommand).resolves({});
+    await expect(handler()({ ...resumeEvent, input: { resumeOf: 'nope' } })).rejects.toThrow(/resumeOf: no run with this id in ledger fanout-ledger \(received "nope"\)/);
+    await expect(handler()({ ...resumeEvent, input: { resumeOf: 'sweep-1', items: [{}] } })).rejects.toThrow(/items cannot be given with resumeOf/);
+    expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 });

@@ -101,6 +101,9 @@ describe('parseExecutionInput', () => {
     ['retryOf with an item source', { retryOf: 'sweep-1', items: [{}] }, 'items', 'items cannot be given with retryOf'],
     ['retryOf with an option', { retryOf: 'sweep-1', maxConcurrency: 3 }, 'maxConcurrency', 'maxConcurrency cannot be given with retryOf'],
     ['a retryOf that is no run id', { retryOf: 'a/b' }, 'retryOf', 'retryOf must be a run id'],
+    ['resumeOf with an item source', { resumeOf: 'sweep-1', items: [{}] }, 'items', 'items cannot be given with resumeOf'],
+    ['resumeOf with retryOf', { resumeOf: 'sweep-1', retryOf: 'sweep-1' }, 'retryOf', 'retryOf cannot be given with resumeOf'],
+    ['a resumeOf that is no run id', { resumeOf: 'a/b' }, 'resumeOf', 'resumeOf must be a run id'],
   ];
 
   it.each(invalidInputs)('rejects %s, naming the field and the rule', (_label, raw, path, rule) => {
@@ -115,6 +118,11 @@ describe('parseExecutionInput', () => {
     const input = parseExecutionInput({ retryOf: 'sweep-1' });
     expect(input.retryOf).toBe('sweep-1');
     expect(itemSourceOf(input)).toEqual({ kind: 'retry', runId: 'sweep-1' });
+  });
+
+  it('accepts resumeOf alone, as an input without an item source', () => {
+    const input = parseExecutionInput({ resumeOf: 'sweep-1' });
+    expect(input.resumeOf).toBe('sweep-1');
   });
 
   it('gives a failFast run thresholds of 0 and no retry round', () => {

@@ -1,0 +1,262 @@
+import { type BatchClient, DescribeJobsCommand, type JobSummary, ListJobsCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type ClaimDependencies, type ClaimedRound, attemptJobName, isConditionFailure, moveFailedRow, retryDecision, writeRoundManifest } from './claims';
+import { FailureClass, type ItemRow, ItemStatus, RUN_HEADER_ITEM_ID, type RunHeaderRow } from './ledger';
+import { manifestLine } from './manifest';
+
+/**
+ * Resuming a run whose orchestrator died (the process running the local cloud was killed, or an
+ * execution was lost): its PENDING and RETRYING rows never got an outcome, and only Batch knows
+ * whether their jobs ran. Each row's current job is looked up by name; what Batch says decides.
+ */
+
+/** The error recorded on a row whose job was lost with the orchestrator. */
+export const ORCHESTRATOR_LOST_ERROR = 'Fanout.OrchestratorLost';
+/** TerminateJob reason for a job still running when its run is resumed (its outcome would reach nobody). */
+export const RESUME_TERMINATE_REASON = 'Terminated by fanout resume: the execution that submitted the job is gone';
+
+/** What resuming did, beyond the round it claimed. */
+export interface ResumedRound extends ClaimedRound {
+  /** Rows whose job had SUCCEEDED without its outcome being recorded; now SUCCEEDED. */
+  recoveredCount: number;
+  /** Rows whose job was lost; now FAILED with class ABORTED (then claimed when idempotent). */
+  lostCount: number;
+  /** Rows whose job never started; re-run as they are. */
+  notStartedCount: number;
+}
+
+export interface ResumeDependencies extends ClaimDependencies {
+  batch: BatchClient;
+}
+
+/** Conditional writes in flight at once, as for retry claims. */
+const WRITE_CONCURRENCY = 16;
+const FINAL = new Set(['SUCCEEDED', 'FAILED']);
+
+/** Prefers the job that says the most: SUCCEEDED, then one still going, then FAILED. */
+function rank(job: JobSummary): number {
+  return job.status === 'SUCCEEDED' ? 2 : FINAL.has(job.status ?? '') ? 0 : 1;
+}
+
+/**
+ * Every job of the run's queue whose name starts with `<runId>-` (ListJobs with a JOB_NAME filter,
+ * which lists every status; docs: batch/latest/APIReference/API_ListJobs.html), by name.
+ */
+async function listRunJobs(batch: BatchClient, jobQueue: string, runId: string): Promise<Map<string, JobSummary>> {
+  const byName = new Map<string, JobSummary>();
+  let nextToken: string | undefined;
+  do {
+    const page = await batch.send(
+      new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [`${runId}-*`] }], ...(nextToken ? { nextToken } : {}) }),
+    );
+    for (const job of page.jobSummaryList ?? []) {
+      const name = job.jobName as string;
+      const known = byName.get(name);
+      if (!known || rank(job) > rank(known)) byName.set(name, job);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return byName;
+}
+
+/**
+ * Keeps the jobs that were submitted for this run: a prefix also matches runs whose id starts
+ * with `<runId>-`, so each candidate's `FANOUT_RUN_ID` is checked (DescribeJobs, 100 at a time).
+ */
+async function ownJobs(batch: BatchClient, runId: string, candidates: JobSummary[]): Promise<Set<string>> {
+  const own = new Set<string>();
+  for (let start = 0; start < candidates.length; start += 100) {
+    const ids = candidates.slice(start, start + 100).map((job) => job.jobId as string);
+    const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: ids }));
+    for (const job of jobs ?? []) {
+      const variables = job.container?.environment ?? [];
+      // A job without the variable (described by a service that kept no environment) is trusted by its name.
+      const runVariable = variables.find((variable) => variable.name === 'FANOUT_RUN_ID');
+      if (!runVariable || runVariable.value === runId) own.add(job.jobId as string);
+    }
+  }
+  return own;
+}
+
+/**
+ * Finishes a run whose orchestrator died: for each PENDING or RETRYING row, the job of its current
+ * attempt (`attemptJobName(jobName, attempt)`) is looked up in Batch.
+ * - SUCCEEDED: the row becomes SUCCEEDED with the job's outcome; it is not run again.
+ * - still going (AWS keeps jobs running): terminated, then handled as lost.
+ * - FAILED or terminated (locally `Host EC2 (instance local) terminated.`): the row becomes FAILED,
+ *   class ABORTED, error `Fanout.OrchestratorLost`; then the retry rule decides (`retryDecision`,
+ *   the Retry Lambda's): claimed for round `nextRound` when idempotent with attempts left,
+ *   abandoned when out of attempts, kept FAILED when not idempotent (it may have had effects).
+ * - no job: it never started; the row moves to round `nextRound` unchanged and runs.
+ * Every write is conditional on the row's status and attempt as read, so a concurrent resume or
+ * a late writer never makes a row run twice or move backwards.
+ * @example await resumeRun(deps, header, header.round + 1)
+ */
+export async function resumeRun(deps: ResumeDependencies, run: RunHeaderRow, nextRound: number): Promise<ResumedRound> {
+  const { runId } = run;
+  const updatedAt = deps.now().toISOString();
+  const jobs = await listRunJobs(deps.batch, run.jobQueue, runId);
+  const lines: string[] = [];
+  let recoveredCount = 0;
+  let lostCount = 0;
+  let notStartedCount = 0;
+  let abandonedCount = 0;
+
+  const update = async (command: UpdateCommand): Promise<Record<string, unknown> | undefined> => {
+    try {
+      const result = await deps.ledger.send(command);
+      return result.Attributes ?? {};
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  };
+  const asRead = (row: ItemRow) => ({
+    ConditionExpression: '#status = :seenStatus AND #attempt = :seenAttempt',
+    values: { ':seenStatus': row.status, ':seenAttempt': row.attempt },
+  });
+
+  const resumeRow = async (row: ItemRow, job: JobSummary | undefined): Promise<void> => {
+    const seen = asRead(row);
+    if (!job) {
+      const moved = await update(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: { runId, itemId: row.itemId },
+          UpdateExpression: 'SET #round = :round, #updatedAt = :updatedAt',
+          ConditionExpression: seen.ConditionExpression,
+          ExpressionAttributeNames: { '#status': 'status', '#attempt': 'attempt', '#round': 'round', '#updatedAt': 'updatedAt' },
+          ExpressionAttributeValues: { ...seen.values, ':round': nextRound, ':updatedAt': updatedAt },
+        }),
+      );
+      if (!moved) return;
+      notStartedCount += 1;
+      lines.push(manifestLine({ itemId: row.itemId, jobName: attemptJobName(row.jobName, row.attempt), kwargsJson: row.kwargs, idempotent: row.idempotent }));
+      return;
+    }
+    const exitCode = job.container?.exitCode;
+    if (job.status === 'SUCCEEDED') {
+      const recorded = await update(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: { runId, itemId: row.itemId },
+          UpdateExpression:
+            'SET #status = :succeeded, #jobId = :jobId, #exitCode = :exitCode, #queue = :queue, #startedAt = :startedAt, #stoppedAt = :stoppedAt, #updatedAt = :updatedAt REMOVE #failureClass, #failedRunId, #error, #cause, #statusReason, #containerReason',
+          ConditionExpression: seen.ConditionExpression,
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#attempt': 'attempt',
+            '#jobId': 'jobId',
+            '#exitCode': 'exitCode',
+            '#queue': 'queue',
+            '#startedAt': 'startedAt',
+            '#stoppedAt': 'stoppedAt',
+            '#updatedAt': 'updatedAt',
+            '#failureClass': 'failureClass',
+            '#failedRunId': 'failedRunId',
+            '#error': 'error',
+            '#cause': 'cause',
+            '#statusReason': 'statusReason',
+            '#containerReason': 'containerReason',
+          },
+          ExpressionAttributeValues: {
+            ...seen.values,
+            ':succeeded': ItemStatus.SUCCEEDED,
+            ':jobId': job.jobId,
+            ':exitCode': exitCode ?? 0,
+            ':queue': run.jobQueue,
+            ':startedAt': job.startedAt ?? null,
+            ':stoppedAt': job.stoppedAt ?? null,
+            ':updatedAt': updatedAt,
+          },
+        }),
+      );
+      if (recorded) recoveredCount += 1;
+      return;
+    }
+    if (!FINAL.has(job.status ?? '')) {
+      await deps.batch.send(new TerminateJobCommand({ jobId: job.jobId, reason: RESUME_TERMINATE_REASON }));
+    }
+    const statusReason = job.statusReason ?? (FINAL.has(job.status ?? '') ? '' : RESUME_TERMINATE_REASON);
+    const failed = await update(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: { runId, itemId: row.itemId },
+        UpdateExpression:
+          'SET #status = :failed, #failureClass = :aborted, #failedRunId = :runId, #jobId = :jobId, #exitCode = :exitCode, #queue = :queue, #statusReason = :statusReason, #error = :error, #cause = :cause, #updatedAt = :updatedAt',
+        ConditionExpression: seen.ConditionExpression,
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#attempt': 'attempt',
+          '#failureClass': 'failureClass',
+          '#failedRunId': 'failedRunId',
+          '#jobId': 'jobId',
+          '#exitCode': 'exitCode',
+          '#queue': 'queue',
+          '#statusReason': 'statusReason',
+          '#error': 'error',
+          '#cause': 'cause',
+          '#updatedAt': 'updatedAt',
+        },
+        ExpressionAttributeValues: {
+          ...seen.values,
+          ':failed': ItemStatus.FAILED,
+          ':aborted': FailureClass.ABORTED,
+          ':runId': runId,
+          ':jobId': job.jobId,
+          ':exitCode': exitCode ?? null,
+          ':queue': run.jobQueue,
+          ':statusReason': statusReason,
+          ':error': ORCHESTRATOR_LOST_ERROR,
+          ':cause': `Batch job ${job.jobId} was lost with the execution that submitted it: ${statusReason}`,
+          ':updatedAt': updatedAt,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    if (!failed) return;
+    lostCount += 1;
+    const failedRow = failed as unknown as ItemRow;
+    const decision = retryDecision(failedRow, run.retry.maxAttempts);
+    if (decision === 'keep') return;
+    if (!(await moveFailedRow(deps, runId, failedRow, decision, nextRound, updatedAt))) return;
+    if (decision === 'abandon') {
+      abandonedCount += 1;
+      return;
+    }
+    lines.push(
+      manifestLine({ itemId: row.itemId, jobName: attemptJobName(row.jobName, row.attempt + 1), kwargsJson: row.kwargs, idempotent: row.idempotent }),
+    );
+  };
+
+  let exclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.ledger.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        ConsistentRead: true,
+        KeyConditionExpression: '#runId = :runId AND #itemId > :header',
+        FilterExpression: '#status IN (:pending, :retrying)',
+        ExpressionAttributeNames: { '#runId': 'runId', '#itemId': 'itemId', '#status': 'status' },
+        ExpressionAttributeValues: { ':runId': runId, ':header': RUN_HEADER_ITEM_ID, ':pending': ItemStatus.PENDING, ':retrying': ItemStatus.RETRYING },
+        ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+      }),
+    );
+    const rows = (page.Items ?? []) as ItemRow[];
+    const named = rows.map((row) => jobs.get(attemptJobName(row.jobName, row.attempt)));
+    const own = await ownJobs(deps.batch, runId, named.filter((job): job is JobSummary => job !== undefined));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < rows.length) {
+        const index = next++;
+        const job = named[index];
+        await resumeRow(rows[index] as ItemRow, job && own.has(job.jobId as string) ? job : undefined);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, rows.length) }, worker));
+    exclusiveStartKey = page.LastEvaluatedKey;
+  } while (exclusiveStartKey);
+
+  const claimed = await writeRoundManifest(deps, runId, nextRound, lines, { emptyManifest: true });
+  return { ...claimed, abandonedCount, recoveredCount, lostCount, notStartedCount };
+}

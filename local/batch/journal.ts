@@ -1,0 +1,172 @@
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The service's job journal, `<stateDir>/batch/jobs.journal.jsonl`: one JSON line per job
+ * event, appended as it happens, so that a service restarted on the same state directory knows
+ * the jobs of the one before, as AWS Batch still knows its jobs after the client that submitted
+ * them is gone. Writes are plain `write(2)` calls on a descriptor opened for appending: once one
+ * returns, the line survives the process being killed (not the machine losing power).
+ */
+
+/** A job as the journal last saw it. */
+export interface JournaledJob {
+  jobId: string;
+  jobName: string;
+  /** Queue and definition names, as configured. */
+  queue: string;
+  definition: string;
+  createdAt: number;
+  /** The last status journaled: SUBMITTED, RUNNING, SUCCEEDED or FAILED. */
+  status: 'SUBMITTED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  statusReason?: string;
+  startedAt?: number;
+  stoppedAt?: number;
+  exitCode?: number;
+  reason?: string;
+  logStreamName?: string;
+  isCancelled?: boolean;
+  isTerminated?: boolean;
+}
+
+/** One line of the journal: a submission (`e: 's'`), a start (`'r'`) or an end (`'f'`). */
+type JournalLine =
+  | { e: 's'; id: string; name: string; queue: string; def: string; at: number }
+  | { e: 'r'; id: string; at: number; log?: string }
+  | {
+      e: 'f';
+      id: string;
+      status: 'SUCCEEDED' | 'FAILED';
+      at: number;
+      reason?: string;
+      startedAt?: number;
+      exitCode?: number;
+      containerReason?: string;
+      log?: string;
+      cancelled?: true;
+      terminated?: true;
+    };
+
+/** The end of a job, as {@link JobJournal.finished} records it. */
+export interface JournaledEnd {
+  status: 'SUCCEEDED' | 'FAILED';
+  stoppedAt: number;
+  statusReason?: string | undefined;
+  startedAt?: number | undefined;
+  exitCode?: number | undefined;
+  reason?: string | undefined;
+  logStreamName?: string | undefined;
+  isCancelled?: boolean | undefined;
+  isTerminated?: boolean | undefined;
+}
+
+export const journalFileName = 'jobs.journal.jsonl';
+
+/**
+ * Reads the journal of `directory`, in submission order. A line cut short by a crash (the last
+ * one) is skipped; events of unknown jobs are ignored.
+ * @example readJournal('.fanout/batch').filter((job) => job.status === 'RUNNING')
+ */
+export function readJournal(directory: string): JournaledJob[] {
+  let text: string;
+  try {
+    text = readFileSync(join(directory, journalFileName), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const jobs = new Map<string, JournaledJob>();
+  for (const raw of text.split('\n')) {
+    if (raw === '') continue;
+    let line: JournalLine;
+    try {
+      line = JSON.parse(raw) as JournalLine;
+    } catch {
+      continue;
+    }
+    if (line.e === 's') {
+      jobs.set(line.id, { jobId: line.id, jobName: line.name, queue: line.queue, definition: line.def, createdAt: line.at, status: 'SUBMITTED' });
+      continue;
+    }
+    const job = jobs.get(line.id);
+    // A final status never changes: a later end (a second service on the same directory) is ignored.
+    if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') continue;
+    if (line.e === 'r') {
+      job.status = 'RUNNING';
+      job.startedAt = line.at;
+      if (line.log !== undefined) job.logStreamName = line.log;
+      continue;
+    }
+    job.status = line.status;
+    job.stoppedAt = line.at;
+    if (line.reason !== undefined) job.statusReason = line.reason;
+    if (line.startedAt !== undefined) job.startedAt = line.startedAt;
+    if (line.exitCode !== undefined) job.exitCode = line.exitCode;
+    if (line.containerReason !== undefined) job.reason = line.containerReason;
+    if (line.log !== undefined) job.logStreamName = line.log;
+    if (line.cancelled) job.isCancelled = true;
+    if (line.terminated) job.isTerminated = true;
+  }
+  return [...jobs.values()];
+}
+
+/**
+ * Appends job events to the journal. If the file cannot be opened or written, a warning is
+ * emitted once and the service goes on without a journal.
+ */
+export class JobJournal {
+  private fd: number | undefined;
+  private unusable = false;
+
+  constructor(private readonly directory: string) {}
+
+  /** A job was accepted by SubmitJob. */
+  submitted(job: { jobId: string; jobName: string; queue: string; definition: string; createdAt: number }): void {
+    this.write({ e: 's', id: job.jobId, name: job.jobName, queue: job.queue, def: job.definition, at: job.createdAt });
+  }
+
+  /** A job's process exists (RUNNING). */
+  started(jobId: string, startedAt: number, logStreamName: string): void {
+    this.write({ e: 'r', id: jobId, at: startedAt, log: logStreamName });
+  }
+
+  /** A job reached SUCCEEDED or FAILED. */
+  finished(jobId: string, end: JournaledEnd): void {
+    this.write({
+      e: 'f',
+      id: jobId,
+      status: end.status,
+      at: end.stoppedAt,
+      ...(end.statusReason === undefined ? {} : { reason: end.statusReason }),
+      ...(end.startedAt === undefined ? {} : { startedAt: end.startedAt }),
+      ...(end.exitCode === undefined ? {} : { exitCode: end.exitCode }),
+      ...(end.reason === undefined ? {} : { containerReason: end.reason }),
+      ...(end.logStreamName === undefined ? {} : { log: end.logStreamName }),
+      ...(end.isCancelled ? { cancelled: true as const } : {}),
+      ...(end.isTerminated ? { terminated: true as const } : {}),
+    });
+  }
+
+  /** Closes the descriptor; later events are not journaled. */
+  close(): void {
+    this.unusable = true;
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private write(line: JournalLine): void {
+    if (this.unusable) return;
+    try {
+      if (this.fd === undefined) {
+        mkdirSync(this.directory, { recursive: true });
+        this.fd = openSync(join(this.directory, journalFileName), 'a');
+      }
+      const buffer = Buffer.from(`${JSON.stringify(line)}\n`, 'utf8');
+      for (let written = 0; written < buffer.length; ) written += writeSync(this.fd, buffer, written);
+    } catch (error) {
+      this.unusable = true;
+      process.emitWarning(`local Batch service: jobs are no longer journaled, ${join(this.directory, journalFileName)} failed: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../cli/summary';
+import { loadConfig } from '../../config';
+import type { ItemRow } from '../../lambdas/shared/ledger';
+import { startDynamoDb } from '../../local/dynamodb';
+import { repoRoot, runFanout, tempDir } from './helpers';
+
+const ITEMS = 12;
+const itemIds = Array.from({ length: ITEMS }, (_, n) => `i${String(n).padStart(2, '0')}`);
+/** Odd items may not run twice. */
+const idempotent = (itemId: string) => Number(itemId.slice(1)) % 2 === 0;
+
+function countLines(text: string, word: string): number {
+  return text.split('\n').filter((line) => line === word).length;
+}
+
+/** How many jobs of the run have started (written their `start` line). */
+function startedItems(marks: string): number {
+  if (!existsSync(marks)) return 0;
+  return readdirSync(marks).filter((file) => countLines(readFileSync(join(marks, file), 'utf8'), 'start') > 0).length;
+}
+
+function processesWith(marker: string): number {
+  try {
+    return execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+async function readRows(dir: string, runId: string): Promise<ItemRow[]> {
+  const config = loadConfig();
+  const dynamo = await startDynamoDb({ dir: join(dir, 'dynamodb') });
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: config.region, endpoint: dynamo.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  );
+  try {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: config.ledgerTable,
+        KeyConditionExpression: 'runId = :runId AND itemId > :header',
+        ExpressionAttributeValues: { ':runId': runId, ':header': '#run' },
+      }),
+    );
+    return (page.Items ?? []) as ItemRow[];
+  } finally {
+    client.destroy();
+    await dynamo.close();
+  }
+}
+
+// A `fanout run` process killed with SIGKILL takes its local cloud with it; `fanout resume`
+// finishes the run from the ledger and the Batch journal without running anything twice that
+// must not run twice.
+describe('fanout resume', () => {
+  it.each([2, 5, 9])('finishes a run whose process was killed once %i jobs had started', async (killAfter) => {
+    const work = tempDir('fanout-resume-');
+    const dir = join(work, 'state');
+    const marks = join(work, 'marks');
+    execFileSync('mkdir', ['-p', marks]);
+    // A unique sleep duration marks this run's job processes, so a survivor is found.
+    const marker = `sleep 0.8${String(process.pid).padStart(7, '0')}${killAfter}`;
+    const runId = `resume-k${killAfter}`;
+    const input = join(work, 'input.json');
+    writeFileSync(
+      input,
+      JSON.stringify({
+        runId,
+        items: itemIds.map((id) => ({ id, marks, ...(idempotent(id) ? {} : { idempotent: false }) })),
+        command: ['sh', '-c', `echo start >> "{marks}/$FANOUT_ITEM_ID"; ${marker}; echo done >> "{marks}/$FANOUT_ITEM_ID"`],
+        maxConcurrency: 3,
+        toleratedFailurePercentage: 100,
+      }),
+    );
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', dir], { cwd: repoRoot, stdio: 'ignore' });
+    const exited = once(child, 'exit');
+    for (let waited = 0; startedItems(marks) < killAfter; waited += 20) {
+      if (waited > 60_000) throw new Error(`fewer than ${killAfter} jobs started within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    // The launcher stops its jobs once the service's parent is gone; give it a moment to do so.
+    for (let waited = 0; processesWith(marker) > 0 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(processesWith(marker)).toBe(0);
+    const before = new Map(itemIds.map((id) => [id, existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '']));
+    // The kill lands while the job that just started sleeps: at least one job is lost.
+    const lostJobs = itemIds.filter((id) => countLines(before.get(id) ?? '', 'start') > 0 && countLines(before.get(id) ?? '', 'done') === 0);
+    expect(lostJobs.length).toBeGreaterThan(0);
+
+    const resume = await runFanout(['resume', runId, '--dir', dir, '--json']);
+    expect(resume.code, resume.stderr).toBe(0);
+    const summary = resume.json<RunSummary>();
+    expect(summary).toMatchObject({ runId, status: 'SUCCEEDED', counts: { total: ITEMS, pending: 0, running: 0, retrying: 0 } });
+    expect(summary.executionArn).toContain(`:execution:fanout-map:${runId}-resume-`);
+
+    const rows = new Map((await readRows(dir, runId)).map((row) => [row.itemId, row]));
+    expect([...rows.keys()].sort()).toEqual(itemIds);
+    for (const id of itemIds) {
+      const row = rows.get(id) as ItemRow;
+      const marksNow = existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '';
+      const startedBefore = countLines(before.get(id) ?? '', 'start');
+      const finishedBefore = countLines(before.get(id) ?? '', 'done') > 0;
+      const starts = countLines(marksNow, 'start');
+      if (startedBefore > 0 && !finishedBefore && !idempotent(id)) expect(row.status, `${id}: a lost job of an item that may not run twice`).toBe('FAILED');
+      const context = `${id} (${idempotent(id) ? 'idempotent' : 'not idempotent'}): row ${JSON.stringify(row)}, marks before ${JSON.stringify(before.get(id))}, now ${JSON.stringify(marksNow)}`;
+      if (row.status === 'FAILED') {
+        // Only a lost job of an item that may not run twice is left failed, and it did not run again.
+        expect(row, context).toMatchObject({ failureClass: 'ABORTED', idempotent: false, error: 'Fanout.OrchestratorLost' });
+        expect(startedBefore, context).toBe(1);
+        expect(starts, context).toBe(1);
+        continue;
+      }
+      expect(row.status, context).toBe('SUCCEEDED');
+      expect(countLines(marksNow, 'done'), context).toBe(1);
+      // A job that had finished is not run again, nor is an item that may not run twice.
+      if (finishedBefore || !idempotent(id)) expect(starts, context).toBe(1);
+      else expect(starts, context).toBe(startedBefore + 1);
+    }
+  }, 120_000);
+
+  it('refuses a run whose process is still alive, and a run that has ended', async () => {
+    const work = tempDir('fanout-resume-');
+    const dir = join(work, 'state');
+    const input = join(work, 'input.json');
+    writeFileSync(input, JSON.stringify({ runId: 'ended', replicas: { count: 2 }, command: ['true'] }));
+    const run = await runFanout(['run', input, '--dir', dir]);
+    expect(run.code, run.stderr).toBe(0);
+    const ended = await runFanout(['resume', 'ended', '--dir', dir]);
+    expect(ended.code).toBe(2);
+    expect(ended.stderr).toContain('run ended has ended (SUCCEEDED)');
+
+    // This test's own process stands in for a live `fanout run` process.
+    writeFileSync(
+      join(dir, 'runs', 'live.lock'),
+      JSON.stringify({ pid: process.pid, endpoint: 'http://127.0.0.1:9', region: 'us-east-1', executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:live' }),
+    );
+    const live = await runFanout(['resume', 'live', '--dir', dir]);
+    expect(live.code).toBe(2);
+    expect(live.stderr).toContain(`run live is still running in ${dir} (process ${process.pid})`);
+  });
+});

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalBatch, StatusReasons } from '../../../local/batch';
+import { testConfig } from './helpers';
+
+const services: LocalBatch[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const service of services.splice(0)) await service.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function open(dir: string, finishedJobsInMemory?: number): LocalBatch {
+  const service = new LocalBatch({ config: testConfig(), stateDir: dir, cwd: dir, ...(finishedJobsInMemory === undefined ? {} : { finishedJobsInMemory }) });
+  services.push(service);
+  return service;
+}
+
+function stateDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fanout-journal-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function until(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe('job journal', () => {
+  it('lets a service restarted on the same state directory describe and list the jobs of the one before', async () => {
+    const dir = stateDir();
+    const first = open(dir);
+    const done = first.submitJob({ jobName: 'run-a-00', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['sh', '-c', 'exit 3'] } }).jobId as string;
+    const ok = first.submitJob({ jobName: 'run-a-01', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['true'] } }).jobId as string;
+    await first.waitForJob(done);
+    await first.waitForJob(ok);
+
+    const second = open(dir);
+    expect(second.describeJob(done)).toMatchObject({ jobName: 'run-a-00', status: 'FAILED', statusReason: StatusReasons.containerExited, container: { exitCode: 3 } });
+    expect(second.describeJob(ok)).toMatchObject({ jobName: 'run-a-01', status: 'SUCCEEDED', container: { exitCode: 0 } });
+    // docs: batch/latest/APIReference/API_ListJobs.html (a JOB_NAME filter lists every status)
+    const listed = second.listJobs({ jobQueue: 'high', filters: [{ name: 'JOB_NAME', values: ['run-a-*'] }] });
+    expect(listed.jobSummaryList?.map((job) => [job.jobName, job.status])).toEqual([
+      ['run-a-01', 'SUCCEEDED'],
+      ['run-a-00', 'FAILED'],
+    ]);
+  });
+
+  it('fails the jobs the previous service had not finished as a lost host, and keeps that outcome on the next restart', async () => {
+    const dir = stateDir();
+    const first = open(dir);
+    const running = first.submitJob({ jobName: 'lost-running', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['sleep', '30'] } }).jobId as string;
+    await until(() => first.describeJob(running)?.status === 'RUNNING');
+    // A second service while the first still runs stands in for one started after the first was killed.
+    const second = open(dir);
+    const lost = second.describeJob(running);
+    expect(lost).toMatchObject({ status: 'FAILED', statusReason: 'Host EC2 (instance local) terminated.' });
+    expect(lost?.attempts).toHaveLength(1);
+    expect(lost?.attempts?.[0]?.container?.logStreamName).toMatch(/^job\/default\/[0-9a-f]{32}$/);
+    const stoppedAt = lost?.stoppedAt;
+    await first.close();
+
+    const third = open(dir);
+    expect(third.describeJob(running)).toMatchObject({ status: 'FAILED', statusReason: StatusReasons.hostTerminated, stoppedAt });
+  });
+
+  it('still describes jobs spilled to the finished-jobs file before the restart, and spills new ones after it', async () => {
+    const dir = stateDir();
+    const first = open(dir, 1);
+    const ids = Array.from({ length: 6 }, (_, n) => first.submitJob({ jobName: `spill-${n}`, jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['true'] } }).jobId as string);
+    for (const id of ids) await first.waitForJob(id);
+    expect((await first.stats()).finishedJobsOnDisk).toBeGreaterThan(0);
+    await first.close();
+
+    const second = open(dir, 1);
+    expect(ids.map((id) => second.describeJob(id)?.status)).toEqual(Array(6).fill('SUCCEEDED'));
+    const next = second.submitJob({ jobName: 'after', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['true'] } }).jobId as string;
+    expect(await second.waitForJob(next)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(second.listJobs({ jobQueue: 'high', jobStatus: 'SUCCEEDED' }).jobSummaryList).toHaveLength(7);
+  });
+});
