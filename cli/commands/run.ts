@@ -11,7 +11,7 @@ import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { readJsonDocument } from '../input';
 import { type CliIo, CliError } from '../io';
 import { ProgressReporter } from '../progress';
-import { countRunItems } from '../ledger';
+import { countRunItems, settleStoppedRun } from '../ledger';
 import { printRunSummary } from '../report';
 import { removeRunLock, writeRunLock } from '../lock';
 import { readRunRecord, type RunSummary, writeRunRecord } from '../summary';
@@ -176,7 +176,11 @@ async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, execution
     ...(plan.retryOf ? { retryOf: plan.retryOf, ...retriedItemCountOf(execution.output) } : {}),
   };
   writeRunRecord(cloud.dir, record, plan.recordName ?? plan.executionName);
-  const counts = (await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId));
+  if (execution.status === 'ABORTED') {
+    // The execution's own Summarize never runs once it is stopped: settle the rows here.
+    await settleStoppedRun(cloud.clients, { tableName: cloud.config.ledgerTable, bucket: cloud.config.bucket }, runId);
+  }
+  const counts = await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId);
   return { ...record, counts };
 }
 

@@ -90,9 +90,17 @@ async function ownJobs(batch: BatchClient, runId: string, candidates: JobSummary
  * - no job: it never started; the row moves to round `nextRound` unchanged and runs.
  * Every write is conditional on the row's status and attempt as read, so a concurrent resume or
  * a late writer never makes a row run twice or move backwards.
+ * With `settleOnly` (a run that was stopped, not one to finish), rows are only settled: recovered
+ * successes become SUCCEEDED, lost jobs FAILED/ABORTED; nothing is claimed or re-run, and rows
+ * whose job never started stay PENDING.
  * @example await resumeRun(deps, header, header.round + 1)
  */
-export async function resumeRun(deps: ResumeDependencies, run: RunHeaderRow, nextRound: number): Promise<ResumedRound> {
+export async function resumeRun(
+  deps: ResumeDependencies,
+  run: RunHeaderRow,
+  nextRound: number,
+  options: { settleOnly?: boolean } = {},
+): Promise<ResumedRound> {
   const { runId } = run;
   const updatedAt = deps.now().toISOString();
   const jobs = await listRunJobs(deps.batch, run.jobQueue, runId);
@@ -119,6 +127,7 @@ export async function resumeRun(deps: ResumeDependencies, run: RunHeaderRow, nex
   const resumeRow = async (row: ItemRow, job: JobSummary | undefined): Promise<void> => {
     const seen = asRead(row);
     if (!job) {
+      if (options.settleOnly) return;
       const moved = await update(
         new UpdateCommand({
           TableName: deps.tableName,
@@ -216,6 +225,7 @@ export async function resumeRun(deps: ResumeDependencies, run: RunHeaderRow, nex
     );
     if (!failed) return;
     lostCount += 1;
+    if (options.settleOnly) return;
     const failedRow = failed as unknown as ItemRow;
     const decision = retryDecision(failedRow, run.retry.maxAttempts);
     if (decision === 'keep') return;
@@ -257,6 +267,9 @@ export async function resumeRun(deps: ResumeDependencies, run: RunHeaderRow, nex
     exclusiveStartKey = page.LastEvaluatedKey;
   } while (exclusiveStartKey);
 
+  if (options.settleOnly) {
+    return { manifest: null, itemCount: 0, round: run.round, abandonedCount, recoveredCount, lostCount, notStartedCount };
+  }
   const claimed = await writeRoundManifest(deps, runId, nextRound, lines, { emptyManifest: true });
   return { ...claimed, abandonedCount, recoveredCount, lostCount, notStartedCount };
 }
