@@ -244,40 +244,53 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
 }
 
 /**
- * Prepares an execution that re-runs an earlier run's retry candidates: no new items, the
- * earlier run's own rows are claimed (the rule and code of the Retry Lambda) and updated in
- * place, so the ledger keeps one row per item. Records the execution in the header's `retries`.
- * With nothing to claim the manifest is empty and the Map runs zero items.
+ * Opens an earlier run again for a new execution: reads its header row (the input field that
+ * named it is blamed when there is none), marks it RUNNING and appends this execution to the
+ * header's `lineage` list. A retried Prepare (same execution) may add its entry twice, which
+ * `fanout status` shows as it is.
  */
-async function prepareRetry(deps: PrepareDependencies, event: PrepareEvent, runId: string): Promise<PreparedRun> {
+async function reopenRun(
+  deps: PrepareDependencies,
+  event: PrepareEvent,
+  runId: string,
+  field: 'retryOf' | 'resumeOf',
+  lineageList: 'retries' | 'resumes',
+): Promise<{ run: RunHeaderRow; startedAt: string }> {
   const response = await deps.ledger.send(
     new GetCommand({ TableName: deps.tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ConsistentRead: true }),
   );
   const run = response.Item as RunHeaderRow | undefined;
-  if (!run) throw FanoutInputError.of('retryOf', `no run with this id in ledger ${deps.tableName}`, runId);
+  if (!run) throw FanoutInputError.of(field, `no run with this id in ledger ${deps.tableName}`, runId);
   const startedAt = deps.now().toISOString();
   const lineage: RetryLineage = { executionArn: event.executionArn, startedAt };
-  // Marks the run RUNNING again and records this execution; a retried Prepare (same
-  // execution) may add its entry twice, which `fanout status` shows as it is.
   await deps.ledger.send(
     new UpdateCommand({
       TableName: deps.tableName,
       Key: { runId, itemId: RUN_HEADER_ITEM_ID },
-      UpdateExpression: 'SET #status = :running, #retries = list_append(if_not_exists(#retries, :none), :lineage)',
+      UpdateExpression: `SET #status = :running, #${lineageList} = list_append(if_not_exists(#${lineageList}, :none), :lineage)`,
       ConditionExpression: 'attribute_exists(#runId)',
-      ExpressionAttributeNames: { '#runId': 'runId', '#status': 'status', '#retries': 'retries' },
+      ExpressionAttributeNames: { '#runId': 'runId', '#status': 'status', [`#${lineageList}`]: lineageList },
       ExpressionAttributeValues: { ':running': RunStatus.RUNNING, ':none': [], ':lineage': [lineage] },
     }),
   );
-  const claimed = await claimRetryCandidates(deps, run, run.round + 1, { emptyManifest: true });
+  return { run, startedAt };
+}
+
+/** What an execution continuing an earlier run hands to the Map: the run's own settings, a new round and manifest. */
+function continuedRun(
+  run: RunHeaderRow,
+  event: PrepareEvent,
+  startedAt: string,
+  round: { round: number; manifest: { bucket: string; key: string } | null },
+): PreparedRun {
   return {
-    runId,
+    runId: run.runId,
     path: 'map',
-    round: claimed.round,
+    round: round.round,
     itemCount: run.itemCount,
     executionArn: event.executionArn,
     createdAt: startedAt,
-    manifest: claimed.manifest ?? run.manifest,
+    manifest: round.manifest ?? run.manifest,
     resultPrefix: run.resultPrefix,
     jobQueue: run.jobQueue,
     jobDefinition: run.jobDefinition,
@@ -286,9 +299,19 @@ async function prepareRetry(deps: PrepareDependencies, event: PrepareEvent, runI
     ...retryRoundThresholds(run),
     retry: run.retry,
     idempotent: run.idempotent,
-    retryOf: runId,
-    retriedItemCount: claimed.itemCount,
   };
+}
+
+/**
+ * Prepares an execution that re-runs an earlier run's retry candidates: no new items, the
+ * earlier run's own rows are claimed (the rule and code of the Retry Lambda) and updated in
+ * place, so the ledger keeps one row per item. Records the execution in the header's `retries`.
+ * With nothing to claim the manifest is empty and the Map runs zero items.
+ */
+async function prepareRetry(deps: PrepareDependencies, event: PrepareEvent, runId: string): Promise<PreparedRun> {
+  const { run, startedAt } = await reopenRun(deps, event, runId, 'retryOf', 'retries');
+  const claimed = await claimRetryCandidates(deps, run, run.round + 1, { emptyManifest: true });
+  return { ...continuedRun(run, event, startedAt, claimed), retryOf: runId, retriedItemCount: claimed.itemCount };
 }
 
 /**
@@ -298,43 +321,9 @@ async function prepareRetry(deps: PrepareDependencies, event: PrepareEvent, runI
  * execution in the header's `resumes`. With nothing to run the Map runs zero items.
  */
 async function prepareResume(deps: PrepareDependencies, event: PrepareEvent, runId: string): Promise<PreparedRun> {
-  const response = await deps.ledger.send(
-    new GetCommand({ TableName: deps.tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ConsistentRead: true }),
-  );
-  const run = response.Item as RunHeaderRow | undefined;
-  if (!run) throw FanoutInputError.of('resumeOf', `no run with this id in ledger ${deps.tableName}`, runId);
-  const startedAt = deps.now().toISOString();
-  const lineage: RetryLineage = { executionArn: event.executionArn, startedAt };
-  await deps.ledger.send(
-    new UpdateCommand({
-      TableName: deps.tableName,
-      Key: { runId, itemId: RUN_HEADER_ITEM_ID },
-      UpdateExpression: 'SET #status = :running, #resumes = list_append(if_not_exists(#resumes, :none), :lineage)',
-      ConditionExpression: 'attribute_exists(#runId)',
-      ExpressionAttributeNames: { '#runId': 'runId', '#status': 'status', '#resumes': 'resumes' },
-      ExpressionAttributeValues: { ':running': RunStatus.RUNNING, ':none': [], ':lineage': [lineage] },
-    }),
-  );
+  const { run, startedAt } = await reopenRun(deps, event, runId, 'resumeOf', 'resumes');
   const resumed = await resumeRun(deps, run, run.round + 1);
-  return {
-    runId,
-    path: 'map',
-    round: resumed.round,
-    itemCount: run.itemCount,
-    executionArn: event.executionArn,
-    createdAt: startedAt,
-    manifest: resumed.manifest ?? run.manifest,
-    resultPrefix: run.resultPrefix,
-    jobQueue: run.jobQueue,
-    jobDefinition: run.jobDefinition,
-    command: run.command,
-    maxConcurrency: run.maxConcurrency,
-    ...retryRoundThresholds(run),
-    retry: run.retry,
-    idempotent: run.idempotent,
-    resumeOf: runId,
-    resumedItemCount: resumed.itemCount,
-  };
+  return { ...continuedRun(run, event, startedAt, resumed), resumeOf: runId, resumedItemCount: resumed.itemCount };
 }
 
 /** The Lambda entry point (CDK: `NodejsFunction` with `handler: 'handler'`). */
