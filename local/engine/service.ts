@@ -62,17 +62,10 @@ interface StateMachineRecord {
   executions: ExecutionRecord[];
 }
 
-interface ExecutionRecord {
+/** What DescribeExecution reports of an execution, plus what running it needs. */
+interface ExecutionRecord
+  extends Pick<ExecutionDescription, 'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate' | 'input' | 'output' | 'error' | 'cause'> {
   scope: ExecutionScope;
-  stateMachineArn: string;
-  name: string;
-  status: ExecutionStatus;
-  startDate: number;
-  stopDate?: number;
-  input: string;
-  output?: string;
-  error?: string;
-  cause?: string;
   controller: AbortController;
   done: Promise<void>;
   markDone: () => void;

@@ -109,7 +109,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
         mapRunArn: run.mapRunArn,
         stateMachineArn: mapRunStateMachineArn(run),
         startDate: seconds(run.startDate),
-        ...optional('stopDate', run.stopDate === undefined ? undefined : seconds(run.stopDate)),
+        ...optionalSeconds('stopDate', run.stopDate),
       })),
       ...next(page.nextToken),
     };
@@ -135,6 +135,11 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
+/** An optional epoch-milliseconds date as the epoch seconds JSON 1.0 responses carry. */
+function optionalSeconds<K extends string>(key: K, epochMs: number | undefined): { [P in K]?: number } {
+  return optional(key, epochMs === undefined ? undefined : seconds(epochMs));
+}
+
 function describedStateMachine(machine: StateMachineDescription): object {
   return {
     stateMachineArn: machine.stateMachineArn,
@@ -157,7 +162,7 @@ function describedExecution(execution: ExecutionDescription): object {
     name: execution.name,
     status: execution.status,
     startDate: seconds(execution.startDate),
-    ...optional('stopDate', execution.stopDate === undefined ? undefined : seconds(execution.stopDate)),
+    ...optionalSeconds('stopDate', execution.stopDate),
     input: execution.input,
     inputDetails: { included: true },
     ...optional('output', execution.output),
@@ -175,7 +180,7 @@ function listedExecution(execution: ExecutionDescription): object {
     name: execution.name,
     status: execution.status,
     startDate: seconds(execution.startDate),
-    ...optional('stopDate', execution.stopDate === undefined ? undefined : seconds(execution.stopDate)),
+    ...optionalSeconds('stopDate', execution.stopDate),
     ...optional('mapRunArn', execution.mapRunArn),
   };
 }
@@ -186,7 +191,7 @@ function describedMapRun(run: MapRunDescription): object {
     executionArn: run.executionArn,
     status: run.status,
     startDate: seconds(run.startDate),
-    ...optional('stopDate', run.stopDate === undefined ? undefined : seconds(run.stopDate)),
+    ...optionalSeconds('stopDate', run.stopDate),
     maxConcurrency: run.maxConcurrency,
     toleratedFailurePercentage: run.toleratedFailurePercentage,
     toleratedFailureCount: run.toleratedFailureCount,
