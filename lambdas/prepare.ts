@@ -190,6 +190,7 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       retry: effectiveRetry(input),
       idempotent: input.idempotent,
       ...(input.failFast ? { failFast: true } : {}),
+      ...(input.aggregate ? { aggregate: { jobName: `${runId}-aggregate`, command: input.aggregate.command, kwargs: JSON.stringify(input.aggregate.kwargs) } } : {}),
     };
 
     // The header goes first and only if the run id is new (or belongs to this very execution,
@@ -299,6 +300,8 @@ function continuedRun(
     ...retryRoundThresholds(run),
     retry: run.retry,
     idempotent: run.idempotent,
+    // A retry or resume changes the items' outcomes, so the aggregation runs again over them.
+    ...(run.aggregate ? { aggregate: run.aggregate } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { readJsonDocument } from '../input';
 import { type CliIo, CliError } from '../io';
 import { ProgressReporter } from '../progress';
-import { countRunItems, settleStoppedRun } from '../ledger';
+import { countRunItems, readRunAggregate, settleStoppedRun } from '../ledger';
 import { printRunSummary } from '../report';
 import { removeRunLock, writeRunLock } from '../lock';
 import { readRunRecord, type RunSummary, writeRunRecord } from '../summary';
@@ -181,7 +181,8 @@ async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, execution
     await settleStoppedRun(cloud.clients, { tableName: cloud.config.ledgerTable, bucket: cloud.config.bucket }, runId);
   }
   const counts = await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId);
-  return { ...record, counts };
+  const aggregate = await readRunAggregate(cloud.clients.dynamodb, cloud.config.ledgerTable, runId);
+  return { ...record, counts, ...(aggregate ? { aggregate } : {}) };
 }
 
 /** A retry execution that succeeded outputs Summarize's summary, which says how many items it re-ran. */

@@ -165,6 +165,8 @@ export interface PreparedRun {
   idempotent: boolean;
   /** Set when the input asked for it: thresholds are 0 and `retry.rounds` 0. */
   failFast?: boolean;
+  /** The aggregation job run after every item has finished, when the input asked for one. */
+  aggregate?: AggregateJob;
   /** Only in a retry execution's `$.prepared`: the run it re-runs (its own `runId`). */
   retryOf?: string;
   /** Only in a retry execution's `$.prepared`: how many items it claimed to re-run. */
@@ -173,6 +175,26 @@ export interface PreparedRun {
   resumeOf?: string;
   /** Only in a resume execution's `$.prepared`: how many items it runs (never started, or lost and idempotent). */
   resumedItemCount?: number;
+}
+
+/** The aggregation job of a run, as the state machine submits it. */
+export interface AggregateJob {
+  /** `<runId>-aggregate`. */
+  jobName: string;
+  command: string[];
+  /** The kwargs as JSON text: the job's `FANOUT_KWARGS`. */
+  kwargs: string;
+}
+
+/** How a run's aggregation job ended, as Summarize records it on the header row (`aggregateOutcome`). */
+export interface AggregateOutcome {
+  status: 'SUCCEEDED' | 'FAILED';
+  jobName: string;
+  jobId?: string;
+  exitCode?: number;
+  logStream?: string;
+  error?: string;
+  cause?: string;
 }
 
 /** One execution that re-ran a run's failures (`retryOf`), as its header row lists them. */
