@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { App, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { App, Fn, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -62,7 +62,7 @@ export function createFanoutApp(options: FanoutAppOptions = {}): { app: App; sta
   const config = loadConfig(context(CONTEXT.config) ?? defaultConfigPath);
   const account = env.CDK_DEFAULT_ACCOUNT ?? config.accountId;
   const region = env.CDK_DEFAULT_REGION ?? config.region;
-  const stack = new Stack(app, context(CONTEXT.stackName) ?? 'Fanout', {
+  const stack = new FanoutStack(app, context(CONTEXT.stackName) ?? 'Fanout', {
     env: { account, region },
     description: 'fanout: Step Functions Distributed Map fanning out AWS Batch jobs, with a DynamoDB ledger',
   });
@@ -71,6 +71,17 @@ export function createFanoutApp(options: FanoutAppOptions = {}): { app: App; sta
   const orchestrator = new FanoutOrchestrator(stack, 'Orchestrator', props);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, orchestrator };
+}
+
+/**
+ * A stack whose availability zones CloudFormation resolves (`Fn::GetAZs`) instead of a lookup
+ * at synth time: with an account and region set, Stack would otherwise ask EC2, which needs
+ * credentials. The new VPC takes the first `maxAzs` (2 by default) of these three.
+ */
+export class FanoutStack extends Stack {
+  override get availabilityZones(): string[] {
+    return [0, 1, 2].map((index) => Fn.select(index, Fn.getAzs()));
+  }
 }
 
 function contextProps(context: (key: string) => string | undefined): Partial<FanoutOrchestratorProps> {

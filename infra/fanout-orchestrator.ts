@@ -20,7 +20,7 @@ import { DEFAULT_JOB_DEFINITION, FAILED_ITEMS_INDEX, ledgerTableDefinition } fro
 import { FanoutInfraError } from './errors';
 import { analyzeDefinition, type DefinitionNeeds, readDefinition, substitutionsFor } from './private/definition';
 import { FanoutFunction } from './private/function';
-import { acknowledgeFindings } from './private/nag';
+import { acknowledgeWildcards, resourceFinding } from './private/nag';
 import { type FanoutScheduleOptions, ScheduledStarter } from './private/schedule';
 import { checkFargateSize, checkInteger, checkName, checkRetryStrategy, checkUnique, type RetryRule } from './private/validate';
 
@@ -308,7 +308,7 @@ export class FanoutOrchestrator extends Construct {
               }),
             ),
           ),
-          container: new batch.EcsFargateContainerDefinition(this, `Container-${spec.name}`, {
+          container: containerOf(new batch.EcsFargateContainerDefinition(this, `Container-${spec.name}`, {
             image: spec.image ?? jobImage,
             cpu: spec.vcpus ?? 1,
             memory: Size.mebibytes(spec.memoryMiB ?? 2048),
@@ -320,7 +320,7 @@ export class FanoutOrchestrator extends Construct {
             fargateCpuArchitecture: ecs.CpuArchitecture.X86_64,
             fargateOperatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
             logging: ecs.LogDriver.awsLogs({ logGroup: this.jobLogGroup, streamPrefix: 'fanout' }),
-          }),
+          })),
         }),
       );
     }
@@ -331,20 +331,22 @@ export class FanoutOrchestrator extends Construct {
     const handler = (name: string, description: string, entry = resolve(REPOSITORY_ROOT, 'lambdas', `${name.toLowerCase()}.ts`)) =>
       new FanoutFunction(this, name, { ...functionProps, entry, description });
     const runObjects = `${RUN_OBJECTS_PREFIX}*`;
+    const runWhy = `Run objects are keyed ${RUN_OBJECTS_PREFIX}<runId>/... with run ids chosen per execution; access stays under that prefix of the stack's own bucket`;
+    const sourceWhy = 'Execution inputs may name any object or prefix of this bucket as their item source';
     const prepare = handler('Prepare', 'Validates a run input, writes its manifest and ledger rows')
       .useLedger(this.ledger, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'], [FAILED_ITEMS_INDEX])
       // `source` items may sit anywhere in the data bucket; manifests are written under runs/.
-      .useDataBucket(this.dataBucket, { objectActions: ['s3:GetObject'], objectPattern: '*', list: true })
-      .readBucket(this.dataBucket, { objectActions: ['s3:PutObject'], objectPattern: runObjects })
+      .useDataBucket(this.dataBucket, { objectActions: ['s3:GetObject'], objectPattern: '*', list: true, why: sourceWhy })
+      .readBucket(this.dataBucket, { objectActions: ['s3:PutObject'], objectPattern: runObjects, why: runWhy })
       .useBatch(['batch:DescribeJobQueues', 'batch:DescribeJobDefinitions', 'batch:ListJobs', 'batch:DescribeJobs', 'batch:TerminateJob']);
-    for (const source of props.sourceBuckets ?? []) prepare.readBucket(source, { objectActions: ['s3:GetObject'], objectPattern: '*', list: true });
+    for (const source of props.sourceBuckets ?? []) prepare.readBucket(source, { objectActions: ['s3:GetObject'], objectPattern: '*', list: true, why: sourceWhy });
     const retry = handler('Retry', "Claims a round's safe failures and writes the next round's manifest")
       .useLedger(this.ledger, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], [FAILED_ITEMS_INDEX])
-      .useDataBucket(this.dataBucket, { objectActions: ['s3:PutObject'], objectPattern: runObjects });
+      .useDataBucket(this.dataBucket, { objectActions: ['s3:PutObject'], objectPattern: runObjects, why: runWhy });
     const summarize = handler('Summarize', "Counts a run's ledger rows and writes its outcome")
       .useLedger(this.ledger, ['dynamodb:Query', 'dynamodb:UpdateItem'])
       // Reads a failed Map Run's ResultWriter files; the bucket comes from the event.
-      .readBucket(this.dataBucket, { objectActions: ['s3:GetObject'], objectPattern: runObjects, list: true });
+      .readBucket(this.dataBucket, { objectActions: ['s3:GetObject'], objectPattern: runObjects, list: true, why: runWhy });
     const notify = handler('Notify', 'Publishes the run summary').useTopic(this.noticesTopic);
     const functions = new Map<string, FanoutFunction>([
       ['PrepareFunctionArn', prepare],
@@ -355,7 +357,7 @@ export class FanoutOrchestrator extends Construct {
     if (collectEntry) {
       const collect = handler('Collect', "Records an array job's children in the ledger", collectEntry)
         .useLedger(this.ledger, ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'])
-        .useDataBucket(this.dataBucket, { objectActions: ['s3:GetObject'], objectPattern: '*', list: true })
+        .useDataBucket(this.dataBucket, { objectActions: ['s3:GetObject'], objectPattern: '*', list: true, why: 'Collect reads the manifests and results of array runs, wherever the run input placed its items' })
         .useBatch(['batch:ListJobs', 'batch:DescribeJobs']);
       functions.set('CollectFunctionArn', collect);
     }
@@ -413,8 +415,6 @@ export class FanoutOrchestrator extends Construct {
       output('JobLogGroupName', this.jobLogGroup.logGroupName, "The jobs' CloudWatch log group");
       output('Region', stack.region, 'The region of the stack');
     }
-
-    acknowledgeFindings(this);
   }
 
   /** The deployed state machines, map first. */
@@ -432,6 +432,14 @@ export class FanoutOrchestrator extends Construct {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** Acknowledges the one wildcard of the role ECS pulls the image and writes logs with. */
+function containerOf(container: batch.EcsFargateContainerDefinition): batch.EcsFargateContainerDefinition {
+  acknowledgeWildcards(container.executionRole, [
+    { finding: 'Resource::*', reason: 'ecr:GetAuthorizationToken, which every image pull from ECR needs, supports no resource-level permissions' },
+  ]);
+  return container;
+}
 
 function optionalFile(prop: string, given: string | undefined, fallback: string): string | undefined {
   if (given === undefined) return existsSync(fallback) ? fallback : undefined;
@@ -590,7 +598,11 @@ function createJobRole(scope: Construct, bucket: s3.IBucket): iam.Role {
     assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
     description: 'fanout jobs: reads run manifests (array path); extend for your workload',
   });
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${RUN_OBJECTS_PREFIX}*`)] }));
+  const manifests = bucket.arnForObjects(`${RUN_OBJECTS_PREFIX}*`);
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [manifests] }));
+  acknowledgeWildcards(role, [
+    { finding: resourceFinding(scope, manifests), reason: `An array job reads its run's manifest, keyed ${RUN_OBJECTS_PREFIX}<runId>/..., with run ids chosen per execution` },
+  ]);
   return role;
 }
 
@@ -652,13 +664,22 @@ function createStateMachine(
     // Item payloads stay out of the logs (the ledger and the execution history keep them).
     logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
   });
-  for (const statement of statementsFor(scope, name, file, needs, access)) stateMachine.addToRolePolicy(statement);
+  const grants = statementsFor(scope, name, file, needs, access);
+  for (const statement of grants.statements) stateMachine.addToRolePolicy(statement);
+  acknowledgeWildcards(stateMachine.role, grants.findings);
   return stateMachine;
 }
 
-function statementsFor(scope: Construct, name: string, file: string, needs: DefinitionNeeds, access: MachineAccess): iam.PolicyStatement[] {
+function statementsFor(scope: Construct, name: string, file: string, needs: DefinitionNeeds, access: MachineAccess): Grants {
   const stack = Stack.of(scope);
   const statements: iam.PolicyStatement[] = [];
+  const findings: { finding: string; reason: string }[] = [];
+  const wildcard = (arn: string, reason: string): string => {
+    findings.push({ finding: resourceFinding(scope, arn), reason });
+    return arn;
+  };
+  // Step Functions' own log delivery and X-Ray calls, which CDK adds to every logged and traced machine.
+  const anyResource = ['CloudWatch Logs delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing calls support no resource-level permissions'];
   const functionArns = [...needs.functionPlaceholders].map((placeholder) => {
     const fn = access.functions.get(placeholder);
     if (!fn) throw new FanoutInfraError(`${file} invokes \${${placeholder}}, but no such function is deployed`);
@@ -670,7 +691,10 @@ function statementsFor(scope: Construct, name: string, file: string, needs: Defi
     // Queues and job definitions are named by the run input, so every one of this stack is allowed;
     // `:*` covers the revisions a redeploy registers (docs: batch/latest/userguide/batch-supported-iam-actions-resources.html).
     const definitionArns = [...access.definitions.keys()].map((definition) =>
-      stack.formatArn({ service: 'batch', resource: 'job-definition', resourceName: `${definition}:*` }),
+      wildcard(
+        stack.formatArn({ service: 'batch', resource: 'job-definition', resourceName: `${definition}:*` }),
+        `Runs pin the revision of job definition ${definition} that was latest when they started; every revision a deploy registers must stay submittable`,
+      ),
     );
     statements.push(
       new iam.PolicyStatement({ actions: ['batch:SubmitJob'], resources: [...[...access.queues.values()].map((queue) => queue.jobQueueArn), ...definitionArns] }),
@@ -680,9 +704,14 @@ function statementsFor(scope: Construct, name: string, file: string, needs: Defi
     // What .sync needs (docs: step-functions/latest/dg/batch-iam.html). TerminateJob is how Step
     // Functions stops the job when the execution (or a Map child) is stopped; CDK adds it only for
     // states it builds itself, not for a definition read from a file.
+    anyResource.push('batch:DescribeJobs supports no resource-level permissions (.sync polls the job with it)');
+    const jobs = wildcard(
+      stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' }),
+      'Job ids exist only once .sync submitted them; TerminateJob is limited to jobs of this account and region',
+    );
     statements.push(
       new iam.PolicyStatement({ actions: ['batch:DescribeJobs'], resources: ['*'] }),
-      new iam.PolicyStatement({ actions: ['batch:TerminateJob'], resources: [stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' })] }),
+      new iam.PolicyStatement({ actions: ['batch:TerminateJob'], resources: [jobs] }),
       new iam.PolicyStatement({
         actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
         resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForBatchJobsRule' })],
@@ -690,17 +719,25 @@ function statementsFor(scope: Construct, name: string, file: string, needs: Defi
     );
   }
   const batchReads = [...needs.batchReads].filter((action) => !(needs.batchSync && action === 'batch:DescribeJobs'));
-  if (batchReads.length > 0) statements.push(new iam.PolicyStatement({ actions: batchReads, resources: ['*'] }));
+  if (batchReads.length > 0) {
+    anyResource.push(`${batchReads.join(', ')} support no resource-level permissions`);
+    statements.push(new iam.PolicyStatement({ actions: batchReads, resources: ['*'] }));
+  }
   if (needs.dynamodbActions.size > 0) {
     statements.push(new iam.PolicyStatement({ actions: [...needs.dynamodbActions], resources: [access.ledger.tableArn] }));
   }
   if (needs.s3ObjectActions.size > 0) {
-    statements.push(new iam.PolicyStatement({ actions: [...needs.s3ObjectActions], resources: [access.bucket.arnForObjects(`${RUN_OBJECTS_PREFIX}*`)] }));
+    const objects = wildcard(
+      access.bucket.arnForObjects(`${RUN_OBJECTS_PREFIX}*`),
+      `Manifests and ResultWriter output are keyed ${RUN_OBJECTS_PREFIX}<runId>/... with run ids chosen per execution`,
+    );
+    statements.push(new iam.PolicyStatement({ actions: [...needs.s3ObjectActions], resources: [objects] }));
   }
   if (needs.s3ListBucket) statements.push(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [access.bucket.bucketArn] }));
   if (needs.snsPublish) {
     statements.push(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [access.topic.topicArn] }));
     if (access.topic.masterKey) {
+      findings.push({ finding: 'Action::kms:GenerateDataKey*', reason: "Publishing to an encrypted topic needs the GenerateDataKey family on the topic's key; the statement names that one key" });
       statements.push(new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: [access.topic.masterKey.keyArn] }));
     }
   }
@@ -714,13 +751,25 @@ function statementsFor(scope: Construct, name: string, file: string, needs: Defi
         actions: ['states:StartExecution'],
         resources: [stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       }),
-      new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [execution(`${name}:*`)] }),
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [wildcard(execution(`${name}:*`), `The Distributed Map follows and stops the child executions it starts, whose names it generates`)],
+      }),
       // Redriving the parent redrives its failed Map Run: the children are executions of `<name>/<label>`.
       new iam.PolicyStatement({
         actions: ['states:RedriveExecution'],
-        resources: needs.distributedMapLabels.map((label) => execution(`${name}/${label ?? '*'}:*`)),
+        resources: needs.distributedMapLabels.map((label) =>
+          wildcard(execution(`${name}/${label ?? '*'}:*`), `Redriving a run redrives the failed children of its Map Run ${label ?? ''}, whose names Step Functions generates`),
+        ),
       }),
     );
   }
-  return statements;
+  findings.push({ finding: 'Resource::*', reason: anyResource.join('; ') });
+  return { statements, findings };
+}
+
+interface Grants {
+  readonly statements: iam.PolicyStatement[];
+  /** cdk-nag IAM5 findings the statements raise, with their reasons. */
+  readonly findings: { finding: string; reason: string }[];
 }

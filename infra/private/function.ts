@@ -7,6 +7,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { acknowledgeRule, acknowledgeWildcards, resourceFinding } from './nag';
+
+/** Access to a bucket's objects. */
+export interface BucketAccess {
+  readonly objectActions: readonly string[];
+  readonly objectPattern: string;
+  /** Adds `s3:ListBucket` on the bucket. */
+  readonly list?: boolean;
+  /** Why the pattern needs its wildcard (the cdk-nag acknowledgment's reason). */
+  readonly why: string;
+}
 
 /** Settings every handler shares. */
 export interface FanoutFunctionProps {
@@ -70,6 +81,11 @@ export class FanoutFunction extends Construct {
         bundleAwsSDK: true,
       },
     });
+    acknowledgeRule(
+      this.function,
+      'AwsSolutions-L1',
+      'nodejs22.x is the runtime the handlers are built and tested for (esbuild target node22, CI on Node 22); moving to a newer one is a tested change, not a drift',
+    );
   }
 
   /** The function's ARN (for `${...FunctionArn}` placeholders and invoke grants). */
@@ -86,15 +102,20 @@ export class FanoutFunction extends Construct {
     return this;
   }
 
-  /** `BUCKET` (the data bucket), with the object actions under `objectPattern` and optionally listing. */
-  useDataBucket(bucket: IBucket, access: { objectActions: readonly string[]; objectPattern: string; list?: boolean }): this {
+  /**
+   * `BUCKET` (the data bucket), with the object actions under `objectPattern` and optionally
+   * listing; `why` says why the pattern has a wildcard (acknowledged for cdk-nag).
+   */
+  useDataBucket(bucket: IBucket, access: BucketAccess): this {
     this.function.addEnvironment('BUCKET', bucket.bucketName);
     return this.readBucket(bucket, access);
   }
 
   /** Access to a bucket without naming it in the environment (a bucket the event names). */
-  readBucket(bucket: IBucket, access: { objectActions: readonly string[]; objectPattern: string; list?: boolean }): this {
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...access.objectActions], resources: [bucket.arnForObjects(access.objectPattern)] }));
+  readBucket(bucket: IBucket, access: BucketAccess): this {
+    const objects = bucket.arnForObjects(access.objectPattern);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...access.objectActions], resources: [objects] }));
+    if (access.objectPattern.includes('*')) acknowledgeWildcards(this.role, [{ finding: resourceFinding(this, objects), reason: access.why }]);
     if (access.list) this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
     return this;
   }
@@ -103,6 +124,14 @@ export class FanoutFunction extends Construct {
   useTopic(topic: ITopic): this {
     this.function.addEnvironment('TOPIC_ARN', topic.topicArn);
     topic.grantPublish(this.role);
+    if (topic.masterKey) {
+      acknowledgeWildcards(this.role, [
+        {
+          finding: 'Action::kms:GenerateDataKey*',
+          reason: "Publishing to an encrypted topic needs the GenerateDataKey family on the topic's key (docs: sns/latest/dg/sns-key-management.html); the statement names that one key",
+        },
+      ]);
+    }
     return this;
   }
 
@@ -113,14 +142,18 @@ export class FanoutFunction extends Construct {
    */
   useBatch(actions: readonly string[]): this {
     const reads = actions.filter((action) => action !== 'batch:TerminateJob');
-    if (reads.length > 0) this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: reads, resources: ['*'] }));
+    if (reads.length > 0) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: reads, resources: ['*'] }));
+      acknowledgeWildcards(this.role, [
+        { finding: 'Resource::*', reason: `${reads.join(', ')} support no resource-level permissions (docs: service-authorization/latest/reference/list_awsbatch.html)` },
+      ]);
+    }
     if (actions.includes('batch:TerminateJob')) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['batch:TerminateJob'],
-          resources: [Stack.of(this).formatArn({ service: 'batch', resource: 'job', resourceName: '*' })],
-        }),
-      );
+      const jobs = Stack.of(this).formatArn({ service: 'batch', resource: 'job', resourceName: '*' });
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['batch:TerminateJob'], resources: [jobs] }));
+      acknowledgeWildcards(this.role, [
+        { finding: resourceFinding(this, jobs), reason: 'Job ids are generated when the jobs are submitted; the resource is limited to jobs of this account and region' },
+      ]);
     }
     return this;
   }

@@ -6,6 +6,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { FanoutInfraError } from '../errors';
+import { acknowledgeWildcards } from './nag';
 
 /** A recurring run of the map state machine. */
 export interface FanoutScheduleOptions {
@@ -114,6 +115,10 @@ export class ScheduledStarter extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
+
+    acknowledgeWildcards(this.stateMachine.role, [
+      { finding: 'Resource::*', reason: 'CloudWatch Logs delivery and X-Ray tracing calls of Step Functions support no resource-level permissions' },
+    ]);
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       schedule: props.expression,
