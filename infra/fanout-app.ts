@@ -36,6 +36,12 @@ export const CONTEXT = {
   removalPolicy: 'fanout:removalPolicy',
 } as const;
 
+/** Feature flags the app sets itself, so `cdk synth` and the tests build the same stack. */
+export const FEATURE_FLAGS = {
+  /** Access logs delivered under a bucket policy rather than an ACL. */
+  '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+} as const;
+
 export interface FanoutAppOptions {
   /** Context values, as `-c` would give them. */
   readonly context?: Readonly<Record<string, unknown>>;
@@ -53,7 +59,7 @@ export interface FanoutAppOptions {
  * @example const { app } = createFanoutApp(); app.synth();
  */
 export function createFanoutApp(options: FanoutAppOptions = {}): { app: App; stack: Stack; orchestrator: FanoutOrchestrator } {
-  const app = new App({ context: { ...options.context } });
+  const app = new App({ context: { ...FEATURE_FLAGS, ...options.context } });
   const context = (key: string): string | undefined => {
     const value = app.node.tryGetContext(key) as unknown;
     return value === undefined || value === null || value === '' ? undefined : String(value);

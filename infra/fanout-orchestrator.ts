@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ArnFormat, CfnOutput, Duration, IgnoreMode, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, FeatureFlags, IgnoreMode, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -15,6 +15,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { DEFAULT_JOB_DEFINITION, FAILED_ITEMS_INDEX, ledgerTableDefinition } from '../lambdas/shared';
 import { FanoutInfraError } from './errors';
@@ -247,7 +248,6 @@ export class FanoutOrchestrator extends Construct {
 
     // ---- Batch ----
     this.vpc = props.vpc ?? createVpc(this, props.maxAzs ?? 2, logRetention);
-    if (props.vpcEndpoints) addVpcEndpoints(this, this.vpc);
     const environments = new Map<string, batch.FargateComputeEnvironment>();
     for (const spec of computeSpecs) {
       environments.set(
@@ -261,6 +261,7 @@ export class FanoutOrchestrator extends Construct {
         }),
       );
     }
+    if (props.vpcEndpoints) addVpcEndpoints(this, this.vpc, [...environments.values()]);
     const policy = props.fairShare
       ? new batch.FairshareSchedulingPolicy(this, 'FairShare', {
           schedulingPolicyName: props.fairShare.name,
@@ -542,11 +543,14 @@ function createLedger(scope: Construct, tableName: string, ttlAttribute: string,
 }
 
 function createDataBucket(scope: Construct, props: FanoutOrchestratorProps, removalPolicy: RemovalPolicy): s3.Bucket {
+  // S3 delivers access logs under a bucket policy when the app enables that feature flag (the
+  // fanout app does), else through the log-delivery ACL, which needs ACLs enabled.
+  const logsByPolicy = FeatureFlags.of(scope).isEnabled(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY) === true;
   const accessLogs = new s3.Bucket(scope, 'AccessLogs', {
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     encryption: s3.BucketEncryption.S3_MANAGED,
     enforceSSL: true,
-    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+    objectOwnership: logsByPolicy ? s3.ObjectOwnership.BUCKET_OWNER_ENFORCED : s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
     lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
     removalPolicy,
   });
@@ -581,7 +585,8 @@ function createVpc(scope: Construct, maxAzs: number, logRetention: logs.Retentio
   return vpc;
 }
 
-function addVpcEndpoints(scope: Construct, vpc: ec2.IVpc): void {
+/** S3 (gateway, free) and ECR and CloudWatch Logs (interface) endpoints, reachable from the jobs only. */
+function addVpcEndpoints(scope: Construct, vpc: ec2.IVpc, environments: readonly batch.FargateComputeEnvironment[]): void {
   const subnets = { subnetType: vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC };
   new ec2.GatewayVpcEndpoint(scope, 'S3Endpoint', { vpc, service: ec2.GatewayVpcEndpointAwsService.S3 });
   for (const [id, service] of [
@@ -589,7 +594,8 @@ function addVpcEndpoints(scope: Construct, vpc: ec2.IVpc): void {
     ['EcrDockerEndpoint', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER],
     ['LogsEndpoint', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
   ] as const) {
-    new ec2.InterfaceVpcEndpoint(scope, id, { vpc, service, subnets, privateDnsEnabled: true });
+    const endpoint = new ec2.InterfaceVpcEndpoint(scope, id, { vpc, service, subnets, privateDnsEnabled: true, open: false });
+    for (const environment of environments) endpoint.connections.allowDefaultPortFrom(environment, `HTTPS from the ${environment.computeEnvironmentName} jobs`);
   }
 }
 
