@@ -1,0 +1,64 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type { FanoutConfig } from '../config';
+import { FanoutInfraError } from './errors';
+import type { ComputeEnvironmentSpec, FanoutOrchestratorProps, JobDefinitionSpec, JobQueueSpec } from './fanout-orchestrator';
+
+/**
+ * Orchestrator props from `fanout.config.json`, the file the local cloud reads: the same names
+ * for compute environments, queues, job definitions, the ledger, the state machine and the
+ * topic, so an input that runs locally runs on AWS unchanged.
+ *
+ * - Compute environments must be FARGATE or FARGATE_SPOT (the stack deploys Fargate only).
+ * - A job definition's `image` with a `/` is a registry image (`ContainerImage.fromRegistry`);
+ *   a bare local tag such as `fanout-job:latest` means the image built from job/Dockerfile.
+ * - A job definition without `retryStrategy` is not retried, as locally.
+ * - S3 bucket names are global, so the data bucket is `<bucket>-<account>-<region>`.
+ *
+ * @example new FanoutOrchestrator(stack, 'Fanout', propsFromConfig(loadConfig(), { account, region }))
+ */
+export function propsFromConfig(config: FanoutConfig, where: { account: string; region: string }): FanoutOrchestratorProps {
+  const computeEnvironments = config.computeEnvironments.map((environment, index): ComputeEnvironmentSpec => {
+    if (environment.type !== 'FARGATE' && environment.type !== 'FARGATE_SPOT') {
+      throw FanoutInfraError.of(`computeEnvironments.${index}.type`, 'must be FARGATE or FARGATE_SPOT for the AWS deployment', environment.type);
+    }
+    return { name: environment.name, spot: environment.type === 'FARGATE_SPOT', maxvCpus: environment.maxvCpus };
+  });
+  const jobQueues = config.jobQueues.map(
+    (queue): JobQueueSpec => ({
+      name: queue.name,
+      priority: queue.priority,
+      computeEnvironments: queue.computeEnvironments,
+      ...(queue.schedulingPolicy ? { schedulingPolicy: queue.schedulingPolicy } : {}),
+    }),
+  );
+  const jobDefinitions = config.jobDefinitions.map(
+    (definition): JobDefinitionSpec => ({
+      name: definition.name,
+      ...(definition.image.includes('/') ? { image: ecs.ContainerImage.fromRegistry(definition.image) } : {}),
+      vcpus: definition.vcpus,
+      memoryMiB: definition.memoryMiB,
+      ...(definition.command.length > 0 ? { command: definition.command } : {}),
+      ...(definition.timeoutSeconds !== undefined ? { timeout: Duration.seconds(definition.timeoutSeconds) } : {}),
+      retryAttempts: definition.retryStrategy?.attempts ?? 1,
+      retryRules: (definition.retryStrategy?.evaluateOnExit ?? []).map((rule) => ({ ...rule })),
+      ...(Object.keys(definition.environment).length > 0 ? { environment: definition.environment } : {}),
+    }),
+  );
+  return {
+    computeEnvironments,
+    jobQueues,
+    jobDefinitions,
+    ledgerTableName: config.ledgerTable,
+    mapStateMachineName: config.mapStateMachine,
+    notificationTopicName: config.notificationTopic,
+    ...dataBucketName(config.bucket, where),
+  };
+}
+
+function dataBucketName(bucket: string, where: { account: string; region: string }): { bucketName?: string } {
+  if (Token.isUnresolved(where.account) || Token.isUnresolved(where.region)) return {};
+  const name = `${bucket}-${where.account}-${where.region}`;
+  if (name.length > 63) throw FanoutInfraError.of('bucket', `with "-<account>-<region>" appended must stay within 63 characters (S3 limit): ${name}`, bucket);
+  return { bucketName: name };
+}
