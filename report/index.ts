@@ -17,6 +17,6 @@ export {
   type WriteRunReportOptions,
 } from './gather';
 export type * from './model';
-export { renderReport } from './render';
+export { type RenderOptions, renderReport } from './render';
 export { describeSource, readSourceSummary, saveSourceSummary, type SourceSummary } from './source';
 export { TIMELINE_BAR_LIMIT } from './timeline';

@@ -9,7 +9,7 @@ import { densityColumns, layoutSegments, OUTCOMES, segmentOf, TIMELINE_BAR_LIMIT
  * escaped. Pure: the same model gives the same page.
  * @example writeFileSync('report.html', renderReport(model))
  */
-export function renderReport(model: ReportModel): string {
+export function renderReport(model: ReportModel, options: RenderOptions = {}): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -23,7 +23,7 @@ export function renderReport(model: ReportModel): string {
 ${renderHeader(model)}
 ${renderExecutions(model)}
 ${renderStatus(model)}
-${renderTimeline(model)}
+${renderTimeline(model, options.barLimit ?? TIMELINE_BAR_LIMIT)}
 ${renderHistogram(model)}
 ${renderFailures(model)}
 ${renderRetry(model)}
@@ -32,6 +32,11 @@ ${renderCost(model)}
 </body>
 </html>
 `;
+}
+
+export interface RenderOptions {
+  /** Most attempts drawn as one bar each; above it the timeline aggregates. @default TIMELINE_BAR_LIMIT */
+  barLimit?: number;
 }
 
 const COLORS: Record<AttemptOutcome, string> = { succeeded: '#2f9e57', failed: '#d64545', aborted: '#e39b1b', running: '#3b7dd8' };
@@ -138,9 +143,9 @@ function renderStatus(model: ReportModel): string {
 const TIMELINE_WIDTH = 1100;
 const AXIS_HEIGHT = 34;
 
-function renderTimeline(model: ReportModel): string {
+function renderTimeline(model: ReportModel, barLimit: number): string {
   const now = Date.parse(model.generatedAt);
-  const bars = model.attempts.length <= TIMELINE_BAR_LIMIT;
+  const bars = model.attempts.length <= barLimit;
   const labelWidth = bars && laneHeight(model.lanes.length) >= 12 ? 120 : 0;
   const plotWidth = TIMELINE_WIDTH - labelWidth;
   const segments = layoutSegments(model.executions, model.attempts, plotWidth, now);
@@ -152,7 +157,7 @@ function renderTimeline(model: ReportModel): string {
   }
   const explanation = bars
     ? `One bar per job attempt, from its start to its stop, one row per item; a retry is a later bar in the same row, linked by a dotted line.`
-    : `${formatCount(model.attempts.length)} attempts are more than one bar each can show (the limit is ${formatCount(TIMELINE_BAR_LIMIT)}): each column counts the attempts running during it, stacked by outcome.`;
+    : `${formatCount(model.attempts.length)} attempts are more than one bar each can show (the limit is ${formatCount(barLimit)}): each column counts the attempts running during it, stacked by outcome.`;
   const gaps = segments.length > 1 ? ' Each execution has its own stretch of the axis; the time between executions is left out.' : '';
   const svg = bars ? timelineBars(model, segments, labelWidth, now) : timelineDensity(model, segments, now);
   return `<section id="timeline"><h2>Timeline</h2>
