@@ -137,49 +137,51 @@ function chromiumPath(): string {
   }
 }
 
-const { values } = parseArgs({ options: { items: { type: 'string', default: '10000' }, repeat: { type: 'string', default: '5' } } });
-const items = Number(values.items);
-const repeat = Number(values.repeat);
-const work = mkdtempSync(join(tmpdir(), 'fanout-bench-report-'));
-const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true });
-try {
-  const emptyFile = join(work, 'empty.html');
-  writeFileSync(emptyFile, '<!DOCTYPE html><html><head><meta charset="utf-8"><title>empty</title></head><body><p>empty</p></body></html>\n');
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({ options: { items: { type: 'string', default: '10000' }, repeat: { type: 'string', default: '5' } } });
+  const items = Number(values.items);
+  const repeat = Number(values.repeat);
+  const work = mkdtempSync(join(tmpdir(), 'fanout-bench-report-'));
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true });
+  try {
+    const emptyFile = join(work, 'empty.html');
+    writeFileSync(emptyFile, '<!DOCTYPE html><html><head><meta charset="utf-8"><title>empty</title></head><body><p>empty</p></body></html>\n');
 
-  const pages: Record<string, { file: string; attempts: number; buildMs: number; renderMs: number; bytes: number }> = {};
-  for (const [name, sources, barLimit] of [
-    ['large', syntheticRun(items, 0.1), undefined],
-    ['barLimit', syntheticRun(1_000, 1), undefined],
-    // What the aggregation saves: the large run drawn one bar per attempt.
-    ['largeAsBars', syntheticRun(items, 0.1), Number.POSITIVE_INFINITY],
-  ] as const) {
-    const built = performance.now();
-    const model = buildReportModel(sources);
-    const rendered = performance.now();
-    const html = renderReport(model, barLimit === undefined ? {} : { barLimit });
-    const done = performance.now();
-    const file = join(work, `${name}.html`);
-    writeFileSync(file, html);
-    pages[name] = { file, attempts: model.attempts.length, buildMs: Math.round(rendered - built), renderMs: Math.round(done - rendered), bytes: statSync(file).size };
-  }
+    const pages: Record<string, { file: string; attempts: number; buildMs: number; renderMs: number; bytes: number }> = {};
+    for (const [name, sources, barLimit] of [
+      ['large', syntheticRun(items, 0.1), undefined],
+      ['barLimit', syntheticRun(1_000, 1), undefined],
+      // What the aggregation saves: the large run drawn one bar per attempt.
+      ['largeAsBars', syntheticRun(items, 0.1), Number.POSITIVE_INFINITY],
+    ] as const) {
+      const built = performance.now();
+      const model = buildReportModel(sources);
+      const rendered = performance.now();
+      const html = renderReport(model, barLimit === undefined ? {} : { barLimit });
+      const done = performance.now();
+      const file = join(work, `${name}.html`);
+      writeFileSync(file, html);
+      pages[name] = { file, attempts: model.attempts.length, buildMs: Math.round(rendered - built), renderMs: Math.round(done - rendered), bytes: statSync(file).size };
+    }
 
-  // One load first, so that starting the browser's file loading is not charged to the first page measured.
-  await timePage(browser, emptyFile, 1);
-  const baseline = await timePage(browser, emptyFile, repeat);
-  const result: Record<string, unknown> = { items, repeat, baseline };
-  for (const [name, page] of Object.entries(pages)) {
-    const timing = await timePage(browser, page.file, repeat);
-    result[name] = {
-      attempts: page.attempts,
-      buildMs: page.buildMs,
-      renderMs: page.renderMs,
-      kilobytes: Math.round(page.bytes / 1024),
-      ...timing,
-      loadVsEmpty: Number((timing.loadMs / Math.max(baseline.loadMs, 1)).toFixed(1)),
-    };
+    // One load first, so that starting the browser's file loading is not charged to the first page measured.
+    await timePage(browser, emptyFile, 1);
+    const baseline = await timePage(browser, emptyFile, repeat);
+    const result: Record<string, unknown> = { items, repeat, baseline };
+    for (const [name, page] of Object.entries(pages)) {
+      const timing = await timePage(browser, page.file, repeat);
+      result[name] = {
+        attempts: page.attempts,
+        buildMs: page.buildMs,
+        renderMs: page.renderMs,
+        kilobytes: Math.round(page.bytes / 1024),
+        ...timing,
+        loadVsEmpty: Number((timing.loadMs / Math.max(baseline.loadMs, 1)).toFixed(1)),
+      };
+    }
+    console.log(JSON.stringify(result));
+  } finally {
+    await browser.close();
+    rmSync(work, { recursive: true, force: true });
   }
-  console.log(JSON.stringify(result));
-} finally {
-  await browser.close();
-  rmSync(work, { recursive: true, force: true });
 }

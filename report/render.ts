@@ -229,14 +229,12 @@ function timelineDensity(model: ReportModel, segments: readonly TimelineSegment[
   const parts: string[] = [];
   for (const column of columns) {
     let y = AXIS_HEIGHT + DENSITY_HEIGHT;
-    const lines: string[] = [];
     for (const outcome of OUTCOMES) {
       const count = column.counts[outcome];
       if (count === 0) continue;
       const h = count * scale;
       y -= h;
-      lines.push(`${count} ${outcome}`);
-      parts.push(`<rect class="column ${outcome}" x="${column.x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(column.width - 0.5, 0.5).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[outcome]}"><title>${lines.at(-1)}</title></rect>`);
+      parts.push(`<rect class="column ${outcome}" x="${column.x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(column.width - 0.5, 0.5).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[outcome]}"><title>${count} ${outcome}</title></rect>`);
     }
   }
   const height = AXIS_HEIGHT + DENSITY_HEIGHT + 4;
