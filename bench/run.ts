@@ -3,7 +3,7 @@
  * own so that peak memory is the scenario's own. Prints a table and writes
  * bench/results/latest.json.
  *
- *   npm run bench                 # engine, 10,000-item overhead vs xargs, 100,000-item run
+ *   npm run bench                 # engine, 10,000-item overhead vs xargs, 100,000-item run, run report in Chromium
  *   npm run bench -- --quick      # 2,000 items instead, no 100,000-item run
  */
 import { execFile } from 'node:child_process';
@@ -50,6 +50,10 @@ if (!values.quick) {
   console.log(JSON.stringify(results.large));
 }
 
+console.log(`report: a ${items}-item, 2-round run report in headless Chromium, against an empty page ...`);
+results.report = await scenario('report.ts', ['--items', String(items)]);
+console.log(JSON.stringify(results.report));
+
 const engine = results.engine as Record<string, number>;
 console.log('\nsummary');
 console.log(`  Distributed Map, 10,000 Pass children   ${engine.distributedMapChildrenPerSecond} children/s`);
@@ -60,5 +64,7 @@ if (results.large) {
   const large = results.large as Record<string, number>;
   console.log(`  Map path, 100,000 no-op jobs            ${large.seconds?.toFixed(1)} s, peak RSS ${large.peakRssMb} MB`);
 }
+const report = results.report as { baseline: { loadMs: number }; large: { loadMs: number; firstPaintMs: number; kilobytes: number } };
+console.log(`  run report, ${items} items, 2 rounds       load ${report.large.loadMs} ms, first paint ${report.large.firstPaintMs} ms, ${report.large.kilobytes} KB (empty page: load ${report.baseline.loadMs} ms)`);
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);

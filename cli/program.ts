@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { cancelCommand } from './commands/cancel';
 import { localExec } from './commands/local-exec';
 import { localServe } from './commands/local-serve';
+import { reportCommand } from './commands/report';
 import { resumeCommand } from './commands/resume';
 import { retryCommand } from './commands/retry';
 import { runCommand } from './commands/run';
@@ -69,6 +70,16 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .option('--json', 'print the run summary as one JSON line')
     .action(async (runId: string, opts: { dir: string; json?: boolean }) => {
       result.exitCode = await statusCommand({ runId, dir: opts.dir, json: opts.json ?? false }, io);
+    });
+
+  program
+    .command('report')
+    .description("write a run's HTML report: status, timeline of every job attempt, durations, failures and how to retry them, estimated cost")
+    .argument('<runId>', 'the run id')
+    .option(...dirOption)
+    .option('--out <file>', 'where to write the report (default: <dir>/reports/<runId>.html)')
+    .action(async (runId: string, opts: { dir: string; out?: string }) => {
+      result.exitCode = await reportCommand({ runId, dir: opts.dir, ...(opts.out ? { out: opts.out } : {}) }, io);
     });
 
   const local = program.command('local').description('the embedded local cloud');

@@ -9,14 +9,17 @@ export interface ProgressCounts {
   pending: number;
 }
 
-/** Formats one progress line: counts by status, completion rate and ETA. */
-export function formatProgress(counts: ProgressCounts, elapsedSeconds: number): string {
+/**
+ * Formats one progress line: counts by status, completion rate and ETA, after `label` (the
+ * round, once a run has more than one) when given.
+ */
+export function formatProgress(counts: ProgressCounts, elapsedSeconds: number, label?: string): string {
   const done = counts.succeeded + counts.failed;
   const rate = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
   const remaining = Math.max(counts.total - done, 0);
   const eta = rate > 0 ? `${Math.ceil(remaining / rate)}s` : '?';
   return (
-    `${done}/${counts.total} done · ${counts.succeeded} succeeded · ${counts.failed} failed · ` +
+    `${label ? `${label}: ` : ''}${done}/${counts.total} done · ${counts.succeeded} succeeded · ${counts.failed} failed · ` +
     `${counts.running} running · ${counts.pending} pending · ${rate.toFixed(1)}/s · ETA ${eta}`
   );
 }
@@ -36,8 +39,9 @@ export class ProgressReporter {
     private readonly plainIntervalMs = 5_000,
   ) {}
 
-  update(counts: ProgressCounts, elapsedSeconds: number): void {
-    const line = formatProgress(counts, elapsedSeconds);
+  /** `elapsedSeconds` since the counted items began (the round's start), for the rate and ETA. */
+  update(counts: ProgressCounts, elapsedSeconds: number, label?: string): void {
+    const line = formatProgress(counts, elapsedSeconds, label);
     if (this.io.isTTY) {
       this.io.status(line);
       this.lastLine = line;

@@ -11,6 +11,7 @@ import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { readJsonDocument } from '../input';
 import { type CliIo, CliError } from '../io';
 import { ProgressReporter } from '../progress';
+import { writeReportAfterRun } from './report';
 import { countRunItems, readRunAggregate, settleStoppedRun } from '../ledger';
 import { printRunSummary } from '../report';
 import { removeRunLock, writeRunLock } from '../lock';
@@ -89,12 +90,17 @@ export async function runOnLocalCloud(plan: ExecutionPlan, options: Omit<RunOpti
   const interrupt = options.interrupted ? undefined : interruptSignal();
   try {
     const summary = await executeRun(cloud, plan, { ...options, interrupted: options.interrupted ?? interrupt?.promise }, io);
-    return await printRunSummary(io, summary, options.json ?? false, {
+    const report = await writeReportAfterRun(cloud, plan, options.dir, io);
+    const exitCode = await printRunSummary(io, summary, options.json ?? false, {
       ledger: cloud.clients.dynamodb,
       tableName: cloud.config.ledgerTable,
       dir: options.dir,
       stateDir: cloud.dir,
     });
+    // With --json the summary stays the last stdout line.
+    if (report && options.json) io.err(`report: ${report}`);
+    else if (report) io.out(`report: ${report}`);
+    return exitCode;
   } finally {
     interrupt?.dispose();
     await cloud.stop();
@@ -142,6 +148,9 @@ async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, execution
     if (latest?.mapRunArn) {
       const mapRun = await sfn.send(new DescribeMapRunCommand({ mapRunArn: latest.mapRunArn }));
       const c = mapRun.itemCounts;
+      // A retry round counts its own items: its rate and ETA run from its own start.
+      const round = mapRuns.mapRuns?.length ?? 1;
+      const roundStartedAt = round > 1 ? (mapRun.startDate?.getTime() ?? startedAt) : startedAt;
       if (c) {
         progress.update(
           {
@@ -151,7 +160,8 @@ async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, execution
             running: c.running ?? 0,
             pending: c.pending ?? 0,
           },
-          (Date.now() - startedAt) / 1000,
+          (Date.now() - roundStartedAt) / 1000,
+          round > 1 ? `round ${round}` : undefined,
         );
       }
     }

@@ -18,6 +18,12 @@ describe('formatProgress', () => {
     );
   });
 
+  it('names the round it counts once a run has more than one', () => {
+    expect(formatProgress({ total: 4, succeeded: 1, failed: 1, running: 2, pending: 0 }, 2, 'round 2')).toBe(
+      'round 2: 2/4 done · 1 succeeded · 1 failed · 2 running · 0 pending · 1.0/s · ETA 2s',
+    );
+  });
+
   it('shows an unknown ETA before anything finished', () => {
     expect(formatProgress({ ...counts, succeeded: 0, failed: 0 }, 3)).toContain('ETA ?');
   });

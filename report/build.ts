@@ -1,0 +1,325 @@
+import { estimateCost, PRICES } from '../cli/pricing';
+import type { RunRecord } from '../cli/summary';
+import { retryDecision } from '../lambdas/shared/claims';
+import { type AttemptRecord, emptyCounts, FailureClass, type ItemRow, type RunHeaderRow, type StatusCounts } from '../lambdas/shared/ledger';
+import type {
+  AttemptOutcome,
+  CostSummary,
+  ExecutionSummary,
+  FailureEntry,
+  FailureGroup,
+  ReportModel,
+  RetryAdvice,
+  RetryVerdict,
+  TimelineAttempt,
+} from './model';
+import type { SourceSummary } from './source';
+
+/** What the report reads of an item row; the rest of the row is not fetched. */
+export type ReportRow = Pick<ItemRow, 'itemId' | 'status' | 'idempotent' | 'attempt' | 'kwargs'> &
+  Partial<Pick<ItemRow, 'jobId' | 'exitCode' | 'statusReason' | 'error' | 'failureClass' | 'logStream' | 'startedAt' | 'stoppedAt' | 'attempts'>>;
+
+/** The ledger attributes a {@link ReportRow} needs (a Query's projection). */
+export const REPORT_ROW_ATTRIBUTES = [
+  'itemId',
+  'status',
+  'idempotent',
+  'attempt',
+  'kwargs',
+  'jobId',
+  'exitCode',
+  'statusReason',
+  'error',
+  'failureClass',
+  'logStream',
+  'startedAt',
+  'stoppedAt',
+  'attempts',
+] as const satisfies readonly (keyof ReportRow)[];
+
+/** What Batch says of one job (DescribeJobs, or the local service's journal). */
+export interface JobTiming {
+  status: string;
+  /** Epoch milliseconds. */
+  startedAt?: number;
+  stoppedAt?: number;
+  exitCode?: number;
+  logStream?: string;
+}
+
+/** A run record with the name of its file (`<dir>/runs/<name>.json`). */
+export type ExecutionRecord = RunRecord & { name: string };
+
+/** Everything a report is made from. */
+export interface ReportSources {
+  runId: string;
+  /** The state directory as the user names it, for the retry command. */
+  dir: string;
+  header?: Partial<RunHeaderRow>;
+  /** Run records of the run's executions, in any order. */
+  records: readonly ExecutionRecord[];
+  /** The run's item rows in item order, the header row left out. */
+  rows: Iterable<ReportRow>;
+  /** Jobs of attempts whose times are not in the row, by job id. */
+  jobs: ReadonlyMap<string, JobTiming>;
+  source?: SourceSummary;
+  /** Where a log stream can be read; undefined: no link. */
+  logUrl?: (logStream: string) => string | undefined;
+  /** When the report is made. */
+  now: Date;
+}
+
+/** Failed items listed per failure group; the group still counts all of them. */
+export const FAILURE_ROWS_PER_GROUP = 100;
+
+/** The `retry.maxAttempts` Prepare uses when the input does not say (docs/map-path.md). */
+const DEFAULT_MAX_ATTEMPTS = 3;
+
+const COUNT_KEY: Record<string, Exclude<keyof StatusCounts, 'total'>> = {
+  PENDING: 'pending',
+  RUNNING: 'running',
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  RETRYING: 'retrying',
+  ABANDONED: 'abandoned',
+};
+
+/**
+ * Builds the report of a run from its sources. Pure: the same sources give the same model.
+ * One pass over the rows; memory grows with the attempts drawn and the failures listed only.
+ * @example renderReport(buildReportModel({ runId, dir: '.fanout', records, rows, jobs: new Map(), now: new Date() }))
+ */
+export function buildReportModel(sources: ReportSources): ReportModel {
+  const { header } = sources;
+  const maxAttempts = header?.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const counts = emptyCounts();
+  const lanes: string[] = [];
+  const attempts: TimelineAttempt[] = [];
+  let undrawnAttempts = 0;
+  let recoveredItems = 0;
+  let itemRounds = 0;
+  const groups = new Map<string, FailureGroup>();
+  const retry: RetryAdvice = {
+    command: `fanout retry ${sources.runId} --dir ${shellWord(sources.dir)}`,
+    retryable: 0,
+    notIdempotent: 0,
+    outOfAttempts: 0,
+    abandoned: 0,
+  };
+
+  for (const row of sources.rows) {
+    counts.total += 1;
+    const key = COUNT_KEY[row.status];
+    if (key) counts[key] += 1;
+    itemRounds += row.attempt;
+    const history = row.attempts ?? [];
+    if (row.status === 'SUCCEEDED' && history.length > 0) recoveredItems += 1;
+
+    const drawn = attemptsOf(row, history, sources.jobs);
+    undrawnAttempts += drawn.undrawn;
+    if (drawn.bars.length > 0) {
+      const lane = lanes.push(row.itemId) - 1;
+      for (const bar of drawn.bars) attempts.push({ ...bar, lane });
+    }
+
+    if (row.status === 'FAILED' || row.status === 'ABANDONED') {
+      const verdict = verdictOf(row, maxAttempts);
+      if (verdict === 'retryable') retry.retryable += 1;
+      else if (verdict === 'not-idempotent') retry.notIdempotent += 1;
+      else if (verdict === 'out-of-attempts') retry.outOfAttempts += 1;
+      else retry.abandoned += 1;
+      addFailure(groups, row, verdict, sources.logUrl);
+    }
+  }
+
+  const executions = [...sources.records].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).map((record) => executionSummary(record, sources.runId));
+  const failureGroups = [...groups.values()].sort((a, b) => b.count - a.count || a.failureClass.localeCompare(b.failureClass) || a.reason.localeCompare(b.reason));
+  const stateTransitions = executions.reduce((sum, execution) => sum + execution.stateTransitions, 0);
+  const latest = executions.at(-1);
+
+  return {
+    runId: sources.runId,
+    path: header?.path ?? latest?.path ?? 'map',
+    status: runStatus(header?.status, latest?.status),
+    generatedAt: sources.now.toISOString(),
+    input: {
+      ...(sources.source ? { source: sources.source } : {}),
+      itemCount: header?.itemCount ?? counts.total,
+      ...pick(header, ['jobQueue', 'jobDefinition', 'command', 'maxConcurrency', 'toleratedFailurePercentage', 'toleratedFailureCount', 'retry', 'idempotent', 'failFast']),
+    },
+    counts,
+    executions: executions.map(({ path: _path, ...execution }) => execution),
+    timing: timingOf(executions),
+    stateTransitions,
+    cost: costOf({ stateTransitions, itemRounds, executions: executions.length, rounds: header?.round ?? 1, retryExecutions: executions.filter((e) => e.kind !== 'run').length }),
+    lanes,
+    attempts,
+    undrawnAttempts,
+    recoveredItems,
+    failures: { total: counts.failed + counts.abandoned, groups: failureGroups },
+    retry,
+  };
+}
+
+/**
+ * The attempts of one row: its `attempts` history (earlier attempts), then its latest attempt
+ * unless the history already holds it (an ABANDONED row's last failure is appended there) or it
+ * has not run yet (PENDING, RETRYING).
+ */
+function attemptsOf(
+  row: ReportRow,
+  history: readonly AttemptRecord[],
+  jobs: ReadonlyMap<string, JobTiming>,
+): { bars: Omit<TimelineAttempt, 'lane'>[]; undrawn: number } {
+  const bars: Omit<TimelineAttempt, 'lane'>[] = [];
+  let undrawn = 0;
+  for (const earlier of history) {
+    const job = earlier.jobId ? jobs.get(earlier.jobId) : undefined;
+    if (job?.startedAt === undefined) {
+      undrawn += 1;
+      continue;
+    }
+    bars.push({
+      attempt: earlier.attempt,
+      startedAt: job.startedAt,
+      stoppedAt: job.stoppedAt ?? null,
+      outcome: failedOutcome(earlier.failureClass, job),
+      ...(earlier.failureClass ? { failureClass: earlier.failureClass } : {}),
+      ...(job.exitCode === undefined ? {} : { exitCode: job.exitCode }),
+    });
+  }
+  const ran = row.status === 'SUCCEEDED' || row.status === 'FAILED' || row.status === 'RUNNING';
+  if (!ran || history.some((earlier) => earlier.attempt === row.attempt)) return { bars, undrawn };
+
+  const job = row.jobId ? jobs.get(row.jobId) : undefined;
+  const startedAt = row.startedAt ?? job?.startedAt;
+  if (startedAt === undefined) return { bars, undrawn: undrawn + 1 };
+  const stoppedAt = row.stoppedAt ?? job?.stoppedAt ?? null;
+  const outcome: AttemptOutcome = row.status === 'SUCCEEDED' ? 'succeeded' : row.status === 'RUNNING' ? 'running' : failedOutcome(row.failureClass, job);
+  bars.push({
+    attempt: row.attempt,
+    startedAt,
+    stoppedAt,
+    outcome,
+    ...(row.failureClass ? { failureClass: row.failureClass } : {}),
+    ...(row.exitCode === undefined ? {} : { exitCode: row.exitCode }),
+  });
+  return { bars, undrawn };
+}
+
+function failedOutcome(failureClass: string | undefined, job: JobTiming | undefined): AttemptOutcome {
+  if (failureClass === FailureClass.ABORTED) return 'aborted';
+  if (job && job.stoppedAt === undefined) return 'running';
+  return 'failed';
+}
+
+function verdictOf(row: ReportRow, maxAttempts: number): RetryVerdict {
+  if (row.status === 'ABANDONED') return 'abandoned';
+  const decision = retryDecision(row, maxAttempts);
+  return decision === 'claim' ? 'retryable' : decision === 'abandon' ? 'out-of-attempts' : 'not-idempotent';
+}
+
+function addFailure(groups: Map<string, FailureGroup>, row: ReportRow, verdict: RetryVerdict, logUrl: ReportSources['logUrl']): void {
+  const failureClass = row.failureClass ?? FailureClass.UNKNOWN;
+  const reason = row.statusReason || row.error || 'failed';
+  const key = `${failureClass}\u0000${reason}`;
+  let group = groups.get(key);
+  if (!group) {
+    group = { failureClass, reason, count: 0, items: [] };
+    groups.set(key, group);
+  }
+  group.count += 1;
+  if (group.items.length >= FAILURE_ROWS_PER_GROUP) return;
+  const url = row.logStream ? logUrl?.(row.logStream) : undefined;
+  const entry: FailureEntry = {
+    itemId: row.itemId,
+    status: row.status,
+    attempt: row.attempt,
+    exitCode: row.exitCode ?? null,
+    kwargs: row.kwargs,
+    ...(row.error ? { error: row.error } : {}),
+    ...(row.logStream ? { logStream: row.logStream } : {}),
+    ...(url ? { logUrl: url } : {}),
+    retry: verdict,
+  };
+  group.items.push(entry);
+}
+
+function executionSummary(record: ExecutionRecord, runId: string): ExecutionSummary & { path: string } {
+  const name = record.executionArn.split(':').at(-1) || record.name;
+  const kind = record.retryOf ? 'retry' : name.startsWith(`${runId}-resume-`) ? 'resume' : 'run';
+  return {
+    name,
+    kind,
+    path: record.path,
+    status: record.status,
+    startedAt: record.startedAt,
+    stoppedAt: record.stoppedAt,
+    durationSeconds: record.durationSeconds,
+    stateTransitions: record.stateTransitions,
+    error: record.error,
+    ...(record.retriedItemCount === undefined ? {} : { retriedItemCount: record.retriedItemCount }),
+  };
+}
+
+/**
+ * The ledger's header status once the run's executions ended; while it says RUNNING after they
+ * ended (a stopped execution never reaches Summarize), the latest execution's status.
+ */
+function runStatus(ledgerStatus: string | undefined, latestExecution: string | undefined): string {
+  if (ledgerStatus && (ledgerStatus !== 'RUNNING' || latestExecution === 'RUNNING' || latestExecution === undefined)) return ledgerStatus;
+  return latestExecution ?? 'UNKNOWN';
+}
+
+function timingOf(executions: readonly ExecutionSummary[]): ReportModel['timing'] {
+  if (executions.length === 0) return { startedAt: null, stoppedAt: null, executingSeconds: null };
+  const stops = executions.map((execution) => execution.stoppedAt);
+  const durations = executions.map((execution) => execution.durationSeconds).filter((d): d is number => d !== null);
+  return {
+    startedAt: executions[0]?.startedAt ?? null,
+    stoppedAt: stops.includes(null) ? null : (stops as string[]).reduce((a, b) => (a > b ? a : b)),
+    executingSeconds: durations.length === 0 ? null : durations.reduce((a, b) => a + b, 0),
+  };
+}
+
+/**
+ * Estimates the run's AWS orchestration cost at the prices of cli/pricing.ts. The counts are
+ * those of the Map path as docs/map-path.md describes it; see docs/report.md, "Cost".
+ */
+function costOf(run: { stateTransitions: number; itemRounds: number; executions: number; rounds: number; retryExecutions: number }): CostSummary {
+  const headerWrites = 2 * run.executions + Math.max(0, run.rounds - 1);
+  const automaticRounds = Math.max(0, run.rounds - 1 - run.retryExecutions);
+  const usage = {
+    stateTransitions: run.stateTransitions,
+    ledgerWriteUnits: 2 * run.itemRounds + headerWrites,
+    lambdaInvocations: 3 * run.executions + automaticRounds,
+    s3PutRequests: run.executions + 4 * run.rounds,
+    s3GetRequests: run.rounds,
+  };
+  return {
+    usage,
+    estimate: estimateCost(usage),
+    basis: [
+      `Step Functions: ${usage.stateTransitions} state transitions, as the local engine counted them for billing, summed over the run's ${run.executions} execution(s).`,
+      `DynamoDB: about 2 writes per item per round (the row's PENDING or RETRYING write and its outcome; ${run.itemRounds} item-rounds) plus ${headerWrites} header writes (Prepare and Summarize per execution, one per later round), at 1 write unit each (rows under 1 KB). Reads are not counted.`,
+      `Lambda: Prepare, Summarize and Notify per execution, plus Retry per automatic round (${usage.lambdaInvocations} requests); compute time is not counted.`,
+      `S3: one manifest per execution, about 4 result files per round (${run.rounds} round(s)) and one manifest read per round.`,
+      'Batch compute (Fargate or EC2) for the jobs themselves is not included: it is the same whatever orchestrates them.',
+    ],
+    pricesCheckedOn: PRICES.checkedOn,
+    region: PRICES.region,
+    sources: Object.values(PRICES.sources),
+  };
+}
+
+function pick<T extends object, K extends keyof T>(value: Partial<T> | undefined, keys: readonly K[]): Partial<Pick<T, K>> {
+  const picked: Partial<Pick<T, K>> = {};
+  if (!value) return picked;
+  for (const key of keys) if (value[key] !== undefined) picked[key] = value[key] as T[K];
+  return picked;
+}
+
+/** The directory as a shell word: quoted only when it needs to be. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}

@@ -1,0 +1,338 @@
+import { escapeHtml as esc, formatCount, formatDuration, formatTime, formatUsd } from './format';
+import { durationHistogram, niceStep } from './histogram';
+import type { AttemptOutcome, FailureEntry, FailureGroup, ReportModel, RetryVerdict, TimelineAttempt } from './model';
+import { densityColumns, layoutSegments, OUTCOMES, segmentOf, TIMELINE_BAR_LIMIT, type TimelineSegment, xOf } from './timeline';
+
+/**
+ * Renders a report as one self-contained HTML page: inline CSS, SVG drawn here, no script and
+ * nothing fetched (its Content-Security-Policy forbids both). Every value from the run is
+ * escaped. Pure: the same model gives the same page.
+ * @example writeFileSync('report.html', renderReport(model))
+ */
+export function renderReport(model: ReportModel, options: RenderOptions = {}): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>fanout run ${esc(model.runId)}: ${esc(model.status)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${renderHeader(model)}
+${renderExecutions(model)}
+${renderStatus(model)}
+${renderTimeline(model, options.barLimit ?? TIMELINE_BAR_LIMIT)}
+${renderHistogram(model)}
+${renderFailures(model)}
+${renderRetry(model)}
+${renderCost(model)}
+<footer>Generated ${esc(formatTime(model.generatedAt))} by fanout report. Prices: ${esc(model.cost.region)}, checked ${esc(model.cost.pricesCheckedOn)}.</footer>
+</body>
+</html>
+`;
+}
+
+export interface RenderOptions {
+  /** Most attempts drawn as one bar each; above it the timeline aggregates. @default TIMELINE_BAR_LIMIT */
+  barLimit?: number;
+}
+
+const COLORS: Record<AttemptOutcome, string> = { succeeded: '#2f9e57', failed: '#d64545', aborted: '#e39b1b', running: '#3b7dd8' };
+
+const STYLE = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d232b;margin:0 auto;max-width:1180px;padding:16px 24px 48px;background:#fff}
+h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #e3e6ea;padding-bottom:4px}h3{font-size:14px;margin:16px 0 6px}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:8px 0}dl.facts dt{color:#5b6570}dl.facts dd{margin:0;overflow-wrap:anywhere}
+.status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:13px;font-weight:600;color:#fff;background:#6b7480;vertical-align:middle}
+.status.SUCCEEDED{background:${COLORS.succeeded}}.status.FAILED,.status.TIMED_OUT{background:${COLORS.failed}}.status.COMPLETED_WITH_FAILURES,.status.ABORTED{background:${COLORS.aborted}}.status.RUNNING{background:${COLORS.running}}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #eef0f2;vertical-align:top}th{color:#5b6570;font-weight:600}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}td code{white-space:pre-wrap;overflow-wrap:anywhere}
+pre.command{background:#f4f6f8;border:1px solid #e3e6ea;border-radius:4px;padding:8px 12px;white-space:pre-wrap}
+.stack{display:flex;height:18px;border-radius:4px;overflow:hidden;background:#eef0f2;margin:8px 0}.stack span{display:block;height:100%}
+ul.counts{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:4px 20px}ul.counts .count{font-size:18px;font-weight:600;margin-right:4px}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:baseline}
+.scroll{max-height:620px;overflow:auto;border:1px solid #e3e6ea;border-radius:4px}
+svg text{font:11px system-ui,sans-serif;fill:#5b6570}svg .lane-label{fill:#1d232b}
+svg .link{stroke:#9aa3ad;stroke-width:1;stroke-dasharray:2 2}
+.note{color:#5b6570;font-size:13px}.verdict{font-size:12px;white-space:nowrap}.verdict.retryable{color:${COLORS.succeeded}}.verdict.blocked{color:${COLORS.failed}}
+footer{margin-top:36px;color:#8a939c;font-size:12px}
+`;
+
+function renderHeader(model: ReportModel): string {
+  const { input, timing, cost } = model;
+  const facts: Array<[string, string]> = [
+    ['path', esc(model.path)],
+    ['items', `${formatCount(input.itemCount)}${input.source ? ` · ${esc(input.source.description)}` : ' · source not recorded'}`],
+  ];
+  if (input.jobQueue) facts.push(['job queue', esc(input.jobQueue)]);
+  if (input.jobDefinition) facts.push(['job definition', esc(input.jobDefinition)]);
+  if (input.command) facts.push(['command', `<code>${esc(JSON.stringify(input.command))}</code>`]);
+  const policy = [
+    input.failFast ? 'fail fast' : undefined,
+    input.toleratedFailurePercentage !== undefined ? `tolerated ${input.toleratedFailurePercentage}%` : undefined,
+    input.toleratedFailureCount !== undefined ? `or ${formatCount(input.toleratedFailureCount)} items` : undefined,
+    input.retry ? `${input.retry.rounds} automatic retry round(s), at most ${input.retry.maxAttempts} attempts per item` : undefined,
+    input.idempotent === undefined ? undefined : input.idempotent ? 'items idempotent unless they say otherwise' : 'items not idempotent unless they say otherwise',
+    input.maxConcurrency === undefined ? undefined : `at most ${formatCount(input.maxConcurrency)} jobs at once`,
+  ].filter((part): part is string => part !== undefined);
+  if (policy.length > 0) facts.push(['policy', esc(policy.join(' · '))]);
+  facts.push(
+    ['counts', `<span data-testid="header-counts">${esc(countsLine(model))}</span>`],
+    ['started', esc(formatTime(timing.startedAt))],
+    ['stopped', esc(formatTime(timing.stoppedAt))],
+    ['duration', timing.executingSeconds === null ? '—' : `${esc(formatDuration(timing.executingSeconds * 1000))}${model.executions.length > 1 ? ` executing, over ${model.executions.length} executions` : ''}`],
+    ['state transitions', formatCount(model.stateTransitions)],
+    ['estimated cost', `<span data-testid="cost-total">${esc(formatUsd(cost.estimate.total))}</span> <a href="#cost">(how)</a>`],
+  );
+  return `<header>
+<h1>Run <span data-testid="run-id">${esc(model.runId)}</span> <span class="status ${esc(model.status)}" data-testid="run-status">${esc(model.status)}</span></h1>
+<dl class="facts">${facts.map(([label, value]) => `<dt>${esc(label)}</dt><dd>${value}</dd>`).join('')}</dl>
+</header>`;
+}
+
+function countsLine(model: ReportModel): string {
+  const { counts } = model;
+  const parts = [`${formatCount(counts.total)} items`, `${formatCount(counts.succeeded)} succeeded`, `${formatCount(counts.failed)} failed`];
+  for (const key of ['abandoned', 'pending', 'running', 'retrying'] as const) if (counts[key] > 0) parts.push(`${formatCount(counts[key])} ${key}`);
+  return parts.join(' · ');
+}
+
+function renderExecutions(model: ReportModel): string {
+  const rows = model.executions.map(
+    (execution) => `<tr data-execution="${esc(execution.name)}">
+<td>${esc(execution.name)}</td><td>${esc(execution.kind)}</td><td><span class="status ${esc(execution.status)}">${esc(execution.status)}</span></td>
+<td>${esc(formatTime(execution.startedAt))}</td><td class="num">${execution.durationSeconds === null ? '—' : esc(formatDuration(execution.durationSeconds * 1000))}</td>
+<td class="num">${formatCount(execution.stateTransitions)}</td><td class="num">${execution.retriedItemCount === undefined ? '' : formatCount(execution.retriedItemCount)}</td><td>${esc(execution.error ?? '')}</td></tr>`,
+  );
+  return `<section id="executions"><h2>Executions</h2>
+<table><thead><tr><th>execution</th><th>kind</th><th>status</th><th>started</th><th class="num">duration</th><th class="num">state transitions</th><th class="num">items re-run</th><th>error</th></tr></thead>
+<tbody>${rows.join('')}</tbody></table></section>`;
+}
+
+const STATUS_COLORS: Record<string, string> = {
+  succeeded: COLORS.succeeded,
+  failed: COLORS.failed,
+  abandoned: '#8c2f39',
+  pending: '#b8c0c8',
+  running: COLORS.running,
+  retrying: '#7a5cc4',
+};
+
+function renderStatus(model: ReportModel): string {
+  const { counts } = model;
+  const keys = ['succeeded', 'failed', 'abandoned', 'pending', 'running', 'retrying'] as const;
+  const total = Math.max(counts.total, 1);
+  const stack = keys
+    .filter((key) => counts[key] > 0)
+    .map((key) => `<span style="width:${((counts[key] / total) * 100).toFixed(3)}%;background:${STATUS_COLORS[key]}" title="${key}: ${counts[key]}"></span>`)
+    .join('');
+  const items = keys.map(
+    (key) => `<li data-status="${key}"><span class="swatch" style="background:${STATUS_COLORS[key]}"></span><span class="count">${formatCount(counts[key])}</span>${key}</li>`,
+  );
+  const attempts = model.attempts.length + model.undrawnAttempts;
+  return `<section id="status"><h2>Status</h2>
+<div class="stack">${stack}</div>
+<ul class="counts"><li data-status="total"><span class="count">${formatCount(counts.total)}</span>items</li>${items.join('')}</ul>
+<p class="note">${formatCount(attempts)} job attempts${model.recoveredItems > 0 ? `; ${formatCount(model.recoveredItems)} item(s) failed first and succeeded on a later attempt` : ''}.</p>
+</section>`;
+}
+
+const TIMELINE_WIDTH = 1100;
+const AXIS_HEIGHT = 34;
+
+function renderTimeline(model: ReportModel, barLimit: number): string {
+  const now = Date.parse(model.generatedAt);
+  const bars = model.attempts.length <= barLimit;
+  const labelWidth = bars && laneHeight(model.lanes.length) >= 12 ? 120 : 0;
+  const plotWidth = TIMELINE_WIDTH - labelWidth;
+  const segments = layoutSegments(model.executions, model.attempts, plotWidth, now);
+  const legend = OUTCOMES.map((outcome) => `<span><span class="swatch" style="background:${COLORS[outcome]}"></span>${outcome}</span>`).join(' ');
+  const undrawn =
+    model.undrawnAttempts > 0 ? ` ${formatCount(model.undrawnAttempts)} attempt(s) never started a job (a Batch API error, or stopped first) and are not drawn.` : '';
+  if (segments.length === 0) {
+    return `<section id="timeline"><h2>Timeline</h2><p class="note">No job attempt started.${undrawn}</p></section>`;
+  }
+  const explanation = bars
+    ? `One bar per job attempt, from its start to its stop, one row per item; a retry is a later bar in the same row, linked by a dotted line.`
+    : `${formatCount(model.attempts.length)} attempts are more than one bar each can show (the limit is ${formatCount(barLimit)}): each column counts the attempts running during it, stacked by outcome.`;
+  const gaps = segments.length > 1 ? ' Each execution has its own stretch of the axis; the time between executions is left out.' : '';
+  const svg = bars ? timelineBars(model, segments, labelWidth, now) : timelineDensity(model, segments, now);
+  return `<section id="timeline"><h2>Timeline</h2>
+<p class="note">${explanation}${gaps}${undrawn} ${legend}</p>
+<div class="scroll">${svg}</div></section>`;
+}
+
+function laneHeight(lanes: number): number {
+  return Math.max(3, Math.min(18, Math.floor(560 / Math.max(lanes, 1))));
+}
+
+function axis(segments: readonly TimelineSegment[], offset: number): string {
+  const parts: string[] = [];
+  for (const segment of segments) {
+    const x = offset + segment.x;
+    parts.push(`<text x="${x.toFixed(1)}" y="12" font-weight="600">${esc(segment.label)}</text>`);
+    const span = segment.to - segment.from;
+    const step = niceStep(span, Math.max(1, Math.floor(segment.width / 80)));
+    for (let t = 0; t <= span; t += step) {
+      const tx = x + (t / span) * segment.width;
+      parts.push(`<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${AXIS_HEIGHT - 8}" y2="${AXIS_HEIGHT}" stroke="#9aa3ad"/>`);
+      if (tx - x < segment.width - 30 || t === 0) parts.push(`<text x="${(tx + 2).toFixed(1)}" y="${AXIS_HEIGHT - 10}">+${esc(formatDuration(t))}</text>`);
+    }
+  }
+  return parts.join('');
+}
+
+function describeAttempt(itemId: string, attempt: TimelineAttempt): string {
+  const duration = attempt.stoppedAt === null ? 'still running' : formatDuration(attempt.stoppedAt - attempt.startedAt);
+  const exit = attempt.exitCode === undefined || attempt.exitCode === null ? '' : ` · exit ${attempt.exitCode}`;
+  return `${itemId} · attempt ${attempt.attempt} · ${attempt.outcome}${attempt.failureClass ? ` (${attempt.failureClass})` : ''}${exit} · ${duration} · started ${formatTime(new Date(attempt.startedAt).toISOString())}`;
+}
+
+function timelineBars(model: ReportModel, segments: readonly TimelineSegment[], labelWidth: number, now: number): string {
+  const rowHeight = laneHeight(model.lanes.length);
+  const barHeight = Math.max(2, rowHeight - (rowHeight >= 6 ? 3 : 1));
+  const height = AXIS_HEIGHT + model.lanes.length * rowHeight + 4;
+  const parts: string[] = [];
+  if (labelWidth > 0) {
+    model.lanes.forEach((itemId, lane) => {
+      parts.push(`<text class="lane-label" x="4" y="${(AXIS_HEIGHT + lane * rowHeight + barHeight - 1).toFixed(1)}">${esc(itemId)}</text>`);
+    });
+  }
+  let previous: { lane: number; end: number } | undefined;
+  for (const attempt of model.attempts) {
+    const segment = segmentOf(segments, attempt.startedAt) as TimelineSegment;
+    const x = labelWidth + xOf(segment, attempt.startedAt);
+    const end = labelWidth + xOf(segment, attempt.stoppedAt ?? now);
+    const y = AXIS_HEIGHT + attempt.lane * rowHeight;
+    if (previous && previous.lane === attempt.lane && x > previous.end) {
+      const mid = (y + barHeight / 2).toFixed(1);
+      parts.push(`<line class="link" x1="${previous.end.toFixed(1)}" x2="${x.toFixed(1)}" y1="${mid}" y2="${mid}"/>`);
+    }
+    const itemId = model.lanes[attempt.lane] ?? '';
+    parts.push(
+      `<rect class="bar ${attempt.outcome}" data-item="${esc(itemId)}" data-attempt="${attempt.attempt}" x="${x.toFixed(1)}" y="${y}" width="${Math.max(end - x, 1.5).toFixed(1)}" height="${barHeight}" fill="${COLORS[attempt.outcome]}"><title>${esc(describeAttempt(itemId, attempt))}</title></rect>`,
+    );
+    previous = { lane: attempt.lane, end: Math.max(end, x + 1.5) };
+  }
+  return `<svg class="timeline bars" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${TIMELINE_WIDTH} ${height}" width="${TIMELINE_WIDTH}" height="${height}" role="img" aria-label="one bar per job attempt">${axis(segments, labelWidth)}${parts.join('')}</svg>`;
+}
+
+const DENSITY_HEIGHT = 240;
+
+function timelineDensity(model: ReportModel, segments: readonly TimelineSegment[], now: number): string {
+  const columns = densityColumns(segments, model.attempts, 4, now);
+  const tallest = columns.reduce((max, column) => Math.max(max, OUTCOMES.reduce((sum, outcome) => sum + column.counts[outcome], 0)), 1);
+  const scale = (DENSITY_HEIGHT - 8) / tallest;
+  const parts: string[] = [];
+  for (const column of columns) {
+    let y = AXIS_HEIGHT + DENSITY_HEIGHT;
+    for (const outcome of OUTCOMES) {
+      const count = column.counts[outcome];
+      if (count === 0) continue;
+      const h = count * scale;
+      y -= h;
+      parts.push(`<rect class="column ${outcome}" x="${column.x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(column.width - 0.5, 0.5).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[outcome]}"><title>${count} ${outcome}</title></rect>`);
+    }
+  }
+  const height = AXIS_HEIGHT + DENSITY_HEIGHT + 4;
+  const scaleLabel = `<text x="${TIMELINE_WIDTH - 4}" y="${AXIS_HEIGHT + 10}" text-anchor="end">peak ${formatCount(tallest)} attempts running</text>`;
+  return `<svg class="timeline density" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${TIMELINE_WIDTH} ${height}" width="${TIMELINE_WIDTH}" height="${height}" role="img" aria-label="attempts running over time, by outcome">${axis(segments, 0)}${parts.join('')}${scaleLabel}</svg>`;
+}
+
+const HISTOGRAM_WIDTH = 1100;
+const HISTOGRAM_HEIGHT = 180;
+
+function renderHistogram(model: ReportModel): string {
+  const histogram = durationHistogram(model.attempts);
+  if (histogram.count === 0) return `<section id="durations"><h2>Durations</h2><p class="note">No attempt has finished.</p></section>`;
+  const barWidth = (HISTOGRAM_WIDTH - 40) / histogram.bins.length;
+  const scale = (HISTOGRAM_HEIGHT - 30) / Math.max(histogram.tallest, 1);
+  const parts: string[] = [];
+  const labelEvery = Math.ceil(histogram.bins.length / 12);
+  histogram.bins.forEach((bin, index) => {
+    const x = 40 + index * barWidth;
+    let y = HISTOGRAM_HEIGHT - 18;
+    for (const outcome of ['succeeded', 'failed', 'aborted'] as const) {
+      if (bin[outcome] === 0) continue;
+      const h = bin[outcome] * scale;
+      y -= h;
+      const range = `${formatDuration(index * histogram.binMs)}–${formatDuration((index + 1) * histogram.binMs)}`;
+      parts.push(`<rect class="bin ${outcome}" x="${(x + 1).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(barWidth - 2, 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[outcome]}"><title>${esc(`${bin[outcome]} ${outcome} in ${range}`)}</title></rect>`);
+    }
+    if (index % labelEvery === 0) parts.push(`<text x="${x.toFixed(1)}" y="${HISTOGRAM_HEIGHT - 4}">${esc(formatDuration(index * histogram.binMs))}</text>`);
+  });
+  parts.push(`<text x="0" y="12">${formatCount(histogram.tallest)}</text><line x1="38" x2="38" y1="4" y2="${HISTOGRAM_HEIGHT - 18}" stroke="#9aa3ad"/>`);
+  return `<section id="durations"><h2>Durations</h2>
+<p class="note">Duration of the ${formatCount(histogram.count)} finished attempts (job start to stop), in bins of ${esc(formatDuration(histogram.binMs))}, stacked by outcome.</p>
+<svg class="histogram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${HISTOGRAM_WIDTH} ${HISTOGRAM_HEIGHT}" width="100%" role="img" aria-label="duration histogram">${parts.join('')}</svg></section>`;
+}
+
+const VERDICTS: Record<RetryVerdict, string> = {
+  retryable: 'retried by fanout retry',
+  'not-idempotent': 'not retried: not idempotent',
+  'out-of-attempts': 'not retried: out of attempts',
+  abandoned: 'abandoned: out of attempts',
+};
+
+function renderFailureRow(entry: FailureEntry): string {
+  const log = entry.logUrl
+    ? `<a href="${esc(entry.logUrl)}">${esc(entry.logStream ?? 'log')}</a>`
+    : entry.logStream
+      ? `<code>${esc(entry.logStream)}</code>`
+      : '—';
+  return `<tr data-item="${esc(entry.itemId)}"><td>${esc(entry.itemId)}</td><td>${esc(entry.status)}</td><td class="num">${entry.attempt}</td>
+<td class="num">${entry.exitCode === null ? '—' : entry.exitCode}</td><td><code>${esc(entry.kwargs)}</code></td><td>${log}</td>
+<td><span class="verdict ${entry.retry === 'retryable' ? 'retryable' : 'blocked'}">${esc(VERDICTS[entry.retry])}</span></td></tr>`;
+}
+
+function renderFailureGroup(group: FailureGroup, runId: string): string {
+  const more =
+    group.count > group.items.length
+      ? `<p class="note">and ${formatCount(group.count - group.items.length)} more items (all failed items: the ledger's failed-items index, or <code>fanout status ${esc(runId)} --json</code>).</p>`
+      : '';
+  return `<div class="failure-group" data-failure-class="${esc(group.failureClass)}">
+<h3>${esc(group.failureClass)}: ${esc(group.reason)} <span class="note">(${formatCount(group.count)} item${group.count === 1 ? '' : 's'})</span></h3>
+<table class="failures"><thead><tr><th>item</th><th>status</th><th class="num">attempt</th><th class="num">exit code</th><th>kwargs</th><th>log</th><th>retry</th></tr></thead>
+<tbody>${group.items.map(renderFailureRow).join('')}</tbody></table>${more}</div>`;
+}
+
+function renderFailures(model: ReportModel): string {
+  if (model.failures.total === 0) return `<section id="failures"><h2>Failures</h2><p class="note">No item failed.</p></section>`;
+  return `<section id="failures"><h2>Failures (${formatCount(model.failures.total)})</h2>
+<p class="note">Items that ended FAILED or ABANDONED, grouped by failure class and Batch's status reason.</p>
+${model.failures.groups.map((group) => renderFailureGroup(group, model.runId)).join('\n')}</section>`;
+}
+
+function renderRetry(model: ReportModel): string {
+  const { retry } = model;
+  const blocked = [
+    retry.notIdempotent > 0 ? `${formatCount(retry.notIdempotent)} not idempotent (its job may have had effects; it stays FAILED)` : undefined,
+    retry.outOfAttempts > 0 ? `${formatCount(retry.outOfAttempts)} out of attempts (the next retry marks them ABANDONED)` : undefined,
+    retry.abandoned > 0 ? `${formatCount(retry.abandoned)} already abandoned` : undefined,
+  ].filter((part): part is string => part !== undefined);
+  const what =
+    retry.retryable > 0
+      ? `re-runs the <span data-testid="retryable">${formatCount(retry.retryable)}</span> failed item(s) that are safe to re-run and have attempts left, updating this run's rows.`
+      : `has <span data-testid="retryable">0</span> items to re-run now.`;
+  return `<section id="retry"><h2>Retry</h2>
+<pre class="command" data-testid="retry-command">${esc(retry.command)}</pre>
+<p>This command ${what}${blocked.length > 0 ? ` Not re-run: ${esc(blocked.join('; '))}.` : ''}</p></section>`;
+}
+
+function renderCost(model: ReportModel): string {
+  const { usage, estimate, basis } = model.cost;
+  const rows: Array<[string, string, number]> = [
+    ['Step Functions', `${formatCount(usage.stateTransitions)} state transitions`, estimate.stepFunctions],
+    ['DynamoDB', `${formatCount(usage.ledgerWriteUnits)} write units`, estimate.dynamodb],
+    ['Lambda', `${formatCount(usage.lambdaInvocations)} requests`, estimate.lambda],
+    ['S3', `${formatCount(usage.s3PutRequests ?? 0)} PUT, ${formatCount(usage.s3GetRequests ?? 0)} GET`, estimate.s3],
+  ];
+  return `<section id="cost"><h2>Estimated AWS cost</h2>
+<table><thead><tr><th>service</th><th>usage</th><th class="num">cost</th></tr></thead><tbody>
+${rows.map(([service, used, cost]) => `<tr><td>${esc(service)}</td><td>${esc(used)}</td><td class="num">${esc(formatUsd(cost))}</td></tr>`).join('')}
+<tr><th>total</th><th></th><th class="num">${esc(formatUsd(estimate.total))}</th></tr></tbody></table>
+<ul class="note">${basis.map((line) => `<li>${esc(line)}</li>`).join('')}<li>Prices: on-demand, ${esc(model.cost.region)}, no free tier, checked ${esc(model.cost.pricesCheckedOn)} (${model.cost.sources.map((url) => esc(url)).join(', ')}).</li></ul></section>`;
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { buildReportModel, FAILURE_ROWS_PER_GROUP, renderReport, TIMELINE_BAR_LIMIT } from '../../report';
+import { at, failedRow, job, record, row, sources } from './factories';
+
+const count = (html: string, pattern: RegExp) => html.match(pattern)?.length ?? 0;
+const hostile = '</script><img src=x onerror=alert(1)>';
+
+describe('renderReport', () => {
+  const model = buildReportModel(
+    sources({
+      header: { status: 'COMPLETED_WITH_FAILURES', itemCount: 3, jobQueue: 'fanout-high', jobDefinition: 'fanout-job:1', retry: { rounds: 0, maxAttempts: 3 } },
+      source: { kind: 'items', description: 'items: an inline list of 3' },
+      records: [record('sweep', { stateTransitions: 40 }), record('sweep-retry-1', { retryOf: 'sweep', startedAt: new Date(at(100)).toISOString(), stoppedAt: new Date(at(110)).toISOString() })],
+      rows: [
+        row('ok'),
+        row('again', { attempt: 2, jobId: 'job-again-2', startedAt: at(101), stoppedAt: at(104), attempts: [{ attempt: 1, jobId: 'job-again', failureClass: 'APP_ERROR' }] }),
+        failedRow('bad', { idempotent: false, kwargs: JSON.stringify({ note: hostile }), statusReason: `<b>${hostile}</b>` }),
+      ],
+      jobs: new Map([
+        ['job-again', job(1, 2)],
+        ['job-bad', job(1, 5)],
+      ]),
+      logUrl: (stream) => `file:///state/batch/logs/${stream}.log?"q"`,
+    }),
+  );
+  const html = renderReport(model);
+
+  it('is one page that loads nothing and runs no script', () => {
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|<object|\ssrc=["']|url\(/i);
+  });
+
+  it('escapes every value from the run: kwargs, reasons, links', () => {
+    expect(html).not.toContain(hostile);
+    expect(html).toContain('&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('&lt;b&gt;');
+    expect(html).toContain('href="file:///state/batch/logs/fanout-job/default/bad.log?&quot;q&quot;"');
+  });
+
+  it('shows the status, the counts and the input', () => {
+    expect(html).toContain('data-testid="run-status">COMPLETED_WITH_FAILURES<');
+    expect(html).toContain('<li data-status="succeeded"><span class="swatch" style="background:#2f9e57"></span><span class="count">2</span>succeeded</li>');
+    expect(html).toContain('<li data-status="failed"><span class="swatch" style="background:#d64545"></span><span class="count">1</span>failed</li>');
+    expect(html).toContain('items: an inline list of 3');
+    expect(html).toContain('fanout-job:1');
+    expect(html).toContain('data-execution="sweep-retry-1"');
+  });
+
+  it('draws one bar per attempt and links an item\'s retry to its earlier attempt', () => {
+    expect(count(html, /<rect class="bar /g)).toBe(model.attempts.length);
+    expect(model.attempts).toHaveLength(4);
+    expect(count(html, /<rect class="bar failed" data-item="again" data-attempt="1"/g)).toBe(1);
+    expect(count(html, /<rect class="bar succeeded" data-item="again" data-attempt="2"/g)).toBe(1);
+    expect(count(html, /<line class="link"/g)).toBe(1);
+    expect(html).toContain('<svg class="histogram"');
+  });
+
+  it('lists failures with exit code, kwargs, log and why they are not retried, and the retry command', () => {
+    expect(html).toMatch(/<tr data-item="bad"><td>bad<\/td><td>FAILED<\/td><td class="num">1<\/td>\s*<td class="num">3<\/td>/);
+    expect(html).toContain('not retried: not idempotent');
+    expect(html).toContain('data-testid="retry-command">fanout retry sweep --dir .fanout</pre>');
+    expect(html).toContain('1 not idempotent');
+  });
+
+  it('shows the estimated cost and what it is based on', () => {
+    expect(html).toContain('Estimated AWS cost');
+    expect(html).toContain('2 writes per item per round');
+    expect(html).toMatch(/data-testid="cost-total">\$[0-9.e-]+</);
+  });
+
+  it('says how many failed items a group leaves out', () => {
+    const rows = Array.from({ length: FAILURE_ROWS_PER_GROUP + 3 }, (_, n) => failedRow(`item-${n}`));
+    expect(renderReport(buildReportModel(sources({ rows })))).toContain('and 3 more items');
+  });
+
+  it('aggregates the timeline by time above the bar limit', () => {
+    const rows = Array.from({ length: TIMELINE_BAR_LIMIT + 1 }, (_, n) => row(`item-${n}`, { startedAt: at(n % 50), stoppedAt: at((n % 50) + 5) }));
+    const big = renderReport(buildReportModel(sources({ rows })));
+    expect(big).not.toContain('<rect class="bar ');
+    expect(big).toContain('<svg class="timeline density"');
+    expect(big).toContain(`more than one bar each can show (the limit is 2,000)`);
+    expect(count(big, /<rect class="column succeeded"/g)).toBeGreaterThan(10);
+  });
+
+  it('says so when no attempt ran and nothing failed', () => {
+    const empty = renderReport(buildReportModel(sources({ rows: [{ ...row('p'), status: 'PENDING', startedAt: undefined, stoppedAt: undefined, jobId: undefined }] })));
+    expect(empty).toContain('No job attempt started.');
+    expect(empty).toContain('No item failed.');
+    expect(empty).toContain('No attempt has finished.');
+  });
+});
