@@ -131,6 +131,8 @@ const listFilteredPageLimit = 100;
 
 
 const noop = (): void => {};
+/** Why an attempt's timers are cancelled: it ended. Shared, as nothing reads it but the sleeps it wakes. */
+const attemptEnded = Object.freeze({ reason: 'attempt ended' });
 
 /** What an attempt records for the way its process ended. */
 function attemptOutcome(outcome: LaunchOutcome): { exitCode?: number; reason?: string; statusReason: string } {
@@ -1316,7 +1318,8 @@ export class LocalBatch implements BatchServiceControl {
     if (!run) return;
     job.run = undefined;
     this.running.delete(job);
-    run.stop.abort();
+    // A given reason spares the DOMException (and its stack trace) `abort()` would build per attempt.
+    run.stop.abort(attemptEnded);
     this.freeVcpus += run.reservedVcpus;
     attempt.stoppedAt = this.clock.now();
     if (outcome.exitCode !== undefined) attempt.exitCode = outcome.exitCode;
