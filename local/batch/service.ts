@@ -958,6 +958,10 @@ export class LocalBatch implements BatchServiceControl {
     const now = this.clock.now();
     const children: JobRecord[] = [];
     array.expanded = true;
+    // Taken now: a child failing as it is created fails this parent, whose end must not fail
+    // the arrays waiting to pair with these children.
+    const waiters = parent.expansionWaiters;
+    parent.expansionWaiters = undefined;
     for (let index = 0; index < array.size; index++) {
       const jobId = `${parent.jobId}:${index}`;
       const child: JobRecord = {
@@ -1013,8 +1017,6 @@ export class LocalBatch implements BatchServiceControl {
       }
     }
     // Arrays submitted with an N_TO_N dependency on this one can now pair their children with ours.
-    const waiters = parent.expansionWaiters;
-    parent.expansionWaiters = undefined;
     for (const waiter of waiters ?? []) this.dependencySettled(waiter, true);
   }
 

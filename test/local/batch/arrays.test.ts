@@ -310,6 +310,27 @@ describe('array dependencies', () => {
     expect(t.batch.service.processesSpawned).toBe(1);
   });
 
+  it('pairs N_TO_N children with an array whose parent failed as its children were created', async () => {
+    const t = await start({ vcpus: 2 });
+    const upstream = await submit(t, { arrayProperties: { size: 2 }, containerOverrides: { command: shell('[ "$AWS_BATCH_JOB_ARRAY_INDEX" != 0 ]') } });
+    await t.batch.service.waitForIdle();
+    // Submitted together, so that middle gets its children, and fails, while last waits for them.
+    const submitNow = (dependsOn: { jobId: string; type: 'N_TO_N' }[]): string =>
+      t.batch.service.submitJob({ jobName: 'job', jobQueue: 'high', jobDefinition: 'job', arrayProperties: { size: 2 }, dependsOn }).jobId as string;
+    const middle = submitNow([{ jobId: upstream, type: 'N_TO_N' }]);
+    const last = submitNow([{ jobId: middle, type: 'N_TO_N' }]);
+    await t.batch.service.waitForIdle();
+    // middle:0 fails as it is created (upstream:0 failed), failing middle at once; last still pairs with middle's children.
+    expect((await describe1(t.client, middle)).status).toBe('FAILED');
+    const children = await t.client.send(new DescribeJobsCommand({ jobs: [`${middle}:0`, `${middle}:1`, `${last}:0`, `${last}:1`] }));
+    expect(children.jobs?.map((job) => [job.jobId, job.status])).toEqual([
+      [`${middle}:0`, 'FAILED'],
+      [`${middle}:1`, 'SUCCEEDED'],
+      [`${last}:0`, 'FAILED'],
+      [`${last}:1`, 'SUCCEEDED'],
+    ]);
+  });
+
   it('combines N_TO_N with SEQUENTIAL: children wait for their pair and for the child before them', async () => {
     const t = await start({ vcpus: 4 });
     const first = await submit(t, { arrayProperties: { size: 3 }, containerOverrides: { command: gated('$AWS_BATCH_JOB_ARRAY_INDEX') } });
