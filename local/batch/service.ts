@@ -22,6 +22,7 @@ import { Fifo } from './fifo';
 import { JobJournal, type JournaledJob, readJournal } from './journal';
 import { type LaunchOutcome, type LaunchRequest, type LaunchedProcess, ProcessLauncher } from './launcher';
 import { decideRetry } from './retry';
+import { type JobStatus, type ListPosition, StatusIndex, isFinal, jobStatuses } from './status-index';
 import {
   type RetryStrategyInput,
   optionalMember,
@@ -30,9 +31,8 @@ import {
   parseSubmitJob,
 } from './validate';
 
-export type JobStatus = 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-const jobStatuses: readonly JobStatus[] = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED'];
-const isFinal = (status: JobStatus): boolean => status === 'SUCCEEDED' || status === 'FAILED';
+
+export type { JobStatus } from './status-index';
 
 /** What a job process is started with; `prepareInvocation` may rewrite it. */
 export interface Invocation {
@@ -131,6 +131,8 @@ const listFilteredPageLimit = 100;
 
 
 const noop = (): void => {};
+/** Why an attempt's timers are cancelled: it ended. Shared, as nothing reads it but the sleeps it wakes. */
+const attemptEnded = Object.freeze({ reason: 'attempt ended' });
 
 /** What an attempt records for the way its process ended. */
 function attemptOutcome(outcome: LaunchOutcome): { exitCode?: number; reason?: string; statusReason: string } {
@@ -160,8 +162,8 @@ interface QueueState {
   computeEnvironments: string[];
   schedulingPolicy?: string;
   runnable: Fifo<JobRecord>;
-  /** Job IDs by status, in the order they entered it; IDs, so a record can be spilled without moving. */
-  byStatus: Map<JobStatus, Set<string>>;
+  /** The queue's jobs and array parents (not array children) by status. */
+  byStatus: StatusIndex;
 }
 
 interface DefinitionState {
@@ -198,7 +200,7 @@ interface ArrayParentState {
   size: number;
   /** Children `<parentId>:<index>` exist (once the parent has left SUBMITTED). */
   expanded: boolean;
-  childrenByStatus: Map<JobStatus, Set<string>>;
+  childrenByStatus: StatusIndex;
   sequential: boolean;
   failedChildren: number;
   finishedChildren: number;
@@ -233,6 +235,10 @@ interface JobRecord {
   unmetDependencies: number;
   dependencyFailed?: boolean;
   dependents?: JobRecord[];
+  /** On an array job: the arrays of its N_TO_N dependencies, whose child i its child i waits for. */
+  nToN?: JobRecord[];
+  /** On an array parent not expanded yet: the N_TO_N dependants waiting for its children to exist. */
+  expansionWaiters?: JobRecord[];
   isCancelled?: boolean;
   isTerminated?: boolean;
   array?: ArrayParentState;
@@ -311,8 +317,6 @@ type FilterSubject = Pick<JobRecord, 'jobName' | 'definition' | 'createdAt'>;
 /** Jobs finished beyond the kept ones are spilled in batches of this fraction of the kept count, one write each. */
 const spillBatchFraction = 4;
 
-const newStatusIndex = (): Map<JobStatus, Set<string>> => new Map(jobStatuses.map((status) => [status, new Set<string>()]));
-
 /** Batch substitutes `Ref::name` command arguments with the job's parameters (docs: batch/latest/userguide/example-use-parameters.html). */
 export function substituteParameters(command: readonly string[], parameters: Record<string, string>): string[] {
   return command.map((argument) => {
@@ -322,15 +326,19 @@ export function substituteParameters(command: readonly string[], parameters: Rec
   });
 }
 
-function encodeToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset }), 'utf8').toString('base64url');
+/** A nextToken names where the next page starts, so a page costs its own length, not the pages before it. */
+function encodeToken(position: ListPosition): string {
+  return Buffer.from(JSON.stringify({ s: position.status, p: position.position }), 'utf8').toString('base64url');
 }
 
-function decodeToken(token: string | undefined): number {
-  if (token === undefined) return 0;
+function decodeToken(token: string | undefined): ListPosition {
+  if (token === undefined) return { status: 0, position: 0 };
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset?: unknown };
-    if (typeof parsed.offset === 'number' && Number.isInteger(parsed.offset) && parsed.offset >= 0) return parsed.offset;
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { s?: unknown; p?: unknown };
+    const { s: status, p: position } = parsed;
+    if (Number.isInteger(status) && Number.isInteger(position) && (status as number) >= 0 && (position as number) >= 0) {
+      return { status: status as number, position: position as number };
+    }
   } catch {
     // falls through to the error below
   }
@@ -409,7 +417,7 @@ export class LocalBatch implements BatchServiceControl {
         computeEnvironments: queue.computeEnvironments,
         ...(queue.schedulingPolicy ? { schedulingPolicy: queue.schedulingPolicy } : {}),
         runnable: new Fifo<JobRecord>(),
-        byStatus: newStatusIndex(),
+        byStatus: new StatusIndex(),
       });
     });
     // Higher priority first; a stable sort keeps configuration order between equal priorities.
@@ -455,7 +463,7 @@ export class LocalBatch implements BatchServiceControl {
       if (!positions) return;
       entries.forEach((entry, index) => {
         this.jobs.set(entry.fields.jobId, new SpilledJob(entry.fields, positions[index] as DetailPosition));
-        entry.queue.byStatus.get(entry.fields.status)?.add(entry.fields.jobId);
+        entry.queue.byStatus.move(entry.fields.jobId, undefined, entry.fields.status);
       });
       this.spilledCount += entries.length;
     }
@@ -546,21 +554,34 @@ export class LocalBatch implements BatchServiceControl {
       );
     }
     const dependencies: JobEntry[] = [];
+    const nToN: JobRecord[] = [];
     let sequential = false;
     (input.dependsOn ?? []).forEach((dependency, index) => {
-      if (dependency.type === 'N_TO_N') {
-        throw new BatchClientError(`dependsOn[${index}].type N_TO_N is not supported by the local Batch service; use SEQUENTIAL or a plain job dependency`);
-      }
-      if (dependency.type === 'SEQUENTIAL' && input.arraySize === undefined) {
-        throw new BatchClientError(`dependsOn[${index}].type SEQUENTIAL is only valid for array jobs (arrayProperties.size)`);
+      const where = `dependsOn[${index}]`;
+      // SEQUENTIAL and N_TO_N order the children of array jobs (docs: batch/latest/userguide/job_dependencies.html).
+      if (dependency.type !== undefined && input.arraySize === undefined) {
+        throw new BatchClientError(`${where}.type ${dependency.type} is only valid for array jobs (arrayProperties.size)`);
       }
       if (dependency.type === 'SEQUENTIAL' && dependency.jobId === undefined) {
         sequential = true;
         return;
       }
       const target = this.jobs.get(dependency.jobId as string);
-      if (!target) throw new BatchClientError(`dependsOn[${index}].jobId: job ${dependency.jobId} does not exist`);
-      dependencies.push(target);
+      if (!target) throw new BatchClientError(`${where}.jobId: job ${dependency.jobId} does not exist`);
+      if (dependency.type !== 'N_TO_N') {
+        dependencies.push(target);
+        return;
+      }
+      // A parent restored from the journal has no children left: it cannot pair its children with ours.
+      if (target instanceof SpilledJob || !target.array) {
+        throw new BatchClientError(`${where}: an N_TO_N dependency must name an array job whose children are known; job ${dependency.jobId} is not one`);
+      }
+      if (target.array.size !== input.arraySize) {
+        throw new BatchClientError(
+          `${where}: an N_TO_N dependency pairs child i with child i, so both arrays must have the same size; job ${dependency.jobId} has arrayProperties.size ${target.array.size}, this job ${input.arraySize}`,
+        );
+      }
+      nToN.push(target);
     });
 
     const parameters = { ...input.parameters };
@@ -591,7 +612,7 @@ export class LocalBatch implements BatchServiceControl {
     if (input.propagateTags !== undefined) job.propagateTags = input.propagateTags;
     if (input.dependsOn) job.dependsOn = input.dependsOn;
     if (input.arraySize !== undefined) {
-      job.array = { size: input.arraySize, expanded: false, childrenByStatus: newStatusIndex(), sequential, failedChildren: 0, finishedChildren: 0 };
+      job.array = { size: input.arraySize, expanded: false, childrenByStatus: new StatusIndex(), sequential, failedChildren: 0, finishedChildren: 0 };
     }
     for (const dependency of dependencies) {
       if (dependency.status === 'FAILED') job.dependencyFailed = true;
@@ -600,9 +621,19 @@ export class LocalBatch implements BatchServiceControl {
         (dependency.dependents ??= []).push(job);
       }
     }
+    if (nToN.length > 0) job.nToN = nToN;
+    for (const upstream of nToN) {
+      // Children are paired once both arrays have them; an array that ended without children fails ours.
+      if (upstream.array?.expanded) continue;
+      if (upstream.status === 'FAILED') job.dependencyFailed = true;
+      else {
+        job.unmetDependencies++;
+        (upstream.expansionWaiters ??= []).push(job);
+      }
+    }
     this.jobs.set(jobId, job);
     this.journal.submitted({ jobId, jobName: job.jobName, queue: queue.name, definition: definition.name, createdAt: job.createdAt });
-    queue.byStatus.get('SUBMITTED')?.add(jobId);
+    queue.byStatus.move(jobId, undefined, 'SUBMITTED');
     this.activeJobs++;
     this.submitted.push(job);
     this.scheduleTick();
@@ -648,9 +679,9 @@ export class LocalBatch implements BatchServiceControl {
       throw new BatchClientError(`maxResults must be a positive integer; received ${maxResults}`);
     }
     const pageSize = Math.min(maxResults ?? Number.POSITIVE_INFINITY, filters ? listFilteredPageLimit : listPageLimit);
-    const offset = decodeToken(optionalMember(request, 'nextToken', 'string'));
+    const start = decodeToken(optionalMember(request, 'nextToken', 'string'));
 
-    let index: Map<JobStatus, Set<string>>;
+    let index: StatusIndex;
     if (jobQueue !== undefined) {
       index = this.resolveQueue(jobQueue).byStatus;
     } else {
@@ -658,23 +689,16 @@ export class LocalBatch implements BatchServiceControl {
       if (!parent || parent instanceof SpilledJob || !parent.array) throw new BatchClientError(`arrayJobId: ${arrayJobId} is not the ID of an array job`);
       index = parent.array.childrenByStatus;
     }
-    const sources = filters ? jobStatuses.map((status) => index.get(status)) : [index.get((jobStatus as JobStatus | undefined) ?? 'RUNNING')];
+    const statuses = filters ? jobStatuses : [(jobStatus as JobStatus | undefined) ?? 'RUNNING'];
     const jobSummaryList: JobSummary[] = [];
-    let position = 0;
-    let more = false;
-    outer: for (const source of sources) {
-      for (const jobId of source ?? []) {
-        const job = this.jobs.get(jobId);
-        if (!job || (filters && !filters(job))) continue;
-        if (position++ < offset) continue;
-        if (jobSummaryList.length === pageSize) {
-          more = true;
-          break outer;
-        }
-        jobSummaryList.push(this.toSummary(job instanceof SpilledJob ? job : this.summaryFields(job)));
-      }
-    }
-    return more ? { jobSummaryList, nextToken: encodeToken(offset + jobSummaryList.length) } : { jobSummaryList };
+    const next = index.scan(statuses, start, (jobId) => {
+      const job = this.jobs.get(jobId);
+      if (!job || (filters && !filters(job))) return true;
+      if (jobSummaryList.length === pageSize) return false;
+      jobSummaryList.push(this.toSummary(job instanceof SpilledJob ? job : this.summaryFields(job)));
+      return true;
+    });
+    return next ? { jobSummaryList, nextToken: encodeToken(next) } : { jobSummaryList };
   }
 
   /**
@@ -934,7 +958,10 @@ export class LocalBatch implements BatchServiceControl {
     const now = this.clock.now();
     const children: JobRecord[] = [];
     array.expanded = true;
-    const submittedChildren = array.childrenByStatus.get('SUBMITTED') as Set<string>;
+    // Taken now: a child failing as it is created fails this parent, whose end must not fail
+    // the arrays waiting to pair with these children.
+    const waiters = parent.expansionWaiters;
+    parent.expansionWaiters = undefined;
     for (let index = 0; index < array.size; index++) {
       const jobId = `${parent.jobId}:${index}`;
       const child: JobRecord = {
@@ -963,20 +990,34 @@ export class LocalBatch implements BatchServiceControl {
       if (array.sequential && previous) {
         child.dependsOn = [{ jobId: previous.jobId, type: 'SEQUENTIAL' }];
         child.unmetDependencies = 1;
-        previous.dependents = [child];
+        (previous.dependents ??= []).push(child);
+      }
+      // N_TO_N: child i waits for child i of each array named (docs: batch/latest/userguide/array_jobs.html).
+      for (const upstreamArray of parent.nToN ?? []) {
+        const upstreamId = `${upstreamArray.jobId}:${index}`;
+        const upstream = this.jobs.get(upstreamId);
+        (child.dependsOn ??= []).push({ jobId: upstreamId, type: 'N_TO_N' });
+        if (!upstream || upstream.status === 'FAILED') child.dependencyFailed = true;
+        else if (!(upstream instanceof SpilledJob) && upstream.status !== 'SUCCEEDED') {
+          child.unmetDependencies++;
+          (upstream.dependents ??= []).push(child);
+        }
       }
       children.push(child);
       this.jobs.set(jobId, child);
-      submittedChildren.add(jobId);
+      array.childrenByStatus.move(jobId, undefined, 'SUBMITTED');
       this.activeJobs++;
     }
     for (const child of children) {
-      if (child.unmetDependencies > 0) this.setStatus(child, 'PENDING');
+      if (child.dependencyFailed) this.finish(child, 'FAILED', StatusReasons.dependencyFailed);
+      else if (child.unmetDependencies > 0) this.setStatus(child, 'PENDING');
       else {
         this.setStatus(child, 'RUNNABLE');
         parent.queue.runnable.push(child);
       }
     }
+    // Arrays submitted with an N_TO_N dependency on this one can now pair their children with ours.
+    for (const waiter of waiters ?? []) this.dependencySettled(waiter, true);
   }
 
   /**
@@ -1009,8 +1050,7 @@ export class LocalBatch implements BatchServiceControl {
     const previous = job.status;
     if (previous === status) return;
     const index = job.parent ? job.parent.array?.childrenByStatus : job.queue.byStatus;
-    index?.get(previous)?.delete(job.jobId);
-    index?.get(status)?.add(job.jobId);
+    index?.move(job.jobId, previous, status);
     job.status = status;
     if (isFinal(status) && !isFinal(previous)) {
       this.activeJobs--;
@@ -1094,26 +1134,41 @@ export class LocalBatch implements BatchServiceControl {
   }
 
   private settle(job: JobRecord): void {
+    const succeeded = job.status === 'SUCCEEDED';
     const dependents = job.dependents;
     job.dependents = undefined;
-    for (const dependent of dependents ?? []) {
-      if (job.status === 'SUCCEEDED') {
-        dependent.unmetDependencies--;
-        if (dependent.unmetDependencies === 0 && dependent.status === 'PENDING') this.becomeReady(dependent);
-      } else if (dependent.status === 'SUBMITTED') {
-        dependent.dependencyFailed = true;
-      } else if (dependent.status === 'PENDING') {
-        this.finish(dependent, 'FAILED', StatusReasons.dependencyFailed);
-      }
-    }
+    for (const dependent of dependents ?? []) this.dependencySettled(dependent, succeeded);
+    const waiters = job.expansionWaiters;
+    job.expansionWaiters = undefined;
+    for (const waiter of waiters ?? []) this.dependencySettled(waiter, false);
     const parent = job.parent;
     if (parent?.array) {
-      parent.array.finishedChildren++;
-      if (job.status === 'FAILED') parent.array.failedChildren++;
-      if (parent.array.finishedChildren === parent.array.size) {
-        if (parent.array.failedChildren > 0) this.finish(parent, 'FAILED', StatusReasons.arrayChildFailed);
-        else this.finish(parent, 'SUCCEEDED', undefined);
+      const array = parent.array;
+      array.finishedChildren++;
+      if (!succeeded) {
+        array.failedChildren++;
+        // The parent fails with its first failed child; the other children still run to their end
+        // (docs: batch/latest/userguide/array_jobs.html: if a child fails, the parent also fails).
+        this.finish(parent, 'FAILED', StatusReasons.arrayChildFailed);
+      } else if (array.finishedChildren === array.size && array.failedChildren === 0) {
+        this.finish(parent, 'SUCCEEDED', undefined);
       }
+    }
+  }
+
+  /**
+   * One dependency of `dependent` has ended. A success brings it closer to running; a failure
+   * fails it without running it (docs: batch/latest/userguide/job_dependencies.html). A job still
+   * SUBMITTED is only marked: the scheduler's next pass fails it.
+   */
+  private dependencySettled(dependent: JobRecord, succeeded: boolean): void {
+    if (succeeded) {
+      dependent.unmetDependencies--;
+      if (dependent.unmetDependencies === 0 && dependent.status === 'PENDING') this.becomeReady(dependent);
+    } else if (dependent.status === 'SUBMITTED') {
+      dependent.dependencyFailed = true;
+    } else if (dependent.status === 'PENDING') {
+      this.finish(dependent, 'FAILED', StatusReasons.dependencyFailed);
     }
   }
 
@@ -1121,6 +1176,13 @@ export class LocalBatch implements BatchServiceControl {
     // A spilled job is final: there is nothing left to stop.
     if (job instanceof SpilledJob) return;
     if (job.array?.expanded) {
+      // The parent ends at once with the caller's reason; each child is then cancelled or terminated
+      // as a job of its own (docs: batch/latest/userguide/array_jobs.html).
+      if (!isFinal(job.status)) {
+        if (terminate) job.isTerminated = true;
+        else job.isCancelled = true;
+        this.finish(job, 'FAILED', reason);
+      }
       for (let index = 0; index < job.array.size; index++) {
         const child = this.jobs.get(`${job.jobId}:${index}`);
         if (child) this.stopJob(child, reason, terminate);
@@ -1258,7 +1320,8 @@ export class LocalBatch implements BatchServiceControl {
     if (!run) return;
     job.run = undefined;
     this.running.delete(job);
-    run.stop.abort();
+    // A given reason spares the DOMException (and its stack trace) `abort()` would build per attempt.
+    run.stop.abort(attemptEnded);
     this.freeVcpus += run.reservedVcpus;
     attempt.stoppedAt = this.clock.now();
     if (outcome.exitCode !== undefined) attempt.exitCode = outcome.exitCode;
@@ -1353,7 +1416,7 @@ export class LocalBatch implements BatchServiceControl {
 
   private statusSummary(array: ArrayParentState): Record<string, number> {
     const summary: Record<string, number> = {};
-    for (const status of jobStatuses) summary[status] = array.childrenByStatus.get(status)?.size ?? 0;
+    for (const status of jobStatuses) summary[status] = array.childrenByStatus.size(status);
     return summary;
   }
 

@@ -284,7 +284,12 @@ export function parseSubmitJob(raw: unknown, payloadBytes: number): SubmitJobInp
   }
   const arrayProperties = optionalObject(body.arrayProperties, 'arrayProperties');
   if (arrayProperties && arrayProperties.size !== undefined && arrayProperties.size !== null) {
-    input.arraySize = integerIn(arrayProperties.size, 'arrayProperties.size', minArraySize, maxArraySize);
+    const size = arrayProperties.size;
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < minArraySize || size > maxArraySize) {
+      // Worded as the documentation words the rule (docs: batch/latest/APIReference/API_SubmitJob.html, arrayProperties).
+      fail(`The array size can be between 2 and 10,000: arrayProperties.size must be an integer from ${minArraySize} to ${maxArraySize}; received ${describe(size)}`);
+    }
+    input.arraySize = size as number;
   }
   const dependsOn = parseDependsOn(body.dependsOn);
   if (dependsOn) input.dependsOn = dependsOn;

@@ -567,7 +567,7 @@ describe('array jobs', () => {
         containerOverrides: { command: shell('[ "$AWS_BATCH_JOB_ARRAY_INDEX" != 1 ]') },
       }),
     );
-    await batch.service.waitForJob(jobId as string);
+    await batch.service.waitForIdle();
     const parent = await describe1(client, jobId as string);
     expect(parent.status).toBe('FAILED');
     expect(parent.arrayProperties?.statusSummary).toMatchObject({ SUCCEEDED: 2, FAILED: 1 });
@@ -598,7 +598,7 @@ describe('array jobs', () => {
     );
     await untilStatus(client, `${jobId}:0`, 'RUNNING');
     await client.send(new TerminateJobCommand({ jobId, reason: 'abort run' }));
-    await batch.service.waitForJob(jobId as string);
+    await batch.service.waitForIdle();
     const children = await Promise.all([0, 1, 2].map((index) => describe1(client, `${jobId}:${index}`)));
     expect(children.map((child) => [child.status, child.statusReason])).toEqual([
       ['FAILED', 'abort run'],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DescribeJobsCommand, type JobDetail, ListJobsCommand } from '@aws-sdk/client-batch';
+import { DescribeJobsCommand, type JobDetail, type JobStatus, type JobSummary, ListJobsCommand } from '@aws-sdk/client-batch';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LaunchRequest, type LaunchedProcess, LocalBatch, ProcessLauncher } from '../../../local/batch';
 import { type TestBatch, startTestBatch, testConfig } from './helpers';
@@ -126,6 +126,69 @@ describe('finished jobs beyond the ones kept in memory', () => {
     batch.service.cancelJob({ jobId: succeeded, reason: 'too late' });
     batch.service.terminateJob({ jobId: succeeded, reason: 'too late' });
     expect(batch.service.describeJob(succeeded)).toEqual(before);
+  });
+});
+
+/** Like {@link InstantLauncher}, but array children whose index is 3 modulo 7 exit 1. */
+class IndexFailingLauncher extends InstantLauncher {
+  override launch(request: LaunchRequest): LaunchedProcess {
+    const exitCode = Number(request.environment.AWS_BATCH_JOB_ARRAY_INDEX) % 7 === 3 ? 1 : 0;
+    return { pid: Promise.resolve(4242), outcome: Promise.resolve({ kind: 'exited', exitCode }), kill: () => {} };
+  }
+}
+
+async function listAll(client: TestBatch['client'], arrayJobId: string, jobStatus: string): Promise<JobSummary[]> {
+  const summaries: JobSummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListJobsCommand({ arrayJobId, jobStatus: jobStatus as JobStatus, maxResults: 100, ...(nextToken ? { nextToken } : {}) }));
+    expect(page.jobSummaryList?.length).toBeLessThanOrEqual(100);
+    summaries.push(...(page.jobSummaryList ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return summaries;
+}
+
+describe('array children read after the array has finished', () => {
+  it('lists two finished arrays side by side by status, page by page, and describes 100 children in one call', async () => {
+    // What a collector reads once the parent has ended: ListJobs by arrayJobId and status, then
+    // DescribeJobs of `<parent>:<index>` IDs, up to 100 per call (docs: batch/latest/APIReference/API_ListJobs.html,
+    // API_DescribeJobs.html).
+    current = await startTestBatch({ launcher: new IndexFailingLauncher(), finishedJobsInMemory: 100, vcpus: 4 });
+    const { batch, client } = current;
+    const size = 1500;
+    const arrays = [0, 1].map((index) => submit(batch.service, `array-${index}`, { arrayProperties: { size }, retryStrategy: { attempts: 2 } }));
+    await batch.service.waitForIdle();
+    expect((await batch.service.stats()).finishedJobsOnDisk).toBeGreaterThan(2 * size - 200);
+    const failing = Array.from({ length: size }, (_, index) => index).filter((index) => index % 7 === 3);
+
+    for (const parentId of arrays) {
+      const failed = await listAll(client, parentId, 'FAILED');
+      const succeeded = await listAll(client, parentId, 'SUCCEEDED');
+      const indexOf = (summary: JobSummary): number => {
+        expect(summary.jobId).toBe(`${parentId}:${summary.arrayProperties?.index}`);
+        return summary.arrayProperties?.index as number;
+      };
+      expect(failed.map(indexOf).sort((a, b) => a - b)).toEqual(failing);
+      expect(succeeded.length + failed.length).toBe(size);
+      expect(new Set(succeeded.map(indexOf)).size).toBe(size - failing.length);
+      expect(failed[0]).toMatchObject({ status: 'FAILED', statusReason: 'Essential container in task exited', container: { exitCode: 1 } });
+
+      const ids = Array.from({ length: 100 }, (_, index) => `${parentId}:${index + 1000}`);
+      const { jobs } = await client.send(new DescribeJobsCommand({ jobs: ids }));
+      expect(jobs?.map((job) => job.jobId)).toEqual(ids);
+      for (const job of jobs ?? []) {
+        const index = job.arrayProperties?.index as number;
+        const fails = index % 7 === 3;
+        expect(job).toMatchObject({ status: fails ? 'FAILED' : 'SUCCEEDED', container: { exitCode: fails ? 1 : 0 } });
+        expect(job.attempts?.length).toBe(fails ? 2 : 1);
+        expect(job.container?.logStreamName).toBe(job.attempts?.at(-1)?.container?.logStreamName);
+        expect(job.startedAt).toBeLessThanOrEqual(job.stoppedAt as number);
+      }
+      const parent = await client.send(new DescribeJobsCommand({ jobs: [parentId] }));
+      expect(parent.jobs?.[0]).toMatchObject({ status: 'FAILED', statusReason: 'Array Child Job failed' });
+      expect(parent.jobs?.[0]?.arrayProperties?.statusSummary).toMatchObject({ SUCCEEDED: size - failing.length, FAILED: failing.length });
+    }
   });
 });
 

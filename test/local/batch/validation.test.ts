@@ -149,9 +149,16 @@ describe('SubmitJob validation', () => {
   });
 
   it('rejects an array size outside 2..10,000', async () => {
-    // Array size between 2 and 10,000 (docs: batch/latest/userguide/array_jobs.html).
-    await rejects({ arrayProperties: { size: 1 } }, 'arrayProperties.size must be an integer between 2 and 10000; received number 1');
-    await rejects({ arrayProperties: { size: 10_001 } }, 'arrayProperties.size must be an integer between 2 and 10000; received number 10001');
+    // "The array size can be between 2 and 10,000" (docs: batch/latest/APIReference/API_SubmitJob.html, batch/latest/userguide/array_jobs.html).
+    const rule = 'The array size can be between 2 and 10,000: arrayProperties.size must be an integer from 2 to 10000';
+    await rejects({ arrayProperties: { size: 1 } }, `${rule}; received number 1`);
+    await rejects({ arrayProperties: { size: 10_001 } }, `${rule}; received number 10001`);
+    await rejects({ arrayProperties: { size: 2.5 } }, `${rule}; received number 2.5`);
+    // The largest size is accepted; it waits on a job that is then terminated, so its children never run.
+    const gate = await t.client.send(new SubmitJobCommand({ ...base, containerOverrides: { command: ['sleep', '30'] } }));
+    const { jobId } = await t.client.send(new SubmitJobCommand({ ...base, arrayProperties: { size: 10_000 }, dependsOn: [{ jobId: gate.jobId }] }));
+    await t.client.send(new TerminateJobCommand({ jobId: gate.jobId, reason: 'only the size was checked' }));
+    expect(await t.batch.service.waitForJob(jobId as string)).toMatchObject({ status: 'FAILED', statusReason: 'Dependent Job failed' });
   });
 
   it('rejects a dependency on a job that does not exist and more than 20 dependencies', async () => {
