@@ -3,6 +3,7 @@ import {
   DescribeExecutionCommand,
   DescribeMapRunCommand,
   ListMapRunsCommand,
+  type MapRunListItem,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -162,7 +163,8 @@ async function followExecution(target: Target, plan: ExecutionPlan, executionArn
   while (execution.status === 'RUNNING') {
     await new Promise((resolve) => setTimeout(resolve, interval));
     const mapRuns = await sfn.send(new ListMapRunsCommand({ executionArn }));
-    const latest = mapRuns.mapRuns?.at(-1);
+    // Each retry round starts a Map Run of its own, and AWS does not document the list's order.
+    const latest = newestMapRun(mapRuns.mapRuns ?? []);
     if (latest?.mapRunArn) {
       const mapRun = await sfn.send(new DescribeMapRunCommand({ mapRunArn: latest.mapRunArn }));
       const c = mapRun.itemCounts;
@@ -196,4 +198,13 @@ async function followExecution(target: Target, plan: ExecutionPlan, executionArn
   }
   const counts = await countRunItems(target.clients.dynamodb, names.ledgerTable, runId);
   return { ...record, counts };
+}
+
+/** The Map Run started last; of equal start dates, the later in the list. */
+function newestMapRun(mapRuns: readonly MapRunListItem[]): MapRunListItem | undefined {
+  let newest: MapRunListItem | undefined;
+  for (const mapRun of mapRuns) {
+    if (!newest || (mapRun.startDate?.getTime() ?? 0) >= (newest.startDate?.getTime() ?? 0)) newest = mapRun;
+  }
+  return newest;
 }

@@ -160,6 +160,24 @@ describe('fanout run --aws', () => {
     });
   });
 
+  it("follows the newest Map Run (a retry round's), whatever the order ListMapRuns gives", async () => {
+    const retryRoundArn = mapRunArn.replace(/:[0-9a-f-]+$/, ':7c2d1e0f-3a4b-4c5d-8e6f-9a0b1c2d3e4f');
+    sfnMock.on(ListMapRunsCommand).resolves({
+      mapRuns: [
+        { executionArn: executionArn('sweep-7'), mapRunArn: retryRoundArn, stateMachineArn: mapStateMachineArn, startDate: new Date('2026-03-02T10:03:00.000Z') },
+        { executionArn: executionArn('sweep-7'), mapRunArn, stateMachineArn: mapStateMachineArn, startDate, stopDate: new Date('2026-03-02T10:02:59.000Z') },
+      ],
+    });
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .resolvesOnce(describedExecution('sweep-7'))
+      .resolves(describedExecution('sweep-7', { status: 'SUCCEEDED', stopDate }));
+    ledgerQueries({ count: [[{ itemId: '0', status: 'SUCCEEDED' }]] });
+
+    expect(await runCommand({ input: inputFile(input), json: true, aws: { region }, pollIntervalMs: 0, interrupted: never }, captureIo())).toBe(0);
+    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeMapRunCommand, { mapRunArn: retryRoundArn });
+  });
+
   it('exits 0 for a run that succeeded (through the command line)', async () => {
     sfnMock.on(DescribeExecutionCommand).resolves(describedExecution('sweep-7', { status: 'SUCCEEDED', stopDate, output: '{"status":"SUCCEEDED"}' }));
     ledgerQueries({ count: [[{ itemId: '0', status: 'SUCCEEDED' }, { itemId: '1', status: 'SUCCEEDED' }, { itemId: '2', status: 'SUCCEEDED' }]] });
