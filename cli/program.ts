@@ -8,6 +8,30 @@ import { retryCommand } from './commands/retry';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
 import { type CliIo, CliError, ExitCode, processIo } from './io';
+import { type AwsTargetOptions, DEFAULT_STACK } from './targets';
+
+/** The options of a command that can use a deployed stack (`--aws`) instead of the local cloud. */
+interface AwsFlags {
+  aws?: boolean;
+  stack?: string;
+  region?: string;
+}
+
+function addAwsOptions(command: Command): Command {
+  return command
+    .option('--aws', 'use the deployed stack instead of the local cloud (docs/deploy-cli.md)')
+    .option('--stack <name>', `with --aws: the CloudFormation stack (default ${DEFAULT_STACK})`)
+    .option('--region <region>', "with --aws: the stack's region (default: the AWS SDK's region, else fanout.config.json's)");
+}
+
+/** The target options `--aws` asks for, or undefined for the local cloud. */
+function awsTargetOf(flags: AwsFlags): AwsTargetOptions | undefined {
+  if (!flags.aws) {
+    if (flags.stack !== undefined || flags.region !== undefined) throw new CliError('--stack and --region apply to a deployed stack only: add --aws');
+    return undefined;
+  }
+  return { ...(flags.stack ? { stack: flags.stack } : {}), ...(flags.region ? { region: flags.region } : {}) };
+}
 
 /**
  * Builds the `fanout` command. Each action stores its exit code in `result.exitCode`;
@@ -29,8 +53,8 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .argument('[input]', 'execution input JSON file, or - for stdin', 'examples/monte-carlo/input.json')
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
-    .action(async (input: string, opts: { dir: string; json?: boolean }) => {
-      result.exitCode = await runCommand({ input, dir: opts.dir, json: opts.json ?? false }, io);
+    .action(async (input: string, opts: { dir: string; json?: boolean } & AwsFlags) => {
+      result.exitCode = await runCommand({ input, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts) }, io);
     });
 
   program
@@ -39,8 +63,8 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .argument('<runId>', 'the run id')
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
-    .action(async (runId: string, opts: { dir: string; json?: boolean }) => {
-      result.exitCode = await retryCommand({ runId, dir: opts.dir, json: opts.json ?? false }, io);
+    .action(async (runId: string, opts: { dir: string; json?: boolean } & AwsFlags) => {
+      result.exitCode = await retryCommand({ runId, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts) }, io);
     });
 
   program
@@ -58,8 +82,8 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .description('stop a run that a fanout run (or retry) process is running: its running jobs are terminated and the run ends ABORTED')
     .argument('<runId>', 'the run id')
     .option(...dirOption)
-    .action(async (runId: string, opts: { dir: string }) => {
-      result.exitCode = await cancelCommand({ runId, dir: opts.dir }, io);
+    .action(async (runId: string, opts: { dir: string } & AwsFlags) => {
+      result.exitCode = await cancelCommand({ runId, dir: opts.dir, aws: awsTargetOf(opts) }, io);
     });
 
   program
@@ -68,8 +92,8 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .argument('<runId>', 'the run id')
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line')
-    .action(async (runId: string, opts: { dir: string; json?: boolean }) => {
-      result.exitCode = await statusCommand({ runId, dir: opts.dir, json: opts.json ?? false }, io);
+    .action(async (runId: string, opts: { dir: string; json?: boolean } & AwsFlags) => {
+      result.exitCode = await statusCommand({ runId, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts) }, io);
     });
 
   program
@@ -81,6 +105,9 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .action(async (runId: string, opts: { dir: string; out?: string }) => {
       result.exitCode = await reportCommand({ runId, dir: opts.dir, ...(opts.out ? { out: opts.out } : {}) }, io);
     });
+
+  // These four also work on a deployed stack instead of the local cloud.
+  for (const name of ['run', 'retry', 'cancel', 'status']) addAwsOptions(program.commands.find((command) => command.name() === name) as Command);
 
   const local = program.command('local').description('the embedded local cloud');
   local

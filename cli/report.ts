@@ -1,5 +1,4 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { logFileFor } from '../local/batch';
 import { type CliIo, ExitCode } from './io';
 import { listFailedItems } from './ledger';
 import { FAILURES_SHOWN, formatFailures, formatSummary, type RunSummary } from './summary';
@@ -8,10 +7,10 @@ import { FAILURES_SHOWN, formatFailures, formatSummary, type RunSummary } from '
 export interface RunLocation {
   ledger: DynamoDBClient;
   tableName: string;
-  /** The state directory as the user named it (shown in hints). */
-  dir: string;
-  /** The state directory, resolved (where log files are). */
-  stateDir: string;
+  /** Where a person reads a job's log stream: a local log file, or the CloudWatch console page of the stream. */
+  logLink(logStream: string): string;
+  /** The options that point `fanout status` at the same run (`--dir .fanout`, `--aws --stack Fanout`), shown in hints. */
+  statusFlags: string;
 }
 
 /**
@@ -24,7 +23,7 @@ export async function printRunSummary(io: CliIo, summary: RunSummary, json: bool
   } else {
     io.out(formatSummary(summary));
     const failures = await listFailedItems(location.ledger, location.tableName, summary.runId, FAILURES_SHOWN);
-    io.out(formatFailures(summary, failures, (logStream) => logFileFor(location.stateDir, logStream), location.dir));
+    io.out(formatFailures(summary, failures, (logStream) => location.logLink(logStream), '', location.statusFlags));
   }
   return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
 }

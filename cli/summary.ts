@@ -18,7 +18,8 @@ export interface RunSummary {
   counts: RunCounts;
   error: string | null;
   cause: string | null;
-  stateTransitions: number;
+  /** Billed state transitions; null on AWS, which does not report them per execution (docs/deploy-cli.md). */
+  stateTransitions: number | null;
   executionArn: string;
   startedAt: string;
   stoppedAt: string | null;
@@ -72,7 +73,7 @@ export function formatSummary(summary: RunSummary): string {
     const { status, jobName, exitCode } = summary.aggregate;
     rows.push(['aggregate', `${jobName} ${status}${exitCode === undefined ? '' : ` (exit ${exitCode})`}`]);
   }
-  rows.push(['state transitions', String(summary.stateTransitions)]);
+  rows.push(['state transitions', summary.stateTransitions === null ? 'not reported' : String(summary.stateTransitions)]);
   if (summary.durationSeconds !== null) rows.push(['duration', `${summary.durationSeconds.toFixed(1)}s`]);
   rows.push(['execution', summary.executionArn]);
   if (summary.retryOf) rows.push(['retry of', summary.retryOf]);
@@ -87,9 +88,16 @@ export const FAILURES_SHOWN = 10;
 
 /**
  * A few failed items with why they failed and where their log is, plus the commands to look
- * further; for people, not part of the `--json` contract.
+ * further; for people, not part of the `--json` contract. `statusFlags` point `fanout status`
+ * at the run (`--aws --stack Fanout` for a deployed stack); by default `--dir <dir>`.
  */
-export function formatFailures(summary: RunSummary, failures: readonly FailedItem[], logPath: (logStream: string) => string, dir: string): string {
+export function formatFailures(
+  summary: RunSummary,
+  failures: readonly FailedItem[],
+  logPath: (logStream: string) => string,
+  dir: string,
+  statusFlags = `--dir ${dir}`,
+): string {
   const lines: string[] = [];
   if (failures.length > 0) {
     const shown = failures.length < summary.counts.failed ? ` (first ${failures.length} of ${summary.counts.failed})` : '';
@@ -106,6 +114,6 @@ export function formatFailures(summary: RunSummary, failures: readonly FailedIte
       lines.push(`  ${item.itemId}${exit}: ${why}${suffix}${item.logStream ? `\n    log: ${logPath(item.logStream)}` : ''}`);
     }
   }
-  lines.push(`details: npx fanout status ${summary.runId} --dir ${dir} --json`);
+  lines.push(`details: npx fanout status ${summary.runId} ${statusFlags} --json`);
   return lines.join('\n');
 }

@@ -134,7 +134,9 @@ export function buildReportModel(sources: ReportSources): ReportModel {
 
   const executions = [...sources.records].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).map((record) => executionSummary(record, sources.runId));
   const failureGroups = [...groups.values()].sort((a, b) => b.count - a.count || a.failureClass.localeCompare(b.failureClass) || a.reason.localeCompare(b.reason));
-  const stateTransitions = executions.reduce((sum, execution) => sum + execution.stateTransitions, 0);
+  const stateTransitions = executions.some((execution) => execution.stateTransitions === null)
+    ? null
+    : executions.reduce((sum, execution) => sum + (execution.stateTransitions ?? 0), 0);
   const latest = executions.at(-1);
 
   return {
@@ -286,11 +288,11 @@ function timingOf(executions: readonly ExecutionSummary[]): ReportModel['timing'
  * Estimates the run's AWS orchestration cost at the prices of cli/pricing.ts. The counts are
  * those of the Map path as docs/map-path.md describes it; see docs/report.md, "Cost".
  */
-function costOf(run: { stateTransitions: number; itemRounds: number; executions: number; rounds: number; retryExecutions: number }): CostSummary {
+function costOf(run: { stateTransitions: number | null; itemRounds: number; executions: number; rounds: number; retryExecutions: number }): CostSummary {
   const headerWrites = 2 * run.executions + Math.max(0, run.rounds - 1);
   const automaticRounds = Math.max(0, run.rounds - 1 - run.retryExecutions);
   const usage = {
-    stateTransitions: run.stateTransitions,
+    stateTransitions: run.stateTransitions ?? 0,
     ledgerWriteUnits: 2 * run.itemRounds + headerWrites,
     lambdaInvocations: 3 * run.executions + automaticRounds,
     s3PutRequests: run.executions + 4 * run.rounds,
@@ -300,7 +302,9 @@ function costOf(run: { stateTransitions: number; itemRounds: number; executions:
     usage,
     estimate: estimateCost(usage),
     basis: [
-      `Step Functions: ${usage.stateTransitions} state transitions, as the local engine counted them for billing, summed over the run's ${run.executions} execution(s).`,
+      run.stateTransitions === null
+        ? 'Step Functions: not included, since the state transitions of these executions are not known (AWS does not report them for a Distributed Map).'
+        : `Step Functions: ${usage.stateTransitions} state transitions, as the local engine counted them for billing, summed over the run's ${run.executions} execution(s).`,
       `DynamoDB: about 2 writes per item per round (the row's PENDING or RETRYING write and its outcome; ${run.itemRounds} item-rounds) plus ${headerWrites} header writes (Prepare and Summarize per execution, one per later round), at 1 write unit each (rows under 1 KB). Reads are not counted.`,
       `Lambda: Prepare, Summarize and Notify per execution, plus Retry per automatic round (${usage.lambdaInvocations} requests); compute time is not counted.`,
       `S3: one manifest per execution, about 4 result files per round (${run.rounds} round(s)) and one manifest read per round.`,

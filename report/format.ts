@@ -29,6 +29,7 @@ export function formatUsd(amount: number): string {
 }
 
 /** An integer with thousands separators: `10,000`. */
-export function formatCount(value: number): string {
+export function formatCount(value: number | null): string {
+  if (value === null) return '—';
   return String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

@@ -22,8 +22,8 @@ export interface ReportModel {
   executions: ExecutionSummary[];
   /** First execution start to last execution stop (ISO), and the time spent executing. */
   timing: { startedAt: string | null; stoppedAt: string | null; executingSeconds: number | null };
-  /** Billed state transitions of every execution of the run. */
-  stateTransitions: number;
+  /** Billed state transitions of every execution of the run; null when an execution's count is unknown (on AWS). */
+  stateTransitions: number | null;
   cost: CostSummary;
   /** Item ids, one per timeline lane, in item order: the items with at least one attempt drawn. */
   lanes: string[];
@@ -61,7 +61,8 @@ export interface ExecutionSummary {
   startedAt: string;
   stoppedAt: string | null;
   durationSeconds: number | null;
-  stateTransitions: number;
+  /** Null when unknown: Step Functions does not report a Distributed Map's billed transitions. */
+  stateTransitions: number | null;
   error: string | null;
   retriedItemCount?: number;
 }

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { type CliIo, CliError } from '../io';
 import { readRunRecord } from '../summary';
-import type { RunOptions } from './run';
-import { runOnLocalCloud } from './run';
+import { type AwsTarget, executionArnOf, openAwsTarget } from '../targets';
+import type { ExecutionPlan, RunOptions } from './run';
+import { runOnLocalCloud, runOnTarget } from './run';
 
 export interface RetryOptions extends Omit<RunOptions, 'input' | 'dir'> {
   runId: string;
@@ -24,6 +25,14 @@ export function nextRetryName(dir: string, runId: string): string {
  * afterwards. Exit codes as `run`.
  */
 export async function retryCommand(options: RetryOptions, io: CliIo): Promise<number> {
+  if (options.aws) {
+    const target = await openAwsTarget(options.aws);
+    try {
+      return await runOnTarget(target, await awsRetryPlan(target, options.runId), options, io);
+    } finally {
+      await target.close();
+    }
+  }
   const dir = options.dir ?? '.fanout';
   const record = readRunRecord(resolve(dir), options.runId);
   if (!record) throw new CliError(`no run "${options.runId}" in ${dir}`);
@@ -35,4 +44,27 @@ export async function retryCommand(options: RetryOptions, io: CliIo): Promise<nu
     { ...options, dir },
     io,
   );
+}
+
+/**
+ * The retry execution of a run on a deployed stack, with the checks the local retry makes on
+ * run records made on the ledger and Step Functions instead: the run has a header row, is not a
+ * retry execution, and none of its executions still runs. The name is `<runId>-retry-<n>`, the
+ * first n from the header's retry count on that names no execution yet.
+ */
+export async function awsRetryPlan(target: AwsTarget, runId: string): Promise<ExecutionPlan> {
+  const header = await target.readRunHeader(runId);
+  if (!header) {
+    const record = await target.readRun(runId);
+    if (record?.retryOf) throw new CliError(`"${runId}" is a retry of run ${record.retryOf}; retry the run: fanout retry ${record.retryOf} ${target.location.statusFlags}`);
+    throw new CliError(`no run "${runId}" in ledger ${target.names.ledgerTable} of ${target.where}`);
+  }
+  const running = await target.runningExecutions(runId);
+  if (running.length > 0) throw new CliError(`run ${runId} is still running on ${target.where} (${running.join(', ')}); retry it once it has ended`);
+  for (let n = (header.retries?.length ?? 0) + 1; ; n += 1) {
+    const executionName = `${runId}-retry-${n}`;
+    if (!(await target.describeExecution(executionArnOf(target.names.mapStateMachineArn, executionName)))) {
+      return { runId, executionName, input: { retryOf: runId }, retryOf: runId };
+    }
+  }
 }

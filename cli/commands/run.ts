@@ -3,26 +3,29 @@ import {
   DescribeExecutionCommand,
   DescribeMapRunCommand,
   ListMapRunsCommand,
+  type MapRunListItem,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { FanoutInputError, validateInput } from '../../lambdas/prepare';
-import { type LocalCloud, startLocalCloud } from '../../local/cloud';
+import { startLocalCloud } from '../../local/cloud';
 import { readJsonDocument } from '../input';
 import { type CliIo, CliError } from '../io';
 import { ProgressReporter } from '../progress';
 import { writeReportAfterRun } from './report';
 import { countRunItems, readRunAggregate, settleStoppedRun } from '../ledger';
 import { printRunSummary } from '../report';
-import { removeRunLock, writeRunLock } from '../lock';
-import { readRunRecord, type RunSummary, writeRunRecord } from '../summary';
+import { readRunRecord, type RunSummary } from '../summary';
+import { type AwsTargetOptions, executionRecord, localTarget, openAwsTarget, type Target } from '../targets';
 
 export interface RunOptions {
   input: string;
   dir?: string;
   json?: boolean;
-  /** Milliseconds between progress polls. @default 500 */
+  /** Milliseconds between progress polls. @default 500 locally, 2000 on AWS */
   pollIntervalMs?: number;
+  /** Run on a deployed stack instead of the local cloud (`--aws`). */
+  aws?: AwsTargetOptions;
   /** Resolves when the user asks to stop (Ctrl+C); the run is then aborted and summarized. @default SIGINT */
   interrupted?: Promise<unknown>;
 }
@@ -45,8 +48,8 @@ export function generateRunId(now = new Date()): string {
 
 /**
  * `fanout run`: validates the input (nothing is started or written when it is invalid),
- * starts an execution of the Map path on the local cloud through the Step Functions API,
- * shows progress, and prints the run summary. Returns the exit code.
+ * starts an execution of the Map path on the local cloud (or, with `aws`, on a deployed stack)
+ * through the Step Functions API, shows progress, and prints the run summary. Returns the exit code.
  */
 export async function runCommand(options: RunOptions, io: CliIo): Promise<number> {
   const raw = readJsonDocument(options.input, 'input');
@@ -57,6 +60,17 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   } catch (error) {
     if (error instanceof FanoutInputError) throw new CliError(`invalid input ${options.input}: ${error.message}`);
     throw error;
+  }
+  if (options.aws) {
+    const target = await openAwsTarget(options.aws);
+    try {
+      if (await target.readRunHeader(runId)) {
+        throw new CliError(`invalid input ${options.input}: runId "${runId}" already ran in ledger ${target.names.ledgerTable} of ${target.where}; choose another runId`);
+      }
+      return await runOnTarget(target, { runId, executionName: runId, input: raw }, options, io);
+    } finally {
+      await target.close();
+    }
   }
   const dir = options.dir ?? '.fanout';
   if (readRunRecord(dir, runId)) {
@@ -87,53 +101,70 @@ export interface ExecutionPlan {
  */
 export async function runOnLocalCloud(plan: ExecutionPlan, options: Omit<RunOptions, 'input'> & { dir: string }, io: CliIo): Promise<number> {
   const cloud = await startLocalCloud({ dir: options.dir });
+  try {
+    return await runOnTarget(localTarget(cloud, options.dir), plan, options, io, () => writeReportAfterRun(cloud, plan, options.dir, io));
+  } finally {
+    await cloud.stop();
+  }
+}
+
+/**
+ * Runs one execution on a target (the local cloud or a deployed stack) to its end, with
+ * progress and Ctrl+C handling, keeps its record and prints the summary. Returns the exit code.
+ */
+export async function runOnTarget(
+  target: Target,
+  plan: ExecutionPlan,
+  options: Omit<RunOptions, 'input'>,
+  io: CliIo,
+  writeReport?: () => Promise<string | undefined>,
+): Promise<number> {
   const interrupt = options.interrupted ? undefined : interruptSignal();
   try {
-    const summary = await executeRun(cloud, plan, { ...options, interrupted: options.interrupted ?? interrupt?.promise }, io);
-    const report = await writeReportAfterRun(cloud, plan, options.dir, io);
-    const exitCode = await printRunSummary(io, summary, options.json ?? false, {
-      ledger: cloud.clients.dynamodb,
-      tableName: cloud.config.ledgerTable,
-      dir: options.dir,
-      stateDir: cloud.dir,
-    });
+    const summary = await executeRun(target, plan, { ...options, interrupted: options.interrupted ?? interrupt?.promise }, io);
+    const report = writeReport ? await writeReport() : undefined;
+    const exitCode = await printRunSummary(io, summary, options.json ?? false, target.location);
     // With --json the summary stays the last stdout line.
     if (report && options.json) io.err(`report: ${report}`);
     else if (report) io.out(`report: ${report}`);
     return exitCode;
   } finally {
     interrupt?.dispose();
-    await cloud.stop();
   }
 }
 
-async function executeRun(cloud: LocalCloud, plan: ExecutionPlan, options: Omit<RunOptions, 'input'>, io: CliIo): Promise<RunSummary> {
+async function executeRun(target: Target, plan: ExecutionPlan, options: Omit<RunOptions, 'input'>, io: CliIo): Promise<RunSummary> {
   const { runId } = plan;
-  const sfn = cloud.clients.sfn;
-  const started = await sfn.send(
-    new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name: plan.executionName, input: JSON.stringify(plan.input) }),
-  );
-  const executionArn = started.executionArn as string;
-  // Lets `fanout cancel` in another process find this execution while it runs.
-  writeRunLock(cloud.dir, runId, { pid: process.pid, endpoint: cloud.endpoints.stepfunctions, region: cloud.region, executionArn });
+  const sfn = target.clients.sfn;
+  let executionArn: string;
   try {
-    return await followExecution(cloud, plan, executionArn, options, io);
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: target.names.mapStateMachineArn, name: plan.executionName, input: JSON.stringify(plan.input) }),
+    );
+    executionArn = started.executionArn as string;
+  } catch (error) {
+    // Nothing was started: the state machine refused the request (a name already used, access denied).
+    throw new CliError(`could not start ${plan.executionName} on ${target.where}: ${(error as Error).name}: ${(error as Error).message}`);
+  }
+  const release = target.follow(runId, executionArn);
+  try {
+    return await followExecution(target, plan, executionArn, options, io);
   } finally {
-    removeRunLock(cloud.dir, runId, executionArn);
+    release();
   }
 }
 
-async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, executionArn: string, options: Omit<RunOptions, 'input'>, io: CliIo): Promise<RunSummary> {
+async function followExecution(target: Target, plan: ExecutionPlan, executionArn: string, options: Omit<RunOptions, 'input'>, io: CliIo): Promise<RunSummary> {
   const { runId } = plan;
-  const sfn = cloud.clients.sfn;
+  const sfn = target.clients.sfn;
   if (!options.json) {
     const what = plan.retryOf ? `retry ${plan.executionName} of run ${runId}` : plan.resumeOf ? `resume ${plan.executionName} of run ${runId}` : `run ${runId}`;
-    io.out(`${what} started (${cloud.dir})`);
+    io.out(`${what} started (${target.where})`);
   }
 
   const progress = new ProgressReporter(options.json ? { ...io, isTTY: false, out: () => undefined } : io);
   const startedAt = Date.now();
-  const interval = options.pollIntervalMs ?? 500;
+  const interval = options.pollIntervalMs ?? target.pollIntervalMs;
   let execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   // Ctrl+C stops the execution as StopExecution does on AWS: running jobs are terminated,
   // and the run is summarized as ABORTED instead of leaving the ledger half-told.
@@ -144,7 +175,8 @@ async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, execution
   while (execution.status === 'RUNNING') {
     await new Promise((resolve) => setTimeout(resolve, interval));
     const mapRuns = await sfn.send(new ListMapRunsCommand({ executionArn }));
-    const latest = mapRuns.mapRuns?.at(-1);
+    // Each retry round starts a Map Run of its own, and AWS does not document the list's order.
+    const latest = newestMapRun(mapRuns.mapRuns ?? []);
     if (latest?.mapRunArn) {
       const mapRun = await sfn.send(new DescribeMapRunCommand({ mapRunArn: latest.mapRunArn }));
       const c = mapRun.itemCounts;
@@ -169,35 +201,27 @@ async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, execution
   }
   progress.finish();
 
-  const described = cloud.engine.describeExecution(executionArn);
-  const stopDate = execution.stopDate ?? new Date();
-  const startDate = execution.startDate ?? new Date(startedAt);
-  const record = {
-    runId,
-    path: 'map' as const,
-    status: execution.status as RunSummary['status'],
-    error: execution.error ?? null,
-    cause: execution.cause ?? null,
-    stateTransitions: described.stateTransitions,
-    executionArn,
-    startedAt: startDate.toISOString(),
-    stoppedAt: stopDate.toISOString(),
-    durationSeconds: (stopDate.getTime() - startDate.getTime()) / 1000,
-    ...(plan.retryOf ? { retryOf: plan.retryOf, ...retriedItemCountOf(execution.output) } : {}),
-  };
-  writeRunRecord(cloud.dir, record, plan.recordName ?? plan.executionName);
+  const record = executionRecord(
+    { ...execution, executionArn, startDate: execution.startDate ?? new Date(startedAt) },
+    { runId, ...(plan.retryOf ? { retryOf: plan.retryOf } : {}) },
+    await target.stateTransitions(executionArn),
+  );
+  target.keepRecord(record, plan.recordName ?? plan.executionName);
+  const { names } = target;
   if (execution.status === 'ABORTED') {
     // The execution's own Summarize never runs once it is stopped: settle the rows here.
-    await settleStoppedRun(cloud.clients, { tableName: cloud.config.ledgerTable, bucket: cloud.config.bucket }, runId);
+    await settleStoppedRun(target.clients, { tableName: names.ledgerTable, bucket: names.bucket }, runId);
   }
-  const counts = await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId);
-  const aggregate = await readRunAggregate(cloud.clients.dynamodb, cloud.config.ledgerTable, runId);
+  const counts = await countRunItems(target.clients.dynamodb, names.ledgerTable, runId);
+  const aggregate = await readRunAggregate(target.clients.dynamodb, names.ledgerTable, runId);
   return { ...record, counts, ...(aggregate ? { aggregate } : {}) };
 }
 
-/** A retry execution that succeeded outputs Summarize's summary, which says how many items it re-ran. */
-function retriedItemCountOf(output: string | undefined): { retriedItemCount?: number } {
-  if (!output) return {};
-  const count = (JSON.parse(output) as { retriedItemCount?: unknown }).retriedItemCount;
-  return typeof count === 'number' ? { retriedItemCount: count } : {};
+/** The Map Run started last; of equal start dates, the later in the list. */
+function newestMapRun(mapRuns: readonly MapRunListItem[]): MapRunListItem | undefined {
+  let newest: MapRunListItem | undefined;
+  for (const mapRun of mapRuns) {
+    if (!newest || (mapRun.startDate?.getTime() ?? 0) >= (newest.startDate?.getTime() ?? 0)) newest = mapRun;
+  }
+  return newest;
 }

@@ -4,21 +4,36 @@ import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
 import { type CliIo, CliError } from '../io';
 import { countRunItems, readRunAggregate, readRunRetries } from '../ledger';
-import { printRunSummary } from '../report';
-import { readRunRecord, type RunSummary } from '../summary';
+import { printRunSummary, type RunLocation } from '../report';
+import { readRunRecord, type RunRecord, type RunSummary } from '../summary';
+import { type AwsTargetOptions, localRunLocation, openAwsTarget } from '../targets';
 
 export interface StatusOptions {
   runId: string;
   dir?: string;
   json?: boolean;
+  /** Read the run from a deployed stack instead of the local state directory (`--aws`). */
+  aws?: AwsTargetOptions;
 }
 
 /**
  * `fanout status RUNID`: the run summary from the run's record and its ledger rows,
  * read after the process that ran it has exited, with the executions that retried it.
- * RUNID may also name a retry execution (`<runId>-retry-<n>`). Exit code 0 when it succeeded.
+ * RUNID may also name a retry execution (`<runId>-retry-<n>`). Locally the record is
+ * `<dir>/runs/<RUNID>.json`; on AWS it is the execution's DescribeExecution. Exit code 0 when
+ * it succeeded.
  */
 export async function statusCommand(options: StatusOptions, io: CliIo): Promise<number> {
+  if (options.aws) {
+    const target = await openAwsTarget(options.aws);
+    try {
+      const record = await target.readRun(options.runId);
+      if (!record) throw new CliError(`no run "${options.runId}" in ${target.where} (no execution of ${target.names.mapStateMachineArn} by that name, no row in ledger ${target.names.ledgerTable})`);
+      return await printRecordSummary(io, record, options.json ?? false, target.location);
+    } finally {
+      await target.close();
+    }
+  }
   const dir = resolve(options.dir ?? '.fanout');
   const record = readRunRecord(dir, options.runId);
   if (!record) throw new CliError(`no run "${options.runId}" in ${dir}`);
@@ -30,19 +45,19 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {
-    // A retry execution's record names the run it re-ran: the counts are that run's rows.
-    const counts = await countRunItems(client, config.ledgerTable, record.runId);
-    const retries = record.retryOf ? [] : await readRunRetries(client, config.ledgerTable, record.runId);
-    const aggregate = await readRunAggregate(client, config.ledgerTable, record.runId);
-    const summary: RunSummary = { ...record, counts, ...(retries.length > 0 ? { retries } : {}), ...(aggregate ? { aggregate } : {}) };
-    return await printRunSummary(io, summary, options.json ?? false, {
-      ledger: client,
-      tableName: config.ledgerTable,
-      dir: options.dir ?? '.fanout',
-      stateDir: dir,
-    });
+    return await printRecordSummary(io, record, options.json ?? false, localRunLocation(client, config.ledgerTable, dir, options.dir ?? '.fanout'));
   } finally {
     client.destroy();
     await dynamo.close();
   }
+}
+
+/** Prints the summary of a run's (or retry execution's) record with the run's current ledger counts and retries. */
+async function printRecordSummary(io: CliIo, record: RunRecord, json: boolean, location: RunLocation): Promise<number> {
+  // A retry execution's record names the run it re-ran: the counts are that run's rows.
+  const counts = await countRunItems(location.ledger, location.tableName, record.runId);
+  const retries = record.retryOf ? [] : await readRunRetries(location.ledger, location.tableName, record.runId);
+  const aggregate = await readRunAggregate(location.ledger, location.tableName, record.runId);
+  const summary: RunSummary = { ...record, counts, ...(retries.length > 0 ? { retries } : {}), ...(aggregate ? { aggregate } : {}) };
+  return printRunSummary(io, summary, json, location);
 }

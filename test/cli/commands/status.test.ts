@@ -1,0 +1,133 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../../cli/program';
+import type { RunSummary } from '../../../cli/summary';
+import { captureIo, describedExecution, describeStacks, executionArn, failedRow, headerRow, ledgerTable, region, stopDate } from '../aws-stack';
+
+const cloudFormationMock = mockClient(CloudFormationClient);
+const sfnMock = mockClient(SFNClient);
+const ledgerMock = mockClient(DynamoDBDocumentClient);
+
+const notFound = () => new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} });
+const retries = [{ executionArn: executionArn('sweep-7-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }];
+
+beforeEach(() => {
+  cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks());
+  ledgerMock.on(QueryCommand).callsFake((query: QueryCommandInput) =>
+    query.IndexName === 'failed-items'
+      ? { Items: [failedRow('sweep-7', '2', { attempt: 2, status: 'FAILED' })] }
+      : { Items: [{ itemId: '0', status: 'SUCCEEDED' }, { itemId: '1', status: 'SUCCEEDED' }, { itemId: '2', status: 'FAILED' }] },
+  );
+});
+
+afterEach(() => {
+  cloudFormationMock.reset();
+  sfnMock.reset();
+  ledgerMock.reset();
+});
+
+describe('fanout status --aws', () => {
+  it('prints the summary from DescribeExecution and the ledger, with the executions that retried the run', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves(describedExecution('sweep-7', { status: 'SUCCEEDED', stopDate, output: '{"status":"COMPLETED_WITH_FAILURES"}' }));
+    ledgerMock.on(GetCommand).resolves({ Item: { retries } });
+    const io = captureIo();
+
+    const code = await runCli(['status', 'sweep-7', '--aws', '--region', region, '--json'], io);
+
+    expect(code, io.stderr.join('\n')).toBe(0);
+    expect(JSON.parse(io.stdout.at(-1) as string)).toEqual({
+      runId: 'sweep-7',
+      path: 'map',
+      status: 'SUCCEEDED',
+      counts: { total: 3, pending: 0, running: 0, succeeded: 2, failed: 1, retrying: 0, abandoned: 0 },
+      error: null,
+      cause: null,
+      stateTransitions: null,
+      executionArn: executionArn('sweep-7'),
+      startedAt: '2026-03-02T10:00:00.000Z',
+      stoppedAt: '2026-03-02T10:04:30.500Z',
+      durationSeconds: 270.5,
+      retries,
+    } satisfies RunSummary);
+    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: executionArn('sweep-7') });
+    expect(ledgerMock).toHaveReceivedCommandWith(GetCommand, { TableName: ledgerTable, Key: { runId: 'sweep-7', itemId: '#run' }, ProjectionExpression: '#retries' });
+    expect(ledgerMock).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: ledgerTable,
+      KeyConditionExpression: '#runId = :runId AND #itemId > :header',
+      ExpressionAttributeValues: { ':runId': 'sweep-7', ':header': '#run' },
+    });
+  });
+
+  it('reports a retry execution by its name: the run it re-ran and how many items it re-ran', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves(
+      describedExecution('sweep-7-retry-1', {
+        status: 'SUCCEEDED',
+        stopDate,
+        input: '{"retryOf":"sweep-7"}',
+        output: JSON.stringify({ runId: 'sweep-7', status: 'SUCCEEDED', retryOf: 'sweep-7', retriedItemCount: 1 }),
+      }),
+    );
+    const io = captureIo();
+
+    const code = await runCli(['status', 'sweep-7-retry-1', '--aws', '--region', region, '--json'], io);
+
+    expect(code).toBe(0);
+    expect(JSON.parse(io.stdout.at(-1) as string)).toMatchObject({
+      runId: 'sweep-7',
+      retryOf: 'sweep-7',
+      retriedItemCount: 1,
+      executionArn: executionArn('sweep-7-retry-1'),
+      counts: { total: 3, succeeded: 2, failed: 1 },
+    });
+    // A retry execution's summary lists no retries of its own.
+    expect(ledgerMock).not.toHaveReceivedCommand(GetCommand);
+  });
+
+  it('shows a run still running with exit 1, without stop time, and its failures with CloudWatch links', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves(describedExecution('sweep-7'));
+    ledgerMock.on(GetCommand).resolves({ Item: {} });
+    const io = captureIo();
+
+    const code = await runCli(['status', 'sweep-7', '--aws', '--stack', 'Fanout', '--region', region], io);
+
+    expect(code).toBe(1);
+    const stdout = io.stdout.join('\n');
+    expect(stdout).toMatch(/status\s+RUNNING/);
+    expect(stdout).not.toMatch(/duration/);
+    expect(stdout).toContain(
+      '  2 exit 3: Essential container in task exited (APP_ERROR, attempt 2)\n    log: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Faws$252Fbatch$252Ffanout-jobs/log-events/fanout-job$252Fdefault$252F4f6a2b8c9d0e1f2a3b4c5d6e7f809102',
+    );
+  });
+
+  it('exits 2 for a run that has neither an execution of that name nor a ledger row', async () => {
+    sfnMock.on(DescribeExecutionCommand).rejects(notFound());
+    ledgerMock.on(GetCommand).resolves({});
+    const io = captureIo();
+
+    const code = await runCli(['status', 'nothing-here', '--aws', '--region', region], io);
+
+    expect(code).toBe(2);
+    expect(io.stderr[0]).toBe(
+      `fanout: no run "nothing-here" in stack Fanout (eu-west-1) (no execution of ${describedExecution('x').stateMachineArn} by that name, no row in ledger ${ledgerTable})`,
+    );
+  });
+
+  it('follows the header row to an execution named otherwise', async () => {
+    const consoleName = 'd3c1e2f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
+    sfnMock.on(DescribeExecutionCommand).rejects(notFound());
+    sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn(consoleName) }).resolves(
+      describedExecution(consoleName, { status: 'FAILED', stopDate, error: 'FanoutInputError', cause: 'jobQueue: no job queue has this name; received "fanout-hihg"', input: '{"runId":"sweep-7","items":[{}]}' }),
+    );
+    ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7', { executionArn: executionArn(consoleName), executionName: consoleName }) });
+    const io = captureIo();
+
+    const code = await runCli(['status', 'sweep-7', '--aws', '--region', region, '--json'], io);
+
+    expect(code).toBe(1);
+    expect(JSON.parse(io.stdout.at(-1) as string)).toMatchObject({ runId: 'sweep-7', status: 'FAILED', error: 'FanoutInputError', executionArn: executionArn(consoleName) });
+  });
+});
