@@ -44,20 +44,21 @@ export async function listFailedItems(client: DynamoDBClient, tableName: string,
   return (page.Items ?? []) as FailedItem[];
 }
 
-/** The executions that re-ran a run's failures (`fanout retry`), oldest first, from its header row. */
-export async function readRunRetries(client: DynamoDBClient, tableName: string, runId: string): Promise<RetryLineage[]> {
+/**
+ * What a run's header row says about the executions after its first: the `fanout retry`
+ * executions that re-ran it (oldest first) and how its aggregation job last ended, in one read.
+ */
+export async function readRunFollowUps(client: DynamoDBClient, tableName: string, runId: string): Promise<{ retries: RetryLineage[]; aggregate?: AggregateOutcome }> {
   const response = await DynamoDBDocumentClient.from(client).send(
-    new GetCommand({ TableName: tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ProjectionExpression: '#retries', ExpressionAttributeNames: { '#retries': 'retries' } }),
+    new GetCommand({
+      TableName: tableName,
+      Key: { runId, itemId: RUN_HEADER_ITEM_ID },
+      ProjectionExpression: '#retries, #aggregateOutcome',
+      ExpressionAttributeNames: { '#retries': 'retries', '#aggregateOutcome': 'aggregateOutcome' },
+    }),
   );
-  return (response.Item as Pick<RunHeaderRow, 'retries'> | undefined)?.retries ?? [];
-}
-
-/** How the run's aggregation job ended, from its header row; undefined when it has none or it did not run. */
-export async function readRunAggregate(client: DynamoDBClient, tableName: string, runId: string): Promise<AggregateOutcome | undefined> {
-  const response = await DynamoDBDocumentClient.from(client).send(
-    new GetCommand({ TableName: tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ProjectionExpression: '#outcome', ExpressionAttributeNames: { '#outcome': 'aggregateOutcome' } }),
-  );
-  return (response.Item as { aggregateOutcome?: AggregateOutcome } | undefined)?.aggregateOutcome;
+  const header = response?.Item as (Pick<RunHeaderRow, 'retries'> & { aggregateOutcome?: AggregateOutcome }) | undefined;
+  return { retries: header?.retries ?? [], ...(header?.aggregateOutcome ? { aggregate: header.aggregateOutcome } : {}) };
 }
 
 /**

@@ -13,7 +13,7 @@ import { readJsonDocument } from '../input';
 import { type CliIo, CliError } from '../io';
 import { ProgressReporter } from '../progress';
 import { writeReportAfterRun } from './report';
-import { countRunItems, readRunAggregate, settleStoppedRun } from '../ledger';
+import { countRunItems, readRunFollowUps, settleStoppedRun } from '../ledger';
 import { printRunSummary } from '../report';
 import { readRunRecord, type RunSummary } from '../summary';
 import { type AwsTargetOptions, executionRecord, localTarget, openAwsTarget, type Target } from '../targets';
@@ -213,7 +213,7 @@ async function followExecution(target: Target, plan: ExecutionPlan, executionArn
     await settleStoppedRun(target.clients, { tableName: names.ledgerTable, bucket: names.bucket }, runId);
   }
   const counts = await countRunItems(target.clients.dynamodb, names.ledgerTable, runId);
-  const aggregate = await readRunAggregate(target.clients.dynamodb, names.ledgerTable, runId);
+  const { aggregate } = await readRunFollowUps(target.clients.dynamodb, names.ledgerTable, runId);
   return { ...record, counts, ...(aggregate ? { aggregate } : {}) };
 }
 

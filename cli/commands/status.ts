@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
 import { type CliIo, CliError } from '../io';
-import { countRunItems, readRunAggregate, readRunRetries } from '../ledger';
+import { countRunItems, readRunFollowUps } from '../ledger';
 import { printRunSummary, type RunLocation } from '../report';
 import { readRunRecord, type RunRecord, type RunSummary } from '../summary';
 import { type AwsTargetOptions, localRunLocation, openAwsTarget } from '../targets';
@@ -56,8 +56,10 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
 async function printRecordSummary(io: CliIo, record: RunRecord, json: boolean, location: RunLocation): Promise<number> {
   // A retry execution's record names the run it re-ran: the counts are that run's rows.
   const counts = await countRunItems(location.ledger, location.tableName, record.runId);
-  const retries = record.retryOf ? [] : await readRunRetries(location.ledger, location.tableName, record.runId);
-  const aggregate = await readRunAggregate(location.ledger, location.tableName, record.runId);
+  const followUps = await readRunFollowUps(location.ledger, location.tableName, record.runId);
+  // A retry execution's summary lists no retries of its own.
+  const retries = record.retryOf ? [] : followUps.retries;
+  const { aggregate } = followUps;
   const summary: RunSummary = { ...record, counts, ...(retries.length > 0 ? { retries } : {}), ...(aggregate ? { aggregate } : {}) };
   return printRunSummary(io, summary, json, location);
 }
