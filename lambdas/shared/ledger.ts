@@ -147,7 +147,8 @@ export interface StatusCounts {
 /** What Prepare decided for a run: Prepare's state output (`$.prepared`) and the core of the run's header row. */
 export interface PreparedRun {
   runId: string;
-  path: 'map';
+  /** Which state machine runs it: `fanout-map` (a Distributed Map) or `fanout-array` (Batch array jobs). */
+  path: RunPath;
   round: number;
   itemCount: number;
   executionArn: string;
@@ -165,6 +166,10 @@ export interface PreparedRun {
   idempotent: boolean;
   /** Set when the input asked for it: thresholds are 0 and `retry.rounds` 0. */
   failFast?: boolean;
+  /** Array path: the offset index of `manifest` (job/manifest-index.ts). */
+  index?: { bucket: string; key: string };
+  /** Array path: the jobs this execution submits, each covering `size` manifest lines from `start`. */
+  arrays?: ArraySubmission[];
   /** Only in a retry execution's `$.prepared`: the run it re-runs (its own `runId`). */
   retryOf?: string;
   /** Only in a retry execution's `$.prepared`: how many items it claimed to re-run. */
@@ -173,6 +178,19 @@ export interface PreparedRun {
   resumeOf?: string;
   /** Only in a resume execution's `$.prepared`: how many items it runs (never started, or lost and idempotent). */
   resumedItemCount?: number;
+}
+
+/** The two ways a run fans out (docs/map-path.md, docs/array-path.md). */
+export type RunPath = 'map' | 'array';
+
+/**
+ * One Batch job of the array path: an array job of `size` children (2..10,000), or a plain job
+ * when `size` is 1 (Batch refuses arrays of one). Child i runs manifest line `start + i`.
+ */
+export interface ArraySubmission {
+  jobName: string;
+  start: number;
+  size: number;
 }
 
 /** One execution that re-ran a run's failures (`retryOf`), as its header row lists them. */
