@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { cancelCommand } from './commands/cancel';
 import { localExec } from './commands/local-exec';
 import { localServe } from './commands/local-serve';
@@ -24,12 +24,13 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
 
   program
     .command('run')
-    .description('run the Map path on the local cloud and print the run summary')
+    .description('run the Map path (or --path array) on the local cloud and print the run summary')
     .argument('[input]', 'execution input JSON file, or - for stdin', 'examples/monte-carlo/input.json')
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
-    .action(async (input: string, opts: { dir: string; json?: boolean }) => {
-      result.exitCode = await runCommand({ input, dir: opts.dir, json: opts.json ?? false }, io);
+    .addOption(new Option('--path <path>', 'map: a Distributed Map of one job per item; array: Batch array jobs of up to 10,000 children').choices(['map', 'array']).default('map'))
+    .action(async (input: string, opts: { dir: string; json?: boolean; path: 'map' | 'array' }) => {
+      result.exitCode = await runCommand({ input, dir: opts.dir, json: opts.json ?? false, path: opts.path }, io);
     });
 
   program

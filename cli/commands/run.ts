@@ -7,10 +7,13 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { FanoutInputError, validateInput } from '../../lambdas/prepare';
+import { checkArrayPathInput } from '../../lambdas/shared/arrays';
+import type { RunPath } from '../../lambdas/shared/ledger';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { readJsonDocument } from '../input';
 import { type CliIo, CliError } from '../io';
-import { ProgressReporter } from '../progress';
+import { arrayProgress } from '../array-progress';
+import { type ProgressCounts, ProgressReporter } from '../progress';
 import { countRunItems, settleStoppedRun } from '../ledger';
 import { printRunSummary } from '../report';
 import { removeRunLock, writeRunLock } from '../lock';
@@ -19,6 +22,8 @@ import { readRunRecord, type RunSummary, writeRunRecord } from '../summary';
 export interface RunOptions {
   input: string;
   dir?: string;
+  /** Which state machine runs the input: `map` (Distributed Map) or `array` (Batch array jobs). @default 'map' */
+  path?: RunPath;
   json?: boolean;
   /** Milliseconds between progress polls. @default 500 */
   pollIntervalMs?: number;
@@ -44,15 +49,18 @@ export function generateRunId(now = new Date()): string {
 
 /**
  * `fanout run`: validates the input (nothing is started or written when it is invalid),
- * starts an execution of the Map path on the local cloud through the Step Functions API,
- * shows progress, and prints the run summary. Returns the exit code.
+ * starts an execution of the Map path (or, with `path: 'array'`, the array path) on the local
+ * cloud through the Step Functions API, shows progress, and prints the run summary. Returns the
+ * exit code.
  */
 export async function runCommand(options: RunOptions, io: CliIo): Promise<number> {
   const raw = readJsonDocument(options.input, 'input');
   const requestedRunId = (raw as { runId?: unknown } | null)?.runId;
   const runId = typeof requestedRunId === 'string' ? requestedRunId : generateRunId();
+  const path = options.path ?? 'map';
   try {
     validateInput(raw, { executionName: runId });
+    if (path === 'array') checkArrayPathInput(raw);
   } catch (error) {
     if (error instanceof FanoutInputError) throw new CliError(`invalid input ${options.input}: ${error.message}`);
     throw error;
@@ -62,7 +70,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     throw new CliError(`invalid input ${options.input}: runId "${runId}" already ran in ${dir}; choose another runId`);
   }
 
-  return runOnLocalCloud({ runId, executionName: runId, input: raw }, { ...options, dir }, io);
+  return runOnLocalCloud({ runId, executionName: runId, input: raw, path }, { ...options, dir }, io);
 }
 
 /** One execution of the Map path for a run: its own (`fanout run`) or a retry of it (`fanout retry`). */
@@ -78,6 +86,8 @@ export interface ExecutionPlan {
   resumeOf?: string;
   /** The name of the run record written at the end. @default executionName */
   recordName?: string;
+  /** The state machine that runs it. @default 'map' */
+  path?: RunPath;
 }
 
 /**
@@ -105,7 +115,11 @@ async function executeRun(cloud: LocalCloud, plan: ExecutionPlan, options: Omit<
   const { runId } = plan;
   const sfn = cloud.clients.sfn;
   const started = await sfn.send(
-    new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name: plan.executionName, input: JSON.stringify(plan.input) }),
+    new StartExecutionCommand({
+      stateMachineArn: plan.path === 'array' ? cloud.arrayStateMachineArn : cloud.mapStateMachineArn,
+      name: plan.executionName,
+      input: JSON.stringify(plan.input),
+    }),
   );
   const executionArn = started.executionArn as string;
   // Lets `fanout cancel` in another process find this execution while it runs.
@@ -135,26 +149,13 @@ async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, execution
     io.err(`stopping run ${runId} ...`);
     await sfn.send(new StopExecutionCommand({ executionArn, error: 'Fanout.Interrupted', cause: 'stopped by the user (SIGINT)' }));
   }).catch((error: unknown) => io.err(`could not stop run ${runId}: ${(error as Error).message}`));
+  const path = plan.path ?? 'map';
+  const submittedSince = (execution.startDate ?? new Date(startedAt)).getTime() - 1000;
+  const queues = cloud.config.jobQueues.map((queue) => queue.name);
   while (execution.status === 'RUNNING') {
     await new Promise((resolve) => setTimeout(resolve, interval));
-    const mapRuns = await sfn.send(new ListMapRunsCommand({ executionArn }));
-    const latest = mapRuns.mapRuns?.at(-1);
-    if (latest?.mapRunArn) {
-      const mapRun = await sfn.send(new DescribeMapRunCommand({ mapRunArn: latest.mapRunArn }));
-      const c = mapRun.itemCounts;
-      if (c) {
-        progress.update(
-          {
-            total: c.total ?? 0,
-            succeeded: c.succeeded ?? 0,
-            failed: (c.failed ?? 0) + (c.timedOut ?? 0) + (c.aborted ?? 0),
-            running: c.running ?? 0,
-            pending: c.pending ?? 0,
-          },
-          (Date.now() - startedAt) / 1000,
-        );
-      }
-    }
+    const counts = path === 'array' ? await arrayProgress(cloud.clients.batch, queues, runId, submittedSince) : await mapProgress(cloud, executionArn);
+    if (counts && counts.total > 0) progress.update(counts, (Date.now() - startedAt) / 1000);
     execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   }
   progress.finish();
@@ -164,7 +165,7 @@ async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, execution
   const startDate = execution.startDate ?? new Date(startedAt);
   const record = {
     runId,
-    path: 'map' as const,
+    path,
     status: execution.status as RunSummary['status'],
     error: execution.error ?? null,
     cause: execution.cause ?? null,
@@ -176,12 +177,30 @@ async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, execution
     ...(plan.retryOf ? { retryOf: plan.retryOf, ...retriedItemCountOf(execution.output) } : {}),
   };
   writeRunRecord(cloud.dir, record, plan.recordName ?? plan.executionName);
-  if (execution.status === 'ABORTED') {
+  // An array run's children are not looked up by item job name; its rows stay as Collect left them.
+  if (execution.status === 'ABORTED' && path === 'map') {
     // The execution's own Summarize never runs once it is stopped: settle the rows here.
     await settleStoppedRun(cloud.clients, { tableName: cloud.config.ledgerTable, bucket: cloud.config.bucket }, runId);
   }
   const counts = await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId);
   return { ...record, counts };
+}
+
+/** Item counts of the execution's latest Map Run (DescribeMapRun), or undefined before it starts. */
+async function mapProgress(cloud: LocalCloud, executionArn: string): Promise<ProgressCounts | undefined> {
+  const sfn = cloud.clients.sfn;
+  const mapRuns = await sfn.send(new ListMapRunsCommand({ executionArn }));
+  const latest = mapRuns.mapRuns?.at(-1);
+  if (!latest?.mapRunArn) return undefined;
+  const c = (await sfn.send(new DescribeMapRunCommand({ mapRunArn: latest.mapRunArn }))).itemCounts;
+  if (!c) return undefined;
+  return {
+    total: c.total ?? 0,
+    succeeded: c.succeeded ?? 0,
+    failed: (c.failed ?? 0) + (c.timedOut ?? 0) + (c.aborted ?? 0),
+    running: c.running ?? 0,
+    pending: c.pending ?? 0,
+  };
 }
 
 /** A retry execution that succeeded outputs Summarize's summary, which says how many items it re-ran. */
