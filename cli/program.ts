@@ -18,7 +18,9 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
   const program = new Command('fanout')
     .description('Run thousands of parameterised AWS Batch jobs from one Step Functions execution.')
     .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Before the subcommands are added, which copy it: their usage errors then exit 2 too.
+    .exitOverride();
 
   const dirOption = ['--dir <dir>', 'local state directory', '.fanout'] as const;
 
@@ -92,7 +94,6 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
       result.exitCode = await localServe(opts, io);
     });
 
-  program.exitOverride();
   return { program, result };
 }
 
