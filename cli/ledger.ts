@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { resumeRun } from '../lambdas/shared/resume';
 import {
+  type AggregateOutcome,
   countRunStatuses,
   FAILED_ITEMS_INDEX,
   FAILED_RUN_ID_ATTRIBUTE,
@@ -49,6 +50,14 @@ export async function readRunRetries(client: DynamoDBClient, tableName: string, 
     new GetCommand({ TableName: tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ProjectionExpression: '#retries', ExpressionAttributeNames: { '#retries': 'retries' } }),
   );
   return (response.Item as Pick<RunHeaderRow, 'retries'> | undefined)?.retries ?? [];
+}
+
+/** How the run's aggregation job ended, from its header row; undefined when it has none or it did not run. */
+export async function readRunAggregate(client: DynamoDBClient, tableName: string, runId: string): Promise<AggregateOutcome | undefined> {
+  const response = await DynamoDBDocumentClient.from(client).send(
+    new GetCommand({ TableName: tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ProjectionExpression: '#outcome', ExpressionAttributeNames: { '#outcome': 'aggregateOutcome' } }),
+  );
+  return (response.Item as { aggregateOutcome?: AggregateOutcome } | undefined)?.aggregateOutcome;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { RetryLineage, RunPath, StatusCounts } from '../lambdas/shared/ledger';
+import type { AggregateOutcome, RetryLineage, RunPath, StatusCounts } from '../lambdas/shared/ledger';
 import type { FailedItem } from './ledger';
 
 /** Per-status item counts of a run; one key per ledger status plus `total`. */
@@ -30,10 +30,12 @@ export interface RunSummary {
   retriedItemCount?: number;
   /** Only when the run was retried: the executions of `fanout retry`, oldest first. */
   retries?: RetryLineage[];
+  /** Only when the input has an aggregation job that ran: how it ended. */
+  aggregate?: AggregateOutcome;
 }
 
 /** What is kept of a run after the process that ran it exits: `<dir>/runs/<runId>.json`. */
-export type RunRecord = Omit<RunSummary, 'counts' | 'retries'>;
+export type RunRecord = Omit<RunSummary, 'counts' | 'retries' | 'aggregate'>;
 
 const recordPath = (dir: string, runId: string) => join(dir, 'runs', `${runId}.json`);
 
@@ -67,6 +69,10 @@ export function formatSummary(summary: RunSummary): string {
     if (summary.counts[key] > 0) rows.push([`  ${key}`, String(summary.counts[key])]);
   }
   if (summary.error) rows.push(['error', summary.error]);
+  if (summary.aggregate) {
+    const { status, jobName, exitCode } = summary.aggregate;
+    rows.push(['aggregate', `${jobName} ${status}${exitCode === undefined ? '' : ` (exit ${exitCode})`}`]);
+  }
   rows.push(['state transitions', String(summary.stateTransitions)]);
   if (summary.durationSeconds !== null) rows.push(['duration', `${summary.durationSeconds.toFixed(1)}s`]);
   rows.push(['execution', summary.executionArn]);

@@ -197,6 +197,7 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       retry: effectiveRetry(input),
       idempotent: input.idempotent,
       ...(input.failFast ? { failFast: true } : {}),
+      ...(input.aggregate ? { aggregate: { jobName: `${runId}-aggregate`, command: input.aggregate.command, kwargs: JSON.stringify(input.aggregate.kwargs) } } : {}),
       ...(path === 'array' ? arrayRunSettings(runId, 1, items.length, deps.bucket, manifestKey, input.retry.maxAttempts) : {}),
     };
 
@@ -312,6 +313,8 @@ function continuedRun(
     ...retryRoundThresholds(run),
     retry: run.retry,
     idempotent: run.idempotent,
+    // A retry or resume changes the items' outcomes, so the aggregation runs again over them.
+    ...(run.aggregate ? { aggregate: run.aggregate } : {}),
   };
 }
 

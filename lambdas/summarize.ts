@@ -5,7 +5,7 @@ import { isConditionFailure } from './shared/claims';
 import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
-import { FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RUN_HEADER_ITEM_ID, RunStatus, type StatusCounts, countRunStatuses } from './shared/ledger';
+import { type AggregateOutcome, FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RUN_HEADER_ITEM_ID, RunStatus, type StatusCounts, countRunStatuses } from './shared/ledger';
 
 /**
  * Summarize: runs once after the Distributed Map, whether it succeeded or failed. Counts the
@@ -24,6 +24,7 @@ export const summarizeEventSchema = z.object({
     resultPrefix: z.string().optional(),
     manifest: z.object({ bucket: z.string() }).optional(),
     retriedItemCount: z.number().int().nonnegative().optional(),
+    aggregate: z.object({ jobName: z.string() }).optional(),
   }),
   fanOut: z
     .object({
@@ -32,6 +33,11 @@ export const summarizeEventSchema = z.object({
     })
     .optional(),
   fanOutError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  /** The aggregation job's result (state Aggregate's ResultSelector). */
+  aggregate: z
+    .object({ jobId: z.string(), exitCode: z.number().optional(), logStream: z.string().optional() })
+    .optional(),
+  aggregateError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
 export type SummarizeEvent = z.infer<typeof summarizeEventSchema>;
 
@@ -58,6 +64,52 @@ export interface RunSummary {
   retriedItemCount?: number;
   /** Array path: the Batch jobs this execution submitted, in manifest order. */
   arrayJobs?: Array<{ jobName: string; jobId?: string; size: number; status: string }>;
+  /** How the aggregation job ended; absent when the run has none or it did not run (the fan-out failed). */
+  aggregate?: AggregateOutcome;
+}
+
+/** The error a failed aggregation job gives the run. */
+export const AGGREGATE_FAILED_ERROR = 'Fanout.AggregateFailed';
+
+/** The aggregation job's outcome from what the Aggregate state left in the execution's state. */
+function aggregateOutcomeOf(event: SummarizeEvent): AggregateOutcome | undefined {
+  const jobName = event.prepared.aggregate?.jobName;
+  if (jobName === undefined) return undefined;
+  if (event.aggregate) {
+    const { jobId, exitCode, logStream } = event.aggregate;
+    return { status: 'SUCCEEDED', jobName, jobId, ...(exitCode === undefined ? {} : { exitCode }), ...(logStream === undefined ? {} : { logStream }) };
+  }
+  if (event.aggregateError) {
+    const failed = failedJobDetail(event.aggregateError.Cause);
+    return {
+      status: 'FAILED',
+      jobName,
+      ...failed,
+      error: event.aggregateError.Error,
+      cause: boundedText(event.aggregateError.Cause ?? ''),
+    };
+  }
+  return undefined;
+}
+
+/** A failed `.sync` job's Cause is its job detail as JSON (PascalCase); anything else yields nothing. */
+function failedJobDetail(cause: string | undefined): Pick<AggregateOutcome, 'jobId' | 'exitCode' | 'logStream'> {
+  if (!cause) return {};
+  try {
+    const detail = JSON.parse(cause) as { JobId?: unknown; Container?: { ExitCode?: unknown; LogStreamName?: unknown } };
+    return {
+      ...(typeof detail.JobId === 'string' ? { jobId: detail.JobId } : {}),
+      ...(typeof detail.Container?.ExitCode === 'number' ? { exitCode: detail.Container.ExitCode } : {}),
+      ...(typeof detail.Container?.LogStreamName === 'string' ? { logStream: detail.Container.LogStreamName } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** Keeps a recorded cause within the ledger's bounded size. */
+function boundedText(text: string, limit = 2048): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
 export interface SummarizeDependencies {
@@ -176,7 +228,8 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
   );
 
   return async function summarize(rawEvent: unknown): Promise<RunSummary> {
-    const { prepared, fanOut, fanOutError } = parseEvent(summarizeEventSchema, rawEvent, 'Summarize expects {prepared, fanOut?, fanOutError?}');
+    const event = parseEvent(summarizeEventSchema, rawEvent, 'Summarize expects {prepared, fanOut?, fanOutError?, aggregate?, aggregateError?}');
+    const { prepared, fanOut, fanOutError } = event;
     const deps = dependencies();
 
     let { counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId);
@@ -185,8 +238,14 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
       const changed = await reconcileAbortedChildren(deps, prepared.runId, prepared.manifest.bucket, prepared.resultPrefix, stopped.toISOString());
       if (changed > 0) ({ counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId));
     }
-    const status = runStatusOf(counts, fanOutError !== undefined);
-    const error = fanOutError ? { error: fanOutError.Error, cause: fanOutError.Cause ?? '' } : undefined;
+    const aggregate = aggregateOutcomeOf(event);
+    const aggregateFailed = aggregate?.status === 'FAILED';
+    const status = runStatusOf(counts, fanOutError !== undefined || aggregateFailed);
+    const error = fanOutError
+      ? { error: fanOutError.Error, cause: fanOutError.Cause ?? '' }
+      : aggregateFailed
+        ? { error: AGGREGATE_FAILED_ERROR, cause: `aggregation job ${aggregate.jobName} failed (${aggregate.error}): ${aggregate.cause ?? ''}` }
+        : undefined;
 
     const summary: RunSummary = {
       runId: prepared.runId,
@@ -203,18 +262,32 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
       ...(fanOut?.ResultWriterDetails ? { results: { bucket: fanOut.ResultWriterDetails.Bucket, key: fanOut.ResultWriterDetails.Key } } : {}),
       ...(error ? { error } : {}),
       ...(prepared.retryOf === undefined ? {} : { retryOf: prepared.retryOf, retriedItemCount: prepared.retriedItemCount ?? 0 }),
+      ...(aggregate ? { aggregate } : {}),
     };
 
     await deps.ledger.send(
       new UpdateCommand({
         TableName: deps.tableName,
         Key: { runId: prepared.runId, itemId: RUN_HEADER_ITEM_ID },
-        UpdateExpression: error
-          ? 'SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt, #error = :error'
-          : 'SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt REMOVE #error',
+        UpdateExpression:
+          `SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt${error ? ', #error = :error' : ''}${aggregate ? ', #aggregateOutcome = :aggregate' : ''}` +
+          `${error ? '' : ' REMOVE #error'}`,
         ConditionExpression: 'attribute_exists(#runId)',
-        ExpressionAttributeNames: { '#runId': 'runId', '#status': 'status', '#counts': 'counts', '#stoppedAt': 'stoppedAt', '#error': 'error' },
-        ExpressionAttributeValues: { ':status': status, ':counts': counts, ':stoppedAt': summary.stoppedAt, ...(error ? { ':error': error } : {}) },
+        ExpressionAttributeNames: {
+          '#runId': 'runId',
+          '#status': 'status',
+          '#counts': 'counts',
+          '#stoppedAt': 'stoppedAt',
+          '#error': 'error',
+          ...(aggregate ? { '#aggregateOutcome': 'aggregateOutcome' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ':counts': counts,
+          ':stoppedAt': summary.stoppedAt,
+          ...(error ? { ':error': error } : {}),
+          ...(aggregate ? { ':aggregate': aggregate } : {}),
+        },
       }),
     );
     return summary;

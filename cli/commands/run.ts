@@ -14,7 +14,7 @@ import { readJsonDocument } from '../input';
 import { type CliIo, CliError } from '../io';
 import { arrayProgress } from '../array-progress';
 import { type ProgressCounts, ProgressReporter } from '../progress';
-import { countRunItems, settleStoppedRun } from '../ledger';
+import { countRunItems, readRunAggregate, settleStoppedRun } from '../ledger';
 import { printRunSummary } from '../report';
 import { removeRunLock, writeRunLock } from '../lock';
 import { readRunRecord, type RunSummary, writeRunRecord } from '../summary';
@@ -183,7 +183,8 @@ async function followExecution(cloud: LocalCloud, plan: ExecutionPlan, execution
     await settleStoppedRun(cloud.clients, { tableName: cloud.config.ledgerTable, bucket: cloud.config.bucket }, runId);
   }
   const counts = await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId);
-  return { ...record, counts };
+  const aggregate = await readRunAggregate(cloud.clients.dynamodb, cloud.config.ledgerTable, runId);
+  return { ...record, counts, ...(aggregate ? { aggregate } : {}) };
 }
 
 /** Item counts of the execution's latest Map Run (DescribeMapRun), or undefined before it starts. */

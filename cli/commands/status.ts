@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
 import { type CliIo, CliError } from '../io';
-import { countRunItems, readRunRetries } from '../ledger';
+import { countRunItems, readRunAggregate, readRunRetries } from '../ledger';
 import { printRunSummary } from '../report';
 import { readRunRecord, type RunSummary } from '../summary';
 
@@ -33,7 +33,8 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
     // A retry execution's record names the run it re-ran: the counts are that run's rows.
     const counts = await countRunItems(client, config.ledgerTable, record.runId);
     const retries = record.retryOf ? [] : await readRunRetries(client, config.ledgerTable, record.runId);
-    const summary: RunSummary = { ...record, counts, ...(retries.length > 0 ? { retries } : {}) };
+    const aggregate = await readRunAggregate(client, config.ledgerTable, record.runId);
+    const summary: RunSummary = { ...record, counts, ...(retries.length > 0 ? { retries } : {}), ...(aggregate ? { aggregate } : {}) };
     return await printRunSummary(io, summary, options.json ?? false, {
       ledger: client,
       tableName: config.ledgerTable,

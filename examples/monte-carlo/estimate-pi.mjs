@@ -2,7 +2,11 @@
 // One Monte Carlo replica: estimates pi from `samples` random points drawn with a
 // generator seeded by `seed`, so a replica gives the same answer every time it runs.
 // `--fail-rate r` makes a deterministic fraction r of seeds fail, to show how the
-// run's tolerated-failure threshold behaves.
+// run's tolerated-failure threshold behaves. With `--out-dir DIR` the result is also
+// written to DIR/<run id>/<seed>.json, where the run's aggregation job (reduce-pi.mjs)
+// finds it: jobs on one machine share the directory (on AWS, mount a shared file system).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -10,6 +14,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     samples: { type: 'string', default: '100000' },
     'fail-rate': { type: 'string', default: '0' },
+    'out-dir': { type: 'string' },
   },
 });
 const seed = Number(values.seed);
@@ -43,4 +48,10 @@ for (let i = 0; i < samples; i++) {
   const y = random();
   if (x * x + y * y <= 1) inside++;
 }
-console.log(JSON.stringify({ seed, samples, inside, estimate: (4 * inside) / samples }));
+const result = JSON.stringify({ seed, samples, inside, estimate: (4 * inside) / samples });
+console.log(result);
+if (values['out-dir']) {
+  const dir = join(values['out-dir'], process.env.FANOUT_RUN_ID ?? 'no-run');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${seed}.json`), `${result}\n`);
+}

@@ -138,6 +138,32 @@ const retrySchema = z
   })
   .describe('Re-running failed idempotent items from the ledger.');
 
+/** The optional job run once after every item has finished (e.g. a reduce over the items' results). */
+const aggregateSchema = z
+  .strictObject({
+    command: z.array(z.string()).min(1, 'aggregate.command must have at least one element').describe('Command of the aggregation job, with {kwarg} placeholders filled from aggregate.kwargs.'),
+    kwargs: kwargsSchema.default({}).describe('kwargs of the aggregation job, passed as FANOUT_KWARGS and as environment variables.'),
+  })
+  .superRefine((aggregate, ctx) => {
+    for (const [position, argument] of aggregate.command.entries()) {
+      for (const name of placeholderNames(argument)) {
+        if (Object.hasOwn(aggregate.kwargs, name)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['command', position],
+          input: argument,
+          message: `aggregate.command placeholder {${name}} has no value in aggregate.kwargs`,
+        });
+      }
+    }
+    const kwargsBytes = Buffer.byteLength(JSON.stringify(aggregate.kwargs)) + Buffer.byteLength(JSON.stringify(aggregate.command));
+    const limit = SIZE_LIMITS.containerOverrides - SIZE_LIMITS.containerOverridesReservedForBatch;
+    if (kwargsBytes > limit) {
+      ctx.addIssue({ code: 'custom', input: kwargsBytes, message: `aggregate's command and kwargs must fit the ${limit} bytes of container overrides left to fanout` });
+    }
+  })
+  .describe('One job run after every item has finished and the run has not failed: the same job queue and job definition as the items.');
+
 const ITEM_SOURCES = ['items', 'grid', 'replicas', 'source'] as const;
 
 /** The execution input of the map path; strict: an unknown key is an error naming it. */
@@ -192,6 +218,7 @@ export const executionInputSchema = z
       .regex(RUN_ID_PATTERN, 'retryOf must be a run id: 1-64 letters, digits, "_" or "-", starting with a letter or digit')
       .optional()
       .describe('Re-runs the retry candidates of an earlier run (FAILED and idempotent, or never submitted, with attempts left) with that run\'s own settings, updating its ledger rows. Given alone: no item source and no other option.'),
+    aggregate: aggregateSchema.optional(),
     resumeOf: z
       .string()
       .regex(RUN_ID_PATTERN, 'resumeOf must be a run id: 1-64 letters, digits, "_" or "-", starting with a letter or digit')
@@ -231,6 +258,7 @@ const ALLOWED_KEYS: Record<string, readonly string[]> = {
   '': Object.keys(executionInputSchema.shape),
   retry: ['rounds', 'maxAttempts'],
   replicas: ['count', 'kwargs', 'indexKey'],
+  aggregate: ['command', 'kwargs'],
 };
 
 function pathText(path: readonly PropertyKey[]): string {

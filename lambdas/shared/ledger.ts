@@ -166,6 +166,8 @@ export interface PreparedRun {
   idempotent: boolean;
   /** Set when the input asked for it: thresholds are 0 and `retry.rounds` 0. */
   failFast?: boolean;
+  /** The aggregation job run after every item has finished, when the input asked for one. */
+  aggregate?: AggregateJob;
   /** Array path: the offset index of `manifest` (job/manifest-index.ts). */
   index?: { bucket: string; key: string };
   /** Array path: the jobs this execution submits, each covering `size` manifest lines from `start`. */
@@ -178,6 +180,26 @@ export interface PreparedRun {
   resumeOf?: string;
   /** Only in a resume execution's `$.prepared`: how many items it runs (never started, or lost and idempotent). */
   resumedItemCount?: number;
+}
+
+/** The aggregation job of a run, as the state machine submits it. */
+export interface AggregateJob {
+  /** `<runId>-aggregate`. */
+  jobName: string;
+  command: string[];
+  /** The kwargs as JSON text: the job's `FANOUT_KWARGS`. */
+  kwargs: string;
+}
+
+/** How a run's aggregation job ended, as Summarize records it on the header row (`aggregateOutcome`). */
+export interface AggregateOutcome {
+  status: 'SUCCEEDED' | 'FAILED';
+  jobName: string;
+  jobId?: string;
+  exitCode?: number;
+  logStream?: string;
+  error?: string;
+  cause?: string;
 }
 
 /** The two ways a run fans out (docs/map-path.md, docs/array-path.md). */

@@ -104,10 +104,19 @@ describe('fanout run and status', () => {
     example.replicas.count = 40;
     example.replicas.kwargs.samples = 1000;
     example.runId = 'monte-carlo-small';
+    const results = join(work, 'mc-results');
+    example.replicas.kwargs.outDir = results;
+    example.aggregate.kwargs.outDir = results;
     const run = await runFanout(['run', inputFile('mc.json', example), '--dir', join(work, 'state-mc'), '--json']);
     expect(run.code, run.stderr).toBe(0);
     // Seeds 27 and 28 are the ones below 40 that estimate-pi fails at a 5% fail rate.
     expect(run.json<RunSummary>().counts).toMatchObject({ total: 40, succeeded: 38, failed: 2 });
+    // The aggregation job combined the 38 replicas that succeeded.
+    expect(run.json<RunSummary>().aggregate).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
+    const combined = JSON.parse(readFileSync(join(results, 'monte-carlo-small', 'combined.json'), 'utf8'));
+    expect(combined).toMatchObject({ runId: 'monte-carlo-small', replicas: 38, samples: 38_000 });
+    expect(combined.estimate).toBeGreaterThan(3);
+    expect(combined.estimate).toBeLessThan(3.3);
   });
 });
 

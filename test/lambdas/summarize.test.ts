@@ -151,3 +151,46 @@ describe('summarize', () => {
     expect(ledgerMock).not.toHaveReceivedAnyCommand();
   });
 });
+
+describe('summarize with an aggregation job', () => {
+  const withAggregate = { ...prepared, aggregate: { jobName: 'sweep-1-aggregate' } };
+
+  it('records a succeeded aggregation job on the header row as aggregateOutcome', async () => {
+    ledgerMock.on(QueryCommand).resolves(rows('SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED'));
+    ledgerMock.on(UpdateCommand).resolves({});
+
+    const summary = await makeHandler()({ prepared: withAggregate, aggregate: { jobId: 'job-9', exitCode: 0, logStream: 'fanout-job/default/job-9' } });
+
+    const outcome = { status: 'SUCCEEDED', jobName: 'sweep-1-aggregate', jobId: 'job-9', exitCode: 0, logStream: 'fanout-job/default/job-9' };
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', aggregate: outcome });
+    expect(summary.error).toBeUndefined();
+    expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: 'SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt, #aggregateOutcome = :aggregate REMOVE #error',
+      ExpressionAttributeNames: expect.objectContaining({ '#aggregateOutcome': 'aggregateOutcome' }),
+      ExpressionAttributeValues: expect.objectContaining({ ':aggregate': outcome }),
+    });
+  });
+
+  it('fails the run with Fanout.AggregateFailed, taking the exit code and log from the failed job detail', async () => {
+    ledgerMock.on(QueryCommand).resolves(rows('SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED'));
+    ledgerMock.on(UpdateCommand).resolves({});
+    const cause = JSON.stringify({ JobId: 'job-9', Status: 'FAILED', Container: { ExitCode: 4, LogStreamName: 'fanout-job/default/job-9' } });
+
+    const summary = await makeHandler()({ prepared: withAggregate, aggregateError: { Error: 'States.TaskFailed', Cause: cause } });
+
+    expect(summary).toMatchObject({
+      status: 'FAILED',
+      counts: { succeeded: 3 },
+      error: { error: 'Fanout.AggregateFailed', cause: expect.stringContaining('aggregation job sweep-1-aggregate failed (States.TaskFailed)') },
+      aggregate: { status: 'FAILED', jobName: 'sweep-1-aggregate', jobId: 'job-9', exitCode: 4, logStream: 'fanout-job/default/job-9', error: 'States.TaskFailed' },
+    });
+  });
+
+  it('records no outcome when the run has an aggregation job that did not run', async () => {
+    ledgerMock.on(QueryCommand).resolves(rows('FAILED', 'SUCCEEDED', 'SUCCEEDED'));
+    ledgerMock.on(UpdateCommand).resolves({});
+    const summary = await makeHandler()({ prepared: withAggregate, fanOutError: { Error: 'States.ExceedToleratedFailureThreshold' } });
+    expect(summary.aggregate).toBeUndefined();
+    expect(summary.error?.error).toBe('States.ExceedToleratedFailureThreshold');
+  });
+});

@@ -140,7 +140,10 @@ describe('map.asl.json', () => {
     expect(definition.States.Notify?.Next).toBe('RunOutcome');
     expect(definition.States.RunOutcome).toEqual({
       Type: 'Choice',
-      Choices: [{ Variable: '$.fanOutError', IsPresent: true, Next: 'RunFailed' }],
+      Choices: [
+        { Variable: '$.fanOutError', IsPresent: true, Next: 'RunFailed' },
+        { Variable: '$.aggregateError', IsPresent: true, Next: 'AggregateFailed' },
+      ],
       Default: 'RunSucceeded',
     });
     expect(definition.States.RunFailed).toEqual({ Type: 'Fail', ErrorPath: '$.fanOutError.Error', CausePath: '$.fanOutError.Cause' });
@@ -321,7 +324,10 @@ describe('retry rounds', () => {
     expect(roundLeft).toEqual({
       Type: 'Choice',
       Comment: expect.any(String),
-      Choices: [{ Variable: '$.current.round', NumericLessThanEqualsPath: '$.prepared.retry.rounds', Next: 'Retry' }],
+      Choices: [
+        { Variable: '$.current.round', NumericLessThanEqualsPath: '$.prepared.retry.rounds', Next: 'Retry' },
+        { Variable: '$.prepared.aggregate', IsPresent: true, Next: 'Aggregate' },
+      ],
       Default: 'Summarize',
     });
     const retry = definition.States.Retry as State;
@@ -333,7 +339,10 @@ describe('retry rounds', () => {
     });
     expect(definition.States.RetryClaimedItems).toEqual({
       Type: 'Choice',
-      Choices: [{ Variable: '$.current.itemCount', NumericGreaterThan: 0, Next: 'FanOut' }],
+      Choices: [
+        { Variable: '$.current.itemCount', NumericGreaterThan: 0, Next: 'FanOut' },
+        { Variable: '$.prepared.aggregate', IsPresent: true, Next: 'Aggregate' },
+      ],
       Default: 'Summarize',
     });
   });
@@ -368,5 +377,41 @@ describe('substituteDefinition', () => {
 
   it('escapes values for the JSON string they land in', () => {
     expect(JSON.parse(substituteDefinition('{"a":"${X}"}', { X: 'quote " and \\ backslash' }))).toEqual({ a: 'quote " and \\ backslash' });
+  });
+});
+
+describe('aggregation job', () => {
+  it('runs only after the last round, as one .sync job on the run\'s queue and pinned job definition', () => {
+    const aggregate = definition.States.Aggregate as State;
+    expect(aggregate).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::batch:submitJob.sync',
+      Parameters: {
+        'JobName.$': '$.prepared.aggregate.jobName',
+        'JobQueue.$': '$.prepared.jobQueue',
+        'JobDefinition.$': '$.prepared.jobDefinition',
+        ContainerOverrides: {
+          'Command.$': '$.prepared.aggregate.command',
+          Environment: expect.arrayContaining([{ Name: 'FANOUT_KWARGS', 'Value.$': '$.prepared.aggregate.kwargs' }]),
+        },
+      },
+      ResultPath: '$.aggregate',
+      Next: 'Summarize',
+    });
+    expect(aggregate.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.aggregateError', Next: 'Summarize' }]);
+    // Only the two ends of the round loop lead to it; a failed fan-out goes straight to Summarize.
+    const into = Object.entries(definition.States)
+      .filter(([, state]) => JSON.stringify(state).includes('"Next":"Aggregate"'))
+      .map(([name]) => name);
+    expect(into).toEqual(['RetryRoundLeft', 'RetryClaimedItems']);
+  });
+
+  it('fails the run with Fanout.AggregateFailed and the cause Summarize recorded', () => {
+    expect(definition.States.AggregateFailed).toEqual({
+      Type: 'Fail',
+      Comment: expect.any(String),
+      Error: 'Fanout.AggregateFailed',
+      CausePath: '$.outcome.summary.error.cause',
+    });
   });
 });

@@ -314,3 +314,26 @@ describe('RequestSizer', () => {
     expect(() => tooBig.finish()).toThrow(/would take 7169 bytes; at most 7168/);
   });
 });
+
+describe('aggregate', () => {
+  it('defaults its kwargs to none', () => {
+    const input = parseExecutionInput({ replicas: { count: 2 }, aggregate: { command: ['reduce'] } });
+    expect(input.aggregate).toEqual({ command: ['reduce'], kwargs: {} });
+  });
+
+  it('names the argument whose placeholder has no kwarg', () => {
+    const error = inputError(() => parseExecutionInput({ replicas: { count: 2 }, aggregate: { command: ['reduce', '{dir}'], kwargs: { other: 1 } } }));
+    expect(error.message).toContain('aggregate.command.1: aggregate.command placeholder {dir} has no value in aggregate.kwargs');
+  });
+
+  it('rejects an unknown key of aggregate, naming the allowed ones', () => {
+    const error = inputError(() => parseExecutionInput({ replicas: { count: 2 }, aggregate: { command: ['reduce'], queue: 'x' } }));
+    expect(error.message).toMatch(/aggregate.*queue/);
+    expect(error.message).toContain('command, kwargs');
+  });
+
+  it('rejects an empty command', () => {
+    const error = inputError(() => parseExecutionInput({ replicas: { count: 2 }, aggregate: { command: [] } }));
+    expect(error.message).toContain('aggregate.command must have at least one element');
+  });
+});
