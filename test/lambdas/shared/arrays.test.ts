@@ -26,10 +26,11 @@ describe('arrayPathIssues', () => {
   });
 
   it('names each refused option with the received value', () => {
-    const issues = arrayPathIssues({ items: [{}], toleratedFailureCount: 2, failFast: true, retry: { rounds: 2 } });
+    const issues = arrayPathIssues({ items: [{}], toleratedFailureCount: 2, failFast: true, aggregate: { command: ['sum'] }, retry: { rounds: 2 } });
     expect(issues.map((issue) => [issue.path, issue.received])).toEqual([
       ['toleratedFailureCount', '2'],
       ['failFast', 'true'],
+      ['aggregate', '{"command":["sum"]}'],
       ['retry.rounds', '2'],
     ]);
     expect(() => checkArrayPathInput({ items: [{}], maxConcurrency: 10 })).toThrow(FanoutInputError);
