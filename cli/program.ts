@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { cancelCommand } from './commands/cancel';
 import { localExec } from './commands/local-exec';
 import { localServe } from './commands/local-serve';
@@ -43,18 +43,21 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
   const program = new Command('fanout')
     .description('Run thousands of parameterised AWS Batch jobs from one Step Functions execution.')
     .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Before the subcommands are added, which copy it: their usage errors then exit 2 too.
+    .exitOverride();
 
   const dirOption = ['--dir <dir>', 'local state directory', '.fanout'] as const;
 
   program
     .command('run')
-    .description('run the Map path on the local cloud and print the run summary')
+    .description('run the Map path (or --path array) on the local cloud and print the run summary')
     .argument('[input]', 'execution input JSON file, or - for stdin', 'examples/monte-carlo/input.json')
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
-    .action(async (input: string, opts: { dir: string; json?: boolean } & AwsFlags) => {
-      result.exitCode = await runCommand({ input, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts) }, io);
+    .addOption(new Option('--path <path>', 'map: a Distributed Map of one job per item; array: Batch array jobs of up to 10,000 children').choices(['map', 'array']).default('map'))
+    .action(async (input: string, opts: { dir: string; json?: boolean; path: 'map' | 'array' } & AwsFlags) => {
+      result.exitCode = await runCommand({ input, dir: opts.dir, json: opts.json ?? false, path: opts.path, aws: awsTargetOf(opts) }, io);
     });
 
   program
@@ -129,7 +132,6 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
       result.exitCode = await localServe(opts, io);
     });
 
-  program.exitOverride();
   return { program, result };
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { AggregateOutcome, RetryLineage, StatusCounts } from '../lambdas/shared/ledger';
+import type { AggregateOutcome, RetryLineage, RunPath, StatusCounts } from '../lambdas/shared/ledger';
 import type { FailedItem } from './ledger';
 
 /** Per-status item counts of a run; one key per ledger status plus `total`. */
@@ -13,7 +13,8 @@ export type RunCounts = StatusCounts;
  */
 export interface RunSummary {
   runId: string;
-  path: 'map';
+  /** `map` or `array`: the state machine that ran it (`fanout run --path`). */
+  path: RunPath;
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   counts: RunCounts;
   error: string | null;

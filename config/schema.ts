@@ -51,6 +51,7 @@ export const fanoutConfigSchema = z.strictObject({
   ledgerTable: name.default('fanout-ledger'),
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/).default('fanout-data'),
   mapStateMachine: name.default('fanout-map'),
+  arrayStateMachine: name.default('fanout-array'),
   notificationTopic: name.default('fanout-notices'),
   computeEnvironments: z.array(computeEnvironmentSchema).min(1),
   jobQueues: z.array(jobQueueSchema).min(1),

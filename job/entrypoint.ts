@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { InvocationError, resolveInvocation } from './invocation';
+import { resolveJobInvocation } from './array-item';
+import { InvocationError } from './invocation';
 
 /**
  * The container entrypoint: `node /opt/fanout/entrypoint.js <command...>`. Resolves the
- * item's kwargs into the command and environment (see invocation.ts), runs the command with
+ * item's kwargs into the command and environment (see invocation.ts; on the array path the
+ * item is first read from the manifest, see array-item.ts), runs the command with
  * inherited stdio, forwards termination signals to it, and exits with its exit code
  * (128 + n when a signal n ended it, as shells report it).
  *
@@ -19,10 +21,10 @@ function fail(code: number, message: string): void {
   process.exitCode = code;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let resolved;
   try {
-    resolved = resolveInvocation({ command: process.argv.slice(2), environment: process.env });
+    resolved = await resolveJobInvocation({ command: process.argv.slice(2), environment: process.env });
   } catch (error) {
     if (error instanceof InvocationError) return fail(125, error.message);
     throw error;
@@ -43,4 +45,4 @@ function main(): void {
   });
 }
 
-main();
+void main();

@@ -11,3 +11,18 @@ export {
   resolveInvocation,
   substitutePlaceholders,
 } from './invocation';
+export { ITEM_ID_VARIABLE, resolveArrayItem, resolveJobInvocation, s3RangeReader } from './array-item';
+export {
+  ARRAY_INDEX_VARIABLE,
+  ARRAY_OFFSET_VARIABLE,
+  encodeManifestIndex,
+  INDEX_ENTRY_BYTES,
+  indexedItemCount,
+  MANIFEST_INDEX_VARIABLE,
+  MANIFEST_VARIABLE,
+  ManifestReader,
+  type ManifestReaderOptions,
+  type ObjectLocation,
+  parseObjectUri,
+  type ReadRange,
+} from './manifest-index';

@@ -7,7 +7,7 @@ import { ITEM_STATUSES } from './shared/ledger';
 import type { RunSummary } from './summarize';
 
 /**
- * Notify: publishes the run summary to the SNS topic `TOPIC_ARN`, as a few human-readable
+ * Notify: publishes the run summary (the map path's Summarize or the array path's Collect) to the SNS topic `TOPIC_ARN`, as a few human-readable
  * lines followed by the summary JSON, with `runId` and `status` as message attributes so
  * subscribers can filter.
  */
@@ -62,6 +62,9 @@ export function formatNotice(summary: RunSummary): string {
   if (summary.error) lines.push(`error: ${summary.error.error}: ${summary.error.cause.slice(0, 500)}`);
   if (summary.pendingItemIds.length > 0) lines.push(`pending items: ${summary.pendingItemIds.join(', ')}${c.pending > summary.pendingItemIds.length ? ', …' : ''}`);
   if (summary.results) lines.push(`results: s3://${summary.results.bucket}/${summary.results.key}`);
+  for (const job of summary.arrayJobs ?? []) {
+    lines.push(`${job.size > 1 ? `array job of ${job.size}` : 'job'}: ${job.jobName}${job.jobId ? ` (${job.jobId})` : ''} ${job.status}`);
+  }
   return lines.join('\n');
 }
 

@@ -4,6 +4,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { checkArrayPathInput, planArrays } from './shared/arrays';
 import { claimRetryCandidates, retryRoundThresholds } from './shared/claims';
 import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
@@ -25,21 +26,23 @@ import {
   type PreparedRun,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
+  type RunPath,
   type RetryLineage,
   RunStatus,
   type Sleep,
   putRows,
   realSleep,
 } from './shared/ledger';
-import { manifestLine } from './shared/manifest';
+import { indexedManifest, manifestIndexKey, manifestLine } from './shared/manifest';
 import { resumeRun } from './shared/resume';
 import { readSourceItems } from './shared/source';
 
 /**
- * Prepare: the first state of the map path. Validates the execution input, resolves the job
- * queue, job definition and command, expands and checks every item, then writes the run's
- * header row, the JSONL manifest the Distributed Map reads, and one PENDING row per item.
- * Nothing is written unless every item passed every check.
+ * Prepare: the first state of the map path and of the array path (`path: 'array'` in its event).
+ * Validates the execution input, resolves the job queue, job definition and command, expands and
+ * checks every item, then writes the run's header row, the JSONL manifest (the Distributed Map
+ * reads it; array children read their line through its offset index), and one PENDING row per
+ * item. Nothing is written unless every item passed every check.
  */
 
 export { FanoutInputError } from './shared/errors';
@@ -52,6 +55,8 @@ export const prepareEventSchema = z.object({
   input: z.unknown(),
   executionName: z.string().min(1),
   executionArn: z.string().min(1),
+  /** The state machine asking: `array` for statemachine/array.asl.json. @default 'map' */
+  path: z.enum(['map', 'array']).optional(),
 });
 export type PrepareEvent = z.infer<typeof prepareEventSchema>;
 
@@ -139,9 +144,11 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
     const event = parseEvent(prepareEventSchema, rawEvent, 'Prepare expects {input, executionName, executionArn}');
     const deps = dependencies();
 
+    const path: RunPath = event.path ?? 'map';
     const input = parseExecutionInput(event.input);
-    if (input.retryOf !== undefined) return prepareRetry(deps, event, input.retryOf);
-    if (input.resumeOf !== undefined) return prepareResume(deps, event, input.resumeOf);
+    if (path === 'array') checkArrayPathInput(event.input);
+    if (input.retryOf !== undefined) return prepareRetry(deps, event, input.retryOf, path);
+    if (input.resumeOf !== undefined) return prepareResume(deps, event, input.resumeOf, path);
     const runId = resolveRunId(input, event.executionName);
 
     await resolveJobQueue(deps.batch, input.jobQueue);
@@ -175,7 +182,7 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
     const createdAt = deps.now().toISOString();
     const prepared: PreparedRun = {
       runId,
-      path: 'map',
+      path,
       round: 1,
       itemCount: items.length,
       executionArn: event.executionArn,
@@ -191,6 +198,7 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       idempotent: input.idempotent,
       ...(input.failFast ? { failFast: true } : {}),
       ...(input.aggregate ? { aggregate: { jobName: `${runId}-aggregate`, command: input.aggregate.command, kwargs: JSON.stringify(input.aggregate.kwargs) } } : {}),
+      ...(path === 'array' ? arrayRunSettings(runId, 1, items.length, deps.bucket, manifestKey, input.retry.maxAttempts) : {}),
     };
 
     // The header goes first and only if the run id is new (or belongs to this very execution,
@@ -216,14 +224,11 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       throw error;
     }
 
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: deps.bucket,
-        Key: manifestKey,
-        Body: `${items.map(manifestLine).join('\n')}\n`,
-        ContentType: 'application/jsonl',
-      }),
-    );
+    const { body, index } = indexedManifest(items.map(manifestLine));
+    await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: manifestKey, Body: body, ContentType: 'application/jsonl' }));
+    if (prepared.index) {
+      await deps.s3.send(new PutObjectCommand({ Bucket: prepared.index.bucket, Key: prepared.index.key, Body: index, ContentType: 'application/octet-stream' }));
+    }
 
     const rows = items.map(
       (item): ItemRow => ({
@@ -256,12 +261,20 @@ async function reopenRun(
   runId: string,
   field: 'retryOf' | 'resumeOf',
   lineageList: 'retries' | 'resumes',
+  path: RunPath,
 ): Promise<{ run: RunHeaderRow; startedAt: string }> {
   const response = await deps.ledger.send(
     new GetCommand({ TableName: deps.tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ConsistentRead: true }),
   );
   const run = response.Item as RunHeaderRow | undefined;
   if (!run) throw FanoutInputError.of(field, `no run with this id in ledger ${deps.tableName}`, runId);
+  const runPath: RunPath = run.path ?? 'map';
+  if (field === 'resumeOf' && (runPath !== 'map' || path !== 'map')) {
+    throw FanoutInputError.of(field, `resume finishes map-path runs only; this run ran on the ${runPath} path (re-run its failures with the retry command)`, runId);
+  }
+  if (runPath !== path) {
+    throw FanoutInputError.of(field, `the run ran on the ${runPath} path; ${field === 'retryOf' ? 'retry' : 'resume'} it with the ${runPath} path's state machine`, runId);
+  }
   const startedAt = deps.now().toISOString();
   const lineage: RetryLineage = { executionArn: event.executionArn, startedAt };
   await deps.ledger.send(
@@ -286,7 +299,7 @@ function continuedRun(
 ): PreparedRun {
   return {
     runId: run.runId,
-    path: 'map',
+    path: run.path ?? 'map',
     round: round.round,
     itemCount: run.itemCount,
     executionArn: event.executionArn,
@@ -311,8 +324,20 @@ function continuedRun(
  * place, so the ledger keeps one row per item. Records the execution in the header's `retries`.
  * With nothing to claim the manifest is empty and the Map runs zero items.
  */
-async function prepareRetry(deps: PrepareDependencies, event: PrepareEvent, runId: string): Promise<PreparedRun> {
-  const { run, startedAt } = await reopenRun(deps, event, runId, 'retryOf', 'retries');
+async function prepareRetry(deps: PrepareDependencies, event: PrepareEvent, runId: string, path: RunPath): Promise<PreparedRun> {
+  const { run, startedAt } = await reopenRun(deps, event, runId, 'retryOf', 'retries', path);
+  if (path === 'array') {
+    // The claimed items become a smaller array: new index i runs the i-th claimed item.
+    const claimed = await claimRetryCandidates(deps, run, run.round + 1, { emptyManifest: true, indexed: true });
+    return {
+      ...continuedRun(run, event, startedAt, claimed),
+      ...ARRAY_THRESHOLDS,
+      index: claimed.index as { bucket: string; key: string },
+      arrays: planArrays(runId, claimed.round, claimed.itemCount),
+      retryOf: runId,
+      retriedItemCount: claimed.itemCount,
+    };
+  }
   const claimed = await claimRetryCandidates(deps, run, run.round + 1, { emptyManifest: true });
   return { ...continuedRun(run, event, startedAt, claimed), retryOf: runId, retriedItemCount: claimed.itemCount };
 }
@@ -323,10 +348,27 @@ async function prepareRetry(deps: PrepareDependencies, event: PrepareEvent, runI
  * started, or lost and idempotent) make the manifest of round `header.round + 1`. Records the
  * execution in the header's `resumes`. With nothing to run the Map runs zero items.
  */
-async function prepareResume(deps: PrepareDependencies, event: PrepareEvent, runId: string): Promise<PreparedRun> {
-  const { run, startedAt } = await reopenRun(deps, event, runId, 'resumeOf', 'resumes');
+async function prepareResume(deps: PrepareDependencies, event: PrepareEvent, runId: string, path: RunPath): Promise<PreparedRun> {
+  const { run, startedAt } = await reopenRun(deps, event, runId, 'resumeOf', 'resumes', path);
   const resumed = await resumeRun(deps, run, run.round + 1);
   return { ...continuedRun(run, event, startedAt, resumed), resumeOf: runId, resumedItemCount: resumed.itemCount };
+}
+
+/** An array job fails when any child fails: as a threshold, 0 failures tolerated. */
+const ARRAY_THRESHOLDS = { toleratedFailurePercentage: 0, toleratedFailureCount: 0 } as const;
+
+/**
+ * What an array-path run adds to (and changes in) its prepared run: the manifest's index, the
+ * jobs that cover the manifest, no tolerated failures, no Map concurrency and no automatic rounds.
+ */
+function arrayRunSettings(runId: string, round: number, itemCount: number, bucket: string, manifestKey: string, maxAttempts: number) {
+  return {
+    index: { bucket, key: manifestIndexKey(manifestKey) },
+    arrays: planArrays(runId, round, itemCount),
+    maxConcurrency: 0,
+    ...ARRAY_THRESHOLDS,
+    retry: { rounds: 0, maxAttempts },
+  } satisfies Partial<PreparedRun>;
 }
 
 /** The Lambda entry point (CDK: `NodejsFunction` with `handler: 'handler'`). */

@@ -41,10 +41,10 @@ export const summarizeEventSchema = z.object({
 });
 export type SummarizeEvent = z.infer<typeof summarizeEventSchema>;
 
-/** The run summary (docs/map-path.md, "Run summary"). */
+/** The run summary (docs/map-path.md, "Run summary"; the array path's Collect returns it too, docs/array-path.md). */
 export interface RunSummary {
   runId: string;
-  path: 'map';
+  path: 'map' | 'array';
   status: RunStatus;
   counts: StatusCounts;
   /** Items Prepare accepted; equals `counts.total` unless rows went missing. */
@@ -62,6 +62,8 @@ export interface RunSummary {
   retryOf?: string;
   /** A retry execution: the items it claimed and re-ran (0 when there was nothing to retry). */
   retriedItemCount?: number;
+  /** Array path: the Batch jobs this execution submitted, in manifest order. */
+  arrayJobs?: Array<{ jobName: string; jobId?: string; size: number; status: string }>;
   /** How the aggregation job ended; absent when the run has none or it did not run (the fan-out failed). */
   aggregate?: AggregateOutcome;
 }

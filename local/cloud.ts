@@ -56,6 +56,8 @@ export interface LocalCloud {
   readonly batch: BatchServiceControl;
   /** ARN of the Map path state machine (`fanout-map` by default). */
   readonly mapStateMachineArn: string;
+  /** ARN of the array path state machine (`fanout-array` by default). */
+  readonly arrayStateMachineArn: string;
   /** ARN of the SNS topic run summaries go to. */
   readonly topicArn: string;
   stop(): Promise<void>;
@@ -68,6 +70,7 @@ export function localDefinition(file: string, config: FanoutConfig): string {
     PrepareFunctionArn: lambdaArn('fanout-prepare'),
     RetryFunctionArn: lambdaArn('fanout-retry'),
     SummarizeFunctionArn: lambdaArn('fanout-summarize'),
+    CollectFunctionArn: lambdaArn('fanout-collect'),
     NotifyFunctionArn: lambdaArn('fanout-notify'),
     LedgerTableName: config.ledgerTable,
     DataBucket: config.bucket,
@@ -76,8 +79,8 @@ export function localDefinition(file: string, config: FanoutConfig): string {
 
 /**
  * Starts DynamoDB (dynalite), S3, SNS, Batch and the Step Functions engine on
- * 127.0.0.1, creates the ledger table, bucket, topic and the `fanout-map` state
- * machine, and registers the Lambda handlers in-process.
+ * 127.0.0.1, creates the ledger table, bucket, topic and the `fanout-map` and
+ * `fanout-array` state machines, and registers the Lambda handlers in-process.
  *
  * Nothing global is changed: the handlers receive the local clients as dependencies, and
  * job processes get the endpoints in their own environment.
@@ -121,9 +124,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...(options.vcpus === undefined ? {} : { vcpus: options.vcpus }),
       cwd: options.jobCwd ?? process.cwd(),
       jobEnvironment: jobServiceEnvironment,
-      // The job entrypoint's own resolution (kwargs, `{name}` placeholders), loaded by the
-      // service's child process, since a function cannot cross into it.
-      prepareInvocationModule: { module: new URL('../job/invocation.ts', import.meta.url).href, exportName: 'resolveInvocation' },
+      // The job entrypoint's own resolution (an array child's item from the manifest, kwargs,
+      // `{name}` placeholders), loaded by the service's child process, since a function cannot
+      // cross into it.
+      prepareInvocationModule: { module: new URL('../job/array-item.ts', import.meta.url).href, exportName: 'resolveJobInvocation' },
     });
     closers.push(() => batchService.close());
     const batchClient = new BatchClient({ ...clientConfig, endpoint: batchService.url });
@@ -169,6 +173,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       roleArn: `arn:aws:iam::${accountId}:role/fanout-local`,
       type: 'STANDARD',
     });
+    const arrayMachine = engine.createStateMachine({
+      name: config.arrayStateMachine,
+      definition: localDefinition(join(statemachineDir, 'array.asl.json'), config),
+      roleArn: `arn:aws:iam::${accountId}:role/fanout-local`,
+      type: 'STANDARD',
+    });
 
     return {
       dir,
@@ -179,6 +189,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       engine,
       batch: batchService.service,
       mapStateMachineArn: machine.stateMachineArn,
+      arrayStateMachineArn: arrayMachine.stateMachineArn,
       topicArn,
       stop,
     };
@@ -207,11 +218,12 @@ interface LambdaWiring {
  * live one after another in one process.
  */
 async function loadLambdaHandlers(wiring: LambdaWiring): Promise<Map<string, Handler>> {
-  const [prepare, retry, summarize, notify] = await Promise.all([
+  const [prepare, retry, summarize, notify, collect] = await Promise.all([
     import('../lambdas/prepare'),
     import('../lambdas/retry'),
     import('../lambdas/summarize'),
     import('../lambdas/notify'),
+    import('../lambdas/collect'),
   ]);
   const { s3, batch, ledger, sns, tableName, bucket, topicArn } = wiring;
   return new Map<string, Handler>([
@@ -219,5 +231,6 @@ async function loadLambdaHandlers(wiring: LambdaWiring): Promise<Map<string, Han
     ['fanout-retry', retry.createRetryHandler({ s3, ledger, tableName, bucket }) as Handler],
     ['fanout-summarize', summarize.createSummarizeHandler({ ledger, s3, tableName }) as Handler],
     ['fanout-notify', notify.createNotifyHandler({ sns, topicArn }) as Handler],
+    ['fanout-collect', collect.createCollectHandler({ batch, s3, ledger, tableName }) as Handler],
   ]);
 }

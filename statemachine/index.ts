@@ -20,6 +20,20 @@ export const MAP_PLACEHOLDERS = [
 ] as const;
 export type MapPlaceholder = (typeof MAP_PLACEHOLDERS)[number];
 
+/** Path of the array path's definition. */
+export const arrayDefinitionPath = resolve(import.meta.dirname, 'array.asl.json');
+
+/** Placeholders `array.asl.json` contains, each written `${Name}`. */
+export const ARRAY_PLACEHOLDERS = [
+  'PrepareFunctionArn',
+  'CollectFunctionArn',
+  'NotifyFunctionArn',
+  'RetryFunctionArn',
+  'LedgerTableName',
+  'DataBucket',
+] as const;
+export type ArrayPlaceholder = (typeof ARRAY_PLACEHOLDERS)[number];
+
 /** A definition still holds a `${Name}` placeholder after substitution. */
 export class DefinitionSubstitutionError extends Error {
   override readonly name = 'DefinitionSubstitutionError';
@@ -53,3 +67,14 @@ export function substituteDefinition(text: string, values: Readonly<Record<strin
 export function loadMapDefinition(values: Readonly<Record<MapPlaceholder, string>>): string {
   return substituteDefinition(readFileSync(mapDefinitionPath, 'utf8'), values);
 }
+
+/**
+ * The array definition with its placeholders substituted. `RetryFunctionArn`, `LedgerTableName`
+ * and `DataBucket` are accepted (the stack passes the same set to both definitions) even where the
+ * definition does not use them yet.
+ */
+export function loadArrayDefinition(values: Readonly<Record<ArrayPlaceholder, string>>): string {
+  return substituteDefinition(readFileSync(arrayDefinitionPath, 'utf8'), values);
+}
+
+export { arrayPathUsage, type ArrayPathUsage } from './array-costs';

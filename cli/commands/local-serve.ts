@@ -23,6 +23,7 @@ export async function localServe(
     io.out(`fanout local cloud (${cloud.dir}), region ${cloud.region}`);
     for (const [service, url] of Object.entries(cloud.endpoints)) io.out(`  ${service.padEnd(14)} ${url}`);
     io.out(`  state machine  ${cloud.mapStateMachineArn}`);
+    io.out(`  state machine  ${cloud.arrayStateMachineArn}`);
     io.out('Press Ctrl+C to stop.');
   }
   await untilStopped;

@@ -19,7 +19,7 @@ export function nextRetryName(dir: string, runId: string): string {
 }
 
 /**
- * `fanout retry RUNID`: starts a new execution of the Map path with input `{retryOf: RUNID}`.
+ * `fanout retry RUNID`: starts a new execution of the run's path (Map or array) with input `{retryOf: RUNID}`.
  * It re-runs the run's retry candidates (failed and idempotent, or never submitted, with
  * attempts left), updating the run's own ledger rows, and prints the summary of the run's rows
  * afterwards. Exit codes as `run`.
@@ -40,7 +40,7 @@ export async function retryCommand(options: RetryOptions, io: CliIo): Promise<nu
   if (record.status === 'RUNNING') throw new CliError(`run ${options.runId} is still running in ${dir}; retry it once it has ended`);
   const executionName = nextRetryName(resolve(dir), options.runId);
   return runOnLocalCloud(
-    { runId: options.runId, executionName, input: { retryOf: options.runId }, retryOf: options.runId },
+    { runId: options.runId, executionName, input: { retryOf: options.runId }, retryOf: options.runId, path: record.path ?? 'map' },
     { ...options, dir },
     io,
   );

@@ -8,7 +8,10 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { FanoutInputError, validateInput } from '../../lambdas/prepare';
+import { checkArrayPathInput } from '../../lambdas/shared/arrays';
+import type { RunPath } from '../../lambdas/shared/ledger';
 import { startLocalCloud } from '../../local/cloud';
+import { arrayProgress } from '../array-progress';
 import { readJsonDocument } from '../input';
 import { type CliIo, CliError } from '../io';
 import { ProgressReporter } from '../progress';
@@ -22,6 +25,8 @@ export interface RunOptions {
   input: string;
   dir?: string;
   json?: boolean;
+  /** Which state machine runs the input. @default 'map' */
+  path?: RunPath;
   /** Milliseconds between progress polls. @default 500 locally, 2000 on AWS */
   pollIntervalMs?: number;
   /** Run on a deployed stack instead of the local cloud (`--aws`). */
@@ -48,15 +53,18 @@ export function generateRunId(now = new Date()): string {
 
 /**
  * `fanout run`: validates the input (nothing is started or written when it is invalid),
- * starts an execution of the Map path on the local cloud (or, with `aws`, on a deployed stack)
- * through the Step Functions API, shows progress, and prints the run summary. Returns the exit code.
+ * starts an execution of the Map path (or, with `path: 'array'`, the array path) on the local
+ * cloud (or, with `aws`, on a deployed stack) through the Step Functions API, shows progress,
+ * and prints the run summary. Returns the exit code.
  */
 export async function runCommand(options: RunOptions, io: CliIo): Promise<number> {
   const raw = readJsonDocument(options.input, 'input');
   const requestedRunId = (raw as { runId?: unknown } | null)?.runId;
   const runId = typeof requestedRunId === 'string' ? requestedRunId : generateRunId();
+  const path = options.path ?? 'map';
   try {
     validateInput(raw, { executionName: runId });
+    if (path === 'array') checkArrayPathInput(raw);
   } catch (error) {
     if (error instanceof FanoutInputError) throw new CliError(`invalid input ${options.input}: ${error.message}`);
     throw error;
@@ -67,7 +75,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
       if (await target.readRunHeader(runId)) {
         throw new CliError(`invalid input ${options.input}: runId "${runId}" already ran in ledger ${target.names.ledgerTable} of ${target.where}; choose another runId`);
       }
-      return await runOnTarget(target, { runId, executionName: runId, input: raw }, options, io);
+      return await runOnTarget(target, { runId, executionName: runId, input: raw, path }, options, io);
     } finally {
       await target.close();
     }
@@ -77,11 +85,13 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     throw new CliError(`invalid input ${options.input}: runId "${runId}" already ran in ${dir}; choose another runId`);
   }
 
-  return runOnLocalCloud({ runId, executionName: runId, input: raw }, { ...options, dir }, io);
+  return runOnLocalCloud({ runId, executionName: runId, input: raw, path }, { ...options, dir }, io);
 }
 
-/** One execution of the Map path for a run: its own (`fanout run`) or a retry of it (`fanout retry`). */
+/** One execution for a run: its own (`fanout run`) or a retry of it (`fanout retry`). */
 export interface ExecutionPlan {
+  /** The state machine that runs it. @default 'map' */
+  path?: RunPath;
   /** The run whose ledger rows the execution writes. */
   runId: string;
   /** The execution's name; also names its run record (`<dir>/runs/<executionName>.json`). */
@@ -136,11 +146,11 @@ export async function runOnTarget(
 async function executeRun(target: Target, plan: ExecutionPlan, options: Omit<RunOptions, 'input'>, io: CliIo): Promise<RunSummary> {
   const { runId } = plan;
   const sfn = target.clients.sfn;
+  const stateMachineArn = plan.path === 'array' ? target.names.arrayStateMachineArn : target.names.mapStateMachineArn;
+  if (!stateMachineArn) throw new CliError(`${target.where} has no array path state machine`);
   let executionArn: string;
   try {
-    const started = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: target.names.mapStateMachineArn, name: plan.executionName, input: JSON.stringify(plan.input) }),
-    );
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: plan.executionName, input: JSON.stringify(plan.input) }));
     executionArn = started.executionArn as string;
   } catch (error) {
     // Nothing was started: the state machine refused the request (a name already used, access denied).
@@ -172,8 +182,17 @@ async function followExecution(target: Target, plan: ExecutionPlan, executionArn
     io.err(`stopping run ${runId} ...`);
     await sfn.send(new StopExecutionCommand({ executionArn, error: 'Fanout.Interrupted', cause: 'stopped by the user (SIGINT)' }));
   }).catch((error: unknown) => io.err(`could not stop run ${runId}: ${(error as Error).message}`));
+  const path = plan.path ?? 'map';
+  // Array jobs are found by name among those submitted since the execution started.
+  const submittedSince = (execution.startDate ?? new Date(startedAt)).getTime() - 1000;
   while (execution.status === 'RUNNING') {
     await new Promise((resolve) => setTimeout(resolve, interval));
+    if (path === 'array') {
+      const counts = await arrayProgress(target.clients.batch, target.names.jobQueues ?? [], runId, submittedSince);
+      if (counts.total > 0) progress.update(counts, (Date.now() - startedAt) / 1000);
+      execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      continue;
+    }
     const mapRuns = await sfn.send(new ListMapRunsCommand({ executionArn }));
     // Each retry round starts a Map Run of its own, and AWS does not document the list's order.
     const latest = newestMapRun(mapRuns.mapRuns ?? []);
@@ -203,12 +222,13 @@ async function followExecution(target: Target, plan: ExecutionPlan, executionArn
 
   const record = executionRecord(
     { ...execution, executionArn, startDate: execution.startDate ?? new Date(startedAt) },
-    { runId, ...(plan.retryOf ? { retryOf: plan.retryOf } : {}) },
+    { runId, path, ...(plan.retryOf ? { retryOf: plan.retryOf } : {}) },
     await target.stateTransitions(executionArn),
   );
   target.keepRecord(record, plan.recordName ?? plan.executionName);
   const { names } = target;
-  if (execution.status === 'ABORTED') {
+  // An array run's children are not looked up by item job name; its rows stay as Collect left them.
+  if (execution.status === 'ABORTED' && path === 'map') {
     // The execution's own Summarize never runs once it is stopped: settle the rows here.
     await settleStoppedRun(target.clients, { tableName: names.ledgerTable, bucket: names.bucket }, runId);
   }

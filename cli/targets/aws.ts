@@ -177,6 +177,7 @@ function createAwsTarget(stack: string, outputs: StackOutputs): AwsTarget {
     ...(outputs.ArrayStateMachineArn ? { arrayStateMachineArn: outputs.ArrayStateMachineArn } : {}),
     ledgerTable: outputs.LedgerTableName,
     bucket: outputs.DataBucketName,
+    jobQueues: [outputs.JobQueueHighArn, outputs.JobQueueLowArn].filter((arn): arn is string => arn !== undefined),
   };
   const location: RunLocation = {
     ledger: dynamodb,

@@ -26,7 +26,13 @@ export function localTarget(cloud: LocalCloud, dirText: string): Target {
   return {
     where: cloud.dir,
     clients: { sfn, dynamodb, s3, batch },
-    names: { mapStateMachineArn: cloud.mapStateMachineArn, ledgerTable: cloud.config.ledgerTable, bucket: cloud.config.bucket },
+    names: {
+      mapStateMachineArn: cloud.mapStateMachineArn,
+      arrayStateMachineArn: cloud.arrayStateMachineArn,
+      ledgerTable: cloud.config.ledgerTable,
+      bucket: cloud.config.bucket,
+      jobQueues: cloud.config.jobQueues.map((queue) => queue.name),
+    },
     location: localRunLocation(dynamodb, cloud.config.ledgerTable, cloud.dir, dirText),
     pollIntervalMs: LOCAL_POLL_INTERVAL_MS,
     stateTransitions: async (executionArn) => cloud.engine.describeExecution(executionArn).stateTransitions,

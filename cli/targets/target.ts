@@ -2,6 +2,7 @@ import type { BatchClient } from '@aws-sdk/client-batch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DescribeExecutionCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
+import type { RunPath } from '../../lambdas/shared/ledger';
 import type { RunLocation } from '../report';
 import type { RunRecord, RunSummary } from '../summary';
 
@@ -40,16 +41,20 @@ export interface TargetNames {
   arrayStateMachineArn?: string;
   ledgerTable: string;
   bucket: string;
+  /** The job queues the array path's progress lists jobs on, when known. */
+  jobQueues?: string[];
 }
 
 /** The run an execution belongs to, and the run it retries when it is a retry execution. */
 export interface ExecutionRun {
   runId: string;
+  /** @default 'map' */
+  path?: RunPath;
   retryOf?: string;
 }
 
 /**
- * The record of one execution of the Map path, from its DescribeExecution output: status,
+ * The record of one execution of either path, from its DescribeExecution output: status,
  * error, times, and for a retry execution the run it re-ran and how many items it re-ran.
  * An execution still running has no stop time (`stoppedAt` and `durationSeconds` null).
  */
@@ -58,7 +63,7 @@ export function executionRecord(execution: DescribeExecutionCommandOutput, run: 
   const stopDate = execution.stopDate;
   return {
     runId: run.runId,
-    path: 'map',
+    path: run.path ?? 'map',
     // PENDING_REDRIVE is the moment between a redrive request and the execution running again.
     status: (execution.status === 'PENDING_REDRIVE' ? 'RUNNING' : execution.status) as RunSummary['status'],
     error: execution.error ?? null,

@@ -11,7 +11,7 @@ import {
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
 } from './ledger';
-import { manifestLine } from './manifest';
+import { indexedManifest, manifestIndexKey, manifestLine } from './manifest';
 
 /**
  * Claiming a run's retry candidates: shared by the Retry Lambda (automatic rounds) and by
@@ -81,6 +81,16 @@ export interface ClaimedRound {
   round: number;
   /** Items that ran out of attempts in this call and are now ABANDONED. */
   abandonedCount: number;
+  /** The manifest's offset index, when an indexed manifest was asked for (the array path). */
+  index?: { bucket: string; key: string };
+}
+
+/** How a round's manifest is written. */
+export interface RoundManifestOptions {
+  /** Write a manifest even when nothing was claimed (a Map over zero items). */
+  emptyManifest?: boolean;
+  /** Also write the manifest's offset index (`<key>.idx`), for array children to read their item. */
+  indexed?: boolean;
 }
 
 function attemptRecord(row: ItemRow): AttemptRecord {
@@ -110,7 +120,7 @@ export async function claimRetryCandidates(
   deps: ClaimDependencies,
   run: Pick<RunHeaderRow, 'runId' | 'retry'>,
   nextRound: number,
-  options: { emptyManifest?: boolean } = {},
+  options: RoundManifestOptions = {},
 ): Promise<ClaimedRound> {
   const { runId } = run;
   const maxAttempts = run.retry.maxAttempts;
@@ -214,21 +224,27 @@ export async function writeRoundManifest(
   runId: string,
   nextRound: number,
   lines: string[],
-  options: { emptyManifest?: boolean } = {},
+  options: RoundManifestOptions = {},
 ): Promise<Omit<ClaimedRound, 'abandonedCount'>> {
   if (lines.length === 0 && !options.emptyManifest) return { manifest: null, itemCount: 0, round: nextRound };
 
   lines.sort();
   const manifest = { bucket: deps.bucket, key: `runs/${runId}/retries/round-${nextRound}-${deps.newId()}.jsonl` };
+  const { body, index } = indexedManifest(lines);
   await deps.s3.send(
     new PutObjectCommand({
       Bucket: manifest.bucket,
       Key: manifest.key,
-      Body: lines.length === 0 ? '' : `${lines.join('\n')}\n`,
+      Body: body,
       ContentType: 'application/jsonl',
     }),
   );
-  if (lines.length === 0) return { manifest, itemCount: 0, round: nextRound };
+  const indexLocation = options.indexed ? { bucket: deps.bucket, key: manifestIndexKey(manifest.key) } : undefined;
+  if (indexLocation) {
+    await deps.s3.send(new PutObjectCommand({ Bucket: indexLocation.bucket, Key: indexLocation.key, Body: index, ContentType: 'application/octet-stream' }));
+  }
+  const written = { manifest, ...(indexLocation ? { index: indexLocation } : {}) };
+  if (lines.length === 0) return { ...written, itemCount: 0, round: nextRound };
   // The header shows the latest round that ran; an older claim never moves it back.
   await deps.ledger
     .send(
@@ -244,5 +260,5 @@ export async function writeRoundManifest(
     .catch((error: unknown) => {
       if (!isConditionFailure(error)) throw error;
     });
-  return { manifest, itemCount: lines.length, round: nextRound };
+  return { ...written, itemCount: lines.length, round: nextRound };
 }

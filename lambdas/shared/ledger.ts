@@ -147,7 +147,8 @@ export interface StatusCounts {
 /** What Prepare decided for a run: Prepare's state output (`$.prepared`) and the core of the run's header row. */
 export interface PreparedRun {
   runId: string;
-  path: 'map';
+  /** Which state machine runs it: `fanout-map` (a Distributed Map) or `fanout-array` (Batch array jobs). */
+  path: RunPath;
   round: number;
   itemCount: number;
   executionArn: string;
@@ -167,6 +168,10 @@ export interface PreparedRun {
   failFast?: boolean;
   /** The aggregation job run after every item has finished, when the input asked for one. */
   aggregate?: AggregateJob;
+  /** Array path: the offset index of `manifest` (job/manifest-index.ts). */
+  index?: { bucket: string; key: string };
+  /** Array path: the jobs this execution submits, each covering `size` manifest lines from `start`. */
+  arrays?: ArraySubmission[];
   /** Only in a retry execution's `$.prepared`: the run it re-runs (its own `runId`). */
   retryOf?: string;
   /** Only in a retry execution's `$.prepared`: how many items it claimed to re-run. */
@@ -195,6 +200,19 @@ export interface AggregateOutcome {
   logStream?: string;
   error?: string;
   cause?: string;
+}
+
+/** The two ways a run fans out (docs/map-path.md, docs/array-path.md). */
+export type RunPath = 'map' | 'array';
+
+/**
+ * One Batch job of the array path: an array job of `size` children (2..10,000), or a plain job
+ * when `size` is 1 (Batch refuses arrays of one). Child i runs manifest line `start + i`.
+ */
+export interface ArraySubmission {
+  jobName: string;
+  start: number;
+  size: number;
 }
 
 /** One execution that re-ran a run's failures (`retryOf`), as its header row lists them. */

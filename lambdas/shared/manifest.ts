@@ -1,3 +1,4 @@
+import { encodeManifestIndex } from '../../job/manifest-index';
 import type { PreparedItem } from './input';
 
 /**
@@ -8,4 +9,21 @@ import type { PreparedItem } from './input';
  */
 export function manifestLine(item: Pick<PreparedItem, 'itemId' | 'jobName' | 'kwargsJson' | 'idempotent'>): string {
   return `{"itemId":${JSON.stringify(item.itemId)},"jobName":${JSON.stringify(item.jobName)},"kwargs":${item.kwargsJson},"idempotent":${item.idempotent}}`;
+}
+
+/**
+ * A manifest body and its offset index (see job/manifest-index.ts), for the array path: child
+ * i of an array reads line i with two ranged GETs instead of the whole manifest.
+ * @example const { body, index } = indexedManifest([manifestLine(item0), manifestLine(item1)])
+ */
+export function indexedManifest(lines: readonly string[]): { body: string; index: Buffer } {
+  return {
+    body: lines.length === 0 ? '' : `${lines.join('\n')}\n`,
+    index: encodeManifestIndex(lines.map((line) => Buffer.byteLength(line, 'utf8'))),
+  };
+}
+
+/** The index object of a manifest: its key with `.jsonl` replaced by `.idx`. */
+export function manifestIndexKey(manifestKey: string): string {
+  return `${manifestKey.replace(/\.jsonl$/, '')}.idx`;
 }

@@ -533,3 +533,96 @@ describe('prepare with resumeOf', () => {
     expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 });
+
+describe('prepare for the array path', () => {
+  const arrayEvent = (input: unknown, executionName = 'sweep-1') => ({ ...event(input, executionName), path: 'array' as const });
+
+  it('writes the manifest, its offset index and one PENDING row per item, and plans one job per 10,000 items', async () => {
+    const prepared = await makeHandler()(arrayEvent({ replicas: { count: 10_001 }, command: ['run', '{replica}'], retry: { maxAttempts: 2 } }));
+
+    expect(prepared).toMatchObject({
+      path: 'array',
+      itemCount: 10_001,
+      manifest: { bucket: 'fanout-data', key: 'runs/sweep-1/manifest.jsonl' },
+      index: { bucket: 'fanout-data', key: 'runs/sweep-1/manifest.idx' },
+      arrays: [
+        { jobName: 'sweep-1-array-r1-0', start: 0, size: 10_000 },
+        { jobName: 'sweep-1-array-r1-1', start: 10_000, size: 1 },
+      ],
+      // An array job fails when any child fails; no Map concurrency, no automatic rounds.
+      toleratedFailurePercentage: 0,
+      toleratedFailureCount: 0,
+      maxConcurrency: 0,
+      retry: { rounds: 0, maxAttempts: 2 },
+    });
+    const puts = s3Mock.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    const manifest = puts.find((put) => put.Key === 'runs/sweep-1/manifest.jsonl')?.Body as string;
+    const index = puts.find((put) => put.Key === 'runs/sweep-1/manifest.idx')?.Body as Buffer;
+    // N + 1 offsets of 8 bytes; entry i is where line i starts, entry N the manifest's length.
+    expect(index).toHaveLength(8 * 10_002);
+    const line = (i: number) => manifest.slice(Number(index.readBigUInt64BE(8 * i)), Number(index.readBigUInt64BE(8 * (i + 1))) - 1);
+    expect(JSON.parse(line(0))).toMatchObject({ itemId: '00000', kwargs: { replica: 0 } });
+    expect(JSON.parse(line(10_000))).toMatchObject({ itemId: '10000', kwargs: { replica: 10_000 } });
+    expect(Number(index.readBigUInt64BE(8 * 10_001))).toBe(Buffer.byteLength(manifest));
+    expect(ledgerMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ itemId: '#run', path: 'array', arrays: prepared.arrays }) });
+  });
+
+  it('refuses the options an array job cannot honour, naming each, before anything is written', async () => {
+    const input = { replicas: { count: 3 }, toleratedFailurePercentage: 10, failFast: false, maxConcurrency: 5, retry: { rounds: 1 } };
+    const error = await makeHandler()(arrayEvent(input)).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(FanoutInputError);
+    expect((error as FanoutInputError).issues.map((issue) => `${issue.path} (${issue.received})`)).toEqual([
+      'toleratedFailurePercentage (10)',
+      'maxConcurrency (5)',
+      'retry.rounds (1)',
+    ]);
+    expect((error as Error).message).toContain('toleratedFailurePercentage: the array path has no failure threshold: an array job fails when any child fails');
+    expectNothingWritten();
+  });
+
+  it('retries an array run as a smaller indexed array, and refuses a run of the other path', async () => {
+    const header = {
+      runId: 'sweep-1',
+      itemId: '#run',
+      kind: 'run',
+      path: 'array',
+      status: 'FAILED',
+      round: 1,
+      itemCount: 3,
+      createdAt: '2025-01-01T00:00:00.000Z',
+      manifest: { bucket: 'fanout-data', key: 'runs/sweep-1/manifest.jsonl' },
+      jobQueue: 'fanout-high',
+      jobDefinition: 'fanout-job:2',
+      command: ['run'],
+      maxConcurrency: 0,
+      toleratedFailurePercentage: 0,
+      toleratedFailureCount: 0,
+      retry: { rounds: 0, maxAttempts: 3 },
+      idempotent: true,
+    };
+    ledgerMock.on(GetCommand).resolves({ Item: header });
+    ledgerMock.on(UpdateCommand).resolves({});
+    const failed = (itemId: string) => ({ runId: 'sweep-1', itemId, status: 'FAILED', attempt: 1, round: 1, idempotent: true, jobName: `sweep-1-${itemId}`, kwargs: `{"x":"${itemId}"}`, failedRunId: 'sweep-1' });
+    ledgerMock.on(QueryCommand).resolves({ Items: [failed('2'), failed('0')] });
+    const retryEvent = { input: { retryOf: 'sweep-1' }, executionName: 'sweep-1-retry-1', executionArn, path: 'array' as const };
+
+    const prepared = await makeHandler({ newId: () => 'id-1' })(retryEvent);
+    expect(prepared).toMatchObject({
+      path: 'array',
+      round: 2,
+      manifest: { key: 'runs/sweep-1/retries/round-2-id-1.jsonl' },
+      index: { key: 'runs/sweep-1/retries/round-2-id-1.idx' },
+      arrays: [{ jobName: 'sweep-1-array-r2-0', start: 0, size: 2 }],
+      retriedItemCount: 2,
+      toleratedFailureCount: 0,
+    });
+    const index = s3Mock.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key === 'runs/sweep-1/retries/round-2-id-1.idx')?.args[0].input.Body as Buffer;
+    // New index 0 runs item 0, new index 1 runs item 2.
+    const manifest = '{"itemId":"0","jobName":"sweep-1-0-a2","kwargs":{"x":"0"},"idempotent":true}\n{"itemId":"2","jobName":"sweep-1-2-a2","kwargs":{"x":"2"},"idempotent":true}\n';
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, { Key: 'runs/sweep-1/retries/round-2-id-1.jsonl', Body: manifest });
+    expect([0, 1, 2].map((i) => Number(index.readBigUInt64BE(8 * i)))).toEqual([0, manifest.indexOf('\n') + 1, manifest.length]);
+
+    await expect(makeHandler()({ ...retryEvent, path: 'map' })).rejects.toThrow('retryOf: the run ran on the array path; retry it with the array path\'s state machine (received "sweep-1")');
+    await expect(makeHandler()({ ...retryEvent, input: { resumeOf: 'sweep-1' } })).rejects.toThrow('resumeOf: resume finishes map-path runs only');
+  });
+});

@@ -1,0 +1,66 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../cli/summary';
+import { runFanout, tempDir } from './helpers';
+
+// `fanout run --path array` as a user runs it: the same input and output contracts as the Map path.
+describe('fanout run --path array', () => {
+  let work: string;
+  let dir: string;
+  let counts: string;
+  let input: string;
+  const runsOf = (itemId: string) => readFileSync(join(counts, itemId), 'utf8').trim().split('\n').length;
+
+  beforeAll(() => {
+    work = tempDir('fanout-cli-array-');
+    dir = join(work, 'state');
+    counts = tempDir('fanout-cli-array-attempts-');
+    // Items fail on their first attempt only; item-1 may not run twice.
+    const items = Array.from({ length: 4 }, (_, n) => ({ id: `item-${n}`, dir: counts, ...(n === 1 ? { idempotent: false } : {}) }));
+    input = join(work, 'input.json');
+    writeFileSync(
+      input,
+      JSON.stringify({ runId: 'flaky-array', items, command: ['sh', '-c', 'echo attempt >> "{dir}/$FANOUT_ITEM_ID"; test "$(wc -l < "{dir}/$FANOUT_ITEM_ID")" -gt 1'] }),
+    );
+  });
+
+  it('runs the array path, ends FAILED with exit code 1 when a child fails, and prints the run summary', async () => {
+    const run = await runFanout(['run', input, '--path', 'array', '--dir', dir, '--json']);
+    expect(run.code, run.stderr).toBe(1);
+    const summary = run.json<RunSummary>();
+    expect(summary).toMatchObject({ runId: 'flaky-array', path: 'array', status: 'FAILED', error: 'States.TaskFailed', counts: { total: 4, failed: 4 } });
+    expect(summary.executionArn).toMatch(/:execution:fanout-array:flaky-array$/);
+    // The happy path's 8 (arrayPathUsage) plus SubmissionFailed, entered when the array job fails.
+    expect(summary.stateTransitions).toBe(9);
+
+    const status = await runFanout(['status', 'flaky-array', '--dir', dir, '--json']);
+    expect(status.code, status.stderr).toBe(1);
+    expect(status.json<RunSummary>()).toMatchObject({ path: 'array', status: 'FAILED', counts: { failed: 4 } });
+  });
+
+  it('retries the idempotent failures as a smaller array, and status shows the lineage', async () => {
+    const retry = await runFanout(['retry', 'flaky-array', '--dir', dir, '--json']);
+    // item-1 is not idempotent: it stays FAILED, so the run does too.
+    expect(retry.code, retry.stderr).toBe(1);
+    expect(retry.json<RunSummary>()).toMatchObject({ runId: 'flaky-array', path: 'array', retryOf: 'flaky-array', error: 'Fanout.ItemsNotSucceeded', counts: { succeeded: 3, failed: 1 } });
+    expect(retry.json<RunSummary>().executionArn).toMatch(/:execution:fanout-array:flaky-array-retry-1$/);
+    expect(['item-0', 'item-1', 'item-2', 'item-3'].map(runsOf)).toEqual([2, 1, 2, 2]);
+
+    const human = await runFanout(['status', 'flaky-array', '--dir', dir]);
+    expect(human.stdout).toMatch(/retried by\s+arn:aws:states:[^ ]+:execution:fanout-array:flaky-array-retry-1 \(started /);
+  });
+
+  it('refuses an option the array path cannot honour before anything runs, with exit code 2', async () => {
+    const refused = join(work, 'refused.json');
+    writeFileSync(refused, JSON.stringify({ runId: 'tolerant', replicas: { count: 2 }, command: ['true'], toleratedFailurePercentage: 10 }));
+    const run = await runFanout(['run', refused, '--path', 'array', '--dir', dir]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('toleratedFailurePercentage: the array path has no failure threshold');
+    expect(existsSync(join(dir, 'runs', 'tolerant.json'))).toBe(false);
+
+    const unknown = await runFanout(['run', refused, '--path', 'grid', '--dir', dir]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("argument 'grid' is invalid. Allowed choices are map, array.");
+  });
+});

@@ -1,0 +1,115 @@
+import validator from 'asl-validator';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ARRAY_PLACEHOLDERS, arrayDefinitionPath, arrayPathUsage, loadArrayDefinition } from '../../statemachine';
+
+type State = Record<string, any>;
+type Machine = { StartAt: string; States: Record<string, State> };
+
+const values = {
+  PrepareFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-prepare',
+  CollectFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-collect',
+  NotifyFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-notify',
+  RetryFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-retry',
+  LedgerTableName: 'fanout-ledger',
+  DataBucket: 'fanout-data',
+};
+const definition = JSON.parse(loadArrayDefinition(values)) as Machine & Record<string, unknown>;
+const submitArrays = definition.States.SubmitArrays as State;
+const iteration = submitArrays.ItemProcessor as Machine;
+
+/** The states a run enters when every job succeeds, following Next (and a Choice's matching rule). */
+function happyPath(machine: Machine, choose: (state: State) => string): string[] {
+  const path: string[] = [];
+  let name: string | undefined = machine.StartAt;
+  while (name !== undefined) {
+    path.push(name);
+    const state = machine.States[name] as State;
+    name = state.Type === 'Choice' ? choose(state) : state.End || state.Type === 'Succeed' ? undefined : state.Next;
+  }
+  return path;
+}
+
+describe('array.asl.json', () => {
+  it('is valid Amazon States Language', () => {
+    const result = validator(structuredClone(definition) as never, { checkArn: false, checkPaths: true });
+    expect(result.errorsText()).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('uses only the placeholders the stack substitutes', () => {
+    const used = new Set([...readFileSync(arrayDefinitionPath, 'utf8').matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1]));
+    for (const name of used) expect(ARRAY_PLACEHOLDERS).toContain(name);
+  });
+
+  it('tells Prepare it prepares an array run, with the execution input as on the map path', () => {
+    expect(definition.States.Prepare?.Parameters.Payload).toEqual({
+      'input.$': '$',
+      'executionName.$': '$$.Execution.Name',
+      'executionArn.$': '$$.Execution.Id',
+      path: 'array',
+    });
+  });
+
+  it('submits one .sync job per entry of the prepared arrays, as an array job only above one item', () => {
+    expect(submitArrays.ItemsPath).toBe('$.prepared.arrays');
+    expect(submitArrays.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'INLINE' });
+    const isArray = iteration.States.IsArray as State;
+    expect(isArray.Choices).toEqual([{ Variable: '$.array.size', NumericGreaterThan: 1, Next: 'SubmitArrayJob' }]);
+    expect(isArray.Default).toBe('SubmitSingleJob');
+    const arrayJob = iteration.States.SubmitArrayJob as State;
+    const singleJob = iteration.States.SubmitSingleJob as State;
+    expect(arrayJob.Resource).toBe('arn:aws:states:::batch:submitJob.sync');
+    expect(singleJob.Resource).toBe('arn:aws:states:::batch:submitJob.sync');
+    expect(arrayJob.Parameters.ArrayProperties).toEqual({ 'Size.$': '$.array.size' });
+    // Batch refuses arrays of size 1 (docs: batch/latest/userguide/array_jobs.html): the plain job has none.
+    expect(singleJob.Parameters.ArrayProperties).toBeUndefined();
+    const { ArrayProperties: _ignored, ...arrayWithoutSize } = arrayJob.Parameters;
+    expect(singleJob.Parameters).toEqual(arrayWithoutSize);
+    expect(arrayJob.Parameters.ContainerOverrides.Environment.map((entry: State) => entry.Name)).toEqual([
+      'FANOUT_RUN_ID',
+      'FANOUT_MANIFEST',
+      'FANOUT_MANIFEST_INDEX',
+      'FANOUT_ARRAY_OFFSET',
+    ]);
+  });
+
+  it('catches every failure of a job inside its iteration, so collection always runs', () => {
+    for (const name of ['SubmitArrayJob', 'SubmitSingleJob']) {
+      expect(iteration.States[name]?.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.array.error', Next: 'SubmissionFailed' }]);
+    }
+    expect(iteration.States.SubmissionFailed).toMatchObject({ Type: 'Succeed', OutputPath: '$.array' });
+    expect(submitArrays.Next).toBe('Collect');
+    expect(definition.States.Collect?.Parameters).toEqual({ FunctionName: values.CollectFunctionArn, Payload: { 'prepared.$': '$.prepared', 'arrays.$': '$.arrays' } });
+  });
+
+  it('enters exactly the states the cost formula counts when every job succeeds', () => {
+    const top = happyPath(definition, (state) => (state.Default === 'RunSucceeded' ? 'RunSucceeded' : (state.Default as string)));
+    expect(top).toEqual(['Prepare', 'SubmitArrays', 'Collect', 'Notify', 'RunOutcome', 'RunSucceeded']);
+    const perJob = happyPath(iteration, (state) => state.Choices[0].Next);
+    expect(perJob).toEqual(['IsArray', 'SubmitArrayJob']);
+    for (const items of [1, 2, 10_000, 10_001, 100_000]) {
+      const jobs = Math.ceil(items / 10_000);
+      expect(arrayPathUsage(items).stateTransitions).toBe(top.length + jobs * perJob.length);
+    }
+  });
+
+  it('fails the execution with the summary error when Collect says FAILED', () => {
+    expect(definition.States.RunOutcome?.Choices).toEqual([{ Variable: '$.outcome.summary.status', StringEquals: 'FAILED', Next: 'RunFailed' }]);
+    expect(definition.States.RunFailed).toEqual({ Type: 'Fail', ErrorPath: '$.outcome.summary.error.error', CausePath: '$.outcome.summary.error.cause' });
+  });
+});
+
+describe('arrayPathUsage', () => {
+  it('counts one submission per 10,000 items and two ledger writes per item', () => {
+    expect(arrayPathUsage(1)).toEqual({ stateTransitions: 8, submitJobCalls: 1, ledgerWrites: 4, lambdaInvocations: 3 });
+    expect(arrayPathUsage(10_000)).toEqual({ stateTransitions: 8, submitJobCalls: 1, ledgerWrites: 20_002, lambdaInvocations: 3 });
+    expect(arrayPathUsage(10_001)).toEqual({ stateTransitions: 10, submitJobCalls: 2, ledgerWrites: 20_004, lambdaInvocations: 3 });
+    expect(arrayPathUsage(100_000)).toEqual({ stateTransitions: 26, submitJobCalls: 10, ledgerWrites: 200_002, lambdaInvocations: 3 });
+  });
+
+  it('refuses an item count that is not a positive integer', () => {
+    expect(() => arrayPathUsage(0)).toThrow('itemCount must be a positive integer; received 0');
+    expect(() => arrayPathUsage(2.5)).toThrow('itemCount must be a positive integer; received 2.5');
+  });
+});
