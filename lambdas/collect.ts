@@ -4,6 +4,7 @@ import { type BatchClient, DescribeJobsCommand, type JobDetail } from '@aws-sdk/
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { aggregateErrorSchema, aggregateFailure, aggregateOutcomeOf, aggregateResultSchema } from './shared/aggregate';
 import { isConditionFailure } from './shared/claims';
 import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
@@ -37,6 +38,7 @@ export const collectEventSchema = z.object({
       arrays: z.array(arraySchema),
       retryOf: z.string().optional(),
       retriedItemCount: z.number().int().nonnegative().optional(),
+      aggregate: z.object({ jobName: z.string().min(1) }).loose().optional(),
     })
     .loose(),
   arrays: z.array(
@@ -47,6 +49,8 @@ export const collectEventSchema = z.object({
       })
       .loose(),
   ),
+  /** The aggregation job's result or error, when the input has one (state Aggregate). */
+  aggregation: z.object({ result: aggregateResultSchema.optional(), error: aggregateErrorSchema.optional() }).optional(),
 });
 export type CollectEvent = z.infer<typeof collectEventSchema>;
 
@@ -68,6 +72,16 @@ export interface CollectDependencies {
   now: () => Date;
   /** Conditional UpdateItem calls in flight at once. @default 32 */
   writeConcurrency: number;
+}
+
+/**
+ * A submitted job has not ended, or an array that FAILED still has children running: Batch fails
+ * an array parent at its first failed child while the others run on, and a job submitted without
+ * `.sync` (before an aggregation job) may still run when that job fails. Collect records nothing
+ * then; the state machine retries it (Retry on this error name) until every child has ended.
+ */
+export class ChildrenStillRunningError extends FanoutError {
+  override readonly name = 'ChildrenStillRunningError';
 }
 
 /** The manifest and the jobs disagree: a line has no job, or a job has no line. */
@@ -336,10 +350,12 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
   );
 
   return async function collect(rawEvent: unknown): Promise<RunSummary> {
-    const { prepared, arrays } = parseEvent(collectEventSchema, rawEvent, 'Collect expects {prepared, arrays}');
+    const event = parseEvent(collectEventSchema, rawEvent, 'Collect expects {prepared, arrays, aggregation?}');
+    const { prepared, arrays } = event;
     const deps = dependencies();
     const { runId, round } = prepared;
     const submissions = arrays.map(submissionOf).sort((a, b) => a.start - b.start);
+    await requireEnded(deps.batch, submissions);
     const updatedAt = deps.now().toISOString();
     const pool = new WritePool(deps.writeConcurrency);
     const tally: Tally = { succeeded: 0, failed: 0, unrecorded: 0, refused: 0, failedSample: [] };
@@ -404,8 +420,11 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
 
     const { counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, runId);
     const stopped = deps.now();
-    const status = counts.total > 0 && counts.succeeded === counts.total ? RunStatus.SUCCEEDED : RunStatus.FAILED;
-    const error = status === RunStatus.FAILED ? runError(submissions, tally, counts) : undefined;
+    const aggregate = aggregateOutcomeOf(prepared.aggregate?.jobName, event.aggregation?.result, event.aggregation?.error);
+    const itemsSucceeded = counts.total > 0 && counts.succeeded === counts.total;
+    const status = itemsSucceeded && aggregate?.status !== 'FAILED' ? RunStatus.SUCCEEDED : RunStatus.FAILED;
+    // The items' failure comes first: with a failed array, Batch fails the dependent aggregation job too.
+    const error = !itemsSucceeded ? runError(submissions, tally, counts) : aggregate?.status === 'FAILED' ? aggregateFailure(aggregate) : undefined;
     const arrayJobs: ArrayJobReport[] = submissions.map((submission) => ({
       jobName: submission.jobName,
       ...(submission.jobId === undefined ? {} : { jobId: submission.jobId }),
@@ -427,22 +446,68 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
       arrayJobs,
       ...(error ? { error } : {}),
       ...(prepared.retryOf === undefined ? {} : { retryOf: prepared.retryOf, retriedItemCount: prepared.retriedItemCount ?? 0 }),
+      ...(aggregate ? { aggregate } : {}),
     };
 
     await deps.ledger.send(
       new UpdateCommand({
         TableName: deps.tableName,
         Key: { runId, itemId: RUN_HEADER_ITEM_ID },
-        UpdateExpression: error
-          ? 'SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt, #error = :error'
-          : 'SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt REMOVE #error',
+        UpdateExpression:
+          `SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt${error ? ', #error = :error' : ''}${aggregate ? ', #aggregateOutcome = :aggregate' : ''}` +
+          `${error ? '' : ' REMOVE #error'}`,
         ConditionExpression: 'attribute_exists(#runId)',
-        ExpressionAttributeNames: { '#runId': 'runId', '#status': 'status', '#counts': 'counts', '#stoppedAt': 'stoppedAt', '#error': 'error' },
-        ExpressionAttributeValues: { ':status': status, ':counts': counts, ':stoppedAt': summary.stoppedAt, ...(error ? { ':error': error } : {}) },
+        ExpressionAttributeNames: {
+          '#runId': 'runId',
+          '#status': 'status',
+          '#counts': 'counts',
+          '#stoppedAt': 'stoppedAt',
+          '#error': 'error',
+          ...(aggregate ? { '#aggregateOutcome': 'aggregateOutcome' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ':counts': counts,
+          ':stoppedAt': summary.stoppedAt,
+          ...(error ? { ':error': error } : {}),
+          ...(aggregate ? { ':aggregate': aggregate } : {}),
+        },
       }),
     );
     return summary;
   };
+}
+
+const FINAL_STATUSES = new Set(['SUCCEEDED', 'FAILED']);
+
+/**
+ * Throws {@link ChildrenStillRunningError} unless every submitted job has ended, children of
+ * arrays included (`arrayProperties.statusSummary`); takes each job's final status into its
+ * submission, since a job submitted without `.sync` was last seen SUBMITTED.
+ */
+async function requireEnded(batch: BatchClient, submissions: Submission[]): Promise<void> {
+  const submitted = submissions.filter((submission) => submission.jobId !== undefined);
+  for (let start = 0; start < submitted.length; start += DESCRIBE_LIMIT) {
+    const chunk = submitted.slice(start, start + DESCRIBE_LIMIT);
+    const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: chunk.map((submission) => submission.jobId as string) }));
+    const byId = new Map((jobs ?? []).map((job) => [job.jobId, job]));
+    for (const submission of chunk) {
+      const job = byId.get(submission.jobId);
+      if (!job?.status) continue;
+      if (!FINAL_STATUSES.has(job.status)) {
+        throw new ChildrenStillRunningError(`Batch job ${submission.jobId} (${submission.jobName}) is ${job.status}`);
+      }
+      const summary = job.arrayProperties?.statusSummary;
+      if (submission.size > 1 && summary) {
+        const ended = (summary.SUCCEEDED ?? 0) + (summary.FAILED ?? 0);
+        if (ended < submission.size) {
+          throw new ChildrenStillRunningError(`array job ${submission.jobId} (${submission.jobName}) is ${job.status} with ${submission.size - ended} of ${submission.size} children still to end`);
+        }
+      }
+      submission.status = job.status;
+      if (job.status === 'FAILED' && submission.statusReason === undefined && job.statusReason) submission.statusReason = job.statusReason;
+    }
+  }
 }
 
 /**
@@ -456,6 +521,14 @@ function runError(submissions: readonly Submission[], tally: Tally, counts: { to
   if (failedJob?.error) {
     const what = failedJob.jobId === undefined ? `Batch job ${failedJob.jobName} was not submitted: ${failedJob.error.Cause.slice(0, 500)}` : `Batch job ${failedJob.jobId} (${failedJob.jobName}) failed: ${failedJob.statusReason ?? ''}`;
     return { error: failedJob.error.Error, cause: `${what}; ${tally.failed} item(s) of this execution FAILED${items}` };
+  }
+  // A job submitted without waiting raised nothing: what `.sync` would have raised for it.
+  const failedSubmitted = submissions.find((submission) => submission.jobId !== undefined && submission.status === 'FAILED');
+  if (failedSubmitted) {
+    return {
+      error: 'States.TaskFailed',
+      cause: `Batch job ${failedSubmitted.jobId} (${failedSubmitted.jobName}) failed: ${failedSubmitted.statusReason ?? ''}; ${tally.failed} item(s) of this execution FAILED${items}`,
+    };
   }
   const notSucceeded = [
     counts.failed > 0 ? `${counts.failed} failed` : '',

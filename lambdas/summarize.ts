@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { aggregateErrorSchema, aggregateFailure, aggregateOutcomeOf, aggregateResultSchema } from './shared/aggregate';
 import { isConditionFailure } from './shared/claims';
 import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
@@ -34,10 +35,8 @@ export const summarizeEventSchema = z.object({
     .optional(),
   fanOutError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   /** The aggregation job's result (state Aggregate's ResultSelector). */
-  aggregate: z
-    .object({ jobId: z.string(), exitCode: z.number().optional(), logStream: z.string().optional() })
-    .optional(),
-  aggregateError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  aggregate: aggregateResultSchema.optional(),
+  aggregateError: aggregateErrorSchema.optional(),
 });
 export type SummarizeEvent = z.infer<typeof summarizeEventSchema>;
 
@@ -68,49 +67,7 @@ export interface RunSummary {
   aggregate?: AggregateOutcome;
 }
 
-/** The error a failed aggregation job gives the run. */
-export const AGGREGATE_FAILED_ERROR = 'Fanout.AggregateFailed';
-
-/** The aggregation job's outcome from what the Aggregate state left in the execution's state. */
-function aggregateOutcomeOf(event: SummarizeEvent): AggregateOutcome | undefined {
-  const jobName = event.prepared.aggregate?.jobName;
-  if (jobName === undefined) return undefined;
-  if (event.aggregate) {
-    const { jobId, exitCode, logStream } = event.aggregate;
-    return { status: 'SUCCEEDED', jobName, jobId, ...(exitCode === undefined ? {} : { exitCode }), ...(logStream === undefined ? {} : { logStream }) };
-  }
-  if (event.aggregateError) {
-    const failed = failedJobDetail(event.aggregateError.Cause);
-    return {
-      status: 'FAILED',
-      jobName,
-      ...failed,
-      error: event.aggregateError.Error,
-      cause: boundedText(event.aggregateError.Cause ?? ''),
-    };
-  }
-  return undefined;
-}
-
-/** A failed `.sync` job's Cause is its job detail as JSON (PascalCase); anything else yields nothing. */
-function failedJobDetail(cause: string | undefined): Pick<AggregateOutcome, 'jobId' | 'exitCode' | 'logStream'> {
-  if (!cause) return {};
-  try {
-    const detail = JSON.parse(cause) as { JobId?: unknown; Container?: { ExitCode?: unknown; LogStreamName?: unknown } };
-    return {
-      ...(typeof detail.JobId === 'string' ? { jobId: detail.JobId } : {}),
-      ...(typeof detail.Container?.ExitCode === 'number' ? { exitCode: detail.Container.ExitCode } : {}),
-      ...(typeof detail.Container?.LogStreamName === 'string' ? { logStream: detail.Container.LogStreamName } : {}),
-    };
-  } catch {
-    return {};
-  }
-}
-
-/** Keeps a recorded cause within the ledger's bounded size. */
-function boundedText(text: string, limit = 2048): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
-}
+export { AGGREGATE_FAILED_ERROR } from './shared/aggregate';
 
 export interface SummarizeDependencies {
   ledger: DynamoDBDocumentClient;
@@ -238,13 +195,13 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
       const changed = await reconcileAbortedChildren(deps, prepared.runId, prepared.manifest.bucket, prepared.resultPrefix, stopped.toISOString());
       if (changed > 0) ({ counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId));
     }
-    const aggregate = aggregateOutcomeOf(event);
+    const aggregate = aggregateOutcomeOf(prepared.aggregate?.jobName, event.aggregate, event.aggregateError);
     const aggregateFailed = aggregate?.status === 'FAILED';
     const status = runStatusOf(counts, fanOutError !== undefined || aggregateFailed);
     const error = fanOutError
       ? { error: fanOutError.Error, cause: fanOutError.Cause ?? '' }
       : aggregateFailed
-        ? { error: AGGREGATE_FAILED_ERROR, cause: `aggregation job ${aggregate.jobName} failed (${aggregate.error}): ${aggregate.cause ?? ''}` }
+        ? aggregateFailure(aggregate)
         : undefined;
 
     const summary: RunSummary = {

@@ -11,11 +11,12 @@ export interface ArrayPathUsage {
   /**
    * Billed state transitions, counted as the local engine counts them (docs/local-engine.md): one
    * per state entered, inline Map iterations' states included, plus one per retry (none here).
-   * `6 + 2 × ceil(N / 10,000)`: Prepare, SubmitArrays, per job IsArray and its Submit state,
-   * Collect, Notify, RunOutcome, RunSucceeded.
+   * `7 + 2 × ceil(N / 10,000)`: Prepare, HasAggregate, SubmitArrays, per job IsArray and its
+   * Submit state, Collect, Notify, RunOutcome, RunSucceeded. With an aggregation job one more:
+   * StartArrays replaces SubmitArrays (StartIsArray and Start*Job per job), then Aggregate.
    */
   stateTransitions: number;
-  /** Batch SubmitJob calls: one per job of at most 10,000 children, `ceil(N / 10,000)`. */
+  /** Batch SubmitJob calls: one per job of at most 10,000 children, `ceil(N / 10,000)`, plus the aggregation job. */
   submitJobCalls: number;
   /**
    * Ledger items written: `2N + 2`. Per item, its PENDING row (Prepare, BatchWriteItem) and its
@@ -28,17 +29,19 @@ export interface ArrayPathUsage {
 }
 
 /**
- * The usage of an array-path run of `itemCount` items (1..100,000) in which every child succeeds.
- * @example arrayPathUsage(10_001) // { stateTransitions: 10, submitJobCalls: 2, ledgerWrites: 20_004, lambdaInvocations: 3 }
+ * The usage of an array-path run of `itemCount` items (1..100,000) in which every child succeeds,
+ * with or without an aggregation job.
+ * @example arrayPathUsage(10_001) // { stateTransitions: 11, submitJobCalls: 2, ledgerWrites: 20_004, lambdaInvocations: 3 }
  */
-export function arrayPathUsage(itemCount: number): ArrayPathUsage {
+export function arrayPathUsage(itemCount: number, aggregate = false): ArrayPathUsage {
   if (!Number.isInteger(itemCount) || itemCount < 1) {
     throw new RangeError(`itemCount must be a positive integer; received ${itemCount}`);
   }
   const jobs = Math.ceil(itemCount / MAX_ARRAY_SIZE);
+  const aggregateJobs = aggregate ? 1 : 0;
   return {
-    stateTransitions: 6 + 2 * jobs,
-    submitJobCalls: jobs,
+    stateTransitions: 7 + 2 * jobs + aggregateJobs,
+    submitJobCalls: jobs + aggregateJobs,
     ledgerWrites: 2 * itemCount + 2,
     lambdaInvocations: 3,
   };

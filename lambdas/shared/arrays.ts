@@ -52,11 +52,6 @@ const REFUSED_OPTIONS: ReadonlyArray<{ field: string; why: string; applies: (val
     applies: (value) => value === true,
   },
   {
-    field: 'aggregate',
-    why: 'the array path runs no aggregation job yet (use the map path for aggregate)',
-    applies: (value) => value !== undefined,
-  },
-  {
     field: 'maxConcurrency',
     why: 'the array path has no per-run concurrency: Batch runs the children as its compute environments allow',
     applies: (value) => value !== undefined,

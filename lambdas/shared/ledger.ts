@@ -232,6 +232,8 @@ export interface RunHeaderRow extends PreparedRun {
   error?: { error: string; cause: string };
   /** Executions that re-ran this run's failures, oldest first. */
   retries?: RetryLineage[];
+  /** How the aggregation job last ended (Summarize, Collect); absent when it did not run. */
+  aggregateOutcome?: AggregateOutcome;
 }
 
 /** Counts of zero for every status. */

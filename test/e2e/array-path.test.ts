@@ -218,3 +218,65 @@ describe('an array run of 10,001 items', () => {
     expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(arrayPathUsage(itemCount).stateTransitions);
   });
 });
+
+// Batch fails an array at its first failed child while the others run on; Collect must still
+// record every child, so it waits (ChildrenStillRunningError, retried) until they have all ended.
+describe('an array run whose first failure comes while slower children still run', () => {
+  it('records the slow children that succeeded after the array had FAILED', async () => {
+    const runId = 'array-slow-siblings';
+    // Item 0 fails at once; items 1 and 2 take a few seconds more.
+    const items = [{ id: 'fast-fail', script: 'exit 5' }, { id: 'slow-1', script: 'sleep 3' }, { id: 'slow-2', script: 'sleep 3' }];
+    const execution = await runArray(runId, { runId, items, command: ['sh', '-c', '{script}'] });
+
+    expect(execution.status).toBe('FAILED');
+    const rows = byId(await itemRowsOf(cloud, runId));
+    expect(rows.get('fast-fail')).toMatchObject({ status: 'FAILED', exitCode: 5 });
+    expect(rows.get('slow-1')).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
+    expect(rows.get('slow-2')).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
+  });
+});
+
+// The aggregation job on the array path: one job with a native dependsOn on the array jobs.
+describe('an array run with an aggregation job', () => {
+  it('runs the aggregation job once, after every child has ended, and records it', async () => {
+    const runId = 'array-aggregate';
+    const out = tempDir('fanout-array-aggregate-');
+    const items = Array.from({ length: 5 }, (_, n) => ({ n, out }));
+    const execution = await runArray(runId, {
+      runId,
+      items,
+      command: ['sh', '-c', 'sleep 0.{n}; touch "{out}/item-{n}"'],
+      aggregate: { command: ['sh', '-c', 'ls "{out}" | grep -c "^item-" > "{out}/aggregate.txt"'], kwargs: { out } },
+    });
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(readFileSync(join(out, 'aggregate.txt'), 'utf8').trim()).toBe('5');
+    const summary = JSON.parse(execution.output as string) as RunSummary;
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', counts: { total: 5, succeeded: 5 }, aggregate: { status: 'SUCCEEDED', jobName: 'array-aggregate-aggregate', exitCode: 0 } });
+    // The aggregation job named the array job as a dependency, as Batch shows it.
+    const aggregateJob = (await cloud.clients.batch.send(new DescribeJobsCommand({ jobs: [summary.aggregate?.jobId as string] }))).jobs?.[0];
+    expect(aggregateJob?.dependsOn).toEqual([{ jobId: summary.arrayJobs?.[0]?.jobId }]);
+    expect((await ledgerHeader(runId))?.aggregateOutcome).toMatchObject({ status: 'SUCCEEDED' });
+    // The formula counts this run's billed transitions exactly.
+    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(arrayPathUsage(5, true).stateTransitions);
+  });
+
+  it('does not run the aggregation job when a child fails: Batch fails it for its dependency', async () => {
+    const runId = 'array-aggregate-dependency-failed';
+    const out = tempDir('fanout-array-aggregate-');
+    const execution = await runArray(runId, {
+      runId,
+      items: [{ code: 0 }, { code: 7 }, { code: 0 }],
+      command: ['sh', '-c', 'exit {code}'],
+      aggregate: { command: ['sh', '-c', 'touch "{out}/aggregate-ran"'], kwargs: { out } },
+    });
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.TaskFailed');
+    expect(readdirSync(out)).toEqual([]);
+    const header = await ledgerHeader(runId);
+    expect(header?.aggregateOutcome).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
+    expect(header?.aggregateOutcome?.cause).toContain('Dependent Job failed');
+    expect(header?.counts).toMatchObject({ succeeded: 2, failed: 1 });
+  });
+});

@@ -6,7 +6,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CollectDependencies, type CollectEvent, CollectError, createCollectHandler } from '../../lambdas/collect';
+import { ChildrenStillRunningError, type CollectDependencies, type CollectEvent, CollectError, createCollectHandler } from '../../lambdas/collect';
 import { EventError } from '../../lambdas/shared/errors';
 import { manifestLine } from '../../lambdas/shared/manifest';
 
@@ -44,6 +44,9 @@ function batchKnows(jobs: JobDetail[]): void {
 
 const succeeded = (jobId: string): JobDetail =>
   ({ jobId, jobName: 'r-array-r1-0', status: 'SUCCEEDED', startedAt: 1000, stoppedAt: 2000, container: { exitCode: 0, logStreamName: `fanout-job/default/${jobId}` } }) as JobDetail;
+/** An array parent as DescribeJobs shows it: its status and its children counted by status. */
+const parent = (jobId: string, status: string, size: number, statusSummary: Record<string, number>): JobDetail =>
+  ({ jobId, jobName: 'r-array-r1-0', status, arrayProperties: { size, statusSummary } }) as JobDetail;
 const failed = (jobId: string, exitCode: number): JobDetail =>
   ({ jobId, jobName: 'r-array-r1-0', status: 'FAILED', statusReason: 'Essential container in task exited', container: { exitCode, logStreamName: `fanout-job/default/${jobId}` } }) as JobDetail;
 
@@ -86,11 +89,12 @@ afterEach(() => {
 describe('collect', () => {
   it("records child i of the array as manifest item i, with the map path's fields and failure classes", async () => {
     given(itemIds(3), { 'item-1': 'FAILED' });
-    batchKnows([succeeded('p:0'), failed('p:1', 3), succeeded('p:2')]);
+    batchKnows([parent('p', 'FAILED', 3, { SUCCEEDED: 2, FAILED: 1 }), succeeded('p:0'), failed('p:1', 3), succeeded('p:2')]);
 
     const summary = await makeHandler()(collectEvent([failedArray('p', 3)]));
 
-    expect(batchMock).toHaveReceivedCommandExactlyOnceWith(DescribeJobsCommand, { jobs: ['p:0', 'p:1', 'p:2'] });
+    // First the parent (have all children ended?), then the children, in one call.
+    expect(batchMock.commandCalls(DescribeJobsCommand).map((call) => call.args[0].input.jobs)).toEqual([['p'], ['p:0', 'p:1', 'p:2']]);
     expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: 'fanout-ledger',
       Key: { runId: 'r', itemId: 'item-0' },
@@ -133,7 +137,7 @@ describe('collect', () => {
   it('describes children 100 at a time across jobs, and a plain job by its own id', async () => {
     given(itemIds(251));
     const ids = [...Array.from({ length: 250 }, (_, i) => `a:${i}`), 'b'];
-    batchKnows(ids.map(succeeded));
+    batchKnows([parent('a', 'SUCCEEDED', 250, { SUCCEEDED: 250 }), ...ids.map(succeeded)]);
     const arrays = [
       { jobName: 'r-array-r1-0', start: 0, size: 250, job: { jobId: 'a', status: 'SUCCEEDED' } },
       { jobName: 'r-array-r1-1', start: 250, size: 1, job: { jobId: 'b', status: 'SUCCEEDED' } },
@@ -141,7 +145,8 @@ describe('collect', () => {
 
     const summary = await makeHandler()(collectEvent(arrays));
 
-    const calls = batchMock.commandCalls(DescribeJobsCommand).map((call) => call.args[0].input.jobs);
+    const [parents, ...calls] = batchMock.commandCalls(DescribeJobsCommand).map((call) => call.args[0].input.jobs);
+    expect(parents).toEqual(['a', 'b']);
     expect(calls.map((jobs) => jobs?.length)).toEqual([100, 100, 51]);
     expect(calls.flat()).toEqual(ids);
     expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { runId: 'r', itemId: 'item-250' }, ExpressionAttributeValues: expect.objectContaining({ ':jobId': 'b' }) });
@@ -214,5 +219,77 @@ describe('collect', () => {
     batchKnows([succeeded('p:0'), succeeded('p:1')]);
     await expect(makeHandler()(collectEvent([{ jobName: 'r-array-r1-0', start: 0, size: 2, job: { jobId: 'p', status: 'SUCCEEDED' } }]))).rejects.toThrow(CollectError);
     await expect(makeHandler()({ prepared: { runId: 'r' } })).rejects.toThrow(EventError);
+  });
+});
+
+describe('collect before every child has ended', () => {
+  it('records nothing and asks to be retried while a FAILED array still has children running', async () => {
+    given(itemIds(3));
+    // Batch fails an array at its first failed child; the others run on.
+    batchKnows([parent('p', 'FAILED', 3, { FAILED: 1, RUNNING: 2 })]);
+
+    await expect(makeHandler()(collectEvent([failedArray('p', 3)]))).rejects.toThrow(ChildrenStillRunningError);
+    await expect(makeHandler()(collectEvent([failedArray('p', 3)]))).rejects.toThrow('array job p (r-array-r1-0) is FAILED with 2 of 3 children still to end');
+    expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it('waits for a job submitted without waiting (before an aggregation job) that is still RUNNING', async () => {
+    given(itemIds(2));
+    batchKnows([parent('p', 'PENDING', 2, { RUNNING: 2 })]);
+    const submitted = { jobName: 'r-array-r1-0', start: 0, size: 2, job: { jobId: 'p', status: 'SUBMITTED' } };
+
+    await expect(makeHandler()(collectEvent([submitted]))).rejects.toThrow('Batch job p (r-array-r1-0) is PENDING');
+    expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
+  });
+});
+
+describe('collect with an aggregation job', () => {
+  const submitted = { jobName: 'r-array-r1-0', start: 0, size: 2, job: { jobId: 'p', status: 'SUBMITTED' } };
+  const withAggregate = { aggregate: { jobName: 'r-aggregate', command: ['reduce'], kwargs: '{}' } };
+
+  it('records how the aggregation job ended on the header and takes the jobs\' final status', async () => {
+    given(itemIds(2));
+    batchKnows([parent('p', 'SUCCEEDED', 2, { SUCCEEDED: 2 }), succeeded('p:0'), succeeded('p:1')]);
+    const event = { ...collectEvent([submitted], 2, withAggregate), aggregation: { result: { jobId: 'agg-1', exitCode: 0, logStream: 'fanout-job/default/agg-1' } } };
+
+    const summary = await makeHandler()(event);
+
+    const outcome = { status: 'SUCCEEDED', jobName: 'r-aggregate', jobId: 'agg-1', exitCode: 0, logStream: 'fanout-job/default/agg-1' };
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', aggregate: outcome, arrayJobs: [{ jobId: 'p', status: 'SUCCEEDED' }] });
+    expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { runId: 'r', itemId: '#run' },
+      UpdateExpression: 'SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt, #aggregateOutcome = :aggregate REMOVE #error',
+      ExpressionAttributeValues: expect.objectContaining({ ':aggregate': outcome }),
+    });
+  });
+
+  it('fails the run with Fanout.AggregateFailed when only the aggregation job failed', async () => {
+    given(itemIds(2));
+    batchKnows([parent('p', 'SUCCEEDED', 2, { SUCCEEDED: 2 }), succeeded('p:0'), succeeded('p:1')]);
+    const cause = JSON.stringify({ JobId: 'agg-1', Status: 'FAILED', Container: { ExitCode: 4 } });
+    const event = { ...collectEvent([submitted], 2, withAggregate), aggregation: { error: { Error: 'States.TaskFailed', Cause: cause } } };
+
+    const summary = await makeHandler()(event);
+
+    expect(summary).toMatchObject({
+      status: 'FAILED',
+      counts: { succeeded: 2 },
+      error: { error: 'Fanout.AggregateFailed' },
+      aggregate: { status: 'FAILED', jobId: 'agg-1', exitCode: 4 },
+    });
+  });
+
+  it('keeps the items\' failure as the run\'s error when Batch failed the aggregation job for its failed dependency', async () => {
+    given(itemIds(2), { 'item-1': 'FAILED' });
+    batchKnows([parent('p', 'FAILED', 2, { SUCCEEDED: 1, FAILED: 1 }), succeeded('p:0'), failed('p:1', 2)]);
+    const cause = JSON.stringify({ JobId: 'agg-1', Status: 'FAILED', StatusReason: 'Dependent Job failed' });
+    const event = { ...collectEvent([submitted], 2, withAggregate), aggregation: { error: { Error: 'States.TaskFailed', Cause: cause } } };
+
+    const summary = await makeHandler()(event);
+
+    expect(summary.status).toBe('FAILED');
+    expect(summary.error?.error).not.toBe('Fanout.AggregateFailed');
+    expect(summary.error?.cause).toContain('item-1');
+    expect(summary.aggregate).toMatchObject({ status: 'FAILED', jobName: 'r-aggregate' });
   });
 });

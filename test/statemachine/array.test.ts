@@ -17,6 +17,7 @@ const values = {
 const definition = JSON.parse(loadArrayDefinition(values)) as Machine & Record<string, unknown>;
 const submitArrays = definition.States.SubmitArrays as State;
 const iteration = submitArrays.ItemProcessor as Machine;
+const startArrays = definition.States.StartArrays as State;
 
 /** The states a run enters when every job succeeds, following Next (and a Choice's matching rule). */
 function happyPath(machine: Machine, choose: (state: State) => string): string[] {
@@ -80,17 +81,27 @@ describe('array.asl.json', () => {
     }
     expect(iteration.States.SubmissionFailed).toMatchObject({ Type: 'Succeed', OutputPath: '$.array' });
     expect(submitArrays.Next).toBe('Collect');
-    expect(definition.States.Collect?.Parameters).toEqual({ FunctionName: values.CollectFunctionArn, Payload: { 'prepared.$': '$.prepared', 'arrays.$': '$.arrays' } });
+    expect(definition.States.Collect?.Parameters).toEqual({
+      FunctionName: values.CollectFunctionArn,
+      Payload: { 'prepared.$': '$.prepared', 'arrays.$': '$.arrays', 'aggregation.$': '$.aggregation' },
+    });
   });
 
   it('enters exactly the states the cost formula counts when every job succeeds', () => {
     const top = happyPath(definition, (state) => (state.Default === 'RunSucceeded' ? 'RunSucceeded' : (state.Default as string)));
-    expect(top).toEqual(['Prepare', 'SubmitArrays', 'Collect', 'Notify', 'RunOutcome', 'RunSucceeded']);
+    expect(top).toEqual(['Prepare', 'HasAggregate', 'SubmitArrays', 'Collect', 'Notify', 'RunOutcome', 'RunSucceeded']);
     const perJob = happyPath(iteration, (state) => state.Choices[0].Next);
     expect(perJob).toEqual(['IsArray', 'SubmitArrayJob']);
+    const withAggregate = happyPath(definition, (state) =>
+      state.Default === 'RunSucceeded' ? 'RunSucceeded' : state.Default === 'SubmitArrays' ? state.Choices[0].Next : (state.Default as string),
+    );
+    expect(withAggregate).toEqual(['Prepare', 'HasAggregate', 'StartArrays', 'Aggregate', 'Collect', 'Notify', 'RunOutcome', 'RunSucceeded']);
+    const perStartedJob = happyPath(startArrays.ItemProcessor as Machine, (state) => state.Choices[0].Next);
+    expect(perStartedJob).toEqual(['StartIsArray', 'StartArrayJob']);
     for (const items of [1, 2, 10_000, 10_001, 100_000]) {
       const jobs = Math.ceil(items / 10_000);
       expect(arrayPathUsage(items).stateTransitions).toBe(top.length + jobs * perJob.length);
+      expect(arrayPathUsage(items, true).stateTransitions).toBe(withAggregate.length + jobs * perStartedJob.length);
     }
   });
 
@@ -102,14 +113,64 @@ describe('array.asl.json', () => {
 
 describe('arrayPathUsage', () => {
   it('counts one submission per 10,000 items and two ledger writes per item', () => {
-    expect(arrayPathUsage(1)).toEqual({ stateTransitions: 8, submitJobCalls: 1, ledgerWrites: 4, lambdaInvocations: 3 });
-    expect(arrayPathUsage(10_000)).toEqual({ stateTransitions: 8, submitJobCalls: 1, ledgerWrites: 20_002, lambdaInvocations: 3 });
-    expect(arrayPathUsage(10_001)).toEqual({ stateTransitions: 10, submitJobCalls: 2, ledgerWrites: 20_004, lambdaInvocations: 3 });
-    expect(arrayPathUsage(100_000)).toEqual({ stateTransitions: 26, submitJobCalls: 10, ledgerWrites: 200_002, lambdaInvocations: 3 });
+    expect(arrayPathUsage(1)).toEqual({ stateTransitions: 9, submitJobCalls: 1, ledgerWrites: 4, lambdaInvocations: 3 });
+    expect(arrayPathUsage(10_000)).toEqual({ stateTransitions: 9, submitJobCalls: 1, ledgerWrites: 20_002, lambdaInvocations: 3 });
+    expect(arrayPathUsage(10_001)).toEqual({ stateTransitions: 11, submitJobCalls: 2, ledgerWrites: 20_004, lambdaInvocations: 3 });
+    expect(arrayPathUsage(100_000)).toEqual({ stateTransitions: 27, submitJobCalls: 10, ledgerWrites: 200_002, lambdaInvocations: 3 });
+  });
+
+  it('adds the aggregation job: one SubmitJob call and one transition', () => {
+    expect(arrayPathUsage(10_001, true)).toEqual({ stateTransitions: 12, submitJobCalls: 3, ledgerWrites: 20_004, lambdaInvocations: 3 });
   });
 
   it('refuses an item count that is not a positive integer', () => {
     expect(() => arrayPathUsage(0)).toThrow('itemCount must be a positive integer; received 0');
     expect(() => arrayPathUsage(2.5)).toThrow('itemCount must be a positive integer; received 2.5');
+  });
+});
+
+describe('array.asl.json with an aggregation job', () => {
+  it('submits the arrays without waiting only when the input has an aggregation job', () => {
+    expect(definition.States.Prepare?.Next).toBe('HasAggregate');
+    expect(definition.States.HasAggregate).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.prepared.aggregate', IsPresent: true, Next: 'StartArrays' }],
+      Default: 'SubmitArrays',
+    });
+    const started = startArrays.ItemProcessor as Machine;
+    expect(startArrays.ItemsPath).toBe('$.prepared.arrays');
+    expect(startArrays.ItemSelector).toEqual(submitArrays.ItemSelector);
+    for (const [name, waited] of [['StartArrayJob', 'SubmitArrayJob'], ['StartSingleJob', 'SubmitSingleJob']] as const) {
+      const job = started.States[name] as State;
+      expect(job.Resource).toBe('arn:aws:states:::batch:submitJob');
+      expect(job.Parameters).toEqual((iteration.States[waited] as State).Parameters);
+      // Batch's dependsOn takes {jobId} entries; the aggregation job reads them from here.
+      expect(job.ResultSelector).toEqual({ 'jobId.$': '$.JobId', status: 'SUBMITTED', dependency: { 'JobId.$': '$.JobId' } });
+      expect(job.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.array.error', Next: 'StartFailed' }]);
+    }
+    expect(startArrays.ResultPath).toBe('$.arrays');
+    expect(startArrays.Next).toBe('Aggregate');
+  });
+
+  it('runs the aggregation job with a native dependsOn on every submitted job, then always collects', () => {
+    const aggregate = definition.States.Aggregate as State;
+    expect(aggregate).toMatchObject({
+      Resource: 'arn:aws:states:::batch:submitJob.sync',
+      Parameters: {
+        'JobName.$': '$.prepared.aggregate.jobName',
+        'DependsOn.$': '$.arrays[*].job.dependency',
+        ContainerOverrides: { 'Command.$': '$.prepared.aggregate.command' },
+      },
+      ResultPath: '$.aggregation.result',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.aggregation.error', Next: 'Collect' }],
+      Next: 'Collect',
+    });
+    // Prepare starts $.aggregation empty, so Collect's payload path exists on both branches.
+    expect(definition.States.Prepare?.ResultSelector).toEqual({ 'prepared.$': '$.Payload', aggregation: {} });
+  });
+
+  it('retries Collect while children are still running, for hours and without a tight loop', () => {
+    const retry = (definition.States.Collect?.Retry as State[]).find((rule) => rule.ErrorEquals.includes('ChildrenStillRunningError'));
+    expect(retry).toEqual({ ErrorEquals: ['ChildrenStillRunningError'], IntervalSeconds: 5, BackoffRate: 1.5, MaxDelaySeconds: 300, MaxAttempts: 100 });
   });
 });
