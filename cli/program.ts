@@ -1,5 +1,6 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { cancelCommand } from './commands/cancel';
+import { compareCommand } from './commands/compare';
 import { localExec } from './commands/local-exec';
 import { localServe } from './commands/local-serve';
 import { resumeCommand } from './commands/resume';
@@ -69,6 +70,22 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .option('--json', 'print the run summary as one JSON line')
     .action(async (runId: string, opts: { dir: string; json?: boolean }) => {
       result.exitCode = await statusCommand({ runId, dir: opts.dir, json: opts.json ?? false }, io);
+    });
+
+  program
+    .command('compare')
+    .description('the map path and the native array path side by side for the input: calls, transitions, ledger writes, cost and failure semantics')
+    .argument('[input]', 'execution input JSON file, or - for stdin', 'examples/monte-carlo/input.json')
+    .option('--json', 'print the comparison as one JSON line')
+    .option('--run', 'also run the input on both paths on the local cloud and show what was measured')
+    .option('--items <count>', 'item count when the input reads its items from S3', (value: string) => {
+      const count = Number(value);
+      if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError(`--items must be a positive integer; received "${value}"`);
+      return count;
+    })
+    .option('--dir <dir>', 'where --run keeps its local clouds (default: a new temporary directory)')
+    .action(async (input: string, opts: { json?: boolean; run?: boolean; items?: number; dir?: string }) => {
+      result.exitCode = await compareCommand({ input, json: opts.json ?? false, run: opts.run ?? false, ...(opts.items === undefined ? {} : { items: opts.items }), ...(opts.dir === undefined ? {} : { dir: opts.dir }) }, io);
     });
 
   const local = program.command('local').description('the embedded local cloud');
