@@ -24,17 +24,22 @@ const MAP_RUN_STATES = 7;
 const MAP_EMPTY_RETRY_ROUND_STATES = 2;
 /** A child execution: its start, SubmitJob and RecordOutcome. */
 const MAP_ITEM_TRANSITIONS = 3;
+/** The Aggregate state, when the input has an aggregation job: one transition, one SubmitJob call. */
+const MAP_AGGREGATE_STATES = 1;
 
 /**
  * @param itemCount items in the run (N)
  * @param retryRounds the run's effective `retry.rounds` (0 with `failFast`)
- * @example mapPathUsage(10_000, 1).stateTransitions // 30,009
+ * @param aggregate whether the input has an aggregation job
+ * @example mapPathUsage(10_000, 1, false).stateTransitions // 30,009
  */
-export function mapPathUsage(itemCount: number, retryRounds: number): PathUsage {
+export function mapPathUsage(itemCount: number, retryRounds: number, aggregate: boolean): PathUsage {
   const retries = retryRounds > 0;
+  const aggregateJobs = aggregate ? 1 : 0;
   return {
-    stateTransitions: MAP_RUN_STATES + (retries ? MAP_EMPTY_RETRY_ROUND_STATES : 0) + MAP_ITEM_TRANSITIONS * itemCount,
-    submitJobCalls: itemCount,
+    stateTransitions:
+      MAP_RUN_STATES + (retries ? MAP_EMPTY_RETRY_ROUND_STATES : 0) + MAP_AGGREGATE_STATES * aggregateJobs + MAP_ITEM_TRANSITIONS * itemCount,
+    submitJobCalls: itemCount + aggregateJobs,
     // The header put, a PENDING row and an outcome per item, the header's final update.
     ledgerWrites: 2 * itemCount + 2,
     // Prepare, Summarize and Notify; Retry once when rounds are configured.

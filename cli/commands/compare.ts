@@ -43,12 +43,13 @@ export async function compareCommand(options: CompareOptions, io: CliIo): Promis
   }
   const compared: ComparedInput = {
     itemCount,
+    aggregate: plan.input.aggregate !== undefined,
     retryRounds: effectiveRetry(plan.input).rounds,
     toleratedFailureCount: plan.input.toleratedFailureCount ?? 0,
     toleratedFailurePercentage: plan.input.toleratedFailurePercentage ?? 0,
   };
   const comparison = comparePaths(compared, {
-    map: (input) => mapPathUsage(input.itemCount, input.retryRounds),
+    map: (input) => mapPathUsage(input.itemCount, input.retryRounds, input.aggregate),
     array: (input) => arrayPathUsage(input.itemCount),
   });
 

@@ -40,6 +40,8 @@ export interface Comparison {
 /** The settings of the input that the estimates depend on. */
 export interface ComparedInput {
   itemCount: number;
+  /** The input has an aggregation job (`aggregate`). */
+  aggregate: boolean;
   retryRounds: number;
   toleratedFailureCount: number;
   toleratedFailurePercentage: number;

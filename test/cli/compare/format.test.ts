@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { comparePaths, formatComparison } from '../../../cli/compare';
 
 const comparison = comparePaths(
-  { itemCount: 12_345, retryRounds: 0, toleratedFailureCount: 0, toleratedFailurePercentage: 10 },
+  { itemCount: 12_345, aggregate: false, retryRounds: 0, toleratedFailureCount: 0, toleratedFailurePercentage: 10 },
   {
     map: () => ({ stateTransitions: 37_042, submitJobCalls: 12_345, ledgerWrites: 24_692, lambdaInvocations: 3 }),
     array: () => ({ stateTransitions: 12, submitJobCalls: 2, ledgerWrites: 24_691, lambdaInvocations: 3 }),
