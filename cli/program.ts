@@ -1,5 +1,6 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { cancelCommand } from './commands/cancel';
+import { compareCommand } from './commands/compare';
 import { localExec } from './commands/local-exec';
 import { localServe } from './commands/local-serve';
 import { reportCommand } from './commands/report';
@@ -107,6 +108,22 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .option('--out <file>', 'where to write the report (default: <dir>/reports/<runId>.html)')
     .action(async (runId: string, opts: { dir: string; out?: string }) => {
       result.exitCode = await reportCommand({ runId, dir: opts.dir, ...(opts.out ? { out: opts.out } : {}) }, io);
+    });
+
+  program
+    .command('compare')
+    .description('the map path and the native array path side by side for the input: calls, transitions, ledger writes, cost and failure semantics')
+    .argument('[input]', 'execution input JSON file, or - for stdin', 'examples/monte-carlo/input.json')
+    .option('--json', 'print the comparison as one JSON line')
+    .option('--run', 'also run the input on both paths on the local cloud and show what was measured')
+    .option('--items <count>', 'item count when the input reads its items from S3', (value: string) => {
+      const count = Number(value);
+      if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError(`--items must be a positive integer; received "${value}"`);
+      return count;
+    })
+    .option('--dir <dir>', 'where --run keeps its local clouds (default: a new temporary directory)')
+    .action(async (input: string, opts: { json?: boolean; run?: boolean; items?: number; dir?: string }) => {
+      result.exitCode = await compareCommand({ input, json: opts.json ?? false, run: opts.run ?? false, ...(opts.items === undefined ? {} : { items: opts.items }), ...(opts.dir === undefined ? {} : { dir: opts.dir }) }, io);
     });
 
   // These four also work on a deployed stack instead of the local cloud.

@@ -15,6 +15,7 @@ import { serveBatch } from './server';
 import { type BatchServiceControl, LocalBatch, type PrepareInvocation } from './service';
 
 export { BatchClientError, BatchError, BatchServerError } from './errors';
+export { countSubmitJobCalls } from './journal';
 export type { InvocationModule } from './child-protocol';
 export { globMatches, decideRetry } from './retry';
 export {

@@ -170,3 +170,12 @@ export class JobJournal {
     }
   }
 }
+
+/**
+ * How many SubmitJob calls the service on `stateDir` accepted: one journal submission each
+ * (an array job is one call, whatever its size).
+ * @example countSubmitJobCalls('.fanout') // 3
+ */
+export function countSubmitJobCalls(stateDir: string): number {
+  return readJournal(join(stateDir, 'batch')).length;
+}

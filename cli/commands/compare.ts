@@ -1,0 +1,68 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { FanoutInputError, validateInput } from '../../lambdas/prepare';
+import { effectiveRetry } from '../../lambdas/shared/input';
+import { arrayPathUsage } from '../../statemachine/array-costs';
+import { mapPathUsage } from '../../statemachine/map-usage';
+import { type ComparedInput, type PathMeasurement, comparePaths, formatComparison, measurePath } from '../compare';
+import { readJsonDocument } from '../input';
+import { type CliIo, CliError, ExitCode } from '../io';
+
+export interface CompareOptions {
+  input: string;
+  json?: boolean;
+  /** Also run the input on both paths on the local cloud and show the measurements. */
+  run?: boolean;
+  /** Item count for an input whose items are in S3 (their count is not known before Prepare reads them). */
+  items?: number;
+  /** Where `--run` keeps its two local clouds. @default a new temporary directory */
+  dir?: string;
+}
+
+/**
+ * `fanout compare`: the map path and the native array path side by side for the input's item
+ * count and settings; with `--run`, both run on the local cloud and the measurements are shown
+ * next to the estimates. Exit code 0, or 2 for invalid input.
+ */
+export async function compareCommand(options: CompareOptions, io: CliIo): Promise<number> {
+  const raw = readJsonDocument(options.input, 'input');
+  let plan;
+  try {
+    plan = validateInput(raw, { executionName: 'compare' });
+  } catch (error) {
+    if (error instanceof FanoutInputError) throw new CliError(`invalid input ${options.input}: ${error.message}`);
+    throw error;
+  }
+  const itemCount = plan.items?.length ?? options.items;
+  if (itemCount === undefined) {
+    throw new CliError(`input ${options.input} reads its items from ${plan.input.source ?? 'S3'}; give their number with --items N`);
+  }
+  if (options.run && plan.items === undefined) {
+    throw new CliError(`--run needs inline items (items, grid or replicas); input ${options.input} reads them from S3`);
+  }
+  const compared: ComparedInput = {
+    itemCount,
+    aggregate: plan.input.aggregate !== undefined,
+    retryRounds: effectiveRetry(plan.input).rounds,
+    toleratedFailureCount: plan.input.toleratedFailureCount ?? 0,
+    toleratedFailurePercentage: plan.input.toleratedFailurePercentage ?? 0,
+  };
+  const comparison = comparePaths(compared, {
+    map: (input) => mapPathUsage(input.itemCount, input.retryRounds, input.aggregate),
+    array: (input) => arrayPathUsage(input.itemCount, input.aggregate),
+  });
+
+  const measured: PathMeasurement[] = [];
+  if (options.run) {
+    const root = resolve(options.dir ?? mkdtempSync(join(tmpdir(), 'fanout-compare-')));
+    for (const path of ['map', 'array'] as const) {
+      if (!options.json) io.out(`running the ${path} path on the local cloud (${join(root, path)}) ...`);
+      measured.push(await measurePath(path, raw, join(root, path)));
+    }
+  }
+
+  if (options.json) io.out(JSON.stringify(options.run ? { ...comparison, measured } : comparison));
+  else io.out(formatComparison(comparison, measured));
+  return ExitCode.Succeeded;
+}

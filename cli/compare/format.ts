@@ -1,0 +1,81 @@
+import type { Comparison, PathEstimate, PathName } from './model';
+
+/** What `fanout compare --run` measured for one path on the local cloud. */
+export interface PathMeasurement {
+  path: PathName;
+  status: string;
+  stateTransitions: number;
+  submitJobCalls: number;
+  lambdaInvocations: number;
+  wallSeconds: number;
+  /** Items whose ledger row ended SUCCEEDED / FAILED. */
+  succeeded: number;
+  failed: number;
+}
+
+function usd(value: number): string {
+  return value === 0 ? '$0' : value < 0.01 ? `$${value.toFixed(6)}` : `$${value.toFixed(4)}`;
+}
+
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n');
+}
+
+/**
+ * The side-by-side view of `fanout compare`: estimates per path, then (with `--run`) what the
+ * local cloud measured, then each path's failure semantics.
+ */
+export function formatComparison(comparison: Comparison, measured: readonly PathMeasurement[] = []): string {
+  const paths = comparison.paths;
+  const header = ['', ...paths.map((path) => `${path.path} path`)];
+  const row = (label: string, cell: (path: PathEstimate) => string) => [label, ...paths.map(cell)];
+  const lines = [
+    `${count(comparison.itemCount)} items, retry rounds ${comparison.retryRounds}, tolerated failures ${comparison.toleratedFailureCount} / ${comparison.toleratedFailurePercentage}%`,
+    `estimates assume ${comparison.assumption}`,
+    '',
+    table([
+      header,
+      row('SubmitJob calls', (p) => count(p.submitJobCalls)),
+      row('min submit time (50 SubmitJob/s)', (p) => `${p.minSubmitSeconds.toFixed(2)} s`),
+      row('state transitions', (p) => count(p.stateTransitions)),
+      row('ledger writes', (p) => count(p.ledgerWrites)),
+      row('Lambda invocations', (p) => count(p.lambdaInvocations)),
+      row('Step Functions', (p) => usd(p.costUsd.stepFunctions)),
+      row('DynamoDB', (p) => usd(p.costUsd.dynamodb)),
+      row('Lambda (requests)', (p) => usd(p.costUsd.lambda)),
+      row('estimated total', (p) => usd(p.costUsd.total)),
+    ]),
+    `prices: ${comparison.prices.region}, checked ${comparison.prices.checkedOn}; Batch compute is the same on both paths and not included`,
+  ];
+  if (measured.length > 0) {
+    const byPath = (path: PathEstimate) => measured.find((entry) => entry.path === path.path);
+    const cell = (path: PathEstimate, pick: (entry: PathMeasurement) => string) => {
+      const entry = byPath(path);
+      return entry ? pick(entry) : '-';
+    };
+    lines.push(
+      '',
+      'measured on the local cloud',
+      table([
+        header,
+        row('status', (p) => cell(p, (m) => m.status)),
+        row('items succeeded / failed', (p) => cell(p, (m) => `${count(m.succeeded)} / ${count(m.failed)}`)),
+        row('state transitions', (p) => cell(p, (m) => `${count(m.stateTransitions)}${m.stateTransitions === p.stateTransitions ? '' : ` (est. ${count(p.stateTransitions)})`}`)),
+        row('SubmitJob calls', (p) => cell(p, (m) => count(m.submitJobCalls))),
+        row('Lambda invocations', (p) => cell(p, (m) => count(m.lambdaInvocations))),
+        row('wall time', (p) => cell(p, (m) => `${m.wallSeconds.toFixed(1)} s`)),
+      ]),
+    );
+  }
+  lines.push('', 'failure semantics');
+  for (const path of paths) {
+    lines.push(`  ${path.path} path`);
+    for (const [label, text] of Object.entries(path.semantics)) lines.push(`    ${label}: ${text}`);
+  }
+  return lines.join('\n');
+}
