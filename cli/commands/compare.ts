@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FanoutInputError, validateInput } from '../../lambdas/prepare';
+import { arrayPathIssues } from '../../lambdas/shared/arrays';
 import { effectiveRetry } from '../../lambdas/shared/input';
 import { arrayPathUsage } from '../../statemachine/array-costs';
 import { mapPathUsage } from '../../statemachine/map-usage';
@@ -53,16 +54,34 @@ export async function compareCommand(options: CompareOptions, io: CliIo): Promis
     array: (input) => arrayPathUsage(input.itemCount, input.aggregate),
   });
 
+  // Options an array job cannot honour (a tolerance, failFast, maxConcurrency, retry rounds) are
+  // left out of the array path's run, and said so, rather than refusing the comparison.
+  const arrayPathIgnores = arrayPathIssues(raw).map((issue) => ({ field: issue.path, why: issue.message }));
+  const report = { ...comparison, arrayPathIgnores };
+
   const measured: PathMeasurement[] = [];
   if (options.run) {
     const root = resolve(options.dir ?? mkdtempSync(join(tmpdir(), 'fanout-compare-')));
     for (const path of ['map', 'array'] as const) {
       if (!options.json) io.out(`running the ${path} path on the local cloud (${join(root, path)}) ...`);
-      measured.push(await measurePath(path, raw, join(root, path)));
+      measured.push(await measurePath(path, path === 'array' ? withoutOptions(raw, arrayPathIgnores) : raw, join(root, path)));
     }
   }
 
-  if (options.json) io.out(JSON.stringify(options.run ? { ...comparison, measured } : comparison));
-  else io.out(formatComparison(comparison, measured));
+  if (options.json) io.out(JSON.stringify(options.run ? { ...report, measured } : report));
+  else {
+    io.out(formatComparison(comparison, measured));
+    for (const { field, why } of arrayPathIgnores) io.out(`array path ignores ${field}: ${why}`);
+  }
   return ExitCode.Succeeded;
+}
+
+/** The input without the given options; `retry.rounds` is set to 0 rather than removed. */
+function withoutOptions(raw: unknown, ignored: ReadonlyArray<{ field: string }>): unknown {
+  const input = { ...(raw as Record<string, unknown>) };
+  for (const { field } of ignored) {
+    if (field === 'retry.rounds') input.retry = { ...(input.retry as Record<string, unknown>), rounds: 0 };
+    else delete input[field];
+  }
+  return input;
 }

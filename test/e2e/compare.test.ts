@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Comparison, PathMeasurement } from '../../cli/compare';
 import { runFanout, tempDir } from './helpers';
 
-type ComparisonWithMeasurements = Comparison & { measured: PathMeasurement[] };
+type ComparisonWithMeasurements = Comparison & { measured: PathMeasurement[]; arrayPathIgnores: Array<{ field: string; why: string }> };
 
 /** Runs `fanout compare --run --json` on `input` and returns the estimates and measurements per path. */
 async function compareRun(input: unknown): Promise<ComparisonWithMeasurements> {
@@ -40,8 +40,22 @@ describe('fanout compare --run', () => {
   });
 
   it('matches the estimates for one item (a plain job on the array path) without retry rounds', async () => {
-    const comparison = await compareRun({ runId: 'compare-one', items: [{ n: 1 }], failFast: true, command: ['true'] });
+    const comparison = await compareRun({ runId: 'compare-one', items: [{ n: 1 }], retry: { rounds: 0 }, command: ['true'] });
     expect(comparison.retryRounds).toBe(0);
     expectEstimatesMeasured(comparison);
+  });
+
+  it('matches the estimates with an aggregation job, running the array path without the options it cannot honour', async () => {
+    const comparison = await compareRun({
+      runId: 'compare-aggregate',
+      replicas: { count: 3 },
+      command: ['true'],
+      failFast: true,
+      maxConcurrency: 2,
+      aggregate: { command: ['true'] },
+    });
+    expect(comparison.arrayPathIgnores.map((entry) => entry.field)).toEqual(['failFast', 'maxConcurrency']);
+    expectEstimatesMeasured(comparison);
+    expect(comparison.paths.map((path) => path.submitJobCalls)).toEqual([4, 2]);
   });
 });
