@@ -51,6 +51,7 @@ export function propsFromConfig(config: FanoutConfig, where: { account: string; 
     jobDefinitions,
     ledgerTableName: config.ledgerTable,
     mapStateMachineName: config.mapStateMachine,
+    arrayStateMachineName: config.arrayStateMachine,
     notificationTopicName: config.notificationTopic,
     ...dataBucketName(config.bucket, where),
   };

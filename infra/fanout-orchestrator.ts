@@ -112,8 +112,10 @@ export interface FanoutOrchestratorProps {
    */
   readonly jobImage?: ecs.ContainerImage;
   /**
-   * Role the job containers run as.
-   * @default - a role that may read the data bucket's run objects (the array path's manifest)
+   * Role the job containers run as. The stack adds `s3:GetObject` on the data bucket's
+   * `runs/*` to it (array children read their item from the manifest and its index); a role
+   * imported as immutable must already allow that.
+   * @default - a role that may read the data bucket's run objects and nothing else
    */
   readonly jobRole?: iam.IRole;
   /**
@@ -145,9 +147,15 @@ export interface FanoutOrchestratorProps {
   readonly arrayStateMachineName?: string;
   /** @default statemachine/map.asl.json */
   readonly mapDefinitionFile?: string;
-  /** @default statemachine/array.asl.json, when that file exists (no array state machine otherwise) */
+  /**
+   * Deploys the array path: the array state machine and the Collect handler it invokes.
+   * Without it the stack has the map path only (and no `ArrayStateMachineArn` output).
+   * @default true
+   */
+  readonly arrayPath?: boolean;
+  /** Only with the array path. @default statemachine/array.asl.json */
   readonly arrayDefinitionFile?: string;
-  /** @default lambdas/collect.ts, when that file exists (no Collect function otherwise) */
+  /** The Collect handler (exports `handler`); only with the array path. @default lambdas/collect.ts */
   readonly collectEntry?: string;
   /** @default 'fanout-notices' */
   readonly notificationTopicName?: string;
@@ -188,8 +196,8 @@ export type FanoutPath = 'map' | 'array';
 /**
  * Everything fanout runs on in one AWS account and region: Batch (VPC, Fargate and Fargate Spot
  * compute environments, queues, job definitions), the DynamoDB ledger, the data bucket, the
- * handlers of `lambdas/`, the state machines of `statemachine/` (map, and array when its file
- * exists), the notices topic, failure alarms and an optional schedule.
+ * handlers of `lambdas/`, the state machines of `statemachine/` (map, and array unless
+ * `arrayPath` is false), the notices topic, failure alarms and an optional schedule.
  *
  * @example
  * const orchestrator = new FanoutOrchestrator(stack, 'Fanout', { notificationEmails: ['ops@example.com'] });
@@ -205,7 +213,7 @@ export class FanoutOrchestrator extends Construct {
   readonly jobLogGroup: logs.LogGroup;
   readonly functions: ReadonlyMap<string, FanoutFunction>;
   readonly mapStateMachine: sfn.StateMachine;
-  /** Present when statemachine/array.asl.json (or `arrayDefinitionFile`) exists. */
+  /** Present unless `arrayPath` is false. */
   readonly arrayStateMachine?: sfn.StateMachine;
   readonly schedule?: ScheduledStarter;
   readonly alarms: readonly cloudwatch.Alarm[];
@@ -223,8 +231,7 @@ export class FanoutOrchestrator extends Construct {
     validateBatchProps(computeSpecs, queueSpecs, definitionSpecs, props.fairShare);
     checkName('mapStateMachineName', mapName);
     checkName('arrayStateMachineName', arrayName);
-    const arrayFile = optionalFile('arrayDefinitionFile', props.arrayDefinitionFile, resolve(REPOSITORY_ROOT, 'statemachine', 'array.asl.json'));
-    const collectEntry = optionalFile('collectEntry', props.collectEntry, resolve(REPOSITORY_ROOT, 'lambdas', 'collect.ts'));
+    const arrayPath = arrayPathFiles(props);
 
     // ---- Data: the ledger, the data bucket, the notices topic ----
     this.ledger = createLedger(this, props.ledgerTableName ?? 'fanout-ledger', props.ledgerTimeToLiveAttribute ?? 'expiresAt', removalPolicy);
@@ -288,7 +295,11 @@ export class FanoutOrchestrator extends Construct {
     this.jobQueues = queues;
 
     this.jobLogGroup = new logs.LogGroup(this, 'JobLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const jobRole = props.jobRole ?? createJobRole(this, this.dataBucket);
+    const jobRole = props.jobRole ?? new iam.Role(this, 'JobRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'fanout jobs: reads run manifests (array path); extend for your workload',
+    });
+    grantManifestRead(jobRole, this.dataBucket);
     const jobImage = props.jobImage ?? jobImageFromRepository();
     const definitions = new Map<string, batch.EcsJobDefinition>();
     for (const spec of definitionSpecs) {
@@ -355,11 +366,14 @@ export class FanoutOrchestrator extends Construct {
       ['SummarizeFunctionArn', summarize],
       ['NotifyFunctionArn', notify],
     ]);
-    if (collectEntry) {
-      const collect = handler('Collect', "Records an array job's children in the ledger", collectEntry)
-        .useLedger(this.ledger, ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'])
-        .useDataBucket(this.dataBucket, { objectActions: ['s3:GetObject'], objectPattern: '*', list: true, why: 'Collect reads the manifests and results of array runs, wherever the run input placed its items' })
-        .useBatch(['batch:ListJobs', 'batch:DescribeJobs']);
+    if (arrayPath) {
+      // Exactly the calls lambdas/collect.ts makes: DescribeJobs of the children, the round's
+      // manifest (its bucket and key come from the event, Prepare wrote it under runs/), one
+      // conditional UpdateItem per item and for the header, a Query counting the run's rows.
+      const collect = handler('Collect', "Records an array job's children in the ledger", arrayPath.collectEntry)
+        .useLedger(this.ledger, ['dynamodb:UpdateItem', 'dynamodb:Query'])
+        .readBucket(this.dataBucket, { objectActions: ['s3:GetObject'], objectPattern: runObjects, why: runWhy })
+        .useBatch(['batch:DescribeJobs']);
       functions.set('CollectFunctionArn', collect);
     }
     this.functions = new Map([...functions].map(([placeholder, fn]) => [placeholder.replace(/FunctionArn$/, ''), fn]));
@@ -379,7 +393,7 @@ export class FanoutOrchestrator extends Construct {
     const access: MachineAccess = { functions, ledger: this.ledger, bucket: this.dataBucket, topic: this.noticesTopic, queues, definitions };
     const machine = (machineId: string, name: string, file: string) => createStateMachine(this, machineId, name, file, known, access, logRetention);
     this.mapStateMachine = machine('MapStateMachine', mapName, props.mapDefinitionFile ?? resolve(REPOSITORY_ROOT, 'statemachine', 'map.asl.json'));
-    if (arrayFile) this.arrayStateMachine = machine('ArrayStateMachine', arrayName, arrayFile);
+    if (arrayPath) this.arrayStateMachine = machine('ArrayStateMachine', arrayName, arrayPath.definitionFile);
 
     // ---- Triggers, alarms, outputs ----
     if (props.schedule) {
@@ -425,10 +439,18 @@ export class FanoutOrchestrator extends Construct {
 
   /**
    * Lets another principal (a service's role, a CI user) start runs: `states:StartExecution`
-   * on the map state machine, and on the array state machine when there is one.
+   * on the state machines of `paths`, by default every deployed one. Both, because a run's path
+   * is chosen per run (`fanout run --path`) and an array run's retry starts the array machine.
+   * @example orchestrator.grantStartExecution(ciRole, ['map']) // map runs only
    */
-  grantStartExecution(grantee: iam.IGrantable): iam.Grant[] {
-    return this.stateMachines().map(([, stateMachine]) => stateMachine.grantStartExecution(grantee));
+  grantStartExecution(grantee: iam.IGrantable, paths?: readonly FanoutPath[]): iam.Grant[] {
+    const deployed = this.stateMachines();
+    for (const path of paths ?? []) {
+      if (!deployed.some(([name]) => name === path)) {
+        throw FanoutInfraError.of('grantStartExecution paths', `must name deployed paths (${deployed.map(([name]) => name).join(', ')})`, path);
+      }
+    }
+    return deployed.filter(([path]) => paths === undefined || paths.includes(path)).map(([, stateMachine]) => stateMachine.grantStartExecution(grantee));
   }
 }
 
@@ -442,10 +464,23 @@ function containerOf(container: batch.EcsFargateContainerDefinition): batch.EcsF
   return container;
 }
 
-function optionalFile(prop: string, given: string | undefined, fallback: string): string | undefined {
-  if (given === undefined) return existsSync(fallback) ? fallback : undefined;
-  if (!existsSync(given)) throw FanoutInfraError.of(prop, 'must name an existing file', given);
-  return given;
+/** The array path's files, or undefined when `arrayPath` is false (then neither may be set). */
+function arrayPathFiles(props: FanoutOrchestratorProps): { definitionFile: string; collectEntry: string } | undefined {
+  if (props.arrayPath === false) {
+    for (const prop of ['arrayDefinitionFile', 'collectEntry'] as const) {
+      if (props[prop] !== undefined) throw FanoutInfraError.of(prop, 'must not be set when arrayPath is false', props[prop]);
+    }
+    return undefined;
+  }
+  return {
+    definitionFile: existingFile('arrayDefinitionFile', props.arrayDefinitionFile ?? resolve(REPOSITORY_ROOT, 'statemachine', 'array.asl.json')),
+    collectEntry: existingFile('collectEntry', props.collectEntry ?? resolve(REPOSITORY_ROOT, 'lambdas', 'collect.ts')),
+  };
+}
+
+function existingFile(prop: string, file: string): string {
+  if (!existsSync(file)) throw FanoutInfraError.of(prop, 'must name an existing file', file);
+  return file;
 }
 
 function validateBatchProps(
@@ -599,17 +634,20 @@ function addVpcEndpoints(scope: Construct, vpc: ec2.IVpc, environments: readonly
   }
 }
 
-function createJobRole(scope: Construct, bucket: s3.IBucket): iam.Role {
-  const role = new iam.Role(scope, 'JobRole', {
-    assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-    description: 'fanout jobs: reads run manifests (array path); extend for your workload',
-  });
+/**
+ * An array child reads its item with two ranged GETs, of the manifest's offset index and of the
+ * manifest (`runs/<runId>/manifest.jsonl` and `.idx`, a retry's under `runs/<runId>/retries/`);
+ * a ranged GET needs nothing beyond `s3:GetObject`.
+ */
+function grantManifestRead(role: iam.IRole, bucket: s3.IBucket): void {
   const manifests = bucket.arnForObjects(`${RUN_OBJECTS_PREFIX}*`);
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [manifests] }));
   acknowledgeWildcards(role, [
-    { finding: resourceFinding(scope, manifests), reason: `An array job reads its run's manifest, keyed ${RUN_OBJECTS_PREFIX}<runId>/..., with run ids chosen per execution` },
+    {
+      finding: resourceFinding(bucket, manifests),
+      reason: `An array child reads its run's manifest and offset index, keyed ${RUN_OBJECTS_PREFIX}<runId>/..., with run ids chosen per execution`,
+    },
   ]);
-  return role;
 }
 
 /**

@@ -5,7 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it, vi } from 'vitest';
 import { CONTEXT, createFanoutApp } from '../../infra';
-import { ARRAY_FIXTURES, SKIP_BUNDLING } from './helpers';
+import { SKIP_BUNDLING } from './helpers';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -42,6 +42,8 @@ describe('the fanout app', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Batch::JobQueue', { JobQueueName: 'fanout-high', Priority: 100 });
     template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'fanout-ledger' });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'fanout-map' });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'fanout-array' });
     template.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'fanout-data-000000000000-us-east-1' });
   });
 
@@ -65,7 +67,6 @@ describe('the fanout app', () => {
         [CONTEXT.stackName]: 'FanoutNightly',
       },
       env: { CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'eu-west-1' },
-      overrides: ARRAY_FIXTURES,
     });
     expectNagClean(synthReport(app));
     const template = Template.fromStack(stack);

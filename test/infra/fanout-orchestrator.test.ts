@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { FAILED_ITEMS_INDEX, ledgerTableDefinition } from '../../lambdas/shared';
-import { onlyResource, orchestratorStack, roleActions, roleStatements } from './helpers';
+import { awsCallsOf, onlyResource, orchestratorStack, roleActions, roleStatements } from './helpers';
 
 // Synthesizing a stack takes seconds on a shared machine; nothing here measures time.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -16,11 +18,17 @@ describe('FanoutOrchestrator with its defaults', () => {
   // One synthesized stack for every read-only assertion below.
   let template: Template;
   let mapRole: string;
+  let arrayRole: string;
   beforeAll(() => {
     template = orchestratorStack().template();
-    const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: 'fanout-map' });
-    mapRole = machine.RoleArn['Fn::GetAtt'][0];
+    const role = (name: string) => onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: name })[1].RoleArn['Fn::GetAtt'][0] as string;
+    mapRole = role('fanout-map');
+    arrayRole = role('fanout-array');
   });
+  /** A handler's function properties, found by a word of its description. */
+  const handlerProps = (word: string) => onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp(word) })[1];
+  /** The handlers, by the word of their description that names them. */
+  const HANDLERS = { Prepare: 'Validates', Retry: 'Claims', Summarize: 'Counts', Notify: 'Publishes', Collect: 'array job' } as const;
 
   it('lets the map state machine run Batch jobs with .sync, including TerminateJob', () => {
     // docs: step-functions/latest/dg/batch-iam.html (Run a Job .sync)
@@ -73,6 +81,53 @@ describe('FanoutOrchestrator with its defaults', () => {
       Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] },
     });
     expect(roleActions(template, mapRole).filter((action) => action.startsWith('sns:') || action.startsWith('dynamodb:Delete'))).toEqual([]);
+  });
+
+  it('lets the array state machine submit array jobs with .sync, invoke Prepare, Collect and Notify, and nothing else', () => {
+    // docs: step-functions/latest/dg/batch-iam.html (Run a Job .sync); an array job is one
+    // SubmitJob (ArrayProperties) on the same queue and job definition resources.
+    const statements = roleStatements(template, arrayRole);
+    const invoke = statements.find((statement) => statement.Action === 'lambda:InvokeFunction');
+    expect(invoke?.Resource.map((resource: any) => resource['Fn::GetAtt'][0]).sort()).toEqual([
+      expect.stringMatching(/^FanoutCollectFunction/),
+      expect.stringMatching(/^FanoutNotifyFunction/),
+      expect.stringMatching(/^FanoutPrepareFunction/),
+    ]);
+    expect(statements).toContainEqual({
+      Action: 'batch:SubmitJob',
+      Effect: 'Allow',
+      Resource: [
+        { 'Fn::GetAtt': [expect.stringMatching(/Queuefanouthigh/), 'JobQueueArn'] },
+        { 'Fn::GetAtt': [expect.stringMatching(/Queuefanoutlow/), 'JobQueueArn'] },
+        arn('batch', 'job-definition/fanout-job:*'),
+      ],
+    });
+    expect(statements).toContainEqual({ Action: 'batch:DescribeJobs', Effect: 'Allow', Resource: '*' });
+    // Stopping an array run terminates its array jobs, and Batch their children, through this.
+    expect(statements).toContainEqual({ Action: 'batch:TerminateJob', Effect: 'Allow', Resource: arn('batch', 'job/*') });
+    expect(statements).toContainEqual({
+      Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      Effect: 'Allow',
+      Resource: arn('events', 'rule/StepFunctionsGetEventsForBatchJobsRule'),
+    });
+    // Collect writes the ledger and reads the manifest; the machine itself touches neither, nor starts executions.
+    expect(roleActions(template, arrayRole).filter((action) => !/^(logs|xray):/.test(action))).toEqual([
+      'batch:DescribeJobs',
+      'batch:SubmitJob',
+      'batch:TerminateJob',
+      'events:DescribeRule',
+      'events:PutRule',
+      'events:PutTargets',
+      'lambda:InvokeFunction',
+    ]);
+  });
+
+  it('deploys the array state machine from its file with the substitutions it uses: STANDARD, logging ALL and X-Ray', () => {
+    const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: 'fanout-array' });
+    expect(machine.StateMachineType).toBe('STANDARD');
+    expect(Object.keys(machine.DefinitionSubstitutions).sort()).toEqual(['CollectFunctionArn', 'NotifyFunctionArn', 'PrepareFunctionArn']);
+    expect(machine.TracingConfiguration).toEqual({ Enabled: true });
+    expect(machine.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
   });
 
   it('deploys the map state machine from its file: STANDARD, every placeholder substituted, logging ALL and X-Ray', () => {
@@ -174,16 +229,17 @@ describe('FanoutOrchestrator with its defaults', () => {
     });
   });
 
-  it('runs every handler on nodejs22.x, ARM64, with JSON logs', () => {
+  it('runs every handler, Collect included, on nodejs22.x, ARM64, with JSON logs', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
+    for (const word of Object.values(HANDLERS)) expect(handlerProps(word)).toBeDefined();
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' }, Handler: 'index.handler' });
     }
   });
 
   it("binds each handler's environment to exactly the grants it uses", () => {
-    const fn = (name: string) => onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp(name) })[1];
+    const fn = handlerProps;
     const actions = (name: string) => roleActions(template, fn(name).Role['Fn::GetAtt'][0]).filter((action) => !action.startsWith('logs:'));
     expect(Object.keys(fn('Publishes').Environment.Variables)).toEqual(['TOPIC_ARN']);
     expect(actions('Publishes')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*', 'sns:Publish']);
@@ -206,6 +262,42 @@ describe('FanoutOrchestrator with its defaults', () => {
       's3:GetObject',
       's3:ListBucket',
       's3:PutObject',
+    ]);
+    expect(Object.keys(fn('array job').Environment.Variables)).toEqual(['TABLE_NAME']);
+    expect(actions('array job')).toEqual(['batch:DescribeJobs', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject']);
+  });
+
+  it('grants every handler exactly the AWS calls its bundled code makes', async () => {
+    for (const [name, word] of Object.entries(HANDLERS)) {
+      const code = await awsCallsOf(resolve(import.meta.dirname, '..', '..', 'lambdas', `${name.toLowerCase()}.ts`));
+      // Besides its calls: writing its own logs, and the topic key an encrypted publish needs.
+      const granted = roleActions(template, handlerProps(word).Role['Fn::GetAtt'][0]).filter((action) => !/^(logs|kms):/.test(action));
+      expect(granted, name).toEqual(code);
+    }
+  });
+
+  it("lets Collect read run objects only, update and query the ledger table, and describe jobs", () => {
+    const statements = roleStatements(template, handlerProps('array job').Role['Fn::GetAtt'][0]);
+    expect(statements).toContainEqual({
+      Action: ['dynamodb:UpdateItem', 'dynamodb:Query'],
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^FanoutLedger/), 'Arn'] },
+    });
+    // The round's manifest: runs/<runId>/manifest.jsonl, or a retry's under runs/<runId>/retries/.
+    expect(statements).toContainEqual({
+      Action: 's3:GetObject',
+      Effect: 'Allow',
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] },
+    });
+    // docs: service-authorization/latest/reference/list_awsbatch.html (DescribeJobs: no resource types)
+    expect(statements).toContainEqual({ Action: 'batch:DescribeJobs', Effect: 'Allow', Resource: '*' });
+  });
+
+  it("lets the jobs read the data bucket's run objects (array children's manifest and index) and nothing else", () => {
+    const [, definition] = onlyResource(template, 'AWS::Batch::JobDefinition');
+    const jobRole = definition.ContainerProperties.JobRoleArn['Fn::GetAtt'][0];
+    expect(roleStatements(template, jobRole)).toEqual([
+      { Action: 's3:GetObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] } },
     ]);
   });
 
@@ -236,8 +328,49 @@ describe('FanoutOrchestrator with its defaults', () => {
 
   it('outputs exactly the keys the --aws CLI reads', () => {
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(
-      ['DataBucketName', 'JobDefinitionArn', 'JobLogGroupName', 'JobQueueHighArn', 'JobQueueLowArn', 'LedgerTableName', 'MapStateMachineArn', 'NoticesTopicArn', 'Region'].sort(),
+      [
+        'ArrayStateMachineArn',
+        'DataBucketName',
+        'JobDefinitionArn',
+        'JobLogGroupName',
+        'JobQueueHighArn',
+        'JobQueueLowArn',
+        'LedgerTableName',
+        'MapStateMachineArn',
+        'NoticesTopicArn',
+        'Region',
+      ].sort(),
     );
     template.hasOutput('Region', { Value: { Ref: 'AWS::Region' } });
+    const [array] = onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: 'fanout-array' });
+    template.hasOutput('ArrayStateMachineArn', { Value: { Ref: array } });
+  });
+});
+
+describe('FanoutOrchestrator without the array path', () => {
+  it('deploys neither the array state machine nor Collect, and leaves ArrayStateMachineArn out', () => {
+    const { orchestrator, template } = orchestratorStack({ arrayPath: false });
+    const rendered = template();
+    expect(orchestrator.arrayStateMachine).toBeUndefined();
+    expect(orchestrator.stateMachines().map(([path]) => path)).toEqual(['map']);
+    expect(Object.values(rendered.findResources('AWS::StepFunctions::StateMachine')).map((machine) => machine.Properties.StateMachineName)).toEqual(['fanout-map']);
+    expect(rendered.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('array job') } })).toEqual({});
+    expect(Object.keys(rendered.toJSON().Outputs)).not.toContain('ArrayStateMachineArn');
+    expect(Object.keys(rendered.toJSON().Outputs)).toContain('MapStateMachineArn');
+  });
+});
+
+describe('a job role given as a prop', () => {
+  it('gets the read of run objects array children need', () => {
+    const { template } = orchestratorStack((stack) => ({
+      jobRole: new iam.Role(stack, 'WorkloadRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }),
+    }));
+    const rendered = template();
+    const [, definition] = onlyResource(rendered, 'AWS::Batch::JobDefinition');
+    expect(definition.ContainerProperties.JobRoleArn['Fn::GetAtt'][0]).toMatch(/^WorkloadRole/);
+    expect(roleStatements(rendered, definition.ContainerProperties.JobRoleArn['Fn::GetAtt'][0])).toEqual([
+      { Action: 's3:GetObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] } },
+    ]);
+    expect(rendered.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('fanout jobs') } })).toEqual({});
   });
 });

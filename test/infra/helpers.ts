@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
 import { FanoutOrchestrator, type FanoutOrchestratorProps } from '../../infra';
 
 /**
@@ -8,16 +12,28 @@ import { FanoutOrchestrator, type FanoutOrchestratorProps } from '../../infra';
  */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;
 
+/** A path under test/infra/fixtures (which need not exist). */
 export const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 
-/** Props that deploy the array path from the fixtures, whether or not the repository has it yet. */
-export const ARRAY_FIXTURES = { arrayDefinitionFile: fixture('array.asl.json'), collectEntry: fixture('collect.ts') } as const;
+/** Writes a state machine definition to a fresh temporary file and returns its path. */
+export function tempDefinition(definition: unknown): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'fanout-infra-')), 'machine.asl.json');
+  writeFileSync(file, JSON.stringify(definition));
+  return file;
+}
 
-/** A fresh app and environment-agnostic stack holding one orchestrator. */
-export function orchestratorStack(props: FanoutOrchestratorProps = {}): { stack: Stack; orchestrator: FanoutOrchestrator; template: () => Template } {
+/**
+ * A fresh app and environment-agnostic stack holding one orchestrator; props may be built from
+ * the stack (for constructs they reference).
+ */
+export function orchestratorStack(props: FanoutOrchestratorProps | ((stack: Stack) => FanoutOrchestratorProps) = {}): {
+  stack: Stack;
+  orchestrator: FanoutOrchestrator;
+  template: () => Template;
+} {
   const app = new App({ context: { ...SKIP_BUNDLING } });
   const stack = new Stack(app, 'Test');
-  const orchestrator = new FanoutOrchestrator(stack, 'Fanout', props);
+  const orchestrator = new FanoutOrchestrator(stack, 'Fanout', typeof props === 'function' ? props(stack) : props);
   return { stack, orchestrator, template: () => Template.fromStack(stack) };
 }
 
@@ -64,4 +80,55 @@ export function roleActions(template: Template, roleLogicalId: string): string[]
   return roleStatements(template, roleLogicalId)
     .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]) as string[])
     .sort();
+}
+
+/** The table operations behind the document client's commands (`UpdateCommand` is UpdateItem). */
+const DOCUMENT_CLIENT_OPERATIONS: Readonly<Record<string, string>> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  BatchWrite: 'BatchWriteItem',
+  BatchGet: 'BatchGetItem',
+  TransactWrite: 'TransactWriteItems',
+  TransactGet: 'TransactGetItems',
+  Query: 'Query',
+  Scan: 'Scan',
+};
+
+/** IAM action of an SDK v3 command, per client package. */
+const COMMAND_ACTIONS: Readonly<Record<string, (command: string) => string>> = {
+  '@aws-sdk/client-batch': (command) => `batch:${command}`,
+  '@aws-sdk/client-sns': (command) => `sns:${command}`,
+  '@aws-sdk/client-dynamodb': (command) => `dynamodb:${command}`,
+  '@aws-sdk/lib-dynamodb': (command) => `dynamodb:${DOCUMENT_CLIENT_OPERATIONS[command] ?? `<no table operation for ${command}Command>`}`,
+  // HeadObject is authorized by s3:GetObject, ListObjectsV2 by s3:ListBucket
+  // (docs: AmazonS3/latest/API/API_HeadObject.html, API_ListObjectsV2.html).
+  '@aws-sdk/client-s3': (command) => (command === 'HeadObject' ? 's3:GetObject' : command === 'ListObjectsV2' ? 's3:ListBucket' : `s3:${command}`),
+};
+
+/**
+ * The IAM actions of the AWS calls a handler's code can make: its entry bundled by esbuild as
+ * the deployed function is (tree-shaken, so shared helpers it never calls drop out), then every
+ * `new <X>Command(` traced back to the SDK package it was imported from.
+ */
+export async function awsCallsOf(entry: string): Promise<string[]> {
+  const result = await build({ entryPoints: [entry], bundle: true, write: false, format: 'esm', platform: 'node', external: ['@aws-sdk/*'], logLevel: 'silent' });
+  const text = result.outputFiles[0]?.text ?? '';
+  const imported = new Map<string, { from: string; name: string }>();
+  for (const match of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*"(@aws-sdk\/[^"]+)"/g)) {
+    for (const specifier of (match[1] ?? '').split(',')) {
+      const [name, alias] = specifier.trim().split(/\s+as\s+/) as [string, string | undefined];
+      if (name) imported.set(alias ?? name, { from: match[2] as string, name });
+    }
+  }
+  const actions = new Set<string>();
+  for (const match of text.matchAll(/new (\w+)\(/g)) {
+    const command = imported.get(match[1] as string);
+    if (!command || !command.name.endsWith('Command')) continue;
+    const action = COMMAND_ACTIONS[command.from];
+    if (!action) throw new Error(`${entry} calls ${command.name} of ${command.from}, which awsCallsOf cannot map to an IAM action`);
+    actions.add(action(command.name.replace(/Command$/, '')));
+  }
+  return [...actions].sort();
 }

@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { describe, expect, it, vi } from 'vitest';
+import type { FanoutPath } from '../../infra';
 import { RUN_ID_PATTERN } from '../../lambdas/shared';
 import { createLocalStepFunctions, MemoryObjectStore } from '../../local/engine';
 import { onlyResource, orchestratorStack, renderValue } from './helpers';
@@ -81,15 +82,37 @@ describe('the schedule', () => {
 });
 
 describe('grantStartExecution', () => {
-  it('lets another principal start map runs', () => {
-    const { stack, orchestrator, template } = orchestratorStack();
+  const callerPolicy = (props: Parameters<typeof orchestratorStack>[0], paths?: readonly FanoutPath[]) => {
+    const { stack, orchestrator, template } = orchestratorStack(props);
     const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    orchestrator.grantStartExecution(role);
+    orchestrator.grantStartExecution(role, paths);
     const rendered = template();
-    const [map] = onlyResource(rendered, 'AWS::StepFunctions::StateMachine', { StateMachineName: 'fanout-map' });
-    rendered.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }],
-      PolicyDocument: { Statement: [{ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: map } }] },
-    });
+    const machine = (name: string) => ({ Ref: onlyResource(rendered, 'AWS::StepFunctions::StateMachine', { StateMachineName: name })[0] });
+    const [, policy] = onlyResource(rendered, 'AWS::IAM::Policy', { Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }] });
+    return { statements: policy.PolicyDocument.Statement, machine };
+  };
+
+  it('lets another principal start runs on both paths: a run picks its path, an array retry starts the array machine', () => {
+    const { statements, machine } = callerPolicy({});
+    expect(statements).toEqual([
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: machine('fanout-map') },
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: machine('fanout-array') },
+    ]);
+  });
+
+  it('limits the grant to the paths asked for', () => {
+    const { statements, machine } = callerPolicy({}, ['map']);
+    expect(statements).toEqual([{ Action: 'states:StartExecution', Effect: 'Allow', Resource: machine('fanout-map') }]);
+  });
+
+  it('grants the map state machine only when the array path is not deployed', () => {
+    const { statements, machine } = callerPolicy({ arrayPath: false });
+    expect(statements).toEqual([{ Action: 'states:StartExecution', Effect: 'Allow', Resource: machine('fanout-map') }]);
+  });
+
+  it('refuses a path that is not deployed, naming it', () => {
+    const { stack, orchestrator } = orchestratorStack({ arrayPath: false });
+    const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    expect(() => orchestrator.grantStartExecution(role, ['array'])).toThrow('grantStartExecution paths must name deployed paths (map) (received "array")');
   });
 });

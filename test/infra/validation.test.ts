@@ -81,12 +81,18 @@ describe('propsFromConfig', () => {
     expect(props).toMatchObject({
       ledgerTableName: 'fanout-ledger',
       mapStateMachineName: 'fanout-map',
+      arrayStateMachineName: 'fanout-array',
       notificationTopicName: 'fanout-notices',
       bucketName: 'fanout-data-123456789012-eu-west-1',
       computeEnvironments: [{ name: 'fanout-fargate', spot: false, maxvCpus: 16 }],
     });
     // A bare local tag means the image built from job/; no retryStrategy means no retry, as locally.
     expect(props.jobDefinitions?.[0]).toEqual({ name: 'fanout-job', vcpus: 1, memoryMiB: 2048, retryAttempts: 1, retryRules: [] });
+  });
+
+  it('names both state machines as the configuration does', () => {
+    const props = propsFromConfig(parseConfig({ ...base, mapStateMachine: 'sweeps-map', arrayStateMachine: 'sweeps-array' }), where);
+    expect(props).toMatchObject({ mapStateMachineName: 'sweeps-map', arrayStateMachineName: 'sweeps-array' });
   });
 
   it('uses a registry image when the configured image names a registry', () => {
