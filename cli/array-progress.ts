@@ -1,4 +1,4 @@
-import { type BatchClient, DescribeJobsCommand, type JobSummary, ListJobsCommand } from '@aws-sdk/client-batch';
+import { type BatchClient, DescribeJobsCommand, type JobSummary, ListJobsCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
 import type { ProgressCounts } from './progress';
 
 /**
@@ -62,4 +62,32 @@ export async function arrayProgress(batch: BatchClient, jobQueues: readonly stri
 
 function isArrayParent(job: JobSummary): boolean {
   return job.arrayProperties?.size !== undefined;
+}
+
+/**
+ * Terminates the jobs the array path submitted for `runId` since `sinceMs`. Step Functions
+ * terminates a `.sync` job when its execution stops, but not a job it submitted without waiting
+ * (the arrays before an aggregation job), nor the children an array that FAILED still runs.
+ * Terminating an array parent terminates its children; a job that has ended is left as it is.
+ * Returns how many jobs were asked to terminate.
+ */
+export async function terminateArrayRunJobs(batch: BatchClient, jobQueues: readonly string[], runId: string, sinceMs: number, reason: string): Promise<number> {
+  let terminated = 0;
+  for (const jobQueue of jobQueues) {
+    let nextToken: string | undefined;
+    do {
+      const page = await batch.send(
+        new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [`${runId}-array-*`] }], ...(nextToken ? { nextToken } : {}) }),
+      );
+      for (const job of page.jobSummaryList ?? []) {
+        if ((job.createdAt ?? 0) < sinceMs || !job.jobId) continue;
+        // A FAILED array parent may still have running children, which its termination stops.
+        if (job.status === 'SUCCEEDED' || (job.status === 'FAILED' && !isArrayParent(job))) continue;
+        await batch.send(new TerminateJobCommand({ jobId: job.jobId, reason }));
+        terminated += 1;
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  return terminated;
 }

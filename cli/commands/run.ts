@@ -11,7 +11,7 @@ import { FanoutInputError, validateInput } from '../../lambdas/prepare';
 import { checkArrayPathInput } from '../../lambdas/shared/arrays';
 import type { RunPath } from '../../lambdas/shared/ledger';
 import { startLocalCloud } from '../../local/cloud';
-import { arrayProgress } from '../array-progress';
+import { arrayProgress, terminateArrayRunJobs } from '../array-progress';
 import { readJsonDocument } from '../input';
 import { type CliIo, CliError } from '../io';
 import { ProgressReporter } from '../progress';
@@ -227,6 +227,10 @@ async function followExecution(target: Target, plan: ExecutionPlan, executionArn
   );
   target.keepRecord(record, plan.recordName ?? plan.executionName);
   const { names } = target;
+  if (execution.status === 'ABORTED' && path === 'array') {
+    // Jobs submitted without .sync outlive the stopped execution: stop them as a user would expect.
+    await terminateArrayRunJobs(target.clients.batch, target.names.jobQueues ?? [], runId, submittedSince, `run ${runId} was stopped (${execution.error ?? 'StopExecution'})`);
+  }
   // An array run's children are not looked up by item job name; its rows stay as Collect left them.
   if (execution.status === 'ABORTED' && path === 'map') {
     // The execution's own Summarize never runs once it is stopped: settle the rows here.
