@@ -105,9 +105,10 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .description("write a run's HTML report: status, timeline of every job attempt, durations, failures and how to retry them, estimated cost")
     .argument('<runId>', 'the run id')
     .option(...dirOption)
-    .option('--out <file>', 'where to write the report (default: <dir>/reports/<runId>.html)')
-    .action(async (runId: string, opts: { dir: string; out?: string }) => {
-      result.exitCode = await reportCommand({ runId, dir: opts.dir, ...(opts.out ? { out: opts.out } : {}) }, io);
+    .option('--out <file>', 'where to write the report (default: <dir>/reports/<runId>.html; with --aws ./fanout-report-<runId>.html)')
+    .action(async (runId: string, opts: { dir: string; out?: string } & AwsFlags) => {
+      const aws = awsTargetOf(opts);
+      result.exitCode = await reportCommand({ runId, dir: opts.dir, ...(opts.out ? { out: opts.out } : {}), ...(aws ? { aws } : {}) }, io);
     });
 
   program
@@ -126,8 +127,8 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
       result.exitCode = await compareCommand({ input, json: opts.json ?? false, run: opts.run ?? false, ...(opts.items === undefined ? {} : { items: opts.items }), ...(opts.dir === undefined ? {} : { dir: opts.dir }) }, io);
     });
 
-  // These four also work on a deployed stack instead of the local cloud.
-  for (const name of ['run', 'retry', 'cancel', 'status']) addAwsOptions(program.commands.find((command) => command.name() === name) as Command);
+  // These five also work on a deployed stack instead of the local cloud.
+  for (const name of ['run', 'retry', 'cancel', 'status', 'report']) addAwsOptions(program.commands.find((command) => command.name() === name) as Command);
 
   const local = program.command('local').description('the embedded local cloud');
   local

@@ -1,8 +1,9 @@
 import { estimateCost, PRICES } from '../cli/pricing';
 import type { RunRecord } from '../cli/summary';
 import { retryDecision } from '../lambdas/shared/claims';
-import { type AttemptRecord, emptyCounts, FailureClass, type ItemRow, type RunHeaderRow, type StatusCounts } from '../lambdas/shared/ledger';
+import { type AggregateOutcome, type AttemptRecord, emptyCounts, FailureClass, type ItemRow, type RunHeaderRow, type StatusCounts } from '../lambdas/shared/ledger';
 import type {
+  AggregateSummary,
   AttemptOutcome,
   CostSummary,
   ExecutionSummary,
@@ -45,7 +46,11 @@ export interface JobTiming {
   stoppedAt?: number;
   exitCode?: number;
   logStream?: string;
+  statusReason?: string;
 }
+
+/** The run's header row as the report reads it: Prepare's fields and Summarize's `aggregateOutcome`. */
+export type ReportHeader = Partial<RunHeaderRow> & { aggregateOutcome?: AggregateOutcome };
 
 /** A run record with the name of its file (`<dir>/runs/<name>.json`). */
 export type ExecutionRecord = RunRecord & { name: string };
@@ -53,14 +58,19 @@ export type ExecutionRecord = RunRecord & { name: string };
 /** Everything a report is made from. */
 export interface ReportSources {
   runId: string;
-  /** The state directory as the user names it, for the retry command. */
-  dir: string;
-  header?: Partial<RunHeaderRow>;
+  /** The state directory as the user names it, for the retry command. @default '.fanout' */
+  dir?: string;
+  /**
+   * The options that point `fanout retry` at the run: `--aws --stack Fanout --region eu-west-1`
+   * for a deployed stack. @default `--dir <dir>`
+   */
+  targetFlags?: string;
+  header?: ReportHeader;
   /** Run records of the run's executions, in any order. */
   records: readonly ExecutionRecord[];
   /** The run's item rows in item order, the header row left out. */
   rows: Iterable<ReportRow>;
-  /** Jobs of attempts whose times are not in the row, by job id. */
+  /** Jobs of attempts whose times are not in the row, and the aggregation job, by job id. */
   jobs: ReadonlyMap<string, JobTiming>;
   source?: SourceSummary;
   /** Where a log stream can be read; undefined: no link. */
@@ -100,7 +110,7 @@ export function buildReportModel(sources: ReportSources): ReportModel {
   let itemRounds = 0;
   const groups = new Map<string, FailureGroup>();
   const retry: RetryAdvice = {
-    command: `fanout retry ${sources.runId} --dir ${shellWord(sources.dir)}`,
+    command: `fanout retry ${sources.runId} ${sources.targetFlags ?? `--dir ${shellWord(sources.dir ?? '.fanout')}`}`,
     retryable: 0,
     notIdempotent: 0,
     outOfAttempts: 0,
@@ -138,10 +148,13 @@ export function buildReportModel(sources: ReportSources): ReportModel {
     ? null
     : executions.reduce((sum, execution) => sum + (execution.stateTransitions ?? 0), 0);
   const latest = executions.at(-1);
+  const path = header?.path ?? latest?.path ?? 'map';
+  const aggregate = header?.aggregateOutcome ? aggregateSummary(header.aggregateOutcome, sources.jobs, sources.logUrl) : undefined;
+  const costRun = { stateTransitions, itemRounds, executions: executions.length, rounds: header?.round ?? 1, retryExecutions: executions.filter((e) => e.kind !== 'run').length };
 
   return {
     runId: sources.runId,
-    path: header?.path ?? latest?.path ?? 'map',
+    path,
     status: runStatus(header?.status, latest?.status),
     generatedAt: sources.now.toISOString(),
     input: {
@@ -153,14 +166,57 @@ export function buildReportModel(sources: ReportSources): ReportModel {
     executions: executions.map(({ path: _path, ...execution }) => execution),
     timing: timingOf(executions),
     stateTransitions,
-    cost: costOf({ stateTransitions, itemRounds, executions: executions.length, rounds: header?.round ?? 1, retryExecutions: executions.filter((e) => e.kind !== 'run').length }),
+    cost: path === 'array' ? arrayCostOf(costRun) : costOf(costRun),
     lanes,
     attempts,
     undrawnAttempts,
     recoveredItems,
     failures: { total: counts.failed + counts.abandoned, groups: failureGroups },
     retry,
+    ...(aggregate ? { aggregate } : {}),
   };
+}
+
+/**
+ * The aggregation job as Summarize recorded it, with what Batch still knows of it: its times
+ * (its timeline bar) and status reason. A failed `.sync` job's recorded cause is its job detail
+ * (JSON, cut when long): its `StatusReason` is read from it when Batch no longer has the job.
+ */
+function aggregateSummary(outcome: AggregateOutcome, jobs: ReadonlyMap<string, JobTiming>, logUrl: ReportSources['logUrl']): AggregateSummary {
+  const job = outcome.jobId ? jobs.get(outcome.jobId) : undefined;
+  const logStream = outcome.logStream || job?.logStream;
+  const url = logStream ? logUrl?.(logStream) : undefined;
+  const reason = outcome.status === 'FAILED' ? job?.statusReason || statusReasonOf(outcome.cause) || outcome.error : undefined;
+  const exitCode = outcome.exitCode ?? job?.exitCode;
+  return {
+    status: outcome.status,
+    jobName: outcome.jobName,
+    ...(outcome.jobId ? { jobId: outcome.jobId } : {}),
+    ...(exitCode === undefined ? {} : { exitCode }),
+    ...(outcome.error ? { error: outcome.error } : {}),
+    ...(reason ? { reason } : {}),
+    ...(logStream ? { logStream } : {}),
+    ...(url ? { logUrl: url } : {}),
+    ...(job?.startedAt === undefined
+      ? {}
+      : {
+          bar: {
+            startedAt: job.startedAt,
+            stoppedAt: job.stoppedAt ?? null,
+            outcome: job.stoppedAt === undefined ? 'running' : outcome.status === 'SUCCEEDED' ? 'succeeded' : 'failed',
+          },
+        }),
+  };
+}
+
+function statusReasonOf(cause: string | undefined): string | undefined {
+  if (!cause) return undefined;
+  try {
+    const reason = (JSON.parse(cause) as { StatusReason?: unknown }).StatusReason;
+    return typeof reason === 'string' && reason !== '' ? reason : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -288,7 +344,7 @@ function timingOf(executions: readonly ExecutionSummary[]): ReportModel['timing'
  * Estimates the run's AWS orchestration cost at the prices of cli/pricing.ts. The counts are
  * those of the Map path as docs/map-path.md describes it; see docs/report.md, "Cost".
  */
-function costOf(run: { stateTransitions: number | null; itemRounds: number; executions: number; rounds: number; retryExecutions: number }): CostSummary {
+function costOf(run: CostRun): CostSummary {
   const headerWrites = 2 * run.executions + Math.max(0, run.rounds - 1);
   const automaticRounds = Math.max(0, run.rounds - 1 - run.retryExecutions);
   const usage = {
@@ -302,9 +358,7 @@ function costOf(run: { stateTransitions: number | null; itemRounds: number; exec
     usage,
     estimate: estimateCost(usage),
     basis: [
-      run.stateTransitions === null
-        ? 'Step Functions: not included, since the state transitions of these executions are not known (AWS does not report them for a Distributed Map).'
-        : `Step Functions: ${usage.stateTransitions} state transitions, as the local engine counted them for billing, summed over the run's ${run.executions} execution(s).`,
+      stepFunctionsBasis(run),
       `DynamoDB: about 2 writes per item per round (the row's PENDING or RETRYING write and its outcome; ${run.itemRounds} item-rounds) plus ${headerWrites} header writes (Prepare and Summarize per execution, one per later round), at 1 write unit each (rows under 1 KB). Reads are not counted.`,
       `Lambda: Prepare, Summarize and Notify per execution, plus Retry per automatic round (${usage.lambdaInvocations} requests); compute time is not counted.`,
       `S3: one manifest per execution, about 4 result files per round (${run.rounds} round(s)) and one manifest read per round.`,
@@ -314,6 +368,50 @@ function costOf(run: { stateTransitions: number | null; itemRounds: number; exec
     region: PRICES.region,
     sources: Object.values(PRICES.sources),
   };
+}
+
+/**
+ * The same estimate for an array-path run, with the calls docs/array-path.md ("Cost per run")
+ * lists: Prepare, Collect and Notify per execution, the manifest and its index per execution,
+ * and on AWS two ranged GETs per child to read its item.
+ */
+function arrayCostOf(run: CostRun): CostSummary {
+  const headerWrites = 2 * run.executions;
+  const usage = {
+    stateTransitions: run.stateTransitions ?? 0,
+    ledgerWriteUnits: 2 * run.itemRounds + headerWrites,
+    lambdaInvocations: 3 * run.executions,
+    s3PutRequests: 2 * run.executions,
+    s3GetRequests: 2 * run.itemRounds + run.executions,
+  };
+  return {
+    usage,
+    estimate: estimateCost(usage),
+    basis: [
+      stepFunctionsBasis(run),
+      `DynamoDB: about 2 writes per item per round (the row's PENDING or RETRYING write and the outcome Collect writes; ${run.itemRounds} item-rounds) plus ${headerWrites} header writes (Prepare and Collect per execution), at 1 write unit each (rows under 1 KB). Reads are not counted.`,
+      `Lambda: Prepare, Collect and Notify per execution (${usage.lambdaInvocations} requests); compute time is not counted.`,
+      `S3: a manifest and its index per execution; per child job two ranged GETs (its index entry and its manifest line), and one manifest read by Collect per execution.`,
+      'Batch compute (Fargate or EC2) for the jobs themselves is not included: it is the same whatever orchestrates them.',
+    ],
+    pricesCheckedOn: PRICES.checkedOn,
+    region: PRICES.region,
+    sources: Object.values(PRICES.sources),
+  };
+}
+
+interface CostRun {
+  stateTransitions: number | null;
+  itemRounds: number;
+  executions: number;
+  rounds: number;
+  retryExecutions: number;
+}
+
+function stepFunctionsBasis(run: CostRun): string {
+  return run.stateTransitions === null
+    ? 'Step Functions: not included, since the state transitions of these executions are not known (AWS does not report them per execution; see docs/deploy-cli.md).'
+    : `Step Functions: ${run.stateTransitions} state transitions, as the local engine counted them for billing, summed over the run's ${run.executions} execution(s).`;
 }
 
 function pick<T extends object, K extends keyof T>(value: Partial<T> | undefined, keys: readonly K[]): Partial<Pick<T, K>> {

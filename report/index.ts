@@ -4,11 +4,12 @@
  * @example
  * const path = await writeRunReport({ ledger, tableName, runId: 'sweep-7', stateDir, jobTimes: journalJobTimes(stateDir) });
  */
-export { buildReportModel, FAILURE_ROWS_PER_GROUP, type ExecutionRecord, type JobTiming, type ReportRow, type ReportSources } from './build';
+export { buildReportModel, FAILURE_ROWS_PER_GROUP, type ExecutionRecord, type JobTiming, type ReportHeader, type ReportRow, type ReportSources } from './build';
 export {
   defaultReportPath,
   describeJobsTimes,
   type JobTimesSource,
+  jobTimesFrom,
   journalJobTimes,
   localLogUrl,
   readExecutionRecords,

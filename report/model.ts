@@ -35,6 +35,24 @@ export interface ReportModel {
   recoveredItems: number;
   failures: FailureReport;
   retry: RetryAdvice;
+  /** The run's aggregation job, when it has one that ran (the latest execution's). */
+  aggregate?: AggregateSummary;
+}
+
+/** How the aggregation job ended (the header row's `aggregateOutcome`) and what Batch knows of it. */
+export interface AggregateSummary {
+  status: 'SUCCEEDED' | 'FAILED';
+  jobName: string;
+  jobId?: string;
+  exitCode?: number;
+  /** The Step Functions error of a failed job (`States.TaskFailed`). */
+  error?: string;
+  /** Why it failed: Batch's status reason, else the error. */
+  reason?: string;
+  logStream?: string;
+  logUrl?: string;
+  /** Its start and stop when Batch knows them: drawn in a lane of its own after the items. */
+  bar?: { startedAt: number; stoppedAt: number | null; outcome: AttemptOutcome };
 }
 
 /** What the run was asked to do. Fields the ledger's header row lacks are absent. */

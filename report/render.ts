@@ -1,6 +1,6 @@
 import { escapeHtml as esc, formatCount, formatDuration, formatTime, formatUsd } from './format';
 import { durationHistogram, niceStep } from './histogram';
-import type { AttemptOutcome, FailureEntry, FailureGroup, ReportModel, RetryVerdict, TimelineAttempt } from './model';
+import type { AggregateSummary, AttemptOutcome, FailureEntry, FailureGroup, ReportModel, RetryVerdict, TimelineAttempt } from './model';
 import { densityColumns, layoutSegments, OUTCOMES, segmentOf, TIMELINE_BAR_LIMIT, type TimelineSegment, xOf } from './timeline';
 
 /**
@@ -79,6 +79,7 @@ function renderHeader(model: ReportModel): string {
     input.maxConcurrency === undefined ? undefined : `at most ${formatCount(input.maxConcurrency)} jobs at once`,
   ].filter((part): part is string => part !== undefined);
   if (policy.length > 0) facts.push(['policy', esc(policy.join(' · '))]);
+  if (model.aggregate) facts.push(['aggregation job', renderAggregateFact(model.aggregate)]);
   facts.push(
     ['counts', `<span data-testid="header-counts">${esc(countsLine(model))}</span>`],
     ['started', esc(formatTime(timing.startedAt))],
@@ -91,6 +92,17 @@ function renderHeader(model: ReportModel): string {
 <h1>Run <span data-testid="run-id">${esc(model.runId)}</span> <span class="status ${esc(model.status)}" data-testid="run-status">${esc(model.status)}</span></h1>
 <dl class="facts">${facts.map(([label, value]) => `<dt>${esc(label)}</dt><dd>${value}</dd>`).join('')}</dl>
 </header>`;
+}
+
+function renderAggregateFact(aggregate: AggregateSummary): string {
+  const exit = aggregate.exitCode === undefined ? '' : ` (exit ${aggregate.exitCode})`;
+  const log = aggregate.logUrl ? ` · <a href="${esc(aggregate.logUrl)}">log</a>` : '';
+  return `<span data-testid="aggregate">${esc(aggregate.jobName)} <span class="status ${esc(aggregate.status)}">${esc(aggregate.status)}</span>${esc(exit)}${log}</span>`;
+}
+
+function logCell(logStream: string | undefined, logUrl: string | undefined): string {
+  if (logUrl) return `<a href="${esc(logUrl)}">${esc(logStream ?? 'log')}</a>`;
+  return logStream ? `<code>${esc(logStream)}</code>` : '—';
 }
 
 function countsLine(model: ReportModel): string {
@@ -148,10 +160,15 @@ function renderTimeline(model: ReportModel, barLimit: number): string {
   const bars = model.attempts.length <= barLimit;
   const labelWidth = bars && laneHeight(model.lanes.length) >= 12 ? 120 : 0;
   const plotWidth = TIMELINE_WIDTH - labelWidth;
-  const segments = layoutSegments(model.executions, model.attempts, plotWidth, now);
+  const aggregateBar = model.aggregate?.bar;
+  // The aggregation job widens the axis like any attempt, so its bar is never cut.
+  const spans: readonly TimelineAttempt[] = aggregateBar ? [...model.attempts, { lane: -1, attempt: 1, ...aggregateBar }] : model.attempts;
+  const segments = layoutSegments(model.executions, spans, plotWidth, now);
   const legend = OUTCOMES.map((outcome) => `<span><span class="swatch" style="background:${COLORS[outcome]}"></span>${outcome}</span>`).join(' ');
   const undrawn =
-    model.undrawnAttempts > 0 ? ` ${formatCount(model.undrawnAttempts)} attempt(s) never started a job (a Batch API error, or stopped first) and are not drawn.` : '';
+    model.undrawnAttempts > 0
+      ? ` ${formatCount(model.undrawnAttempts)} attempt(s) are not drawn: they never started a job (a Batch API error, or stopped first), or Batch no longer knows their job.`
+      : '';
   if (segments.length === 0) {
     return `<section id="timeline"><h2>Timeline</h2><p class="note">No job attempt started.${undrawn}</p></section>`;
   }
@@ -159,9 +176,10 @@ function renderTimeline(model: ReportModel, barLimit: number): string {
     ? `One bar per job attempt, from its start to its stop, one row per item; a retry is a later bar in the same row, linked by a dotted line.`
     : `${formatCount(model.attempts.length)} attempts are more than one bar each can show (the limit is ${formatCount(barLimit)}): each column counts the attempts running during it, stacked by outcome.`;
   const gaps = segments.length > 1 ? ' Each execution has its own stretch of the axis; the time between executions is left out.' : '';
+  const aggregateNote = !model.aggregate ? '' : aggregateBar ? ' The aggregation job has the last row.' : " The aggregation job's times are not known to Batch: it is not drawn.";
   const svg = bars ? timelineBars(model, segments, labelWidth, now) : timelineDensity(model, segments, now);
   return `<section id="timeline"><h2>Timeline</h2>
-<p class="note">${explanation}${gaps}${undrawn} ${legend}</p>
+<p class="note">${explanation}${gaps}${undrawn}${aggregateNote} ${legend}</p>
 <div class="scroll">${svg}</div></section>`;
 }
 
@@ -191,10 +209,40 @@ function describeAttempt(itemId: string, attempt: TimelineAttempt): string {
   return `${itemId} · attempt ${attempt.attempt} · ${attempt.outcome}${attempt.failureClass ? ` (${attempt.failureClass})` : ''}${exit} · ${duration} · started ${formatTime(new Date(attempt.startedAt).toISOString())}`;
 }
 
+const AGGREGATE_LANE_GAP = 6;
+const AGGREGATE_LANE_HEIGHT = 15;
+
+/** The aggregation job's lane below the items (`top` is its y), or nothing when it has no times. */
+function aggregateLane(model: ReportModel, segments: readonly TimelineSegment[], labelWidth: number, top: number, now: number): string {
+  const aggregate = model.aggregate;
+  const bar = aggregate?.bar;
+  if (!aggregate || !bar) return '';
+  const segment = segmentOf(segments, bar.startedAt) as TimelineSegment;
+  const x = labelWidth + xOf(segment, bar.startedAt);
+  const end = Math.max(labelWidth + xOf(segment, bar.stoppedAt ?? now), x + 1.5);
+  const duration = bar.stoppedAt === null ? 'still running' : formatDuration(bar.stoppedAt - bar.startedAt);
+  const exit = aggregate.exitCode === undefined ? '' : ` · exit ${aggregate.exitCode}`;
+  const title = `aggregation job ${aggregate.jobName} · ${bar.outcome}${exit} · ${duration} · started ${formatTime(new Date(bar.startedAt).toISOString())}`;
+  // With item labels the lane is labelled like them; without, beside its bar.
+  const label =
+    labelWidth > 0
+      ? `<text class="lane-label" x="4" y="${top + AGGREGATE_LANE_HEIGHT - 4}">aggregate</text>`
+      : end < TIMELINE_WIDTH - 70
+        ? `<text class="lane-label" x="${(end + 4).toFixed(1)}" y="${top + AGGREGATE_LANE_HEIGHT - 4}">aggregate</text>`
+        : `<text class="lane-label" x="${(x - 4).toFixed(1)}" y="${top + AGGREGATE_LANE_HEIGHT - 4}" text-anchor="end">aggregate</text>`;
+  return `<line x1="0" x2="${TIMELINE_WIDTH}" y1="${top - AGGREGATE_LANE_GAP / 2}" y2="${top - AGGREGATE_LANE_GAP / 2}" stroke="#e3e6ea"/>${label}<rect class="bar aggregate ${bar.outcome}" data-aggregate="${esc(aggregate.jobName)}" x="${x.toFixed(1)}" y="${top}" width="${(end - x).toFixed(1)}" height="${AGGREGATE_LANE_HEIGHT - 3}" fill="${COLORS[bar.outcome]}"><title>${esc(title)}</title></rect>`;
+}
+
+/** The height the aggregation job's lane adds to the timeline. */
+function aggregateLaneHeight(model: ReportModel): number {
+  return model.aggregate?.bar ? AGGREGATE_LANE_GAP + AGGREGATE_LANE_HEIGHT : 0;
+}
+
 function timelineBars(model: ReportModel, segments: readonly TimelineSegment[], labelWidth: number, now: number): string {
   const rowHeight = laneHeight(model.lanes.length);
   const barHeight = Math.max(2, rowHeight - (rowHeight >= 6 ? 3 : 1));
-  const height = AXIS_HEIGHT + model.lanes.length * rowHeight + 4;
+  const itemsBottom = AXIS_HEIGHT + model.lanes.length * rowHeight;
+  const height = itemsBottom + aggregateLaneHeight(model) + 4;
   const parts: string[] = [];
   if (labelWidth > 0) {
     model.lanes.forEach((itemId, lane) => {
@@ -217,6 +265,7 @@ function timelineBars(model: ReportModel, segments: readonly TimelineSegment[], 
     );
     previous = { lane: attempt.lane, end: Math.max(end, x + 1.5) };
   }
+  parts.push(aggregateLane(model, segments, labelWidth, itemsBottom + AGGREGATE_LANE_GAP, now));
   return `<svg class="timeline bars" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${TIMELINE_WIDTH} ${height}" width="${TIMELINE_WIDTH}" height="${height}" role="img" aria-label="one bar per job attempt">${axis(segments, labelWidth)}${parts.join('')}</svg>`;
 }
 
@@ -237,7 +286,8 @@ function timelineDensity(model: ReportModel, segments: readonly TimelineSegment[
       parts.push(`<rect class="column ${outcome}" x="${column.x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(column.width - 0.5, 0.5).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[outcome]}"><title>${count} ${outcome}</title></rect>`);
     }
   }
-  const height = AXIS_HEIGHT + DENSITY_HEIGHT + 4;
+  parts.push(aggregateLane(model, segments, 0, AXIS_HEIGHT + DENSITY_HEIGHT + AGGREGATE_LANE_GAP, now));
+  const height = AXIS_HEIGHT + DENSITY_HEIGHT + aggregateLaneHeight(model) + 4;
   const scaleLabel = `<text x="${TIMELINE_WIDTH - 4}" y="${AXIS_HEIGHT + 10}" text-anchor="end">peak ${formatCount(tallest)} attempts running</text>`;
   return `<svg class="timeline density" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${TIMELINE_WIDTH} ${height}" width="${TIMELINE_WIDTH}" height="${height}" role="img" aria-label="attempts running over time, by outcome">${axis(segments, 0)}${parts.join('')}${scaleLabel}</svg>`;
 }
@@ -278,11 +328,7 @@ const VERDICTS: Record<RetryVerdict, string> = {
 };
 
 function renderFailureRow(entry: FailureEntry): string {
-  const log = entry.logUrl
-    ? `<a href="${esc(entry.logUrl)}">${esc(entry.logStream ?? 'log')}</a>`
-    : entry.logStream
-      ? `<code>${esc(entry.logStream)}</code>`
-      : '—';
+  const log = logCell(entry.logStream, entry.logUrl);
   return `<tr data-item="${esc(entry.itemId)}"><td>${esc(entry.itemId)}</td><td>${esc(entry.status)}</td><td class="num">${entry.attempt}</td>
 <td class="num">${entry.exitCode === null ? '—' : entry.exitCode}</td><td><code>${esc(entry.kwargs)}</code></td><td>${log}</td>
 <td><span class="verdict ${entry.retry === 'retryable' ? 'retryable' : 'blocked'}">${esc(VERDICTS[entry.retry])}</span></td></tr>`;
@@ -299,9 +345,21 @@ function renderFailureGroup(group: FailureGroup, runId: string): string {
 <tbody>${group.items.map(renderFailureRow).join('')}</tbody></table>${more}</div>`;
 }
 
+/** A failed aggregation job, above the failed items: it failed the run on its own. */
+function renderAggregateFailure(aggregate: AggregateSummary | undefined): string {
+  if (aggregate?.status !== 'FAILED') return '';
+  return `<div class="failure-group" data-failure-class="aggregate">
+<h3>Aggregation job: ${esc(aggregate.reason ?? 'failed')}</h3>
+<table class="aggregate-failure"><thead><tr><th>job</th><th>job id</th><th class="num">exit code</th><th>error</th><th>log</th></tr></thead>
+<tbody><tr data-aggregate="${esc(aggregate.jobName)}"><td>${esc(aggregate.jobName)}</td><td>${aggregate.jobId ? `<code>${esc(aggregate.jobId)}</code>` : '—'}</td>
+<td class="num">${aggregate.exitCode === undefined ? '—' : aggregate.exitCode}</td><td>${esc(aggregate.error ?? '')}</td><td>${logCell(aggregate.logStream, aggregate.logUrl)}</td></tr></tbody></table>
+<p class="note">A failed aggregation job fails the run (<code>Fanout.AggregateFailed</code>); <code>fanout retry</code> runs it again after the items it re-runs, unless they fail the run.</p></div>`;
+}
+
 function renderFailures(model: ReportModel): string {
-  if (model.failures.total === 0) return `<section id="failures"><h2>Failures</h2><p class="note">No item failed.</p></section>`;
-  return `<section id="failures"><h2>Failures (${formatCount(model.failures.total)})</h2>
+  const aggregate = renderAggregateFailure(model.aggregate);
+  if (model.failures.total === 0) return `<section id="failures"><h2>Failures</h2>${aggregate}<p class="note">No item failed.</p></section>`;
+  return `<section id="failures"><h2>Failures (${formatCount(model.failures.total)})</h2>${aggregate}
 <p class="note">Items that ended FAILED or ABANDONED, grouped by failure class and Batch's status reason.</p>
 ${model.failures.groups.map((group) => renderFailureGroup(group, model.runId)).join('\n')}</section>`;
 }
@@ -319,7 +377,7 @@ function renderRetry(model: ReportModel): string {
       : `has <span data-testid="retryable">0</span> items to re-run now.`;
   return `<section id="retry"><h2>Retry</h2>
 <pre class="command" data-testid="retry-command">${esc(retry.command)}</pre>
-<p>This command ${what}${blocked.length > 0 ? ` Not re-run: ${esc(blocked.join('; '))}.` : ''}</p></section>`;
+<p>This command ${what}${blocked.length > 0 ? ` Not re-run: ${esc(blocked.join('; '))}.` : ''}${model.aggregate ? ' Its execution then runs the aggregation job again, unless the items it re-runs fail the run.' : ''}</p></section>`;
 }
 
 function renderCost(model: ReportModel): string {

@@ -63,8 +63,11 @@ export async function awsRetryPlan(target: AwsTarget, runId: string): Promise<Ex
   if (running.length > 0) throw new CliError(`run ${runId} is still running on ${target.where} (${running.join(', ')}); retry it once it has ended`);
   for (let n = (header.retries?.length ?? 0) + 1; ; n += 1) {
     const executionName = `${runId}-retry-${n}`;
-    if (!(await target.describeExecution(executionArnOf(target.names.mapStateMachineArn, executionName)))) {
-      return { runId, executionName, input: { retryOf: runId }, retryOf: runId };
+    const path = header.path ?? 'map';
+    const stateMachineArn = path === 'array' ? target.names.arrayStateMachineArn : target.names.mapStateMachineArn;
+    if (!stateMachineArn) throw new CliError(`run ${runId} ran on the array path, which ${target.where} does not have`);
+    if (!(await target.describeExecution(executionArnOf(stateMachineArn, executionName)))) {
+      return { runId, executionName, input: { retryOf: runId }, retryOf: runId, path };
     }
   }
 }

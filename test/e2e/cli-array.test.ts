@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../cli/summary';
-import { runFanout, tempDir } from './helpers';
+import { arrayPathUsage } from '../../statemachine';
+import { countProcesses, repoRoot, runFanout, tempDir, waitUntil } from './helpers';
 
 // `fanout run --path array` as a user runs it: the same input and output contracts as the Map path.
 describe('fanout run --path array', () => {
@@ -31,8 +34,8 @@ describe('fanout run --path array', () => {
     const summary = run.json<RunSummary>();
     expect(summary).toMatchObject({ runId: 'flaky-array', path: 'array', status: 'FAILED', error: 'States.TaskFailed', counts: { total: 4, failed: 4 } });
     expect(summary.executionArn).toMatch(/:execution:fanout-array:flaky-array$/);
-    // The happy path's 8 (arrayPathUsage) plus SubmissionFailed, entered when the array job fails.
-    expect(summary.stateTransitions).toBe(9);
+    // The happy path's (arrayPathUsage) plus SubmissionFailed, entered when the array job fails.
+    expect(summary.stateTransitions).toBe(arrayPathUsage(4).stateTransitions + 1);
 
     const status = await runFanout(['status', 'flaky-array', '--dir', dir, '--json']);
     expect(status.code, status.stderr).toBe(1);
@@ -62,5 +65,36 @@ describe('fanout run --path array', () => {
     const unknown = await runFanout(['run', refused, '--path', 'grid', '--dir', dir]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("argument 'grid' is invalid. Allowed choices are map, array.");
+  });
+});
+
+// Step Functions terminates a .sync job when its execution stops, but not the array jobs an
+// aggregation run submitted without waiting: `fanout run` terminates them itself.
+describe('fanout cancel of an array run with an aggregation job', () => {
+  it('leaves no job running once the run is ABORTED', async () => {
+    const work = tempDir('fanout-cli-array-cancel-');
+    const dir = join(work, 'state');
+    // A unique duration: the `sleep` a job's shell starts carries it, so a leftover is found.
+    const marker = `sleep 30.${String(process.pid).padStart(7, '0')}${(Date.now() + 3) % 1000}`;
+    const input = join(work, 'slow.json');
+    writeFileSync(
+      input,
+      JSON.stringify({ runId: 'array-cancelled', replicas: { count: 2 }, command: ['sh', '-c', `${marker}; echo done`], aggregate: { command: ['true'] } }),
+    );
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--path', 'array', '--dir', dir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    const exited = once(child, 'exit');
+    const running = () => countProcesses(marker);
+    await waitUntil(() => running() > 0, 'a job start', () => `; stdout so far: ${stdout}`);
+
+    const cancel = await runFanout(['cancel', 'array-cancelled', '--dir', dir]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    const [code] = (await exited) as [number];
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/status\s+ABORTED/);
+    await waitUntil(() => running() === 0, 'every array child to be terminated', () => `; ${running()} still running`, 10_000);
   });
 });

@@ -30,28 +30,37 @@ interface OpenedReport {
   problems: string[];
 }
 
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: chromiumPath(), headless: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+const open = async (file: string): Promise<OpenedReport> => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  return { page, problems };
+};
+const count = (page: Page, status: string) => page.locator(`li[data-status="${status}"] .count`).textContent();
+const barsOf = (page: Page, item: string) => page.locator(`svg.timeline rect.bar[data-item="${item}"]`).count();
+
 // A real local run with failures, then `fanout retry`, and their reports as a person sees them
 // in a browser (headless Chromium, no download: the system's chromium).
 describe('fanout report', () => {
   let work: string;
   let dir: string;
   let firstReport: string;
-  let browser: Browser;
   let runStdout: string;
   let retryStdout: string;
-
-  const open = async (file: string): Promise<OpenedReport> => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-    return { page, problems };
-  };
-  const count = (page: Page, status: string) => page.locator(`li[data-status="${status}"] .count`).textContent();
-  const barsOf = (page: Page, item: string) => page.locator(`svg.timeline rect.bar[data-item="${item}"]`).count();
 
   beforeAll(async () => {
     work = tempDir('fanout-report-');
@@ -88,11 +97,6 @@ describe('fanout report', () => {
     const retry = await runFanout(['retry', 'flaky', '--dir', dir]);
     expect(retry.code, retry.stderr).toBe(0);
     retryStdout = retry.stdout;
-    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
   });
 
   it('is written by fanout run (path on stderr with --json, the summary staying the last stdout line) and by fanout retry', () => {
@@ -175,5 +179,54 @@ describe('fanout report', () => {
     const unknown = await runFanout(['report', 'never-ran', '--dir', dir]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('no run "never-ran" in');
+  });
+});
+
+// An array-path run (`fanout run --path array`) with a failed child: its report as a person sees it.
+describe('fanout report of an array run', () => {
+  let dir: string;
+  let report: string;
+
+  beforeAll(async () => {
+    const work = tempDir('fanout-report-array-');
+    dir = join(work, 'state');
+    const input = join(work, 'input.json');
+    writeFileSync(
+      input,
+      JSON.stringify({
+        runId: 'arr',
+        items: [
+          { id: 'a', mode: 'ok' },
+          { id: 'b', mode: 'fail' },
+          { id: 'c', mode: 'ok' },
+        ],
+        command: ['sh', '-c', 'test {mode} = ok || exit 4'],
+      }),
+    );
+    const run = await runFanout(['run', input, '--path', 'array', '--dir', dir, '--json']);
+    // A failed child fails the array job, and the run.
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.json<RunSummary>()).toMatchObject({ path: 'array', status: 'FAILED', counts: { succeeded: 2, failed: 1 } });
+    report = reportPathOf(run.stderr);
+  });
+
+  it('draws every child, the failed one timed by Batch, and lists it with its log and the retry command', async () => {
+    const { page, problems } = await open(report);
+    expect(await page.getByTestId('run-status').textContent()).toBe('FAILED');
+    expect(await page.locator('dt:text-is("path") + dd').textContent()).toBe('array');
+    expect(await page.locator('tr[data-execution]').count()).toBe(1);
+    expect([await barsOf(page, 'a'), await barsOf(page, 'b'), await barsOf(page, 'c')]).toEqual([1, 1, 1]);
+    expect(await page.locator('svg.timeline rect.bar.failed[data-item="b"]').count()).toBe(1);
+
+    const cells = await page.locator('tr[data-item="b"] td').allTextContents();
+    expect(cells.slice(0, 4)).toEqual(['b', 'FAILED', '1', '4']);
+    const log = await page.locator('tr[data-item="b"] a').getAttribute('href');
+    expect(existsSync(fileURLToPath(log as string))).toBe(true);
+
+    expect(await page.getByTestId('retry-command').textContent()).toBe(`fanout retry arr --dir ${dir}`);
+    expect(await page.getByTestId('retryable').textContent()).toBe('1');
+    expect(await page.locator('#cost').textContent()).toContain('Prepare, Collect and Notify per execution');
+    expect(problems).toEqual([]);
+    await page.close();
   });
 });

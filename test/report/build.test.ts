@@ -140,6 +140,106 @@ describe('buildReportModel', () => {
     expect(model.path).toBe('array');
   });
 
+  it('builds an array-path run: children timed by Batch, retried as a smaller array, and the array path\'s own cost', () => {
+    // Batch names array children `<parentId>:<index>` (docs.aws.amazon.com/batch/latest/userguide/array_jobs.html).
+    const first = 'e1f0a6c2-3b4d-4c5e-8f90-0a1b2c3d4e5f';
+    const retried = '7a2b9c4d-5e6f-4a0b-9c1d-2e3f4a5b6c7d';
+    const model = buildReportModel(
+      sources({
+        header: { path: 'array', status: 'FAILED', round: 2, retry: { rounds: 0, maxAttempts: 3 }, retries: [{ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-array:sweep-retry-1', startedAt: iso(100) }] },
+        records: [
+          record('sweep', { path: 'array', status: 'FAILED', error: 'States.TaskFailed', stateTransitions: 9, executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-array:sweep' }),
+          record('sweep-retry-1', {
+            path: 'array',
+            retryOf: 'sweep',
+            status: 'FAILED',
+            error: 'Fanout.ItemsNotSucceeded',
+            stateTransitions: 6,
+            retriedItemCount: 1,
+            executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-array:sweep-retry-1',
+            startedAt: iso(100),
+            stoppedAt: iso(110),
+          }),
+        ],
+        rows: [
+          row('a', { jobId: `${first}:0` }),
+          // Failed first, then succeeded as child 0 of the retry's array (a plain job: one item).
+          row('b', { attempt: 2, jobId: retried, startedAt: at(102), stoppedAt: at(104), attempts: [{ attempt: 1, jobId: `${first}:1`, failureClass: 'APP_ERROR' }] }),
+          failedRow('c', { jobId: `${first}:2`, idempotent: false }),
+        ],
+        jobs: new Map([
+          [`${first}:1`, job(1, 4, { exitCode: 3 })],
+          [`${first}:2`, job(1, 5, { exitCode: 3 })],
+        ]),
+      }),
+    );
+    expect(model.path).toBe('array');
+    expect(model.executions.map((execution) => [execution.name, execution.kind, execution.status, execution.stateTransitions])).toEqual([
+      ['sweep', 'run', 'FAILED', 9],
+      ['sweep-retry-1', 'retry', 'FAILED', 6],
+    ]);
+    expect(model.attempts.map((attempt) => [model.lanes[attempt.lane], attempt.attempt, attempt.outcome, attempt.startedAt, attempt.stoppedAt])).toEqual([
+      ['a', 1, 'succeeded', at(1), at(3)],
+      ['b', 1, 'failed', at(1), at(4)],
+      ['b', 2, 'succeeded', at(102), at(104)],
+      ['c', 1, 'failed', at(1), at(5)],
+    ]);
+    expect(model.undrawnAttempts).toBe(0);
+    expect(model.retry).toEqual({ command: 'fanout retry sweep --dir .fanout', retryable: 0, notIdempotent: 1, outOfAttempts: 0, abandoned: 0 });
+    // Per execution: Prepare, Collect, Notify; a manifest and its index; 2 ranged GETs per child job and Collect's read.
+    expect(model.cost.usage).toEqual({ stateTransitions: 15, ledgerWriteUnits: 2 * 4 + 4, lambdaInvocations: 6, s3PutRequests: 4, s3GetRequests: 2 * 4 + 2 });
+    expect(model.cost.basis.join(' ')).toContain('Prepare, Collect and Notify per execution');
+  });
+
+  it('points the retry command at a deployed stack with the target\'s flags', () => {
+    expect(buildReportModel(sources({ dir: undefined, targetFlags: '--aws --stack Fanout --region eu-west-1' })).retry.command).toBe(
+      'fanout retry sweep --aws --stack Fanout --region eu-west-1',
+    );
+  });
+
+  it('takes the aggregation job from the header with its Batch times, reason and log link', () => {
+    const failed = buildReportModel(
+      sources({
+        header: {
+          aggregateOutcome: {
+            status: 'FAILED',
+            jobName: 'sweep-aggregate',
+            jobId: 'job-agg',
+            exitCode: 4,
+            logStream: 'fanout-job/default/agg',
+            error: 'States.TaskFailed',
+            cause: JSON.stringify({ JobId: 'job-agg', StatusReason: 'Essential container in task exited', Container: { ExitCode: 4 } }),
+          },
+        },
+        rows: [row('a')],
+        jobs: new Map([['job-agg', job(5, 8, { exitCode: 4 })]]),
+        logUrl: (stream) => `file:///logs/${stream}.log`,
+      }),
+    );
+    expect(failed.aggregate).toEqual({
+      status: 'FAILED',
+      jobName: 'sweep-aggregate',
+      jobId: 'job-agg',
+      exitCode: 4,
+      error: 'States.TaskFailed',
+      reason: 'Essential container in task exited',
+      logStream: 'fanout-job/default/agg',
+      logUrl: 'file:///logs/fanout-job/default/agg.log',
+      bar: { startedAt: at(5), stoppedAt: at(8), outcome: 'failed' },
+    });
+    // The job is not an item: neither a lane nor an attempt of its own.
+    expect(failed.lanes).toEqual(['a']);
+    expect(failed.attempts).toHaveLength(1);
+    expect(failed.failures.total).toBe(0);
+
+    // Batch no longer knows the job: no bar; a cause cut short is no JSON, so the reason is the error.
+    const forgotten = buildReportModel(
+      sources({ header: { aggregateOutcome: { status: 'FAILED', jobName: 'sweep-aggregate', jobId: 'job-agg', error: 'States.TaskFailed', cause: '{"JobId":"job-agg","Stat' } } }),
+    );
+    expect(forgotten.aggregate).toEqual({ status: 'FAILED', jobName: 'sweep-aggregate', jobId: 'job-agg', error: 'States.TaskFailed', reason: 'States.TaskFailed' });
+    expect(buildReportModel(sources()).aggregate).toBeUndefined();
+  });
+
   it('estimates the cost from the transitions, about 2 ledger writes per item per round, and Lambda calls per execution', () => {
     const model = buildReportModel(
       sources({

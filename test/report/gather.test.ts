@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeRunRecord } from '../../cli/summary';
 import { JobJournal } from '../../local/batch/journal';
-import { describeJobsTimes, journalJobTimes, localLogUrl, readExecutionRecords } from '../../report';
+import { describeJobsTimes, jobTimesFrom, journalJobTimes, localLogUrl, readExecutionRecords } from '../../report';
 import { jobsToLookUp } from '../../report/gather';
 import { tempDir } from '../e2e/helpers';
 import { failedRow, record, row } from './factories';
@@ -33,6 +33,50 @@ describe('describeJobsTimes', () => {
     expect(batch).toHaveReceivedNthCommandWith(DescribeJobsCommand, 3, { jobs: ids.slice(200) });
     expect(found.size).toBe(250);
     expect(found.get('job-7')).toEqual({ status: 'FAILED', startedAt: 1_000, stoppedAt: 2_000, exitCode: 3, logStream: 'fanout-job/default/job-7' });
+  });
+
+  it("times the children by their `<parentId>:<index>` ids, with Batch's status reason, and leaves the parent out", async () => {
+    const parent = 'e1f0a6c2-3b4d-4c5e-8f90-0a1b2c3d4e5f';
+    // A parent has arrayProperties.size and statusSummary, a child arrayProperties.index
+    // (docs.aws.amazon.com/batch/latest/APIReference/API_ArrayPropertiesDetail.html).
+    batch.on(DescribeJobsCommand).resolves({
+      jobs: [
+        { jobId: parent, jobName: 'sweep-array-r1-0', jobQueue: 'q', jobDefinition: 'd', status: 'FAILED', statusReason: 'Array Child Job failed', startedAt: 1_000, stoppedAt: 9_000, arrayProperties: { size: 3, statusSummary: { SUCCEEDED: 2, FAILED: 1 } } },
+        {
+          jobId: `${parent}:2`,
+          jobName: 'sweep-array-r1-0',
+          jobQueue: 'q',
+          jobDefinition: 'd',
+          status: 'FAILED',
+          statusReason: 'Essential container in task exited',
+          startedAt: 2_000,
+          stoppedAt: 5_000,
+          arrayProperties: { index: 2 },
+          container: { exitCode: 3, logStreamName: 'fanout-job/default/c2' },
+        },
+      ],
+    });
+    const found = await describeJobsTimes(new BatchClient({ region: 'us-east-1' }))([parent, `${parent}:2`]);
+    expect(batch).toHaveReceivedCommandExactlyOnceWith(DescribeJobsCommand, { jobs: [parent, `${parent}:2`] });
+    expect([...found.entries()]).toEqual([
+      [`${parent}:2`, { status: 'FAILED', startedAt: 2_000, stoppedAt: 5_000, exitCode: 3, logStream: 'fanout-job/default/c2', statusReason: 'Essential container in task exited' }],
+    ]);
+  });
+});
+
+describe('jobTimesFrom', () => {
+  it('asks each source only for the jobs the sources before it did not know', async () => {
+    const asked: string[][] = [];
+    const source = (known: Record<string, number>) => async (ids: readonly string[]) => {
+      asked.push([...ids]);
+      return new Map(ids.filter((id) => id in known).map((id) => [id, { status: 'SUCCEEDED', startedAt: known[id] as number }]));
+    };
+    const found = await jobTimesFrom(source({ a: 1 }), source({ b: 2, a: 99 }), source({ c: 3 }))(['a', 'b', 'x']);
+    expect(asked).toEqual([['a', 'b', 'x'], ['b', 'x'], ['x']]);
+    expect([...found.entries()]).toEqual([
+      ['a', { status: 'SUCCEEDED', startedAt: 1 }],
+      ['b', { status: 'SUCCEEDED', startedAt: 2 }],
+    ]);
   });
 });
 
@@ -70,6 +114,12 @@ describe('readExecutionRecords', () => {
 describe('jobsToLookUp', () => {
   it('asks Batch only for jobs whose times the row does not hold', () => {
     expect(jobsToLookUp([row('ok'), failedRow('bad'), row('again', { attempts: [{ attempt: 1, jobId: 'job-first' }, { attempt: 2 }] })])).toEqual(['job-bad', 'job-first']);
+  });
+
+  it('asks for the aggregation job too, and for a job several rows name only once', () => {
+    // Array-path rows whose child never existed all name the parent.
+    const rows = [failedRow('a', { jobId: 'parent' }), failedRow('b', { jobId: 'parent' })];
+    expect(jobsToLookUp(rows, { aggregateOutcome: { status: 'FAILED', jobName: 'sweep-aggregate', jobId: 'job-agg' } })).toEqual(['parent', 'job-agg']);
   });
 });
 

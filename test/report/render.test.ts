@@ -83,6 +83,53 @@ describe('renderReport', () => {
     expect(count(big, /<rect class="column succeeded"/g)).toBeGreaterThan(10);
   });
 
+  describe('with an aggregation job', () => {
+    const aggregateOutcome = {
+      status: 'FAILED' as const,
+      jobName: 'sweep-aggregate',
+      jobId: 'job-agg',
+      exitCode: 4,
+      logStream: 'fanout-job/default/agg',
+      error: 'States.TaskFailed',
+      cause: JSON.stringify({ StatusReason: 'Essential container in task exited' }),
+    };
+    const withAggregate = (rows: ReturnType<typeof row>[], jobs = new Map([['job-agg', job(5, 9, { exitCode: 4 })]])) =>
+      renderReport(buildReportModel(sources({ header: { aggregateOutcome }, rows, jobs, logUrl: (stream) => `https://logs.example/${stream}` })));
+
+    it('shows it in the header, in a lane after the items, and a failed one in the failures with its log', () => {
+      const page = withAggregate([row('a'), row('b')]);
+      expect(page).toContain('<dt>aggregation job</dt><dd><span data-testid="aggregate">sweep-aggregate <span class="status FAILED">FAILED</span> (exit 4) · <a href="https://logs.example/fanout-job/default/agg">log</a></span></dd>');
+      // Two item lanes of 18 px under the 34 px axis, then a 6 px gap: the aggregation job's lane starts at 76.
+      expect(page).toMatch(/<rect class="bar aggregate failed" data-aggregate="sweep-aggregate" x="[0-9.]+" y="76" /);
+      expect(count(page, /<rect class="bar /g)).toBe(3);
+      expect(page).toContain('The aggregation job has the last row.');
+      expect(page).toContain('<h3>Aggregation job: Essential container in task exited</h3>');
+      expect(page).toMatch(/<tr data-aggregate="sweep-aggregate"><td>sweep-aggregate<\/td><td><code>job-agg<\/code><\/td>\s*<td class="num">4<\/td><td>States.TaskFailed<\/td><td><a href="https:\/\/logs.example\/fanout-job\/default\/agg">fanout-job\/default\/agg<\/a><\/td><\/tr>/);
+      expect(page).toContain('No item failed.');
+      expect(page).toContain('Its execution then runs the aggregation job again');
+    });
+
+    it('draws its lane under the aggregated timeline too, and says when Batch no longer knows its times', () => {
+      const rows = Array.from({ length: TIMELINE_BAR_LIMIT + 1 }, (_, n) => row(`item-${n}`, { startedAt: at(n % 50), stoppedAt: at((n % 50) + 5) }));
+      const big = withAggregate(rows, new Map([['job-agg', job(60, 70, { exitCode: 4 })]]));
+      expect(big).toContain('<svg class="timeline density"');
+      expect(big).toMatch(/<rect class="bar aggregate failed" data-aggregate="sweep-aggregate" x="[0-9.]+" y="280" /);
+
+      const unknown = withAggregate([row('a')], new Map());
+      expect(unknown).not.toContain('data-aggregate="sweep-aggregate" x=');
+      expect(unknown).toContain("The aggregation job's times are not known to Batch: it is not drawn.");
+    });
+
+    it('lists no aggregation failure when the job succeeded', () => {
+      const page = renderReport(
+        buildReportModel(sources({ header: { aggregateOutcome: { status: 'SUCCEEDED', jobName: 'sweep-aggregate', jobId: 'job-agg', exitCode: 0 } }, rows: [row('a')], jobs: new Map([['job-agg', job(5, 6, { status: 'SUCCEEDED' })]]) })),
+      );
+      expect(page).toContain('sweep-aggregate <span class="status SUCCEEDED">SUCCEEDED</span> (exit 0)');
+      expect(page).toMatch(/<rect class="bar aggregate succeeded"/);
+      expect(page).not.toContain('data-failure-class="aggregate"');
+    });
+  });
+
   it('says so when no attempt ran and nothing failed', () => {
     const empty = renderReport(buildReportModel(sources({ rows: [{ ...row('p'), status: 'PENDING', startedAt: undefined, stoppedAt: undefined, jobId: undefined }] })));
     expect(empty).toContain('No job attempt started.');

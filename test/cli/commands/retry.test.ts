@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/program';
-import { captureIo, describedExecution, describeStacks, executionArn, headerRow, mapStateMachineArn, region, startDate, stopDate } from '../aws-stack';
+import { captureIo, describedExecution, describeStacks, executionArn, headerRow, mapStateMachineArn, region, stackOutputs, startDate, stopDate } from '../aws-stack';
 
 const cloudFormationMock = mockClient(CloudFormationClient);
 const sfnMock = mockClient(SFNClient);
@@ -70,6 +70,27 @@ describe('fanout retry --aws', () => {
       retriedItemCount: 1,
     });
     expect(sfnMock).toHaveReceivedCommandWith(ListExecutionsCommand, { stateMachineArn: mapStateMachineArn, statusFilter: 'RUNNING' });
+  });
+
+  it('starts the retry of an array run on the array state machine', async () => {
+    const arrayStateMachineArn = `arn:aws:states:${region}:123456789012:stateMachine:Fanout-ArrayStateMachine1B2C3D4E-Ab12Cd34Ef56`;
+    const arrayExecutionArn = (name: string) => `${arrayStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
+    ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7', { status: 'FAILED', path: 'array' }) });
+    sfnMock.on(StartExecutionCommand).callsFake(() => {
+      sfnMock.on(DescribeExecutionCommand, { executionArn: arrayExecutionArn('sweep-7-retry-1') }).resolves(
+        describedExecution('sweep-7-retry-1', { status: 'SUCCEEDED', stopDate, input: '{"retryOf":"sweep-7"}', output: '{"retriedItemCount":1}' }),
+      );
+      return { executionArn: arrayExecutionArn('sweep-7-retry-1'), startDate };
+    });
+    const io = captureIo();
+
+    await runCli(['retry', 'sweep-7', '--aws', '--region', region, '--json'], io);
+
+    expect(sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input)).toEqual([
+      { stateMachineArn: arrayStateMachineArn, name: 'sweep-7-retry-1', input: '{"retryOf":"sweep-7"}' },
+    ]);
+    expect(JSON.parse(io.stdout.at(-1) as string)).toMatchObject({ path: 'array', retryOf: 'sweep-7' });
   });
 
   it('refuses a run that is still running, with exit 2, starting nothing', async () => {
