@@ -10,7 +10,7 @@ import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutError, parseEvent } from './shared/errors';
 import { classifyJobFailure, classifyTaskError } from './shared/failure';
-import { type FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RUN_HEADER_ITEM_ID, RunStatus, countRunStatuses } from './shared/ledger';
+import { type FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RunStatus, countRunStatuses, runOutcomeUpdate } from './shared/ledger';
 import type { RunSummary } from './summarize';
 
 /**
@@ -450,29 +450,7 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
     };
 
     await deps.ledger.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { runId, itemId: RUN_HEADER_ITEM_ID },
-        UpdateExpression:
-          `SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt${error ? ', #error = :error' : ''}${aggregate ? ', #aggregateOutcome = :aggregate' : ''}` +
-          `${error ? '' : ' REMOVE #error'}`,
-        ConditionExpression: 'attribute_exists(#runId)',
-        ExpressionAttributeNames: {
-          '#runId': 'runId',
-          '#status': 'status',
-          '#counts': 'counts',
-          '#stoppedAt': 'stoppedAt',
-          '#error': 'error',
-          ...(aggregate ? { '#aggregateOutcome': 'aggregateOutcome' } : {}),
-        },
-        ExpressionAttributeValues: {
-          ':status': status,
-          ':counts': counts,
-          ':stoppedAt': summary.stoppedAt,
-          ...(error ? { ':error': error } : {}),
-          ...(aggregate ? { ':aggregate': aggregate } : {}),
-        },
-      }),
+      new UpdateCommand(runOutcomeUpdate(deps.tableName, runId, { status, counts, stoppedAt: summary.stoppedAt, error, aggregate })),
     );
     return summary;
   };

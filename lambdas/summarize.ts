@@ -6,7 +6,7 @@ import { isConditionFailure } from './shared/claims';
 import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
-import { type AggregateOutcome, FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RUN_HEADER_ITEM_ID, RunStatus, type StatusCounts, countRunStatuses } from './shared/ledger';
+import { type AggregateOutcome, FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RunStatus, type StatusCounts, countRunStatuses, runOutcomeUpdate } from './shared/ledger';
 
 /**
  * Summarize: runs once after the Distributed Map, whether it succeeded or failed. Counts the
@@ -223,29 +223,7 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
     };
 
     await deps.ledger.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { runId: prepared.runId, itemId: RUN_HEADER_ITEM_ID },
-        UpdateExpression:
-          `SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt${error ? ', #error = :error' : ''}${aggregate ? ', #aggregateOutcome = :aggregate' : ''}` +
-          `${error ? '' : ' REMOVE #error'}`,
-        ConditionExpression: 'attribute_exists(#runId)',
-        ExpressionAttributeNames: {
-          '#runId': 'runId',
-          '#status': 'status',
-          '#counts': 'counts',
-          '#stoppedAt': 'stoppedAt',
-          '#error': 'error',
-          ...(aggregate ? { '#aggregateOutcome': 'aggregateOutcome' } : {}),
-        },
-        ExpressionAttributeValues: {
-          ':status': status,
-          ':counts': counts,
-          ':stoppedAt': summary.stoppedAt,
-          ...(error ? { ':error': error } : {}),
-          ...(aggregate ? { ':aggregate': aggregate } : {}),
-        },
-      }),
+      new UpdateCommand(runOutcomeUpdate(deps.tableName, prepared.runId, { status, counts, stoppedAt: summary.stoppedAt, error, aggregate })),
     );
     return summary;
   };

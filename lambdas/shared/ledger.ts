@@ -354,3 +354,45 @@ export async function putRows(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.ceil(rows.length / BATCH_WRITE_LIMIT)) }, worker));
 }
+
+/** What a run ended with, as its header row records it. */
+export interface RunOutcome {
+  status: RunStatus;
+  counts: StatusCounts;
+  stoppedAt: string;
+  /** Absent when the run did not fail; the header's earlier error is then removed. */
+  error?: { error: string; cause: string } | undefined;
+  aggregate?: AggregateOutcome | undefined;
+}
+
+/**
+ * The one write that ends a run (Summarize on the map path, Collect on the array path): status,
+ * counts, stop time, error and the aggregation job's outcome on the header row.
+ * @example new UpdateCommand(runOutcomeUpdate('fanout-ledger', 'sweep-7', { status, counts, stoppedAt }))
+ */
+export function runOutcomeUpdate(tableName: string, runId: string, outcome: RunOutcome) {
+  const { error, aggregate } = outcome;
+  return {
+    TableName: tableName,
+    Key: { runId, itemId: RUN_HEADER_ITEM_ID },
+    UpdateExpression:
+      `SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt${error ? ', #error = :error' : ''}${aggregate ? ', #aggregateOutcome = :aggregate' : ''}` +
+      `${error ? '' : ' REMOVE #error'}`,
+    ConditionExpression: 'attribute_exists(#runId)',
+    ExpressionAttributeNames: {
+      '#runId': 'runId',
+      '#status': 'status',
+      '#counts': 'counts',
+      '#stoppedAt': 'stoppedAt',
+      '#error': 'error',
+      ...(aggregate ? { '#aggregateOutcome': 'aggregateOutcome' } : {}),
+    },
+    ExpressionAttributeValues: {
+      ':status': outcome.status,
+      ':counts': outcome.counts,
+      ':stoppedAt': outcome.stoppedAt,
+      ...(error ? { ':error': error } : {}),
+      ...(aggregate ? { ':aggregate': aggregate } : {}),
+    },
+  };
+}
