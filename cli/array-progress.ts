@@ -25,22 +25,12 @@ function add(counts: ProgressCounts, status: string, n: number): void {
 export async function arrayProgress(batch: BatchClient, jobQueues: readonly string[], runId: string, sinceMs: number): Promise<ProgressCounts> {
   const counts: ProgressCounts = { total: 0, succeeded: 0, failed: 0, running: 0, pending: 0 };
   const parents: string[] = [];
-  for (const jobQueue of jobQueues) {
-    let nextToken: string | undefined;
-    do {
-      const page = await batch.send(
-        new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [`${runId}-array-*`] }], ...(nextToken ? { nextToken } : {}) }),
-      );
-      for (const job of page.jobSummaryList ?? []) {
-        if ((job.createdAt ?? 0) < sinceMs) continue;
-        if (isArrayParent(job)) parents.push(job.jobId as string);
-        else {
-          counts.total += 1;
-          add(counts, job.status ?? 'SUBMITTED', 1);
-        }
-      }
-      nextToken = page.nextToken;
-    } while (nextToken);
+  for await (const job of listArrayRunJobs(batch, jobQueues, runId, sinceMs)) {
+    if (isArrayParent(job)) parents.push(job.jobId as string);
+    else {
+      counts.total += 1;
+      add(counts, job.status ?? 'SUBMITTED', 1);
+    }
   }
   for (let start = 0; start < parents.length; start += 100) {
     const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: parents.slice(start, start + 100) }));
@@ -73,21 +63,26 @@ function isArrayParent(job: JobSummary): boolean {
  */
 export async function terminateArrayRunJobs(batch: BatchClient, jobQueues: readonly string[], runId: string, sinceMs: number, reason: string): Promise<number> {
   let terminated = 0;
+  for await (const job of listArrayRunJobs(batch, jobQueues, runId, sinceMs)) {
+    // A FAILED array parent may still have running children, which its termination stops.
+    if (!job.jobId || job.status === 'SUCCEEDED' || (job.status === 'FAILED' && !isArrayParent(job))) continue;
+    await batch.send(new TerminateJobCommand({ jobId: job.jobId, reason }));
+    terminated += 1;
+  }
+  return terminated;
+}
+
+/** The jobs the array path submitted for `runId` (named `<runId>-array-*`) since `sinceMs`, on the given queues. */
+async function* listArrayRunJobs(batch: BatchClient, jobQueues: readonly string[], runId: string, sinceMs: number): AsyncGenerator<JobSummary> {
   for (const jobQueue of jobQueues) {
     let nextToken: string | undefined;
     do {
+      // A JOB_NAME filter lists jobs of every status.
       const page = await batch.send(
         new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [`${runId}-array-*`] }], ...(nextToken ? { nextToken } : {}) }),
       );
-      for (const job of page.jobSummaryList ?? []) {
-        if ((job.createdAt ?? 0) < sinceMs || !job.jobId) continue;
-        // A FAILED array parent may still have running children, which its termination stops.
-        if (job.status === 'SUCCEEDED' || (job.status === 'FAILED' && !isArrayParent(job))) continue;
-        await batch.send(new TerminateJobCommand({ jobId: job.jobId, reason }));
-        terminated += 1;
-      }
+      for (const job of page.jobSummaryList ?? []) if ((job.createdAt ?? 0) >= sinceMs) yield job;
       nextToken = page.nextToken;
     } while (nextToken);
   }
-  return terminated;
 }
