@@ -150,7 +150,14 @@ export function buildReportModel(sources: ReportSources): ReportModel {
   const latest = executions.at(-1);
   const path = header?.path ?? latest?.path ?? 'map';
   const aggregate = header?.aggregateOutcome ? aggregateSummary(header.aggregateOutcome, sources.jobs, sources.logUrl) : undefined;
-  const costRun = { stateTransitions, itemRounds, executions: executions.length, rounds: header?.round ?? 1, retryExecutions: executions.filter((e) => e.kind !== 'run').length };
+  const costRun = {
+    stateTransitions,
+    itemRounds,
+    executions: executions.length,
+    rounds: header?.round ?? 1,
+    retryExecutions: executions.filter((e) => e.kind !== 'run').length,
+    retryRounds: header?.retry?.rounds ?? 0,
+  };
 
   return {
     runId: sources.runId,
@@ -346,11 +353,14 @@ function timingOf(executions: readonly ExecutionSummary[]): ReportModel['timing'
  */
 function costOf(run: CostRun): CostSummary {
   const headerWrites = 2 * run.executions + Math.max(0, run.rounds - 1);
-  const automaticRounds = Math.max(0, run.rounds - 1 - run.retryExecutions);
+  // The first execution calls Retry after each pass while rounds remain, also when it then finds
+  // nothing to claim (as fanout compare counts it): at most retry.rounds calls.
+  const automaticPasses = Math.max(1, run.rounds - run.retryExecutions);
+  const retryCalls = Math.min(run.retryRounds, automaticPasses);
   const usage = {
     stateTransitions: run.stateTransitions ?? 0,
     ledgerWriteUnits: 2 * run.itemRounds + headerWrites,
-    lambdaInvocations: 3 * run.executions + automaticRounds,
+    lambdaInvocations: 3 * run.executions + retryCalls,
     s3PutRequests: run.executions + 4 * run.rounds,
     s3GetRequests: run.rounds,
   };
@@ -360,7 +370,7 @@ function costOf(run: CostRun): CostSummary {
     basis: [
       stepFunctionsBasis(run),
       `DynamoDB: about 2 writes per item per round (the row's PENDING or RETRYING write and its outcome; ${run.itemRounds} item-rounds) plus ${headerWrites} header writes (Prepare and Summarize per execution, one per later round), at 1 write unit each (rows under 1 KB). Reads are not counted.`,
-      `Lambda: Prepare, Summarize and Notify per execution, plus Retry per automatic round (${usage.lambdaInvocations} requests); compute time is not counted.`,
+      `Lambda: Prepare, Summarize and Notify per execution, plus Retry after each automatic pass while retry rounds remain, also when it finds nothing to claim (${usage.lambdaInvocations} requests); compute time is not counted.`,
       `S3: one manifest per execution, about 4 result files per round (${run.rounds} round(s)) and one manifest read per round.`,
       'Batch compute (Fargate or EC2) for the jobs themselves is not included: it is the same whatever orchestrates them.',
     ],
@@ -406,6 +416,8 @@ interface CostRun {
   executions: number;
   rounds: number;
   retryExecutions: number;
+  /** The run's `retry.rounds`: how many times the map path may call Retry after a pass. */
+  retryRounds: number;
 }
 
 function stepFunctionsBasis(run: CostRun): string {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { type CliIo, CliError, ExitCode } from '../io';
+import { terminateArrayRunJobs } from '../array-progress';
 import { settleStoppedRun } from '../ledger';
 import { processAlive, readRunLock, removeRunLock } from '../lock';
 import { type AwsTargetOptions, openAwsTarget } from '../targets';
@@ -58,6 +59,15 @@ async function cancelOnAws(runId: string, options: AwsTargetOptions, io: CliIo):
     const running = await target.runningExecutions(runId);
     if (running.length === 0) throw new CliError(`run ${runId} is not running on ${target.where}`);
     for (const executionArn of running) await stopRun(target.clients.sfn, runId, executionArn);
+    const header = await target.readRunHeader(runId);
+    if (header?.path === 'array') {
+      // Step Functions terminates only .sync jobs: arrays submitted ahead of an aggregation job,
+      // and the children a failed array still runs, are terminated here. Their rows stay as
+      // Collect would have found them (PENDING), as after a local cancel.
+      const terminated = await terminateArrayRunJobs(target.clients.batch, target.names.jobQueues ?? [], runId, 0, `run ${runId} was cancelled with fanout cancel`);
+      io.out(`run ${runId} cancelled (stopped ${running.join(', ')}); ${terminated} array job(s) terminated`);
+      return ExitCode.Succeeded;
+    }
     // A stopped execution never reaches Summarize, and on AWS no process need be following it.
     const aborted = await settleStoppedRun(target.clients, { tableName: target.names.ledgerTable, bucket: target.names.bucket }, runId);
     io.out(`run ${runId} cancelled (stopped ${running.join(', ')}); ${aborted} item(s) recorded FAILED (ABORTED)`);

@@ -86,7 +86,7 @@ export function comparePaths(input: ComparedInput, models: Readonly<Record<PathN
   });
   return {
     ...input,
-    assumption: 'every item succeeds on its first attempt; each failure adds transitions, ledger writes and SubmitJob calls, and Lambda compute time is not priced',
+    assumption: 'every item succeeds on its first attempt; each failure adds transitions, ledger writes and SubmitJob calls; Lambda compute time and S3 requests are not priced',
     prices: { checkedOn: PRICES.checkedOn, region: PRICES.region, sources: PRICES.sources },
     paths,
   };

@@ -1,3 +1,4 @@
+import { mapPathUsage } from '../../statemachine/map-usage';
 import { describe, expect, it } from 'vitest';
 import { estimateCost } from '../../cli/pricing';
 import { buildReportModel, FAILURE_ROWS_PER_GROUP } from '../../report';
@@ -252,5 +253,12 @@ describe('buildReportModel', () => {
     expect(model.cost.usage).toEqual({ stateTransitions: 120, ledgerWriteUnits: 11, lambdaInvocations: 6, s3PutRequests: 10, s3GetRequests: 2 });
     expect(model.cost.estimate).toEqual(estimateCost(model.cost.usage));
     expect(model.cost.basis.join(' ')).toContain('2 writes per item per round');
+  });
+
+  it('counts the Retry call a map-path pass makes while retry rounds remain, as fanout compare does', () => {
+    const model = buildReportModel(
+      sources({ header: { round: 1, retry: { rounds: 1, maxAttempts: 3 } }, records: [record('sweep', { stateTransitions: 15 })], rows: [row('a'), row('b')] }),
+    );
+    expect(model.cost.usage.lambdaInvocations).toBe(mapPathUsage(2, 1, false).lambdaInvocations);
   });
 });

@@ -1,5 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { BatchClient, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
+import { BatchClient, DescribeJobsCommand, ListJobsCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -54,6 +54,32 @@ describe('fanout cancel --aws', () => {
     expect(batchMock).not.toHaveReceivedCommand(DescribeJobsCommand);
     expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
     expect(io.stdout).toEqual([`run sweep-7 cancelled (stopped ${executionArn('sweep-7-retry-1')}); 0 item(s) recorded FAILED (ABORTED)`]);
+  });
+
+  it('terminates the array jobs of an array run that Step Functions leaves running', async () => {
+    ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7', { path: 'array' }) });
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [listed('sweep-7')] });
+    const queue = (name: string) => `arn:aws:batch:${region}:123456789012:job-queue/${name}`;
+    batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
+    batchMock.on(ListJobsCommand, { jobQueue: queue('fanout-high') }).resolves({
+      jobSummaryList: [
+        // Submitted without .sync ahead of an aggregation job: still running.
+        { jobId: 'arr-1', jobName: 'sweep-7-array-r1-0', status: 'RUNNING', createdAt: 1, arrayProperties: { size: 100 } },
+        // Failed at its first failed child; its other children may still run.
+        { jobId: 'arr-2', jobName: 'sweep-7-array-r1-1', status: 'FAILED', createdAt: 1, arrayProperties: { size: 100 } },
+        { jobId: 'one', jobName: 'sweep-7-array-r1-2', status: 'SUCCEEDED', createdAt: 1 },
+      ],
+    });
+    batchMock.on(TerminateJobCommand).resolves({});
+    const io = captureIo();
+
+    const code = await runCli(['cancel', 'sweep-7', '--aws', '--region', region], io);
+
+    expect(code, io.stderr.join('\n')).toBe(0);
+    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, { jobQueue: queue('fanout-high'), filters: [{ name: 'JOB_NAME', values: ['sweep-7-array-*'] }] });
+    expect(batchMock.commandCalls(TerminateJobCommand).map((call) => call.args[0].input.jobId)).toEqual(['arr-1', 'arr-2']);
+    expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(io.stdout).toEqual([`run sweep-7 cancelled (stopped ${executionArn('sweep-7')}); 2 array job(s) terminated`]);
   });
 
   it('exits 2 when none of the run\'s executions is running, stopping nothing', async () => {

@@ -120,6 +120,37 @@ describe('fanout run --aws', () => {
     expect(sfnMock).not.toHaveReceivedCommand(StopExecutionCommand);
   });
 
+  it('runs --path array on the stack\'s array state machine, with progress from the array jobs\' status summaries', async () => {
+    const arrayStateMachineArn = `arn:aws:states:${region}:123456789012:stateMachine:Fanout-ArrayStateMachine1B2C3D4E-Ab12Cd34Ef56`;
+    const arrayExecutionArn = `${arrayStateMachineArn.replace(':stateMachine:', ':execution:')}:sweep-7`;
+    cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: arrayExecutionArn, startDate });
+    const running = { ...describedExecution('sweep-7', { input: JSON.stringify(input) }), executionArn: arrayExecutionArn };
+    const ended = { ...describedExecution('sweep-7', { input: JSON.stringify(input), status: 'SUCCEEDED', stopDate }), executionArn: arrayExecutionArn };
+    sfnMock.on(DescribeExecutionCommand).resolvesOnce(running).resolvesOnce(running).resolves(ended);
+    const highQueue = stackOutputs().JobQueueHighArn as string;
+    batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
+    batchMock.on(ListJobsCommand, { jobQueue: highQueue }).resolves({
+      jobSummaryList: [{ jobId: 'arr-1', jobName: 'sweep-7-array-r1-0', status: 'PENDING', createdAt: startDate.getTime(), arrayProperties: { size: 3 } }],
+    });
+    batchMock.on(DescribeJobsCommand).resolves({
+      jobs: [{ jobId: 'arr-1', jobName: 'sweep-7-array-r1-0', jobQueue: highQueue, jobDefinition: 'fanout-job:3', status: 'PENDING', startedAt: 0, arrayProperties: { size: 3, statusSummary: { SUCCEEDED: 2, RUNNING: 1 } } }],
+    } as never);
+    ledgerQueries({ count: [[{ itemId: '0', status: 'SUCCEEDED' }, { itemId: '1', status: 'SUCCEEDED' }, { itemId: '2', status: 'SUCCEEDED' }]] });
+    const io = captureIo();
+
+    const code = await runCommand({ input: inputFile(input), path: 'array', aws: { region }, pollIntervalMs: 0, interrupted: never }, io);
+
+    expect(code, io.stderr.join('\n')).toBe(0);
+    expect(sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input)).toEqual([
+      { stateMachineArn: arrayStateMachineArn, name: 'sweep-7', input: JSON.stringify(input) },
+    ]);
+    expect(sfnMock).not.toHaveReceivedCommand(ListMapRunsCommand);
+    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, { jobQueue: highQueue, filters: [{ name: 'JOB_NAME', values: ['sweep-7-array-*'] }] });
+    expect(io.stdout.join('\n')).toContain('2/3 done · 2 succeeded · 0 failed · 1 running');
+    expect(io.stdout.join('\n')).toMatch(/status\s+SUCCEEDED/);
+  });
+
   it('shows progress and the failed items with their CloudWatch console links', async () => {
     sfnMock
       .on(DescribeExecutionCommand)
