@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
-import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../lambdas/summarize';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -56,6 +56,12 @@ describe('an array run in which chosen children fail', () => {
   beforeAll(async () => {
     execution = await runArray(runId, { runId, items, command });
     rows = byId(await itemRowsOf(cloud, runId));
+  });
+
+  it('bills the happy path, SubmissionFailed, and one transition per retry of Collect while children still ran', async () => {
+    const history = await cloud.clients.sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000 }));
+    const collectRetries = (history.events ?? []).filter((event) => event.type === 'TaskFailed' && event.taskFailedEventDetails?.error === 'ChildrenStillRunningError').length;
+    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(arrayPathUsage(8).stateTransitions + 1 + collectRetries);
   });
 
   it('ends FAILED with the failed array job as its error', () => {
@@ -233,6 +239,11 @@ describe('an array run whose first failure comes while slower children still run
     expect(rows.get('fast-fail')).toMatchObject({ status: 'FAILED', exitCode: 5 });
     expect(rows.get('slow-1')).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
     expect(rows.get('slow-2')).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
+    // Collect was retried while the slow children ran; each retry is one billed transition.
+    const history = await cloud.clients.sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000 }));
+    const collectRetries = (history.events ?? []).filter((event) => event.type === 'TaskFailed' && event.taskFailedEventDetails?.error === 'ChildrenStillRunningError').length;
+    expect(collectRetries).toBeGreaterThanOrEqual(1);
+    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(arrayPathUsage(3).stateTransitions + 1 + collectRetries);
   });
 });
 

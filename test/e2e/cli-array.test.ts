@@ -34,8 +34,10 @@ describe('fanout run --path array', () => {
     const summary = run.json<RunSummary>();
     expect(summary).toMatchObject({ runId: 'flaky-array', path: 'array', status: 'FAILED', error: 'States.TaskFailed', counts: { total: 4, failed: 4 } });
     expect(summary.executionArn).toMatch(/:execution:fanout-array:flaky-array$/);
-    // The happy path's (arrayPathUsage) plus SubmissionFailed, entered when the array job fails.
-    expect(summary.stateTransitions).toBe(arrayPathUsage(4).stateTransitions + 1);
+    // The happy path's (arrayPathUsage) plus SubmissionFailed, entered when the array job fails,
+    // plus one per retry of Collect if it started while children still ran (timing; counted
+    // exactly from the history in test/e2e/array-path.test.ts).
+    expect(summary.stateTransitions).toBeGreaterThanOrEqual(arrayPathUsage(4).stateTransitions + 1);
 
     const status = await runFanout(['status', 'flaky-array', '--dir', dir, '--json']);
     expect(status.code, status.stderr).toBe(1);
