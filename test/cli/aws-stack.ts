@@ -19,6 +19,9 @@ export const bucket = 'fanout-data-123456789012-eu-west-1';
 export const logGroup = '/aws/batch/fanout-jobs';
 
 export const executionArn = (name: string) => `${mapStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+/** The array path's state machine, for stacks that deploy it (`stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })`). */
+export const arrayStateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:Fanout-ArrayStateMachine9E8D7C6B-Ab12Cd34Ef56`;
+export const arrayExecutionArn = (name: string) => `${arrayStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /** The stack's outputs, keyed as the CDK app declares them. */
 export function stackOutputs(overrides: Record<string, string | undefined> = {}): Record<string, string> {

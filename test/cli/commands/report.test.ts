@@ -25,6 +25,8 @@ import {
   region,
   stackOutputs,
   stopDate,
+  arrayExecutionArn,
+  arrayStateMachineArn,
 } from '../aws-stack';
 
 const cloudFormationMock = mockClient(CloudFormationClient);
@@ -32,8 +34,6 @@ const sfnMock = mockClient(SFNClient);
 const ledgerMock = mockClient(DynamoDBDocumentClient);
 const batchMock = mockClient(BatchClient);
 
-const arrayStateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:Fanout-ArrayStateMachine9E8D7C6B-Ab12Cd34Ef56`;
-const arrayExecutionArn = (name: string) => `${arrayStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 const notFound = () => new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} });
 const ms = (iso: string) => Date.parse(iso);
 

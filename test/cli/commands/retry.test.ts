@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/program';
-import { captureIo, describedExecution, describeStacks, executionArn, headerRow, mapStateMachineArn, region, stackOutputs, startDate, stopDate } from '../aws-stack';
+import { arrayExecutionArn, arrayStateMachineArn, captureIo, describedExecution, describeStacks, executionArn, headerRow, mapStateMachineArn, region, stackOutputs, startDate, stopDate } from '../aws-stack';
 
 const cloudFormationMock = mockClient(CloudFormationClient);
 const sfnMock = mockClient(SFNClient);
@@ -73,8 +73,6 @@ describe('fanout retry --aws', () => {
   });
 
   it('starts the retry of an array run on the array state machine', async () => {
-    const arrayStateMachineArn = `arn:aws:states:${region}:123456789012:stateMachine:Fanout-ArrayStateMachine1B2C3D4E-Ab12Cd34Ef56`;
-    const arrayExecutionArn = (name: string) => `${arrayStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
     ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7', { status: 'FAILED', path: 'array' }) });
     sfnMock.on(StartExecutionCommand).callsFake(() => {

@@ -30,6 +30,8 @@ import {
   stackOutputs,
   startDate,
   stopDate,
+  arrayExecutionArn,
+  arrayStateMachineArn,
 } from '../aws-stack';
 
 const cloudFormationMock = mockClient(CloudFormationClient);
@@ -121,12 +123,10 @@ describe('fanout run --aws', () => {
   });
 
   it('runs --path array on the stack\'s array state machine, with progress from the array jobs\' status summaries', async () => {
-    const arrayStateMachineArn = `arn:aws:states:${region}:123456789012:stateMachine:Fanout-ArrayStateMachine1B2C3D4E-Ab12Cd34Ef56`;
-    const arrayExecutionArn = `${arrayStateMachineArn.replace(':stateMachine:', ':execution:')}:sweep-7`;
     cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
-    sfnMock.on(StartExecutionCommand).resolves({ executionArn: arrayExecutionArn, startDate });
-    const running = { ...describedExecution('sweep-7', { input: JSON.stringify(input) }), executionArn: arrayExecutionArn };
-    const ended = { ...describedExecution('sweep-7', { input: JSON.stringify(input), status: 'SUCCEEDED', stopDate }), executionArn: arrayExecutionArn };
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: arrayExecutionArn('sweep-7'), startDate });
+    const running = { ...describedExecution('sweep-7', { input: JSON.stringify(input) }), executionArn: arrayExecutionArn('sweep-7') };
+    const ended = { ...describedExecution('sweep-7', { input: JSON.stringify(input), status: 'SUCCEEDED', stopDate }), executionArn: arrayExecutionArn('sweep-7') };
     sfnMock.on(DescribeExecutionCommand).resolvesOnce(running).resolvesOnce(running).resolves(ended);
     const highQueue = stackOutputs().JobQueueHighArn as string;
     batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
