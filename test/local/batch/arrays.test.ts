@@ -9,22 +9,11 @@ import {
   type SubmitJobCommandInput,
   TerminateJobCommand,
 } from '@aws-sdk/client-batch';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logFileFor } from '../../../local/batch';
-import { type TestBatch, describe1, startTestBatch, untilStatus } from './helpers';
+import { type TestBatch, batchPerTest, describe1, shell, untilStatus } from './helpers';
 
-let current: TestBatch | undefined;
-afterEach(async () => {
-  await current?.close();
-  current = undefined;
-});
-
-async function start(options: Parameters<typeof startTestBatch>[0] = {}): Promise<TestBatch> {
-  current = await startTestBatch(options);
-  return current;
-}
-
-const shell = (script: string): string[] => ['sh', '-c', script];
+const start = batchPerTest();
 /** Waits for the file `open-<index>` (or `open-<name>`) in the working directory, then runs `then`. */
 const gated = (gate: string, then = 'true'): string[] => shell(`while [ ! -f "open-${gate}" ]; do sleep 0.01; done; ${then}`);
 const open = (dir: string, gate: string | number): void => writeFileSync(join(dir, `open-${gate}`), '');

@@ -2,22 +2,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelJobCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProcessLauncher, logFileFor } from '../../../local/batch';
-import { ManualClock, type TestBatch, describe1, maxOverlap, startTestBatch, untilStatus } from './helpers';
+import { ManualClock, batchPerTest, describe1, maxOverlap, shell, untilStatus } from './helpers';
 
-let current: TestBatch | undefined;
-afterEach(async () => {
-  await current?.close();
-  current = undefined;
-});
-
-async function start(options: Parameters<typeof startTestBatch>[0] = {}): Promise<TestBatch> {
-  current = await startTestBatch(options);
-  return current;
-}
-
-const shell = (script: string): string[] => ['sh', '-c', script];
+const start = batchPerTest();
 
 describe('a job that exits 0', () => {
   it('passes SUBMITTED through RUNNING to SUCCEEDED with timestamps and one attempt', async () => {
@@ -312,7 +301,7 @@ describe('timeout', () => {
 
   it('sends SIGKILL 30 seconds after SIGTERM to a process that ignores SIGTERM', async () => {
     const clock = new ManualClock();
-    const { client, batch } = await start({ clock });
+    const { client, batch, dir } = await start({ clock });
     const { jobId } = await client.send(
       new SubmitJobCommand({
         jobName: 'stubborn',
@@ -323,7 +312,7 @@ describe('timeout', () => {
       }),
     );
     const running = await untilStatus(client, jobId as string, 'RUNNING');
-    const log = logFileFor(current?.dir as string, running.container?.logStreamName as string);
+    const log = logFileFor(dir, running.container?.logStreamName as string);
     // The log file appears when the launcher opens it, which may be just after RUNNING is reported.
     const logText = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
     while (!logText().includes('ready')) await new Promise((resolve) => setTimeout(resolve, 5));

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { BatchClient, DescribeJobsCommand, type JobDetail } from '@aws-sdk/client-batch';
 import { type FanoutConfig, parseConfig } from '../../../config';
 import type { Clock } from '../../../local/engine/types';
@@ -127,3 +128,22 @@ export function maxOverlap(intervals: { start: number; stop: number }[]): number
   }
   return max;
 }
+
+/**
+ * Starts a test Batch service per call and closes the last one after each test of the file.
+ * @example const start = batchPerTest(); it('...', async () => { const { client } = await start(); });
+ */
+export function batchPerTest(): (options?: Partial<InProcessBatchServiceOptions>) => Promise<TestBatch> {
+  let current: TestBatch | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (options = {}) => {
+    current = await startTestBatch(options);
+    return current;
+  };
+}
+
+/** A job command that runs `script` in `sh`. */
+export const shell = (script: string): string[] => ['sh', '-c', script];
