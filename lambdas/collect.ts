@@ -11,7 +11,7 @@ import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutError, parseEvent } from './shared/errors';
 import { classifyJobFailure, classifyTaskError } from './shared/failure';
 import { type FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RunStatus, countRunStatuses, runOutcomeUpdate } from './shared/ledger';
-import type { RunSummary } from './summarize';
+import { type RunSummary, summaryBase } from './summarize';
 
 /**
  * Collect: the array path's last step before Notify. The array jobs have ended (or failed to
@@ -432,22 +432,7 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
       status: submission.status,
     }));
 
-    const summary: RunSummary = {
-      runId,
-      path: 'array',
-      status,
-      counts,
-      itemCount: prepared.itemCount,
-      pendingItemIds: pendingSample,
-      startedAt: prepared.createdAt,
-      stoppedAt: stopped.toISOString(),
-      durationMs: Math.max(0, stopped.getTime() - Date.parse(prepared.createdAt)),
-      ...(prepared.executionArn ? { executionArn: prepared.executionArn } : {}),
-      arrayJobs,
-      ...(error ? { error } : {}),
-      ...(prepared.retryOf === undefined ? {} : { retryOf: prepared.retryOf, retriedItemCount: prepared.retriedItemCount ?? 0 }),
-      ...(aggregate ? { aggregate } : {}),
-    };
+    const summary: RunSummary = { ...summaryBase('array', prepared, { status, counts, pendingSample, stopped, error, aggregate }), arrayJobs };
 
     await deps.ledger.send(
       new UpdateCommand(runOutcomeUpdate(deps.tableName, runId, { status, counts, stoppedAt: summary.stoppedAt, error, aggregate })),

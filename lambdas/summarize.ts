@@ -69,6 +69,30 @@ export interface RunSummary {
 
 export { AGGREGATE_FAILED_ERROR } from './shared/aggregate';
 
+/** What both paths' summaries share, from Prepare's output and the ledger counts when the run ended. */
+export function summaryBase(
+  path: RunSummary['path'],
+  prepared: { runId: string; itemCount: number; createdAt: string; executionArn?: string | undefined; retryOf?: string | undefined; retriedItemCount?: number | undefined },
+  outcome: { status: RunStatus; counts: StatusCounts; pendingSample: string[]; stopped: Date; error?: { error: string; cause: string } | undefined; aggregate?: AggregateOutcome | undefined },
+): RunSummary {
+  const { status, counts, pendingSample, stopped, error, aggregate } = outcome;
+  return {
+    runId: prepared.runId,
+    path,
+    status,
+    counts,
+    itemCount: prepared.itemCount,
+    pendingItemIds: pendingSample,
+    startedAt: prepared.createdAt,
+    stoppedAt: stopped.toISOString(),
+    durationMs: Math.max(0, stopped.getTime() - Date.parse(prepared.createdAt)),
+    ...(prepared.executionArn ? { executionArn: prepared.executionArn } : {}),
+    ...(error ? { error } : {}),
+    ...(prepared.retryOf === undefined ? {} : { retryOf: prepared.retryOf, retriedItemCount: prepared.retriedItemCount ?? 0 }),
+    ...(aggregate ? { aggregate } : {}),
+  };
+}
+
 export interface SummarizeDependencies {
   ledger: DynamoDBDocumentClient;
   /** Reads the ResultWriter files of a failed Map, to tell aborted children's rows from never-started ones. */
@@ -205,21 +229,9 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
         : undefined;
 
     const summary: RunSummary = {
-      runId: prepared.runId,
-      path: 'map',
-      status,
-      counts,
-      itemCount: prepared.itemCount,
-      pendingItemIds: pendingSample,
-      startedAt: prepared.createdAt,
-      stoppedAt: stopped.toISOString(),
-      durationMs: Math.max(0, stopped.getTime() - Date.parse(prepared.createdAt)),
-      ...(prepared.executionArn ? { executionArn: prepared.executionArn } : {}),
+      ...summaryBase('map', prepared, { status, counts, pendingSample, stopped, error, aggregate }),
       ...(fanOut?.MapRunArn ? { mapRunArn: fanOut.MapRunArn } : {}),
       ...(fanOut?.ResultWriterDetails ? { results: { bucket: fanOut.ResultWriterDetails.Bucket, key: fanOut.ResultWriterDetails.Key } } : {}),
-      ...(error ? { error } : {}),
-      ...(prepared.retryOf === undefined ? {} : { retryOf: prepared.retryOf, retriedItemCount: prepared.retriedItemCount ?? 0 }),
-      ...(aggregate ? { aggregate } : {}),
     };
 
     await deps.ledger.send(
