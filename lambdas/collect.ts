@@ -11,7 +11,7 @@ import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutError, parseEvent } from './shared/errors';
 import { classifyJobFailure, classifyTaskError } from './shared/failure';
 import { type FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RunStatus, countRunStatuses, runOutcomeUpdate } from './shared/ledger';
-import { type RunSummary, summaryBase } from './summarize';
+import { type RunSummary, summaryBase } from './shared/summary';
 
 /**
  * Collect: the array path's last step before Notify. The array jobs have ended (or failed to

@@ -4,7 +4,7 @@ import { snsClient } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
 import { ITEM_STATUSES } from './shared/ledger';
-import type { RunSummary } from './summarize';
+import type { RunSummary } from './shared/summary';
 
 /**
  * Notify: publishes the run summary (the map path's Summarize or the array path's Collect) to the SNS topic `TOPIC_ARN`, as a few human-readable

@@ -3,10 +3,11 @@ import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamod
 import { z } from 'zod';
 import { aggregateErrorSchema, aggregateFailure, aggregateOutcomeOf, aggregateResultSchema } from './shared/aggregate';
 import { isConditionFailure } from './shared/claims';
+import { type RunSummary, summaryBase } from './shared/summary';
 import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
-import { type AggregateOutcome, FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RunStatus, type StatusCounts, countRunStatuses, runOutcomeUpdate } from './shared/ledger';
+import { FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RunStatus, type StatusCounts, countRunStatuses, runOutcomeUpdate } from './shared/ledger';
 
 /**
  * Summarize: runs once after the Distributed Map, whether it succeeded or failed. Counts the
@@ -40,58 +41,9 @@ export const summarizeEventSchema = z.object({
 });
 export type SummarizeEvent = z.infer<typeof summarizeEventSchema>;
 
-/** The run summary (docs/map-path.md, "Run summary"; the array path's Collect returns it too, docs/array-path.md). */
-export interface RunSummary {
-  runId: string;
-  path: 'map' | 'array';
-  status: RunStatus;
-  counts: StatusCounts;
-  /** Items Prepare accepted; equals `counts.total` unless rows went missing. */
-  itemCount: number;
-  /** Ids of up to 10 items still PENDING: they were never started or their outcome was never recorded. */
-  pendingItemIds: string[];
-  startedAt: string;
-  stoppedAt: string;
-  durationMs: number;
-  executionArn?: string;
-  mapRunArn?: string;
-  results?: { bucket: string; key: string };
-  error?: { error: string; cause: string };
-  /** A retry execution (`retryOf`): the run it re-ran, whose rows the counts are. */
-  retryOf?: string;
-  /** A retry execution: the items it claimed and re-ran (0 when there was nothing to retry). */
-  retriedItemCount?: number;
-  /** Array path: the Batch jobs this execution submitted, in manifest order. */
-  arrayJobs?: Array<{ jobName: string; jobId?: string; size: number; status: string }>;
-  /** How the aggregation job ended; absent when the run has none or it did not run (the fan-out failed). */
-  aggregate?: AggregateOutcome;
-}
-
+export type { RunSummary } from './shared/summary';
 export { AGGREGATE_FAILED_ERROR } from './shared/aggregate';
 
-/** What both paths' summaries share, from Prepare's output and the ledger counts when the run ended. */
-export function summaryBase(
-  path: RunSummary['path'],
-  prepared: { runId: string; itemCount: number; createdAt: string; executionArn?: string | undefined; retryOf?: string | undefined; retriedItemCount?: number | undefined },
-  outcome: { status: RunStatus; counts: StatusCounts; pendingSample: string[]; stopped: Date; error?: { error: string; cause: string } | undefined; aggregate?: AggregateOutcome | undefined },
-): RunSummary {
-  const { status, counts, pendingSample, stopped, error, aggregate } = outcome;
-  return {
-    runId: prepared.runId,
-    path,
-    status,
-    counts,
-    itemCount: prepared.itemCount,
-    pendingItemIds: pendingSample,
-    startedAt: prepared.createdAt,
-    stoppedAt: stopped.toISOString(),
-    durationMs: Math.max(0, stopped.getTime() - Date.parse(prepared.createdAt)),
-    ...(prepared.executionArn ? { executionArn: prepared.executionArn } : {}),
-    ...(error ? { error } : {}),
-    ...(prepared.retryOf === undefined ? {} : { retryOf: prepared.retryOf, retriedItemCount: prepared.retriedItemCount ?? 0 }),
-    ...(aggregate ? { aggregate } : {}),
-  };
-}
 
 export interface SummarizeDependencies {
   ledger: DynamoDBDocumentClient;

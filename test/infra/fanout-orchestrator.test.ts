@@ -14,6 +14,33 @@ const arn = (service: string, resource: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}`]],
 });
 
+/**
+ * The statements `batch:submitJob.sync` needs (step-functions/latest/dg/batch-iam.html, Run a Job
+ * .sync): SubmitJob on the queues and job definition, DescribeJobs, TerminateJob (CDK does not add
+ * it for a definition from a file; without it a stopped execution leaves its jobs running), and
+ * the managed events rule.
+ */
+function expectBatchSyncStatements(statements: unknown[]): void {
+  expect(statements).toContainEqual(
+    expect.objectContaining({
+      Action: 'batch:SubmitJob',
+      Effect: 'Allow',
+      Resource: [
+        { 'Fn::GetAtt': [expect.stringMatching(/Queuefanouthigh/), 'JobQueueArn'] },
+        { 'Fn::GetAtt': [expect.stringMatching(/Queuefanoutlow/), 'JobQueueArn'] },
+        arn('batch', 'job-definition/fanout-job:*'),
+      ],
+    }),
+  );
+  expect(statements).toContainEqual({ Action: 'batch:DescribeJobs', Effect: 'Allow', Resource: '*' });
+  expect(statements).toContainEqual({ Action: 'batch:TerminateJob', Effect: 'Allow', Resource: arn('batch', 'job/*') });
+  expect(statements).toContainEqual({
+    Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+    Effect: 'Allow',
+    Resource: arn('events', 'rule/StepFunctionsGetEventsForBatchJobsRule'),
+  });
+}
+
 describe('FanoutOrchestrator with its defaults', () => {
   // One synthesized stack for every read-only assertion below.
   let template: Template;
@@ -31,25 +58,7 @@ describe('FanoutOrchestrator with its defaults', () => {
   const HANDLERS = { Prepare: 'Validates', Retry: 'Claims', Summarize: 'Counts', Notify: 'Publishes', Collect: 'array job' } as const;
 
   it('lets the map state machine run Batch jobs with .sync, including TerminateJob', () => {
-    // docs: step-functions/latest/dg/batch-iam.html (Run a Job .sync)
-    const statements = roleStatements(template, mapRole);
-    expect(statements).toContainEqual(
-      expect.objectContaining({
-        Action: 'batch:SubmitJob',
-        Resource: [
-          { 'Fn::GetAtt': [expect.stringMatching(/Queuefanouthigh/), 'JobQueueArn'] },
-          { 'Fn::GetAtt': [expect.stringMatching(/Queuefanoutlow/), 'JobQueueArn'] },
-          arn('batch', 'job-definition/fanout-job:*'),
-        ],
-      }),
-    );
-    expect(statements).toContainEqual({ Action: 'batch:DescribeJobs', Effect: 'Allow', Resource: '*' });
-    expect(statements).toContainEqual({ Action: 'batch:TerminateJob', Effect: 'Allow', Resource: arn('batch', 'job/*') });
-    expect(statements).toContainEqual({
-      Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-      Effect: 'Allow',
-      Resource: arn('events', 'rule/StepFunctionsGetEventsForBatchJobsRule'),
-    });
+    expectBatchSyncStatements(roleStatements(template, mapRole));
   });
 
   it("gives the Distributed Map its own StartExecution, Describe/StopExecution and redrive of the FanOut Map Run's children", () => {
@@ -93,23 +102,8 @@ describe('FanoutOrchestrator with its defaults', () => {
       expect.stringMatching(/^FanoutNotifyFunction/),
       expect.stringMatching(/^FanoutPrepareFunction/),
     ]);
-    expect(statements).toContainEqual({
-      Action: 'batch:SubmitJob',
-      Effect: 'Allow',
-      Resource: [
-        { 'Fn::GetAtt': [expect.stringMatching(/Queuefanouthigh/), 'JobQueueArn'] },
-        { 'Fn::GetAtt': [expect.stringMatching(/Queuefanoutlow/), 'JobQueueArn'] },
-        arn('batch', 'job-definition/fanout-job:*'),
-      ],
-    });
-    expect(statements).toContainEqual({ Action: 'batch:DescribeJobs', Effect: 'Allow', Resource: '*' });
-    // Stopping an array run terminates its array jobs, and Batch their children, through this.
-    expect(statements).toContainEqual({ Action: 'batch:TerminateJob', Effect: 'Allow', Resource: arn('batch', 'job/*') });
-    expect(statements).toContainEqual({
-      Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-      Effect: 'Allow',
-      Resource: arn('events', 'rule/StepFunctionsGetEventsForBatchJobsRule'),
-    });
+    // Stopping an array run terminates its array jobs, and Batch their children, through TerminateJob.
+    expectBatchSyncStatements(statements);
     // Collect writes the ledger and reads the manifest; the machine itself touches neither, nor starts executions.
     expect(roleActions(template, arrayRole).filter((action) => !/^(logs|xray):/.test(action))).toEqual([
       'batch:DescribeJobs',
