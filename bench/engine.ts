@@ -19,7 +19,10 @@ import type { Json, StepFunctionsService, TaskIntegration } from '../local/engin
 
 const ROLE = 'arn:aws:iam::123456789012:role/bench';
 
-const passChild = { StartAt: 'Work', States: { Work: { Type: 'Pass', Parameters: { 'id.$': '$.id', done: true }, End: true } } };
+const passChild = {
+  StartAt: 'Work',
+  States: { Work: { Type: 'Pass', Parameters: { 'id.$': '$.id', done: true }, End: true } },
+};
 
 /** A child shaped like fanout's: one asynchronous job task whose summary is the child's output. */
 const jobChild = {
@@ -68,10 +71,17 @@ function distributedMap(processor: object, itemSelector?: object): object {
     States: {
       FanOut: {
         Type: 'Map',
-        ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSONL' }, Parameters: { Bucket: 'bench', Key: 'items.jsonl' } },
+        ItemReader: {
+          Resource: 'arn:aws:states:::s3:getObject',
+          ReaderConfig: { InputType: 'JSONL' },
+          Parameters: { Bucket: 'bench', Key: 'items.jsonl' },
+        },
         ...(itemSelector ? { ItemSelector: itemSelector } : {}),
         ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, ...processor },
-        ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: 'results', Prefix: 'results' } },
+        ResultWriter: {
+          Resource: 'arn:aws:states:::s3:putObject',
+          Parameters: { Bucket: 'results', Prefix: 'results' },
+        },
         End: true,
       },
     },
@@ -96,7 +106,11 @@ class CountingStore implements ObjectStore {
     this.resultBytes += typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   }
 
-  async putObjectStream(_bucket: string, _key: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+  async putObjectStream(
+    _bucket: string,
+    _key: string,
+    chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  ): Promise<void> {
     for await (const chunk of chunks) this.resultBytes += chunk.length;
   }
 }
@@ -127,7 +141,7 @@ async function jobItems(store: ObjectStore, count: number): Promise<void> {
       input: `s3://fanout-data/sweeps/2024-06/inputs/part-${id}.parquet`,
       output: `s3://fanout-data/sweeps/2024-06/outputs/part-${id}/`,
       learningRate: 0.001 * ((i % 7) + 1),
-      batchSize: 64 << i % 3,
+      batchSize: 64 << (i % 3),
       model: 'resnet50-finetune',
       tags: ['sweep', `shard-${i % 16}`, 'nightly'],
       notes: 'parameter sweep over learning rate and batch size',
@@ -138,7 +152,9 @@ async function jobItems(store: ObjectStore, count: number): Promise<void> {
 }
 
 /** Runs `body`, sampling RSS every 20 ms; returns its duration and the peak RSS above the process before it. */
-async function measureMemory(body: () => Promise<number>): Promise<{ ms: number; peakRssMb: number; rssBeforeMb: number; heapAfterMb: number }> {
+async function measureMemory(
+  body: () => Promise<number>,
+): Promise<{ ms: number; peakRssMb: number; rssBeforeMb: number; heapAfterMb: number }> {
   global.gc?.();
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
@@ -158,14 +174,21 @@ const SCENARIOS: Record<string, (items: number) => Promise<Record<string, number
   async throughput() {
     const store = new CountingStore();
     // The inline Map of 10,000 items writes ~40,000 history events, above AWS's 25,000 quota.
-    const sfn = createLocalStepFunctions({ integrations: [], objectStore: store, maxHistoryEvents: Number.POSITIVE_INFINITY });
+    const sfn = createLocalStepFunctions({
+      integrations: [],
+      objectStore: store,
+      maxHistoryEvents: Number.POSITIVE_INFINITY,
+    });
     await passItems(store, 1_000);
     await runOnce(sfn, 'warmup', distributedMap(passChild));
     await passItems(store, 10_000);
     const distributedMs = await runOnce(sfn, 'distributed-10k', distributedMap(passChild));
     // The items travel in the execution input (about 130 KiB, within the 256 KiB quota).
     const inlineItems = Array.from({ length: 10_000 }, (_, i) => ({ id: i }));
-    const inlineMap = { StartAt: 'Loop', States: { Loop: { Type: 'Map', ItemProcessor: passChild, ResultPath: null, End: true } } };
+    const inlineMap = {
+      StartAt: 'Loop',
+      States: { Loop: { Type: 'Map', ItemProcessor: passChild, ResultPath: null, End: true } },
+    };
     const inlineMs = await runOnce(sfn, 'inline-10k', inlineMap, inlineItems);
     return {
       distributedMapChildrenPerSecond: Math.round(10_000 / (distributedMs / 1000)),
@@ -220,10 +243,14 @@ const run = promisify(execFile);
 
 /** Runs one scenario in a fresh Node.js process (with `--expose-gc`) and returns its JSON. */
 async function inProcessOfItsOwn(scenario: string): Promise<Record<string, number | string>> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', import.meta.filename, '--scenario', scenario], {
-    maxBuffer: 16 * 1024 * 1024,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', import.meta.filename, '--scenario', scenario],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    },
+  );
   return JSON.parse(stdout.slice(stdout.indexOf('{'))) as Record<string, number | string>;
 }
 
@@ -234,15 +261,25 @@ async function inProcessOfItsOwn(scenario: string): Promise<Record<string, numbe
  */
 export async function benchEngine(): Promise<Record<string, number | string>> {
   const results: Record<string, number | string> = {};
-  for (const scenario of ['pass100k', 'jobs100k', 'throughput']) Object.assign(results, await inProcessOfItsOwn(scenario));
-  results.note = 'JSONL ItemReader, ResultWriter to a store that counts bytes; childHistoryLimit 1000, spillMemoryBytes 1 MiB; each scenario in a fresh process';
+  for (const scenario of ['pass100k', 'jobs100k', 'throughput'])
+    Object.assign(results, await inProcessOfItsOwn(scenario));
+  results.note =
+    'JSONL ItemReader, ResultWriter to a store that counts bytes; childHistoryLimit 1000, spillMemoryBytes 1 MiB; each scenario in a fresh process';
   return results;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { scenario: { type: 'string' }, items: { type: 'string', default: '100000' } } });
+  const { values } = parseArgs({
+    options: { scenario: { type: 'string' }, items: { type: 'string', default: '100000' } },
+  });
   const scenario = values.scenario;
-  const work = scenario === undefined ? benchEngine() : SCENARIOS[scenario]?.(Number(values.items)) ?? Promise.reject(new Error(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')} (received ${scenario})`));
+  const work =
+    scenario === undefined
+      ? benchEngine()
+      : (SCENARIOS[scenario]?.(Number(values.items)) ??
+        Promise.reject(
+          new Error(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')} (received ${scenario})`),
+        ));
   work.then(
     (result) => console.log(JSON.stringify(result, null, 2)),
     (error: unknown) => {

@@ -12,8 +12,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { countRunItems } from '../cli/ledger';
 import { startLocalCloud } from '../local/cloud';
@@ -40,7 +40,9 @@ const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 export async function runXargs(items: number, concurrency: number): Promise<OverheadResult> {
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('sh', ['-c', `seq ${items} | xargs -P ${concurrency} -I{} ${noopCommand.join(' ')}`], { stdio: 'inherit' });
+    const child = spawn('sh', ['-c', `seq ${items} | xargs -P ${concurrency} -I{} ${noopCommand.join(' ')}`], {
+      stdio: 'inherit',
+    });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`xargs exited ${code}`))));
   });
@@ -56,7 +58,11 @@ export async function runFanout(items: number, concurrency: number): Promise<Ove
     const input = { runId, replicas: { count: items }, command: noopCommand, maxConcurrency: 1000 };
     const started = performance.now();
     const { executionArn } = await cloud.clients.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name: runId, input: JSON.stringify(input) }),
+      new StartExecutionCommand({
+        stateMachineArn: cloud.mapStateMachineArn,
+        name: runId,
+        input: JSON.stringify(input),
+      }),
     );
     let status = 'RUNNING';
     while (status === 'RUNNING') {
@@ -67,7 +73,8 @@ export async function runFanout(items: number, concurrency: number): Promise<Ove
     if (status !== 'SUCCEEDED') throw new Error(`the benchmark run ended ${status}`);
     const counts = await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId);
     const batchStats = await cloud.batch.stats();
-    if (counts.succeeded !== items) throw new Error(`expected ${items} SUCCEEDED rows, the ledger has ${JSON.stringify(counts)}`);
+    if (counts.succeeded !== items)
+      throw new Error(`expected ${items} SUCCEEDED rows, the ledger has ${JSON.stringify(counts)}`);
     return {
       mode: 'fanout',
       items,

@@ -16,7 +16,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
-import { buildReportModel, type ExecutionRecord, type JobTiming, type ReportRow, renderReport, type ReportSources } from '../report';
+import {
+  buildReportModel,
+  type ExecutionRecord,
+  type JobTiming,
+  type ReportRow,
+  type ReportSources,
+  renderReport,
+} from '../report';
 
 /** A small deterministic generator (mulberry32), so every run of the benchmark draws the same report. */
 function seeded(seed: number): () => number {
@@ -46,7 +53,17 @@ export function syntheticRun(items: number, failing: number): ReportSources {
     const stoppedAt = startedAt + 20_000 + random() * 40_000;
     const kwargs = JSON.stringify({ seed: index, alpha: (random() * 10).toFixed(3) });
     if (random() >= failing) {
-      rows.push({ itemId, status: 'SUCCEEDED', idempotent: true, attempt: 1, kwargs, jobId: `job-${itemId}-1`, startedAt, stoppedAt, exitCode: 0 });
+      rows.push({
+        itemId,
+        status: 'SUCCEEDED',
+        idempotent: true,
+        attempt: 1,
+        kwargs,
+        jobId: `job-${itemId}-1`,
+        startedAt,
+        stoppedAt,
+        exitCode: 0,
+      });
       continue;
     }
     jobs.set(`job-${itemId}-1`, { status: 'FAILED', startedAt, stoppedAt, exitCode: 1 });
@@ -62,12 +79,24 @@ export function syntheticRun(items: number, failing: number): ReportSources {
       jobId: `job-${itemId}-2`,
       exitCode: again ? 1 : 0,
       logStream: `fanout-job/default/${itemId}-2`,
-      attempts: [{ attempt: 1, jobId: `job-${itemId}-1`, failureClass: 'APP_ERROR', statusReason: 'Essential container in task exited' }],
+      attempts: [
+        {
+          attempt: 1,
+          jobId: `job-${itemId}-1`,
+          failureClass: 'APP_ERROR',
+          statusReason: 'Essential container in task exited',
+        },
+      ],
       ...(again
-        ? { failureClass: 'APP_ERROR' as const, statusReason: 'Essential container in task exited', error: 'States.TaskFailed' }
+        ? {
+            failureClass: 'APP_ERROR' as const,
+            statusReason: 'Essential container in task exited',
+            error: 'States.TaskFailed',
+          }
         : { startedAt: retryStart, stoppedAt: retryStop }),
     });
-    if (again) jobs.set(`job-${itemId}-2`, { status: 'FAILED', startedAt: retryStart, stoppedAt: retryStop, exitCode: 1 });
+    if (again)
+      jobs.set(`job-${itemId}-2`, { status: 'FAILED', startedAt: retryStart, stoppedAt: retryStop, exitCode: 1 });
   }
   const record = (name: string, from: number, to: number, extra: Partial<ExecutionRecord> = {}): ExecutionRecord => ({
     name,
@@ -86,8 +115,21 @@ export function syntheticRun(items: number, failing: number): ReportSources {
   return {
     runId: 'bench',
     dir: '.fanout',
-    header: { status: 'COMPLETED_WITH_FAILURES', itemCount: items, round: 2, retry: { rounds: 0, maxAttempts: 3 }, jobQueue: 'fanout-high', jobDefinition: 'fanout-job:1' },
-    records: [record('bench', 0, 610_000), record('bench-retry-1', 900_000, 1_030_000, { retryOf: 'bench', stateTransitions: Math.round(items * failing * 3) })],
+    header: {
+      status: 'COMPLETED_WITH_FAILURES',
+      itemCount: items,
+      round: 2,
+      retry: { rounds: 0, maxAttempts: 3 },
+      jobQueue: 'fanout-high',
+      jobDefinition: 'fanout-job:1',
+    },
+    records: [
+      record('bench', 0, 610_000),
+      record('bench-retry-1', 900_000, 1_030_000, {
+        retryOf: 'bench',
+        stateTransitions: Math.round(items * failing * 3),
+      }),
+    ],
     rows,
     jobs,
     source: { kind: 'replicas', description: `replicas: ${items} copies, index in "seed"` },
@@ -138,16 +180,22 @@ function chromiumPath(): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { items: { type: 'string', default: '10000' }, repeat: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({
+    options: { items: { type: 'string', default: '10000' }, repeat: { type: 'string', default: '5' } },
+  });
   const items = Number(values.items);
   const repeat = Number(values.repeat);
   const work = mkdtempSync(join(tmpdir(), 'fanout-bench-report-'));
   const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true });
   try {
     const emptyFile = join(work, 'empty.html');
-    writeFileSync(emptyFile, '<!DOCTYPE html><html><head><meta charset="utf-8"><title>empty</title></head><body><p>empty</p></body></html>\n');
+    writeFileSync(
+      emptyFile,
+      '<!DOCTYPE html><html><head><meta charset="utf-8"><title>empty</title></head><body><p>empty</p></body></html>\n',
+    );
 
-    const pages: Record<string, { file: string; attempts: number; buildMs: number; renderMs: number; bytes: number }> = {};
+    const pages: Record<string, { file: string; attempts: number; buildMs: number; renderMs: number; bytes: number }> =
+      {};
     for (const [name, sources, barLimit] of [
       ['large', syntheticRun(items, 0.1), undefined],
       ['barLimit', syntheticRun(1_000, 1), undefined],
@@ -161,7 +209,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       const done = performance.now();
       const file = join(work, `${name}.html`);
       writeFileSync(file, html);
-      pages[name] = { file, attempts: model.attempts.length, buildMs: Math.round(rendered - built), renderMs: Math.round(done - rendered), bytes: statSync(file).size };
+      pages[name] = {
+        file,
+        attempts: model.attempts.length,
+        buildMs: Math.round(rendered - built),
+        renderMs: Math.round(done - rendered),
+        bytes: statSync(file).size,
+      };
     }
 
     // One load first, so that starting the browser's file loading is not charged to the first page measured.

@@ -10,8 +10,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { promisify } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -59,12 +58,21 @@ console.log('\nsummary');
 console.log(`  Distributed Map, 10,000 Pass children   ${engine.distributedMapChildrenPerSecond} children/s`);
 console.log(`  inline Map, 10,000 items                ${engine.inlineMapItemsPerSecond} items/s`);
 console.log(`  Distributed Map, 100,000 items          peak RSS ${engine.distributedMap100kPeakRssMb} MB`);
-console.log(`  Map path, ${items} no-op jobs            ${(fanout.seconds as number).toFixed(1)} s vs xargs ${(xargs.seconds as number).toFixed(1)} s = ${ratio.toFixed(2)}x`);
+console.log(
+  `  Map path, ${items} no-op jobs            ${(fanout.seconds as number).toFixed(1)} s vs xargs ${(xargs.seconds as number).toFixed(1)} s = ${ratio.toFixed(2)}x`,
+);
 if (results.large) {
   const large = results.large as Record<string, number>;
-  console.log(`  Map path, 100,000 no-op jobs            ${large.seconds?.toFixed(1)} s, peak RSS ${large.peakRssMb} MB`);
+  console.log(
+    `  Map path, 100,000 no-op jobs            ${large.seconds?.toFixed(1)} s, peak RSS ${large.peakRssMb} MB`,
+  );
 }
-const report = results.report as { baseline: { loadMs: number }; large: { loadMs: number; firstPaintMs: number; kilobytes: number } };
-console.log(`  run report, ${items} items, 2 rounds       load ${report.large.loadMs} ms, first paint ${report.large.firstPaintMs} ms, ${report.large.kilobytes} KB (empty page: load ${report.baseline.loadMs} ms)`);
+const report = results.report as {
+  baseline: { loadMs: number };
+  large: { loadMs: number; firstPaintMs: number; kilobytes: number };
+};
+console.log(
+  `  run report, ${items} items, 2 rounds       load ${report.large.loadMs} ms, first paint ${report.large.firstPaintMs} ms, ${report.large.kilobytes} KB (empty page: load ${report.baseline.loadMs} ms)`,
+);
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -1,4 +1,10 @@
-import { type BatchClient, DescribeJobsCommand, type JobSummary, ListJobsCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
+import {
+  type BatchClient,
+  DescribeJobsCommand,
+  type JobSummary,
+  ListJobsCommand,
+  TerminateJobCommand,
+} from '@aws-sdk/client-batch';
 import type { ProgressCounts } from './progress';
 
 /**
@@ -22,7 +28,12 @@ function add(counts: ProgressCounts, status: string, n: number): void {
  * then DescribeJobs of the array parents for their `statusSummary`. A plain job counts as one.
  * @example await arrayProgress(batch, ['fanout-high'], 'sweep-1', Date.now() - 1000)
  */
-export async function arrayProgress(batch: BatchClient, jobQueues: readonly string[], runId: string, sinceMs: number): Promise<ProgressCounts> {
+export async function arrayProgress(
+  batch: BatchClient,
+  jobQueues: readonly string[],
+  runId: string,
+  sinceMs: number,
+): Promise<ProgressCounts> {
   const counts: ProgressCounts = { total: 0, succeeded: 0, failed: 0, running: 0, pending: 0 };
   const parents: string[] = [];
   for await (const job of listArrayRunJobs(batch, jobQueues, runId, sinceMs)) {
@@ -61,7 +72,13 @@ function isArrayParent(job: JobSummary): boolean {
  * Terminating an array parent terminates its children; a job that has ended is left as it is.
  * Returns how many jobs were asked to terminate.
  */
-export async function terminateArrayRunJobs(batch: BatchClient, jobQueues: readonly string[], runId: string, sinceMs: number, reason: string): Promise<number> {
+export async function terminateArrayRunJobs(
+  batch: BatchClient,
+  jobQueues: readonly string[],
+  runId: string,
+  sinceMs: number,
+  reason: string,
+): Promise<number> {
   let terminated = 0;
   for await (const job of listArrayRunJobs(batch, jobQueues, runId, sinceMs)) {
     // A FAILED array parent may still have running children, which its termination stops.
@@ -73,13 +90,22 @@ export async function terminateArrayRunJobs(batch: BatchClient, jobQueues: reado
 }
 
 /** The jobs the array path submitted for `runId` (named `<runId>-array-*`) since `sinceMs`, on the given queues. */
-async function* listArrayRunJobs(batch: BatchClient, jobQueues: readonly string[], runId: string, sinceMs: number): AsyncGenerator<JobSummary> {
+async function* listArrayRunJobs(
+  batch: BatchClient,
+  jobQueues: readonly string[],
+  runId: string,
+  sinceMs: number,
+): AsyncGenerator<JobSummary> {
   for (const jobQueue of jobQueues) {
     let nextToken: string | undefined;
     do {
       // A JOB_NAME filter lists jobs of every status.
       const page = await batch.send(
-        new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [`${runId}-array-*`] }], ...(nextToken ? { nextToken } : {}) }),
+        new ListJobsCommand({
+          jobQueue,
+          filters: [{ name: 'JOB_NAME', values: [`${runId}-array-*`] }],
+          ...(nextToken ? { nextToken } : {}),
+        }),
       );
       for (const job of page.jobSummaryList ?? []) if ((job.createdAt ?? 0) >= sinceMs) yield job;
       nextToken = page.nextToken;

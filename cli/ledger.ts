@@ -3,7 +3,6 @@ import type { BatchClient } from '@aws-sdk/client-batch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { resumeRun } from '../lambdas/shared/resume';
 import {
   type AggregateOutcome,
   countRunStatuses,
@@ -15,6 +14,7 @@ import {
   type RunHeaderRow,
   type StatusCounts,
 } from '../lambdas/shared/ledger';
+import { resumeRun } from '../lambdas/shared/resume';
 
 /** Counts a run's ledger rows by status (the header row excluded). */
 export async function countRunItems(client: DynamoDBClient, tableName: string, runId: string): Promise<StatusCounts> {
@@ -23,14 +23,22 @@ export async function countRunItems(client: DynamoDBClient, tableName: string, r
 }
 
 /** What the CLI shows of one failed item. */
-export type FailedItem = Pick<ItemRow, 'itemId' | 'exitCode' | 'statusReason' | 'error' | 'cause' | 'logStream' | 'jobId'> &
+export type FailedItem = Pick<
+  ItemRow,
+  'itemId' | 'exitCode' | 'statusReason' | 'error' | 'cause' | 'logStream' | 'jobId'
+> &
   Partial<Pick<ItemRow, 'status' | 'attempt' | 'failureClass'>>;
 
 /**
  * The first `limit` failed items of a run, in item order, read from the ledger's sparse
  * index of failures (so a large run with few failures costs a small query).
  */
-export async function listFailedItems(client: DynamoDBClient, tableName: string, runId: string, limit: number): Promise<FailedItem[]> {
+export async function listFailedItems(
+  client: DynamoDBClient,
+  tableName: string,
+  runId: string,
+  limit: number,
+): Promise<FailedItem[]> {
   const page = await DynamoDBDocumentClient.from(client).send(
     new QueryCommand({
       TableName: tableName,
@@ -48,7 +56,11 @@ export async function listFailedItems(client: DynamoDBClient, tableName: string,
  * What a run's header row says about the executions after its first: the `fanout retry`
  * executions that re-ran it (oldest first) and how its aggregation job last ended, in one read.
  */
-export async function readRunFollowUps(client: DynamoDBClient, tableName: string, runId: string): Promise<{ retries: RetryLineage[]; aggregate?: AggregateOutcome }> {
+export async function readRunFollowUps(
+  client: DynamoDBClient,
+  tableName: string,
+  runId: string,
+): Promise<{ retries: RetryLineage[]; aggregate?: AggregateOutcome }> {
   const response = await DynamoDBDocumentClient.from(client).send(
     new GetCommand({
       TableName: tableName,
@@ -57,8 +69,13 @@ export async function readRunFollowUps(client: DynamoDBClient, tableName: string
       ExpressionAttributeNames: { '#retries': 'retries', '#aggregateOutcome': 'aggregateOutcome' },
     }),
   );
-  const header = response?.Item as (Pick<RunHeaderRow, 'retries'> & { aggregateOutcome?: AggregateOutcome }) | undefined;
-  return { retries: header?.retries ?? [], ...(header?.aggregateOutcome ? { aggregate: header.aggregateOutcome } : {}) };
+  const header = response?.Item as
+    | (Pick<RunHeaderRow, 'retries'> & { aggregateOutcome?: AggregateOutcome })
+    | undefined;
+  return {
+    retries: header?.retries ?? [],
+    ...(header?.aggregateOutcome ? { aggregate: header.aggregateOutcome } : {}),
+  };
 }
 
 /**
@@ -73,9 +90,9 @@ export async function settleStoppedRun(
   runId: string,
 ): Promise<number> {
   const ledger = DynamoDBDocumentClient.from(clients.dynamodb);
-  const header = (await ledger.send(new GetCommand({ TableName: names.tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID } }))).Item as
-    | RunHeaderRow
-    | undefined;
+  const header = (
+    await ledger.send(new GetCommand({ TableName: names.tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID } }))
+  ).Item as RunHeaderRow | undefined;
   // Stopped before Prepare wrote the run: no row to settle.
   if (!header) return 0;
   const settled = await resumeRun(

@@ -57,8 +57,11 @@ export interface CostEstimate {
  */
 export function estimateCost(usage: BilledUsage): CostEstimate {
   const stepFunctions = usage.stateTransitions * PRICES.stepFunctionsPerTransition;
-  const dynamodb = usage.ledgerWriteUnits * PRICES.dynamodbPerWriteRequestUnit + (usage.ledgerReadUnits ?? 0) * PRICES.dynamodbPerReadRequestUnit;
-  const lambda = usage.lambdaInvocations * PRICES.lambdaPerRequest + (usage.lambdaGbSeconds ?? 0) * PRICES.lambdaArmPerGbSecond;
+  const dynamodb =
+    usage.ledgerWriteUnits * PRICES.dynamodbPerWriteRequestUnit +
+    (usage.ledgerReadUnits ?? 0) * PRICES.dynamodbPerReadRequestUnit;
+  const lambda =
+    usage.lambdaInvocations * PRICES.lambdaPerRequest + (usage.lambdaGbSeconds ?? 0) * PRICES.lambdaArmPerGbSecond;
   const s3 = (usage.s3PutRequests ?? 0) * PRICES.s3PerPutRequest + (usage.s3GetRequests ?? 0) * PRICES.s3PerGetRequest;
   return { stepFunctions, dynamodb, lambda, s3, total: stepFunctions + dynamodb + lambda + s3 };
 }

@@ -8,7 +8,7 @@ import { resumeCommand } from './commands/resume';
 import { retryCommand } from './commands/retry';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
-import { type CliIo, CliError, ExitCode, processIo } from './io';
+import { CliError, type CliIo, ExitCode, processIo } from './io';
 import { type AwsTargetOptions, DEFAULT_STACK } from './targets';
 
 /** The options of a command that can use a deployed stack (`--aws`) instead of the local cloud. */
@@ -22,13 +22,17 @@ function addAwsOptions(command: Command): Command {
   return command
     .option('--aws', 'use the deployed stack instead of the local cloud (docs/deploy-cli.md)')
     .option('--stack <name>', `with --aws: the CloudFormation stack (default ${DEFAULT_STACK})`)
-    .option('--region <region>', "with --aws: the stack's region (default: the AWS SDK's region, else fanout.config.json's)");
+    .option(
+      '--region <region>',
+      "with --aws: the stack's region (default: the AWS SDK's region, else fanout.config.json's)",
+    );
 }
 
 /** The target options `--aws` asks for, or undefined for the local cloud. */
 function awsTargetOf(flags: AwsFlags): AwsTargetOptions | undefined {
   if (!flags.aws) {
-    if (flags.stack !== undefined || flags.region !== undefined) throw new CliError('--stack and --region apply to a deployed stack only: add --aws');
+    if (flags.stack !== undefined || flags.region !== undefined)
+      throw new CliError('--stack and --region apply to a deployed stack only: add --aws');
     return undefined;
   }
   return { ...(flags.stack ? { stack: flags.stack } : {}), ...(flags.region ? { region: flags.region } : {}) };
@@ -56,24 +60,41 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .argument('[input]', 'execution input JSON file, or - for stdin', 'examples/monte-carlo/input.json')
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
-    .addOption(new Option('--path <path>', 'map: a Distributed Map of one job per item; array: Batch array jobs of up to 10,000 children').choices(['map', 'array']).default('map'))
+    .addOption(
+      new Option(
+        '--path <path>',
+        'map: a Distributed Map of one job per item; array: Batch array jobs of up to 10,000 children',
+      )
+        .choices(['map', 'array'])
+        .default('map'),
+    )
     .action(async (input: string, opts: { dir: string; json?: boolean; path: 'map' | 'array' } & AwsFlags) => {
-      result.exitCode = await runCommand({ input, dir: opts.dir, json: opts.json ?? false, path: opts.path, aws: awsTargetOf(opts) }, io);
+      result.exitCode = await runCommand(
+        { input, dir: opts.dir, json: opts.json ?? false, path: opts.path, aws: awsTargetOf(opts) },
+        io,
+      );
     });
 
   program
     .command('retry')
-    .description("re-run a finished run's failed idempotent items (and those never submitted) in a new execution that updates the run's ledger rows")
+    .description(
+      "re-run a finished run's failed idempotent items (and those never submitted) in a new execution that updates the run's ledger rows",
+    )
     .argument('<runId>', 'the run id')
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
     .action(async (runId: string, opts: { dir: string; json?: boolean } & AwsFlags) => {
-      result.exitCode = await retryCommand({ runId, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts) }, io);
+      result.exitCode = await retryCommand(
+        { runId, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts) },
+        io,
+      );
     });
 
   program
     .command('resume')
-    .description('finish a run whose fanout run process died: succeeded items are kept, lost jobs re-run only when idempotent, never-started items run')
+    .description(
+      'finish a run whose fanout run process died: succeeded items are kept, lost jobs re-run only when idempotent, never-started items run',
+    )
     .argument('<runId>', 'the run id')
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
@@ -83,7 +104,9 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
 
   program
     .command('cancel')
-    .description('stop a run that a fanout run (or retry) process is running: its running jobs are terminated and the run ends ABORTED')
+    .description(
+      'stop a run that a fanout run (or retry) process is running: its running jobs are terminated and the run ends ABORTED',
+    )
     .argument('<runId>', 'the run id')
     .option(...dirOption)
     .action(async (runId: string, opts: { dir: string } & AwsFlags) => {
@@ -97,38 +120,62 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line')
     .action(async (runId: string, opts: { dir: string; json?: boolean } & AwsFlags) => {
-      result.exitCode = await statusCommand({ runId, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts) }, io);
+      result.exitCode = await statusCommand(
+        { runId, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts) },
+        io,
+      );
     });
 
   program
     .command('report')
-    .description("write a run's HTML report: status, timeline of every job attempt, durations, failures and how to retry them, estimated cost")
+    .description(
+      "write a run's HTML report: status, timeline of every job attempt, durations, failures and how to retry them, estimated cost",
+    )
     .argument('<runId>', 'the run id')
     .option(...dirOption)
-    .option('--out <file>', 'where to write the report (default: <dir>/reports/<runId>.html; with --aws ./fanout-report-<runId>.html)')
+    .option(
+      '--out <file>',
+      'where to write the report (default: <dir>/reports/<runId>.html; with --aws ./fanout-report-<runId>.html)',
+    )
     .action(async (runId: string, opts: { dir: string; out?: string } & AwsFlags) => {
       const aws = awsTargetOf(opts);
-      result.exitCode = await reportCommand({ runId, dir: opts.dir, ...(opts.out ? { out: opts.out } : {}), ...(aws ? { aws } : {}) }, io);
+      result.exitCode = await reportCommand(
+        { runId, dir: opts.dir, ...(opts.out ? { out: opts.out } : {}), ...(aws ? { aws } : {}) },
+        io,
+      );
     });
 
   program
     .command('compare')
-    .description('the map path and the native array path side by side for the input: calls, transitions, ledger writes, cost and failure semantics')
+    .description(
+      'the map path and the native array path side by side for the input: calls, transitions, ledger writes, cost and failure semantics',
+    )
     .argument('[input]', 'execution input JSON file, or - for stdin', 'examples/monte-carlo/input.json')
     .option('--json', 'print the comparison as one JSON line')
     .option('--run', 'also run the input on both paths on the local cloud and show what was measured')
     .option('--items <count>', 'item count when the input reads its items from S3', (value: string) => {
       const count = Number(value);
-      if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError(`--items must be a positive integer; received "${value}"`);
+      if (!Number.isInteger(count) || count < 1)
+        throw new InvalidArgumentError(`--items must be a positive integer; received "${value}"`);
       return count;
     })
     .option('--dir <dir>', 'where --run keeps its local clouds (default: a new temporary directory)')
     .action(async (input: string, opts: { json?: boolean; run?: boolean; items?: number; dir?: string }) => {
-      result.exitCode = await compareCommand({ input, json: opts.json ?? false, run: opts.run ?? false, ...(opts.items === undefined ? {} : { items: opts.items }), ...(opts.dir === undefined ? {} : { dir: opts.dir }) }, io);
+      result.exitCode = await compareCommand(
+        {
+          input,
+          json: opts.json ?? false,
+          run: opts.run ?? false,
+          ...(opts.items === undefined ? {} : { items: opts.items }),
+          ...(opts.dir === undefined ? {} : { dir: opts.dir }),
+        },
+        io,
+      );
     });
 
   // These five also work on a deployed stack instead of the local cloud.
-  for (const name of ['run', 'retry', 'cancel', 'status', 'report']) addAwsOptions(program.commands.find((command) => command.name() === name) as Command);
+  for (const name of ['run', 'retry', 'cancel', 'status', 'report'])
+    addAwsOptions(program.commands.find((command) => command.name() === name) as Command);
 
   const local = program.command('local').description('the embedded local cloud');
   local

@@ -17,7 +17,12 @@ export interface RunLocation {
  * Prints a run summary: one JSON line with `--json`, else the table and the first failed
  * items. Returns the exit code the summary means.
  */
-export async function printRunSummary(io: CliIo, summary: RunSummary, json: boolean, location: RunLocation): Promise<number> {
+export async function printRunSummary(
+  io: CliIo,
+  summary: RunSummary,
+  json: boolean,
+  location: RunLocation,
+): Promise<number> {
   if (json) {
     io.out(JSON.stringify(summary));
   } else {

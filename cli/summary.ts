@@ -74,12 +74,20 @@ export function formatSummary(summary: RunSummary): string {
     const { status, jobName, exitCode } = summary.aggregate;
     rows.push(['aggregate', `${jobName} ${status}${exitCode === undefined ? '' : ` (exit ${exitCode})`}`]);
   }
-  rows.push(['state transitions', summary.stateTransitions === null ? 'not reported' : String(summary.stateTransitions)]);
+  rows.push([
+    'state transitions',
+    summary.stateTransitions === null ? 'not reported' : String(summary.stateTransitions),
+  ]);
   if (summary.durationSeconds !== null) rows.push(['duration', `${summary.durationSeconds.toFixed(1)}s`]);
   rows.push(['execution', summary.executionArn]);
   if (summary.retryOf) rows.push(['retry of', summary.retryOf]);
-  if (summary.retriedItemCount !== undefined) rows.push(['retried items', summary.retriedItemCount === 0 ? '0 (nothing left to retry)' : String(summary.retriedItemCount)]);
-  for (const retry of summary.retries ?? []) rows.push(['retried by', `${retry.executionArn} (started ${retry.startedAt})`]);
+  if (summary.retriedItemCount !== undefined)
+    rows.push([
+      'retried items',
+      summary.retriedItemCount === 0 ? '0 (nothing left to retry)' : String(summary.retriedItemCount),
+    ]);
+  for (const retry of summary.retries ?? [])
+    rows.push(['retried by', `${retry.executionArn} (started ${retry.startedAt})`]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
 }
@@ -101,7 +109,8 @@ export function formatFailures(
 ): string {
   const lines: string[] = [];
   if (failures.length > 0) {
-    const shown = failures.length < summary.counts.failed ? ` (first ${failures.length} of ${summary.counts.failed})` : '';
+    const shown =
+      failures.length < summary.counts.failed ? ` (first ${failures.length} of ${summary.counts.failed})` : '';
     lines.push(`failed items${shown}:`);
     for (const item of failures) {
       const why = item.statusReason || item.error || 'failed';
@@ -112,7 +121,9 @@ export function formatFailures(
         item.status !== undefined && item.status !== 'FAILED' ? item.status.toLowerCase() : undefined,
       ].filter(Boolean);
       const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
-      lines.push(`  ${item.itemId}${exit}: ${why}${suffix}${item.logStream ? `\n    log: ${logPath(item.logStream)}` : ''}`);
+      lines.push(
+        `  ${item.itemId}${exit}: ${why}${suffix}${item.logStream ? `\n    log: ${logPath(item.logStream)}` : ''}`,
+      );
     }
   }
   lines.push(`details: npx fanout status ${summary.runId} ${statusFlags} --json`);

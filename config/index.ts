@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type FanoutConfig, fanoutConfigSchema } from './schema';
 
-export type { FanoutConfig, JobDefinitionConfig, JobQueueConfig, ComputeEnvironmentConfig, RetryStrategyConfig } from './schema';
+export type {
+  ComputeEnvironmentConfig,
+  FanoutConfig,
+  JobDefinitionConfig,
+  JobQueueConfig,
+  RetryStrategyConfig,
+} from './schema';
 
 /** Raised when the configuration file is missing, not JSON, or breaks a rule. */
 export class ConfigError extends Error {
@@ -27,7 +33,9 @@ export function parseConfig(raw: unknown, source = 'configuration'): FanoutConfi
   config.jobQueues.forEach((queue, index) => {
     for (const ce of queue.computeEnvironments) {
       if (!environments.has(ce)) {
-        throw new ConfigError(`${source} is invalid: jobQueues.${index}.computeEnvironments: unknown compute environment "${ce}"`);
+        throw new ConfigError(
+          `${source} is invalid: jobQueues.${index}.computeEnvironments: unknown compute environment "${ce}"`,
+        );
       }
     }
   });

@@ -5,7 +5,9 @@ import { z } from 'zod';
  * the CDK app. Names here are the physical names on both sides.
  */
 const nameRule = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-const name = z.string().regex(nameRule, 'must be 1-128 letters, digits, hyphens or underscores, starting with a letter or digit');
+const name = z
+  .string()
+  .regex(nameRule, 'must be 1-128 letters, digits, hyphens or underscores, starting with a letter or digit');
 
 export const evaluateOnExitSchema = z.strictObject({
   onStatusReason: z.string().max(512).optional(),
@@ -47,9 +49,15 @@ export const jobDefinitionSchema = z.strictObject({
 
 export const fanoutConfigSchema = z.strictObject({
   region: z.string().default('us-east-1'),
-  accountId: z.string().regex(/^\d{12}$/).default('000000000000'),
+  accountId: z
+    .string()
+    .regex(/^\d{12}$/)
+    .default('000000000000'),
   ledgerTable: name.default('fanout-ledger'),
-  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/).default('fanout-data'),
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)
+    .default('fanout-data'),
   mapStateMachine: name.default('fanout-map'),
   arrayStateMachine: name.default('fanout-array'),
   notificationTopic: name.default('fanout-notices'),

@@ -2,7 +2,12 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { FanoutConfig } from '../config';
 import { FanoutInfraError } from './errors';
-import type { ComputeEnvironmentSpec, FanoutOrchestratorProps, JobDefinitionSpec, JobQueueSpec } from './fanout-orchestrator';
+import type {
+  ComputeEnvironmentSpec,
+  FanoutOrchestratorProps,
+  JobDefinitionSpec,
+  JobQueueSpec,
+} from './fanout-orchestrator';
 
 /**
  * Orchestrator props from `fanout.config.json`, the file the local cloud reads: the same names
@@ -17,10 +22,17 @@ import type { ComputeEnvironmentSpec, FanoutOrchestratorProps, JobDefinitionSpec
  *
  * @example new FanoutOrchestrator(stack, 'Fanout', propsFromConfig(loadConfig(), { account, region }))
  */
-export function propsFromConfig(config: FanoutConfig, where: { account: string; region: string }): FanoutOrchestratorProps {
+export function propsFromConfig(
+  config: FanoutConfig,
+  where: { account: string; region: string },
+): FanoutOrchestratorProps {
   const computeEnvironments = config.computeEnvironments.map((environment, index): ComputeEnvironmentSpec => {
     if (environment.type !== 'FARGATE' && environment.type !== 'FARGATE_SPOT') {
-      throw FanoutInfraError.of(`computeEnvironments.${index}.type`, 'must be FARGATE or FARGATE_SPOT for the AWS deployment', environment.type);
+      throw FanoutInfraError.of(
+        `computeEnvironments.${index}.type`,
+        'must be FARGATE or FARGATE_SPOT for the AWS deployment',
+        environment.type,
+      );
     }
     return { name: environment.name, spot: environment.type === 'FARGATE_SPOT', maxvCpus: environment.maxvCpus };
   });
@@ -60,6 +72,11 @@ export function propsFromConfig(config: FanoutConfig, where: { account: string; 
 function dataBucketName(bucket: string, where: { account: string; region: string }): { bucketName?: string } {
   if (Token.isUnresolved(where.account) || Token.isUnresolved(where.region)) return {};
   const name = `${bucket}-${where.account}-${where.region}`;
-  if (name.length > 63) throw FanoutInfraError.of('bucket', `with "-<account>-<region>" appended must stay within 63 characters (S3 limit): ${name}`, bucket);
+  if (name.length > 63)
+    throw FanoutInfraError.of(
+      'bucket',
+      `with "-<account>-<region>" appended must stay within 63 characters (S3 limit): ${name}`,
+      bucket,
+    );
   return { bucketName: name };
 }

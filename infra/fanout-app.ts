@@ -58,7 +58,11 @@ export interface FanoutAppOptions {
  * `cdk synth` needs no credentials.
  * @example const { app } = createFanoutApp(); app.synth();
  */
-export function createFanoutApp(options: FanoutAppOptions = {}): { app: App; stack: Stack; orchestrator: FanoutOrchestrator } {
+export function createFanoutApp(options: FanoutAppOptions = {}): {
+  app: App;
+  stack: Stack;
+  orchestrator: FanoutOrchestrator;
+} {
   const app = new App({ context: { ...FEATURE_FLAGS, ...options.context } });
   const context = (key: string): string | undefined => {
     const value = app.node.tryGetContext(key) as unknown;
@@ -73,7 +77,11 @@ export function createFanoutApp(options: FanoutAppOptions = {}): { app: App; sta
     description: 'fanout: Step Functions Distributed Map fanning out AWS Batch jobs, with a DynamoDB ledger',
   });
 
-  const props: FanoutOrchestratorProps = { ...propsFromConfig(config, { account, region }), ...contextProps(context), ...options.overrides };
+  const props: FanoutOrchestratorProps = {
+    ...propsFromConfig(config, { account, region }),
+    ...contextProps(context),
+    ...options.overrides,
+  };
   const orchestrator = new FanoutOrchestrator(stack, 'Orchestrator', props);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, orchestrator };
@@ -93,15 +101,21 @@ export class FanoutStack extends Stack {
 function contextProps(context: (key: string) => string | undefined): Partial<FanoutOrchestratorProps> {
   const props: { -readonly [K in keyof FanoutOrchestratorProps]?: FanoutOrchestratorProps[K] } = {};
   const emails = context(CONTEXT.notificationEmails);
-  if (emails) props.notificationEmails = emails.split(',').map((email) => email.trim()).filter(Boolean);
+  if (emails)
+    props.notificationEmails = emails
+      .split(',')
+      .map((email) => email.trim())
+      .filter(Boolean);
   const vpcEndpoints = context(CONTEXT.vpcEndpoints);
   if (vpcEndpoints !== undefined) {
-    if (vpcEndpoints !== 'true' && vpcEndpoints !== 'false') throw FanoutInfraError.of(CONTEXT.vpcEndpoints, 'must be true or false', vpcEndpoints);
+    if (vpcEndpoints !== 'true' && vpcEndpoints !== 'false')
+      throw FanoutInfraError.of(CONTEXT.vpcEndpoints, 'must be true or false', vpcEndpoints);
     props.vpcEndpoints = vpcEndpoints === 'true';
   }
   const removal = context(CONTEXT.removalPolicy);
   if (removal !== undefined) {
-    if (removal !== 'destroy' && removal !== 'retain') throw FanoutInfraError.of(CONTEXT.removalPolicy, 'must be destroy or retain', removal);
+    if (removal !== 'destroy' && removal !== 'retain')
+      throw FanoutInfraError.of(CONTEXT.removalPolicy, 'must be destroy or retain', removal);
     props.removalPolicy = removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
   }
   const image = context(CONTEXT.jobImage);
@@ -109,14 +123,25 @@ function contextProps(context: (key: string) => string | undefined): Partial<Fan
   const expression = context(CONTEXT.schedule);
   const inputFile = context(CONTEXT.scheduleInput);
   if (expression !== undefined || inputFile !== undefined) {
-    if (expression === undefined) throw FanoutInfraError.of(CONTEXT.schedule, 'is required with fanout:scheduleInput', expression);
-    if (inputFile === undefined) throw FanoutInfraError.of(CONTEXT.scheduleInput, 'is required with fanout:schedule (a file with the execution input)', inputFile);
-    if (!/^(cron|rate|at)\(.+\)$/.test(expression)) throw FanoutInfraError.of(CONTEXT.schedule, 'must be cron(...), rate(...) or at(...)', expression);
+    if (expression === undefined)
+      throw FanoutInfraError.of(CONTEXT.schedule, 'is required with fanout:scheduleInput', expression);
+    if (inputFile === undefined)
+      throw FanoutInfraError.of(
+        CONTEXT.scheduleInput,
+        'is required with fanout:schedule (a file with the execution input)',
+        inputFile,
+      );
+    if (!/^(cron|rate|at)\(.+\)$/.test(expression))
+      throw FanoutInfraError.of(CONTEXT.schedule, 'must be cron(...), rate(...) or at(...)', expression);
     let input: Record<string, unknown>;
     try {
       input = JSON.parse(readFileSync(resolve(inputFile), 'utf8')) as Record<string, unknown>;
     } catch (error) {
-      throw FanoutInfraError.of(CONTEXT.scheduleInput, `must name a readable JSON file (${(error as Error).message})`, inputFile);
+      throw FanoutInfraError.of(
+        CONTEXT.scheduleInput,
+        `must name a readable JSON file (${(error as Error).message})`,
+        inputFile,
+      );
     }
     const timeZone = context(CONTEXT.scheduleTimeZone);
     const prefix = context(CONTEXT.scheduleRunIdPrefix);

@@ -23,7 +23,14 @@ import { analyzeDefinition, type DefinitionNeeds, readDefinition, substitutionsF
 import { FanoutFunction } from './private/function';
 import { acknowledgeWildcards, resourceFinding } from './private/nag';
 import { type FanoutScheduleOptions, ScheduledStarter } from './private/schedule';
-import { checkFargateSize, checkInteger, checkName, checkRetryStrategy, checkUnique, type RetryRule } from './private/validate';
+import {
+  checkFargateSize,
+  checkInteger,
+  checkName,
+  checkRetryStrategy,
+  checkUnique,
+  type RetryRule,
+} from './private/validate';
 
 export type { FanoutScheduleOptions } from './private/schedule';
 export type { RetryRule } from './private/validate';
@@ -234,7 +241,12 @@ export class FanoutOrchestrator extends Construct {
     const arrayPath = arrayPathFiles(props);
 
     // ---- Data: the ledger, the data bucket, the notices topic ----
-    this.ledger = createLedger(this, props.ledgerTableName ?? 'fanout-ledger', props.ledgerTimeToLiveAttribute ?? 'expiresAt', removalPolicy);
+    this.ledger = createLedger(
+      this,
+      props.ledgerTableName ?? 'fanout-ledger',
+      props.ledgerTimeToLiveAttribute ?? 'expiresAt',
+      removalPolicy,
+    );
     this.dataBucket = createDataBucket(this, props, removalPolicy);
     const noticesKey = new kms.Key(this, 'NoticesKey', {
       description: 'Encrypts the fanout notices topic',
@@ -251,7 +263,8 @@ export class FanoutOrchestrator extends Construct {
       masterKey: noticesKey,
       enforceSSL: true,
     });
-    for (const email of props.notificationEmails ?? []) this.noticesTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    for (const email of props.notificationEmails ?? [])
+      this.noticesTopic.addSubscription(new subscriptions.EmailSubscription(email));
 
     // ---- Batch ----
     this.vpc = props.vpc ?? createVpc(this, props.maxAzs ?? 2, logRetention);
@@ -273,7 +286,9 @@ export class FanoutOrchestrator extends Construct {
       ? new batch.FairshareSchedulingPolicy(this, 'FairShare', {
           schedulingPolicyName: props.fairShare.name,
           shares: props.fairShare.shares.map((share) => ({ ...share })),
-          ...(props.fairShare.computeReservation !== undefined ? { computeReservation: props.fairShare.computeReservation } : {}),
+          ...(props.fairShare.computeReservation !== undefined
+            ? { computeReservation: props.fairShare.computeReservation }
+            : {}),
           ...(props.fairShare.shareDecay ? { shareDecay: props.fairShare.shareDecay } : {}),
         })
       : undefined;
@@ -294,11 +309,16 @@ export class FanoutOrchestrator extends Construct {
     }
     this.jobQueues = queues;
 
-    this.jobLogGroup = new logs.LogGroup(this, 'JobLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const jobRole = props.jobRole ?? new iam.Role(this, 'JobRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: 'fanout jobs: reads run manifests (array path); extend for your workload',
+    this.jobLogGroup = new logs.LogGroup(this, 'JobLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
+    const jobRole =
+      props.jobRole ??
+      new iam.Role(this, 'JobRole', {
+        assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+        description: 'fanout jobs: reads run manifests (array path); extend for your workload',
+      });
     grantManifestRead(jobRole, this.dataBucket);
     const jobImage = props.jobImage ?? jobImageFromRepository();
     const definitions = new Map<string, batch.EcsJobDefinition>();
@@ -320,19 +340,21 @@ export class FanoutOrchestrator extends Construct {
               }),
             ),
           ),
-          container: containerOf(new batch.EcsFargateContainerDefinition(this, `Container-${spec.name}`, {
-            image: spec.image ?? jobImage,
-            cpu: spec.vcpus ?? 1,
-            memory: Size.mebibytes(spec.memoryMiB ?? 2048),
-            ...(spec.command ? { command: [...spec.command] } : {}),
-            ...(spec.environment ? { environment: { ...spec.environment } } : {}),
-            jobRole,
-            // Public subnets without NAT: a task needs a public IP to pull its image and send logs.
-            assignPublicIp: !props.vpc,
-            fargateCpuArchitecture: ecs.CpuArchitecture.X86_64,
-            fargateOperatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-            logging: ecs.LogDriver.awsLogs({ logGroup: this.jobLogGroup, streamPrefix: 'fanout' }),
-          })),
+          container: containerOf(
+            new batch.EcsFargateContainerDefinition(this, `Container-${spec.name}`, {
+              image: spec.image ?? jobImage,
+              cpu: spec.vcpus ?? 1,
+              memory: Size.mebibytes(spec.memoryMiB ?? 2048),
+              ...(spec.command ? { command: [...spec.command] } : {}),
+              ...(spec.environment ? { environment: { ...spec.environment } } : {}),
+              jobRole,
+              // Public subnets without NAT: a task needs a public IP to pull its image and send logs.
+              assignPublicIp: !props.vpc,
+              fargateCpuArchitecture: ecs.CpuArchitecture.X86_64,
+              fargateOperatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+              logging: ecs.LogDriver.awsLogs({ logGroup: this.jobLogGroup, streamPrefix: 'fanout' }),
+            }),
+          ),
         }),
       );
     }
@@ -340,25 +362,49 @@ export class FanoutOrchestrator extends Construct {
 
     // ---- Handlers ----
     const functionProps = { projectRoot: REPOSITORY_ROOT, logRetention, removalPolicy: RemovalPolicy.DESTROY };
-    const handler = (name: string, description: string, entry = resolve(REPOSITORY_ROOT, 'lambdas', `${name.toLowerCase()}.ts`)) =>
-      new FanoutFunction(this, name, { ...functionProps, entry, description });
+    const handler = (
+      name: string,
+      description: string,
+      entry = resolve(REPOSITORY_ROOT, 'lambdas', `${name.toLowerCase()}.ts`),
+    ) => new FanoutFunction(this, name, { ...functionProps, entry, description });
     const runObjects = `${RUN_OBJECTS_PREFIX}*`;
     const runWhy = `Run objects are keyed ${RUN_OBJECTS_PREFIX}<runId>/... with run ids chosen per execution; access stays under that prefix of the stack's own bucket`;
     const sourceWhy = 'Execution inputs may name any object or prefix of this bucket as their item source';
     const prepare = handler('Prepare', 'Validates a run input, writes its manifest and ledger rows')
-      .useLedger(this.ledger, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'], [FAILED_ITEMS_INDEX])
+      .useLedger(
+        this.ledger,
+        ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+        [FAILED_ITEMS_INDEX],
+      )
       // `source` items may sit anywhere in the data bucket; manifests are written under runs/.
-      .useDataBucket(this.dataBucket, { objectActions: ['s3:GetObject'], objectPattern: '*', list: true, why: sourceWhy })
+      .useDataBucket(this.dataBucket, {
+        objectActions: ['s3:GetObject'],
+        objectPattern: '*',
+        list: true,
+        why: sourceWhy,
+      })
       .readBucket(this.dataBucket, { objectActions: ['s3:PutObject'], objectPattern: runObjects, why: runWhy })
-      .useBatch(['batch:DescribeJobQueues', 'batch:DescribeJobDefinitions', 'batch:ListJobs', 'batch:DescribeJobs', 'batch:TerminateJob']);
-    for (const source of props.sourceBuckets ?? []) prepare.readBucket(source, { objectActions: ['s3:GetObject'], objectPattern: '*', list: true, why: sourceWhy });
+      .useBatch([
+        'batch:DescribeJobQueues',
+        'batch:DescribeJobDefinitions',
+        'batch:ListJobs',
+        'batch:DescribeJobs',
+        'batch:TerminateJob',
+      ]);
+    for (const source of props.sourceBuckets ?? [])
+      prepare.readBucket(source, { objectActions: ['s3:GetObject'], objectPattern: '*', list: true, why: sourceWhy });
     const retry = handler('Retry', "Claims a round's safe failures and writes the next round's manifest")
       .useLedger(this.ledger, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], [FAILED_ITEMS_INDEX])
       .useDataBucket(this.dataBucket, { objectActions: ['s3:PutObject'], objectPattern: runObjects, why: runWhy });
     const summarize = handler('Summarize', "Counts a run's ledger rows and writes its outcome")
       .useLedger(this.ledger, ['dynamodb:Query', 'dynamodb:UpdateItem'])
       // Reads a failed Map Run's ResultWriter files; the bucket comes from the event.
-      .readBucket(this.dataBucket, { objectActions: ['s3:GetObject'], objectPattern: runObjects, list: true, why: runWhy });
+      .readBucket(this.dataBucket, {
+        objectActions: ['s3:GetObject'],
+        objectPattern: runObjects,
+        list: true,
+        why: runWhy,
+      });
     const notify = handler('Notify', 'Publishes the run summary').useTopic(this.noticesTopic);
     const functions = new Map<string, FanoutFunction>([
       ['PrepareFunctionArn', prepare],
@@ -379,7 +425,8 @@ export class FanoutOrchestrator extends Construct {
     this.functions = new Map([...functions].map(([placeholder, fn]) => [placeholder.replace(/FunctionArn$/, ''), fn]));
 
     // ---- State machines ----
-    const defaultDefinition = definitions.get(DEFAULT_JOB_DEFINITION) ?? ([...definitions.values()][0] as batch.EcsJobDefinition);
+    const defaultDefinition =
+      definitions.get(DEFAULT_JOB_DEFINITION) ?? ([...definitions.values()][0] as batch.EcsJobDefinition);
     const [highQueue, lowQueue] = queuesByPriority(queueSpecs, queues);
     const known: Record<string, string> = {
       ...Object.fromEntries([...functions].map(([placeholder, fn]) => [placeholder, fn.functionArn])),
@@ -390,9 +437,21 @@ export class FanoutOrchestrator extends Construct {
       JobQueueLowArn: lowQueue.jobQueueArn,
       JobDefinitionArn: defaultDefinition.jobDefinitionArn,
     };
-    const access: MachineAccess = { functions, ledger: this.ledger, bucket: this.dataBucket, topic: this.noticesTopic, queues, definitions };
-    const machine = (machineId: string, name: string, file: string) => createStateMachine(this, machineId, name, file, known, access, logRetention);
-    this.mapStateMachine = machine('MapStateMachine', mapName, props.mapDefinitionFile ?? resolve(REPOSITORY_ROOT, 'statemachine', 'map.asl.json'));
+    const access: MachineAccess = {
+      functions,
+      ledger: this.ledger,
+      bucket: this.dataBucket,
+      topic: this.noticesTopic,
+      queues,
+      definitions,
+    };
+    const machine = (machineId: string, name: string, file: string) =>
+      createStateMachine(this, machineId, name, file, known, access, logRetention);
+    this.mapStateMachine = machine(
+      'MapStateMachine',
+      mapName,
+      props.mapDefinitionFile ?? resolve(REPOSITORY_ROOT, 'statemachine', 'map.asl.json'),
+    );
     if (arrayPath) this.arrayStateMachine = machine('ArrayStateMachine', arrayName, arrayPath.definitionFile);
 
     // ---- Triggers, alarms, outputs ----
@@ -418,9 +477,11 @@ export class FanoutOrchestrator extends Construct {
     });
 
     if (props.outputs ?? true) {
-      const output = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
+      const output = (key: string, value: string, description: string) =>
+        new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
       output('MapStateMachineArn', this.mapStateMachine.stateMachineArn, 'The map path state machine');
-      if (this.arrayStateMachine) output('ArrayStateMachineArn', this.arrayStateMachine.stateMachineArn, 'The array path state machine');
+      if (this.arrayStateMachine)
+        output('ArrayStateMachineArn', this.arrayStateMachine.stateMachineArn, 'The array path state machine');
       output('LedgerTableName', this.ledger.tableName, 'The run ledger');
       output('DataBucketName', this.dataBucket.bucketName, 'Manifests and Map results (runs/<runId>/)');
       output('NoticesTopicArn', this.noticesTopic.topicArn, 'Run summaries and alarms');
@@ -434,7 +495,12 @@ export class FanoutOrchestrator extends Construct {
 
   /** The deployed state machines, map first. */
   stateMachines(): [FanoutPath, sfn.StateMachine][] {
-    return this.arrayStateMachine ? [['map', this.mapStateMachine], ['array', this.arrayStateMachine]] : [['map', this.mapStateMachine]];
+    return this.arrayStateMachine
+      ? [
+          ['map', this.mapStateMachine],
+          ['array', this.arrayStateMachine],
+        ]
+      : [['map', this.mapStateMachine]];
   }
 
   /**
@@ -447,10 +513,16 @@ export class FanoutOrchestrator extends Construct {
     const deployed = this.stateMachines();
     for (const path of paths ?? []) {
       if (!deployed.some(([name]) => name === path)) {
-        throw FanoutInfraError.of('grantStartExecution paths', `must name deployed paths (${deployed.map(([name]) => name).join(', ')})`, path);
+        throw FanoutInfraError.of(
+          'grantStartExecution paths',
+          `must name deployed paths (${deployed.map(([name]) => name).join(', ')})`,
+          path,
+        );
       }
     }
-    return deployed.filter(([path]) => paths === undefined || paths.includes(path)).map(([, stateMachine]) => stateMachine.grantStartExecution(grantee));
+    return deployed
+      .filter(([path]) => paths === undefined || paths.includes(path))
+      .map(([, stateMachine]) => stateMachine.grantStartExecution(grantee));
   }
 }
 
@@ -459,7 +531,11 @@ export class FanoutOrchestrator extends Construct {
 /** Acknowledges the one wildcard of the role ECS pulls the image and writes logs with. */
 function containerOf(container: batch.EcsFargateContainerDefinition): batch.EcsFargateContainerDefinition {
   acknowledgeWildcards(container.executionRole, [
-    { finding: 'Resource::*', reason: 'ecr:GetAuthorizationToken, which every image pull from ECR needs, supports no resource-level permissions' },
+    {
+      finding: 'Resource::*',
+      reason:
+        'ecr:GetAuthorizationToken, which every image pull from ECR needs, supports no resource-level permissions',
+    },
   ]);
   return container;
 }
@@ -468,12 +544,16 @@ function containerOf(container: batch.EcsFargateContainerDefinition): batch.EcsF
 function arrayPathFiles(props: FanoutOrchestratorProps): { definitionFile: string; collectEntry: string } | undefined {
   if (props.arrayPath === false) {
     for (const prop of ['arrayDefinitionFile', 'collectEntry'] as const) {
-      if (props[prop] !== undefined) throw FanoutInfraError.of(prop, 'must not be set when arrayPath is false', props[prop]);
+      if (props[prop] !== undefined)
+        throw FanoutInfraError.of(prop, 'must not be set when arrayPath is false', props[prop]);
     }
     return undefined;
   }
   return {
-    definitionFile: existingFile('arrayDefinitionFile', props.arrayDefinitionFile ?? resolve(REPOSITORY_ROOT, 'statemachine', 'array.asl.json')),
+    definitionFile: existingFile(
+      'arrayDefinitionFile',
+      props.arrayDefinitionFile ?? resolve(REPOSITORY_ROOT, 'statemachine', 'array.asl.json'),
+    ),
     collectEntry: existingFile('collectEntry', props.collectEntry ?? resolve(REPOSITORY_ROOT, 'lambdas', 'collect.ts')),
   };
 }
@@ -489,65 +569,120 @@ function validateBatchProps(
   definitions: readonly JobDefinitionSpec[],
   fairShare: FairShareSpec | undefined,
 ): void {
-  if (environments.length === 0) throw FanoutInfraError.of('computeEnvironments', 'must list at least one compute environment', environments);
+  if (environments.length === 0)
+    throw FanoutInfraError.of('computeEnvironments', 'must list at least one compute environment', environments);
   if (queues.length === 0) throw FanoutInfraError.of('jobQueues', 'must list at least one job queue', queues);
-  if (definitions.length === 0) throw FanoutInfraError.of('jobDefinitions', 'must list at least one job definition', definitions);
+  if (definitions.length === 0)
+    throw FanoutInfraError.of('jobDefinitions', 'must list at least one job definition', definitions);
   environments.forEach((spec, index) => {
     checkName(`computeEnvironments[${index}].name`, spec.name);
     checkInteger(`computeEnvironments[${index}].maxvCpus`, spec.maxvCpus, 1, 100_000);
   });
-  checkUnique('computeEnvironments[].name', environments.map((spec) => spec.name));
+  checkUnique(
+    'computeEnvironments[].name',
+    environments.map((spec) => spec.name),
+  );
   const known = new Set(environments.map((spec) => spec.name));
   queues.forEach((spec, index) => {
     const at = `jobQueues[${index}]`;
     checkName(`${at}.name`, spec.name);
     checkInteger(`${at}.priority`, spec.priority, 0, 1000);
     if (spec.computeEnvironments.length < 1 || spec.computeEnvironments.length > 3) {
-      throw FanoutInfraError.of(`${at}.computeEnvironments`, 'must list 1-3 compute environments (Batch limit per queue)', spec.computeEnvironments);
+      throw FanoutInfraError.of(
+        `${at}.computeEnvironments`,
+        'must list 1-3 compute environments (Batch limit per queue)',
+        spec.computeEnvironments,
+      );
     }
     checkUnique(`${at}.computeEnvironments`, spec.computeEnvironments);
     for (const name of spec.computeEnvironments) {
-      if (!known.has(name)) throw FanoutInfraError.of(`${at}.computeEnvironments`, `must name compute environments of computeEnvironments (${[...known].join(', ')})`, name);
+      if (!known.has(name))
+        throw FanoutInfraError.of(
+          `${at}.computeEnvironments`,
+          `must name compute environments of computeEnvironments (${[...known].join(', ')})`,
+          name,
+        );
     }
     if (spec.schedulingPolicy !== undefined && spec.schedulingPolicy !== fairShare?.name) {
-      throw FanoutInfraError.of(`${at}.schedulingPolicy`, `must be the name of the fairShare policy (${fairShare?.name ?? 'none is defined'})`, spec.schedulingPolicy);
+      throw FanoutInfraError.of(
+        `${at}.schedulingPolicy`,
+        `must be the name of the fairShare policy (${fairShare?.name ?? 'none is defined'})`,
+        spec.schedulingPolicy,
+      );
     }
   });
-  checkUnique('jobQueues[].name', queues.map((spec) => spec.name));
+  checkUnique(
+    'jobQueues[].name',
+    queues.map((spec) => spec.name),
+  );
   definitions.forEach((spec, index) => {
     const at = `jobDefinitions[${index}]`;
     checkName(`${at}.name`, spec.name);
     checkFargateSize(at, spec.vcpus ?? 1, spec.memoryMiB ?? 2048);
     const timeout = spec.timeout?.toSeconds();
-    if (timeout !== undefined && timeout < 60) throw FanoutInfraError.of(`${at}.timeout`, 'must be at least 60 seconds (Batch minimum per attempt)', `${timeout} seconds`);
+    if (timeout !== undefined && timeout < 60)
+      throw FanoutInfraError.of(
+        `${at}.timeout`,
+        'must be at least 60 seconds (Batch minimum per attempt)',
+        `${timeout} seconds`,
+      );
     checkRetryStrategy(at, spec.retryAttempts ?? 3, spec.retryRules ?? SPOT_RETRY_RULES);
   });
-  checkUnique('jobDefinitions[].name', definitions.map((spec) => spec.name));
+  checkUnique(
+    'jobDefinitions[].name',
+    definitions.map((spec) => spec.name),
+  );
   if (fairShare) {
     checkName('fairShare.name', fairShare.name);
-    if (fairShare.shares.length === 0) throw FanoutInfraError.of('fairShare.shares', 'must list at least one share identifier', fairShare.shares);
+    if (fairShare.shares.length === 0)
+      throw FanoutInfraError.of('fairShare.shares', 'must list at least one share identifier', fairShare.shares);
     fairShare.shares.forEach((share, index) => {
       if (!/^[A-Za-z0-9]{1,254}\*?$/.test(share.shareIdentifier)) {
-        throw FanoutInfraError.of(`fairShare.shares[${index}].shareIdentifier`, 'must be 1-255 letters or digits, optionally ending in *', share.shareIdentifier);
+        throw FanoutInfraError.of(
+          `fairShare.shares[${index}].shareIdentifier`,
+          'must be 1-255 letters or digits, optionally ending in *',
+          share.shareIdentifier,
+        );
       }
       if (!(share.weightFactor > 0 && share.weightFactor <= 1000)) {
-        throw FanoutInfraError.of(`fairShare.shares[${index}].weightFactor`, 'must be greater than 0 and at most 1000', share.weightFactor);
+        throw FanoutInfraError.of(
+          `fairShare.shares[${index}].weightFactor`,
+          'must be greater than 0 and at most 1000',
+          share.weightFactor,
+        );
       }
     });
   }
 }
 
-function queuesByPriority(specs: readonly JobQueueSpec[], queues: ReadonlyMap<string, batch.JobQueue>): [batch.JobQueue, batch.JobQueue] {
+function queuesByPriority(
+  specs: readonly JobQueueSpec[],
+  queues: ReadonlyMap<string, batch.JobQueue>,
+): [batch.JobQueue, batch.JobQueue] {
   const sorted = [...specs].sort((a, b) => b.priority - a.priority);
-  return [queues.get((sorted[0] as JobQueueSpec).name) as batch.JobQueue, queues.get((sorted[sorted.length - 1] as JobQueueSpec).name) as batch.JobQueue];
+  return [
+    queues.get((sorted[0] as JobQueueSpec).name) as batch.JobQueue,
+    queues.get((sorted[sorted.length - 1] as JobQueueSpec).name) as batch.JobQueue,
+  ];
 }
 
 /** The ledger exactly as `ledgerTableDefinition` describes it, which the local cloud creates too. */
-function createLedger(scope: Construct, tableName: string, ttlAttribute: string, removalPolicy: RemovalPolicy): dynamodb.Table {
+function createLedger(
+  scope: Construct,
+  tableName: string,
+  ttlAttribute: string,
+  removalPolicy: RemovalPolicy,
+): dynamodb.Table {
   const definition = ledgerTableDefinition(tableName);
   const attributeType = (name: string): dynamodb.AttributeType => {
-    const type: string | undefined = definition.AttributeDefinitions.find((attribute) => attribute.AttributeName === name)?.AttributeType;
-    return type === 'N' ? dynamodb.AttributeType.NUMBER : type === 'B' ? dynamodb.AttributeType.BINARY : dynamodb.AttributeType.STRING;
+    const type: string | undefined = definition.AttributeDefinitions.find(
+      (attribute) => attribute.AttributeName === name,
+    )?.AttributeType;
+    return type === 'N'
+      ? dynamodb.AttributeType.NUMBER
+      : type === 'B'
+        ? dynamodb.AttributeType.BINARY
+        : dynamodb.AttributeType.STRING;
   };
   const keyOf = (schema: readonly { AttributeName: string; KeyType: string }[], keyType: 'HASH' | 'RANGE') => {
     const name = schema.find((key) => key.KeyType === keyType)?.AttributeName;
@@ -585,7 +720,9 @@ function createDataBucket(scope: Construct, props: FanoutOrchestratorProps, remo
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     encryption: s3.BucketEncryption.S3_MANAGED,
     enforceSSL: true,
-    objectOwnership: logsByPolicy ? s3.ObjectOwnership.BUCKET_OWNER_ENFORCED : s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+    objectOwnership: logsByPolicy
+      ? s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
+      : s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
     lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
     removalPolicy,
   });
@@ -615,22 +752,44 @@ function createVpc(scope: Construct, maxAzs: number, logRetention: logs.Retentio
     // Nothing uses the default security group; restricting it would add a custom resource Lambda.
     restrictDefaultSecurityGroup: false,
   });
-  const flowLogs = new logs.LogGroup(scope, 'VpcFlowLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-  vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.REJECT });
+  const flowLogs = new logs.LogGroup(scope, 'VpcFlowLogs', {
+    retention: logRetention,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  vpc.addFlowLog('FlowLog', {
+    destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+    trafficType: ec2.FlowLogTrafficType.REJECT,
+  });
   return vpc;
 }
 
 /** S3 (gateway, free) and ECR and CloudWatch Logs (interface) endpoints, reachable from the jobs only. */
-function addVpcEndpoints(scope: Construct, vpc: ec2.IVpc, environments: readonly batch.FargateComputeEnvironment[]): void {
-  const subnets = { subnetType: vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC };
+function addVpcEndpoints(
+  scope: Construct,
+  vpc: ec2.IVpc,
+  environments: readonly batch.FargateComputeEnvironment[],
+): void {
+  const subnets = {
+    subnetType: vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC,
+  };
   new ec2.GatewayVpcEndpoint(scope, 'S3Endpoint', { vpc, service: ec2.GatewayVpcEndpointAwsService.S3 });
   for (const [id, service] of [
     ['EcrApiEndpoint', ec2.InterfaceVpcEndpointAwsService.ECR],
     ['EcrDockerEndpoint', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER],
     ['LogsEndpoint', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
   ] as const) {
-    const endpoint = new ec2.InterfaceVpcEndpoint(scope, id, { vpc, service, subnets, privateDnsEnabled: true, open: false });
-    for (const environment of environments) endpoint.connections.allowDefaultPortFrom(environment, `HTTPS from the ${environment.computeEnvironmentName} jobs`);
+    const endpoint = new ec2.InterfaceVpcEndpoint(scope, id, {
+      vpc,
+      service,
+      subnets,
+      privateDnsEnabled: true,
+      open: false,
+    });
+    for (const environment of environments)
+      endpoint.connections.allowDefaultPortFrom(
+        environment,
+        `HTTPS from the ${environment.computeEnvironmentName} jobs`,
+      );
   }
 }
 
@@ -714,7 +873,13 @@ function createStateMachine(
   return stateMachine;
 }
 
-function statementsFor(scope: Construct, name: string, file: string, needs: DefinitionNeeds, access: MachineAccess): Grants {
+function statementsFor(
+  scope: Construct,
+  name: string,
+  file: string,
+  needs: DefinitionNeeds,
+  access: MachineAccess,
+): Grants {
   const stack = Stack.of(scope);
   const statements: iam.PolicyStatement[] = [];
   const findings: { finding: string; reason: string }[] = [];
@@ -723,13 +888,16 @@ function statementsFor(scope: Construct, name: string, file: string, needs: Defi
     return arn;
   };
   // Step Functions' own log delivery and X-Ray calls, which CDK adds to every logged and traced machine.
-  const anyResource = ['CloudWatch Logs delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing calls support no resource-level permissions'];
+  const anyResource = [
+    'CloudWatch Logs delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing calls support no resource-level permissions',
+  ];
   const functionArns = [...needs.functionPlaceholders].map((placeholder) => {
     const fn = access.functions.get(placeholder);
     if (!fn) throw new FanoutInfraError(`${file} invokes \${${placeholder}}, but no such function is deployed`);
     return fn.functionArn;
   });
-  if (functionArns.length > 0) statements.push(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functionArns }));
+  if (functionArns.length > 0)
+    statements.push(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functionArns }));
 
   if (needs.batchSubmit) {
     // Queues and job definitions are named by the run input, so every one of this stack is allowed;
@@ -741,7 +909,10 @@ function statementsFor(scope: Construct, name: string, file: string, needs: Defi
       ),
     );
     statements.push(
-      new iam.PolicyStatement({ actions: ['batch:SubmitJob'], resources: [...[...access.queues.values()].map((queue) => queue.jobQueueArn), ...definitionArns] }),
+      new iam.PolicyStatement({
+        actions: ['batch:SubmitJob'],
+        resources: [...[...access.queues.values()].map((queue) => queue.jobQueueArn), ...definitionArns],
+      }),
     );
   }
   if (needs.batchSync) {
@@ -758,7 +929,13 @@ function statementsFor(scope: Construct, name: string, file: string, needs: Defi
       new iam.PolicyStatement({ actions: ['batch:TerminateJob'], resources: [jobs] }),
       new iam.PolicyStatement({
         actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForBatchJobsRule' })],
+        resources: [
+          stack.formatArn({
+            service: 'events',
+            resource: 'rule',
+            resourceName: 'StepFunctionsGetEventsForBatchJobsRule',
+          }),
+        ],
       }),
     );
   }
@@ -768,7 +945,9 @@ function statementsFor(scope: Construct, name: string, file: string, needs: Defi
     statements.push(new iam.PolicyStatement({ actions: batchReads, resources: ['*'] }));
   }
   if (needs.dynamodbActions.size > 0) {
-    statements.push(new iam.PolicyStatement({ actions: [...needs.dynamodbActions], resources: [access.ledger.tableArn] }));
+    statements.push(
+      new iam.PolicyStatement({ actions: [...needs.dynamodbActions], resources: [access.ledger.tableArn] }),
+    );
   }
   if (needs.s3ObjectActions.size > 0) {
     const objects = wildcard(
@@ -777,33 +956,64 @@ function statementsFor(scope: Construct, name: string, file: string, needs: Defi
     );
     statements.push(new iam.PolicyStatement({ actions: [...needs.s3ObjectActions], resources: [objects] }));
   }
-  if (needs.s3ListBucket) statements.push(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [access.bucket.bucketArn] }));
+  if (needs.s3ListBucket)
+    statements.push(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [access.bucket.bucketArn] }));
   if (needs.snsPublish) {
     statements.push(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [access.topic.topicArn] }));
     if (access.topic.masterKey) {
-      findings.push({ finding: 'Action::kms:GenerateDataKey*', reason: "Publishing to an encrypted topic needs the GenerateDataKey family on the topic's key; the statement names that one key" });
-      statements.push(new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: [access.topic.masterKey.keyArn] }));
+      findings.push({
+        finding: 'Action::kms:GenerateDataKey*',
+        reason:
+          "Publishing to an encrypted topic needs the GenerateDataKey family on the topic's key; the statement names that one key",
+      });
+      statements.push(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: [access.topic.masterKey.keyArn],
+        }),
+      );
     }
   }
   if (needs.distributedMapLabels.length > 0) {
     // A Distributed Map starts its children as executions of this very state machine
     // (docs: step-functions/latest/dg/iam-policies-eg-dist-map.html). The ARNs are built from
     // the name, as the role cannot refer to the state machine it belongs to.
-    const execution = (resourceName: string) => stack.formatArn({ service: 'states', resource: 'execution', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const execution = (resourceName: string) =>
+      stack.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
     statements.push(
       new iam.PolicyStatement({
         actions: ['states:StartExecution'],
-        resources: [stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        resources: [
+          stack.formatArn({
+            service: 'states',
+            resource: 'stateMachine',
+            resourceName: name,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
       }),
       new iam.PolicyStatement({
         actions: ['states:DescribeExecution', 'states:StopExecution'],
-        resources: [wildcard(execution(`${name}:*`), `The Distributed Map follows and stops the child executions it starts, whose names it generates`)],
+        resources: [
+          wildcard(
+            execution(`${name}:*`),
+            `The Distributed Map follows and stops the child executions it starts, whose names it generates`,
+          ),
+        ],
       }),
       // Redriving the parent redrives its failed Map Run: the children are executions of `<name>/<label>`.
       new iam.PolicyStatement({
         actions: ['states:RedriveExecution'],
         resources: needs.distributedMapLabels.map((label) =>
-          wildcard(execution(`${name}/${label ?? '*'}:*`), `Redriving a run redrives the failed children of its Map Run ${label ?? ''}, whose names Step Functions generates`),
+          wildcard(
+            execution(`${name}/${label ?? '*'}:*`),
+            `Redriving a run redrives the failed children of its Map Run ${label ?? ''}, whose names Step Functions generates`,
+          ),
         ),
       }),
     );

@@ -4,7 +4,7 @@
  */
 export { propsFromConfig } from './config';
 export { FanoutInfraError } from './errors';
-export { CONTEXT, createFanoutApp, FEATURE_FLAGS, type FanoutAppOptions, FanoutStack } from './fanout-app';
+export { CONTEXT, createFanoutApp, type FanoutAppOptions, FanoutStack, FEATURE_FLAGS } from './fanout-app';
 export {
   type ComputeEnvironmentSpec,
   type FairShareSpec,

@@ -1,13 +1,19 @@
 import { GetObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { type Invocation, InvocationError, KWARGS_VARIABLE, type ResolvedInvocation, resolveInvocation } from './invocation';
+import {
+  type Invocation,
+  InvocationError,
+  KWARGS_VARIABLE,
+  type ResolvedInvocation,
+  resolveInvocation,
+} from './invocation';
 import {
   ARRAY_INDEX_VARIABLE,
   ARRAY_OFFSET_VARIABLE,
   MANIFEST_INDEX_VARIABLE,
   MANIFEST_VARIABLE,
   ManifestReader,
-  type ReadRange,
   parseObjectUri,
+  type ReadRange,
 } from './manifest-index';
 
 /**
@@ -27,7 +33,8 @@ type Environment = Readonly<Record<string, string | undefined>>;
 function nonNegativeInteger(environment: Environment, name: string): number {
   const text = environment[name];
   if (text === undefined || text === '') return 0;
-  if (!/^\d+$/.test(text)) throw new InvocationError(`${name} must be a non-negative integer; received ${text.slice(0, 80)}`);
+  if (!/^\d+$/.test(text))
+    throw new InvocationError(`${name} must be a non-negative integer; received ${text.slice(0, 80)}`);
   return Number(text);
 }
 
@@ -41,20 +48,27 @@ export async function resolveArrayItem(environment: Environment, reader: Manifes
   const manifestUri = environment[MANIFEST_VARIABLE];
   if (manifestUri === undefined || manifestUri === '') return environment;
   if (environment[KWARGS_VARIABLE] !== undefined && environment[KWARGS_VARIABLE] !== '') {
-    throw new InvocationError(`${KWARGS_VARIABLE} and ${MANIFEST_VARIABLE} are both set; a job takes its kwargs from one of them`);
+    throw new InvocationError(
+      `${KWARGS_VARIABLE} and ${MANIFEST_VARIABLE} are both set; a job takes its kwargs from one of them`,
+    );
   }
   const indexUri = environment[MANIFEST_INDEX_VARIABLE];
-  if (indexUri === undefined || indexUri === '') throw new InvocationError(`${MANIFEST_VARIABLE} is set but ${MANIFEST_INDEX_VARIABLE} is not`);
+  if (indexUri === undefined || indexUri === '')
+    throw new InvocationError(`${MANIFEST_VARIABLE} is set but ${MANIFEST_INDEX_VARIABLE} is not`);
   const manifest = parseObjectUri(manifestUri, MANIFEST_VARIABLE);
   const index = parseObjectUri(indexUri, MANIFEST_INDEX_VARIABLE);
-  const position = nonNegativeInteger(environment, ARRAY_OFFSET_VARIABLE) + nonNegativeInteger(environment, ARRAY_INDEX_VARIABLE);
+  const position =
+    nonNegativeInteger(environment, ARRAY_OFFSET_VARIABLE) + nonNegativeInteger(environment, ARRAY_INDEX_VARIABLE);
 
   let line: string;
   try {
     line = await reader.line(manifest, index, position);
   } catch (error) {
     if (error instanceof InvocationError) throw error;
-    throw new InvocationError(`cannot read item ${position} of ${manifestUri}: ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
+    throw new InvocationError(
+      `cannot read item ${position} of ${manifestUri}: ${(error as Error).name}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   let item: { itemId?: unknown; kwargs?: unknown };
   try {
@@ -62,8 +76,15 @@ export async function resolveArrayItem(environment: Environment, reader: Manifes
   } catch {
     throw new InvocationError(`line ${position} of ${manifestUri} is not JSON: ${line.slice(0, 80)}`);
   }
-  if (typeof item.itemId !== 'string' || item.kwargs === null || typeof item.kwargs !== 'object' || Array.isArray(item.kwargs)) {
-    throw new InvocationError(`line ${position} of ${manifestUri} is not a manifest item {itemId, kwargs}: ${line.slice(0, 80)}`);
+  if (
+    typeof item.itemId !== 'string' ||
+    item.kwargs === null ||
+    typeof item.kwargs !== 'object' ||
+    Array.isArray(item.kwargs)
+  ) {
+    throw new InvocationError(
+      `line ${position} of ${manifestUri} is not a manifest item {itemId, kwargs}: ${line.slice(0, 80)}`,
+    );
   }
   return { ...environment, [KWARGS_VARIABLE]: JSON.stringify(item.kwargs), [ITEM_ID_VARIABLE]: item.itemId };
 }
@@ -91,7 +112,9 @@ export function s3RangeReader(environment: Environment): ReadRange {
   };
   const client = new S3Client(config);
   return async (location, start, endInclusive) => {
-    const response = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key, Range: `bytes=${start}-${endInclusive}` }));
+    const response = await client.send(
+      new GetObjectCommand({ Bucket: location.bucket, Key: location.key, Range: `bytes=${start}-${endInclusive}` }),
+    );
     return (await response.Body?.transformToByteArray()) ?? new Uint8Array();
   };
 }
@@ -100,7 +123,13 @@ export function s3RangeReader(environment: Environment): ReadRange {
 const readers = new Map<string, ManifestReader>();
 
 function readerFor(environment: Environment): ManifestReader {
-  const key = [environment.AWS_ENDPOINT_URL_S3, environment.AWS_ENDPOINT_URL, environment.AWS_REGION, environment.AWS_DEFAULT_REGION, environment.AWS_ACCESS_KEY_ID].join('\n');
+  const key = [
+    environment.AWS_ENDPOINT_URL_S3,
+    environment.AWS_ENDPOINT_URL,
+    environment.AWS_REGION,
+    environment.AWS_DEFAULT_REGION,
+    environment.AWS_ACCESS_KEY_ID,
+  ].join('\n');
   let reader = readers.get(key);
   if (!reader) {
     reader = new ManifestReader(s3RangeReader(environment));
@@ -115,7 +144,10 @@ function readerFor(environment: Environment): ManifestReader {
  * @throws InvocationError when the item or the command cannot be resolved.
  * @example await resolveJobInvocation({ command: ['echo', '{seed}'], environment: process.env })
  */
-export async function resolveJobInvocation(invocation: Invocation, reader?: ManifestReader): Promise<ResolvedInvocation> {
+export async function resolveJobInvocation(
+  invocation: Invocation,
+  reader?: ManifestReader,
+): Promise<ResolvedInvocation> {
   const environment = invocation.environment[MANIFEST_VARIABLE]
     ? await resolveArrayItem(invocation.environment, reader ?? readerFor(invocation.environment))
     : invocation.environment;

@@ -1,4 +1,6 @@
 /** The job side of fanout: how a container resolves an item's kwargs into its command. */
+
+export { ITEM_ID_VARIABLE, resolveArrayItem, resolveJobInvocation, s3RangeReader } from './array-item';
 export {
   type Invocation,
   InvocationError,
@@ -11,7 +13,6 @@ export {
   resolveInvocation,
   substitutePlaceholders,
 } from './invocation';
-export { ITEM_ID_VARIABLE, resolveArrayItem, resolveJobInvocation, s3RangeReader } from './array-item';
 export {
   ARRAY_INDEX_VARIABLE,
   ARRAY_OFFSET_VARIABLE,

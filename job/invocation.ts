@@ -46,7 +46,9 @@ export function parseKwargs(text: string | undefined): Record<string, JsonValue>
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InvocationError(`${KWARGS_VARIABLE} is not valid JSON (${(error as Error).message}): ${text.slice(0, 80)}`);
+    throw new InvocationError(
+      `${KWARGS_VARIABLE} is not valid JSON (${(error as Error).message}): ${text.slice(0, 80)}`,
+    );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InvocationError(`${KWARGS_VARIABLE} must be a JSON object of kwargs, received ${text.slice(0, 80)}`);
@@ -104,7 +106,11 @@ export function placeholderNames(argument: string): string[] {
  * @throws InvocationError naming the placeholder and the argument when no kwarg has that name.
  * @example substitutePlaceholders('--seed={seed}', { seed: 7 }, 1) // '--seed=7'
  */
-export function substitutePlaceholders(argument: string, kwargs: Readonly<Record<string, JsonValue>>, position: number): string {
+export function substitutePlaceholders(
+  argument: string,
+  kwargs: Readonly<Record<string, JsonValue>>,
+  position: number,
+): string {
   let out = '';
   for (const part of argumentParts(argument)) {
     if ('text' in part) {
@@ -148,7 +154,9 @@ export function kwargEnvironment(kwargs: Readonly<Record<string, JsonValue>>): R
  */
 export function resolveInvocation(invocation: Invocation): ResolvedInvocation {
   if (invocation.command.length === 0) {
-    throw new InvocationError('no command to run: give one in the execution input, the job definition, or as arguments of the entrypoint');
+    throw new InvocationError(
+      'no command to run: give one in the execution input, the job definition, or as arguments of the entrypoint',
+    );
   }
   const kwargs = parseKwargs(invocation.environment[KWARGS_VARIABLE]);
   const command = invocation.command.map((argument, position) => substitutePlaceholders(argument, kwargs, position));

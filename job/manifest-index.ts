@@ -60,7 +60,8 @@ export type ReadRange = (location: ObjectLocation, start: number, endInclusive: 
 /** Parses `s3://bucket/key`. */
 export function parseObjectUri(uri: string, variable: string): ObjectLocation {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!match) throw new InvocationError(`${variable} must be an S3 URI s3://<bucket>/<key>; received ${uri.slice(0, 200)}`);
+  if (!match)
+    throw new InvocationError(`${variable} must be an S3 URI s3://<bucket>/<key>; received ${uri.slice(0, 200)}`);
   return { bucket: match[1] as string, key: match[2] as string };
 }
 
@@ -142,7 +143,8 @@ export class ManifestReader {
       }
       const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const offsets: number[] = [];
-      for (let at = 0; at + INDEX_ENTRY_BYTES <= view.length; at += INDEX_ENTRY_BYTES) offsets.push(Number(view.readBigUInt64BE(at)));
+      for (let at = 0; at + INDEX_ENTRY_BYTES <= view.length; at += INDEX_ENTRY_BYTES)
+        offsets.push(Number(view.readBigUInt64BE(at)));
       block = { first, offsets };
       this.remember(this.indexBlocks, key, block);
     }
@@ -173,5 +175,7 @@ export class ManifestReader {
 }
 
 function outside(position: number, index: ObjectLocation): InvocationError {
-  return new InvocationError(`item position ${position} is outside the manifest indexed by s3://${index.bucket}/${index.key}`);
+  return new InvocationError(
+    `item position ${position} is outside the manifest indexed by s3://${index.bucket}/${index.key}`,
+  );
 }

@@ -10,7 +10,14 @@ import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutError, parseEvent } from './shared/errors';
 import { classifyJobFailure, classifyTaskError } from './shared/failure';
-import { type FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RunStatus, countRunStatuses, runOutcomeUpdate } from './shared/ledger';
+import {
+  countRunStatuses,
+  FAILED_RUN_ID_ATTRIBUTE,
+  type FailureClass,
+  ItemStatus,
+  RunStatus,
+  runOutcomeUpdate,
+} from './shared/ledger';
 import { type RunSummary, summaryBase } from './shared/summary';
 
 /**
@@ -21,7 +28,11 @@ import { type RunSummary, summaryBase } from './shared/summary';
  * row and returns the run summary. Array semantics: the run is FAILED unless every item succeeded.
  */
 
-const arraySchema = z.object({ jobName: z.string().min(1), start: z.number().int().nonnegative(), size: z.number().int().positive() });
+const arraySchema = z.object({
+  jobName: z.string().min(1),
+  start: z.number().int().nonnegative(),
+  size: z.number().int().positive(),
+});
 
 /** The state Collect receives: Prepare's output and one result per submitted job. */
 export const collectEventSchema = z.object({
@@ -38,7 +49,10 @@ export const collectEventSchema = z.object({
       arrays: z.array(arraySchema),
       retryOf: z.string().optional(),
       retriedItemCount: z.number().int().nonnegative().optional(),
-      aggregate: z.object({ jobName: z.string().min(1) }).loose().optional(),
+      aggregate: z
+        .object({ jobName: z.string().min(1) })
+        .loose()
+        .optional(),
     })
     .loose(),
   arrays: z.array(
@@ -50,7 +64,9 @@ export const collectEventSchema = z.object({
       .loose(),
   ),
   /** The aggregation job's result or error, when the input has one (state Aggregate). */
-  aggregation: z.object({ result: aggregateResultSchema.optional(), error: aggregateErrorSchema.optional() }).optional(),
+  aggregation: z
+    .object({ result: aggregateResultSchema.optional(), error: aggregateErrorSchema.optional() })
+    .optional(),
 });
 export type CollectEvent = z.infer<typeof collectEventSchema>;
 
@@ -135,7 +151,14 @@ function submissionOf(result: CollectEvent['arrays'][number]): Submission {
 /** An item's outcome as the ledger records it. */
 type Outcome =
   | { kind: 'succeeded'; job: JobDetail }
-  | { kind: 'jobFailed'; jobId: string; statusReason: string; exitCode: number | undefined; containerReason: string; logStream: string }
+  | {
+      kind: 'jobFailed';
+      jobId: string;
+      statusReason: string;
+      exitCode: number | undefined;
+      containerReason: string;
+      logStream: string;
+    }
   | { kind: 'taskError'; error: string; cause: string }
   | { kind: 'unknown' };
 
@@ -154,11 +177,22 @@ function outcomeOf(submission: Submission, detail: JobDetail | undefined): Outco
     };
   }
   if (submission.jobId === undefined) {
-    return { kind: 'taskError', error: submission.error?.Error ?? 'States.Runtime', cause: submission.error?.Cause ?? '' };
+    return {
+      kind: 'taskError',
+      error: submission.error?.Error ?? 'States.Runtime',
+      cause: submission.error?.Cause ?? '',
+    };
   }
   // The parent failed before this child existed (cancelled, terminated, a dependency failed).
   if (submission.status === 'FAILED') {
-    return { kind: 'jobFailed', jobId: submission.jobId, statusReason: submission.statusReason ?? '', exitCode: undefined, containerReason: '', logStream: '' };
+    return {
+      kind: 'jobFailed',
+      jobId: submission.jobId,
+      statusReason: submission.statusReason ?? '',
+      exitCode: undefined,
+      containerReason: '',
+      logStream: '',
+    };
   }
   return { kind: 'unknown' };
 }
@@ -184,8 +218,15 @@ export function outcomeUpdate(
   updatedAt: string,
   outcome: Exclude<Outcome, { kind: 'unknown' }>,
 ): UpdateCommandInput {
-  const condition = 'attribute_exists(#itemId) AND #status <> :succeeded AND #status <> :abandoned AND #round <= :round';
-  const common = { ':succeeded': ItemStatus.SUCCEEDED, ':abandoned': ItemStatus.ABANDONED, ':round': round, ':queue': queue, ':updatedAt': updatedAt };
+  const condition =
+    'attribute_exists(#itemId) AND #status <> :succeeded AND #status <> :abandoned AND #round <= :round';
+  const common = {
+    ':succeeded': ItemStatus.SUCCEEDED,
+    ':abandoned': ItemStatus.ABANDONED,
+    ':round': round,
+    ':queue': queue,
+    ':updatedAt': updatedAt,
+  };
   if (outcome.kind === 'succeeded') {
     const job = outcome.job;
     return {
@@ -367,7 +408,11 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
       }
       return pool.add(async () => {
         try {
-          await deps.ledger.send(new UpdateCommand(outcomeUpdate(deps.tableName, { runId, itemId }, round, prepared.jobQueue, updatedAt, outcome)));
+          await deps.ledger.send(
+            new UpdateCommand(
+              outcomeUpdate(deps.tableName, { runId, itemId }, round, prepared.jobQueue, updatedAt, outcome),
+            ),
+          );
         } catch (error) {
           if (!isConditionFailure(error)) throw error;
           tally.refused += 1;
@@ -401,12 +446,23 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
     let position = 0;
     let next = 0;
     for await (const itemId of manifestItemIds(deps.s3, prepared.manifest)) {
-      while (next < submissions.length && position >= (submissions[next] as Submission).start + (submissions[next] as Submission).size) next += 1;
+      while (
+        next < submissions.length &&
+        position >= (submissions[next] as Submission).start + (submissions[next] as Submission).size
+      )
+        next += 1;
       const submission = submissions[next];
       if (!submission || position < submission.start) {
-        throw new CollectError(`manifest s3://${prepared.manifest.bucket}/${prepared.manifest.key} line ${position} (item ${itemId}) is not covered by any submitted job`);
+        throw new CollectError(
+          `manifest s3://${prepared.manifest.bucket}/${prepared.manifest.key} line ${position} (item ${itemId}) is not covered by any submitted job`,
+        );
       }
-      const childId = submission.jobId === undefined ? undefined : submission.size > 1 ? `${submission.jobId}:${position - submission.start}` : submission.jobId;
+      const childId =
+        submission.jobId === undefined
+          ? undefined
+          : submission.size > 1
+            ? `${submission.jobId}:${position - submission.start}`
+            : submission.jobId;
       window.push({ itemId, submission, childId });
       if (window.length === DESCRIBE_LIMIT) await flush();
       position += 1;
@@ -415,16 +471,26 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
     await pool.drain();
     const covered = submissions.reduce((sum, submission) => sum + submission.size, 0);
     if (position !== covered) {
-      throw new CollectError(`manifest s3://${prepared.manifest.bucket}/${prepared.manifest.key} has ${position} lines but the submitted jobs cover ${covered}`);
+      throw new CollectError(
+        `manifest s3://${prepared.manifest.bucket}/${prepared.manifest.key} has ${position} lines but the submitted jobs cover ${covered}`,
+      );
     }
 
     const { counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, runId);
     const stopped = deps.now();
-    const aggregate = aggregateOutcomeOf(prepared.aggregate?.jobName, event.aggregation?.result, event.aggregation?.error);
+    const aggregate = aggregateOutcomeOf(
+      prepared.aggregate?.jobName,
+      event.aggregation?.result,
+      event.aggregation?.error,
+    );
     const itemsSucceeded = counts.total > 0 && counts.succeeded === counts.total;
     const status = itemsSucceeded && aggregate?.status !== 'FAILED' ? RunStatus.SUCCEEDED : RunStatus.FAILED;
     // The items' failure comes first: with a failed array, Batch fails the dependent aggregation job too.
-    const error = !itemsSucceeded ? runError(submissions, tally, counts) : aggregate?.status === 'FAILED' ? aggregateFailure(aggregate) : undefined;
+    const error = !itemsSucceeded
+      ? runError(submissions, tally, counts)
+      : aggregate?.status === 'FAILED'
+        ? aggregateFailure(aggregate)
+        : undefined;
     const arrayJobs: ArrayJobReport[] = submissions.map((submission) => ({
       jobName: submission.jobName,
       ...(submission.jobId === undefined ? {} : { jobId: submission.jobId }),
@@ -432,10 +498,15 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
       status: submission.status,
     }));
 
-    const summary: RunSummary = { ...summaryBase('array', prepared, { status, counts, pendingSample, stopped, error, aggregate }), arrayJobs };
+    const summary: RunSummary = {
+      ...summaryBase('array', prepared, { status, counts, pendingSample, stopped, error, aggregate }),
+      arrayJobs,
+    };
 
     await deps.ledger.send(
-      new UpdateCommand(runOutcomeUpdate(deps.tableName, runId, { status, counts, stoppedAt: summary.stoppedAt, error, aggregate })),
+      new UpdateCommand(
+        runOutcomeUpdate(deps.tableName, runId, { status, counts, stoppedAt: summary.stoppedAt, error, aggregate }),
+      ),
     );
     return summary;
   };
@@ -452,7 +523,9 @@ async function requireEnded(batch: BatchClient, submissions: Submission[]): Prom
   const submitted = submissions.filter((submission) => submission.jobId !== undefined);
   for (let start = 0; start < submitted.length; start += DESCRIBE_LIMIT) {
     const chunk = submitted.slice(start, start + DESCRIBE_LIMIT);
-    const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: chunk.map((submission) => submission.jobId as string) }));
+    const { jobs } = await batch.send(
+      new DescribeJobsCommand({ jobs: chunk.map((submission) => submission.jobId as string) }),
+    );
     const byId = new Map((jobs ?? []).map((job) => [job.jobId, job]));
     for (const submission of chunk) {
       const job = byId.get(submission.jobId);
@@ -464,11 +537,14 @@ async function requireEnded(batch: BatchClient, submissions: Submission[]): Prom
       if (submission.size > 1 && summary) {
         const ended = (summary.SUCCEEDED ?? 0) + (summary.FAILED ?? 0);
         if (ended < submission.size) {
-          throw new ChildrenStillRunningError(`array job ${submission.jobId} (${submission.jobName}) is ${job.status} with ${submission.size - ended} of ${submission.size} children still to end`);
+          throw new ChildrenStillRunningError(
+            `array job ${submission.jobId} (${submission.jobName}) is ${job.status} with ${submission.size - ended} of ${submission.size} children still to end`,
+          );
         }
       }
       submission.status = job.status;
-      if (job.status === 'FAILED' && submission.statusReason === undefined && job.statusReason) submission.statusReason = job.statusReason;
+      if (job.status === 'FAILED' && submission.statusReason === undefined && job.statusReason)
+        submission.statusReason = job.statusReason;
     }
   }
 }
@@ -478,15 +554,27 @@ async function requireEnded(batch: BatchClient, submissions: Submission[]): Prom
  * children did; else, when this execution's jobs all succeeded, the items of the run still not
  * SUCCEEDED (failures an earlier execution left that could not be retried).
  */
-function runError(submissions: readonly Submission[], tally: Tally, counts: { total: number; failed: number; pending: number; abandoned: number; retrying: number }) {
+function runError(
+  submissions: readonly Submission[],
+  tally: Tally,
+  counts: { total: number; failed: number; pending: number; abandoned: number; retrying: number },
+) {
   const failedJob = submissions.find((submission) => submission.error !== undefined);
-  const items = tally.failedSample.length > 0 ? ` (${tally.failedSample.join(', ')}${tally.failed > tally.failedSample.length ? ', …' : ''})` : '';
+  const items =
+    tally.failedSample.length > 0
+      ? ` (${tally.failedSample.join(', ')}${tally.failed > tally.failedSample.length ? ', …' : ''})`
+      : '';
   if (failedJob?.error) {
-    const what = failedJob.jobId === undefined ? `Batch job ${failedJob.jobName} was not submitted: ${failedJob.error.Cause.slice(0, 500)}` : `Batch job ${failedJob.jobId} (${failedJob.jobName}) failed: ${failedJob.statusReason ?? ''}`;
+    const what =
+      failedJob.jobId === undefined
+        ? `Batch job ${failedJob.jobName} was not submitted: ${failedJob.error.Cause.slice(0, 500)}`
+        : `Batch job ${failedJob.jobId} (${failedJob.jobName}) failed: ${failedJob.statusReason ?? ''}`;
     return { error: failedJob.error.Error, cause: `${what}; ${tally.failed} item(s) of this execution FAILED${items}` };
   }
   // A job submitted without waiting raised nothing: what `.sync` would have raised for it.
-  const failedSubmitted = submissions.find((submission) => submission.jobId !== undefined && submission.status === 'FAILED');
+  const failedSubmitted = submissions.find(
+    (submission) => submission.jobId !== undefined && submission.status === 'FAILED',
+  );
   if (failedSubmitted) {
     return {
       error: 'States.TaskFailed',
@@ -498,7 +586,10 @@ function runError(submissions: readonly Submission[], tally: Tally, counts: { to
     counts.abandoned > 0 ? `${counts.abandoned} abandoned` : '',
     counts.pending + counts.retrying > 0 ? `${counts.pending + counts.retrying} without an outcome` : '',
   ].filter(Boolean);
-  return { error: 'Fanout.ItemsNotSucceeded', cause: `${notSucceeded.join(', ') || 'no items'} of the run's ${counts.total} items did not succeed` };
+  return {
+    error: 'Fanout.ItemsNotSucceeded',
+    cause: `${notSucceeded.join(', ') || 'no items'} of the run's ${counts.total} items did not succeed`,
+  };
 }
 
 /** The Lambda entry point (CDK: `NodejsFunction` with `handler: 'handler'`). */

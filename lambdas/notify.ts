@@ -12,7 +12,11 @@ import type { RunSummary } from './shared/summary';
  * subscribers can filter.
  */
 
-const countsSchema = z.object(Object.fromEntries(['total', ...ITEM_STATUSES.map((s) => s.toLowerCase())].map((key) => [key, z.number().int().nonnegative()])));
+const countsSchema = z.object(
+  Object.fromEntries(
+    ['total', ...ITEM_STATUSES.map((s) => s.toLowerCase())].map((key) => [key, z.number().int().nonnegative()]),
+  ),
+);
 
 export const notifyEventSchema = z.object({
   summary: z
@@ -60,10 +64,15 @@ export function formatNotice(summary: RunSummary): string {
     `started ${summary.startedAt}, stopped ${summary.stoppedAt} (${formatDuration(summary.durationMs)})`,
   ];
   if (summary.error) lines.push(`error: ${summary.error.error}: ${summary.error.cause.slice(0, 500)}`);
-  if (summary.pendingItemIds.length > 0) lines.push(`pending items: ${summary.pendingItemIds.join(', ')}${c.pending > summary.pendingItemIds.length ? ', …' : ''}`);
+  if (summary.pendingItemIds.length > 0)
+    lines.push(
+      `pending items: ${summary.pendingItemIds.join(', ')}${c.pending > summary.pendingItemIds.length ? ', …' : ''}`,
+    );
   if (summary.results) lines.push(`results: s3://${summary.results.bucket}/${summary.results.key}`);
   for (const job of summary.arrayJobs ?? []) {
-    lines.push(`${job.size > 1 ? `array job of ${job.size}` : 'job'}: ${job.jobName}${job.jobId ? ` (${job.jobId})` : ''} ${job.status}`);
+    lines.push(
+      `${job.size > 1 ? `array job of ${job.size}` : 'job'}: ${job.jobName}${job.jobId ? ` (${job.jobId})` : ''} ${job.status}`,
+    );
   }
   return lines.join('\n');
 }

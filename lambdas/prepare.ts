@@ -1,7 +1,12 @@
-import { type BatchClient, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand, type JobDefinition } from '@aws-sdk/client-batch';
+import { randomUUID } from 'node:crypto';
+import {
+  type BatchClient,
+  DescribeJobDefinitionsCommand,
+  DescribeJobQueuesCommand,
+  type JobDefinition,
+} from '@aws-sdk/client-batch';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { checkArrayPathInput, planArrays } from './shared/arrays';
@@ -10,28 +15,28 @@ import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutInputError, parseEvent } from './shared/errors';
 import {
-  ItemCollector,
   effectiveRetry,
   effectiveThresholds,
-  type PreparedItem,
-  type RunContext,
+  ItemCollector,
   itemSourceOf,
+  type PreparedItem,
   parseExecutionInput,
   prepareInlineItems,
+  type RunContext,
   resolveRunId,
 } from './shared/input';
 import {
-  ItemStatus,
   type ItemRow,
+  ItemStatus,
   type PreparedRun,
+  putRows,
+  type RetryLineage,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
   type RunPath,
-  type RetryLineage,
   RunStatus,
-  type Sleep,
-  putRows,
   realSleep,
+  type Sleep,
 } from './shared/ledger';
 import { indexedManifest, manifestIndexKey, manifestLine } from './shared/manifest';
 import { resumeRun } from './shared/resume';
@@ -46,7 +51,7 @@ import { readSourceItems } from './shared/source';
  */
 
 export { FanoutInputError } from './shared/errors';
-export { validateInput, type RunPlan } from './shared/input';
+export { type RunPlan, validateInput } from './shared/input';
 export type { PreparedRun } from './shared/ledger';
 export { manifestLine } from './shared/manifest';
 
@@ -84,7 +89,11 @@ async function resolveJobQueue(batch: BatchClient, name: string): Promise<void> 
   const queue = response.jobQueues?.[0];
   if (!queue) throw FanoutInputError.of('jobQueue', 'no job queue has this name', name);
   if (queue.state !== undefined && queue.state !== 'ENABLED') {
-    throw FanoutInputError.of('jobQueue', `the job queue is ${queue.state}; jobs can only be submitted to an ENABLED queue`, name);
+    throw FanoutInputError.of(
+      'jobQueue',
+      `the job queue is ${queue.state}; jobs can only be submitted to an ENABLED queue`,
+      name,
+    );
   }
 }
 
@@ -155,7 +164,10 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
     const definition = await resolveJobDefinition(deps.batch, input.jobDefinition);
     const command = input.command ?? definition.containerProperties?.command ?? [];
     if (command.length === 0) {
-      throw FanoutInputError.of('command', `command is not given and job definition ${definition.jobDefinitionName} has no command of its own`);
+      throw FanoutInputError.of(
+        'command',
+        `command is not given and job definition ${definition.jobDefinitionName} has no command of its own`,
+      );
     }
     const context: RunContext = {
       runId,
@@ -197,8 +209,18 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       retry: effectiveRetry(input),
       idempotent: input.idempotent,
       ...(input.failFast ? { failFast: true } : {}),
-      ...(input.aggregate ? { aggregate: { jobName: `${runId}-aggregate`, command: input.aggregate.command, kwargs: JSON.stringify(input.aggregate.kwargs) } } : {}),
-      ...(path === 'array' ? arrayRunSettings(runId, 1, items.length, deps.bucket, manifestKey, input.retry.maxAttempts) : {}),
+      ...(input.aggregate
+        ? {
+            aggregate: {
+              jobName: `${runId}-aggregate`,
+              command: input.aggregate.command,
+              kwargs: JSON.stringify(input.aggregate.kwargs),
+            },
+          }
+        : {}),
+      ...(path === 'array'
+        ? arrayRunSettings(runId, 1, items.length, deps.bucket, manifestKey, input.retry.maxAttempts)
+        : {}),
     };
 
     // The header goes first and only if the run id is new (or belongs to this very execution,
@@ -214,7 +236,10 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error).name === 'ConditionalCheckFailedException'
+      ) {
         throw FanoutInputError.of(
           'runId',
           `a run with this id already exists in ledger ${deps.tableName} (started by another execution); choose a new runId, or re-run its failures with the retry command`,
@@ -225,9 +250,18 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
     }
 
     const { body, index } = indexedManifest(items.map(manifestLine));
-    await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: manifestKey, Body: body, ContentType: 'application/jsonl' }));
+    await deps.s3.send(
+      new PutObjectCommand({ Bucket: deps.bucket, Key: manifestKey, Body: body, ContentType: 'application/jsonl' }),
+    );
     if (prepared.index) {
-      await deps.s3.send(new PutObjectCommand({ Bucket: prepared.index.bucket, Key: prepared.index.key, Body: index, ContentType: 'application/octet-stream' }));
+      await deps.s3.send(
+        new PutObjectCommand({
+          Bucket: prepared.index.bucket,
+          Key: prepared.index.key,
+          Body: index,
+          ContentType: 'application/octet-stream',
+        }),
+      );
     }
 
     const rows = items.map(
@@ -243,7 +277,10 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
         createdAt,
       }),
     );
-    await putRows(deps.ledger, deps.tableName, rows as unknown as Record<string, unknown>[], { sleep: deps.sleep, random: deps.random });
+    await putRows(deps.ledger, deps.tableName, rows as unknown as Record<string, unknown>[], {
+      sleep: deps.sleep,
+      random: deps.random,
+    });
 
     return prepared;
   };
@@ -270,10 +307,18 @@ async function reopenRun(
   if (!run) throw FanoutInputError.of(field, `no run with this id in ledger ${deps.tableName}`, runId);
   const runPath: RunPath = run.path ?? 'map';
   if (field === 'resumeOf' && (runPath !== 'map' || path !== 'map')) {
-    throw FanoutInputError.of(field, `resume finishes map-path runs only; this run ran on the ${runPath} path (re-run its failures with the retry command)`, runId);
+    throw FanoutInputError.of(
+      field,
+      `resume finishes map-path runs only; this run ran on the ${runPath} path (re-run its failures with the retry command)`,
+      runId,
+    );
   }
   if (runPath !== path) {
-    throw FanoutInputError.of(field, `the run ran on the ${runPath} path; ${field === 'retryOf' ? 'retry' : 'resume'} it with the ${runPath} path's state machine`, runId);
+    throw FanoutInputError.of(
+      field,
+      `the run ran on the ${runPath} path; ${field === 'retryOf' ? 'retry' : 'resume'} it with the ${runPath} path's state machine`,
+      runId,
+    );
   }
   const startedAt = deps.now().toISOString();
   const lineage: RetryLineage = { executionArn: event.executionArn, startedAt };
@@ -324,7 +369,12 @@ function continuedRun(
  * place, so the ledger keeps one row per item. Records the execution in the header's `retries`.
  * With nothing to claim the manifest is empty and the Map runs zero items.
  */
-async function prepareRetry(deps: PrepareDependencies, event: PrepareEvent, runId: string, path: RunPath): Promise<PreparedRun> {
+async function prepareRetry(
+  deps: PrepareDependencies,
+  event: PrepareEvent,
+  runId: string,
+  path: RunPath,
+): Promise<PreparedRun> {
   const { run, startedAt } = await reopenRun(deps, event, runId, 'retryOf', 'retries', path);
   if (path === 'array') {
     // The claimed items become a smaller array: new index i runs the i-th claimed item.
@@ -348,7 +398,12 @@ async function prepareRetry(deps: PrepareDependencies, event: PrepareEvent, runI
  * started, or lost and idempotent) make the manifest of round `header.round + 1`. Records the
  * execution in the header's `resumes`. With nothing to run the Map runs zero items.
  */
-async function prepareResume(deps: PrepareDependencies, event: PrepareEvent, runId: string, path: RunPath): Promise<PreparedRun> {
+async function prepareResume(
+  deps: PrepareDependencies,
+  event: PrepareEvent,
+  runId: string,
+  path: RunPath,
+): Promise<PreparedRun> {
   const { run, startedAt } = await reopenRun(deps, event, runId, 'resumeOf', 'resumes', path);
   const resumed = await resumeRun(deps, run, run.round + 1);
   return { ...continuedRun(run, event, startedAt, resumed), resumeOf: runId, resumedItemCount: resumed.itemCount };
@@ -361,7 +416,14 @@ const ARRAY_THRESHOLDS = { toleratedFailurePercentage: 0, toleratedFailureCount:
  * What an array-path run adds to (and changes in) its prepared run: the manifest's index, the
  * jobs that cover the manifest, no tolerated failures, no Map concurrency and no automatic rounds.
  */
-function arrayRunSettings(runId: string, round: number, itemCount: number, bucket: string, manifestKey: string, maxAttempts: number) {
+function arrayRunSettings(
+  runId: string,
+  round: number,
+  itemCount: number,
+  bucket: string,
+  manifestKey: string,
+  maxAttempts: number,
+) {
   return {
     index: { bucket, key: manifestIndexKey(manifestKey) },
     arrays: planArrays(runId, round, itemCount),

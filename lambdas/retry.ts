@@ -78,7 +78,10 @@ export function createRetryHandler(overrides: Partial<RetryDependencies> = {}, e
       new GetCommand({ TableName: deps.tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ConsistentRead: true }),
     );
     const run = header.Item as RunHeaderRow | undefined;
-    if (!run) throw new RunNotFoundError(`runId: no run ${JSON.stringify(runId)} in ledger ${deps.tableName} (its header row is missing)`);
+    if (!run)
+      throw new RunNotFoundError(
+        `runId: no run ${JSON.stringify(runId)} in ledger ${deps.tableName} (its header row is missing)`,
+      );
     const claimed = await claimRetryCandidates(deps, run, round + 1);
     return { ...claimed, ...retryRoundThresholds(run) };
   };

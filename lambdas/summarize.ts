@@ -3,11 +3,19 @@ import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamod
 import { z } from 'zod';
 import { aggregateErrorSchema, aggregateFailure, aggregateOutcomeOf, aggregateResultSchema } from './shared/aggregate';
 import { isConditionFailure } from './shared/claims';
-import { type RunSummary, summaryBase } from './shared/summary';
 import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
-import { FailureClass, FAILED_RUN_ID_ATTRIBUTE, ItemStatus, RunStatus, type StatusCounts, countRunStatuses, runOutcomeUpdate } from './shared/ledger';
+import {
+  countRunStatuses,
+  FAILED_RUN_ID_ATTRIBUTE,
+  FailureClass,
+  ItemStatus,
+  RunStatus,
+  runOutcomeUpdate,
+  type StatusCounts,
+} from './shared/ledger';
+import { type RunSummary, summaryBase } from './shared/summary';
 
 /**
  * Summarize: runs once after the Distributed Map, whether it succeeded or failed. Counts the
@@ -41,9 +49,8 @@ export const summarizeEventSchema = z.object({
 });
 export type SummarizeEvent = z.infer<typeof summarizeEventSchema>;
 
-export type { RunSummary } from './shared/summary';
 export { AGGREGATE_FAILED_ERROR } from './shared/aggregate';
-
+export type { RunSummary } from './shared/summary';
 
 export interface SummarizeDependencies {
   ledger: DynamoDBDocumentClient;
@@ -71,7 +78,13 @@ async function newestResultManifest(s3: S3Client, bucket: string, resultPrefix: 
   let newest: { key: string; at: number } | undefined;
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${resultPrefix}/`, ...(token ? { ContinuationToken: token } : {}) }));
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: `${resultPrefix}/`,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
     for (const object of page.Contents ?? []) {
       if (!object.Key?.endsWith('/manifest.json')) continue;
       const at = object.LastModified?.getTime() ?? 0;
@@ -90,10 +103,20 @@ async function newestResultManifest(s3: S3Client, bucket: string, resultPrefix: 
  * aborted job from one never started and the retry path may re-run it. Without result files
  * the rows stay PENDING. Returns how many rows changed.
  */
-async function reconcileAbortedChildren(deps: SummarizeDependencies, runId: string, bucket: string, resultPrefix: string, now: string): Promise<number> {
+async function reconcileAbortedChildren(
+  deps: SummarizeDependencies,
+  runId: string,
+  bucket: string,
+  resultPrefix: string,
+  now: string,
+): Promise<number> {
   const manifestKey = await newestResultManifest(deps.s3, bucket, resultPrefix);
   if (!manifestKey) return 0;
-  const manifest = await readJsonObject<{ ResultFiles?: { FAILED?: Array<{ Key: string }> } }>(deps.s3, bucket, manifestKey);
+  const manifest = await readJsonObject<{ ResultFiles?: { FAILED?: Array<{ Key: string }> } }>(
+    deps.s3,
+    bucket,
+    manifestKey,
+  );
   let changed = 0;
   for (const file of manifest.ResultFiles?.FAILED ?? []) {
     const entries = await readJsonObject<ResultEntry[]>(deps.s3, bucket, file.Key);
@@ -106,7 +129,8 @@ async function reconcileAbortedChildren(deps: SummarizeDependencies, runId: stri
           new UpdateCommand({
             TableName: deps.tableName,
             Key: { runId, itemId: input.itemId },
-            UpdateExpression: 'SET #status = :failed, #failureClass = :aborted, #error = :error, #cause = :cause, #failedRunId = :runId, #updatedAt = :now',
+            UpdateExpression:
+              'SET #status = :failed, #failureClass = :aborted, #error = :error, #cause = :cause, #failedRunId = :runId, #updatedAt = :now',
             ConditionExpression: '(#status = :pending OR #status = :retrying) AND #round <= :round',
             ExpressionAttributeNames: {
               '#status': 'status',
@@ -121,7 +145,10 @@ async function reconcileAbortedChildren(deps: SummarizeDependencies, runId: stri
               ':failed': ItemStatus.FAILED,
               ':aborted': FailureClass.ABORTED,
               ':error': entry.Error ?? 'States.Aborted',
-              ':cause': `the item's child execution was aborted when the Map failed: ${entry.Cause ?? ''}`.slice(0, 32_768),
+              ':cause': `the item's child execution was aborted when the Map failed: ${entry.Cause ?? ''}`.slice(
+                0,
+                32_768,
+              ),
               ':runId': runId,
               ':now': now,
               ':pending': ItemStatus.PENDING,
@@ -161,15 +188,26 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
   );
 
   return async function summarize(rawEvent: unknown): Promise<RunSummary> {
-    const event = parseEvent(summarizeEventSchema, rawEvent, 'Summarize expects {prepared, fanOut?, fanOutError?, aggregate?, aggregateError?}');
+    const event = parseEvent(
+      summarizeEventSchema,
+      rawEvent,
+      'Summarize expects {prepared, fanOut?, fanOutError?, aggregate?, aggregateError?}',
+    );
     const { prepared, fanOut, fanOutError } = event;
     const deps = dependencies();
 
     let { counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId);
     const stopped = deps.now();
     if (fanOutError && (counts.pending > 0 || counts.retrying > 0) && prepared.resultPrefix && prepared.manifest) {
-      const changed = await reconcileAbortedChildren(deps, prepared.runId, prepared.manifest.bucket, prepared.resultPrefix, stopped.toISOString());
-      if (changed > 0) ({ counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId));
+      const changed = await reconcileAbortedChildren(
+        deps,
+        prepared.runId,
+        prepared.manifest.bucket,
+        prepared.resultPrefix,
+        stopped.toISOString(),
+      );
+      if (changed > 0)
+        ({ counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId));
     }
     const aggregate = aggregateOutcomeOf(prepared.aggregate?.jobName, event.aggregate, event.aggregateError);
     const aggregateFailed = aggregate?.status === 'FAILED';
@@ -183,11 +221,21 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
     const summary: RunSummary = {
       ...summaryBase('map', prepared, { status, counts, pendingSample, stopped, error, aggregate }),
       ...(fanOut?.MapRunArn ? { mapRunArn: fanOut.MapRunArn } : {}),
-      ...(fanOut?.ResultWriterDetails ? { results: { bucket: fanOut.ResultWriterDetails.Bucket, key: fanOut.ResultWriterDetails.Key } } : {}),
+      ...(fanOut?.ResultWriterDetails
+        ? { results: { bucket: fanOut.ResultWriterDetails.Bucket, key: fanOut.ResultWriterDetails.Key } }
+        : {}),
     };
 
     await deps.ledger.send(
-      new UpdateCommand(runOutcomeUpdate(deps.tableName, prepared.runId, { status, counts, stoppedAt: summary.stoppedAt, error, aggregate })),
+      new UpdateCommand(
+        runOutcomeUpdate(deps.tableName, prepared.runId, {
+          status,
+          counts,
+          stoppedAt: summary.stoppedAt,
+          error,
+          aggregate,
+        }),
+      ),
     );
     return summary;
   };

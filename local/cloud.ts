@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { BatchClient } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type FanoutConfig, loadConfig } from '../config';
 import { ledgerTableDefinition } from '../lambdas/shared/ledger';
@@ -127,15 +127,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       // The job entrypoint's own resolution (an array child's item from the manifest, kwargs,
       // `{name}` placeholders), loaded by the service's child process, since a function cannot
       // cross into it.
-      prepareInvocationModule: { module: new URL('../job/array-item.ts', import.meta.url).href, exportName: 'resolveJobInvocation' },
+      prepareInvocationModule: {
+        module: new URL('../job/array-item.ts', import.meta.url).href,
+        exportName: 'resolveJobInvocation',
+      },
     });
     closers.push(() => batchService.close());
     const batchClient = new BatchClient({ ...clientConfig, endpoint: batchService.url });
 
     await ensureTable(dynamodbClient, ledgerTableDefinition(config.ledgerTable));
-    await s3Client.send(new HeadBucketCommand({ Bucket: config.bucket })).catch(() =>
-      s3Client.send(new CreateBucketCommand({ Bucket: config.bucket })),
-    );
+    await s3Client
+      .send(new HeadBucketCommand({ Bucket: config.bucket }))
+      .catch(() => s3Client.send(new CreateBucketCommand({ Bucket: config.bucket })));
     const topic = await snsClient.send(new CreateTopicCommand({ Name: config.notificationTopic }));
     const topicArn = topic.TopicArn ?? `arn:aws:sns:${region}:${accountId}:${config.notificationTopic}`;
 
@@ -184,7 +187,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       dir,
       config,
       region,
-      endpoints: { stepfunctions: endpoint.url, batch: batchService.url, dynamodb: dynamo.url, s3: s3.url, sns: sns.url },
+      endpoints: {
+        stepfunctions: endpoint.url,
+        batch: batchService.url,
+        dynamodb: dynamo.url,
+        s3: s3.url,
+        sns: sns.url,
+      },
       clients: { sfn: sfnClient, batch: batchClient, dynamodb: dynamodbClient, s3: s3Client, sns: snsClient },
       engine,
       batch: batchService.service,

@@ -2,22 +2,23 @@
  * Local DynamoDB: dynalite (a DynamoDB API implementation on LevelDB) on 127.0.0.1,
  * plus `ensureTable`, which works the same against AWS.
  */
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceInUseException,
-  ResourceNotFoundException,
-  type CreateTableCommandInput,
-  type DynamoDBClient,
-  type KeySchemaElement,
-  type TableDescription,
-} from '@aws-sdk/client-dynamodb';
+
 import { fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  type KeySchemaElement,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
 import { loopbackEndpoint } from './private/loopback';
 
 /** Errors of the local DynamoDB helpers. */
@@ -158,7 +159,9 @@ async function startInChild(options: { path?: string; port: number }): Promise<L
   const exited = new Promise<string | undefined>((resolveExit) => {
     // 'close' rather than 'exit': it comes after stderr is drained, so the tail is complete.
     child.once('close', (code, signal) => {
-      resolveExit(code === 0 ? undefined : `exited with ${signal ?? `code ${code}`}${stderrTail ? `: ${stderrTail.trim()}` : ''}`);
+      resolveExit(
+        code === 0 ? undefined : `exited with ${signal ?? `code ${code}`}${stderrTail ? `: ${stderrTail.trim()}` : ''}`,
+      );
     });
   });
 
@@ -169,7 +172,11 @@ async function startInChild(options: { path?: string; port: number }): Promise<L
     });
     child.once('error', (err) => resolveStart(startupError(options, errorCode(err), errorMessage(err))));
     void exited.then((why) =>
-      resolveStart(new LocalDynamoDbError(`startDynamoDb: the dynalite process ${where(options)} ${why ?? 'exited'} before listening`)),
+      resolveStart(
+        new LocalDynamoDbError(
+          `startDynamoDb: the dynalite process ${where(options)} ${why ?? 'exited'} before listening`,
+        ),
+      ),
     );
   });
   if (started instanceof LocalDynamoDbError) {
@@ -189,7 +196,8 @@ async function startInChild(options: { path?: string; port: number }): Promise<L
     kill.unref();
     const why = await exited;
     clearTimeout(kill);
-    if (why !== undefined) throw new LocalDynamoDbError(`LocalDynamoDb.close: the dynalite process ${where(options)} ${why}`);
+    if (why !== undefined)
+      throw new LocalDynamoDbError(`LocalDynamoDb.close: the dynalite process ${where(options)} ${why}`);
   });
 }
 
@@ -217,7 +225,7 @@ export async function ensureTable(
   options: EnsureTableOptions = {},
 ): Promise<void> {
   const name = input.TableName;
-  if (!name) throw new LocalDynamoDbError('ensureTable: TableName is required. Received: ' + JSON.stringify(name));
+  if (!name) throw new LocalDynamoDbError(`ensureTable: TableName is required. Received: ${JSON.stringify(name)}`);
   const timeoutMs = options.timeoutMs ?? 300_000;
   const pollMs = options.pollMs ?? 1_000;
   let table = await describeTable(client, name);

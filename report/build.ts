@@ -1,7 +1,15 @@
 import { estimateCost, PRICES } from '../cli/pricing';
 import type { RunRecord } from '../cli/summary';
 import { retryDecision } from '../lambdas/shared/claims';
-import { type AggregateOutcome, type AttemptRecord, emptyCounts, FailureClass, type ItemRow, type RunHeaderRow, type StatusCounts } from '../lambdas/shared/ledger';
+import {
+  type AggregateOutcome,
+  type AttemptRecord,
+  emptyCounts,
+  FailureClass,
+  type ItemRow,
+  type RunHeaderRow,
+  type StatusCounts,
+} from '../lambdas/shared/ledger';
 import type {
   AggregateSummary,
   AttemptOutcome,
@@ -18,7 +26,20 @@ import type { SourceSummary } from './source';
 
 /** What the report reads of an item row; the rest of the row is not fetched. */
 export type ReportRow = Pick<ItemRow, 'itemId' | 'status' | 'idempotent' | 'attempt' | 'kwargs'> &
-  Partial<Pick<ItemRow, 'jobId' | 'exitCode' | 'statusReason' | 'error' | 'failureClass' | 'logStream' | 'startedAt' | 'stoppedAt' | 'attempts'>>;
+  Partial<
+    Pick<
+      ItemRow,
+      | 'jobId'
+      | 'exitCode'
+      | 'statusReason'
+      | 'error'
+      | 'failureClass'
+      | 'logStream'
+      | 'startedAt'
+      | 'stoppedAt'
+      | 'attempts'
+    >
+  >;
 
 /** The ledger attributes a {@link ReportRow} needs (a Query's projection). */
 export const REPORT_ROW_ATTRIBUTES = [
@@ -142,14 +163,20 @@ export function buildReportModel(sources: ReportSources): ReportModel {
     }
   }
 
-  const executions = [...sources.records].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).map((record) => executionSummary(record, sources.runId));
-  const failureGroups = [...groups.values()].sort((a, b) => b.count - a.count || a.failureClass.localeCompare(b.failureClass) || a.reason.localeCompare(b.reason));
+  const executions = [...sources.records]
+    .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
+    .map((record) => executionSummary(record, sources.runId));
+  const failureGroups = [...groups.values()].sort(
+    (a, b) => b.count - a.count || a.failureClass.localeCompare(b.failureClass) || a.reason.localeCompare(b.reason),
+  );
   const stateTransitions = executions.some((execution) => execution.stateTransitions === null)
     ? null
     : executions.reduce((sum, execution) => sum + (execution.stateTransitions ?? 0), 0);
   const latest = executions.at(-1);
   const path = header?.path ?? latest?.path ?? 'map';
-  const aggregate = header?.aggregateOutcome ? aggregateSummary(header.aggregateOutcome, sources.jobs, sources.logUrl) : undefined;
+  const aggregate = header?.aggregateOutcome
+    ? aggregateSummary(header.aggregateOutcome, sources.jobs, sources.logUrl)
+    : undefined;
   const costRun = {
     stateTransitions,
     itemRounds,
@@ -167,7 +194,17 @@ export function buildReportModel(sources: ReportSources): ReportModel {
     input: {
       ...(sources.source ? { source: sources.source } : {}),
       itemCount: header?.itemCount ?? counts.total,
-      ...pick(header, ['jobQueue', 'jobDefinition', 'command', 'maxConcurrency', 'toleratedFailurePercentage', 'toleratedFailureCount', 'retry', 'idempotent', 'failFast']),
+      ...pick(header, [
+        'jobQueue',
+        'jobDefinition',
+        'command',
+        'maxConcurrency',
+        'toleratedFailurePercentage',
+        'toleratedFailureCount',
+        'retry',
+        'idempotent',
+        'failFast',
+      ]),
     },
     counts,
     executions: executions.map(({ path: _path, ...execution }) => execution),
@@ -189,11 +226,16 @@ export function buildReportModel(sources: ReportSources): ReportModel {
  * (its timeline bar) and status reason. A failed `.sync` job's recorded cause is its job detail
  * (JSON, cut when long): its `StatusReason` is read from it when Batch no longer has the job.
  */
-function aggregateSummary(outcome: AggregateOutcome, jobs: ReadonlyMap<string, JobTiming>, logUrl: ReportSources['logUrl']): AggregateSummary {
+function aggregateSummary(
+  outcome: AggregateOutcome,
+  jobs: ReadonlyMap<string, JobTiming>,
+  logUrl: ReportSources['logUrl'],
+): AggregateSummary {
   const job = outcome.jobId ? jobs.get(outcome.jobId) : undefined;
   const logStream = outcome.logStream || job?.logStream;
   const url = logStream ? logUrl?.(logStream) : undefined;
-  const reason = outcome.status === 'FAILED' ? job?.statusReason || statusReasonOf(outcome.cause) || outcome.error : undefined;
+  const reason =
+    outcome.status === 'FAILED' ? job?.statusReason || statusReasonOf(outcome.cause) || outcome.error : undefined;
   const exitCode = outcome.exitCode ?? job?.exitCode;
   return {
     status: outcome.status,
@@ -260,7 +302,12 @@ function attemptsOf(
   const startedAt = row.startedAt ?? job?.startedAt;
   if (startedAt === undefined) return { bars, undrawn: undrawn + 1 };
   const stoppedAt = row.stoppedAt ?? job?.stoppedAt ?? null;
-  const outcome: AttemptOutcome = row.status === 'SUCCEEDED' ? 'succeeded' : row.status === 'RUNNING' ? 'running' : failedOutcome(row.failureClass, job);
+  const outcome: AttemptOutcome =
+    row.status === 'SUCCEEDED'
+      ? 'succeeded'
+      : row.status === 'RUNNING'
+        ? 'running'
+        : failedOutcome(row.failureClass, job);
   bars.push({
     attempt: row.attempt,
     startedAt,
@@ -284,7 +331,12 @@ function verdictOf(row: ReportRow, maxAttempts: number): RetryVerdict {
   return decision === 'claim' ? 'retryable' : decision === 'abandon' ? 'out-of-attempts' : 'not-idempotent';
 }
 
-function addFailure(groups: Map<string, FailureGroup>, row: ReportRow, verdict: RetryVerdict, logUrl: ReportSources['logUrl']): void {
+function addFailure(
+  groups: Map<string, FailureGroup>,
+  row: ReportRow,
+  verdict: RetryVerdict,
+  logUrl: ReportSources['logUrl'],
+): void {
   const failureClass = row.failureClass ?? FailureClass.UNKNOWN;
   const reason = row.statusReason || row.error || 'failed';
   const key = `${failureClass}\u0000${reason}`;
@@ -332,7 +384,8 @@ function executionSummary(record: ExecutionRecord, runId: string): ExecutionSumm
  * ended (a stopped execution never reaches Summarize), the latest execution's status.
  */
 function runStatus(ledgerStatus: string | undefined, latestExecution: string | undefined): string {
-  if (ledgerStatus && (ledgerStatus !== 'RUNNING' || latestExecution === 'RUNNING' || latestExecution === undefined)) return ledgerStatus;
+  if (ledgerStatus && (ledgerStatus !== 'RUNNING' || latestExecution === 'RUNNING' || latestExecution === undefined))
+    return ledgerStatus;
   return latestExecution ?? 'UNKNOWN';
 }
 
@@ -342,7 +395,7 @@ function timingOf(executions: readonly ExecutionSummary[]): ReportModel['timing'
   const durations = executions.map((execution) => execution.durationSeconds).filter((d): d is number => d !== null);
   return {
     startedAt: executions[0]?.startedAt ?? null,
-    stoppedAt: stops.includes(null) ? null : (stops as string[]).reduce((a, b) => (a > b ? a : b)),
+    stoppedAt: stops.includes(null) ? null : (stops as string[]).reduce((a, b) => (Math.max(a , b))),
     executingSeconds: durations.length === 0 ? null : durations.reduce((a, b) => a + b, 0),
   };
 }
@@ -426,7 +479,10 @@ function stepFunctionsBasis(run: CostRun): string {
     : `Step Functions: ${run.stateTransitions} state transitions, as the local engine counted them for billing, summed over the run's ${run.executions} execution(s).`;
 }
 
-function pick<T extends object, K extends keyof T>(value: Partial<T> | undefined, keys: readonly K[]): Partial<Pick<T, K>> {
+function pick<T extends object, K extends keyof T>(
+  value: Partial<T> | undefined,
+  keys: readonly K[],
+): Partial<Pick<T, K>> {
   const picked: Partial<Pick<T, K>> = {};
   if (!value) return picked;
   for (const key of keys) if (value[key] !== undefined) picked[key] = value[key] as T[K];

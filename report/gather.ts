@@ -8,7 +8,14 @@ import type { RunRecord } from '../cli/summary';
 import { RUN_HEADER_ITEM_ID } from '../lambdas/shared/ledger';
 import { logFileFor } from '../local/batch';
 import { readJournal } from '../local/batch/journal';
-import { buildReportModel, type ExecutionRecord, type JobTiming, REPORT_ROW_ATTRIBUTES, type ReportHeader, type ReportRow } from './build';
+import {
+  buildReportModel,
+  type ExecutionRecord,
+  type JobTiming,
+  REPORT_ROW_ATTRIBUTES,
+  type ReportHeader,
+  type ReportRow,
+} from './build';
 import { renderReport } from './render';
 import { readSourceSummary, type SourceSummary } from './source';
 
@@ -51,7 +58,9 @@ export function describeJobsTimes(batch: BatchClient): JobTimesSource {
   return async (jobIds) => {
     const found = new Map<string, JobTiming>();
     for (let start = 0; start < jobIds.length; start += DESCRIBE_JOBS_LIMIT) {
-      const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: jobIds.slice(start, start + DESCRIBE_JOBS_LIMIT) }));
+      const { jobs } = await batch.send(
+        new DescribeJobsCommand({ jobs: jobIds.slice(start, start + DESCRIBE_JOBS_LIMIT) }),
+      );
       for (const job of jobs ?? []) {
         if (!job.jobId || !job.status || job.arrayProperties?.size !== undefined) continue;
         found.set(job.jobId, {
@@ -134,7 +143,10 @@ export async function readLedgerRows(
 ): Promise<{ header?: ReportHeader; rows: ReportRow[] }> {
   const ledger = DynamoDBDocumentClient.from(client);
   const header =
-    knownHeader ?? ((await ledger.send(new GetCommand({ TableName: tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID } }))).Item as ReportHeader | undefined);
+    knownHeader ??
+    ((await ledger.send(new GetCommand({ TableName: tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID } }))).Item as
+      | ReportHeader
+      | undefined);
   const names = Object.fromEntries(REPORT_ROW_ATTRIBUTES.map((attribute, index) => [`#a${index}`, attribute]));
   const rows: ReportRow[] = [];
   let exclusiveStartKey: Record<string, unknown> | undefined;

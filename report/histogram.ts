@@ -34,7 +34,11 @@ export function durationHistogram(attempts: readonly TimelineAttempt[], maxBins 
     longest = Math.max(longest, attempt.stoppedAt - attempt.startedAt);
   }
   const binMs = niceStep(longest + 1, maxBins);
-  const bins = Array.from({ length: count === 0 ? 0 : Math.floor(longest / binMs) + 1 }, () => ({ succeeded: 0, failed: 0, aborted: 0 }));
+  const bins = Array.from({ length: count === 0 ? 0 : Math.floor(longest / binMs) + 1 }, () => ({
+    succeeded: 0,
+    failed: 0,
+    aborted: 0,
+  }));
   for (const attempt of attempts) {
     if (attempt.stoppedAt === null || attempt.outcome === 'running') continue;
     const bin = bins[Math.floor(Math.max(attempt.stoppedAt - attempt.startedAt, 0) / binMs)];

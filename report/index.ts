@@ -4,7 +4,15 @@
  * @example
  * const path = await writeRunReport({ ledger, tableName, runId: 'sweep-7', stateDir, jobTimes: journalJobTimes(stateDir) });
  */
-export { buildReportModel, FAILURE_ROWS_PER_GROUP, type ExecutionRecord, type JobTiming, type ReportHeader, type ReportRow, type ReportSources } from './build';
+export {
+  buildReportModel,
+  type ExecutionRecord,
+  FAILURE_ROWS_PER_GROUP,
+  type JobTiming,
+  type ReportHeader,
+  type ReportRow,
+  type ReportSources,
+} from './build';
 export {
   defaultReportPath,
   describeJobsTimes,
@@ -14,10 +22,10 @@ export {
   localLogUrl,
   readExecutionRecords,
   readLedgerRows,
-  writeRunReport,
   type WriteRunReportOptions,
+  writeRunReport,
 } from './gather';
 export type * from './model';
 export { type RenderOptions, renderReport } from './render';
-export { describeSource, readSourceSummary, saveSourceSummary, type SourceSummary } from './source';
+export { describeSource, readSourceSummary, type SourceSummary, saveSourceSummary } from './source';
 export { TIMELINE_BAR_LIMIT } from './timeline';

@@ -1,7 +1,23 @@
 import { escapeHtml as esc, formatCount, formatDuration, formatTime, formatUsd } from './format';
 import { durationHistogram, niceStep } from './histogram';
-import type { AggregateSummary, AttemptOutcome, FailureEntry, FailureGroup, ReportModel, RetryVerdict, TimelineAttempt } from './model';
-import { densityColumns, layoutSegments, OUTCOMES, segmentOf, TIMELINE_BAR_LIMIT, type TimelineSegment, xOf } from './timeline';
+import type {
+  AggregateSummary,
+  AttemptOutcome,
+  FailureEntry,
+  FailureGroup,
+  ReportModel,
+  RetryVerdict,
+  TimelineAttempt,
+} from './model';
+import {
+  densityColumns,
+  layoutSegments,
+  OUTCOMES,
+  segmentOf,
+  TIMELINE_BAR_LIMIT,
+  type TimelineSegment,
+  xOf,
+} from './timeline';
 
 /**
  * Renders a report as one self-contained HTML page: inline CSS, SVG drawn here, no script and
@@ -39,7 +55,12 @@ export interface RenderOptions {
   barLimit?: number;
 }
 
-const COLORS: Record<AttemptOutcome, string> = { succeeded: '#2f9e57', failed: '#d64545', aborted: '#e39b1b', running: '#3b7dd8' };
+const COLORS: Record<AttemptOutcome, string> = {
+  succeeded: '#2f9e57',
+  failed: '#d64545',
+  aborted: '#e39b1b',
+  running: '#3b7dd8',
+};
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d232b;margin:0 auto;max-width:1180px;padding:16px 24px 48px;background:#fff}
@@ -65,7 +86,10 @@ function renderHeader(model: ReportModel): string {
   const { input, timing, cost } = model;
   const facts: Array<[string, string]> = [
     ['path', esc(model.path)],
-    ['items', `${formatCount(input.itemCount)}${input.source ? ` · ${esc(input.source.description)}` : ' · source not recorded'}`],
+    [
+      'items',
+      `${formatCount(input.itemCount)}${input.source ? ` · ${esc(input.source.description)}` : ' · source not recorded'}`,
+    ],
   ];
   if (input.jobQueue) facts.push(['job queue', esc(input.jobQueue)]);
   if (input.jobDefinition) facts.push(['job definition', esc(input.jobDefinition)]);
@@ -74,8 +98,14 @@ function renderHeader(model: ReportModel): string {
     input.failFast ? 'fail fast' : undefined,
     input.toleratedFailurePercentage !== undefined ? `tolerated ${input.toleratedFailurePercentage}%` : undefined,
     input.toleratedFailureCount !== undefined ? `or ${formatCount(input.toleratedFailureCount)} items` : undefined,
-    input.retry ? `${input.retry.rounds} automatic retry round(s), at most ${input.retry.maxAttempts} attempts per item` : undefined,
-    input.idempotent === undefined ? undefined : input.idempotent ? 'items idempotent unless they say otherwise' : 'items not idempotent unless they say otherwise',
+    input.retry
+      ? `${input.retry.rounds} automatic retry round(s), at most ${input.retry.maxAttempts} attempts per item`
+      : undefined,
+    input.idempotent === undefined
+      ? undefined
+      : input.idempotent
+        ? 'items idempotent unless they say otherwise'
+        : 'items not idempotent unless they say otherwise',
     input.maxConcurrency === undefined ? undefined : `at most ${formatCount(input.maxConcurrency)} jobs at once`,
   ].filter((part): part is string => part !== undefined);
   if (policy.length > 0) facts.push(['policy', esc(policy.join(' · '))]);
@@ -84,9 +114,17 @@ function renderHeader(model: ReportModel): string {
     ['counts', `<span data-testid="header-counts">${esc(countsLine(model))}</span>`],
     ['started', esc(formatTime(timing.startedAt))],
     ['stopped', esc(formatTime(timing.stoppedAt))],
-    ['duration', timing.executingSeconds === null ? '—' : `${esc(formatDuration(timing.executingSeconds * 1000))}${model.executions.length > 1 ? ` executing, over ${model.executions.length} executions` : ''}`],
+    [
+      'duration',
+      timing.executingSeconds === null
+        ? '—'
+        : `${esc(formatDuration(timing.executingSeconds * 1000))}${model.executions.length > 1 ? ` executing, over ${model.executions.length} executions` : ''}`,
+    ],
     ['state transitions', formatCount(model.stateTransitions)],
-    ['estimated cost', `<span data-testid="cost-total">${esc(formatUsd(cost.estimate.total))}</span> <a href="#cost">(how)</a>`],
+    [
+      'estimated cost',
+      `<span data-testid="cost-total">${esc(formatUsd(cost.estimate.total))}</span> <a href="#cost">(how)</a>`,
+    ],
   );
   return `<header>
 <h1>Run <span data-testid="run-id">${esc(model.runId)}</span> <span class="status ${esc(model.status)}" data-testid="run-status">${esc(model.status)}</span></h1>
@@ -107,8 +145,13 @@ function logCell(logStream: string | undefined, logUrl: string | undefined): str
 
 function countsLine(model: ReportModel): string {
   const { counts } = model;
-  const parts = [`${formatCount(counts.total)} items`, `${formatCount(counts.succeeded)} succeeded`, `${formatCount(counts.failed)} failed`];
-  for (const key of ['abandoned', 'pending', 'running', 'retrying'] as const) if (counts[key] > 0) parts.push(`${formatCount(counts[key])} ${key}`);
+  const parts = [
+    `${formatCount(counts.total)} items`,
+    `${formatCount(counts.succeeded)} succeeded`,
+    `${formatCount(counts.failed)} failed`,
+  ];
+  for (const key of ['abandoned', 'pending', 'running', 'retrying'] as const)
+    if (counts[key] > 0) parts.push(`${formatCount(counts[key])} ${key}`);
   return parts.join(' · ');
 }
 
@@ -139,10 +182,14 @@ function renderStatus(model: ReportModel): string {
   const total = Math.max(counts.total, 1);
   const stack = keys
     .filter((key) => counts[key] > 0)
-    .map((key) => `<span style="width:${((counts[key] / total) * 100).toFixed(3)}%;background:${STATUS_COLORS[key]}" title="${key}: ${counts[key]}"></span>`)
+    .map(
+      (key) =>
+        `<span style="width:${((counts[key] / total) * 100).toFixed(3)}%;background:${STATUS_COLORS[key]}" title="${key}: ${counts[key]}"></span>`,
+    )
     .join('');
   const items = keys.map(
-    (key) => `<li data-status="${key}"><span class="swatch" style="background:${STATUS_COLORS[key]}"></span><span class="count">${formatCount(counts[key])}</span>${key}</li>`,
+    (key) =>
+      `<li data-status="${key}"><span class="swatch" style="background:${STATUS_COLORS[key]}"></span><span class="count">${formatCount(counts[key])}</span>${key}</li>`,
   );
   const attempts = model.attempts.length + model.undrawnAttempts;
   return `<section id="status"><h2>Status</h2>
@@ -162,9 +209,13 @@ function renderTimeline(model: ReportModel, barLimit: number): string {
   const plotWidth = TIMELINE_WIDTH - labelWidth;
   const aggregateBar = model.aggregate?.bar;
   // The aggregation job widens the axis like any attempt, so its bar is never cut.
-  const spans: readonly TimelineAttempt[] = aggregateBar ? [...model.attempts, { lane: -1, attempt: 1, ...aggregateBar }] : model.attempts;
+  const spans: readonly TimelineAttempt[] = aggregateBar
+    ? [...model.attempts, { lane: -1, attempt: 1, ...aggregateBar }]
+    : model.attempts;
   const segments = layoutSegments(model.executions, spans, plotWidth, now);
-  const legend = OUTCOMES.map((outcome) => `<span><span class="swatch" style="background:${COLORS[outcome]}"></span>${outcome}</span>`).join(' ');
+  const legend = OUTCOMES.map(
+    (outcome) => `<span><span class="swatch" style="background:${COLORS[outcome]}"></span>${outcome}</span>`,
+  ).join(' ');
   const undrawn =
     model.undrawnAttempts > 0
       ? ` ${formatCount(model.undrawnAttempts)} attempt(s) are not drawn: they never started a job (a Batch API error, or stopped first), or Batch no longer knows their job.`
@@ -175,8 +226,15 @@ function renderTimeline(model: ReportModel, barLimit: number): string {
   const explanation = bars
     ? `One bar per job attempt, from its start to its stop, one row per item; a retry is a later bar in the same row, linked by a dotted line.`
     : `${formatCount(model.attempts.length)} attempts are more than one bar each can show (the limit is ${formatCount(barLimit)}): each column counts the attempts running during it, stacked by outcome.`;
-  const gaps = segments.length > 1 ? ' Each execution has its own stretch of the axis; the time between executions is left out.' : '';
-  const aggregateNote = !model.aggregate ? '' : aggregateBar ? ' The aggregation job has the last row.' : " The aggregation job's times are not known to Batch: it is not drawn.";
+  const gaps =
+    segments.length > 1
+      ? ' Each execution has its own stretch of the axis; the time between executions is left out.'
+      : '';
+  const aggregateNote = !model.aggregate
+    ? ''
+    : aggregateBar
+      ? ' The aggregation job has the last row.'
+      : " The aggregation job's times are not known to Batch: it is not drawn.";
   const svg = bars ? timelineBars(model, segments, labelWidth, now) : timelineDensity(model, segments, now);
   return `<section id="timeline"><h2>Timeline</h2>
 <p class="note">${explanation}${gaps}${undrawn}${aggregateNote} ${legend}</p>
@@ -196,8 +254,11 @@ function axis(segments: readonly TimelineSegment[], offset: number): string {
     const step = niceStep(span, Math.max(1, Math.floor(segment.width / 80)));
     for (let t = 0; t <= span; t += step) {
       const tx = x + (t / span) * segment.width;
-      parts.push(`<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${AXIS_HEIGHT - 8}" y2="${AXIS_HEIGHT}" stroke="#9aa3ad"/>`);
-      if (tx - x < segment.width - 30 || t === 0) parts.push(`<text x="${(tx + 2).toFixed(1)}" y="${AXIS_HEIGHT - 10}">+${esc(formatDuration(t))}</text>`);
+      parts.push(
+        `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${AXIS_HEIGHT - 8}" y2="${AXIS_HEIGHT}" stroke="#9aa3ad"/>`,
+      );
+      if (tx - x < segment.width - 30 || t === 0)
+        parts.push(`<text x="${(tx + 2).toFixed(1)}" y="${AXIS_HEIGHT - 10}">+${esc(formatDuration(t))}</text>`);
     }
   }
   return parts.join('');
@@ -213,7 +274,13 @@ const AGGREGATE_LANE_GAP = 6;
 const AGGREGATE_LANE_HEIGHT = 15;
 
 /** The aggregation job's lane below the items (`top` is its y), or nothing when it has no times. */
-function aggregateLane(model: ReportModel, segments: readonly TimelineSegment[], labelWidth: number, top: number, now: number): string {
+function aggregateLane(
+  model: ReportModel,
+  segments: readonly TimelineSegment[],
+  labelWidth: number,
+  top: number,
+  now: number,
+): string {
   const aggregate = model.aggregate;
   const bar = aggregate?.bar;
   if (!aggregate || !bar) return '';
@@ -238,7 +305,12 @@ function aggregateLaneHeight(model: ReportModel): number {
   return model.aggregate?.bar ? AGGREGATE_LANE_GAP + AGGREGATE_LANE_HEIGHT : 0;
 }
 
-function timelineBars(model: ReportModel, segments: readonly TimelineSegment[], labelWidth: number, now: number): string {
+function timelineBars(
+  model: ReportModel,
+  segments: readonly TimelineSegment[],
+  labelWidth: number,
+  now: number,
+): string {
   const rowHeight = laneHeight(model.lanes.length);
   const barHeight = Math.max(2, rowHeight - (rowHeight >= 6 ? 3 : 1));
   const itemsBottom = AXIS_HEIGHT + model.lanes.length * rowHeight;
@@ -246,7 +318,9 @@ function timelineBars(model: ReportModel, segments: readonly TimelineSegment[], 
   const parts: string[] = [];
   if (labelWidth > 0) {
     model.lanes.forEach((itemId, lane) => {
-      parts.push(`<text class="lane-label" x="4" y="${(AXIS_HEIGHT + lane * rowHeight + barHeight - 1).toFixed(1)}">${esc(itemId)}</text>`);
+      parts.push(
+        `<text class="lane-label" x="4" y="${(AXIS_HEIGHT + lane * rowHeight + barHeight - 1).toFixed(1)}">${esc(itemId)}</text>`,
+      );
     });
   }
   let previous: { lane: number; end: number } | undefined;
@@ -273,7 +347,14 @@ const DENSITY_HEIGHT = 240;
 
 function timelineDensity(model: ReportModel, segments: readonly TimelineSegment[], now: number): string {
   const columns = densityColumns(segments, model.attempts, 4, now);
-  const tallest = columns.reduce((max, column) => Math.max(max, OUTCOMES.reduce((sum, outcome) => sum + column.counts[outcome], 0)), 1);
+  const tallest = columns.reduce(
+    (max, column) =>
+      Math.max(
+        max,
+        OUTCOMES.reduce((sum, outcome) => sum + column.counts[outcome], 0),
+      ),
+    1,
+  );
   const scale = (DENSITY_HEIGHT - 8) / tallest;
   const parts: string[] = [];
   for (const column of columns) {
@@ -283,7 +364,9 @@ function timelineDensity(model: ReportModel, segments: readonly TimelineSegment[
       if (count === 0) continue;
       const h = count * scale;
       y -= h;
-      parts.push(`<rect class="column ${outcome}" x="${column.x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(column.width - 0.5, 0.5).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[outcome]}"><title>${count} ${outcome}</title></rect>`);
+      parts.push(
+        `<rect class="column ${outcome}" x="${column.x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(column.width - 0.5, 0.5).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[outcome]}"><title>${count} ${outcome}</title></rect>`,
+      );
     }
   }
   parts.push(aggregateLane(model, segments, 0, AXIS_HEIGHT + DENSITY_HEIGHT + AGGREGATE_LANE_GAP, now));
@@ -297,7 +380,8 @@ const HISTOGRAM_HEIGHT = 180;
 
 function renderHistogram(model: ReportModel): string {
   const histogram = durationHistogram(model.attempts);
-  if (histogram.count === 0) return `<section id="durations"><h2>Durations</h2><p class="note">No attempt has finished.</p></section>`;
+  if (histogram.count === 0)
+    return `<section id="durations"><h2>Durations</h2><p class="note">No attempt has finished.</p></section>`;
   const barWidth = (HISTOGRAM_WIDTH - 40) / histogram.bins.length;
   const scale = (HISTOGRAM_HEIGHT - 30) / Math.max(histogram.tallest, 1);
   const parts: string[] = [];
@@ -310,11 +394,18 @@ function renderHistogram(model: ReportModel): string {
       const h = bin[outcome] * scale;
       y -= h;
       const range = `${formatDuration(index * histogram.binMs)}–${formatDuration((index + 1) * histogram.binMs)}`;
-      parts.push(`<rect class="bin ${outcome}" x="${(x + 1).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(barWidth - 2, 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[outcome]}"><title>${esc(`${bin[outcome]} ${outcome} in ${range}`)}</title></rect>`);
+      parts.push(
+        `<rect class="bin ${outcome}" x="${(x + 1).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(barWidth - 2, 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[outcome]}"><title>${esc(`${bin[outcome]} ${outcome} in ${range}`)}</title></rect>`,
+      );
     }
-    if (index % labelEvery === 0) parts.push(`<text x="${x.toFixed(1)}" y="${HISTOGRAM_HEIGHT - 4}">${esc(formatDuration(index * histogram.binMs))}</text>`);
+    if (index % labelEvery === 0)
+      parts.push(
+        `<text x="${x.toFixed(1)}" y="${HISTOGRAM_HEIGHT - 4}">${esc(formatDuration(index * histogram.binMs))}</text>`,
+      );
   });
-  parts.push(`<text x="0" y="12">${formatCount(histogram.tallest)}</text><line x1="38" x2="38" y1="4" y2="${HISTOGRAM_HEIGHT - 18}" stroke="#9aa3ad"/>`);
+  parts.push(
+    `<text x="0" y="12">${formatCount(histogram.tallest)}</text><line x1="38" x2="38" y1="4" y2="${HISTOGRAM_HEIGHT - 18}" stroke="#9aa3ad"/>`,
+  );
   return `<section id="durations"><h2>Durations</h2>
 <p class="note">Duration of the ${formatCount(histogram.count)} finished attempts (job start to stop), in bins of ${esc(formatDuration(histogram.binMs))}, stacked by outcome.</p>
 <svg class="histogram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${HISTOGRAM_WIDTH} ${HISTOGRAM_HEIGHT}" width="100%" role="img" aria-label="duration histogram">${parts.join('')}</svg></section>`;
@@ -358,7 +449,8 @@ function renderAggregateFailure(aggregate: AggregateSummary | undefined): string
 
 function renderFailures(model: ReportModel): string {
   const aggregate = renderAggregateFailure(model.aggregate);
-  if (model.failures.total === 0) return `<section id="failures"><h2>Failures</h2>${aggregate}<p class="note">No item failed.</p></section>`;
+  if (model.failures.total === 0)
+    return `<section id="failures"><h2>Failures</h2>${aggregate}<p class="note">No item failed.</p></section>`;
   return `<section id="failures"><h2>Failures (${formatCount(model.failures.total)})</h2>${aggregate}
 <p class="note">Items that ended FAILED or ABANDONED, grouped by failure class and Batch's status reason.</p>
 ${model.failures.groups.map((group) => renderFailureGroup(group, model.runId)).join('\n')}</section>`;
@@ -367,8 +459,12 @@ ${model.failures.groups.map((group) => renderFailureGroup(group, model.runId)).j
 function renderRetry(model: ReportModel): string {
   const { retry } = model;
   const blocked = [
-    retry.notIdempotent > 0 ? `${formatCount(retry.notIdempotent)} not idempotent (its job may have had effects; it stays FAILED)` : undefined,
-    retry.outOfAttempts > 0 ? `${formatCount(retry.outOfAttempts)} out of attempts (the next retry marks them ABANDONED)` : undefined,
+    retry.notIdempotent > 0
+      ? `${formatCount(retry.notIdempotent)} not idempotent (its job may have had effects; it stays FAILED)`
+      : undefined,
+    retry.outOfAttempts > 0
+      ? `${formatCount(retry.outOfAttempts)} out of attempts (the next retry marks them ABANDONED)`
+      : undefined,
     retry.abandoned > 0 ? `${formatCount(retry.abandoned)} already abandoned` : undefined,
   ].filter((part): part is string => part !== undefined);
   const what =

@@ -11,7 +11,8 @@ export interface SourceSummary {
   description: string;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Describes the item source of an execution input, or undefined when it has none (a retry or
@@ -20,14 +21,20 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
  */
 export function describeSource(input: unknown): SourceSummary | undefined {
   if (!isRecord(input)) return undefined;
-  if (Array.isArray(input.items)) return { kind: 'items', description: `items: an inline list of ${input.items.length}` };
+  if (Array.isArray(input.items))
+    return { kind: 'items', description: `items: an inline list of ${input.items.length}` };
   if (isRecord(input.grid)) {
-    const axes = Object.entries(input.grid).map(([name, values]) => `${name} (${Array.isArray(values) ? values.length : '?'})`);
+    const axes = Object.entries(input.grid).map(
+      ([name, values]) => `${name} (${Array.isArray(values) ? values.length : '?'})`,
+    );
     return { kind: 'grid', description: `grid: ${axes.join(' × ')}` };
   }
   if (isRecord(input.replicas)) {
     const { count, indexKey } = input.replicas;
-    return { kind: 'replicas', description: `replicas: ${String(count)} copies, index in "${typeof indexKey === 'string' ? indexKey : 'index'}"` };
+    return {
+      kind: 'replicas',
+      description: `replicas: ${String(count)} copies, index in "${typeof indexKey === 'string' ? indexKey : 'index'}"`,
+    };
   }
   if (typeof input.source === 'string') return { kind: 'source', description: `source: ${input.source}` };
   return undefined;

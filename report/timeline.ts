@@ -31,14 +31,20 @@ const MIN_SEGMENT_SHARE = 0.12;
  * time, at least {@link MIN_SEGMENT_SHARE}. Attempts belong to the last execution that started
  * before them; a segment spans its execution and its attempts.
  */
-export function layoutSegments(executions: readonly ExecutionSummary[], attempts: readonly TimelineAttempt[], width: number, now: number): TimelineSegment[] {
+export function layoutSegments(
+  executions: readonly ExecutionSummary[],
+  attempts: readonly TimelineAttempt[],
+  width: number,
+  now: number,
+): TimelineSegment[] {
   const spans = executions.map((execution) => ({
     label: execution.name,
     from: Date.parse(execution.startedAt),
     to: execution.stoppedAt ? Date.parse(execution.stoppedAt) : now,
     attempts: 0,
   }));
-  if (spans.length === 0) spans.push({ label: 'run', from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY, attempts: 0 });
+  if (spans.length === 0)
+    spans.push({ label: 'run', from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY, attempts: 0 });
   for (const attempt of attempts) {
     const span = spans[spanIndexOf(spans, attempt.startedAt)] as (typeof spans)[number];
     span.attempts += 1;
@@ -55,7 +61,13 @@ export function layoutSegments(executions: readonly ExecutionSummary[], attempts
   let x = 0;
   return drawn.map((span, index) => {
     const segmentWidth = (usable * (shares[index] as number)) / shareSum;
-    const segment = { label: span.label, from: span.from, to: Math.max(span.to, span.from + 1), x, width: segmentWidth };
+    const segment = {
+      label: span.label,
+      from: span.from,
+      to: Math.max(span.to, span.from + 1),
+      x,
+      width: segmentWidth,
+    };
     x += segmentWidth + SEGMENT_GAP;
     return segment;
   });
@@ -95,23 +107,36 @@ export interface DensityColumn {
  * outcome, the attempts running at some time in it. O(attempts + columns): each attempt
  * marks where it starts and ends, a running sum fills the columns between.
  */
-export function densityColumns(segments: readonly TimelineSegment[], attempts: readonly TimelineAttempt[], columnWidth: number, now: number): DensityColumn[] {
+export function densityColumns(
+  segments: readonly TimelineSegment[],
+  attempts: readonly TimelineAttempt[],
+  columnWidth: number,
+  now: number,
+): DensityColumn[] {
   const columns: DensityColumn[] = [];
   const firstColumn = new Map<TimelineSegment, number>();
   for (const segment of segments) {
     firstColumn.set(segment, columns.length);
     const count = Math.max(1, Math.round(segment.width / columnWidth));
     for (let index = 0; index < count; index += 1) {
-      columns.push({ x: segment.x + (segment.width * index) / count, width: segment.width / count, counts: { succeeded: 0, failed: 0, aborted: 0, running: 0 } });
+      columns.push({
+        x: segment.x + (segment.width * index) / count,
+        width: segment.width / count,
+        counts: { succeeded: 0, failed: 0, aborted: 0, running: 0 },
+      });
     }
   }
-  const deltas = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, new Int32Array(columns.length + 1)])) as Record<AttemptOutcome, Int32Array>;
+  const deltas = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, new Int32Array(columns.length + 1)])) as Record<
+    AttemptOutcome,
+    Int32Array
+  >;
   for (const attempt of attempts) {
     const segment = segmentOf(segments, attempt.startedAt);
     if (!segment) continue;
     const first = firstColumn.get(segment) as number;
     const count = Math.max(1, Math.round(segment.width / columnWidth));
-    const columnAt = (time: number) => first + Math.min(count - 1, Math.floor(((xOf(segment, time) - segment.x) / segment.width) * count));
+    const columnAt = (time: number) =>
+      first + Math.min(count - 1, Math.floor(((xOf(segment, time) - segment.x) / segment.width) * count));
     const delta = deltas[attempt.outcome];
     delta[columnAt(attempt.startedAt)] = (delta[columnAt(attempt.startedAt)] as number) + 1;
     const end = columnAt(attempt.stoppedAt ?? now) + 1;

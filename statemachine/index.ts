@@ -58,7 +58,9 @@ export function substituteDefinition(text: string, values: Readonly<Record<strin
     return JSON.stringify(value).slice(1, -1);
   });
   if (missing.size > 0) {
-    throw new DefinitionSubstitutionError(`definition placeholders without a value: ${[...missing].map((name) => `\${${name}}`).join(', ')}`);
+    throw new DefinitionSubstitutionError(
+      `definition placeholders without a value: ${[...missing].map((name) => `\${${name}}`).join(', ')}`,
+    );
   }
   return result;
 }
@@ -77,4 +79,4 @@ export function loadArrayDefinition(values: Readonly<Record<ArrayPlaceholder, st
   return substituteDefinition(readFileSync(arrayDefinitionPath, 'utf8'), values);
 }
 
-export { arrayPathUsage, type ArrayPathUsage } from './array-costs';
+export { type ArrayPathUsage, arrayPathUsage } from './array-costs';

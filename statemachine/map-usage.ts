@@ -38,7 +38,10 @@ export function mapPathUsage(itemCount: number, retryRounds: number, aggregate: 
   const aggregateJobs = aggregate ? 1 : 0;
   return {
     stateTransitions:
-      MAP_RUN_STATES + (retries ? MAP_EMPTY_RETRY_ROUND_STATES : 0) + MAP_AGGREGATE_STATES * aggregateJobs + MAP_ITEM_TRANSITIONS * itemCount,
+      MAP_RUN_STATES +
+      (retries ? MAP_EMPTY_RETRY_ROUND_STATES : 0) +
+      MAP_AGGREGATE_STATES * aggregateJobs +
+      MAP_ITEM_TRANSITIONS * itemCount,
     submitJobCalls: itemCount + aggregateJobs,
     // The header put, a PENDING row and an outcome per item, the header's final update.
     ledgerWrites: 2 * itemCount + 2,

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { type CliIo, CliError, ExitCode } from '../io';
 import { terminateArrayRunJobs } from '../array-progress';
+import { CliError, type CliIo, ExitCode } from '../io';
 import { settleStoppedRun } from '../ledger';
 import { processAlive, readRunLock, removeRunLock } from '../lock';
 import { type AwsTargetOptions, openAwsTarget } from '../targets';
@@ -34,7 +34,11 @@ export async function cancelCommand(options: CancelOptions, io: CliIo): Promise<
     removeRunLock(dir, options.runId, lock.executionArn);
     throw notRunning;
   }
-  const sfn = new SFNClient({ region: lock.region, endpoint: lock.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const sfn = new SFNClient({
+    region: lock.region,
+    endpoint: lock.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     await stopRun(sfn, options.runId, lock.executionArn);
   } finally {
@@ -47,7 +51,13 @@ export async function cancelCommand(options: CancelOptions, io: CliIo): Promise<
 /** StopExecution with the error every cancelled run carries; a refusal exits 1. */
 async function stopRun(sfn: SFNClient, runId: string, executionArn: string): Promise<void> {
   try {
-    await sfn.send(new StopExecutionCommand({ executionArn, error: 'Fanout.Cancelled', cause: `cancelled with fanout cancel (process ${process.pid})` }));
+    await sfn.send(
+      new StopExecutionCommand({
+        executionArn,
+        error: 'Fanout.Cancelled',
+        cause: `cancelled with fanout cancel (process ${process.pid})`,
+      }),
+    );
   } catch (error) {
     throw new CliError(`could not cancel run ${runId}: ${(error as Error).message}`, ExitCode.Failed);
   }
@@ -64,12 +74,22 @@ async function cancelOnAws(runId: string, options: AwsTargetOptions, io: CliIo):
       // Step Functions terminates only .sync jobs: arrays submitted ahead of an aggregation job,
       // and the children a failed array still runs, are terminated here. Their rows stay as
       // Collect would have found them (PENDING), as after a local cancel.
-      const terminated = await terminateArrayRunJobs(target.clients.batch, target.names.jobQueues ?? [], runId, 0, `run ${runId} was cancelled with fanout cancel`);
+      const terminated = await terminateArrayRunJobs(
+        target.clients.batch,
+        target.names.jobQueues ?? [],
+        runId,
+        0,
+        `run ${runId} was cancelled with fanout cancel`,
+      );
       io.out(`run ${runId} cancelled (stopped ${running.join(', ')}); ${terminated} array job(s) terminated`);
       return ExitCode.Succeeded;
     }
     // A stopped execution never reaches Summarize, and on AWS no process need be following it.
-    const aborted = await settleStoppedRun(target.clients, { tableName: target.names.ledgerTable, bucket: target.names.bucket }, runId);
+    const aborted = await settleStoppedRun(
+      target.clients,
+      { tableName: target.names.ledgerTable, bucket: target.names.bucket },
+      runId,
+    );
     io.out(`run ${runId} cancelled (stopped ${running.join(', ')}); ${aborted} item(s) recorded FAILED (ABORTED)`);
     return ExitCode.Succeeded;
   } finally {

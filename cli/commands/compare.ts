@@ -6,9 +6,9 @@ import { arrayPathIssues } from '../../lambdas/shared/arrays';
 import { effectiveRetry } from '../../lambdas/shared/input';
 import { arrayPathUsage } from '../../statemachine/array-costs';
 import { mapPathUsage } from '../../statemachine/map-usage';
-import { type ComparedInput, type PathMeasurement, comparePaths, formatComparison, measurePath } from '../compare';
+import { type ComparedInput, comparePaths, formatComparison, measurePath, type PathMeasurement } from '../compare';
 import { readJsonDocument } from '../input';
-import { type CliIo, CliError, ExitCode } from '../io';
+import { CliError, type CliIo, ExitCode } from '../io';
 
 export interface CompareOptions {
   input: string;
@@ -37,7 +37,9 @@ export async function compareCommand(options: CompareOptions, io: CliIo): Promis
   }
   const itemCount = plan.items?.length ?? options.items;
   if (itemCount === undefined) {
-    throw new CliError(`input ${options.input} reads its items from ${plan.input.source ?? 'S3'}; give their number with --items N`);
+    throw new CliError(
+      `input ${options.input} reads its items from ${plan.input.source ?? 'S3'}; give their number with --items N`,
+    );
   }
   if (options.run && plan.items === undefined) {
     throw new CliError(`--run needs inline items (items, grid or replicas); input ${options.input} reads them from S3`);
@@ -64,7 +66,9 @@ export async function compareCommand(options: CompareOptions, io: CliIo): Promis
     const root = resolve(options.dir ?? mkdtempSync(join(tmpdir(), 'fanout-compare-')));
     for (const path of ['map', 'array'] as const) {
       if (!options.json) io.out(`running the ${path} path on the local cloud (${join(root, path)}) ...`);
-      measured.push(await measurePath(path, path === 'array' ? withoutOptions(raw, arrayPathIgnores) : raw, join(root, path)));
+      measured.push(
+        await measurePath(path, path === 'array' ? withoutOptions(raw, arrayPathIgnores) : raw, join(root, path)),
+      );
     }
   }
 

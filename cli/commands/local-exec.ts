@@ -1,9 +1,9 @@
-import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { localDefinition, startLocalCloud } from '../../local/cloud';
 import { ServiceError } from '../../local/engine/errors';
 import { readJsonDocument } from '../input';
-import { type CliIo, CliError, ExitCode } from '../io';
+import { CliError, type CliIo, ExitCode } from '../io';
 
 export interface LocalExecOptions {
   definition: string;

@@ -16,7 +16,7 @@ import {
   saveSourceSummary,
   writeRunReport,
 } from '../../report';
-import { type CliIo, CliError, ExitCode } from '../io';
+import { CliError, type CliIo, ExitCode } from '../io';
 import { readRunRecord } from '../summary';
 import { type AwsTarget, type AwsTargetOptions, executionRecord, openAwsTarget, runOfExecution } from '../targets';
 
@@ -41,10 +41,15 @@ export async function reportCommand(options: ReportOptions, io: CliIo): Promise<
   const dirLabel = options.dir ?? '.fanout';
   const stateDir = resolve(dirLabel);
   const runId = readRunRecord(stateDir, options.runId)?.retryOf ?? options.runId;
-  if (readExecutionRecords(stateDir, runId).length === 0) throw new CliError(`no run "${options.runId}" in ${dirLabel}`);
+  if (readExecutionRecords(stateDir, runId).length === 0)
+    throw new CliError(`no run "${options.runId}" in ${dirLabel}`);
   const config = loadConfig();
   const dynamo = await startDynamoDb({ dir: join(stateDir, 'dynamodb') });
-  const ledger = new DynamoDBClient({ region: config.region, endpoint: dynamo.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const ledger = new DynamoDBClient({
+    region: config.region,
+    endpoint: dynamo.url,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     const path = await writeRunReport({
       ledger,
@@ -76,7 +81,9 @@ export function awsReportPath(runId: string, cwd: string = process.cwd()): strin
 
 async function awsReportCommand(options: ReportOptions & { aws: AwsTargetOptions }, io: CliIo): Promise<number> {
   if (!EXECUTION_NAME.test(options.runId)) {
-    throw new CliError(`runId must be an execution name (1-80 letters, digits, "_", "-" or ".", starting with a letter or digit); received "${options.runId}"`);
+    throw new CliError(
+      `runId must be an execution name (1-80 letters, digits, "_", "-" or ".", starting with a letter or digit); received "${options.runId}"`,
+    );
   }
   const target = await openAwsTarget(options.aws);
   try {
@@ -128,7 +135,9 @@ async function findAwsRun(target: AwsTarget, name: string): Promise<AwsRun> {
     } else {
       const record = await target.readRun(name);
       if (!record) {
-        throw new CliError(`no run "${name}" in ${target.where} (no row in ledger ${target.names.ledgerTable}, no execution of ${target.names.mapStateMachineArn} by that name)`);
+        throw new CliError(
+          `no run "${name}" in ${target.where} (no row in ledger ${target.names.ledgerTable}, no execution of ${target.names.mapStateMachineArn} by that name)`,
+        );
       }
       runId = record.runId;
       namedArn = record.executionArn;
@@ -136,9 +145,13 @@ async function findAwsRun(target: AwsTarget, name: string): Promise<AwsRun> {
     }
   }
   // The execution asked for by name is kept even when the header does not list it (a retry that failed before Prepare ran).
-  const arns = [...new Set([header?.executionArn ?? namedArn, ...(header?.retries ?? []).map((retry) => retry.executionArn), namedArn])].filter(
-    (arn): arn is string => arn !== undefined,
-  );
+  const arns = [
+    ...new Set([
+      header?.executionArn ?? namedArn,
+      ...(header?.retries ?? []).map((retry) => retry.executionArn),
+      namedArn,
+    ]),
+  ].filter((arn): arn is string => arn !== undefined);
   const described: DescribeExecutionCommandOutput[] = [];
   for (const arn of arns) {
     const execution = await target.describeExecution(arn);
@@ -170,7 +183,12 @@ function parseInput(input: string | undefined): unknown {
  * journal, and for array children (which the local Batch service does not journal) from the
  * service itself while it still runs.
  */
-export async function writeReportAfterRun(cloud: LocalCloud, plan: { runId: string; input: unknown }, dirLabel: string, io: CliIo): Promise<string | undefined> {
+export async function writeReportAfterRun(
+  cloud: LocalCloud,
+  plan: { runId: string; input: unknown },
+  dirLabel: string,
+  io: CliIo,
+): Promise<string | undefined> {
   try {
     const source = describeSource(plan.input);
     if (source) saveSourceSummary(cloud.dir, plan.runId, source);

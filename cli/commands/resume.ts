@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type CliIo, CliError } from '../io';
+import { CliError, type CliIo } from '../io';
 import { processAlive, readRunLock, removeRunLock } from '../lock';
 import { readRunRecord } from '../summary';
 import type { RunOptions } from './run';
@@ -35,7 +35,9 @@ export async function resumeCommand(options: ResumeOptions, io: CliIo): Promise<
   const { runId } = options;
   const lock = readRunLock(dir, runId);
   if (lock && processAlive(lock.pid)) {
-    throw new CliError(`run ${runId} is still running in ${dirText} (process ${lock.pid}); resume it only once that process has died, or stop it with fanout cancel`);
+    throw new CliError(
+      `run ${runId} is still running in ${dirText} (process ${lock.pid}); resume it only once that process has died, or stop it with fanout cancel`,
+    );
   }
   if (lock) {
     // The process that followed the run died: the lock is all that is left of it.
@@ -43,9 +45,15 @@ export async function resumeCommand(options: ResumeOptions, io: CliIo): Promise<
   } else {
     const record = readRunRecord(dir, runId);
     if (record && record.status !== 'RUNNING') {
-      throw new CliError(`run ${runId} has ended (${record.status}) in ${dirText}; nothing to resume (re-run its failures with fanout retry ${runId})`);
+      throw new CliError(
+        `run ${runId} has ended (${record.status}) in ${dirText}; nothing to resume (re-run its failures with fanout retry ${runId})`,
+      );
     }
   }
   const executionName = resumeExecutionName(runId, (options.now ?? Date.now)());
-  return runOnLocalCloud({ runId, executionName, input: { resumeOf: runId }, resumeOf: runId, recordName: runId }, { ...options, dir: dirText }, io);
+  return runOnLocalCloud(
+    { runId, executionName, input: { resumeOf: runId }, resumeOf: runId, recordName: runId },
+    { ...options, dir: dirText },
+    io,
+  );
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type CliIo, CliError } from '../io';
+import { CliError, type CliIo } from '../io';
 import { readRunRecord } from '../summary';
 import { type AwsTarget, executionArnOf, openAwsTarget } from '../targets';
 import type { ExecutionPlan, RunOptions } from './run';
@@ -36,11 +36,21 @@ export async function retryCommand(options: RetryOptions, io: CliIo): Promise<nu
   const dir = options.dir ?? '.fanout';
   const record = readRunRecord(resolve(dir), options.runId);
   if (!record) throw new CliError(`no run "${options.runId}" in ${dir}`);
-  if (record.retryOf) throw new CliError(`"${options.runId}" is a retry of run ${record.retryOf}; retry the run: fanout retry ${record.retryOf}`);
-  if (record.status === 'RUNNING') throw new CliError(`run ${options.runId} is still running in ${dir}; retry it once it has ended`);
+  if (record.retryOf)
+    throw new CliError(
+      `"${options.runId}" is a retry of run ${record.retryOf}; retry the run: fanout retry ${record.retryOf}`,
+    );
+  if (record.status === 'RUNNING')
+    throw new CliError(`run ${options.runId} is still running in ${dir}; retry it once it has ended`);
   const executionName = nextRetryName(resolve(dir), options.runId);
   return runOnLocalCloud(
-    { runId: options.runId, executionName, input: { retryOf: options.runId }, retryOf: options.runId, path: record.path ?? 'map' },
+    {
+      runId: options.runId,
+      executionName,
+      input: { retryOf: options.runId },
+      retryOf: options.runId,
+      path: record.path ?? 'map',
+    },
     { ...options, dir },
     io,
   );
@@ -56,11 +66,17 @@ export async function awsRetryPlan(target: AwsTarget, runId: string): Promise<Ex
   const header = await target.readRunHeader(runId);
   if (!header) {
     const record = await target.readRun(runId);
-    if (record?.retryOf) throw new CliError(`"${runId}" is a retry of run ${record.retryOf}; retry the run: fanout retry ${record.retryOf} ${target.location.statusFlags}`);
+    if (record?.retryOf)
+      throw new CliError(
+        `"${runId}" is a retry of run ${record.retryOf}; retry the run: fanout retry ${record.retryOf} ${target.location.statusFlags}`,
+      );
     throw new CliError(`no run "${runId}" in ledger ${target.names.ledgerTable} of ${target.where}`);
   }
   const running = await target.runningExecutions(runId);
-  if (running.length > 0) throw new CliError(`run ${runId} is still running on ${target.where} (${running.join(', ')}); retry it once it has ended`);
+  if (running.length > 0)
+    throw new CliError(
+      `run ${runId} is still running on ${target.where} (${running.join(', ')}); retry it once it has ended`,
+    );
   for (let n = (header.retries?.length ?? 0) + 1; ; n += 1) {
     const executionName = `${runId}-retry-${n}`;
     const path = header.path ?? 'map';

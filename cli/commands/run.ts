@@ -13,13 +13,13 @@ import type { RunPath } from '../../lambdas/shared/ledger';
 import { startLocalCloud } from '../../local/cloud';
 import { arrayProgress, terminateArrayRunJobs } from '../array-progress';
 import { readJsonDocument } from '../input';
-import { type CliIo, CliError } from '../io';
-import { ProgressReporter } from '../progress';
-import { writeReportAfterRun } from './report';
+import { CliError, type CliIo } from '../io';
 import { countRunItems, readRunFollowUps, settleStoppedRun } from '../ledger';
+import { ProgressReporter } from '../progress';
 import { printRunSummary } from '../report';
-import { readRunRecord, type RunSummary } from '../summary';
+import { type RunSummary, readRunRecord } from '../summary';
 import { type AwsTargetOptions, executionRecord, localTarget, openAwsTarget, type Target } from '../targets';
+import { writeReportAfterRun } from './report';
 
 export interface RunOptions {
   input: string;
@@ -73,7 +73,9 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     const target = await openAwsTarget(options.aws);
     try {
       if (await target.readRunHeader(runId)) {
-        throw new CliError(`invalid input ${options.input}: runId "${runId}" already ran in ledger ${target.names.ledgerTable} of ${target.where}; choose another runId`);
+        throw new CliError(
+          `invalid input ${options.input}: runId "${runId}" already ran in ledger ${target.names.ledgerTable} of ${target.where}; choose another runId`,
+        );
       }
       return await runOnTarget(target, { runId, executionName: runId, input: raw, path }, options, io);
     } finally {
@@ -109,10 +111,16 @@ export interface ExecutionPlan {
  * Starts the local cloud, runs one execution to its end with progress and Ctrl+C handling,
  * writes its run record and prints the summary. Returns the exit code.
  */
-export async function runOnLocalCloud(plan: ExecutionPlan, options: Omit<RunOptions, 'input'> & { dir: string }, io: CliIo): Promise<number> {
+export async function runOnLocalCloud(
+  plan: ExecutionPlan,
+  options: Omit<RunOptions, 'input'> & { dir: string },
+  io: CliIo,
+): Promise<number> {
   const cloud = await startLocalCloud({ dir: options.dir });
   try {
-    return await runOnTarget(localTarget(cloud, options.dir), plan, options, io, () => writeReportAfterRun(cloud, plan, options.dir, io));
+    return await runOnTarget(localTarget(cloud, options.dir), plan, options, io, () =>
+      writeReportAfterRun(cloud, plan, options.dir, io),
+    );
   } finally {
     await cloud.stop();
   }
@@ -131,7 +139,12 @@ export async function runOnTarget(
 ): Promise<number> {
   const interrupt = options.interrupted ? undefined : interruptSignal();
   try {
-    const summary = await executeRun(target, plan, { ...options, interrupted: options.interrupted ?? interrupt?.promise }, io);
+    const summary = await executeRun(
+      target,
+      plan,
+      { ...options, interrupted: options.interrupted ?? interrupt?.promise },
+      io,
+    );
     const report = writeReport ? await writeReport() : undefined;
     const exitCode = await printRunSummary(io, summary, options.json ?? false, target.location);
     // With --json the summary stays the last stdout line.
@@ -143,18 +156,27 @@ export async function runOnTarget(
   }
 }
 
-async function executeRun(target: Target, plan: ExecutionPlan, options: Omit<RunOptions, 'input'>, io: CliIo): Promise<RunSummary> {
+async function executeRun(
+  target: Target,
+  plan: ExecutionPlan,
+  options: Omit<RunOptions, 'input'>,
+  io: CliIo,
+): Promise<RunSummary> {
   const { runId } = plan;
   const sfn = target.clients.sfn;
   const stateMachineArn = plan.path === 'array' ? target.names.arrayStateMachineArn : target.names.mapStateMachineArn;
   if (!stateMachineArn) throw new CliError(`${target.where} has no array path state machine`);
   let executionArn: string;
   try {
-    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: plan.executionName, input: JSON.stringify(plan.input) }));
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name: plan.executionName, input: JSON.stringify(plan.input) }),
+    );
     executionArn = started.executionArn as string;
   } catch (error) {
     // Nothing was started: the state machine refused the request (a name already used, access denied).
-    throw new CliError(`could not start ${plan.executionName} on ${target.where}: ${(error as Error).name}: ${(error as Error).message}`);
+    throw new CliError(
+      `could not start ${plan.executionName} on ${target.where}: ${(error as Error).name}: ${(error as Error).message}`,
+    );
   }
   const release = target.follow(runId, executionArn);
   try {
@@ -164,11 +186,21 @@ async function executeRun(target: Target, plan: ExecutionPlan, options: Omit<Run
   }
 }
 
-async function followExecution(target: Target, plan: ExecutionPlan, executionArn: string, options: Omit<RunOptions, 'input'>, io: CliIo): Promise<RunSummary> {
+async function followExecution(
+  target: Target,
+  plan: ExecutionPlan,
+  executionArn: string,
+  options: Omit<RunOptions, 'input'>,
+  io: CliIo,
+): Promise<RunSummary> {
   const { runId } = plan;
   const sfn = target.clients.sfn;
   if (!options.json) {
-    const what = plan.retryOf ? `retry ${plan.executionName} of run ${runId}` : plan.resumeOf ? `resume ${plan.executionName} of run ${runId}` : `run ${runId}`;
+    const what = plan.retryOf
+      ? `retry ${plan.executionName} of run ${runId}`
+      : plan.resumeOf
+        ? `resume ${plan.executionName} of run ${runId}`
+        : `run ${runId}`;
     io.out(`${what} started (${target.where})`);
   }
 
@@ -178,10 +210,14 @@ async function followExecution(target: Target, plan: ExecutionPlan, executionArn
   let execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   // Ctrl+C stops the execution as StopExecution does on AWS: running jobs are terminated,
   // and the run is summarized as ABORTED instead of leaving the ledger half-told.
-  void options.interrupted?.then(async () => {
-    io.err(`stopping run ${runId} ...`);
-    await sfn.send(new StopExecutionCommand({ executionArn, error: 'Fanout.Interrupted', cause: 'stopped by the user (SIGINT)' }));
-  }).catch((error: unknown) => io.err(`could not stop run ${runId}: ${(error as Error).message}`));
+  void options.interrupted
+    ?.then(async () => {
+      io.err(`stopping run ${runId} ...`);
+      await sfn.send(
+        new StopExecutionCommand({ executionArn, error: 'Fanout.Interrupted', cause: 'stopped by the user (SIGINT)' }),
+      );
+    })
+    .catch((error: unknown) => io.err(`could not stop run ${runId}: ${(error as Error).message}`));
   const path = plan.path ?? 'map';
   // Array jobs are found by name among those submitted since the execution started.
   const submittedSince = (execution.startDate ?? new Date(startedAt)).getTime() - 1000;
@@ -229,7 +265,13 @@ async function followExecution(target: Target, plan: ExecutionPlan, executionArn
   const { names } = target;
   if (execution.status === 'ABORTED' && path === 'array') {
     // Jobs submitted without .sync outlive the stopped execution: stop them as a user would expect.
-    await terminateArrayRunJobs(target.clients.batch, target.names.jobQueues ?? [], runId, submittedSince, `run ${runId} was stopped (${execution.error ?? 'StopExecution'})`);
+    await terminateArrayRunJobs(
+      target.clients.batch,
+      target.names.jobQueues ?? [],
+      runId,
+      submittedSince,
+      `run ${runId} was stopped (${execution.error ?? 'StopExecution'})`,
+    );
   }
   // An array run's children are not looked up by item job name; its rows stay as Collect left them.
   if (execution.status === 'ABORTED' && path === 'map') {

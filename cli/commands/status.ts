@@ -2,10 +2,10 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
-import { type CliIo, CliError } from '../io';
+import { CliError, type CliIo } from '../io';
 import { countRunItems, readRunFollowUps } from '../ledger';
 import { printRunSummary, type RunLocation } from '../report';
-import { readRunRecord, type RunRecord, type RunSummary } from '../summary';
+import { type RunRecord, type RunSummary, readRunRecord } from '../summary';
 import { type AwsTargetOptions, localRunLocation, openAwsTarget } from '../targets';
 
 export interface StatusOptions {
@@ -28,7 +28,10 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
     const target = await openAwsTarget(options.aws);
     try {
       const record = await target.readRun(options.runId);
-      if (!record) throw new CliError(`no run "${options.runId}" in ${target.where} (no execution of ${target.names.mapStateMachineArn} by that name, no row in ledger ${target.names.ledgerTable})`);
+      if (!record)
+        throw new CliError(
+          `no run "${options.runId}" in ${target.where} (no execution of ${target.names.mapStateMachineArn} by that name, no row in ledger ${target.names.ledgerTable})`,
+        );
       return await printRecordSummary(io, record, options.json ?? false, target.location);
     } finally {
       await target.close();
@@ -45,7 +48,12 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {
-    return await printRecordSummary(io, record, options.json ?? false, localRunLocation(client, config.ledgerTable, dir, options.dir ?? '.fanout'));
+    return await printRecordSummary(
+      io,
+      record,
+      options.json ?? false,
+      localRunLocation(client, config.ledgerTable, dir, options.dir ?? '.fanout'),
+    );
   } finally {
     client.destroy();
     await dynamo.close();
@@ -60,6 +68,11 @@ async function printRecordSummary(io: CliIo, record: RunRecord, json: boolean, l
   // A retry execution's summary lists no retries of its own.
   const retries = record.retryOf ? [] : followUps.retries;
   const { aggregate } = followUps;
-  const summary: RunSummary = { ...record, counts, ...(retries.length > 0 ? { retries } : {}), ...(aggregate ? { aggregate } : {}) };
+  const summary: RunSummary = {
+    ...record,
+    counts,
+    ...(retries.length > 0 ? { retries } : {}),
+    ...(aggregate ? { aggregate } : {}),
+  };
   return printRunSummary(io, summary, json, location);
 }

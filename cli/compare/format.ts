@@ -23,7 +23,13 @@ function count(value: number): string {
 
 function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join('  '),
+    )
+    .join('\n');
 }
 
 /**
@@ -65,7 +71,13 @@ export function formatComparison(comparison: Comparison, measured: readonly Path
         header,
         row('status', (p) => cell(p, (m) => m.status)),
         row('items succeeded / failed', (p) => cell(p, (m) => `${count(m.succeeded)} / ${count(m.failed)}`)),
-        row('state transitions', (p) => cell(p, (m) => `${count(m.stateTransitions)}${m.stateTransitions === p.stateTransitions ? '' : ` (est. ${count(p.stateTransitions)})`}`)),
+        row('state transitions', (p) =>
+          cell(
+            p,
+            (m) =>
+              `${count(m.stateTransitions)}${m.stateTransitions === p.stateTransitions ? '' : ` (est. ${count(p.stateTransitions)})`}`,
+          ),
+        ),
         row('SubmitJob calls', (p) => cell(p, (m) => count(m.submitJobCalls))),
         row('Lambda invocations', (p) => cell(p, (m) => count(m.lambdaInvocations))),
         row('wall time', (p) => cell(p, (m) => `${m.wallSeconds.toFixed(1)} s`)),

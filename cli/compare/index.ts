@@ -1,3 +1,11 @@
-export { comparePaths, SUBMIT_JOB_CALLS_PER_SECOND, type ComparedInput, type Comparison, type PathEstimate, type PathName, type UsageModel } from './model';
 export { formatComparison, type PathMeasurement } from './format';
 export { measurePath } from './measure';
+export {
+  type ComparedInput,
+  type Comparison,
+  comparePaths,
+  type PathEstimate,
+  type PathName,
+  SUBMIT_JOB_CALLS_PER_SECOND,
+  type UsageModel,
+} from './model';

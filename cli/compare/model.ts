@@ -1,5 +1,5 @@
-import { type CostEstimate, PRICES, estimateCost } from '../pricing';
 import type { PathUsage } from '../../statemachine/map-usage';
+import { type CostEstimate, estimateCost, PRICES } from '../pricing';
 
 /** Batch's default SubmitJob quota: 50 calls per second per account (batch/latest/userguide/service_limits.html). */
 export const SUBMIT_JOB_CALLS_PER_SECOND = 50;
@@ -52,19 +52,22 @@ export type UsageModel = (input: ComparedInput) => PathUsage;
 
 const SEMANTICS: Record<PathName, FailureSemantics> = {
   map: {
-    tolerance: 'toleratedFailureCount / toleratedFailurePercentage: the Distributed Map fails only when failures exceed them',
+    tolerance:
+      'toleratedFailureCount / toleratedFailurePercentage: the Distributed Map fails only when failures exceed them',
     runStatus: 'SUCCEEDED while failures stay within the tolerance; the ledger names each failed item',
     perItemParameters: 'each job receives its own kwargs (FANOUT_KWARGS and {placeholders} in the command)',
     resubmitOneItem: 'yes: failed idempotent items re-run one by one (automatic retry rounds, fanout retry)',
-    concurrency: 'maxConcurrency child executions at a time, besides the compute environments\' vCPUs',
+    concurrency: "maxConcurrency child executions at a time, besides the compute environments' vCPUs",
     outcomesRecorded: 'as each job ends (RecordOutcome in the child execution)',
   },
   array: {
     tolerance: 'none: one failed child fails the array job (Batch array semantics)',
     runStatus: 'FAILED if any child failed; the ledger names exactly which',
-    perItemParameters: 'each child receives only AWS_BATCH_JOB_ARRAY_INDEX and reads its item from the manifest (O(1) ranged reads)',
-    resubmitOneItem: 'no single child can be resubmitted; fanout retry submits the failed idempotent children as a new, smaller array',
-    concurrency: 'only the compute environments\' vCPUs',
+    perItemParameters:
+      'each child receives only AWS_BATCH_JOB_ARRAY_INDEX and reads its item from the manifest (O(1) ranged reads)',
+    resubmitOneItem:
+      'no single child can be resubmitted; fanout retry submits the failed idempotent children as a new, smaller array',
+    concurrency: "only the compute environments' vCPUs",
     outcomesRecorded: 'once the whole array has ended (Collect lists the children)',
   },
 };
@@ -80,13 +83,18 @@ export function comparePaths(input: ComparedInput, models: Readonly<Record<PathN
       path,
       ...usage,
       minSubmitSeconds: usage.submitJobCalls / SUBMIT_JOB_CALLS_PER_SECOND,
-      costUsd: estimateCost({ stateTransitions: usage.stateTransitions, ledgerWriteUnits: usage.ledgerWrites, lambdaInvocations: usage.lambdaInvocations }),
+      costUsd: estimateCost({
+        stateTransitions: usage.stateTransitions,
+        ledgerWriteUnits: usage.ledgerWrites,
+        lambdaInvocations: usage.lambdaInvocations,
+      }),
       semantics: SEMANTICS[path],
     };
   });
   return {
     ...input,
-    assumption: 'every item succeeds on its first attempt; each failure adds transitions, ledger writes and SubmitJob calls; Lambda compute time and S3 requests are not priced',
+    assumption:
+      'every item succeeds on its first attempt; each failure adds transitions, ledger writes and SubmitJob calls; Lambda compute time and S3 requests are not priced',
     prices: { checkedOn: PRICES.checkedOn, region: PRICES.region, sources: PRICES.sources },
     paths,
   };

@@ -2,7 +2,12 @@ import { BatchClient } from '@aws-sdk/client-batch';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../config';
 import { RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../../lambdas/shared/ledger';
@@ -37,8 +42,20 @@ export interface StackOutputs {
 }
 
 /** The outputs the CLI cannot work without; the others are read when present. */
-export const REQUIRED_STACK_OUTPUTS = ['MapStateMachineArn', 'LedgerTableName', 'DataBucketName', 'JobLogGroupName', 'Region'] as const;
-const OPTIONAL_STACK_OUTPUTS = ['ArrayStateMachineArn', 'NoticesTopicArn', 'JobQueueHighArn', 'JobQueueLowArn', 'JobDefinitionArn'] as const;
+export const REQUIRED_STACK_OUTPUTS = [
+  'MapStateMachineArn',
+  'LedgerTableName',
+  'DataBucketName',
+  'JobLogGroupName',
+  'Region',
+] as const;
+const OPTIONAL_STACK_OUTPUTS = [
+  'ArrayStateMachineArn',
+  'NoticesTopicArn',
+  'JobQueueHighArn',
+  'JobQueueLowArn',
+  'JobDefinitionArn',
+] as const;
 
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
 
@@ -50,7 +67,11 @@ const AWS_POLL_INTERVAL_MS = 2_000;
  * needs that the stack lacks, and a state machine output that is not a state machine ARN are
  * each a `CliError` naming the stack and the key.
  */
-export async function readStackOutputs(cloudFormation: CloudFormationClient, stack: string, region: string): Promise<StackOutputs> {
+export async function readStackOutputs(
+  cloudFormation: CloudFormationClient,
+  stack: string,
+  region: string,
+): Promise<StackOutputs> {
   let described;
   try {
     described = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
@@ -58,18 +79,25 @@ export async function readStackOutputs(cloudFormation: CloudFormationClient, sta
     const { name, message } = error as Error;
     // docs: AWSCloudFormation/latest/APIReference/API_DescribeStacks.html ("If the stack doesn't exist, a ValidationError is returned")
     if (name === 'ValidationError' && /does not exist/.test(message)) {
-      throw new CliError(`stack ${stack} does not exist in ${region}; deploy it, or name the deployed stack with --stack and its region with --region`);
+      throw new CliError(
+        `stack ${stack} does not exist in ${region}; deploy it, or name the deployed stack with --stack and its region with --region`,
+      );
     }
     throw new CliError(`cannot read stack ${stack} in ${region} (CloudFormation DescribeStacks): ${name}: ${message}`);
   }
   const description = described.Stacks?.[0];
-  if (!description) throw new CliError(`stack ${stack} does not exist in ${region}; deploy it, or name the deployed stack with --stack and its region with --region`);
+  if (!description)
+    throw new CliError(
+      `stack ${stack} does not exist in ${region}; deploy it, or name the deployed stack with --stack and its region with --region`,
+    );
   const values = new Map((description.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]));
   const outputs: Record<string, string> = {};
   for (const key of REQUIRED_STACK_OUTPUTS) {
     const value = values.get(key);
     if (!value) {
-      throw new CliError(`stack ${stack} in ${region} (${description.StackStatus ?? 'status unknown'}) has no output ${key}; the CLI needs ${REQUIRED_STACK_OUTPUTS.join(', ')}`);
+      throw new CliError(
+        `stack ${stack} in ${region} (${description.StackStatus ?? 'status unknown'}) has no output ${key}; the CLI needs ${REQUIRED_STACK_OUTPUTS.join(', ')}`,
+      );
     }
     outputs[key] = value;
   }
@@ -80,7 +108,9 @@ export async function readStackOutputs(cloudFormation: CloudFormationClient, sta
   for (const key of ['MapStateMachineArn', 'ArrayStateMachineArn'] as const) {
     const value = outputs[key];
     if (value !== undefined && !STATE_MACHINE_ARN.test(value)) {
-      throw new CliError(`stack ${stack} output ${key} must be a state machine ARN (arn:<partition>:states:<region>:<account>:stateMachine:<name>); received "${value}"`);
+      throw new CliError(
+        `stack ${stack} output ${key} must be a state machine ARN (arn:<partition>:states:<region>:<account>:stateMachine:<name>); received "${value}"`,
+      );
     }
   }
   return outputs as unknown as StackOutputs;
@@ -152,7 +182,10 @@ export interface AwsTarget extends Target {
  * creates the clients with the SDK's standard credential chain.
  * @example const target = await openAwsTarget({ stack: 'Fanout', region: 'eu-west-1' }); ...; await target.close();
  */
-export async function openAwsTarget(options: AwsTargetOptions = {}, sdkRegion?: () => Promise<string | undefined>): Promise<AwsTarget> {
+export async function openAwsTarget(
+  options: AwsTargetOptions = {},
+  sdkRegion?: () => Promise<string | undefined>,
+): Promise<AwsTarget> {
   const stack = options.stack ?? DEFAULT_STACK;
   const region = await resolveRegion(options.region, sdkRegion);
   const cloudFormation = new CloudFormationClient({ region });
@@ -195,9 +228,15 @@ function createAwsTarget(stack: string, outputs: StackOutputs): AwsTarget {
     }
   };
   const readRunHeader = async (runId: string) =>
-    (await ledger.send(new GetCommand({ TableName: names.ledgerTable, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ConsistentRead: true }))).Item as
-      | RunHeaderRow
-      | undefined;
+    (
+      await ledger.send(
+        new GetCommand({
+          TableName: names.ledgerTable,
+          Key: { runId, itemId: RUN_HEADER_ITEM_ID },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item as RunHeaderRow | undefined;
   const stateMachines = [names.mapStateMachineArn, ...(names.arrayStateMachineArn ? [names.arrayStateMachineArn] : [])];
 
   return {
@@ -231,7 +270,14 @@ function createAwsTarget(stack: string, outputs: StackOutputs): AwsTarget {
       for (const stateMachineArn of stateMachines) {
         let nextToken: string | undefined;
         do {
-          const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
+          const page = await sfn.send(
+            new ListExecutionsCommand({
+              stateMachineArn,
+              statusFilter: 'RUNNING',
+              maxResults: 1000,
+              ...(nextToken ? { nextToken } : {}),
+            }),
+          );
           for (const execution of page.executions ?? []) {
             const name = execution.name ?? '';
             if (name === runId) {
@@ -240,7 +286,8 @@ function createAwsTarget(stack: string, outputs: StackOutputs): AwsTarget {
               // Another run's id may start the same way: the input says which run it continues.
               const described = await describeExecution(execution.executionArn as string);
               const run = described && runOfExecution(described);
-              if (run && run.runId === runId && described.status === 'RUNNING') running.add(execution.executionArn as string);
+              if (run && run.runId === runId && described.status === 'RUNNING')
+                running.add(execution.executionArn as string);
             }
           }
           nextToken = page.nextToken;

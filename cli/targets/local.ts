@@ -12,8 +12,18 @@ const LOCAL_POLL_INTERVAL_MS = 500;
  * The ledger and logs of a local state directory: job logs are files under it, and `fanout
  * status` finds it again with `--dir` as the user wrote it (`dirText`).
  */
-export function localRunLocation(ledger: RunLocation['ledger'], tableName: string, stateDir: string, dirText: string): RunLocation {
-  return { ledger, tableName, logLink: (logStream) => logFileFor(stateDir, logStream), statusFlags: `--dir ${dirText}` };
+export function localRunLocation(
+  ledger: RunLocation['ledger'],
+  tableName: string,
+  stateDir: string,
+  dirText: string,
+): RunLocation {
+  return {
+    ledger,
+    tableName,
+    logLink: (logStream) => logFileFor(stateDir, logStream),
+    statusFlags: `--dir ${dirText}`,
+  };
 }
 
 /**
@@ -38,7 +48,12 @@ export function localTarget(cloud: LocalCloud, dirText: string): Target {
     stateTransitions: async (executionArn) => cloud.engine.describeExecution(executionArn).stateTransitions,
     follow(runId, executionArn) {
       // Lets `fanout cancel` in another process find this execution while it runs.
-      writeRunLock(cloud.dir, runId, { pid: process.pid, endpoint: cloud.endpoints.stepfunctions, region: cloud.region, executionArn });
+      writeRunLock(cloud.dir, runId, {
+        pid: process.pid,
+        endpoint: cloud.endpoints.stepfunctions,
+        region: cloud.region,
+        executionArn,
+      });
       return () => removeRunLock(cloud.dir, runId, executionArn);
     },
     keepRecord: (record, name) => writeRunRecord(cloud.dir, record, name),

@@ -58,7 +58,11 @@ export interface ExecutionRun {
  * error, times, and for a retry execution the run it re-ran and how many items it re-ran.
  * An execution still running has no stop time (`stoppedAt` and `durationSeconds` null).
  */
-export function executionRecord(execution: DescribeExecutionCommandOutput, run: ExecutionRun, stateTransitions: number | null): RunRecord {
+export function executionRecord(
+  execution: DescribeExecutionCommandOutput,
+  run: ExecutionRun,
+  stateTransitions: number | null,
+): RunRecord {
   const startDate = execution.startDate ?? new Date();
   const stopDate = execution.stopDate;
   return {

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
+import { parseArgs } from 'node:util';
 // One job of the S3 folder copy: copies every object under s3://BUCKET/FROM to
 // s3://BUCKET/TO, keeping the part of the key after FROM. Idempotent: copying
 // again overwrites with the same bytes, so a retry is always safe.
 import { CopyObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: { bucket: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },

@@ -6,8 +6,8 @@
  *   npx tsx examples/s3-copy/run.ts [--dir DIR] [--prefixes N] [--objects M]
  */
 import { parseArgs } from 'node:util';
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { startLocalCloud } from '../../local/cloud';
 
 export interface S3CopyResult {
@@ -31,7 +31,11 @@ async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<s
 }
 
 /** Runs the example end to end in `dir` and returns what it verified. */
-export async function runS3CopyExample(options: { dir: string; prefixes?: number; objects?: number }): Promise<S3CopyResult> {
+export async function runS3CopyExample(options: {
+  dir: string;
+  prefixes?: number;
+  objects?: number;
+}): Promise<S3CopyResult> {
   const prefixCount = options.prefixes ?? 5;
   const objectCount = options.objects ?? 4;
   const cloud = await startLocalCloud({ dir: options.dir });
@@ -43,17 +47,34 @@ export async function runS3CopyExample(options: { dir: string; prefixes?: number
     for (const prefix of prefixes) {
       for (let j = 0; j < objectCount; j++) {
         await s3.send(
-          new PutObjectCommand({ Bucket: bucket, Key: `source/${prefix}part-${j}.csv`, Body: `${prefix},${j}\n`.repeat(j + 1) }),
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: `source/${prefix}part-${j}.csv`,
+            Body: `${prefix},${j}\n`.repeat(j + 1),
+          }),
         );
       }
     }
     const input = {
       runId,
       items: prefixes.map((prefix) => ({ prefix })),
-      command: ['node', 'examples/s3-copy/copy-prefix.mjs', '--bucket', bucket, '--from', 'source/{prefix}', '--to', 'backup/{prefix}'],
+      command: [
+        'node',
+        'examples/s3-copy/copy-prefix.mjs',
+        '--bucket',
+        bucket,
+        '--from',
+        'source/{prefix}',
+        '--to',
+        'backup/{prefix}',
+      ],
     };
     const { executionArn } = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name: runId, input: JSON.stringify(input) }),
+      new StartExecutionCommand({
+        stateMachineArn: cloud.mapStateMachineArn,
+        name: runId,
+        input: JSON.stringify(input),
+      }),
     );
     let status = 'RUNNING';
     while (status === 'RUNNING') {
@@ -66,7 +87,13 @@ export async function runS3CopyExample(options: { dir: string; prefixes?: number
         (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: k }))).Body?.transformToString();
       if ((await read(key)) === (await read(`source/${key.slice('backup/'.length)}`))) verified++;
     }
-    return { runId, status, prefixes: prefixCount, objectsSeeded: prefixCount * objectCount, objectsVerified: verified };
+    return {
+      runId,
+      status,
+      prefixes: prefixCount,
+      objectsSeeded: prefixCount * objectCount,
+      objectsVerified: verified,
+    };
   } finally {
     await cloud.stop();
   }

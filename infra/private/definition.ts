@@ -20,7 +20,11 @@ export function placeholdersOf(text: string): string[] {
  * The substitutions for one definition: every placeholder must have a value in `known`,
  * otherwise synth fails naming the file, the placeholders left over and the known names.
  */
-export function substitutionsFor(file: string, text: string, known: Readonly<Record<string, string>>): Record<string, string> {
+export function substitutionsFor(
+  file: string,
+  text: string,
+  known: Readonly<Record<string, string>>,
+): Record<string, string> {
   const used = placeholdersOf(text);
   const missing = used.filter((name) => !Object.hasOwn(known, name));
   if (missing.length > 0) {
@@ -59,8 +63,17 @@ const OPTIMIZED_DYNAMODB = /^arn:aws:states:::dynamodb:(getItem|putItem|updateIt
 const SDK_INTEGRATION = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/;
 const LAMBDA_INVOKE = /^arn:aws:states:::lambda:invoke(\.waitForTaskToken)?$/;
 const FUNCTION_PLACEHOLDER = /^\$\{([A-Za-z0-9]+FunctionArn)\}$/;
-const RESULT_WRITER_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'];
-const SDK_S3_OBJECT_ACTIONS: Readonly<Record<string, string>> = { getObject: 's3:GetObject', putObject: 's3:PutObject', headObject: 's3:GetObject' };
+const RESULT_WRITER_ACTIONS = [
+  's3:PutObject',
+  's3:GetObject',
+  's3:ListMultipartUploadParts',
+  's3:AbortMultipartUpload',
+];
+const SDK_S3_OBJECT_ACTIONS: Readonly<Record<string, string>> = {
+  getObject: 's3:GetObject',
+  putObject: 's3:PutObject',
+  headObject: 's3:GetObject',
+};
 const SDK_BATCH_READS = new Set(['listJobs', 'describeJobs']);
 
 function pascal(action: string): string {
@@ -102,7 +115,9 @@ export function analyzeDefinition(file: string, text: string): DefinitionNeeds {
     if (LAMBDA_INVOKE.test(resource)) {
       const target = FUNCTION_PLACEHOLDER.exec(String(parameters.FunctionName ?? ''));
       if (!target) {
-        throw new FanoutInfraError(`${file}: state ${name} invokes a Lambda function that is not a \${...FunctionArn} placeholder (FunctionName ${JSON.stringify(parameters.FunctionName)})`);
+        throw new FanoutInfraError(
+          `${file}: state ${name} invokes a Lambda function that is not a \${...FunctionArn} placeholder (FunctionName ${JSON.stringify(parameters.FunctionName)})`,
+        );
       }
       needs.functionPlaceholders.add(target[1] as string);
       return;
@@ -152,11 +167,13 @@ export function analyzeDefinition(file: string, text: string): DefinitionNeeds {
     for (const [name, value] of Object.entries(states)) {
       const state = value as Json;
       if (state.Type === 'Task') task(name, state);
-      if (state.Type === 'Parallel') for (const branch of (state.Branches ?? []) as Json[]) walk((branch.States ?? {}) as Json);
+      if (state.Type === 'Parallel')
+        for (const branch of (state.Branches ?? []) as Json[]) walk((branch.States ?? {}) as Json);
       if (state.Type === 'Map') {
         const processor = (state.ItemProcessor ?? state.Iterator ?? {}) as Json;
         const mode = ((processor.ProcessorConfig ?? {}) as Json).Mode;
-        if (mode === 'DISTRIBUTED') needs.distributedMapLabels.push(typeof state.Label === 'string' ? state.Label : undefined);
+        if (mode === 'DISTRIBUTED')
+          needs.distributedMapLabels.push(typeof state.Label === 'string' ? state.Label : undefined);
         const reader = state.ItemReader as Json | undefined;
         if (reader) {
           if (reader.Resource === 'arn:aws:states:::s3:listObjectsV2') needs.s3ListBucket = true;

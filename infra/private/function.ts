@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -51,11 +51,17 @@ export class FanoutFunction extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${props.description} (fanout)`,
     });
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
     // Written out rather than through the AWSLambdaBasicExecutionRole managed policy, which
     // allows writing to every log group of the account.
     this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
     );
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
@@ -97,7 +103,8 @@ export class FanoutFunction extends Construct {
   useLedger(table: ITable, actions: readonly string[], queryIndexes: readonly string[] = []): this {
     this.function.addEnvironment('TABLE_NAME', table.tableName);
     const resources = [table.tableArn];
-    if (actions.includes('dynamodb:Query')) resources.push(...queryIndexes.map((index) => `${table.tableArn}/index/${index}`));
+    if (actions.includes('dynamodb:Query'))
+      resources.push(...queryIndexes.map((index) => `${table.tableArn}/index/${index}`));
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources }));
     return this;
   }
@@ -114,9 +121,15 @@ export class FanoutFunction extends Construct {
   /** Access to a bucket without naming it in the environment (a bucket the event names). */
   readBucket(bucket: IBucket, access: BucketAccess): this {
     const objects = bucket.arnForObjects(access.objectPattern);
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...access.objectActions], resources: [objects] }));
-    if (access.objectPattern.includes('*')) acknowledgeWildcards(this.role, [{ finding: resourceFinding(this, objects), reason: access.why }]);
-    if (access.list) this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...access.objectActions], resources: [objects] }),
+    );
+    if (access.objectPattern.includes('*'))
+      acknowledgeWildcards(this.role, [{ finding: resourceFinding(this, objects), reason: access.why }]);
+    if (access.list)
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+      );
     return this;
   }
 
@@ -128,7 +141,8 @@ export class FanoutFunction extends Construct {
       acknowledgeWildcards(this.role, [
         {
           finding: 'Action::kms:GenerateDataKey*',
-          reason: "Publishing to an encrypted topic needs the GenerateDataKey family on the topic's key (docs: sns/latest/dg/sns-key-management.html); the statement names that one key",
+          reason:
+            "Publishing to an encrypted topic needs the GenerateDataKey family on the topic's key (docs: sns/latest/dg/sns-key-management.html); the statement names that one key",
         },
       ]);
     }
@@ -145,14 +159,21 @@ export class FanoutFunction extends Construct {
     if (reads.length > 0) {
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: reads, resources: ['*'] }));
       acknowledgeWildcards(this.role, [
-        { finding: 'Resource::*', reason: `${reads.join(', ')} support no resource-level permissions (docs: service-authorization/latest/reference/list_awsbatch.html)` },
+        {
+          finding: 'Resource::*',
+          reason: `${reads.join(', ')} support no resource-level permissions (docs: service-authorization/latest/reference/list_awsbatch.html)`,
+        },
       ]);
     }
     if (actions.includes('batch:TerminateJob')) {
       const jobs = Stack.of(this).formatArn({ service: 'batch', resource: 'job', resourceName: '*' });
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['batch:TerminateJob'], resources: [jobs] }));
       acknowledgeWildcards(this.role, [
-        { finding: resourceFinding(this, jobs), reason: 'Job ids are generated when the jobs are submitted; the resource is limited to jobs of this account and region' },
+        {
+          finding: resourceFinding(this, jobs),
+          reason:
+            'Job ids are generated when the jobs are submitted; the resource is limited to jobs of this account and region',
+        },
       ]);
     }
     return this;

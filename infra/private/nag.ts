@@ -9,7 +9,10 @@ import type { IConstruct } from 'constructs';
  * `<AWS::Partition>`), so they are rendered from the same values the policies hold.
  */
 
-type Resolved = string | { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, Resolved[]] } | Resolved[];
+type Resolved =
+  | string
+  | { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, Resolved[]] }
+  | Resolved[];
 
 /** A policy value as cdk-nag writes it in a finding id. */
 export function nagText(scope: IConstruct, value: string): string {
@@ -32,7 +35,8 @@ function policyOf(role: iam.IRole): IConstruct {
 /** Acknowledges `AwsSolutions-IAM5[<finding>]` findings on a role's policy. */
 export function acknowledgeWildcards(role: iam.IRole, findings: readonly { finding: string; reason: string }[]): void {
   const policy = policyOf(role);
-  for (const { finding, reason } of findings) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+  for (const { finding, reason } of findings)
+    Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
 }
 
 /** `Resource::<arn>` for a value of a policy. */

@@ -58,16 +58,26 @@ export class ScheduledStarter extends Construct {
   constructor(scope: Construct, id: string, props: ScheduledStarterProps) {
     super(scope, id);
     const prefix = props.runIdPrefix ?? 'scheduled';
-    if (!PREFIX.test(prefix)) throw FanoutInfraError.of('schedule.runIdPrefix', 'must be 1-36 letters, digits, hyphens or underscores, starting with a letter or digit', prefix);
+    if (!PREFIX.test(prefix))
+      throw FanoutInfraError.of(
+        'schedule.runIdPrefix',
+        'must be 1-36 letters, digits, hyphens or underscores, starting with a letter or digit',
+        prefix,
+      );
     if (typeof props.input !== 'object' || props.input === null || Array.isArray(props.input)) {
       throw FanoutInfraError.of('schedule.input', 'must be an execution input object', props.input);
     }
     if (Object.hasOwn(props.input, 'runId')) {
-      throw FanoutInfraError.of('schedule.input.runId', 'must not be set: a scheduled run is named after its scheduled time so that it cannot start twice', props.input.runId);
+      throw FanoutInfraError.of(
+        'schedule.input.runId',
+        'must not be set: a scheduled run is named after its scheduled time so that it cannot start twice',
+        props.input.runId,
+      );
     }
 
     const nameRun = new sfn.Pass(this, 'NameRun', {
-      comment: 'Scheduled time 2022-03-22T18:59:43Z becomes run id <prefix>-2022-03-22T185943Z (no colons: execution names forbid them).',
+      comment:
+        'Scheduled time 2022-03-22T18:59:43Z becomes run id <prefix>-2022-03-22T185943Z (no colons: execution names forbid them).',
       parameters: {
         'parts.$': "States.StringSplit($.scheduledTime, ':')",
       },
@@ -117,7 +127,11 @@ export class ScheduledStarter extends Construct {
     });
 
     acknowledgeWildcards(this.stateMachine.role, [
-      { finding: 'Resource::*', reason: 'CloudWatch Logs delivery and X-Ray tracing calls of Step Functions support no resource-level permissions' },
+      {
+        finding: 'Resource::*',
+        reason:
+          'CloudWatch Logs delivery and X-Ray tracing calls of Step Functions support no resource-level permissions',
+      },
     ]);
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {

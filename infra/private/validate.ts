@@ -8,7 +8,12 @@ import { FanoutInfraError } from '../errors';
 const BATCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 export function checkName(prop: string, value: string): void {
-  if (!BATCH_NAME.test(value)) throw FanoutInfraError.of(prop, 'must be 1-128 letters, digits, hyphens or underscores, starting with a letter or digit', value);
+  if (!BATCH_NAME.test(value))
+    throw FanoutInfraError.of(
+      prop,
+      'must be 1-128 letters, digits, hyphens or underscores, starting with a letter or digit',
+      value,
+    );
 }
 
 export function checkUnique(prop: string, names: readonly string[]): void {
@@ -20,7 +25,8 @@ export function checkUnique(prop: string, names: readonly string[]): void {
 }
 
 export function checkInteger(prop: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) throw FanoutInfraError.of(prop, `must be an integer from ${min} to ${max}`, value);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw FanoutInfraError.of(prop, `must be an integer from ${min} to ${max}`, value);
 }
 
 /**
@@ -39,10 +45,19 @@ const FARGATE_SIZES: ReadonlyMap<number, readonly [number, number, number]> = ne
 
 export function checkFargateSize(prop: string, vcpus: number, memoryMiB: number): void {
   const sizes = FARGATE_SIZES.get(vcpus);
-  if (!sizes) throw FanoutInfraError.of(`${prop}.vcpus`, `must be a Fargate vCPU size (${[...FARGATE_SIZES.keys()].join(', ')})`, vcpus);
+  if (!sizes)
+    throw FanoutInfraError.of(
+      `${prop}.vcpus`,
+      `must be a Fargate vCPU size (${[...FARGATE_SIZES.keys()].join(', ')})`,
+      vcpus,
+    );
   const [min, max, step] = sizes;
   if (!Number.isInteger(memoryMiB) || memoryMiB < min || memoryMiB > max || (memoryMiB - min) % step !== 0) {
-    throw FanoutInfraError.of(`${prop}.memoryMiB`, `must be ${min}-${max} MiB in steps of ${step} for ${vcpus} vCPU on Fargate`, memoryMiB);
+    throw FanoutInfraError.of(
+      `${prop}.memoryMiB`,
+      `must be ${min}-${max} MiB in steps of ${step} for ${vcpus} vCPU on Fargate`,
+      memoryMiB,
+    );
   }
 }
 
@@ -61,8 +76,10 @@ const RULE_PATTERN = /^(?=.)[A-Za-z0-9 \t.:]{0,511}\*?$/;
 const EXIT_CODE_PATTERN = /^(?=.)[0-9]{0,511}\*?$/;
 
 function isCatchAll(rule: RetryRule): boolean {
-  return [rule.onStatusReason, rule.onReason, rule.onExitCode].some((glob) => glob === '*') &&
-    [rule.onStatusReason, rule.onReason, rule.onExitCode].every((glob) => glob === undefined || glob === '*');
+  return (
+    [rule.onStatusReason, rule.onReason, rule.onExitCode].some((glob) => glob === '*') &&
+    [rule.onStatusReason, rule.onReason, rule.onExitCode].every((glob) => glob === undefined || glob === '*')
+  );
 }
 
 /**
@@ -72,14 +89,24 @@ function isCatchAll(rule: RetryRule): boolean {
  */
 export function checkRetryStrategy(prop: string, attempts: number, rules: readonly RetryRule[]): void {
   checkInteger(`${prop}.retryAttempts`, attempts, 1, 10);
-  if (rules.length > 5) throw FanoutInfraError.of(`${prop}.retryRules`, 'may have at most 5 rules (Batch evaluateOnExit limit)', rules.length);
+  if (rules.length > 5)
+    throw FanoutInfraError.of(
+      `${prop}.retryRules`,
+      'may have at most 5 rules (Batch evaluateOnExit limit)',
+      rules.length,
+    );
   rules.forEach((rule, index) => {
     const at = `${prop}.retryRules[${index}]`;
-    if (rule.action !== 'RETRY' && rule.action !== 'EXIT') throw FanoutInfraError.of(`${at}.action`, 'must be RETRY or EXIT', rule.action);
+    if (rule.action !== 'RETRY' && rule.action !== 'EXIT')
+      throw FanoutInfraError.of(`${at}.action`, 'must be RETRY or EXIT', rule.action);
     const globs = { onStatusReason: rule.onStatusReason, onReason: rule.onReason } as const;
     for (const [key, glob] of Object.entries(globs)) {
       if (glob !== undefined && !RULE_PATTERN.test(glob)) {
-        throw FanoutInfraError.of(`${at}.${key}`, 'must be up to 512 letters, digits, spaces, periods or colons, optionally ending in *', glob);
+        throw FanoutInfraError.of(
+          `${at}.${key}`,
+          'must be up to 512 letters, digits, spaces, periods or colons, optionally ending in *',
+          glob,
+        );
       }
     }
     if (rule.onExitCode !== undefined && !EXIT_CODE_PATTERN.test(rule.onExitCode)) {
@@ -89,7 +116,11 @@ export function checkRetryStrategy(prop: string, attempts: number, rules: readon
       throw FanoutInfraError.of(at, 'needs at least one of onStatusReason, onReason, onExitCode', rule);
     }
     if (isCatchAll(rule) && index < rules.length - 1) {
-      throw FanoutInfraError.of(at, 'matches every attempt, so the rules after it can never apply; make it the last rule', rule);
+      throw FanoutInfraError.of(
+        at,
+        'matches every attempt, so the rules after it can never apply; make it the last rule',
+        rule,
+      );
     }
   });
   const last = rules[rules.length - 1];

@@ -11,7 +11,11 @@ import type { AggregateOutcome } from './ledger';
 export const AGGREGATE_FAILED_ERROR = 'Fanout.AggregateFailed';
 
 /** The Aggregate state's result (its ResultSelector). */
-export const aggregateResultSchema = z.object({ jobId: z.string(), exitCode: z.number().optional(), logStream: z.string().optional() });
+export const aggregateResultSchema = z.object({
+  jobId: z.string(),
+  exitCode: z.number().optional(),
+  logStream: z.string().optional(),
+});
 /** The error the Aggregate state's Catch stored. */
 export const aggregateErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
 
@@ -24,7 +28,10 @@ function boundedText(text: string, limit = 2048): string {
 function failedJobDetail(cause: string | undefined): Pick<AggregateOutcome, 'jobId' | 'exitCode' | 'logStream'> {
   if (!cause) return {};
   try {
-    const detail = JSON.parse(cause) as { JobId?: unknown; Container?: { ExitCode?: unknown; LogStreamName?: unknown } };
+    const detail = JSON.parse(cause) as {
+      JobId?: unknown;
+      Container?: { ExitCode?: unknown; LogStreamName?: unknown };
+    };
     return {
       ...(typeof detail.JobId === 'string' ? { jobId: detail.JobId } : {}),
       ...(typeof detail.Container?.ExitCode === 'number' ? { exitCode: detail.Container.ExitCode } : {}),
@@ -47,15 +54,30 @@ export function aggregateOutcomeOf(
   if (jobName === undefined) return undefined;
   if (result) {
     const { jobId, exitCode, logStream } = result;
-    return { status: 'SUCCEEDED', jobName, jobId, ...(exitCode === undefined ? {} : { exitCode }), ...(logStream === undefined ? {} : { logStream }) };
+    return {
+      status: 'SUCCEEDED',
+      jobName,
+      jobId,
+      ...(exitCode === undefined ? {} : { exitCode }),
+      ...(logStream === undefined ? {} : { logStream }),
+    };
   }
   if (error) {
-    return { status: 'FAILED', jobName, ...failedJobDetail(error.Cause), error: error.Error, cause: boundedText(error.Cause ?? '') };
+    return {
+      status: 'FAILED',
+      jobName,
+      ...failedJobDetail(error.Cause),
+      error: error.Error,
+      cause: boundedText(error.Cause ?? ''),
+    };
   }
   return undefined;
 }
 
 /** The run's error when its aggregation job failed. */
 export function aggregateFailure(outcome: AggregateOutcome): { error: string; cause: string } {
-  return { error: AGGREGATE_FAILED_ERROR, cause: `aggregation job ${outcome.jobName} failed (${outcome.error}): ${outcome.cause ?? ''}` };
+  return {
+    error: AGGREGATE_FAILED_ERROR,
+    cause: `aggregation job ${outcome.jobName} failed (${outcome.error}): ${outcome.cause ?? ''}`,
+  };
 }

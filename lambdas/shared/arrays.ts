@@ -1,4 +1,4 @@
-import { FanoutInputError, type InputIssue, describeValue } from './errors';
+import { describeValue, FanoutInputError, type InputIssue } from './errors';
 import type { ArraySubmission } from './ledger';
 
 /**
@@ -68,13 +68,15 @@ export function arrayPathIssues(raw: unknown): InputIssue[] {
   const input = raw as Record<string, unknown>;
   const issues: InputIssue[] = [];
   for (const option of REFUSED_OPTIONS) {
-    if (option.applies(input[option.field])) issues.push({ path: option.field, message: option.why, received: describeValue(input[option.field]) });
+    if (option.applies(input[option.field]))
+      issues.push({ path: option.field, message: option.why, received: describeValue(input[option.field]) });
   }
   const rounds = (input.retry as { rounds?: unknown } | undefined)?.rounds;
   if (rounds !== undefined && rounds !== 0) {
     issues.push({
       path: 'retry.rounds',
-      message: 'the array path runs no automatic retry rounds: re-run failures with the retry command (which submits them as a smaller array); set 0 or leave it out',
+      message:
+        'the array path runs no automatic retry rounds: re-run failures with the retry command (which submits them as a smaller array); set 0 or leave it out',
       received: describeValue(rounds),
     });
   }

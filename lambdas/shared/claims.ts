@@ -41,7 +41,10 @@ export type RetryDecision = 'claim' | 'abandon' | 'keep';
  * A failed item is re-run when that is safe (it is idempotent, or its job never started) and it
  * has attempts left; a safe item out of attempts is abandoned; anything else stays FAILED.
  */
-export function retryDecision(row: Pick<ItemRow, 'idempotent' | 'failureClass' | 'attempt'>, maxAttempts: number): RetryDecision {
+export function retryDecision(
+  row: Pick<ItemRow, 'idempotent' | 'failureClass' | 'attempt'>,
+  maxAttempts: number,
+): RetryDecision {
   const safe = row.idempotent === true || row.failureClass === FailureClass.SUBMIT_ERROR;
   if (!safe) return 'keep';
   return row.attempt < maxAttempts ? 'claim' : 'abandon';
@@ -54,7 +57,9 @@ export function retryDecision(row: Pick<ItemRow, 'idempotent' | 'failureClass' |
  * exceed that count, since failures are whole.
  * @example retryRoundThresholds({ toleratedFailurePercentage: 10, toleratedFailureCount: 20, itemCount: 20 }) // count 2
  */
-export function retryRoundThresholds(run: Pick<RunHeaderRow, 'toleratedFailurePercentage' | 'toleratedFailureCount' | 'itemCount'>): {
+export function retryRoundThresholds(
+  run: Pick<RunHeaderRow, 'toleratedFailurePercentage' | 'toleratedFailureCount' | 'itemCount'>,
+): {
   toleratedFailurePercentage: number;
   toleratedFailureCount: number;
 } {
@@ -104,7 +109,10 @@ function attemptRecord(row: ItemRow): AttemptRecord {
 
 /** True when a conditional write was refused by its condition. */
 export function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException'
+  );
 }
 
 /**
@@ -126,7 +134,8 @@ export async function claimRetryCandidates(
   const maxAttempts = run.retry.maxAttempts;
   const updatedAt = deps.now().toISOString();
 
-  const transition = (row: ItemRow, decision: 'claim' | 'abandon'): Promise<boolean> => moveFailedRow(deps, runId, row, decision, nextRound, updatedAt);
+  const transition = (row: ItemRow, decision: 'claim' | 'abandon'): Promise<boolean> =>
+    moveFailedRow(deps, runId, row, decision, nextRound, updatedAt);
 
   const lines: string[] = [];
   let abandonedCount = 0;
@@ -155,7 +164,14 @@ export async function claimRetryCandidates(
           abandonedCount += 1;
           continue;
         }
-        lines.push(manifestLine({ itemId: row.itemId, jobName: attemptJobName(row.jobName, row.attempt + 1), kwargsJson: row.kwargs, idempotent: row.idempotent }));
+        lines.push(
+          manifestLine({
+            itemId: row.itemId,
+            jobName: attemptJobName(row.jobName, row.attempt + 1),
+            kwargsJson: row.kwargs,
+            idempotent: row.idempotent,
+          }),
+        );
       }
     };
     await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, work.length) }, worker));
@@ -241,7 +257,14 @@ export async function writeRoundManifest(
   );
   const indexLocation = options.indexed ? { bucket: deps.bucket, key: manifestIndexKey(manifest.key) } : undefined;
   if (indexLocation) {
-    await deps.s3.send(new PutObjectCommand({ Bucket: indexLocation.bucket, Key: indexLocation.key, Body: index, ContentType: 'application/octet-stream' }));
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: indexLocation.bucket,
+        Key: indexLocation.key,
+        Body: index,
+        ContentType: 'application/octet-stream',
+      }),
+    );
   }
   const written = { manifest, ...(indexLocation ? { index: indexLocation } : {}) };
   if (lines.length === 0) return { ...written, itemCount: 0, round: nextRound };

@@ -10,7 +10,9 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 export function requiredEnv(name: string, env: Environment = process.env): string {
   const value = env[name];
   if (value === undefined || value.trim() === '') {
-    throw new ConfigurationError(`environment variable ${name} is required (received ${value === undefined ? 'nothing' : 'an empty value'})`);
+    throw new ConfigurationError(
+      `environment variable ${name} is required (received ${value === undefined ? 'nothing' : 'an empty value'})`,
+    );
   }
   return value;
 }

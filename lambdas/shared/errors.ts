@@ -38,7 +38,9 @@ export class FanoutInputError extends FanoutError {
 
   /** Shorthand for a single issue. */
   static of(path: string, message: string, received?: unknown): FanoutInputError {
-    return new FanoutInputError([{ path, message, ...(received === undefined ? {} : { received: describeValue(received) }) }]);
+    return new FanoutInputError([
+      { path, message, ...(received === undefined ? {} : { received: describeValue(received) }) },
+    ]);
   }
 }
 
@@ -60,7 +62,9 @@ export class EventError extends FanoutError {
 export function parseEvent<T>(schema: z.ZodType<T>, raw: unknown, expectation: string): T {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new EventError(`${expectation}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    throw new EventError(
+      `${expectation}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

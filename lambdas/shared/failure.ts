@@ -26,7 +26,8 @@ function startsWith(text: string, prefix: string): boolean {
  */
 export function classifyJobFailure(facts: JobFailureFacts): FailureClass {
   const { statusReason, containerReason } = facts;
-  if (startsWith(statusReason, 'Host EC2') || startsWith(statusReason, 'Your Spot Task was interrupted')) return FailureClass.SPOT_INTERRUPTED;
+  if (startsWith(statusReason, 'Host EC2') || startsWith(statusReason, 'Your Spot Task was interrupted'))
+    return FailureClass.SPOT_INTERRUPTED;
   if (startsWith(statusReason, 'Job attempt duration exceeded timeout')) return FailureClass.TIMEOUT;
   if (
     startsWith(statusReason, 'Terminated by Step Functions') ||
@@ -37,7 +38,8 @@ export function classifyJobFailure(facts: JobFailureFacts): FailureClass {
     return FailureClass.ABORTED;
   }
   const exitCode = facts.exitCode ?? -1;
-  if (exitCode === 137 && (containerReason.includes('OutOfMemory') || containerReason.includes('OOM'))) return FailureClass.OUT_OF_MEMORY;
+  if (exitCode === 137 && (containerReason.includes('OutOfMemory') || containerReason.includes('OOM')))
+    return FailureClass.OUT_OF_MEMORY;
   if (exitCode > 0) return FailureClass.APP_ERROR;
   return FailureClass.UNKNOWN;
 }

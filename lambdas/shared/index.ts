@@ -2,21 +2,38 @@
  * What the rest of fanout (CLI, local cloud, CDK app, retry path) uses from the Lambda side:
  * the execution input contract, the ledger contract, and the error types.
  */
-export { ConfigurationError, EventError, FanoutError, FanoutInputError, type InputIssue, LedgerWriteError } from './errors';
+
+export {
+  attemptJobName,
+  type ClaimDependencies,
+  type ClaimedRound,
+  claimRetryCandidates,
+  type RetryDecision,
+  retryDecision,
+  retryRoundThresholds,
+} from './claims';
+export {
+  ConfigurationError,
+  EventError,
+  FanoutError,
+  FanoutInputError,
+  type InputIssue,
+  LedgerWriteError,
+} from './errors';
 export {
   DEFAULT_JOB_DEFINITION,
   DEFAULT_JOB_QUEUE,
   DEFAULT_MAX_CONCURRENCY,
+  type ExecutionInput,
   effectiveRetry,
   effectiveThresholds,
-  type ExecutionInput,
   executionInputJsonSchema,
   executionInputSchema,
   ITEM_ID_PATTERN,
   jobNameFor,
   MAX_ITEMS,
-  parseExecutionInput,
   type PreparedItem,
+  parseExecutionInput,
   RUN_ID_PATTERN,
   type RunPlan,
   renderExecutionInputJsonSchema,
@@ -36,19 +53,10 @@ export {
   ledgerTableDefinition,
   type PreparedRun,
   putRows,
-  RUN_HEADER_ITEM_ID,
   type RetryLineage,
+  RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
   RunStatus,
   type RunStatusCounts,
   type StatusCounts,
 } from './ledger';
-export {
-  attemptJobName,
-  type ClaimedRound,
-  type ClaimDependencies,
-  claimRetryCandidates,
-  type RetryDecision,
-  retryDecision,
-  retryRoundThresholds,
-} from './claims';

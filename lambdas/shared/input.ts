@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { placeholderNames } from '../../job/invocation';
-import { FanoutInputError, type InputIssue, describeValue } from './errors';
+import { describeValue, FanoutInputError, type InputIssue } from './errors';
 
 /**
  * The execution input of the map path (DESIGN §4): its schema, its parsing into a typed
@@ -16,7 +16,8 @@ export const ITEM_ID_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
 /** Batch job names: 1-128 letters, digits, hyphens, underscores, starting alphanumeric. */
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const QUEUE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-const JOB_DEFINITION_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9_-]{0,127}(?::[1-9][0-9]*)?|arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-definition\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}(?::[1-9][0-9]*)?)$/;
+const JOB_DEFINITION_PATTERN =
+  /^(?:[A-Za-z0-9][A-Za-z0-9_-]{0,127}(?::[1-9][0-9]*)?|arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-definition\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}(?::[1-9][0-9]*)?)$/;
 const S3_URI_PATTERN = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 /** Kwarg names that would shadow variables Batch or the job entrypoint set themselves. */
 const RESERVED_KWARG_PREFIXES = ['AWS_BATCH', 'FANOUT_'] as const;
@@ -63,7 +64,10 @@ const kwargsSchema = z.record(kwargNameSchema, jsonValueSchema);
 
 const itemIdSchema = z.union([
   z.string().regex(ITEM_ID_PATTERN, 'an item id must be 1-100 letters, digits, "_", "." or "-"'),
-  z.number().int('an item id must be a string or a non-negative integer').nonnegative('an item id must be a string or a non-negative integer'),
+  z
+    .number()
+    .int('an item id must be a string or a non-negative integer')
+    .nonnegative('an item id must be a string or a non-negative integer'),
 ]);
 
 /** One item of `items` (or one entry of a `source`): kwargs plus the reserved `id` and `idempotent`. */
@@ -82,7 +86,10 @@ export const itemEntrySchema = z
           code: 'custom',
           path: [name],
           input: name,
-          message: name === '' ? 'a kwarg name must not be empty' : `a kwarg name must not start with ${reserved} (reserved for Batch and the job entrypoint)`,
+          message:
+            name === ''
+              ? 'a kwarg name must not be empty'
+              : `a kwarg name must not start with ${reserved} (reserved for Batch and the job entrypoint)`,
         });
       }
     }
@@ -100,14 +107,24 @@ const gridSchema = z
     let size = 1;
     for (const values of Object.values(grid)) size *= values.length;
     if (size > MAX_ITEMS) {
-      ctx.addIssue({ code: 'custom', input: size, message: `the grid's cartesian product must have at most ${MAX_ITEMS} items` });
+      ctx.addIssue({
+        code: 'custom',
+        input: size,
+        message: `the grid's cartesian product must have at most ${MAX_ITEMS} items`,
+      });
     }
   })
-  .describe('Cartesian product of named value lists, one item per combination, in key order (first key varies slowest).');
+  .describe(
+    'Cartesian product of named value lists, one item per combination, in key order (first key varies slowest).',
+  );
 
 const replicasSchema = z
   .strictObject({
-    count: z.number().int('count must be an integer').min(1, 'count must be at least 1').max(MAX_ITEMS, `count must be at most ${MAX_ITEMS}`),
+    count: z
+      .number()
+      .int('count must be an integer')
+      .min(1, 'count must be at least 1')
+      .max(MAX_ITEMS, `count must be at most ${MAX_ITEMS}`),
     kwargs: kwargsSchema.default({}).describe('kwargs shared by every replica.'),
     indexKey: kwargNameSchema.default('replica').describe('kwarg that receives the replica index (0-based).'),
   })
@@ -129,20 +146,39 @@ const sourceSchema = z
   .refine((uri) => uri.endsWith('.json') || uri.endsWith('.jsonl') || uri.endsWith('/'), {
     error: 'source must name a .json array, a .jsonl manifest, or a prefix ending with "/"',
   })
-  .describe('s3://bucket/key.json (JSON array of items), s3://bucket/key.jsonl (one item per line) or s3://bucket/prefix/ (one item JSON object per object, in key order).');
+  .describe(
+    's3://bucket/key.json (JSON array of items), s3://bucket/key.jsonl (one item per line) or s3://bucket/prefix/ (one item JSON object per object, in key order).',
+  );
 
 const retrySchema = z
   .strictObject({
-    rounds: z.number().int('rounds must be an integer').min(0, 'rounds must be at least 0').max(10, 'rounds must be at most 10').default(1).describe('Retry rounds after the first pass.'),
-    maxAttempts: z.number().int('maxAttempts must be an integer').min(1, 'maxAttempts must be at least 1').max(10, 'maxAttempts must be at most 10').default(3).describe('Attempts per item, the first included.'),
+    rounds: z
+      .number()
+      .int('rounds must be an integer')
+      .min(0, 'rounds must be at least 0')
+      .max(10, 'rounds must be at most 10')
+      .default(1)
+      .describe('Retry rounds after the first pass.'),
+    maxAttempts: z
+      .number()
+      .int('maxAttempts must be an integer')
+      .min(1, 'maxAttempts must be at least 1')
+      .max(10, 'maxAttempts must be at most 10')
+      .default(3)
+      .describe('Attempts per item, the first included.'),
   })
   .describe('Re-running failed idempotent items from the ledger.');
 
 /** The optional job run once after every item has finished (e.g. a reduce over the items' results). */
 const aggregateSchema = z
   .strictObject({
-    command: z.array(z.string()).min(1, 'aggregate.command must have at least one element').describe('Command of the aggregation job, with {kwarg} placeholders filled from aggregate.kwargs.'),
-    kwargs: kwargsSchema.default({}).describe('kwargs of the aggregation job, passed as FANOUT_KWARGS and as environment variables.'),
+    command: z
+      .array(z.string())
+      .min(1, 'aggregate.command must have at least one element')
+      .describe('Command of the aggregation job, with {kwarg} placeholders filled from aggregate.kwargs.'),
+    kwargs: kwargsSchema
+      .default({})
+      .describe('kwargs of the aggregation job, passed as FANOUT_KWARGS and as environment variables.'),
   })
   .superRefine((aggregate, ctx) => {
     for (const [position, argument] of aggregate.command.entries()) {
@@ -156,36 +192,55 @@ const aggregateSchema = z
         });
       }
     }
-    const kwargsBytes = Buffer.byteLength(JSON.stringify(aggregate.kwargs)) + Buffer.byteLength(JSON.stringify(aggregate.command));
+    const kwargsBytes =
+      Buffer.byteLength(JSON.stringify(aggregate.kwargs)) + Buffer.byteLength(JSON.stringify(aggregate.command));
     const limit = SIZE_LIMITS.containerOverrides - SIZE_LIMITS.containerOverridesReservedForBatch;
     if (kwargsBytes > limit) {
-      ctx.addIssue({ code: 'custom', input: kwargsBytes, message: `aggregate's command and kwargs must fit the ${limit} bytes of container overrides left to fanout` });
+      ctx.addIssue({
+        code: 'custom',
+        input: kwargsBytes,
+        message: `aggregate's command and kwargs must fit the ${limit} bytes of container overrides left to fanout`,
+      });
     }
   })
-  .describe('One job run after every item has finished and the run has not failed: the same job queue and job definition as the items.');
+  .describe(
+    'One job run after every item has finished and the run has not failed: the same job queue and job definition as the items.',
+  );
 
 const ITEM_SOURCES = ['items', 'grid', 'replicas', 'source'] as const;
 
 /** The execution input of the map path; strict: an unknown key is an error naming it. */
 export const executionInputSchema = z
   .strictObject({
-    items: z.array(itemEntrySchema).min(1, 'items must not be empty').max(MAX_ITEMS, `items must have at most ${MAX_ITEMS} entries`).optional().describe('Inline list of items.'),
+    items: z
+      .array(itemEntrySchema)
+      .min(1, 'items must not be empty')
+      .max(MAX_ITEMS, `items must have at most ${MAX_ITEMS} entries`)
+      .optional()
+      .describe('Inline list of items.'),
     grid: gridSchema.optional(),
     replicas: replicasSchema.optional(),
     source: sourceSchema.optional(),
-    idempotent: z.boolean().default(true).describe('Default idempotent flag of every item: only idempotent items are retried.'),
+    idempotent: z
+      .boolean()
+      .default(true)
+      .describe('Default idempotent flag of every item: only idempotent items are retried.'),
     toleratedFailurePercentage: z
       .number()
       .min(0, 'toleratedFailurePercentage must be between 0 and 100')
       .max(100, 'toleratedFailurePercentage must be between 0 and 100')
       .optional()
-      .describe('The run fails when failed items exceed this percentage of all items. When only toleratedFailureCount is set, no percentage applies; when neither is set, any failure fails the run.'),
+      .describe(
+        'The run fails when failed items exceed this percentage of all items. When only toleratedFailureCount is set, no percentage applies; when neither is set, any failure fails the run.',
+      ),
     toleratedFailureCount: z
       .number()
       .int('toleratedFailureCount must be an integer')
       .min(0, 'toleratedFailureCount must be at least 0')
       .optional()
-      .describe('The run fails when failed items exceed this count. When only toleratedFailurePercentage is set, no count applies; when neither is set, any failure fails the run.'),
+      .describe(
+        'The run fails when failed items exceed this count. When only toleratedFailurePercentage is set, no count applies; when neither is set, any failure fails the run.',
+      ),
     maxConcurrency: z
       .number()
       .int('maxConcurrency must be an integer')
@@ -203,7 +258,7 @@ export const executionInputSchema = z
       .array(z.string())
       .min(1, 'command must have at least one element')
       .optional()
-      .describe('Command run for every item, with {kwarg} placeholders; default: the job definition\'s command.'),
+      .describe("Command run for every item, with {kwarg} placeholders; default: the job definition's command."),
     runId: z
       .string()
       .regex(RUN_ID_PATTERN, 'runId must be 1-64 letters, digits, "_" or "-", starting with a letter or digit')
@@ -212,18 +267,30 @@ export const executionInputSchema = z
     failFast: z
       .boolean()
       .default(false)
-      .describe('The first failed item fails the run and terminates the running jobs: thresholds 0 and no retry rounds. Not combinable with toleratedFailurePercentage or toleratedFailureCount.'),
+      .describe(
+        'The first failed item fails the run and terminates the running jobs: thresholds 0 and no retry rounds. Not combinable with toleratedFailurePercentage or toleratedFailureCount.',
+      ),
     retryOf: z
       .string()
-      .regex(RUN_ID_PATTERN, 'retryOf must be a run id: 1-64 letters, digits, "_" or "-", starting with a letter or digit')
+      .regex(
+        RUN_ID_PATTERN,
+        'retryOf must be a run id: 1-64 letters, digits, "_" or "-", starting with a letter or digit',
+      )
       .optional()
-      .describe('Re-runs the retry candidates of an earlier run (FAILED and idempotent, or never submitted, with attempts left) with that run\'s own settings, updating its ledger rows. Given alone: no item source and no other option.'),
+      .describe(
+        "Re-runs the retry candidates of an earlier run (FAILED and idempotent, or never submitted, with attempts left) with that run's own settings, updating its ledger rows. Given alone: no item source and no other option.",
+      ),
     aggregate: aggregateSchema.optional(),
     resumeOf: z
       .string()
-      .regex(RUN_ID_PATTERN, 'resumeOf must be a run id: 1-64 letters, digits, "_" or "-", starting with a letter or digit')
+      .regex(
+        RUN_ID_PATTERN,
+        'resumeOf must be a run id: 1-64 letters, digits, "_" or "-", starting with a letter or digit',
+      )
       .optional()
-      .describe('Finishes a run whose execution died: items whose job succeeded are recorded, items whose job was lost become FAILED (ABORTED) and re-run only when idempotent, items never started run. Given alone: no item source and no other option.'),
+      .describe(
+        'Finishes a run whose execution died: items whose job succeeded are recorded, items whose job was lost become FAILED (ABORTED) and re-run only when idempotent, items never started run. Given alone: no item source and no other option.',
+      ),
   })
   .superRefine((input, ctx) => {
     if (input.failFast) {
@@ -240,7 +307,11 @@ export const executionInputSchema = z
     if (input.retryOf !== undefined || input.resumeOf !== undefined) return;
     const given = ITEM_SOURCES.filter((name) => input[name] !== undefined);
     if (given.length === 0) {
-      ctx.addIssue({ code: 'custom', input: undefined, message: `exactly one item source is required: ${ITEM_SOURCES.join(', ')}, or retryOf or resumeOf` });
+      ctx.addIssue({
+        code: 'custom',
+        input: undefined,
+        message: `exactly one item source is required: ${ITEM_SOURCES.join(', ')}, or retryOf or resumeOf`,
+      });
     } else if (given.length > 1) {
       ctx.addIssue({
         code: 'custom',
@@ -297,7 +368,11 @@ function toInputIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): 
  */
 export function parseExecutionInput(raw: unknown): ExecutionInput {
   const parsed = executionInputSchema.safeParse(raw, { reportInput: true });
-  const issues = [...retryOfConflicts(raw, 'retryOf'), ...retryOfConflicts(raw, 'resumeOf'), ...(parsed.success ? [] : toInputIssues(parsed.error))];
+  const issues = [
+    ...retryOfConflicts(raw, 'retryOf'),
+    ...retryOfConflicts(raw, 'resumeOf'),
+    ...(parsed.success ? [] : toInputIssues(parsed.error)),
+  ];
   if (issues.length > 0 || !parsed.success) throw new FanoutInputError(issues);
   return parsed.data;
 }
@@ -309,7 +384,10 @@ function retryOfConflicts(raw: unknown, field: 'retryOf' | 'resumeOf'): InputIss
   if (record[field] === undefined) return [];
   // With both given, the conflict is reported once, on resumeOf.
   return Object.keys(record)
-    .filter((key) => key !== field && Object.hasOwn(executionInputSchema.shape, key) && !(field === 'retryOf' && key === 'resumeOf'))
+    .filter(
+      (key) =>
+        key !== field && Object.hasOwn(executionInputSchema.shape, key) && !(field === 'retryOf' && key === 'resumeOf'),
+    )
     .map((key) => ({
       path: key,
       message: `${key} cannot be given with ${field}: ${field === 'retryOf' ? 'a retry' : 'a resume'} re-runs the earlier run's items with that run's own settings`,
@@ -328,7 +406,8 @@ export function effectiveThresholds(
   itemCount: number,
 ): { toleratedFailurePercentage: number; toleratedFailureCount: number } {
   const { toleratedFailurePercentage: percentage, toleratedFailureCount: count } = input;
-  if (input.failFast || (percentage === undefined && count === undefined)) return { toleratedFailurePercentage: 0, toleratedFailureCount: 0 };
+  if (input.failFast || (percentage === undefined && count === undefined))
+    return { toleratedFailurePercentage: 0, toleratedFailureCount: 0 };
   return { toleratedFailurePercentage: percentage ?? 100, toleratedFailureCount: count ?? itemCount };
 }
 
@@ -337,7 +416,10 @@ export function effectiveThresholds(
  * run), else the input's.
  * @example effectiveRetry({ failFast: true, retry: { rounds: 2, maxAttempts: 3 } }) // { rounds: 0, maxAttempts: 3 }
  */
-export function effectiveRetry(input: Pick<ExecutionInput, 'retry'> & { failFast?: boolean }): { rounds: number; maxAttempts: number } {
+export function effectiveRetry(input: Pick<ExecutionInput, 'retry'> & { failFast?: boolean }): {
+  rounds: number;
+  maxAttempts: number;
+} {
   return input.failFast ? { ...input.retry, rounds: 0 } : input.retry;
 }
 
@@ -347,7 +429,8 @@ export function executionInputJsonSchema(): Record<string, unknown> {
   return {
     ...schema,
     title: 'fanout map path execution input',
-    description: 'Input of a fanout map-path execution. Exactly one of items, grid, replicas or source is required, or retryOf or resumeOf alone.',
+    description:
+      'Input of a fanout map-path execution. Exactly one of items, grid, replicas or source is required, or retryOf or resumeOf alone.',
     oneOf: [...ITEM_SOURCES, 'retryOf', 'resumeOf'].map((name) => ({ required: [name] })),
   };
 }
@@ -376,7 +459,11 @@ export function itemSourceOf(input: ExecutionInput): ItemSource {
   if (input.resumeOf !== undefined) return { kind: 'retry', runId: input.resumeOf };
   if (input.items) {
     const items = input.items;
-    return { kind: 'inline', entries: items.map((entry, index) => ({ entry, where: `items.${index}` })), count: items.length };
+    return {
+      kind: 'inline',
+      entries: items.map((entry, index) => ({ entry, where: `items.${index}` })),
+      count: items.length,
+    };
   }
   if (input.grid) {
     const grid = input.grid;
@@ -394,7 +481,9 @@ export function itemSourceOf(input: ExecutionInput): ItemSource {
   return { kind: 's3', uri, bucket, key, format };
 }
 
-function* gridEntries(grid: Record<string, z.infer<typeof jsonValueSchema>[]>): Generator<{ entry: unknown; where: string }> {
+function* gridEntries(
+  grid: Record<string, z.infer<typeof jsonValueSchema>[]>,
+): Generator<{ entry: unknown; where: string }> {
   const names = Object.keys(grid);
   const lists = names.map((name) => grid[name] as unknown[]);
   const position = names.map(() => 0);
@@ -416,7 +505,11 @@ function* gridEntries(grid: Record<string, z.infer<typeof jsonValueSchema>[]>): 
   }
 }
 
-function* replicaEntries(count: number, kwargs: Record<string, unknown>, indexKey: string): Generator<{ entry: unknown; where: string }> {
+function* replicaEntries(
+  count: number,
+  kwargs: Record<string, unknown>,
+  indexKey: string,
+): Generator<{ entry: unknown; where: string }> {
   for (let index = 0; index < count; index += 1) {
     yield { entry: { ...kwargs, [indexKey]: index }, where: `replicas (replica ${index})` };
   }
@@ -490,7 +583,14 @@ export class RequestSizer {
     ];
     this.overridesBase = byteLength(JSON.stringify({ command: context.command, environment }));
     this.submitBase =
-      byteLength(JSON.stringify({ jobName: '', jobQueue: context.jobQueue, jobDefinition: context.jobDefinition, containerOverrides: 0 })) - 1;
+      byteLength(
+        JSON.stringify({
+          jobName: '',
+          jobQueue: context.jobQueue,
+          jobDefinition: context.jobDefinition,
+          containerOverrides: 0,
+        }),
+      ) - 1;
     this.childBase =
       byteLength(
         JSON.stringify({
@@ -562,7 +662,8 @@ export class ItemCollector {
     if (!alreadyValidated) {
       const parsed = itemEntrySchema.safeParse(entry, { reportInput: true });
       if (!parsed.success) {
-        for (const issue of toInputIssues(parsed.error)) this.report({ ...issue, path: issue.path === '(root)' ? where : `${where}.${issue.path}` });
+        for (const issue of toInputIssues(parsed.error))
+          this.report({ ...issue, path: issue.path === '(root)' ? where : `${where}.${issue.path}` });
         return;
       }
     }
@@ -584,7 +685,11 @@ export class ItemCollector {
     if (explicitId !== undefined) {
       const previous = this.explicitIds.get(explicitId);
       if (previous !== undefined) {
-        this.report({ path: `${where}.id`, message: `duplicate item id, already used by ${previous}`, received: describeValue(explicitId) });
+        this.report({
+          path: `${where}.id`,
+          message: `duplicate item id, already used by ${previous}`,
+          received: describeValue(explicitId),
+        });
       } else {
         this.explicitIds.set(explicitId, where);
       }
@@ -604,7 +709,8 @@ export class ItemCollector {
    */
   finish(sourceName = 'items'): PreparedItem[] {
     const total = this.entries.length;
-    if (total === 0 && this.issues.length === 0) this.report({ path: sourceName, message: 'the item source yielded no items' });
+    if (total === 0 && this.issues.length === 0)
+      this.report({ path: sourceName, message: 'the item source yielded no items' });
     const width = String(total).length;
     const sizer = new RequestSizer(this.context);
     const overridesLimit = SIZE_LIMITS.containerOverrides - SIZE_LIMITS.containerOverridesReservedForBatch;
@@ -616,11 +722,20 @@ export class ItemCollector {
       if (entry.explicitId === undefined) {
         const holder = this.explicitIds.get(itemId);
         if (holder !== undefined) {
-          this.report({ path: entry.where, message: `its positional id "${itemId}" is already used as an explicit id by ${holder}`, received: describeValue(itemId) });
+          this.report({
+            path: entry.where,
+            message: `its positional id "${itemId}" is already used as an explicit id by ${holder}`,
+            received: describeValue(itemId),
+          });
         }
       }
       const jobName = jobNameFor(this.context.runId, itemId);
-      const item: PreparedItem = { itemId, jobName, kwargsJson: entry.kwargsJson, idempotent: entry.idempotent ?? this.context.idempotent };
+      const item: PreparedItem = {
+        itemId,
+        jobName,
+        kwargsJson: entry.kwargsJson,
+        idempotent: entry.idempotent ?? this.context.idempotent,
+      };
       const sizes = sizer.sizes(item);
       if (sizes.containerOverrides > overridesLimit) {
         this.report({
@@ -675,7 +790,10 @@ export function resolveRunId(input: ExecutionInput, executionName: string | unde
 }
 
 /** Prepares inline items (items, grid, replicas, already checked by `parseExecutionInput`) with the given command. */
-export function prepareInlineItems(source: Extract<ItemSource, { kind: 'inline' }>, context: RunContext): PreparedItem[] {
+export function prepareInlineItems(
+  source: Extract<ItemSource, { kind: 'inline' }>,
+  context: RunContext,
+): PreparedItem[] {
   const collector = new ItemCollector(context);
   for (const { entry, where } of source.entries) collector.add(entry, where, true);
   return collector.finish();
@@ -693,22 +811,22 @@ export function prepareInlineItems(source: Extract<ItemSource, { kind: 'inline' 
  */
 export function validateInput(raw: unknown, options: { executionName?: string } = {}): RunPlan {
   const input = parseExecutionInput(raw);
-  const runId = input.runId === undefined && options.executionName === undefined ? undefined : resolveRunId(input, options.executionName);
+  const runId =
+    input.runId === undefined && options.executionName === undefined
+      ? undefined
+      : resolveRunId(input, options.executionName);
   const source = itemSourceOf(input);
   const items =
     source.kind === 'inline'
-      ? prepareInlineItems(
-          source,
-          {
-            // Without a run id yet, size items for the longest one a run may get.
-            runId: runId ?? 'r'.repeat(64),
-            round: 1,
-            jobQueue: input.jobQueue,
-            jobDefinition: input.jobDefinition,
-            command: input.command ?? [],
-            idempotent: input.idempotent,
-          },
-        )
+      ? prepareInlineItems(source, {
+          // Without a run id yet, size items for the longest one a run may get.
+          runId: runId ?? 'r'.repeat(64),
+          round: 1,
+          jobQueue: input.jobQueue,
+          jobDefinition: input.jobDefinition,
+          command: input.command ?? [],
+          idempotent: input.idempotent,
+        })
       : undefined;
   return { input, runId, source, items };
 }

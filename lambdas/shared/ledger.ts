@@ -287,7 +287,8 @@ export async function countRunStatuses(
       const key = COUNT_KEY[row.status as ItemStatus];
       counts.total += 1;
       if (key) counts[key] += 1;
-      if (row.status === ItemStatus.PENDING && pendingSample.length < sampleSize) pendingSample.push(String(row.itemId));
+      if (row.status === ItemStatus.PENDING && pendingSample.length < sampleSize)
+        pendingSample.push(String(row.itemId));
     }
     exclusiveStartKey = page.LastEvaluatedKey;
   } while (exclusiveStartKey);

@@ -1,6 +1,20 @@
-import { type BatchClient, DescribeJobsCommand, type JobSummary, ListJobsCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
+import {
+  type BatchClient,
+  DescribeJobsCommand,
+  type JobSummary,
+  ListJobsCommand,
+  TerminateJobCommand,
+} from '@aws-sdk/client-batch';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type ClaimDependencies, type ClaimedRound, attemptJobName, isConditionFailure, moveFailedRow, retryDecision, writeRoundManifest } from './claims';
+import {
+  attemptJobName,
+  type ClaimDependencies,
+  type ClaimedRound,
+  isConditionFailure,
+  moveFailedRow,
+  retryDecision,
+  writeRoundManifest,
+} from './claims';
 import { FailureClass, type ItemRow, ItemStatus, RUN_HEADER_ITEM_ID, type RunHeaderRow } from './ledger';
 import { manifestLine } from './manifest';
 
@@ -47,7 +61,11 @@ async function listRunJobs(batch: BatchClient, jobQueue: string, runId: string):
   let nextToken: string | undefined;
   do {
     const page = await batch.send(
-      new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [`${runId}-*`] }], ...(nextToken ? { nextToken } : {}) }),
+      new ListJobsCommand({
+        jobQueue,
+        filters: [{ name: 'JOB_NAME', values: [`${runId}-*`] }],
+        ...(nextToken ? { nextToken } : {}),
+      }),
     );
     for (const job of page.jobSummaryList ?? []) {
       const name = job.jobName as string;
@@ -134,13 +152,25 @@ export async function resumeRun(
           Key: { runId, itemId: row.itemId },
           UpdateExpression: 'SET #round = :round, #updatedAt = :updatedAt',
           ConditionExpression: seen.ConditionExpression,
-          ExpressionAttributeNames: { '#status': 'status', '#attempt': 'attempt', '#round': 'round', '#updatedAt': 'updatedAt' },
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#attempt': 'attempt',
+            '#round': 'round',
+            '#updatedAt': 'updatedAt',
+          },
           ExpressionAttributeValues: { ...seen.values, ':round': nextRound, ':updatedAt': updatedAt },
         }),
       );
       if (!moved) return;
       notStartedCount += 1;
-      lines.push(manifestLine({ itemId: row.itemId, jobName: attemptJobName(row.jobName, row.attempt), kwargsJson: row.kwargs, idempotent: row.idempotent }));
+      lines.push(
+        manifestLine({
+          itemId: row.itemId,
+          jobName: attemptJobName(row.jobName, row.attempt),
+          kwargsJson: row.kwargs,
+          idempotent: row.idempotent,
+        }),
+      );
       return;
     }
     const exitCode = job.container?.exitCode;
@@ -235,7 +265,12 @@ export async function resumeRun(
       return;
     }
     lines.push(
-      manifestLine({ itemId: row.itemId, jobName: attemptJobName(row.jobName, row.attempt + 1), kwargsJson: row.kwargs, idempotent: row.idempotent }),
+      manifestLine({
+        itemId: row.itemId,
+        jobName: attemptJobName(row.jobName, row.attempt + 1),
+        kwargsJson: row.kwargs,
+        idempotent: row.idempotent,
+      }),
     );
   };
 
@@ -248,13 +283,22 @@ export async function resumeRun(
         KeyConditionExpression: '#runId = :runId AND #itemId > :header',
         FilterExpression: '#status IN (:pending, :retrying)',
         ExpressionAttributeNames: { '#runId': 'runId', '#itemId': 'itemId', '#status': 'status' },
-        ExpressionAttributeValues: { ':runId': runId, ':header': RUN_HEADER_ITEM_ID, ':pending': ItemStatus.PENDING, ':retrying': ItemStatus.RETRYING },
+        ExpressionAttributeValues: {
+          ':runId': runId,
+          ':header': RUN_HEADER_ITEM_ID,
+          ':pending': ItemStatus.PENDING,
+          ':retrying': ItemStatus.RETRYING,
+        },
         ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
       }),
     );
     const rows = (page.Items ?? []) as ItemRow[];
     const named = rows.map((row) => jobs.get(attemptJobName(row.jobName, row.attempt)));
-    const own = await ownJobs(deps.batch, runId, named.filter((job): job is JobSummary => job !== undefined));
+    const own = await ownJobs(
+      deps.batch,
+      runId,
+      named.filter((job): job is JobSummary => job !== undefined),
+    );
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < rows.length) {
@@ -268,7 +312,15 @@ export async function resumeRun(
   } while (exclusiveStartKey);
 
   if (options.settleOnly) {
-    return { manifest: null, itemCount: 0, round: run.round, abandonedCount, recoveredCount, lostCount, notStartedCount };
+    return {
+      manifest: null,
+      itemCount: 0,
+      round: run.round,
+      abandonedCount,
+      recoveredCount,
+      lostCount,
+      notStartedCount,
+    };
   }
   const claimed = await writeRoundManifest(deps, runId, nextRound, lines, { emptyManifest: true });
   return { ...claimed, abandonedCount, recoveredCount, lostCount, notStartedCount };

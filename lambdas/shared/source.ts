@@ -1,7 +1,7 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { FanoutInputError, describeValue } from './errors';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { describeValue, FanoutInputError } from './errors';
 import type { ItemCollector, ItemSource } from './input';
 
 /**
@@ -17,7 +17,9 @@ const PREFIX_READ_CONCURRENCY = 16;
 function unreadable(uri: string, error: unknown): FanoutInputError {
   const name = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);
-  return new FanoutInputError([{ path: 'source', message: `cannot read ${uri}: ${name}: ${message}` }], { cause: error });
+  return new FanoutInputError([{ path: 'source', message: `cannot read ${uri}: ${name}: ${message}` }], {
+    cause: error,
+  });
 }
 
 async function getObjectStream(s3: S3Client, bucket: string, key: string): Promise<Readable> {
@@ -32,15 +34,24 @@ async function getObjectStream(s3: S3Client, bucket: string, key: string): Promi
 
 async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of await getObjectStream(s3, bucket, key)) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  for await (const chunk of await getObjectStream(s3, bucket, key))
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseJson(text: string, where: string, collector: ItemCollector): { ok: true; value: unknown } | { ok: false } {
+function parseJson(
+  text: string,
+  where: string,
+  collector: ItemCollector,
+): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    collector.report({ path: where, message: `is not valid JSON: ${(error as Error).message}`, received: describeValue(text) });
+    collector.report({
+      path: where,
+      message: `is not valid JSON: ${(error as Error).message}`,
+      received: describeValue(text),
+    });
     return { ok: false };
   }
 }
@@ -61,7 +72,10 @@ export async function readSourceItems(s3: S3Client, source: S3Source, collector:
       return;
     }
     if (source.format === 'jsonl') {
-      const lines = createInterface({ input: await getObjectStream(s3, source.bucket, source.key), crlfDelay: Number.POSITIVE_INFINITY });
+      const lines = createInterface({
+        input: await getObjectStream(s3, source.bucket, source.key),
+        crlfDelay: Number.POSITIVE_INFINITY,
+      });
       let lineNumber = 0;
       for await (const line of lines) {
         lineNumber += 1;
@@ -91,7 +105,9 @@ async function readPrefix(s3: S3Client, source: S3Source, collector: ItemCollect
       }),
     );
     // Keys ending in "/" are folder markers made by consoles, not items.
-    const keys = (page.Contents ?? []).map((object) => object.Key ?? '').filter((key) => key !== '' && !key.endsWith('/'));
+    const keys = (page.Contents ?? [])
+      .map((object) => object.Key ?? '')
+      .filter((key) => key !== '' && !key.endsWith('/'));
     seen += keys.length;
     // Read a bounded window in parallel but add in key order, so item positions are stable.
     for (let start = 0; start < keys.length; start += PREFIX_READ_CONCURRENCY) {

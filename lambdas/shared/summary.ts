@@ -30,8 +30,22 @@ export interface RunSummary {
 /** What both paths' summaries share, from Prepare's output and the ledger counts when the run ended. */
 export function summaryBase(
   path: RunSummary['path'],
-  prepared: { runId: string; itemCount: number; createdAt: string; executionArn?: string | undefined; retryOf?: string | undefined; retriedItemCount?: number | undefined },
-  outcome: { status: RunStatus; counts: StatusCounts; pendingSample: string[]; stopped: Date; error?: { error: string; cause: string } | undefined; aggregate?: AggregateOutcome | undefined },
+  prepared: {
+    runId: string;
+    itemCount: number;
+    createdAt: string;
+    executionArn?: string | undefined;
+    retryOf?: string | undefined;
+    retriedItemCount?: number | undefined;
+  },
+  outcome: {
+    status: RunStatus;
+    counts: StatusCounts;
+    pendingSample: string[];
+    stopped: Date;
+    error?: { error: string; cause: string } | undefined;
+    aggregate?: AggregateOutcome | undefined;
+  },
 ): RunSummary {
   const { status, counts, pendingSample, stopped, error, aggregate } = outcome;
   return {
@@ -46,7 +60,9 @@ export function summaryBase(
     durationMs: Math.max(0, stopped.getTime() - Date.parse(prepared.createdAt)),
     ...(prepared.executionArn ? { executionArn: prepared.executionArn } : {}),
     ...(error ? { error } : {}),
-    ...(prepared.retryOf === undefined ? {} : { retryOf: prepared.retryOf, retriedItemCount: prepared.retriedItemCount ?? 0 }),
+    ...(prepared.retryOf === undefined
+      ? {}
+      : { retryOf: prepared.retryOf, retriedItemCount: prepared.retriedItemCount ?? 0 }),
     ...(aggregate ? { aggregate } : {}),
   };
 }

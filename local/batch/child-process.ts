@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { JobDetail } from '@aws-sdk/client-batch';
 import type { ChildMessage, ChildServiceOptions, ParentMessage } from './child-protocol';
-import { BatchClientError, BatchError, BatchServerError } from './errors';
+import { BatchClientError, type BatchError, BatchServerError } from './errors';
 import type { BatchServiceControl, BatchServiceStats } from './service';
 
 const ENTRY = new URL('./child-entry.mjs', import.meta.url);
@@ -72,7 +72,9 @@ class ChildBatchControl implements BatchServiceControl {
       // With a callback, a channel closed meanwhile is reported here instead of as an 'error' event.
       this.child.send({ type: 'call', id, ...call } satisfies ParentMessage, (error) => {
         if (!error || !this.pending.delete(id)) return;
-        reject(this.gone ?? new BatchServerError(`the local Batch service process cannot be reached: ${error.message}`));
+        reject(
+          this.gone ?? new BatchServerError(`the local Batch service process cannot be reached: ${error.message}`),
+        );
       });
     });
   }
@@ -105,7 +107,8 @@ export async function startBatchChild(options: ChildServiceOptions): Promise<Bat
   const exited = new Promise<string | undefined>((resolveExit) => {
     // 'close' rather than 'exit': it comes after stderr is drained, so the tail is complete.
     child.once('close', (code, signal) => {
-      const why = code === 0 ? undefined : `exited with ${signal ?? `code ${code}`}${stderrTail ? `: ${stderrTail.trim()}` : ''}`;
+      const why =
+        code === 0 ? undefined : `exited with ${signal ?? `code ${code}`}${stderrTail ? `: ${stderrTail.trim()}` : ''}`;
       control.end(new BatchServerError(`the local Batch service process ${why ?? 'exited'}`));
       resolveExit(why);
     });
@@ -115,11 +118,16 @@ export async function startBatchChild(options: ChildServiceOptions): Promise<Bat
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'ready') child.send({ type: 'start', options } satisfies ParentMessage, noop);
       else if (message.type === 'listening') resolveStart(message.url);
-      else if (message.type === 'failed') resolveStart(new BatchServerError(`the local Batch service failed to start: ${message.message}`));
+      else if (message.type === 'failed')
+        resolveStart(new BatchServerError(`the local Batch service failed to start: ${message.message}`));
       else control.receive(message);
     });
-    child.on('error', (error) => resolveStart(new BatchServerError(`the local Batch service process failed: ${error.message}`)));
-    void exited.then((why) => resolveStart(new BatchServerError(`the local Batch service process ${why ?? 'exited'} before listening`)));
+    child.on('error', (error) =>
+      resolveStart(new BatchServerError(`the local Batch service process failed: ${error.message}`)),
+    );
+    void exited.then((why) =>
+      resolveStart(new BatchServerError(`the local Batch service process ${why ?? 'exited'} before listening`)),
+    );
   });
   if (started instanceof BatchServerError) {
     // Rejected only once the child is gone, so nothing of it outlives the failed start.
@@ -137,7 +145,8 @@ export async function startBatchChild(options: ChildServiceOptions): Promise<Bat
     close() {
       closing ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {
-          if (child.connected) child.send({ type: 'close' } satisfies ParentMessage, (error) => error && child.kill('SIGTERM'));
+          if (child.connected)
+            child.send({ type: 'close' } satisfies ParentMessage, (error) => error && child.kill('SIGTERM'));
           else child.kill('SIGTERM');
         }
         const kill = setTimeout(() => child.kill('SIGKILL'), CHILD_CLOSE_TIMEOUT_MS);

@@ -34,7 +34,9 @@ function send(message: ChildMessage): void {
 }
 
 async function start(options: ChildServiceOptions): Promise<{ service: LocalBatch; close(): Promise<void> }> {
-  const prepareInvocation = options.prepareInvocationModule ? await loadPrepareInvocation(options.prepareInvocationModule) : undefined;
+  const prepareInvocation = options.prepareInvocationModule
+    ? await loadPrepareInvocation(options.prepareInvocationModule)
+    : undefined;
   const service = new LocalBatch({
     config: options.config,
     stateDir: options.stateDir,
@@ -95,7 +97,9 @@ export function serveParent(): void {
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'start' && !running) {
       running = start(message.options).catch((error: unknown) => {
-        process.send?.({ type: 'failed', message: (error as Error).message } satisfies ChildMessage, () => process.exit(1));
+        process.send?.({ type: 'failed', message: (error as Error).message } satisfies ChildMessage, () =>
+          process.exit(1),
+        );
         return undefined;
       });
     } else if (message.type === 'call') {

@@ -7,7 +7,9 @@ export const defaultSearchPath = '/usr/bin:/bin';
 const maxCachedCommands = 1024;
 
 /** Where a command was found, or why it was not. */
-export type CommandLookup = { readonly found: true; readonly path: string } | { readonly found: false; readonly message: string };
+export type CommandLookup =
+  | { readonly found: true; readonly path: string }
+  | { readonly found: false; readonly message: string };
 
 async function isExecutableFile(path: string): Promise<boolean> {
   try {

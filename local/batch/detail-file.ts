@@ -56,13 +56,16 @@ export class JobDetailFile {
   /** Reads back one detail written by {@link append}. */
   read(position: DetailPosition): JobDetail {
     if (this.fd === undefined) {
-      throw new BatchServerError(`the detail of a finished job is not available: the local Batch service is ${this.closed ? 'closed' : 'not spilling'}`);
+      throw new BatchServerError(
+        `the detail of a finished job is not available: the local Batch service is ${this.closed ? 'closed' : 'not spilling'}`,
+      );
     }
     const buffer = Buffer.allocUnsafe(position.length);
     let read = 0;
     while (read < position.length) {
       const count = readSync(this.fd, buffer, read, position.length - read, position.offset + read);
-      if (count === 0) throw new BatchServerError(`the finished-jobs file ends before offset ${position.offset + position.length}`);
+      if (count === 0)
+        throw new BatchServerError(`the finished-jobs file ends before offset ${position.offset + position.length}`);
       read += count;
     }
     return JSON.parse(buffer.toString('utf8')) as JobDetail;
@@ -93,6 +96,8 @@ export class JobDetailFile {
   private giveUp(error: unknown): void {
     this.unusable = true;
     // Details already written stay readable; new ones stay in memory.
-    process.emitWarning(`local Batch service: finished jobs stay in memory, the file under ${this.directory} failed: ${(error as Error).message}`);
+    process.emitWarning(
+      `local Batch service: finished jobs stay in memory, the file under ${this.directory} failed: ${(error as Error).message}`,
+    );
   }
 }

@@ -7,34 +7,34 @@
 import { resolve } from 'node:path';
 import type { FanoutConfig } from '../../config';
 import type { Clock } from '../engine/types';
-import type { ProcessLauncher } from './launcher';
 import { loadPrepareInvocation } from './child';
-import type { InvocationModule } from './child-protocol';
 import { startBatchChild } from './child-process';
+import type { InvocationModule } from './child-protocol';
+import type { ProcessLauncher } from './launcher';
 import { serveBatch } from './server';
 import { type BatchServiceControl, LocalBatch, type PrepareInvocation } from './service';
 
+export type { InvocationModule } from './child-protocol';
 export { BatchClientError, BatchError, BatchServerError } from './errors';
 export { countSubmitJobCalls } from './journal';
-export type { InvocationModule } from './child-protocol';
-export { globMatches, decideRetry } from './retry';
 export {
-  ProcessLauncher,
-  LaunchRequestError,
-  type LaunchRequest,
-  type LaunchOutcome,
   type LaunchedProcess,
+  type LaunchOutcome,
+  type LaunchRequest,
+  LaunchRequestError,
+  ProcessLauncher,
 } from './launcher';
+export { decideRetry, globMatches } from './retry';
 export {
-  LocalBatch,
   type BatchServiceControl,
   type BatchServiceStats,
   type Invocation,
   type JobStatus,
+  LocalBatch,
   type LocalBatchOptions,
+  logFileFor,
   type PrepareInvocation,
   StatusReasons,
-  logFileFor,
   substituteParameters,
 } from './service';
 
@@ -118,7 +118,8 @@ export async function startBatchService(
 
 async function startInProcess(options: InProcessBatchServiceOptions): Promise<RunningBatchService<LocalBatch>> {
   const prepareInvocation =
-    options.prepareInvocation ?? (options.prepareInvocationModule ? await loadPrepareInvocation(options.prepareInvocationModule) : undefined);
+    options.prepareInvocation ??
+    (options.prepareInvocationModule ? await loadPrepareInvocation(options.prepareInvocationModule) : undefined);
   const service = new LocalBatch({
     config: options.config,
     stateDir: options.stateDir,

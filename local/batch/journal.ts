@@ -85,7 +85,14 @@ export function readJournal(directory: string): JournaledJob[] {
       continue;
     }
     if (line.e === 's') {
-      jobs.set(line.id, { jobId: line.id, jobName: line.name, queue: line.queue, definition: line.def, createdAt: line.at, status: 'SUBMITTED' });
+      jobs.set(line.id, {
+        jobId: line.id,
+        jobName: line.name,
+        queue: line.queue,
+        definition: line.def,
+        createdAt: line.at,
+        status: 'SUBMITTED',
+      });
       continue;
     }
     const job = jobs.get(line.id);
@@ -166,7 +173,9 @@ export class JobJournal {
       for (let written = 0; written < buffer.length; ) written += writeSync(this.fd, buffer, written);
     } catch (error) {
       this.unusable = true;
-      process.emitWarning(`local Batch service: jobs are no longer journaled, ${join(this.directory, journalFileName)} failed: ${(error as Error).message}`);
+      process.emitWarning(
+        `local Batch service: jobs are no longer journaled, ${join(this.directory, journalFileName)} failed: ${(error as Error).message}`,
+      );
     }
   }
 }

@@ -76,7 +76,9 @@ export function shellQuote(value: string): string {
 
 function checkNoNul(value: string, what: string): void {
   if (value.includes('\0')) {
-    throw new LaunchRequestError(`${what} must not contain a NUL byte; received ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value)}`);
+    throw new LaunchRequestError(
+      `${what} must not contain a NUL byte; received ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value)}`,
+    );
   }
 }
 
@@ -85,7 +87,8 @@ function checkNoNul(value: string, what: string): void {
  * @throws LaunchRequestError for an empty command, a NUL byte, or a variable name that is empty or holds `=`.
  */
 export function launchLine(key: number, request: LaunchRequest): string {
-  if (request.command.length === 0) throw new LaunchRequestError('command must hold at least the program to run; received an empty list');
+  if (request.command.length === 0)
+    throw new LaunchRequestError('command must hold at least the program to run; received an empty list');
   request.command.forEach((argument, index) => checkNoNul(argument, `command[${index}]`));
   checkNoNul(request.cwd, 'cwd');
   checkNoNul(request.logFile, 'logFile');
@@ -94,7 +97,9 @@ export function launchLine(key: number, request: LaunchRequest): string {
   for (const name in request.environment) {
     const value = request.environment[name] as string;
     if (name.length === 0 || name.includes('=')) {
-      throw new LaunchRequestError(`environment variable names must be non-empty and free of "="; received ${JSON.stringify(name)}`);
+      throw new LaunchRequestError(
+        `environment variable names must be non-empty and free of "="; received ${JSON.stringify(name)}`,
+      );
     }
     checkNoNul(name, 'an environment variable name');
     checkNoNul(value, `environment variable ${name}`);
@@ -191,10 +196,19 @@ export class ProcessLauncher {
       resolveOutcome = resolve;
     });
     const shell = this.closed ? undefined : this.currentShell();
-    const pending: Pending = { cwd: request.cwd, logFile: request.logFile, settled: false, outcome, resolvePid, resolveOutcome };
+    const pending: Pending = {
+      cwd: request.cwd,
+      logFile: request.logFile,
+      settled: false,
+      outcome,
+      resolvePid,
+      resolveOutcome,
+    };
     const handle: LaunchedProcess = { pid, outcome, kill: (signal) => this.signal(pending, signal) };
     if (!shell?.alive || !shell.process) {
-      const why = this.closed ? 'the process launcher is closed' : `the launcher shell could not be started${shell ? `: ${shell.stderrTail}` : ''}`;
+      const why = this.closed
+        ? 'the process launcher is closed'
+        : `the launcher shell could not be started${shell ? `: ${shell.stderrTail}` : ''}`;
       this.settle(pending, { kind: 'failedToStart', message: why });
       return handle;
     }
@@ -235,7 +249,14 @@ export class ProcessLauncher {
     const exited = new Promise<void>((resolve) => {
       markExited = resolve;
     });
-    const shell: LauncherShell = { process: undefined, pending: new Map(), alive: false, referenced: true, stderrTail: '', exited };
+    const shell: LauncherShell = {
+      process: undefined,
+      pending: new Map(),
+      alive: false,
+      referenced: true,
+      stderrTail: '',
+      exited,
+    };
     try {
       // An empty environment, so nothing of the service leaks into jobs; a process group of its
       // own, so the EXIT trap can stop every job with one signal and a terminal's Ctrl-C reaches
@@ -274,11 +295,17 @@ export class ProcessLauncher {
         shell.pending.delete(key);
         const detail = shell.stderrTail.trim() ? ` (${shell.stderrTail.trim()})` : '';
         if (pending.pid === undefined) {
-          this.settle(pending, { kind: 'failedToStart', message: `the launcher shell (pid ${pid}) exited before starting the process${detail}` });
+          this.settle(pending, {
+            kind: 'failedToStart',
+            message: `the launcher shell (pid ${pid}) exited before starting the process${detail}`,
+          });
         } else {
           // The exit code is lost; make sure the process is gone before reporting it ended.
           this.kill(pending.pid, 'SIGKILL');
-          this.settle(pending, { kind: 'lost', message: `the launcher shell (pid ${pid}) exited before reporting the exit of process ${pending.pid}${detail}` });
+          this.settle(pending, {
+            kind: 'lost',
+            message: `the launcher shell (pid ${pid}) exited before reporting the exit of process ${pending.pid}${detail}`,
+          });
         }
       }
       this.shells.delete(shell);
@@ -310,7 +337,10 @@ export class ProcessLauncher {
     const want = wanted || shell.pending.size > 0;
     if (want === shell.referenced) return;
     shell.referenced = want;
-    for (const handle of [child, child.stdin, child.stdout, child.stderr] as { ref?: () => void; unref?: () => void }[]) {
+    for (const handle of [child, child.stdin, child.stdout, child.stderr] as {
+      ref?: () => void;
+      unref?: () => void;
+    }[]) {
       if (want) handle.ref?.();
       else handle.unref?.();
     }

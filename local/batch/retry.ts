@@ -22,7 +22,10 @@ export function globMatches(pattern: string, value: string | undefined): boolean
 }
 
 function ruleMatches(rule: EvaluateOnExitRule, outcome: AttemptOutcome): boolean {
-  if (rule.onExitCode !== undefined && !globMatches(rule.onExitCode, outcome.exitCode === undefined ? undefined : String(outcome.exitCode))) {
+  if (
+    rule.onExitCode !== undefined &&
+    !globMatches(rule.onExitCode, outcome.exitCode === undefined ? undefined : String(outcome.exitCode))
+  ) {
     return false;
   }
   if (rule.onReason !== undefined && !globMatches(rule.onReason, outcome.reason)) return false;
@@ -35,7 +38,11 @@ function ruleMatches(rule: EvaluateOnExitRule, outcome: AttemptOutcome): boolean
  * decides; when rules exist but none matches the job is retried
  * (docs: batch/latest/userguide/job_retries.html). Attempts left are checked too.
  */
-export function decideRetry(strategy: RetryStrategyInput, attemptsMade: number, outcome: AttemptOutcome): RetryActionName {
+export function decideRetry(
+  strategy: RetryStrategyInput,
+  attemptsMade: number,
+  outcome: AttemptOutcome,
+): RetryActionName {
   if (attemptsMade >= strategy.attempts) return 'EXIT';
   for (const rule of strategy.evaluateOnExit ?? []) {
     if (ruleMatches(rule, outcome)) return rule.action;

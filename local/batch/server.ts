@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BatchError } from './errors';
 import type { LocalBatch } from './service';
@@ -51,7 +51,12 @@ async function handle(service: LocalBatch, request: IncomingMessage, response: S
   const path = (request.url ?? '/').split('?')[0] as string;
   const operation = operations[path.toLowerCase()];
   if (request.method !== 'POST' || !operation) {
-    send(response, 404, { message: `${request.method} ${path} is not an AWS Batch operation served locally` }, 'UnknownOperationException');
+    send(
+      response,
+      404,
+      { message: `${request.method} ${path} is not an AWS Batch operation served locally` },
+      'UnknownOperationException',
+    );
     return;
   }
   const raw = await readBody(request);
@@ -77,10 +82,14 @@ async function handle(service: LocalBatch, request: IncomingMessage, response: S
 }
 
 /** Serves `service` over Batch's REST-JSON protocol on 127.0.0.1:`port` (0 = any free port). */
-export async function serveBatch(service: LocalBatch, port = 0): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+export async function serveBatch(
+  service: LocalBatch,
+  port = 0,
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     handle(service, request, response).catch((error: unknown) => {
-      if (!response.headersSent) send(response, 500, { message: `internal error: ${(error as Error).message}` }, 'ServerException');
+      if (!response.headersSent)
+        send(response, 500, { message: `internal error: ${(error as Error).message}` }, 'ServerException');
       else response.destroy();
     });
   });

@@ -13,24 +13,23 @@ import type {
   SubmitJobResponse,
 } from '@aws-sdk/client-batch';
 import type { ComputeEnvironmentConfig, FanoutConfig, JobDefinitionConfig } from '../../config';
+import { systemClock } from '../engine/clock';
 import type { Clock } from '../engine/types';
 import { CommandLocator } from './command-path';
 import { type DetailPosition, JobDetailFile } from './detail-file';
-import { systemClock } from '../engine/clock';
 import { BatchClientError, ContainerStartError } from './errors';
 import { Fifo } from './fifo';
 import { JobJournal, type JournaledJob, readJournal } from './journal';
-import { type LaunchOutcome, type LaunchRequest, type LaunchedProcess, ProcessLauncher } from './launcher';
+import { type LaunchedProcess, type LaunchOutcome, type LaunchRequest, ProcessLauncher } from './launcher';
 import { decideRetry } from './retry';
-import { type JobStatus, type ListPosition, StatusIndex, isFinal, jobStatuses } from './status-index';
+import { isFinal, type JobStatus, jobStatuses, type ListPosition, StatusIndex } from './status-index';
 import {
-  type RetryStrategyInput,
   optionalMember,
   optionalStringList,
   parseJobIdAndReason,
   parseSubmitJob,
+  type RetryStrategyInput,
 } from './validate';
-
 
 export type { JobStatus } from './status-index';
 
@@ -129,7 +128,6 @@ const stopGraceMs = 30_000;
 const listPageLimit = 1000;
 const listFilteredPageLimit = 100;
 
-
 const noop = (): void => {};
 /** Why an attempt's timers are cancelled: it ended. Shared, as nothing reads it but the sleeps it wakes. */
 const attemptEnded = Object.freeze({ reason: 'attempt ended' });
@@ -150,9 +148,11 @@ function attemptOutcome(outcome: LaunchOutcome): { exitCode?: number; reason?: s
 /** Path of the log file of one attempt's log stream. */
 export function logFileFor(stateDir: string, logStreamName: string): string {
   if (logStreamName.split('/').some((segment) => segment === '..' || segment === '')) {
-    throw new BatchClientError(`logStreamName must be a relative stream name like "<definition>/default/<taskId>"; received "${logStreamName}"`);
+    throw new BatchClientError(
+      `logStreamName must be a relative stream name like "<definition>/default/<taskId>"; received "${logStreamName}"`,
+    );
   }
-  return join(stateDir, 'batch', 'logs', ...logStreamName.split('/')) + '.log';
+  return `${join(stateDir, 'batch', 'logs', ...logStreamName.split('/'))}.log`;
 }
 
 interface QueueState {
@@ -336,7 +336,12 @@ function decodeToken(token: string | undefined): ListPosition {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { s?: unknown; p?: unknown };
     const { s: status, p: position } = parsed;
-    if (Number.isInteger(status) && Number.isInteger(position) && (status as number) >= 0 && (position as number) >= 0) {
+    if (
+      Number.isInteger(status) &&
+      Number.isInteger(position) &&
+      (status as number) >= 0 &&
+      (position as number) >= 0
+    ) {
       return { status: status as number, position: position as number };
     }
   } catch {
@@ -405,7 +410,9 @@ export class LocalBatch implements BatchServiceControl {
     this.launcher = options.launcher ?? new ProcessLauncher();
     this.finishedJobsInMemory = options.finishedJobsInMemory ?? 1000;
     if (!Number.isInteger(this.finishedJobsInMemory) || this.finishedJobsInMemory < 0) {
-      throw new BatchClientError(`finishedJobsInMemory must be a non-negative integer; received ${String(options.finishedJobsInMemory)}`);
+      throw new BatchClientError(
+        `finishedJobsInMemory must be a non-negative integer; received ${String(options.finishedJobsInMemory)}`,
+      );
     }
     this.detailFile = new JobDetailFile(join(this.stateDir, 'batch'));
     this.computeEnvironments = config.computeEnvironments;
@@ -454,9 +461,19 @@ export class LocalBatch implements BatchServiceControl {
           job.status = 'FAILED';
           job.statusReason = StatusReasons.hostTerminated;
           job.stoppedAt = now;
-          this.journal.finished(job.jobId, { status: 'FAILED', stoppedAt: now, statusReason: job.statusReason, startedAt: job.startedAt, logStreamName: job.logStreamName });
+          this.journal.finished(job.jobId, {
+            status: 'FAILED',
+            stoppedAt: now,
+            statusReason: job.statusReason,
+            startedAt: job.startedAt,
+            logStreamName: job.logStreamName,
+          });
         }
-        entries.push({ fields: { ...job, status: job.status, definition }, detail: this.restoredDetail(job, queue, definition), queue });
+        entries.push({
+          fields: { ...job, status: job.status, definition },
+          detail: this.restoredDetail(job, queue, definition),
+          queue,
+        });
       }
       const positions = this.detailFile.append(entries.map((entry) => entry.detail));
       // Without the detail file (a warning was emitted) the earlier jobs stay unknown.
@@ -489,7 +506,14 @@ export class LocalBatch implements BatchServiceControl {
       attempts:
         job.startedAt === undefined
           ? []
-          : [{ container, startedAt: job.startedAt, ...(job.stoppedAt === undefined ? {} : { stoppedAt: job.stoppedAt }), ...(job.statusReason === undefined ? {} : { statusReason: job.statusReason }) }],
+          : [
+              {
+                container,
+                startedAt: job.startedAt,
+                ...(job.stoppedAt === undefined ? {} : { stoppedAt: job.stoppedAt }),
+                ...(job.statusReason === undefined ? {} : { statusReason: job.statusReason }),
+              },
+            ],
       dependsOn: [],
       jobDefinition: definition.arn,
       parameters: {},
@@ -560,7 +584,9 @@ export class LocalBatch implements BatchServiceControl {
       const where = `dependsOn[${index}]`;
       // SEQUENTIAL and N_TO_N order the children of array jobs (docs: batch/latest/userguide/job_dependencies.html).
       if (dependency.type !== undefined && input.arraySize === undefined) {
-        throw new BatchClientError(`${where}.type ${dependency.type} is only valid for array jobs (arrayProperties.size)`);
+        throw new BatchClientError(
+          `${where}.type ${dependency.type} is only valid for array jobs (arrayProperties.size)`,
+        );
       }
       if (dependency.type === 'SEQUENTIAL' && dependency.jobId === undefined) {
         sequential = true;
@@ -574,7 +600,9 @@ export class LocalBatch implements BatchServiceControl {
       }
       // A parent restored from the journal has no children left: it cannot pair its children with ours.
       if (target instanceof SpilledJob || !target.array) {
-        throw new BatchClientError(`${where}: an N_TO_N dependency must name an array job whose children are known; job ${dependency.jobId} is not one`);
+        throw new BatchClientError(
+          `${where}: an N_TO_N dependency must name an array job whose children are known; job ${dependency.jobId} is not one`,
+        );
       }
       if (target.array.size !== input.arraySize) {
         throw new BatchClientError(
@@ -612,7 +640,14 @@ export class LocalBatch implements BatchServiceControl {
     if (input.propagateTags !== undefined) job.propagateTags = input.propagateTags;
     if (input.dependsOn) job.dependsOn = input.dependsOn;
     if (input.arraySize !== undefined) {
-      job.array = { size: input.arraySize, expanded: false, childrenByStatus: new StatusIndex(), sequential, failedChildren: 0, finishedChildren: 0 };
+      job.array = {
+        size: input.arraySize,
+        expanded: false,
+        childrenByStatus: new StatusIndex(),
+        sequential,
+        failedChildren: 0,
+        finishedChildren: 0,
+      };
     }
     for (const dependency of dependencies) {
       if (dependency.status === 'FAILED') job.dependencyFailed = true;
@@ -632,7 +667,13 @@ export class LocalBatch implements BatchServiceControl {
       }
     }
     this.jobs.set(jobId, job);
-    this.journal.submitted({ jobId, jobName: job.jobName, queue: queue.name, definition: definition.name, createdAt: job.createdAt });
+    this.journal.submitted({
+      jobId,
+      jobName: job.jobName,
+      queue: queue.name,
+      definition: definition.name,
+      createdAt: job.createdAt,
+    });
     queue.byStatus.move(jobId, undefined, 'SUBMITTED');
     this.activeJobs++;
     this.submitted.push(job);
@@ -667,8 +708,10 @@ export class LocalBatch implements BatchServiceControl {
     const arrayJobId = optionalMember(request, 'arrayJobId', 'string');
     const multiNodeJobId = optionalMember(request, 'multiNodeJobId', 'string');
     const given = [jobQueue, arrayJobId, multiNodeJobId].filter((value) => value !== undefined).length;
-    if (given !== 1) throw new BatchClientError(`specify exactly one of jobQueue, arrayJobId or multiNodeJobId; received ${given}`);
-    if (multiNodeJobId !== undefined) throw new BatchClientError('multiNodeJobId: multi-node parallel jobs are not supported locally');
+    if (given !== 1)
+      throw new BatchClientError(`specify exactly one of jobQueue, arrayJobId or multiNodeJobId; received ${given}`);
+    if (multiNodeJobId !== undefined)
+      throw new BatchClientError('multiNodeJobId: multi-node parallel jobs are not supported locally');
     const jobStatus = optionalMember(request, 'jobStatus', 'string');
     if (jobStatus !== undefined && !jobStatuses.includes(jobStatus as JobStatus)) {
       throw new BatchClientError(`jobStatus must be one of ${jobStatuses.join(', ')}; received "${jobStatus}"`);
@@ -686,7 +729,8 @@ export class LocalBatch implements BatchServiceControl {
       index = this.resolveQueue(jobQueue).byStatus;
     } else {
       const parent = this.jobs.get(arrayJobId as string);
-      if (!parent || parent instanceof SpilledJob || !parent.array) throw new BatchClientError(`arrayJobId: ${arrayJobId} is not the ID of an array job`);
+      if (!parent || parent instanceof SpilledJob || !parent.array)
+        throw new BatchClientError(`arrayJobId: ${arrayJobId} is not the ID of an array job`);
       index = parent.array.childrenByStatus;
     }
     const statuses = filters ? jobStatuses : [(jobStatus as JobStatus | undefined) ?? 'RUNNING'];
@@ -728,7 +772,9 @@ export class LocalBatch implements BatchServiceControl {
 
   describeJobQueues(request: unknown): { jobQueues: JobQueueDetail[] } {
     const wanted = optionalStringList(request, 'jobQueues');
-    const queues = wanted ? wanted.map((ref) => this.findQueue(ref)).filter((queue) => queue !== undefined) : [...this.queues.values()];
+    const queues = wanted
+      ? wanted.map((ref) => this.findQueue(ref)).filter((queue) => queue !== undefined)
+      : [...this.queues.values()];
     return {
       jobQueues: queues.map((queue) => ({
         jobQueueName: queue.name,
@@ -741,7 +787,9 @@ export class LocalBatch implements BatchServiceControl {
           order: order + 1,
           computeEnvironment: this.arn('compute-environment', name),
         })),
-        ...(queue.schedulingPolicy ? { schedulingPolicyArn: this.arn('scheduling-policy', queue.schedulingPolicy) } : {}),
+        ...(queue.schedulingPolicy
+          ? { schedulingPolicyArn: this.arn('scheduling-policy', queue.schedulingPolicy) }
+          : {}),
         jobQueueType: 'ECS',
         tags: {},
         jobStateTimeLimitActions: [],
@@ -767,7 +815,9 @@ export class LocalBatch implements BatchServiceControl {
         type: 'container',
         parameters: {},
         ...(definition.config.retryStrategy ? { retryStrategy: definition.config.retryStrategy } : {}),
-        ...(definition.config.timeoutSeconds ? { timeout: { attemptDurationSeconds: definition.config.timeoutSeconds } } : {}),
+        ...(definition.config.timeoutSeconds
+          ? { timeout: { attemptDurationSeconds: definition.config.timeoutSeconds } }
+          : {}),
         containerProperties: {
           image: definition.config.image,
           command: definition.config.command,
@@ -792,7 +842,9 @@ export class LocalBatch implements BatchServiceControl {
     const wanted = optionalStringList(request, 'computeEnvironments');
     const prefix = this.arn('compute-environment', '');
     const names = wanted?.map((ref) => (ref.startsWith(prefix) ? ref.slice(prefix.length) : ref));
-    const environments = names ? this.computeEnvironments.filter((ce) => names.includes(ce.name)) : this.computeEnvironments;
+    const environments = names
+      ? this.computeEnvironments.filter((ce) => names.includes(ce.name))
+      : this.computeEnvironments;
     return {
       computeEnvironments: environments.map((ce) => ({
         computeEnvironmentName: ce.name,
@@ -884,7 +936,10 @@ export class LocalBatch implements BatchServiceControl {
     throw new BatchClientError(`JobDefinition name ${ref} does not exist or is not in ACTIVE status`);
   }
 
-  private mergeEnvironment(base: KeyValuePair[], overrides: { name: string; value: string }[] | undefined): KeyValuePair[] {
+  private mergeEnvironment(
+    base: KeyValuePair[],
+    overrides: { name: string; value: string }[] | undefined,
+  ): KeyValuePair[] {
     if (!overrides || overrides.length === 0) return base;
     const merged = new Map(base.map((entry) => [entry.name as string, entry.value ?? '']));
     for (const entry of overrides) merged.set(entry.name, entry.value);
@@ -901,7 +956,8 @@ export class LocalBatch implements BatchServiceControl {
         throw new BatchClientError(`filters[${index}].values must hold exactly one string`);
       }
       const value = values[0] as string;
-      const glob = (subject: string): boolean => (value.endsWith('*') ? subject.startsWith(value.slice(0, -1)) : subject === value);
+      const glob = (subject: string): boolean =>
+        value.endsWith('*') ? subject.startsWith(value.slice(0, -1)) : subject === value;
       switch (name) {
         case 'JOB_NAME':
           return (job) => glob(job.jobName);
@@ -1263,7 +1319,10 @@ export class LocalBatch implements BatchServiceControl {
 
     let request: LaunchRequest;
     try {
-      const invocation = await this.prepareInvocation({ command: [...job.command], environment: this.environmentFor(job, job.attempts.length) });
+      const invocation = await this.prepareInvocation({
+        command: [...job.command],
+        environment: this.environmentFor(job, job.attempts.length),
+      });
       const file = invocation.command[0];
       if (file === undefined) throw new ContainerStartError('the command is empty');
       const logFile = logFileFor(this.stateDir, attempt.logStreamName);
@@ -1284,7 +1343,10 @@ export class LocalBatch implements BatchServiceControl {
       const command = searchPath === undefined ? [lookup.path, ...invocation.command.slice(1)] : invocation.command;
       request = { command, environment: invocation.environment, cwd: this.cwd, logFile };
     } catch (error) {
-      this.endAttempt(job, attempt, { statusReason: StatusReasons.taskFailedToStart, reason: `CannotStartContainerError: ${(error as Error).message}` });
+      this.endAttempt(job, attempt, {
+        statusReason: StatusReasons.taskFailedToStart,
+        reason: `CannotStartContainerError: ${(error as Error).message}`,
+      });
       return;
     }
     if (run.killReason) {
@@ -1295,7 +1357,10 @@ export class LocalBatch implements BatchServiceControl {
     try {
       launched = this.launcher.launch(request);
     } catch (error) {
-      this.endAttempt(job, attempt, { statusReason: StatusReasons.taskFailedToStart, reason: `CannotStartContainerError: ${(error as Error).message}` });
+      this.endAttempt(job, attempt, {
+        statusReason: StatusReasons.taskFailedToStart,
+        reason: `CannotStartContainerError: ${(error as Error).message}`,
+      });
       return;
     }
     run.process = launched;
@@ -1309,13 +1374,19 @@ export class LocalBatch implements BatchServiceControl {
       this.setStatus(job, 'RUNNING');
       if (!job.parent) this.journal.started(job.jobId, now, attempt.logStreamName);
       if (!run.killReason && job.timeoutSeconds !== undefined) {
-        this.clock.sleep(job.timeoutSeconds * 1000, run.stop.signal).then(() => this.kill(job, 'timeout', StatusReasons.timeout), noop);
+        this.clock
+          .sleep(job.timeoutSeconds * 1000, run.stop.signal)
+          .then(() => this.kill(job, 'timeout', StatusReasons.timeout), noop);
       }
     });
     void launched.outcome.then((outcome) => this.endAttempt(job, attempt, attemptOutcome(outcome)));
   }
 
-  private endAttempt(job: JobRecord, attempt: AttemptRecord, outcome: { exitCode?: number; reason?: string; statusReason?: string }): void {
+  private endAttempt(
+    job: JobRecord,
+    attempt: AttemptRecord,
+    outcome: { exitCode?: number; reason?: string; statusReason?: string },
+  ): void {
     const run = job.run;
     if (!run) return;
     job.run = undefined;
@@ -1390,7 +1461,11 @@ export class LocalBatch implements BatchServiceControl {
     if (job.isCancelled) detail.isCancelled = true;
     if (job.isTerminated) detail.isTerminated = true;
     if (job.array) {
-      detail.arrayProperties = { size: job.array.size, statusSummary: this.statusSummary(job.array), statusSummaryLastUpdatedAt: this.clock.now() };
+      detail.arrayProperties = {
+        size: job.array.size,
+        statusSummary: this.statusSummary(job.array),
+        statusSummaryLastUpdatedAt: this.clock.now(),
+      };
     } else {
       if (job.parent?.array && job.arrayIndex !== undefined) detail.arrayProperties = { index: job.arrayIndex };
       detail.container = {
@@ -1466,6 +1541,4 @@ export class LocalBatch implements BatchServiceControl {
     if (job.isTerminated) summary.isTerminated = true;
     return summary;
   }
-
 }
-

@@ -1,5 +1,13 @@
 export type JobStatus = 'SUBMITTED' | 'PENDING' | 'RUNNABLE' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-export const jobStatuses: readonly JobStatus[] = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED'];
+export const jobStatuses: readonly JobStatus[] = [
+  'SUBMITTED',
+  'PENDING',
+  'RUNNABLE',
+  'STARTING',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+];
 export const isFinal = (status: JobStatus): boolean => status === 'SUCCEEDED' || status === 'FAILED';
 
 /** Where a listing stops: a status (its place in {@link jobStatuses}) and a position among that status's jobs. */
@@ -45,7 +53,11 @@ export class StatusIndex {
    * Visits the jobs of `statuses` (in that order) from `from`, until `visit` returns false.
    * Resolves to where the visit stopped (the job `visit` refused), or `undefined` at the end.
    */
-  scan(statuses: readonly JobStatus[], from: ListPosition, visit: (jobId: string) => boolean): ListPosition | undefined {
+  scan(
+    statuses: readonly JobStatus[],
+    from: ListPosition,
+    visit: (jobId: string) => boolean,
+  ): ListPosition | undefined {
     for (const status of statuses) {
       const ordinal = jobStatuses.indexOf(status);
       if (ordinal < from.status) continue;

@@ -79,7 +79,8 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 function requireString(body: Record<string, unknown>, field: string): string {
   const value = body[field];
-  if (typeof value !== 'string' || value.length === 0) fail(`${field} is required and must be a non-empty string; received ${describe(value)}`);
+  if (typeof value !== 'string' || value.length === 0)
+    fail(`${field} is required and must be a non-empty string; received ${describe(value)}`);
   return value as string;
 }
 
@@ -130,7 +131,8 @@ export function parseRetryStrategy(value: unknown, field = 'retryStrategy'): Ret
     if (!isObject(raw)) fail(`${where} must be an object; received ${describe(raw)}`);
     const rule = raw as Record<string, unknown>;
     const action = typeof rule.action === 'string' ? rule.action.toUpperCase() : undefined;
-    if (action !== 'RETRY' && action !== 'EXIT') fail(`${where}.action must be RETRY or EXIT; received ${describe(rule.action)}`);
+    if (action !== 'RETRY' && action !== 'EXIT')
+      fail(`${where}.action must be RETRY or EXIT; received ${describe(rule.action)}`);
     const out: EvaluateOnExitRule = { action: action as RetryActionName };
     for (const key of ['onStatusReason', 'onReason', 'onExitCode'] as const) {
       const pattern = rule[key];
@@ -168,7 +170,9 @@ function parseContainerOverrides(value: unknown, input: SubmitJobInput): void {
   }
   if (overrides.environment !== undefined && overrides.environment !== null) {
     if (!Array.isArray(overrides.environment)) {
-      fail(`containerOverrides.environment must be an array of {name, value}; received ${describe(overrides.environment)}`);
+      fail(
+        `containerOverrides.environment must be an array of {name, value}; received ${describe(overrides.environment)}`,
+      );
     }
     input.environment = (overrides.environment as unknown[]).map((raw, index) => {
       const where = `containerOverrides.environment[${index}]`;
@@ -185,23 +189,31 @@ function parseContainerOverrides(value: unknown, input: SubmitJobInput): void {
         fail(`${where}.value must be a string; received ${describe(entry.value)}`);
       }
       if (entry.name.includes('=') || entry.name.includes('\0')) {
-        fail(`${where}.name must not contain "=" or a NUL byte, which end a variable name; received ${describe(entry.name)}`);
+        fail(
+          `${where}.name must not contain "=" or a NUL byte, which end a variable name; received ${describe(entry.name)}`,
+        );
       }
-      if (typeof entry.value === 'string' && entry.value.includes('\0')) fail(`${where}.value ${nulRule}; received ${describe(entry.value)}`);
+      if (typeof entry.value === 'string' && entry.value.includes('\0'))
+        fail(`${where}.value ${nulRule}; received ${describe(entry.value)}`);
       return { name: entry.name, value: (entry.value as string | undefined) ?? '' };
     });
   }
-  if (overrides.vcpus !== undefined && overrides.vcpus !== null) input.vcpus = positiveNumber(overrides.vcpus, 'containerOverrides.vcpus');
-  if (overrides.memory !== undefined && overrides.memory !== null) input.memory = positiveNumber(overrides.memory, 'containerOverrides.memory');
+  if (overrides.vcpus !== undefined && overrides.vcpus !== null)
+    input.vcpus = positiveNumber(overrides.vcpus, 'containerOverrides.vcpus');
+  if (overrides.memory !== undefined && overrides.memory !== null)
+    input.memory = positiveNumber(overrides.memory, 'containerOverrides.memory');
   if (overrides.resourceRequirements !== undefined && overrides.resourceRequirements !== null) {
     if (!Array.isArray(overrides.resourceRequirements)) {
-      fail(`containerOverrides.resourceRequirements must be an array; received ${describe(overrides.resourceRequirements)}`);
+      fail(
+        `containerOverrides.resourceRequirements must be an array; received ${describe(overrides.resourceRequirements)}`,
+      );
     }
     (overrides.resourceRequirements as unknown[]).forEach((raw, index) => {
       const where = `containerOverrides.resourceRequirements[${index}]`;
       if (!isObject(raw)) fail(`${where} must be an object; received ${describe(raw)}`);
       const requirement = raw as { type?: unknown; value?: unknown };
-      if (typeof requirement.value !== 'string') fail(`${where}.value must be a string; received ${describe(requirement.value)}`);
+      if (typeof requirement.value !== 'string')
+        fail(`${where}.value must be a string; received ${describe(requirement.value)}`);
       switch (requirement.type) {
         case 'VCPU':
           input.vcpus = positiveNumber(requirement.value, `${where}.value (VCPU)`);
@@ -224,7 +236,8 @@ function parseDependsOn(value: unknown): DependencyInput[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) fail(`dependsOn must be an array; received ${describe(value)}`);
   const list = value as unknown[];
-  if (list.length > maxDependencies) fail(`dependsOn: a job can depend on at most ${maxDependencies} jobs; received ${list.length}`);
+  if (list.length > maxDependencies)
+    fail(`dependsOn: a job can depend on at most ${maxDependencies} jobs; received ${list.length}`);
   return list.map((raw, index) => {
     const where = `dependsOn[${index}]`;
     if (!isObject(raw)) fail(`${where} must be an object; received ${describe(raw)}`);
@@ -254,7 +267,9 @@ function parseDependsOn(value: unknown): DependencyInput[] | undefined {
  */
 export function parseSubmitJob(raw: unknown, payloadBytes: number): SubmitJobInput {
   if (payloadBytes > maxSubmitPayloadBytes) {
-    fail(`SubmitJob request payload is ${payloadBytes} bytes; the maximum job payload size is 30 KiB (${maxSubmitPayloadBytes} bytes)`);
+    fail(
+      `SubmitJob request payload is ${payloadBytes} bytes; the maximum job payload size is 30 KiB (${maxSubmitPayloadBytes} bytes)`,
+    );
   }
   if (!isObject(raw)) fail(`the SubmitJob request must be a JSON object; received ${describe(raw)}`);
   const body = raw as Record<string, unknown>;
@@ -278,7 +293,9 @@ export function parseSubmitJob(raw: unknown, payloadBytes: number): SubmitJobInp
   if (timeout && timeout.attemptDurationSeconds !== undefined && timeout.attemptDurationSeconds !== null) {
     const seconds = timeout.attemptDurationSeconds;
     if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < minAttemptDurationSeconds) {
-      fail(`timeout.attemptDurationSeconds must be an integer of at least ${minAttemptDurationSeconds} seconds; received ${describe(seconds)}`);
+      fail(
+        `timeout.attemptDurationSeconds must be an integer of at least ${minAttemptDurationSeconds} seconds; received ${describe(seconds)}`,
+      );
     }
     input.timeout = { attemptDurationSeconds: seconds as number };
   }
@@ -287,7 +304,9 @@ export function parseSubmitJob(raw: unknown, payloadBytes: number): SubmitJobInp
     const size = arrayProperties.size;
     if (typeof size !== 'number' || !Number.isInteger(size) || size < minArraySize || size > maxArraySize) {
       // Worded as the documentation words the rule (docs: batch/latest/APIReference/API_SubmitJob.html, arrayProperties).
-      fail(`The array size can be between 2 and 10,000: arrayProperties.size must be an integer from ${minArraySize} to ${maxArraySize}; received ${describe(size)}`);
+      fail(
+        `The array size can be between 2 and 10,000: arrayProperties.size must be an integer from ${minArraySize} to ${maxArraySize}; received ${describe(size)}`,
+      );
     }
     input.arraySize = size as number;
   }
@@ -295,14 +314,27 @@ export function parseSubmitJob(raw: unknown, payloadBytes: number): SubmitJobInp
   if (dependsOn) input.dependsOn = dependsOn;
   const tags = stringMap(body.tags, 'tags', 'tag values are strings');
   if (tags) input.tags = tags;
-  if (body.shareIdentifier !== undefined && body.shareIdentifier !== null) input.shareIdentifier = requireString(body, 'shareIdentifier');
+  if (body.shareIdentifier !== undefined && body.shareIdentifier !== null)
+    input.shareIdentifier = requireString(body, 'shareIdentifier');
   if (body.schedulingPriorityOverride !== undefined && body.schedulingPriorityOverride !== null) {
-    input.schedulingPriorityOverride = integerIn(body.schedulingPriorityOverride, 'schedulingPriorityOverride', 0, 9999);
+    input.schedulingPriorityOverride = integerIn(
+      body.schedulingPriorityOverride,
+      'schedulingPriorityOverride',
+      0,
+      9999,
+    );
   }
   if (typeof body.propagateTags === 'boolean') input.propagateTags = body.propagateTags;
-  for (const unsupported of ['nodeOverrides', 'eksPropertiesOverride', 'ecsPropertiesOverride', 'consumableResourcePropertiesOverride']) {
+  for (const unsupported of [
+    'nodeOverrides',
+    'eksPropertiesOverride',
+    'ecsPropertiesOverride',
+    'consumableResourcePropertiesOverride',
+  ]) {
     if (body[unsupported] !== undefined && body[unsupported] !== null) {
-      fail(`${unsupported} is not supported by the local Batch service (container jobs only); received ${describe(body[unsupported])}`);
+      fail(
+        `${unsupported} is not supported by the local Batch service (container jobs only); received ${describe(body[unsupported])}`,
+      );
     }
   }
   return input;
@@ -315,7 +347,8 @@ export function parseJobIdAndReason(raw: unknown, operation: string): { jobId: s
   const jobId = requireString(body, 'jobId');
   const reason = body.reason;
   if (typeof reason !== 'string') fail(`reason is required and must be a string; received ${describe(reason)}`);
-  if ((reason as string).length > 1024) fail(`reason must be at most 1024 characters; received ${(reason as string).length}`);
+  if ((reason as string).length > 1024)
+    fail(`reason must be at most 1024 characters; received ${(reason as string).length}`);
   return { jobId, reason: reason as string };
 }
 
@@ -326,7 +359,8 @@ export function optionalStringList(raw: unknown, field: string, max?: number): s
   if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string')) {
     fail(`${field} must be an array of strings; received ${describe(value)}`);
   }
-  if (max !== undefined && (value as string[]).length > max) fail(`${field} can list at most ${max} entries; received ${(value as string[]).length}`);
+  if (max !== undefined && (value as string[]).length > max)
+    fail(`${field} can list at most ${max} entries; received ${(value as string[]).length}`);
   return value as string[];
 }
 

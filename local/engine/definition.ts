@@ -51,7 +51,9 @@ export interface RawState {
   CausePath?: string;
   Branches?: RawMachine[];
   Iterator?: RawMachine;
-  ItemProcessor?: RawMachine & { ProcessorConfig?: { Mode?: 'INLINE' | 'DISTRIBUTED'; ExecutionType?: 'STANDARD' | 'EXPRESS' } };
+  ItemProcessor?: RawMachine & {
+    ProcessorConfig?: { Mode?: 'INLINE' | 'DISTRIBUTED'; ExecutionType?: 'STANDARD' | 'EXPRESS' };
+  };
   ItemsPath?: string;
   ItemSelector?: Json;
   MaxConcurrency?: number;
@@ -150,14 +152,18 @@ export function loadDefinition(text: string, integrations: readonly TaskIntegrat
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new InvalidDefinitionError(`Invalid State Machine Definition: the definition is not valid JSON (${(error as Error).message})`);
+    throw new InvalidDefinitionError(
+      `Invalid State Machine Definition: the definition is not valid JSON (${(error as Error).message})`,
+    );
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new InvalidDefinitionError('Invalid State Machine Definition: the definition must be a JSON object');
   }
   const machine = raw as RawMachine;
   if (machine.QueryLanguage !== undefined && machine.QueryLanguage !== 'JSONPath') {
-    throw new UnsupportedFeatureError(`QueryLanguage "${machine.QueryLanguage}" at the top level is not supported by the local engine (JSONPath only)`);
+    throw new UnsupportedFeatureError(
+      `QueryLanguage "${machine.QueryLanguage}" at the top level is not supported by the local engine (JSONPath only)`,
+    );
   }
   const fieldProblem = checkFieldValues(machine, '');
   if (fieldProblem) throw new InvalidDefinitionError(`Invalid State Machine Definition: ${fieldProblem}`);
@@ -221,10 +227,16 @@ const MAP_RULES: Record<string, NumberRule> = {
 
 const BATCHER_RULES: Record<string, NumberRule> = {
   MaxItemsPerBatch: { integer: true, min: 1, text: 'must be a positive integer' },
-  MaxInputBytesPerBatch: { integer: true, min: 1, max: 256 * 1024, text: 'must be a positive integer of at most 262144 (256 KiB)' },
+  MaxInputBytesPerBatch: {
+    integer: true,
+    min: 1,
+    max: 256 * 1024,
+    text: 'must be a positive integer of at most 262144 (256 KiB)',
+  },
 };
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A JSON Pointer (RFC 6901) token: `~` and `/` escaped. */
 const pointerToken = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
@@ -232,7 +244,11 @@ const pointerToken = (key: string): string => key.replaceAll('~', '~0').replaceA
 function checkNumber(pointer: string, value: unknown, rule: NumberRule): string {
   if (value === undefined) return '';
   const fits =
-    typeof value === 'number' && Number.isFinite(value) && (!rule.integer || Number.isInteger(value)) && value >= rule.min && (rule.max === undefined || value <= rule.max);
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!rule.integer || Number.isInteger(value)) &&
+    value >= rule.min &&
+    (rule.max === undefined || value <= rule.max);
   return fits ? '' : `${pointer} ${rule.text} (received ${JSON.stringify(value)})`;
 }
 
@@ -317,11 +333,15 @@ function compileGraph(machine: RawMachine, integrations: readonly TaskIntegratio
 function compileState(name: string, raw: RawState, integrations: readonly TaskIntegration[], scope: Scope): StateNode {
   const where = `state "${scope.path}${name}"`;
   if (raw.QueryLanguage !== undefined && raw.QueryLanguage !== 'JSONPath') {
-    throw new UnsupportedFeatureError(`${where}: field QueryLanguage "${String(raw.QueryLanguage)}" is not supported by the local engine (JSONPath only)`);
+    throw new UnsupportedFeatureError(
+      `${where}: field QueryLanguage "${String(raw.QueryLanguage)}" is not supported by the local engine (JSONPath only)`,
+    );
   }
   for (const field of UNSUPPORTED_STATE_FIELDS) {
     if (raw[field] !== undefined) {
-      throw new UnsupportedFeatureError(`${where}: field ${field} is not supported by the local engine (JSONata and variables are not implemented)`);
+      throw new UnsupportedFeatureError(
+        `${where}: field ${field} is not supported by the local engine (JSONata and variables are not implemented)`,
+      );
     }
   }
   const node: StateNode = {
@@ -363,9 +383,16 @@ function compileMap(node: StateNode, where: string, integrations: readonly TaskI
     node.distributed = { executionType, label: raw.Label ?? node.name };
     if (raw.ItemReader) checkItemReader(where, raw.ItemReader);
     if (raw.ResultWriter) checkResultWriter(where, raw.ResultWriter);
-    if (raw.ItemBatcher && raw.ItemBatcher.MaxItemsPerBatch === undefined && raw.ItemBatcher.MaxItemsPerBatchPath === undefined
-      && raw.ItemBatcher.MaxInputBytesPerBatch === undefined && raw.ItemBatcher.MaxInputBytesPerBatchPath === undefined) {
-      throw new InvalidDefinitionError(`${where}: ItemBatcher must set MaxItemsPerBatch(Path) or MaxInputBytesPerBatch(Path)`);
+    if (
+      raw.ItemBatcher &&
+      raw.ItemBatcher.MaxItemsPerBatch === undefined &&
+      raw.ItemBatcher.MaxItemsPerBatchPath === undefined &&
+      raw.ItemBatcher.MaxInputBytesPerBatch === undefined &&
+      raw.ItemBatcher.MaxInputBytesPerBatchPath === undefined
+    ) {
+      throw new InvalidDefinitionError(
+        `${where}: ItemBatcher must set MaxItemsPerBatch(Path) or MaxInputBytesPerBatch(Path)`,
+      );
     }
     node.processor = compileGraph(processor, integrations, {
       path: `${scope.path}${node.name}.ItemProcessor.`,
@@ -375,10 +402,15 @@ function compileMap(node: StateNode, where: string, integrations: readonly TaskI
   }
   for (const field of DISTRIBUTED_ONLY_FIELDS) {
     if (raw[field] !== undefined) {
-      throw new InvalidDefinitionError(`${where}: field ${field} is only valid in a Map state whose ProcessorConfig.Mode is DISTRIBUTED (received Mode ${mode})`);
+      throw new InvalidDefinitionError(
+        `${where}: field ${field} is only valid in a Map state whose ProcessorConfig.Mode is DISTRIBUTED (received Mode ${mode})`,
+      );
     }
   }
-  node.processor = compileGraph(processor, integrations, { ...scope, path: `${scope.path}${node.name}.ItemProcessor.` });
+  node.processor = compileGraph(processor, integrations, {
+    ...scope,
+    path: `${scope.path}${node.name}.ItemProcessor.`,
+  });
 }
 
 function checkItemReader(where: string, reader: NonNullable<RawState['ItemReader']>): void {
@@ -390,36 +422,53 @@ function checkItemReader(where: string, reader: NonNullable<RawState['ItemReader
     );
   }
   const inputType = reader.ReaderConfig?.InputType;
-  if (inputType === undefined) throw new InvalidDefinitionError(`${where}: ItemReader.ReaderConfig.InputType is required with s3:getObject`);
+  if (inputType === undefined)
+    throw new InvalidDefinitionError(`${where}: ItemReader.ReaderConfig.InputType is required with s3:getObject`);
   if (inputType !== 'JSON' && inputType !== 'JSONL' && inputType !== 'CSV') {
-    throw new UnsupportedFeatureError(`${where}: ItemReader.ReaderConfig.InputType "${inputType}" is not supported by the local engine (JSON, JSONL, CSV)`);
+    throw new UnsupportedFeatureError(
+      `${where}: ItemReader.ReaderConfig.InputType "${inputType}" is not supported by the local engine (JSON, JSONL, CSV)`,
+    );
   }
   if (inputType === 'CSV') {
     const location = reader.ReaderConfig?.CSVHeaderLocation;
-    if (location === 'GIVEN' && !(reader.ReaderConfig?.CSVHeaders?.length)) {
-      throw new InvalidDefinitionError(`${where}: ItemReader.ReaderConfig.CSVHeaders is required when CSVHeaderLocation is GIVEN`);
+    if (location === 'GIVEN' && !reader.ReaderConfig?.CSVHeaders?.length) {
+      throw new InvalidDefinitionError(
+        `${where}: ItemReader.ReaderConfig.CSVHeaders is required when CSVHeaderLocation is GIVEN`,
+      );
     }
     if (location !== 'GIVEN' && location !== 'FIRST_ROW') {
-      throw new InvalidDefinitionError(`${where}: ItemReader.ReaderConfig.CSVHeaderLocation must be FIRST_ROW or GIVEN (received ${String(location)})`);
+      throw new InvalidDefinitionError(
+        `${where}: ItemReader.ReaderConfig.CSVHeaderLocation must be FIRST_ROW or GIVEN (received ${String(location)})`,
+      );
     }
   }
 }
 
 function checkResultWriter(where: string, writer: NonNullable<RawState['ResultWriter']>): void {
   if (writer.WriterConfig !== undefined) {
-    throw new UnsupportedFeatureError(`${where}: ResultWriter.WriterConfig is not supported by the local engine (results are written untransformed, as JSON)`);
+    throw new UnsupportedFeatureError(
+      `${where}: ResultWriter.WriterConfig is not supported by the local engine (results are written untransformed, as JSON)`,
+    );
   }
   if (writer.Resource !== 'arn:aws:states:::s3:putObject') {
-    throw new InvalidDefinitionError(`${where}: ResultWriter.Resource must be arn:aws:states:::s3:putObject (received ${String(writer.Resource)})`);
+    throw new InvalidDefinitionError(
+      `${where}: ResultWriter.Resource must be arn:aws:states:::s3:putObject (received ${String(writer.Resource)})`,
+    );
   }
   if (typeof writer.Parameters !== 'object' || writer.Parameters === null) {
     throw new InvalidDefinitionError(`${where}: ResultWriter.Parameters with Bucket and Prefix is required`);
   }
 }
 
-function checkErrorEquals(where: string, field: 'Retry' | 'Catch', rules: { ErrorEquals: string[] }[] | undefined): void {
+function checkErrorEquals(
+  where: string,
+  field: 'Retry' | 'Catch',
+  rules: { ErrorEquals: string[] }[] | undefined,
+): void {
   (rules ?? []).forEach((rule, index) => {
-    const problem = validateErrorEquals(rule.ErrorEquals, `${where} ${field}[${index}].ErrorEquals`, { last: index === rules!.length - 1 });
+    const problem = validateErrorEquals(rule.ErrorEquals, `${where} ${field}[${index}].ErrorEquals`, {
+      last: index === rules!.length - 1,
+    });
     if (problem) throw new InvalidDefinitionError(problem);
   });
 }
@@ -427,13 +476,22 @@ function checkErrorEquals(where: string, field: 'Retry' | 'Catch', rules: { Erro
 const STATES_RESOURCE = /^arn:aws:states:::(.+)$/;
 const ACTIVITY_RESOURCE = /^arn:aws:states:[^:]*:[^:]*:activity:/;
 
-function resolveTask(where: string, resource: string, integrations: readonly TaskIntegration[], scope: Scope): ResolvedTask {
+function resolveTask(
+  where: string,
+  resource: string,
+  integrations: readonly TaskIntegration[],
+  scope: Scope,
+): ResolvedTask {
   if (ACTIVITY_RESOURCE.test(resource)) {
-    throw new UnsupportedFeatureError(`${where}: Resource "${resource}" is an Activity, which the local engine does not support`);
+    throw new UnsupportedFeatureError(
+      `${where}: Resource "${resource}" is an Activity, which the local engine does not support`,
+    );
   }
   const match = STATES_RESOURCE.exec(resource);
   if (!match) {
-    throw new InvalidDefinitionError(`${where}: Resource "${resource}" is not a service integration ARN (arn:aws:states:::<service>:<action>) registered with the local engine`);
+    throw new InvalidDefinitionError(
+      `${where}: Resource "${resource}" is not a service integration ARN (arn:aws:states:::<service>:<action>) registered with the local engine`,
+    );
   }
   const rest = match[1]!;
   let service: string;
@@ -448,15 +506,25 @@ function resolveTask(where: string, resource: string, integrations: readonly Tas
     action = colon < 0 ? '' : rest.slice(colon + 1);
   }
   if (action.endsWith('.waitForTaskToken')) {
-    throw new UnsupportedFeatureError(`${where}: Resource "${resource}" uses .waitForTaskToken (callback tasks), which the local engine does not support`);
+    throw new UnsupportedFeatureError(
+      `${where}: Resource "${resource}" uses .waitForTaskToken (callback tasks), which the local engine does not support`,
+    );
   }
   if (scope.insideExpress && /\.sync(:\d+)?$/.test(action)) {
-    throw new InvalidDefinitionError(`${where}: Resource "${resource}" uses a .sync integration, which EXPRESS child workflows do not support (use ExecutionType STANDARD)`);
+    throw new InvalidDefinitionError(
+      `${where}: Resource "${resource}" uses a .sync integration, which EXPRESS child workflows do not support (use ExecutionType STANDARD)`,
+    );
   }
-  const integration = integrations.find((candidate) => candidate.service === service && candidate.actions.includes(action));
+  const integration = integrations.find(
+    (candidate) => candidate.service === service && candidate.actions.includes(action),
+  );
   if (!integration) {
-    const known = integrations.filter((candidate) => candidate.service === service).flatMap((candidate) => candidate.actions);
-    const hint = known.length ? `; service ${service} supports ${known.join(', ')}` : `; no integration is registered for service ${service}`;
+    const known = integrations
+      .filter((candidate) => candidate.service === service)
+      .flatMap((candidate) => candidate.actions);
+    const hint = known.length
+      ? `; service ${service} supports ${known.join(', ')}`
+      : `; no integration is registered for service ${service}`;
     throw new InvalidDefinitionError(`${where}: Resource "${resource}" is not supported by the local engine${hint}`);
   }
   return { integration, resource, service, action };

@@ -1,14 +1,34 @@
 import { ABORTED, FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
-import { renderPayloadTemplate } from './expressions';
-import { StatesError, StatesErrors } from './errors';
 import type { Graph, StateNode } from './definition';
+import { StatesError, StatesErrors } from './errors';
+import { renderPayloadTemplate } from './expressions';
 import { JsonText } from './history';
 import { readMaxConcurrency, readNumber, runGraph, selectItem } from './interpreter';
 import { type ItemSource, openItemSource } from './item-reader';
 import { readWriterTarget, resultEntry, writeResults } from './result-writer';
-import { asFailure, type EngineEnvironment, type ExecutionScope, type Frame, Halt, isoDate, type MapRunHandle, PAYLOAD_LIMIT_BYTES, record } from './runtime';
+import {
+  asFailure,
+  type EngineEnvironment,
+  type ExecutionScope,
+  type Frame,
+  Halt,
+  isoDate,
+  type MapRunHandle,
+  PAYLOAD_LIMIT_BYTES,
+  record,
+} from './runtime';
 import { type LogPosition, SpillLog } from './spill-log';
-import type { ContextObject, ExecutionDescription, ExecutionStatus, HistoryEvent, Json, JsonObject, MapRunCounts, MapRunDescription, MapRunStatus } from './types';
+import type {
+  ContextObject,
+  ExecutionDescription,
+  ExecutionStatus,
+  HistoryEvent,
+  Json,
+  JsonObject,
+  MapRunCounts,
+  MapRunDescription,
+  MapRunStatus,
+} from './types';
 
 const END_EVENTS = ['', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'];
 
@@ -230,8 +250,13 @@ export class MapRun implements MapRunHandle {
       details: { input: child.Input, inputDetails: { truncated: false }, roleArn: this.roleArn },
     };
     const details: Record<string, unknown> =
-      status === SUCCEEDED ? { output: child.Output, outputDetails: { truncated: false } } : { error: child.Error ?? '', cause: child.Cause ?? '' };
-    return [started, { id: 2, previousEventId: 1, timestamp: this.stopDates[index]!, type: END_EVENTS[status]!, details }];
+      status === SUCCEEDED
+        ? { output: child.Output, outputDetails: { truncated: false } }
+        : { error: child.Error ?? '', cause: child.Cause ?? '' };
+    return [
+      started,
+      { id: 2, previousEventId: 1, timestamp: this.stopDates[index]!, type: END_EVENTS[status]!, details },
+    ];
   }
 
   waitForChild(index: number): Promise<void> {
@@ -268,7 +293,12 @@ export class MapRun implements MapRunHandle {
       maxConcurrency: this.maxConcurrency,
       toleratedFailurePercentage: this.toleratedFailurePercentage ?? 0,
       toleratedFailureCount: this.toleratedFailureCount ?? 0,
-      itemCounts: toCounts(this.items, this.totalItems, this.totalItems - this.startedItems, this.resultsWritten ? this.startedItems : 0),
+      itemCounts: toCounts(
+        this.items,
+        this.totalItems,
+        this.totalItems - this.startedItems,
+        this.resultsWritten ? this.startedItems : 0,
+      ),
       executionCounts: toCounts(this.executions, this.childCount, 0, this.resultsWritten ? this.childCount : 0),
       redriveCount: 0,
     };
@@ -314,12 +344,27 @@ export class MapRun implements MapRunHandle {
    * Records a child's end: appends its ResultWriter entry to the log, updates the counts and
    * keeps its history if it is among the most recent ones. Returns the entry (compact JSON).
    */
-  finishChild(index: number, scope: ExecutionScope, status: number, outputText: string | undefined, failure?: { error: string; cause: string }): string {
+  finishChild(
+    index: number,
+    scope: ExecutionScope,
+    status: number,
+    outputText: string | undefined,
+    failure?: { error: string; cause: string },
+  ): string {
     const stopDate = this.env.clock.now();
     this.statuses[index] = status;
     this.stopDates[index] = stopDate;
     this.transitions[index] = scope.transitions;
-    const entry = resultEntry(this, index, status, JSON.stringify(scope.execution.Input), outputText, isoDate(this.startDates[index]!), isoDate(stopDate), failure);
+    const entry = resultEntry(
+      this,
+      index,
+      status,
+      JSON.stringify(scope.execution.Input),
+      outputText,
+      isoDate(this.startDates[index]!),
+      isoDate(stopDate),
+      failure,
+    );
     try {
       const position = this.log.append(entry);
       this.logOffsets[index] = position.offset;
@@ -331,7 +376,8 @@ export class MapRun implements MapRunHandle {
     const itemCount = this.itemsPerChild[index]!;
     this.items.running -= itemCount;
     this.executions.running--;
-    const bucket: keyof Counts = status === SUCCEEDED ? 'succeeded' : status === FAILED ? 'failed' : status === TIMED_OUT ? 'timedOut' : 'aborted';
+    const bucket: keyof Counts =
+      status === SUCCEEDED ? 'succeeded' : status === FAILED ? 'failed' : status === TIMED_OUT ? 'timedOut' : 'aborted';
     this.items[bucket] += itemCount;
     this.executions[bucket]++;
     const recent = status === SUCCEEDED ? this.recentSuccesses : this.recentFailures;
@@ -380,9 +426,22 @@ interface BatchConfig {
 }
 
 /** Reads a non-negative integer field or its `...Path` twin. */
-function readLimit(value: number | undefined, path: string | undefined, field: string, effective: Json, context: ContextObject): number | undefined {
+function readLimit(
+  value: number | undefined,
+  path: string | undefined,
+  field: string,
+  effective: Json,
+  context: ContextObject,
+): number | undefined {
   if (path !== undefined) {
-    return readNumber(path, effective, context, `${field}Path`, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
+    return readNumber(
+      path,
+      effective,
+      context,
+      `${field}Path`,
+      (v) => Number.isInteger(v) && v >= 0,
+      'a non-negative integer',
+    );
   }
   return value;
 }
@@ -392,19 +451,45 @@ function readLimit(value: number | undefined, path: string | undefined, field: s
  * per item (or batch) as concurrency allows, applies the tolerated failure threshold, writes
  * results with ResultWriter, and returns the Map's result (before ResultSelector/ResultPath).
  */
-export async function runDistributedMap(node: StateNode, effective: Json, context: ContextObject, frame: Frame): Promise<Json> {
+export async function runDistributedMap(
+  node: StateNode,
+  effective: Json,
+  context: ContextObject,
+  frame: Frame,
+): Promise<Json> {
   const scope = frame.scope;
   const env = scope.env;
   const raw = node.raw;
   const distributed = node.distributed!;
-  const run = new MapRun(env, scope.executionArn, scope.stateMachineName, distributed.label, env.newUuid(), distributed.executionType);
+  const run = new MapRun(
+    env,
+    scope.executionArn,
+    scope.stateMachineName,
+    distributed.label,
+    env.newUuid(),
+    distributed.executionType,
+  );
   run.roleArn = scope.execution.RoleArn;
 
   run.maxConcurrency = readMaxConcurrency(node, effective, context);
-  const percentage = raw.ToleratedFailurePercentagePath !== undefined
-    ? readNumber(raw.ToleratedFailurePercentagePath, effective, context, 'ToleratedFailurePercentagePath', (v) => v >= 0 && v <= 100, 'a number from 0 to 100')
-    : raw.ToleratedFailurePercentage;
-  const count = readLimit(raw.ToleratedFailureCount, raw.ToleratedFailureCountPath, 'ToleratedFailureCount', effective, context);
+  const percentage =
+    raw.ToleratedFailurePercentagePath !== undefined
+      ? readNumber(
+          raw.ToleratedFailurePercentagePath,
+          effective,
+          context,
+          'ToleratedFailurePercentagePath',
+          (v) => v >= 0 && v <= 100,
+          'a number from 0 to 100',
+        )
+      : raw.ToleratedFailurePercentage;
+  const count = readLimit(
+    raw.ToleratedFailureCount,
+    raw.ToleratedFailureCountPath,
+    'ToleratedFailureCount',
+    effective,
+    context,
+  );
   run.toleratedFailurePercentage = percentage;
   run.toleratedFailureCount = count;
   const batch = readBatchConfig(node, effective, context, env);
@@ -418,7 +503,18 @@ export async function runDistributedMap(node: StateNode, effective: Json, contex
 
   const limit = run.maxConcurrency === 0 ? env.maxChildConcurrency : run.maxConcurrency;
   const collector = writer ? undefined : new OutputCollector();
-  const outcome = await driveChildren(run, node.processor!, node, source, effective, context, frame, limit, batch, collector).finally(() => run.log.seal());
+  const outcome = await driveChildren(
+    run,
+    node.processor!,
+    node,
+    source,
+    effective,
+    context,
+    frame,
+    limit,
+    batch,
+    collector,
+  ).finally(() => run.log.seal());
 
   run.stopDate = env.clock.now();
   if (outcome.kind === 'stopped') {
@@ -432,11 +528,24 @@ export async function runDistributedMap(node: StateNode, effective: Json, contex
   let result: Json = null;
   if (writer) {
     try {
-      const pending = failure ? pendingInputs(node, source, effective, context, env, run.startedItems, outcome.kind === 'failed' ? outcome.leftover : undefined) : undefined;
+      const pending = failure
+        ? pendingInputs(
+            node,
+            source,
+            effective,
+            context,
+            env,
+            run.startedItems,
+            outcome.kind === 'failed' ? outcome.leftover : undefined,
+          )
+        : undefined;
       result = await writeResults(run, writer, pending);
     } catch (error) {
       const narrowed = asFailure(error);
-      failure ??= new StatesError(StatesErrors.ResultWriterFailed, narrowed instanceof StatesError ? `${narrowed.error}: ${narrowed.cause}` : narrowed.message);
+      failure ??= new StatesError(
+        StatesErrors.ResultWriterFailed,
+        narrowed instanceof StatesError ? `${narrowed.error}: ${narrowed.cause}` : narrowed.message,
+      );
       run.status = 'FAILED';
     }
   } else if (!failure) {
@@ -450,12 +559,32 @@ export async function runDistributedMap(node: StateNode, effective: Json, contex
   return result;
 }
 
-function readBatchConfig(node: StateNode, effective: Json, context: ContextObject, env: EngineEnvironment): BatchConfig | undefined {
+function readBatchConfig(
+  node: StateNode,
+  effective: Json,
+  context: ContextObject,
+  env: EngineEnvironment,
+): BatchConfig | undefined {
   const batcher = node.raw.ItemBatcher;
   if (!batcher) return undefined;
-  const maxItems = readLimit(batcher.MaxItemsPerBatch, batcher.MaxItemsPerBatchPath, 'MaxItemsPerBatch', effective, context);
-  const maxBytes = readLimit(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath, 'MaxInputBytesPerBatch', effective, context);
-  const batchInput = batcher.BatchInput !== undefined ? renderPayloadTemplate(batcher.BatchInput, effective, context, 'BatchInput', env.random) : undefined;
+  const maxItems = readLimit(
+    batcher.MaxItemsPerBatch,
+    batcher.MaxItemsPerBatchPath,
+    'MaxItemsPerBatch',
+    effective,
+    context,
+  );
+  const maxBytes = readLimit(
+    batcher.MaxInputBytesPerBatch,
+    batcher.MaxInputBytesPerBatchPath,
+    'MaxInputBytesPerBatch',
+    effective,
+    context,
+  );
+  const batchInput =
+    batcher.BatchInput !== undefined
+      ? renderPayloadTemplate(batcher.BatchInput, effective, context, 'BatchInput', env.random)
+      : undefined;
   return {
     maxItems: maxItems || Number.POSITIVE_INFINITY,
     // A batch is a child's input, so it can never exceed the 256 KiB payload quota.
@@ -465,7 +594,10 @@ function readBatchConfig(node: StateNode, effective: Json, context: ContextObjec
 }
 
 /** How the children ended; `leftover` is an item pulled for a batch but never started. */
-type DriveOutcome = { kind: 'done' } | { kind: 'failed'; error: StatesError; leftover?: Json } | { kind: 'stopped'; reason: unknown };
+type DriveOutcome =
+  | { kind: 'done' }
+  | { kind: 'failed'; error: StatesError; leftover?: Json }
+  | { kind: 'stopped'; reason: unknown };
 
 /**
  * Starts children lazily as slots free (no promise exists for an item not yet started); children
@@ -519,7 +651,10 @@ function driveChildren(
         return { input: selectItem(node, effective, context, index, value, env.random), items: 1 };
       }
       const items: Json[] = [];
-      const base = batch.batchInput !== undefined ? JSON.stringify({ BatchInput: batch.batchInput, Items: [] }).length : '{"Items":[]}'.length;
+      const base =
+        batch.batchInput !== undefined
+          ? JSON.stringify({ BatchInput: batch.batchInput, Items: [] }).length
+          : '{"Items":[]}'.length;
       let bytes = base;
       while (items.length < batch.maxItems) {
         let selected = lookahead;
@@ -543,11 +678,18 @@ function driveChildren(
         bytes += size;
       }
       if (items.length === 0) return undefined;
-      const input: JsonObject = batch.batchInput !== undefined ? { BatchInput: batch.batchInput, Items: items } : { Items: items };
+      const input: JsonObject =
+        batch.batchInput !== undefined ? { BatchInput: batch.batchInput, Items: items } : { Items: items };
       return { input, items: items.length };
     };
 
-    const complete = (index: number, scope: ExecutionScope, status: number, output: Json, error?: StatesError | Halt): void => {
+    const complete = (
+      index: number,
+      scope: ExecutionScope,
+      status: number,
+      output: Json,
+      error?: StatesError | Halt,
+    ): void => {
       let failureDetails: { error: string; cause: string } | undefined;
       let outputText: string | undefined;
       if (error) {
@@ -561,7 +703,12 @@ function driveChildren(
       const entry = run.finishChild(index, scope, status, outputText, failureDetails);
       parent.transitions += scope.transitions;
       if (run.logError && !failure) {
-        failRun(new StatesError(StatesErrors.Runtime, `The Map Run ${run.mapRunArn} could not record its children in its spill file: ${run.logError.message}`));
+        failRun(
+          new StatesError(
+            StatesErrors.Runtime,
+            `The Map Run ${run.mapRunArn} could not record its children in its spill file: ${run.logError.message}`,
+          ),
+        );
         return;
       }
       if (collector && !failure) {
@@ -593,7 +740,8 @@ function driveChildren(
 
     const settle = (index: number, scope: ExecutionScope, error: unknown): void => {
       const narrowed = asFailure(error);
-      if (narrowed instanceof Halt) complete(index, scope, narrowed.status === 'FAILED' ? FAILED : ABORTED, null, narrowed);
+      if (narrowed instanceof Halt)
+        complete(index, scope, narrowed.status === 'FAILED' ? FAILED : ABORTED, null, narrowed);
       else complete(index, scope, FAILED, null, narrowed);
     };
 
@@ -621,7 +769,11 @@ function driveChildren(
         transitions: 0,
         mapRuns: [],
       };
-      record(scope, 'ExecutionStarted', { input: new JsonText(input), inputDetails: { truncated: false }, roleArn: parent.execution.RoleArn });
+      record(scope, 'ExecutionStarted', {
+        input: new JsonText(input),
+        inputDetails: { truncated: false },
+        roleArn: parent.execution.RoleArn,
+      });
       let outcome: Json | Promise<Json>;
       try {
         outcome = runGraph(processor, input, { scope, signal: controller.signal });
@@ -682,7 +834,12 @@ function driveChildren(
       if (running > 0 || yielding) return;
       frame.signal.removeEventListener('abort', onParentStop);
       if (stopped || frame.signal.aborted) resolve({ kind: 'stopped', reason: frame.signal.reason });
-      else if (failure) resolve(lookahead === undefined ? { kind: 'failed', error: failure } : { kind: 'failed', error: failure, leftover: lookahead });
+      else if (failure)
+        resolve(
+          lookahead === undefined
+            ? { kind: 'failed', error: failure }
+            : { kind: 'failed', error: failure, leftover: lookahead },
+        );
       else resolve({ kind: 'done' });
     };
     if (frame.signal.aborted) onParentStop();
@@ -694,7 +851,15 @@ function driveChildren(
  * The inputs of the items never started (PENDING_n.json when the Map Run fails), pulled from
  * the reader one at a time as the file is written.
  */
-function* pendingInputs(node: StateNode, source: ItemSource, effective: Json, context: ContextObject, env: EngineEnvironment, firstIndex: number, leftover: Json | undefined): Generator<Json> {
+function* pendingInputs(
+  node: StateNode,
+  source: ItemSource,
+  effective: Json,
+  context: ContextObject,
+  env: EngineEnvironment,
+  firstIndex: number,
+  leftover: Json | undefined,
+): Generator<Json> {
   let index = firstIndex;
   if (leftover !== undefined) {
     yield leftover;

@@ -1,3 +1,6 @@
+import type { Catcher, Graph, Retrier, StateNode } from './definition';
+import { runDistributedMap } from './distributed-map';
+import { StatesError, StatesErrors } from './errors';
 import {
   applyInputPath,
   applyOutputPath,
@@ -7,9 +10,6 @@ import {
   readPath,
   renderPayloadTemplate,
 } from './expressions';
-import { StatesError, StatesErrors } from './errors';
-import type { Catcher, Graph, Retrier, StateNode } from './definition';
-import { runDistributedMap } from './distributed-map';
 import { JsonText } from './history';
 import { asFailure, checkPayloadSize, type Frame, Halt, isoDate, record } from './runtime';
 import type { ContextObject, Json, JsonObject } from './types';
@@ -56,7 +56,11 @@ function runState(node: StateNode, input: Json, frame: Frame, item: MapItem | un
   if (frame.signal.aborted) throw frame.signal.reason;
   frame.scope.transitions++;
   const enteredTime = frame.scope.env.clock.now();
-  record(frame.scope, `${node.type}StateEntered`, { name: node.name, input: new JsonText(input), inputDetails: { truncated: false } });
+  record(frame.scope, `${node.type}StateEntered`, {
+    name: node.name,
+    input: new JsonText(input),
+    inputDetails: { truncated: false },
+  });
   if (node.retry.length === 0 && node.catch.length === 0) {
     const step = attempt(node, input, frame, item, enteredTime, 0);
     return isPromise(step) ? step.then((resolved) => exited(node, resolved, frame)) : exited(node, step, frame);
@@ -66,12 +70,22 @@ function runState(node: StateNode, input: Json, frame: Frame, item: MapItem | un
 
 function exited(node: StateNode, step: Step, frame: Frame): Step {
   if (node.type !== 'Fail') {
-    record(frame.scope, `${node.type}StateExited`, { name: node.name, output: new JsonText(step.output), outputDetails: { truncated: false } });
+    record(frame.scope, `${node.type}StateExited`, {
+      name: node.name,
+      output: new JsonText(step.output),
+      outputDetails: { truncated: false },
+    });
   }
   return step;
 }
 
-async function runWithErrorHandling(node: StateNode, input: Json, frame: Frame, item: MapItem | undefined, enteredTime: number): Promise<Step> {
+async function runWithErrorHandling(
+  node: StateNode,
+  input: Json,
+  frame: Frame,
+  item: MapItem | undefined,
+  enteredTime: number,
+): Promise<Step> {
   const attemptsByRetrier = new Array<number>(node.retry.length).fill(0);
   let retryCount = 0;
   for (;;) {
@@ -103,7 +117,12 @@ async function runWithErrorHandling(node: StateNode, input: Json, frame: Frame, 
  * Picks the first retrier whose ErrorEquals matches; returns the delay before the next attempt,
  * or undefined when that retrier is exhausted (later retriers are not consulted, as AWS does).
  */
-export function retryDelay(retriers: readonly Retrier[], attempts: number[], failure: StatesError, random: () => number): number | undefined {
+export function retryDelay(
+  retriers: readonly Retrier[],
+  attempts: number[],
+  failure: StatesError,
+  random: () => number,
+): number | undefined {
   const index = retriers.findIndex((retrier) => matches(retrier.ErrorEquals, failure.error));
   if (index < 0) return undefined;
   const retrier = retriers[index]!;
@@ -130,7 +149,13 @@ function caught(node: StateNode, catcher: Catcher, input: Json, failure: StatesE
 }
 
 /** Builds `$$` for a state; `Task.Token` is never set (callback tasks are not supported). */
-export function contextFor(frame: Frame, node: StateNode, enteredTime: number, retryCount: number, item: MapItem | undefined): ContextObject {
+export function contextFor(
+  frame: Frame,
+  node: StateNode,
+  enteredTime: number,
+  retryCount: number,
+  item: MapItem | undefined,
+): ContextObject {
   const scope = frame.scope;
   const context: ContextObject = {
     Execution: scope.execution,
@@ -142,7 +167,14 @@ export function contextFor(frame: Frame, node: StateNode, enteredTime: number, r
 }
 
 /** One attempt of a state, without Retry/Catch. */
-function attempt(node: StateNode, input: Json, frame: Frame, item: MapItem | undefined, enteredTime: number, retryCount: number): Step | Promise<Step> {
+function attempt(
+  node: StateNode,
+  input: Json,
+  frame: Frame,
+  item: MapItem | undefined,
+  enteredTime: number,
+  retryCount: number,
+): Step | Promise<Step> {
   const raw = node.raw;
   switch (node.type) {
     case 'Pass': {
@@ -153,7 +185,10 @@ function attempt(node: StateNode, input: Json, frame: Frame, item: MapItem | und
         result = raw.Result;
       } else {
         const effective = context ? applyInputPath(input, raw.InputPath, context) : input;
-        result = raw.Parameters !== undefined ? renderPayloadTemplate(raw.Parameters, effective, context!, 'Parameters', frame.scope.env.random) : effective;
+        result =
+          raw.Parameters !== undefined
+            ? renderPayloadTemplate(raw.Parameters, effective, context!, 'Parameters', frame.scope.env.random)
+            : effective;
       }
       let output = applyResultPath(input, result, raw.ResultPath);
       if (context) output = applyOutputPath(output, raw.OutputPath, context);
@@ -166,9 +201,14 @@ function attempt(node: StateNode, input: Json, frame: Frame, item: MapItem | und
       return { output: applyOutputPath(applyInputPath(input, raw.InputPath, context), raw.OutputPath, context) };
     }
     case 'Fail': {
-      const context = raw.ErrorPath !== undefined || raw.CausePath !== undefined ? contextFor(frame, node, enteredTime, retryCount, item) : undefined;
-      const error = raw.ErrorPath !== undefined ? readString(raw.ErrorPath, input, context!, 'ErrorPath') : (raw.Error ?? '');
-      const cause = raw.CausePath !== undefined ? readString(raw.CausePath, input, context!, 'CausePath') : (raw.Cause ?? '');
+      const context =
+        raw.ErrorPath !== undefined || raw.CausePath !== undefined
+          ? contextFor(frame, node, enteredTime, retryCount, item)
+          : undefined;
+      const error =
+        raw.ErrorPath !== undefined ? readString(raw.ErrorPath, input, context!, 'ErrorPath') : (raw.Error ?? '');
+      const cause =
+        raw.CausePath !== undefined ? readString(raw.CausePath, input, context!, 'CausePath') : (raw.Cause ?? '');
       throw new StatesError(error, cause);
     }
     case 'Choice': {
@@ -177,7 +217,10 @@ function attempt(node: StateNode, input: Json, frame: Frame, item: MapItem | und
       const rule = (raw.Choices ?? []).find((candidate) => evaluateChoiceRule(candidate, effective, context));
       const next = rule ? String(rule.Next) : raw.Default;
       if (next === undefined) {
-        throw new StatesError(StatesErrors.NoChoiceMatched, `No Matches! (state '${node.name}', no choice rule matched and there is no Default)`);
+        throw new StatesError(
+          StatesErrors.NoChoiceMatched,
+          `No Matches! (state '${node.name}', no choice rule matched and there is no Default)`,
+        );
       }
       return { output: applyOutputPath(effective, raw.OutputPath, context), next };
     }
@@ -197,16 +240,29 @@ function attempt(node: StateNode, input: Json, frame: Frame, item: MapItem | und
 function readString(path: string, input: Json, context: ContextObject, field: string): string {
   const value = readPath(path, input, context);
   if (typeof value !== 'string') {
-    throw new StatesError(StatesErrors.Runtime, `The ${field} '${path}' must resolve to a string (received ${JSON.stringify(value)})`);
+    throw new StatesError(
+      StatesErrors.Runtime,
+      `The ${field} '${path}' must resolve to a string (received ${JSON.stringify(value)})`,
+    );
   }
   return value;
 }
 
 /** Reads a `...Path` field that must resolve to a number (e.g. TimeoutSecondsPath, MaxConcurrencyPath). */
-export function readNumber(path: string, input: Json, context: ContextObject, field: string, rule: (value: number) => boolean, ruleText: string): number {
+export function readNumber(
+  path: string,
+  input: Json,
+  context: ContextObject,
+  field: string,
+  rule: (value: number) => boolean,
+  ruleText: string,
+): number {
   const value = readPath(path, input, context);
   if (typeof value !== 'number' || !rule(value)) {
-    throw new StatesError(StatesErrors.Runtime, `The field ${field} '${path}' must resolve to ${ruleText} (received ${JSON.stringify(value)})`);
+    throw new StatesError(
+      StatesErrors.Runtime,
+      `The field ${field} '${path}' must resolve to ${ruleText} (received ${JSON.stringify(value)})`,
+    );
   }
   return value;
 }
@@ -214,14 +270,24 @@ export function readNumber(path: string, input: Json, context: ContextObject, fi
 /** Applies ResultSelector, ResultPath and OutputPath to a state's raw result, in AWS's order. */
 export function finishResult(node: StateNode, input: Json, result: Json, context: ContextObject): Json {
   const raw = node.raw;
-  const selected = raw.ResultSelector !== undefined ? renderPayloadTemplate(raw.ResultSelector, result, context, 'ResultSelector') : result;
+  const selected =
+    raw.ResultSelector !== undefined
+      ? renderPayloadTemplate(raw.ResultSelector, result, context, 'ResultSelector')
+      : result;
   const placed = applyResultPath(input, selected, raw.ResultPath);
   const output = applyOutputPath(placed, raw.OutputPath, context);
   checkPayloadSize(output, `output of state '${node.name}'`);
   return output;
 }
 
-async function runWait(node: StateNode, input: Json, frame: Frame, item: MapItem | undefined, enteredTime: number, retryCount: number): Promise<Step> {
+async function runWait(
+  node: StateNode,
+  input: Json,
+  frame: Frame,
+  item: MapItem | undefined,
+  enteredTime: number,
+  retryCount: number,
+): Promise<Step> {
   const raw = node.raw;
   const context = contextFor(frame, node, enteredTime, retryCount, item);
   const effective = applyInputPath(input, raw.InputPath, context);
@@ -229,12 +295,23 @@ async function runWait(node: StateNode, input: Json, frame: Frame, item: MapItem
   let waitMs: number;
   if (raw.Seconds !== undefined) waitMs = raw.Seconds * 1000;
   else if (raw.SecondsPath !== undefined) {
-    waitMs = readNumber(raw.SecondsPath, effective, context, 'SecondsPath', (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer') * 1000;
+    waitMs =
+      readNumber(
+        raw.SecondsPath,
+        effective,
+        context,
+        'SecondsPath',
+        (v) => Number.isInteger(v) && v >= 0,
+        'a non-negative integer',
+      ) * 1000;
   } else {
     const timestamp = raw.Timestamp ?? readString(raw.TimestampPath!, effective, context, 'TimestampPath');
     const target = Date.parse(timestamp);
     if (Number.isNaN(target)) {
-      throw new StatesError(StatesErrors.Runtime, `The Timestamp '${timestamp}' of state '${node.name}' is not an ISO-8601 timestamp`);
+      throw new StatesError(
+        StatesErrors.Runtime,
+        `The Timestamp '${timestamp}' of state '${node.name}' is not an ISO-8601 timestamp`,
+      );
     }
     waitMs = target - clock.now();
   }
@@ -242,20 +319,42 @@ async function runWait(node: StateNode, input: Json, frame: Frame, item: MapItem
   return { output: applyOutputPath(effective, raw.OutputPath, context), next: raw.Next };
 }
 
-async function runTask(node: StateNode, input: Json, frame: Frame, item: MapItem | undefined, enteredTime: number, retryCount: number): Promise<Step> {
+async function runTask(
+  node: StateNode,
+  input: Json,
+  frame: Frame,
+  item: MapItem | undefined,
+  enteredTime: number,
+  retryCount: number,
+): Promise<Step> {
   const raw = node.raw;
   const task = node.task!;
   const scope = frame.scope;
   const context = contextFor(frame, node, enteredTime, retryCount, item);
   const effective = applyInputPath(input, raw.InputPath, context);
-  const parameters = raw.Parameters !== undefined ? renderPayloadTemplate(raw.Parameters, effective, context, 'Parameters', scope.env.random) : effective;
+  const parameters =
+    raw.Parameters !== undefined
+      ? renderPayloadTemplate(raw.Parameters, effective, context, 'Parameters', scope.env.random)
+      : effective;
   let timeoutSeconds = raw.TimeoutSeconds;
   if (raw.TimeoutSecondsPath !== undefined) {
-    timeoutSeconds = readNumber(raw.TimeoutSecondsPath, effective, context, 'TimeoutSecondsPath', (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+    timeoutSeconds = readNumber(
+      raw.TimeoutSecondsPath,
+      effective,
+      context,
+      'TimeoutSecondsPath',
+      (v) => Number.isInteger(v) && v > 0,
+      'a positive integer',
+    );
   }
   const resourceType = task.service;
   const resource = task.action;
-  const scheduled: Record<string, unknown> = { resourceType, resource, region: scope.env.region, parameters: new JsonText(parameters) };
+  const scheduled: Record<string, unknown> = {
+    resourceType,
+    resource,
+    region: scope.env.region,
+    parameters: new JsonText(parameters),
+  };
   if (timeoutSeconds !== undefined) scheduled.timeoutInSeconds = timeoutSeconds;
   if (raw.HeartbeatSeconds !== undefined) scheduled.heartbeatInSeconds = raw.HeartbeatSeconds;
   record(scope, 'TaskScheduled', scheduled);
@@ -271,7 +370,12 @@ async function runTask(node: StateNode, input: Json, frame: Frame, item: MapItem
     record(scope, type, { resourceType, resource, error: failure.error, cause: failure.cause });
     throw failure;
   }
-  record(scope, 'TaskSucceeded', { resourceType, resource, output: new JsonText(result), outputDetails: { truncated: false } });
+  record(scope, 'TaskSucceeded', {
+    resourceType,
+    resource,
+    output: new JsonText(result),
+    outputDetails: { truncated: false },
+  });
   return { output: finishResult(node, input, result, context), next: raw.Next };
 }
 
@@ -279,7 +383,13 @@ async function runTask(node: StateNode, input: Json, frame: Frame, item: MapItem
  * Invokes the integration; the request's signal aborts when the execution (or branch) stops or
  * the task times out, and the wait ends then even if the integration ignores its signal.
  */
-function invokeWithTimeout(node: StateNode, parameters: Json, context: ContextObject, frame: Frame, timeoutSeconds: number | undefined): Promise<Json> {
+function invokeWithTimeout(
+  node: StateNode,
+  parameters: Json,
+  context: ContextObject,
+  frame: Frame,
+  timeoutSeconds: number | undefined,
+): Promise<Json> {
   const task = node.task!;
   const clock = frame.scope.env.clock;
   const controller = new AbortController();
@@ -338,12 +448,22 @@ function childController(frame: Frame): { controller: AbortController; release: 
   return { controller, release: () => frame.signal.removeEventListener('abort', onParent) };
 }
 
-async function runParallel(node: StateNode, input: Json, frame: Frame, item: MapItem | undefined, enteredTime: number, retryCount: number): Promise<Step> {
+async function runParallel(
+  node: StateNode,
+  input: Json,
+  frame: Frame,
+  item: MapItem | undefined,
+  enteredTime: number,
+  retryCount: number,
+): Promise<Step> {
   const raw = node.raw;
   const scope = frame.scope;
   const context = contextFor(frame, node, enteredTime, retryCount, item);
   const effective = applyInputPath(input, raw.InputPath, context);
-  const branchInput = raw.Parameters !== undefined ? renderPayloadTemplate(raw.Parameters, effective, context, 'Parameters', scope.env.random) : effective;
+  const branchInput =
+    raw.Parameters !== undefined
+      ? renderPayloadTemplate(raw.Parameters, effective, context, 'Parameters', scope.env.random)
+      : effective;
   record(scope, 'ParallelStateStarted');
   const { controller, release } = childController(frame);
   const branchFrame: Frame = { scope, signal: controller.signal };
@@ -371,7 +491,14 @@ async function runParallel(node: StateNode, input: Json, frame: Frame, item: Map
   return { output: finishResult(node, input, results, context), next: raw.Next };
 }
 
-async function runMap(node: StateNode, input: Json, frame: Frame, item: MapItem | undefined, enteredTime: number, retryCount: number): Promise<Step> {
+async function runMap(
+  node: StateNode,
+  input: Json,
+  frame: Frame,
+  item: MapItem | undefined,
+  enteredTime: number,
+  retryCount: number,
+): Promise<Step> {
   const raw = node.raw;
   const context = contextFor(frame, node, enteredTime, retryCount, item);
   const effective = applyInputPath(input, raw.InputPath, context);
@@ -394,18 +521,38 @@ export function readItems(node: StateNode, effective: Json, context: ContextObje
 }
 
 /** Renders ItemSelector (or the legacy Parameters) for one item, with `$$.Map.Item` set. */
-export function selectItem(node: StateNode, effective: Json, context: ContextObject, index: number, value: Json, random: () => number): Json {
+export function selectItem(
+  node: StateNode,
+  effective: Json,
+  context: ContextObject,
+  index: number,
+  value: Json,
+  random: () => number,
+): Json {
   const template = node.raw.ItemSelector ?? node.raw.Parameters;
   if (template === undefined) return value;
   const itemContext: ContextObject = { ...context, Map: { Item: { Index: index, Value: value } } };
-  return renderPayloadTemplate(template, effective, itemContext, node.raw.ItemSelector !== undefined ? 'ItemSelector' : 'Parameters', random);
+  return renderPayloadTemplate(
+    template,
+    effective,
+    itemContext,
+    node.raw.ItemSelector !== undefined ? 'ItemSelector' : 'Parameters',
+    random,
+  );
 }
 
 /** Reads MaxConcurrency(Path); 0 means no limit. */
 export function readMaxConcurrency(node: StateNode, effective: Json, context: ContextObject): number {
   const raw = node.raw;
   if (raw.MaxConcurrencyPath !== undefined) {
-    return readNumber(raw.MaxConcurrencyPath, effective, context, 'MaxConcurrencyPath', (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
+    return readNumber(
+      raw.MaxConcurrencyPath,
+      effective,
+      context,
+      'MaxConcurrencyPath',
+      (v) => Number.isInteger(v) && v >= 0,
+      'a non-negative integer',
+    );
   }
   return raw.MaxConcurrency ?? 0;
 }

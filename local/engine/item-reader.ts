@@ -1,6 +1,6 @@
-import { readPath, renderPayloadTemplate } from './expressions';
-import { StatesError, StatesErrors } from './errors';
 import type { ReaderConfig, StateNode } from './definition';
+import { StatesError, StatesErrors } from './errors';
+import { readPath, renderPayloadTemplate } from './expressions';
 import { readItems } from './interpreter';
 import type { ObjectStore } from './object-store';
 import type { ContextObject, Json, JsonObject } from './types';
@@ -20,13 +20,24 @@ export interface ItemSource {
 const MAX_ITEMS_LIMIT = 100_000_000;
 
 /** Opens the item source of a Map state: ItemReader when present, else ItemsPath over the state input. */
-export async function openItemSource(node: StateNode, effective: Json, context: ContextObject, store: ObjectStore): Promise<ItemSource> {
+export async function openItemSource(
+  node: StateNode,
+  effective: Json,
+  context: ContextObject,
+  store: ObjectStore,
+): Promise<ItemSource> {
   const reader = node.raw.ItemReader;
   if (!reader) return arraySource(readItems(node, effective, context), Number.POSITIVE_INFINITY);
-  const parameters = reader.Parameters !== undefined ? renderPayloadTemplate(reader.Parameters, effective, context, 'ItemReader.Parameters') : {};
+  const parameters =
+    reader.Parameters !== undefined
+      ? renderPayloadTemplate(reader.Parameters, effective, context, 'ItemReader.Parameters')
+      : {};
   const { Bucket: bucket, Key: key, Prefix: prefix } = (parameters ?? {}) as JsonObject;
   if (typeof bucket !== 'string' || bucket === '') {
-    throw new StatesError(StatesErrors.ItemReaderFailed, `ItemReader.Parameters.Bucket of state '${node.name}' must be a non-empty string (received ${JSON.stringify(bucket)})`);
+    throw new StatesError(
+      StatesErrors.ItemReaderFailed,
+      `ItemReader.Parameters.Bucket of state '${node.name}' must be a non-empty string (received ${JSON.stringify(bucket)})`,
+    );
   }
   const maxItems = readMaxItems(node, reader.ReaderConfig, effective, context);
   try {
@@ -34,7 +45,10 @@ export async function openItemSource(node: StateNode, effective: Json, context: 
       return await listSource(store, bucket, typeof prefix === 'string' ? prefix : '', maxItems);
     }
     if (typeof key !== 'string' || key === '') {
-      throw new StatesError(StatesErrors.ItemReaderFailed, `ItemReader.Parameters.Key of state '${node.name}' must be a non-empty string (received ${JSON.stringify(key)})`);
+      throw new StatesError(
+        StatesErrors.ItemReaderFailed,
+        `ItemReader.Parameters.Key of state '${node.name}' must be a non-empty string (received ${JSON.stringify(key)})`,
+      );
     }
     const bytes = await store.getObject(bucket, key);
     const config = reader.ReaderConfig ?? {};
@@ -44,9 +58,13 @@ export async function openItemSource(node: StateNode, effective: Json, context: 
         try {
           parsed = JSON.parse(bytes.toString('utf8')) as Json;
         } catch (error) {
-          throw new StatesError(StatesErrors.ItemReaderFailed, `s3://${bucket}/${key} is not valid JSON: ${(error as Error).message}`);
+          throw new StatesError(
+            StatesErrors.ItemReaderFailed,
+            `s3://${bucket}/${key} is not valid JSON: ${(error as Error).message}`,
+          );
         }
-        if (!Array.isArray(parsed)) throw new StatesError(StatesErrors.ItemReaderFailed, `s3://${bucket}/${key} must hold a JSON array of items`);
+        if (!Array.isArray(parsed))
+          throw new StatesError(StatesErrors.ItemReaderFailed, `s3://${bucket}/${key} must hold a JSON array of items`);
         return arraySource(parsed, maxItems);
       }
       case 'JSONL':
@@ -55,16 +73,25 @@ export async function openItemSource(node: StateNode, effective: Json, context: 
       case 'CSV':
         return csvSource(bytes.toString('utf8'), `s3://${bucket}/${key}`, config, maxItems);
       default:
-        throw new StatesError(StatesErrors.ItemReaderFailed, `ReaderConfig.InputType ${String(config.InputType)} is not supported`);
+        throw new StatesError(
+          StatesErrors.ItemReaderFailed,
+          `ReaderConfig.InputType ${String(config.InputType)} is not supported`,
+        );
     }
   } catch (error) {
     if (error instanceof StatesError && error.error === StatesErrors.ItemReaderFailed) throw error;
-    const reason = error instanceof StatesError ? `${error.error}: ${error.cause}` : String((error as Error).message ?? error);
+    const reason =
+      error instanceof StatesError ? `${error.error}: ${error.cause}` : String((error as Error).message ?? error);
     throw new StatesError(StatesErrors.ItemReaderFailed, `State '${node.name}' could not read its items: ${reason}`);
   }
 }
 
-function readMaxItems(node: StateNode, config: ReaderConfig | undefined, effective: Json, context: ContextObject): number {
+function readMaxItems(
+  node: StateNode,
+  config: ReaderConfig | undefined,
+  effective: Json,
+  context: ContextObject,
+): number {
   if (config?.MaxItemsPath !== undefined) {
     const value = readPath(config.MaxItemsPath, effective, context);
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_ITEMS_LIMIT) {
@@ -112,7 +139,10 @@ function jsonLinesSource(body: Buffer, where: string, maxItems: number): ItemSou
         try {
           return JSON.parse(body.toString('utf8', from, end)) as Json;
         } catch (error) {
-          throw new StatesError(StatesErrors.ItemReaderFailed, `${where} line ${line} is not valid JSON: ${(error as Error).message}`);
+          throw new StatesError(
+            StatesErrors.ItemReaderFailed,
+            `${where} line ${line} is not valid JSON: ${(error as Error).message}`,
+          );
         }
       }
       return undefined;

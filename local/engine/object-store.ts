@@ -28,13 +28,21 @@ export interface ObjectSummary {
  */
 export interface ObjectStore {
   getObject(bucket: string, key: string): Promise<Buffer>;
-  listObjectsV2(bucket: string, prefix: string, continuationToken?: string): Promise<{ keys: ObjectSummary[]; nextToken?: string }>;
+  listObjectsV2(
+    bucket: string,
+    prefix: string,
+    continuationToken?: string,
+  ): Promise<{ keys: ObjectSummary[]; nextToken?: string }>;
   putObject(bucket: string, key: string, body: Buffer | string): Promise<void>;
   /**
    * Writes an object from a sequence of chunks without holding it whole (ResultWriter files can
    * be hundreds of megabytes). A store without it receives the chunks joined through `putObject`.
    */
-  putObjectStream?(bucket: string, key: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void>;
+  putObjectStream?(
+    bucket: string,
+    key: string,
+    chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  ): Promise<void>;
 }
 
 /** Objects S3 returns per ListObjectsV2 page. */
@@ -65,7 +73,11 @@ export function s3ObjectStore(client: S3Client): ObjectStore {
     async listObjectsV2(bucket, prefix, continuationToken) {
       try {
         const response = await client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: continuationToken }),
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix || undefined,
+            ContinuationToken: continuationToken,
+          }),
         );
         return {
           keys: (response.Contents ?? []).map((object) => ({
@@ -83,7 +95,9 @@ export function s3ObjectStore(client: S3Client): ObjectStore {
     },
     async putObject(bucket, key, body) {
       try {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }),
+        );
       } catch (error) {
         rethrow(error);
       }
@@ -98,9 +112,15 @@ export function s3ObjectStore(client: S3Client): ObjectStore {
         const body = Buffer.concat(part);
         part = [];
         partBytes = 0;
-        uploadId ??= (await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/json' }))).UploadId;
+        uploadId ??= (
+          await client.send(
+            new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/json' }),
+          )
+        ).UploadId;
         const PartNumber = parts.length + 1;
-        const response = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }));
+        const response = await client.send(
+          new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }),
+        );
         parts.push({ ETag: response.ETag ?? '', PartNumber });
       };
       try {
@@ -110,13 +130,30 @@ export function s3ObjectStore(client: S3Client): ObjectStore {
           if (partBytes >= UPLOAD_PART_BYTES) await uploadPart();
         }
         if (uploadId === undefined) {
-          await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.concat(part), ContentType: 'application/json' }));
+          await client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              Body: Buffer.concat(part),
+              ContentType: 'application/json',
+            }),
+          );
           return;
         }
         if (partBytes > 0) await uploadPart();
-        await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        await client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts },
+          }),
+        );
       } catch (error) {
-        if (uploadId !== undefined) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+        if (uploadId !== undefined)
+          await client
+            .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+            .catch(() => undefined);
         if (error instanceof StatesError) throw error;
         rethrow(error);
       }
@@ -137,11 +174,16 @@ export class MemoryObjectStore implements ObjectStore {
 
   async getObject(bucket: string, key: string): Promise<Buffer> {
     const object = this.bucket(bucket).get(key);
-    if (!object) throw new StatesError('S3.NoSuchKey', `The specified key does not exist. (Bucket: ${bucket}, Key: ${key})`);
+    if (!object)
+      throw new StatesError('S3.NoSuchKey', `The specified key does not exist. (Bucket: ${bucket}, Key: ${key})`);
     return object.body;
   }
 
-  async listObjectsV2(bucket: string, prefix: string, continuationToken?: string): Promise<{ keys: ObjectSummary[]; nextToken?: string }> {
+  async listObjectsV2(
+    bucket: string,
+    prefix: string,
+    continuationToken?: string,
+  ): Promise<{ keys: ObjectSummary[]; nextToken?: string }> {
     // S3 lists keys in UTF-8 binary order; continuation resumes after the last key returned.
     const keys = [...this.bucket(bucket).keys()].filter((key) => key.startsWith(prefix)).sort(compareBinary);
     const after = continuationToken ? Buffer.from(continuationToken, 'base64url').toString('utf8') : undefined;
@@ -152,7 +194,13 @@ export class MemoryObjectStore implements ObjectStore {
     return {
       keys: page.map((key) => {
         const object = this.bucket(bucket).get(key)!;
-        return { key, size: object.body.length, lastModified: object.lastModified, etag: object.etag, storageClass: 'STANDARD' };
+        return {
+          key,
+          size: object.body.length,
+          lastModified: object.lastModified,
+          etag: object.etag,
+          storageClass: 'STANDARD',
+        };
       }),
       nextToken: more && last !== undefined ? Buffer.from(last, 'utf8').toString('base64url') : undefined,
     };
@@ -165,7 +213,11 @@ export class MemoryObjectStore implements ObjectStore {
     this.buckets.get(bucket)!.set(key, { body: bytes, lastModified: this.now(), etag });
   }
 
-  async putObjectStream(bucket: string, key: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+  async putObjectStream(
+    bucket: string,
+    key: string,
+    chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  ): Promise<void> {
     const parts: Uint8Array[] = [];
     for await (const chunk of chunks) parts.push(chunk);
     await this.putObject(bucket, key, Buffer.concat(parts));

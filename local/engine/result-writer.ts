@@ -1,8 +1,8 @@
-import { renderPayloadTemplate } from './expressions';
-import { StatesError, StatesErrors } from './errors';
-import type { StateNode } from './definition';
 import { STATUS_NAMES, SUCCEEDED } from './child-status';
+import type { StateNode } from './definition';
 import type { MapRun } from './distributed-map';
+import { StatesError, StatesErrors } from './errors';
+import { renderPayloadTemplate } from './expressions';
 import type { ObjectStore } from './object-store';
 import type { ContextObject, Json, JsonObject } from './types';
 
@@ -19,14 +19,25 @@ const NEWLINE = 0x0a;
 const CLOSE_BRACKET = 0x5d;
 
 export function readWriterTarget(node: StateNode, effective: Json, context: ContextObject): WriterTarget {
-  const parameters = renderPayloadTemplate(node.raw.ResultWriter!.Parameters!, effective, context, 'ResultWriter.Parameters') as JsonObject;
+  const parameters = renderPayloadTemplate(
+    node.raw.ResultWriter!.Parameters!,
+    effective,
+    context,
+    'ResultWriter.Parameters',
+  ) as JsonObject;
   const bucket = parameters?.Bucket;
   const prefix = parameters?.Prefix ?? '';
   if (typeof bucket !== 'string' || bucket === '') {
-    throw new StatesError(StatesErrors.ResultWriterFailed, `ResultWriter.Parameters.Bucket of state '${node.name}' must be a non-empty string (received ${JSON.stringify(bucket)})`);
+    throw new StatesError(
+      StatesErrors.ResultWriterFailed,
+      `ResultWriter.Parameters.Bucket of state '${node.name}' must be a non-empty string (received ${JSON.stringify(bucket)})`,
+    );
   }
   if (typeof prefix !== 'string') {
-    throw new StatesError(StatesErrors.ResultWriterFailed, `ResultWriter.Parameters.Prefix of state '${node.name}' must be a string (received ${JSON.stringify(prefix)})`);
+    throw new StatesError(
+      StatesErrors.ResultWriterFailed,
+      `ResultWriter.Parameters.Prefix of state '${node.name}' must be a string (received ${JSON.stringify(prefix)})`,
+    );
   }
   return { bucket, prefix };
 }
@@ -63,19 +74,39 @@ export function resultEntry(
  * Entries are copied from the Map Run's log in child order, a slice at a time, so a result
  * file is never held whole in memory (unless the store cannot take a stream).
  */
-export async function writeResults(run: MapRun, target: WriterTarget, pending: Iterator<Json> | undefined): Promise<Json> {
-  if (run.logError) throw new StatesError(StatesErrors.Runtime, `the children's results were not all recorded: ${run.logError.message}`);
+export async function writeResults(
+  run: MapRun,
+  target: WriterTarget,
+  pending: Iterator<Json> | undefined,
+): Promise<Json> {
+  if (run.logError)
+    throw new StatesError(
+      StatesErrors.Runtime,
+      `the children's results were not all recorded: ${run.logError.message}`,
+    );
   const store = run.env.objectStore;
   const base = `${target.prefix === '' || target.prefix.endsWith('/') ? target.prefix : `${target.prefix}/`}${run.uuid}/`;
-  const files: Record<'FAILED' | 'PENDING' | 'SUCCEEDED', { Key: string; Size: number }[]> = { FAILED: [], PENDING: [], SUCCEEDED: [] };
+  const files: Record<'FAILED' | 'PENDING' | 'SUCCEEDED', { Key: string; Size: number }[]> = {
+    FAILED: [],
+    PENDING: [],
+    SUCCEEDED: [],
+  };
   const write = async (status: 'FAILED' | 'PENDING' | 'SUCCEEDED', chunks: Iterable<Buffer>): Promise<void> => {
     const key = `${base}${status}_0.json`;
     const size = await putChunks(store, target.bucket, key, chunks);
     files[status].push({ Key: key, Size: size });
   };
   const { succeeded, failed, timedOut, aborted } = run.executions;
-  if (succeeded > 0) await write('SUCCEEDED', logChunks(run, (status) => status === SUCCEEDED));
-  if (failed + timedOut + aborted > 0) await write('FAILED', logChunks(run, (status) => status !== SUCCEEDED));
+  if (succeeded > 0)
+    await write(
+      'SUCCEEDED',
+      logChunks(run, (status) => status === SUCCEEDED),
+    );
+  if (failed + timedOut + aborted > 0)
+    await write(
+      'FAILED',
+      logChunks(run, (status) => status !== SUCCEEDED),
+    );
   const first = pending?.next();
   if (first && !first.done) await write('PENDING', pendingChunks(first.value, pending!));
   const manifestKey = `${base}manifest.json`;
@@ -144,7 +175,8 @@ function* logChunks(run: MapRun, matches: (status: number) => boolean): Generato
 
 /** `[entry,...]` of PENDING entries, `{Input, InputDetails, Status}`, in bounded slices. */
 function* pendingChunks(first: Json, rest: Iterator<Json>): Generator<Buffer> {
-  const entry = (input: Json): string => JSON.stringify({ Input: JSON.stringify(input), InputDetails: { Included: true }, Status: 'PENDING' });
+  const entry = (input: Json): string =>
+    JSON.stringify({ Input: JSON.stringify(input), InputDetails: { Included: true }, Status: 'PENDING' });
   let text = `[${entry(first)}`;
   for (let next = rest.next(); !next.done; next = rest.next()) {
     text += `,${entry(next.value)}`;

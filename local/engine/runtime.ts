@@ -1,6 +1,6 @@
 import { StatesError, StatesErrors } from './errors';
-import type { Clock, ContextObject, HistoryEvent, Json } from './types';
 import type { ObjectStore } from './object-store';
+import type { Clock, ContextObject, HistoryEvent, Json } from './types';
 
 /** AWS's state payload quota: 256 KiB of UTF-8. */
 export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
@@ -76,7 +76,11 @@ export function record(scope: ExecutionScope, type: string, details?: Record<str
   const history = scope.history;
   const id = history.length + 1;
   if (id > scope.env.maxHistoryEvents) {
-    throw new Halt('FAILED', StatesErrors.Runtime, `The execution reached the maximum number of history events (${scope.env.maxHistoryEvents}).`);
+    throw new Halt(
+      'FAILED',
+      StatesErrors.Runtime,
+      `The execution reached the maximum number of history events (${scope.env.maxHistoryEvents}).`,
+    );
   }
   history.push({ id, previousEventId: id - 1, timestamp: scope.env.clock.now(), type, details });
 }
@@ -103,7 +107,10 @@ export function asFailure(error: unknown, fallback: string = StatesErrors.Runtim
   if (typeof error === 'object' && error !== null) {
     const candidate = error as { error?: unknown; cause?: unknown; message?: unknown };
     if (typeof candidate.error === 'string') {
-      return new StatesError(candidate.error, typeof candidate.cause === 'string' ? candidate.cause : String(candidate.message ?? ''));
+      return new StatesError(
+        candidate.error,
+        typeof candidate.cause === 'string' ? candidate.cause : String(candidate.message ?? ''),
+      );
     }
     return new StatesError(fallback, String(candidate.message ?? error));
   }

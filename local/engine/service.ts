@@ -2,12 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { systemClock } from './clock';
 import { type LoadedDefinition, loadDefinition } from './definition';
-import { MapRun } from './distributed-map';
+import type { MapRun } from './distributed-map';
 import { InvalidDefinitionError, ServiceError, StatesErrors, UnsupportedFeatureError } from './errors';
 import { JsonText, presentEvent } from './history';
 import { runGraph } from './interpreter';
 import type { ObjectStore } from './object-store';
-import { asFailure, checkPayloadSize, type EngineEnvironment, type ExecutionScope, Halt, isoDate, type MapRunHandle, PAYLOAD_LIMIT_BYTES } from './runtime';
+import {
+  asFailure,
+  checkPayloadSize,
+  type EngineEnvironment,
+  type ExecutionScope,
+  Halt,
+  isoDate,
+  type MapRunHandle,
+  PAYLOAD_LIMIT_BYTES,
+} from './runtime';
 import type {
   Clock,
   ExecutionDescription,
@@ -64,7 +73,10 @@ interface StateMachineRecord {
 
 /** What DescribeExecution reports of an execution, plus what running it needs. */
 interface ExecutionRecord
-  extends Pick<ExecutionDescription, 'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate' | 'input' | 'output' | 'error' | 'cause'> {
+  extends Pick<
+    ExecutionDescription,
+    'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate' | 'input' | 'output' | 'error' | 'cause'
+  > {
   scope: ExecutionScope;
   controller: AbortController;
   done: Promise<void>;
@@ -120,11 +132,19 @@ class LocalStepFunctions implements StepFunctionsService {
     };
   }
 
-  createStateMachine(request: { name: string; definition: string; roleArn: string; type?: 'STANDARD' | 'EXPRESS' }): StateMachineDescription {
+  createStateMachine(request: {
+    name: string;
+    definition: string;
+    roleArn: string;
+    type?: 'STANDARD' | 'EXPRESS';
+  }): StateMachineDescription {
     validateName(request.name, 'name');
     const type = request.type ?? 'STANDARD';
     if (type === 'EXPRESS') {
-      throw new ServiceError('InvalidDefinition', `type EXPRESS is not supported by the local engine for state machines started with StartExecution (received type ${type})`);
+      throw new ServiceError(
+        'InvalidDefinition',
+        `type EXPRESS is not supported by the local engine for state machines started with StartExecution (received type ${type})`,
+      );
     }
     let loaded: LoadedDefinition;
     try {
@@ -138,7 +158,10 @@ class LocalStepFunctions implements StepFunctionsService {
     const arn = `arn:aws:states:${this.env.region}:${this.env.accountId}:stateMachine:${request.name}`;
     const existing = this.stateMachines.get(arn);
     if (existing) {
-      const same = existing.description.definition === request.definition && existing.description.roleArn === request.roleArn && existing.description.type === type;
+      const same =
+        existing.description.definition === request.definition &&
+        existing.description.roleArn === request.roleArn &&
+        existing.description.type === type;
       if (same) return { ...existing.description };
       throw new ServiceError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
     }
@@ -170,7 +193,10 @@ class LocalStepFunctions implements StepFunctionsService {
     this.stateMachines.delete(stateMachineArn);
   }
 
-  startExecution(request: { stateMachineArn: string; name?: string; input?: string }): { executionArn: string; startDate: number } {
+  startExecution(request: { stateMachineArn: string; name?: string; input?: string }): {
+    executionArn: string;
+    startDate: number;
+  } {
     const machine = this.stateMachine(request.stateMachineArn);
     const name = request.name ?? randomUUID();
     validateName(name, 'name');
@@ -179,17 +205,24 @@ class LocalStepFunctions implements StepFunctionsService {
     const existing = this.executions.get(executionArn);
     if (existing) {
       // StartExecution is idempotent for a running STANDARD execution with the same name and input (API_StartExecution).
-      if (existing.status === 'RUNNING' && existing.input === inputText) return { executionArn, startDate: existing.startDate };
+      if (existing.status === 'RUNNING' && existing.input === inputText)
+        return { executionArn, startDate: existing.startDate };
       throw new ServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
     if (Buffer.byteLength(inputText, 'utf8') > PAYLOAD_LIMIT_BYTES) {
-      throw new ServiceError('InvalidExecutionInput', `input has a size of ${Buffer.byteLength(inputText, 'utf8')} bytes, which exceeds the maximum of ${PAYLOAD_LIMIT_BYTES} bytes`);
+      throw new ServiceError(
+        'InvalidExecutionInput',
+        `input has a size of ${Buffer.byteLength(inputText, 'utf8')} bytes, which exceeds the maximum of ${PAYLOAD_LIMIT_BYTES} bytes`,
+      );
     }
     let input: Json;
     try {
       input = JSON.parse(inputText) as Json;
     } catch (error) {
-      throw new ServiceError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${(error as Error).message}'`);
+      throw new ServiceError(
+        'InvalidExecutionInput',
+        `Invalid State Machine Execution Input: '${(error as Error).message}'`,
+      );
     }
     const startDate = this.env.clock.now();
     const controller = new AbortController();
@@ -203,7 +236,14 @@ class LocalStepFunctions implements StepFunctionsService {
       executionArn,
       stateMachineArn: machine.description.stateMachineArn,
       stateMachineName: machine.description.name,
-      execution: { Id: executionArn, Name: name, Input: input, StartTime: isoDate(startDate), RoleArn: roleArn, RedriveCount: 0 },
+      execution: {
+        Id: executionArn,
+        Name: name,
+        Input: input,
+        StartTime: isoDate(startDate),
+        RoleArn: roleArn,
+        RedriveCount: 0,
+      },
       history: [],
       transitions: 0,
       mapRuns: [],
@@ -238,7 +278,14 @@ class LocalStepFunctions implements StepFunctionsService {
     const timer = new AbortController();
     if (loaded.timeoutSeconds !== undefined) {
       clock.sleep(loaded.timeoutSeconds * 1000, timer.signal).then(
-        () => record.controller.abort(new Halt('TIMED_OUT', StatesErrors.Timeout, `The execution timed out after ${loaded.timeoutSeconds} seconds`)),
+        () =>
+          record.controller.abort(
+            new Halt(
+              'TIMED_OUT',
+              StatesErrors.Timeout,
+              `The execution timed out after ${loaded.timeoutSeconds} seconds`,
+            ),
+          ),
         () => undefined,
       );
     }
@@ -256,16 +303,30 @@ class LocalStepFunctions implements StepFunctionsService {
     }
   }
 
-  private finish(record: ExecutionRecord, status: ExecutionStatus, result: { output?: string; error?: string; cause?: string }, output?: Json): void {
+  private finish(
+    record: ExecutionRecord,
+    status: ExecutionStatus,
+    result: { output?: string; error?: string; cause?: string },
+    output?: Json,
+  ): void {
     if (record.status !== 'RUNNING') return;
     record.status = status;
     record.stopDate = this.env.clock.now();
     Object.assign(record, result);
     const history = record.scope.history;
     const id = history.length + 1;
-    const event = (type: string, details: Record<string, unknown>): HistoryEvent => ({ id, previousEventId: id - 1, timestamp: record.stopDate!, type, details });
+    const event = (type: string, details: Record<string, unknown>): HistoryEvent => ({
+      id,
+      previousEventId: id - 1,
+      timestamp: record.stopDate!,
+      type,
+      details,
+    });
     const failure = { error: result.error ?? '', cause: result.cause ?? '' };
-    if (status === 'SUCCEEDED') history.push(event('ExecutionSucceeded', { output: new JsonText(output ?? null), outputDetails: { truncated: false } }));
+    if (status === 'SUCCEEDED')
+      history.push(
+        event('ExecutionSucceeded', { output: new JsonText(output ?? null), outputDetails: { truncated: false } }),
+      );
     else if (status === 'TIMED_OUT') history.push(event('ExecutionTimedOut', failure));
     else if (status === 'ABORTED') history.push(event('ExecutionAborted', failure));
     else history.push(event('ExecutionFailed', failure));
@@ -309,7 +370,8 @@ class LocalStepFunctions implements StepFunctionsService {
       return { stopDate: record.stopDate ?? this.env.clock.now() };
     }
     const child = this.findChild(executionArn);
-    if (!child) throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${checkArn(executionArn)}'`);
+    if (!child)
+      throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${checkArn(executionArn)}'`);
     child.run.stopChild(child.index, error, cause);
     return { stopDate: this.env.clock.now() };
   }
@@ -322,13 +384,21 @@ class LocalStepFunctions implements StepFunctionsService {
     nextToken?: string;
   }): Page<ExecutionDescription> {
     if ((request.stateMachineArn === undefined) === (request.mapRunArn === undefined)) {
-      throw new ServiceError('ValidationException', 'ListExecutions needs exactly one of stateMachineArn and mapRunArn');
+      throw new ServiceError(
+        'ValidationException',
+        'ListExecutions needs exactly one of stateMachineArn and mapRunArn',
+      );
     }
     const filter = request.statusFilter;
     if (request.mapRunArn !== undefined) return listChildren(this.mapRun(request.mapRunArn), filter, request);
     const machine = this.stateMachine(request.stateMachineArn!);
     const records = machine.executions.filter((record) => !filter || record.status === filter).reverse();
-    return paginate(`stateMachine:${machine.description.stateMachineArn}`, records.length, (index) => this.describeRecord(records[index]!), request);
+    return paginate(
+      `stateMachine:${machine.description.stateMachineArn}`,
+      records.length,
+      (index) => this.describeRecord(records[index]!),
+      request,
+    );
   }
 
   getExecutionHistory(
@@ -340,7 +410,8 @@ class LocalStepFunctions implements StepFunctionsService {
     if (record) events = record.scope.history;
     else {
       const child = this.findChild(executionArn);
-      if (!child) throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${checkArn(executionArn)}'`);
+      if (!child)
+        throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${checkArn(executionArn)}'`);
       events = child.run.childHistory(child.index);
     }
     const include = request.includeExecutionData ?? true;
@@ -353,7 +424,10 @@ class LocalStepFunctions implements StepFunctionsService {
     return this.mapRun(mapRunArn).describe();
   }
 
-  listMapRuns(executionArn: string, request: { maxResults?: number; nextToken?: string } = {}): Page<MapRunDescription> {
+  listMapRuns(
+    executionArn: string,
+    request: { maxResults?: number; nextToken?: string } = {},
+  ): Page<MapRunDescription> {
     if (!this.executions.has(executionArn) && !this.findChild(executionArn)) {
       throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${checkArn(executionArn)}'`);
     }
@@ -368,14 +442,19 @@ class LocalStepFunctions implements StepFunctionsService {
       return this.describeRecord(record);
     }
     const child = this.findChild(executionArn);
-    if (!child) throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${checkArn(executionArn)}'`);
+    if (!child)
+      throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${checkArn(executionArn)}'`);
     await child.run.waitForChild(child.index);
     return child.run.describeChild(child.index);
   }
 
   private stateMachine(stateMachineArn: string): StateMachineRecord {
     const machine = this.stateMachines.get(stateMachineArn);
-    if (!machine) throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${checkArn(stateMachineArn)}'`);
+    if (!machine)
+      throw new ServiceError(
+        'StateMachineDoesNotExist',
+        `State Machine Does Not Exist: '${checkArn(stateMachineArn)}'`,
+      );
     return machine;
   }
 
@@ -397,10 +476,17 @@ class LocalStepFunctions implements StepFunctionsService {
  * ListExecutions(mapRunArn): newest child first. The token holds the index to resume below, so
  * a page costs the children it returns (plus those a status filter skips), never a pass over all.
  */
-function listChildren(run: MapRun, filter: ExecutionStatus | undefined, request: { maxResults?: number; nextToken?: string }): Page<ExecutionDescription> {
+function listChildren(
+  run: MapRun,
+  filter: ExecutionStatus | undefined,
+  request: { maxResults?: number; nextToken?: string },
+): Page<ExecutionDescription> {
   const listing = `mapRun:${run.mapRunArn}`;
   const size = pageSize(request.maxResults);
-  let index = request.nextToken === undefined ? run.childCount - 1 : Math.min(readToken(request.nextToken, listing), run.childCount - 1);
+  let index =
+    request.nextToken === undefined
+      ? run.childCount - 1
+      : Math.min(readToken(request.nextToken, listing), run.childCount - 1);
   const items: ExecutionDescription[] = [];
   for (; index >= 0 && items.length < size; index--) {
     if (!filter || run.statusOf(index) === filter) items.push(run.describeChild(index));
@@ -413,21 +499,33 @@ function listChildren(run: MapRun, filter: ExecutionStatus | undefined, request:
 
 function validateName(name: string, field: string): void {
   if (typeof name !== 'string' || name.length < 1 || name.length > 80) {
-    throw new ServiceError('InvalidName', `Invalid Name: '${name}' (${field} must be 1 to 80 characters, received ${typeof name === 'string' ? name.length : typeof name})`);
+    throw new ServiceError(
+      'InvalidName',
+      `Invalid Name: '${name}' (${field} must be 1 to 80 characters, received ${typeof name === 'string' ? name.length : typeof name})`,
+    );
   }
   const bad = NAME_FORBIDDEN.exec(name);
   if (bad) {
-    throw new ServiceError('InvalidName', `Invalid Name: '${name}' (${field} must not contain whitespace, brackets, wildcards, special or control characters; found ${JSON.stringify(bad[0])})`);
+    throw new ServiceError(
+      'InvalidName',
+      `Invalid Name: '${name}' (${field} must not contain whitespace, brackets, wildcards, special or control characters; found ${JSON.stringify(bad[0])})`,
+    );
   }
 }
 
 function checkArn(arn: string): string {
-  if (typeof arn !== 'string' || !arn.startsWith('arn:')) throw new ServiceError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
+  if (typeof arn !== 'string' || !arn.startsWith('arn:'))
+    throw new ServiceError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
   return arn;
 }
 
 /** Offset pagination with an opaque token bound to the listing it came from. */
-function paginate<T>(listing: string, count: number, item: (index: number) => T, request: { maxResults?: number; nextToken?: string }): Page<T> {
+function paginate<T>(
+  listing: string,
+  count: number,
+  item: (index: number) => T,
+  request: { maxResults?: number; nextToken?: string },
+): Page<T> {
   const size = pageSize(request.maxResults);
   const offset = request.nextToken === undefined ? 0 : readToken(request.nextToken, listing);
   const end = Math.min(count, offset + size);
@@ -441,7 +539,10 @@ function paginate<T>(listing: string, count: number, item: (index: number) => T,
 function pageSize(maxResults: number | undefined): number {
   const size = maxResults === undefined || maxResults === 0 ? DEFAULT_PAGE : maxResults;
   if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE) {
-    throw new ServiceError('ValidationException', `maxResults must be an integer from 0 to ${MAX_PAGE} (received ${String(maxResults)})`);
+    throw new ServiceError(
+      'ValidationException',
+      `maxResults must be an integer from 0 to ${MAX_PAGE} (received ${String(maxResults)})`,
+    );
   }
   return size;
 }
@@ -454,7 +555,8 @@ function readToken(token: string, listing: string): number {
   } catch {
     parsed = {};
   }
-  if (parsed.l !== listing || typeof parsed.o !== 'number' || !Number.isInteger(parsed.o) || parsed.o < 0) throw new ServiceError('InvalidToken', `Invalid Token: '${token}'`);
+  if (parsed.l !== listing || typeof parsed.o !== 'number' || !Number.isInteger(parsed.o) || parsed.o < 0)
+    throw new ServiceError('InvalidToken', `Invalid Token: '${token}'`);
   return parsed.o;
 }
 

@@ -118,7 +118,8 @@ export class SpillLog {
     if (this.used === 0) return;
     this.fd ??= openTemporaryFile(this.directory);
     let written = 0;
-    while (written < this.used) written += writeSync(this.fd, this.buffer, written, this.used - written, this.flushed + written);
+    while (written < this.used)
+      written += writeSync(this.fd, this.buffer, written, this.used - written, this.flushed + written);
     this.flushed += this.used;
     this.used = 0;
     // A record larger than the budget grew the buffer; give that memory back.

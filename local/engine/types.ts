@@ -135,11 +135,19 @@ export interface Page<T> {
  * `ExecutionAlreadyExists`, `InvalidDefinition`, `InvalidName`, `ValidationException`, ...).
  */
 export interface StepFunctionsService {
-  createStateMachine(request: { name: string; definition: string; roleArn: string; type?: 'STANDARD' | 'EXPRESS' }): StateMachineDescription;
+  createStateMachine(request: {
+    name: string;
+    definition: string;
+    roleArn: string;
+    type?: 'STANDARD' | 'EXPRESS';
+  }): StateMachineDescription;
   describeStateMachine(stateMachineArn: string): StateMachineDescription;
   listStateMachines(request?: { maxResults?: number; nextToken?: string }): Page<StateMachineDescription>;
   deleteStateMachine(stateMachineArn: string): void;
-  startExecution(request: { stateMachineArn: string; name?: string; input?: string }): { executionArn: string; startDate: number };
+  startExecution(request: { stateMachineArn: string; name?: string; input?: string }): {
+    executionArn: string;
+    startDate: number;
+  };
   describeExecution(executionArn: string): ExecutionDescription;
   stopExecution(executionArn: string, request?: { error?: string; cause?: string }): { stopDate: number };
   listExecutions(request: {

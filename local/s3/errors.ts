@@ -105,6 +105,5 @@ export const S3Errors = {
     ),
   entityTooSmall: () =>
     new S3ServiceError('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', 400),
-  internal: () =>
-    new S3ServiceError('InternalError', 'We encountered an internal error. Please try again.', 500),
+  internal: () => new S3ServiceError('InternalError', 'We encountered an internal error. Please try again.', 500),
 } as const;

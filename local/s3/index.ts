@@ -1,3 +1,3 @@
-export { startS3Server, type S3Server, type S3ServerOptions } from './server';
-export { S3Errors, S3ServiceError } from './errors';
 export { PortInUseError } from '../private/loopback';
+export { S3Errors, S3ServiceError } from './errors';
+export { type S3Server, type S3ServerOptions, startS3Server } from './server';

@@ -1,14 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { serveOnLoopback, type PortInUseError } from '../private/loopback';
+import { type PortInUseError, serveOnLoopback } from '../private/loopback';
 import { S3Errors, S3ServiceError } from './errors';
 import { readSmallBody, receiveBody } from './private/body';
 import { checksumHeaderName } from './private/checksum';
-import { Storage, unlinkQuietly, type Bucket, type ObjectMeta } from './private/storage';
+import { type Bucket, type ObjectMeta, Storage, unlinkQuietly } from './private/storage';
 import { el, xmlDocument, xmlElements, xmlText } from './private/xml';
 
 /** Options of {@link startS3Server}. */
@@ -37,10 +37,34 @@ const MAX_KEY_BYTES = 1024;
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 /** Query parameters that name a sub-resource this endpoint does not implement. */
 const UNSUPPORTED_SUBRESOURCES = [
-  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory',
-  'legal-hold', 'lifecycle', 'logging', 'metadataTable', 'metrics', 'notification', 'object-lock',
-  'ownershipControls', 'policy', 'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment',
-  'restore', 'retention', 'select', 'tagging', 'torrent', 'versions', 'website',
+  'accelerate',
+  'acl',
+  'analytics',
+  'attributes',
+  'cors',
+  'encryption',
+  'intelligent-tiering',
+  'inventory',
+  'legal-hold',
+  'lifecycle',
+  'logging',
+  'metadataTable',
+  'metrics',
+  'notification',
+  'object-lock',
+  'ownershipControls',
+  'policy',
+  'policyStatus',
+  'publicAccessBlock',
+  'replication',
+  'requestPayment',
+  'restore',
+  'retention',
+  'select',
+  'tagging',
+  'torrent',
+  'versions',
+  'website',
 ];
 
 /**
@@ -61,7 +85,11 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const api = new S3Api(storage, options.region ?? 'us-east-1', options.now ?? (() => new Date()));
   const server = createServer((req, res) => void api.handle(req, res));
   server.keepAliveTimeout = 30_000;
-  return serveOnLoopback(server, { port: options.port ?? 0, caller: 'startS3Server', afterClose: () => storage.close() });
+  return serveOnLoopback(server, {
+    port: options.port ?? 0,
+    caller: 'startS3Server',
+    afterClose: () => storage.close(),
+  });
 }
 
 interface Target {
@@ -248,7 +276,11 @@ class S3Api {
     let maxKeys = 1000;
     if (maxKeysRaw !== null) {
       if (!/^\d+$/.test(maxKeysRaw) || Number(maxKeysRaw) > 2147483647) {
-        throw S3Errors.invalidArgument('Provided max-keys not an integer or within integer range', 'max-keys', maxKeysRaw);
+        throw S3Errors.invalidArgument(
+          'Provided max-keys not an integer or within integer range',
+          'max-keys',
+          maxKeysRaw,
+        );
       }
       maxKeys = Math.min(1000, Number(maxKeysRaw));
     }
@@ -258,7 +290,11 @@ class S3Api {
     if (continuationToken !== null) {
       resume = decodeToken(continuationToken);
       if (!resume) {
-        throw S3Errors.invalidArgument('The continuation token provided is incorrect', 'continuation-token', continuationToken);
+        throw S3Errors.invalidArgument(
+          'The continuation token provided is incorrect',
+          'continuation-token',
+          continuationToken,
+        );
       }
     }
 
@@ -454,7 +490,9 @@ class S3Api {
       if (key === undefined) throw S3Errors.malformedXml();
       const versionId = xmlText(object, 'VersionId');
       if (versionId !== undefined && versionId !== 'null') {
-        parts.push(`<Error>${el('Key', key)}${el('VersionId', versionId)}${el('Code', 'NoSuchVersion')}${el('Message', 'The specified version does not exist.')}</Error>`);
+        parts.push(
+          `<Error>${el('Key', key)}${el('VersionId', versionId)}${el('Code', 'NoSuchVersion')}${el('Message', 'The specified version does not exist.')}</Error>`,
+        );
         continue;
       }
       await bucket.remove(key);
@@ -561,7 +599,11 @@ class S3Api {
       initiated: this.now().toISOString(),
     };
     await writeFile(join(dir, 'upload.json'), JSON.stringify(upload));
-    sendXml(res, 'InitiateMultipartUploadResult', `${el('Bucket', bucket.name)}${el('Key', key)}${el('UploadId', uploadId)}`);
+    sendXml(
+      res,
+      'InitiateMultipartUploadResult',
+      `${el('Bucket', bucket.name)}${el('Key', key)}${el('UploadId', uploadId)}`,
+    );
   }
 
   private async uploadPart(
@@ -574,7 +616,11 @@ class S3Api {
     const uploadId = q.get('uploadId')!;
     const partRaw = q.get('partNumber') ?? '';
     if (!/^\d+$/.test(partRaw) || Number(partRaw) < 1 || Number(partRaw) > 10000) {
-      throw S3Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', partRaw);
+      throw S3Errors.invalidArgument(
+        'Part number must be an integer between 1 and 10000, inclusive',
+        'partNumber',
+        partRaw,
+      );
     }
     await this.readUpload(bucket, key, uploadId);
     const dir = this.uploadDir(bucket, uploadId);
@@ -653,7 +699,12 @@ class S3Api {
     }
   }
 
-  private async abortMultipartUpload(res: ServerResponse, bucket: Bucket, key: string, uploadId: string): Promise<void> {
+  private async abortMultipartUpload(
+    res: ServerResponse,
+    bucket: Bucket,
+    key: string,
+    uploadId: string,
+  ): Promise<void> {
     await this.readUpload(bucket, key, uploadId);
     await rm(this.uploadDir(bucket, uploadId), { recursive: true, force: true });
     res.statusCode = 204;
@@ -797,7 +848,8 @@ function checkCopySourceConditions(req: IncomingMessage, meta: ObjectMeta): void
   const ifNoneMatch = headerValue(req, 'x-amz-copy-source-if-none-match');
   const ifUnmodified = headerValue(req, 'x-amz-copy-source-if-unmodified-since');
   const ifModified = headerValue(req, 'x-amz-copy-source-if-modified-since');
-  if (ifMatch !== undefined && !etagMatches(ifMatch, meta)) throw S3Errors.preconditionFailed('x-amz-copy-source-If-Match');
+  if (ifMatch !== undefined && !etagMatches(ifMatch, meta))
+    throw S3Errors.preconditionFailed('x-amz-copy-source-If-Match');
   if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, meta)) {
     throw S3Errors.preconditionFailed('x-amz-copy-source-If-None-Match');
   }
@@ -823,7 +875,11 @@ function parseCopySource(value: string): { bucket: string; key: string } {
   }
   const slash = decoded.indexOf('/');
   if (slash <= 0 || slash === decoded.length - 1) {
-    throw S3Errors.invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 'x-amz-copy-source', value);
+    throw S3Errors.invalidArgument(
+      'Copy Source must mention the source bucket and key: sourcebucket/sourcekey',
+      'x-amz-copy-source',
+      value,
+    );
   }
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
 }
@@ -851,7 +907,9 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 
 /** Listing encoding-type=url: percent-encode like S3 does (keeps `/` and unreserved characters). */
 function encodeKeyForUrl(key: string): string {
-  return encodeURIComponent(key).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(key)
+    .replace(/%2F/g, '/')
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function encodeToken(last: { after: string; isPrefix: boolean }): string {

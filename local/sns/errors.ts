@@ -26,7 +26,6 @@ export const SnsErrors = {
   invalidParameterValue: (message: string) => new SnsServiceError('InvalidParameterValue', message, 400),
   invalidAction: (action: string) =>
     new SnsServiceError('InvalidAction', `The action ${action} is not valid for this web service.`, 400),
-  missingAction: () =>
-    new SnsServiceError('MissingAction', 'The request must contain the parameter Action.', 400),
+  missingAction: () => new SnsServiceError('MissingAction', 'The request must contain the parameter Action.', 400),
   internal: () => new SnsServiceError('InternalError', 'Internal Error', 500, 'Receiver'),
 } as const;

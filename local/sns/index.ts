@@ -1,3 +1,3 @@
-export { startSnsServer, type SnsNotification, type SnsServer, type SnsServerOptions } from './server';
-export { SnsErrors, SnsServiceError } from './errors';
 export { PortInUseError } from '../private/loopback';
+export { SnsErrors, SnsServiceError } from './errors';
+export { type SnsNotification, type SnsServer, type SnsServerOptions, startSnsServer } from './server';

@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { serveOnLoopback, type PortInUseError } from '../private/loopback';
-import { SnsErrors, SnsServiceError } from './errors';
 import { LineAppender } from '../private/line-appender';
+import { type PortInUseError, serveOnLoopback } from '../private/loopback';
+import { SnsErrors, SnsServiceError } from './errors';
 
 /** Options of {@link startSnsServer}. */
 export interface SnsServerOptions {
@@ -60,8 +60,17 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
 const FIFO_TOPIC_NAME = /^[A-Za-z0-9_-]{1,251}\.fifo$/;
 const SETTABLE_ATTRIBUTES = new Set([
-  'DisplayName', 'Policy', 'DeliveryPolicy', 'KmsMasterKeyId', 'SignatureVersion', 'TracingConfig',
-  'FifoTopic', 'ContentBasedDeduplication', 'ArchivePolicy', 'FifoThroughputScope', 'DataProtectionPolicy',
+  'DisplayName',
+  'Policy',
+  'DeliveryPolicy',
+  'KmsMasterKeyId',
+  'SignatureVersion',
+  'TracingConfig',
+  'FifoTopic',
+  'ContentBasedDeduplication',
+  'ArchivePolicy',
+  'FifoThroughputScope',
+  'DataProtectionPolicy',
 ]);
 
 /**
@@ -179,7 +188,8 @@ class SnsApi {
 
   private topicOf(arn: string): Topic {
     const prefix = `arn:aws:sns:${this.region}:${this.accountId}:`;
-    if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(arn)) throw SnsErrors.invalidParameter('TopicArn');
+    if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(arn))
+      throw SnsErrors.invalidParameter('TopicArn');
     const topic = arn.startsWith(prefix) ? this.topics.get(arn.slice(prefix.length)) : undefined;
     if (!topic) throw SnsErrors.topicNotFound();
     return topic;
@@ -205,7 +215,8 @@ class SnsApi {
       // https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html: same name and
       // attributes returns the existing ARN; different attributes are an error.
       const differs = Object.entries(attributes).some(([k, v]) => existing.attributes[k] !== v);
-      if (differs) throw SnsErrors.invalidParameter('Attributes Reason: Topic already exists with different attributes');
+      if (differs)
+        throw SnsErrors.invalidParameter('Attributes Reason: Topic already exists with different attributes');
       return el('TopicArn', this.arn(name));
     }
     this.topics.set(name, { name, attributes, tags, sequence: 0 });
@@ -242,9 +253,7 @@ class SnsApi {
     const page = names.slice(start, start + pageSize);
     const members = page.map((n) => `<member>${el('TopicArn', this.arn(n))}</member>`).join('');
     const next =
-      start + pageSize < names.length
-        ? el('NextToken', Buffer.from(String(start + pageSize)).toString('base64'))
-        : '';
+      start + pageSize < names.length ? el('NextToken', Buffer.from(String(start + pageSize)).toString('base64')) : '';
     return `<Topics>${members}</Topics>${next}`;
   }
 
@@ -288,7 +297,7 @@ class SnsApi {
     const path = join(this.dir, 'topics.json');
     const next = this.saving.then(async () => {
       this.nextSave = undefined;
-      await writeFile(`${path}.tmp`, JSON.stringify([...this.topics.values()], null, 2) + '\n');
+      await writeFile(`${path}.tmp`, `${JSON.stringify([...this.topics.values()], null, 2)}\n`);
       await rename(`${path}.tmp`, path);
     });
     this.nextSave = next;
@@ -300,7 +309,8 @@ class SnsApi {
 
   private async publish(p: URLSearchParams): Promise<string> {
     const arn = p.get('TopicArn') ?? p.get('TargetArn');
-    if (p.get('PhoneNumber') !== null) throw SnsErrors.invalidParameter('PhoneNumber Reason: SMS is not supported locally');
+    if (p.get('PhoneNumber') !== null)
+      throw SnsErrors.invalidParameter('PhoneNumber Reason: SMS is not supported locally');
     if (arn === null) throw SnsErrors.invalidParameter('TopicArn or TargetArn Reason: no value for required parameter');
     const topic = this.topicOf(arn);
     const notification = this.notification(topic, p);
@@ -321,14 +331,22 @@ class SnsApi {
       members.push(entry);
     }
     if (members.length === 0) {
-      throw new SnsServiceError('EmptyBatchRequest', 'The batch request doesn\'t contain any entries.', 400);
+      throw new SnsServiceError('EmptyBatchRequest', "The batch request doesn't contain any entries.", 400);
     }
     if (members.length > 10) {
-      throw new SnsServiceError('TooManyEntriesInBatchRequest', 'The batch request contains more entries than permissible.', 400);
+      throw new SnsServiceError(
+        'TooManyEntriesInBatchRequest',
+        'The batch request contains more entries than permissible.',
+        400,
+      );
     }
     const ids = members.map((m) => m.get('Id')!);
     if (new Set(ids).size !== ids.length) {
-      throw new SnsServiceError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.', 400);
+      throw new SnsServiceError(
+        'BatchEntryIdsNotDistinct',
+        'Two or more batch entries in the request have the same Id.',
+        400,
+      );
     }
     const successful: string[] = [];
     const failed: string[] = [];
@@ -379,14 +397,16 @@ class SnsApi {
         throw SnsErrors.invalidParameter('Message Structure - JSON message body failed to parse');
       }
       const entry = (parsed as Record<string, unknown> | null)?.default;
-      if (typeof entry !== 'string') throw SnsErrors.invalidParameter('Message Structure - No default entry in JSON message body');
+      if (typeof entry !== 'string')
+        throw SnsErrors.invalidParameter('Message Structure - No default entry in JSON message body');
       message = entry;
     }
     const fifo = topic.attributes.FifoTopic === 'true';
     const groupId = get('MessageGroupId');
     let dedupId = get('MessageDeduplicationId');
     if (fifo) {
-      if (groupId === null) throw SnsErrors.invalidParameter('The MessageGroupId parameter is required for FIFO topics');
+      if (groupId === null)
+        throw SnsErrors.invalidParameter('The MessageGroupId parameter is required for FIFO topics');
       if (dedupId === null) {
         if (topic.attributes.ContentBasedDeduplication !== 'true') {
           throw SnsErrors.invalidParameter(
@@ -396,7 +416,9 @@ class SnsApi {
         dedupId = createHash('sha256').update(message).digest('hex');
       }
     } else if (dedupId !== null) {
-      throw SnsErrors.invalidParameter('MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type');
+      throw SnsErrors.invalidParameter(
+        'MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type',
+      );
     }
     return {
       Type: 'Notification',
@@ -456,8 +478,14 @@ function defaultPolicy(arn: string, accountId: string) {
         Effect: 'Allow',
         Principal: { AWS: '*' },
         Action: [
-          'SNS:GetTopicAttributes', 'SNS:SetTopicAttributes', 'SNS:AddPermission', 'SNS:RemovePermission',
-          'SNS:DeleteTopic', 'SNS:Subscribe', 'SNS:ListSubscriptionsByTopic', 'SNS:Publish',
+          'SNS:GetTopicAttributes',
+          'SNS:SetTopicAttributes',
+          'SNS:AddPermission',
+          'SNS:RemovePermission',
+          'SNS:DeleteTopic',
+          'SNS:Subscribe',
+          'SNS:ListSubscriptionsByTopic',
+          'SNS:Publish',
         ],
         Resource: arn,
         Condition: { StringEquals: { 'AWS:SourceOwner': accountId } },
@@ -504,9 +532,7 @@ function messageAttributes(p: URLSearchParams): Record<string, { Type: string; V
       );
     }
     if (type.startsWith('Number') && !Number.isFinite(Number(value))) {
-      throw SnsErrors.invalidParameterValue(
-        `Could not cast message attribute '${name}' value to number.`,
-      );
+      throw SnsErrors.invalidParameterValue(`Could not cast message attribute '${name}' value to number.`);
     }
     out[name] = { Type: type, Value: value };
   }
@@ -515,7 +541,8 @@ function messageAttributes(p: URLSearchParams): Record<string, { Type: string; V
 
 function attributesSize(attributes: Record<string, { Type: string; Value: string }>): number {
   let n = 0;
-  for (const [name, a] of Object.entries(attributes)) n += Buffer.byteLength(name) + a.Type.length + Buffer.byteLength(a.Value);
+  for (const [name, a] of Object.entries(attributes))
+    n += Buffer.byteLength(name) + a.Type.length + Buffer.byteLength(a.Value);
   return n;
 }
 

@@ -21,7 +21,8 @@ export const logGroup = '/aws/batch/fanout-jobs';
 export const executionArn = (name: string) => `${mapStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 /** The array path's state machine, for stacks that deploy it (`stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })`). */
 export const arrayStateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:Fanout-ArrayStateMachine9E8D7C6B-Ab12Cd34Ef56`;
-export const arrayExecutionArn = (name: string) => `${arrayStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+export const arrayExecutionArn = (name: string) =>
+  `${arrayStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /** The stack's outputs, keyed as the CDK app declares them. */
 export function stackOutputs(overrides: Record<string, string | undefined> = {}): Record<string, string> {
@@ -37,11 +38,16 @@ export function stackOutputs(overrides: Record<string, string | undefined> = {})
     Region: region,
     ...overrides,
   };
-  return Object.fromEntries(Object.entries(outputs).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(outputs).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }
 
 /** DescribeStacks as CloudFormation answers for a stack that exists. */
-export function describeStacks(outputs: Record<string, string> = stackOutputs(), status = 'CREATE_COMPLETE'): DescribeStacksCommandOutput {
+export function describeStacks(
+  outputs: Record<string, string> = stackOutputs(),
+  status = 'CREATE_COMPLETE',
+): DescribeStacksCommandOutput {
   return {
     $metadata: {},
     Stacks: [
@@ -60,7 +66,10 @@ export const startDate = new Date('2026-03-02T10:00:00.000Z');
 export const stopDate = new Date('2026-03-02T10:04:30.500Z');
 
 /** DescribeExecution of one execution of the Map state machine. */
-export function describedExecution(name: string, fields: Partial<DescribeExecutionCommandOutput> = {}): DescribeExecutionCommandOutput {
+export function describedExecution(
+  name: string,
+  fields: Partial<DescribeExecutionCommandOutput> = {},
+): DescribeExecutionCommandOutput {
   return {
     $metadata: {},
     executionArn: executionArn(name),
@@ -130,7 +139,14 @@ export function failedRow(runId: string, itemId: string, overrides: Partial<Item
 export function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { stdout, stderr, isTTY: false, out: (text) => stdout.push(text), err: (text) => stderr.push(text), status: () => undefined };
+  return {
+    stdout,
+    stderr,
+    isTTY: false,
+    out: (text) => stdout.push(text),
+    err: (text) => stderr.push(text),
+    status: () => undefined,
+  };
 }
 
 /** Writes an execution input file and returns its path. */

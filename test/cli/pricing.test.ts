@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PRICES, estimateCost } from '../../cli/pricing';
+import { estimateCost, PRICES } from '../../cli/pricing';
 
 describe('estimateCost', () => {
   it('prices 1,000 Standard state transitions at $0.025', () => {
-    expect(estimateCost({ stateTransitions: 1000, ledgerWriteUnits: 0, lambdaInvocations: 0 }).stepFunctions).toBeCloseTo(0.025, 10);
+    expect(
+      estimateCost({ stateTransitions: 1000, ledgerWriteUnits: 0, lambdaInvocations: 0 }).stepFunctions,
+    ).toBeCloseTo(0.025, 10);
   });
 
   it('prices a million ledger writes at $0.625 and a million Lambda requests at $0.20', () => {

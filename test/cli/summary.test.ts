@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatFailures, formatSummary, readRunRecord, type RunSummary, writeRunRecord } from '../../cli/summary';
+import { formatFailures, formatSummary, type RunSummary, readRunRecord, writeRunRecord } from '../../cli/summary';
 
 const summary: RunSummary = {
   runId: 'r1',
@@ -27,7 +27,7 @@ describe('run records', () => {
     expect(readRunRecord(dir, 'other')).toBeUndefined();
   });
 
-  it('names a retry execution\'s record after the execution, keeping the run id inside', () => {
+  it("names a retry execution's record after the execution, keeping the run id inside", () => {
     const dir = mkdtempSync(join(tmpdir(), 'fanout-summary-'));
     const { counts: _counts, ...record } = summary;
     writeRunRecord(dir, { ...record, retryOf: 'r1' }, 'r1-retry-1');
@@ -49,7 +49,10 @@ describe('formatSummary', () => {
   });
 
   it('shows the executions that retried a run, and what a retry execution re-ran', () => {
-    const retried = formatSummary({ ...summary, retries: [{ executionArn: 'arn:x:r1-retry-1', startedAt: '2026-01-02T00:00:00.000Z' }] });
+    const retried = formatSummary({
+      ...summary,
+      retries: [{ executionArn: 'arn:x:r1-retry-1', startedAt: '2026-01-02T00:00:00.000Z' }],
+    });
     expect(retried).toMatch(/retried by\s+arn:x:r1-retry-1 \(started 2026-01-02T00:00:00.000Z\)/);
     const retry = formatSummary({ ...summary, retryOf: 'r1', retriedItemCount: 0 });
     expect(retry).toMatch(/retry of\s+r1/);
@@ -86,7 +89,12 @@ describe('formatFailures', () => {
   });
 
   it('falls back to the error name when a failure has no status reason', () => {
-    const text = formatFailures({ ...summary, counts: { ...summary.counts, failed: 1 } }, [{ itemId: 'a', error: 'Batch.ClientException' }], (s) => s, 'd');
+    const text = formatFailures(
+      { ...summary, counts: { ...summary.counts, failed: 1 } },
+      [{ itemId: 'a', error: 'Batch.ClientException' }],
+      (s) => s,
+      'd',
+    );
     expect(text.split('\n')[1]).toBe('  a: Batch.ClientException');
   });
 });

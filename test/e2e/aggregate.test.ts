@@ -25,13 +25,20 @@ describe('a run with an aggregation job', () => {
       // Each item sleeps a little, so an aggregation started early would see fewer lines.
       command: ['sh', '-c', `sleep 0.{n}; echo "item {n}" >> "${items}"`],
       maxConcurrency: 3,
-      aggregate: { command: ['sh', '-c', `echo "$(wc -l < "${items}") {label} $FANOUT_RUN_ID" >> "${aggregate}"`], kwargs: { label: 'items-seen' } },
+      aggregate: {
+        command: ['sh', '-c', `echo "$(wc -l < "${items}") {label} $FANOUT_RUN_ID" >> "${aggregate}"`],
+        kwargs: { label: 'items-seen' },
+      },
     });
 
     const run = await runFanout(['run', input, '--dir', join(work, 'state'), '--json']);
     expect(run.code, run.stderr).toBe(0);
     const summary = run.json<RunSummary>();
-    expect(summary).toMatchObject({ status: 'SUCCEEDED', counts: { total: 6, succeeded: 6 }, aggregate: { status: 'SUCCEEDED', jobName: 'reduce-aggregate', exitCode: 0 } });
+    expect(summary).toMatchObject({
+      status: 'SUCCEEDED',
+      counts: { total: 6, succeeded: 6 },
+      aggregate: { status: 'SUCCEEDED', jobName: 'reduce-aggregate', exitCode: 0 },
+    });
     expect(lines(items)).toHaveLength(6);
     expect(lines(aggregate)).toEqual(['6 items-seen reduce']);
 
@@ -99,16 +106,26 @@ describe('a run with an aggregation job', () => {
 
     const retry = await runFanout(['retry', 'reduce-retried', '--dir', state, '--json']);
     expect(retry.code, retry.stderr).toBe(0);
-    expect(retry.json<RunSummary>()).toMatchObject({ status: 'SUCCEEDED', counts: { succeeded: 2, failed: 0 }, aggregate: { status: 'SUCCEEDED', jobName: 'reduce-retried-aggregate' } });
+    expect(retry.json<RunSummary>()).toMatchObject({
+      status: 'SUCCEEDED',
+      counts: { succeeded: 2, failed: 0 },
+      aggregate: { status: 'SUCCEEDED', jobName: 'reduce-retried-aggregate' },
+    });
     expect(lines(aggregate)).toEqual(['ran for reduce-retried']);
   });
 
   it('is refused before anything runs when a placeholder of its command has no kwarg', async () => {
     const work = tempDir('fanout-aggregate-');
-    const input = inputFile(work, { replicas: { count: 2 }, command: ['true'], aggregate: { command: ['reduce', '--in', '{dir}'] } });
+    const input = inputFile(work, {
+      replicas: { count: 2 },
+      command: ['true'],
+      aggregate: { command: ['reduce', '--in', '{dir}'] },
+    });
     const run = await runFanout(['run', input, '--dir', join(work, 'state')]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('aggregate.command.2: aggregate.command placeholder {dir} has no value in aggregate.kwargs');
+    expect(run.stderr).toContain(
+      'aggregate.command.2: aggregate.command placeholder {dir} has no value in aggregate.kwargs',
+    );
     expect(existsSync(join(work, 'state', 'runs'))).toBe(false);
   });
 });

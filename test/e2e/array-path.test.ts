@@ -1,11 +1,16 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
-import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../lambdas/summarize';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ItemRow, RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../../lambdas/shared/ledger';
+import type { RunSummary } from '../../lambdas/summarize';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { arrayPathUsage } from '../../statemachine';
 import { itemRowsOf, tempDir } from './helpers';
@@ -59,15 +64,23 @@ describe('an array run in which chosen children fail', () => {
   });
 
   it('bills the happy path, SubmissionFailed, and one transition per retry of Collect while children still ran', async () => {
-    const history = await cloud.clients.sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000 }));
-    const collectRetries = (history.events ?? []).filter((event) => event.type === 'TaskFailed' && event.taskFailedEventDetails?.error === 'ChildrenStillRunningError').length;
-    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(arrayPathUsage(8).stateTransitions + 1 + collectRetries);
+    const history = await cloud.clients.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000 }),
+    );
+    const collectRetries = (history.events ?? []).filter(
+      (event) => event.type === 'TaskFailed' && event.taskFailedEventDetails?.error === 'ChildrenStillRunningError',
+    ).length;
+    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(
+      arrayPathUsage(8).stateTransitions + 1 + collectRetries,
+    );
   });
 
   it('ends FAILED with the failed array job as its error', () => {
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('States.TaskFailed');
-    expect(execution.cause).toContain('failed: Array Child Job failed; 3 item(s) of this execution FAILED (item-1, item-4, item-6)');
+    expect(execution.cause).toContain(
+      'failed: Array Child Job failed; 3 item(s) of this execution FAILED (item-1, item-4, item-6)',
+    );
   });
 
   it('records exactly the failing children FAILED, with their exit code and class, and the others SUCCEEDED', () => {
@@ -75,7 +88,14 @@ describe('an array run in which chosen children fail', () => {
     for (const [itemId, row] of rows) {
       const n = Number(itemId.slice('item-'.length));
       if (failing.has(n)) {
-        expect(row, itemId).toMatchObject({ status: 'FAILED', exitCode: 3, failureClass: 'APP_ERROR', error: 'States.TaskFailed', failedRunId: runId, queue: 'fanout-high' });
+        expect(row, itemId).toMatchObject({
+          status: 'FAILED',
+          exitCode: 3,
+          failureClass: 'APP_ERROR',
+          error: 'States.TaskFailed',
+          failedRunId: runId,
+          queue: 'fanout-high',
+        });
         expect(row.cause).toMatch(/^Batch job [0-9a-f-]+:\d+ failed: Essential container in task exited$/);
       } else {
         expect(row, itemId).toMatchObject({ status: 'SUCCEEDED', exitCode: 0, queue: 'fanout-high' });
@@ -91,7 +111,9 @@ describe('an array run in which chosen children fail', () => {
       const { id, ...kwargs } = item;
       expect(JSON.parse(readFileSync(join(out, id), 'utf8'))).toEqual(kwargs);
     }
-    const jobIds = [...rows.values()].sort((a, b) => a.itemId.localeCompare(b.itemId)).map((row) => row.jobId as string);
+    const jobIds = [...rows.values()]
+      .sort((a, b) => a.itemId.localeCompare(b.itemId))
+      .map((row) => row.jobId as string);
     const parent = (jobIds[0] as string).split(':')[0] as string;
     expect(jobIds).toEqual(items.map((_, n) => `${parent}:${n}`));
     const { jobs } = await cloud.clients.batch.send(new DescribeJobsCommand({ jobs: [parent] }));
@@ -99,7 +121,9 @@ describe('an array run in which chosen children fail', () => {
   });
 
   it("lists the failed children through their parent, as Batch's ListJobs by arrayJobId does", async () => {
-    const children = await cloud.clients.batch.send(new ListJobsCommand({ arrayJobId: (rows.get('item-0')?.jobId as string).split(':')[0], jobStatus: 'FAILED' }));
+    const children = await cloud.clients.batch.send(
+      new ListJobsCommand({ arrayJobId: (rows.get('item-0')?.jobId as string).split(':')[0], jobStatus: 'FAILED' }),
+    );
     expect(children.jobSummaryList?.map((job) => job.arrayProperties?.index).sort()).toEqual([1, 4, 6]);
   });
 });
@@ -109,14 +133,20 @@ describe('an array run of one item', () => {
   let execution: DescribeExecutionCommandOutput;
 
   beforeAll(async () => {
-    execution = await runArray(runId, { runId, items: [{ word: 'hello' }], command: ['sh', '-c', 'test "{word}" = hello'] });
+    execution = await runArray(runId, {
+      runId,
+      items: [{ word: 'hello' }],
+      command: ['sh', '-c', 'test "{word}" = hello'],
+    });
   });
 
   it('runs the item as a plain job and ends SUCCEEDED', async () => {
     expect(execution.status, execution.cause).toBe('SUCCEEDED');
     const summary = JSON.parse(execution.output ?? '{}') as RunSummary;
     expect(summary).toMatchObject({ runId, path: 'array', status: 'SUCCEEDED', counts: { total: 1, succeeded: 1 } });
-    expect(summary.arrayJobs).toEqual([{ jobName: `${runId}-array-r1-0`, jobId: expect.any(String), size: 1, status: 'SUCCEEDED' }]);
+    expect(summary.arrayJobs).toEqual([
+      { jobName: `${runId}-array-r1-0`, jobId: expect.any(String), size: 1, status: 'SUCCEEDED' },
+    ]);
     const [row] = await itemRowsOf(cloud, runId);
     expect(row).toMatchObject({ itemId: '0', status: 'SUCCEEDED', jobId: summary.arrayJobs?.[0]?.jobId });
     const { jobs } = await cloud.clients.batch.send(new DescribeJobsCommand({ jobs: [row?.jobId as string] }));
@@ -124,7 +154,9 @@ describe('an array run of one item', () => {
   });
 
   it('bills the transitions the cost formula states', () => {
-    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(arrayPathUsage(1).stateTransitions);
+    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(
+      arrayPathUsage(1).stateTransitions,
+    );
   });
 });
 
@@ -133,9 +165,19 @@ describe('retrying an array run', () => {
   const log = tempDir('fanout-array-attempts-');
   // item-1 fails its first attempt, item-2 its first two, item-4 (not idempotent) always.
   const failures: Record<number, number> = { 1: 1, 2: 2, 4: 99 };
-  const items = Array.from({ length: 6 }, (_, n) => ({ id: `item-${n}`, n, fails: failures[n] ?? 0, log, ...(n === 4 ? { idempotent: false } : {}) }));
+  const items = Array.from({ length: 6 }, (_, n) => ({
+    id: `item-${n}`,
+    n,
+    fails: failures[n] ?? 0,
+    log,
+    ...(n === 4 ? { idempotent: false } : {}),
+  }));
   // Appends the kwargs it got to its item's file, then fails while it has run no more than {fails} times.
-  const command = ['sh', '-c', 'printf "%s\\n" "$FANOUT_KWARGS" >> "{log}/$FANOUT_ITEM_ID"; test "$(wc -l < "{log}/$FANOUT_ITEM_ID")" -gt {fails}'];
+  const command = [
+    'sh',
+    '-c',
+    'printf "%s\\n" "$FANOUT_KWARGS" >> "{log}/$FANOUT_ITEM_ID"; test "$(wc -l < "{log}/$FANOUT_ITEM_ID")" -gt {fails}',
+  ];
   const runsOf = (itemId: string) => readFileSync(join(log, itemId), 'utf8').trim().split('\n');
   let first: DescribeExecutionCommandOutput;
   let retry1: DescribeExecutionCommandOutput;
@@ -161,7 +203,13 @@ describe('retrying an array run', () => {
     expect(retry1.status).toBe('FAILED');
     expect(retry1.error).toBe('States.TaskFailed');
     expect(afterRetry1.get('item-1')).toMatchObject({ status: 'SUCCEEDED', attempt: 2, round: 2 });
-    expect(afterRetry1.get('item-2')).toMatchObject({ status: 'FAILED', attempt: 2, round: 2, failureClass: 'APP_ERROR', exitCode: 1 });
+    expect(afterRetry1.get('item-2')).toMatchObject({
+      status: 'FAILED',
+      attempt: 2,
+      round: 2,
+      failureClass: 'APP_ERROR',
+      exitCode: 1,
+    });
     const [parent] = (afterRetry1.get('item-1')?.jobId as string).split(':');
     expect(afterRetry1.get('item-1')?.jobId).toBe(`${parent}:0`);
     expect(afterRetry1.get('item-2')?.jobId).toBe(`${parent}:1`);
@@ -189,8 +237,16 @@ describe('retrying an array run', () => {
     expect(retry2.error).toBe('Fanout.ItemsNotSucceeded');
     expect(retry2.cause).toBe("1 failed of the run's 6 items did not succeed");
     const header = await ledgerHeader(runId);
-    expect(header).toMatchObject({ path: 'array', status: 'FAILED', round: 3, counts: { total: 6, succeeded: 5, failed: 1 } });
-    expect(header?.retries?.map((retry) => retry.executionArn.split(':').at(-1))).toEqual([`${runId}-retry-1`, `${runId}-retry-2`]);
+    expect(header).toMatchObject({
+      path: 'array',
+      status: 'FAILED',
+      round: 3,
+      counts: { total: 6, succeeded: 5, failed: 1 },
+    });
+    expect(header?.retries?.map((retry) => retry.executionArn.split(':').at(-1))).toEqual([
+      `${runId}-retry-1`,
+      `${runId}-retry-2`,
+    ]);
   });
 });
 
@@ -221,7 +277,9 @@ describe('an array run of 10,001 items', () => {
   });
 
   it('bills the transitions the cost formula states', () => {
-    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(arrayPathUsage(itemCount).stateTransitions);
+    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(
+      arrayPathUsage(itemCount).stateTransitions,
+    );
   });
 });
 
@@ -231,7 +289,11 @@ describe('an array run whose first failure comes while slower children still run
   it('records the slow children that succeeded after the array had FAILED', async () => {
     const runId = 'array-slow-siblings';
     // Item 0 fails at once; items 1 and 2 take a few seconds more.
-    const items = [{ id: 'fast-fail', script: 'exit 5' }, { id: 'slow-1', script: 'sleep 3' }, { id: 'slow-2', script: 'sleep 3' }];
+    const items = [
+      { id: 'fast-fail', script: 'exit 5' },
+      { id: 'slow-1', script: 'sleep 3' },
+      { id: 'slow-2', script: 'sleep 3' },
+    ];
     const execution = await runArray(runId, { runId, items, command: ['sh', '-c', '{script}'] });
 
     expect(execution.status).toBe('FAILED');
@@ -240,10 +302,16 @@ describe('an array run whose first failure comes while slower children still run
     expect(rows.get('slow-1')).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
     expect(rows.get('slow-2')).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
     // Collect was retried while the slow children ran; each retry is one billed transition.
-    const history = await cloud.clients.sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000 }));
-    const collectRetries = (history.events ?? []).filter((event) => event.type === 'TaskFailed' && event.taskFailedEventDetails?.error === 'ChildrenStillRunningError').length;
+    const history = await cloud.clients.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000 }),
+    );
+    const collectRetries = (history.events ?? []).filter(
+      (event) => event.type === 'TaskFailed' && event.taskFailedEventDetails?.error === 'ChildrenStillRunningError',
+    ).length;
     expect(collectRetries).toBeGreaterThanOrEqual(1);
-    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(arrayPathUsage(3).stateTransitions + 1 + collectRetries);
+    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(
+      arrayPathUsage(3).stateTransitions + 1 + collectRetries,
+    );
   });
 });
 
@@ -263,13 +331,21 @@ describe('an array run with an aggregation job', () => {
     expect(execution.status).toBe('SUCCEEDED');
     expect(readFileSync(join(out, 'aggregate.txt'), 'utf8').trim()).toBe('5');
     const summary = JSON.parse(execution.output as string) as RunSummary;
-    expect(summary).toMatchObject({ status: 'SUCCEEDED', counts: { total: 5, succeeded: 5 }, aggregate: { status: 'SUCCEEDED', jobName: 'array-aggregate-aggregate', exitCode: 0 } });
+    expect(summary).toMatchObject({
+      status: 'SUCCEEDED',
+      counts: { total: 5, succeeded: 5 },
+      aggregate: { status: 'SUCCEEDED', jobName: 'array-aggregate-aggregate', exitCode: 0 },
+    });
     // The aggregation job named the array job as a dependency, as Batch shows it.
-    const aggregateJob = (await cloud.clients.batch.send(new DescribeJobsCommand({ jobs: [summary.aggregate?.jobId as string] }))).jobs?.[0];
+    const aggregateJob = (
+      await cloud.clients.batch.send(new DescribeJobsCommand({ jobs: [summary.aggregate?.jobId as string] }))
+    ).jobs?.[0];
     expect(aggregateJob?.dependsOn).toEqual([{ jobId: summary.arrayJobs?.[0]?.jobId }]);
     expect((await ledgerHeader(runId))?.aggregateOutcome).toMatchObject({ status: 'SUCCEEDED' });
     // The formula counts this run's billed transitions exactly.
-    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(arrayPathUsage(5, true).stateTransitions);
+    expect(cloud.engine.describeExecution(execution.executionArn as string).stateTransitions).toBe(
+      arrayPathUsage(5, true).stateTransitions,
+    );
   });
 
   it('does not run the aggregation job when a child fails: Batch fails it for its dependency', async () => {

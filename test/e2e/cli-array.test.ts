@@ -20,11 +20,23 @@ describe('fanout run --path array', () => {
     dir = join(work, 'state');
     counts = tempDir('fanout-cli-array-attempts-');
     // Items fail on their first attempt only; item-1 may not run twice.
-    const items = Array.from({ length: 4 }, (_, n) => ({ id: `item-${n}`, dir: counts, ...(n === 1 ? { idempotent: false } : {}) }));
+    const items = Array.from({ length: 4 }, (_, n) => ({
+      id: `item-${n}`,
+      dir: counts,
+      ...(n === 1 ? { idempotent: false } : {}),
+    }));
     input = join(work, 'input.json');
     writeFileSync(
       input,
-      JSON.stringify({ runId: 'flaky-array', items, command: ['sh', '-c', 'echo attempt >> "{dir}/$FANOUT_ITEM_ID"; test "$(wc -l < "{dir}/$FANOUT_ITEM_ID")" -gt 1'] }),
+      JSON.stringify({
+        runId: 'flaky-array',
+        items,
+        command: [
+          'sh',
+          '-c',
+          'echo attempt >> "{dir}/$FANOUT_ITEM_ID"; test "$(wc -l < "{dir}/$FANOUT_ITEM_ID")" -gt 1',
+        ],
+      }),
     );
   });
 
@@ -32,7 +44,13 @@ describe('fanout run --path array', () => {
     const run = await runFanout(['run', input, '--path', 'array', '--dir', dir, '--json']);
     expect(run.code, run.stderr).toBe(1);
     const summary = run.json<RunSummary>();
-    expect(summary).toMatchObject({ runId: 'flaky-array', path: 'array', status: 'FAILED', error: 'States.TaskFailed', counts: { total: 4, failed: 4 } });
+    expect(summary).toMatchObject({
+      runId: 'flaky-array',
+      path: 'array',
+      status: 'FAILED',
+      error: 'States.TaskFailed',
+      counts: { total: 4, failed: 4 },
+    });
     expect(summary.executionArn).toMatch(/:execution:fanout-array:flaky-array$/);
     // The happy path's (arrayPathUsage) plus SubmissionFailed, entered when the array job fails,
     // plus one per retry of Collect if it started while children still ran (timing; counted
@@ -48,17 +66,28 @@ describe('fanout run --path array', () => {
     const retry = await runFanout(['retry', 'flaky-array', '--dir', dir, '--json']);
     // item-1 is not idempotent: it stays FAILED, so the run does too.
     expect(retry.code, retry.stderr).toBe(1);
-    expect(retry.json<RunSummary>()).toMatchObject({ runId: 'flaky-array', path: 'array', retryOf: 'flaky-array', error: 'Fanout.ItemsNotSucceeded', counts: { succeeded: 3, failed: 1 } });
+    expect(retry.json<RunSummary>()).toMatchObject({
+      runId: 'flaky-array',
+      path: 'array',
+      retryOf: 'flaky-array',
+      error: 'Fanout.ItemsNotSucceeded',
+      counts: { succeeded: 3, failed: 1 },
+    });
     expect(retry.json<RunSummary>().executionArn).toMatch(/:execution:fanout-array:flaky-array-retry-1$/);
     expect(['item-0', 'item-1', 'item-2', 'item-3'].map(runsOf)).toEqual([2, 1, 2, 2]);
 
     const human = await runFanout(['status', 'flaky-array', '--dir', dir]);
-    expect(human.stdout).toMatch(/retried by\s+arn:aws:states:[^ ]+:execution:fanout-array:flaky-array-retry-1 \(started /);
+    expect(human.stdout).toMatch(
+      /retried by\s+arn:aws:states:[^ ]+:execution:fanout-array:flaky-array-retry-1 \(started /,
+    );
   });
 
   it('refuses an option the array path cannot honour before anything runs, with exit code 2', async () => {
     const refused = join(work, 'refused.json');
-    writeFileSync(refused, JSON.stringify({ runId: 'tolerant', replicas: { count: 2 }, command: ['true'], toleratedFailurePercentage: 10 }));
+    writeFileSync(
+      refused,
+      JSON.stringify({ runId: 'tolerant', replicas: { count: 2 }, command: ['true'], toleratedFailurePercentage: 10 }),
+    );
     const run = await runFanout(['run', refused, '--path', 'array', '--dir', dir]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('toleratedFailurePercentage: the array path has no failure threshold');
@@ -81,22 +110,40 @@ describe('fanout cancel of an array run with an aggregation job', () => {
     const input = join(work, 'slow.json');
     writeFileSync(
       input,
-      JSON.stringify({ runId: 'array-cancelled', replicas: { count: 2 }, command: ['sh', '-c', `${marker}; echo done`], aggregate: { command: ['true'] } }),
+      JSON.stringify({
+        runId: 'array-cancelled',
+        replicas: { count: 2 },
+        command: ['sh', '-c', `${marker}; echo done`],
+        aggregate: { command: ['true'] },
+      }),
     );
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--path', 'array', '--dir', dir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--path', 'array', '--dir', dir],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
     });
     const exited = once(child, 'exit');
     const running = () => countProcesses(marker);
-    await waitUntil(() => running() > 0, 'a job start', () => `; stdout so far: ${stdout}`);
+    await waitUntil(
+      () => running() > 0,
+      'a job start',
+      () => `; stdout so far: ${stdout}`,
+    );
 
     const cancel = await runFanout(['cancel', 'array-cancelled', '--dir', dir]);
     expect(cancel.code, cancel.stderr).toBe(0);
     const [code] = (await exited) as [number];
     expect(code).toBe(1);
     expect(stdout).toMatch(/status\s+ABORTED/);
-    await waitUntil(() => running() === 0, 'every array child to be terminated', () => `; ${running()} still running`, 10_000);
+    await waitUntil(
+      () => running() === 0,
+      'every array child to be terminated',
+      () => `; ${running()} still running`,
+      10_000,
+    );
   });
 });

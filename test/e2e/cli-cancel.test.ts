@@ -14,7 +14,10 @@ describe('fanout cancel', () => {
     // A unique duration: the `sleep` a job's shell starts carries it, so a leftover is found.
     const marker = `sleep 30.${String(process.pid).padStart(7, '0')}${(Date.now() + 7) % 1000}`;
     const input = join(work, 'slow.json');
-    writeFileSync(input, JSON.stringify({ runId: 'cancelled', replicas: { count: 3 }, command: ['sh', '-c', `${marker}; echo done`] }));
+    writeFileSync(
+      input,
+      JSON.stringify({ runId: 'cancelled', replicas: { count: 3 }, command: ['sh', '-c', `${marker}; echo done`] }),
+    );
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', dir], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -25,7 +28,11 @@ describe('fanout cancel', () => {
     });
     const exited = once(child, 'exit');
     const running = () => countProcesses(marker);
-    await waitUntil(() => running() > 0, 'a job start', () => `; stdout so far: ${stdout}`);
+    await waitUntil(
+      () => running() > 0,
+      'a job start',
+      () => `; stdout so far: ${stdout}`,
+    );
     expect(existsSync(join(dir, 'runs', 'cancelled.lock'))).toBe(true);
 
     const cancel = await runFanout(['cancel', 'cancelled', '--dir', dir]);
@@ -61,7 +68,15 @@ describe('fanout cancel', () => {
     await once(gone, 'exit');
     mkdirSync(join(dir, 'runs'), { recursive: true });
     const lock = join(dir, 'runs', 'killed.lock');
-    writeFileSync(lock, JSON.stringify({ pid: gone.pid, endpoint: 'http://127.0.0.1:9', region: 'us-east-1', executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:killed' }));
+    writeFileSync(
+      lock,
+      JSON.stringify({
+        pid: gone.pid,
+        endpoint: 'http://127.0.0.1:9',
+        region: 'us-east-1',
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:killed',
+      }),
+    );
     const stale = await runFanout(['cancel', 'killed', '--dir', dir]);
     expect(stale.code).toBe(2);
     expect(stale.stderr).toContain(`run killed is not running in ${dir}`);

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -38,7 +38,11 @@ async function readRows(dir: string, runId: string): Promise<ItemRow[]> {
   const config = loadConfig();
   const dynamo = await startDynamoDb({ dir: join(dir, 'dynamodb') });
   const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: config.region, endpoint: dynamo.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    new DynamoDBClient({
+      region: config.region,
+      endpoint: dynamo.url,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
   );
   try {
     const page = await client.send(
@@ -59,71 +63,96 @@ async function readRows(dir: string, runId: string): Promise<ItemRow[]> {
 // finishes the run from the ledger and the Batch journal without running anything twice that
 // must not run twice.
 describe('fanout resume', () => {
-  it.each([2, 5, 9])('finishes a run whose process was killed once %i jobs had started', async (killAfter) => {
-    const work = tempDir('fanout-resume-');
-    const dir = join(work, 'state');
-    const marks = join(work, 'marks');
-    execFileSync('mkdir', ['-p', marks]);
-    // A unique sleep duration marks this run's job processes, so a survivor is found.
-    const marker = `sleep 0.8${String(process.pid).padStart(7, '0')}${killAfter}`;
-    const runId = `resume-k${killAfter}`;
-    const input = join(work, 'input.json');
-    writeFileSync(
-      input,
-      JSON.stringify({
-        runId,
-        items: itemIds.map((id) => ({ id, marks, ...(idempotent(id) ? {} : { idempotent: false }) })),
-        command: ['sh', '-c', `echo start >> "{marks}/$FANOUT_ITEM_ID"; ${marker}; echo done >> "{marks}/$FANOUT_ITEM_ID"`],
-        maxConcurrency: 3,
-        toleratedFailurePercentage: 100,
-      }),
-    );
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', dir], { cwd: repoRoot, stdio: 'ignore' });
-    const exited = once(child, 'exit');
-    for (let waited = 0; startedItems(marks) < killAfter; waited += 20) {
-      if (waited > 60_000) throw new Error(`fewer than ${killAfter} jobs started within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    child.kill('SIGKILL');
-    await exited;
-    // The launcher stops its jobs once the service's parent is gone; give it a moment to do so.
-    for (let waited = 0; processesWith(marker) > 0 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(processesWith(marker)).toBe(0);
-    const before = new Map(itemIds.map((id) => [id, existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '']));
-    // The kill lands while the job that just started sleeps: at least one job is lost.
-    const lostJobs = itemIds.filter((id) => countLines(before.get(id) ?? '', 'start') > 0 && countLines(before.get(id) ?? '', 'done') === 0);
-    expect(lostJobs.length).toBeGreaterThan(0);
-
-    const resume = await runFanout(['resume', runId, '--dir', dir, '--json']);
-    expect(resume.code, resume.stderr).toBe(0);
-    const summary = resume.json<RunSummary>();
-    expect(summary).toMatchObject({ runId, status: 'SUCCEEDED', counts: { total: ITEMS, pending: 0, running: 0, retrying: 0 } });
-    expect(summary.executionArn).toContain(`:execution:fanout-map:${runId}-resume-`);
-
-    const rows = new Map((await readRows(dir, runId)).map((row) => [row.itemId, row]));
-    expect([...rows.keys()].sort()).toEqual(itemIds);
-    for (const id of itemIds) {
-      const row = rows.get(id) as ItemRow;
-      const marksNow = existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '';
-      const startedBefore = countLines(before.get(id) ?? '', 'start');
-      const finishedBefore = countLines(before.get(id) ?? '', 'done') > 0;
-      const starts = countLines(marksNow, 'start');
-      if (startedBefore > 0 && !finishedBefore && !idempotent(id)) expect(row.status, `${id}: a lost job of an item that may not run twice`).toBe('FAILED');
-      const context = `${id} (${idempotent(id) ? 'idempotent' : 'not idempotent'}): row ${JSON.stringify(row)}, marks before ${JSON.stringify(before.get(id))}, now ${JSON.stringify(marksNow)}`;
-      if (row.status === 'FAILED') {
-        // Only a lost job of an item that may not run twice is left failed, and it did not run again.
-        expect(row, context).toMatchObject({ failureClass: 'ABORTED', idempotent: false, error: 'Fanout.OrchestratorLost' });
-        expect(startedBefore, context).toBe(1);
-        expect(starts, context).toBe(1);
-        continue;
+  it.each([2, 5, 9])(
+    'finishes a run whose process was killed once %i jobs had started',
+    async (killAfter) => {
+      const work = tempDir('fanout-resume-');
+      const dir = join(work, 'state');
+      const marks = join(work, 'marks');
+      execFileSync('mkdir', ['-p', marks]);
+      // A unique sleep duration marks this run's job processes, so a survivor is found.
+      const marker = `sleep 0.8${String(process.pid).padStart(7, '0')}${killAfter}`;
+      const runId = `resume-k${killAfter}`;
+      const input = join(work, 'input.json');
+      writeFileSync(
+        input,
+        JSON.stringify({
+          runId,
+          items: itemIds.map((id) => ({ id, marks, ...(idempotent(id) ? {} : { idempotent: false }) })),
+          command: [
+            'sh',
+            '-c',
+            `echo start >> "{marks}/$FANOUT_ITEM_ID"; ${marker}; echo done >> "{marks}/$FANOUT_ITEM_ID"`,
+          ],
+          maxConcurrency: 3,
+          toleratedFailurePercentage: 100,
+        }),
+      );
+      const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', dir], {
+        cwd: repoRoot,
+        stdio: 'ignore',
+      });
+      const exited = once(child, 'exit');
+      for (let waited = 0; startedItems(marks) < killAfter; waited += 20) {
+        if (waited > 60_000) throw new Error(`fewer than ${killAfter} jobs started within 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      expect(row.status, context).toBe('SUCCEEDED');
-      expect(countLines(marksNow, 'done'), context).toBe(1);
-      // A job that had finished is not run again, nor is an item that may not run twice.
-      if (finishedBefore || !idempotent(id)) expect(starts, context).toBe(1);
-      else expect(starts, context).toBe(startedBefore + 1);
-    }
-  }, 120_000);
+      child.kill('SIGKILL');
+      await exited;
+      // The launcher stops its jobs once the service's parent is gone; give it a moment to do so.
+      for (let waited = 0; processesWith(marker) > 0 && waited < 10_000; waited += 50)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(processesWith(marker)).toBe(0);
+      const before = new Map(
+        itemIds.map((id) => [id, existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '']),
+      );
+      // The kill lands while the job that just started sleeps: at least one job is lost.
+      const lostJobs = itemIds.filter(
+        (id) => countLines(before.get(id) ?? '', 'start') > 0 && countLines(before.get(id) ?? '', 'done') === 0,
+      );
+      expect(lostJobs.length).toBeGreaterThan(0);
+
+      const resume = await runFanout(['resume', runId, '--dir', dir, '--json']);
+      expect(resume.code, resume.stderr).toBe(0);
+      const summary = resume.json<RunSummary>();
+      expect(summary).toMatchObject({
+        runId,
+        status: 'SUCCEEDED',
+        counts: { total: ITEMS, pending: 0, running: 0, retrying: 0 },
+      });
+      expect(summary.executionArn).toContain(`:execution:fanout-map:${runId}-resume-`);
+
+      const rows = new Map((await readRows(dir, runId)).map((row) => [row.itemId, row]));
+      expect([...rows.keys()].sort()).toEqual(itemIds);
+      for (const id of itemIds) {
+        const row = rows.get(id) as ItemRow;
+        const marksNow = existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '';
+        const startedBefore = countLines(before.get(id) ?? '', 'start');
+        const finishedBefore = countLines(before.get(id) ?? '', 'done') > 0;
+        const starts = countLines(marksNow, 'start');
+        if (startedBefore > 0 && !finishedBefore && !idempotent(id))
+          expect(row.status, `${id}: a lost job of an item that may not run twice`).toBe('FAILED');
+        const context = `${id} (${idempotent(id) ? 'idempotent' : 'not idempotent'}): row ${JSON.stringify(row)}, marks before ${JSON.stringify(before.get(id))}, now ${JSON.stringify(marksNow)}`;
+        if (row.status === 'FAILED') {
+          // Only a lost job of an item that may not run twice is left failed, and it did not run again.
+          expect(row, context).toMatchObject({
+            failureClass: 'ABORTED',
+            idempotent: false,
+            error: 'Fanout.OrchestratorLost',
+          });
+          expect(startedBefore, context).toBe(1);
+          expect(starts, context).toBe(1);
+          continue;
+        }
+        expect(row.status, context).toBe('SUCCEEDED');
+        expect(countLines(marksNow, 'done'), context).toBe(1);
+        // A job that had finished is not run again, nor is an item that may not run twice.
+        if (finishedBefore || !idempotent(id)) expect(starts, context).toBe(1);
+        else expect(starts, context).toBe(startedBefore + 1);
+      }
+    },
+    120_000,
+  );
 
   it('refuses a run whose process is still alive, and a run that has ended', async () => {
     const work = tempDir('fanout-resume-');
@@ -139,7 +168,12 @@ describe('fanout resume', () => {
     // This test's own process stands in for a live `fanout run` process.
     writeFileSync(
       join(dir, 'runs', 'live.lock'),
-      JSON.stringify({ pid: process.pid, endpoint: 'http://127.0.0.1:9', region: 'us-east-1', executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:live' }),
+      JSON.stringify({
+        pid: process.pid,
+        endpoint: 'http://127.0.0.1:9',
+        region: 'us-east-1',
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:live',
+      }),
     );
     const live = await runFanout(['resume', 'live', '--dir', dir]);
     expect(live.code).toBe(2);

@@ -17,14 +17,22 @@ describe('fanout retry', () => {
     dir = join(work, 'state');
     counts = tempDir('fanout-cli-retry-attempts-');
     // Items fail on their first attempt only; item-1 may not run twice. No automatic round.
-    const items = Array.from({ length: 4 }, (_, n) => ({ id: `item-${n}`, dir: counts, ...(n === 1 ? { idempotent: false } : {}) }));
+    const items = Array.from({ length: 4 }, (_, n) => ({
+      id: `item-${n}`,
+      dir: counts,
+      ...(n === 1 ? { idempotent: false } : {}),
+    }));
     const input = join(work, 'input.json');
     writeFileSync(
       input,
       JSON.stringify({
         runId: 'flaky',
         items,
-        command: ['sh', '-c', 'echo attempt >> "{dir}/$FANOUT_ITEM_ID"; test "$(wc -l < "{dir}/$FANOUT_ITEM_ID")" -gt 1'],
+        command: [
+          'sh',
+          '-c',
+          'echo attempt >> "{dir}/$FANOUT_ITEM_ID"; test "$(wc -l < "{dir}/$FANOUT_ITEM_ID")" -gt 1',
+        ],
         toleratedFailurePercentage: 100,
         retry: { rounds: 0 },
       }),
@@ -34,7 +42,7 @@ describe('fanout retry', () => {
     expect(run.json<RunSummary>().counts).toMatchObject({ total: 4, failed: 4 });
   });
 
-  it('re-runs the idempotent failures in a new execution that updates the run\'s rows, then finds nothing left', async () => {
+  it("re-runs the idempotent failures in a new execution that updates the run's rows, then finds nothing left", async () => {
     const retry = await runFanout(['retry', 'flaky', '--dir', dir, '--json']);
     expect(retry.code, retry.stderr).toBe(0);
     expect(retry.json<RunSummary>()).toMatchObject({
@@ -57,9 +65,26 @@ describe('fanout retry', () => {
     expect(status.code, status.stderr).toBe(0);
     const summary = status.json<RunSummary>();
     // Every key of the documented summary stays; `retries` is added.
-    expect(Object.keys(summary)).toEqual(expect.arrayContaining(['runId', 'path', 'status', 'counts', 'error', 'cause', 'stateTransitions', 'executionArn', 'startedAt', 'stoppedAt', 'durationSeconds']));
+    expect(Object.keys(summary)).toEqual(
+      expect.arrayContaining([
+        'runId',
+        'path',
+        'status',
+        'counts',
+        'error',
+        'cause',
+        'stateTransitions',
+        'executionArn',
+        'startedAt',
+        'stoppedAt',
+        'durationSeconds',
+      ]),
+    );
     expect(summary.counts).toMatchObject({ succeeded: 3, failed: 1 });
-    expect(summary.retries?.map((retry) => retry.executionArn.split(':').at(-1))).toEqual(['flaky-retry-1', 'flaky-retry-2']);
+    expect(summary.retries?.map((retry) => retry.executionArn.split(':').at(-1))).toEqual([
+      'flaky-retry-1',
+      'flaky-retry-2',
+    ]);
 
     const human = await runFanout(['status', 'flaky', '--dir', dir]);
     expect(human.stdout).toMatch(/retried by\s+arn:aws:states:[^ ]+:execution:fanout-map:flaky-retry-1 \(started /);
@@ -74,4 +99,3 @@ describe('fanout retry', () => {
     expect(retry.stderr).toContain('no run "never-ran" in');
   });
 });
-

@@ -58,13 +58,19 @@ describe('fanout run and status', () => {
     const logLine = human.stdout.match(/log: (.+)/);
     expect(logLine?.[1] && existsSync(logLine[1])).toBe(true);
 
-    const notices = readFileSync(join(dir, 'sns', 'fanout-notices.jsonl'), 'utf8').trim().split('\n');
+    const notices = readFileSync(join(dir, 'sns', 'fanout-notices.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     expect(notices.map((line) => JSON.parse(line).Subject)).toContainEqual(expect.stringContaining('cli-ok'));
   });
 
   it('exits 1 when the run fails over its threshold, and status agrees', async () => {
     const dir = join(work, 'state-fail');
-    const input = inputFile('fail.json', { runId: 'cli-fail', items: [1, 1, 0].map((code) => ({ code })), command: exitCommand });
+    const input = inputFile('fail.json', {
+      runId: 'cli-fail',
+      items: [1, 1, 0].map((code) => ({ code })),
+      command: exitCommand,
+    });
     const run = await runFanout(['run', input, '--dir', dir, '--json']);
     expect(run.code).toBe(1);
     const summary = run.json<RunSummary>();
@@ -127,17 +133,28 @@ describe('fanout run interrupted with Ctrl+C', () => {
     const marker = `sleep 30.${String(process.pid).padStart(7, '0')}${Date.now() % 1000}`;
     const input = join(work, 'slow.json');
     // The job is a shell that starts `sleep`: the whole job, not only its first process, must stop.
-    writeFileSync(input, JSON.stringify({ runId: 'interrupted', replicas: { count: 3 }, command: ['sh', '-c', `${marker}; echo done`] }));
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', join(work, 'state')], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    writeFileSync(
+      input,
+      JSON.stringify({ runId: 'interrupted', replicas: { count: 3 }, command: ['sh', '-c', `${marker}; echo done`] }),
+    );
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', join(work, 'state')],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
     });
     const running = () => countProcesses(marker);
-    await waitUntil(() => running() > 0, 'a job start', () => `; stdout so far: ${stdout}`);
+    await waitUntil(
+      () => running() > 0,
+      'a job start',
+      () => `; stdout so far: ${stdout}`,
+    );
     child.kill('SIGINT');
     const [code] = (await once(child, 'exit')) as [number];
     expect(code).toBe(1);

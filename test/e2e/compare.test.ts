@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { Comparison, PathMeasurement } from '../../cli/compare';
 import { runFanout, tempDir } from './helpers';
 
-type ComparisonWithMeasurements = Comparison & { measured: PathMeasurement[]; arrayPathIgnores: Array<{ field: string; why: string }> };
+type ComparisonWithMeasurements = Comparison & {
+  measured: PathMeasurement[];
+  arrayPathIgnores: Array<{ field: string; why: string }>;
+};
 
 /** Runs `fanout compare --run --json` on `input` and returns the estimates and measurements per path. */
 async function compareRun(input: unknown): Promise<ComparisonWithMeasurements> {
@@ -23,7 +26,12 @@ function expectEstimatesMeasured(comparison: ComparisonWithMeasurements): void {
     expect(measured.status, `${estimate.path} path`).toBe('SUCCEEDED');
     expect(measured.failed).toBe(0);
     expect(measured.succeeded).toBe(comparison.itemCount);
-    expect({ path: estimate.path, transitions: measured.stateTransitions, submitJobCalls: measured.submitJobCalls, lambdaInvocations: measured.lambdaInvocations }).toEqual({
+    expect({
+      path: estimate.path,
+      transitions: measured.stateTransitions,
+      submitJobCalls: measured.submitJobCalls,
+      lambdaInvocations: measured.lambdaInvocations,
+    }).toEqual({
       path: estimate.path,
       transitions: estimate.stateTransitions,
       submitJobCalls: estimate.submitJobCalls,
@@ -34,13 +42,22 @@ function expectEstimatesMeasured(comparison: ComparisonWithMeasurements): void {
 
 describe('fanout compare --run', () => {
   it('measures exactly the estimated transitions, SubmitJob calls and Lambda invocations on both paths', async () => {
-    const comparison = await compareRun({ runId: 'compare-grid', grid: { a: [1, 2, 3], b: ['x', 'y'] }, command: ['true'] });
+    const comparison = await compareRun({
+      runId: 'compare-grid',
+      grid: { a: [1, 2, 3], b: ['x', 'y'] },
+      command: ['true'],
+    });
     expect(comparison.itemCount).toBe(6);
     expectEstimatesMeasured(comparison);
   });
 
   it('matches the estimates for one item (a plain job on the array path) without retry rounds', async () => {
-    const comparison = await compareRun({ runId: 'compare-one', items: [{ n: 1 }], retry: { rounds: 0 }, command: ['true'] });
+    const comparison = await compareRun({
+      runId: 'compare-one',
+      items: [{ n: 1 }],
+      retry: { rounds: 0 },
+      command: ['true'],
+    });
     expect(comparison.retryRounds).toBe(0);
     expectEstimatesMeasured(comparison);
   });

@@ -31,7 +31,11 @@ describe('a failFast run', () => {
 
     const run = await runFanout(['run', input, '--dir', join(work, 'state'), '--json']);
     expect(run.code, run.stderr).toBe(1);
-    expect(run.json<RunSummary>()).toMatchObject({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold', counts: { total: 4, succeeded: 0 } });
+    expect(run.json<RunSummary>()).toMatchObject({
+      status: 'FAILED',
+      error: 'States.ExceedToleratedFailureThreshold',
+      counts: { total: 4, succeeded: 0 },
+    });
     expect(readdirSync(started).length).toBeGreaterThanOrEqual(1);
     expect(running()).toBe(0);
     // All four children started (maxConcurrency 4): the failed one recorded its failure, the

@@ -2,7 +2,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type ItemRow, RUN_HEADER_ITEM_ID } from '../../lambdas/shared/ledger';
 import type { LocalCloud } from '../../local/cloud';
@@ -63,7 +67,12 @@ export function countProcesses(marker: string): number {
 }
 
 /** Polls until `ready()` holds; fails after `timeoutMs` with `what` and `context()` in the message. */
-export async function waitUntil(ready: () => boolean, what: string, context: () => string = () => '', timeoutMs = 30_000): Promise<void> {
+export async function waitUntil(
+  ready: () => boolean,
+  what: string,
+  context: () => string = () => '',
+  timeoutMs = 30_000,
+): Promise<void> {
   for (let waited = 0; !ready(); waited += 100) {
     if (waited > timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s ${context()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -71,7 +80,11 @@ export async function waitUntil(ready: () => boolean, what: string, context: () 
 }
 
 /** Starts an execution of the Map path and waits until it ends. */
-export async function runExecution(cloud: LocalCloud, name: string, input: unknown): Promise<DescribeExecutionCommandOutput> {
+export async function runExecution(
+  cloud: LocalCloud,
+  name: string,
+  input: unknown,
+): Promise<DescribeExecutionCommandOutput> {
   const { executionArn } = await cloud.clients.sfn.send(
     new StartExecutionCommand({ stateMachineArn: cloud.mapStateMachineArn, name, input: JSON.stringify(input) }),
   );

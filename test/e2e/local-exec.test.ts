@@ -27,15 +27,34 @@ describe('fanout local exec', () => {
       },
     });
     const input = file('ok-input.json', { a: 2, b: 40 });
-    const run = await runFanout(['local', 'exec', '--definition', definition, '--input', input, '--dir', join(dir, 'state'), '--json']);
+    const run = await runFanout([
+      'local',
+      'exec',
+      '--definition',
+      definition,
+      '--input',
+      input,
+      '--dir',
+      join(dir, 'state'),
+      '--json',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     // Two states entered: Add and Done.
-    expect(run.json()).toEqual({ status: 'SUCCEEDED', output: { sum: 42 }, error: null, cause: null, stateTransitions: 2 });
+    expect(run.json()).toEqual({
+      status: 'SUCCEEDED',
+      output: { sum: 42 },
+      error: null,
+      cause: null,
+      stateTransitions: 2,
+    });
   });
 
   it('reads the input from stdin with -', async () => {
     const definition = file('echo.json', { StartAt: 'Echo', States: { Echo: { Type: 'Pass', End: true } } });
-    const run = await runFanout(['local', 'exec', '--definition', definition, '--input', '-', '--dir', join(dir, 'state'), '--json'], '{"x":1}');
+    const run = await runFanout(
+      ['local', 'exec', '--definition', definition, '--input', '-', '--dir', join(dir, 'state'), '--json'],
+      '{"x":1}',
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.json()).toMatchObject({ status: 'SUCCEEDED', output: { x: 1 } });
   });
@@ -46,9 +65,25 @@ describe('fanout local exec', () => {
       States: { Boom: { Type: 'Fail', Error: 'Custom.Error', Cause: 'it broke' } },
     });
     const input = file('empty.json', {});
-    const run = await runFanout(['local', 'exec', '--definition', definition, '--input', input, '--dir', join(dir, 'state'), '--json']);
+    const run = await runFanout([
+      'local',
+      'exec',
+      '--definition',
+      definition,
+      '--input',
+      input,
+      '--dir',
+      join(dir, 'state'),
+      '--json',
+    ]);
     expect(run.code).toBe(1);
-    expect(run.json()).toEqual({ status: 'FAILED', output: null, error: 'Custom.Error', cause: 'it broke', stateTransitions: 1 });
+    expect(run.json()).toEqual({
+      status: 'FAILED',
+      output: null,
+      error: 'Custom.Error',
+      cause: 'it broke',
+      stateTransitions: 1,
+    });
   });
 
   it('exits 2 naming the state and field of an unsupported feature', async () => {
@@ -58,7 +93,16 @@ describe('fanout local exec', () => {
       States: { P: { Type: 'Pass', End: true } },
     });
     const input = file('empty2.json', {});
-    const run = await runFanout(['local', 'exec', '--definition', definition, '--input', input, '--dir', join(dir, 'state')]);
+    const run = await runFanout([
+      'local',
+      'exec',
+      '--definition',
+      definition,
+      '--input',
+      input,
+      '--dir',
+      join(dir, 'state'),
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/JSONata/);
   });
@@ -66,7 +110,16 @@ describe('fanout local exec', () => {
   it('exits 2 for a definition that is not valid States Language', async () => {
     const definition = file('invalid.json', { StartAt: 'Missing', States: { P: { Type: 'Pass', End: true } } });
     const input = file('empty3.json', {});
-    const run = await runFanout(['local', 'exec', '--definition', definition, '--input', input, '--dir', join(dir, 'state')]);
+    const run = await runFanout([
+      'local',
+      'exec',
+      '--definition',
+      definition,
+      '--input',
+      input,
+      '--dir',
+      join(dir, 'state'),
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/invalid definition/);
   });
@@ -74,7 +127,16 @@ describe('fanout local exec', () => {
   it('exits 2 for input that is not JSON', async () => {
     const definition = file('echo2.json', { StartAt: 'Echo', States: { Echo: { Type: 'Pass', End: true } } });
     const input = file('bad-input.json', '{not json');
-    const run = await runFanout(['local', 'exec', '--definition', definition, '--input', input, '--dir', join(dir, 'state')]);
+    const run = await runFanout([
+      'local',
+      'exec',
+      '--definition',
+      definition,
+      '--input',
+      input,
+      '--dir',
+      join(dir, 'state'),
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/not valid JSON/);
   });

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { BatchClient, DescribeJobQueuesCommand } from '@aws-sdk/client-batch';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
@@ -13,10 +13,14 @@ const credentials = { accessKeyId: 'any', secretAccessKey: 'any' };
 
 describe('fanout local serve --json', () => {
   it('prints its endpoints first, serves the AWS APIs on them, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'local', 'serve', '--json', '--dir', tempDir()], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin', 'fanout.mjs'), 'local', 'serve', '--json', '--dir', tempDir()],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const lines = createInterface({ input: child.stdout });
     const [first] = (await once(lines, 'line')) as [string];
     const { region, endpoints } = JSON.parse(first) as { region: string; endpoints: Record<string, string> };

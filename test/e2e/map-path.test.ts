@@ -40,7 +40,12 @@ describe('a run within its tolerated failures', () => {
   beforeAll(async () => {
     // 2 failures of 20 = 10%: AT the threshold, which is not exceeding it
     // (docs: step-functions/latest/dg/maprun-fail-threshold.html).
-    execution = await runToEnd(runId, { runId, items: exitItems(codes), command: exitCommand, toleratedFailurePercentage: 10 });
+    execution = await runToEnd(runId, {
+      runId,
+      items: exitItems(codes),
+      command: exitCommand,
+      toleratedFailurePercentage: 10,
+    });
     rows = await itemRows(runId);
   });
 
@@ -52,7 +57,9 @@ describe('a run within its tolerated failures', () => {
 
   it('has exactly one ledger row per item, with the outcome of its job', async () => {
     expect(rows.map((row) => row.itemId)).toEqual(codes.map((_, n) => String(n).padStart(2, '0')));
-    const { jobs } = await cloud.clients.batch.send(new DescribeJobsCommand({ jobs: rows.map((row) => row.jobId as string) }));
+    const { jobs } = await cloud.clients.batch.send(
+      new DescribeJobsCommand({ jobs: rows.map((row) => row.jobId as string) }),
+    );
     const jobsById = new Map(jobs?.map((job) => [job.jobId, job]));
     for (const [n, row] of rows.entries()) {
       const job = jobsById.get(row.jobId);
@@ -118,7 +125,9 @@ describe('a run over its tolerated failures', () => {
 
   it('leaves no job of the run running after it stops', async () => {
     for (const status of ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING'] as const) {
-      const listed = await cloud.clients.batch.send(new ListJobsCommand({ jobQueue: 'fanout-high', jobStatus: status }));
+      const listed = await cloud.clients.batch.send(
+        new ListJobsCommand({ jobQueue: 'fanout-high', jobStatus: status }),
+      );
       expect(listed.jobSummaryList?.filter((job) => job.jobName?.startsWith(runId)) ?? []).toEqual([]);
     }
   });
@@ -146,7 +155,11 @@ describe('invalid input', () => {
     ['a kwarg named like a Batch variable', { items: [{ AWS_BATCH_JOB_ID: 'x' }] }, 'items.0.AWS_BATCH_JOB_ID'],
     ['an unknown job queue', { items: [{}], jobQueue: 'no-such-queue' }, 'jobQueue'],
     ['maxConcurrency above 10,000', { items: [{}], maxConcurrency: 20_000 }, 'maxConcurrency'],
-    ['a command placeholder an item has no kwarg for', { items: [{ x: 1 }, { y: 2 }], command: ['echo', '{y}'] }, 'items.0'],
+    [
+      'a command placeholder an item has no kwarg for',
+      { items: [{ x: 1 }, { y: 2 }], command: ['echo', '{y}'] },
+      'items.0',
+    ],
   ];
 
   it.each(table)('refuses %s, naming the field, before anything is written', async (_label, input, field) => {
@@ -158,10 +171,16 @@ describe('invalid input', () => {
     expect(execution.cause).toContain(field);
     expect(await itemRows(runId)).toEqual([]);
     const header = await ledger.send(
-      new QueryCommand({ TableName: cloud.config.ledgerTable, KeyConditionExpression: 'runId = :r', ExpressionAttributeValues: { ':r': runId } }),
+      new QueryCommand({
+        TableName: cloud.config.ledgerTable,
+        KeyConditionExpression: 'runId = :r',
+        ExpressionAttributeValues: { ':r': runId },
+      }),
     );
     expect(header.Items).toEqual([]);
-    const objects = await cloud.clients.s3.send(new ListObjectsV2Command({ Bucket: cloud.config.bucket, Prefix: `runs/${runId}/` }));
+    const objects = await cloud.clients.s3.send(
+      new ListObjectsV2Command({ Bucket: cloud.config.bucket, Prefix: `runs/${runId}/` }),
+    );
     expect(objects.KeyCount ?? 0).toBe(0);
     expect((await cloud.batch.stats()).processesSpawned).toBe(spawnedBefore);
   });

@@ -81,7 +81,11 @@ describe('fanout report', () => {
       JSON.stringify({
         runId: 'flaky',
         items,
-        command: ['sh', '-c', 'echo x >> "{dir}/$FANOUT_ITEM_ID"; case {mode} in ok) exit 0;; fail) exit 3;; flaky) test "$(wc -l < "{dir}/$FANOUT_ITEM_ID")" -gt 1;; esac'],
+        command: [
+          'sh',
+          '-c',
+          'echo x >> "{dir}/$FANOUT_ITEM_ID"; case {mode} in ok) exit 0;; fail) exit 3;; flaky) test "$(wc -l < "{dir}/$FANOUT_ITEM_ID")" -gt 1;; esac',
+        ],
         toleratedFailurePercentage: 100,
         retry: { rounds: 0, maxAttempts: 2 },
       }),
@@ -131,7 +135,12 @@ describe('fanout report', () => {
 
     // Exactly one bar per attempt: the first run's 4, the retry's 2.
     expect(await page.locator('svg.timeline rect.bar').count()).toBe(6);
-    expect([await barsOf(page, 'item-0'), await barsOf(page, 'item-1'), await barsOf(page, 'item-2'), await barsOf(page, 'item-3')]).toEqual([2, 1, 2, 1]);
+    expect([
+      await barsOf(page, 'item-0'),
+      await barsOf(page, 'item-1'),
+      await barsOf(page, 'item-2'),
+      await barsOf(page, 'item-3'),
+    ]).toEqual([2, 1, 2, 1]);
     expect(await page.locator('svg.timeline rect.bar.failed[data-item="item-0"][data-attempt="1"]').count()).toBe(1);
     expect(await page.locator('svg.timeline rect.bar.succeeded[data-item="item-0"][data-attempt="2"]').count()).toBe(1);
     expect(await page.locator('svg.histogram rect.bin').count()).toBeGreaterThan(0);
@@ -164,7 +173,7 @@ describe('fanout report', () => {
     await page.close();
   });
 
-  it('is written again by fanout report, also for a retry execution\'s name, and refuses an unknown run', async () => {
+  it("is written again by fanout report, also for a retry execution's name, and refuses an unknown run", async () => {
     const out = join(work, 'again.html');
     const again = await runFanout(['report', 'flaky-retry-1', '--dir', dir, '--out', out]);
     expect(again.code, again.stderr).toBe(0);
@@ -206,7 +215,11 @@ describe('fanout report of an array run', () => {
     const run = await runFanout(['run', input, '--path', 'array', '--dir', dir, '--json']);
     // A failed child fails the array job, and the run.
     expect(run.code, run.stderr).toBe(1);
-    expect(run.json<RunSummary>()).toMatchObject({ path: 'array', status: 'FAILED', counts: { succeeded: 2, failed: 1 } });
+    expect(run.json<RunSummary>()).toMatchObject({
+      path: 'array',
+      status: 'FAILED',
+      counts: { succeeded: 2, failed: 1 },
+    });
     report = reportPathOf(run.stderr);
   });
 

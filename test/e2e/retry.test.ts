@@ -32,21 +32,39 @@ describe('a run whose jobs fail on their first attempt only', () => {
   const counts = tempDir('fanout-attempts-');
   // Items 1 and 4 may not run twice; the others may.
   const nonIdempotent = new Set([1, 4]);
-  const items = Array.from({ length: 6 }, (_, n) => ({ id: `item-${n}`, dir: counts, ...(nonIdempotent.has(n) ? { idempotent: false } : {}) }));
+  const items = Array.from({ length: 6 }, (_, n) => ({
+    id: `item-${n}`,
+    dir: counts,
+    ...(nonIdempotent.has(n) ? { idempotent: false } : {}),
+  }));
   // Appends one line per attempt, then fails unless an earlier attempt left a line.
-  const command = ['sh', '-c', 'echo attempt >> "{dir}/$FANOUT_ITEM_ID"; test "$(wc -l < "{dir}/$FANOUT_ITEM_ID")" -gt 1'];
+  const command = [
+    'sh',
+    '-c',
+    'echo attempt >> "{dir}/$FANOUT_ITEM_ID"; test "$(wc -l < "{dir}/$FANOUT_ITEM_ID")" -gt 1',
+  ];
   let execution: DescribeExecutionCommandOutput;
   let rows: ItemRow[];
   const runsOf = (itemId: string) => readFileSync(join(counts, itemId), 'utf8').trim().split('\n').length;
 
   beforeAll(async () => {
-    execution = await runToEnd(runId, { runId, items, command, toleratedFailurePercentage: 100, retry: { rounds: 2, maxAttempts: 3 } });
+    execution = await runToEnd(runId, {
+      runId,
+      items,
+      command,
+      toleratedFailurePercentage: 100,
+      retry: { rounds: 2, maxAttempts: 3 },
+    });
     rows = await itemRows(runId);
   });
 
   it('ends SUCCEEDED after one retry round', () => {
     expect(execution.status, execution.cause).toBe('SUCCEEDED');
-    expect(JSON.parse(execution.output ?? '{}')).toMatchObject({ runId, status: 'COMPLETED_WITH_FAILURES', counts: { total: 6, succeeded: 4, failed: 2 } });
+    expect(JSON.parse(execution.output ?? '{}')).toMatchObject({
+      runId,
+      status: 'COMPLETED_WITH_FAILURES',
+      counts: { total: 6, succeeded: 4, failed: 2 },
+    });
   });
 
   it('runs each idempotent item exactly twice, with a fresh job name and its first failure in the history', () => {
@@ -54,7 +72,9 @@ describe('a run whose jobs fail on their first attempt only', () => {
       expect(runsOf(row.itemId), row.itemId).toBe(2);
       expect(row).toMatchObject({ status: 'SUCCEEDED', attempt: 2, round: 2 });
       expect(row.failureClass).toBeUndefined();
-      expect(row.attempts).toEqual([{ attempt: 1, jobId: expect.any(String), failureClass: 'APP_ERROR', statusReason: expect.any(String) }]);
+      expect(row.attempts).toEqual([
+        { attempt: 1, jobId: expect.any(String), failureClass: 'APP_ERROR', statusReason: expect.any(String) },
+      ]);
       expect(row.attempts?.[0]?.jobId).not.toBe(row.jobId);
     }
   });
@@ -79,7 +99,15 @@ describe('two Retry calls at the same moment on the same run', () => {
     await ledger.send(
       new PutCommand({
         TableName: cloud.config.ledgerTable,
-        Item: { runId, itemId: '#run', kind: 'run', path: 'map', status: 'RUNNING', round: 1, retry: { rounds: 1, maxAttempts: 3 } },
+        Item: {
+          runId,
+          itemId: '#run',
+          kind: 'run',
+          path: 'map',
+          status: 'RUNNING',
+          round: 1,
+          retry: { rounds: 1, maxAttempts: 3 },
+        },
       }),
     );
     await Promise.all(
@@ -107,11 +135,18 @@ describe('two Retry calls at the same moment on the same run', () => {
   }
 
   it('claims each candidate exactly once, every time', async () => {
-    const handlerDeps = { s3: cloud.clients.s3, ledger, tableName: cloud.config.ledgerTable, bucket: cloud.config.bucket };
+    const handlerDeps = {
+      s3: cloud.clients.s3,
+      ledger,
+      tableName: cloud.config.ledgerTable,
+      bucket: cloud.config.bucket,
+    };
     const first = createRetryHandler(handlerDeps);
     const second = createRetryHandler(handlerDeps);
     // Idempotent items (even n) plus the never-started item 1.
-    const candidates = Array.from({ length: itemCount }, (_, n) => n).filter((n) => n % 2 === 0 || n === 1).map((n) => `i${String(n).padStart(2, '0')}`);
+    const candidates = Array.from({ length: itemCount }, (_, n) => n)
+      .filter((n) => n % 2 === 0 || n === 1)
+      .map((n) => `i${String(n).padStart(2, '0')}`);
 
     for (let repetition = 0; repetition < 20; repetition += 1) {
       await resetRun();
@@ -119,7 +154,9 @@ describe('two Retry calls at the same moment on the same run', () => {
       const claimed = new Map<string, number>();
       for (const result of results) {
         if (!result.manifest) continue;
-        const object = await cloud.clients.s3.send(new GetObjectCommand({ Bucket: result.manifest.bucket, Key: result.manifest.key }));
+        const object = await cloud.clients.s3.send(
+          new GetObjectCommand({ Bucket: result.manifest.bucket, Key: result.manifest.key }),
+        );
         const text = await object.Body?.transformToString();
         for (const line of (text ?? '').trim().split('\n')) {
           const itemId = (JSON.parse(line) as { itemId: string }).itemId;
@@ -127,7 +164,10 @@ describe('two Retry calls at the same moment on the same run', () => {
         }
       }
       expect([...claimed.keys()].sort(), `repetition ${repetition}`).toEqual(candidates);
-      expect([...claimed.values()].every((count) => count === 1), `repetition ${repetition}`).toBe(true);
+      expect(
+        [...claimed.values()].every((count) => count === 1),
+        `repetition ${repetition}`,
+      ).toBe(true);
       expect(results[0].itemCount + results[1].itemCount).toBe(candidates.length);
 
       const rows = await itemRows(runId);

@@ -1,16 +1,26 @@
-import validator from 'asl-validator';
 import { readFileSync } from 'node:fs';
+import validator from 'asl-validator';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it, vi } from 'vitest';
 import { FanoutInfraError } from '../../infra';
 import { ARRAY_PLACEHOLDERS, arrayDefinitionPath, MAP_PLACEHOLDERS, mapDefinitionPath } from '../../statemachine';
-import { fixture, onlyResource, orchestratorStack, renderValue, roleActions, roleStatements, tempDefinition } from './helpers';
+import {
+  fixture,
+  onlyResource,
+  orchestratorStack,
+  renderValue,
+  roleActions,
+  roleStatements,
+  tempDefinition,
+} from './helpers';
 
 vi.setConfig({ testTimeout: 60_000 });
 
 /** The definition as Step Functions receives it: the file with the template's substitutions applied. */
 function substituted(template: Template, stateMachineName: string, file: string): string {
-  const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: stateMachineName });
+  const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine', {
+    StateMachineName: stateMachineName,
+  });
   const values = machine.DefinitionSubstitutions as Record<string, Parameters<typeof renderValue>[0]>;
   return readFileSync(file, 'utf8').replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
     const value = values[name];
@@ -43,7 +53,14 @@ describe('state machine definitions', () => {
   it('fails synth naming a placeholder no value exists for, and every placeholder that has one', () => {
     const file = tempDefinition({
       StartAt: 'Go',
-      States: { Go: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: '${ReportFunctionArn}' }, End: true } },
+      States: {
+        Go: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: '${ReportFunctionArn}' },
+          End: true,
+        },
+      },
     });
     expect(() => orchestratorStack({ mapDefinitionFile: file })).toThrow(FanoutInfraError);
     expect(() => orchestratorStack({ mapDefinitionFile: file })).toThrow(
@@ -55,7 +72,14 @@ describe('state machine definitions', () => {
   it('fails synth when a definition invokes Collect and the array path, which deploys Collect, is off', () => {
     const file = tempDefinition({
       StartAt: 'Collect',
-      States: { Collect: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: '${CollectFunctionArn}', Payload: {} }, End: true } },
+      States: {
+        Collect: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: '${CollectFunctionArn}', Payload: {} },
+          End: true,
+        },
+      },
     });
     expect(() => orchestratorStack({ arrayPath: false, mapDefinitionFile: file })).toThrow(
       'has placeholders without a value: ${CollectFunctionArn}; known placeholders are DataBucket, JobDefinitionArn, ',
@@ -74,16 +98,25 @@ describe('state machine definitions', () => {
   });
 
   it('refuses a Task whose service it grants nothing for, naming the state', () => {
-    const file = tempDefinition({ StartAt: 'Send', States: { Send: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', Parameters: {}, End: true } } });
-    expect(() => orchestratorStack({ mapDefinitionFile: file })).toThrow(/state Send calls "arn:aws:states:::sqs:sendMessage"/);
+    const file = tempDefinition({
+      StartAt: 'Send',
+      States: { Send: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', Parameters: {}, End: true } },
+    });
+    expect(() => orchestratorStack({ mapDefinitionFile: file })).toThrow(
+      /state Send calls "arn:aws:states:::sqs:sendMessage"/,
+    );
   });
 
   it('names a definition file that does not exist', () => {
-    expect(() => orchestratorStack({ arrayDefinitionFile: fixture('missing.asl.json') })).toThrow(/arrayDefinitionFile must name an existing file \(received ".*missing\.asl\.json"\)/);
+    expect(() => orchestratorStack({ arrayDefinitionFile: fixture('missing.asl.json') })).toThrow(
+      /arrayDefinitionFile must name an existing file \(received ".*missing\.asl\.json"\)/,
+    );
   });
 
   it('names a Collect entry that does not exist', () => {
-    expect(() => orchestratorStack({ collectEntry: fixture('missing.ts') })).toThrow(/collectEntry must name an existing file \(received ".*missing\.ts"\)/);
+    expect(() => orchestratorStack({ collectEntry: fixture('missing.ts') })).toThrow(
+      /collectEntry must name an existing file \(received ".*missing\.ts"\)/,
+    );
   });
 });
 
@@ -111,8 +144,16 @@ describe('roles derived from Batch states without .sync', () => {
   const submitArrays = (next: string) => ({
     Type: 'Map',
     ItemsPath: '$.prepared.arrays',
-    ItemSelector: { 'array.$': '$$.Map.Item.Value', 'jobQueue.$': '$.prepared.jobQueue', 'jobDefinition.$': '$.prepared.jobDefinition' },
-    ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'SubmitArrayJob', States: { SubmitArrayJob: submitArray } },
+    ItemSelector: {
+      'array.$': '$$.Map.Item.Value',
+      'jobQueue.$': '$.prepared.jobQueue',
+      'jobDefinition.$': '$.prepared.jobDefinition',
+    },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'INLINE' },
+      StartAt: 'SubmitArrayJob',
+      States: { SubmitArrayJob: submitArray },
+    },
     ResultPath: '$.dependsOn',
     Next: next,
   });
@@ -122,17 +163,25 @@ describe('roles derived from Batch states without .sync', () => {
     Retry: [{ ErrorEquals: ['Fanout.ChildrenStillRunning'], IntervalSeconds: 60, BackoffRate: 1, MaxAttempts: 100 }],
   };
   const arrayRole = (template: Template) => {
-    const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: 'fanout-array' });
+    const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'fanout-array',
+    });
     return machine.RoleArn['Fn::GetAtt'][0] as string;
   };
   /** The role's actions but Step Functions' own log delivery and X-Ray calls. */
-  const stateActions = (template: Template) => roleActions(template, arrayRole(template)).filter((action) => !/^(logs|xray):/.test(action));
+  const stateActions = (template: Template) =>
+    roleActions(template, arrayRole(template)).filter((action) => !/^(logs|xray):/.test(action));
 
   it('grants batch:SubmitJob alone for a submitJob without .sync: no DescribeJobs, TerminateJob or events rule', () => {
     // docs: step-functions/latest/dg/batch-iam.html ("Request Response": batch:SubmitJob only)
     const file = tempDefinition({
       StartAt: 'Prepare',
-      States: { Prepare: lambdaTask('PrepareFunctionArn', 'SubmitArrays'), SubmitArrays: submitArrays('Collect'), Collect: collect, Notify: lambdaTask('NotifyFunctionArn', undefined) },
+      States: {
+        Prepare: lambdaTask('PrepareFunctionArn', 'SubmitArrays'),
+        SubmitArrays: submitArrays('Collect'),
+        Collect: collect,
+        Notify: lambdaTask('NotifyFunctionArn', undefined),
+      },
     });
     const template = orchestratorStack({ arrayDefinitionFile: file }).template();
     expectValidAsl(substituted(template, 'fanout-array', file));
@@ -157,7 +206,12 @@ describe('roles derived from Batch states without .sync', () => {
         Aggregate: {
           Type: 'Task',
           Resource: 'arn:aws:states:::batch:submitJob.sync',
-          Parameters: { 'JobName.$': '$.prepared.runId', 'JobQueue.$': '$.prepared.jobQueue', 'JobDefinition.$': '$.prepared.jobDefinition', 'DependsOn.$': '$.dependsOn' },
+          Parameters: {
+            'JobName.$': '$.prepared.runId',
+            'JobQueue.$': '$.prepared.jobQueue',
+            'JobDefinition.$': '$.prepared.jobDefinition',
+            'DependsOn.$': '$.dependsOn',
+          },
           ResultPath: '$.aggregate',
           Next: 'Collect',
         },
@@ -182,9 +236,19 @@ describe('roles derived from Batch states without .sync', () => {
     const placeholders = [...new Set([...MAP_PLACEHOLDERS, ...ARRAY_PLACEHOLDERS])];
     const file = tempDefinition({
       StartAt: 'Values',
-      States: { Values: { Type: 'Pass', Parameters: Object.fromEntries(placeholders.map((name) => [name, `\${${name}}`])), End: true } },
+      States: {
+        Values: {
+          Type: 'Pass',
+          Parameters: Object.fromEntries(placeholders.map((name) => [name, `\${${name}}`])),
+          End: true,
+        },
+      },
     });
-    const [, machine] = onlyResource(orchestratorStack({ arrayDefinitionFile: file }).template(), 'AWS::StepFunctions::StateMachine', { StateMachineName: 'fanout-array' });
+    const [, machine] = onlyResource(
+      orchestratorStack({ arrayDefinitionFile: file }).template(),
+      'AWS::StepFunctions::StateMachine',
+      { StateMachineName: 'fanout-array' },
+    );
     expect(Object.keys(machine.DefinitionSubstitutions).sort()).toEqual(placeholders.sort());
   });
 });

@@ -71,7 +71,10 @@ describe('the fanout app', () => {
     expectNagClean(synthReport(app));
     const template = Template.fromStack(stack);
     expect(stack.stackName).toBe('FanoutNightly');
-    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'Europe/Paris' });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 2 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+    });
     template.resourceCountIs('AWS::SNS::Subscription', 2);
     template.resourceCountIs('AWS::EC2::VPCEndpoint', 4);
     template.hasOutput('ArrayStateMachineArn', {});
@@ -81,8 +84,8 @@ describe('the fanout app', () => {
     expect(() => createFanoutApp({ context: { ...SKIP_BUNDLING, [CONTEXT.vpcEndpoints]: 'yes' }, env: {} })).toThrow(
       'fanout:vpcEndpoints must be true or false (received "yes")',
     );
-    expect(() => createFanoutApp({ context: { ...SKIP_BUNDLING, [CONTEXT.schedule]: 'rate(1 day)' }, env: {} })).toThrow(
-      /fanout:scheduleInput is required with fanout:schedule/,
-    );
+    expect(() =>
+      createFanoutApp({ context: { ...SKIP_BUNDLING, [CONTEXT.schedule]: 'rate(1 day)' }, env: {} }),
+    ).toThrow(/fanout:scheduleInput is required with fanout:schedule/);
   });
 });

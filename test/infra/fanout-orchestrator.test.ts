@@ -11,7 +11,18 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 /** `arn:<partition>:<service>:<region>:<account>:<resource>` as CDK renders it for an environment-agnostic stack. */
 const arn = (service: string, resource: string) => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}`]],
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      `:${service}:`,
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:${resource}`,
+    ],
+  ],
 });
 
 /**
@@ -48,14 +59,24 @@ describe('FanoutOrchestrator with its defaults', () => {
   let arrayRole: string;
   beforeAll(() => {
     template = orchestratorStack().template();
-    const role = (name: string) => onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: name })[1].RoleArn['Fn::GetAtt'][0] as string;
+    const role = (name: string) =>
+      onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: name })[1].RoleArn[
+        'Fn::GetAtt'
+      ][0] as string;
     mapRole = role('fanout-map');
     arrayRole = role('fanout-array');
   });
   /** A handler's function properties, found by a word of its description. */
-  const handlerProps = (word: string) => onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp(word) })[1];
+  const handlerProps = (word: string) =>
+    onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp(word) })[1];
   /** The handlers, by the word of their description that names them. */
-  const HANDLERS = { Prepare: 'Validates', Retry: 'Claims', Summarize: 'Counts', Notify: 'Publishes', Collect: 'array job' } as const;
+  const HANDLERS = {
+    Prepare: 'Validates',
+    Retry: 'Claims',
+    Summarize: 'Counts',
+    Notify: 'Publishes',
+    Collect: 'array job',
+  } as const;
 
   it('lets the map state machine run Batch jobs with .sync, including TerminateJob', () => {
     expectBatchSyncStatements(roleStatements(template, mapRole));
@@ -64,13 +85,21 @@ describe('FanoutOrchestrator with its defaults', () => {
   it("gives the Distributed Map its own StartExecution, Describe/StopExecution and redrive of the FanOut Map Run's children", () => {
     // docs: step-functions/latest/dg/iam-policies-eg-dist-map.html
     const statements = roleStatements(template, mapRole);
-    expect(statements).toContainEqual({ Action: 'states:StartExecution', Effect: 'Allow', Resource: arn('states', 'stateMachine:fanout-map') });
+    expect(statements).toContainEqual({
+      Action: 'states:StartExecution',
+      Effect: 'Allow',
+      Resource: arn('states', 'stateMachine:fanout-map'),
+    });
     expect(statements).toContainEqual({
       Action: ['states:DescribeExecution', 'states:StopExecution'],
       Effect: 'Allow',
       Resource: arn('states', 'execution:fanout-map:*'),
     });
-    expect(statements).toContainEqual({ Action: 'states:RedriveExecution', Effect: 'Allow', Resource: arn('states', 'execution:fanout-map/FanOut:*') });
+    expect(statements).toContainEqual({
+      Action: 'states:RedriveExecution',
+      Effect: 'Allow',
+      Resource: arn('states', 'execution:fanout-map/FanOut:*'),
+    });
   });
 
   it('lets the map state machine invoke its four functions, update the ledger and read and write run objects only', () => {
@@ -82,14 +111,22 @@ describe('FanoutOrchestrator with its defaults', () => {
       expect.stringMatching(/^FanoutRetryFunction/),
       expect.stringMatching(/^FanoutSummarizeFunction/),
     ]);
-    expect(statements).toContainEqual({ Action: 'dynamodb:UpdateItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^FanoutLedger/), 'Arn'] } });
+    expect(statements).toContainEqual({
+      Action: 'dynamodb:UpdateItem',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^FanoutLedger/), 'Arn'] },
+    });
     // ItemReader (GetObject) and ResultWriter (docs: step-functions/latest/dg/input-output-resultwriter.html)
     expect(statements).toContainEqual({
       Action: ['s3:GetObject', 's3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
       Effect: 'Allow',
       Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] },
     });
-    expect(roleActions(template, mapRole).filter((action) => action.startsWith('sns:') || action.startsWith('dynamodb:Delete'))).toEqual([]);
+    expect(
+      roleActions(template, mapRole).filter(
+        (action) => action.startsWith('sns:') || action.startsWith('dynamodb:Delete'),
+      ),
+    ).toEqual([]);
   });
 
   it('lets the array state machine submit array jobs with .sync, invoke Prepare, Collect and Notify, and nothing else', () => {
@@ -117,9 +154,15 @@ describe('FanoutOrchestrator with its defaults', () => {
   });
 
   it('deploys the array state machine from its file with the substitutions it uses: STANDARD, logging ALL and X-Ray', () => {
-    const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: 'fanout-array' });
+    const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'fanout-array',
+    });
     expect(machine.StateMachineType).toBe('STANDARD');
-    expect(Object.keys(machine.DefinitionSubstitutions).sort()).toEqual(['CollectFunctionArn', 'NotifyFunctionArn', 'PrepareFunctionArn']);
+    expect(Object.keys(machine.DefinitionSubstitutions).sort()).toEqual([
+      'CollectFunctionArn',
+      'NotifyFunctionArn',
+      'PrepareFunctionArn',
+    ]);
     expect(machine.TracingConfiguration).toEqual({ Enabled: true });
     expect(machine.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
   });
@@ -129,7 +172,14 @@ describe('FanoutOrchestrator with its defaults', () => {
     expect(machine.StateMachineType).toBe('STANDARD');
     expect(machine.DefinitionS3Location).toBeDefined();
     expect(Object.keys(machine.DefinitionSubstitutions).sort()).toEqual(
-      ['DataBucket', 'LedgerTableName', 'NotifyFunctionArn', 'PrepareFunctionArn', 'RetryFunctionArn', 'SummarizeFunctionArn'].sort(),
+      [
+        'DataBucket',
+        'LedgerTableName',
+        'NotifyFunctionArn',
+        'PrepareFunctionArn',
+        'RetryFunctionArn',
+        'SummarizeFunctionArn',
+      ].sort(),
     );
     expect(machine.TracingConfiguration).toEqual({ Enabled: true });
     expect(machine.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
@@ -158,7 +208,11 @@ describe('FanoutOrchestrator with its defaults', () => {
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
       ComputeEnvironmentName: 'fanout-fargate-spot',
-      ComputeResources: { Type: 'FARGATE_SPOT', MaxvCpus: 256, Subnets: Match.arrayWith([{ Ref: Match.stringLikeRegexp('FanoutVpcjobsSubnet1') }]) },
+      ComputeResources: {
+        Type: 'FARGATE_SPOT',
+        MaxvCpus: 256,
+        Subnets: Match.arrayWith([{ Ref: Match.stringLikeRegexp('FanoutVpcjobsSubnet1') }]),
+      },
     });
     template.hasResourceProperties('AWS::Batch::JobDefinition', {
       ContainerProperties: { NetworkConfiguration: { AssignPublicIp: 'ENABLED' } },
@@ -187,7 +241,9 @@ describe('FanoutOrchestrator with its defaults', () => {
     const { LogDriver, Options } = definition.ContainerProperties.LogConfiguration;
     expect(LogDriver).toBe('awslogs');
     expect(Options['awslogs-stream-prefix']).toBe('fanout');
-    expect(template.findResources('AWS::Logs::LogGroup')[Options['awslogs-group'].Ref]?.Properties).toEqual({ RetentionInDays: 30 });
+    expect(template.findResources('AWS::Logs::LogGroup')[Options['awslogs-group'].Ref]?.Properties).toEqual({
+      RetentionInDays: 30,
+    });
   });
 
   it('creates the ledger as ledgerTableDefinition describes it, with PITR, TTL and encryption', () => {
@@ -198,7 +254,11 @@ describe('FanoutOrchestrator with its defaults', () => {
       KeySchema: definition.KeySchema,
       AttributeDefinitions: Match.arrayEquals(definition.AttributeDefinitions),
       GlobalSecondaryIndexes: [
-        { IndexName: FAILED_ITEMS_INDEX, KeySchema: definition.GlobalSecondaryIndexes[0]?.KeySchema, Projection: { ProjectionType: 'ALL' } },
+        {
+          IndexName: FAILED_ITEMS_INDEX,
+          KeySchema: definition.GlobalSecondaryIndexes[0]?.KeySchema,
+          Projection: { ProjectionType: 'ALL' },
+        },
       ],
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
@@ -207,19 +267,35 @@ describe('FanoutOrchestrator with its defaults', () => {
   });
 
   it('denies non-TLS access to the data bucket, blocks public access and expires run objects', () => {
-    const [bucket] = onlyResource(template, 'AWS::S3::Bucket', { LifecycleConfiguration: Match.objectLike({ Rules: Match.arrayWith([Match.objectLike({ Prefix: 'runs/' })]) }) });
+    const [bucket] = onlyResource(template, 'AWS::S3::Bucket', {
+      LifecycleConfiguration: Match.objectLike({ Rules: Match.arrayWith([Match.objectLike({ Prefix: 'runs/' })]) }),
+    });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: bucket },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
         ]),
       },
     });
     template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'runs/', ExpirationInDays: 90, Status: 'Enabled' })]) },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'runs/', ExpirationInDays: 90, Status: 'Enabled' })]),
+      },
     });
   });
 
@@ -228,13 +304,19 @@ describe('FanoutOrchestrator with its defaults', () => {
     expect(functions).toHaveLength(5);
     for (const word of Object.values(HANDLERS)) expect(handlerProps(word)).toBeDefined();
     for (const fn of functions) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' }, Handler: 'index.handler' });
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        LoggingConfig: { LogFormat: 'JSON' },
+        Handler: 'index.handler',
+      });
     }
   });
 
   it("binds each handler's environment to exactly the grants it uses", () => {
     const fn = handlerProps;
-    const actions = (name: string) => roleActions(template, fn(name).Role['Fn::GetAtt'][0]).filter((action) => !action.startsWith('logs:'));
+    const actions = (name: string) =>
+      roleActions(template, fn(name).Role['Fn::GetAtt'][0]).filter((action) => !action.startsWith('logs:'));
     expect(Object.keys(fn('Publishes').Environment.Variables)).toEqual(['TOPIC_ARN']);
     expect(actions('Publishes')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*', 'sns:Publish']);
     expect(Object.keys(fn('Counts').Environment.Variables)).toEqual(['TABLE_NAME']);
@@ -258,19 +340,26 @@ describe('FanoutOrchestrator with its defaults', () => {
       's3:PutObject',
     ]);
     expect(Object.keys(fn('array job').Environment.Variables)).toEqual(['TABLE_NAME']);
-    expect(actions('array job')).toEqual(['batch:DescribeJobs', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject']);
+    expect(actions('array job')).toEqual([
+      'batch:DescribeJobs',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      's3:GetObject',
+    ]);
   });
 
   it('grants every handler exactly the AWS calls its bundled code makes', async () => {
     for (const [name, word] of Object.entries(HANDLERS)) {
       const code = await awsCallsOf(resolve(import.meta.dirname, '..', '..', 'lambdas', `${name.toLowerCase()}.ts`));
       // Besides its calls: writing its own logs, and the topic key an encrypted publish needs.
-      const granted = roleActions(template, handlerProps(word).Role['Fn::GetAtt'][0]).filter((action) => !/^(logs|kms):/.test(action));
+      const granted = roleActions(template, handlerProps(word).Role['Fn::GetAtt'][0]).filter(
+        (action) => !/^(logs|kms):/.test(action),
+      );
       expect(granted, name).toEqual(code);
     }
   });
 
-  it("lets Collect read run objects only, update and query the ledger table, and describe jobs", () => {
+  it('lets Collect read run objects only, update and query the ledger table, and describe jobs', () => {
     const statements = roleStatements(template, handlerProps('array job').Role['Fn::GetAtt'][0]);
     expect(statements).toContainEqual({
       Action: ['dynamodb:UpdateItem', 'dynamodb:Query'],
@@ -291,7 +380,11 @@ describe('FanoutOrchestrator with its defaults', () => {
     const [, definition] = onlyResource(template, 'AWS::Batch::JobDefinition');
     const jobRole = definition.ContainerProperties.JobRoleArn['Fn::GetAtt'][0];
     expect(roleStatements(template, jobRole)).toEqual([
-      { Action: 's3:GetObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] } },
+      {
+        Action: 's3:GetObject',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] },
+      },
     ]);
   });
 
@@ -302,14 +395,22 @@ describe('FanoutOrchestrator with its defaults', () => {
         Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         Resource: [
           { 'Fn::GetAtt': [expect.stringMatching(/^FanoutLedger/), 'Arn'] },
-          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutLedger/), 'Arn'] }, `/index/${FAILED_ITEMS_INDEX}`]] },
+          {
+            'Fn::Join': [
+              '',
+              [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutLedger/), 'Arn'] }, `/index/${FAILED_ITEMS_INDEX}`],
+            ],
+          },
         ],
       }),
     );
   });
 
   it('alarms on failed executions to the encrypted notices topic', () => {
-    const [topic] = onlyResource(template, 'AWS::SNS::Topic', { TopicName: 'fanout-notices', KmsMasterKeyId: Match.anyValue() });
+    const [topic] = onlyResource(template, 'AWS::SNS::Topic', {
+      TopicName: 'fanout-notices',
+      KmsMasterKeyId: Match.anyValue(),
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ExecutionsFailed',
       Namespace: 'AWS/States',
@@ -347,8 +448,16 @@ describe('FanoutOrchestrator without the array path', () => {
     const rendered = template();
     expect(orchestrator.arrayStateMachine).toBeUndefined();
     expect(orchestrator.stateMachines().map(([path]) => path)).toEqual(['map']);
-    expect(Object.values(rendered.findResources('AWS::StepFunctions::StateMachine')).map((machine) => machine.Properties.StateMachineName)).toEqual(['fanout-map']);
-    expect(rendered.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('array job') } })).toEqual({});
+    expect(
+      Object.values(rendered.findResources('AWS::StepFunctions::StateMachine')).map(
+        (machine) => machine.Properties.StateMachineName,
+      ),
+    ).toEqual(['fanout-map']);
+    expect(
+      rendered.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('array job') },
+      }),
+    ).toEqual({});
     expect(Object.keys(rendered.toJSON().Outputs)).not.toContain('ArrayStateMachineArn');
     expect(Object.keys(rendered.toJSON().Outputs)).toContain('MapStateMachineArn');
   });
@@ -363,8 +472,14 @@ describe('a job role given as a prop', () => {
     const [, definition] = onlyResource(rendered, 'AWS::Batch::JobDefinition');
     expect(definition.ContainerProperties.JobRoleArn['Fn::GetAtt'][0]).toMatch(/^WorkloadRole/);
     expect(roleStatements(rendered, definition.ContainerProperties.JobRoleArn['Fn::GetAtt'][0])).toEqual([
-      { Action: 's3:GetObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] } },
+      {
+        Action: 's3:GetObject',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] },
+      },
     ]);
-    expect(rendered.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('fanout jobs') } })).toEqual({});
+    expect(
+      rendered.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('fanout jobs') } }),
+    ).toEqual({});
   });
 });

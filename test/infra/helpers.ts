@@ -51,7 +51,9 @@ export function renderValue(value: Intrinsic): string {
   if ('Ref' in value) return value.Ref === 'AWS::Partition' ? 'aws' : `${value.Ref}`;
   if ('Fn::GetAtt' in value) {
     const [logicalId, attribute] = value['Fn::GetAtt'] as [string, string];
-    return attribute === 'Arn' && /Function/.test(logicalId) ? `arn:aws:lambda:us-east-1:123456789012:function:${logicalId}` : `${logicalId}-${attribute}`;
+    return attribute === 'Arn' && /Function/.test(logicalId)
+      ? `arn:aws:lambda:us-east-1:123456789012:function:${logicalId}`
+      : `${logicalId}-${attribute}`;
   }
   if ('Fn::Join' in value) {
     const [separator, parts] = value['Fn::Join'] as [string, Intrinsic[]];
@@ -61,9 +63,14 @@ export function renderValue(value: Intrinsic): string {
 }
 
 /** The one resource of a type whose properties match, as [logicalId, properties]. */
-export function onlyResource(template: Template, type: string, props?: Record<string, unknown>): [string, Record<string, any>] {
+export function onlyResource(
+  template: Template,
+  type: string,
+  props?: Record<string, unknown>,
+): [string, Record<string, any>] {
   const found = Object.entries(template.findResources(type, props ? { Properties: props } : undefined));
-  if (found.length !== 1) throw new Error(`expected one ${type}${props ? ` with ${JSON.stringify(props)}` : ''}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${type}${props ? ` with ${JSON.stringify(props)}` : ''}, found ${found.length}`);
   const [logicalId, resource] = found[0] as [string, { Properties: Record<string, any> }];
   return [logicalId, resource.Properties];
 }
@@ -101,10 +108,12 @@ const COMMAND_ACTIONS: Readonly<Record<string, (command: string) => string>> = {
   '@aws-sdk/client-batch': (command) => `batch:${command}`,
   '@aws-sdk/client-sns': (command) => `sns:${command}`,
   '@aws-sdk/client-dynamodb': (command) => `dynamodb:${command}`,
-  '@aws-sdk/lib-dynamodb': (command) => `dynamodb:${DOCUMENT_CLIENT_OPERATIONS[command] ?? `<no table operation for ${command}Command>`}`,
+  '@aws-sdk/lib-dynamodb': (command) =>
+    `dynamodb:${DOCUMENT_CLIENT_OPERATIONS[command] ?? `<no table operation for ${command}Command>`}`,
   // HeadObject is authorized by s3:GetObject, ListObjectsV2 by s3:ListBucket
   // (docs: AmazonS3/latest/API/API_HeadObject.html, API_ListObjectsV2.html).
-  '@aws-sdk/client-s3': (command) => (command === 'HeadObject' ? 's3:GetObject' : command === 'ListObjectsV2' ? 's3:ListBucket' : `s3:${command}`),
+  '@aws-sdk/client-s3': (command) =>
+    command === 'HeadObject' ? 's3:GetObject' : command === 'ListObjectsV2' ? 's3:ListBucket' : `s3:${command}`,
 };
 
 /**
@@ -113,7 +122,15 @@ const COMMAND_ACTIONS: Readonly<Record<string, (command: string) => string>> = {
  * `new <X>Command(` traced back to the SDK package it was imported from.
  */
 export async function awsCallsOf(entry: string): Promise<string[]> {
-  const result = await build({ entryPoints: [entry], bundle: true, write: false, format: 'esm', platform: 'node', external: ['@aws-sdk/*'], logLevel: 'silent' });
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    external: ['@aws-sdk/*'],
+    logLevel: 'silent',
+  });
   const text = result.outputFiles[0]?.text ?? '';
   const imported = new Map<string, { from: string; name: string }>();
   for (const match of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*"(@aws-sdk\/[^"]+)"/g)) {
@@ -125,9 +142,12 @@ export async function awsCallsOf(entry: string): Promise<string[]> {
   const actions = new Set<string>();
   for (const match of text.matchAll(/new (\w+)\(/g)) {
     const command = imported.get(match[1] as string);
-    if (!command || !command.name.endsWith('Command')) continue;
+    if (!command?.name.endsWith('Command')) continue;
     const action = COMMAND_ACTIONS[command.from];
-    if (!action) throw new Error(`${entry} calls ${command.name} of ${command.from}, which awsCallsOf cannot map to an IAM action`);
+    if (!action)
+      throw new Error(
+        `${entry} calls ${command.name} of ${command.from}, which awsCallsOf cannot map to an IAM action`,
+      );
     actions.add(action(command.name.replace(/Command$/, '')));
   }
   return [...actions].sort();

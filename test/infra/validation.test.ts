@@ -17,13 +17,29 @@ describe('prop validation', () => {
 
   it('refuses rules after a catch-all, more than five rules, and a glob Batch rejects', () => {
     expect(() =>
-      orchestratorStack(job({ retryRules: [{ onReason: '*', action: 'EXIT' }, { onExitCode: '137', action: 'RETRY' }] })),
+      orchestratorStack(
+        job({
+          retryRules: [
+            { onReason: '*', action: 'EXIT' },
+            { onExitCode: '137', action: 'RETRY' },
+          ],
+        }),
+      ),
     ).toThrow(/jobDefinitions\[0\]\.retryRules\[0\] matches every attempt, so the rules after it can never apply/);
     const six = Array.from({ length: 5 }, () => ({ onExitCode: '1', action: 'RETRY' as const }));
-    expect(() => orchestratorStack(job({ retryRules: [...six, { onReason: '*', action: 'EXIT' }] }))).toThrow(/retryRules may have at most 5 rules .*\(received 6\)/);
-    expect(() => orchestratorStack(job({ retryRules: [{ onStatusReason: 'Host*EC2', action: 'RETRY' }, { onReason: '*', action: 'EXIT' }] }))).toThrow(
-      /retryRules\[0\]\.onStatusReason must be up to 512 letters.*\(received "Host\*EC2"\)/,
+    expect(() => orchestratorStack(job({ retryRules: [...six, { onReason: '*', action: 'EXIT' }] }))).toThrow(
+      /retryRules may have at most 5 rules .*\(received 6\)/,
     );
+    expect(() =>
+      orchestratorStack(
+        job({
+          retryRules: [
+            { onStatusReason: 'Host*EC2', action: 'RETRY' },
+            { onReason: '*', action: 'EXIT' },
+          ],
+        }),
+      ),
+    ).toThrow(/retryRules\[0\]\.onStatusReason must be up to 512 letters.*\(received "Host\*EC2"\)/);
   });
 
   it('refuses a per-attempt timeout under 60 seconds', () => {
@@ -33,38 +49,66 @@ describe('prop validation', () => {
   });
 
   it('refuses vCPU and memory that Fargate cannot run', () => {
-    expect(() => orchestratorStack(job({ vcpus: 3 }))).toThrow(/jobDefinitions\[0\]\.vcpus must be a Fargate vCPU size .*\(received 3\)/);
+    expect(() => orchestratorStack(job({ vcpus: 3 }))).toThrow(
+      /jobDefinitions\[0\]\.vcpus must be a Fargate vCPU size .*\(received 3\)/,
+    );
     expect(() => orchestratorStack(job({ vcpus: 1, memoryMiB: 1024 }))).toThrow(
       'jobDefinitions[0].memoryMiB must be 2048-8192 MiB in steps of 1024 for 1 vCPU on Fargate (received 1024)',
     );
   });
 
   it('refuses a queue naming an unknown compute environment, or more than three', () => {
-    expect(() => orchestratorStack({ jobQueues: [{ name: 'q', priority: 1, computeEnvironments: ['fanout-ec2'] }] })).toThrow(
+    expect(() =>
+      orchestratorStack({ jobQueues: [{ name: 'q', priority: 1, computeEnvironments: ['fanout-ec2'] }] }),
+    ).toThrow(
       /jobQueues\[0\]\.computeEnvironments must name compute environments of computeEnvironments \(fanout-fargate, fanout-fargate-spot\) \(received "fanout-ec2"\)/,
     );
-    expect(() => orchestratorStack({ jobQueues: [{ name: 'q', priority: 1, computeEnvironments: ['a', 'b', 'c', 'd'] }] })).toThrow(
-      /jobQueues\[0\]\.computeEnvironments must list 1-3 compute environments/,
-    );
+    expect(() =>
+      orchestratorStack({ jobQueues: [{ name: 'q', priority: 1, computeEnvironments: ['a', 'b', 'c', 'd'] }] }),
+    ).toThrow(/jobQueues\[0\]\.computeEnvironments must list 1-3 compute environments/);
   });
 
   it('attaches a fair-share policy to the queues that name it, and refuses a name that is not defined', () => {
-    const fairShare = { name: 'fanout-share', shares: [{ shareIdentifier: 'teamA', weightFactor: 1 }, { shareIdentifier: 'teamB', weightFactor: 0.5 }] };
+    const fairShare = {
+      name: 'fanout-share',
+      shares: [
+        { shareIdentifier: 'teamA', weightFactor: 1 },
+        { shareIdentifier: 'teamB', weightFactor: 0.5 },
+      ],
+    };
     const { template } = orchestratorStack({
       fairShare,
-      jobQueues: [{ name: 'fanout-shared', priority: 50, computeEnvironments: ['fanout-fargate-spot'], schedulingPolicy: 'fanout-share' }],
+      jobQueues: [
+        {
+          name: 'fanout-shared',
+          priority: 50,
+          computeEnvironments: ['fanout-fargate-spot'],
+          schedulingPolicy: 'fanout-share',
+        },
+      ],
     });
     const rendered = template();
     rendered.hasResourceProperties('AWS::Batch::SchedulingPolicy', {
       Name: 'fanout-share',
-      FairsharePolicy: { ShareDistribution: [{ ShareIdentifier: 'teamA', WeightFactor: 1 }, { ShareIdentifier: 'teamB', WeightFactor: 0.5 }] },
+      FairsharePolicy: {
+        ShareDistribution: [
+          { ShareIdentifier: 'teamA', WeightFactor: 1 },
+          { ShareIdentifier: 'teamB', WeightFactor: 0.5 },
+        ],
+      },
     });
     const queues = Object.values(rendered.findResources('AWS::Batch::JobQueue'));
     expect(queues).toHaveLength(1);
     expect(queues[0]?.Properties.SchedulingPolicyArn).toBeDefined();
     expect(() =>
-      orchestratorStack({ jobQueues: [{ name: 'q', priority: 1, computeEnvironments: ['fanout-fargate'], schedulingPolicy: 'fanout-share' }] }),
-    ).toThrow(/jobQueues\[0\]\.schedulingPolicy must be the name of the fairShare policy \(none is defined\) \(received "fanout-share"\)/);
+      orchestratorStack({
+        jobQueues: [
+          { name: 'q', priority: 1, computeEnvironments: ['fanout-fargate'], schedulingPolicy: 'fanout-share' },
+        ],
+      }),
+    ).toThrow(
+      /jobQueues\[0\]\.schedulingPolicy must be the name of the fairShare policy \(none is defined\) \(received "fanout-share"\)/,
+    );
   });
 });
 
@@ -87,22 +131,39 @@ describe('propsFromConfig', () => {
       computeEnvironments: [{ name: 'fanout-fargate', spot: false, maxvCpus: 16 }],
     });
     // A bare local tag means the image built from job/; no retryStrategy means no retry, as locally.
-    expect(props.jobDefinitions?.[0]).toEqual({ name: 'fanout-job', vcpus: 1, memoryMiB: 2048, retryAttempts: 1, retryRules: [] });
+    expect(props.jobDefinitions?.[0]).toEqual({
+      name: 'fanout-job',
+      vcpus: 1,
+      memoryMiB: 2048,
+      retryAttempts: 1,
+      retryRules: [],
+    });
   });
 
   it('names both state machines as the configuration does', () => {
-    const props = propsFromConfig(parseConfig({ ...base, mapStateMachine: 'sweeps-map', arrayStateMachine: 'sweeps-array' }), where);
+    const props = propsFromConfig(
+      parseConfig({ ...base, mapStateMachine: 'sweeps-map', arrayStateMachine: 'sweeps-array' }),
+      where,
+    );
     expect(props).toMatchObject({ mapStateMachineName: 'sweeps-map', arrayStateMachineName: 'sweeps-array' });
   });
 
   it('uses a registry image when the configured image names a registry', () => {
-    const config = parseConfig({ ...base, jobDefinitions: [{ name: 'fanout-job', image: 'public.ecr.aws/docker/library/python:3.12' }] });
+    const config = parseConfig({
+      ...base,
+      jobDefinitions: [{ name: 'fanout-job', image: 'public.ecr.aws/docker/library/python:3.12' }],
+    });
     expect(propsFromConfig(config, where).jobDefinitions?.[0]?.image).toBeDefined();
   });
 
   it('refuses EC2 compute environments, naming the field', () => {
-    const config = parseConfig({ ...base, computeEnvironments: [{ name: 'fanout-fargate', type: 'SPOT', maxvCpus: 16 }] });
+    const config = parseConfig({
+      ...base,
+      computeEnvironments: [{ name: 'fanout-fargate', type: 'SPOT', maxvCpus: 16 }],
+    });
     expect(() => propsFromConfig(config, where)).toThrow(FanoutInfraError);
-    expect(() => propsFromConfig(config, where)).toThrow('computeEnvironments.0.type must be FARGATE or FARGATE_SPOT for the AWS deployment (received "SPOT")');
+    expect(() => propsFromConfig(config, where)).toThrow(
+      'computeEnvironments.0.type must be FARGATE or FARGATE_SPOT for the AWS deployment (received "SPOT")',
+    );
   });
 });

@@ -15,19 +15,35 @@ const items = [
   { itemId: 'b', kwargs: { seed: 2, name: 'bob' } },
   { itemId: 'c', kwargs: { seed: 3, name: 'cy' } },
 ];
-const { body, index } = indexedManifest(items.map((item) => manifestLine({ itemId: item.itemId, jobName: `r-${item.itemId}`, kwargsJson: JSON.stringify(item.kwargs), idempotent: true })));
+const { body, index } = indexedManifest(
+  items.map((item) =>
+    manifestLine({
+      itemId: item.itemId,
+      jobName: `r-${item.itemId}`,
+      kwargsJson: JSON.stringify(item.kwargs),
+      idempotent: true,
+    }),
+  ),
+);
 const objects: Record<string, Uint8Array> = { 'm.jsonl': Buffer.from(body), 'm.idx': index };
-const reader = new ManifestReader(async (location: ObjectLocation, start: number, end: number) => (objects[location.key] as Uint8Array).subarray(start, end + 1));
+const reader = new ManifestReader(async (location: ObjectLocation, start: number, end: number) =>
+  (objects[location.key] as Uint8Array).subarray(start, end + 1),
+);
 const located = { FANOUT_MANIFEST: 's3://fanout-data/m.jsonl', FANOUT_MANIFEST_INDEX: 's3://fanout-data/m.idx' };
 
 describe('resolveArrayItem', () => {
   it('reads item FANOUT_ARRAY_OFFSET + AWS_BATCH_JOB_ARRAY_INDEX into FANOUT_KWARGS and FANOUT_ITEM_ID', async () => {
-    const environment = await resolveArrayItem({ ...located, FANOUT_ARRAY_OFFSET: '1', AWS_BATCH_JOB_ARRAY_INDEX: '1', PATH: '/bin' }, reader);
+    const environment = await resolveArrayItem(
+      { ...located, FANOUT_ARRAY_OFFSET: '1', AWS_BATCH_JOB_ARRAY_INDEX: '1', PATH: '/bin' },
+      reader,
+    );
     expect(environment).toMatchObject({ FANOUT_KWARGS: '{"seed":3,"name":"cy"}', FANOUT_ITEM_ID: 'c', PATH: '/bin' });
   });
 
   it('reads item FANOUT_ARRAY_OFFSET in a plain job, which has no array index', async () => {
-    await expect(resolveArrayItem({ ...located, FANOUT_ARRAY_OFFSET: '1' }, reader)).resolves.toMatchObject({ FANOUT_ITEM_ID: 'b' });
+    await expect(resolveArrayItem({ ...located, FANOUT_ARRAY_OFFSET: '1' }, reader)).resolves.toMatchObject({
+      FANOUT_ITEM_ID: 'b',
+    });
     await expect(resolveArrayItem(located, reader)).resolves.toMatchObject({ FANOUT_ITEM_ID: 'a' });
   });
 
@@ -37,16 +53,25 @@ describe('resolveArrayItem', () => {
   });
 
   it('names the variable that is wrong', async () => {
-    await expect(resolveArrayItem({ ...located, FANOUT_KWARGS: '{}' }, reader)).rejects.toThrow('FANOUT_KWARGS and FANOUT_MANIFEST are both set');
-    await expect(resolveArrayItem({ FANOUT_MANIFEST: located.FANOUT_MANIFEST }, reader)).rejects.toThrow('FANOUT_MANIFEST is set but FANOUT_MANIFEST_INDEX is not');
-    await expect(resolveArrayItem({ ...located, AWS_BATCH_JOB_ARRAY_INDEX: '-1' }, reader)).rejects.toThrow('AWS_BATCH_JOB_ARRAY_INDEX must be a non-negative integer; received -1');
+    await expect(resolveArrayItem({ ...located, FANOUT_KWARGS: '{}' }, reader)).rejects.toThrow(
+      'FANOUT_KWARGS and FANOUT_MANIFEST are both set',
+    );
+    await expect(resolveArrayItem({ FANOUT_MANIFEST: located.FANOUT_MANIFEST }, reader)).rejects.toThrow(
+      'FANOUT_MANIFEST is set but FANOUT_MANIFEST_INDEX is not',
+    );
+    await expect(resolveArrayItem({ ...located, AWS_BATCH_JOB_ARRAY_INDEX: '-1' }, reader)).rejects.toThrow(
+      'AWS_BATCH_JOB_ARRAY_INDEX must be a non-negative integer; received -1',
+    );
     await expect(resolveArrayItem({ ...located, FANOUT_ARRAY_OFFSET: '3' }, reader)).rejects.toThrow(InvocationError);
   });
 });
 
 describe('resolveJobInvocation', () => {
   it('substitutes the item read from the manifest into the command and the environment', async () => {
-    const resolved = await resolveJobInvocation({ command: ['echo', '{name}-{seed}'], environment: { ...located, AWS_BATCH_JOB_ARRAY_INDEX: '0' } }, reader);
+    const resolved = await resolveJobInvocation(
+      { command: ['echo', '{name}-{seed}'], environment: { ...located, AWS_BATCH_JOB_ARRAY_INDEX: '0' } },
+      reader,
+    );
     expect(resolved.command).toEqual(['echo', 'ada-1']);
     expect(resolved.environment).toMatchObject({ name: 'ada', seed: '1', FANOUT_ITEM_ID: 'a' });
   });
@@ -58,7 +83,12 @@ describe('the entrypoint of an array child', () => {
 
   beforeAll(async () => {
     s3 = await startS3Server({ dir: mkdtempSync(join(tmpdir(), 'fanout-job-s3-')) });
-    const client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const client = new S3Client({
+      endpoint: s3.url,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     await client.send(new CreateBucketCommand({ Bucket: 'fanout-data' }));
     await client.send(new PutObjectCommand({ Bucket: 'fanout-data', Key: 'm.jsonl', Body: body }));
     await client.send(new PutObjectCommand({ Bucket: 'fanout-data', Key: 'm.idx', Body: index }));
@@ -71,18 +101,28 @@ describe('the entrypoint of an array child', () => {
 
   it('reads its item from S3 at AWS_ENDPOINT_URL_S3 and runs the command with it', async () => {
     // Not spawnSync: the S3 endpoint answers on this process's event loop.
-    const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'job', 'entrypoint.ts'), 'sh', '-c', 'echo "{name} $seed $FANOUT_ITEM_ID"'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...located,
-        FANOUT_ARRAY_OFFSET: '0',
-        AWS_BATCH_JOB_ARRAY_INDEX: '1',
-        AWS_ENDPOINT_URL_S3: s3.url,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        join(root, 'job', 'entrypoint.ts'),
+        'sh',
+        '-c',
+        'echo "{name} $seed $FANOUT_ITEM_ID"',
+      ],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...located,
+          FANOUT_ARRAY_OFFSET: '0',
+          AWS_BATCH_JOB_ARRAY_INDEX: '1',
+          AWS_ENDPOINT_URL_S3: s3.url,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+        },
       },
-    });
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

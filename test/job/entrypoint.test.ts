@@ -25,7 +25,9 @@ describe('job entrypoint', () => {
   });
 
   it('passes kwargs to the command through placeholders and the environment', () => {
-    const result = runEntrypoint(['sh', '-c', 'echo "arg={seed} env=$seed name=$name"'], { FANOUT_KWARGS: '{"seed":42,"name":"ada"}' });
+    const result = runEntrypoint(['sh', '-c', 'echo "arg={seed} env=$seed name=$name"'], {
+      FANOUT_KWARGS: '{"seed":42,"name":"ada"}',
+    });
     expect(result.stdout).toBe('arg=42 env=42 name=ada\n');
     expect(result.status).toBe(0);
   });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { InvocationError, kwargEnvironment, parseKwargs, resolveInvocation, substitutePlaceholders } from '../../job/invocation';
+import {
+  InvocationError,
+  kwargEnvironment,
+  parseKwargs,
+  resolveInvocation,
+  substitutePlaceholders,
+} from '../../job/invocation';
 
 describe('substitutePlaceholders', () => {
   const kwargs = { seed: 7, name: 'ada', 'learning-rate': 0.1, config: { depth: [2, 4] }, flag: true, nothing: null };
@@ -24,7 +30,9 @@ describe('substitutePlaceholders', () => {
 
   it('names an unknown placeholder, the argument and the kwargs there are', () => {
     expect(() => substitutePlaceholders('--x={sed}', { seed: 1 }, 2)).toThrow(InvocationError);
-    expect(() => substitutePlaceholders('--x={sed}', { seed: 1 }, 2)).toThrow('command argument 2 ("--x={sed}") uses placeholder {sed}, but no kwarg is named "sed" (kwargs: seed)');
+    expect(() => substitutePlaceholders('--x={sed}', { seed: 1 }, 2)).toThrow(
+      'command argument 2 ("--x={sed}") uses placeholder {sed}, but no kwarg is named "sed" (kwargs: seed)',
+    );
   });
 });
 
@@ -42,11 +50,17 @@ describe('parseKwargs', () => {
 
 describe('kwargEnvironment', () => {
   it('exports kwargs with valid variable names under their exact names', () => {
-    expect(kwargEnvironment({ seed: 7, Name: 'ada', _x: [1], 'learning-rate': 0.1, '2d': true })).toEqual({ seed: '7', Name: 'ada', _x: '[1]' });
+    expect(kwargEnvironment({ seed: 7, Name: 'ada', _x: [1], 'learning-rate': 0.1, '2d': true })).toEqual({
+      seed: '7',
+      Name: 'ada',
+      _x: '[1]',
+    });
   });
 
   it('refuses names reserved for Batch and fanout', () => {
-    expect(() => kwargEnvironment({ AWS_BATCH_JOB_ID: 'x' })).toThrow('kwarg "AWS_BATCH_JOB_ID" cannot be exported: names starting with AWS_BATCH are reserved');
+    expect(() => kwargEnvironment({ AWS_BATCH_JOB_ID: 'x' })).toThrow(
+      'kwarg "AWS_BATCH_JOB_ID" cannot be exported: names starting with AWS_BATCH are reserved',
+    );
     expect(() => kwargEnvironment({ fanout_kwargs: 'x' })).toThrow(InvocationError);
   });
 });
@@ -74,7 +88,10 @@ describe('resolveInvocation', () => {
   });
 
   it('runs a command without placeholders unchanged when there are no kwargs', () => {
-    expect(resolveInvocation({ command: ['echo', 'hi'], environment: {} })).toEqual({ command: ['echo', 'hi'], environment: {} });
+    expect(resolveInvocation({ command: ['echo', 'hi'], environment: {} })).toEqual({
+      command: ['echo', 'hi'],
+      environment: {},
+    });
   });
 
   it('does not modify the environment it is given', () => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InvocationError } from '../../job/invocation';
-import { encodeManifestIndex, indexedItemCount, ManifestReader, type ObjectLocation, parseObjectUri } from '../../job/manifest-index';
+import {
+  encodeManifestIndex,
+  indexedItemCount,
+  ManifestReader,
+  type ObjectLocation,
+  parseObjectUri,
+} from '../../job/manifest-index';
 import { indexedManifest, manifestLine } from '../../lambdas/shared/manifest';
 
 const manifestAt: ObjectLocation = { bucket: 'fanout-data', key: 'runs/r/manifest.jsonl' };
@@ -12,7 +18,8 @@ function objectStore(objects: Record<string, Uint8Array>) {
   const read = async (location: ObjectLocation, start: number, endInclusive: number): Promise<Uint8Array> => {
     const object = objects[location.key];
     if (!object) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
-    if (start >= object.length) throw Object.assign(new Error('The requested range is not satisfiable'), { name: 'InvalidRange' });
+    if (start >= object.length)
+      throw Object.assign(new Error('The requested range is not satisfiable'), { name: 'InvalidRange' });
     const bytes = object.subarray(start, Math.min(endInclusive + 1, object.length));
     reads.push({ key: location.key, bytes: bytes.length });
     return bytes;
@@ -22,7 +29,12 @@ function objectStore(objects: Record<string, Uint8Array>) {
 
 function manifestOf(count: number, kwargs: (n: number) => Record<string, unknown> = (n) => ({ n })) {
   const lines = Array.from({ length: count }, (_, n) =>
-    manifestLine({ itemId: `item-${n}`, jobName: `r-item-${n}`, kwargsJson: JSON.stringify(kwargs(n)), idempotent: true }),
+    manifestLine({
+      itemId: `item-${n}`,
+      jobName: `r-item-${n}`,
+      kwargsJson: JSON.stringify(kwargs(n)),
+      idempotent: true,
+    }),
   );
   const { body, index } = indexedManifest(lines);
   return { lines, store: objectStore({ [manifestAt.key]: Buffer.from(body), [indexAt.key]: index }) };
@@ -46,7 +58,8 @@ describe('ManifestReader', () => {
   it('reads every line of the manifest, multi-byte text included', async () => {
     const { lines, store } = manifestOf(300, (n) => ({ n, word: n % 7 === 0 ? 'naïve ☃' : 'plain' }));
     const reader = new ManifestReader(store.read);
-    for (const position of [0, 1, 150, 298, 299, 7]) expect(await reader.line(manifestAt, indexAt, position)).toBe(lines[position]);
+    for (const position of [0, 1, 150, 298, 299, 7])
+      expect(await reader.line(manifestAt, indexAt, position)).toBe(lines[position]);
   });
 
   it('reads one line with two small ranged reads, however large the manifest', async () => {
@@ -64,7 +77,8 @@ describe('ManifestReader', () => {
   it('reads consecutive lines a block at a time, with blocks of a fixed size', async () => {
     const { lines, store } = manifestOf(1000);
     const reader = new ManifestReader(store.read, { indexBlockEntries: 512, lineBlockLines: 64 });
-    for (let position = 0; position < 1000; position++) expect(await reader.line(manifestAt, indexAt, position)).toBe(lines[position]);
+    for (let position = 0; position < 1000; position++)
+      expect(await reader.line(manifestAt, indexAt, position)).toBe(lines[position]);
     const indexReads = store.reads.filter((read) => read.key === indexAt.key);
     const lineReads = store.reads.filter((read) => read.key === manifestAt.key);
     expect(indexReads.length).toBeLessThanOrEqual(3);
@@ -83,7 +97,9 @@ describe('ManifestReader', () => {
     const { store } = manifestOf(5);
     const reader = new ManifestReader(store.read);
     await expect(reader.line(manifestAt, indexAt, 5)).rejects.toThrow(InvocationError);
-    await expect(reader.line(manifestAt, indexAt, 5)).rejects.toThrow('item position 5 is outside the manifest indexed by s3://fanout-data/runs/r/manifest.idx');
+    await expect(reader.line(manifestAt, indexAt, 5)).rejects.toThrow(
+      'item position 5 is outside the manifest indexed by s3://fanout-data/runs/r/manifest.idx',
+    );
     await expect(reader.line(manifestAt, indexAt, 900)).rejects.toThrow('item position 900 is outside the manifest');
   });
 });
@@ -91,6 +107,8 @@ describe('ManifestReader', () => {
 describe('parseObjectUri', () => {
   it('splits an S3 URI and names the variable of a bad one', () => {
     expect(parseObjectUri('s3://b/a/b.jsonl', 'FANOUT_MANIFEST')).toEqual({ bucket: 'b', key: 'a/b.jsonl' });
-    expect(() => parseObjectUri('/tmp/x', 'FANOUT_MANIFEST')).toThrow('FANOUT_MANIFEST must be an S3 URI s3://<bucket>/<key>; received /tmp/x');
+    expect(() => parseObjectUri('/tmp/x', 'FANOUT_MANIFEST')).toThrow(
+      'FANOUT_MANIFEST must be an S3 URI s3://<bucket>/<key>; received /tmp/x',
+    );
   });
 });

@@ -81,13 +81,19 @@ describe('formatNotice', () => {
       startedAt: '2025-01-02T03:04:05.000Z',
       stoppedAt: '2025-01-02T03:04:15.000Z',
       durationMs: 10_000,
-      error: { error: 'States.TaskFailed', cause: 'Batch job p-2 (sweep-2-array-r1-1) failed: Essential container in task exited; 1 item(s) of this execution FAILED (10000)' },
+      error: {
+        error: 'States.TaskFailed',
+        cause:
+          'Batch job p-2 (sweep-2-array-r1-1) failed: Essential container in task exited; 1 item(s) of this execution FAILED (10000)',
+      },
       arrayJobs: [
         { jobName: 'sweep-2-array-r1-0', jobId: 'p-1', size: 10_000, status: 'SUCCEEDED' },
         { jobName: 'sweep-2-array-r1-1', jobId: 'p-2', size: 1, status: 'FAILED' },
       ],
     };
-    expect(formatNotice(arraySummary).split('\n').slice(0, 1).concat(formatNotice(arraySummary).split('\n').slice(-2))).toEqual([
+    expect(
+      formatNotice(arraySummary).split('\n').slice(0, 1).concat(formatNotice(arraySummary).split('\n').slice(-2)),
+    ).toEqual([
       'fanout run sweep-2 (array path): FAILED',
       'array job of 10000: sweep-2-array-r1-0 (p-1) SUCCEEDED',
       'job: sweep-2-array-r1-1 (p-2) FAILED',

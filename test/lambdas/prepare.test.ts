@@ -1,12 +1,27 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { BatchClient, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand, DescribeJobsCommand, type JobStatus, ListJobsCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
+import { Readable } from 'node:stream';
+import {
+  BatchClient,
+  DescribeJobDefinitionsCommand,
+  DescribeJobQueuesCommand,
+  DescribeJobsCommand,
+  type JobStatus,
+  ListJobsCommand,
+  TerminateJobCommand,
+} from '@aws-sdk/client-batch';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type PrepareDependencies, createPrepareHandler, manifestLine } from '../../lambdas/prepare';
+import { createPrepareHandler, manifestLine, type PrepareDependencies } from '../../lambdas/prepare';
 import { ConfigurationError, EventError, FanoutInputError, LedgerWriteError } from '../../lambdas/shared/errors';
 
 const region = 'us-east-1';
@@ -46,11 +61,37 @@ function expectNothingWritten(): void {
 }
 
 beforeEach(() => {
-  batchMock.on(DescribeJobQueuesCommand).resolves({ jobQueues: [{ jobQueueName: 'fanout-high', jobQueueArn: 'arn:q', priority: 1, state: 'ENABLED', computeEnvironmentOrder: [] }] });
+  batchMock
+    .on(DescribeJobQueuesCommand)
+    .resolves({
+      jobQueues: [
+        {
+          jobQueueName: 'fanout-high',
+          jobQueueArn: 'arn:q',
+          priority: 1,
+          state: 'ENABLED',
+          computeEnvironmentOrder: [],
+        },
+      ],
+    });
   batchMock.on(DescribeJobDefinitionsCommand).resolves({
     jobDefinitions: [
-      { jobDefinitionName: 'fanout-job', jobDefinitionArn: 'arn:d:1', revision: 1, status: 'ACTIVE', type: 'container', containerProperties: { command: ['old'] } },
-      { jobDefinitionName: 'fanout-job', jobDefinitionArn: 'arn:d:2', revision: 2, status: 'ACTIVE', type: 'container', containerProperties: { command: ['sh', '-c', 'echo default'] } },
+      {
+        jobDefinitionName: 'fanout-job',
+        jobDefinitionArn: 'arn:d:1',
+        revision: 1,
+        status: 'ACTIVE',
+        type: 'container',
+        containerProperties: { command: ['old'] },
+      },
+      {
+        jobDefinitionName: 'fanout-job',
+        jobDefinitionArn: 'arn:d:2',
+        revision: 2,
+        status: 'ACTIVE',
+        type: 'container',
+        containerProperties: { command: ['sh', '-c', 'echo default'] },
+      },
     ],
   });
   ledgerMock.on(PutCommand).resolves({});
@@ -66,7 +107,16 @@ afterEach(() => {
 
 describe('prepare', () => {
   it('writes the header row, the manifest and one PENDING row per item, and returns the prepared run', async () => {
-    const prepared = await makeHandler()(event({ items: [{ id: 'a', x: 1 }, { id: 'b', x: 2, idempotent: false }], command: ['run', '{x}'], maxConcurrency: 5 }));
+    const prepared = await makeHandler()(
+      event({
+        items: [
+          { id: 'a', x: 1 },
+          { id: 'b', x: 2, idempotent: false },
+        ],
+        command: ['run', '{x}'],
+        maxConcurrency: 5,
+      }),
+    );
 
     expect(prepared).toEqual({
       runId: 'sweep-1',
@@ -104,7 +154,17 @@ describe('prepare', () => {
     });
     const pending = (itemId: string, x: number, idempotent: boolean) => ({
       PutRequest: {
-        Item: { runId: 'sweep-1', itemId, status: 'PENDING', idempotent, attempt: 1, round: 1, jobName: `sweep-1-${itemId}`, kwargs: `{"x":${x}}`, createdAt: '2025-01-02T03:04:05.000Z' },
+        Item: {
+          runId: 'sweep-1',
+          itemId,
+          status: 'PENDING',
+          idempotent,
+          attempt: 1,
+          round: 1,
+          jobName: `sweep-1-${itemId}`,
+          kwargs: `{"x":${x}}`,
+          createdAt: '2025-01-02T03:04:05.000Z',
+        },
       },
     });
     expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(BatchWriteCommand, {
@@ -118,8 +178,15 @@ describe('prepare', () => {
   });
 
   it('gives a failFast run thresholds of 0 and no retry round, and records failFast', async () => {
-    const prepared = await makeHandler()(event({ replicas: { count: 4 }, failFast: true, retry: { rounds: 2, maxAttempts: 5 } }));
-    expect(prepared).toMatchObject({ toleratedFailurePercentage: 0, toleratedFailureCount: 0, retry: { rounds: 0, maxAttempts: 5 }, failFast: true });
+    const prepared = await makeHandler()(
+      event({ replicas: { count: 4 }, failFast: true, retry: { rounds: 2, maxAttempts: 5 } }),
+    );
+    expect(prepared).toMatchObject({
+      toleratedFailurePercentage: 0,
+      toleratedFailureCount: 0,
+      retry: { rounds: 0, maxAttempts: 5 },
+      failFast: true,
+    });
   });
 
   it('writes the header before the manifest and the rows', async () => {
@@ -134,13 +201,25 @@ describe('prepare', () => {
   it("uses the job definition's own command when the input has none, so every child passes an explicit one", async () => {
     const prepared = await makeHandler()(event({ replicas: { count: 1 } }));
     expect(prepared.command).toEqual(['sh', '-c', 'echo default']);
-    expect(batchMock).toHaveReceivedCommandWith(DescribeJobDefinitionsCommand, { jobDefinitionName: 'fanout-job', status: 'ACTIVE' });
+    expect(batchMock).toHaveReceivedCommandWith(DescribeJobDefinitionsCommand, {
+      jobDefinitionName: 'fanout-job',
+      status: 'ACTIVE',
+    });
     expect(batchMock).toHaveReceivedCommandWith(DescribeJobQueuesCommand, { jobQueues: ['fanout-high'] });
   });
 
   it('looks a pinned job definition up by name:revision', async () => {
     batchMock.on(DescribeJobDefinitionsCommand, { jobDefinitions: ['fanout-job:1'] }).resolves({
-      jobDefinitions: [{ jobDefinitionName: 'fanout-job', jobDefinitionArn: 'arn:d:1', revision: 1, status: 'ACTIVE', type: 'container', containerProperties: { command: ['old'] } }],
+      jobDefinitions: [
+        {
+          jobDefinitionName: 'fanout-job',
+          jobDefinitionArn: 'arn:d:1',
+          revision: 1,
+          status: 'ACTIVE',
+          type: 'container',
+          containerProperties: { command: ['old'] },
+        },
+      ],
     });
     const prepared = await makeHandler()(event({ replicas: { count: 1 }, jobDefinition: 'fanout-job:1' }));
     expect(prepared).toMatchObject({ jobDefinition: 'fanout-job:1', command: ['old'] });
@@ -149,7 +228,9 @@ describe('prepare', () => {
   it('writes rows in BatchWriteItem chunks of 25', async () => {
     await makeHandler()(event({ replicas: { count: 60 } }));
     expect(ledgerMock).toHaveReceivedCommandTimes(BatchWriteCommand, 3);
-    const sizes = ledgerMock.commandCalls(BatchWriteCommand).map((call) => call.args[0].input.RequestItems?.['fanout-ledger']?.length);
+    const sizes = ledgerMock
+      .commandCalls(BatchWriteCommand)
+      .map((call) => call.args[0].input.RequestItems?.['fanout-ledger']?.length);
     expect(sizes.sort()).toEqual([10, 25, 25]);
   });
 
@@ -163,14 +244,22 @@ describe('prepare', () => {
       .resolves({});
     await makeHandler({ sleep })(event({ replicas: { count: 2 } }));
     expect(ledgerMock).toHaveReceivedCommandTimes(BatchWriteCommand, 3);
-    expect(ledgerMock).toHaveReceivedNthCommandWith(BatchWriteCommand, 2, { RequestItems: { 'fanout-ledger': unprocessed } });
-    expect(ledgerMock).toHaveReceivedNthCommandWith(BatchWriteCommand, 3, { RequestItems: { 'fanout-ledger': unprocessed } });
+    expect(ledgerMock).toHaveReceivedNthCommandWith(BatchWriteCommand, 2, {
+      RequestItems: { 'fanout-ledger': unprocessed },
+    });
+    expect(ledgerMock).toHaveReceivedNthCommandWith(BatchWriteCommand, 3, {
+      RequestItems: { 'fanout-ledger': unprocessed },
+    });
     // Full jitter with random() = 0.5: half of 50 ms * 2^attempt.
     expect(sleep.mock.calls).toEqual([[50], [100]]);
   });
 
   it('fails with LedgerWriteError when rows stay unprocessed', async () => {
-    ledgerMock.on(BatchWriteCommand).resolves({ UnprocessedItems: { 'fanout-ledger': [{ PutRequest: { Item: { runId: 'sweep-1', itemId: '0' } } }] } });
+    ledgerMock
+      .on(BatchWriteCommand)
+      .resolves({
+        UnprocessedItems: { 'fanout-ledger': [{ PutRequest: { Item: { runId: 'sweep-1', itemId: '0' } } }] },
+      });
     await expect(makeHandler()(event({ replicas: { count: 1 } }))).rejects.toThrow(LedgerWriteError);
     expect(ledgerMock).toHaveReceivedCommandTimes(BatchWriteCommand, 10);
   });
@@ -190,14 +279,27 @@ describe('prepare', () => {
 
   it('checks item sizes with the command taken from the job definition', async () => {
     batchMock.on(DescribeJobDefinitionsCommand).resolves({
-      jobDefinitions: [{ jobDefinitionName: 'fanout-job', jobDefinitionArn: 'arn:d:3', revision: 3, status: 'ACTIVE', type: 'container', containerProperties: { command: ['x'.repeat(7000)] } }],
+      jobDefinitions: [
+        {
+          jobDefinitionName: 'fanout-job',
+          jobDefinitionArn: 'arn:d:3',
+          revision: 3,
+          status: 'ACTIVE',
+          type: 'container',
+          containerProperties: { command: ['x'.repeat(7000)] },
+        },
+      ],
     });
-    await expect(makeHandler()(event({ items: [{ p: 'y'.repeat(300) }] }))).rejects.toThrow(/items\.0: its Batch container overrides .* at most 7168/);
+    await expect(makeHandler()(event({ items: [{ p: 'y'.repeat(300) }] }))).rejects.toThrow(
+      /items\.0: its Batch container overrides .* at most 7168/,
+    );
     expectNothingWritten();
   });
 
   it('refuses to overwrite a run started by another execution', async () => {
-    ledgerMock.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    ledgerMock
+      .on(PutCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     const rejection = makeHandler()(event({ items: [{}], runId: 'taken' }));
     await expect(rejection).rejects.toThrow(FanoutInputError);
     await expect(rejection).rejects.toThrow('runId: a run with this id already exists in ledger fanout-ledger');
@@ -207,22 +309,49 @@ describe('prepare', () => {
 
   it('rejects an unknown job queue before writing', async () => {
     batchMock.on(DescribeJobQueuesCommand).resolves({ jobQueues: [] });
-    await expect(makeHandler()(event({ items: [{}], jobQueue: 'nope' }))).rejects.toThrow('jobQueue: no job queue has this name (received "nope")');
+    await expect(makeHandler()(event({ items: [{}], jobQueue: 'nope' }))).rejects.toThrow(
+      'jobQueue: no job queue has this name (received "nope")',
+    );
     expectNothingWritten();
   });
 
   it('rejects a disabled job queue', async () => {
-    batchMock.on(DescribeJobQueuesCommand).resolves({ jobQueues: [{ jobQueueName: 'fanout-high', jobQueueArn: 'arn:q', priority: 1, state: 'DISABLED', computeEnvironmentOrder: [] }] });
+    batchMock
+      .on(DescribeJobQueuesCommand)
+      .resolves({
+        jobQueues: [
+          {
+            jobQueueName: 'fanout-high',
+            jobQueueArn: 'arn:q',
+            priority: 1,
+            state: 'DISABLED',
+            computeEnvironmentOrder: [],
+          },
+        ],
+      });
     await expect(makeHandler()(event({ items: [{}] }))).rejects.toThrow('the job queue is DISABLED');
   });
 
   it('rejects a job definition that is missing or has no command when the input gives none', async () => {
     batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
-    await expect(makeHandler()(event({ items: [{}] }))).rejects.toThrow('jobDefinition: no ACTIVE job definition matches');
+    await expect(makeHandler()(event({ items: [{}] }))).rejects.toThrow(
+      'jobDefinition: no ACTIVE job definition matches',
+    );
     batchMock.on(DescribeJobDefinitionsCommand).resolves({
-      jobDefinitions: [{ jobDefinitionName: 'fanout-job', jobDefinitionArn: 'arn:d:1', revision: 1, status: 'ACTIVE', type: 'container', containerProperties: {} }],
+      jobDefinitions: [
+        {
+          jobDefinitionName: 'fanout-job',
+          jobDefinitionArn: 'arn:d:1',
+          revision: 1,
+          status: 'ACTIVE',
+          type: 'container',
+          containerProperties: {},
+        },
+      ],
     });
-    await expect(makeHandler()(event({ items: [{}] }))).rejects.toThrow('command: command is not given and job definition fanout-job has no command');
+    await expect(makeHandler()(event({ items: [{}] }))).rejects.toThrow(
+      'command: command is not given and job definition fanout-job has no command',
+    );
     expectNothingWritten();
   });
 
@@ -231,7 +360,10 @@ describe('prepare', () => {
   });
 
   it('names the missing environment variable', async () => {
-    const handler = createPrepareHandler({ s3: new S3Client({ region }), batch: new BatchClient({ region }) }, { BUCKET: 'fanout-data' });
+    const handler = createPrepareHandler(
+      { s3: new S3Client({ region }), batch: new BatchClient({ region }) },
+      { BUCKET: 'fanout-data' },
+    );
     await expect(handler(event({ items: [{}] }))).rejects.toThrow(ConfigurationError);
     await expect(handler(event({ items: [{}] }))).rejects.toThrow('environment variable TABLE_NAME is required');
   });
@@ -239,7 +371,9 @@ describe('prepare', () => {
 
 describe('prepare with an S3 source', () => {
   it('reads a .jsonl manifest line by line, skipping blank lines', async () => {
-    s3Mock.on(GetObjectCommand, { Bucket: 'inputs', Key: 'sweep.jsonl' }).resolves({ Body: body('{"id":"a","n":1}\n\n{"n":2}\r\n') });
+    s3Mock
+      .on(GetObjectCommand, { Bucket: 'inputs', Key: 'sweep.jsonl' })
+      .resolves({ Body: body('{"id":"a","n":1}\n\n{"n":2}\r\n') });
     const prepared = await makeHandler()(event({ source: 's3://inputs/sweep.jsonl' }));
     expect(prepared.itemCount).toBe(2);
     expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
@@ -262,30 +396,51 @@ describe('prepare with an S3 source', () => {
 
   it('rejects a .json source that is not an array', async () => {
     s3Mock.on(GetObjectCommand).resolves({ Body: body('{"n":1}') });
-    await expect(makeHandler()(event({ source: 's3://inputs/items.json' }))).rejects.toThrow('must hold a JSON array of items');
+    await expect(makeHandler()(event({ source: 's3://inputs/items.json' }))).rejects.toThrow(
+      'must hold a JSON array of items',
+    );
   });
 
   it('reads one item per object under a prefix, across pages, in key order', async () => {
     s3Mock
       .on(ListObjectsV2Command)
-      .resolvesOnce({ Contents: [{ Key: 'p/' }, { Key: 'p/a.json' }, { Key: 'p/b.json' }], IsTruncated: true, NextContinuationToken: 't1' })
+      .resolvesOnce({
+        Contents: [{ Key: 'p/' }, { Key: 'p/a.json' }, { Key: 'p/b.json' }],
+        IsTruncated: true,
+        NextContinuationToken: 't1',
+      })
       .resolvesOnce({ Contents: [{ Key: 'p/c.json' }], IsTruncated: false });
     for (const name of ['a', 'b', 'c']) {
-      s3Mock.on(GetObjectCommand, { Bucket: 'inputs', Key: `p/${name}.json` }).resolves({ Body: body(`{"name":"${name}"}`) });
+      s3Mock
+        .on(GetObjectCommand, { Bucket: 'inputs', Key: `p/${name}.json` })
+        .resolves({ Body: body(`{"name":"${name}"}`) });
     }
     await makeHandler()(event({ source: 's3://inputs/p/' }));
-    expect(s3Mock).toHaveReceivedNthCommandWith(ListObjectsV2Command, 2, { Bucket: 'inputs', Prefix: 'p/', ContinuationToken: 't1' });
+    expect(s3Mock).toHaveReceivedNthCommandWith(ListObjectsV2Command, 2, {
+      Bucket: 'inputs',
+      Prefix: 'p/',
+      ContinuationToken: 't1',
+    });
     const manifest = String(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input.Body);
-    expect(manifest.trim().split('\n').map((line) => JSON.parse(line).kwargs.name)).toEqual(['a', 'b', 'c']);
+    expect(
+      manifest
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).kwargs.name),
+    ).toEqual(['a', 'b', 'c']);
   });
 
   it('rejects an empty prefix', async () => {
     s3Mock.on(ListObjectsV2Command).resolves({ Contents: [], IsTruncated: false });
-    await expect(makeHandler()(event({ source: 's3://inputs/none/' }))).rejects.toThrow('source: no objects under the prefix s3://inputs/none/');
+    await expect(makeHandler()(event({ source: 's3://inputs/none/' }))).rejects.toThrow(
+      'source: no objects under the prefix s3://inputs/none/',
+    );
   });
 
   it('turns an unreadable source into a FanoutInputError on source', async () => {
-    s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
+    s3Mock
+      .on(GetObjectCommand)
+      .rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
     const rejection = makeHandler()(event({ source: 's3://inputs/missing.jsonl' }));
     await expect(rejection).rejects.toThrow(FanoutInputError);
     await expect(rejection).rejects.toThrow('source: cannot read s3://inputs/missing.jsonl: NoSuchKey');
@@ -296,7 +451,12 @@ describe('prepare with an S3 source', () => {
 describe('manifestLine', () => {
   it('splices the kwargs JSON in unchanged', () => {
     const line = manifestLine({ itemId: '1', jobName: 'r-1', kwargsJson: '{"a":[1,{"b":null}]}', idempotent: false });
-    expect(JSON.parse(line)).toEqual({ itemId: '1', jobName: 'r-1', kwargs: { a: [1, { b: null }] }, idempotent: false });
+    expect(JSON.parse(line)).toEqual({
+      itemId: '1',
+      jobName: 'r-1',
+      kwargs: { a: [1, { b: null }] },
+      idempotent: false,
+    });
   });
 });
 
@@ -343,9 +503,13 @@ describe('prepare with retryOf', () => {
     ledgerMock.on(UpdateCommand).resolves({});
   });
 
-  it('claims the earlier run\'s candidates with the Retry rule, writes no new rows, and runs them as the next round of that run', async () => {
+  it("claims the earlier run's candidates with the Retry rule, writes no new rows, and runs them as the next round of that run", async () => {
     ledgerMock.on(QueryCommand).resolves({
-      Items: [failedRow('a', { idempotent: true, failureClass: 'APP_ERROR' }), failedRow('b', { idempotent: false, failureClass: 'APP_ERROR' }), failedRow('c', { idempotent: false, failureClass: 'SUBMIT_ERROR' })],
+      Items: [
+        failedRow('a', { idempotent: true, failureClass: 'APP_ERROR' }),
+        failedRow('b', { idempotent: false, failureClass: 'APP_ERROR' }),
+        failedRow('c', { idempotent: false, failureClass: 'SUBMIT_ERROR' }),
+      ],
     });
     const prepared = await handler()(retryEvent);
 
@@ -378,26 +542,38 @@ describe('prepare with retryOf', () => {
     expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { runId: 'sweep-1', itemId: 'b' } });
   });
 
-  it('records the execution in the run\'s header as a retry and marks the run RUNNING', async () => {
+  it("records the execution in the run's header as a retry and marks the run RUNNING", async () => {
     ledgerMock.on(QueryCommand).resolves({ Items: [] });
     await handler()(retryEvent);
     expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { runId: 'sweep-1', itemId: '#run' },
       UpdateExpression: 'SET #status = :running, #retries = list_append(if_not_exists(#retries, :none), :lineage)',
-      ExpressionAttributeValues: { ':running': 'RUNNING', ':none': [], ':lineage': [{ executionArn: retryArn, startedAt: '2025-01-02T03:04:05.000Z' }] },
+      ExpressionAttributeValues: {
+        ':running': 'RUNNING',
+        ':none': [],
+        ':lineage': [{ executionArn: retryArn, startedAt: '2025-01-02T03:04:05.000Z' }],
+      },
     });
   });
 
   it('with nothing to retry writes an empty manifest, so the Map runs zero items', async () => {
     ledgerMock.on(QueryCommand).resolves({ Items: [failedRow('b', { idempotent: false, failureClass: 'APP_ERROR' })] });
     const prepared = await handler()(retryEvent);
-    expect(prepared).toMatchObject({ retriedItemCount: 0, manifest: { key: 'runs/sweep-1/retries/round-3-id-1.jsonl' } });
-    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, { Key: 'runs/sweep-1/retries/round-3-id-1.jsonl', Body: '' });
+    expect(prepared).toMatchObject({
+      retriedItemCount: 0,
+      manifest: { key: 'runs/sweep-1/retries/round-3-id-1.jsonl' },
+    });
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
+      Key: 'runs/sweep-1/retries/round-3-id-1.jsonl',
+      Body: '',
+    });
   });
 
   it('rejects an unknown run with FanoutInputError naming retryOf, writing nothing', async () => {
     ledgerMock.on(GetCommand).resolves({});
-    await expect(handler()({ ...retryEvent, input: { retryOf: 'nope' } })).rejects.toThrow(/retryOf: no run with this id in ledger fanout-ledger \(received "nope"\)/);
+    await expect(handler()({ ...retryEvent, input: { retryOf: 'nope' } })).rejects.toThrow(
+      /retryOf: no run with this id in ledger fanout-ledger \(received "nope"\)/,
+    );
     expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
     expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
   });
@@ -452,13 +628,32 @@ describe('prepare with resumeOf', () => {
     ledgerMock.on(GetCommand).resolves({ Item: header });
     ledgerMock.on(UpdateCommand).resolves({});
     ledgerMock.on(QueryCommand).resolves({
-      Items: [pendingRow('a', true), pendingRow('b', true), pendingRow('c', false), pendingRow('d', false), pendingRow('e', true), pendingRow('f', false)],
+      Items: [
+        pendingRow('a', true),
+        pendingRow('b', true),
+        pendingRow('c', false),
+        pendingRow('d', false),
+        pendingRow('e', true),
+        pendingRow('f', false),
+      ],
     });
     // The FAILED write of a lost job returns the row as it now is, which the retry rule reads.
-    for (const [itemId, idempotent] of [['b', true], ['c', false], ['f', false]] as const) {
+    for (const [itemId, idempotent] of [
+      ['b', true],
+      ['c', false],
+      ['f', false],
+    ] as const) {
       ledgerMock
         .on(UpdateCommand, { Key: { runId: 'sweep-1', itemId }, ReturnValues: 'ALL_NEW' })
-        .resolves({ Attributes: { ...pendingRow(itemId, idempotent), status: 'FAILED', failureClass: 'ABORTED', failedRunId: 'sweep-1', jobId: `job-${itemId}` } });
+        .resolves({
+          Attributes: {
+            ...pendingRow(itemId, idempotent),
+            status: 'FAILED',
+            failureClass: 'ABORTED',
+            failedRunId: 'sweep-1',
+            jobId: `job-${itemId}`,
+          },
+        });
     }
     batchMock.on(ListJobsCommand).resolves({
       jobSummaryList: [
@@ -471,9 +666,21 @@ describe('prepare with resumeOf', () => {
     });
     batchMock.on(DescribeJobsCommand).resolves({
       jobs: [
-        ...['a', 'b', 'c', 'f'].map((itemId) => ({ ...job(itemId, 'FAILED'), jobQueue: 'q', jobDefinition: 'd', startedAt: undefined, container: { environment: [{ name: 'FANOUT_RUN_ID', value: 'sweep-1' }] } })),
+        ...['a', 'b', 'c', 'f'].map((itemId) => ({
+          ...job(itemId, 'FAILED'),
+          jobQueue: 'q',
+          jobDefinition: 'd',
+          startedAt: undefined,
+          container: { environment: [{ name: 'FANOUT_RUN_ID', value: 'sweep-1' }] },
+        })),
         // A job named like item e, but of another run whose id starts with `sweep-1-`: item e never started.
-        { ...job('e', 'SUCCEEDED'), jobQueue: 'q', jobDefinition: 'd', startedAt: undefined, container: { environment: [{ name: 'FANOUT_RUN_ID', value: 'sweep-1-other' }] } },
+        {
+          ...job('e', 'SUCCEEDED'),
+          jobQueue: 'q',
+          jobDefinition: 'd',
+          startedAt: undefined,
+          container: { environment: [{ name: 'FANOUT_RUN_ID', value: 'sweep-1-other' }] },
+        },
       ],
     });
     batchMock.on(TerminateJobCommand).resolves({});
@@ -483,9 +690,18 @@ describe('prepare with resumeOf', () => {
 
   it('records succeeded jobs, fails lost ones as ABORTED, and runs the never-started and the lost idempotent items as the next round', async () => {
     const prepared = await handler()(resumeEvent);
-    expect(prepared).toMatchObject({ runId: 'sweep-1', round: 2, resumeOf: 'sweep-1', resumedItemCount: 3, manifest: { key: 'runs/sweep-1/retries/round-2-id-1.jsonl' } });
+    expect(prepared).toMatchObject({
+      runId: 'sweep-1',
+      round: 2,
+      resumeOf: 'sweep-1',
+      resumedItemCount: 3,
+      manifest: { key: 'runs/sweep-1/retries/round-2-id-1.jsonl' },
+    });
     // docs: batch/latest/APIReference/API_ListJobs.html (JOB_NAME filter, trailing * wildcard)
-    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, { jobQueue: 'fanout-high', filters: [{ name: 'JOB_NAME', values: ['sweep-1-*'] }] });
+    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, {
+      jobQueue: 'fanout-high',
+      filters: [{ name: 'JOB_NAME', values: ['sweep-1-*'] }],
+    });
     expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
       Key: 'runs/sweep-1/retries/round-2-id-1.jsonl',
       Body:
@@ -496,13 +712,23 @@ describe('prepare with resumeOf', () => {
     expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { runId: 'sweep-1', itemId: 'a' },
       ConditionExpression: '#status = :seenStatus AND #attempt = :seenAttempt',
-      ExpressionAttributeValues: expect.objectContaining({ ':succeeded': 'SUCCEEDED', ':jobId': 'job-a', ':exitCode': 0, ':seenStatus': 'PENDING', ':seenAttempt': 1 }),
+      ExpressionAttributeValues: expect.objectContaining({
+        ':succeeded': 'SUCCEEDED',
+        ':jobId': 'job-a',
+        ':exitCode': 0,
+        ':seenStatus': 'PENDING',
+        ':seenAttempt': 1,
+      }),
     });
     for (const itemId of ['b', 'c', 'f']) {
       expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
         Key: { runId: 'sweep-1', itemId },
         ReturnValues: 'ALL_NEW',
-        ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':aborted': 'ABORTED', ':error': 'Fanout.OrchestratorLost' }),
+        ExpressionAttributeValues: expect.objectContaining({
+          ':failed': 'FAILED',
+          ':aborted': 'ABORTED',
+          ':error': 'Fanout.OrchestratorLost',
+        }),
       });
     }
     // The lost idempotent item is claimed by the Retry rule; the others may not run twice.
@@ -510,7 +736,10 @@ describe('prepare with resumeOf', () => {
       Key: { runId: 'sweep-1', itemId: 'b' },
       ExpressionAttributeValues: expect.objectContaining({ ':next': 'RETRYING', ':nextAttempt': 2, ':round': 2 }),
     });
-    expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { runId: 'sweep-1', itemId: 'c' }, ExpressionAttributeValues: expect.objectContaining({ ':next': 'RETRYING' }) });
+    expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { runId: 'sweep-1', itemId: 'c' },
+      ExpressionAttributeValues: expect.objectContaining({ ':next': 'RETRYING' }),
+    });
     // A job still running when its run is resumed is terminated: its outcome would reach nobody.
     expect(batchMock).toHaveReceivedCommandWith(TerminateJobCommand, { jobId: 'job-f' });
     expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
@@ -520,7 +749,9 @@ describe('prepare with resumeOf', () => {
   });
 
   it('leaves a row another writer moved since it was read', async () => {
-    ledgerMock.on(UpdateCommand, { Key: { runId: 'sweep-1', itemId: 'd' } }).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    ledgerMock
+      .on(UpdateCommand, { Key: { runId: 'sweep-1', itemId: 'd' } })
+      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     const prepared = await handler()(resumeEvent);
     expect(prepared).toMatchObject({ resumedItemCount: 2 });
     expect(s3Mock).not.toHaveReceivedCommandWith(PutObjectCommand, { Body: expect.stringContaining('"itemId":"d"') });
@@ -528,17 +759,26 @@ describe('prepare with resumeOf', () => {
 
   it('rejects an unknown run with FanoutInputError naming resumeOf, and resumeOf given with other options', async () => {
     ledgerMock.on(GetCommand).resolves({});
-    await expect(handler()({ ...resumeEvent, input: { resumeOf: 'nope' } })).rejects.toThrow(/resumeOf: no run with this id in ledger fanout-ledger \(received "nope"\)/);
-    await expect(handler()({ ...resumeEvent, input: { resumeOf: 'sweep-1', items: [{}] } })).rejects.toThrow(/items cannot be given with resumeOf/);
+    await expect(handler()({ ...resumeEvent, input: { resumeOf: 'nope' } })).rejects.toThrow(
+      /resumeOf: no run with this id in ledger fanout-ledger \(received "nope"\)/,
+    );
+    await expect(handler()({ ...resumeEvent, input: { resumeOf: 'sweep-1', items: [{}] } })).rejects.toThrow(
+      /items cannot be given with resumeOf/,
+    );
     expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 });
 
 describe('prepare for the array path', () => {
-  const arrayEvent = (input: unknown, executionName = 'sweep-1') => ({ ...event(input, executionName), path: 'array' as const });
+  const arrayEvent = (input: unknown, executionName = 'sweep-1') => ({
+    ...event(input, executionName),
+    path: 'array' as const,
+  });
 
   it('writes the manifest, its offset index and one PENDING row per item, and plans one job per 10,000 items', async () => {
-    const prepared = await makeHandler()(arrayEvent({ replicas: { count: 10_001 }, command: ['run', '{replica}'], retry: { maxAttempts: 2 } }));
+    const prepared = await makeHandler()(
+      arrayEvent({ replicas: { count: 10_001 }, command: ['run', '{replica}'], retry: { maxAttempts: 2 } }),
+    );
 
     expect(prepared).toMatchObject({
       path: 'array',
@@ -560,15 +800,24 @@ describe('prepare for the array path', () => {
     const index = puts.find((put) => put.Key === 'runs/sweep-1/manifest.idx')?.Body as Buffer;
     // N + 1 offsets of 8 bytes; entry i is where line i starts, entry N the manifest's length.
     expect(index).toHaveLength(8 * 10_002);
-    const line = (i: number) => manifest.slice(Number(index.readBigUInt64BE(8 * i)), Number(index.readBigUInt64BE(8 * (i + 1))) - 1);
+    const line = (i: number) =>
+      manifest.slice(Number(index.readBigUInt64BE(8 * i)), Number(index.readBigUInt64BE(8 * (i + 1))) - 1);
     expect(JSON.parse(line(0))).toMatchObject({ itemId: '00000', kwargs: { replica: 0 } });
     expect(JSON.parse(line(10_000))).toMatchObject({ itemId: '10000', kwargs: { replica: 10_000 } });
     expect(Number(index.readBigUInt64BE(8 * 10_001))).toBe(Buffer.byteLength(manifest));
-    expect(ledgerMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ itemId: '#run', path: 'array', arrays: prepared.arrays }) });
+    expect(ledgerMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ itemId: '#run', path: 'array', arrays: prepared.arrays }),
+    });
   });
 
   it('refuses the options an array job cannot honour, naming each, before anything is written', async () => {
-    const input = { replicas: { count: 3 }, toleratedFailurePercentage: 10, failFast: false, maxConcurrency: 5, retry: { rounds: 1 } };
+    const input = {
+      replicas: { count: 3 },
+      toleratedFailurePercentage: 10,
+      failFast: false,
+      maxConcurrency: 5,
+      retry: { rounds: 1 },
+    };
     const error = await makeHandler()(arrayEvent(input)).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(FanoutInputError);
     expect((error as FanoutInputError).issues.map((issue) => `${issue.path} (${issue.received})`)).toEqual([
@@ -576,7 +825,9 @@ describe('prepare for the array path', () => {
       'maxConcurrency (5)',
       'retry.rounds (1)',
     ]);
-    expect((error as Error).message).toContain('toleratedFailurePercentage: the array path has no failure threshold: an array job fails when any child fails');
+    expect((error as Error).message).toContain(
+      'toleratedFailurePercentage: the array path has no failure threshold: an array job fails when any child fails',
+    );
     expectNothingWritten();
   });
 
@@ -602,9 +853,24 @@ describe('prepare for the array path', () => {
     };
     ledgerMock.on(GetCommand).resolves({ Item: header });
     ledgerMock.on(UpdateCommand).resolves({});
-    const failed = (itemId: string) => ({ runId: 'sweep-1', itemId, status: 'FAILED', attempt: 1, round: 1, idempotent: true, jobName: `sweep-1-${itemId}`, kwargs: `{"x":"${itemId}"}`, failedRunId: 'sweep-1' });
+    const failed = (itemId: string) => ({
+      runId: 'sweep-1',
+      itemId,
+      status: 'FAILED',
+      attempt: 1,
+      round: 1,
+      idempotent: true,
+      jobName: `sweep-1-${itemId}`,
+      kwargs: `{"x":"${itemId}"}`,
+      failedRunId: 'sweep-1',
+    });
     ledgerMock.on(QueryCommand).resolves({ Items: [failed('2'), failed('0')] });
-    const retryEvent = { input: { retryOf: 'sweep-1' }, executionName: 'sweep-1-retry-1', executionArn, path: 'array' as const };
+    const retryEvent = {
+      input: { retryOf: 'sweep-1' },
+      executionName: 'sweep-1-retry-1',
+      executionArn,
+      path: 'array' as const,
+    };
 
     const prepared = await makeHandler({ newId: () => 'id-1' })(retryEvent);
     expect(prepared).toMatchObject({
@@ -616,13 +882,27 @@ describe('prepare for the array path', () => {
       retriedItemCount: 2,
       toleratedFailureCount: 0,
     });
-    const index = s3Mock.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key === 'runs/sweep-1/retries/round-2-id-1.idx')?.args[0].input.Body as Buffer;
+    const index = s3Mock
+      .commandCalls(PutObjectCommand)
+      .find((call) => call.args[0].input.Key === 'runs/sweep-1/retries/round-2-id-1.idx')?.args[0].input.Body as Buffer;
     // New index 0 runs item 0, new index 1 runs item 2.
-    const manifest = '{"itemId":"0","jobName":"sweep-1-0-a2","kwargs":{"x":"0"},"idempotent":true}\n{"itemId":"2","jobName":"sweep-1-2-a2","kwargs":{"x":"2"},"idempotent":true}\n';
-    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, { Key: 'runs/sweep-1/retries/round-2-id-1.jsonl', Body: manifest });
-    expect([0, 1, 2].map((i) => Number(index.readBigUInt64BE(8 * i)))).toEqual([0, manifest.indexOf('\n') + 1, manifest.length]);
+    const manifest =
+      '{"itemId":"0","jobName":"sweep-1-0-a2","kwargs":{"x":"0"},"idempotent":true}\n{"itemId":"2","jobName":"sweep-1-2-a2","kwargs":{"x":"2"},"idempotent":true}\n';
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
+      Key: 'runs/sweep-1/retries/round-2-id-1.jsonl',
+      Body: manifest,
+    });
+    expect([0, 1, 2].map((i) => Number(index.readBigUInt64BE(8 * i)))).toEqual([
+      0,
+      manifest.indexOf('\n') + 1,
+      manifest.length,
+    ]);
 
-    await expect(makeHandler()({ ...retryEvent, path: 'map' })).rejects.toThrow('retryOf: the run ran on the array path; retry it with the array path\'s state machine (received "sweep-1")');
-    await expect(makeHandler()({ ...retryEvent, input: { resumeOf: 'sweep-1' } })).rejects.toThrow('resumeOf: resume finishes map-path runs only');
+    await expect(makeHandler()({ ...retryEvent, path: 'map' })).rejects.toThrow(
+      'retryOf: the run ran on the array path; retry it with the array path\'s state machine (received "sweep-1")',
+    );
+    await expect(makeHandler()({ ...retryEvent, input: { resumeOf: 'sweep-1' } })).rejects.toThrow(
+      'resumeOf: resume finishes map-path runs only',
+    );
   });
 });

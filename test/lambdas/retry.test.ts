@@ -4,7 +4,13 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attemptJobName, createRetryHandler, RunNotFoundError, retryDecision, retryRoundThresholds } from '../../lambdas/retry';
+import {
+  attemptJobName,
+  createRetryHandler,
+  RunNotFoundError,
+  retryDecision,
+  retryRoundThresholds,
+} from '../../lambdas/retry';
 import { EventError } from '../../lambdas/shared/errors';
 import type { ItemRow } from '../../lambdas/shared/ledger';
 
@@ -87,19 +93,38 @@ describe('retry', () => {
       UpdateExpression:
         'SET #status = :next, #attempt = :nextAttempt, #round = :round, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
       ConditionExpression: '#status = :failed AND #attempt = :seen',
-      ExpressionAttributeNames: { '#status': 'status', '#attempt': 'attempt', '#attempts': 'attempts', '#updatedAt': 'updatedAt', '#round': 'round' },
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#attempt': 'attempt',
+        '#attempts': 'attempts',
+        '#updatedAt': 'updatedAt',
+        '#round': 'round',
+      },
       ExpressionAttributeValues: {
         ':failed': 'FAILED',
         ':seen': 1,
         ':next': 'RETRYING',
         ':none': [],
-        ':record': [{ attempt: 1, jobId: 'job-07', failureClass: 'APP_ERROR', statusReason: 'Essential container in task exited' }],
+        ':record': [
+          {
+            attempt: 1,
+            jobId: 'job-07',
+            failureClass: 'APP_ERROR',
+            statusReason: 'Essential container in task exited',
+          },
+        ],
         ':updatedAt': '2025-01-02T03:04:05.000Z',
         ':nextAttempt': 2,
         ':round': 2,
       },
     });
-    expect(result).toEqual({ manifest: { bucket: 'fanout-data', key: 'runs/sweep-1/retries/round-2-id-1.jsonl' }, itemCount: 1, round: 2, abandonedCount: 0, ...roundThresholds });
+    expect(result).toEqual({
+      manifest: { bucket: 'fanout-data', key: 'runs/sweep-1/retries/round-2-id-1.jsonl' },
+      itemCount: 1,
+      round: 2,
+      abandonedCount: 0,
+      ...roundThresholds,
+    });
     expect(s3Mock).toReceiveCommandWith(PutObjectCommand, {
       Bucket: 'fanout-data',
       Key: 'runs/sweep-1/retries/round-2-id-1.jsonl',
@@ -109,31 +134,46 @@ describe('retry', () => {
 
   it('leaves a non-idempotent failure untouched, unless its job never started', async () => {
     ledgerMock.on(QueryCommand).resolves({
-      Items: [failedRow('01', { idempotent: false }), failedRow('02', { idempotent: false, failureClass: 'SUBMIT_ERROR', jobId: undefined })],
+      Items: [
+        failedRow('01', { idempotent: false }),
+        failedRow('02', { idempotent: false, failureClass: 'SUBMIT_ERROR', jobId: undefined }),
+      ],
     });
     const result = await makeHandler()({ runId: 'sweep-1', round: 1 });
 
     const updates = ledgerMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
     const itemUpdates = updates.filter((input) => input.Key?.itemId !== '#run');
     expect(itemUpdates.map((input) => input.Key?.itemId)).toEqual(['02']);
-    expect(itemUpdates[0]?.ExpressionAttributeValues?.[':record']).toEqual([{ attempt: 1, failureClass: 'SUBMIT_ERROR', statusReason: 'Essential container in task exited' }]);
+    expect(itemUpdates[0]?.ExpressionAttributeValues?.[':record']).toEqual([
+      { attempt: 1, failureClass: 'SUBMIT_ERROR', statusReason: 'Essential container in task exited' },
+    ]);
     expect(result.itemCount).toBe(1);
   });
 
   it('abandons a failure out of attempts, keeping its last failure in the history', async () => {
-    ledgerMock.on(QueryCommand).resolves({ Items: [failedRow('03', { attempt: 3, round: 3, failureClass: 'OUT_OF_MEMORY' })] });
+    ledgerMock
+      .on(QueryCommand)
+      .resolves({ Items: [failedRow('03', { attempt: 3, round: 3, failureClass: 'OUT_OF_MEMORY' })] });
     const result = await makeHandler()({ runId: 'sweep-1', round: 3 });
 
     expect(ledgerMock).toReceiveCommandWith(UpdateCommand, {
       Key: { runId: 'sweep-1', itemId: '03' },
-      UpdateExpression: 'SET #status = :next, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
+      UpdateExpression:
+        'SET #status = :next, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
       ConditionExpression: '#status = :failed AND #attempt = :seen',
       ExpressionAttributeValues: {
         ':failed': 'FAILED',
         ':seen': 3,
         ':next': 'ABANDONED',
         ':none': [],
-        ':record': [{ attempt: 3, jobId: 'job-03', failureClass: 'OUT_OF_MEMORY', statusReason: 'Essential container in task exited' }],
+        ':record': [
+          {
+            attempt: 3,
+            jobId: 'job-03',
+            failureClass: 'OUT_OF_MEMORY',
+            statusReason: 'Essential container in task exited',
+          },
+        ],
         ':updatedAt': '2025-01-02T03:04:05.000Z',
       },
     });
@@ -148,13 +188,18 @@ describe('retry', () => {
       .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     const result = await makeHandler()({ runId: 'sweep-1', round: 1 });
     expect(result.itemCount).toBe(1);
-    expect(s3Mock).toReceiveCommandWith(PutObjectCommand, { Body: '{"itemId":"05","jobName":"sweep-1-05-a2","kwargs":{"seed":5},"idempotent":true}\n' });
+    expect(s3Mock).toReceiveCommandWith(PutObjectCommand, {
+      Body: '{"itemId":"05","jobName":"sweep-1-05-a2","kwargs":{"seed":5},"idempotent":true}\n',
+    });
   });
 
   it('reads every page of the index', async () => {
     ledgerMock
       .on(QueryCommand)
-      .resolvesOnce({ Items: [failedRow('01')], LastEvaluatedKey: { failedRunId: 'sweep-1', itemId: '01', runId: 'sweep-1' } })
+      .resolvesOnce({
+        Items: [failedRow('01')],
+        LastEvaluatedKey: { failedRunId: 'sweep-1', itemId: '01', runId: 'sweep-1' },
+      })
       .resolvesOnce({ Items: [failedRow('02')] });
     const result = await makeHandler()({ runId: 'sweep-1', round: 1 });
     expect(ledgerMock).toHaveReceivedCommandTimes(QueryCommand, 2);
@@ -164,7 +209,9 @@ describe('retry', () => {
   it('refuses a run without a header row, naming the run', async () => {
     ledgerMock.on(GetCommand).resolves({});
     await expect(makeHandler()({ runId: 'nope', round: 1 })).rejects.toThrow(RunNotFoundError);
-    await expect(makeHandler()({ runId: 'nope', round: 1 })).rejects.toThrow('runId: no run "nope" in ledger fanout-ledger');
+    await expect(makeHandler()({ runId: 'nope', round: 1 })).rejects.toThrow(
+      'runId: no run "nope" in ledger fanout-ledger',
+    );
   });
 
   it('refuses an event without a round', async () => {
@@ -196,9 +243,21 @@ describe('attemptJobName', () => {
 describe('retryRoundThresholds', () => {
   it("gives a retry round the run's threshold as a count of the run's items", () => {
     // 10 % of 20 items: 2 failures are within it, 3 exceed it (docs: step-functions/latest/dg/maprun-fail-threshold.html).
-    expect(retryRoundThresholds({ toleratedFailurePercentage: 10, toleratedFailureCount: 20, itemCount: 20 })).toEqual({ toleratedFailurePercentage: 100, toleratedFailureCount: 2 });
-    expect(retryRoundThresholds({ toleratedFailurePercentage: 100, toleratedFailureCount: 1, itemCount: 20 })).toEqual({ toleratedFailurePercentage: 100, toleratedFailureCount: 1 });
-    expect(retryRoundThresholds({ toleratedFailurePercentage: 15, toleratedFailureCount: 7, itemCount: 7 })).toEqual({ toleratedFailurePercentage: 100, toleratedFailureCount: 1 });
-    expect(retryRoundThresholds({ toleratedFailurePercentage: 0, toleratedFailureCount: 0, itemCount: 5 })).toEqual({ toleratedFailurePercentage: 100, toleratedFailureCount: 0 });
+    expect(retryRoundThresholds({ toleratedFailurePercentage: 10, toleratedFailureCount: 20, itemCount: 20 })).toEqual({
+      toleratedFailurePercentage: 100,
+      toleratedFailureCount: 2,
+    });
+    expect(retryRoundThresholds({ toleratedFailurePercentage: 100, toleratedFailureCount: 1, itemCount: 20 })).toEqual({
+      toleratedFailurePercentage: 100,
+      toleratedFailureCount: 1,
+    });
+    expect(retryRoundThresholds({ toleratedFailurePercentage: 15, toleratedFailureCount: 7, itemCount: 7 })).toEqual({
+      toleratedFailurePercentage: 100,
+      toleratedFailureCount: 1,
+    });
+    expect(retryRoundThresholds({ toleratedFailurePercentage: 0, toleratedFailureCount: 0, itemCount: 5 })).toEqual({
+      toleratedFailurePercentage: 100,
+      toleratedFailureCount: 0,
+    });
   });
 });

@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventError } from '../../lambdas/shared/errors';
@@ -19,7 +19,13 @@ function makeHandler() {
   });
 }
 
-const prepared = { runId: 'sweep-1', itemCount: 3, createdAt: '2025-01-02T03:04:05.000Z', executionArn: 'arn:exec', jobQueue: 'fanout-high' };
+const prepared = {
+  runId: 'sweep-1',
+  itemCount: 3,
+  createdAt: '2025-01-02T03:04:05.000Z',
+  executionArn: 'arn:exec',
+  jobQueue: 'fanout-high',
+};
 
 function rows(...statuses: string[]) {
   return { Items: statuses.map((status, index) => ({ itemId: String(index), status })) };
@@ -37,7 +43,10 @@ describe('summarize', () => {
 
     const summary = await makeHandler()({
       prepared,
-      fanOut: { MapRunArn: 'arn:maprun', ResultWriterDetails: { Bucket: 'fanout-data', Key: 'runs/sweep-1/results/u/manifest.json' } },
+      fanOut: {
+        MapRunArn: 'arn:maprun',
+        ResultWriterDetails: { Bucket: 'fanout-data', Key: 'runs/sweep-1/results/u/manifest.json' },
+      },
     });
 
     expect(summary).toEqual({
@@ -59,8 +68,18 @@ describe('summarize', () => {
       Key: { runId: 'sweep-1', itemId: '#run' },
       UpdateExpression: 'SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt REMOVE #error',
       ConditionExpression: 'attribute_exists(#runId)',
-      ExpressionAttributeNames: { '#runId': 'runId', '#status': 'status', '#counts': 'counts', '#stoppedAt': 'stoppedAt', '#error': 'error' },
-      ExpressionAttributeValues: { ':status': 'SUCCEEDED', ':counts': summary.counts, ':stoppedAt': '2025-01-02T03:05:05.000Z' },
+      ExpressionAttributeNames: {
+        '#runId': 'runId',
+        '#status': 'status',
+        '#counts': 'counts',
+        '#stoppedAt': 'stoppedAt',
+        '#error': 'error',
+      },
+      ExpressionAttributeValues: {
+        ':status': 'SUCCEEDED',
+        ':counts': summary.counts,
+        ':stoppedAt': '2025-01-02T03:05:05.000Z',
+      },
     });
   });
 
@@ -73,7 +92,10 @@ describe('summarize', () => {
 
   it('reports a failed Map as FAILED with its error, and items never started as pending', async () => {
     ledgerMock.on(QueryCommand).resolves(rows('FAILED', 'PENDING', 'PENDING'));
-    const fanOutError = { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'The specified tolerated failure threshold was exceeded' };
+    const fanOutError = {
+      Error: 'States.ExceedToleratedFailureThreshold',
+      Cause: 'The specified tolerated failure threshold was exceeded',
+    };
 
     const summary = await makeHandler()({ prepared, fanOutError });
 
@@ -81,7 +103,10 @@ describe('summarize', () => {
       status: 'FAILED',
       counts: { total: 3, pending: 2, failed: 1 },
       pendingItemIds: ['1', '2'],
-      error: { error: 'States.ExceedToleratedFailureThreshold', cause: 'The specified tolerated failure threshold was exceeded' },
+      error: {
+        error: 'States.ExceedToleratedFailureThreshold',
+        cause: 'The specified tolerated failure threshold was exceeded',
+      },
     });
     expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
       UpdateExpression: 'SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt, #error = :error',
@@ -98,7 +123,12 @@ describe('summarize', () => {
     ledgerMock.on(QueryCommand).resolves(rows('SUCCEEDED', 'SUCCEEDED', 'FAILED'));
     ledgerMock.on(UpdateCommand).resolves({});
     const summary = await makeHandler()({ prepared: { ...prepared, retryOf: 'sweep-1', retriedItemCount: 0 } });
-    expect(summary).toMatchObject({ runId: 'sweep-1', status: 'COMPLETED_WITH_FAILURES', retryOf: 'sweep-1', retriedItemCount: 0 });
+    expect(summary).toMatchObject({
+      runId: 'sweep-1',
+      status: 'COMPLETED_WITH_FAILURES',
+      retryOf: 'sweep-1',
+      retriedItemCount: 0,
+    });
   });
 
   describe('after a failed Map', () => {
@@ -113,7 +143,10 @@ describe('summarize', () => {
     });
 
     it('marks the rows of children the Map aborted FAILED with class ABORTED, from the newest result files', async () => {
-      ledgerMock.on(QueryCommand).resolvesOnce(rows('FAILED', 'PENDING', 'PENDING')).resolves(rows('FAILED', 'FAILED', 'PENDING'));
+      ledgerMock
+        .on(QueryCommand)
+        .resolvesOnce(rows('FAILED', 'PENDING', 'PENDING'))
+        .resolves(rows('FAILED', 'FAILED', 'PENDING'));
       ledgerMock.on(UpdateCommand).resolves({});
       s3Mock.on(ListObjectsV2Command).resolves({
         Contents: [
@@ -122,15 +155,24 @@ describe('summarize', () => {
           { Key: 'runs/sweep-1/results/new/manifest.json', LastModified: new Date('2025-01-02T00:00:00Z') },
         ],
       });
-      s3Mock.on(GetObjectCommand, { Key: 'runs/sweep-1/results/new/manifest.json' }).resolves(text({ ResultFiles: { FAILED: [{ Key: 'runs/sweep-1/results/new/FAILED_0.json' }] } }));
-      s3Mock.on(GetObjectCommand, { Key: 'runs/sweep-1/results/new/FAILED_0.json' }).resolves(text([entry('0', 'FAILED'), entry('1', 'ABORTED')]));
+      s3Mock
+        .on(GetObjectCommand, { Key: 'runs/sweep-1/results/new/manifest.json' })
+        .resolves(text({ ResultFiles: { FAILED: [{ Key: 'runs/sweep-1/results/new/FAILED_0.json' }] } }));
+      s3Mock
+        .on(GetObjectCommand, { Key: 'runs/sweep-1/results/new/FAILED_0.json' })
+        .resolves(text([entry('0', 'FAILED'), entry('1', 'ABORTED')]));
 
       const summary = await makeHandler()({ prepared: withResults, fanOutError });
 
       expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
         Key: { runId: 'sweep-1', itemId: '1' },
         ConditionExpression: '(#status = :pending OR #status = :retrying) AND #round <= :round',
-        ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':aborted': 'ABORTED', ':runId': 'sweep-1', ':round': 1 }),
+        ExpressionAttributeValues: expect.objectContaining({
+          ':failed': 'FAILED',
+          ':aborted': 'ABORTED',
+          ':runId': 'sweep-1',
+          ':round': 1,
+        }),
       });
       expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { runId: 'sweep-1', itemId: '0' } });
       expect(summary).toMatchObject({ status: 'FAILED', counts: { failed: 2, pending: 1 }, pendingItemIds: ['2'] });
@@ -159,13 +201,23 @@ describe('summarize with an aggregation job', () => {
     ledgerMock.on(QueryCommand).resolves(rows('SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED'));
     ledgerMock.on(UpdateCommand).resolves({});
 
-    const summary = await makeHandler()({ prepared: withAggregate, aggregate: { jobId: 'job-9', exitCode: 0, logStream: 'fanout-job/default/job-9' } });
+    const summary = await makeHandler()({
+      prepared: withAggregate,
+      aggregate: { jobId: 'job-9', exitCode: 0, logStream: 'fanout-job/default/job-9' },
+    });
 
-    const outcome = { status: 'SUCCEEDED', jobName: 'sweep-1-aggregate', jobId: 'job-9', exitCode: 0, logStream: 'fanout-job/default/job-9' };
+    const outcome = {
+      status: 'SUCCEEDED',
+      jobName: 'sweep-1-aggregate',
+      jobId: 'job-9',
+      exitCode: 0,
+      logStream: 'fanout-job/default/job-9',
+    };
     expect(summary).toMatchObject({ status: 'SUCCEEDED', aggregate: outcome });
     expect(summary.error).toBeUndefined();
     expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
-      UpdateExpression: 'SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt, #aggregateOutcome = :aggregate REMOVE #error',
+      UpdateExpression:
+        'SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt, #aggregateOutcome = :aggregate REMOVE #error',
       ExpressionAttributeNames: expect.objectContaining({ '#aggregateOutcome': 'aggregateOutcome' }),
       ExpressionAttributeValues: expect.objectContaining({ ':aggregate': outcome }),
     });
@@ -174,22 +226,42 @@ describe('summarize with an aggregation job', () => {
   it('fails the run with Fanout.AggregateFailed, taking the exit code and log from the failed job detail', async () => {
     ledgerMock.on(QueryCommand).resolves(rows('SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED'));
     ledgerMock.on(UpdateCommand).resolves({});
-    const cause = JSON.stringify({ JobId: 'job-9', Status: 'FAILED', Container: { ExitCode: 4, LogStreamName: 'fanout-job/default/job-9' } });
+    const cause = JSON.stringify({
+      JobId: 'job-9',
+      Status: 'FAILED',
+      Container: { ExitCode: 4, LogStreamName: 'fanout-job/default/job-9' },
+    });
 
-    const summary = await makeHandler()({ prepared: withAggregate, aggregateError: { Error: 'States.TaskFailed', Cause: cause } });
+    const summary = await makeHandler()({
+      prepared: withAggregate,
+      aggregateError: { Error: 'States.TaskFailed', Cause: cause },
+    });
 
     expect(summary).toMatchObject({
       status: 'FAILED',
       counts: { succeeded: 3 },
-      error: { error: 'Fanout.AggregateFailed', cause: expect.stringContaining('aggregation job sweep-1-aggregate failed (States.TaskFailed)') },
-      aggregate: { status: 'FAILED', jobName: 'sweep-1-aggregate', jobId: 'job-9', exitCode: 4, logStream: 'fanout-job/default/job-9', error: 'States.TaskFailed' },
+      error: {
+        error: 'Fanout.AggregateFailed',
+        cause: expect.stringContaining('aggregation job sweep-1-aggregate failed (States.TaskFailed)'),
+      },
+      aggregate: {
+        status: 'FAILED',
+        jobName: 'sweep-1-aggregate',
+        jobId: 'job-9',
+        exitCode: 4,
+        logStream: 'fanout-job/default/job-9',
+        error: 'States.TaskFailed',
+      },
     });
   });
 
   it('records no outcome when the run has an aggregation job that did not run', async () => {
     ledgerMock.on(QueryCommand).resolves(rows('FAILED', 'SUCCEEDED', 'SUCCEEDED'));
     ledgerMock.on(UpdateCommand).resolves({});
-    const summary = await makeHandler()({ prepared: withAggregate, fanOutError: { Error: 'States.ExceedToleratedFailureThreshold' } });
+    const summary = await makeHandler()({
+      prepared: withAggregate,
+      fanOutError: { Error: 'States.ExceedToleratedFailureThreshold' },
+    });
     expect(summary.aggregate).toBeUndefined();
     expect(summary.error?.error).toBe('States.ExceedToleratedFailureThreshold');
   });

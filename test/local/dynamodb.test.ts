@@ -1,24 +1,24 @@
-import {
-  DescribeTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  ListTablesCommand,
-  PutItemCommand,
-  type CreateTableCommandInput,
-} from '@aws-sdk/client-dynamodb';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ensureTable,
+  type LocalDynamoDb,
   LocalDynamoDbError,
   startDynamoDb,
   TableSchemaMismatchError,
-  type LocalDynamoDb,
 } from '../../local/dynamodb';
 
 const SERVER_MODULE = fileURLToPath(new URL('../../local/dynamodb-server.mjs', import.meta.url));
@@ -85,7 +85,9 @@ describe('startDynamoDb in memory', () => {
     await client.send(
       new PutItemCommand({ TableName: 'ledger', Item: { runId: { S: 'r' }, itemId: { S: '1' }, status: { S: 'OK' } } }),
     );
-    const got = await client.send(new GetItemCommand({ TableName: 'ledger', Key: { runId: { S: 'r' }, itemId: { S: '1' } } }));
+    const got = await client.send(
+      new GetItemCommand({ TableName: 'ledger', Key: { runId: { S: 'r' }, itemId: { S: '1' } } }),
+    );
     expect(got.Item?.status).toEqual({ S: 'OK' });
   });
 });
@@ -108,7 +110,9 @@ async function putItem(ddb: LocalDynamoDb, itemId: string): Promise<void> {
 async function getItemId(ddb: LocalDynamoDb, itemId: string): Promise<unknown> {
   const client = clientFor(ddb);
   try {
-    const got = await client.send(new GetItemCommand({ TableName: 'ledger', Key: { runId: { S: 'r' }, itemId: { S: itemId } } }));
+    const got = await client.send(
+      new GetItemCommand({ TableName: 'ledger', Key: { runId: { S: 'r' }, itemId: { S: itemId } } }),
+    );
     return got.Item?.itemId;
   } finally {
     client.destroy();
@@ -188,7 +192,9 @@ describe.each([
     try {
       const second = startDynamoDb({ dir, inProcess });
       await expect(second).rejects.toBeInstanceOf(LocalDynamoDbError);
-      await expect(second).rejects.toThrow(`cannot open the LevelDB store in ${dir}; only one process can open a directory at a time`);
+      await expect(second).rejects.toThrow(
+        `cannot open the LevelDB store in ${dir}; only one process can open a directory at a time`,
+      );
       // The failed start leaves the running store untouched.
       await putItem(first, '1');
       expect(await getItemId(first, '1')).toEqual({ S: '1' });

@@ -1,7 +1,7 @@
-import { mapPathUsage } from '../../statemachine/map-usage';
 import { describe, expect, it } from 'vitest';
 import { estimateCost } from '../../cli/pricing';
 import { buildReportModel, FAILURE_ROWS_PER_GROUP } from '../../report';
+import { mapPathUsage } from '../../statemachine/map-usage';
 import { at, failedRow, iso, job, record, row, sources } from './factories';
 
 describe('buildReportModel', () => {
@@ -10,17 +10,39 @@ describe('buildReportModel', () => {
       sources({
         rows: [
           row('a'),
-          row('b', { attempt: 2, jobId: 'job-b2', startedAt: at(20), stoppedAt: at(22), attempts: [{ attempt: 1, jobId: 'job-b1', failureClass: 'APP_ERROR' }] }),
+          row('b', {
+            attempt: 2,
+            jobId: 'job-b2',
+            startedAt: at(20),
+            stoppedAt: at(22),
+            attempts: [{ attempt: 1, jobId: 'job-b1', failureClass: 'APP_ERROR' }],
+          }),
           { ...row('c'), status: 'PENDING', jobId: undefined, startedAt: undefined, stoppedAt: undefined },
         ],
         jobs: new Map([['job-b1', job(1, 4, { exitCode: 2 })]]),
       }),
     );
-    expect(model.counts).toEqual({ total: 3, pending: 1, running: 0, succeeded: 2, failed: 0, retrying: 0, abandoned: 0 });
+    expect(model.counts).toEqual({
+      total: 3,
+      pending: 1,
+      running: 0,
+      succeeded: 2,
+      failed: 0,
+      retrying: 0,
+      abandoned: 0,
+    });
     expect(model.lanes).toEqual(['a', 'b']);
     expect(model.attempts).toEqual([
       { lane: 0, attempt: 1, startedAt: at(1), stoppedAt: at(3), outcome: 'succeeded', exitCode: 0 },
-      { lane: 1, attempt: 1, startedAt: at(1), stoppedAt: at(4), outcome: 'failed', failureClass: 'APP_ERROR', exitCode: 2 },
+      {
+        lane: 1,
+        attempt: 1,
+        startedAt: at(1),
+        stoppedAt: at(4),
+        outcome: 'failed',
+        failureClass: 'APP_ERROR',
+        exitCode: 2,
+      },
       { lane: 1, attempt: 2, startedAt: at(20), stoppedAt: at(22), outcome: 'succeeded', exitCode: 0 },
     ]);
     expect(model.recoveredItems).toBe(1);
@@ -31,8 +53,21 @@ describe('buildReportModel', () => {
     const model = buildReportModel(
       sources({
         rows: [
-          failedRow('gone', { status: 'ABANDONED', attempt: 2, jobId: 'job-g2', attempts: [{ attempt: 1, jobId: 'job-g1' }, { attempt: 2, jobId: 'job-g2' }] }),
-          failedRow('next', { status: 'RETRYING', attempt: 2, jobId: 'job-n1', attempts: [{ attempt: 1, jobId: 'job-n1' }] }),
+          failedRow('gone', {
+            status: 'ABANDONED',
+            attempt: 2,
+            jobId: 'job-g2',
+            attempts: [
+              { attempt: 1, jobId: 'job-g1' },
+              { attempt: 2, jobId: 'job-g2' },
+            ],
+          }),
+          failedRow('next', {
+            status: 'RETRYING',
+            attempt: 2,
+            jobId: 'job-n1',
+            attempts: [{ attempt: 1, jobId: 'job-n1' }],
+          }),
         ],
         jobs: new Map([
           ['job-g1', job(1, 2)],
@@ -52,7 +87,12 @@ describe('buildReportModel', () => {
     const model = buildReportModel(
       sources({
         rows: [
-          failedRow('submit', { jobId: undefined, failureClass: 'SUBMIT_ERROR', error: 'Batch.ClientException', statusReason: undefined }),
+          failedRow('submit', {
+            jobId: undefined,
+            failureClass: 'SUBMIT_ERROR',
+            error: 'Batch.ClientException',
+            statusReason: undefined,
+          }),
           failedRow('stopped', { failureClass: 'ABORTED' }),
           { ...row('busy'), status: 'RUNNING', startedAt: undefined, stoppedAt: undefined },
           failedRow('unknown-job'),
@@ -78,8 +118,19 @@ describe('buildReportModel', () => {
           failedRow('f1'),
           failedRow('f2', { idempotent: false }),
           failedRow('f3', { attempt: 2 }),
-          failedRow('f4', { status: 'ABANDONED', attempt: 2, failureClass: 'TIMEOUT', statusReason: 'Job attempt duration exceeded timeout' }),
-          failedRow('f5', { jobId: undefined, failureClass: 'SUBMIT_ERROR', statusReason: undefined, error: 'Batch.ClientException', idempotent: false }),
+          failedRow('f4', {
+            status: 'ABANDONED',
+            attempt: 2,
+            failureClass: 'TIMEOUT',
+            statusReason: 'Job attempt duration exceeded timeout',
+          }),
+          failedRow('f5', {
+            jobId: undefined,
+            failureClass: 'SUBMIT_ERROR',
+            statusReason: undefined,
+            error: 'Batch.ClientException',
+            idempotent: false,
+          }),
         ],
         logUrl: (stream) => `file:///logs/${stream}.log`,
       }),
@@ -90,9 +141,23 @@ describe('buildReportModel', () => {
       ['SUBMIT_ERROR', 'Batch.ClientException', 1],
       ['TIMEOUT', 'Job attempt duration exceeded timeout', 1],
     ]);
-    const verdicts = Object.fromEntries(model.failures.groups.flatMap((group) => group.items.map((item) => [item.itemId, item.retry])));
-    expect(verdicts).toEqual({ f1: 'retryable', f2: 'not-idempotent', f3: 'out-of-attempts', f4: 'abandoned', f5: 'retryable' });
-    expect(model.retry).toEqual({ command: 'fanout retry sweep --dir .fanout', retryable: 2, notIdempotent: 1, outOfAttempts: 1, abandoned: 1 });
+    const verdicts = Object.fromEntries(
+      model.failures.groups.flatMap((group) => group.items.map((item) => [item.itemId, item.retry])),
+    );
+    expect(verdicts).toEqual({
+      f1: 'retryable',
+      f2: 'not-idempotent',
+      f3: 'out-of-attempts',
+      f4: 'abandoned',
+      f5: 'retryable',
+    });
+    expect(model.retry).toEqual({
+      command: 'fanout retry sweep --dir .fanout',
+      retryable: 2,
+      notIdempotent: 1,
+      outOfAttempts: 1,
+      abandoned: 1,
+    });
     expect(model.failures.groups[0]?.items[0]).toEqual({
       itemId: 'f1',
       status: 'FAILED',
@@ -107,19 +172,30 @@ describe('buildReportModel', () => {
   });
 
   it('lists at most FAILURE_ROWS_PER_GROUP items of a group and still counts them all', () => {
-    const rows = Array.from({ length: FAILURE_ROWS_PER_GROUP + 5 }, (_, n) => failedRow(`item-${String(n).padStart(4, '0')}`));
+    const rows = Array.from({ length: FAILURE_ROWS_PER_GROUP + 5 }, (_, n) =>
+      failedRow(`item-${String(n).padStart(4, '0')}`),
+    );
     const group = buildReportModel(sources({ rows })).failures.groups[0];
     expect(group?.count).toBe(FAILURE_ROWS_PER_GROUP + 5);
     expect(group?.items).toHaveLength(FAILURE_ROWS_PER_GROUP);
   });
 
   it('quotes a directory the shell would split in the retry command', () => {
-    expect(buildReportModel(sources({ dir: "my runs/it's here" })).retry.command).toBe("fanout retry sweep --dir 'my runs/it'\\''s here'");
+    expect(buildReportModel(sources({ dir: "my runs/it's here" })).retry.command).toBe(
+      "fanout retry sweep --dir 'my runs/it'\\''s here'",
+    );
   });
 
   it('orders the executions, sums their transitions and takes the ledger status unless a stopped execution left it RUNNING', () => {
     const records = [
-      record('sweep-retry-1', { retryOf: 'sweep', startedAt: iso(100), stoppedAt: iso(110), durationSeconds: 10, stateTransitions: 7, retriedItemCount: 2 }),
+      record('sweep-retry-1', {
+        retryOf: 'sweep',
+        startedAt: iso(100),
+        stoppedAt: iso(110),
+        durationSeconds: 10,
+        stateTransitions: 7,
+        retriedItemCount: 2,
+      }),
       record('sweep', { stateTransitions: 30 }),
     ];
     const model = buildReportModel(sources({ records, header: { status: 'COMPLETED_WITH_FAILURES', path: 'map' } }));
@@ -131,25 +207,53 @@ describe('buildReportModel', () => {
     expect(model.status).toBe('COMPLETED_WITH_FAILURES');
     expect(model.timing).toEqual({ startedAt: iso(0), stoppedAt: iso(110), executingSeconds: 20 });
 
-    const stopped = buildReportModel(sources({ records: [record('sweep', { status: 'ABORTED' })], header: { status: 'RUNNING' } }));
+    const stopped = buildReportModel(
+      sources({ records: [record('sweep', { status: 'ABORTED' })], header: { status: 'RUNNING' } }),
+    );
     expect(stopped.status).toBe('ABORTED');
   });
 
   it('names a resume execution and keeps the path a run record gives (array runs included)', () => {
-    const model = buildReportModel(sources({ records: [record('sweep', { executionArn: 'arn:aws:states:us-east-1:1:execution:fanout-array:sweep-resume-abc', path: 'array' as 'map' })] }));
+    const model = buildReportModel(
+      sources({
+        records: [
+          record('sweep', {
+            executionArn: 'arn:aws:states:us-east-1:1:execution:fanout-array:sweep-resume-abc',
+            path: 'array' as 'map',
+          }),
+        ],
+      }),
+    );
     expect(model.executions[0]?.kind).toBe('resume');
     expect(model.path).toBe('array');
   });
 
-  it('builds an array-path run: children timed by Batch, retried as a smaller array, and the array path\'s own cost', () => {
+  it("builds an array-path run: children timed by Batch, retried as a smaller array, and the array path's own cost", () => {
     // Batch names array children `<parentId>:<index>` (docs.aws.amazon.com/batch/latest/userguide/array_jobs.html).
     const first = 'e1f0a6c2-3b4d-4c5e-8f90-0a1b2c3d4e5f';
     const retried = '7a2b9c4d-5e6f-4a0b-9c1d-2e3f4a5b6c7d';
     const model = buildReportModel(
       sources({
-        header: { path: 'array', status: 'FAILED', round: 2, retry: { rounds: 0, maxAttempts: 3 }, retries: [{ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-array:sweep-retry-1', startedAt: iso(100) }] },
+        header: {
+          path: 'array',
+          status: 'FAILED',
+          round: 2,
+          retry: { rounds: 0, maxAttempts: 3 },
+          retries: [
+            {
+              executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-array:sweep-retry-1',
+              startedAt: iso(100),
+            },
+          ],
+        },
         records: [
-          record('sweep', { path: 'array', status: 'FAILED', error: 'States.TaskFailed', stateTransitions: 9, executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-array:sweep' }),
+          record('sweep', {
+            path: 'array',
+            status: 'FAILED',
+            error: 'States.TaskFailed',
+            stateTransitions: 9,
+            executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-array:sweep',
+          }),
           record('sweep-retry-1', {
             path: 'array',
             retryOf: 'sweep',
@@ -165,7 +269,13 @@ describe('buildReportModel', () => {
         rows: [
           row('a', { jobId: `${first}:0` }),
           // Failed first, then succeeded as child 0 of the retry's array (a plain job: one item).
-          row('b', { attempt: 2, jobId: retried, startedAt: at(102), stoppedAt: at(104), attempts: [{ attempt: 1, jobId: `${first}:1`, failureClass: 'APP_ERROR' }] }),
+          row('b', {
+            attempt: 2,
+            jobId: retried,
+            startedAt: at(102),
+            stoppedAt: at(104),
+            attempts: [{ attempt: 1, jobId: `${first}:1`, failureClass: 'APP_ERROR' }],
+          }),
           failedRow('c', { jobId: `${first}:2`, idempotent: false }),
         ],
         jobs: new Map([
@@ -175,27 +285,55 @@ describe('buildReportModel', () => {
       }),
     );
     expect(model.path).toBe('array');
-    expect(model.executions.map((execution) => [execution.name, execution.kind, execution.status, execution.stateTransitions])).toEqual([
+    expect(
+      model.executions.map((execution) => [
+        execution.name,
+        execution.kind,
+        execution.status,
+        execution.stateTransitions,
+      ]),
+    ).toEqual([
       ['sweep', 'run', 'FAILED', 9],
       ['sweep-retry-1', 'retry', 'FAILED', 6],
     ]);
-    expect(model.attempts.map((attempt) => [model.lanes[attempt.lane], attempt.attempt, attempt.outcome, attempt.startedAt, attempt.stoppedAt])).toEqual([
+    expect(
+      model.attempts.map((attempt) => [
+        model.lanes[attempt.lane],
+        attempt.attempt,
+        attempt.outcome,
+        attempt.startedAt,
+        attempt.stoppedAt,
+      ]),
+    ).toEqual([
       ['a', 1, 'succeeded', at(1), at(3)],
       ['b', 1, 'failed', at(1), at(4)],
       ['b', 2, 'succeeded', at(102), at(104)],
       ['c', 1, 'failed', at(1), at(5)],
     ]);
     expect(model.undrawnAttempts).toBe(0);
-    expect(model.retry).toEqual({ command: 'fanout retry sweep --dir .fanout', retryable: 0, notIdempotent: 1, outOfAttempts: 0, abandoned: 0 });
+    expect(model.retry).toEqual({
+      command: 'fanout retry sweep --dir .fanout',
+      retryable: 0,
+      notIdempotent: 1,
+      outOfAttempts: 0,
+      abandoned: 0,
+    });
     // Per execution: Prepare, Collect, Notify; a manifest and its index; 2 ranged GETs per child job and Collect's read.
-    expect(model.cost.usage).toEqual({ stateTransitions: 15, ledgerWriteUnits: 2 * 4 + 4, lambdaInvocations: 6, s3PutRequests: 4, s3GetRequests: 2 * 4 + 2 });
+    expect(model.cost.usage).toEqual({
+      stateTransitions: 15,
+      ledgerWriteUnits: 2 * 4 + 4,
+      lambdaInvocations: 6,
+      s3PutRequests: 4,
+      s3GetRequests: 2 * 4 + 2,
+    });
     expect(model.cost.basis.join(' ')).toContain('Prepare, Collect and Notify per execution');
   });
 
-  it('points the retry command at a deployed stack with the target\'s flags', () => {
-    expect(buildReportModel(sources({ dir: undefined, targetFlags: '--aws --stack Fanout --region eu-west-1' })).retry.command).toBe(
-      'fanout retry sweep --aws --stack Fanout --region eu-west-1',
-    );
+  it("points the retry command at a deployed stack with the target's flags", () => {
+    expect(
+      buildReportModel(sources({ dir: undefined, targetFlags: '--aws --stack Fanout --region eu-west-1' })).retry
+        .command,
+    ).toBe('fanout retry sweep --aws --stack Fanout --region eu-west-1');
   });
 
   it('takes the aggregation job from the header with its Batch times, reason and log link', () => {
@@ -209,7 +347,11 @@ describe('buildReportModel', () => {
             exitCode: 4,
             logStream: 'fanout-job/default/agg',
             error: 'States.TaskFailed',
-            cause: JSON.stringify({ JobId: 'job-agg', StatusReason: 'Essential container in task exited', Container: { ExitCode: 4 } }),
+            cause: JSON.stringify({
+              JobId: 'job-agg',
+              StatusReason: 'Essential container in task exited',
+              Container: { ExitCode: 4 },
+            }),
           },
         },
         rows: [row('a')],
@@ -235,9 +377,25 @@ describe('buildReportModel', () => {
 
     // Batch no longer knows the job: no bar; a cause cut short is no JSON, so the reason is the error.
     const forgotten = buildReportModel(
-      sources({ header: { aggregateOutcome: { status: 'FAILED', jobName: 'sweep-aggregate', jobId: 'job-agg', error: 'States.TaskFailed', cause: '{"JobId":"job-agg","Stat' } } }),
+      sources({
+        header: {
+          aggregateOutcome: {
+            status: 'FAILED',
+            jobName: 'sweep-aggregate',
+            jobId: 'job-agg',
+            error: 'States.TaskFailed',
+            cause: '{"JobId":"job-agg","Stat',
+          },
+        },
+      }),
     );
-    expect(forgotten.aggregate).toEqual({ status: 'FAILED', jobName: 'sweep-aggregate', jobId: 'job-agg', error: 'States.TaskFailed', reason: 'States.TaskFailed' });
+    expect(forgotten.aggregate).toEqual({
+      status: 'FAILED',
+      jobName: 'sweep-aggregate',
+      jobId: 'job-agg',
+      error: 'States.TaskFailed',
+      reason: 'States.TaskFailed',
+    });
     expect(buildReportModel(sources()).aggregate).toBeUndefined();
   });
 
@@ -245,19 +403,32 @@ describe('buildReportModel', () => {
     const model = buildReportModel(
       sources({
         header: { round: 2 },
-        records: [record('sweep', { stateTransitions: 100 }), record('sweep-retry-1', { retryOf: 'sweep', startedAt: iso(50), stateTransitions: 20 })],
+        records: [
+          record('sweep', { stateTransitions: 100 }),
+          record('sweep-retry-1', { retryOf: 'sweep', startedAt: iso(50), stateTransitions: 20 }),
+        ],
         rows: [row('a'), row('b', { attempt: 2, attempts: [{ attempt: 1 }] })],
       }),
     );
     // 3 item-rounds × 2, plus Prepare and Summarize per execution (4) and one later round (1).
-    expect(model.cost.usage).toEqual({ stateTransitions: 120, ledgerWriteUnits: 11, lambdaInvocations: 6, s3PutRequests: 10, s3GetRequests: 2 });
+    expect(model.cost.usage).toEqual({
+      stateTransitions: 120,
+      ledgerWriteUnits: 11,
+      lambdaInvocations: 6,
+      s3PutRequests: 10,
+      s3GetRequests: 2,
+    });
     expect(model.cost.estimate).toEqual(estimateCost(model.cost.usage));
     expect(model.cost.basis.join(' ')).toContain('2 writes per item per round');
   });
 
   it('counts the Retry call a map-path pass makes while retry rounds remain, as fanout compare does', () => {
     const model = buildReportModel(
-      sources({ header: { round: 1, retry: { rounds: 1, maxAttempts: 3 } }, records: [record('sweep', { stateTransitions: 15 })], rows: [row('a'), row('b')] }),
+      sources({
+        header: { round: 1, retry: { rounds: 1, maxAttempts: 3 } },
+        records: [record('sweep', { stateTransitions: 15 })],
+        rows: [row('a'), row('b')],
+      }),
     );
     expect(model.cost.usage.lambdaInvocations).toBe(mapPathUsage(2, 1, false).lambdaInvocations);
   });

@@ -8,13 +8,33 @@ export const iso = (seconds: number): string => new Date(at(seconds)).toISOStrin
 
 /** An item row; SUCCEEDED with its times unless told otherwise. */
 export function row(itemId: string, fields: Partial<ReportRow> = {}): ReportRow {
-  return { itemId, status: 'SUCCEEDED', idempotent: true, attempt: 1, kwargs: JSON.stringify({ id: itemId }), jobId: `job-${itemId}`, startedAt: at(1), stoppedAt: at(3), exitCode: 0, ...fields };
+  return {
+    itemId,
+    status: 'SUCCEEDED',
+    idempotent: true,
+    attempt: 1,
+    kwargs: JSON.stringify({ id: itemId }),
+    jobId: `job-${itemId}`,
+    startedAt: at(1),
+    stoppedAt: at(3),
+    exitCode: 0,
+    ...fields,
+  };
 }
 
 /** A failed row of an application error; its job's times come from Batch. */
 export function failedRow(itemId: string, fields: Partial<ReportRow> = {}): ReportRow {
   const { startedAt: _s, stoppedAt: _t, ...base } = row(itemId);
-  return { ...base, status: 'FAILED', exitCode: 3, failureClass: 'APP_ERROR', statusReason: 'Essential container in task exited', error: 'States.TaskFailed', logStream: `fanout-job/default/${itemId}`, ...fields };
+  return {
+    ...base,
+    status: 'FAILED',
+    exitCode: 3,
+    failureClass: 'APP_ERROR',
+    statusReason: 'Essential container in task exited',
+    error: 'States.TaskFailed',
+    logStream: `fanout-job/default/${itemId}`,
+    ...fields,
+  };
 }
 
 export function record(name: string, fields: Partial<ExecutionRecord> = {}): ExecutionRecord {
@@ -35,9 +55,22 @@ export function record(name: string, fields: Partial<ExecutionRecord> = {}): Exe
 }
 
 export function job(startSeconds: number, stopSeconds: number | undefined, fields: Partial<JobTiming> = {}): JobTiming {
-  return { status: stopSeconds === undefined ? 'RUNNING' : 'FAILED', startedAt: at(startSeconds), ...(stopSeconds === undefined ? {} : { stoppedAt: at(stopSeconds) }), ...fields };
+  return {
+    status: stopSeconds === undefined ? 'RUNNING' : 'FAILED',
+    startedAt: at(startSeconds),
+    ...(stopSeconds === undefined ? {} : { stoppedAt: at(stopSeconds) }),
+    ...fields,
+  };
 }
 
 export function sources(fields: Partial<ReportSources> = {}): ReportSources {
-  return { runId: 'sweep', dir: '.fanout', records: [record('sweep')], rows: [], jobs: new Map(), now: new Date(at(60)), ...fields };
+  return {
+    runId: 'sweep',
+    dir: '.fanout',
+    records: [record('sweep')],
+    rows: [],
+    jobs: new Map(),
+    now: new Date(at(60)),
+    ...fields,
+  };
 }

@@ -32,7 +32,13 @@ describe('describeJobsTimes', () => {
     expect(batch).toHaveReceivedCommandTimes(DescribeJobsCommand, 3);
     expect(batch).toHaveReceivedNthCommandWith(DescribeJobsCommand, 3, { jobs: ids.slice(200) });
     expect(found.size).toBe(250);
-    expect(found.get('job-7')).toEqual({ status: 'FAILED', startedAt: 1_000, stoppedAt: 2_000, exitCode: 3, logStream: 'fanout-job/default/job-7' });
+    expect(found.get('job-7')).toEqual({
+      status: 'FAILED',
+      startedAt: 1_000,
+      stoppedAt: 2_000,
+      exitCode: 3,
+      logStream: 'fanout-job/default/job-7',
+    });
   });
 
   it("times the children by their `<parentId>:<index>` ids, with Batch's status reason, and leaves the parent out", async () => {
@@ -41,7 +47,17 @@ describe('describeJobsTimes', () => {
     // (docs.aws.amazon.com/batch/latest/APIReference/API_ArrayPropertiesDetail.html).
     batch.on(DescribeJobsCommand).resolves({
       jobs: [
-        { jobId: parent, jobName: 'sweep-array-r1-0', jobQueue: 'q', jobDefinition: 'd', status: 'FAILED', statusReason: 'Array Child Job failed', startedAt: 1_000, stoppedAt: 9_000, arrayProperties: { size: 3, statusSummary: { SUCCEEDED: 2, FAILED: 1 } } },
+        {
+          jobId: parent,
+          jobName: 'sweep-array-r1-0',
+          jobQueue: 'q',
+          jobDefinition: 'd',
+          status: 'FAILED',
+          statusReason: 'Array Child Job failed',
+          startedAt: 1_000,
+          stoppedAt: 9_000,
+          arrayProperties: { size: 3, statusSummary: { SUCCEEDED: 2, FAILED: 1 } },
+        },
         {
           jobId: `${parent}:2`,
           jobName: 'sweep-array-r1-0',
@@ -59,7 +75,17 @@ describe('describeJobsTimes', () => {
     const found = await describeJobsTimes(new BatchClient({ region: 'us-east-1' }))([parent, `${parent}:2`]);
     expect(batch).toHaveReceivedCommandExactlyOnceWith(DescribeJobsCommand, { jobs: [parent, `${parent}:2`] });
     expect([...found.entries()]).toEqual([
-      [`${parent}:2`, { status: 'FAILED', startedAt: 2_000, stoppedAt: 5_000, exitCode: 3, logStream: 'fanout-job/default/c2', statusReason: 'Essential container in task exited' }],
+      [
+        `${parent}:2`,
+        {
+          status: 'FAILED',
+          startedAt: 2_000,
+          stoppedAt: 5_000,
+          exitCode: 3,
+          logStream: 'fanout-job/default/c2',
+          statusReason: 'Essential container in task exited',
+        },
+      ],
     ]);
   });
 });
@@ -69,7 +95,9 @@ describe('jobTimesFrom', () => {
     const asked: string[][] = [];
     const source = (known: Record<string, number>) => async (ids: readonly string[]) => {
       asked.push([...ids]);
-      return new Map(ids.filter((id) => id in known).map((id) => [id, { status: 'SUCCEEDED', startedAt: known[id] as number }]));
+      return new Map(
+        ids.filter((id) => id in known).map((id) => [id, { status: 'SUCCEEDED', startedAt: known[id] as number }]),
+      );
     };
     const found = await jobTimesFrom(source({ a: 1 }), source({ b: 2, a: 99 }), source({ c: 3 }))(['a', 'b', 'x']);
     expect(asked).toEqual([['a', 'b', 'x'], ['b', 'x'], ['x']]);
@@ -84,9 +112,16 @@ describe('journalJobTimes', () => {
   it("reads the wanted jobs' times from the local Batch service's journal", async () => {
     const stateDir = tempDir('fanout-report-journal-');
     const journal = new JobJournal(`${stateDir}/batch`);
-    for (const jobId of ['a', 'b', 'c']) journal.submitted({ jobId, jobName: jobId, queue: 'q', definition: 'd', createdAt: 1 });
+    for (const jobId of ['a', 'b', 'c'])
+      journal.submitted({ jobId, jobName: jobId, queue: 'q', definition: 'd', createdAt: 1 });
     journal.started('a', 10, 'fanout-job/default/a');
-    journal.finished('a', { status: 'FAILED', stoppedAt: 20, startedAt: 10, exitCode: 3, logStreamName: 'fanout-job/default/a' });
+    journal.finished('a', {
+      status: 'FAILED',
+      stoppedAt: 20,
+      startedAt: 10,
+      exitCode: 3,
+      logStreamName: 'fanout-job/default/a',
+    });
     journal.started('b', 15, 'fanout-job/default/b');
     journal.close();
     const found = await journalJobTimes(stateDir)(['a', 'b', 'unknown']);
@@ -106,20 +141,32 @@ describe('readExecutionRecords', () => {
     writeRunRecord(dir, run);
     writeRunRecord(dir, retry, 'sweep-retry-1');
     writeRunRecord(dir, other);
-    expect(readExecutionRecords(dir, 'sweep').map((found) => found.name).sort()).toEqual(['sweep', 'sweep-retry-1']);
+    expect(
+      readExecutionRecords(dir, 'sweep')
+        .map((found) => found.name)
+        .sort(),
+    ).toEqual(['sweep', 'sweep-retry-1']);
     expect(readExecutionRecords(`${dir}/nowhere`, 'sweep')).toEqual([]);
   });
 });
 
 describe('jobsToLookUp', () => {
   it('asks Batch only for jobs whose times the row does not hold', () => {
-    expect(jobsToLookUp([row('ok'), failedRow('bad'), row('again', { attempts: [{ attempt: 1, jobId: 'job-first' }, { attempt: 2 }] })])).toEqual(['job-bad', 'job-first']);
+    expect(
+      jobsToLookUp([
+        row('ok'),
+        failedRow('bad'),
+        row('again', { attempts: [{ attempt: 1, jobId: 'job-first' }, { attempt: 2 }] }),
+      ]),
+    ).toEqual(['job-bad', 'job-first']);
   });
 
   it('asks for the aggregation job too, and for a job several rows name only once', () => {
     // Array-path rows whose child never existed all name the parent.
     const rows = [failedRow('a', { jobId: 'parent' }), failedRow('b', { jobId: 'parent' })];
-    expect(jobsToLookUp(rows, { aggregateOutcome: { status: 'FAILED', jobName: 'sweep-aggregate', jobId: 'job-agg' } })).toEqual(['parent', 'job-agg']);
+    expect(
+      jobsToLookUp(rows, { aggregateOutcome: { status: 'FAILED', jobName: 'sweep-aggregate', jobId: 'job-agg' } }),
+    ).toEqual(['parent', 'job-agg']);
   });
 });
 

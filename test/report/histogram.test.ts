@@ -21,7 +21,10 @@ describe('niceStep', () => {
 
 describe('durationHistogram', () => {
   it('bins finished attempts by duration and outcome, leaving running ones out', () => {
-    const histogram = durationHistogram([attempt(500), attempt(1_500), attempt(1_900, 'failed'), attempt(9_999, 'aborted'), attempt(null, 'running')], 10);
+    const histogram = durationHistogram(
+      [attempt(500), attempt(1_500), attempt(1_900, 'failed'), attempt(9_999, 'aborted'), attempt(null, 'running')],
+      10,
+    );
     expect(histogram.binMs).toBe(1_000);
     expect(histogram.count).toBe(4);
     expect(histogram.bins).toHaveLength(10);

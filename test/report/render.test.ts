@@ -8,13 +8,36 @@ const hostile = '</script><img src=x onerror=alert(1)>';
 describe('renderReport', () => {
   const model = buildReportModel(
     sources({
-      header: { status: 'COMPLETED_WITH_FAILURES', itemCount: 3, jobQueue: 'fanout-high', jobDefinition: 'fanout-job:1', retry: { rounds: 0, maxAttempts: 3 } },
+      header: {
+        status: 'COMPLETED_WITH_FAILURES',
+        itemCount: 3,
+        jobQueue: 'fanout-high',
+        jobDefinition: 'fanout-job:1',
+        retry: { rounds: 0, maxAttempts: 3 },
+      },
       source: { kind: 'items', description: 'items: an inline list of 3' },
-      records: [record('sweep', { stateTransitions: 40 }), record('sweep-retry-1', { retryOf: 'sweep', startedAt: new Date(at(100)).toISOString(), stoppedAt: new Date(at(110)).toISOString() })],
+      records: [
+        record('sweep', { stateTransitions: 40 }),
+        record('sweep-retry-1', {
+          retryOf: 'sweep',
+          startedAt: new Date(at(100)).toISOString(),
+          stoppedAt: new Date(at(110)).toISOString(),
+        }),
+      ],
       rows: [
         row('ok'),
-        row('again', { attempt: 2, jobId: 'job-again-2', startedAt: at(101), stoppedAt: at(104), attempts: [{ attempt: 1, jobId: 'job-again', failureClass: 'APP_ERROR' }] }),
-        failedRow('bad', { idempotent: false, kwargs: JSON.stringify({ note: hostile }), statusReason: `<b>${hostile}</b>` }),
+        row('again', {
+          attempt: 2,
+          jobId: 'job-again-2',
+          startedAt: at(101),
+          stoppedAt: at(104),
+          attempts: [{ attempt: 1, jobId: 'job-again', failureClass: 'APP_ERROR' }],
+        }),
+        failedRow('bad', {
+          idempotent: false,
+          kwargs: JSON.stringify({ note: hostile }),
+          statusReason: `<b>${hostile}</b>`,
+        }),
       ],
       jobs: new Map([
         ['job-again', job(1, 2)],
@@ -40,14 +63,18 @@ describe('renderReport', () => {
 
   it('shows the status, the counts and the input', () => {
     expect(html).toContain('data-testid="run-status">COMPLETED_WITH_FAILURES<');
-    expect(html).toContain('<li data-status="succeeded"><span class="swatch" style="background:#2f9e57"></span><span class="count">2</span>succeeded</li>');
-    expect(html).toContain('<li data-status="failed"><span class="swatch" style="background:#d64545"></span><span class="count">1</span>failed</li>');
+    expect(html).toContain(
+      '<li data-status="succeeded"><span class="swatch" style="background:#2f9e57"></span><span class="count">2</span>succeeded</li>',
+    );
+    expect(html).toContain(
+      '<li data-status="failed"><span class="swatch" style="background:#d64545"></span><span class="count">1</span>failed</li>',
+    );
     expect(html).toContain('items: an inline list of 3');
     expect(html).toContain('fanout-job:1');
     expect(html).toContain('data-execution="sweep-retry-1"');
   });
 
-  it('draws one bar per attempt and links an item\'s retry to its earlier attempt', () => {
+  it("draws one bar per attempt and links an item's retry to its earlier attempt", () => {
     expect(count(html, /<rect class="bar /g)).toBe(model.attempts.length);
     expect(model.attempts).toHaveLength(4);
     expect(count(html, /<rect class="bar failed" data-item="again" data-attempt="1"/g)).toBe(1);
@@ -57,7 +84,9 @@ describe('renderReport', () => {
   });
 
   it('lists failures with exit code, kwargs, log and why they are not retried, and the retry command', () => {
-    expect(html).toMatch(/<tr data-item="bad"><td>bad<\/td><td>FAILED<\/td><td class="num">1<\/td>\s*<td class="num">3<\/td>/);
+    expect(html).toMatch(
+      /<tr data-item="bad"><td>bad<\/td><td>FAILED<\/td><td class="num">1<\/td>\s*<td class="num">3<\/td>/,
+    );
     expect(html).toContain('not retried: not idempotent');
     expect(html).toContain('data-testid="retry-command">fanout retry sweep --dir .fanout</pre>');
     expect(html).toContain('1 not idempotent');
@@ -75,7 +104,9 @@ describe('renderReport', () => {
   });
 
   it('aggregates the timeline by time above the bar limit', () => {
-    const rows = Array.from({ length: TIMELINE_BAR_LIMIT + 1 }, (_, n) => row(`item-${n}`, { startedAt: at(n % 50), stoppedAt: at((n % 50) + 5) }));
+    const rows = Array.from({ length: TIMELINE_BAR_LIMIT + 1 }, (_, n) =>
+      row(`item-${n}`, { startedAt: at(n % 50), stoppedAt: at((n % 50) + 5) }),
+    );
     const big = renderReport(buildReportModel(sources({ rows })));
     expect(big).not.toContain('<rect class="bar ');
     expect(big).toContain('<svg class="timeline density"');
@@ -94,23 +125,33 @@ describe('renderReport', () => {
       cause: JSON.stringify({ StatusReason: 'Essential container in task exited' }),
     };
     const withAggregate = (rows: ReturnType<typeof row>[], jobs = new Map([['job-agg', job(5, 9, { exitCode: 4 })]])) =>
-      renderReport(buildReportModel(sources({ header: { aggregateOutcome }, rows, jobs, logUrl: (stream) => `https://logs.example/${stream}` })));
+      renderReport(
+        buildReportModel(
+          sources({ header: { aggregateOutcome }, rows, jobs, logUrl: (stream) => `https://logs.example/${stream}` }),
+        ),
+      );
 
     it('shows it in the header, in a lane after the items, and a failed one in the failures with its log', () => {
       const page = withAggregate([row('a'), row('b')]);
-      expect(page).toContain('<dt>aggregation job</dt><dd><span data-testid="aggregate">sweep-aggregate <span class="status FAILED">FAILED</span> (exit 4) · <a href="https://logs.example/fanout-job/default/agg">log</a></span></dd>');
+      expect(page).toContain(
+        '<dt>aggregation job</dt><dd><span data-testid="aggregate">sweep-aggregate <span class="status FAILED">FAILED</span> (exit 4) · <a href="https://logs.example/fanout-job/default/agg">log</a></span></dd>',
+      );
       // Two item lanes of 18 px under the 34 px axis, then a 6 px gap: the aggregation job's lane starts at 76.
       expect(page).toMatch(/<rect class="bar aggregate failed" data-aggregate="sweep-aggregate" x="[0-9.]+" y="76" /);
       expect(count(page, /<rect class="bar /g)).toBe(3);
       expect(page).toContain('The aggregation job has the last row.');
       expect(page).toContain('<h3>Aggregation job: Essential container in task exited</h3>');
-      expect(page).toMatch(/<tr data-aggregate="sweep-aggregate"><td>sweep-aggregate<\/td><td><code>job-agg<\/code><\/td>\s*<td class="num">4<\/td><td>States.TaskFailed<\/td><td><a href="https:\/\/logs.example\/fanout-job\/default\/agg">fanout-job\/default\/agg<\/a><\/td><\/tr>/);
+      expect(page).toMatch(
+        /<tr data-aggregate="sweep-aggregate"><td>sweep-aggregate<\/td><td><code>job-agg<\/code><\/td>\s*<td class="num">4<\/td><td>States.TaskFailed<\/td><td><a href="https:\/\/logs.example\/fanout-job\/default\/agg">fanout-job\/default\/agg<\/a><\/td><\/tr>/,
+      );
       expect(page).toContain('No item failed.');
       expect(page).toContain('Its execution then runs the aggregation job again');
     });
 
     it('draws its lane under the aggregated timeline too, and says when Batch no longer knows its times', () => {
-      const rows = Array.from({ length: TIMELINE_BAR_LIMIT + 1 }, (_, n) => row(`item-${n}`, { startedAt: at(n % 50), stoppedAt: at((n % 50) + 5) }));
+      const rows = Array.from({ length: TIMELINE_BAR_LIMIT + 1 }, (_, n) =>
+        row(`item-${n}`, { startedAt: at(n % 50), stoppedAt: at((n % 50) + 5) }),
+      );
       const big = withAggregate(rows, new Map([['job-agg', job(60, 70, { exitCode: 4 })]]));
       expect(big).toContain('<svg class="timeline density"');
       expect(big).toMatch(/<rect class="bar aggregate failed" data-aggregate="sweep-aggregate" x="[0-9.]+" y="280" /);
@@ -122,7 +163,15 @@ describe('renderReport', () => {
 
     it('lists no aggregation failure when the job succeeded', () => {
       const page = renderReport(
-        buildReportModel(sources({ header: { aggregateOutcome: { status: 'SUCCEEDED', jobName: 'sweep-aggregate', jobId: 'job-agg', exitCode: 0 } }, rows: [row('a')], jobs: new Map([['job-agg', job(5, 6, { status: 'SUCCEEDED' })]]) })),
+        buildReportModel(
+          sources({
+            header: {
+              aggregateOutcome: { status: 'SUCCEEDED', jobName: 'sweep-aggregate', jobId: 'job-agg', exitCode: 0 },
+            },
+            rows: [row('a')],
+            jobs: new Map([['job-agg', job(5, 6, { status: 'SUCCEEDED' })]]),
+          }),
+        ),
       );
       expect(page).toContain('sweep-aggregate <span class="status SUCCEEDED">SUCCEEDED</span> (exit 0)');
       expect(page).toMatch(/<rect class="bar aggregate succeeded"/);
@@ -131,7 +180,13 @@ describe('renderReport', () => {
   });
 
   it('says so when no attempt ran and nothing failed', () => {
-    const empty = renderReport(buildReportModel(sources({ rows: [{ ...row('p'), status: 'PENDING', startedAt: undefined, stoppedAt: undefined, jobId: undefined }] })));
+    const empty = renderReport(
+      buildReportModel(
+        sources({
+          rows: [{ ...row('p'), status: 'PENDING', startedAt: undefined, stoppedAt: undefined, jobId: undefined }],
+        }),
+      ),
+    );
     expect(empty).toContain('No job attempt started.');
     expect(empty).toContain('No item failed.');
     expect(empty).toContain('No attempt has finished.');

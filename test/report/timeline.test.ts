@@ -25,7 +25,12 @@ const attempt = (from: number, to: number | null, fields: Partial<TimelineAttemp
 describe('layoutSegments', () => {
   it('gives each execution with attempts its own stretch of the axis, leaving out the time between them', () => {
     // A run of 100 s, and its retry an hour later lasting 10 s.
-    const segments = layoutSegments([execution('run', 0, 100), execution('run-retry-1', 3600, 3610)], [attempt(5, 90), attempt(3601, 3605)], 1000, at(4000));
+    const segments = layoutSegments(
+      [execution('run', 0, 100), execution('run-retry-1', 3600, 3610)],
+      [attempt(5, 90), attempt(3601, 3605)],
+      1000,
+      at(4000),
+    );
     expect(segments.map((segment) => segment.label)).toEqual(['run', 'run-retry-1']);
     const [run, retry] = segments;
     expect(run?.x).toBe(0);
@@ -36,7 +41,12 @@ describe('layoutSegments', () => {
   });
 
   it('leaves out executions without attempts and stretches a segment over attempts outside its execution', () => {
-    const segments = layoutSegments([execution('run', 0, 10), execution('run-retry-1', 100, 101)], [attempt(1, 15)], 500, at(200));
+    const segments = layoutSegments(
+      [execution('run', 0, 10), execution('run-retry-1', 100, 101)],
+      [attempt(1, 15)],
+      500,
+      at(200),
+    );
     expect(segments).toEqual([{ label: 'run', from: at(0), to: at(15), x: 0, width: 500 }]);
   });
 
@@ -46,7 +56,12 @@ describe('layoutSegments', () => {
   });
 
   it('places times within their segment, clamped to it', () => {
-    const [first, second] = layoutSegments([execution('a', 0, 10), execution('b', 50, 60)], [attempt(0, 10), attempt(50, 60)], 1000 + SEGMENT_GAP, at(70));
+    const [first, second] = layoutSegments(
+      [execution('a', 0, 10), execution('b', 50, 60)],
+      [attempt(0, 10), attempt(50, 60)],
+      1000 + SEGMENT_GAP,
+      at(70),
+    );
     expect(segmentOf([first!, second!], at(55))).toBe(second);
     expect(xOf(first!, at(5))).toBeCloseTo(first!.width / 2);
     expect(xOf(first!, at(20))).toBeCloseTo(first!.width);
@@ -55,7 +70,12 @@ describe('layoutSegments', () => {
 
 describe('densityColumns', () => {
   it('counts, per column and outcome, the attempts running during it', () => {
-    const attempts = [attempt(0, 10), attempt(0, 5, { outcome: 'failed' }), attempt(5, 10), attempt(9, null, { outcome: 'running' })];
+    const attempts = [
+      attempt(0, 10),
+      attempt(0, 5, { outcome: 'failed' }),
+      attempt(5, 10),
+      attempt(9, null, { outcome: 'running' }),
+    ];
     const segments = layoutSegments([execution('run', 0, 10)], attempts, 100, at(10));
     const columns = densityColumns(segments, attempts, 10, at(10));
     expect(columns).toHaveLength(10);
@@ -66,7 +86,12 @@ describe('densityColumns', () => {
 
   it('keeps the counts of one segment out of the next', () => {
     const attempts = [attempt(0, 10), attempt(100, 110, { outcome: 'failed' })];
-    const segments = layoutSegments([execution('run', 0, 10), execution('retry', 100, 110)], attempts, 200 + SEGMENT_GAP, at(200));
+    const segments = layoutSegments(
+      [execution('run', 0, 10), execution('retry', 100, 110)],
+      attempts,
+      200 + SEGMENT_GAP,
+      at(200),
+    );
     const columns = densityColumns(segments, attempts, 50, at(200));
     expect(columns.map((column) => [column.counts.succeeded, column.counts.failed])).toEqual([
       [1, 0],

@@ -1,5 +1,5 @@
-import validator from 'asl-validator';
 import { readFileSync } from 'node:fs';
+import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { ARRAY_PLACEHOLDERS, arrayDefinitionPath, arrayPathUsage, loadArrayDefinition } from '../../statemachine';
 
@@ -39,7 +39,9 @@ describe('array.asl.json', () => {
   });
 
   it('uses only the placeholders the stack substitutes', () => {
-    const used = new Set([...readFileSync(arrayDefinitionPath, 'utf8').matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1]));
+    const used = new Set(
+      [...readFileSync(arrayDefinitionPath, 'utf8').matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1]),
+    );
     for (const name of used) expect(ARRAY_PLACEHOLDERS).toContain(name);
   });
 
@@ -77,7 +79,9 @@ describe('array.asl.json', () => {
 
   it('catches every failure of a job inside its iteration, so collection always runs', () => {
     for (const name of ['SubmitArrayJob', 'SubmitSingleJob']) {
-      expect(iteration.States[name]?.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.array.error', Next: 'SubmissionFailed' }]);
+      expect(iteration.States[name]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.array.error', Next: 'SubmissionFailed' },
+      ]);
     }
     expect(iteration.States.SubmissionFailed).toMatchObject({ Type: 'Succeed', OutputPath: '$.array' });
     expect(submitArrays.Next).toBe('Collect');
@@ -88,14 +92,29 @@ describe('array.asl.json', () => {
   });
 
   it('enters exactly the states the cost formula counts when every job succeeds', () => {
-    const top = happyPath(definition, (state) => (state.Default === 'RunSucceeded' ? 'RunSucceeded' : (state.Default as string)));
+    const top = happyPath(definition, (state) =>
+      state.Default === 'RunSucceeded' ? 'RunSucceeded' : (state.Default as string),
+    );
     expect(top).toEqual(['Prepare', 'HasAggregate', 'SubmitArrays', 'Collect', 'Notify', 'RunOutcome', 'RunSucceeded']);
     const perJob = happyPath(iteration, (state) => state.Choices[0].Next);
     expect(perJob).toEqual(['IsArray', 'SubmitArrayJob']);
     const withAggregate = happyPath(definition, (state) =>
-      state.Default === 'RunSucceeded' ? 'RunSucceeded' : state.Default === 'SubmitArrays' ? state.Choices[0].Next : (state.Default as string),
+      state.Default === 'RunSucceeded'
+        ? 'RunSucceeded'
+        : state.Default === 'SubmitArrays'
+          ? state.Choices[0].Next
+          : (state.Default as string),
     );
-    expect(withAggregate).toEqual(['Prepare', 'HasAggregate', 'StartArrays', 'Aggregate', 'Collect', 'Notify', 'RunOutcome', 'RunSucceeded']);
+    expect(withAggregate).toEqual([
+      'Prepare',
+      'HasAggregate',
+      'StartArrays',
+      'Aggregate',
+      'Collect',
+      'Notify',
+      'RunOutcome',
+      'RunSucceeded',
+    ]);
     const perStartedJob = happyPath(startArrays.ItemProcessor as Machine, (state) => state.Choices[0].Next);
     expect(perStartedJob).toEqual(['StartIsArray', 'StartArrayJob']);
     for (const items of [1, 2, 10_000, 10_001, 100_000]) {
@@ -106,21 +125,52 @@ describe('array.asl.json', () => {
   });
 
   it('fails the execution with the summary error when Collect says FAILED', () => {
-    expect(definition.States.RunOutcome?.Choices).toEqual([{ Variable: '$.outcome.summary.status', StringEquals: 'FAILED', Next: 'RunFailed' }]);
-    expect(definition.States.RunFailed).toEqual({ Type: 'Fail', ErrorPath: '$.outcome.summary.error.error', CausePath: '$.outcome.summary.error.cause' });
+    expect(definition.States.RunOutcome?.Choices).toEqual([
+      { Variable: '$.outcome.summary.status', StringEquals: 'FAILED', Next: 'RunFailed' },
+    ]);
+    expect(definition.States.RunFailed).toEqual({
+      Type: 'Fail',
+      ErrorPath: '$.outcome.summary.error.error',
+      CausePath: '$.outcome.summary.error.cause',
+    });
   });
 });
 
 describe('arrayPathUsage', () => {
   it('counts one submission per 10,000 items and two ledger writes per item', () => {
-    expect(arrayPathUsage(1)).toEqual({ stateTransitions: 9, submitJobCalls: 1, ledgerWrites: 4, lambdaInvocations: 3 });
-    expect(arrayPathUsage(10_000)).toEqual({ stateTransitions: 9, submitJobCalls: 1, ledgerWrites: 20_002, lambdaInvocations: 3 });
-    expect(arrayPathUsage(10_001)).toEqual({ stateTransitions: 11, submitJobCalls: 2, ledgerWrites: 20_004, lambdaInvocations: 3 });
-    expect(arrayPathUsage(100_000)).toEqual({ stateTransitions: 27, submitJobCalls: 10, ledgerWrites: 200_002, lambdaInvocations: 3 });
+    expect(arrayPathUsage(1)).toEqual({
+      stateTransitions: 9,
+      submitJobCalls: 1,
+      ledgerWrites: 4,
+      lambdaInvocations: 3,
+    });
+    expect(arrayPathUsage(10_000)).toEqual({
+      stateTransitions: 9,
+      submitJobCalls: 1,
+      ledgerWrites: 20_002,
+      lambdaInvocations: 3,
+    });
+    expect(arrayPathUsage(10_001)).toEqual({
+      stateTransitions: 11,
+      submitJobCalls: 2,
+      ledgerWrites: 20_004,
+      lambdaInvocations: 3,
+    });
+    expect(arrayPathUsage(100_000)).toEqual({
+      stateTransitions: 27,
+      submitJobCalls: 10,
+      ledgerWrites: 200_002,
+      lambdaInvocations: 3,
+    });
   });
 
   it('adds the aggregation job: one SubmitJob call and one transition', () => {
-    expect(arrayPathUsage(10_001, true)).toEqual({ stateTransitions: 12, submitJobCalls: 3, ledgerWrites: 20_004, lambdaInvocations: 3 });
+    expect(arrayPathUsage(10_001, true)).toEqual({
+      stateTransitions: 12,
+      submitJobCalls: 3,
+      ledgerWrites: 20_004,
+      lambdaInvocations: 3,
+    });
   });
 
   it('refuses an item count that is not a positive integer', () => {
@@ -140,12 +190,19 @@ describe('array.asl.json with an aggregation job', () => {
     const started = startArrays.ItemProcessor as Machine;
     expect(startArrays.ItemsPath).toBe('$.prepared.arrays');
     expect(startArrays.ItemSelector).toEqual(submitArrays.ItemSelector);
-    for (const [name, waited] of [['StartArrayJob', 'SubmitArrayJob'], ['StartSingleJob', 'SubmitSingleJob']] as const) {
+    for (const [name, waited] of [
+      ['StartArrayJob', 'SubmitArrayJob'],
+      ['StartSingleJob', 'SubmitSingleJob'],
+    ] as const) {
       const job = started.States[name] as State;
       expect(job.Resource).toBe('arn:aws:states:::batch:submitJob');
       expect(job.Parameters).toEqual((iteration.States[waited] as State).Parameters);
       // Batch's dependsOn takes {jobId} entries; the aggregation job reads them from here.
-      expect(job.ResultSelector).toEqual({ 'jobId.$': '$.JobId', status: 'SUBMITTED', dependency: { 'JobId.$': '$.JobId' } });
+      expect(job.ResultSelector).toEqual({
+        'jobId.$': '$.JobId',
+        status: 'SUBMITTED',
+        dependency: { 'JobId.$': '$.JobId' },
+      });
       expect(job.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.array.error', Next: 'StartFailed' }]);
     }
     expect(startArrays.ResultPath).toBe('$.arrays');
@@ -170,7 +227,15 @@ describe('array.asl.json with an aggregation job', () => {
   });
 
   it('retries Collect while children are still running, for hours and without a tight loop', () => {
-    const retry = (definition.States.Collect?.Retry as State[]).find((rule) => rule.ErrorEquals.includes('ChildrenStillRunningError'));
-    expect(retry).toEqual({ ErrorEquals: ['ChildrenStillRunningError'], IntervalSeconds: 5, BackoffRate: 1.5, MaxDelaySeconds: 300, MaxAttempts: 100 });
+    const retry = (definition.States.Collect?.Retry as State[]).find((rule) =>
+      rule.ErrorEquals.includes('ChildrenStillRunningError'),
+    );
+    expect(retry).toEqual({
+      ErrorEquals: ['ChildrenStillRunningError'],
+      IntervalSeconds: 5,
+      BackoffRate: 1.5,
+      MaxDelaySeconds: 300,
+      MaxAttempts: 100,
+    });
   });
 });

@@ -13,7 +13,14 @@ describe('statemachine/input.schema.json', () => {
   it('rejects unknown keys, requires exactly one item source (or retryOf, or resumeOf) and documents the defaults', () => {
     const schema = JSON.parse(readFileSync(committedPath, 'utf8'));
     expect(schema.additionalProperties).toBe(false);
-    expect(schema.oneOf).toEqual([{ required: ['items'] }, { required: ['grid'] }, { required: ['replicas'] }, { required: ['source'] }, { required: ['retryOf'] }, { required: ['resumeOf'] }]);
+    expect(schema.oneOf).toEqual([
+      { required: ['items'] },
+      { required: ['grid'] },
+      { required: ['replicas'] },
+      { required: ['source'] },
+      { required: ['retryOf'] },
+      { required: ['resumeOf'] },
+    ]);
     expect(schema.properties.failFast.default).toBe(false);
     expect(schema.properties.retryOf.pattern).toBeDefined();
     expect(schema.properties.resumeOf.pattern).toBe(schema.properties.retryOf.pattern);

@@ -1,11 +1,17 @@
+import { readFileSync } from 'node:fs';
 import validator from 'asl-validator';
 import { JSONPath } from 'jsonpath-plus';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { PreparedRun } from '../../lambdas/prepare';
 import { summarizeEventSchema } from '../../lambdas/summarize';
 import { evaluateChoiceRule } from '../../local/engine/expressions';
-import { DefinitionSubstitutionError, MAP_PLACEHOLDERS, loadMapDefinition, mapDefinitionPath, substituteDefinition } from '../../statemachine';
+import {
+  DefinitionSubstitutionError,
+  loadMapDefinition,
+  MAP_PLACEHOLDERS,
+  mapDefinitionPath,
+  substituteDefinition,
+} from '../../statemachine';
 
 type State = Record<string, any>;
 type Machine = { StartAt: string; States: Record<string, State> };
@@ -63,7 +69,13 @@ const prepared: PreparedRun = {
   retry: { rounds: 1, maxAttempts: 3 },
   idempotent: true,
 };
-const current = { manifest: prepared.manifest, round: 1, itemCount: 1, toleratedFailurePercentage: 0, toleratedFailureCount: 0 };
+const current = {
+  manifest: prepared.manifest,
+  round: 1,
+  itemCount: 1,
+  toleratedFailurePercentage: 0,
+  toleratedFailureCount: 0,
+};
 const manifestItem = { itemId: '0', jobName: 'sweep-1-0', kwargs: { seed: 7 }, idempotent: true };
 
 /**
@@ -81,7 +93,9 @@ function applyTemplate(template: unknown, data: unknown, context: unknown): unkn
       continue;
     }
     const expression = String(value);
-    const paths = expression.startsWith('States.') ? (expression.match(/\$\$?(?:\.[A-Za-z0-9_]+)+/g) ?? []) : [expression];
+    const paths = expression.startsWith('States.')
+      ? (expression.match(/\$\$?(?:\.[A-Za-z0-9_]+)+/g) ?? [])
+      : [expression];
     const resolved = paths.map((path) => {
       const [json, query] = path.startsWith('$$') ? [context, path.slice(1)] : [data, path];
       const found = JSONPath({ path: query, json: json as object, wrap: true }) as unknown[];
@@ -135,7 +149,11 @@ describe('map.asl.json', () => {
   });
 
   it('summarizes and notifies a run whose Map exceeded its failure threshold, then fails it', () => {
-    expect(fanOut.Catch?.[0]).toEqual({ ErrorEquals: ['States.ExceedToleratedFailureThreshold'], ResultPath: '$.fanOutError', Next: 'Summarize' });
+    expect(fanOut.Catch?.[0]).toEqual({
+      ErrorEquals: ['States.ExceedToleratedFailureThreshold'],
+      ResultPath: '$.fanOutError',
+      Next: 'Summarize',
+    });
     expect(definition.States.Summarize?.Next).toBe('Notify');
     expect(definition.States.Notify?.Next).toBe('RunOutcome');
     expect(definition.States.RunOutcome).toEqual({
@@ -146,14 +164,22 @@ describe('map.asl.json', () => {
       ],
       Default: 'RunSucceeded',
     });
-    expect(definition.States.RunFailed).toEqual({ Type: 'Fail', ErrorPath: '$.fanOutError.Error', CausePath: '$.fanOutError.Cause' });
+    expect(definition.States.RunFailed).toEqual({
+      Type: 'Fail',
+      ErrorPath: '$.fanOutError.Error',
+      CausePath: '$.fanOutError.Cause',
+    });
   });
 
   it('lets invalid input fail the execution at Prepare: no Catch, no retry of FanoutInputError', () => {
     const prepare = definition.States.Prepare as State;
     expect(prepare.Catch).toBeUndefined();
     expect(JSON.stringify(prepare.Retry)).not.toContain('FanoutInputError');
-    expect(prepare.Parameters.Payload).toEqual({ 'input.$': '$', 'executionName.$': '$$.Execution.Name', 'executionArn.$': '$$.Execution.Id' });
+    expect(prepare.Parameters.Payload).toEqual({
+      'input.$': '$',
+      'executionName.$': '$$.Execution.Name',
+      'executionArn.$': '$$.Execution.Id',
+    });
     expect(prepare.ResultSelector).toEqual({
       'prepared.$': '$.Payload',
       current: {
@@ -169,20 +195,38 @@ describe('map.asl.json', () => {
   it('retries Batch throttling with capped, fully jittered backoff and catches every other failure', () => {
     const submit = child.States.SubmitJob as State;
     expect(submit.Retry).toHaveLength(1);
-    expect(submit.Retry[0].ErrorEquals).toEqual(expect.arrayContaining(['Batch.TooManyRequestsException', 'Batch.ServerException']));
-    expect(submit.Retry[0]).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: expect.any(Number), IntervalSeconds: expect.any(Number), BackoffRate: expect.any(Number), MaxAttempts: expect.any(Number) });
+    expect(submit.Retry[0].ErrorEquals).toEqual(
+      expect.arrayContaining(['Batch.TooManyRequestsException', 'Batch.ServerException']),
+    );
+    expect(submit.Retry[0]).toMatchObject({
+      JitterStrategy: 'FULL',
+      MaxDelaySeconds: expect.any(Number),
+      IntervalSeconds: expect.any(Number),
+      BackoffRate: expect.any(Number),
+      MaxAttempts: expect.any(Number),
+    });
     expect(submit.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ClassifyFailure' }]);
   });
 
   it('ends every failure path in a ledger write and then a Fail state, so the Map counts the item as failed', () => {
     const failurePath = reachable(child, 'ClassifyFailure');
-    const terminals = [...failurePath].filter((name) => ['Fail', 'Succeed'].includes(child.States[name]?.Type) || child.States[name]?.End);
+    const terminals = [...failurePath].filter(
+      (name) => ['Fail', 'Succeed'].includes(child.States[name]?.Type) || child.States[name]?.End,
+    );
     expect(terminals).toEqual(['ItemFailed']);
-    expect(child.States.ItemFailed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
-    const recorders = [...failurePath].filter((name) => child.States[name]?.Resource === 'arn:aws:states:::dynamodb:updateItem');
+    expect(child.States.ItemFailed).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.error.Error',
+      CausePath: '$.error.Cause',
+    });
+    const recorders = [...failurePath].filter(
+      (name) => child.States[name]?.Resource === 'arn:aws:states:::dynamodb:updateItem',
+    );
     expect(recorders.sort()).toEqual(['RecordJobFailure', 'RecordTaskError']);
     for (const name of recorders) {
-      expect(child.States[name]?.Parameters.UpdateExpression).toMatch(/^SET #status = :failed, #failureClass = :failureClass, #error = :error, #cause = :cause/);
+      expect(child.States[name]?.Parameters.UpdateExpression).toMatch(
+        /^SET #status = :failed, #failureClass = :failureClass, #error = :error, #cause = :cause/,
+      );
       expect(child.States[name]?.Next).toBe('ItemFailed');
     }
   });
@@ -191,7 +235,9 @@ describe('map.asl.json', () => {
     for (const name of ['RecordOutcome', 'RecordJobFailure', 'RecordTaskError']) {
       const parameters = child.States[name]?.Parameters;
       expect(parameters.TableName).toBe('fanout-ledger');
-      expect(parameters.ConditionExpression).toBe('attribute_exists(#itemId) AND #status <> :succeeded AND #status <> :abandoned AND #round <= :round');
+      expect(parameters.ConditionExpression).toBe(
+        'attribute_exists(#itemId) AND #status <> :succeeded AND #status <> :abandoned AND #round <= :round',
+      );
       expect(parameters.ExpressionAttributeValues[':succeeded']).toEqual({ S: 'SUCCEEDED' });
       expect(parameters.ExpressionAttributeValues[':abandoned']).toEqual({ S: 'ABANDONED' });
       expect(child.States[name]?.Catch[0].ErrorEquals).toEqual(['DynamoDB.ConditionalCheckFailedException']);
@@ -205,7 +251,10 @@ describe('map.asl.json', () => {
       const usedNames = new Set(expressions.match(/#[A-Za-z]+/g));
       const usedValues = new Set(expressions.match(/:[A-Za-z]+/g));
       expect(new Set(Object.keys(parameters.ExpressionAttributeNames)), name).toEqual(usedNames);
-      expect(new Set(Object.keys(parameters.ExpressionAttributeValues).map((key) => key.replace(/\.\$$/, ''))), name).toEqual(usedValues);
+      expect(
+        new Set(Object.keys(parameters.ExpressionAttributeValues).map((key) => key.replace(/\.\$$/, ''))),
+        name,
+      ).toEqual(usedValues);
     }
   });
 
@@ -213,10 +262,16 @@ describe('map.asl.json', () => {
     const state = { prepared, current };
     applyTemplate(fanOut.ItemReader.Parameters, state, {});
     applyTemplate(fanOut.ResultWriter.Parameters, state, {});
-    for (const path of [fanOut.MaxConcurrencyPath, fanOut.ToleratedFailurePercentagePath, fanOut.ToleratedFailureCountPath]) {
+    for (const path of [
+      fanOut.MaxConcurrencyPath,
+      fanOut.ToleratedFailurePercentagePath,
+      fanOut.ToleratedFailureCountPath,
+    ]) {
       expect(JSONPath({ path, json: state, wrap: true })).toHaveLength(1);
     }
-    const childInput = applyTemplate(fanOut.ItemSelector, state, { Map: { Item: { Index: 0, Value: manifestItem } } }) as Record<string, unknown>;
+    const childInput = applyTemplate(fanOut.ItemSelector, state, {
+      Map: { Item: { Index: 0, Value: manifestItem } },
+    }) as Record<string, unknown>;
     expect(childInput).toEqual({
       runId: 'sweep-1',
       round: 1,
@@ -228,22 +283,67 @@ describe('map.asl.json', () => {
       kwargs: { seed: 7 },
     });
     const request = applyTemplate(child.States.SubmitJob?.Parameters, childInput, {}) as Record<string, any>;
-    expect(request).toMatchObject({ JobName: 'sweep-1-0', JobQueue: 'fanout-high', JobDefinition: 'fanout-job:2', ContainerOverrides: { Command: ['sim', '{seed}'] } });
-    expect(request.ContainerOverrides.Environment.map((variable: { Name: string }) => variable.Name)).toEqual(['FANOUT_KWARGS', 'FANOUT_RUN_ID', 'FANOUT_ITEM_ID']);
+    expect(request).toMatchObject({
+      JobName: 'sweep-1-0',
+      JobQueue: 'fanout-high',
+      JobDefinition: 'fanout-job:2',
+      ContainerOverrides: { Command: ['sim', '{seed}'] },
+    });
+    expect(request.ContainerOverrides.Environment.map((variable: { Name: string }) => variable.Name)).toEqual([
+      'FANOUT_KWARGS',
+      'FANOUT_RUN_ID',
+      'FANOUT_ITEM_ID',
+    ]);
 
-    const jobDetail = { JobId: 'job-1', Status: 'SUCCEEDED', StartedAt: 1, StoppedAt: 2, Container: { ExitCode: 0, LogStreamName: 'fanout-job/default/abc' } };
+    const jobDetail = {
+      JobId: 'job-1',
+      Status: 'SUCCEEDED',
+      StartedAt: 1,
+      StoppedAt: 2,
+      Container: { ExitCode: 0, LogStreamName: 'fanout-job/default/abc' },
+    };
     const job = applyTemplate(child.States.SubmitJob?.ResultSelector, jobDetail, {});
-    expect(job).toEqual({ jobId: 'job-1', exitCode: 0, logStream: 'fanout-job/default/abc', startedAt: 1, stoppedAt: 2 });
-    applyTemplate(child.States.RecordOutcome?.Parameters, { ...childInput, job }, { State: { EnteredTime: '2025-01-02T03:04:05Z' } });
+    expect(job).toEqual({
+      jobId: 'job-1',
+      exitCode: 0,
+      logStream: 'fanout-job/default/abc',
+      startedAt: 1,
+      stoppedAt: 2,
+    });
+    applyTemplate(
+      child.States.RecordOutcome?.Parameters,
+      { ...childInput, job },
+      { State: { EnteredTime: '2025-01-02T03:04:05Z' } },
+    );
 
     const error = { Error: 'Batch.ClientException', Cause: 'JobQueue fanout-high not found.' };
-    applyTemplate(child.States.RecordTaskError?.Parameters, { ...childInput, error, failureClass: 'SUBMIT_ERROR' }, { State: { EnteredTime: 'now' } });
-    const failure = { jobId: 'job-1', statusReason: 'Essential container in task exited', container: { Reason: '', LogStreamName: '' }, exit: { code: 3, ledger: { N: '3' } } };
-    applyTemplate(child.States.RecordJobFailure?.Parameters, { ...childInput, error, failure, failureClass: 'APP_ERROR' }, { State: { EnteredTime: 'now' } });
+    applyTemplate(
+      child.States.RecordTaskError?.Parameters,
+      { ...childInput, error, failureClass: 'SUBMIT_ERROR' },
+      { State: { EnteredTime: 'now' } },
+    );
+    const failure = {
+      jobId: 'job-1',
+      statusReason: 'Essential container in task exited',
+      container: { Reason: '', LogStreamName: '' },
+      exit: { code: 3, ledger: { N: '3' } },
+    };
+    applyTemplate(
+      child.States.RecordJobFailure?.Parameters,
+      { ...childInput, error, failure, failureClass: 'APP_ERROR' },
+      { State: { EnteredTime: 'now' } },
+    );
 
     const retry = definition.States.Retry as State;
     applyTemplate(retry.Parameters, state, {});
-    const retried = { manifest: { bucket: 'b', key: 'k' }, itemCount: 2, round: 2, abandonedCount: 0, toleratedFailurePercentage: 100, toleratedFailureCount: 1 };
+    const retried = {
+      manifest: { bucket: 'b', key: 'k' },
+      itemCount: 2,
+      round: 2,
+      abandonedCount: 0,
+      toleratedFailurePercentage: 100,
+      toleratedFailureCount: 1,
+    };
     expect(applyTemplate(retry.ResultSelector, { Payload: retried }, {})).toEqual({
       manifest: { bucket: 'b', key: 'k' },
       round: 2,
@@ -253,18 +353,40 @@ describe('map.asl.json', () => {
     });
     expect(applyTemplate(definition.States.Prepare?.ResultSelector, { Payload: prepared }, {})).toEqual({
       prepared,
-      current: { manifest: prepared.manifest, round: 1, itemCount: 1, toleratedFailurePercentage: 0, toleratedFailureCount: 0 },
+      current: {
+        manifest: prepared.manifest,
+        round: 1,
+        itemCount: 1,
+        toleratedFailurePercentage: 0,
+        toleratedFailureCount: 0,
+      },
     });
 
-    expect(summarizeEventSchema.safeParse({ prepared, fanOutError: { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'exceeded' } }).success).toBe(true);
-    expect(summarizeEventSchema.safeParse({ prepared, fanOut: { MapRunArn: 'arn:maprun', ResultWriterDetails: { Bucket: 'b', Key: 'k' } } }).success).toBe(true);
+    expect(
+      summarizeEventSchema.safeParse({
+        prepared,
+        fanOutError: { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'exceeded' },
+      }).success,
+    ).toBe(true);
+    expect(
+      summarizeEventSchema.safeParse({
+        prepared,
+        fanOut: { MapRunArn: 'arn:maprun', ResultWriterDetails: { Bucket: 'b', Key: 'k' } },
+      }).success,
+    ).toBe(true);
   });
 
   it('recognises a failed job by its JSON job detail in the cause', () => {
     const rule = child.States.CheckJobDetail?.Choices[0];
     expect(rule).toMatchObject({ Variable: '$.error.Cause', Next: 'ParseFailedJob' });
     // StringMatches: `*` matches any characters; nothing else in this pattern is special.
-    const pattern = new RegExp(`^${String(rule.StringMatches).split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+    const pattern = new RegExp(
+      `^${String(rule.StringMatches)
+        .split('*')
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      's',
+    );
     expect(pattern.test(JSON.stringify({ Attempts: [], JobId: 'j', Status: 'FAILED' }))).toBe(true);
     expect(pattern.test('Job queue fanout-high is DISABLED')).toBe(false);
   });
@@ -273,7 +395,9 @@ describe('map.asl.json', () => {
 /** Follows a Choice state of the child the way the engine does: the first matching rule wins. */
 function choose(stateName: string, input: Record<string, unknown>): string {
   const state = child.States[stateName] as State;
-  const rule = (state.Choices as State[]).find((candidate) => evaluateChoiceRule(candidate as never, input as never, {} as never));
+  const rule = (state.Choices as State[]).find((candidate) =>
+    evaluateChoiceRule(candidate as never, input as never, {} as never),
+  );
   return rule ? rule.Next : state.Default;
 }
 
@@ -292,18 +416,27 @@ describe('failure classes', () => {
     ['Your Spot Task was interrupted.', undefined, '', 'SPOT_INTERRUPTED'],
     ['Job attempt duration exceeded timeout', 137, '', 'TIMEOUT'],
     ['Terminated by Step Functions', 143, '', 'ABORTED'],
-    ['Essential container in task exited', 137, 'OutOfMemoryError: Container killed due to memory usage', 'OUT_OF_MEMORY'],
+    [
+      'Essential container in task exited',
+      137,
+      'OutOfMemoryError: Container killed due to memory usage',
+      'OUT_OF_MEMORY',
+    ],
     ['Essential container in task exited', 137, 'OOM killed', 'OUT_OF_MEMORY'],
     ['Essential container in task exited', 137, '', 'APP_ERROR'],
     ['Essential container in task exited', 1, '', 'APP_ERROR'],
     ['Essential container in task exited', 0, '', 'UNKNOWN'],
     ['', undefined, '', 'UNKNOWN'],
-  ] as const)('classifies a job failed with %j, exit code %s and container reason %j', (statusReason, exitCode, containerReason, expected) => {
-    expect(classOfFailedJob(statusReason, exitCode, containerReason)).toBe(expected);
-  });
+  ] as const)(
+    'classifies a job failed with %j, exit code %s and container reason %j',
+    (statusReason, exitCode, containerReason, expected) => {
+      expect(classOfFailedJob(statusReason, exitCode, containerReason)).toBe(expected);
+    },
+  );
 
   it('classifies Batch API errors as SUBMIT_ERROR and any other task error as UNKNOWN', () => {
-    const classOf = (error: string) => (child.States[choose('ClassifyTaskError', { error: { Error: error, Cause: '' } })] as State).Result;
+    const classOf = (error: string) =>
+      (child.States[choose('ClassifyTaskError', { error: { Error: error, Cause: '' } })] as State).Result;
     expect(classOf('Batch.ClientException')).toBe('SUBMIT_ERROR');
     expect(classOf('Batch.TooManyRequestsException')).toBe('SUBMIT_ERROR');
     expect(classOf('States.TaskFailed')).toBe('UNKNOWN');
@@ -312,7 +445,9 @@ describe('failure classes', () => {
 
   it('writes the derived class, not a constant, in both failure writers', () => {
     for (const name of ['RecordJobFailure', 'RecordTaskError']) {
-      expect(child.States[name]?.Parameters.ExpressionAttributeValues[':failureClass']).toEqual({ 'S.$': '$.failureClass' });
+      expect(child.States[name]?.Parameters.ExpressionAttributeValues[':failureClass']).toEqual({
+        'S.$': '$.failureClass',
+      });
     }
   });
 });
@@ -333,7 +468,10 @@ describe('retry rounds', () => {
     const retry = definition.States.Retry as State;
     expect(retry).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: { FunctionName: values.RetryFunctionArn, Payload: { 'runId.$': '$.prepared.runId', 'round.$': '$.current.round' } },
+      Parameters: {
+        FunctionName: values.RetryFunctionArn,
+        Payload: { 'runId.$': '$.prepared.runId', 'round.$': '$.current.round' },
+      },
       ResultPath: '$.current',
       Next: 'RetryClaimedItems',
     });
@@ -353,7 +491,8 @@ describe('retry rounds', () => {
 
   it('runs retry.rounds retry rounds after the first pass, and no more', () => {
     const rule = (definition.States.RetryRoundLeft as State).Choices[0];
-    const retryAfter = (round: number, rounds: number) => evaluateChoiceRule(rule, { current: { round }, prepared: { retry: { rounds } } } as never, {} as never);
+    const retryAfter = (round: number, rounds: number) =>
+      evaluateChoiceRule(rule, { current: { round }, prepared: { retry: { rounds } } } as never, {} as never);
     expect([1, 2, 3].map((round) => retryAfter(round, 2))).toEqual([true, true, false]);
     expect(retryAfter(1, 0)).toBe(false);
   });
@@ -372,16 +511,20 @@ describe('substituteDefinition', () => {
   it('names every placeholder left without a value', () => {
     const { DataBucket: _bucket, LedgerTableName: _table, ...partial } = values;
     expect(() => substituteDefinition(rawText, partial)).toThrow(DefinitionSubstitutionError);
-    expect(() => substituteDefinition(rawText, partial)).toThrow('definition placeholders without a value: ${LedgerTableName}, ${DataBucket}');
+    expect(() => substituteDefinition(rawText, partial)).toThrow(
+      'definition placeholders without a value: ${LedgerTableName}, ${DataBucket}',
+    );
   });
 
   it('escapes values for the JSON string they land in', () => {
-    expect(JSON.parse(substituteDefinition('{"a":"${X}"}', { X: 'quote " and \\ backslash' }))).toEqual({ a: 'quote " and \\ backslash' });
+    expect(JSON.parse(substituteDefinition('{"a":"${X}"}', { X: 'quote " and \\ backslash' }))).toEqual({
+      a: 'quote " and \\ backslash',
+    });
   });
 });
 
 describe('aggregation job', () => {
-  it('runs only after the last round, as one .sync job on the run\'s queue and pinned job definition', () => {
+  it("runs only after the last round, as one .sync job on the run's queue and pinned job definition", () => {
     const aggregate = definition.States.Aggregate as State;
     expect(aggregate).toMatchObject({
       Type: 'Task',
@@ -398,7 +541,9 @@ describe('aggregation job', () => {
       ResultPath: '$.aggregate',
       Next: 'Summarize',
     });
-    expect(aggregate.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.aggregateError', Next: 'Summarize' }]);
+    expect(aggregate.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.aggregateError', Next: 'Summarize' },
+    ]);
     // Only the two ends of the round loop lead to it; a failed fan-out goes straight to Summarize.
     const into = Object.entries(definition.States)
       .filter(([, state]) => JSON.stringify(state).includes('"Next":"Aggregate"'))

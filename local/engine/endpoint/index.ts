@@ -45,7 +45,9 @@ const INTERNAL_FAILURE_MESSAGE = 'The request processing has failed because of a
  * const endpoint = await startStepFunctionsEndpoint({ service: engine });
  * const sfn = new SFNClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
  */
-export async function startStepFunctionsEndpoint(options: StepFunctionsEndpointOptions): Promise<StepFunctionsEndpoint> {
+export async function startStepFunctionsEndpoint(
+  options: StepFunctionsEndpointOptions,
+): Promise<StepFunctionsEndpoint> {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((request, response) => {
     void handle(options, request, response);
@@ -69,14 +71,22 @@ export async function startStepFunctionsEndpoint(options: StepFunctionsEndpointO
   };
 }
 
-async function handle(options: StepFunctionsEndpointOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(
+  options: StepFunctionsEndpointOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const requestId = randomUUID();
   const target = request.headers['x-amz-target'];
-  const operationName = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
+  const operationName =
+    typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
   try {
     const operation = request.method === 'POST' && operationName !== undefined ? OPERATIONS[operationName] : undefined;
     if (!operation) {
-      throw new ServiceError('UnknownOperationException', `Unknown operation: X-Amz-Target ${JSON.stringify(target ?? null)} on ${request.method} ${request.url}`);
+      throw new ServiceError(
+        'UnknownOperationException',
+        `Unknown operation: X-Amz-Target ${JSON.stringify(target ?? null)} on ${request.method} ${request.url}`,
+      );
     }
     const body = parseBody(await readBody(request));
     const result = await operation(options.service, new RequestMembers(body));
@@ -110,18 +120,23 @@ async function readBody(request: IncomingMessage): Promise<string> {
   if (encoding === 'gzip' || encoding === 'x-gzip') stream = request.pipe(createGunzip());
   else if (encoding === 'deflate') stream = request.pipe(createInflate());
   else if (encoding === 'br') stream = request.pipe(createBrotliDecompress());
-  else if (encoding !== 'identity') throw new ServiceError('SerializationException', `Unsupported Content-Encoding ${JSON.stringify(encoding)}`);
+  else if (encoding !== 'identity')
+    throw new ServiceError('SerializationException', `Unsupported Content-Encoding ${JSON.stringify(encoding)}`);
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of stream) {
       size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) throw new ServiceError('ValidationException', `Request body is larger than ${MAX_BODY_BYTES} bytes`);
+      if (size > MAX_BODY_BYTES)
+        throw new ServiceError('ValidationException', `Request body is larger than ${MAX_BODY_BYTES} bytes`);
       chunks.push(chunk as Buffer);
     }
   } catch (error) {
     if (error instanceof ServiceError) throw error;
-    throw new ServiceError('SerializationException', `Request body could not be decoded as ${encoding}: ${(error as Error).message}`);
+    throw new ServiceError(
+      'SerializationException',
+      `Request body could not be decoded as ${encoding}: ${(error as Error).message}`,
+    );
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -135,7 +150,10 @@ function parseBody(text: string): Record<string, unknown> {
     throw new ServiceError('SerializationException', `Request body is not valid JSON: ${(error as Error).message}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ServiceError('SerializationException', `Request body must be a JSON object. Received ${text.slice(0, 100)}`);
+    throw new ServiceError(
+      'SerializationException',
+      `Request body must be a JSON object. Received ${text.slice(0, 100)}`,
+    );
   }
   return parsed as Record<string, unknown>;
 }

@@ -2,7 +2,7 @@ import { StatesError, StatesErrors } from '../errors';
 import type { ContextObject, Json, JsonObject } from '../types';
 import { describeType, getOwn, isJsonObject, jsonForMessage } from './json';
 import { compilePath, lookup } from './paths';
-import { compareInstants, parseTimestamp, type Instant } from './timestamps';
+import { compareInstants, type Instant, parseTimestamp } from './timestamps';
 
 type Context = ContextObject | JsonObject;
 type Test = (input: Json, context: Context) => boolean;
@@ -95,13 +95,15 @@ function buildRule(rule: JsonObject): Test {
   for (const [name, typeTest] of Object.entries(TYPE_TESTS)) {
     const expected = getOwn(rule, name);
     if (expected === undefined) continue;
-    if (typeof expected !== 'boolean') throw invalidRule(`${name} must be true or false; received ${jsonForMessage(expected)}`);
+    if (typeof expected !== 'boolean')
+      throw invalidRule(`${name} must be true or false; received ${jsonForMessage(expected)}`);
     return (input, context) => typeTest(lookup(variable, input, context)) === expected;
   }
 
   const pattern = getOwn(rule, 'StringMatches');
   if (pattern !== undefined) {
-    if (typeof pattern !== 'string') throw invalidRule(`StringMatches must be a string; received ${jsonForMessage(pattern)}`);
+    if (typeof pattern !== 'string')
+      throw invalidRule(`StringMatches must be a string; received ${jsonForMessage(pattern)}`);
     const regex = wildcardPattern(pattern);
     return (input, context) => {
       const value = required(variable.text, lookup(variable, input, context));
@@ -114,7 +116,8 @@ function buildRule(rule: JsonObject): Test {
     if (comparison === undefined) continue;
     const operand = rule[key] as Json;
     if (comparison.againstPath) {
-      if (typeof operand !== 'string') throw invalidRule(`${key} must be a path string; received ${jsonForMessage(operand)}`);
+      if (typeof operand !== 'string')
+        throw invalidRule(`${key} must be a path string; received ${jsonForMessage(operand)}`);
       const other = compilePath(operand);
       return (input, context) => {
         const left = required(variable.text, lookup(variable, input, context));
@@ -145,7 +148,12 @@ function checkOperand(operator: string, kind: ValueKind, operand: Json): void {
           ? typeof operand === 'boolean'
           : typeof operand === 'string' && parseTimestamp(operand) !== undefined;
   if (!ok) {
-    const wanted = { String: 'a string', Numeric: 'a number', Boolean: 'a boolean', Timestamp: 'an RFC 3339 timestamp' }[kind];
+    const wanted = {
+      String: 'a string',
+      Numeric: 'a number',
+      Boolean: 'a boolean',
+      Timestamp: 'an RFC 3339 timestamp',
+    }[kind];
     throw invalidRule(`${operator} must be ${wanted}; received ${jsonForMessage(operand)}`);
   }
 }
@@ -155,22 +163,35 @@ function compare(comparison: Comparison, left: Json, right: Json): boolean {
   switch (comparison.kind) {
     case 'String':
       // UTF-16 code unit order, the order of Java's String.compareTo that AWS documents.
-      return typeof left === 'string' && typeof right === 'string' && comparison.accept(left < right ? -1 : left > right ? 1 : 0);
+      return (
+        typeof left === 'string' &&
+        typeof right === 'string' &&
+        comparison.accept(left < right ? -1 : left > right ? 1 : 0)
+      );
     case 'Numeric':
-      return typeof left === 'number' && typeof right === 'number' && comparison.accept(left < right ? -1 : left > right ? 1 : 0);
+      return (
+        typeof left === 'number' &&
+        typeof right === 'number' &&
+        comparison.accept(left < right ? -1 : left > right ? 1 : 0)
+      );
     case 'Boolean':
       return typeof left === 'boolean' && typeof right === 'boolean' && left === right;
     case 'Timestamp': {
       const a = typeof left === 'string' ? parseTimestamp(left) : undefined;
       const b = typeof right === 'string' ? parseTimestamp(right) : undefined;
-      return a !== undefined && b !== undefined && comparison.accept(Math.sign(compareInstants(a as Instant, b as Instant)));
+      return (
+        a !== undefined && b !== undefined && comparison.accept(Math.sign(compareInstants(a as Instant, b as Instant)))
+      );
     }
   }
 }
 
 function required(path: string, value: Json | undefined): Json {
   if (value === undefined) {
-    throw new StatesError(StatesErrors.Runtime, `Invalid path '${path}': The choice state's condition path references an invalid value.`);
+    throw new StatesError(
+      StatesErrors.Runtime,
+      `Invalid path '${path}': The choice state's condition path references an invalid value.`,
+    );
   }
   return value;
 }

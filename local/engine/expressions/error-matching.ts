@@ -36,7 +36,11 @@ export function matchesErrorEquals(errorEquals: readonly string[], error: string
  *
  * @example validateErrorEquals(['States.ALL', 'States.Timeout'], '/States/A/Catch/0/ErrorEquals')
  */
-export function validateErrorEquals(list: unknown, where: string, options: { last?: boolean } = {}): string | undefined {
+export function validateErrorEquals(
+  list: unknown,
+  where: string,
+  options: { last?: boolean } = {},
+): string | undefined {
   if (!Array.isArray(list) || list.length === 0) {
     return `ErrorEquals at ${where} must be a non-empty array of error names; received ${JSON.stringify(list)}`;
   }

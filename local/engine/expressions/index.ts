@@ -3,8 +3,9 @@
  * paths, payload templates, intrinsic functions, Choice rules and error matching.
  * Pure functions: no I/O, no clock; inputs are never modified.
  */
-export { readPath, applyInputPath, applyOutputPath, applyResultPath } from './paths';
-export { renderPayloadTemplate } from './payload-template';
-export { evaluateIntrinsic, isIntrinsic } from './intrinsics';
+
 export { evaluateChoiceRule } from './choice';
-export { matchesErrorEquals, validateErrorEquals, isTerminalError } from './error-matching';
+export { isTerminalError, matchesErrorEquals, validateErrorEquals } from './error-matching';
+export { evaluateIntrinsic, isIntrinsic } from './intrinsics';
+export { applyInputPath, applyOutputPath, applyResultPath, readPath } from './paths';
+export { renderPayloadTemplate } from './payload-template';

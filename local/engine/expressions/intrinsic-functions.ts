@@ -170,7 +170,9 @@ export const INTRINSIC_FUNCTIONS: ReadonlyMap<string, IntrinsicSpec> = new Map<s
       if (step === 0) fail(`${fn} requires a non-zero step as its third argument`);
       const count = (end - start) / step < 0 ? 0 : Math.floor((end - start) / step) + 1;
       if (count > MAX_RANGE_ELEMENTS) {
-        fail(`${fn} can create at most ${MAX_RANGE_ELEMENTS} elements; (${start}, ${end}, ${step}) would create ${count}`);
+        fail(
+          `${fn} can create at most ${MAX_RANGE_ELEMENTS} elements; (${start}, ${end}, ${step}) would create ${count}`,
+        );
       }
       const range: number[] = new Array(count);
       for (let i = 0; i < count; i++) range[i] = start + i * step;
@@ -245,7 +247,8 @@ export const INTRINSIC_FUNCTIONS: ReadonlyMap<string, IntrinsicSpec> = new Map<s
       const [first, second, deep] = args;
       if (!isJsonObject(first)) fail(`${fn} requires a JSON object as its first argument; received ${show(first)}`);
       if (!isJsonObject(second)) fail(`${fn} requires a JSON object as its second argument; received ${show(second)}`);
-      if (typeof deep !== 'boolean') fail(`${fn} requires the boolean false as its third argument; received ${show(deep)}`);
+      if (typeof deep !== 'boolean')
+        fail(`${fn} requires the boolean false as its third argument; received ${show(deep)}`);
       if (deep) fail(`${fn} supports only shallow merging: its third argument must be false`);
       const merged: JsonObject = { ...first };
       for (const key of Object.keys(second)) setOwn(merged, key, second[key] as Json);

@@ -1,6 +1,6 @@
 import { StatesError, StatesErrors } from '../errors';
 import { INTRINSIC_FUNCTIONS } from './intrinsic-functions';
-import { compilePath, type CompiledPath } from './paths';
+import { type CompiledPath, compilePath } from './paths';
 
 /** A string literal keeps the text between unescaped `{}` so States.Format can tell placeholders from `\{\}`. */
 export interface StringLiteral {
@@ -64,7 +64,8 @@ class Parser {
     this.skipSpaces();
     const call = this.parseCall();
     this.skipSpaces();
-    if (this.position < this.text.length) this.fail(`unexpected '${this.text[this.position]}' after the closing parenthesis`);
+    if (this.position < this.text.length)
+      this.fail(`unexpected '${this.text[this.position]}' after the closing parenthesis`);
     return call;
   }
 
@@ -110,7 +111,11 @@ class Parser {
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber();
     const rest = this.text.slice(this.position);
     if (rest.startsWith('States.')) return this.parseCall();
-    for (const [word, value] of [['null', null], ['true', true], ['false', false]] as const) {
+    for (const [word, value] of [
+      ['null', null],
+      ['true', true],
+      ['false', false],
+    ] as const) {
       if (rest.startsWith(word) && !/[A-Za-z0-9_]/.test(rest.charAt(word.length))) {
         this.position += word.length;
         return { kind: 'value', value };
@@ -201,7 +206,9 @@ class Parser {
   private expect(char: string): void {
     if (this.text[this.position] !== char) {
       const found = this.text[this.position];
-      this.fail(found === undefined ? `expected '${char}' but the expression ended` : `expected '${char}' but found '${found}'`);
+      this.fail(
+        found === undefined ? `expected '${char}' but the expression ended` : `expected '${char}' but found '${found}'`,
+      );
     }
     this.position++;
   }

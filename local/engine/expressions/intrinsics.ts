@@ -1,7 +1,7 @@
 import { StatesError, StatesErrors } from '../errors';
 import type { ContextObject, Json, JsonObject } from '../types';
 import { INTRINSIC_FUNCTIONS, IntrinsicArgumentError, type IntrinsicEnvironment } from './intrinsic-functions';
-import { parseIntrinsic, type Argument, type Call } from './intrinsic-parser';
+import { type Argument, type Call, parseIntrinsic } from './intrinsic-parser';
 import { jsonForMessage } from './json';
 import { lookup } from './paths';
 
@@ -36,7 +36,10 @@ export function evaluateIntrinsic(
     return evaluateCall(call, input, context, random);
   } catch (error) {
     if (error instanceof IntrinsicArgumentError) {
-      throw new StatesError(StatesErrors.IntrinsicFailure, `The function '${expression}' had the following error: ${error.message}`);
+      throw new StatesError(
+        StatesErrors.IntrinsicFailure,
+        `The function '${expression}' had the following error: ${error.message}`,
+      );
     }
     if (error instanceof MissingPathArgument) {
       throw new StatesError(
@@ -48,11 +51,18 @@ export function evaluateIntrinsic(
   }
 }
 
-function evaluateCall(call: Call, input: Json, context: ContextObject | JsonObject, random: (() => number) | undefined): Json {
+function evaluateCall(
+  call: Call,
+  input: Json,
+  context: ContextObject | JsonObject,
+  random: (() => number) | undefined,
+): Json {
   const spec = INTRINSIC_FUNCTIONS.get(call.name);
-  if (spec === undefined) throw new StatesError(StatesErrors.IntrinsicFailure, `Unknown intrinsic function '${call.name}'`);
+  if (spec === undefined)
+    throw new StatesError(StatesErrors.IntrinsicFailure, `Unknown intrinsic function '${call.name}'`);
   const args: Json[] = new Array(call.args.length);
-  for (let i = 0; i < call.args.length; i++) args[i] = evaluateArgument(call.args[i] as Argument, input, context, random);
+  for (let i = 0; i < call.args.length; i++)
+    args[i] = evaluateArgument(call.args[i] as Argument, input, context, random);
   const first = call.args[0];
   const env: IntrinsicEnvironment = {
     random,
@@ -61,7 +71,12 @@ function evaluateCall(call: Call, input: Json, context: ContextObject | JsonObje
   return spec.apply(args, env);
 }
 
-function evaluateArgument(argument: Argument, input: Json, context: ContextObject | JsonObject, random: (() => number) | undefined): Json {
+function evaluateArgument(
+  argument: Argument,
+  input: Json,
+  context: ContextObject | JsonObject,
+  random: (() => number) | undefined,
+): Json {
   switch (argument.kind) {
     case 'string':
     case 'value':
@@ -71,7 +86,10 @@ function evaluateArgument(argument: Argument, input: Json, context: ContextObjec
     case 'path': {
       const value = lookup(argument.path, input, context);
       if (value === undefined) {
-        throw new MissingPathArgument(argument.path.text, argument.path.root === '$$' ? (context as unknown as Json) : input);
+        throw new MissingPathArgument(
+          argument.path.text,
+          argument.path.root === '$$' ? (context as unknown as Json) : input,
+        );
       }
       return value;
     }

@@ -7,7 +7,7 @@ export function isJsonObject(value: Json | undefined): value is JsonObject {
 
 /** Reads an own property only, so keys such as `constructor` or `__proto__` never reach the prototype. */
 export function getOwn(object: JsonObject, key: string): Json | undefined {
-  return Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+  return Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
 /** Sets an own data property, also for the key `__proto__` (plain assignment would replace the prototype). */
@@ -34,7 +34,7 @@ export function jsonEquals(a: Json, b: Json): boolean {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   for (const key of keys) {
-    if (!Object.prototype.hasOwnProperty.call(b, key)) return false;
+    if (!Object.hasOwn(b, key)) return false;
     if (!jsonEquals(a[key] as Json, b[key] as Json)) return false;
   }
   return true;

@@ -124,7 +124,11 @@ export function followSegments(value: Json | undefined, segments: readonly Segme
  * Reads a compiled path. A reference path yields its node or `undefined` when it does not
  * exist; a query path always yields an array of matches (possibly empty), as Step Functions does.
  */
-export function lookup(compiled: CompiledPath, input: Json, context: ContextObject | JsonObject | undefined): Json | undefined {
+export function lookup(
+  compiled: CompiledPath,
+  input: Json,
+  context: ContextObject | JsonObject | undefined,
+): Json | undefined {
   const document = compiled.root === '$$' ? (context as unknown as Json | undefined) : input;
   if (compiled.kind === 'reference') return followSegments(document, compiled.segments);
   if (document === undefined) return [];
@@ -145,7 +149,10 @@ export function normalizedPath(compiled: CompiledPath): string {
 }
 
 function noResults(compiled: CompiledPath): StatesError {
-  return new StatesError(StatesErrors.Runtime, `Invalid path '${compiled.text}' : No results for path: ${normalizedPath(compiled)}`);
+  return new StatesError(
+    StatesErrors.Runtime,
+    `Invalid path '${compiled.text}' : No results for path: ${normalizedPath(compiled)}`,
+  );
 }
 
 /**
@@ -168,7 +175,11 @@ export function readPath(path: string, input: Json, context: ContextObject | Jso
  *
  * @example applyInputPath({ a: { b: 1 } }, '$.a', context) // { b: 1 }
  */
-export function applyInputPath(input: Json, inputPath: string | null | undefined, context: ContextObject | JsonObject): Json {
+export function applyInputPath(
+  input: Json,
+  inputPath: string | null | undefined,
+  context: ContextObject | JsonObject,
+): Json {
   if (inputPath === undefined || inputPath === '$') return input;
   if (inputPath === null) return {};
   return readPath(inputPath, input, context);
@@ -179,7 +190,11 @@ export function applyInputPath(input: Json, inputPath: string | null | undefined
  *
  * @example applyOutputPath({ a: 1, b: 2 }, '$.b', context) // 2
  */
-export function applyOutputPath(output: Json, outputPath: string | null | undefined, context: ContextObject | JsonObject): Json {
+export function applyOutputPath(
+  output: Json,
+  outputPath: string | null | undefined,
+  context: ContextObject | JsonObject,
+): Json {
   return applyInputPath(output, outputPath, context);
 }
 
@@ -198,7 +213,10 @@ export function applyResultPath(input: Json, result: Json, resultPath: string | 
   try {
     compiled = compilePath(resultPath);
   } catch {
-    throw new StatesError(StatesErrors.ResultPathMatchFailure, `Invalid ResultPath '${String(resultPath)}': a ResultPath must start with '$'`);
+    throw new StatesError(
+      StatesErrors.ResultPathMatchFailure,
+      `Invalid ResultPath '${String(resultPath)}': a ResultPath must start with '$'`,
+    );
   }
   if (compiled.kind !== 'reference' || compiled.root !== '$') {
     throw new StatesError(
@@ -234,5 +252,8 @@ function placeAt(node: Json | undefined, segments: readonly Segment[], depth: nu
 
 function cannotApply(segment: Segment, node: Json): StatesError {
   const step = typeof segment === 'number' ? `[${segment}]` : segment;
-  return new StatesError(StatesErrors.ResultPathMatchFailure, `Unable to apply step "${step}" to input ${jsonForMessage(node)}`);
+  return new StatesError(
+    StatesErrors.ResultPathMatchFailure,
+    `Unable to apply step "${step}" to input ${jsonForMessage(node)}`,
+  );
 }

@@ -25,7 +25,17 @@ function isLeap(year: number): boolean {
 export function parseTimestamp(text: string): Instant | undefined {
   const match = RFC3339.exec(text);
   if (match === null) return undefined;
-  const [, y, mo, d, h, mi, s, fraction, zone] = match as unknown as [string, string, string, string, string, string, string, string | undefined, string];
+  const [, y, mo, d, h, mi, s, fraction, zone] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+    string,
+  ];
   const year = Number(y);
   const month = Number(mo);
   const day = Number(d);

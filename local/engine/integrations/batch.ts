@@ -1,5 +1,10 @@
+import {
+  type BatchClient,
+  SubmitJobCommand,
+  type SubmitJobCommandInput,
+  TerminateJobCommand,
+} from '@aws-sdk/client-batch';
 import { systemClock } from '../clock';
-import { type BatchClient, SubmitJobCommand, type SubmitJobCommandInput, TerminateJobCommand } from '@aws-sdk/client-batch';
 import { StatesError, StatesErrors } from '../errors';
 import type { Clock, Json, JsonObject, TaskIntegration, TaskRequest } from '../types';
 import { JobWatcher } from './private/job-watcher';
@@ -57,8 +62,11 @@ const BATCH_ERRORS: OptimizedErrorStyle = { prefix: 'Batch', service: 'AWSBatch'
  */
 export function createBatchIntegration(options: BatchIntegrationOptions): TaskIntegration {
   const { client } = options;
-  const watcher = new JobWatcher(client, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, options.clock ?? systemClock, (error) =>
-    optimizedIntegrationError(error, BATCH_ERRORS),
+  const watcher = new JobWatcher(
+    client,
+    options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    options.clock ?? systemClock,
+    (error) => optimizedIntegrationError(error, BATCH_ERRORS),
   );
 
   const terminate = async (jobId: string): Promise<void> => {
@@ -121,7 +129,8 @@ function submitJobInput(parameters: Json): SubmitJobCommandInput {
   const object = parametersObject(parameters);
   for (const field of ['JobName', 'JobQueue', 'JobDefinition']) requiredString(object, field);
   for (const field of Object.keys(object)) {
-    if (!SUPPORTED_PARAMETERS.has(field)) throw invalidParameters(object, `The field "${field}" is not supported by Step Functions`);
+    if (!SUPPORTED_PARAMETERS.has(field))
+      throw invalidParameters(object, `The field "${field}" is not supported by Step Functions`);
   }
   return toCamelCaseKeys(object as JsonObject) as SubmitJobCommandInput;
 }

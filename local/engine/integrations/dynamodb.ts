@@ -6,7 +6,13 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Json, JsonObject, TaskIntegration, TaskRequest } from '../types';
-import { parametersObject, sdkOutputToJson, sdkResponseMetadata, sendAbortable, unsupportedAction } from './private/sdk-call';
+import {
+  parametersObject,
+  sdkOutputToJson,
+  sdkResponseMetadata,
+  sendAbortable,
+  unsupportedAction,
+} from './private/sdk-call';
 import { type OptimizedErrorStyle, optimizedIntegrationError, withExceptionSuffix } from './private/sdk-errors';
 
 export interface DynamoDbIntegrationOptions {
@@ -108,7 +114,8 @@ function attributeMap(map: JsonObject): Record<string, unknown> {
 function attributeValue(value: Json): unknown {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
   if (typeof value.B === 'string') return { ...value, B: Buffer.from(value.B, 'base64') };
-  if (Array.isArray(value.BS)) return { ...value, BS: value.BS.map((item) => (typeof item === 'string' ? Buffer.from(item, 'base64') : item)) };
+  if (Array.isArray(value.BS))
+    return { ...value, BS: value.BS.map((item) => (typeof item === 'string' ? Buffer.from(item, 'base64') : item)) };
   if (Array.isArray(value.L)) return { ...value, L: value.L.map(attributeValue) };
   if (value.M && typeof value.M === 'object' && !Array.isArray(value.M)) return { ...value, M: attributeMap(value.M) };
   return value;

@@ -82,7 +82,13 @@ export function createDefaultIntegrations(options: DefaultIntegrationsOptions): 
   const integrations: TaskIntegration[] = [];
   if (options.handlers) integrations.push(createLambdaIntegration({ handlers: options.handlers }));
   if (options.batch) {
-    integrations.push(createBatchIntegration({ client: options.batch, pollIntervalMs: options.batchPollIntervalMs, clock: options.batchClock }));
+    integrations.push(
+      createBatchIntegration({
+        client: options.batch,
+        pollIntervalMs: options.batchPollIntervalMs,
+        clock: options.batchClock,
+      }),
+    );
   }
   if (options.dynamodb) integrations.push(createDynamoDbIntegration({ client: options.dynamodb }));
   if (options.s3) integrations.push(createS3Integration({ client: options.s3 }));

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { StatesError } from '../errors';
 import type { Json, TaskIntegration, TaskRequest } from '../types';
-import { optimizedIntegrationCause } from './private/sdk-errors';
 import { invalidParameters, parametersObject, requiredString, sdkResponseMetadata } from './private/sdk-call';
+import { optimizedIntegrationCause } from './private/sdk-errors';
 
 /** The context object a local handler receives, with the members Node.js Lambda handlers use. */
 export interface LambdaContext {
@@ -117,7 +117,10 @@ export function createLambdaIntegration(options: LambdaIntegrationOptions): Task
         return { Payload: '', ...metadata(0, statusCode), StatusCode: statusCode };
       }
       if (invocationType !== 'RequestResponse') {
-        throw invalidParameters(parameters, `The value for the field "InvocationType" must be one of RequestResponse, Event, DryRun, received ${JSON.stringify(invocationType)}`);
+        throw invalidParameters(
+          parameters,
+          `The value for the field "InvocationType" must be one of RequestResponse, Event, DryRun, received ${JSON.stringify(invocationType)}`,
+        );
       }
 
       let result: unknown;

@@ -1,8 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { GetObjectCommand, type GetObjectCommandInput, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  type GetObjectCommandInput,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { StatesError } from '../errors';
 import type { Json, JsonObject, TaskIntegration, TaskRequest } from '../types';
-import { parametersObject, requiredString, sdkOutputToJson, sendAbortable, unsupportedAction } from './private/sdk-call';
+import {
+  parametersObject,
+  requiredString,
+  sdkOutputToJson,
+  sendAbortable,
+  unsupportedAction,
+} from './private/sdk-call';
 import { isSdkServiceError, sdkIntegrationCause, taskFailedFrom, withExceptionSuffix } from './private/sdk-errors';
 
 export interface S3IntegrationOptions {
@@ -51,7 +63,8 @@ export function createS3Integration(options: S3IntegrationOptions): TaskIntegrat
       try {
         if (request.action === 'getObject') {
           const response = await sendAbortable(
-            (sendOptions) => client.send(new GetObjectCommand(parameters as unknown as GetObjectCommandInput), sendOptions),
+            (sendOptions) =>
+              client.send(new GetObjectCommand(parameters as unknown as GetObjectCommandInput), sendOptions),
             request.signal,
           );
           const { Body, ...rest } = response;

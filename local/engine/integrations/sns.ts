@@ -1,6 +1,13 @@
 import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
 import type { Json, JsonObject, TaskIntegration, TaskRequest } from '../types';
-import { invalidParameters, parametersObject, sdkOutputToJson, sdkResponseMetadata, sendAbortable, unsupportedAction } from './private/sdk-call';
+import {
+  invalidParameters,
+  parametersObject,
+  sdkOutputToJson,
+  sdkResponseMetadata,
+  sendAbortable,
+  unsupportedAction,
+} from './private/sdk-call';
 import { type OptimizedErrorStyle, optimizedIntegrationError, withExceptionSuffix } from './private/sdk-errors';
 
 export interface SnsIntegrationOptions {
@@ -16,7 +23,8 @@ const SNS_ERRORS: OptimizedErrorStyle = {
   prefix: 'SNS',
   service: 'AmazonSNS',
   errorName: withExceptionSuffix,
-  errorCode: (name) => (name.endsWith('Exception') && name !== 'ValidationException' ? name.slice(0, -'Exception'.length) : name),
+  errorCode: (name) =>
+    name.endsWith('Exception') && name !== 'ValidationException' ? name.slice(0, -'Exception'.length) : name,
 };
 
 const ACTIONS = ['publish'] as const;
@@ -36,7 +44,10 @@ export function createSnsIntegration(options: SnsIntegrationOptions): TaskIntegr
       const input = publishInput(parametersObject(request.parameters));
       let response;
       try {
-        response = await sendAbortable((sendOptions) => client.send(new PublishCommand(input), sendOptions), request.signal);
+        response = await sendAbortable(
+          (sendOptions) => client.send(new PublishCommand(input), sendOptions),
+          request.signal,
+        );
       } catch (error) {
         if (request.signal.aborted) throw error;
         throw optimizedIntegrationError(error, SNS_ERRORS);
@@ -65,8 +76,12 @@ function publishInput(parameters: JsonObject): PublishCommandInput {
     const converted: Record<string, unknown> = {};
     for (const [name, attribute] of Object.entries(attributes)) {
       // Binary attribute values travel as base64 text in JSON; the SDK wants the bytes.
-      const binary = attribute && typeof attribute === 'object' && !Array.isArray(attribute) ? attribute.BinaryValue : undefined;
-      converted[name] = typeof binary === 'string' ? { ...(attribute as JsonObject), BinaryValue: Buffer.from(binary, 'base64') } : attribute;
+      const binary =
+        attribute && typeof attribute === 'object' && !Array.isArray(attribute) ? attribute.BinaryValue : undefined;
+      converted[name] =
+        typeof binary === 'string'
+          ? { ...(attribute as JsonObject), BinaryValue: Buffer.from(binary, 'base64') }
+          : attribute;
     }
     input.MessageAttributes = converted;
   }

@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceError, StatesError, StatesErrors } from '../errors';
-import type { ExecutionDescription, Json, JsonObject, StepFunctionsService, TaskIntegration, TaskRequest } from '../types';
-import { invalidParameters, parametersObject, requiredString, sdkResponseMetadata, unsupportedAction } from './private/sdk-call';
+import type {
+  ExecutionDescription,
+  Json,
+  JsonObject,
+  StepFunctionsService,
+  TaskIntegration,
+  TaskRequest,
+} from '../types';
+import {
+  invalidParameters,
+  parametersObject,
+  requiredString,
+  sdkResponseMetadata,
+  unsupportedAction,
+} from './private/sdk-call';
 import { optimizedIntegrationCause, taskFailedFrom, withExceptionSuffix } from './private/sdk-errors';
 
 export interface StatesIntegrationOptions {
@@ -31,7 +44,10 @@ export function createStatesIntegration(options: StatesIntegrationOptions): Task
       const stateMachineArn = requiredString(parameters, 'StateMachineArn');
       const name = parameters.Name;
       if (name !== undefined && typeof name !== 'string') {
-        throw invalidParameters(parameters, `The value for the field "Name" must be a STRING, received ${JSON.stringify(name)}`);
+        throw invalidParameters(
+          parameters,
+          `The value for the field "Name" must be a STRING, received ${JSON.stringify(name)}`,
+        );
       }
       const service = options.service();
       let started: { executionArn: string; startDate: number };
@@ -62,7 +78,11 @@ function executionInput(input: Json | undefined): string {
   return typeof input === 'string' ? input : JSON.stringify(input);
 }
 
-async function untilDoneOrAborted(service: StepFunctionsService, executionArn: string, signal: AbortSignal): Promise<ExecutionDescription> {
+async function untilDoneOrAborted(
+  service: StepFunctionsService,
+  executionArn: string,
+  signal: AbortSignal,
+): Promise<ExecutionDescription> {
   const done = service.waitForExecution(executionArn);
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {

@@ -5,12 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3Errors } from '../errors';
 import { AwsChunkedDecoder } from './aws-chunked';
-import {
-  checksumHeaderName,
-  createChecksum,
-  parseChecksumAlgorithm,
-  type ChecksumAlgorithm,
-} from './checksum';
+import { type ChecksumAlgorithm, checksumHeaderName, createChecksum, parseChecksumAlgorithm } from './checksum';
 
 /** What was received and verified of a request body written to disk. */
 export interface ReceivedBody {
@@ -36,12 +31,14 @@ function requestedChecksum(req: IncomingMessage): { algorithm: ChecksumAlgorithm
   const trailer = header(req, 'x-amz-trailer');
   if (trailer) {
     const algorithm = parseChecksumAlgorithm(trailer.trim().replace(/^x-amz-checksum-/i, ''));
-    if (!algorithm) throw S3Errors.invalidRequest(`The value specified in the x-amz-trailer header is not supported: ${trailer}`);
+    if (!algorithm)
+      throw S3Errors.invalidRequest(`The value specified in the x-amz-trailer header is not supported: ${trailer}`);
     return { algorithm };
   }
   const declared = header(req, 'x-amz-sdk-checksum-algorithm');
   for (const name of Object.keys(req.headers)) {
-    if (!name.startsWith('x-amz-checksum-') || name === 'x-amz-checksum-type' || name === 'x-amz-checksum-algorithm') continue;
+    if (!name.startsWith('x-amz-checksum-') || name === 'x-amz-checksum-type' || name === 'x-amz-checksum-algorithm')
+      continue;
     const algorithm = parseChecksumAlgorithm(name.slice('x-amz-checksum-'.length));
     if (!algorithm) continue;
     if (declared && parseChecksumAlgorithm(declared) !== algorithm) {

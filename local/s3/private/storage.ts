@@ -163,7 +163,7 @@ export class Bucket {
     this.journal = new Journal(path, (n) => {
       if (n < 1000 || n < 2 * index.size) return undefined;
       const out: string[] = [];
-      for (const meta of index.values()) out.push(JSON.stringify({ put: meta } satisfies JournalEntry) + '\n');
+      for (const meta of index.values()) out.push(`${JSON.stringify({ put: meta } satisfies JournalEntry)}\n`);
       return out;
     });
     this.journal.lines = lines;
@@ -216,7 +216,7 @@ export class Storage {
     this.buckets.set(name, bucket);
     try {
       await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'bucket.json'), JSON.stringify({ name, creationDate: now.toISOString() }) + '\n');
+      await writeFile(join(dir, 'bucket.json'), `${JSON.stringify({ name, creationDate: now.toISOString() })}\n`);
     } catch (err) {
       this.buckets.delete(name);
       throw err;

@@ -7,7 +7,10 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
  * that XML parsers' line-end normalisation cannot change a key on its way back.
  */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"'\u0000-\u001f]/g, (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
+  return text.replace(
+    /[&<>"'\u0000-\u001f]/g,
+    (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`,
+  );
 }
 
 /** Decodes the five predefined entities and numeric character references. */

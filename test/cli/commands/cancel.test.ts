@@ -6,19 +6,46 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from 
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/program';
-import { captureIo, describedExecution, describeStacks, executionArn, failedRow, headerRow, ledgerTable, mapStateMachineArn, region, startDate, stopDate } from '../aws-stack';
+import {
+  captureIo,
+  describedExecution,
+  describeStacks,
+  executionArn,
+  failedRow,
+  headerRow,
+  ledgerTable,
+  mapStateMachineArn,
+  region,
+  startDate,
+  stopDate,
+} from '../aws-stack';
 
 const cloudFormationMock = mockClient(CloudFormationClient);
 const sfnMock = mockClient(SFNClient);
 const ledgerMock = mockClient(DynamoDBDocumentClient);
 const batchMock = mockClient(BatchClient);
 
-const listed = (name: string) => ({ executionArn: executionArn(name), stateMachineArn: mapStateMachineArn, name, status: 'RUNNING' as const, startDate });
+const listed = (name: string) => ({
+  executionArn: executionArn(name),
+  stateMachineArn: mapStateMachineArn,
+  name,
+  status: 'RUNNING' as const,
+  startDate,
+});
 
 beforeEach(() => {
   cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks());
-  ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7', { status: 'FAILED', retries: [{ executionArn: executionArn('sweep-7-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }] }) });
-  sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7') }).resolves(describedExecution('sweep-7', { status: 'FAILED', stopDate }));
+  ledgerMock
+    .on(GetCommand)
+    .resolves({
+      Item: headerRow('sweep-7', {
+        status: 'FAILED',
+        retries: [{ executionArn: executionArn('sweep-7-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }],
+      }),
+    });
+  sfnMock
+    .on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7') })
+    .resolves(describedExecution('sweep-7', { status: 'FAILED', stopDate }));
   sfnMock.on(StopExecutionCommand).resolves({ stopDate });
 });
 
@@ -32,9 +59,13 @@ afterEach(() => {
 describe('fanout cancel --aws', () => {
   it("stops the run's running retry execution, found by name, and settles the rows its children left", async () => {
     sfnMock.on(ListExecutionsCommand).resolves({ executions: [listed('sweep-70'), listed('sweep-7-retry-1')] });
-    sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-1') }).resolves(describedExecution('sweep-7-retry-1', { input: '{"retryOf":"sweep-7"}' }));
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-1') })
+      .resolves(describedExecution('sweep-7-retry-1', { input: '{"retryOf":"sweep-7"}' }));
     // Its one retried item had not been submitted yet: nothing in Batch, the row stays as it is.
-    ledgerMock.on(QueryCommand).resolves({ Items: [{ ...failedRow('sweep-7', '2'), status: 'RETRYING', attempt: 2, round: 2 }] });
+    ledgerMock
+      .on(QueryCommand)
+      .resolves({ Items: [{ ...failedRow('sweep-7', '2'), status: 'RETRYING', attempt: 2, round: 2 }] });
     batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
     const io = captureIo();
 
@@ -49,11 +80,18 @@ describe('fanout cancel --aws', () => {
     expect(ledgerMock).toHaveReceivedCommandWith(QueryCommand, {
       TableName: ledgerTable,
       FilterExpression: '#status IN (:pending, :retrying)',
-      ExpressionAttributeValues: { ':runId': 'sweep-7', ':header': '#run', ':pending': 'PENDING', ':retrying': 'RETRYING' },
+      ExpressionAttributeValues: {
+        ':runId': 'sweep-7',
+        ':header': '#run',
+        ':pending': 'PENDING',
+        ':retrying': 'RETRYING',
+      },
     });
     expect(batchMock).not.toHaveReceivedCommand(DescribeJobsCommand);
     expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
-    expect(io.stdout).toEqual([`run sweep-7 cancelled (stopped ${executionArn('sweep-7-retry-1')}); 0 item(s) recorded FAILED (ABORTED)`]);
+    expect(io.stdout).toEqual([
+      `run sweep-7 cancelled (stopped ${executionArn('sweep-7-retry-1')}); 0 item(s) recorded FAILED (ABORTED)`,
+    ]);
   });
 
   it('terminates the array jobs of an array run that Step Functions leaves running', async () => {
@@ -64,9 +102,21 @@ describe('fanout cancel --aws', () => {
     batchMock.on(ListJobsCommand, { jobQueue: queue('fanout-high') }).resolves({
       jobSummaryList: [
         // Submitted without .sync ahead of an aggregation job: still running.
-        { jobId: 'arr-1', jobName: 'sweep-7-array-r1-0', status: 'RUNNING', createdAt: 1, arrayProperties: { size: 100 } },
+        {
+          jobId: 'arr-1',
+          jobName: 'sweep-7-array-r1-0',
+          status: 'RUNNING',
+          createdAt: 1,
+          arrayProperties: { size: 100 },
+        },
         // Failed at its first failed child; its other children may still run.
-        { jobId: 'arr-2', jobName: 'sweep-7-array-r1-1', status: 'FAILED', createdAt: 1, arrayProperties: { size: 100 } },
+        {
+          jobId: 'arr-2',
+          jobName: 'sweep-7-array-r1-1',
+          status: 'FAILED',
+          createdAt: 1,
+          arrayProperties: { size: 100 },
+        },
         { jobId: 'one', jobName: 'sweep-7-array-r1-2', status: 'SUCCEEDED', createdAt: 1 },
       ],
     });
@@ -76,13 +126,21 @@ describe('fanout cancel --aws', () => {
     const code = await runCli(['cancel', 'sweep-7', '--aws', '--region', region], io);
 
     expect(code, io.stderr.join('\n')).toBe(0);
-    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, { jobQueue: queue('fanout-high'), filters: [{ name: 'JOB_NAME', values: ['sweep-7-array-*'] }] });
-    expect(batchMock.commandCalls(TerminateJobCommand).map((call) => call.args[0].input.jobId)).toEqual(['arr-1', 'arr-2']);
+    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, {
+      jobQueue: queue('fanout-high'),
+      filters: [{ name: 'JOB_NAME', values: ['sweep-7-array-*'] }],
+    });
+    expect(batchMock.commandCalls(TerminateJobCommand).map((call) => call.args[0].input.jobId)).toEqual([
+      'arr-1',
+      'arr-2',
+    ]);
     expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
-    expect(io.stdout).toEqual([`run sweep-7 cancelled (stopped ${executionArn('sweep-7')}); 2 array job(s) terminated`]);
+    expect(io.stdout).toEqual([
+      `run sweep-7 cancelled (stopped ${executionArn('sweep-7')}); 2 array job(s) terminated`,
+    ]);
   });
 
-  it('exits 2 when none of the run\'s executions is running, stopping nothing', async () => {
+  it("exits 2 when none of the run's executions is running, stopping nothing", async () => {
     sfnMock.on(ListExecutionsCommand).resolves({ executions: [listed('sweep-8')] });
     const io = captureIo();
 

@@ -15,6 +15,8 @@ import { REPORT_ROW_ATTRIBUTES } from '../../../report/build';
 import { tempDir } from '../../e2e/helpers';
 import {
   account,
+  arrayExecutionArn,
+  arrayStateMachineArn,
   captureIo,
   describedExecution,
   describeStacks,
@@ -25,8 +27,6 @@ import {
   region,
   stackOutputs,
   stopDate,
-  arrayExecutionArn,
-  arrayStateMachineArn,
 } from '../aws-stack';
 
 const cloudFormationMock = mockClient(CloudFormationClient);
@@ -73,13 +73,16 @@ function succeededRow(runId: string, itemId: string, fields: Partial<ItemRow> = 
 }
 
 /** Only the attributes the report projects, as DynamoDB returns them. */
-const projected = (row: Partial<ItemRow>) => Object.fromEntries(Object.entries(row).filter(([key]) => (REPORT_ROW_ATTRIBUTES as readonly string[]).includes(key)));
+const projected = (row: Partial<ItemRow>) =>
+  Object.fromEntries(Object.entries(row).filter(([key]) => (REPORT_ROW_ATTRIBUTES as readonly string[]).includes(key)));
 
 const headers = new Map<string, RunHeaderRow & ReportHeader>();
 
 beforeEach(() => {
   headers.clear();
-  cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
+  cloudFormationMock
+    .on(DescribeStacksCommand)
+    .resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
   sfnMock.on(DescribeExecutionCommand).rejects(notFound());
   ledgerMock.on(GetCommand).callsFake((input: GetCommandInput) => {
     const header = headers.get(input.Key?.runId as string);
@@ -97,9 +100,18 @@ afterEach(() => {
 describe('fanout report --aws', () => {
   it('builds the report from the ledger, Step Functions and Batch: retries, failures with CloudWatch links, the failed aggregation job', async () => {
     const retries = [{ executionArn: executionArn('sweep-7-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }];
-    const aggregateCause = JSON.stringify({ JobId: 'a9b8c7d6-aaaa-4bbb-8ccc-000000000aaa', StatusReason: 'Essential container in task exited', Container: { ExitCode: 4 } });
+    const aggregateCause = JSON.stringify({
+      JobId: 'a9b8c7d6-aaaa-4bbb-8ccc-000000000aaa',
+      StatusReason: 'Essential container in task exited',
+      Container: { ExitCode: 4 },
+    });
     headers.set('sweep-7', {
-      ...headerRow('sweep-7', { status: 'FAILED', round: 2, retries, aggregate: { jobName: 'sweep-7-aggregate', command: ['python3', 'reduce.py'], kwargs: '{}' } }),
+      ...headerRow('sweep-7', {
+        status: 'FAILED',
+        round: 2,
+        retries,
+        aggregate: { jobName: 'sweep-7-aggregate', command: ['python3', 'reduce.py'], kwargs: '{}' },
+      }),
       // Summarize's record of the aggregation job the retry ran (docs/map-path.md, "Run header row").
       aggregateOutcome: {
         status: 'FAILED',
@@ -115,7 +127,11 @@ describe('fanout report --aws', () => {
       describedExecution('sweep-7', {
         status: 'SUCCEEDED',
         stopDate,
-        input: JSON.stringify({ runId: 'sweep-7', items: [{ seed: 0 }, { seed: 1 }, { seed: 2 }], toleratedFailureCount: 2 }),
+        input: JSON.stringify({
+          runId: 'sweep-7',
+          items: [{ seed: 0 }, { seed: 1 }, { seed: 2 }],
+          toleratedFailureCount: 2,
+        }),
       }),
     );
     sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-1') }).resolves(
@@ -137,7 +153,14 @@ describe('fanout report --aws', () => {
           attempt: 2,
           startedAt: ms('2026-03-02T11:00:30.000Z'),
           stoppedAt: ms('2026-03-02T11:01:00.000Z'),
-          attempts: [{ attempt: 1, jobId: firstAttempt2, failureClass: 'APP_ERROR', statusReason: 'Essential container in task exited' }],
+          attempts: [
+            {
+              attempt: 1,
+              jobId: firstAttempt2,
+              failureClass: 'APP_ERROR',
+              statusReason: 'Essential container in task exited',
+            },
+          ],
         }),
       ],
     });
@@ -177,7 +200,11 @@ describe('fanout report --aws', () => {
     expect(io.stdout).toEqual([`report: ${out}`]);
     expect(cloudFormationMock).toHaveReceivedCommandExactlyOnceWith(DescribeStacksCommand, { StackName: 'Fanout' });
     // The header is read once, consistently, and not again with the rows.
-    expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(GetCommand, { TableName: ledgerTable, Key: { runId: 'sweep-7', itemId: '#run' }, ConsistentRead: true });
+    expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(GetCommand, {
+      TableName: ledgerTable,
+      Key: { runId: 'sweep-7', itemId: '#run' },
+      ConsistentRead: true,
+    });
     expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(QueryCommand, {
       TableName: ledgerTable,
       KeyConditionExpression: '#runId = :runId AND #a0 > :header',
@@ -185,7 +212,9 @@ describe('fanout report --aws', () => {
     });
     expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 2);
     expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: executionArn('sweep-7') });
-    expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-1') });
+    expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, {
+      executionArn: executionArn('sweep-7-retry-1'),
+    });
     expect(batchMock).toHaveReceivedCommandExactlyOnceWith(DescribeJobsCommand, {
       jobs: ['0b5e7c1a-2f4d-4e8a-9c3b-000000000001', firstAttempt2, 'a9b8c7d6-aaaa-4bbb-8ccc-000000000aaa'],
     });
@@ -194,7 +223,9 @@ describe('fanout report --aws', () => {
     expect(html).toContain('data-testid="run-status">FAILED<');
     expect(html).toContain('items: an inline list of 3');
     expect(html).toContain('data-execution="sweep-7"');
-    expect(html).toMatch(/data-execution="sweep-7-retry-1">\s*<td>sweep-7-retry-1<\/td><td>retry<\/td><td><span class="status FAILED">FAILED<\/span><\/td>/);
+    expect(html).toMatch(
+      /data-execution="sweep-7-retry-1">\s*<td>sweep-7-retry-1<\/td><td>retry<\/td><td><span class="status FAILED">FAILED<\/span><\/td>/,
+    );
     // No billed transitions on AWS: "—" in the header and left out of the cost.
     expect(html).toContain('<dt>state transitions</dt><dd>—</dd>');
     expect(html).toContain('Step Functions: not included');
@@ -205,17 +236,34 @@ describe('fanout report --aws', () => {
     expect(html).toContain(`href="${consoleLog('fanout-job/default/4f6a2b8c9d0e1f2a3b4c5d6e7f809101')}"`);
     expect(html).toContain('<h3>Aggregation job: Essential container in task exited</h3>');
     expect(html).toContain(`<td><a href="${consoleLog('fanout-job/default/agg')}">fanout-job/default/agg</a></td>`);
-    expect(html).toContain('data-testid="retry-command">fanout retry sweep-7 --aws --stack Fanout --region eu-west-1</pre>');
+    expect(html).toContain(
+      'data-testid="retry-command">fanout retry sweep-7 --aws --stack Fanout --region eu-west-1</pre>',
+    );
   });
 
   it('reports an array run by the name of its retry execution: children timed by Batch, the run retried on the stack', async () => {
     const parent = '3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7';
     const retryJob = '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a';
-    const arrayHeader = headerRow('scan', { path: 'array', status: 'FAILED', round: 2, executionArn: arrayExecutionArn('scan'), retries: [{ executionArn: arrayExecutionArn('scan-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }] });
+    const arrayHeader = headerRow('scan', {
+      path: 'array',
+      status: 'FAILED',
+      round: 2,
+      executionArn: arrayExecutionArn('scan'),
+      retries: [{ executionArn: arrayExecutionArn('scan-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }],
+    });
     headers.set('scan', arrayHeader);
-    sfnMock.on(DescribeExecutionCommand, { executionArn: arrayExecutionArn('scan') }).resolves(
-      describedExecution('scan', { executionArn: arrayExecutionArn('scan'), stateMachineArn: arrayStateMachineArn, status: 'FAILED', stopDate, error: 'States.TaskFailed', input: JSON.stringify({ runId: 'scan', replicas: { count: 3 } }) }),
-    );
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: arrayExecutionArn('scan') })
+      .resolves(
+        describedExecution('scan', {
+          executionArn: arrayExecutionArn('scan'),
+          stateMachineArn: arrayStateMachineArn,
+          status: 'FAILED',
+          stopDate,
+          error: 'States.TaskFailed',
+          input: JSON.stringify({ runId: 'scan', replicas: { count: 3 } }),
+        }),
+      );
     sfnMock.on(DescribeExecutionCommand, { executionArn: arrayExecutionArn('scan-retry-1') }).resolves(
       describedExecution('scan-retry-1', {
         executionArn: arrayExecutionArn('scan-retry-1'),
@@ -236,7 +284,14 @@ describe('fanout report --aws', () => {
             attempt: 2,
             jobId: retryJob,
             logStream: 'fanout-job/default/retry1',
-            attempts: [{ attempt: 1, jobId: `${parent}:1`, failureClass: 'APP_ERROR', statusReason: 'Essential container in task exited' }],
+            attempts: [
+              {
+                attempt: 1,
+                jobId: `${parent}:1`,
+                failureClass: 'APP_ERROR',
+                statusReason: 'Essential container in task exited',
+              },
+            ],
           }),
         ),
         succeededRow('scan', '2', { jobId: `${parent}:2` }),
@@ -244,19 +299,45 @@ describe('fanout report --aws', () => {
     });
     batchMock.on(DescribeJobsCommand).resolves({
       jobs: [
-        jobDetail(`${parent}:1`, { jobName: 'scan-array-r1-0', status: 'FAILED', statusReason: 'Essential container in task exited', startedAt: ms('2026-03-02T10:00:20.000Z'), stoppedAt: ms('2026-03-02T10:00:40.000Z'), arrayProperties: { index: 1 }, container: { exitCode: 3, logStreamName: 'fanout-job/default/child1' } }),
-        jobDetail(retryJob, { jobName: 'scan-array-r2-0', status: 'FAILED', statusReason: 'Essential container in task exited', startedAt: ms('2026-03-02T11:00:30.000Z'), stoppedAt: ms('2026-03-02T11:00:50.000Z'), container: { exitCode: 3, logStreamName: 'fanout-job/default/retry1' } }),
+        jobDetail(`${parent}:1`, {
+          jobName: 'scan-array-r1-0',
+          status: 'FAILED',
+          statusReason: 'Essential container in task exited',
+          startedAt: ms('2026-03-02T10:00:20.000Z'),
+          stoppedAt: ms('2026-03-02T10:00:40.000Z'),
+          arrayProperties: { index: 1 },
+          container: { exitCode: 3, logStreamName: 'fanout-job/default/child1' },
+        }),
+        jobDetail(retryJob, {
+          jobName: 'scan-array-r2-0',
+          status: 'FAILED',
+          statusReason: 'Essential container in task exited',
+          startedAt: ms('2026-03-02T11:00:30.000Z'),
+          stoppedAt: ms('2026-03-02T11:00:50.000Z'),
+          container: { exitCode: 3, logStreamName: 'fanout-job/default/retry1' },
+        }),
       ],
     });
     const out = join(tempDir('fanout-report-aws-'), 'scan.html');
     const io = captureIo();
 
-    const code = await runCli(['report', 'scan-retry-1', '--aws', '--stack', 'Fanout', '--region', region, '--out', out], io);
+    const code = await runCli(
+      ['report', 'scan-retry-1', '--aws', '--stack', 'Fanout', '--region', region, '--out', out],
+      io,
+    );
 
     expect(code, io.stderr.join('\n')).toBe(0);
     // Not a run id: the header of the run it names lists it, so no execution is looked up by name.
-    expect(ledgerMock).toHaveReceivedCommandWith(GetCommand, { TableName: ledgerTable, Key: { runId: 'scan-retry-1', itemId: '#run' }, ConsistentRead: true });
-    expect(ledgerMock).toHaveReceivedCommandWith(GetCommand, { TableName: ledgerTable, Key: { runId: 'scan', itemId: '#run' }, ConsistentRead: true });
+    expect(ledgerMock).toHaveReceivedCommandWith(GetCommand, {
+      TableName: ledgerTable,
+      Key: { runId: 'scan-retry-1', itemId: '#run' },
+      ConsistentRead: true,
+    });
+    expect(ledgerMock).toHaveReceivedCommandWith(GetCommand, {
+      TableName: ledgerTable,
+      Key: { runId: 'scan', itemId: '#run' },
+      ConsistentRead: true,
+    });
     expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 2);
     expect(batchMock).toHaveReceivedCommandExactlyOnceWith(DescribeJobsCommand, { jobs: [`${parent}:1`, retryJob] });
 
@@ -268,7 +349,9 @@ describe('fanout report --aws', () => {
     expect(html).toMatch(/<rect class="bar failed" data-item="1" data-attempt="1"/);
     expect(html).toMatch(/<rect class="bar failed" data-item="1" data-attempt="2"/);
     expect(html).toContain(`href="${consoleLog('fanout-job/default/retry1')}"`);
-    expect(html).toContain('data-testid="retry-command">fanout retry scan --aws --stack Fanout --region eu-west-1</pre>');
+    expect(html).toContain(
+      'data-testid="retry-command">fanout retry scan --aws --stack Fanout --region eu-west-1</pre>',
+    );
     expect(html).toContain('Prepare, Collect and Notify per execution');
   });
 
@@ -281,7 +364,9 @@ describe('fanout report --aws', () => {
 
     const bad = captureIo();
     expect(await runCli(['report', '../../etc/passwd', '--aws', '--region', region], bad)).toBe(2);
-    expect(bad.stderr[0]).toBe('fanout: runId must be an execution name (1-80 letters, digits, "_", "-" or ".", starting with a letter or digit); received "../../etc/passwd"');
+    expect(bad.stderr[0]).toBe(
+      'fanout: runId must be an execution name (1-80 letters, digits, "_", "-" or ".", starting with a letter or digit); received "../../etc/passwd"',
+    );
     expect(cloudFormationMock).toHaveReceivedCommandTimes(DescribeStacksCommand, 1);
   });
 

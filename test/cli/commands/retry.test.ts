@@ -1,25 +1,55 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/program';
-import { arrayExecutionArn, arrayStateMachineArn, captureIo, describedExecution, describeStacks, executionArn, headerRow, mapStateMachineArn, region, stackOutputs, startDate, stopDate } from '../aws-stack';
+import {
+  arrayExecutionArn,
+  arrayStateMachineArn,
+  captureIo,
+  describedExecution,
+  describeStacks,
+  executionArn,
+  headerRow,
+  mapStateMachineArn,
+  region,
+  stackOutputs,
+  startDate,
+  stopDate,
+} from '../aws-stack';
 
 const cloudFormationMock = mockClient(CloudFormationClient);
 const sfnMock = mockClient(SFNClient);
 const ledgerMock = mockClient(DynamoDBDocumentClient);
 
 const notFound = () => new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} });
-const failedRun = describedExecution('sweep-7', { status: 'FAILED', stopDate, error: 'States.ExceedToleratedFailureThreshold', cause: 'too many failures' });
+const failedRun = describedExecution('sweep-7', {
+  status: 'FAILED',
+  stopDate,
+  error: 'States.ExceedToleratedFailureThreshold',
+  cause: 'too many failures',
+});
 
 beforeEach(() => {
   cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks());
   sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
   sfnMock.on(DescribeExecutionCommand).rejects(notFound());
   sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7') }).resolves(failedRun);
-  ledgerMock.on(QueryCommand).resolves({ Items: [{ itemId: '0', status: 'SUCCEEDED' }, { itemId: '1', status: 'SUCCEEDED' }, { itemId: '2', status: 'SUCCEEDED' }] });
+  ledgerMock.on(QueryCommand).resolves({
+    Items: [
+      { itemId: '0', status: 'SUCCEEDED' },
+      { itemId: '1', status: 'SUCCEEDED' },
+      { itemId: '2', status: 'SUCCEEDED' },
+    ],
+  });
 });
 
 afterEach(() => {
@@ -33,7 +63,9 @@ describe('fanout retry --aws', () => {
     const retries = [{ executionArn: executionArn('sweep-7-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }];
     ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7', { status: 'FAILED', retries }) });
     // An earlier attempt at retry 2 failed before Prepare recorded it: the name is taken.
-    sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-2') }).resolves(describedExecution('sweep-7-retry-2', { status: 'FAILED', stopDate, input: '{"retryOf":"sweep-7"}' }));
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-2') })
+      .resolves(describedExecution('sweep-7-retry-2', { status: 'FAILED', stopDate, input: '{"retryOf":"sweep-7"}' }));
     sfnMock.on(StartExecutionCommand).callsFake(() => {
       sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-3') }).resolves(
         describedExecution('sweep-7-retry-3', {
@@ -69,16 +101,28 @@ describe('fanout retry --aws', () => {
       retryOf: 'sweep-7',
       retriedItemCount: 1,
     });
-    expect(sfnMock).toHaveReceivedCommandWith(ListExecutionsCommand, { stateMachineArn: mapStateMachineArn, statusFilter: 'RUNNING' });
+    expect(sfnMock).toHaveReceivedCommandWith(ListExecutionsCommand, {
+      stateMachineArn: mapStateMachineArn,
+      statusFilter: 'RUNNING',
+    });
   });
 
   it('starts the retry of an array run on the array state machine', async () => {
-    cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
+    cloudFormationMock
+      .on(DescribeStacksCommand)
+      .resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
     ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7', { status: 'FAILED', path: 'array' }) });
     sfnMock.on(StartExecutionCommand).callsFake(() => {
-      sfnMock.on(DescribeExecutionCommand, { executionArn: arrayExecutionArn('sweep-7-retry-1') }).resolves(
-        describedExecution('sweep-7-retry-1', { status: 'SUCCEEDED', stopDate, input: '{"retryOf":"sweep-7"}', output: '{"retriedItemCount":1}' }),
-      );
+      sfnMock
+        .on(DescribeExecutionCommand, { executionArn: arrayExecutionArn('sweep-7-retry-1') })
+        .resolves(
+          describedExecution('sweep-7-retry-1', {
+            status: 'SUCCEEDED',
+            stopDate,
+            input: '{"retryOf":"sweep-7"}',
+            output: '{"retriedItemCount":1}',
+          }),
+        );
       return { executionArn: arrayExecutionArn('sweep-7-retry-1'), startDate };
     });
     const io = captureIo();
@@ -94,29 +138,45 @@ describe('fanout retry --aws', () => {
   it('refuses a run that is still running, with exit 2, starting nothing', async () => {
     ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7') });
     sfnMock.on(ListExecutionsCommand).resolves({
-      executions: [{ executionArn: executionArn('sweep-7'), stateMachineArn: mapStateMachineArn, name: 'sweep-7', status: 'RUNNING', startDate }],
+      executions: [
+        {
+          executionArn: executionArn('sweep-7'),
+          stateMachineArn: mapStateMachineArn,
+          name: 'sweep-7',
+          status: 'RUNNING',
+          startDate,
+        },
+      ],
     });
     const io = captureIo();
 
     const code = await runCli(['retry', 'sweep-7', '--aws', '--region', region], io);
 
     expect(code).toBe(2);
-    expect(io.stderr).toEqual([`fanout: run sweep-7 is still running on stack Fanout (eu-west-1) (${executionArn('sweep-7')}); retry it once it has ended`]);
+    expect(io.stderr).toEqual([
+      `fanout: run sweep-7 is still running on stack Fanout (eu-west-1) (${executionArn('sweep-7')}); retry it once it has ended`,
+    ]);
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   it('refuses a retry execution, naming the run to retry, and a run the ledger does not know', async () => {
     ledgerMock.on(GetCommand).resolves({});
-    sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-1') }).resolves(
-      describedExecution('sweep-7-retry-1', { status: 'SUCCEEDED', stopDate, input: '{"retryOf":"sweep-7"}' }),
-    );
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-1') })
+      .resolves(
+        describedExecution('sweep-7-retry-1', { status: 'SUCCEEDED', stopDate, input: '{"retryOf":"sweep-7"}' }),
+      );
     const retryIo = captureIo();
     expect(await runCli(['retry', 'sweep-7-retry-1', '--aws', '--region', region], retryIo)).toBe(2);
-    expect(retryIo.stderr).toEqual(['fanout: "sweep-7-retry-1" is a retry of run sweep-7; retry the run: fanout retry sweep-7 --aws --stack Fanout --region eu-west-1']);
+    expect(retryIo.stderr).toEqual([
+      'fanout: "sweep-7-retry-1" is a retry of run sweep-7; retry the run: fanout retry sweep-7 --aws --stack Fanout --region eu-west-1',
+    ]);
 
     const unknownIo = captureIo();
     expect(await runCli(['retry', 'sweep-9', '--aws', '--region', region], unknownIo)).toBe(2);
-    expect(unknownIo.stderr).toEqual([`fanout: no run "sweep-9" in ledger Fanout-LedgerTable0C1D2E3F-1A2B3C4D5E6F of stack Fanout (eu-west-1)`]);
+    expect(unknownIo.stderr).toEqual([
+      `fanout: no run "sweep-9" in ledger Fanout-LedgerTable0C1D2E3F-1A2B3C4D5E6F of stack Fanout (eu-west-1)`,
+    ]);
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 });

@@ -10,13 +10,21 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCommand } from '../../../cli/commands/run';
 import { runCli } from '../../../cli/program';
 import type { RunSummary } from '../../../cli/summary';
 import {
+  arrayExecutionArn,
+  arrayStateMachineArn,
   captureIo,
   describedExecution,
   describeStacks,
@@ -30,8 +38,6 @@ import {
   stackOutputs,
   startDate,
   stopDate,
-  arrayExecutionArn,
-  arrayStateMachineArn,
 } from '../aws-stack';
 
 const cloudFormationMock = mockClient(CloudFormationClient);
@@ -39,20 +45,29 @@ const sfnMock = mockClient(SFNClient);
 const ledgerMock = mockClient(DynamoDBDocumentClient);
 const batchMock = mockClient(BatchClient);
 
-const input = { runId: 'sweep-7', items: [{ seed: 0 }, { seed: 1 }, { seed: 2 }], command: ['python3', 'estimate.py', '--seed', '{seed}'] };
+const input = {
+  runId: 'sweep-7',
+  items: [{ seed: 0 }, { seed: 1 }, { seed: 2 }],
+  command: ['python3', 'estimate.py', '--seed', '{seed}'],
+};
 const never = new Promise<never>(() => undefined);
 const mapRunArn = `arn:aws:states:${region}:123456789012:mapRun:Fanout-MapStateMachine7A3B5C1D-Xy12Ab34Cd56/FanOut:0f3c9a4e-8b7d-4c2a-9e1f-5a6b7c8d9e0f`;
 const thresholdCause = 'The specified tolerated failure threshold was exceeded';
 
 /** Ledger queries by their shape: the count (key and status only), the failed-items index, the settle of a stopped run. */
-function ledgerQueries(pages: { count: Array<Array<{ itemId: string; status: string }>>; failed?: unknown[]; unsettled?: unknown[] }) {
+function ledgerQueries(pages: {
+  count: Array<Array<{ itemId: string; status: string }>>;
+  failed?: unknown[];
+  unsettled?: unknown[];
+}) {
   let countPage = 0;
   ledgerMock.on(QueryCommand).callsFake((query: QueryCommandInput) => {
     if (query.IndexName === 'failed-items') return { Items: pages.failed ?? [] };
     if (query.FilterExpression) return { Items: pages.unsettled ?? [] };
     const page = countPage++;
     const items = pages.count[page] ?? [];
-    const last = page < pages.count.length - 1 ? { LastEvaluatedKey: { runId: 'sweep-7', itemId: items.at(-1)?.itemId } } : {};
+    const last =
+      page < pages.count.length - 1 ? { LastEvaluatedKey: { runId: 'sweep-7', itemId: items.at(-1)?.itemId } } : {};
     return { Items: items, ...last };
   });
 }
@@ -60,7 +75,11 @@ function ledgerQueries(pages: { count: Array<Array<{ itemId: string; status: str
 beforeEach(() => {
   cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks());
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: executionArn('sweep-7'), startDate });
-  sfnMock.on(ListMapRunsCommand).resolves({ mapRuns: [{ executionArn: executionArn('sweep-7'), mapRunArn, stateMachineArn: mapStateMachineArn, startDate }] });
+  sfnMock
+    .on(ListMapRunsCommand)
+    .resolves({
+      mapRuns: [{ executionArn: executionArn('sweep-7'), mapRunArn, stateMachineArn: mapStateMachineArn, startDate }],
+    });
   sfnMock.on(DescribeMapRunCommand).resolves({
     mapRunArn,
     executionArn: executionArn('sweep-7'),
@@ -69,8 +88,26 @@ beforeEach(() => {
     maxConcurrency: 1000,
     toleratedFailurePercentage: 0,
     toleratedFailureCount: 0,
-    itemCounts: { pending: 0, running: 1, succeeded: 1, failed: 1, timedOut: 0, aborted: 0, total: 3, resultsWritten: 2 },
-    executionCounts: { pending: 0, running: 1, succeeded: 1, failed: 1, timedOut: 0, aborted: 0, total: 3, resultsWritten: 2 },
+    itemCounts: {
+      pending: 0,
+      running: 1,
+      succeeded: 1,
+      failed: 1,
+      timedOut: 0,
+      aborted: 0,
+      total: 3,
+      resultsWritten: 2,
+    },
+    executionCounts: {
+      pending: 0,
+      running: 1,
+      succeeded: 1,
+      failed: 1,
+      timedOut: 0,
+      aborted: 0,
+      total: 3,
+      resultsWritten: 2,
+    },
   });
   // No run with this id in the ledger yet.
   ledgerMock.on(GetCommand).resolves({});
@@ -89,12 +126,29 @@ describe('fanout run --aws', () => {
       .on(DescribeExecutionCommand)
       .resolvesOnce(describedExecution('sweep-7', { input: JSON.stringify(input) }))
       .resolves(
-        describedExecution('sweep-7', { input: JSON.stringify(input), status: 'FAILED', stopDate, error: 'States.ExceedToleratedFailureThreshold', cause: thresholdCause }),
+        describedExecution('sweep-7', {
+          input: JSON.stringify(input),
+          status: 'FAILED',
+          stopDate,
+          error: 'States.ExceedToleratedFailureThreshold',
+          cause: thresholdCause,
+        }),
       );
-    ledgerQueries({ count: [[{ itemId: '0', status: 'SUCCEEDED' }], [{ itemId: '1', status: 'FAILED' }, { itemId: '2', status: 'FAILED' }]] });
+    ledgerQueries({
+      count: [
+        [{ itemId: '0', status: 'SUCCEEDED' }],
+        [
+          { itemId: '1', status: 'FAILED' },
+          { itemId: '2', status: 'FAILED' },
+        ],
+      ],
+    });
     const io = captureIo();
 
-    const code = await runCommand({ input: inputFile(input), json: true, aws: { region }, pollIntervalMs: 0, interrupted: never }, io);
+    const code = await runCommand(
+      { input: inputFile(input), json: true, aws: { region }, pollIntervalMs: 0, interrupted: never },
+      io,
+    );
 
     expect(code).toBe(1);
     expect(JSON.parse(io.stdout.at(-1) as string)).toEqual({
@@ -111,7 +165,11 @@ describe('fanout run --aws', () => {
       durationSeconds: 270.5,
     } satisfies RunSummary);
     expect(cloudFormationMock).toHaveReceivedCommandExactlyOnceWith(DescribeStacksCommand, { StackName: 'Fanout' });
-    expect(ledgerMock).toHaveReceivedCommandWith(GetCommand, { TableName: ledgerTable, Key: { runId: 'sweep-7', itemId: '#run' }, ConsistentRead: true });
+    expect(ledgerMock).toHaveReceivedCommandWith(GetCommand, {
+      TableName: ledgerTable,
+      Key: { runId: 'sweep-7', itemId: '#run' },
+      ConsistentRead: true,
+    });
     expect(sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input)).toEqual([
       { stateMachineArn: mapStateMachineArn, name: 'sweep-7', input: JSON.stringify(input) },
     ]);
@@ -122,31 +180,71 @@ describe('fanout run --aws', () => {
     expect(sfnMock).not.toHaveReceivedCommand(StopExecutionCommand);
   });
 
-  it('runs --path array on the stack\'s array state machine, with progress from the array jobs\' status summaries', async () => {
-    cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
+  it("runs --path array on the stack's array state machine, with progress from the array jobs' status summaries", async () => {
+    cloudFormationMock
+      .on(DescribeStacksCommand)
+      .resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: arrayExecutionArn('sweep-7'), startDate });
-    const running = { ...describedExecution('sweep-7', { input: JSON.stringify(input) }), executionArn: arrayExecutionArn('sweep-7') };
-    const ended = { ...describedExecution('sweep-7', { input: JSON.stringify(input), status: 'SUCCEEDED', stopDate }), executionArn: arrayExecutionArn('sweep-7') };
+    const running = {
+      ...describedExecution('sweep-7', { input: JSON.stringify(input) }),
+      executionArn: arrayExecutionArn('sweep-7'),
+    };
+    const ended = {
+      ...describedExecution('sweep-7', { input: JSON.stringify(input), status: 'SUCCEEDED', stopDate }),
+      executionArn: arrayExecutionArn('sweep-7'),
+    };
     sfnMock.on(DescribeExecutionCommand).resolvesOnce(running).resolvesOnce(running).resolves(ended);
     const highQueue = stackOutputs().JobQueueHighArn as string;
     batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
     batchMock.on(ListJobsCommand, { jobQueue: highQueue }).resolves({
-      jobSummaryList: [{ jobId: 'arr-1', jobName: 'sweep-7-array-r1-0', status: 'PENDING', createdAt: startDate.getTime(), arrayProperties: { size: 3 } }],
+      jobSummaryList: [
+        {
+          jobId: 'arr-1',
+          jobName: 'sweep-7-array-r1-0',
+          status: 'PENDING',
+          createdAt: startDate.getTime(),
+          arrayProperties: { size: 3 },
+        },
+      ],
     });
     batchMock.on(DescribeJobsCommand).resolves({
-      jobs: [{ jobId: 'arr-1', jobName: 'sweep-7-array-r1-0', jobQueue: highQueue, jobDefinition: 'fanout-job:3', status: 'PENDING', startedAt: 0, arrayProperties: { size: 3, statusSummary: { SUCCEEDED: 2, RUNNING: 1 } } }],
+      jobs: [
+        {
+          jobId: 'arr-1',
+          jobName: 'sweep-7-array-r1-0',
+          jobQueue: highQueue,
+          jobDefinition: 'fanout-job:3',
+          status: 'PENDING',
+          startedAt: 0,
+          arrayProperties: { size: 3, statusSummary: { SUCCEEDED: 2, RUNNING: 1 } },
+        },
+      ],
     } as never);
-    ledgerQueries({ count: [[{ itemId: '0', status: 'SUCCEEDED' }, { itemId: '1', status: 'SUCCEEDED' }, { itemId: '2', status: 'SUCCEEDED' }]] });
+    ledgerQueries({
+      count: [
+        [
+          { itemId: '0', status: 'SUCCEEDED' },
+          { itemId: '1', status: 'SUCCEEDED' },
+          { itemId: '2', status: 'SUCCEEDED' },
+        ],
+      ],
+    });
     const io = captureIo();
 
-    const code = await runCommand({ input: inputFile(input), path: 'array', aws: { region }, pollIntervalMs: 0, interrupted: never }, io);
+    const code = await runCommand(
+      { input: inputFile(input), path: 'array', aws: { region }, pollIntervalMs: 0, interrupted: never },
+      io,
+    );
 
     expect(code, io.stderr.join('\n')).toBe(0);
     expect(sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input)).toEqual([
       { stateMachineArn: arrayStateMachineArn, name: 'sweep-7', input: JSON.stringify(input) },
     ]);
     expect(sfnMock).not.toHaveReceivedCommand(ListMapRunsCommand);
-    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, { jobQueue: highQueue, filters: [{ name: 'JOB_NAME', values: ['sweep-7-array-*'] }] });
+    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, {
+      jobQueue: highQueue,
+      filters: [{ name: 'JOB_NAME', values: ['sweep-7-array-*'] }],
+    });
     expect(io.stdout.join('\n')).toContain('2/3 done · 2 succeeded · 0 failed · 1 running');
     expect(io.stdout.join('\n')).toMatch(/status\s+SUCCEEDED/);
   });
@@ -155,14 +253,37 @@ describe('fanout run --aws', () => {
     sfnMock
       .on(DescribeExecutionCommand)
       .resolvesOnce(describedExecution('sweep-7'))
-      .resolves(describedExecution('sweep-7', { status: 'FAILED', stopDate, error: 'States.ExceedToleratedFailureThreshold', cause: thresholdCause }));
+      .resolves(
+        describedExecution('sweep-7', {
+          status: 'FAILED',
+          stopDate,
+          error: 'States.ExceedToleratedFailureThreshold',
+          cause: thresholdCause,
+        }),
+      );
     ledgerQueries({
-      count: [[{ itemId: '0', status: 'SUCCEEDED' }, { itemId: '1', status: 'FAILED' }, { itemId: '2', status: 'FAILED' }]],
-      failed: [failedRow('sweep-7', '1'), failedRow('sweep-7', '2', { exitCode: 137, failureClass: 'OUT_OF_MEMORY', containerReason: 'OutOfMemoryError: Container killed due to memory usage' })],
+      count: [
+        [
+          { itemId: '0', status: 'SUCCEEDED' },
+          { itemId: '1', status: 'FAILED' },
+          { itemId: '2', status: 'FAILED' },
+        ],
+      ],
+      failed: [
+        failedRow('sweep-7', '1'),
+        failedRow('sweep-7', '2', {
+          exitCode: 137,
+          failureClass: 'OUT_OF_MEMORY',
+          containerReason: 'OutOfMemoryError: Container killed due to memory usage',
+        }),
+      ],
     });
     const io = captureIo();
 
-    const code = await runCommand({ input: inputFile(input), aws: { region }, pollIntervalMs: 0, interrupted: never }, io);
+    const code = await runCommand(
+      { input: inputFile(input), aws: { region }, pollIntervalMs: 0, interrupted: never },
+      io,
+    );
 
     expect(code).toBe(1);
     const stdout = io.stdout.join('\n');
@@ -195,8 +316,19 @@ describe('fanout run --aws', () => {
     const retryRoundArn = mapRunArn.replace(/:[0-9a-f-]+$/, ':7c2d1e0f-3a4b-4c5d-8e6f-9a0b1c2d3e4f');
     sfnMock.on(ListMapRunsCommand).resolves({
       mapRuns: [
-        { executionArn: executionArn('sweep-7'), mapRunArn: retryRoundArn, stateMachineArn: mapStateMachineArn, startDate: new Date('2026-03-02T10:03:00.000Z') },
-        { executionArn: executionArn('sweep-7'), mapRunArn, stateMachineArn: mapStateMachineArn, startDate, stopDate: new Date('2026-03-02T10:02:59.000Z') },
+        {
+          executionArn: executionArn('sweep-7'),
+          mapRunArn: retryRoundArn,
+          stateMachineArn: mapStateMachineArn,
+          startDate: new Date('2026-03-02T10:03:00.000Z'),
+        },
+        {
+          executionArn: executionArn('sweep-7'),
+          mapRunArn,
+          stateMachineArn: mapStateMachineArn,
+          startDate,
+          stopDate: new Date('2026-03-02T10:02:59.000Z'),
+        },
       ],
     });
     sfnMock
@@ -205,25 +337,51 @@ describe('fanout run --aws', () => {
       .resolves(describedExecution('sweep-7', { status: 'SUCCEEDED', stopDate }));
     ledgerQueries({ count: [[{ itemId: '0', status: 'SUCCEEDED' }]] });
 
-    expect(await runCommand({ input: inputFile(input), json: true, aws: { region }, pollIntervalMs: 0, interrupted: never }, captureIo())).toBe(0);
+    expect(
+      await runCommand(
+        { input: inputFile(input), json: true, aws: { region }, pollIntervalMs: 0, interrupted: never },
+        captureIo(),
+      ),
+    ).toBe(0);
     expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeMapRunCommand, { mapRunArn: retryRoundArn });
   });
 
   it('exits 0 for a run that succeeded (through the command line)', async () => {
-    sfnMock.on(DescribeExecutionCommand).resolves(describedExecution('sweep-7', { status: 'SUCCEEDED', stopDate, output: '{"status":"SUCCEEDED"}' }));
-    ledgerQueries({ count: [[{ itemId: '0', status: 'SUCCEEDED' }, { itemId: '1', status: 'SUCCEEDED' }, { itemId: '2', status: 'SUCCEEDED' }]] });
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .resolves(describedExecution('sweep-7', { status: 'SUCCEEDED', stopDate, output: '{"status":"SUCCEEDED"}' }));
+    ledgerQueries({
+      count: [
+        [
+          { itemId: '0', status: 'SUCCEEDED' },
+          { itemId: '1', status: 'SUCCEEDED' },
+          { itemId: '2', status: 'SUCCEEDED' },
+        ],
+      ],
+    });
     const io = captureIo();
 
-    const code = await runCli(['run', inputFile(input), '--aws', '--stack', 'Fanout', '--region', region, '--json'], io);
+    const code = await runCli(
+      ['run', inputFile(input), '--aws', '--stack', 'Fanout', '--region', region, '--json'],
+      io,
+    );
 
     expect(code, io.stderr.join('\n')).toBe(0);
-    expect(JSON.parse(io.stdout.at(-1) as string)).toMatchObject({ runId: 'sweep-7', status: 'SUCCEEDED', counts: { total: 3, succeeded: 3 }, stateTransitions: null });
+    expect(JSON.parse(io.stdout.at(-1) as string)).toMatchObject({
+      runId: 'sweep-7',
+      status: 'SUCCEEDED',
+      counts: { total: 3, succeeded: 3 },
+      stateTransitions: null,
+    });
   });
 
   it('rejects an invalid input with exit 2, naming the field, before reading the stack or starting anything', async () => {
     const io = captureIo();
 
-    const code = await runCli(['run', inputFile({ items: [{ seed: 1 }], maxConcurrency: -1 }), '--aws', '--region', region], io);
+    const code = await runCli(
+      ['run', inputFile({ items: [{ seed: 1 }], maxConcurrency: -1 }), '--aws', '--region', region],
+      io,
+    );
 
     expect(code).toBe(2);
     expect(io.stderr.join('\n')).toMatch(/invalid input .*maxConcurrency/);
@@ -233,7 +391,9 @@ describe('fanout run --aws', () => {
   });
 
   it('exits 2 naming the stack and the key when the stack lacks an output, starting nothing', async () => {
-    cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks(stackOutputs({ MapStateMachineArn: undefined })));
+    cloudFormationMock
+      .on(DescribeStacksCommand)
+      .resolves(describeStacks(stackOutputs({ MapStateMachineArn: undefined })));
     const io = captureIo();
 
     const code = await runCli(['run', inputFile(input), '--aws', '--stack', 'Fanout', '--region', region], io);
@@ -253,18 +413,29 @@ describe('fanout run --aws', () => {
     const code = await runCli(['run', path, '--aws', '--region', region], io);
 
     expect(code).toBe(2);
-    expect(io.stderr).toEqual([`fanout: invalid input ${path}: runId "sweep-7" already ran in ledger ${ledgerTable} of stack Fanout (eu-west-1); choose another runId`]);
+    expect(io.stderr).toEqual([
+      `fanout: invalid input ${path}: runId "sweep-7" already ran in ledger ${ledgerTable} of stack Fanout (eu-west-1); choose another runId`,
+    ]);
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   it('exits 2 when Step Functions refuses the execution name', async () => {
-    sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: `Execution Already Exists: '${executionArn('sweep-7')}'`, $metadata: {} }));
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(
+        new ExecutionAlreadyExists({
+          message: `Execution Already Exists: '${executionArn('sweep-7')}'`,
+          $metadata: {},
+        }),
+      );
     const io = captureIo();
 
     const code = await runCli(['run', inputFile(input), '--aws', '--region', region], io);
 
     expect(code).toBe(2);
-    expect(io.stderr[0]).toBe(`fanout: could not start sweep-7 on stack Fanout (eu-west-1): ExecutionAlreadyExists: Execution Already Exists: '${executionArn('sweep-7')}'`);
+    expect(io.stderr[0]).toBe(
+      `fanout: could not start sweep-7 on stack Fanout (eu-west-1): ExecutionAlreadyExists: Execution Already Exists: '${executionArn('sweep-7')}'`,
+    );
   });
 
   it('refuses --stack without --aws', async () => {
@@ -283,17 +454,45 @@ describe('fanout run --aws', () => {
       .on(DescribeExecutionCommand)
       .callsFake(() =>
         stopped
-          ? describedExecution('sweep-7', { status: 'ABORTED', stopDate, error: 'Fanout.Interrupted', cause: 'stopped by the user (SIGINT)' })
+          ? describedExecution('sweep-7', {
+              status: 'ABORTED',
+              stopDate,
+              error: 'Fanout.Interrupted',
+              cause: 'stopped by the user (SIGINT)',
+            })
           : describedExecution('sweep-7'),
       );
     // No header before the start (the check that the run id is new); Prepare's header when the stop is settled.
-    ledgerMock.on(GetCommand).callsFake(() => (sfnMock.commandCalls(StartExecutionCommand).length > 0 ? { Item: headerRow('sweep-7') } : {}));
+    ledgerMock
+      .on(GetCommand)
+      .callsFake(() => (sfnMock.commandCalls(StartExecutionCommand).length > 0 ? { Item: headerRow('sweep-7') } : {}));
     const pending = { ...failedRow('sweep-7', '0'), status: 'PENDING' };
-    ledgerQueries({ count: [[{ itemId: '0', status: 'FAILED' }, { itemId: '1', status: 'SUCCEEDED' }, { itemId: '2', status: 'SUCCEEDED' }]], unsettled: [pending] });
+    ledgerQueries({
+      count: [
+        [
+          { itemId: '0', status: 'FAILED' },
+          { itemId: '1', status: 'SUCCEEDED' },
+          { itemId: '2', status: 'SUCCEEDED' },
+        ],
+      ],
+      unsettled: [pending],
+    });
     ledgerMock.on(UpdateCommand).resolves({ Attributes: { ...pending, status: 'FAILED', failureClass: 'ABORTED' } });
     // The job outlives its aborted child for a moment on AWS: settling terminates it.
     const jobId = '0b5e7c1a-2f4d-4e8a-9c3b-000000000000';
-    batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [{ jobArn: `arn:aws:batch:${region}:123456789012:job/${jobId}`, jobId, jobName: 'sweep-7-0', status: 'RUNNING', createdAt: 1 }] });
+    batchMock
+      .on(ListJobsCommand)
+      .resolves({
+        jobSummaryList: [
+          {
+            jobArn: `arn:aws:batch:${region}:123456789012:job/${jobId}`,
+            jobId,
+            jobName: 'sweep-7-0',
+            status: 'RUNNING',
+            createdAt: 1,
+          },
+        ],
+      });
     batchMock.on(DescribeJobsCommand).resolves({
       jobs: [
         {
@@ -310,7 +509,16 @@ describe('fanout run --aws', () => {
     batchMock.on(TerminateJobCommand).resolves({});
     const io = captureIo();
 
-    const code = await runCommand({ input: inputFile(input), json: true, aws: { region }, pollIntervalMs: 0, interrupted: Promise.resolve('SIGINT') }, io);
+    const code = await runCommand(
+      {
+        input: inputFile(input),
+        json: true,
+        aws: { region },
+        pollIntervalMs: 0,
+        interrupted: Promise.resolve('SIGINT'),
+      },
+      io,
+    );
 
     expect(code).toBe(1);
     expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(StopExecutionCommand, {
@@ -318,12 +526,20 @@ describe('fanout run --aws', () => {
       error: 'Fanout.Interrupted',
       cause: 'stopped by the user (SIGINT)',
     });
-    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, { jobQueue: 'fanout-high', filters: [{ name: 'JOB_NAME', values: ['sweep-7-*'] }] });
+    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, {
+      jobQueue: 'fanout-high',
+      filters: [{ name: 'JOB_NAME', values: ['sweep-7-*'] }],
+    });
     expect(batchMock).toHaveReceivedCommandWith(TerminateJobCommand, { jobId });
     expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: ledgerTable,
       Key: { runId: 'sweep-7', itemId: '0' },
-      ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':aborted': 'ABORTED', ':seenStatus': 'PENDING', ':seenAttempt': 1 }),
+      ExpressionAttributeValues: expect.objectContaining({
+        ':failed': 'FAILED',
+        ':aborted': 'ABORTED',
+        ':seenStatus': 'PENDING',
+        ':seenAttempt': 1,
+      }),
     });
     expect(JSON.parse(io.stdout.at(-1) as string)).toMatchObject({
       status: 'ABORTED',

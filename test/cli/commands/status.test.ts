@@ -6,7 +6,17 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/program';
 import type { RunSummary } from '../../../cli/summary';
-import { captureIo, describedExecution, describeStacks, executionArn, failedRow, headerRow, ledgerTable, region, stopDate } from '../aws-stack';
+import {
+  captureIo,
+  describedExecution,
+  describeStacks,
+  executionArn,
+  failedRow,
+  headerRow,
+  ledgerTable,
+  region,
+  stopDate,
+} from '../aws-stack';
 
 const cloudFormationMock = mockClient(CloudFormationClient);
 const sfnMock = mockClient(SFNClient);
@@ -20,7 +30,13 @@ beforeEach(() => {
   ledgerMock.on(QueryCommand).callsFake((query: QueryCommandInput) =>
     query.IndexName === 'failed-items'
       ? { Items: [failedRow('sweep-7', '2', { attempt: 2, status: 'FAILED' })] }
-      : { Items: [{ itemId: '0', status: 'SUCCEEDED' }, { itemId: '1', status: 'SUCCEEDED' }, { itemId: '2', status: 'FAILED' }] },
+      : {
+          Items: [
+            { itemId: '0', status: 'SUCCEEDED' },
+            { itemId: '1', status: 'SUCCEEDED' },
+            { itemId: '2', status: 'FAILED' },
+          ],
+        },
   );
 });
 
@@ -32,7 +48,15 @@ afterEach(() => {
 
 describe('fanout status --aws', () => {
   it('prints the summary from DescribeExecution and the ledger, with the executions that retried the run', async () => {
-    sfnMock.on(DescribeExecutionCommand).resolves(describedExecution('sweep-7', { status: 'SUCCEEDED', stopDate, output: '{"status":"COMPLETED_WITH_FAILURES"}' }));
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .resolves(
+        describedExecution('sweep-7', {
+          status: 'SUCCEEDED',
+          stopDate,
+          output: '{"status":"COMPLETED_WITH_FAILURES"}',
+        }),
+      );
     ledgerMock.on(GetCommand).resolves({ Item: { retries } });
     const io = captureIo();
 
@@ -53,7 +77,9 @@ describe('fanout status --aws', () => {
       durationSeconds: 270.5,
       retries,
     } satisfies RunSummary);
-    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: executionArn('sweep-7') });
+    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, {
+      executionArn: executionArn('sweep-7'),
+    });
     expect(ledgerMock).toHaveReceivedCommandWith(GetCommand, {
       TableName: ledgerTable,
       Key: { runId: 'sweep-7', itemId: '#run' },
@@ -125,15 +151,32 @@ describe('fanout status --aws', () => {
   it('follows the header row to an execution named otherwise', async () => {
     const consoleName = 'd3c1e2f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
     sfnMock.on(DescribeExecutionCommand).rejects(notFound());
-    sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn(consoleName) }).resolves(
-      describedExecution(consoleName, { status: 'FAILED', stopDate, error: 'FanoutInputError', cause: 'jobQueue: no job queue has this name; received "fanout-hihg"', input: '{"runId":"sweep-7","items":[{}]}' }),
-    );
-    ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7', { executionArn: executionArn(consoleName), executionName: consoleName }) });
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: executionArn(consoleName) })
+      .resolves(
+        describedExecution(consoleName, {
+          status: 'FAILED',
+          stopDate,
+          error: 'FanoutInputError',
+          cause: 'jobQueue: no job queue has this name; received "fanout-hihg"',
+          input: '{"runId":"sweep-7","items":[{}]}',
+        }),
+      );
+    ledgerMock
+      .on(GetCommand)
+      .resolves({
+        Item: headerRow('sweep-7', { executionArn: executionArn(consoleName), executionName: consoleName }),
+      });
     const io = captureIo();
 
     const code = await runCli(['status', 'sweep-7', '--aws', '--region', region, '--json'], io);
 
     expect(code).toBe(1);
-    expect(JSON.parse(io.stdout.at(-1) as string)).toMatchObject({ runId: 'sweep-7', status: 'FAILED', error: 'FanoutInputError', executionArn: executionArn(consoleName) });
+    expect(JSON.parse(io.stdout.at(-1) as string)).toMatchObject({
+      runId: 'sweep-7',
+      status: 'FAILED',
+      error: 'FanoutInputError',
+      executionArn: executionArn(consoleName),
+    });
   });
 });

@@ -20,8 +20,26 @@ describe('formatComparison', () => {
 
   it('marks a measured transition count that differs from the estimate', () => {
     const text = formatComparison(comparison, [
-      { path: 'map', status: 'SUCCEEDED', stateTransitions: 37_042, submitJobCalls: 12_345, lambdaInvocations: 3, wallSeconds: 61.23, succeeded: 12_345, failed: 0 },
-      { path: 'array', status: 'FAILED', stateTransitions: 13, submitJobCalls: 2, lambdaInvocations: 3, wallSeconds: 40, succeeded: 12_344, failed: 1 },
+      {
+        path: 'map',
+        status: 'SUCCEEDED',
+        stateTransitions: 37_042,
+        submitJobCalls: 12_345,
+        lambdaInvocations: 3,
+        wallSeconds: 61.23,
+        succeeded: 12_345,
+        failed: 0,
+      },
+      {
+        path: 'array',
+        status: 'FAILED',
+        stateTransitions: 13,
+        submitJobCalls: 2,
+        lambdaInvocations: 3,
+        wallSeconds: 40,
+        succeeded: 12_344,
+        failed: 1,
+      },
     ]);
     expect(text).toMatch(/^measured on the local cloud$/m);
     expect(text).toMatch(/^state transitions\s+37,042\s+13 \(est\. 12\)$/m);
@@ -29,7 +47,7 @@ describe('formatComparison', () => {
     expect(text).toMatch(/^items succeeded \/ failed\s+12,345 \/ 0\s+12,344 \/ 1$/m);
   });
 
-  it('lists each path\'s failure semantics', () => {
+  it("lists each path's failure semantics", () => {
     const text = formatComparison(comparison);
     expect(text).toMatch(/ {2}array path\n {4}tolerance: none/);
   });

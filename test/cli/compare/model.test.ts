@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { SUBMIT_JOB_CALLS_PER_SECOND, comparePaths } from '../../../cli/compare';
+import { comparePaths, SUBMIT_JOB_CALLS_PER_SECOND } from '../../../cli/compare';
 import { PRICES } from '../../../cli/pricing';
 
-const input = { itemCount: 10_000, aggregate: false, retryRounds: 1, toleratedFailureCount: 5, toleratedFailurePercentage: 0 };
+const input = {
+  itemCount: 10_000,
+  aggregate: false,
+  retryRounds: 1,
+  toleratedFailureCount: 5,
+  toleratedFailurePercentage: 0,
+};
 const models = {
   map: () => ({ stateTransitions: 30_009, submitJobCalls: 10_000, ledgerWrites: 20_002, lambdaInvocations: 4 }),
   array: () => ({ stateTransitions: 7, submitJobCalls: 1, ledgerWrites: 20_001, lambdaInvocations: 3 }),
@@ -34,7 +40,12 @@ describe('comparePaths', () => {
       array: (given) => (seen.push(given.itemCount), models.array()),
     });
     expect(seen).toEqual([1, 10_000]);
-    expect(comparison).toMatchObject({ itemCount: 10_000, retryRounds: 1, toleratedFailureCount: 5, prices: { checkedOn: PRICES.checkedOn } });
+    expect(comparison).toMatchObject({
+      itemCount: 10_000,
+      retryRounds: 1,
+      toleratedFailureCount: 5,
+      prices: { checkedOn: PRICES.checkedOn },
+    });
   });
 
   it('states that only the map path tolerates failures', () => {

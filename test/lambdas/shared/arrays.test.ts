@@ -22,11 +22,19 @@ describe('planArrays', () => {
 
 describe('arrayPathIssues', () => {
   it('accepts an input with no option the array path cannot honour', () => {
-    expect(arrayPathIssues({ replicas: { count: 3 }, failFast: false, retry: { rounds: 0, maxAttempts: 5 } })).toEqual([]);
+    expect(arrayPathIssues({ replicas: { count: 3 }, failFast: false, retry: { rounds: 0, maxAttempts: 5 } })).toEqual(
+      [],
+    );
   });
 
   it('names each refused option with the received value', () => {
-    const issues = arrayPathIssues({ items: [{}], toleratedFailureCount: 2, failFast: true, aggregate: { command: ['sum'] }, retry: { rounds: 2 } });
+    const issues = arrayPathIssues({
+      items: [{}],
+      toleratedFailureCount: 2,
+      failFast: true,
+      aggregate: { command: ['sum'] },
+      retry: { rounds: 2 },
+    });
     // An aggregation job is honoured (a job with a native dependsOn on the arrays), so it is not among them.
     expect(issues.map((issue) => [issue.path, issue.received])).toEqual([
       ['toleratedFailureCount', '2'],

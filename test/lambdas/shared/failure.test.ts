@@ -22,26 +22,68 @@ const child = (
 /** The class the map path's ClassifyJobFailure state picks for these facts. */
 function classifiedByStateMachine(facts: JobFailureFacts): string {
   const input = {
-    failure: { statusReason: facts.statusReason, container: { Reason: facts.containerReason }, exit: { code: facts.exitCode ?? -1 } },
+    failure: {
+      statusReason: facts.statusReason,
+      container: { Reason: facts.containerReason },
+      exit: { code: facts.exitCode ?? -1 },
+    },
   };
   const state = child.ClassifyJobFailure as State;
-  const rule = (state.Choices as State[]).find((candidate) => evaluateChoiceRule(candidate as never, input as never, {} as never));
+  const rule = (state.Choices as State[]).find((candidate) =>
+    evaluateChoiceRule(candidate as never, input as never, {} as never),
+  );
   const next = (rule?.Next ?? state.Default) as string;
   return (child[next] as State).Result as string;
 }
 
 const cases: Array<[string, JobFailureFacts, string]> = [
-  ['EC2 Spot reclaimed', { statusReason: 'Host EC2 (instance i-0abc) terminated.', exitCode: undefined, containerReason: '' }, 'SPOT_INTERRUPTED'],
-  ['Fargate Spot interrupted', { statusReason: 'Your Spot Task was interrupted.', exitCode: 143, containerReason: '' }, 'SPOT_INTERRUPTED'],
+  [
+    'EC2 Spot reclaimed',
+    { statusReason: 'Host EC2 (instance i-0abc) terminated.', exitCode: undefined, containerReason: '' },
+    'SPOT_INTERRUPTED',
+  ],
+  [
+    'Fargate Spot interrupted',
+    { statusReason: 'Your Spot Task was interrupted.', exitCode: 143, containerReason: '' },
+    'SPOT_INTERRUPTED',
+  ],
   ['timeout', { statusReason: 'Job attempt duration exceeded timeout', exitCode: 137, containerReason: '' }, 'TIMEOUT'],
-  ['terminated by Step Functions', { statusReason: 'Terminated by Step Functions', exitCode: 143, containerReason: '' }, 'ABORTED'],
+  [
+    'terminated by Step Functions',
+    { statusReason: 'Terminated by Step Functions', exitCode: 143, containerReason: '' },
+    'ABORTED',
+  ],
   ['cancelled by a user', { statusReason: 'cancelled by ops', exitCode: undefined, containerReason: '' }, 'ABORTED'],
   ['Cancel in a reason', { statusReason: 'Cancel requested', exitCode: undefined, containerReason: '' }, 'ABORTED'],
-  ['out of memory', { statusReason: 'Essential container in task exited', exitCode: 137, containerReason: 'OutOfMemoryError: Container killed due to memory usage' }, 'OUT_OF_MEMORY'],
-  ['137 without OOM', { statusReason: 'Essential container in task exited', exitCode: 137, containerReason: '' }, 'APP_ERROR'],
-  ['non-zero exit', { statusReason: 'Essential container in task exited', exitCode: 3, containerReason: '' }, 'APP_ERROR'],
-  ['no exit code', { statusReason: 'Task failed to start', exitCode: undefined, containerReason: 'CannotStartContainerError' }, 'UNKNOWN'],
-  ['array parent failed', { statusReason: 'Dependent Job failed', exitCode: undefined, containerReason: '' }, 'UNKNOWN'],
+  [
+    'out of memory',
+    {
+      statusReason: 'Essential container in task exited',
+      exitCode: 137,
+      containerReason: 'OutOfMemoryError: Container killed due to memory usage',
+    },
+    'OUT_OF_MEMORY',
+  ],
+  [
+    '137 without OOM',
+    { statusReason: 'Essential container in task exited', exitCode: 137, containerReason: '' },
+    'APP_ERROR',
+  ],
+  [
+    'non-zero exit',
+    { statusReason: 'Essential container in task exited', exitCode: 3, containerReason: '' },
+    'APP_ERROR',
+  ],
+  [
+    'no exit code',
+    { statusReason: 'Task failed to start', exitCode: undefined, containerReason: 'CannotStartContainerError' },
+    'UNKNOWN',
+  ],
+  [
+    'array parent failed',
+    { statusReason: 'Dependent Job failed', exitCode: undefined, containerReason: '' },
+    'UNKNOWN',
+  ],
   ['exit 0 yet FAILED', { statusReason: '', exitCode: 0, containerReason: '' }, 'UNKNOWN'],
 ];
 
@@ -56,6 +98,8 @@ describe('classifyTaskError', () => {
   it('calls a Batch API error a SUBMIT_ERROR and anything else UNKNOWN, as ClassifyTaskError does', () => {
     expect(classifyTaskError('Batch.ClientException')).toBe('SUBMIT_ERROR');
     expect(classifyTaskError('States.Timeout')).toBe('UNKNOWN');
-    expect((child.ClassifyTaskError as State).Choices).toEqual([{ Variable: '$.error.Error', StringMatches: 'Batch.*', Next: 'SubmitError' }]);
+    expect((child.ClassifyTaskError as State).Choices).toEqual([
+      { Variable: '$.error.Error', StringMatches: 'Batch.*', Next: 'SubmitError' },
+    ]);
   });
 });

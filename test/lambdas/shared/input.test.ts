@@ -4,15 +4,15 @@ import { FanoutInputError } from '../../../lambdas/shared/errors';
 import {
   DEFAULT_JOB_DEFINITION,
   DEFAULT_JOB_QUEUE,
-  ItemCollector,
-  RequestSizer,
   effectiveRetry,
   effectiveThresholds,
+  ItemCollector,
   itemSourceOf,
-  type RunContext,
-  SIZE_LIMITS,
   jobNameFor,
   parseExecutionInput,
+  RequestSizer,
+  type RunContext,
+  SIZE_LIMITS,
   validateInput,
 } from '../../../lambdas/shared/input';
 
@@ -75,19 +75,49 @@ describe('parseExecutionInput', () => {
     ['an item id with a space', { items: [{ id: 'a b' }] }, 'items.0.id', 'an item id must be'],
     ['a negative integer item id', { items: [{ id: -1 }] }, 'items.0.id', 'non-negative integer'],
     ['a non-boolean idempotent flag', { items: [{}], idempotent: 'yes' }, 'idempotent', 'expected boolean'],
-    ['a reserved kwarg name', { items: [{ AWS_BATCH_JOB_ID: 'x' }] }, 'items.0.AWS_BATCH_JOB_ID', 'must not start with AWS_BATCH'],
+    [
+      'a reserved kwarg name',
+      { items: [{ AWS_BATCH_JOB_ID: 'x' }] },
+      'items.0.AWS_BATCH_JOB_ID',
+      'must not start with AWS_BATCH',
+    ],
     ['a non-JSON kwarg value', { items: [{ x: Number.NaN }] }, 'items.0.x', 'Invalid input'],
     ['an empty grid list', { grid: { lr: [] } }, 'grid.lr', 'must not be empty'],
     ['an empty grid', { grid: {} }, 'grid', 'at least one named value list'],
-    ['a grid larger than a run allows', { grid: { a: Array(1000).fill(0), b: Array(1000).fill(0) } }, 'grid', 'at most 100000'],
+    [
+      'a grid larger than a run allows',
+      { grid: { a: Array(1000).fill(0), b: Array(1000).fill(0) } },
+      'grid',
+      'at most 100000',
+    ],
     ['zero replicas', { replicas: { count: 0 } }, 'replicas.count', 'count must be at least 1'],
-    ['replicas whose kwargs hold the index key', { replicas: { count: 2, kwargs: { replica: 1 } } }, 'replicas.kwargs.replica', 'must not contain the indexKey'],
+    [
+      'replicas whose kwargs hold the index key',
+      { replicas: { count: 2, kwargs: { replica: 1 } } },
+      'replicas.kwargs.replica',
+      'must not contain the indexKey',
+    ],
     ['a source that is not an S3 URI', { source: 'https://example.com/x.json' }, 'source', 'must be an S3 URI'],
     ['a source of another format', { source: 's3://bucket/items.csv' }, 'source', '.jsonl manifest'],
-    ['a negative tolerated percentage', { items: [{}], toleratedFailurePercentage: -1 }, 'toleratedFailurePercentage', 'between 0 and 100'],
-    ['a tolerated percentage over 100', { items: [{}], toleratedFailurePercentage: 101 }, 'toleratedFailurePercentage', 'between 0 and 100'],
+    [
+      'a negative tolerated percentage',
+      { items: [{}], toleratedFailurePercentage: -1 },
+      'toleratedFailurePercentage',
+      'between 0 and 100',
+    ],
+    [
+      'a tolerated percentage over 100',
+      { items: [{}], toleratedFailurePercentage: 101 },
+      'toleratedFailurePercentage',
+      'between 0 and 100',
+    ],
     ['a negative tolerated count', { items: [{}], toleratedFailureCount: -2 }, 'toleratedFailureCount', 'at least 0'],
-    ['a fractional tolerated count', { items: [{}], toleratedFailureCount: 1.5 }, 'toleratedFailureCount', 'must be an integer'],
+    [
+      'a fractional tolerated count',
+      { items: [{}], toleratedFailureCount: 1.5 },
+      'toleratedFailureCount',
+      'must be an integer',
+    ],
     ['maxConcurrency above 10,000', { items: [{}], maxConcurrency: 10_001 }, 'maxConcurrency', 'between 0 and 10000'],
     ['zero maxAttempts', { items: [{}], retry: { maxAttempts: 0 } }, 'retry.maxAttempts', 'at least 1'],
     ['an empty command', { items: [{}], command: [] }, 'command', 'at least one element'],
@@ -95,14 +125,39 @@ describe('parseExecutionInput', () => {
     ['a runId starting with a hyphen', { items: [{}], runId: '-run' }, 'runId', 'runId must be 1-64'],
     ['a runId longer than 64 characters', { items: [{}], runId: 'r'.repeat(65) }, 'runId', 'runId must be 1-64'],
     ['a job queue name with a slash', { items: [{}], jobQueue: 'a/b' }, 'jobQueue', 'job queue name'],
-    ['failFast with a tolerated percentage', { items: [{}], failFast: true, toleratedFailurePercentage: 10 }, 'toleratedFailurePercentage', 'failFast and toleratedFailurePercentage cannot be combined'],
-    ['failFast with a tolerated count', { items: [{}], failFast: true, toleratedFailureCount: 0 }, 'toleratedFailureCount', 'failFast and toleratedFailureCount cannot be combined'],
+    [
+      'failFast with a tolerated percentage',
+      { items: [{}], failFast: true, toleratedFailurePercentage: 10 },
+      'toleratedFailurePercentage',
+      'failFast and toleratedFailurePercentage cannot be combined',
+    ],
+    [
+      'failFast with a tolerated count',
+      { items: [{}], failFast: true, toleratedFailureCount: 0 },
+      'toleratedFailureCount',
+      'failFast and toleratedFailureCount cannot be combined',
+    ],
     ['a non-boolean failFast', { items: [{}], failFast: 'yes' }, 'failFast', 'expected boolean'],
     ['retryOf with an item source', { retryOf: 'sweep-1', items: [{}] }, 'items', 'items cannot be given with retryOf'],
-    ['retryOf with an option', { retryOf: 'sweep-1', maxConcurrency: 3 }, 'maxConcurrency', 'maxConcurrency cannot be given with retryOf'],
+    [
+      'retryOf with an option',
+      { retryOf: 'sweep-1', maxConcurrency: 3 },
+      'maxConcurrency',
+      'maxConcurrency cannot be given with retryOf',
+    ],
     ['a retryOf that is no run id', { retryOf: 'a/b' }, 'retryOf', 'retryOf must be a run id'],
-    ['resumeOf with an item source', { resumeOf: 'sweep-1', items: [{}] }, 'items', 'items cannot be given with resumeOf'],
-    ['resumeOf with retryOf', { resumeOf: 'sweep-1', retryOf: 'sweep-1' }, 'retryOf', 'retryOf cannot be given with resumeOf'],
+    [
+      'resumeOf with an item source',
+      { resumeOf: 'sweep-1', items: [{}] },
+      'items',
+      'items cannot be given with resumeOf',
+    ],
+    [
+      'resumeOf with retryOf',
+      { resumeOf: 'sweep-1', retryOf: 'sweep-1' },
+      'retryOf',
+      'retryOf cannot be given with resumeOf',
+    ],
     ['a resumeOf that is no run id', { resumeOf: 'a/b' }, 'resumeOf', 'resumeOf must be a run id'],
   ];
 
@@ -129,7 +184,10 @@ describe('parseExecutionInput', () => {
     const input = parseExecutionInput({ items: [{}, {}], failFast: true, retry: { rounds: 3, maxAttempts: 4 } });
     expect(effectiveThresholds(input, 2)).toEqual({ toleratedFailurePercentage: 0, toleratedFailureCount: 0 });
     expect(effectiveRetry(input)).toEqual({ rounds: 0, maxAttempts: 4 });
-    expect(effectiveRetry(parseExecutionInput({ items: [{}], retry: { rounds: 3 } }))).toEqual({ rounds: 3, maxAttempts: 3 });
+    expect(effectiveRetry(parseExecutionInput({ items: [{}], retry: { rounds: 3 } }))).toEqual({
+      rounds: 3,
+      maxAttempts: 3,
+    });
   });
 
   it('names the received value, cut short when long', () => {
@@ -149,7 +207,11 @@ describe('parseExecutionInput', () => {
 describe('validateInput', () => {
   it('refuses items that lack a kwarg the command refers to, naming each such item', () => {
     const error = inputError(() =>
-      validateInput({ items: [{ seed: 1 }, { other: 2 }, { seed: 3 }], command: ['sim', '--seed', '{seed}', '{{literal}}'], runId: 'r' }),
+      validateInput({
+        items: [{ seed: 1 }, { other: 2 }, { seed: 3 }],
+        command: ['sim', '--seed', '{seed}', '{{literal}}'],
+        runId: 'r',
+      }),
     );
     expect(error.issues).toEqual([
       {
@@ -162,12 +224,30 @@ describe('validateInput', () => {
 
   it('gives items without an id their zero-padded position, width = digits of N', () => {
     const plan = validateInput({ replicas: { count: 10 }, runId: 'mc' });
-    expect(plan.items?.map((item) => item.itemId)).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09']);
+    expect(plan.items?.map((item) => item.itemId)).toEqual([
+      '00',
+      '01',
+      '02',
+      '03',
+      '04',
+      '05',
+      '06',
+      '07',
+      '08',
+      '09',
+    ]);
     expect(plan.items?.[3]).toEqual({ itemId: '03', jobName: 'mc-03', kwargsJson: '{"replica":3}', idempotent: true });
   });
 
   it('keeps user ids, strips id and idempotent from the kwargs, and lets an item override idempotent', () => {
-    const plan = validateInput({ items: [{ id: 'a.1', x: 1 }, { id: 7, idempotent: false, x: 2 }], runId: 'r', idempotent: true });
+    const plan = validateInput({
+      items: [
+        { id: 'a.1', x: 1 },
+        { id: 7, idempotent: false, x: 2 },
+      ],
+      runId: 'r',
+      idempotent: true,
+    });
     expect(plan.items).toEqual([
       { itemId: 'a.1', jobName: 'r-a_1', kwargsJson: '{"x":1}', idempotent: true },
       { itemId: '7', jobName: 'r-7', kwargsJson: '{"x":2}', idempotent: false },
@@ -202,7 +282,9 @@ describe('validateInput', () => {
 
   it('rejects duplicate ids, naming both positions', () => {
     const error = inputError(() => validateInput({ items: [{ id: 'a' }, { id: 'b' }, { id: 'a' }], runId: 'r' }));
-    expect(error.issues).toEqual([{ path: 'items.2.id', message: 'duplicate item id, already used by items.0', received: '"a"' }]);
+    expect(error.issues).toEqual([
+      { path: 'items.2.id', message: 'duplicate item id, already used by items.0', received: '"a"' },
+    ]);
   });
 
   it('rejects an integer id equal to a string id', () => {
@@ -210,9 +292,12 @@ describe('validateInput', () => {
     expect(error.issues[0]?.path).toBe('items.1.id');
   });
 
-  it('rejects an explicit id that collides with another item\'s positional id', () => {
+  it("rejects an explicit id that collides with another item's positional id", () => {
     const error = inputError(() => validateInput({ items: [{ id: '1' }, { x: 1 }], runId: 'r' }));
-    expect(error.issues[0]).toMatchObject({ path: 'items.1', message: 'its positional id "1" is already used as an explicit id by items.0' });
+    expect(error.issues[0]).toMatchObject({
+      path: 'items.1',
+      message: 'its positional id "1" is already used as an explicit id by items.0',
+    });
   });
 
   it('rejects an oversized item before anything else, naming it and the limit', () => {
@@ -232,7 +317,13 @@ describe('validateInput', () => {
   it('leaves S3 sources to Prepare', () => {
     const plan = validateInput({ source: 's3://fanout-data/in/items.jsonl', runId: 'r' });
     expect(plan.items).toBeUndefined();
-    expect(plan.source).toEqual({ kind: 's3', uri: 's3://fanout-data/in/items.jsonl', bucket: 'fanout-data', key: 'in/items.jsonl', format: 'jsonl' });
+    expect(plan.source).toEqual({
+      kind: 's3',
+      uri: 's3://fanout-data/in/items.jsonl',
+      bucket: 'fanout-data',
+      key: 'in/items.jsonl',
+      format: 'jsonl',
+    });
   });
 });
 
@@ -244,15 +335,24 @@ describe('effectiveThresholds', () => {
   });
 
   it('applies only the count when only the count is set', () => {
-    expect(effectiveThresholds({ toleratedFailureCount: 2 }, 10)).toEqual({ toleratedFailurePercentage: 100, toleratedFailureCount: 2 });
+    expect(effectiveThresholds({ toleratedFailureCount: 2 }, 10)).toEqual({
+      toleratedFailurePercentage: 100,
+      toleratedFailureCount: 2,
+    });
   });
 
   it('applies only the percentage when only the percentage is set', () => {
-    expect(effectiveThresholds({ toleratedFailurePercentage: 5 }, 10)).toEqual({ toleratedFailurePercentage: 5, toleratedFailureCount: 10 });
+    expect(effectiveThresholds({ toleratedFailurePercentage: 5 }, 10)).toEqual({
+      toleratedFailurePercentage: 5,
+      toleratedFailureCount: 10,
+    });
   });
 
   it('keeps both when both are set', () => {
-    expect(effectiveThresholds({ toleratedFailurePercentage: 5, toleratedFailureCount: 0 }, 10)).toEqual({ toleratedFailurePercentage: 5, toleratedFailureCount: 0 });
+    expect(effectiveThresholds({ toleratedFailurePercentage: 5, toleratedFailureCount: 0 }, 10)).toEqual({
+      toleratedFailurePercentage: 5,
+      toleratedFailureCount: 0,
+    });
   });
 });
 
@@ -263,8 +363,8 @@ describe('jobNameFor', () => {
 
   it('keeps names within the 128 characters Batch allows, distinct per item', () => {
     const runId = 'r'.repeat(64);
-    const a = jobNameFor(runId, 'a'.repeat(99) + '1');
-    const b = jobNameFor(runId, 'a'.repeat(99) + '2');
+    const a = jobNameFor(runId, `${'a'.repeat(99)}1`);
+    const b = jobNameFor(runId, `${'a'.repeat(99)}2`);
     expect(a).toHaveLength(128);
     expect(a).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/);
     expect(a).not.toBe(b);
@@ -273,7 +373,11 @@ describe('jobNameFor', () => {
 
 describe('RequestSizer', () => {
   it('computes the exact byte sizes of the overrides, the SubmitJob request and the child input', () => {
-    const item = { itemId: 'e-1', jobName: 'run-1-e-1', kwargsJson: JSON.stringify({ seed: 3, text: 'ünïcode "quoted"\n' }) };
+    const item = {
+      itemId: 'e-1',
+      jobName: 'run-1-e-1',
+      kwargsJson: JSON.stringify({ seed: 3, text: 'ünïcode "quoted"\n' }),
+    };
     const containerOverrides = {
       command: context.command,
       environment: [
@@ -282,7 +386,12 @@ describe('RequestSizer', () => {
         { name: 'FANOUT_ITEM_ID', value: item.itemId },
       ],
     };
-    const submit = { jobName: item.jobName, jobQueue: context.jobQueue, jobDefinition: context.jobDefinition, containerOverrides };
+    const submit = {
+      jobName: item.jobName,
+      jobQueue: context.jobQueue,
+      jobDefinition: context.jobDefinition,
+      containerOverrides,
+    };
     const child = {
       runId: context.runId,
       round: context.round,
@@ -322,12 +431,21 @@ describe('aggregate', () => {
   });
 
   it('names the argument whose placeholder has no kwarg', () => {
-    const error = inputError(() => parseExecutionInput({ replicas: { count: 2 }, aggregate: { command: ['reduce', '{dir}'], kwargs: { other: 1 } } }));
-    expect(error.message).toContain('aggregate.command.1: aggregate.command placeholder {dir} has no value in aggregate.kwargs');
+    const error = inputError(() =>
+      parseExecutionInput({
+        replicas: { count: 2 },
+        aggregate: { command: ['reduce', '{dir}'], kwargs: { other: 1 } },
+      }),
+    );
+    expect(error.message).toContain(
+      'aggregate.command.1: aggregate.command placeholder {dir} has no value in aggregate.kwargs',
+    );
   });
 
   it('rejects an unknown key of aggregate, naming the allowed ones', () => {
-    const error = inputError(() => parseExecutionInput({ replicas: { count: 2 }, aggregate: { command: ['reduce'], queue: 'x' } }));
+    const error = inputError(() =>
+      parseExecutionInput({ replicas: { count: 2 }, aggregate: { command: ['reduce'], queue: 'x' } }),
+    );
     expect(error.message).toMatch(/aggregate.*queue/);
     expect(error.message).toContain('command, kwargs');
   });

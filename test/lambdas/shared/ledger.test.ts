@@ -4,7 +4,12 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ITEM_ID_PATTERN } from '../../../lambdas/shared/input';
-import { FAILED_ITEMS_INDEX, RUN_HEADER_ITEM_ID, countRunStatuses, ledgerTableDefinition } from '../../../lambdas/shared/ledger';
+import {
+  countRunStatuses,
+  FAILED_ITEMS_INDEX,
+  ledgerTableDefinition,
+  RUN_HEADER_ITEM_ID,
+} from '../../../lambdas/shared/ledger';
 
 const ledgerMock = mockClient(DynamoDBDocumentClient);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
@@ -54,7 +59,13 @@ describe('countRunStatuses', () => {
         ],
         LastEvaluatedKey: { runId: 'r', itemId: '2' },
       })
-      .resolvesOnce({ Items: [{ itemId: '3', status: 'SUCCEEDED' }, { itemId: '4', status: 'PENDING' }, { itemId: '5', status: 'ABANDONED' }] });
+      .resolvesOnce({
+        Items: [
+          { itemId: '3', status: 'SUCCEEDED' },
+          { itemId: '4', status: 'PENDING' },
+          { itemId: '5', status: 'ABANDONED' },
+        ],
+      });
 
     const result = await countRunStatuses(client, 'fanout-ledger', 'r', { sampleSize: 1 });
 
@@ -69,6 +80,8 @@ describe('countRunStatuses', () => {
       ExpressionAttributeValues: { ':runId': 'r', ':header': '#run' },
       ProjectionExpression: '#itemId, #status',
     });
-    expect(ledgerMock).toHaveReceivedNthCommandWith(QueryCommand, 2, { ExclusiveStartKey: { runId: 'r', itemId: '2' } });
+    expect(ledgerMock).toHaveReceivedNthCommandWith(QueryCommand, 2, {
+      ExclusiveStartKey: { runId: 'r', itemId: '2' },
+    });
   });
 });

@@ -4,10 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BatchClientError, BatchServerError, type RunningBatchService, logFileFor, startBatchService } from '../../../local/batch';
+import {
+  BatchClientError,
+  BatchServerError,
+  logFileFor,
+  type RunningBatchService,
+  startBatchService,
+} from '../../../local/batch';
 import { testConfig, untilStatus } from './helpers';
 
-const resolveInvocationModule = { module: new URL('../../../job/invocation.ts', import.meta.url).href, exportName: 'resolveInvocation' };
+const resolveInvocationModule = {
+  module: new URL('../../../job/invocation.ts', import.meta.url).href,
+  exportName: 'resolveInvocation',
+};
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -21,13 +30,27 @@ function tempDir(): string {
 }
 
 function clientFor(url: string): BatchClient {
-  const client = new BatchClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  const client = new BatchClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
   cleanups.push(() => client.destroy());
   return client;
 }
 
-async function startChild(dir: string, options: { jobEnvironment?: Record<string, string> } = {}): Promise<RunningBatchService> {
-  const batch = await startBatchService({ config: testConfig(), stateDir: dir, cwd: dir, prepareInvocationModule: resolveInvocationModule, ...options });
+async function startChild(
+  dir: string,
+  options: { jobEnvironment?: Record<string, string> } = {},
+): Promise<RunningBatchService> {
+  const batch = await startBatchService({
+    config: testConfig(),
+    stateDir: dir,
+    cwd: dir,
+    prepareInvocationModule: resolveInvocationModule,
+    ...options,
+  });
   cleanups.push(() => batch.close());
   return batch;
 }
@@ -46,16 +69,32 @@ describe('the Batch service in a child process', () => {
     const dir = tempDir();
     const batch = await startChild(dir);
     const client = clientFor(batch.url);
-    const { jobId } = await client.send(new SubmitJobCommand({ jobName: 'child', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['true'] } }));
+    const { jobId } = await client.send(
+      new SubmitJobCommand({
+        jobName: 'child',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: ['true'] },
+      }),
+    );
     const detail = await batch.service.waitForJob(jobId as string);
     expect(detail).toMatchObject({ jobId, status: 'SUCCEEDED', container: { exitCode: 0 } });
     await batch.service.waitForIdle();
-    expect(await batch.service.stats()).toEqual({ processesSpawned: 1, activeJobCount: 0, vcpusInUse: 0, vcpuCapacity: 2, peakRssMb: expect.any(Number), finishedJobsOnDisk: 0 });
+    expect(await batch.service.stats()).toEqual({
+      processesSpawned: 1,
+      activeJobCount: 0,
+      vcpusInUse: 0,
+      vcpuCapacity: 2,
+      peakRssMb: expect.any(Number),
+      finishedJobsOnDisk: 0,
+    });
   });
 
   it('starts jobs with jobEnvironment below their own variables and applies the prepareInvocation module', async () => {
     const dir = tempDir();
-    const batch = await startChild(dir, { jobEnvironment: { SERVICE_URL: 'http://local', FROM_DEFINITION: 'overridden' } });
+    const batch = await startChild(dir, {
+      jobEnvironment: { SERVICE_URL: 'http://local', FROM_DEFINITION: 'overridden' },
+    });
     const client = clientFor(batch.url);
     const { jobId } = await client.send(
       new SubmitJobCommand({
@@ -82,7 +121,11 @@ describe('the Batch service in a child process', () => {
 
   it('fails to start, naming the export, when the prepareInvocation module lacks it', async () => {
     const dir = tempDir();
-    const start = startBatchService({ config: testConfig(), stateDir: dir, prepareInvocationModule: { ...resolveInvocationModule, exportName: 'missing' } });
+    const start = startBatchService({
+      config: testConfig(),
+      stateDir: dir,
+      prepareInvocationModule: { ...resolveInvocationModule, exportName: 'missing' },
+    });
     await expect(start).rejects.toThrow(BatchServerError);
     await expect(start).rejects.toThrow('has no exported function "missing"');
   });
@@ -92,7 +135,12 @@ describe('the Batch service in a child process', () => {
     const batch = await startChild(dir);
     const client = clientFor(batch.url);
     const { jobId } = await client.send(
-      new SubmitJobCommand({ jobName: 'long', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['sh', '-c', 'echo $$ > job.pid; exec sleep 60'] } }),
+      new SubmitJobCommand({
+        jobName: 'long',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: ['sh', '-c', 'echo $$ > job.pid; exec sleep 60'] },
+      }),
     );
     await untilStatus(client, jobId as string, 'RUNNING');
     await vi.waitFor(() => expect(existsSync(join(dir, 'job.pid'))).toBe(true));
@@ -105,10 +153,14 @@ describe('the Batch service in a child process', () => {
 
   it('exits and kills its jobs when the parent process dies', async () => {
     const dir = tempDir();
-    const parent = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/batch-parent.ts', import.meta.url).pathname, dir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    });
+    const parent = spawn(
+      process.execPath,
+      ['--import', 'tsx', new URL('./fixtures/batch-parent.ts', import.meta.url).pathname, dir],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      },
+    );
     cleanups.push(() => {
       if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
     });
@@ -121,26 +173,44 @@ describe('the Batch service in a child process', () => {
       });
       parent.once('exit', (code) => reject(new Error(`the parent exited with ${code} before printing its endpoint`)));
     });
-    await vi.waitFor(() => expect(existsSync(join(dir, 'job.pid')) && readFileSync(join(dir, 'job.pid'), 'utf8').endsWith('\n')).toBe(true), { timeout: 10_000 });
+    await vi.waitFor(
+      () =>
+        expect(existsSync(join(dir, 'job.pid')) && readFileSync(join(dir, 'job.pid'), 'utf8').endsWith('\n')).toBe(
+          true,
+        ),
+      { timeout: 10_000 },
+    );
     const pid = Number(readFileSync(join(dir, 'job.pid'), 'utf8'));
     expect(isAlive(pid)).toBe(true);
 
     parent.kill('SIGKILL');
     await vi.waitFor(() => expect(isAlive(pid)).toBe(false), { timeout: 10_000 });
-    await vi.waitFor(() => expect(fetch(`${url}/v1/describejobs`, { method: 'POST', body: '{"jobs":[]}' })).rejects.toThrow(), { timeout: 10_000 });
+    await vi.waitFor(
+      () => expect(fetch(`${url}/v1/describejobs`, { method: 'POST', body: '{"jobs":[]}' })).rejects.toThrow(),
+      { timeout: 10_000 },
+    );
   }, 20_000);
 });
 
 describe('the Batch service in-process', () => {
   it('loads prepareInvocationModule as the child does', async () => {
     const dir = tempDir();
-    const batch = await startBatchService({ config: testConfig(), stateDir: dir, cwd: dir, prepareInvocationModule: resolveInvocationModule, inProcess: true });
+    const batch = await startBatchService({
+      config: testConfig(),
+      stateDir: dir,
+      cwd: dir,
+      prepareInvocationModule: resolveInvocationModule,
+      inProcess: true,
+    });
     cleanups.push(() => batch.close());
     const { jobId } = batch.service.submitJob({
       jobName: 'kwargs',
       jobQueue: 'high',
       jobDefinition: 'job',
-      containerOverrides: { command: ['sh', '-c', 'echo {seed}'], environment: [{ name: 'FANOUT_KWARGS', value: '{"seed":3}' }] },
+      containerOverrides: {
+        command: ['sh', '-c', 'echo {seed}'],
+        environment: [{ name: 'FANOUT_KWARGS', value: '{"seed":3}' }],
+      },
     });
     const detail = await batch.service.waitForJob(jobId as string);
     expect(readFileSync(logFileFor(dir, detail.container?.logStreamName as string), 'utf8')).toBe('3\n');

@@ -37,7 +37,10 @@ describe('CommandLocator', () => {
     program(join(dir, 'work', 'run.sh'));
     program(join(dir, 'first', 'run.sh'));
     const locator = new CommandLocator();
-    expect(await locator.locate('./run.sh', join(dir, 'first'), join(dir, 'work'))).toEqual({ found: true, path: join(dir, 'work', 'run.sh') });
+    expect(await locator.locate('./run.sh', join(dir, 'first'), join(dir, 'work'))).toEqual({
+      found: true,
+      path: join(dir, 'work', 'run.sh'),
+    });
     expect(await locator.locate('./missing.sh', join(dir, 'first'), join(dir, 'work'))).toEqual({
       found: false,
       message: `exec: "./missing.sh": no executable file at ${join(dir, 'work', 'missing.sh')}`,

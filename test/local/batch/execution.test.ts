@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelJobCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
 import { describe, expect, it } from 'vitest';
-import { ProcessLauncher, logFileFor } from '../../../local/batch';
-import { ManualClock, batchPerTest, describe1, maxOverlap, shell, untilStatus } from './helpers';
+import { logFileFor, ProcessLauncher } from '../../../local/batch';
+import { batchPerTest, describe1, ManualClock, maxOverlap, shell, untilStatus } from './helpers';
 
 const start = batchPerTest();
 
@@ -12,7 +12,12 @@ describe('a job that exits 0', () => {
   it('passes SUBMITTED through RUNNING to SUCCEEDED with timestamps and one attempt', async () => {
     const { client, batch } = await start();
     const { jobId, jobArn } = await client.send(
-      new SubmitJobCommand({ jobName: 'happy', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: shell('exit 0') } }),
+      new SubmitJobCommand({
+        jobName: 'happy',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: shell('exit 0') },
+      }),
     );
     expect(jobArn).toBe(`arn:aws:batch:us-east-1:000000000000:job/${jobId}`);
     await batch.service.waitForJob(jobId as string);
@@ -34,7 +39,12 @@ describe('a job that exits 0', () => {
 
   it('is SUBMITTED until the scheduler evaluates it, then RUNNABLE', async () => {
     const { batch } = await start({ vcpus: 1 });
-    const blocker = batch.service.submitJob({ jobName: 'blocker', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['sleep', '30'] } });
+    const blocker = batch.service.submitJob({
+      jobName: 'blocker',
+      jobQueue: 'high',
+      jobDefinition: 'job',
+      containerOverrides: { command: ['sleep', '30'] },
+    });
     const { jobId } = batch.service.submitJob({ jobName: 'queued', jobQueue: 'high', jobDefinition: 'job' });
     // A job is SUBMITTED until the scheduler evaluates it (docs: batch/latest/userguide/job_states.html).
     expect(batch.service.describeJob(jobId as string)?.status).toBe('SUBMITTED');
@@ -78,7 +88,12 @@ describe('a job that exits 0', () => {
   it('writes stdout and stderr to the log file of the attempt log stream', async () => {
     const { client, batch, dir } = await start();
     const { jobId } = await client.send(
-      new SubmitJobCommand({ jobName: 'logs', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: shell('echo out; echo err >&2') } }),
+      new SubmitJobCommand({
+        jobName: 'logs',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: shell('echo out; echo err >&2') },
+      }),
     );
     await batch.service.waitForJob(jobId as string);
     const job = await describe1(client, jobId as string);
@@ -101,7 +116,12 @@ describe('a job that exits 0', () => {
     );
     await batch.service.waitForJob(jobId as string);
     expect(readFileSync(join(dir, 'greeting.txt'), 'utf8')).toBe('hello\n');
-    expect((await describe1(client, jobId as string)).container?.command).toEqual(['sh', '-c', 'echo "$0" > greeting.txt', 'hello']);
+    expect((await describe1(client, jobId as string)).container?.command).toEqual([
+      'sh',
+      '-c',
+      'echo "$0" > greeting.txt',
+      'hello',
+    ]);
   });
 
   it('spawns what prepareInvocation returns, which sees the AWS_BATCH variables', async () => {
@@ -109,10 +129,15 @@ describe('a job that exits 0', () => {
     const { client, batch, dir } = await start({
       prepareInvocation: (job) => {
         seen.push(job.environment);
-        return { command: shell('echo "$PREPARED" > prepared.txt'), environment: { ...job.environment, PREPARED: 'yes' } };
+        return {
+          command: shell('echo "$PREPARED" > prepared.txt'),
+          environment: { ...job.environment, PREPARED: 'yes' },
+        };
       },
     });
-    const { jobId } = await client.send(new SubmitJobCommand({ jobName: 'prep', jobQueue: 'high', jobDefinition: 'job' }));
+    const { jobId } = await client.send(
+      new SubmitJobCommand({ jobName: 'prep', jobQueue: 'high', jobDefinition: 'job' }),
+    );
     await batch.service.waitForJob(jobId as string);
     expect(readFileSync(join(dir, 'prepared.txt'), 'utf8')).toBe('yes\n');
     expect(seen[0]).toMatchObject({ AWS_BATCH_JOB_ID: jobId, AWS_BATCH_JOB_ATTEMPT: '1' });
@@ -123,18 +148,32 @@ describe('a failing job', () => {
   it('fails with the exit code and "Essential container in task exited"', async () => {
     const { client, batch } = await start();
     const { jobId } = await client.send(
-      new SubmitJobCommand({ jobName: 'exit3', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: shell('exit 3') } }),
+      new SubmitJobCommand({
+        jobName: 'exit3',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: shell('exit 3') },
+      }),
     );
     await batch.service.waitForJob(jobId as string);
     const job = await describe1(client, jobId as string);
-    expect(job).toMatchObject({ status: 'FAILED', statusReason: 'Essential container in task exited', container: { exitCode: 3 } });
+    expect(job).toMatchObject({
+      status: 'FAILED',
+      statusReason: 'Essential container in task exited',
+      container: { exitCode: 3 },
+    });
     expect(job.attempts?.map((attempt) => attempt.container?.exitCode)).toEqual([3]);
   });
 
   it('fails with CannotStartContainerError and no exit code when the command does not exist', async () => {
     const { client, batch } = await start();
     const { jobId } = await client.send(
-      new SubmitJobCommand({ jobName: 'nocmd', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['fanout-no-such-command-xyz'] } }),
+      new SubmitJobCommand({
+        jobName: 'nocmd',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: ['fanout-no-such-command-xyz'] },
+      }),
     );
     await batch.service.waitForJob(jobId as string);
     const job = await describe1(client, jobId as string);
@@ -152,23 +191,34 @@ describe('starting processes', () => {
     const { jobId } = batch.service.submitJob({ jobName: 'nocwd', jobQueue: 'high', jobDefinition: 'job' });
     const job = await batch.service.waitForJob(jobId as string);
     expect(job).toMatchObject({ status: 'FAILED', statusReason: 'Task failed to start' });
-    expect(job.container?.reason).toBe(`CannotStartContainerError: the working directory "${join(tmpdir(), 'fanout-no-such-directory-xyz')}" does not exist or cannot be entered`);
+    expect(job.container?.reason).toBe(
+      `CannotStartContainerError: the working directory "${join(tmpdir(), 'fanout-no-such-directory-xyz')}" does not exist or cannot be entered`,
+    );
     expect(job.container?.exitCode).toBeUndefined();
   });
 
   it('fails to start with CannotStartContainerError when prepareInvocation returns a NUL byte', async () => {
-    const { batch } = await start({ prepareInvocation: (job) => ({ command: job.command, environment: { ...job.environment, SEED: '4\u00002' } }) });
+    const { batch } = await start({
+      prepareInvocation: (job) => ({ command: job.command, environment: { ...job.environment, SEED: '4\u00002' } }),
+    });
     const { jobId } = batch.service.submitJob({ jobName: 'nul', jobQueue: 'high', jobDefinition: 'job' });
     const job = await batch.service.waitForJob(jobId as string);
     expect(job).toMatchObject({ status: 'FAILED', statusReason: 'Task failed to start' });
-    expect(job.container?.reason).toBe('CannotStartContainerError: environment variable SEED must not contain a NUL byte; received "4\\u00002"');
+    expect(job.container?.reason).toBe(
+      'CannotStartContainerError: environment variable SEED must not contain a NUL byte; received "4\\u00002"',
+    );
     expect(batch.service.processesSpawned).toBe(0);
   });
 
   it('runs a command given by a path relative to the working directory', async () => {
     const { batch, dir } = await start();
     writeFileSync(join(dir, 'hello.sh'), '#!/bin/sh\necho relative > relative.txt\n', { mode: 0o755 });
-    const { jobId } = batch.service.submitJob({ jobName: 'rel', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['./hello.sh'] } });
+    const { jobId } = batch.service.submitJob({
+      jobName: 'rel',
+      jobQueue: 'high',
+      jobDefinition: 'job',
+      containerOverrides: { command: ['./hello.sh'] },
+    });
     expect((await batch.service.waitForJob(jobId as string)).status).toBe('SUCCEEDED');
     expect(readFileSync(join(dir, 'relative.txt'), 'utf8')).toBe('relative\n');
   });
@@ -177,9 +227,16 @@ describe('starting processes', () => {
     const { batch, dir } = await start({
       prepareInvocation: ({ command, environment: { PATH: _path, ...rest } }) => ({ command, environment: rest }),
     });
-    const { jobId } = batch.service.submitJob({ jobName: 'nopath', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: shell('env > env.txt') } });
+    const { jobId } = batch.service.submitJob({
+      jobName: 'nopath',
+      jobQueue: 'high',
+      jobDefinition: 'job',
+      containerOverrides: { command: shell('env > env.txt') },
+    });
     expect((await batch.service.waitForJob(jobId as string)).status).toBe('SUCCEEDED');
-    const names = readFileSync(join(dir, 'env.txt'), 'utf8').split('\n').map((line) => line.slice(0, line.indexOf('=')));
+    const names = readFileSync(join(dir, 'env.txt'), 'utf8')
+      .split('\n')
+      .map((line) => line.slice(0, line.indexOf('=')));
     expect(names).toContain('AWS_BATCH_JOB_ID');
     expect(names).not.toContain('PATH');
   });
@@ -188,13 +245,20 @@ describe('starting processes', () => {
     const launcher = new ProcessLauncher();
     const { client, batch } = await start({ launcher });
     const { jobId } = await client.send(
-      new SubmitJobCommand({ jobName: 'orphaned', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['sleep', '30'] } }),
+      new SubmitJobCommand({
+        jobName: 'orphaned',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: ['sleep', '30'] },
+      }),
     );
     await untilStatus(client, jobId as string, 'RUNNING');
     process.kill(-(launcher.launcherPid as number), 'SIGKILL');
     const job = await batch.service.waitForJob(jobId as string);
     expect(job).toMatchObject({ status: 'FAILED', statusReason: 'Local job launcher exited' });
-    expect(job.container?.reason).toMatch(/^the launcher shell \(pid \d+\) exited before reporting the exit of process \d+/);
+    expect(job.container?.reason).toMatch(
+      /^the launcher shell \(pid \d+\) exited before reporting the exit of process \d+/,
+    );
     const next = batch.service.submitJob({ jobName: 'after', jobQueue: 'high', jobDefinition: 'job' });
     expect((await batch.service.waitForJob(next.jobId as string)).status).toBe('SUCCEEDED');
     expect(launcher.launchersStarted).toBe(2);
@@ -203,7 +267,9 @@ describe('starting processes', () => {
 
 describe('retry strategy', () => {
   // A job that fails twice and then succeeds, counting its attempts in a file.
-  const flaky = shell('n=$(cat counter 2>/dev/null || echo 0); n=$((n+1)); echo $n > counter; echo "$AWS_BATCH_JOB_ATTEMPT" >> attempts; [ $n -ge 3 ]');
+  const flaky = shell(
+    'n=$(cat counter 2>/dev/null || echo 0); n=$((n+1)); echo $n > counter; echo "$AWS_BATCH_JOB_ATTEMPT" >> attempts; [ $n -ge 3 ]',
+  );
 
   it('retries on a matching RETRY rule until the job succeeds', async () => {
     const { client, batch, dir } = await start();
@@ -213,7 +279,13 @@ describe('retry strategy', () => {
         jobQueue: 'high',
         jobDefinition: 'job',
         containerOverrides: { command: flaky },
-        retryStrategy: { attempts: 3, evaluateOnExit: [{ onExitCode: '1', action: 'RETRY' }, { onReason: '*', action: 'EXIT' }] },
+        retryStrategy: {
+          attempts: 3,
+          evaluateOnExit: [
+            { onExitCode: '1', action: 'RETRY' },
+            { onReason: '*', action: 'EXIT' },
+          ],
+        },
       }),
     );
     await batch.service.waitForJob(jobId as string);
@@ -252,7 +324,13 @@ describe('retry strategy', () => {
         jobQueue: 'high',
         jobDefinition: 'job',
         containerOverrides: { command: shell('exit 37') },
-        retryStrategy: { attempts: 5, evaluateOnExit: [{ onExitCode: '3*', action: 'EXIT' }, { onReason: '*', action: 'RETRY' }] },
+        retryStrategy: {
+          attempts: 5,
+          evaluateOnExit: [
+            { onExitCode: '3*', action: 'EXIT' },
+            { onReason: '*', action: 'RETRY' },
+          ],
+        },
       }),
     );
     await batch.service.waitForJob(jobId as string);
@@ -264,7 +342,12 @@ describe('retry strategy', () => {
   it('uses the job definition retry strategy when the submission has none', async () => {
     const { client, batch } = await start();
     const { jobId } = await client.send(
-      new SubmitJobCommand({ jobName: 'defretry', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: shell('exit 1') } }),
+      new SubmitJobCommand({
+        jobName: 'defretry',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: shell('exit 1') },
+      }),
     );
     await batch.service.waitForJob(jobId as string);
     const job = await describe1(client, jobId as string);
@@ -307,7 +390,13 @@ describe('timeout', () => {
         jobName: 'stubborn',
         jobQueue: 'high',
         jobDefinition: 'job',
-        containerOverrides: { command: ['node', '-e', "process.on('SIGTERM', () => console.log('ignored')); console.log('ready'); setInterval(() => {}, 1000)"] },
+        containerOverrides: {
+          command: [
+            'node',
+            '-e',
+            "process.on('SIGTERM', () => console.log('ignored')); console.log('ready'); setInterval(() => {}, 1000)",
+          ],
+        },
         timeout: { attemptDurationSeconds: 60 },
       }),
     );
@@ -350,16 +439,27 @@ describe('terminate and cancel', () => {
   it('cancels a RUNNABLE job and leaves a RUNNING one alone', async () => {
     const { client, batch } = await start({ vcpus: 1 });
     const blocker = await client.send(
-      new SubmitJobCommand({ jobName: 'blocker', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['sleep', '30'] } }),
+      new SubmitJobCommand({
+        jobName: 'blocker',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: ['sleep', '30'] },
+      }),
     );
     await untilStatus(client, blocker.jobId as string, 'RUNNING');
-    const waiting = await client.send(new SubmitJobCommand({ jobName: 'waiting', jobQueue: 'high', jobDefinition: 'job' }));
+    const waiting = await client.send(
+      new SubmitJobCommand({ jobName: 'waiting', jobQueue: 'high', jobDefinition: 'job' }),
+    );
     await untilStatus(client, waiting.jobId as string, 'RUNNABLE');
     // CancelJob fails SUBMITTED/PENDING/RUNNABLE jobs and still succeeds for STARTING/RUNNING ones
     // (docs: batch/latest/APIReference/API_CancelJob.html).
     await client.send(new CancelJobCommand({ jobId: waiting.jobId, reason: 'not needed' }));
     await client.send(new CancelJobCommand({ jobId: blocker.jobId, reason: 'too late' }));
-    expect(await describe1(client, waiting.jobId as string)).toMatchObject({ status: 'FAILED', statusReason: 'not needed', isCancelled: true });
+    expect(await describe1(client, waiting.jobId as string)).toMatchObject({
+      status: 'FAILED',
+      statusReason: 'not needed',
+      isCancelled: true,
+    });
     expect((await describe1(client, blocker.jobId as string)).status).toBe('RUNNING');
     await client.send(new TerminateJobCommand({ jobId: blocker.jobId, reason: 'cleanup' }));
     await batch.service.waitForIdle();
@@ -386,7 +486,14 @@ describe('scheduling', () => {
       ['low2', 'low'],
       ['high2', 'high'],
     ] as const) {
-      await client.send(new SubmitJobCommand({ jobName: name, jobQueue: queue, jobDefinition: 'job', containerOverrides: { command: record(name) } }));
+      await client.send(
+        new SubmitJobCommand({
+          jobName: name,
+          jobQueue: queue,
+          jobDefinition: 'job',
+          containerOverrides: { command: record(name) },
+        }),
+      );
     }
     writeFileSync(join(dir, 'open'), '');
     await batch.service.waitForIdle();
@@ -398,7 +505,12 @@ describe('scheduling', () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       const { jobId } = await client.send(
-        new SubmitJobCommand({ jobName: `c${i}`, jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['sleep', '0.15'] } }),
+        new SubmitJobCommand({
+          jobName: `c${i}`,
+          jobQueue: 'high',
+          jobDefinition: 'job',
+          containerOverrides: { command: ['sleep', '0.15'] },
+        }),
       );
       ids.push(jobId as string);
     }
@@ -425,13 +537,20 @@ describe('ListJobs', () => {
   it('lists RUNNING jobs when no status is given', async () => {
     const { client } = await start();
     const { jobId } = await client.send(
-      new SubmitJobCommand({ jobName: 'listed', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['sleep', '30'] } }),
+      new SubmitJobCommand({
+        jobName: 'listed',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: ['sleep', '30'] },
+      }),
     );
     await untilStatus(client, jobId as string, 'RUNNING');
     // "If you don't specify a status, only RUNNING jobs are returned." (docs: batch/latest/APIReference/API_ListJobs.html)
     const { jobSummaryList } = await client.send(new ListJobsCommand({ jobQueue: 'high' }));
     expect(jobSummaryList?.map((summary) => summary.jobId)).toEqual([jobId]);
-    const { jobSummaryList: succeeded } = await client.send(new ListJobsCommand({ jobQueue: 'high', jobStatus: 'SUCCEEDED' }));
+    const { jobSummaryList: succeeded } = await client.send(
+      new ListJobsCommand({ jobQueue: 'high', jobStatus: 'SUCCEEDED' }),
+    );
     expect(succeeded).toEqual([]);
   });
 
@@ -439,14 +558,18 @@ describe('ListJobs', () => {
     const { client, batch } = await start();
     const ids = new Set<string>();
     for (let i = 0; i < 5; i++) {
-      const { jobId } = await client.send(new SubmitJobCommand({ jobName: `p${i}`, jobQueue: 'low', jobDefinition: 'job' }));
+      const { jobId } = await client.send(
+        new SubmitJobCommand({ jobName: `p${i}`, jobQueue: 'low', jobDefinition: 'job' }),
+      );
       ids.add(jobId as string);
     }
     await batch.service.waitForIdle();
     const pages: string[][] = [];
     let nextToken: string | undefined;
     do {
-      const page = await client.send(new ListJobsCommand({ jobQueue: 'low', jobStatus: 'SUCCEEDED', maxResults: 2, nextToken }));
+      const page = await client.send(
+        new ListJobsCommand({ jobQueue: 'low', jobStatus: 'SUCCEEDED', maxResults: 2, nextToken }),
+      );
       pages.push((page.jobSummaryList ?? []).map((summary) => summary.jobId as string));
       nextToken = page.nextToken;
     } while (nextToken);
@@ -456,14 +579,24 @@ describe('ListJobs', () => {
 
   it('holds 10,000 queued jobs and pages through them 1,000 at a time', async () => {
     const { batch } = await start({ vcpus: 1 });
-    batch.service.submitJob({ jobName: 'blocker', jobQueue: 'low', jobDefinition: 'job', containerOverrides: { command: ['sleep', '30'] } });
-    for (let i = 0; i < 10_000; i++) batch.service.submitJob({ jobName: `bulk-${i}`, jobQueue: 'low', jobDefinition: 'job' });
+    batch.service.submitJob({
+      jobName: 'blocker',
+      jobQueue: 'low',
+      jobDefinition: 'job',
+      containerOverrides: { command: ['sleep', '30'] },
+    });
+    for (let i = 0; i < 10_000; i++)
+      batch.service.submitJob({ jobName: `bulk-${i}`, jobQueue: 'low', jobDefinition: 'job' });
     await new Promise((resolve) => setImmediate(resolve));
     const names: string[] = [];
     let nextToken: string | undefined;
     let pages = 0;
     do {
-      const page = batch.service.listJobs({ jobQueue: 'low', jobStatus: 'RUNNABLE', ...(nextToken ? { nextToken } : {}) });
+      const page = batch.service.listJobs({
+        jobQueue: 'low',
+        jobStatus: 'RUNNABLE',
+        ...(nextToken ? { nextToken } : {}),
+      });
       names.push(...(page.jobSummaryList ?? []).map((summary) => summary.jobName as string));
       nextToken = page.nextToken;
       pages++;
@@ -481,7 +614,9 @@ describe('ListJobs', () => {
     await client.send(new SubmitJobCommand({ jobName: 'alpha-1', jobQueue: 'high', jobDefinition: 'job' }));
     await client.send(new SubmitJobCommand({ jobName: 'beta-1', jobQueue: 'high', jobDefinition: 'job' }));
     await batch.service.waitForIdle();
-    const { jobSummaryList } = await client.send(new ListJobsCommand({ jobQueue: 'high', filters: [{ name: 'JOB_NAME', values: ['alpha*'] }] }));
+    const { jobSummaryList } = await client.send(
+      new ListJobsCommand({ jobQueue: 'high', filters: [{ name: 'JOB_NAME', values: ['alpha*'] }] }),
+    );
     expect(jobSummaryList?.map((summary) => summary.jobName)).toEqual(['alpha-1']);
   });
 });
@@ -498,7 +633,12 @@ describe('dependencies', () => {
       }),
     );
     const second = await client.send(
-      new SubmitJobCommand({ jobName: 'second', jobQueue: 'high', jobDefinition: 'job', dependsOn: [{ jobId: first.jobId }] }),
+      new SubmitJobCommand({
+        jobName: 'second',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        dependsOn: [{ jobId: first.jobId }],
+      }),
     );
     await untilStatus(client, second.jobId as string, 'PENDING');
     writeFileSync(join(dir, 'open'), '');
@@ -509,14 +649,27 @@ describe('dependencies', () => {
   it('fails a dependent job when its dependency fails', async () => {
     const { client, batch } = await start();
     const first = await client.send(
-      new SubmitJobCommand({ jobName: 'first', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: shell('sleep 0.05; exit 1') } }),
+      new SubmitJobCommand({
+        jobName: 'first',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: shell('sleep 0.05; exit 1') },
+      }),
     );
     const second = await client.send(
-      new SubmitJobCommand({ jobName: 'second', jobQueue: 'high', jobDefinition: 'job', dependsOn: [{ jobId: first.jobId }] }),
+      new SubmitJobCommand({
+        jobName: 'second',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        dependsOn: [{ jobId: first.jobId }],
+      }),
     );
     await batch.service.waitForIdle();
     // A failed dependency moves the dependent job from PENDING to FAILED (docs: batch/latest/userguide/job_dependencies.html).
-    expect(await describe1(client, second.jobId as string)).toMatchObject({ status: 'FAILED', statusReason: 'Dependent Job failed' });
+    expect(await describe1(client, second.jobId as string)).toMatchObject({
+      status: 'FAILED',
+      statusReason: 'Dependent Job failed',
+    });
     expect(batch.service.processesSpawned).toBe(1);
   });
 });
@@ -530,7 +683,11 @@ describe('array jobs', () => {
         jobQueue: 'high',
         jobDefinition: 'job',
         arrayProperties: { size: 3 },
-        containerOverrides: { command: shell('echo "$AWS_BATCH_JOB_ARRAY_INDEX/$AWS_BATCH_JOB_ARRAY_SIZE" > "child-$AWS_BATCH_JOB_ARRAY_INDEX"') },
+        containerOverrides: {
+          command: shell(
+            'echo "$AWS_BATCH_JOB_ARRAY_INDEX/$AWS_BATCH_JOB_ARRAY_SIZE" > "child-$AWS_BATCH_JOB_ARRAY_INDEX"',
+          ),
+        },
       }),
     );
     await batch.service.waitForJob(jobId as string);
@@ -542,7 +699,9 @@ describe('array jobs', () => {
     const child = await describe1(client, `${jobId}:1`);
     expect(child).toMatchObject({ status: 'SUCCEEDED', arrayProperties: { index: 1 } });
     const { jobSummaryList } = await client.send(new ListJobsCommand({ arrayJobId: jobId, jobStatus: 'SUCCEEDED' }));
-    expect(jobSummaryList?.map((summary) => summary.jobId).sort()).toEqual([0, 1, 2].map((index) => `${jobId}:${index}`));
+    expect(jobSummaryList?.map((summary) => summary.jobId).sort()).toEqual(
+      [0, 1, 2].map((index) => `${jobId}:${index}`),
+    );
   });
 
   it('fails the parent when any child fails', async () => {
@@ -571,19 +730,30 @@ describe('array jobs', () => {
         jobDefinition: 'job',
         arrayProperties: { size: 4 },
         dependsOn: [{ type: 'SEQUENTIAL' }],
-        containerOverrides: { command: shell('echo $AWS_BATCH_JOB_ARRAY_INDEX >> order.txt; [ "$AWS_BATCH_JOB_ARRAY_INDEX" != 2 ]') },
+        containerOverrides: {
+          command: shell('echo $AWS_BATCH_JOB_ARRAY_INDEX >> order.txt; [ "$AWS_BATCH_JOB_ARRAY_INDEX" != 2 ]'),
+        },
       }),
     );
     await batch.service.waitForJob(jobId as string);
     expect(readFileSync(join(dir, 'order.txt'), 'utf8')).toBe('0\n1\n2\n');
-    expect(await describe1(client, `${jobId}:3`)).toMatchObject({ status: 'FAILED', statusReason: 'Dependent Job failed' });
+    expect(await describe1(client, `${jobId}:3`)).toMatchObject({
+      status: 'FAILED',
+      statusReason: 'Dependent Job failed',
+    });
     expect((await describe1(client, jobId as string)).status).toBe('FAILED');
   });
 
   it('terminates every child when the parent is terminated', async () => {
     const { client, batch } = await start({ vcpus: 1 });
     const { jobId } = await client.send(
-      new SubmitJobCommand({ jobName: 'arr', jobQueue: 'high', jobDefinition: 'job', arrayProperties: { size: 3 }, containerOverrides: { command: ['sleep', '30'] } }),
+      new SubmitJobCommand({
+        jobName: 'arr',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        arrayProperties: { size: 3 },
+        containerOverrides: { command: ['sleep', '30'] },
+      }),
     );
     await untilStatus(client, `${jobId}:0`, 'RUNNING');
     await client.send(new TerminateJobCommand({ jobId, reason: 'abort run' }));

@@ -4,10 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DescribeJobsCommand, type JobDetail, type JobStatus, type JobSummary, ListJobsCommand } from '@aws-sdk/client-batch';
+import {
+  DescribeJobsCommand,
+  type JobDetail,
+  type JobStatus,
+  type JobSummary,
+  ListJobsCommand,
+} from '@aws-sdk/client-batch';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LaunchRequest, type LaunchedProcess, LocalBatch, ProcessLauncher } from '../../../local/batch';
-import { type TestBatch, startTestBatch, testConfig } from './helpers';
+import { type LaunchedProcess, type LaunchRequest, LocalBatch, ProcessLauncher } from '../../../local/batch';
+import { startTestBatch, type TestBatch, testConfig } from './helpers';
 
 /** Ends every process at once, with exit code 1 for `false` and 0 otherwise, so thousands of jobs run in milliseconds. */
 class InstantLauncher extends ProcessLauncher {
@@ -48,26 +54,39 @@ describe('finished jobs beyond the ones kept in memory', () => {
   it('describes a job finished long ago with the detail it had when it finished', async () => {
     const { batch, client } = await start(0);
     const details: JobDetail[] = [];
-    for (const name of ['first', 'second', 'third']) details.push(await batch.service.waitForJob(submit(batch.service, name)));
+    for (const name of ['first', 'second', 'third'])
+      details.push(await batch.service.waitForJob(submit(batch.service, name)));
     expect((await batch.service.stats()).finishedJobsOnDisk).toBe(3);
 
     for (const detail of details) expect(batch.service.describeJob(detail.jobId as string)).toEqual(detail);
-    const { jobs } = await client.send(new DescribeJobsCommand({ jobs: details.map((detail) => detail.jobId as string) }));
-    expect(jobs?.map((job) => job.container?.environment)).toEqual(details.map((detail) => detail.container?.environment));
-    expect(jobs?.[0]).toMatchObject({ jobName: 'first', status: 'SUCCEEDED', parameters: { name: 'first' }, attempts: [{ container: { exitCode: 0 } }] });
+    const { jobs } = await client.send(
+      new DescribeJobsCommand({ jobs: details.map((detail) => detail.jobId as string) }),
+    );
+    expect(jobs?.map((job) => job.container?.environment)).toEqual(
+      details.map((detail) => detail.container?.environment),
+    );
+    expect(jobs?.[0]).toMatchObject({
+      jobName: 'first',
+      status: 'SUCCEEDED',
+      parameters: { name: 'first' },
+      attempts: [{ container: { exitCode: 0 } }],
+    });
     expect(await batch.service.waitForJob(details[0]?.jobId as string)).toEqual(details[0]);
   });
 
   it('lists every finished job by status with pagination, in the order they finished, with unchanged summaries', async () => {
     const { batch, client } = await start(3);
     const details: JobDetail[] = [];
-    for (let index = 0; index < 10; index++) details.push(await batch.service.waitForJob(submit(batch.service, `job-${index}`)));
+    for (let index = 0; index < 10; index++)
+      details.push(await batch.service.waitForJob(submit(batch.service, `job-${index}`)));
     expect((await batch.service.stats()).finishedJobsOnDisk).toBeGreaterThanOrEqual(6);
 
     const listed = [];
     let nextToken: string | undefined;
     do {
-      const page = await client.send(new ListJobsCommand({ jobQueue: 'high', jobStatus: 'SUCCEEDED', maxResults: 4, nextToken }));
+      const page = await client.send(
+        new ListJobsCommand({ jobQueue: 'high', jobStatus: 'SUCCEEDED', maxResults: 4, nextToken }),
+      );
       listed.push(...(page.jobSummaryList ?? []));
       nextToken = page.nextToken;
     } while (nextToken);
@@ -85,7 +104,9 @@ describe('finished jobs beyond the ones kept in memory', () => {
         container: { exitCode: 0 },
       })),
     );
-    const named = await client.send(new ListJobsCommand({ jobQueue: 'high', filters: [{ name: 'JOB_NAME', values: ['job-1*'] }] }));
+    const named = await client.send(
+      new ListJobsCommand({ jobQueue: 'high', filters: [{ name: 'JOB_NAME', values: ['job-1*'] }] }),
+    );
     expect(named.jobSummaryList?.map((summary) => summary.jobName)).toEqual(['job-1']);
   });
 
@@ -117,10 +138,14 @@ describe('finished jobs beyond the ones kept in memory', () => {
     await batch.service.waitForJob(failed);
     expect((await batch.service.stats()).finishedJobsOnDisk).toBe(2);
 
-    const afterSuccess = await batch.service.waitForJob(submit(batch.service, 'after-ok', { dependsOn: [{ jobId: succeeded }] }));
+    const afterSuccess = await batch.service.waitForJob(
+      submit(batch.service, 'after-ok', { dependsOn: [{ jobId: succeeded }] }),
+    );
     expect(afterSuccess.status).toBe('SUCCEEDED');
     // A job whose dependency failed fails (docs: batch/latest/userguide/job_dependencies.html).
-    const afterFailure = await batch.service.waitForJob(submit(batch.service, 'after-bad', { dependsOn: [{ jobId: failed }] }));
+    const afterFailure = await batch.service.waitForJob(
+      submit(batch.service, 'after-bad', { dependsOn: [{ jobId: failed }] }),
+    );
     expect(afterFailure).toMatchObject({ status: 'FAILED', statusReason: 'Dependent Job failed' });
 
     batch.service.cancelJob({ jobId: succeeded, reason: 'too late' });
@@ -141,7 +166,14 @@ async function listAll(client: TestBatch['client'], arrayJobId: string, jobStatu
   const summaries: JobSummary[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await client.send(new ListJobsCommand({ arrayJobId, jobStatus: jobStatus as JobStatus, maxResults: 100, ...(nextToken ? { nextToken } : {}) }));
+    const page = await client.send(
+      new ListJobsCommand({
+        arrayJobId,
+        jobStatus: jobStatus as JobStatus,
+        maxResults: 100,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
     expect(page.jobSummaryList?.length).toBeLessThanOrEqual(100);
     summaries.push(...(page.jobSummaryList ?? []));
     nextToken = page.nextToken;
@@ -157,7 +189,9 @@ describe('array children read after the array has finished', () => {
     current = await startTestBatch({ launcher: new IndexFailingLauncher(), finishedJobsInMemory: 100, vcpus: 4 });
     const { batch, client } = current;
     const size = 1500;
-    const arrays = [0, 1].map((index) => submit(batch.service, `array-${index}`, { arrayProperties: { size }, retryStrategy: { attempts: 2 } }));
+    const arrays = [0, 1].map((index) =>
+      submit(batch.service, `array-${index}`, { arrayProperties: { size }, retryStrategy: { attempts: 2 } }),
+    );
     await batch.service.waitForIdle();
     expect((await batch.service.stats()).finishedJobsOnDisk).toBeGreaterThan(2 * size - 200);
     const failing = Array.from({ length: size }, (_, index) => index).filter((index) => index % 7 === 3);
@@ -172,7 +206,11 @@ describe('array children read after the array has finished', () => {
       expect(failed.map(indexOf).sort((a, b) => a - b)).toEqual(failing);
       expect(succeeded.length + failed.length).toBe(size);
       expect(new Set(succeeded.map(indexOf)).size).toBe(size - failing.length);
-      expect(failed[0]).toMatchObject({ status: 'FAILED', statusReason: 'Essential container in task exited', container: { exitCode: 1 } });
+      expect(failed[0]).toMatchObject({
+        status: 'FAILED',
+        statusReason: 'Essential container in task exited',
+        container: { exitCode: 1 },
+      });
 
       const ids = Array.from({ length: 100 }, (_, index) => `${parentId}:${index + 1000}`);
       const { jobs } = await client.send(new DescribeJobsCommand({ jobs: ids }));
@@ -187,7 +225,10 @@ describe('array children read after the array has finished', () => {
       }
       const parent = await client.send(new DescribeJobsCommand({ jobs: [parentId] }));
       expect(parent.jobs?.[0]).toMatchObject({ status: 'FAILED', statusReason: 'Array Child Job failed' });
-      expect(parent.jobs?.[0]?.arrayProperties?.statusSummary).toMatchObject({ SUCCEEDED: size - failing.length, FAILED: failing.length });
+      expect(parent.jobs?.[0]?.arrayProperties?.statusSummary).toMatchObject({
+        SUCCEEDED: size - failing.length,
+        FAILED: failing.length,
+      });
     }
   });
 });
@@ -197,7 +238,13 @@ describe('memory held by finished jobs', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const dir = mkdtempSync(join(tmpdir(), 'fanout-batch-memory-'));
-    const service = new LocalBatch({ config: testConfig(), stateDir: dir, cwd: dir, launcher: new InstantLauncher(), finishedJobsInMemory: 20 });
+    const service = new LocalBatch({
+      config: testConfig(),
+      stateDir: dir,
+      cwd: dir,
+      launcher: new InstantLauncher(),
+      finishedJobsInMemory: 20,
+    });
     try {
       gc();
       const before = process.memoryUsage().heapUsed;
@@ -208,7 +255,9 @@ describe('memory held by finished jobs', () => {
           jobName: `job-${index}`,
           jobQueue: 'high',
           jobDefinition: 'job',
-          containerOverrides: { environment: [{ name: 'FANOUT_KWARGS', value: randomBytes(valueBytes / 2).toString('hex') }] },
+          containerOverrides: {
+            environment: [{ name: 'FANOUT_KWARGS', value: randomBytes(valueBytes / 2).toString('hex') }],
+          },
         });
       }
       await service.waitForIdle();

@@ -1,11 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
 import { BatchClient, DescribeJobsCommand, type JobDetail } from '@aws-sdk/client-batch';
+import { afterEach } from 'vitest';
 import { type FanoutConfig, parseConfig } from '../../../config';
+import {
+  type InProcessBatchServiceOptions,
+  type LocalBatch,
+  type RunningBatchService,
+  startBatchService,
+} from '../../../local/batch';
 import type { Clock } from '../../../local/engine/types';
-import { type InProcessBatchServiceOptions, type LocalBatch, type RunningBatchService, startBatchService } from '../../../local/batch';
 
 /** Two queues (high 100, low 10) over two compute environments, one cheap job definition. */
 export function testConfig(overrides: Record<string, unknown> = {}): FanoutConfig {
@@ -20,7 +25,14 @@ export function testConfig(overrides: Record<string, unknown> = {}): FanoutConfi
       { name: 'shared', priority: 50, computeEnvironments: ['ce-ondemand'], schedulingPolicy: 'fair' },
     ],
     jobDefinitions: [
-      { name: 'job', image: 'local/job:latest', vcpus: 1, memoryMiB: 512, command: ['true'], environment: { FROM_DEFINITION: 'def' } },
+      {
+        name: 'job',
+        image: 'local/job:latest',
+        vcpus: 1,
+        memoryMiB: 512,
+        command: ['true'],
+        environment: { FROM_DEFINITION: 'def' },
+      },
     ],
     local: { vcpus: 2 },
     ...overrides,

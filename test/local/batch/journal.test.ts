@@ -13,7 +13,12 @@ afterEach(async () => {
 });
 
 function open(dir: string, finishedJobsInMemory?: number): LocalBatch {
-  const service = new LocalBatch({ config: testConfig(), stateDir: dir, cwd: dir, ...(finishedJobsInMemory === undefined ? {} : { finishedJobsInMemory }) });
+  const service = new LocalBatch({
+    config: testConfig(),
+    stateDir: dir,
+    cwd: dir,
+    ...(finishedJobsInMemory === undefined ? {} : { finishedJobsInMemory }),
+  });
   services.push(service);
   return service;
 }
@@ -32,14 +37,33 @@ describe('job journal', () => {
   it('lets a service restarted on the same state directory describe and list the jobs of the one before', async () => {
     const dir = stateDir();
     const first = open(dir);
-    const done = first.submitJob({ jobName: 'run-a-00', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['sh', '-c', 'exit 3'] } }).jobId as string;
-    const ok = first.submitJob({ jobName: 'run-a-01', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['true'] } }).jobId as string;
+    const done = first.submitJob({
+      jobName: 'run-a-00',
+      jobQueue: 'high',
+      jobDefinition: 'job',
+      containerOverrides: { command: ['sh', '-c', 'exit 3'] },
+    }).jobId as string;
+    const ok = first.submitJob({
+      jobName: 'run-a-01',
+      jobQueue: 'high',
+      jobDefinition: 'job',
+      containerOverrides: { command: ['true'] },
+    }).jobId as string;
     await first.waitForJob(done);
     await first.waitForJob(ok);
 
     const second = open(dir);
-    expect(second.describeJob(done)).toMatchObject({ jobName: 'run-a-00', status: 'FAILED', statusReason: StatusReasons.containerExited, container: { exitCode: 3 } });
-    expect(second.describeJob(ok)).toMatchObject({ jobName: 'run-a-01', status: 'SUCCEEDED', container: { exitCode: 0 } });
+    expect(second.describeJob(done)).toMatchObject({
+      jobName: 'run-a-00',
+      status: 'FAILED',
+      statusReason: StatusReasons.containerExited,
+      container: { exitCode: 3 },
+    });
+    expect(second.describeJob(ok)).toMatchObject({
+      jobName: 'run-a-01',
+      status: 'SUCCEEDED',
+      container: { exitCode: 0 },
+    });
     // docs: batch/latest/APIReference/API_ListJobs.html (a JOB_NAME filter lists every status)
     const listed = second.listJobs({ jobQueue: 'high', filters: [{ name: 'JOB_NAME', values: ['run-a-*'] }] });
     expect(listed.jobSummaryList?.map((job) => [job.jobName, job.status])).toEqual([
@@ -51,7 +75,12 @@ describe('job journal', () => {
   it('fails the jobs the previous service had not finished as a lost host, and keeps that outcome on the next restart', async () => {
     const dir = stateDir();
     const first = open(dir);
-    const running = first.submitJob({ jobName: 'lost-running', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['sleep', '30'] } }).jobId as string;
+    const running = first.submitJob({
+      jobName: 'lost-running',
+      jobQueue: 'high',
+      jobDefinition: 'job',
+      containerOverrides: { command: ['sleep', '30'] },
+    }).jobId as string;
     await until(() => first.describeJob(running)?.status === 'RUNNING');
     // A second service while the first still runs stands in for one started after the first was killed.
     const second = open(dir);
@@ -63,20 +92,38 @@ describe('job journal', () => {
     await first.close();
 
     const third = open(dir);
-    expect(third.describeJob(running)).toMatchObject({ status: 'FAILED', statusReason: StatusReasons.hostTerminated, stoppedAt });
+    expect(third.describeJob(running)).toMatchObject({
+      status: 'FAILED',
+      statusReason: StatusReasons.hostTerminated,
+      stoppedAt,
+    });
   });
 
   it('still describes jobs spilled to the finished-jobs file before the restart, and spills new ones after it', async () => {
     const dir = stateDir();
     const first = open(dir, 1);
-    const ids = Array.from({ length: 6 }, (_, n) => first.submitJob({ jobName: `spill-${n}`, jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['true'] } }).jobId as string);
+    const ids = Array.from(
+      { length: 6 },
+      (_, n) =>
+        first.submitJob({
+          jobName: `spill-${n}`,
+          jobQueue: 'high',
+          jobDefinition: 'job',
+          containerOverrides: { command: ['true'] },
+        }).jobId as string,
+    );
     for (const id of ids) await first.waitForJob(id);
     expect((await first.stats()).finishedJobsOnDisk).toBeGreaterThan(0);
     await first.close();
 
     const second = open(dir, 1);
     expect(ids.map((id) => second.describeJob(id)?.status)).toEqual(Array(6).fill('SUCCEEDED'));
-    const next = second.submitJob({ jobName: 'after', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['true'] } }).jobId as string;
+    const next = second.submitJob({
+      jobName: 'after',
+      jobQueue: 'high',
+      jobDefinition: 'job',
+      containerOverrides: { command: ['true'] },
+    }).jobId as string;
     expect(await second.waitForJob(next)).toMatchObject({ status: 'SUCCEEDED' });
     expect(second.listJobs({ jobQueue: 'high', jobStatus: 'SUCCEEDED' }).jobSummaryList).toHaveLength(7);
   });

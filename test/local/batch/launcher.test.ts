@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,7 +25,11 @@ const request = (command: string[], extra: Partial<LaunchRequest> = {}): LaunchR
   ...extra,
 });
 /** A Node program that prints its arguments and environment as JSON. */
-const printArgsAndEnv = [process.execPath, '-e', 'process.stdout.write(JSON.stringify({ argv: process.argv.slice(1), env: process.env }))'];
+const printArgsAndEnv = [
+  process.execPath,
+  '-e',
+  'process.stdout.write(JSON.stringify({ argv: process.argv.slice(1), env: process.env }))',
+];
 /** True while the process runs; a zombie awaiting its reaper counts as ended. */
 const isAlive = (pid: number): boolean => {
   try {
@@ -69,7 +73,10 @@ describe('ProcessLauncher', () => {
     const environment = Object.fromEntries(trickyStrings.map((value, index) => [`TRICKY_${index}`, value]));
     const job = launcher.launch(request([...printArgsAndEnv, ...trickyStrings], { environment }));
     expect(await job.outcome).toEqual({ kind: 'exited', exitCode: 0 });
-    const printed = JSON.parse(readFileSync(join(dir, 'job.log'), 'utf8')) as { argv: string[]; env: Record<string, string> };
+    const printed = JSON.parse(readFileSync(join(dir, 'job.log'), 'utf8')) as {
+      argv: string[];
+      env: Record<string, string>;
+    };
     expect(printed.argv).toEqual(trickyStrings);
     expect(printed.env).toEqual(environment);
   });
@@ -100,7 +107,9 @@ describe('ProcessLauncher', () => {
     const cwd = join(dir, 'work');
     mkdirSync(cwd);
     writeFileSync(join(dir, 'job.log'), 'earlier\n');
-    const job = launcher.launch(request(['/bin/sh', '-c', 'pwd; echo err >&2; read line || echo "stdin is empty"'], { cwd }));
+    const job = launcher.launch(
+      request(['/bin/sh', '-c', 'pwd; echo err >&2; read line || echo "stdin is empty"'], { cwd }),
+    );
     expect(await job.outcome).toEqual({ kind: 'exited', exitCode: 0 });
     expect(readFileSync(join(dir, 'job.log'), 'utf8')).toBe(`earlier\n${cwd}\nerr\nstdin is empty\n`);
   });
@@ -108,7 +117,9 @@ describe('ProcessLauncher', () => {
   it('reports each exit code', async () => {
     const codes = [0, 1, 7, 126, 255];
     const jobs = codes.map((code) => launcher.launch(request(['/bin/sh', '-c', `exit ${code}`])));
-    expect(await Promise.all(jobs.map((job) => job.outcome))).toEqual(codes.map((exitCode) => ({ kind: 'exited', exitCode })));
+    expect(await Promise.all(jobs.map((job) => job.outcome))).toEqual(
+      codes.map((exitCode) => ({ kind: 'exited', exitCode })),
+    );
   });
 
   it('reports 128 + n for a process killed by signal n', async () => {
@@ -134,7 +145,8 @@ describe('ProcessLauncher', () => {
   it('runs 50 processes at the same time, each with its own pid, log and exit code', async () => {
     mkdirSync(join(dir, 'started'));
     // Each job waits until all 50 have started, so the test only ends if they all ran at once.
-    const barrier = 'touch "started/$0"; while [ "$(ls started | wc -l)" -lt 50 ]; do sleep 0.01; done; echo "job $0"; exit "$0"';
+    const barrier =
+      'touch "started/$0"; while [ "$(ls started | wc -l)" -lt 50 ]; do sleep 0.01; done; echo "job $0"; exit "$0"';
     const jobs = Array.from({ length: 50 }, (_, index) =>
       launcher.launch(request(['/bin/sh', '-c', barrier, String(index)], { logFile: join(dir, `job-${index}.log`) })),
     );
@@ -158,19 +170,26 @@ describe('ProcessLauncher', () => {
   it('reports a log file that cannot be opened as a start failure', async () => {
     const logFile = join(dir, 'no-such-directory', 'job.log');
     const job = launcher.launch(request(['true'], { logFile }));
-    expect(await job.outcome).toEqual({ kind: 'failedToStart', message: `the log file "${logFile}" cannot be opened for appending` });
+    expect(await job.outcome).toEqual({
+      kind: 'failedToStart',
+      message: `the log file "${logFile}" cannot be opened for appending`,
+    });
   });
 
   it('rejects NUL bytes, an empty command and bad variable names before launching', () => {
     expect(() => launcher.launch(request(['echo', 'a\u0000b']))).toThrow(LaunchRequestError);
-    expect(() => launcher.launch(request(['echo', 'a\u0000b']))).toThrow('command[1] must not contain a NUL byte; received "a\\u0000b"');
+    expect(() => launcher.launch(request(['echo', 'a\u0000b']))).toThrow(
+      'command[1] must not contain a NUL byte; received "a\\u0000b"',
+    );
     expect(() => launcher.launch(request(['true'], { environment: { SEED: '4\u00002' } }))).toThrow(
       'environment variable SEED must not contain a NUL byte; received "4\\u00002"',
     );
     expect(() => launcher.launch(request(['true'], { environment: { 'A=B': 'x' } }))).toThrow(
       'environment variable names must be non-empty and free of "="; received "A=B"',
     );
-    expect(() => launcher.launch(request([]))).toThrow('command must hold at least the program to run; received an empty list');
+    expect(() => launcher.launch(request([]))).toThrow(
+      'command must hold at least the program to run; received an empty list',
+    );
     expect(launcher.launchersStarted).toBe(0);
   });
 
@@ -193,7 +212,11 @@ describe('ProcessLauncher', () => {
     process.kill(-(launcher.launcherPid as number), 'SIGKILL');
     const outcome = await job.outcome;
     expect(outcome.kind).toBe('lost');
-    expect(outcome).toMatchObject({ message: expect.stringMatching(new RegExp(`^the launcher shell \\(pid \\d+\\) exited before reporting the exit of process ${pid}`)) });
+    expect(outcome).toMatchObject({
+      message: expect.stringMatching(
+        new RegExp(`^the launcher shell \\(pid \\d+\\) exited before reporting the exit of process ${pid}`),
+      ),
+    });
     expect(await launcher.launch(request(['true'])).outcome).toEqual({ kind: 'exited', exitCode: 0 });
   });
 
@@ -205,15 +228,21 @@ describe('ProcessLauncher', () => {
     expect(await job.outcome).toEqual({ kind: 'exited', exitCode: 137 });
     expect(isAlive(pid)).toBe(false);
     expect(isAlive(shellPid)).toBe(false);
-    expect(await launcher.launch(request(['true'])).outcome).toEqual({ kind: 'failedToStart', message: 'the process launcher is closed' });
+    expect(await launcher.launch(request(['true'])).outcome).toEqual({
+      kind: 'failedToStart',
+      message: 'the process launcher is closed',
+    });
   });
 });
 
 describe('ProcessLauncher in a service process', () => {
   const moduleUrl = new URL('../../../local/batch/launcher.ts', import.meta.url).href;
   const runNode = (script: string): ChildProcess =>
-    spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exitOf = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+  const exitOf = (child: ChildProcess) =>
+    new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const firstLine = (child: ChildProcess) =>
     new Promise<string>((resolve) => {
       let text = '';

@@ -40,7 +40,10 @@ describe('decideRetry', () => {
   });
 
   it('requires every condition of a rule to match', () => {
-    const strategy = { attempts: 3, evaluateOnExit: [{ onExitCode: '1', onStatusReason: 'Host EC2*', action: 'EXIT' as const }] };
+    const strategy = {
+      attempts: 3,
+      evaluateOnExit: [{ onExitCode: '1', onStatusReason: 'Host EC2*', action: 'EXIT' as const }],
+    };
     expect(decideRetry(strategy, 1, exited)).toBe('RETRY');
     expect(decideRetry(strategy, 1, { exitCode: 1, statusReason: 'Host EC2 (instance i-1) terminated.' })).toBe('EXIT');
   });
@@ -48,7 +51,9 @@ describe('decideRetry', () => {
   it('retries when rules exist but none matches', () => {
     // "If evaluateOnExit is specified, but none of the retry strategies match, then the job is retried."
     // (docs: batch/latest/userguide/job_retries.html)
-    expect(decideRetry({ attempts: 3, evaluateOnExit: [{ onExitCode: '42', action: 'EXIT' }] }, 1, exited)).toBe('RETRY');
+    expect(decideRetry({ attempts: 3, evaluateOnExit: [{ onExitCode: '42', action: 'EXIT' }] }, 1, exited)).toBe(
+      'RETRY',
+    );
   });
 
   it('treats the catch-all onReason "*" as matching a failure without a reason', () => {

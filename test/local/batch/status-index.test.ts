@@ -16,7 +16,9 @@ describe('StatusIndex', () => {
     index.move('job-2', 'RUNNABLE', 'SUCCEEDED');
     index.move('job-0', 'RUNNABLE', 'SUCCEEDED');
     const seen: string[] = [];
-    expect(index.scan(['RUNNABLE', 'SUCCEEDED'], { status: 0, position: 0 }, (jobId) => seen.push(jobId) > 0)).toBeUndefined();
+    expect(
+      index.scan(['RUNNABLE', 'SUCCEEDED'], { status: 0, position: 0 }, (jobId) => seen.push(jobId) > 0),
+    ).toBeUndefined();
     expect(seen).toEqual(['job-1', 'job-2', 'job-0']);
     expect([index.size('RUNNABLE'), index.size('SUCCEEDED'), index.size('SUBMITTED')]).toEqual([1, 2, 0]);
   });

@@ -5,12 +5,12 @@ import {
   DescribeJobQueuesCommand,
   DescribeJobsCommand,
   ListJobsCommand,
-  type SubmitJobCommandInput,
   SubmitJobCommand,
+  type SubmitJobCommandInput,
   TerminateJobCommand,
 } from '@aws-sdk/client-batch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestBatch, startTestBatch } from './helpers';
+import { startTestBatch, type TestBatch } from './helpers';
 
 let t: TestBatch;
 beforeAll(async () => {
@@ -20,9 +20,17 @@ afterAll(async () => {
   await t.close();
 });
 
-const base: SubmitJobCommandInput = { jobName: 'valid', jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command: ['true'] } };
+const base: SubmitJobCommandInput = {
+  jobName: 'valid',
+  jobQueue: 'high',
+  jobDefinition: 'job',
+  containerOverrides: { command: ['true'] },
+};
 
-async function rejects(input: Partial<SubmitJobCommandInput> | Record<string, unknown>, message: string | RegExp): Promise<void> {
+async function rejects(
+  input: Partial<SubmitJobCommandInput> | Record<string, unknown>,
+  message: string | RegExp,
+): Promise<void> {
   const attempt = t.client.send(new SubmitJobCommand({ ...base, ...input } as SubmitJobCommandInput));
   await expect(attempt).rejects.toBeInstanceOf(ClientException);
   await expect(attempt).rejects.toThrow(message);
@@ -32,7 +40,10 @@ describe('SubmitJob validation', () => {
   // Job names: up to 128 letters, numbers, hyphens and underscores, the first alphanumeric
   // (docs: batch/latest/APIReference/API_SubmitJob.html).
   it('rejects a job name longer than 128 characters', async () => {
-    await rejects({ jobName: 'a'.repeat(129) }, /^Job name should match valid pattern: jobName must be 1-128 .*received "a{80}\.\.\."$/);
+    await rejects(
+      { jobName: 'a'.repeat(129) },
+      /^Job name should match valid pattern: jobName must be 1-128 .*received "a{80}\.\.\."$/,
+    );
   });
 
   it('accepts a job name of exactly 128 characters', async () => {
@@ -41,7 +52,10 @@ describe('SubmitJob validation', () => {
   });
 
   it('rejects a job name starting with an underscore', async () => {
-    await rejects({ jobName: '_job' }, 'Job name should match valid pattern: jobName must be 1-128 letters, numbers, hyphens or underscores, starting with a letter or number; received "_job"');
+    await rejects(
+      { jobName: '_job' },
+      'Job name should match valid pattern: jobName must be 1-128 letters, numbers, hyphens or underscores, starting with a letter or number; received "_job"',
+    );
   });
 
   it('rejects a job name with a character outside the pattern', async () => {
@@ -78,17 +92,26 @@ describe('SubmitJob validation', () => {
   });
 
   it('rejects a parameter value that is not a string', async () => {
-    await rejects({ parameters: { seed: 42 } } as unknown as SubmitJobCommandInput, 'parameters.seed must be a string (Batch parameters accept string values only); received number 42');
+    await rejects(
+      { parameters: { seed: 42 } } as unknown as SubmitJobCommandInput,
+      'parameters.seed must be a string (Batch parameters accept string values only); received number 42',
+    );
   });
 
   it('rejects a request payload over 30 KiB', async () => {
     // Maximum job payload size for SubmitJob: 30 KiB (docs: batch/latest/userguide/service_limits.html).
-    await rejects({ containerOverrides: { environment: [{ name: 'BIG', value: 'x'.repeat(31 * 1024) }] } }, /^SubmitJob request payload is \d+ bytes; the maximum job payload size is 30 KiB \(30720 bytes\)$/);
+    await rejects(
+      { containerOverrides: { environment: [{ name: 'BIG', value: 'x'.repeat(31 * 1024) }] } },
+      /^SubmitJob request payload is \d+ bytes; the maximum job payload size is 30 KiB \(30720 bytes\)$/,
+    );
   });
 
   it('rejects an unknown job queue by name and by ARN', async () => {
     await rejects({ jobQueue: 'nope' }, 'JobQueue nope not found.');
-    await rejects({ jobQueue: 'arn:aws:batch:us-east-1:000000000000:job-queue/nope' }, 'JobQueue arn:aws:batch:us-east-1:000000000000:job-queue/nope not found.');
+    await rejects(
+      { jobQueue: 'arn:aws:batch:us-east-1:000000000000:job-queue/nope' },
+      'JobQueue arn:aws:batch:us-east-1:000000000000:job-queue/nope not found.',
+    );
   });
 
   it('rejects an unknown job definition by name, name:revision and ARN', async () => {
@@ -103,7 +126,11 @@ describe('SubmitJob validation', () => {
   it('accepts the job definition as name:1 and as its ARN, and the queue as its ARN', async () => {
     for (const jobDefinition of ['job:1', 'arn:aws:batch:us-east-1:000000000000:job-definition/job:1']) {
       const { jobId } = await t.client.send(
-        new SubmitJobCommand({ ...base, jobDefinition, jobQueue: 'arn:aws:batch:us-east-1:000000000000:job-queue/high' }),
+        new SubmitJobCommand({
+          ...base,
+          jobDefinition,
+          jobQueue: 'arn:aws:batch:us-east-1:000000000000:job-queue/high',
+        }),
       );
       expect(jobId).toBeDefined();
     }
@@ -111,13 +138,22 @@ describe('SubmitJob validation', () => {
 
   it('rejects retryStrategy attempts outside 1..10', async () => {
     // Between 1 and 10 attempts (docs: batch/latest/userguide/job_retries.html).
-    await rejects({ retryStrategy: { attempts: 0 } }, 'retryStrategy.attempts must be an integer between 1 and 10; received number 0');
-    await rejects({ retryStrategy: { attempts: 11 } }, 'retryStrategy.attempts must be an integer between 1 and 10; received number 11');
+    await rejects(
+      { retryStrategy: { attempts: 0 } },
+      'retryStrategy.attempts must be an integer between 1 and 10; received number 0',
+    );
+    await rejects(
+      { retryStrategy: { attempts: 11 } },
+      'retryStrategy.attempts must be an integer between 1 and 10; received number 11',
+    );
   });
 
   it('rejects more than 5 evaluateOnExit rules', async () => {
     const rule = { onExitCode: '1', action: 'RETRY' as const };
-    await rejects({ retryStrategy: { attempts: 2, evaluateOnExit: Array(6).fill(rule) } }, 'retryStrategy.evaluateOnExit can contain at most 5 rules; received 6');
+    await rejects(
+      { retryStrategy: { attempts: 2, evaluateOnExit: Array(6).fill(rule) } },
+      'retryStrategy.evaluateOnExit can contain at most 5 rules; received 6',
+    );
   });
 
   it('rejects an onExitCode pattern with letters', async () => {
@@ -130,7 +166,10 @@ describe('SubmitJob validation', () => {
 
   it('rejects a timeout under 60 seconds', async () => {
     // attemptDurationSeconds must be at least 60 seconds (docs: batch/latest/userguide/job_timeouts.html).
-    await rejects({ timeout: { attemptDurationSeconds: 59 } }, 'timeout.attemptDurationSeconds must be an integer of at least 60 seconds; received number 59');
+    await rejects(
+      { timeout: { attemptDurationSeconds: 59 } },
+      'timeout.attemptDurationSeconds must be an integer of at least 60 seconds; received number 59',
+    );
   });
 
   it('rejects an unknown resource requirement type and a non-numeric VCPU', async () => {
@@ -155,26 +194,47 @@ describe('SubmitJob validation', () => {
     await rejects({ arrayProperties: { size: 10_001 } }, `${rule}; received number 10001`);
     await rejects({ arrayProperties: { size: 2.5 } }, `${rule}; received number 2.5`);
     // The largest size is accepted; it waits on a job that is then terminated, so its children never run.
-    const gate = await t.client.send(new SubmitJobCommand({ ...base, containerOverrides: { command: ['sleep', '30'] } }));
-    const { jobId } = await t.client.send(new SubmitJobCommand({ ...base, arrayProperties: { size: 10_000 }, dependsOn: [{ jobId: gate.jobId }] }));
+    const gate = await t.client.send(
+      new SubmitJobCommand({ ...base, containerOverrides: { command: ['sleep', '30'] } }),
+    );
+    const { jobId } = await t.client.send(
+      new SubmitJobCommand({ ...base, arrayProperties: { size: 10_000 }, dependsOn: [{ jobId: gate.jobId }] }),
+    );
     await t.client.send(new TerminateJobCommand({ jobId: gate.jobId, reason: 'only the size was checked' }));
-    expect(await t.batch.service.waitForJob(jobId as string)).toMatchObject({ status: 'FAILED', statusReason: 'Dependent Job failed' });
+    expect(await t.batch.service.waitForJob(jobId as string)).toMatchObject({
+      status: 'FAILED',
+      statusReason: 'Dependent Job failed',
+    });
   });
 
   it('rejects a dependency on a job that does not exist and more than 20 dependencies', async () => {
     await rejects({ dependsOn: [{ jobId: 'missing' }] }, 'dependsOn[0].jobId: job missing does not exist');
     // At most 20 dependencies per job (docs: batch/latest/userguide/service_limits.html).
-    await rejects({ dependsOn: Array.from({ length: 21 }, (_, i) => ({ jobId: `j${i}` })) }, 'dependsOn: a job can depend on at most 20 jobs; received 21');
+    await rejects(
+      { dependsOn: Array.from({ length: 21 }, (_, i) => ({ jobId: `j${i}` })) },
+      'dependsOn: a job can depend on at most 20 jobs; received 21',
+    );
   });
 
   it('rejects a SEQUENTIAL dependency on a job that is not an array job', async () => {
-    await rejects({ dependsOn: [{ type: 'SEQUENTIAL' }] }, 'dependsOn[0].type SEQUENTIAL is only valid for array jobs (arrayProperties.size)');
+    await rejects(
+      { dependsOn: [{ type: 'SEQUENTIAL' }] },
+      'dependsOn[0].type SEQUENTIAL is only valid for array jobs (arrayProperties.size)',
+    );
   });
 
   it('requires shareIdentifier on a fair-share queue and forbids it elsewhere', async () => {
-    await rejects({ jobQueue: 'shared' }, 'shareIdentifier is required: job queue shared has the fair-share scheduling policy fair');
-    await rejects({ shareIdentifier: 'team-a' }, /^shareIdentifier can only be set on jobs for a queue with a fair-share scheduling policy; job queue high has none/);
-    const { jobId } = await t.client.send(new SubmitJobCommand({ ...base, jobQueue: 'shared', shareIdentifier: 'team-a' }));
+    await rejects(
+      { jobQueue: 'shared' },
+      'shareIdentifier is required: job queue shared has the fair-share scheduling policy fair',
+    );
+    await rejects(
+      { shareIdentifier: 'team-a' },
+      /^shareIdentifier can only be set on jobs for a queue with a fair-share scheduling policy; job queue high has none/,
+    );
+    const { jobId } = await t.client.send(
+      new SubmitJobCommand({ ...base, jobQueue: 'shared', shareIdentifier: 'team-a' }),
+    );
     expect(jobId).toBeDefined();
   });
 });
@@ -189,11 +249,15 @@ describe('other operations', () => {
   it('leaves unknown IDs out of DescribeJobs and rejects more than 100 IDs', async () => {
     const { jobs } = await t.client.send(new DescribeJobsCommand({ jobs: ['missing'] }));
     expect(jobs).toEqual([]);
-    await expect(t.client.send(new DescribeJobsCommand({ jobs: Array(101).fill('x') }))).rejects.toThrow('jobs can list at most 100 entries; received 101');
+    await expect(t.client.send(new DescribeJobsCommand({ jobs: Array(101).fill('x') }))).rejects.toThrow(
+      'jobs can list at most 100 entries; received 101',
+    );
   });
 
   it('requires exactly one of jobQueue, arrayJobId and multiNodeJobId in ListJobs', async () => {
-    await expect(t.client.send(new ListJobsCommand({}))).rejects.toThrow('specify exactly one of jobQueue, arrayJobId or multiNodeJobId; received 0');
+    await expect(t.client.send(new ListJobsCommand({}))).rejects.toThrow(
+      'specify exactly one of jobQueue, arrayJobId or multiNodeJobId; received 0',
+    );
   });
 
   it('rejects a nextToken it did not issue', async () => {
@@ -232,7 +296,13 @@ describe('other operations', () => {
       }),
     ]);
     const { computeEnvironments } = await t.client.send(new DescribeComputeEnvironmentsCommand({}));
-    expect(computeEnvironments?.map((ce) => [ce.computeEnvironmentName, ce.computeResources?.type, ce.computeResources?.maxvCpus])).toEqual([
+    expect(
+      computeEnvironments?.map((ce) => [
+        ce.computeEnvironmentName,
+        ce.computeResources?.type,
+        ce.computeResources?.maxvCpus,
+      ]),
+    ).toEqual([
       ['ce-ondemand', 'FARGATE', 4],
       ['ce-spot', 'FARGATE_SPOT', 4],
     ]);

@@ -33,7 +33,11 @@ const withMap = (fields: object, mode: 'DISTRIBUTED' | 'INLINE' = 'DISTRIBUTED')
   States: {
     Fan: {
       Type: 'Map',
-      ItemProcessor: { ProcessorConfig: { Mode: mode, ExecutionType: 'STANDARD' }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+      ItemProcessor: {
+        ProcessorConfig: { Mode: mode, ExecutionType: 'STANDARD' },
+        StartAt: 'P',
+        States: { P: { Type: 'Pass', End: true } },
+      },
       ...fields,
       End: true,
     },
@@ -42,35 +46,98 @@ const withMap = (fields: object, mode: 'DISTRIBUTED' | 'INLINE' = 'DISTRIBUTED')
 
 describe('Retrier fields', () => {
   it.each([
-    ['IntervalSeconds', 0, '/States/Work/Retry/0/IntervalSeconds must be a positive integer of at most 99999999 (received 0)'],
-    ['IntervalSeconds', 1.5, '/States/Work/Retry/0/IntervalSeconds must be a positive integer of at most 99999999 (received 1.5)'],
-    ['IntervalSeconds', 100_000_000, '/States/Work/Retry/0/IntervalSeconds must be a positive integer of at most 99999999 (received 100000000)'],
-    ['IntervalSeconds', '5', '/States/Work/Retry/0/IntervalSeconds must be a positive integer of at most 99999999 (received "5")'],
-    ['MaxAttempts', -1, '/States/Work/Retry/0/MaxAttempts must be a non-negative integer of at most 99999999 (received -1)'],
-    ['MaxAttempts', 2.5, '/States/Work/Retry/0/MaxAttempts must be a non-negative integer of at most 99999999 (received 2.5)'],
-    ['MaxAttempts', 100_000_000, '/States/Work/Retry/0/MaxAttempts must be a non-negative integer of at most 99999999 (received 100000000)'],
-    ['BackoffRate', 0.5, '/States/Work/Retry/0/BackoffRate must be a number greater than or equal to 1.0 (received 0.5)'],
-    ['MaxDelaySeconds', 0, '/States/Work/Retry/0/MaxDelaySeconds must be a positive integer less than 31622401 (received 0)'],
-    ['MaxDelaySeconds', 31_622_401, '/States/Work/Retry/0/MaxDelaySeconds must be a positive integer less than 31622401 (received 31622401)'],
+    [
+      'IntervalSeconds',
+      0,
+      '/States/Work/Retry/0/IntervalSeconds must be a positive integer of at most 99999999 (received 0)',
+    ],
+    [
+      'IntervalSeconds',
+      1.5,
+      '/States/Work/Retry/0/IntervalSeconds must be a positive integer of at most 99999999 (received 1.5)',
+    ],
+    [
+      'IntervalSeconds',
+      100_000_000,
+      '/States/Work/Retry/0/IntervalSeconds must be a positive integer of at most 99999999 (received 100000000)',
+    ],
+    [
+      'IntervalSeconds',
+      '5',
+      '/States/Work/Retry/0/IntervalSeconds must be a positive integer of at most 99999999 (received "5")',
+    ],
+    [
+      'MaxAttempts',
+      -1,
+      '/States/Work/Retry/0/MaxAttempts must be a non-negative integer of at most 99999999 (received -1)',
+    ],
+    [
+      'MaxAttempts',
+      2.5,
+      '/States/Work/Retry/0/MaxAttempts must be a non-negative integer of at most 99999999 (received 2.5)',
+    ],
+    [
+      'MaxAttempts',
+      100_000_000,
+      '/States/Work/Retry/0/MaxAttempts must be a non-negative integer of at most 99999999 (received 100000000)',
+    ],
+    [
+      'BackoffRate',
+      0.5,
+      '/States/Work/Retry/0/BackoffRate must be a number greater than or equal to 1.0 (received 0.5)',
+    ],
+    [
+      'MaxDelaySeconds',
+      0,
+      '/States/Work/Retry/0/MaxDelaySeconds must be a positive integer less than 31622401 (received 0)',
+    ],
+    [
+      'MaxDelaySeconds',
+      31_622_401,
+      '/States/Work/Retry/0/MaxDelaySeconds must be a positive integer less than 31622401 (received 31622401)',
+    ],
     ['JitterStrategy', 'PARTIAL', '/States/Work/Retry/0/JitterStrategy must be FULL or NONE (received "PARTIAL")'],
   ])('rejects %s %j with the pointer, the rule and the value', (field, value, message) => {
     expectInvalid(withRetrier({ [field]: value }), message);
   });
 
   it('accepts the documented bounds', () => {
-    const bounds = { IntervalSeconds: 99_999_999, MaxAttempts: 0, BackoffRate: 1, MaxDelaySeconds: 31_622_400, JitterStrategy: 'FULL' };
+    const bounds = {
+      IntervalSeconds: 99_999_999,
+      MaxAttempts: 0,
+      BackoffRate: 1,
+      MaxDelaySeconds: 31_622_400,
+      JitterStrategy: 'FULL',
+    };
     expect(load(withRetrier(bounds))()).toMatchObject({ graph: { startAt: 'Work' } });
-    expect(load(withRetrier({ IntervalSeconds: 1, MaxAttempts: 99_999_999, BackoffRate: 1.5, MaxDelaySeconds: 1, JitterStrategy: 'NONE' }))()).toBeDefined();
+    expect(
+      load(
+        withRetrier({
+          IntervalSeconds: 1,
+          MaxAttempts: 99_999_999,
+          BackoffRate: 1.5,
+          MaxDelaySeconds: 1,
+          JitterStrategy: 'NONE',
+        }),
+      )(),
+    ).toBeDefined();
   });
 
   it('names the retrier by its index', () => {
     const definition = {
       StartAt: 'Work',
       States: {
-        Work: { Type: 'Task', Resource: TASK, Retry: [{ ErrorEquals: ['Custom.Error'] }, { ErrorEquals: ['States.ALL'], BackoffRate: 0 }], End: true },
+        Work: {
+          Type: 'Task',
+          Resource: TASK,
+          Retry: [{ ErrorEquals: ['Custom.Error'] }, { ErrorEquals: ['States.ALL'], BackoffRate: 0 }],
+          End: true,
+        },
       },
     };
-    expect(load(definition)).toThrow('/States/Work/Retry/1/BackoffRate must be a number greater than or equal to 1.0 (received 0)');
+    expect(load(definition)).toThrow(
+      '/States/Work/Retry/1/BackoffRate must be a number greater than or equal to 1.0 (received 0)',
+    );
   });
 
   it('checks states inside Parallel branches', () => {
@@ -81,13 +148,25 @@ describe('Retrier fields', () => {
           Type: 'Parallel',
           Branches: [
             { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } },
-            { StartAt: 'B', States: { B: { Type: 'Task', Resource: TASK, Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 0 }], End: true } } },
+            {
+              StartAt: 'B',
+              States: {
+                B: {
+                  Type: 'Task',
+                  Resource: TASK,
+                  Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 0 }],
+                  End: true,
+                },
+              },
+            },
           ],
           End: true,
         },
       },
     };
-    expect(load(definition)).toThrow('/States/Both/Branches/1/States/B/Retry/0/IntervalSeconds must be a positive integer of at most 99999999 (received 0)');
+    expect(load(definition)).toThrow(
+      '/States/Both/Branches/1/States/B/Retry/0/IntervalSeconds must be a positive integer of at most 99999999 (received 0)',
+    );
   });
 
   it('checks states inside a Map ItemProcessor, and escapes "/" in state names', () => {
@@ -99,13 +178,22 @@ describe('Retrier fields', () => {
           ItemProcessor: {
             ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
             StartAt: 'Submit/Job',
-            States: { 'Submit/Job': { Type: 'Task', Resource: TASK, Retry: [{ ErrorEquals: ['States.ALL'], JitterStrategy: 'full' }], End: true } },
+            States: {
+              'Submit/Job': {
+                Type: 'Task',
+                Resource: TASK,
+                Retry: [{ ErrorEquals: ['States.ALL'], JitterStrategy: 'full' }],
+                End: true,
+              },
+            },
           },
           End: true,
         },
       },
     };
-    expect(load(definition)).toThrow('/States/Fan/ItemProcessor/States/Submit~1Job/Retry/0/JitterStrategy must be FULL or NONE (received "full")');
+    expect(load(definition)).toThrow(
+      '/States/Fan/ItemProcessor/States/Submit~1Job/Retry/0/JitterStrategy must be FULL or NONE (received "full")',
+    );
   });
 });
 
@@ -116,18 +204,35 @@ describe('Catcher fields', () => {
       States: {
         Both: {
           Type: 'Parallel',
-          Branches: [{ StartAt: 'B', States: { B: { Type: 'Task', Resource: TASK, Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Recover' }], End: true } } }],
+          Branches: [
+            {
+              StartAt: 'B',
+              States: {
+                B: {
+                  Type: 'Task',
+                  Resource: TASK,
+                  Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Recover' }],
+                  End: true,
+                },
+              },
+            },
+          ],
           Next: 'Recover',
         },
         Recover: { Type: 'Pass', End: true },
       },
     };
     // A branch cannot transition to a state outside it (docs: state-parallel.html).
-    expect(load(definition)).toThrow('/States/Both/Branches/0/States/B/Catch/0/Next must name a state of the same States object (received "Recover")');
+    expect(load(definition)).toThrow(
+      '/States/Both/Branches/0/States/B/Catch/0/Next must name a state of the same States object (received "Recover")',
+    );
   });
 
   it('rejects a catcher without Next', () => {
-    const definition = { StartAt: 'Work', States: { Work: { Type: 'Task', Resource: TASK, Catch: [{ ErrorEquals: ['States.ALL'] }], End: true } } };
+    const definition = {
+      StartAt: 'Work',
+      States: { Work: { Type: 'Task', Resource: TASK, Catch: [{ ErrorEquals: ['States.ALL'] }], End: true } },
+    };
     expect(load(definition)).toThrow(/\/States\/Work\/Catch\/0 .*Next/);
   });
 });
@@ -145,7 +250,9 @@ describe('Map limits', () => {
   });
 
   it('rejects a fractional MaxConcurrency on an inline Map too', () => {
-    expect(load(withMap({ MaxConcurrency: 0.5 }, 'INLINE'))).toThrow('/States/Fan/MaxConcurrency must be a non-negative integer (received 0.5)');
+    expect(load(withMap({ MaxConcurrency: 0.5 }, 'INLINE'))).toThrow(
+      '/States/Fan/MaxConcurrency must be a non-negative integer (received 0.5)',
+    );
   });
 
   it.each([
@@ -156,7 +263,12 @@ describe('Map limits', () => {
   });
 
   it('accepts the documented bounds', () => {
-    const fields = { ToleratedFailurePercentage: 100, ToleratedFailureCount: 0, MaxConcurrency: 0, ItemBatcher: { MaxItemsPerBatch: 1, MaxInputBytesPerBatch: 262_144 } };
+    const fields = {
+      ToleratedFailurePercentage: 100,
+      ToleratedFailureCount: 0,
+      MaxConcurrency: 0,
+      ItemBatcher: { MaxItemsPerBatch: 1, MaxInputBytesPerBatch: 262_144 },
+    };
     expect(load(withMap(fields))()).toMatchObject({ graph: { startAt: 'Fan' } });
   });
 });

@@ -11,7 +11,11 @@ import { fail, harness, scriptedIntegration } from './helpers';
 // Result file format: docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
 
 const RESULTS = { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: 'out', Prefix: 'runs' } };
-const JSONL_READER = { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSONL' }, Parameters: { Bucket: 'in', Key: 'items.jsonl' } };
+const JSONL_READER = {
+  Resource: 'arn:aws:states:::s3:getObject',
+  ReaderConfig: { InputType: 'JSONL' },
+  Parameters: { Bucket: 'in', Key: 'items.jsonl' },
+};
 
 function distributed(fields: object, states: Record<string, object>): object {
   return {
@@ -19,7 +23,11 @@ function distributed(fields: object, states: Record<string, object>): object {
     States: {
       Fan: {
         Type: 'Map',
-        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: Object.keys(states)[0], States: states },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: Object.keys(states)[0],
+          States: states,
+        },
         ...fields,
         End: true,
       },
@@ -59,7 +67,11 @@ describe('ResultWriter files with spilling', () => {
     return { id, summary: `job-${id} SUCCEEDED`, exitCode: 0 };
   });
   const definition = distributed(
-    { ToleratedFailurePercentage: 100, ItemSelector: { 'id.$': '$$.Map.Item.Value.id', 'fail.$': '$$.Map.Item.Value.fail', count: 40 }, ResultWriter: RESULTS },
+    {
+      ToleratedFailurePercentage: 100,
+      ItemSelector: { 'id.$': '$$.Map.Item.Value.id', 'fail.$': '$$.Map.Item.Value.fail', count: 40 },
+      ResultWriter: RESULTS,
+    },
     { Job: { Type: 'Task', Resource: 'arn:aws:states:::test:run.sync', End: true } },
   );
   const items = Array.from({ length: 40 }, (_, id) => ({ id, fail: id % 7 === 3 }));
@@ -77,7 +89,8 @@ describe('ResultWriter files with spilling', () => {
     const inMemory = await runWith(Number.POSITIVE_INFINITY);
     expect(Object.keys(onDisk.files).sort()).toEqual(['FAILED_0.json', 'SUCCEEDED_0.json', 'manifest.json']);
     // Map Run ids are the same in both services (deterministic newUuid); only the state machine names differ.
-    const sameMachine = (files: Record<string, string>) => JSON.parse(JSON.stringify(files).replace(/machine-\d+/g, 'machine'));
+    const sameMachine = (files: Record<string, string>) =>
+      JSON.parse(JSON.stringify(files).replace(/machine-\d+/g, 'machine'));
     expect(sameMachine(onDisk.files)).toEqual(sameMachine(inMemory.files));
     expect(onDisk.files['SUCCEEDED_0.json']!.length).toBeGreaterThan(20_000);
   });
@@ -124,12 +137,19 @@ describe('ResultWriter files with spilling', () => {
     const h = harness([], { spillMemoryBytes: 0 });
     // Batches of at most 40 bytes: {"Items":[{"n":0},{"n":1}]} then a failing batch stops the run.
     const batchStates = {
-      Check: { Type: 'Choice', Choices: [{ Variable: '$.Items[0].n', NumericEquals: 2, Next: 'Bad' }], Default: 'Good' },
+      Check: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.Items[0].n', NumericEquals: 2, Next: 'Bad' }],
+        Default: 'Good',
+      },
       Good: { Type: 'Pass', End: true },
       Bad: { Type: 'Fail', Error: 'Batch.Failed' },
     };
     const result = await h.run(
-      distributed({ MaxConcurrency: 1, ItemBatcher: { MaxInputBytesPerBatch: 30 }, ResultWriter: RESULTS }, batchStates),
+      distributed(
+        { MaxConcurrency: 1, ItemBatcher: { MaxInputBytesPerBatch: 30 }, ResultWriter: RESULTS },
+        batchStates,
+      ),
       Array.from({ length: 6 }, (_, n) => ({ n })),
     );
     expect(result.error).toBe('States.ExceedToleratedFailureThreshold');
@@ -142,7 +162,11 @@ describe('ResultWriter files with spilling', () => {
 
 describe('child executions after thousands have finished', () => {
   const CHILDREN = 2500;
-  const items = Array.from({ length: CHILDREN }, (_, id) => ({ id, text: `item ${id} ${'·'.repeat(id % 13)}`, fail: id % 100 === 0 }));
+  const items = Array.from({ length: CHILDREN }, (_, id) => ({
+    id,
+    text: `item ${id} ${'·'.repeat(id % 13)}`,
+    fail: id % 100 === 0,
+  }));
 
   // One run shared by the tests below, which only read from it. A 4 KiB budget and 10 kept
   // histories: early children live only in the spill file.
@@ -151,7 +175,9 @@ describe('child executions after thousands have finished', () => {
     shared ??= (async () => {
       const h = harness([], { spillMemoryBytes: 4096, childHistoryLimit: 10, failedChildHistoryLimit: 5 });
       await jsonLines(h.store, items);
-      const result = await h.run(distributed({ ItemReader: JSONL_READER, ToleratedFailurePercentage: 5 }, CHECK_AND_ECHO));
+      const result = await h.run(
+        distributed({ ItemReader: JSONL_READER, ToleratedFailurePercentage: 5 }, CHECK_AND_ECHO),
+      );
       expect(result.status).toBe('SUCCEEDED');
       return { h, mapRunArn: mapRunArnOf(h, result.arn) };
     })();
@@ -172,7 +198,12 @@ describe('child executions after thousands have finished', () => {
     });
     expect(early.error).toBeUndefined();
     const failed = h.sfn.describeExecution(`${prefix}000000000000`);
-    expect(failed).toMatchObject({ status: 'FAILED', error: 'Item.Failed', cause: 'item asked to fail', input: JSON.stringify(items[0]) });
+    expect(failed).toMatchObject({
+      status: 'FAILED',
+      error: 'Item.Failed',
+      cause: 'item asked to fail',
+      input: JSON.stringify(items[0]),
+    });
     expect(failed.output).toBeUndefined();
   });
 
@@ -182,16 +213,31 @@ describe('child executions after thousands have finished', () => {
     const succeeded = h.sfn.getExecutionHistory(`${prefix}000000000001`).items;
     expect(succeeded.map((event) => event.type)).toEqual(['ExecutionStarted', 'ExecutionSucceeded']);
     expect(succeeded[0]!.details).toEqual({
-      executionStartedEventDetails: { input: JSON.stringify(items[1]), inputDetails: { truncated: false }, roleArn: 'arn:aws:iam::123456789012:role/test' },
+      executionStartedEventDetails: {
+        input: JSON.stringify(items[1]),
+        inputDetails: { truncated: false },
+        roleArn: 'arn:aws:iam::123456789012:role/test',
+      },
     });
     expect(succeeded[1]!.details).toEqual({
-      executionSucceededEventDetails: { output: JSON.stringify({ id: 1, text: items[1]!.text, done: true }), outputDetails: { truncated: false } },
+      executionSucceededEventDetails: {
+        output: JSON.stringify({ id: 1, text: items[1]!.text, done: true }),
+        outputDetails: { truncated: false },
+      },
     });
     const failed = h.sfn.getExecutionHistory(`${prefix}000000000000`).items;
     expect(failed.map((event) => event.type)).toEqual(['ExecutionStarted', 'ExecutionFailed']);
-    expect(failed[1]!.details).toEqual({ executionFailedEventDetails: { error: 'Item.Failed', cause: 'item asked to fail' } });
+    expect(failed[1]!.details).toEqual({
+      executionFailedEventDetails: { error: 'Item.Failed', cause: 'item asked to fail' },
+    });
     // The most recent failure (child 2400) keeps its full history.
-    expect(h.historyTypes(`${prefix}${(2400).toString(16).padStart(12, '0')}`)).toEqual(['ExecutionStarted', 'ChoiceStateEntered', 'ChoiceStateExited', 'FailStateEntered', 'ExecutionFailed']);
+    expect(h.historyTypes(`${prefix}${(2400).toString(16).padStart(12, '0')}`)).toEqual([
+      'ExecutionStarted',
+      'ChoiceStateEntered',
+      'ChoiceStateExited',
+      'FailStateEntered',
+      'ExecutionFailed',
+    ]);
   });
 
   it('pages ListExecutions(mapRunArn) over every child, newest first, each once', async () => {
@@ -208,14 +254,21 @@ describe('child executions after thousands have finished', () => {
     expect(pages).toBe(3);
     expect(names).toHaveLength(CHILDREN);
     expect(new Set(names).size).toBe(CHILDREN);
-    expect(names.map((name) => Number.parseInt(name.slice(-12), 16))).toEqual(Array.from({ length: CHILDREN }, (_, i) => CHILDREN - 1 - i));
+    expect(names.map((name) => Number.parseInt(name.slice(-12), 16))).toEqual(
+      Array.from({ length: CHILDREN }, (_, i) => CHILDREN - 1 - i),
+    );
   });
 
   it('pages a status filter across the whole Map Run', async () => {
     const { h, mapRunArn } = await bigRun();
     const first = h.sfn.listExecutions({ mapRunArn, statusFilter: 'FAILED', maxResults: 20 });
     expect(first.items).toHaveLength(20);
-    const second = h.sfn.listExecutions({ mapRunArn, statusFilter: 'FAILED', maxResults: 20, nextToken: first.nextToken });
+    const second = h.sfn.listExecutions({
+      mapRunArn,
+      statusFilter: 'FAILED',
+      maxResults: 20,
+      nextToken: first.nextToken,
+    });
     expect(second.items).toHaveLength(5);
     // The last failure is child 0: nothing is left to list, so there is no token.
     expect(second.nextToken).toBeUndefined();
@@ -226,15 +279,29 @@ describe('child executions after thousands have finished', () => {
   it('refuses a token from another listing', async () => {
     const { h, mapRunArn } = await bigRun();
     const token = h.sfn.listExecutions({ mapRunArn, maxResults: 10 }).nextToken!;
-    expect(() => h.sfn.listExecutions({ mapRunArn, statusFilter: 'FAILED', maxResults: 10, nextToken: token.split('').reverse().join('') })).toThrow(/Invalid Token/);
+    expect(() =>
+      h.sfn.listExecutions({
+        mapRunArn,
+        statusFilter: 'FAILED',
+        maxResults: 10,
+        nextToken: token.split('').reverse().join(''),
+      }),
+    ).toThrow(/Invalid Token/);
   });
 });
 
 describe('spill failures', () => {
   it('fails the Map Run with States.Runtime when the spill file cannot be created', async () => {
     const h = harness([], { spillMemoryBytes: 0, spillDirectory: '/nonexistent/fanout-spill-test' });
-    const result = await h.run(distributed({ ItemsPath: '$.items', ResultWriter: RESULTS }, { P: { Type: 'Pass', End: true } }), { items: [1, 2, 3] });
-    expect(result).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: expect.stringContaining('could not record its children in its spill file: ENOENT') });
+    const result = await h.run(
+      distributed({ ItemsPath: '$.items', ResultWriter: RESULTS }, { P: { Type: 'Pass', End: true } }),
+      { items: [1, 2, 3] },
+    );
+    expect(result).toMatchObject({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause: expect.stringContaining('could not record its children in its spill file: ENOENT'),
+    });
     expect(h.sfn.describeMapRun(mapRunArnOf(h, result.arn)).status).toBe('FAILED');
   });
 });
@@ -249,7 +316,9 @@ describe('Map result without ResultWriter', () => {
     let bytes = 1;
     let crossing = 0;
     while (bytes <= 262_144) bytes += JSON.stringify(items[crossing++]).length + 1;
-    const result = await h.run(distributed({ ItemReader: JSONL_READER, MaxConcurrency: 1 }, { P: { Type: 'Pass', End: true } }));
+    const result = await h.run(
+      distributed({ ItemReader: JSONL_READER, MaxConcurrency: 1 }, { P: { Type: 'Pass', End: true } }),
+    );
     expect(result).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
     const run = h.sfn.describeMapRun(mapRunArnOf(h, result.arn));
     expect(run.status).toBe('FAILED');
@@ -260,10 +329,20 @@ describe('Map result without ResultWriter', () => {
   it('returns every output (and the execution entry of tolerated failures) in item order when they fit', async () => {
     const h = harness();
     const items = Array.from({ length: 300 }, (_, id) => ({ id, text: `t${id}`, fail: id % 50 === 0 }));
-    const result = await h.run(distributed({ ItemsPath: '$.items', ToleratedFailurePercentage: 10 }, CHECK_AND_ECHO), { items });
+    const result = await h.run(distributed({ ItemsPath: '$.items', ToleratedFailurePercentage: 10 }, CHECK_AND_ECHO), {
+      items,
+    });
     expect(result.status).toBe('SUCCEEDED');
-    const failure = (item: (typeof items)[number]) => expect.objectContaining({ Input: JSON.stringify(item), Status: 'FAILED', Error: 'Item.Failed', Cause: 'item asked to fail' });
-    expect(JSON.parse(result.output!)).toEqual(items.map((item) => (item.fail ? failure(item) : { id: item.id, text: item.text, done: true })));
+    const failure = (item: (typeof items)[number]) =>
+      expect.objectContaining({
+        Input: JSON.stringify(item),
+        Status: 'FAILED',
+        Error: 'Item.Failed',
+        Cause: 'item asked to fail',
+      });
+    expect(JSON.parse(result.output!)).toEqual(
+      items.map((item) => (item.fail ? failure(item) : { id: item.id, text: item.text, done: true })),
+    );
   });
 });
 
@@ -288,13 +367,23 @@ describe('memory held by a Map Run', () => {
       for await (const chunk of chunks) resultBytes += chunk.length;
     };
     const lines: string[] = [];
-    for (let id = 0; id < CHILDREN; id++) lines.push(JSON.stringify({ id, pad: `${id}:`.padEnd(4000, String.fromCharCode(97 + (id % 26))) }));
+    for (let id = 0; id < CHILDREN; id++)
+      lines.push(JSON.stringify({ id, pad: `${id}:`.padEnd(4000, String.fromCharCode(97 + (id % 26))) }));
     await store.putObject('in', 'items.jsonl', lines.join('\n'));
     lines.length = 0;
-    const sfn = createLocalStepFunctions({ integrations: [], objectStore: store, clock, spillMemoryBytes: 64 * 1024, childHistoryLimit: 10, failedChildHistoryLimit: 10 });
+    const sfn = createLocalStepFunctions({
+      integrations: [],
+      objectStore: store,
+      clock,
+      spillMemoryBytes: 64 * 1024,
+      childHistoryLimit: 10,
+      failedChildHistoryLimit: 10,
+    });
     const { stateMachineArn } = sfn.createStateMachine({
       name: 'retention',
-      definition: JSON.stringify(distributed({ ItemReader: JSONL_READER, ResultWriter: RESULTS }, { Echo: { Type: 'Pass', End: true } })),
+      definition: JSON.stringify(
+        distributed({ ItemReader: JSONL_READER, ResultWriter: RESULTS }, { Echo: { Type: 'Pass', End: true } }),
+      ),
       roleArn: 'arn:aws:iam::123456789012:role/test',
     });
 
@@ -312,7 +401,8 @@ describe('memory held by a Map Run', () => {
     expect(retained).toBeLessThan(4 * 1024 * 1024);
     // Still readable: the first child's input, from disk.
     const mapRunArn = sfn.listMapRuns(executionArn).items[0]!.mapRunArn;
-    const firstChild = sfn.listExecutions({ mapRunArn, maxResults: 1 }).items[0]!.executionArn.slice(0, -12) + '0'.repeat(12);
+    const firstChild =
+      sfn.listExecutions({ mapRunArn, maxResults: 1 }).items[0]!.executionArn.slice(0, -12) + '0'.repeat(12);
     expect(JSON.parse(sfn.describeExecution(firstChild).input)).toEqual({ id: 0, pad: '0:'.padEnd(4000, 'a') });
   });
 });

@@ -16,21 +16,35 @@ describe('Retry', () => {
 
   it('never retries when MaxAttempts is 0', async () => {
     const task = scriptedIntegration(() => fail('Boom'));
-    await harness([task]).run(single({ Type: 'Task', Resource: TASK, Retry: [{ ErrorEquals: ['Boom'], MaxAttempts: 0 }] }));
+    await harness([task]).run(
+      single({ Type: 'Task', Resource: TASK, Retry: [{ ErrorEquals: ['Boom'], MaxAttempts: 0 }] }),
+    );
     expect(task.calls).toHaveLength(1);
   });
 
   it('caps the delay at MaxDelaySeconds', async () => {
     const task = scriptedIntegration(() => fail('Boom'));
     const h = harness([task]);
-    await h.run(single({ Type: 'Task', Resource: TASK, Retry: [{ ErrorEquals: ['Boom'], IntervalSeconds: 3, BackoffRate: 3, MaxAttempts: 4, MaxDelaySeconds: 20 }] }));
+    await h.run(
+      single({
+        Type: 'Task',
+        Resource: TASK,
+        Retry: [{ ErrorEquals: ['Boom'], IntervalSeconds: 3, BackoffRate: 3, MaxAttempts: 4, MaxDelaySeconds: 20 }],
+      }),
+    );
     expect(h.clock.sleeps).toEqual([3000, 9000, 20000, 20000]);
   });
 
   it('draws a FULL jitter delay uniformly in [0, delay]', async () => {
     const task = scriptedIntegration(() => fail('Boom'));
     const h = harness([task], { random: () => 0.25 });
-    await h.run(single({ Type: 'Task', Resource: TASK, Retry: [{ ErrorEquals: ['Boom'], IntervalSeconds: 4, MaxAttempts: 2, JitterStrategy: 'FULL' }] }));
+    await h.run(
+      single({
+        Type: 'Task',
+        Resource: TASK,
+        Retry: [{ ErrorEquals: ['Boom'], IntervalSeconds: 4, MaxAttempts: 2, JitterStrategy: 'FULL' }],
+      }),
+    );
     expect(h.clock.sleeps).toEqual([1000, 2000]);
   });
 
@@ -55,21 +69,35 @@ describe('Retry', () => {
   it('does not fall through to a later retrier once the matching one is exhausted', async () => {
     const task = scriptedIntegration(() => fail('A'));
     await harness([task]).run(
-      single({ Type: 'Task', Resource: TASK, Retry: [{ ErrorEquals: ['A'], MaxAttempts: 1 }, { ErrorEquals: ['States.ALL'], MaxAttempts: 5 }] }),
+      single({
+        Type: 'Task',
+        Resource: TASK,
+        Retry: [
+          { ErrorEquals: ['A'], MaxAttempts: 1 },
+          { ErrorEquals: ['States.ALL'], MaxAttempts: 5 },
+        ],
+      }),
     );
     expect(task.calls).toHaveLength(2);
   });
 
   it('counts every retry as a state transition', async () => {
     const task = scriptedIntegration((_, call) => (call < 3 ? fail('Boom') : 'ok'));
-    const result = await harness([task]).run(single({ Type: 'Task', Resource: TASK, Retry: [{ ErrorEquals: ['Boom'] }] }));
+    const result = await harness([task]).run(
+      single({ Type: 'Task', Resource: TASK, Retry: [{ ErrorEquals: ['Boom'] }] }),
+    );
     expect(result.stateTransitions).toBe(3);
   });
 
   it('exposes the retry number as $$.State.RetryCount', async () => {
     const task = scriptedIntegration((request, call) => (call < 3 ? fail('Boom') : request.parameters));
     const result = await harness([task]).run(
-      single({ Type: 'Task', Resource: TASK, Parameters: { 'retry.$': '$$.State.RetryCount' }, Retry: [{ ErrorEquals: ['Boom'] }] }),
+      single({
+        Type: 'Task',
+        Resource: TASK,
+        Parameters: { 'retry.$': '$$.State.RetryCount' },
+        Retry: [{ ErrorEquals: ['Boom'] }],
+      }),
     );
     expect(JSON.parse(result.output!)).toEqual({ retry: 2 });
   });
@@ -86,7 +114,9 @@ const withCatch = (task: object, catchers: object[]): object => ({
 describe('Catch', () => {
   it('States.TaskFailed catches a task error', async () => {
     const task = scriptedIntegration(() => fail('Batch.ClientException', 'bad'));
-    const result = await harness([task]).run(withCatch({}, [{ ErrorEquals: ['States.TaskFailed'], Next: 'Handled' }]), { a: 1 });
+    const result = await harness([task]).run(withCatch({}, [{ ErrorEquals: ['States.TaskFailed'], Next: 'Handled' }]), {
+      a: 1,
+    });
     expect(result.status).toBe('SUCCEEDED');
     // ResultPath defaults to $: the error output replaces the input.
     expect(JSON.parse(result.output!)).toEqual({ Error: 'Batch.ClientException', Cause: 'bad' });
@@ -94,13 +124,17 @@ describe('Catch', () => {
 
   it('States.TaskFailed does not catch States.Timeout', async () => {
     const task = scriptedIntegration(hang);
-    const result = await harness([task]).run(withCatch({ TimeoutSeconds: 5 }, [{ ErrorEquals: ['States.TaskFailed'], Next: 'Handled' }]));
+    const result = await harness([task]).run(
+      withCatch({ TimeoutSeconds: 5 }, [{ ErrorEquals: ['States.TaskFailed'], Next: 'Handled' }]),
+    );
     expect(result).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
   });
 
   it('States.ALL catches States.Timeout', async () => {
     const task = scriptedIntegration(hang);
-    const result = await harness([task]).run(withCatch({ TimeoutSeconds: 5 }, [{ ErrorEquals: ['States.ALL'], Next: 'Handled' }]));
+    const result = await harness([task]).run(
+      withCatch({ TimeoutSeconds: 5 }, [{ ErrorEquals: ['States.ALL'], Next: 'Handled' }]),
+    );
     expect(result.status).toBe('SUCCEEDED');
     expect(JSON.parse(result.output!).Error).toBe('States.Timeout');
   });
@@ -123,7 +157,13 @@ describe('Catch', () => {
     const result = await harness([task]).run({
       StartAt: 'T',
       States: {
-        T: { Type: 'Task', Resource: TASK, Retry: [{ ErrorEquals: ['Boom'], MaxAttempts: 2 }], Catch: [{ ErrorEquals: ['Boom'], Next: 'Handled' }], End: true },
+        T: {
+          Type: 'Task',
+          Resource: TASK,
+          Retry: [{ ErrorEquals: ['Boom'], MaxAttempts: 2 }],
+          Catch: [{ ErrorEquals: ['Boom'], Next: 'Handled' }],
+          End: true,
+        },
         Handled: { Type: 'Pass', End: true },
       },
     });
@@ -135,7 +175,12 @@ describe('Catch', () => {
     const result = await harness().run({
       StartAt: 'P',
       States: {
-        P: { Type: 'Parallel', Branches: [{ StartAt: 'X', States: { X: { Type: 'Pass', InputPath: '$.missing', End: true } } }], Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Handled' }], End: true },
+        P: {
+          Type: 'Parallel',
+          Branches: [{ StartAt: 'X', States: { X: { Type: 'Pass', InputPath: '$.missing', End: true } } }],
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Handled' }],
+          End: true,
+        },
         Handled: { Type: 'Pass', End: true },
       },
     });
@@ -156,14 +201,20 @@ describe('timeouts', () => {
 
   it('reads TimeoutSecondsPath from the effective input', async () => {
     const task = scriptedIntegration(hang);
-    const result = await harness([task]).run(single({ Type: 'Task', Resource: TASK, TimeoutSecondsPath: '$.t' }), { t: 7 });
+    const result = await harness([task]).run(single({ Type: 'Task', Resource: TASK, TimeoutSecondsPath: '$.t' }), {
+      t: 7,
+    });
     expect(result.stopDate! - result.startDate).toBe(7_000);
   });
 
   it('ends the execution as TIMED_OUT after the machine TimeoutSeconds and aborts running tasks', async () => {
     const task = scriptedIntegration(hang);
     const h = harness([task]);
-    const result = await h.run({ TimeoutSeconds: 60, StartAt: 'T', States: { T: { Type: 'Task', Resource: TASK, End: true } } });
+    const result = await h.run({
+      TimeoutSeconds: 60,
+      StartAt: 'T',
+      States: { T: { Type: 'Task', Resource: TASK, End: true } },
+    });
     expect(result).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
     expect(task.calls[0]!.signal.aborted).toBe(true);
     expect(h.historyTypes(result.arn).at(-1)).toBe('ExecutionTimedOut');

@@ -1,6 +1,17 @@
-import { createLocalStepFunctions, FakeClock, MemoryObjectStore, type LocalStepFunctionsOptions } from '../../../local/engine';
+import {
+  createLocalStepFunctions,
+  FakeClock,
+  type LocalStepFunctionsOptions,
+  MemoryObjectStore,
+} from '../../../local/engine';
 import { StatesError } from '../../../local/engine/errors';
-import type { ExecutionDescription, Json, StepFunctionsService, TaskIntegration, TaskRequest } from '../../../local/engine/types';
+import type {
+  ExecutionDescription,
+  Json,
+  StepFunctionsService,
+  TaskIntegration,
+  TaskRequest,
+} from '../../../local/engine/types';
 
 /** A test-only integration whose behaviour each test scripts; it records every request. */
 export function scriptedIntegration(
@@ -47,7 +58,10 @@ export interface Harness {
 let counter = 0;
 
 /** A service on a FakeClock and an in-memory object store. */
-export function harness(integrations: TaskIntegration[] = [], options: Partial<LocalStepFunctionsOptions> = {}): Harness {
+export function harness(
+  integrations: TaskIntegration[] = [],
+  options: Partial<LocalStepFunctionsOptions> = {},
+): Harness {
   const clock = new FakeClock();
   const store = new MemoryObjectStore(() => clock.now());
   let uuid = 0;

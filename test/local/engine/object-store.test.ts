@@ -70,11 +70,19 @@ describe('s3ObjectStore.putObjectStream failures', () => {
 
   it('aborts the multipart upload and reports the S3 error when a part fails', async () => {
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-1' });
-    s3.on(UploadPartCommand).rejects(Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' }));
+    s3.on(UploadPartCommand).rejects(
+      Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' }),
+    );
     s3.on(AbortMultipartUploadCommand).resolves({});
     const store = s3ObjectStore(new S3Client({ region: 'us-east-1', credentials }));
-    await expect(store.putObjectStream!('results', 'big.json', chunks(9, 1024 * 1024))).rejects.toMatchObject({ error: 'S3.SlowDown' });
-    expect(s3.commandCalls(AbortMultipartUploadCommand)[0]!.args[0].input).toEqual({ Bucket: 'results', Key: 'big.json', UploadId: 'upload-1' });
+    await expect(store.putObjectStream!('results', 'big.json', chunks(9, 1024 * 1024))).rejects.toMatchObject({
+      error: 'S3.SlowDown',
+    });
+    expect(s3.commandCalls(AbortMultipartUploadCommand)[0]!.args[0].input).toEqual({
+      Bucket: 'results',
+      Key: 'big.json',
+      UploadId: 'upload-1',
+    });
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 });

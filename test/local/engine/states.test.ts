@@ -15,7 +15,12 @@ describe('Pass', () => {
   it('renders Parameters from the InputPath-filtered input and the context object', async () => {
     const h = harness();
     const result = await h.run(
-      single({ Type: 'Pass', InputPath: '$.inner', Parameters: { 'v.$': '$.v', 'state.$': '$$.State.Name' }, OutputPath: '$.v' }),
+      single({
+        Type: 'Pass',
+        InputPath: '$.inner',
+        Parameters: { 'v.$': '$.v', 'state.$': '$$.State.Name' },
+        OutputPath: '$.v',
+      }),
       { inner: { v: 7 } },
     );
     expect(JSON.parse(result.output!)).toBe(7);
@@ -24,9 +29,16 @@ describe('Pass', () => {
   it('records PassStateEntered and PassStateExited between the execution events', async () => {
     const h = harness();
     const result = await h.run(single({ Type: 'Pass' }));
-    expect(h.historyTypes(result.arn)).toEqual(['ExecutionStarted', 'PassStateEntered', 'PassStateExited', 'ExecutionSucceeded']);
+    expect(h.historyTypes(result.arn)).toEqual([
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ]);
     const entered = h.sfn.getExecutionHistory(result.arn).items[1]!;
-    expect(entered.details).toEqual({ stateEnteredEventDetails: { name: 'S', input: '{}', inputDetails: { truncated: false } } });
+    expect(entered.details).toEqual({
+      stateEnteredEventDetails: { name: 'S', input: '{}', inputDetails: { truncated: false } },
+    });
   });
 });
 
@@ -63,8 +75,16 @@ describe('Task', () => {
       'TaskStateExited',
       'ExecutionSucceeded',
     ]);
-    const scheduled = h.sfn.getExecutionHistory(result.arn).items[2]!.details as Record<string, Record<string, unknown>>;
-    expect(scheduled.taskScheduledEventDetails).toMatchObject({ resourceType: 'test', resource: 'run.sync', region: 'us-east-1', parameters: '{}' });
+    const scheduled = h.sfn.getExecutionHistory(result.arn).items[2]!.details as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(scheduled.taskScheduledEventDetails).toMatchObject({
+      resourceType: 'test',
+      resource: 'run.sync',
+      region: 'us-east-1',
+      parameters: '{}',
+    });
   });
 });
 
@@ -93,7 +113,10 @@ describe('Choice', () => {
   it('fails with States.NoChoiceMatched when no rule matches and there is no Default', async () => {
     const noDefault = {
       StartAt: 'C',
-      States: { C: { Type: 'Choice', Choices: [{ Variable: '$.n', NumericGreaterThan: 10, Next: 'Big' }] }, Big: { Type: 'Succeed' } },
+      States: {
+        C: { Type: 'Choice', Choices: [{ Variable: '$.n', NumericGreaterThan: 10, Next: 'Big' }] },
+        Big: { Type: 'Succeed' },
+      },
     };
     const result = await harness().run(noDefault, { n: 3 });
     expect(result.status).toBe('FAILED');
@@ -112,25 +135,37 @@ describe('Wait', () => {
   it('waits until TimestampPath', async () => {
     const h = harness();
     const until = new Date(h.clock.now() + 90_000).toISOString();
-    const result = await h.run({ StartAt: 'W', States: { W: { Type: 'Wait', TimestampPath: '$.until', End: true } } }, { until });
+    const result = await h.run(
+      { StartAt: 'W', States: { W: { Type: 'Wait', TimestampPath: '$.until', End: true } } },
+      { until },
+    );
     expect(result.stopDate! - result.startDate).toBe(90_000);
   });
 
   it('waits SecondsPath', async () => {
     const h = harness();
-    const result = await h.run({ StartAt: 'W', States: { W: { Type: 'Wait', SecondsPath: '$.s', End: true } } }, { s: 5 });
+    const result = await h.run(
+      { StartAt: 'W', States: { W: { Type: 'Wait', SecondsPath: '$.s', End: true } } },
+      { s: 5 },
+    );
     expect(result.stopDate! - result.startDate).toBe(5_000);
   });
 });
 
 describe('Succeed and Fail', () => {
   it('Succeed ends the execution with its (filtered) input', async () => {
-    const result = await harness().run({ StartAt: 'Done', States: { Done: { Type: 'Succeed', InputPath: '$.a' } } }, { a: [1] });
+    const result = await harness().run(
+      { StartAt: 'Done', States: { Done: { Type: 'Succeed', InputPath: '$.a' } } },
+      { a: [1] },
+    );
     expect(JSON.parse(result.output!)).toEqual([1]);
   });
 
   it('Fail reports Error and Cause', async () => {
-    const result = await harness().run({ StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Custom.Error', Cause: 'why' } } });
+    const result = await harness().run({
+      StartAt: 'F',
+      States: { F: { Type: 'Fail', Error: 'Custom.Error', Cause: 'why' } },
+    });
     expect(result).toMatchObject({ status: 'FAILED', error: 'Custom.Error', cause: 'why' });
   });
 
@@ -150,7 +185,10 @@ describe('Parallel', () => {
         Type: 'Parallel',
         Branches: [
           { StartAt: 'A', States: { A: { Type: 'Pass', Result: 'a', End: true } } },
-          { StartAt: 'B', States: { B: { Type: 'Wait', Seconds: 1, Next: 'B2' }, B2: { Type: 'Pass', Result: 'b', End: true } } },
+          {
+            StartAt: 'B',
+            States: { B: { Type: 'Wait', Seconds: 1, Next: 'B2' }, B2: { Type: 'Pass', Result: 'b', End: true } },
+          },
         ],
       }),
     );
@@ -158,7 +196,10 @@ describe('Parallel', () => {
   });
 
   it('fails with the failing branch error and stops the other branches', async () => {
-    const slow = scriptedIntegration((request) => new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason))));
+    const slow = scriptedIntegration(
+      (request) =>
+        new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason))),
+    );
     const h = harness([slow]);
     const result = await h.run(
       single({
@@ -218,7 +259,10 @@ describe('inline Map', () => {
 
   it('records MapStateStarted with the item count and one MapIterationStarted per item', async () => {
     const h = harness();
-    const result = await h.run(single({ Type: 'Map', ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } } }), [1, 2, 3]);
+    const result = await h.run(
+      single({ Type: 'Map', ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } } }),
+      [1, 2, 3],
+    );
     const types = h.historyTypes(result.arn);
     expect(types.filter((type) => type === 'MapIterationStarted')).toHaveLength(3);
     expect(types.filter((type) => type === 'MapIterationSucceeded')).toHaveLength(3);

@@ -3,10 +3,10 @@ import { Agent, createServer, get, type IncomingMessage, type RequestListener, t
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  type LoopbackEndpoint,
   loopbackEndpoint,
   PortInUseError,
   serveOnLoopback,
-  type LoopbackEndpoint,
 } from '../../../local/private/loopback';
 
 const endpoints: LoopbackEndpoint[] = [];

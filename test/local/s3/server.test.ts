@@ -1,3 +1,8 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
@@ -9,22 +14,17 @@ import {
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   NoSuchBucket,
   NoSuchKey,
   NotFound,
   PutObjectCommand,
+  paginateListObjectsV2,
   S3Client,
   S3ServiceException,
-  paginateListObjectsV2,
-  type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PortInUseError, startS3Server, type S3Server } from '../../../local/s3';
+import { PortInUseError, type S3Server, startS3Server } from '../../../local/s3';
 
 function md5(text: string): string {
   return createHash('md5').update(text).digest('hex');
@@ -92,7 +92,7 @@ async function seedKeys(keys: string[]): Promise<void> {
       },
     }),
   );
-  await writeFile(join(dir, 'bkt', 'index.jsonl'), lines.join('\n') + '\n');
+  await writeFile(join(dir, 'bkt', 'index.jsonl'), `${lines.join('\n')}\n`);
   server = await startS3Server({ dir, now: () => FIXED_NOW });
   s3 = clientFor(server);
 }
@@ -295,7 +295,10 @@ describe('objects', () => {
   it('deletes several objects with DeleteObjects and reports each', async () => {
     await Promise.all(['a', 'b', 'c'].map((k) => put(k)));
     const out = await s3.send(
-      new DeleteObjectsCommand({ Bucket: 'bkt', Delete: { Objects: [{ Key: 'a' }, { Key: 'c' }, { Key: 'missing' }] } }),
+      new DeleteObjectsCommand({
+        Bucket: 'bkt',
+        Delete: { Objects: [{ Key: 'a' }, { Key: 'c' }, { Key: 'missing' }] },
+      }),
     );
     expect(out.Deleted?.map((d) => d.Key)).toEqual(['a', 'c', 'missing']);
     expect(out.Errors).toBeUndefined();
@@ -305,7 +308,9 @@ describe('objects', () => {
 
   it('reports nothing for successful deletes in quiet mode', async () => {
     await put('a');
-    const out = await s3.send(new DeleteObjectsCommand({ Bucket: 'bkt', Delete: { Objects: [{ Key: 'a' }], Quiet: true } }));
+    const out = await s3.send(
+      new DeleteObjectsCommand({ Bucket: 'bkt', Delete: { Objects: [{ Key: 'a' }], Quiet: true } }),
+    );
     expect(out.Deleted).toBeUndefined();
     await expect(s3.send(new HeadObjectCommand({ Bucket: 'bkt', Key: 'a' }))).rejects.toBeInstanceOf(NotFound);
   });
@@ -363,7 +368,7 @@ describe('objects', () => {
       'ünïcødé/日本語/😀',
       'sp ace+plus?q=1&r#frag%25',
       'new\nline\ttab',
-      "quote\"'<xml>&amp;",
+      'quote"\'<xml>&amp;',
       '~!*()',
     ];
     for (const key of keys) await put(key, `body of ${key}`);
@@ -386,7 +391,8 @@ describe('ListObjectsV2', () => {
     const keys = Array.from({ length: 2500 }, (_, i) => `item/${String(i).padStart(5, '0')}`);
     await seedKeys(keys);
     const pages: ListObjectsV2CommandOutput[] = [];
-    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: 'bkt', Prefix: 'item/' })) pages.push(page);
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: 'bkt', Prefix: 'item/' }))
+      pages.push(page);
     expect(pages.map((p) => p.KeyCount)).toEqual([1000, 1000, 500]);
     expect(pages.map((p) => p.IsTruncated)).toEqual([true, true, false]);
     expect(pages.map((p) => p.MaxKeys)).toEqual([1000, 1000, 1000]);
@@ -401,7 +407,12 @@ describe('ListObjectsV2', () => {
     expect(out.IsTruncated).toBe(true);
     expect(out.StartAfter).toBe('a/1');
     const next = await s3.send(
-      new ListObjectsV2Command({ Bucket: 'bkt', Prefix: 'a/', MaxKeys: 2, ContinuationToken: out.NextContinuationToken }),
+      new ListObjectsV2Command({
+        Bucket: 'bkt',
+        Prefix: 'a/',
+        MaxKeys: 2,
+        ContinuationToken: out.NextContinuationToken,
+      }),
     );
     expect(next.Contents?.map((c) => c.Key)).toEqual(['a/4']);
     expect(next.IsTruncated).toBe(false);

@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -10,12 +14,8 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startS3Server, type S3Server } from '../../../local/s3';
+import { type S3Server, startS3Server } from '../../../local/s3';
 
 let dir: string;
 let server: S3Server;
@@ -48,14 +48,23 @@ describe('multipart uploads', () => {
     );
     const part1 = Buffer.alloc(5 * MiB, 'a');
     const part2 = Buffer.from('tail');
-    const up1 = await s3.send(new UploadPartCommand({ Bucket: 'wire', Key: 'big.bin', UploadId, PartNumber: 1, Body: part1 }));
-    const up2 = await s3.send(new UploadPartCommand({ Bucket: 'wire', Key: 'big.bin', UploadId, PartNumber: 2, Body: part2 }));
+    const up1 = await s3.send(
+      new UploadPartCommand({ Bucket: 'wire', Key: 'big.bin', UploadId, PartNumber: 1, Body: part1 }),
+    );
+    const up2 = await s3.send(
+      new UploadPartCommand({ Bucket: 'wire', Key: 'big.bin', UploadId, PartNumber: 2, Body: part2 }),
+    );
     const done = await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: 'wire',
         Key: 'big.bin',
         UploadId,
-        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: up1.ETag }, { PartNumber: 2, ETag: up2.ETag }] },
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: up1.ETag },
+            { PartNumber: 2, ETag: up2.ETag },
+          ],
+        },
       }),
     );
     const md5s = Buffer.concat([part1, part2].map((p) => createHash('md5').update(p).digest()));
@@ -70,11 +79,15 @@ describe('multipart uploads', () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'wire', Key: 'k' }));
     const parts = [];
     for (const PartNumber of [1, 2]) {
-      const { ETag } = await s3.send(new UploadPartCommand({ Bucket: 'wire', Key: 'k', UploadId, PartNumber, Body: 'small' }));
+      const { ETag } = await s3.send(
+        new UploadPartCommand({ Bucket: 'wire', Key: 'k', UploadId, PartNumber, Body: 'small' }),
+      );
       parts.push({ PartNumber, ETag });
     }
     await expect(
-      s3.send(new CompleteMultipartUploadCommand({ Bucket: 'wire', Key: 'k', UploadId, MultipartUpload: { Parts: parts } })),
+      s3.send(
+        new CompleteMultipartUploadCommand({ Bucket: 'wire', Key: 'k', UploadId, MultipartUpload: { Parts: parts } }),
+      ),
     ).rejects.toMatchObject({ name: 'EntityTooSmall' });
   });
 
@@ -89,7 +102,8 @@ describe('multipart uploads', () => {
 
 describe('ListObjects (version 1)', () => {
   it('pages with Marker and returns NextMarker when a delimiter is given', async () => {
-    for (const k of ['a/1', 'b', 'c/1', 'd']) await s3.send(new PutObjectCommand({ Bucket: 'wire', Key: k, Body: 'x' }));
+    for (const k of ['a/1', 'b', 'c/1', 'd'])
+      await s3.send(new PutObjectCommand({ Bucket: 'wire', Key: k, Body: 'x' }));
     const first = await s3.send(new ListObjectsCommand({ Bucket: 'wire', Delimiter: '/', MaxKeys: 2 }));
     expect(first.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['a/']);
     expect(first.Contents?.map((c) => c.Key)).toEqual(['b']);

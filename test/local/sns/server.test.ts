@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateTopicCommand,
   DeleteTopicCommand,
@@ -7,15 +10,12 @@ import {
   NotFoundException,
   PublishBatchCommand,
   PublishCommand,
+  paginateListTopics,
   SetTopicAttributesCommand,
   SNSClient,
-  paginateListTopics,
 } from '@aws-sdk/client-sns';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PortInUseError, startSnsServer, type SnsNotification, type SnsServer } from '../../../local/sns';
+import { PortInUseError, type SnsNotification, type SnsServer, startSnsServer } from '../../../local/sns';
 
 const NOW = new Date('2026-01-02T03:04:05.678Z');
 
@@ -75,9 +75,9 @@ describe('topics', () => {
 
   it('rejects creating an existing topic with different attributes', async () => {
     await sns.send(new CreateTopicCommand({ Name: 't', Attributes: { DisplayName: 'one' } }));
-    await expect(
-      sns.send(new CreateTopicCommand({ Name: 't', Attributes: { DisplayName: 'two' } })),
-    ).rejects.toThrow('Topic already exists with different attributes');
+    await expect(sns.send(new CreateTopicCommand({ Name: 't', Attributes: { DisplayName: 'two' } }))).rejects.toThrow(
+      'Topic already exists with different attributes',
+    );
   });
 
   it('pages ListTopics 100 at a time', async () => {
@@ -88,8 +88,12 @@ describe('topics', () => {
   });
 
   it('returns topic attributes including owner, ARN and those set', async () => {
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'attrs', Attributes: { DisplayName: 'Fanout' } }));
-    await sns.send(new SetTopicAttributesCommand({ TopicArn, AttributeName: 'DisplayName', AttributeValue: 'Renamed' }));
+    const { TopicArn } = await sns.send(
+      new CreateTopicCommand({ Name: 'attrs', Attributes: { DisplayName: 'Fanout' } }),
+    );
+    await sns.send(
+      new SetTopicAttributesCommand({ TopicArn, AttributeName: 'DisplayName', AttributeValue: 'Renamed' }),
+    );
     const out = await sns.send(new GetTopicAttributesCommand({ TopicArn }));
     expect(out.Attributes).toMatchObject({
       TopicArn,
@@ -166,13 +170,17 @@ describe('Publish', () => {
   });
 
   it('keeps every concurrently published message, one line each', async () => {
-    await Promise.all(Array.from({ length: 50 }, (_, i) => sns.send(new PublishCommand({ TopicArn, Message: `m${i}` }))));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => sns.send(new PublishCommand({ TopicArn, Message: `m${i}` }))),
+    );
     const got = (await lines('notices')).map((l) => l.Message).sort();
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`).sort());
   });
 
   it('rejects an empty message', async () => {
-    await expect(sns.send(new PublishCommand({ TopicArn, Message: '' }))).rejects.toThrow('Invalid parameter: Empty message');
+    await expect(sns.send(new PublishCommand({ TopicArn, Message: '' }))).rejects.toThrow(
+      'Invalid parameter: Empty message',
+    );
   });
 
   // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html (Subject: ASCII, no line breaks, < 100 characters)
@@ -194,7 +202,11 @@ describe('Publish', () => {
 
   it('stores the default entry of a json-structured message', async () => {
     await sns.send(
-      new PublishCommand({ TopicArn, MessageStructure: 'json', Message: JSON.stringify({ default: 'plain', email: 'e' }) }),
+      new PublishCommand({
+        TopicArn,
+        MessageStructure: 'json',
+        Message: JSON.stringify({ default: 'plain', email: 'e' }),
+      }),
     );
     expect((await lines('notices'))[0]?.Message).toBe('plain');
   });
@@ -216,7 +228,10 @@ describe('Publish', () => {
 
   it('requires a MessageGroupId on a FIFO topic and numbers messages', async () => {
     const fifo = await sns.send(
-      new CreateTopicCommand({ Name: 'ordered.fifo', Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'true' } }),
+      new CreateTopicCommand({
+        Name: 'ordered.fifo',
+        Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'true' },
+      }),
     );
     await expect(sns.send(new PublishCommand({ TopicArn: fifo.TopicArn, Message: 'm' }))).rejects.toThrow(
       'MessageGroupId parameter is required for FIFO topics',

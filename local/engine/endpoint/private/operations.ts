@@ -7,12 +7,19 @@ import type {
   StateMachineDescription,
   StepFunctionsService,
 } from '../../types';
-import { RequestMembers } from './request';
+import type { RequestMembers } from './request';
 
 /** One API operation: reads its request members, calls the engine, shapes the response as AWS does. */
 type Operation = (service: StepFunctionsService, request: RequestMembers) => Promise<object> | object;
 
-const EXECUTION_STATUSES: readonly ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
+const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+];
 const STATE_MACHINE_TYPES = ['STANDARD', 'EXPRESS'] as const;
 /** `maxResults` of the list operations: 0 (service default) to 1000 (docs: step-functions/latest/apireference/API_ListExecutions.html). */
 const MAX_RESULTS = { min: 0, max: 1000 };
@@ -68,7 +75,10 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     const executionArn = request.requiredString('executionArn');
     const error = request.string('error');
     const cause = request.string('cause');
-    const stopped = service.stopExecution(executionArn, { ...(error === undefined ? {} : { error }), ...(cause === undefined ? {} : { cause }) });
+    const stopped = service.stopExecution(executionArn, {
+      ...(error === undefined ? {} : { error }),
+      ...(cause === undefined ? {} : { cause }),
+    });
     return { stopDate: seconds(stopped.stopDate) };
   },
 
@@ -76,7 +86,10 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     const stateMachineArn = request.string('stateMachineArn');
     const mapRunArn = request.string('mapRunArn');
     if (stateMachineArn === undefined && mapRunArn === undefined) {
-      throw new ServiceError('ValidationException', "ListExecutions needs 'stateMachineArn' or 'mapRunArn'; the request has neither");
+      throw new ServiceError(
+        'ValidationException',
+        "ListExecutions needs 'stateMachineArn' or 'mapRunArn'; the request has neither",
+      );
     }
     const page = service.listExecutions({
       ...(stateMachineArn === undefined ? {} : { stateMachineArn }),

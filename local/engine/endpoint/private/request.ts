@@ -27,10 +27,14 @@ export class RequestMembers {
     if (value === undefined || value === null) return undefined;
     if (typeof value !== 'number' || !Number.isInteger(value)) throw wrongType(name, 'an integer', value);
     if (range && value < range.min) {
-      throw validation(`Value '${value}' at '${name}' failed to satisfy constraint: Member must have value greater than or equal to ${range.min}`);
+      throw validation(
+        `Value '${value}' at '${name}' failed to satisfy constraint: Member must have value greater than or equal to ${range.min}`,
+      );
     }
     if (range && value > range.max) {
-      throw validation(`Value '${value}' at '${name}' failed to satisfy constraint: Member must have value less than or equal to ${range.max}`);
+      throw validation(
+        `Value '${value}' at '${name}' failed to satisfy constraint: Member must have value less than or equal to ${range.max}`,
+      );
     }
     return value;
   }
@@ -46,7 +50,9 @@ export class RequestMembers {
     const value = this.string(name);
     if (value === undefined) return undefined;
     if (!(allowed as readonly string[]).includes(value)) {
-      throw validation(`Value '${value}' at '${name}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`);
+      throw validation(
+        `Value '${value}' at '${name}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`,
+      );
     }
     return value as T;
   }
@@ -62,5 +68,8 @@ function notNull(name: string): ServiceError {
 }
 
 function wrongType(name: string, expected: string, value: unknown): ServiceError {
-  return new ServiceError('SerializationException', `Member '${name}' must be ${expected}. Received ${JSON.stringify(value)}`);
+  return new ServiceError(
+    'SerializationException',
+    `Member '${name}' must be ${expected}. Received ${JSON.stringify(value)}`,
+  );
 }

@@ -142,7 +142,8 @@ export class JobWatcher {
       }
       const poll = this.polls.get(job.jobId);
       if (!poll) continue;
-      poll.delayMs = poll.status === job.status ? Math.min(poll.delayMs * BACKOFF_FACTOR, this.maxIntervalMs) : this.intervalMs;
+      poll.delayMs =
+        poll.status === job.status ? Math.min(poll.delayMs * BACKOFF_FACTOR, this.maxIntervalMs) : this.intervalMs;
       poll.status = job.status;
       poll.dueAt = now + poll.delayMs;
     }

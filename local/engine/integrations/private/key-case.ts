@@ -43,7 +43,8 @@ export function toCamelCaseKeys(value: Json): unknown {
 /** The SDK's camelCase output to Step Functions' PascalCase, converting SDK values to JSON on the way. */
 export function toPascalCaseKeys(value: unknown): Json {
   if (Array.isArray(value)) return value.map(toPascalCaseKeys);
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array || value instanceof Date) return sdkOutputToJson(value);
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array || value instanceof Date)
+    return sdkOutputToJson(value);
   const result: JsonObject = {};
   for (const [key, member] of Object.entries(value)) {
     if (member === undefined || key === '$metadata') continue;

@@ -18,7 +18,10 @@ export interface HttpMetadataOptions {
  * Locally there is no real HTTP exchange to copy, so the headers are the ones that matter to
  * a reader: content type, date and request id.
  */
-export function sdkResponseMetadata(options: HttpMetadataOptions): { SdkHttpMetadata: JsonObject; SdkResponseMetadata: JsonObject } {
+export function sdkResponseMetadata(options: HttpMetadataOptions): {
+  SdkHttpMetadata: JsonObject;
+  SdkResponseMetadata: JsonObject;
+} {
   const requestId = options.requestId ?? randomUUID();
   const headers: Record<string, string> = {
     'Content-Type': options.contentType,
@@ -39,7 +42,10 @@ export function sdkResponseMetadata(options: HttpMetadataOptions): { SdkHttpMeta
  * the SDK, and a rejection caused by the abort surfaces as the signal's reason (what the
  * interpreter expects) rather than the SDK's AbortError.
  */
-export async function sendAbortable<Output>(send: (options: { abortSignal: AbortSignal }) => Promise<Output>, signal: AbortSignal): Promise<Output> {
+export async function sendAbortable<Output>(
+  send: (options: { abortSignal: AbortSignal }) => Promise<Output>,
+  signal: AbortSignal,
+): Promise<Output> {
   signal.throwIfAborted();
   try {
     return await send({ abortSignal: signal });
@@ -58,7 +64,8 @@ export function sdkOutputToJson(value: unknown): Json {
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (typeof value === 'bigint') return Number(value);
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Set) return [...value].map(sdkOutputToJson);
   if (Array.isArray(value)) return value.map(sdkOutputToJson);
@@ -83,7 +90,10 @@ const QUOTED_PARAMETERS_LIMIT = 1_000;
 export function invalidParameters(parameters: Json, problem: string): StatesError {
   let quoted = JSON.stringify(parameters) ?? 'null';
   if (quoted.length > QUOTED_PARAMETERS_LIMIT) quoted = `${quoted.slice(0, QUOTED_PARAMETERS_LIMIT)}…`;
-  return new StatesError(StatesErrors.Runtime, `The Parameters '${quoted}' could not be used to start the Task: [${problem}]`);
+  return new StatesError(
+    StatesErrors.Runtime,
+    `The Parameters '${quoted}' could not be used to start the Task: [${problem}]`,
+  );
 }
 
 /** Narrows task parameters to a JSON object. */
@@ -95,12 +105,20 @@ export function parametersObject(parameters: Json): JsonObject {
 /** Reads a required string field of the parameters. */
 export function requiredString(parameters: JsonObject, field: string): string {
   const value = parameters[field];
-  if (value === undefined || value === null) throw invalidParameters(parameters, `The field "${field}" is required but was missing`);
-  if (typeof value !== 'string') throw invalidParameters(parameters, `The value for the field "${field}" must be a STRING, received ${JSON.stringify(value)}`);
+  if (value === undefined || value === null)
+    throw invalidParameters(parameters, `The field "${field}" is required but was missing`);
+  if (typeof value !== 'string')
+    throw invalidParameters(
+      parameters,
+      `The value for the field "${field}" must be a STRING, received ${JSON.stringify(value)}`,
+    );
   return value;
 }
 
 /** The failure for an action the integration does not declare (the interpreter checks `actions` first, so this is a wiring bug). */
 export function unsupportedAction(service: string, action: string, actions: readonly string[]): StatesError {
-  return new StatesError(StatesErrors.Runtime, `${service}: the action "${action}" is not supported; supported actions: ${actions.join(', ')}`);
+  return new StatesError(
+    StatesErrors.Runtime,
+    `${service}: the action "${action}" is not supported; supported actions: ${actions.join(', ')}`,
+  );
 }

@@ -43,7 +43,11 @@ export function sdkIntegrationCause(
   message: string,
   details: { service: string; statusCode: number; requestId: string; extendedRequestId?: string },
 ): string {
-  const parts = [`Service: ${details.service}`, `Status Code: ${details.statusCode}`, `Request ID: ${details.requestId}`];
+  const parts = [
+    `Service: ${details.service}`,
+    `Status Code: ${details.statusCode}`,
+    `Request ID: ${details.requestId}`,
+  ];
   if (details.extendedRequestId) parts.push(`Extended Request ID: ${details.extendedRequestId}`);
   return `${message} (${parts.join(', ')})`;
 }

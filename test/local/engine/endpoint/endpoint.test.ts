@@ -34,7 +34,11 @@ let internalErrors: unknown[];
 beforeEach(async () => {
   service = new FakeStepFunctions();
   internalErrors = [];
-  endpoint = await startStepFunctionsEndpoint({ service, port: 0, onInternalError: (error) => internalErrors.push(error) });
+  endpoint = await startStepFunctionsEndpoint({
+    service,
+    port: 0,
+    onInternalError: (error) => internalErrors.push(error),
+  });
   sfn = new SFNClient({
     endpoint: endpoint.url,
     region: 'us-east-1',
@@ -56,7 +60,11 @@ async function createMachine(name = 'fanout-map') {
 async function post(target: string | undefined, body: string | Buffer, headers: Record<string, string> = {}) {
   const response = await fetch(endpoint.url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/x-amz-json-1.0', ...(target ? { 'X-Amz-Target': target } : {}), ...headers },
+    headers: {
+      'Content-Type': 'application/x-amz-json-1.0',
+      ...(target ? { 'X-Amz-Target': target } : {}),
+      ...headers,
+    },
     body,
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -69,12 +77,23 @@ describe('Step Functions endpoint', () => {
     expect(created.creationDate).toEqual(new Date(service.time));
 
     const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: created.stateMachineArn }));
-    expect(described).toMatchObject({ name: 'fanout-map', definition: DEFINITION, roleArn: ROLE, type: 'STANDARD', status: 'ACTIVE' });
+    expect(described).toMatchObject({
+      name: 'fanout-map',
+      definition: DEFINITION,
+      roleArn: ROLE,
+      type: 'STANDARD',
+      status: 'ACTIVE',
+    });
     expect(described.creationDate).toEqual(new Date(service.time));
 
     const listed = await sfn.send(new ListStateMachinesCommand({}));
     expect(listed.stateMachines).toEqual([
-      { stateMachineArn: created.stateMachineArn, name: 'fanout-map', type: 'STANDARD', creationDate: new Date(service.time) },
+      {
+        stateMachineArn: created.stateMachineArn,
+        name: 'fanout-map',
+        type: 'STANDARD',
+        creationDate: new Date(service.time),
+      },
     ]);
 
     await sfn.send(new DeleteStateMachineCommand({ stateMachineArn: created.stateMachineArn }));
@@ -92,15 +111,29 @@ describe('Step Functions endpoint', () => {
 
   it('starts, describes, lists and stops executions', async () => {
     const { stateMachineArn } = await createMachine();
-    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'run-1', input: '{"items":[1,2]}' }));
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name: 'run-1', input: '{"items":[1,2]}' }),
+    );
     expect(started.executionArn).toBe('arn:aws:states:us-east-1:123456789012:execution:fanout-map:run-1');
     expect(started.startDate).toEqual(new Date(service.time));
 
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
-    expect(described).toMatchObject({ name: 'run-1', status: 'RUNNING', input: '{"items":[1,2]}', inputDetails: { included: true }, stateMachineArn });
+    expect(described).toMatchObject({
+      name: 'run-1',
+      status: 'RUNNING',
+      input: '{"items":[1,2]}',
+      inputDetails: { included: true },
+      stateMachineArn,
+    });
     expect(described.startDate).toEqual(started.startDate);
 
-    const stopped = await sfn.send(new StopExecutionCommand({ executionArn: started.executionArn, error: 'User.Cancelled', cause: 'no longer needed' }));
+    const stopped = await sfn.send(
+      new StopExecutionCommand({
+        executionArn: started.executionArn,
+        error: 'User.Cancelled',
+        cause: 'no longer needed',
+      }),
+    );
     expect(stopped.stopDate).toEqual(new Date(service.time));
     const after = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
     expect(after).toMatchObject({ status: 'ABORTED', error: 'User.Cancelled', cause: 'no longer needed' });
@@ -117,7 +150,9 @@ describe('Step Functions endpoint', () => {
         stopDate: stopped.stopDate,
       },
     ]);
-    expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }))).executions).toEqual([]);
+    expect(
+      (await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }))).executions,
+    ).toEqual([]);
   });
 
   it('returns history events with their details member', async () => {
@@ -136,9 +171,17 @@ describe('Step Functions endpoint', () => {
         executionStartedEventDetails: { input: '{}', roleArn: ROLE },
       },
       // Bare details get the member AWS uses for the type: TaskStateEntered -> stateEnteredEventDetails.
-      { id: 2, previousEventId: 1, timestamp: new Date(started + 5), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'FanOut', input: '{}' } },
+      {
+        id: 2,
+        previousEventId: 1,
+        timestamp: new Date(started + 5),
+        type: 'TaskStateEntered',
+        stateEnteredEventDetails: { name: 'FanOut', input: '{}' },
+      },
     ]);
-    const reversed = await sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }));
+    const reversed = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }),
+    );
     expect(reversed.events?.map((event) => event.id)).toEqual([2]);
     expect(reversed.nextToken).toBe('1');
   });
@@ -167,7 +210,16 @@ describe('Step Functions endpoint', () => {
       maxConcurrency: 40,
       toleratedFailurePercentage: 12.5,
       toleratedFailureCount: 3,
-      itemCounts: { running: 2, pending: 8, total: 10, succeeded: 0, failed: 0, timedOut: 0, aborted: 0, resultsWritten: 0 },
+      itemCounts: {
+        running: 2,
+        pending: 8,
+        total: 10,
+        succeeded: 0,
+        failed: 0,
+        timedOut: 0,
+        aborted: 0,
+        resultsWritten: 0,
+      },
       executionCounts: { running: 2, total: 2 },
       redriveCount: 0,
     });
@@ -179,24 +231,32 @@ describe('Step Functions endpoint', () => {
     await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'run-1' }));
     const missing = 'arn:aws:states:us-east-1:123456789012:execution:fanout-map:nope';
 
-    await expect(sfn.send(new DescribeExecutionCommand({ executionArn: missing }))).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+    await expect(sfn.send(new DescribeExecutionCommand({ executionArn: missing }))).rejects.toBeInstanceOf(
+      ExecutionDoesNotExist,
+    );
     await expect(sfn.send(new DescribeExecutionCommand({ executionArn: missing }))).rejects.toMatchObject({
       name: 'ExecutionDoesNotExist',
       message: `Execution Does Not Exist: '${missing}'`,
       $metadata: { httpStatusCode: 400 },
     });
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'run-1' }))).rejects.toBeInstanceOf(ExecutionAlreadyExists);
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: `${stateMachineArn}-gone` }))).rejects.toBeInstanceOf(StateMachineDoesNotExist);
-    await expect(sfn.send(new DescribeMapRunCommand({ mapRunArn: `${stateMachineArn}:x` }))).rejects.toBeInstanceOf(ResourceNotFound);
+    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'run-1' }))).rejects.toBeInstanceOf(
+      ExecutionAlreadyExists,
+    );
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: `${stateMachineArn}-gone` })),
+    ).rejects.toBeInstanceOf(StateMachineDoesNotExist);
+    await expect(sfn.send(new DescribeMapRunCommand({ mapRunArn: `${stateMachineArn}:x` }))).rejects.toBeInstanceOf(
+      ResourceNotFound,
+    );
   });
 
   it('rejects an unknown status filter with a ValidationException naming the member and value', async () => {
     const { stateMachineArn } = await createMachine();
     const failing = sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'DONE' as never }));
     await expect(failing).rejects.toBeInstanceOf(ValidationException);
-    await expect(sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'DONE' as never }))).rejects.toThrow(
-      "Value 'DONE' at 'statusFilter' failed to satisfy constraint",
-    );
+    await expect(
+      sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'DONE' as never })),
+    ).rejects.toThrow("Value 'DONE' at 'statusFilter' failed to satisfy constraint");
   });
 
   it('answers a missing required member with a ValidationException naming it', async () => {
@@ -205,7 +265,8 @@ describe('Step Functions endpoint', () => {
       status: 400,
       body: {
         __type: 'ValidationException',
-        message: "1 validation error detected: Value null at 'executionArn' failed to satisfy constraint: Member must not be null",
+        message:
+          "1 validation error detected: Value null at 'executionArn' failed to satisfy constraint: Member must not be null",
       },
     });
   });
@@ -213,7 +274,10 @@ describe('Step Functions endpoint', () => {
   it('answers a member of the wrong type with a SerializationException', async () => {
     const response = await post('AWSStepFunctions.ListStateMachines', '{"maxResults":"ten"}');
     expect(response.status).toBe(400);
-    expect(response.body).toEqual({ __type: 'SerializationException', message: 'Member \'maxResults\' must be an integer. Received "ten"' });
+    expect(response.body).toEqual({
+      __type: 'SerializationException',
+      message: 'Member \'maxResults\' must be an integer. Received "ten"',
+    });
   });
 
   it('answers malformed JSON with a SerializationException', async () => {
@@ -230,7 +294,10 @@ describe('Step Functions endpoint', () => {
 
   it('answers an unexpected failure with a 500 InternalFailure that reveals nothing', async () => {
     service.failNext = new TypeError('secret internal detail');
-    const response = await post('AWSStepFunctions.CreateStateMachine', JSON.stringify({ name: 'x', definition: DEFINITION, roleArn: ROLE }));
+    const response = await post(
+      'AWSStepFunctions.CreateStateMachine',
+      JSON.stringify({ name: 'x', definition: DEFINITION, roleArn: ROLE }),
+    );
     expect(response.status).toBe(500);
     expect(response.body).toEqual({
       __type: 'InternalFailure',
@@ -241,7 +308,9 @@ describe('Step Functions endpoint', () => {
 
   it('accepts gzip-encoded request bodies', async () => {
     await createMachine();
-    const response = await post('AWSStepFunctions.ListStateMachines', gzipSync('{"maxResults":1}'), { 'Content-Encoding': 'gzip' });
+    const response = await post('AWSStepFunctions.ListStateMachines', gzipSync('{"maxResults":1}'), {
+      'Content-Encoding': 'gzip',
+    });
     expect(response.status).toBe(200);
     expect(response.body.stateMachines).toHaveLength(1);
   });
@@ -251,7 +320,10 @@ describe('Step Functions endpoint', () => {
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const request = httpRequest(
         endpoint.url,
-        { method: 'POST', headers: { 'X-Amz-Target': 'AWSStepFunctions.ListStateMachines', 'Transfer-Encoding': 'chunked' } },
+        {
+          method: 'POST',
+          headers: { 'X-Amz-Target': 'AWSStepFunctions.ListStateMachines', 'Transfer-Encoding': 'chunked' },
+        },
         (response) => {
           let text = '';
           response.setEncoding('utf8');

@@ -32,7 +32,11 @@ beforeAll(async () => {
   });
   const endpoint = await startStepFunctionsEndpoint({ service });
   close = endpoint.close;
-  sfn = new SFNClient({ region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  sfn = new SFNClient({
+    region: 'us-east-1',
+    endpoint: endpoint.url,
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+  });
 });
 
 afterAll(async () => {
@@ -41,7 +45,9 @@ afterAll(async () => {
 });
 
 async function createMachine(name: string, definition: object): Promise<string> {
-  const created = await sfn.send(new CreateStateMachineCommand({ name, roleArn: ROLE, definition: JSON.stringify(definition) }));
+  const created = await sfn.send(
+    new CreateStateMachineCommand({ name, roleArn: ROLE, definition: JSON.stringify(definition) }),
+  );
   return created.stateMachineArn as string;
 }
 
@@ -65,7 +71,11 @@ const thresholdMachine = (tolerated: number) => ({
         ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
         StartAt: 'Check',
         States: {
-          Check: { Type: 'Choice', Choices: [{ Variable: '$.fail', BooleanEquals: true, Next: 'Broken' }], Default: 'Fine' },
+          Check: {
+            Type: 'Choice',
+            Choices: [{ Variable: '$.fail', BooleanEquals: true, Next: 'Broken' }],
+            Default: 'Fine',
+          },
           Broken: { Type: 'Fail', Error: 'Item.Broken', Cause: 'asked to fail' },
           Fine: { Type: 'Pass', End: true },
         },
@@ -110,7 +120,9 @@ describe('the local engine over the Step Functions API', () => {
   // failures exceed the tolerated count.
   it('succeeds with failures AT the tolerated count and reports the Map Run counts', async () => {
     const arn = await createMachine('tolerate-3', thresholdMachine(3));
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ items }) }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ items }) }),
+    );
     expect((await finished(executionArn as string)).status).toBe('SUCCEEDED');
     const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn }));
     expect(mapRuns).toHaveLength(1);
@@ -126,7 +138,9 @@ describe('the local engine over the Step Functions API', () => {
 
   it('fails with States.ExceedToleratedFailureThreshold one failure above the count', async () => {
     const arn = await createMachine('tolerate-2', thresholdMachine(2));
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ items }) }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ items }) }),
+    );
     const execution = await finished(executionArn as string);
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('States.ExceedToleratedFailureThreshold');
@@ -138,22 +152,30 @@ describe('the local engine over the Step Functions API', () => {
   });
 
   it('refuses an invalid definition with InvalidDefinition', async () => {
-    await expect(createMachine('broken', { StartAt: 'Nowhere', States: { A: { Type: 'Pass', End: true } } })).rejects.toBeInstanceOf(
-      InvalidDefinition,
-    );
+    await expect(
+      createMachine('broken', { StartAt: 'Nowhere', States: { A: { Type: 'Pass', End: true } } }),
+    ).rejects.toBeInstanceOf(InvalidDefinition);
   });
 
   it('refuses a second execution of the same name with other input, and invalid names', async () => {
-    const arn = await createMachine('waiter', { StartAt: 'Wait', States: { Wait: { Type: 'Wait', Seconds: 60, End: true } } });
+    const arn = await createMachine('waiter', {
+      StartAt: 'Wait',
+      States: { Wait: { Type: 'Wait', Seconds: 60, End: true } },
+    });
     await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'once', input: '{"a":1}' }));
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'once', input: '{"a":2}' }))).rejects.toBeInstanceOf(
-      ExecutionAlreadyExists,
-    );
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'has space' }))).rejects.toBeInstanceOf(InvalidName);
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'once', input: '{"a":2}' })),
+    ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'has space' })),
+    ).rejects.toBeInstanceOf(InvalidName);
   });
 
   it('aborts a running execution on StopExecution', async () => {
-    const arn = await createMachine('stoppable', { StartAt: 'Wait', States: { Wait: { Type: 'Wait', Seconds: 600, End: true } } });
+    const arn = await createMachine('stoppable', {
+      StartAt: 'Wait',
+      States: { Wait: { Type: 'Wait', Seconds: 600, End: true } },
+    });
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
     await sfn.send(new StopExecutionCommand({ executionArn, error: 'User.Stop', cause: 'enough' }));
     const execution = await finished(executionArn as string);

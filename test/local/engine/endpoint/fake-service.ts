@@ -59,9 +59,15 @@ export class FakeStepFunctions implements StepFunctionsService {
     return this.time;
   }
 
-  createStateMachine(request: { name: string; definition: string; roleArn: string; type?: 'STANDARD' | 'EXPRESS' }): StateMachineDescription {
+  createStateMachine(request: {
+    name: string;
+    definition: string;
+    roleArn: string;
+    type?: 'STANDARD' | 'EXPRESS';
+  }): StateMachineDescription {
     const arn = `${PREFIX}:stateMachine:${request.name}`;
-    if (this.machines.has(arn)) throw new ServiceError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
+    if (this.machines.has(arn))
+      throw new ServiceError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
     const machine: StateMachineDescription = {
       stateMachineArn: arn,
       name: request.name,
@@ -77,7 +83,8 @@ export class FakeStepFunctions implements StepFunctionsService {
 
   describeStateMachine(stateMachineArn: string): StateMachineDescription {
     const machine = this.machines.get(stateMachineArn);
-    if (!machine) throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    if (!machine)
+      throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     return machine;
   }
 
@@ -89,11 +96,15 @@ export class FakeStepFunctions implements StepFunctionsService {
     this.machines.delete(stateMachineArn);
   }
 
-  startExecution(request: { stateMachineArn: string; name?: string; input?: string }): { executionArn: string; startDate: number } {
+  startExecution(request: { stateMachineArn: string; name?: string; input?: string }): {
+    executionArn: string;
+    startDate: number;
+  } {
     const machine = this.describeStateMachine(request.stateMachineArn);
     const name = request.name ?? `execution-${this.executions.size + 1}`;
     const executionArn = `${PREFIX}:execution:${machine.name}:${name}`;
-    if (this.executions.has(executionArn)) throw new ServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    if (this.executions.has(executionArn))
+      throw new ServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     const startDate = this.tick();
     this.executions.set(executionArn, {
       executionArn,
@@ -105,8 +116,20 @@ export class FakeStepFunctions implements StepFunctionsService {
       stateTransitions: 1,
     });
     this.history.set(executionArn, [
-      { id: 1, previousEventId: 0, timestamp: startDate, type: 'ExecutionStarted', details: { executionStartedEventDetails: { input: request.input ?? '{}', roleArn: machine.roleArn } } },
-      { id: 2, previousEventId: 1, timestamp: startDate + 5, type: 'TaskStateEntered', details: { name: 'FanOut', input: '{}' } },
+      {
+        id: 1,
+        previousEventId: 0,
+        timestamp: startDate,
+        type: 'ExecutionStarted',
+        details: { executionStartedEventDetails: { input: request.input ?? '{}', roleArn: machine.roleArn } },
+      },
+      {
+        id: 2,
+        previousEventId: 1,
+        timestamp: startDate + 5,
+        type: 'TaskStateEntered',
+        details: { name: 'FanOut', input: '{}' },
+      },
     ]);
     const mapRunArn = `${PREFIX}:mapRun:${machine.name}/FanOut:${name}-run`;
     this.mapRuns.set(mapRunArn, {

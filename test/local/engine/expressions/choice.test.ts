@@ -77,7 +77,9 @@ describe('evaluateChoiceRule: type mismatches evaluate false', () => {
 
   it('evaluates a ...Path comparison false when the other value has the wrong type', () => {
     expect(check({ Variable: '$.n', NumericEqualsPath: '$.s' }, { n: 1, s: '1' })).toBe(false);
-    expect(check({ Variable: '$.t', TimestampEqualsPath: '$.bad' }, { t: '2001-01-01T12:00:00Z', bad: 'yesterday' })).toBe(false);
+    expect(
+      check({ Variable: '$.t', TimestampEqualsPath: '$.bad' }, { t: '2001-01-01T12:00:00Z', bad: 'yesterday' }),
+    ).toBe(false);
   });
 
   it('lets StringEquals compare a timestamp as a string', () => {
@@ -88,12 +90,16 @@ describe('evaluateChoiceRule: type mismatches evaluate false', () => {
 
 describe('evaluateChoiceRule: timestamps', () => {
   // docs: timestamps conform to RFC3339 with an uppercase T and an uppercase Z (or a numeric offset)
-  it.each(['2016-08-18t17:33:00Z', '2016-08-18T17:33:00z', '2016-08-18 17:33:00Z', '2016-08-18T17:33:00', '2016-02-30T00:00:00Z', '2016-08-18T24:00:00Z'])(
-    'does not treat %s as a timestamp',
-    (text) => {
-      expect(check({ Variable: '$.t', IsTimestamp: true }, { t: text })).toBe(false);
-    },
-  );
+  it.each([
+    '2016-08-18t17:33:00Z',
+    '2016-08-18T17:33:00z',
+    '2016-08-18 17:33:00Z',
+    '2016-08-18T17:33:00',
+    '2016-02-30T00:00:00Z',
+    '2016-08-18T24:00:00Z',
+  ])('does not treat %s as a timestamp', (text) => {
+    expect(check({ Variable: '$.t', IsTimestamp: true }, { t: text })).toBe(false);
+  });
 
   it('accepts leap days, fractions and offsets', () => {
     for (const text of ['2024-02-29T00:00:00Z', '2016-08-18T17:33:00.123456789Z', '2016-08-18T17:33:00+05:30']) {
@@ -102,9 +108,9 @@ describe('evaluateChoiceRule: timestamps', () => {
   });
 
   it('rejects a rule whose timestamp operand is not a timestamp', () => {
-    expect(statesErrorFrom(() => check({ Variable: '$.t', TimestampEquals: 'soon' }, { t: '2001-01-01T12:00:00Z' })).error).toBe(
-      'States.Runtime',
-    );
+    expect(
+      statesErrorFrom(() => check({ Variable: '$.t', TimestampEquals: 'soon' }, { t: '2001-01-01T12:00:00Z' })).error,
+    ).toBe('States.Runtime');
   });
 });
 
@@ -188,14 +194,22 @@ describe('evaluateChoiceRule: And, Or, Not', () => {
   });
 
   it('evaluates Or true when any rule is true', () => {
-    const rule: JsonObject = { Or: [{ Variable: '$.a', IsNull: true }, { Variable: '$.b', StringEquals: 'x' }] };
+    const rule: JsonObject = {
+      Or: [
+        { Variable: '$.a', IsNull: true },
+        { Variable: '$.b', StringEquals: 'x' },
+      ],
+    };
     expect(check(rule, { a: 1, b: 'x' })).toBe(true);
     expect(check(rule, { a: 1, b: 'y' })).toBe(false);
   });
 
   it('nests Not inside Or inside And', () => {
     const rule: JsonObject = {
-      And: [{ Or: [{ Not: { Variable: '$.n', NumericLessThan: 0 } }, { Variable: '$.force', BooleanEquals: true }] }, { Variable: '$.s', IsString: true }],
+      And: [
+        { Or: [{ Not: { Variable: '$.n', NumericLessThan: 0 } }, { Variable: '$.force', BooleanEquals: true }] },
+        { Variable: '$.s', IsString: true },
+      ],
     };
     expect(check(rule, { n: 1, force: false, s: 'x' })).toBe(true);
     expect(check(rule, { n: -1, force: false, s: 'x' })).toBe(false);
@@ -214,7 +228,9 @@ describe('evaluateChoiceRule: And, Or, Not', () => {
   });
 
   it('ignores Next and Comment on a top-level rule', () => {
-    expect(check({ Variable: '$.foo', NumericEquals: 1, Next: 'FirstMatchState', Comment: 'x' }, { foo: 1 })).toBe(true);
+    expect(check({ Variable: '$.foo', NumericEquals: 1, Next: 'FirstMatchState', Comment: 'x' }, { foo: 1 })).toBe(
+      true,
+    );
   });
 });
 
@@ -238,8 +254,12 @@ describe('evaluateChoiceRule: errors', () => {
 
   it('rejects a rule without an operator or with a wrongly typed operand', () => {
     expect(statesErrorFrom(() => check({ Variable: '$.a' }, { a: 1 })).cause).toContain('no comparison operator');
-    expect(statesErrorFrom(() => check({ Variable: '$.a', NumericEquals: '1' }, { a: 1 })).cause).toContain('NumericEquals must be a number');
-    expect(statesErrorFrom(() => check({ Variable: '$.a', IsNull: 'yes' }, { a: 1 })).cause).toContain('IsNull must be true or false');
+    expect(statesErrorFrom(() => check({ Variable: '$.a', NumericEquals: '1' }, { a: 1 })).cause).toContain(
+      'NumericEquals must be a number',
+    );
+    expect(statesErrorFrom(() => check({ Variable: '$.a', IsNull: 'yes' }, { a: 1 })).cause).toContain(
+      'IsNull must be true or false',
+    );
     expect(statesErrorFrom(() => check({ And: [] }, {})).cause).toContain('And must be a non-empty array');
     expect(statesErrorFrom(() => check({ NumericEquals: 1 }, {})).cause).toContain('Variable');
   });

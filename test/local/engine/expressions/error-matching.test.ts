@@ -11,7 +11,13 @@ describe('matchesErrorEquals', () => {
   });
 
   it('matches every error with States.ALL', () => {
-    for (const error of ['States.TaskFailed', 'States.Timeout', 'States.HeartbeatTimeout', 'DynamoDB.ConditionalCheckFailedException', 'MyError']) {
+    for (const error of [
+      'States.TaskFailed',
+      'States.Timeout',
+      'States.HeartbeatTimeout',
+      'DynamoDB.ConditionalCheckFailedException',
+      'MyError',
+    ]) {
       expect(matchesErrorEquals(['States.ALL'], error)).toBe(true);
     }
   });

@@ -6,7 +6,8 @@ import { contextObject, sequence, statesErrorFrom } from './fixtures';
 
 // Unless noted otherwise, examples come from docs: step-functions/latest/dg/intrinsic-functions.html
 const context = contextObject();
-const run = (expression: string, input: Json = {}, random?: () => number) => evaluateIntrinsic(expression, input, context, random);
+const run = (expression: string, input: Json = {}, random?: () => number) =>
+  evaluateIntrinsic(expression, input, context, random);
 const failure = (expression: string, input: Json = {}) => statesErrorFrom(() => run(expression, input));
 
 describe('isIntrinsic', () => {
@@ -25,7 +26,9 @@ describe('States.Format', () => {
   });
 
   it('takes the template from a path', () => {
-    expect(run('States.Format($.template, $.name)', { name: 'Arnav', template: 'Hello, my name is {}.' })).toBe('Hello, my name is Arnav.');
+    expect(run('States.Format($.template, $.name)', { name: 'Arnav', template: 'Hello, my name is {}.' })).toBe(
+      'Hello, my name is Arnav.',
+    );
   });
 
   it('writes numbers, booleans and null as JSON text', () => {
@@ -68,7 +71,9 @@ describe('States.Format', () => {
 
 describe('States.StringToJson and States.JsonToString', () => {
   it('parses an escaped JSON string', () => {
-    expect(run('States.StringToJson($.escapedJsonString)', { escapedJsonString: '{"foo": "bar"}' })).toEqual({ foo: 'bar' });
+    expect(run('States.StringToJson($.escapedJsonString)', { escapedJsonString: '{"foo": "bar"}' })).toEqual({
+      foo: 'bar',
+    });
   });
 
   it('serialises JSON data as compact text', () => {
@@ -88,12 +93,9 @@ describe('States.StringToJson and States.JsonToString', () => {
 
 describe('States.Array', () => {
   it('collects literals and path values in order', () => {
-    expect(run("States.Array('Foo', 2022, $.someJson, null)", { someJson: { random: 'abcdefg' }, zebra: 'stripe' })).toEqual([
-      'Foo',
-      2022,
-      { random: 'abcdefg' },
-      null,
-    ]);
+    expect(
+      run("States.Array('Foo', 2022, $.someJson, null)", { someJson: { random: 'abcdefg' }, zebra: 'stripe' }),
+    ).toEqual(['Foo', 2022, { random: 'abcdefg' }, null]);
     expect(run('States.Array($.Id)', { Id: 123456 })).toEqual([123456]);
   });
 
@@ -108,7 +110,11 @@ describe('States.Array', () => {
 
 describe('States.ArrayPartition', () => {
   it('splits an array into chunks with a shorter last chunk', () => {
-    expect(run('States.ArrayPartition($.inputArray,4)', { inputArray: [1, 2, 3, 4, 5, 6, 7, 8, 9] })).toEqual([[1, 2, 3, 4], [5, 6, 7, 8], [9]]);
+    expect(run('States.ArrayPartition($.inputArray,4)', { inputArray: [1, 2, 3, 4, 5, 6, 7, 8, 9] })).toEqual([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+      [9],
+    ]);
   });
 
   it('rounds a non-integer chunk size to the nearest integer', () => {
@@ -128,7 +134,12 @@ describe('States.ArrayPartition', () => {
 
 describe('States.ArrayContains', () => {
   it('finds a value in an array', () => {
-    expect(run('States.ArrayContains($.inputArray, $.lookingFor)', { inputArray: [1, 2, 3, 4, 5, 6, 7, 8, 9], lookingFor: 5 })).toBe(true);
+    expect(
+      run('States.ArrayContains($.inputArray, $.lookingFor)', {
+        inputArray: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+        lookingFor: 5,
+      }),
+    ).toBe(true);
   });
 
   it('compares objects by value', () => {
@@ -172,7 +183,9 @@ describe('States.ArrayRange', () => {
 
 describe('States.ArrayGetItem', () => {
   it('returns the value at an index', () => {
-    expect(run('States.ArrayGetItem($.inputArray, $.index)', { inputArray: [1, 2, 3, 4, 5, 6, 7, 8, 9], index: 5 })).toBe(6);
+    expect(
+      run('States.ArrayGetItem($.inputArray, $.index)', { inputArray: [1, 2, 3, 4, 5, 6, 7, 8, 9], index: 5 }),
+    ).toBe(6);
   });
 
   it('fails for an index past the end', () => {
@@ -203,7 +216,11 @@ describe('States.ArrayUnique', () => {
   });
 
   it('treats equal objects as duplicates and different types as distinct', () => {
-    expect(run('States.ArrayUnique($.a)', { a: [{ a: 1, b: 2 }, { b: 2, a: 1 }, '1', 1] })).toEqual([{ a: 1, b: 2 }, '1', 1]);
+    expect(run('States.ArrayUnique($.a)', { a: [{ a: 1, b: 2 }, { b: 2, a: 1 }, '1', 1] })).toEqual([
+      { a: 1, b: 2 },
+      '1',
+      1,
+    ]);
   });
 
   it('fails for a non-array', () => {
@@ -227,7 +244,9 @@ describe('States.Base64Encode and States.Base64Decode', () => {
   });
 
   it('accepts 10,000 characters and rejects 10,001', () => {
-    expect(run('States.Base64Encode($.s)', { s: 'a'.repeat(10_000) })).toBe(Buffer.from('a'.repeat(10_000)).toString('base64'));
+    expect(run('States.Base64Encode($.s)', { s: 'a'.repeat(10_000) })).toBe(
+      Buffer.from('a'.repeat(10_000)).toString('base64'),
+    );
     const error = failure('States.Base64Encode($.s)', { s: 'a'.repeat(10_001) });
     expect(error.error).toBe('States.IntrinsicFailure');
     expect(error.cause).toContain('10000');
@@ -344,17 +363,19 @@ describe('States.MathAdd', () => {
 
 describe('States.StringSplit', () => {
   it('splits on a single delimiter', () => {
-    expect(run('States.StringSplit($.inputString, $.splitter)', { inputString: '1,2,3,4,5', splitter: ',' })).toEqual(['1', '2', '3', '4', '5']);
+    expect(run('States.StringSplit($.inputString, $.splitter)', { inputString: '1,2,3,4,5', splitter: ',' })).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+    ]);
   });
 
   it('treats every character of the second argument as a delimiter', () => {
-    expect(run('States.StringSplit($.inputString, $.splitter)', { inputString: 'This.is+a,test=string', splitter: '.+,=' })).toEqual([
-      'This',
-      'is',
-      'a',
-      'test',
-      'string',
-    ]);
+    expect(
+      run('States.StringSplit($.inputString, $.splitter)', { inputString: 'This.is+a,test=string', splitter: '.+,=' }),
+    ).toEqual(['This', 'is', 'a', 'test', 'string']);
   });
 
   it('drops empty pieces between adjacent delimiters', () => {

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  applyInputPath,
-  applyOutputPath,
-  applyResultPath,
-  readPath,
-} from '../../../../local/engine/expressions/index';
+import { applyInputPath, applyOutputPath, applyResultPath, readPath } from '../../../../local/engine/expressions/index';
 import type { Json } from '../../../../local/engine/types';
 import { contextObject, statesErrorFrom } from './fixtures';
 
@@ -185,7 +180,11 @@ describe('applyResultPath', () => {
   });
 
   it('inserts the result as a child of an existing node', () => {
-    const input = { comment: 'An input comment.', strings: { string1: 'foo', string2: 'bar', string3: 'baz' }, who: 'AWS Step Functions' };
+    const input = {
+      comment: 'An input comment.',
+      strings: { string1: 'foo', string2: 'bar', string3: 'baz' },
+      who: 'AWS Step Functions',
+    };
     expect(applyResultPath(input, result, '$.strings.lambdaresult')).toEqual({
       comment: 'An input comment.',
       strings: { string1: 'foo', string2: 'bar', string3: 'baz', lambdaresult: result },
@@ -198,19 +197,30 @@ describe('applyResultPath', () => {
   });
 
   it('includes a caught error with the input', () => {
-    expect(applyResultPath({ foo: 'bar' }, { Error: 'Error here' }, '$.error')).toEqual({ foo: 'bar', error: { Error: 'Error here' } });
+    expect(applyResultPath({ foo: 'bar' }, { Error: 'Error here' }, '$.error')).toEqual({
+      foo: 'bar',
+      error: { Error: 'Error here' },
+    });
   });
 
   it('combines InputPath, ResultPath and OutputPath as the documented Task example does', () => {
     // docs: input-output-example.html
-    const input = { comment: 'An input comment.', data: { val1: 23, val2: 17 }, extra: 'foo', lambda: { who: 'AWS Step Functions' } };
+    const input = {
+      comment: 'An input comment.',
+      data: { val1: 23, val2: 17 },
+      extra: 'foo',
+      lambda: { who: 'AWS Step Functions' },
+    };
     expect(applyInputPath(input, '$.lambda', context)).toEqual({ who: 'AWS Step Functions' });
     const combined = applyResultPath(input, result, '$.data.lambdaresult');
     expect(applyOutputPath(combined, '$.data', context)).toEqual({ val1: 23, val2: 17, lambdaresult: result });
   });
 
   it('creates the missing objects along the path', () => {
-    expect(applyResultPath({ a: 1 }, 'done', '$.status.detail.value')).toEqual({ a: 1, status: { detail: { value: 'done' } } });
+    expect(applyResultPath({ a: 1 }, 'done', '$.status.detail.value')).toEqual({
+      a: 1,
+      status: { detail: { value: 'done' } },
+    });
   });
 
   it('replaces an array element in place', () => {
@@ -233,7 +243,7 @@ describe('applyResultPath', () => {
 
   it('stores a __proto__ key as data without changing any prototype', () => {
     const output = applyResultPath({}, { polluted: true }, "$['__proto__']") as Record<string, unknown>;
-    expect(Object.prototype.hasOwnProperty.call(output, '__proto__')).toBe(true);
+    expect(Object.hasOwn(output, '__proto__')).toBe(true);
     expect(Object.getPrototypeOf(output)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -245,12 +255,16 @@ describe('applyResultPath', () => {
   });
 
   it('throws States.ResultPathMatchFailure when the input is not an object', () => {
-    expect(statesErrorFrom(() => applyResultPath('plain string', 1, '$.a')).error).toBe('States.ResultPathMatchFailure');
+    expect(statesErrorFrom(() => applyResultPath('plain string', 1, '$.a')).error).toBe(
+      'States.ResultPathMatchFailure',
+    );
     expect(statesErrorFrom(() => applyResultPath([1, 2], 1, '$.a')).error).toBe('States.ResultPathMatchFailure');
   });
 
   it('throws States.ResultPathMatchFailure for an index outside the array', () => {
-    expect(statesErrorFrom(() => applyResultPath({ list: [1] }, 1, '$.list[5]')).error).toBe('States.ResultPathMatchFailure');
+    expect(statesErrorFrom(() => applyResultPath({ list: [1] }, 1, '$.list[5]')).error).toBe(
+      'States.ResultPathMatchFailure',
+    );
   });
 
   it('rejects a ResultPath that is not a reference path into the input', () => {

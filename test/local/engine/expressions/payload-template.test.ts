@@ -49,7 +49,11 @@ describe('renderPayloadTemplate', () => {
       'execName.$': '$$.Execution.Name',
     };
     expect(renderPayloadTemplate(template, {}, context, 'Parameters')).toEqual({
-      MessageBody: { From: 'YVR', To: 'SEA', Execution: 'arn:aws:states:us-east-1:123456789012:execution:stateMachineName:executionName' },
+      MessageBody: {
+        From: 'YVR',
+        To: 'SEA',
+        Execution: 'arn:aws:states:us-east-1:123456789012:execution:stateMachineName:executionName',
+      },
       startTime: '2019-03-26T20:14:13.192Z',
       execName: 'executionName',
     });
@@ -60,7 +64,12 @@ describe('renderPayloadTemplate', () => {
     const template = { 'ContextIndex.$': '$$.Map.Item.Index', 'ContextValue.$': '$$.Map.Item.Value' };
     const items = [{ who: 'bob' }, { who: 'meg' }, { who: 'joe' }];
     const rendered = items.map((item, index) =>
-      renderPayloadTemplate(template, item, contextObject({ Map: { Item: { Index: index, Value: item } } }), 'ItemSelector'),
+      renderPayloadTemplate(
+        template,
+        item,
+        contextObject({ Map: { Item: { Index: index, Value: item } } }),
+        'ItemSelector',
+      ),
     );
     expect(rendered).toEqual([
       { ContextIndex: 0, ContextValue: { who: 'bob' } },
@@ -72,7 +81,9 @@ describe('renderPayloadTemplate', () => {
   it('evaluates intrinsic functions in .$ fields', () => {
     // docs: intrinsic-functions.html (States.Array payload example)
     const template = { 'foo.$': "States.Array('Foo', 2022, $.someJson, null)" };
-    expect(renderPayloadTemplate(template, { someJson: { random: 'abcdefg' }, zebra: 'stripe' }, context, 'Parameters')).toEqual({
+    expect(
+      renderPayloadTemplate(template, { someJson: { random: 'abcdefg' }, zebra: 'stripe' }, context, 'Parameters'),
+    ).toEqual({
       foo: ['Foo', 2022, { random: 'abcdefg' }, null],
     });
   });
@@ -96,8 +107,15 @@ describe('renderPayloadTemplate', () => {
   });
 
   it('returns the array of matches for a filter path', () => {
-    const input = { jobs: [{ ok: true, id: 1 }, { ok: false, id: 2 }] };
-    expect(renderPayloadTemplate({ 'ids.$': '$.jobs[?(@.ok == true)].id' }, input, context, 'Parameters')).toEqual({ ids: [1] });
+    const input = {
+      jobs: [
+        { ok: true, id: 1 },
+        { ok: false, id: 2 },
+      ],
+    };
+    expect(renderPayloadTemplate({ 'ids.$': '$.jobs[?(@.ok == true)].id' }, input, context, 'Parameters')).toEqual({
+      ids: [1],
+    });
   });
 
   it('keeps null, boolean and number values and a key that is just .$', () => {
@@ -123,10 +141,21 @@ describe('renderPayloadTemplate', () => {
   });
 
   it('renders the same template against many inputs', () => {
-    const template = { 'kwargs.$': '$$.Map.Item.Value', 'name.$': "States.Format('job-{}', $$.Map.Item.Index)", queue: 'high' };
+    const template = {
+      'kwargs.$': '$$.Map.Item.Value',
+      'name.$': "States.Format('job-{}', $$.Map.Item.Index)",
+      queue: 'high',
+    };
     const outputs: Json[] = [];
     for (let i = 0; i < 3; i++) {
-      outputs.push(renderPayloadTemplate(template, {}, contextObject({ Map: { Item: { Index: i, Value: { seed: i } } } }), 'ItemSelector'));
+      outputs.push(
+        renderPayloadTemplate(
+          template,
+          {},
+          contextObject({ Map: { Item: { Index: i, Value: { seed: i } } } }),
+          'ItemSelector',
+        ),
+      );
     }
     expect(outputs).toEqual([
       { kwargs: { seed: 0 }, name: 'job-0', queue: 'high' },
@@ -139,16 +168,24 @@ describe('renderPayloadTemplate', () => {
     // AWS execution history: "The JSONPath '$.JobName' specified for the field 'JobName.$' could not be found in the input '{}'"
     const error = statesErrorFrom(() => renderPayloadTemplate({ 'JobName.$': '$.JobName' }, {}, context, 'Parameters'));
     expect(error.error).toBe('States.Runtime');
-    expect(error.cause).toBe("The JSONPath '$.JobName' specified for the field 'JobName.$' could not be found in the input '{}'");
+    expect(error.cause).toBe(
+      "The JSONPath '$.JobName' specified for the field 'JobName.$' could not be found in the input '{}'",
+    );
   });
 
   it('reports a missing nested field by its own key', () => {
-    const error = statesErrorFrom(() => renderPayloadTemplate({ outer: { 'inner.$': '$.a.b' } }, { a: {} }, context, 'ItemSelector'));
-    expect(error.cause).toBe("The JSONPath '$.a.b' specified for the field 'inner.$' could not be found in the input '{\"a\":{}}'");
+    const error = statesErrorFrom(() =>
+      renderPayloadTemplate({ outer: { 'inner.$': '$.a.b' } }, { a: {} }, context, 'ItemSelector'),
+    );
+    expect(error.cause).toBe(
+      "The JSONPath '$.a.b' specified for the field 'inner.$' could not be found in the input '{\"a\":{}}'",
+    );
   });
 
   it('throws States.IntrinsicFailure from a failing intrinsic function', () => {
-    const error = statesErrorFrom(() => renderPayloadTemplate({ 'n.$': 'States.ArrayLength($.s)' }, { s: 'x' }, context, 'Parameters'));
+    const error = statesErrorFrom(() =>
+      renderPayloadTemplate({ 'n.$': 'States.ArrayLength($.s)' }, { s: 'x' }, context, 'Parameters'),
+    );
     expect(error.error).toBe('States.IntrinsicFailure');
     expect(error.cause).toContain('States.ArrayLength');
   });
@@ -162,8 +199,13 @@ describe('renderPayloadTemplate', () => {
   });
 
   it('writes a __proto__ key as data', () => {
-    const output = renderPayloadTemplate({ '__proto__.$': '$.v' }, { v: { polluted: true } }, context, 'Parameters') as JsonObject;
-    expect(Object.prototype.hasOwnProperty.call(output, '__proto__')).toBe(true);
+    const output = renderPayloadTemplate(
+      { '__proto__.$': '$.v' },
+      { v: { polluted: true } },
+      context,
+      'Parameters',
+    ) as JsonObject;
+    expect(Object.hasOwn(output, '__proto__')).toBe(true);
     expect(Object.getPrototypeOf(output)).toBe(Object.prototype);
   });
 });

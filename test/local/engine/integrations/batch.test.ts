@@ -24,14 +24,25 @@ const DEFINITION = 'arn:aws:batch:eu-west-1:111122223333:job-definition/fanout-j
 
 function setup() {
   const clock = new ManualClock();
-  const integration = createBatchIntegration({ client: new BatchClient({ region: 'eu-west-1' }), clock, pollIntervalMs: 100 });
+  const integration = createBatchIntegration({
+    client: new BatchClient({ region: 'eu-west-1' }),
+    clock,
+    pollIntervalMs: 100,
+  });
   const run = (action: 'submitJob' | 'submitJob.sync', parameters: Json, signal?: AbortSignal) =>
-    integration.invoke(taskRequest({ resource: `arn:aws:states:::batch:${action}`, action, parameters, signal, clock }));
+    integration.invoke(
+      taskRequest({ resource: `arn:aws:states:::batch:${action}`, action, parameters, signal, clock }),
+    );
   return { clock, run };
 }
 
 function submitted(jobId: string, jobName = 'item-0001') {
-  return { jobId, jobName, jobArn: `arn:aws:batch:eu-west-1:111122223333:job/${jobId}`, $metadata: { requestId: 'req-1', httpStatusCode: 200 } };
+  return {
+    jobId,
+    jobName,
+    jobArn: `arn:aws:batch:eu-west-1:111122223333:job/${jobId}`,
+    $metadata: { requestId: 'req-1', httpStatusCode: 200 },
+  };
 }
 
 function jobDetail(jobId: string, status: JobDetail['status'], extra: Partial<JobDetail> = {}): JobDetail {
@@ -135,7 +146,10 @@ describe('batch integration', () => {
 
   it('waits for a .sync job and returns its detail with PascalCase keys', async () => {
     batch.on(SubmitJobCommand).resolves(submitted('job-1'));
-    batch.on(DescribeJobsCommand).resolvesOnce({ jobs: [jobDetail('job-1', 'RUNNING')] }).resolves({ jobs: [jobDetail('job-1', 'SUCCEEDED')] });
+    batch
+      .on(DescribeJobsCommand)
+      .resolvesOnce({ jobs: [jobDetail('job-1', 'RUNNING')] })
+      .resolves({ jobs: [jobDetail('job-1', 'SUCCEEDED')] });
     const { run, clock } = setup();
 
     const result = run('submitJob.sync', PARAMETERS);
@@ -194,14 +208,20 @@ describe('batch integration', () => {
   });
 
   it('names SubmitJob API errors Batch.<Code> with the service message in the cause', async () => {
-    batch.on(SubmitJobCommand).rejects(
-      new ClientException({ message: 'Job queue high does not exist', $metadata: { httpStatusCode: 400, requestId: 'req-9' } }),
-    );
+    batch
+      .on(SubmitJobCommand)
+      .rejects(
+        new ClientException({
+          message: 'Job queue high does not exist',
+          $metadata: { httpStatusCode: 400, requestId: 'req-9' },
+        }),
+      );
     const { run } = setup();
 
     await expect(run('submitJob.sync', PARAMETERS)).rejects.toMatchObject({
       error: 'Batch.ClientException',
-      cause: 'Job queue high does not exist (Service: AWSBatch; Status Code: 400; Error Code: ClientException; Request ID: req-9; Proxy: null)',
+      cause:
+        'Job queue high does not exist (Service: AWSBatch; Status Code: 400; Error Code: ClientException; Request ID: req-9; Proxy: null)',
     });
   });
 
@@ -278,7 +298,8 @@ describe('batch integration', () => {
     for (let tick = 0; tick < 10; tick++) await clock.tick();
     const afterChange = batch.commandCalls(DescribeJobsCommand).length;
     status = 'SUCCEEDED';
-    for (let tick = 0; tick < 10 && batch.commandCalls(DescribeJobsCommand).length === afterChange; tick++) await clock.tick();
+    for (let tick = 0; tick < 10 && batch.commandCalls(DescribeJobsCommand).length === afterChange; tick++)
+      await clock.tick();
     // The change is seen at the next due look; from then on the job is looked at every tick
     // until it changes again, so SUCCEEDED is seen within a tick of RUNNING's polls.
     await expect(result).resolves.toMatchObject({ JobId: 'job-q', Status: 'SUCCEEDED' });
@@ -303,7 +324,9 @@ describe('batch integration', () => {
 
   it('fails the waiting tasks when DescribeJobs answers with a client error', async () => {
     batch.on(SubmitJobCommand).resolves(submitted('job-5'));
-    batch.on(DescribeJobsCommand).rejects(new ClientException({ message: 'denied', $metadata: { httpStatusCode: 400, requestId: 'r' } }));
+    batch
+      .on(DescribeJobsCommand)
+      .rejects(new ClientException({ message: 'denied', $metadata: { httpStatusCode: 400, requestId: 'r' } }));
     const { run, clock } = setup();
 
     const result = run('submitJob.sync', PARAMETERS);

@@ -20,7 +20,9 @@ afterEach(() => dynamodb.reset());
 
 function run(action: string, parameters: Json, signal?: AbortSignal) {
   const integration = createDynamoDbIntegration({ client: new DynamoDBClient({ region: 'eu-west-1' }) });
-  return integration.invoke(taskRequest({ resource: `arn:aws:states:::dynamodb:${action}`, action, parameters, signal }));
+  return integration.invoke(
+    taskRequest({ resource: `arn:aws:states:::dynamodb:${action}`, action, parameters, signal }),
+  );
 }
 
 const metadata = { $metadata: { httpStatusCode: 200, requestId: 'ddb-req-1' } };
@@ -45,14 +47,20 @@ describe('dynamodb integration', () => {
     // Output: the API response plus SDK metadata, as recorded from AWS for the optimized integration.
     expect(output).toMatchObject({
       Attributes: { status: { S: 'SUCCEEDED' } },
-      SdkHttpMetadata: { HttpStatusCode: 200, HttpHeaders: { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': 'ddb-req-1' } },
+      SdkHttpMetadata: {
+        HttpStatusCode: 200,
+        HttpHeaders: { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': 'ddb-req-1' },
+      },
       SdkResponseMetadata: { RequestId: 'ddb-req-1' },
     });
   });
 
   it('returns getItem items in attribute-value form', async () => {
     dynamodb.on(GetItemCommand).resolves({ Item: { runId: { S: 'run-1' }, attempt: { N: '2' } }, ...metadata });
-    const output = await run('getItem', { TableName: 'fanout-ledger', Key: { runId: { S: 'run-1' }, itemId: { S: 'HEADER' } } });
+    const output = await run('getItem', {
+      TableName: 'fanout-ledger',
+      Key: { runId: { S: 'run-1' }, itemId: { S: 'HEADER' } },
+    });
     expect(output).toMatchObject({ Item: { runId: { S: 'run-1' }, attempt: { N: '2' } } });
   });
 
@@ -79,11 +87,18 @@ describe('dynamodb integration', () => {
   });
 
   it('fails with DynamoDB.ConditionalCheckFailedException when the condition fails', async () => {
-    dynamodb.on(UpdateItemCommand).rejects(
-      new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400, requestId: 'r-7' } }),
-    );
+    dynamodb
+      .on(UpdateItemCommand)
+      .rejects(
+        new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: { httpStatusCode: 400, requestId: 'r-7' },
+        }),
+      );
     // DESIGN §5: optimized DynamoDB errors are DynamoDB.<Code>; cause format as recorded from AWS.
-    await expect(run('updateItem', { TableName: 't', Key: { id: { S: '1' } }, UpdateExpression: 'SET a = :a' })).rejects.toMatchObject({
+    await expect(
+      run('updateItem', { TableName: 't', Key: { id: { S: '1' } }, UpdateExpression: 'SET a = :a' }),
+    ).rejects.toMatchObject({
       error: 'DynamoDB.ConditionalCheckFailedException',
       cause:
         'The conditional request failed (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ConditionalCheckFailedException; Request ID: r-7; Proxy: null)',

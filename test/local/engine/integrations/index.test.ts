@@ -51,6 +51,8 @@ describe('createDefaultIntegrations', () => {
   });
 
   it('leaves out the integrations whose client is not given', () => {
-    expect(createDefaultIntegrations({ handlers: new Map() }).map((integration) => integration.service)).toEqual(['lambda']);
+    expect(createDefaultIntegrations({ handlers: new Map() }).map((integration) => integration.service)).toEqual([
+      'lambda',
+    ]);
   });
 });

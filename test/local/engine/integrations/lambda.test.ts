@@ -10,14 +10,21 @@ class InputError extends Error {
   override name = 'InputError';
 }
 
-function invoke(handlers: Record<string, LambdaHandler>, parameters: Json, extra: { signal?: AbortSignal; clock?: ManualClock } = {}) {
+function invoke(
+  handlers: Record<string, LambdaHandler>,
+  parameters: Json,
+  extra: { signal?: AbortSignal; clock?: ManualClock } = {},
+) {
   const integration = createLambdaIntegration({ handlers: new Map(Object.entries(handlers)) });
   return integration.invoke(taskRequest({ resource: RESOURCE, action: 'invoke', parameters, ...extra }));
 }
 
 describe('lambda integration', () => {
   it('wraps the handler result like the optimized integration', async () => {
-    const output = await invoke({ prepare: async (event) => ({ received: event }) }, { FunctionName: 'prepare', Payload: { a: 1 } });
+    const output = await invoke(
+      { prepare: async (event) => ({ received: event }) },
+      { FunctionName: 'prepare', Payload: { a: 1 } },
+    );
 
     // Shape from docs: step-functions/latest/dg/connect-lambda.html
     expect(output).toMatchObject({
@@ -30,7 +37,10 @@ describe('lambda integration', () => {
         AllHttpHeaders: { 'Content-Type': ['application/json'] },
       },
     });
-    const record = output as { SdkResponseMetadata: { RequestId: string }; SdkHttpMetadata: { HttpHeaders: Record<string, string> } };
+    const record = output as {
+      SdkResponseMetadata: { RequestId: string };
+      SdkHttpMetadata: { HttpHeaders: Record<string, string> };
+    };
     expect(record.SdkResponseMetadata.RequestId).toBe(record.SdkHttpMetadata.HttpHeaders['x-amzn-RequestId']);
     expect(record.SdkHttpMetadata.HttpHeaders['Content-Length']).toBe(String('{"received":{"a":1}}'.length));
   });
@@ -62,11 +72,16 @@ describe('lambda integration', () => {
 
   it('returns the result as its JSON form', async () => {
     const output = await invoke(
-      { when: async () => ({ at: new Date('2024-05-01T00:00:00.000Z'), skipped: undefined }), none: async () => undefined },
+      {
+        when: async () => ({ at: new Date('2024-05-01T00:00:00.000Z'), skipped: undefined }),
+        none: async () => undefined,
+      },
       { FunctionName: 'when' },
     );
     expect((output as { Payload: Json }).Payload).toEqual({ at: '2024-05-01T00:00:00.000Z' });
-    await expect(invoke({ none: async () => undefined }, { FunctionName: 'none' })).resolves.toMatchObject({ Payload: null });
+    await expect(invoke({ none: async () => undefined }, { FunctionName: 'none' })).resolves.toMatchObject({
+      Payload: null,
+    });
   });
 
   it('passes an empty object when the parameters have no Payload', async () => {
@@ -149,14 +164,21 @@ describe('lambda integration', () => {
   it('answers an Event invocation with 202 without waiting for the handler', async () => {
     let release!: () => void;
     const running = new Promise<void>((resolve) => (release = resolve));
-    const output = await invoke({ slow: () => running.then(() => 'done') }, { FunctionName: 'slow', InvocationType: 'Event' });
+    const output = await invoke(
+      { slow: () => running.then(() => 'done') },
+      { FunctionName: 'slow', InvocationType: 'Event' },
+    );
     expect(output).toMatchObject({ StatusCode: 202, Payload: '' });
     release();
   });
 
   it('rejects with the abort reason when the task is aborted while the handler runs', async () => {
     const controller = new AbortController();
-    const pending = invoke({ forever: () => new Promise(() => undefined) }, { FunctionName: 'forever' }, { signal: controller.signal });
+    const pending = invoke(
+      { forever: () => new Promise(() => undefined) },
+      { FunctionName: 'forever' },
+      { signal: controller.signal },
+    );
     const reason = new StatesError('States.Timeout', 'Task timed out');
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);

@@ -40,7 +40,9 @@ describe('dynamodb integration against dynalite', () => {
   });
 
   const run = (action: string, parameters: Json) =>
-    createDynamoDbIntegration({ client }).invoke(taskRequest({ resource: `arn:aws:states:::dynamodb:${action}`, action, parameters }));
+    createDynamoDbIntegration({ client }).invoke(
+      taskRequest({ resource: `arn:aws:states:::dynamodb:${action}`, action, parameters }),
+    );
 
   it('writes, conditionally updates and reads an item, binary values included', async () => {
     const key = { runId: { S: 'run-1' }, itemId: { S: '0001' } };
@@ -54,7 +56,10 @@ describe('dynamodb integration against dynalite', () => {
       ExpressionAttributeValues: { ':done': { S: 'SUCCEEDED' } },
       ReturnValues: 'UPDATED_NEW',
     });
-    expect(updated).toMatchObject({ Attributes: { status: { S: 'SUCCEEDED' } }, SdkHttpMetadata: { HttpStatusCode: 200 } });
+    expect(updated).toMatchObject({
+      Attributes: { status: { S: 'SUCCEEDED' } },
+      SdkHttpMetadata: { HttpStatusCode: 200 },
+    });
 
     const read = await run('getItem', { TableName: 'ledger', Key: key });
     expect(read).toMatchObject({ Item: { status: { S: 'SUCCEEDED' }, digest: { B: 'AQID' } } });
@@ -73,12 +78,16 @@ describe('dynamodb integration against dynalite', () => {
     await run('updateItem', update);
     await expect(run('updateItem', update)).rejects.toMatchObject({
       error: 'DynamoDB.ConditionalCheckFailedException',
-      cause: expect.stringMatching(/^The conditional request failed \(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ConditionalCheckFailedException;/),
+      cause: expect.stringMatching(
+        /^The conditional request failed \(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ConditionalCheckFailedException;/,
+      ),
     });
   });
 
   it('reports a missing table as DynamoDB.ResourceNotFoundException', async () => {
-    await expect(run('getItem', { TableName: 'missing', Key: { runId: { S: 'x' }, itemId: { S: 'y' } } })).rejects.toMatchObject({
+    await expect(
+      run('getItem', { TableName: 'missing', Key: { runId: { S: 'x' }, itemId: { S: 'y' } } }),
+    ).rejects.toMatchObject({
       error: 'DynamoDB.ResourceNotFoundException',
     });
   });
@@ -103,7 +112,9 @@ describe('aws-sdk:s3 integration against the local S3 endpoint', () => {
   });
 
   const run = (action: 'getObject' | 'putObject', parameters: Json) =>
-    createS3Integration({ client }).invoke(taskRequest({ resource: `arn:aws:states:::aws-sdk:s3:${action}`, action, parameters }));
+    createS3Integration({ client }).invoke(
+      taskRequest({ resource: `arn:aws:states:::aws-sdk:s3:${action}`, action, parameters }),
+    );
 
   it('puts a JSON body and gets it back as text', async () => {
     await run('putObject', { Bucket: 'fanout', Key: 'runs/run-1/summary.json', Body: { succeeded: 3 } });

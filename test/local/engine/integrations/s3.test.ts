@@ -52,7 +52,12 @@ describe('aws-sdk:s3 integration', () => {
     // characters is stored as 11 bytes).
     s3.on(PutObjectCommand).resolves({ ETag: '"e"', $metadata: {} });
     const output = await run('putObject', { Bucket: 'fanout', Key: 'k', Body: value, ContentType: 'application/json' });
-    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'fanout', Key: 'k', Body: stored, ContentType: 'application/json' });
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'fanout',
+      Key: 'k',
+      Body: stored,
+      ContentType: 'application/json',
+    });
     expect(output).toEqual({ ETag: '"e"' });
   });
 
@@ -66,15 +71,23 @@ describe('aws-sdk:s3 integration', () => {
     // Naming: docs step-functions/latest/dg/supported-services-awssdk.html (S3 errors gain the Exception suffix).
     await expect(run('getObject', { Bucket: 'fanout', Key: 'missing.json' })).rejects.toMatchObject({
       error: 'S3.NoSuchKeyException',
-      cause: 'The specified key does not exist. (Service: S3, Status Code: 404, Request ID: req-1, Extended Request ID: ext-1)',
+      cause:
+        'The specified key does not exist. (Service: S3, Status Code: 404, Request ID: req-1, Extended Request ID: ext-1)',
     });
   });
 
   it('reports an error outside the S3 model as S3.S3Exception', async () => {
     s3.on(PutObjectCommand).rejects(
-      new S3ServiceException({ name: 'SlowDown', $fault: 'server', message: 'Please reduce your request rate.', $metadata: { httpStatusCode: 503 } }),
+      new S3ServiceException({
+        name: 'SlowDown',
+        $fault: 'server',
+        message: 'Please reduce your request rate.',
+        $metadata: { httpStatusCode: 503 },
+      }),
     );
-    await expect(run('putObject', { Bucket: 'fanout', Key: 'k', Body: {} })).rejects.toMatchObject({ error: 'S3.S3Exception' });
+    await expect(run('putObject', { Bucket: 'fanout', Key: 'k', Body: {} })).rejects.toMatchObject({
+      error: 'S3.S3Exception',
+    });
   });
 
   it('requires Bucket and Key', async () => {

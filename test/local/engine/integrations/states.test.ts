@@ -19,7 +19,10 @@ function childEngine() {
   const service: StepFunctionsService = {
     startExecution(request) {
       if (request.stateMachineArn.endsWith(':missing')) {
-        throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${request.stateMachineArn}'`);
+        throw new ServiceError(
+          'StateMachineDoesNotExist',
+          `State Machine Does Not Exist: '${request.stateMachineArn}'`,
+        );
       }
       started.push(request);
       return { executionArn: CHILD, startDate: 1_704_067_200_000 };
@@ -42,7 +45,10 @@ function childEngine() {
   return { service, started, stopped, finish };
 }
 
-function execution(status: ExecutionDescription['status'], extra: Partial<ExecutionDescription> = {}): ExecutionDescription {
+function execution(
+  status: ExecutionDescription['status'],
+  extra: Partial<ExecutionDescription> = {},
+): ExecutionDescription {
   return {
     executionArn: CHILD,
     stateMachineArn: CHILD_MACHINE,
@@ -64,9 +70,17 @@ function run(engine: ReturnType<typeof childEngine>, action: string, parameters:
 describe('states integration', () => {
   it('starts the child with its input serialized and returns ExecutionArn and StartDate', async () => {
     const engine = childEngine();
-    const output = await run(engine, 'startExecution', { StateMachineArn: CHILD_MACHINE, Name: 'item-7', Input: { seed: 7 } });
+    const output = await run(engine, 'startExecution', {
+      StateMachineArn: CHILD_MACHINE,
+      Name: 'item-7',
+      Input: { seed: 7 },
+    });
     expect(engine.started).toEqual([{ stateMachineArn: CHILD_MACHINE, name: 'item-7', input: '{"seed":7}' }]);
-    expect(output).toMatchObject({ ExecutionArn: CHILD, StartDate: 1_704_067_200_000, SdkHttpMetadata: { HttpStatusCode: 200 } });
+    expect(output).toMatchObject({
+      ExecutionArn: CHILD,
+      StartDate: 1_704_067_200_000,
+      SdkHttpMetadata: { HttpStatusCode: 200 },
+    });
   });
 
   it('passes a string Input unchanged and an absent Input as {}', async () => {
@@ -113,7 +127,12 @@ describe('states integration', () => {
     );
     expect(error).toBeInstanceOf(StatesError);
     expect((error as StatesError).error).toBe('States.TaskFailed');
-    expect(JSON.parse((error as StatesError).cause)).toMatchObject({ Status: 'FAILED', Error: 'States.TaskFailed', Cause: 'job failed', ExecutionArn: CHILD });
+    expect(JSON.parse((error as StatesError).cause)).toMatchObject({
+      Status: 'FAILED',
+      Error: 'States.TaskFailed',
+      Cause: 'job failed',
+      ExecutionArn: CHILD,
+    });
   });
 
   it('stops the child and rejects with the abort reason when aborted', async () => {
@@ -127,7 +146,9 @@ describe('states integration', () => {
   });
 
   it('names service errors StepFunctions.<Code>Exception', async () => {
-    await expect(run(childEngine(), 'startExecution', { StateMachineArn: `${CHILD_MACHINE.replace('fanout-child', 'missing')}` })).rejects.toMatchObject({
+    await expect(
+      run(childEngine(), 'startExecution', { StateMachineArn: `${CHILD_MACHINE.replace('fanout-child', 'missing')}` }),
+    ).rejects.toMatchObject({
       error: 'StepFunctions.StateMachineDoesNotExistException',
       cause: expect.stringMatching(
         /^State Machine Does Not Exist: '.*:missing' \(Service: AWSStepFunctions; Status Code: 400; Error Code: StateMachineDoesNotExist; Request ID: .+; Proxy: null\)$/,

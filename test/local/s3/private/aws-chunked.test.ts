@@ -11,7 +11,7 @@ async function decode(parts: string[]): Promise<{ body: string; trailers: Map<st
 
 describe('AwsChunkedDecoder', () => {
   it('decodes signed chunks split at arbitrary points', async () => {
-    const sig = 'chunk-signature=' + 'ab'.repeat(32);
+    const sig = `chunk-signature=${'ab'.repeat(32)}`;
     const wire = `5;${sig}\r\nhello\r\n6;${sig}\r\n world\r\n0;${sig}\r\n\r\n`;
     const parts = wire.match(/[\s\S]{1,7}/g)!;
     expect((await decode(parts)).body).toBe('hello world');

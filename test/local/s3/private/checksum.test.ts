@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createChecksum, type ChecksumAlgorithm } from '../../../../local/s3/private/checksum';
+import { type ChecksumAlgorithm, createChecksum } from '../../../../local/s3/private/checksum';
 
 // Check values of "123456789" from the CRC catalogue (CRC-32/ISO-HDLC, CRC-32/ISCSI, CRC-64/NVME).
 describe('createChecksum', () => {
