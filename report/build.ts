@@ -395,7 +395,7 @@ function timingOf(executions: readonly ExecutionSummary[]): ReportModel['timing'
   const durations = executions.map((execution) => execution.durationSeconds).filter((d): d is number => d !== null);
   return {
     startedAt: executions[0]?.startedAt ?? null,
-    stoppedAt: stops.includes(null) ? null : (stops as string[]).reduce((a, b) => (Math.max(a , b))),
+    stoppedAt: stops.includes(null) ? null : (stops as string[]).reduce((a, b) => (b > a ? b : a)),
     executingSeconds: durations.length === 0 ? null : durations.reduce((a, b) => a + b, 0),
   };
 }
