@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { countRunItems } from '../cli/ledger';
+import { countRunStatuses } from '../run';
 import { startLocalCloud } from '../local/cloud';
 
 /** The per-item command both sides run: a process that does nothing. */
@@ -71,7 +71,7 @@ export async function runFanout(items: number, concurrency: number): Promise<Ove
     }
     const seconds = (performance.now() - started) / 1000;
     if (status !== 'SUCCEEDED') throw new Error(`the benchmark run ended ${status}`);
-    const counts = await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId);
+    const counts = (await countRunStatuses(cloud.clients.dynamodb, cloud.config.ledgerTable, runId)).counts;
     const batchStats = await cloud.batch.stats();
     if (counts.succeeded !== items)
       throw new Error(`expected ${items} SUCCEEDED rows, the ledger has ${JSON.stringify(counts)}`);

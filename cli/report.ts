@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { listFailedItems } from '../run';
 import { type CliIo, ExitCode } from './io';
-import { listFailedItems } from './ledger';
 import { FAILURES_SHOWN, formatFailures, formatSummary, type RunSummary } from './summary';
 
 /** Where a run's ledger and logs are, to show its failed items. */

@@ -1,8 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-import type { AggregateOutcome, RetryLineage, RunPath, StatusCounts } from '../lambdas/shared/ledger';
-import type { FailedItem } from './ledger';
+import type { AggregateOutcome, FailedItem, RetryLineage, RunPath, StatusCounts } from '../run';
 
 /** Per-status item counts of a run; one key per ledger status plus `total`. */
 export type RunCounts = StatusCounts;

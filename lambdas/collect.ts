@@ -4,20 +4,13 @@ import { type BatchClient, DescribeJobsCommand, type JobDetail } from '@aws-sdk/
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { countRunStatuses, ITEM_TRANSITIONS, itemUpdate, RunStatus, runOutcomeUpdate } from '../run';
 import { aggregateErrorSchema, aggregateFailure, aggregateOutcomeOf, aggregateResultSchema } from './shared/aggregate';
 import { isConditionFailure } from './shared/claims';
 import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutError, parseEvent } from './shared/errors';
 import { classifyJobFailure, classifyTaskError } from './shared/failure';
-import {
-  countRunStatuses,
-  FAILED_RUN_ID_ATTRIBUTE,
-  type FailureClass,
-  ItemStatus,
-  RunStatus,
-  runOutcomeUpdate,
-} from './shared/ledger';
 import { type RunSummary, summaryBase } from './shared/summary';
 
 /**
@@ -197,18 +190,9 @@ function outcomeOf(submission: Submission, detail: JobDetail | undefined): Outco
   return { kind: 'unknown' };
 }
 
-const NAMES = {
-  '#itemId': 'itemId',
-  '#status': 'status',
-  '#round': 'round',
-  '#queue': 'queue',
-  '#updatedAt': 'updatedAt',
-} as const;
-
 /**
- * The UpdateItem of an outcome: the very writes of the map path's RecordOutcome, RecordJobFailure
- * and RecordTaskError states, under the same condition (the row exists, is neither SUCCEEDED nor
- * ABANDONED, and belongs to this round or an earlier one).
+ * The UpdateItem of an outcome: the transitions the map path's RecordOutcome, RecordJobFailure and
+ * RecordTaskError states write (run/ledger/item-transitions.ts), under the same condition.
  */
 export function outcomeUpdate(
   tableName: string,
@@ -218,114 +202,40 @@ export function outcomeUpdate(
   updatedAt: string,
   outcome: Exclude<Outcome, { kind: 'unknown' }>,
 ): UpdateCommandInput {
-  const condition =
-    'attribute_exists(#itemId) AND #status <> :succeeded AND #status <> :abandoned AND #round <= :round';
-  const common = {
-    ':succeeded': ItemStatus.SUCCEEDED,
-    ':abandoned': ItemStatus.ABANDONED,
-    ':round': round,
-    ':queue': queue,
-    ':updatedAt': updatedAt,
-  };
+  const common = { ':round': round, ':queue': queue, ':updatedAt': updatedAt };
   if (outcome.kind === 'succeeded') {
     const job = outcome.job;
-    return {
-      TableName: tableName,
-      Key: key,
-      UpdateExpression:
-        'SET #status = :succeeded, #jobId = :jobId, #exitCode = :exitCode, #logStream = :logStream, #startedAt = :startedAt, #stoppedAt = :stoppedAt, #queue = :queue, #updatedAt = :updatedAt REMOVE #error, #cause, #failureClass, #statusReason, #containerReason, #failedRunId',
-      ConditionExpression: condition,
-      ExpressionAttributeNames: {
-        ...NAMES,
-        '#jobId': 'jobId',
-        '#exitCode': 'exitCode',
-        '#logStream': 'logStream',
-        '#startedAt': 'startedAt',
-        '#stoppedAt': 'stoppedAt',
-        '#error': 'error',
-        '#cause': 'cause',
-        '#failureClass': 'failureClass',
-        '#statusReason': 'statusReason',
-        '#containerReason': 'containerReason',
-        '#failedRunId': FAILED_RUN_ID_ATTRIBUTE,
-      },
-      ExpressionAttributeValues: {
-        ...common,
-        ':jobId': job.jobId ?? '',
-        ':exitCode': job.container?.exitCode ?? 0,
-        ':logStream': job.container?.logStreamName ?? '',
-        ':startedAt': job.startedAt ?? 0,
-        ':stoppedAt': job.stoppedAt ?? 0,
-      },
-    };
+    return itemUpdate(tableName, key, ITEM_TRANSITIONS.recordSuccess, {
+      ...common,
+      ':jobId': job.jobId ?? '',
+      ':exitCode': job.container?.exitCode ?? 0,
+      ':logStream': job.container?.logStreamName ?? '',
+      ':startedAt': job.startedAt ?? 0,
+      ':stoppedAt': job.stoppedAt ?? 0,
+    });
   }
   if (outcome.kind === 'jobFailed') {
-    const failureClass: FailureClass = classifyJobFailure(outcome);
-    return {
-      TableName: tableName,
-      Key: key,
-      UpdateExpression:
-        'SET #status = :failed, #failureClass = :failureClass, #error = :error, #cause = :cause, #jobId = :jobId, #exitCode = :exitCode, #statusReason = :statusReason, #containerReason = :containerReason, #logStream = :logStream, #queue = :queue, #failedRunId = :runId, #updatedAt = :updatedAt REMOVE #startedAt, #stoppedAt',
-      ConditionExpression: condition,
-      ExpressionAttributeNames: {
-        ...NAMES,
-        '#failureClass': 'failureClass',
-        '#error': 'error',
-        '#cause': 'cause',
-        '#jobId': 'jobId',
-        '#exitCode': 'exitCode',
-        '#statusReason': 'statusReason',
-        '#containerReason': 'containerReason',
-        '#logStream': 'logStream',
-        '#failedRunId': FAILED_RUN_ID_ATTRIBUTE,
-        '#startedAt': 'startedAt',
-        '#stoppedAt': 'stoppedAt',
-      },
-      ExpressionAttributeValues: {
-        ...common,
-        ':failed': ItemStatus.FAILED,
-        ':failureClass': failureClass,
-        // What Step Functions raises for a FAILED .sync job, as the map path records it.
-        ':error': 'States.TaskFailed',
-        ':cause': `Batch job ${outcome.jobId} failed: ${outcome.statusReason}`.slice(0, MAX_CAUSE),
-        ':jobId': outcome.jobId,
-        ':exitCode': outcome.exitCode ?? null,
-        ':statusReason': outcome.statusReason,
-        ':containerReason': outcome.containerReason,
-        ':logStream': outcome.logStream,
-        ':runId': key.runId,
-      },
-    };
-  }
-  return {
-    TableName: tableName,
-    Key: key,
-    UpdateExpression:
-      'SET #status = :failed, #failureClass = :failureClass, #error = :error, #cause = :cause, #queue = :queue, #failedRunId = :runId, #updatedAt = :updatedAt REMOVE #jobId, #exitCode, #statusReason, #containerReason, #logStream, #startedAt, #stoppedAt',
-    ConditionExpression: condition,
-    ExpressionAttributeNames: {
-      ...NAMES,
-      '#failureClass': 'failureClass',
-      '#error': 'error',
-      '#cause': 'cause',
-      '#failedRunId': FAILED_RUN_ID_ATTRIBUTE,
-      '#jobId': 'jobId',
-      '#exitCode': 'exitCode',
-      '#statusReason': 'statusReason',
-      '#containerReason': 'containerReason',
-      '#logStream': 'logStream',
-      '#startedAt': 'startedAt',
-      '#stoppedAt': 'stoppedAt',
-    },
-    ExpressionAttributeValues: {
+    return itemUpdate(tableName, key, ITEM_TRANSITIONS.recordJobFailure, {
       ...common,
-      ':failed': ItemStatus.FAILED,
-      ':failureClass': classifyTaskError(outcome.error),
-      ':error': outcome.error,
-      ':cause': outcome.cause.slice(0, MAX_CAUSE),
+      ':failureClass': classifyJobFailure(outcome),
+      // What Step Functions raises for a FAILED .sync job, as the map path records it.
+      ':error': 'States.TaskFailed',
+      ':cause': `Batch job ${outcome.jobId} failed: ${outcome.statusReason}`.slice(0, MAX_CAUSE),
+      ':jobId': outcome.jobId,
+      ':exitCode': outcome.exitCode ?? null,
+      ':statusReason': outcome.statusReason,
+      ':containerReason': outcome.containerReason,
+      ':logStream': outcome.logStream,
       ':runId': key.runId,
-    },
-  };
+    });
+  }
+  return itemUpdate(tableName, key, ITEM_TRANSITIONS.recordTaskError, {
+    ...common,
+    ':failureClass': classifyTaskError(outcome.error),
+    ':error': outcome.error,
+    ':cause': outcome.cause.slice(0, MAX_CAUSE),
+    ':runId': key.runId,
+  });
 }
 
 /** Runs async work with at most `limit` in flight; `drain` waits for all and rethrows the first failure. */

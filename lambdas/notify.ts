@@ -1,9 +1,9 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
+import { ITEM_STATUSES } from '../run';
 import { snsClient } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
-import { ITEM_STATUSES } from './shared/ledger';
 import type { RunSummary } from './shared/summary';
 
 /**

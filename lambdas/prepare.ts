@@ -9,6 +9,18 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import {
+  type PreparedRun,
+  pendingItemRow,
+  putRows,
+  type RetryLineage,
+  RUN_HEADER_ITEM_ID,
+  type RunHeaderRow,
+  type RunPath,
+  RunStatus,
+  realSleep,
+  type Sleep,
+} from '../run';
 import { checkArrayPathInput, planArrays } from './shared/arrays';
 import { claimRetryCandidates, retryRoundThresholds } from './shared/claims';
 import { batchClient, documentClient, s3Client } from './shared/clients';
@@ -25,19 +37,6 @@ import {
   type RunContext,
   resolveRunId,
 } from './shared/input';
-import {
-  type ItemRow,
-  ItemStatus,
-  type PreparedRun,
-  putRows,
-  type RetryLineage,
-  RUN_HEADER_ITEM_ID,
-  type RunHeaderRow,
-  type RunPath,
-  RunStatus,
-  realSleep,
-  type Sleep,
-} from './shared/ledger';
 import { indexedManifest, manifestIndexKey, manifestLine } from './shared/manifest';
 import { resumeRun } from './shared/resume';
 import { readSourceItems } from './shared/source';
@@ -50,9 +49,9 @@ import { readSourceItems } from './shared/source';
  * item. Nothing is written unless every item passed every check.
  */
 
+export type { PreparedRun } from '../run';
 export { FanoutInputError } from './shared/errors';
 export { type RunPlan, validateInput } from './shared/input';
-export type { PreparedRun } from './shared/ledger';
 export { manifestLine } from './shared/manifest';
 
 /** The event the state machine sends (see statemachine/map.asl.json, state Prepare). */
@@ -264,14 +263,11 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       );
     }
 
-    const rows = items.map(
-      (item): ItemRow => ({
+    const rows = items.map((item) =>
+      pendingItemRow({
         runId,
         itemId: item.itemId,
-        status: ItemStatus.PENDING,
         idempotent: item.idempotent,
-        attempt: 1,
-        round: 1,
         jobName: item.jobName,
         kwargs: item.kwargsJson,
         createdAt,

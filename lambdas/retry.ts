@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../run';
 import { claimRetryCandidates, retryRoundThresholds } from './shared/claims';
 import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutError, parseEvent } from './shared/errors';
-import { RUN_HEADER_ITEM_ID, type RunHeaderRow } from './shared/ledger';
 
 /**
  * Retry: runs after a round of the Distributed Map that stayed within its failure threshold.

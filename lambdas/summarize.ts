@@ -1,20 +1,20 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import {
+  countRunStatuses,
+  FailureClass,
+  ITEM_TRANSITIONS,
+  itemUpdate,
+  RunStatus,
+  runOutcomeUpdate,
+  type StatusCounts,
+} from '../run';
 import { aggregateErrorSchema, aggregateFailure, aggregateOutcomeOf, aggregateResultSchema } from './shared/aggregate';
 import { isConditionFailure } from './shared/claims';
 import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
-import {
-  countRunStatuses,
-  FAILED_RUN_ID_ATTRIBUTE,
-  FailureClass,
-  ItemStatus,
-  RunStatus,
-  runOutcomeUpdate,
-  type StatusCounts,
-} from './shared/ledger';
 import { type RunSummary, summaryBase } from './shared/summary';
 
 /**
@@ -32,6 +32,7 @@ export const summarizeEventSchema = z.object({
     executionArn: z.string().optional(),
     retryOf: z.string().optional(),
     resultPrefix: z.string().optional(),
+    jobQueue: z.string().optional(),
     manifest: z.object({ bucket: z.string() }).optional(),
     retriedItemCount: z.number().int().nonnegative().optional(),
     aggregate: z.object({ jobName: z.string() }).optional(),
@@ -105,11 +106,10 @@ async function newestResultManifest(s3: S3Client, bucket: string, resultPrefix: 
  */
 async function reconcileAbortedChildren(
   deps: SummarizeDependencies,
-  runId: string,
-  bucket: string,
-  resultPrefix: string,
+  run: { runId: string; bucket: string; resultPrefix: string; queue: string },
   now: string,
 ): Promise<number> {
+  const { runId, bucket, resultPrefix, queue } = run;
   const manifestKey = await newestResultManifest(deps.s3, bucket, resultPrefix);
   if (!manifestKey) return 0;
   const manifest = await readJsonObject<{ ResultFiles?: { FAILED?: Array<{ Key: string }> } }>(
@@ -126,36 +126,20 @@ async function reconcileAbortedChildren(
       if (input.runId !== runId || typeof input.itemId !== 'string' || typeof input.round !== 'number') continue;
       try {
         await deps.ledger.send(
-          new UpdateCommand({
-            TableName: deps.tableName,
-            Key: { runId, itemId: input.itemId },
-            UpdateExpression:
-              'SET #status = :failed, #failureClass = :aborted, #error = :error, #cause = :cause, #failedRunId = :runId, #updatedAt = :now',
-            ConditionExpression: '(#status = :pending OR #status = :retrying) AND #round <= :round',
-            ExpressionAttributeNames: {
-              '#status': 'status',
-              '#failureClass': 'failureClass',
-              '#error': 'error',
-              '#cause': 'cause',
-              '#failedRunId': FAILED_RUN_ID_ATTRIBUTE,
-              '#updatedAt': 'updatedAt',
-              '#round': 'round',
-            },
-            ExpressionAttributeValues: {
-              ':failed': ItemStatus.FAILED,
-              ':aborted': FailureClass.ABORTED,
+          new UpdateCommand(
+            itemUpdate(deps.tableName, { runId, itemId: input.itemId }, ITEM_TRANSITIONS.abortUnrecorded, {
+              ':failureClass': FailureClass.ABORTED,
               ':error': entry.Error ?? 'States.Aborted',
               ':cause': `the item's child execution was aborted when the Map failed: ${entry.Cause ?? ''}`.slice(
                 0,
                 32_768,
               ),
+              ':queue': queue,
               ':runId': runId,
-              ':now': now,
-              ':pending': ItemStatus.PENDING,
-              ':retrying': ItemStatus.RETRYING,
+              ':updatedAt': now,
               ':round': input.round,
-            },
-          }),
+            }),
+          ),
         );
         changed += 1;
       } catch (error) {
@@ -198,12 +182,11 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
 
     let { counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId);
     const stopped = deps.now();
-    if (fanOutError && (counts.pending > 0 || counts.retrying > 0) && prepared.resultPrefix && prepared.manifest) {
+    const { resultPrefix, manifest, jobQueue } = prepared;
+    if (fanOutError && (counts.pending > 0 || counts.retrying > 0) && resultPrefix && manifest && jobQueue) {
       const changed = await reconcileAbortedChildren(
         deps,
-        prepared.runId,
-        prepared.manifest.bucket,
-        prepared.resultPrefix,
+        { runId: prepared.runId, bucket: manifest.bucket, resultPrefix, queue: jobQueue },
         stopped.toISOString(),
       );
       if (changed > 0)

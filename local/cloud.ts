@@ -7,7 +7,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type FanoutConfig, loadConfig } from '../config';
-import { ledgerTableDefinition } from '../lambdas/shared/ledger';
+import { ledgerTableDefinition } from '../run';
 import { substituteDefinition } from '../statemachine';
 import { type BatchServiceControl, startBatchService } from './batch';
 import { ensureTable, startDynamoDb } from './dynamodb';

@@ -9,7 +9,7 @@ import {
   type ItemRow,
   type RunHeaderRow,
   type StatusCounts,
-} from '../lambdas/shared/ledger';
+} from '../run';
 import type {
   AggregateSummary,
   AttemptOutcome,

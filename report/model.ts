@@ -1,5 +1,5 @@
 import type { BilledUsage, CostEstimate } from '../cli/pricing';
-import type { StatusCounts } from '../lambdas/shared/ledger';
+import type { StatusCounts } from '../run';
 import type { SourceSummary } from './source';
 
 /**

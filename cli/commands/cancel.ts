@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { terminateArrayRunJobs } from '../array-progress';
 import { CliError, type CliIo, ExitCode } from '../io';
-import { settleStoppedRun } from '../ledger';
 import { processAlive, readRunLock, removeRunLock } from '../lock';
+import { settleStoppedRun } from '../settle';
 import { type AwsTargetOptions, openAwsTarget } from '../targets';
 
 export interface CancelOptions {

@@ -9,14 +9,15 @@ import {
 } from '@aws-sdk/client-sfn';
 import { FanoutInputError, validateInput } from '../../lambdas/prepare';
 import { checkArrayPathInput } from '../../lambdas/shared/arrays';
-import type { RunPath } from '../../lambdas/shared/ledger';
 import { startLocalCloud } from '../../local/cloud';
+import type { RunPath } from '../../run';
+import { countRunStatuses, readRunFollowUps } from '../../run';
 import { arrayProgress, terminateArrayRunJobs } from '../array-progress';
 import { readJsonDocument } from '../input';
 import { CliError, type CliIo } from '../io';
-import { countRunItems, readRunFollowUps, settleStoppedRun } from '../ledger';
 import { ProgressReporter } from '../progress';
 import { printRunSummary } from '../report';
+import { settleStoppedRun } from '../settle';
 import { type RunSummary, readRunRecord } from '../summary';
 import { type AwsTargetOptions, executionRecord, localTarget, openAwsTarget, type Target } from '../targets';
 import { writeReportAfterRun } from './report';
@@ -278,7 +279,7 @@ async function followExecution(
     // The execution's own Summarize never runs once it is stopped: settle the rows here.
     await settleStoppedRun(target.clients, { tableName: names.ledgerTable, bucket: names.bucket }, runId);
   }
-  const counts = await countRunItems(target.clients.dynamodb, names.ledgerTable, runId);
+  const counts = (await countRunStatuses(target.clients.dynamodb, names.ledgerTable, runId)).counts;
   const { aggregate } = await readRunFollowUps(target.clients.dynamodb, names.ledgerTable, runId);
   return { ...record, counts, ...(aggregate ? { aggregate } : {}) };
 }

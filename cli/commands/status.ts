@@ -2,8 +2,8 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
+import { countRunStatuses, readRunFollowUps } from '../../run';
 import { CliError, type CliIo } from '../io';
-import { countRunItems, readRunFollowUps } from '../ledger';
 import { printRunSummary, type RunLocation } from '../report';
 import { type RunRecord, type RunSummary, readRunRecord } from '../summary';
 import { type AwsTargetOptions, localRunLocation, openAwsTarget } from '../targets';
@@ -63,7 +63,7 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
 /** Prints the summary of a run's (or retry execution's) record with the run's current ledger counts and retries. */
 async function printRecordSummary(io: CliIo, record: RunRecord, json: boolean, location: RunLocation): Promise<number> {
   // A retry execution's record names the run it re-ran: the counts are that run's rows.
-  const counts = await countRunItems(location.ledger, location.tableName, record.runId);
+  const counts = (await countRunStatuses(location.ledger, location.tableName, record.runId)).counts;
   const followUps = await readRunFollowUps(location.ledger, location.tableName, record.runId);
   // A retry execution's summary lists no retries of its own.
   const retries = record.retryOf ? [] : followUps.retries;

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { countSubmitJobCalls } from '../../local/batch';
 import { startLocalCloud } from '../../local/cloud';
-import { countRunItems } from '../ledger';
+import { countRunStatuses } from '../../run';
 import type { PathMeasurement } from './format';
 import type { PathName } from './model';
 
@@ -59,7 +59,7 @@ export async function measurePath(
       (execution.output ? (JSON.parse(execution.output) as { runId?: string }).runId : undefined) ??
       (input as { runId?: string }).runId ??
       `compare-${path}`;
-    const counts = await countRunItems(cloud.clients.dynamodb, cloud.config.ledgerTable, runId);
+    const counts = (await countRunStatuses(cloud.clients.dynamodb, cloud.config.ledgerTable, runId)).counts;
     return {
       path,
       status: execution.status ?? 'UNKNOWN',

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../config';
-import { RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../../lambdas/shared/ledger';
+import { RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../../run';
 import { CliError } from '../io';
 import type { RunLocation } from '../report';
 import type { RunRecord } from '../summary';

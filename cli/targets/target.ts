@@ -2,7 +2,7 @@ import type { BatchClient } from '@aws-sdk/client-batch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DescribeExecutionCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
-import type { RunPath } from '../../lambdas/shared/ledger';
+import type { RunPath } from '../../run';
 import type { RunLocation } from '../report';
 import type { RunRecord, RunSummary } from '../summary';
 

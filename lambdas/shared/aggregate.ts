@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AggregateOutcome } from './ledger';
+import type { AggregateOutcome } from '../../run';
 
 /**
  * The aggregation job's outcome, as both paths record it: the map path's Summarize and the array

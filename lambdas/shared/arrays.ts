@@ -1,5 +1,5 @@
+import type { ArraySubmission } from '../../run';
 import { describeValue, FanoutInputError, type InputIssue } from './errors';
-import type { ArraySubmission } from './ledger';
 
 /**
  * The array path's plan: which Batch jobs cover a round's manifest, and which execution input

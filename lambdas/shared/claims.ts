@@ -6,11 +6,13 @@ import {
   FAILED_ITEMS_INDEX,
   FAILED_RUN_ID_ATTRIBUTE,
   FailureClass,
+  ITEM_TRANSITIONS,
   type ItemRow,
   ItemStatus,
+  itemUpdate,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
-} from './ledger';
+} from '../../run';
 import { indexedManifest, manifestIndexKey, manifestLine } from './manifest';
 
 /**
@@ -195,33 +197,18 @@ export async function moveFailedRow(
   nextRound: number,
   updatedAt: string,
 ): Promise<boolean> {
-  const claim = decision === 'claim';
+  const values = { ':seenAttempt': row.attempt, ':record': [attemptRecord(row)], ':updatedAt': updatedAt };
   try {
     await deps.ledger.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { runId, itemId: row.itemId },
-        UpdateExpression: claim
-          ? 'SET #status = :next, #attempt = :nextAttempt, #round = :round, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt'
-          : 'SET #status = :next, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
-        ConditionExpression: '#status = :failed AND #attempt = :seen',
-        ExpressionAttributeNames: {
-          '#status': 'status',
-          '#attempt': 'attempt',
-          '#attempts': 'attempts',
-          '#updatedAt': 'updatedAt',
-          ...(claim ? { '#round': 'round' } : {}),
-        },
-        ExpressionAttributeValues: {
-          ':failed': ItemStatus.FAILED,
-          ':seen': row.attempt,
-          ':next': claim ? ItemStatus.RETRYING : ItemStatus.ABANDONED,
-          ':none': [],
-          ':record': [attemptRecord(row)],
-          ':updatedAt': updatedAt,
-          ...(claim ? { ':nextAttempt': row.attempt + 1, ':round': nextRound } : {}),
-        },
-      }),
+      new UpdateCommand(
+        decision === 'claim'
+          ? itemUpdate(deps.tableName, { runId, itemId: row.itemId }, ITEM_TRANSITIONS.claimRetry, {
+              ...values,
+              ':nextAttempt': row.attempt + 1,
+              ':round': nextRound,
+            })
+          : itemUpdate(deps.tableName, { runId, itemId: row.itemId }, ITEM_TRANSITIONS.abandon, values),
+      ),
     );
     return true;
   } catch (error) {

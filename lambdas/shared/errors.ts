@@ -69,11 +69,6 @@ export function parseEvent<T>(schema: z.ZodType<T>, raw: unknown, expectation: s
   return parsed.data;
 }
 
-/** The ledger refused writes even after retrying with backoff. */
-export class LedgerWriteError extends FanoutError {
-  override readonly name = 'LedgerWriteError';
-}
-
 const MAX_VALUE_TEXT = 80;
 
 /** Short JSON text of a value for error messages: long values are cut with an ellipsis. */

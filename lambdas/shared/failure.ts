@@ -1,4 +1,4 @@
-import { FailureClass } from './ledger';
+import { FailureClass } from '../../run';
 
 /**
  * The failure classes of docs/map-path.md ("Failure classes") as code, for writers outside the

@@ -4,6 +4,26 @@
  */
 
 export {
+  type AttemptRecord,
+  countRunStatuses,
+  emptyCounts,
+  FAILED_ITEMS_INDEX,
+  FAILED_RUN_ID_ATTRIBUTE,
+  FailureClass,
+  ITEM_STATUSES,
+  type ItemRow,
+  ItemStatus,
+  ledgerTableDefinition,
+  type PreparedRun,
+  putRows,
+  type RetryLineage,
+  RUN_HEADER_ITEM_ID,
+  type RunHeaderRow,
+  RunStatus,
+  type RunStatusCounts,
+  type StatusCounts,
+} from '../../run';
+export {
   attemptJobName,
   type ClaimDependencies,
   type ClaimedRound,
@@ -18,7 +38,6 @@ export {
   FanoutError,
   FanoutInputError,
   type InputIssue,
-  LedgerWriteError,
 } from './errors';
 export {
   DEFAULT_JOB_DEFINITION,
@@ -40,23 +59,3 @@ export {
   SIZE_LIMITS,
   validateInput,
 } from './input';
-export {
-  type AttemptRecord,
-  countRunStatuses,
-  emptyCounts,
-  FAILED_ITEMS_INDEX,
-  FAILED_RUN_ID_ATTRIBUTE,
-  FailureClass,
-  ITEM_STATUSES,
-  type ItemRow,
-  ItemStatus,
-  ledgerTableDefinition,
-  type PreparedRun,
-  putRows,
-  type RetryLineage,
-  RUN_HEADER_ITEM_ID,
-  type RunHeaderRow,
-  RunStatus,
-  type RunStatusCounts,
-  type StatusCounts,
-} from './ledger';

@@ -1,11 +1,21 @@
 import {
   type BatchClient,
   DescribeJobsCommand,
+  type JobDetail,
   type JobSummary,
   ListJobsCommand,
   TerminateJobCommand,
 } from '@aws-sdk/client-batch';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  FailureClass,
+  ITEM_TRANSITIONS,
+  type ItemRow,
+  ItemStatus,
+  itemUpdate,
+  RUN_HEADER_ITEM_ID,
+  type RunHeaderRow,
+} from '../../run';
 import {
   attemptJobName,
   type ClaimDependencies,
@@ -15,7 +25,6 @@ import {
   retryDecision,
   writeRoundManifest,
 } from './claims';
-import { FailureClass, type ItemRow, ItemStatus, RUN_HEADER_ITEM_ID, type RunHeaderRow } from './ledger';
 import { manifestLine } from './manifest';
 
 /**
@@ -78,11 +87,12 @@ async function listRunJobs(batch: BatchClient, jobQueue: string, runId: string):
 }
 
 /**
- * Keeps the jobs that were submitted for this run: a prefix also matches runs whose id starts
- * with `<runId>-`, so each candidate's `FANOUT_RUN_ID` is checked (DescribeJobs, 100 at a time).
+ * Describes the jobs that were submitted for this run (DescribeJobs, 100 at a time), by id: a
+ * prefix also matches runs whose id starts with `<runId>-`, so each candidate's `FANOUT_RUN_ID` is
+ * checked. The detail also gives what ListJobs does not: the log stream and the container reason.
  */
-async function ownJobs(batch: BatchClient, runId: string, candidates: JobSummary[]): Promise<Set<string>> {
-  const own = new Set<string>();
+async function ownJobs(batch: BatchClient, runId: string, candidates: JobSummary[]): Promise<Map<string, JobDetail>> {
+  const own = new Map<string, JobDetail>();
   for (let start = 0; start < candidates.length; start += 100) {
     const ids = candidates.slice(start, start + 100).map((job) => job.jobId as string);
     const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: ids }));
@@ -90,7 +100,7 @@ async function ownJobs(batch: BatchClient, runId: string, candidates: JobSummary
       const variables = job.container?.environment ?? [];
       // A job without the variable (described by a service that kept no environment) is trusted by its name.
       const runVariable = variables.find((variable) => variable.name === 'FANOUT_RUN_ID');
-      if (!runVariable || runVariable.value === runId) own.add(job.jobId as string);
+      if (!runVariable || runVariable.value === runId) own.set(job.jobId as string, job);
     }
   }
   return own;
@@ -137,29 +147,20 @@ export async function resumeRun(
       throw error;
     }
   };
-  const asRead = (row: ItemRow) => ({
-    ConditionExpression: '#status = :seenStatus AND #attempt = :seenAttempt',
-    values: { ':seenStatus': row.status, ':seenAttempt': row.attempt },
-  });
+  const asRead = (row: ItemRow) => ({ ':seenStatus': row.status, ':seenAttempt': row.attempt });
+  const keyOf = (row: ItemRow) => ({ runId, itemId: row.itemId });
 
-  const resumeRow = async (row: ItemRow, job: JobSummary | undefined): Promise<void> => {
-    const seen = asRead(row);
+  const resumeRow = async (row: ItemRow, job: JobSummary | undefined, detail: JobDetail | undefined): Promise<void> => {
     if (!job) {
       if (options.settleOnly) return;
       const moved = await update(
-        new UpdateCommand({
-          TableName: deps.tableName,
-          Key: { runId, itemId: row.itemId },
-          UpdateExpression: 'SET #round = :round, #updatedAt = :updatedAt',
-          ConditionExpression: seen.ConditionExpression,
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#attempt': 'attempt',
-            '#round': 'round',
-            '#updatedAt': 'updatedAt',
-          },
-          ExpressionAttributeValues: { ...seen.values, ':round': nextRound, ':updatedAt': updatedAt },
-        }),
+        new UpdateCommand(
+          itemUpdate(deps.tableName, keyOf(row), ITEM_TRANSITIONS.reschedule, {
+            ...asRead(row),
+            ':round': nextRound,
+            ':updatedAt': updatedAt,
+          }),
+        ),
       );
       if (!moved) return;
       notStartedCount += 1;
@@ -174,41 +175,22 @@ export async function resumeRun(
       return;
     }
     const exitCode = job.container?.exitCode;
+    // ListJobs gives no log stream or container reason: the description of the same job does.
+    const logStream = detail?.container?.logStreamName ?? '';
     if (job.status === 'SUCCEEDED') {
       const recorded = await update(
-        new UpdateCommand({
-          TableName: deps.tableName,
-          Key: { runId, itemId: row.itemId },
-          UpdateExpression:
-            'SET #status = :succeeded, #jobId = :jobId, #exitCode = :exitCode, #queue = :queue, #startedAt = :startedAt, #stoppedAt = :stoppedAt, #updatedAt = :updatedAt REMOVE #failureClass, #failedRunId, #error, #cause, #statusReason, #containerReason',
-          ConditionExpression: seen.ConditionExpression,
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#attempt': 'attempt',
-            '#jobId': 'jobId',
-            '#exitCode': 'exitCode',
-            '#queue': 'queue',
-            '#startedAt': 'startedAt',
-            '#stoppedAt': 'stoppedAt',
-            '#updatedAt': 'updatedAt',
-            '#failureClass': 'failureClass',
-            '#failedRunId': 'failedRunId',
-            '#error': 'error',
-            '#cause': 'cause',
-            '#statusReason': 'statusReason',
-            '#containerReason': 'containerReason',
-          },
-          ExpressionAttributeValues: {
-            ...seen.values,
-            ':succeeded': ItemStatus.SUCCEEDED,
+        new UpdateCommand(
+          itemUpdate(deps.tableName, keyOf(row), ITEM_TRANSITIONS.recoverSuccess, {
+            ...asRead(row),
             ':jobId': job.jobId,
             ':exitCode': exitCode ?? 0,
+            ':logStream': logStream,
             ':queue': run.jobQueue,
             ':startedAt': job.startedAt ?? null,
             ':stoppedAt': job.stoppedAt ?? null,
             ':updatedAt': updatedAt,
-          },
-        }),
+          }),
+        ),
       );
       if (recorded) recoveredCount += 1;
       return;
@@ -218,40 +200,28 @@ export async function resumeRun(
     }
     const statusReason = job.statusReason ?? (FINAL.has(job.status ?? '') ? '' : RESUME_TERMINATE_REASON);
     const failed = await update(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { runId, itemId: row.itemId },
-        UpdateExpression:
-          'SET #status = :failed, #failureClass = :aborted, #failedRunId = :runId, #jobId = :jobId, #exitCode = :exitCode, #queue = :queue, #statusReason = :statusReason, #error = :error, #cause = :cause, #updatedAt = :updatedAt',
-        ConditionExpression: seen.ConditionExpression,
-        ExpressionAttributeNames: {
-          '#status': 'status',
-          '#attempt': 'attempt',
-          '#failureClass': 'failureClass',
-          '#failedRunId': 'failedRunId',
-          '#jobId': 'jobId',
-          '#exitCode': 'exitCode',
-          '#queue': 'queue',
-          '#statusReason': 'statusReason',
-          '#error': 'error',
-          '#cause': 'cause',
-          '#updatedAt': 'updatedAt',
-        },
-        ExpressionAttributeValues: {
-          ...seen.values,
-          ':failed': ItemStatus.FAILED,
-          ':aborted': FailureClass.ABORTED,
-          ':runId': runId,
-          ':jobId': job.jobId,
-          ':exitCode': exitCode ?? null,
-          ':queue': run.jobQueue,
-          ':statusReason': statusReason,
-          ':error': ORCHESTRATOR_LOST_ERROR,
-          ':cause': `Batch job ${job.jobId} was lost with the execution that submitted it: ${statusReason}`,
-          ':updatedAt': updatedAt,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
+      new UpdateCommand(
+        itemUpdate(
+          deps.tableName,
+          keyOf(row),
+          ITEM_TRANSITIONS.recordLost,
+          {
+            ...asRead(row),
+            ':failureClass': FailureClass.ABORTED,
+            ':error': ORCHESTRATOR_LOST_ERROR,
+            ':cause': `Batch job ${job.jobId} was lost with the execution that submitted it: ${statusReason}`,
+            ':jobId': job.jobId,
+            ':exitCode': exitCode ?? null,
+            ':statusReason': statusReason,
+            ':containerReason': detail?.container?.reason ?? '',
+            ':logStream': logStream,
+            ':queue': run.jobQueue,
+            ':runId': runId,
+            ':updatedAt': updatedAt,
+          },
+          { returnNewRow: true },
+        ),
+      ),
     );
     if (!failed) return;
     lostCount += 1;
@@ -304,7 +274,8 @@ export async function resumeRun(
       while (next < rows.length) {
         const index = next++;
         const job = named[index];
-        await resumeRow(rows[index] as ItemRow, job && own.has(job.jobId as string) ? job : undefined);
+        const detail = job ? own.get(job.jobId as string) : undefined;
+        await resumeRow(rows[index] as ItemRow, detail ? job : undefined, detail);
       }
     };
     await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, rows.length) }, worker));

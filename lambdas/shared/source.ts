@@ -68,7 +68,7 @@ export async function readSourceItems(s3: S3Client, source: S3Source, collector:
       if (!Array.isArray(parsed.value)) {
         throw FanoutInputError.of('source', `${source.uri} must hold a JSON array of items`, parsed.value);
       }
-      parsed.value.forEach((entry, index) => collector.add(entry, `source[${index}]`));
+      for (const [index, entry] of parsed.value.entries()) collector.add(entry, `source[${index}]`);
       return;
     }
     if (source.format === 'jsonl') {

@@ -1,4 +1,4 @@
-import type { AggregateOutcome, RunStatus, StatusCounts } from './ledger';
+import type { AggregateOutcome, RunStatus, StatusCounts } from '../../run';
 
 /** The run summary (docs/map-path.md, "Run summary"; the array path's Collect returns it too, docs/array-path.md). */
 export interface RunSummary {

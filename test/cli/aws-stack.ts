@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DescribeStacksCommandOutput } from '@aws-sdk/client-cloudformation';
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { CliIo } from '../../cli/io';
-import type { ItemRow, RunHeaderRow } from '../../lambdas/shared/ledger';
+import type { ItemRow, RunHeaderRow } from '../../run';
 
 /**
  * Fixtures for the `--aws` commands: a deployed stack's DescribeStacks output, executions as

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ItemRow, RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../../lambdas/shared/ledger';
+import { type ItemRow, RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../../run';
 import type { RunSummary } from '../../lambdas/summarize';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { arrayPathUsage } from '../../statemachine';

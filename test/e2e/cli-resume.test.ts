@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../cli/summary';
 import { loadConfig } from '../../config';
-import type { ItemRow } from '../../lambdas/shared/ledger';
+import type { ItemRow } from '../../run';
 import { startDynamoDb } from '../../local/dynamodb';
 import { repoRoot, runFanout, tempDir } from './helpers';
 

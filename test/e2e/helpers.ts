@@ -8,7 +8,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { type ItemRow, RUN_HEADER_ITEM_ID } from '../../lambdas/shared/ledger';
+import { type ItemRow, RUN_HEADER_ITEM_ID } from '../../run';
 import type { LocalCloud } from '../../local/cloud';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');

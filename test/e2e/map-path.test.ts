@@ -4,7 +4,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ItemRow } from '../../lambdas/shared/ledger';
+import type { ItemRow } from '../../run';
 import { logFileFor } from '../../local/batch';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { itemRowsOf, runExecution, tempDir } from './helpers';

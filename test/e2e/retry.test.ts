@@ -5,7 +5,7 @@ import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRetryHandler } from '../../lambdas/retry';
-import type { ItemRow } from '../../lambdas/shared/ledger';
+import type { ItemRow } from '../../run';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { itemRowsOf, runExecution, tempDir } from './helpers';
 

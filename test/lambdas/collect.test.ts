@@ -49,11 +49,9 @@ function given(ids: string[], statuses: Record<string, string> = {}, manifestIds
 /** Batch knows these jobs; DescribeJobs answers with those asked for, unknown ids left out as AWS does. */
 function batchKnows(jobs: JobDetail[]): void {
   const byId = new Map(jobs.map((job) => [job.jobId, job]));
-  batchMock
-    .on(DescribeJobsCommand)
-    .callsFake((input: { jobs: string[] }) => ({
-      jobs: input.jobs.flatMap((id) => (byId.has(id) ? [byId.get(id)] : [])),
-    }));
+  batchMock.on(DescribeJobsCommand).callsFake((input: { jobs: string[] }) => ({
+    jobs: input.jobs.flatMap((id) => (byId.has(id) ? [byId.get(id)] : [])),
+  }));
 }
 
 const succeeded = (jobId: string): JobDetail =>

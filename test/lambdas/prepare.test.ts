@@ -22,7 +22,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPrepareHandler, manifestLine, type PrepareDependencies } from '../../lambdas/prepare';
-import { ConfigurationError, EventError, FanoutInputError, LedgerWriteError } from '../../lambdas/shared/errors';
+import { ConfigurationError, EventError, FanoutInputError } from '../../lambdas/shared/errors';
+import { LedgerWriteError } from '../../run';
 
 const region = 'us-east-1';
 const s3Mock = mockClient(S3Client);
@@ -61,19 +62,17 @@ function expectNothingWritten(): void {
 }
 
 beforeEach(() => {
-  batchMock
-    .on(DescribeJobQueuesCommand)
-    .resolves({
-      jobQueues: [
-        {
-          jobQueueName: 'fanout-high',
-          jobQueueArn: 'arn:q',
-          priority: 1,
-          state: 'ENABLED',
-          computeEnvironmentOrder: [],
-        },
-      ],
-    });
+  batchMock.on(DescribeJobQueuesCommand).resolves({
+    jobQueues: [
+      {
+        jobQueueName: 'fanout-high',
+        jobQueueArn: 'arn:q',
+        priority: 1,
+        state: 'ENABLED',
+        computeEnvironmentOrder: [],
+      },
+    ],
+  });
   batchMock.on(DescribeJobDefinitionsCommand).resolves({
     jobDefinitions: [
       {
@@ -255,11 +254,9 @@ describe('prepare', () => {
   });
 
   it('fails with LedgerWriteError when rows stay unprocessed', async () => {
-    ledgerMock
-      .on(BatchWriteCommand)
-      .resolves({
-        UnprocessedItems: { 'fanout-ledger': [{ PutRequest: { Item: { runId: 'sweep-1', itemId: '0' } } }] },
-      });
+    ledgerMock.on(BatchWriteCommand).resolves({
+      UnprocessedItems: { 'fanout-ledger': [{ PutRequest: { Item: { runId: 'sweep-1', itemId: '0' } } }] },
+    });
     await expect(makeHandler()(event({ replicas: { count: 1 } }))).rejects.toThrow(LedgerWriteError);
     expect(ledgerMock).toHaveReceivedCommandTimes(BatchWriteCommand, 10);
   });
@@ -316,19 +313,17 @@ describe('prepare', () => {
   });
 
   it('rejects a disabled job queue', async () => {
-    batchMock
-      .on(DescribeJobQueuesCommand)
-      .resolves({
-        jobQueues: [
-          {
-            jobQueueName: 'fanout-high',
-            jobQueueArn: 'arn:q',
-            priority: 1,
-            state: 'DISABLED',
-            computeEnvironmentOrder: [],
-          },
-        ],
-      });
+    batchMock.on(DescribeJobQueuesCommand).resolves({
+      jobQueues: [
+        {
+          jobQueueName: 'fanout-high',
+          jobQueueArn: 'arn:q',
+          priority: 1,
+          state: 'DISABLED',
+          computeEnvironmentOrder: [],
+        },
+      ],
+    });
     await expect(makeHandler()(event({ items: [{}] }))).rejects.toThrow('the job queue is DISABLED');
   });
 
@@ -537,7 +532,7 @@ describe('prepare with retryOf', () => {
     expect(ledgerMock).not.toHaveReceivedCommand(BatchWriteCommand);
     expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { runId: 'sweep-1', itemId: 'a' },
-      ExpressionAttributeValues: expect.objectContaining({ ':next': 'RETRYING', ':round': 3, ':nextAttempt': 2 }),
+      ExpressionAttributeValues: expect.objectContaining({ ':retrying': 'RETRYING', ':round': 3, ':nextAttempt': 2 }),
     });
     expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { runId: 'sweep-1', itemId: 'b' } });
   });
@@ -643,17 +638,15 @@ describe('prepare with resumeOf', () => {
       ['c', false],
       ['f', false],
     ] as const) {
-      ledgerMock
-        .on(UpdateCommand, { Key: { runId: 'sweep-1', itemId }, ReturnValues: 'ALL_NEW' })
-        .resolves({
-          Attributes: {
-            ...pendingRow(itemId, idempotent),
-            status: 'FAILED',
-            failureClass: 'ABORTED',
-            failedRunId: 'sweep-1',
-            jobId: `job-${itemId}`,
-          },
-        });
+      ledgerMock.on(UpdateCommand, { Key: { runId: 'sweep-1', itemId }, ReturnValues: 'ALL_NEW' }).resolves({
+        Attributes: {
+          ...pendingRow(itemId, idempotent),
+          status: 'FAILED',
+          failureClass: 'ABORTED',
+          failedRunId: 'sweep-1',
+          jobId: `job-${itemId}`,
+        },
+      });
     }
     batchMock.on(ListJobsCommand).resolves({
       jobSummaryList: [
@@ -671,7 +664,11 @@ describe('prepare with resumeOf', () => {
           jobQueue: 'q',
           jobDefinition: 'd',
           startedAt: undefined,
-          container: { environment: [{ name: 'FANOUT_RUN_ID', value: 'sweep-1' }] },
+          container: {
+            environment: [{ name: 'FANOUT_RUN_ID', value: 'sweep-1' }],
+            logStreamName: `fanout-job/default/job-${itemId}`,
+            ...(itemId === 'b' ? { reason: 'CannotInspectContainerError' } : {}),
+          },
         })),
         // A job named like item e, but of another run whose id starts with `sweep-1-`: item e never started.
         {
@@ -712,10 +709,12 @@ describe('prepare with resumeOf', () => {
     expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { runId: 'sweep-1', itemId: 'a' },
       ConditionExpression: '#status = :seenStatus AND #attempt = :seenAttempt',
+      UpdateExpression: expect.stringContaining('#logStream = :logStream'),
       ExpressionAttributeValues: expect.objectContaining({
         ':succeeded': 'SUCCEEDED',
         ':jobId': 'job-a',
         ':exitCode': 0,
+        ':logStream': 'fanout-job/default/job-a',
         ':seenStatus': 'PENDING',
         ':seenAttempt': 1,
       }),
@@ -724,21 +723,24 @@ describe('prepare with resumeOf', () => {
       expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
         Key: { runId: 'sweep-1', itemId },
         ReturnValues: 'ALL_NEW',
+        UpdateExpression: expect.stringMatching(/ REMOVE #startedAt, #stoppedAt$/),
         ExpressionAttributeValues: expect.objectContaining({
           ':failed': 'FAILED',
-          ':aborted': 'ABORTED',
+          ':failureClass': 'ABORTED',
           ':error': 'Fanout.OrchestratorLost',
+          ':logStream': `fanout-job/default/job-${itemId}`,
+          ':containerReason': itemId === 'b' ? 'CannotInspectContainerError' : '',
         }),
       });
     }
     // The lost idempotent item is claimed by the Retry rule; the others may not run twice.
     expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { runId: 'sweep-1', itemId: 'b' },
-      ExpressionAttributeValues: expect.objectContaining({ ':next': 'RETRYING', ':nextAttempt': 2, ':round': 2 }),
+      ExpressionAttributeValues: expect.objectContaining({ ':retrying': 'RETRYING', ':nextAttempt': 2, ':round': 2 }),
     });
     expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, {
       Key: { runId: 'sweep-1', itemId: 'c' },
-      ExpressionAttributeValues: expect.objectContaining({ ':next': 'RETRYING' }),
+      ExpressionAttributeValues: expect.objectContaining({ ':retrying': 'RETRYING' }),
     });
     // A job still running when its run is resumed is terminated: its outcome would reach nobody.
     expect(batchMock).toHaveReceivedCommandWith(TerminateJobCommand, { jobId: 'job-f' });

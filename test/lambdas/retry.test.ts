@@ -12,7 +12,7 @@ import {
   retryRoundThresholds,
 } from '../../lambdas/retry';
 import { EventError } from '../../lambdas/shared/errors';
-import type { ItemRow } from '../../lambdas/shared/ledger';
+import type { ItemRow } from '../../run';
 
 const ledgerMock = mockClient(DynamoDBDocumentClient);
 const s3Mock = mockClient(S3Client);
@@ -91,8 +91,8 @@ describe('retry', () => {
       TableName: 'fanout-ledger',
       Key: { runId: 'sweep-1', itemId: '07' },
       UpdateExpression:
-        'SET #status = :next, #attempt = :nextAttempt, #round = :round, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
-      ConditionExpression: '#status = :failed AND #attempt = :seen',
+        'SET #status = :retrying, #attempt = :nextAttempt, #round = :round, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
+      ConditionExpression: '#status = :failed AND #attempt = :seenAttempt',
       ExpressionAttributeNames: {
         '#status': 'status',
         '#attempt': 'attempt',
@@ -102,8 +102,8 @@ describe('retry', () => {
       },
       ExpressionAttributeValues: {
         ':failed': 'FAILED',
-        ':seen': 1,
-        ':next': 'RETRYING',
+        ':seenAttempt': 1,
+        ':retrying': 'RETRYING',
         ':none': [],
         ':record': [
           {
@@ -159,12 +159,12 @@ describe('retry', () => {
     expect(ledgerMock).toReceiveCommandWith(UpdateCommand, {
       Key: { runId: 'sweep-1', itemId: '03' },
       UpdateExpression:
-        'SET #status = :next, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
-      ConditionExpression: '#status = :failed AND #attempt = :seen',
+        'SET #status = :abandoned, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
+      ConditionExpression: '#status = :failed AND #attempt = :seenAttempt',
       ExpressionAttributeValues: {
         ':failed': 'FAILED',
-        ':seen': 3,
-        ':next': 'ABANDONED',
+        ':seenAttempt': 3,
+        ':abandoned': 'ABANDONED',
         ':none': [],
         ':record': [
           {

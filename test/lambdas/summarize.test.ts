@@ -167,9 +167,14 @@ describe('summarize', () => {
       expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
         Key: { runId: 'sweep-1', itemId: '1' },
         ConditionExpression: '(#status = :pending OR #status = :retrying) AND #round <= :round',
+        // A RETRYING row still holds its previous attempt's job: an aborted child had none to record.
+        UpdateExpression: expect.stringMatching(
+          / REMOVE #jobId, #exitCode, #statusReason, #containerReason, #logStream, #startedAt, #stoppedAt$/,
+        ),
         ExpressionAttributeValues: expect.objectContaining({
           ':failed': 'FAILED',
-          ':aborted': 'ABORTED',
+          ':failureClass': 'ABORTED',
+          ':queue': 'fanout-high',
           ':runId': 'sweep-1',
           ':round': 1,
         }),

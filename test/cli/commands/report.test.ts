@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { awsReportPath } from '../../../cli/commands/report';
 import { runCli } from '../../../cli/program';
-import type { ItemRow, RunHeaderRow } from '../../../lambdas/shared/ledger';
+import type { ItemRow, RunHeaderRow } from '../../../run';
 import type { ReportHeader } from '../../../report';
 import { REPORT_ROW_ATTRIBUTES } from '../../../report/build';
 import { tempDir } from '../../e2e/helpers';

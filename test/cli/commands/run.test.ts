@@ -536,7 +536,7 @@ describe('fanout run --aws', () => {
       Key: { runId: 'sweep-7', itemId: '0' },
       ExpressionAttributeValues: expect.objectContaining({
         ':failed': 'FAILED',
-        ':aborted': 'ABORTED',
+        ':failureClass': 'ABORTED',
         ':seenStatus': 'PENDING',
         ':seenAttempt': 1,
       }),

@@ -1,14 +1,17 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { LedgerWriteError } from './errors';
 
 /**
- * The run ledger (DESIGN §4): one DynamoDB table, partition `runId`, sort `itemId`, one header
- * row per run plus one row per item. Writes after the first are conditional (see
- * docs/map-path.md) so that a late or duplicate writer never moves an item backwards.
+ * The run ledger's shape: one DynamoDB table, partition `runId`, sort `itemId`, one header row
+ * per run plus one row per item. Which writes may change an item row, and how, is decided in
+ * one place: `item-transitions.ts` (docs/architecture.md, "The run domain").
  */
 
-/** Item statuses. SUCCEEDED is final; ABANDONED marks a failure that will not be retried. */
+/**
+ * Item statuses. SUCCEEDED is final; ABANDONED marks a failure that will not be retried.
+ * No ledger write records RUNNING: a write per job start would break the budget of two ledger
+ * writes per item, so whether a job runs is Batch's to say (the status is kept for readers of
+ * older rows and for counts).
+ */
 export const ItemStatus = {
   PENDING: 'PENDING',
   RUNNING: 'RUNNING',
@@ -239,161 +242,4 @@ export interface RunHeaderRow extends PreparedRun {
 /** Counts of zero for every status. */
 export function emptyCounts(): StatusCounts {
   return { total: 0, pending: 0, running: 0, succeeded: 0, failed: 0, retrying: 0, abandoned: 0 };
-}
-
-const COUNT_KEY: Record<ItemStatus, Exclude<keyof StatusCounts, 'total'>> = {
-  PENDING: 'pending',
-  RUNNING: 'running',
-  SUCCEEDED: 'succeeded',
-  FAILED: 'failed',
-  RETRYING: 'retrying',
-  ABANDONED: 'abandoned',
-};
-
-/** Result of `countRunStatuses`. */
-export interface RunStatusCounts {
-  counts: StatusCounts;
-  /** Up to `sampleSize` ids of items still PENDING, in key order. */
-  pendingSample: string[];
-}
-
-/**
- * Counts a run's items by status with a paginated Query that reads only the status and the
- * key (the header row is excluded by the key condition, `#` sorting before every item id).
- * @example const { counts } = await countRunStatuses(doc, 'fanout-ledger', 'sweep-7')
- */
-export async function countRunStatuses(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  runId: string,
-  options: { sampleSize?: number } = {},
-): Promise<RunStatusCounts> {
-  const sampleSize = options.sampleSize ?? 10;
-  const counts = emptyCounts();
-  const pendingSample: string[] = [];
-  let exclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: '#runId = :runId AND #itemId > :header',
-        ExpressionAttributeNames: { '#runId': 'runId', '#itemId': 'itemId', '#status': 'status' },
-        ExpressionAttributeValues: { ':runId': runId, ':header': RUN_HEADER_ITEM_ID },
-        ProjectionExpression: '#itemId, #status',
-        ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
-      }),
-    );
-    for (const row of page.Items ?? []) {
-      const key = COUNT_KEY[row.status as ItemStatus];
-      counts.total += 1;
-      if (key) counts[key] += 1;
-      if (row.status === ItemStatus.PENDING && pendingSample.length < sampleSize)
-        pendingSample.push(String(row.itemId));
-    }
-    exclusiveStartKey = page.LastEvaluatedKey;
-  } while (exclusiveStartKey);
-  return { counts, pendingSample };
-}
-
-/** Waits between write attempts; tests inject one that does not sleep. */
-export type Sleep = (ms: number) => Promise<void>;
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export interface PutRowsOptions {
-  /** Parallel BatchWriteItem calls; default 8. */
-  concurrency?: number;
-  /** Attempts per chunk before giving up; default 10. */
-  maxAttempts?: number;
-  sleep?: Sleep;
-  /** Uniform in [0, 1); the backoff uses full jitter. */
-  random?: () => number;
-}
-
-const BATCH_WRITE_LIMIT = 25;
-const BACKOFF_BASE_MS = 50;
-const BACKOFF_CAP_MS = 5000;
-
-/**
- * Puts rows with BatchWriteItem in chunks of 25, re-sending UnprocessedItems with
- * exponential backoff and full jitter until every row is written.
- * @throws LedgerWriteError when a chunk still has unprocessed rows after `maxAttempts`.
- */
-export async function putRows(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  rows: readonly Record<string, unknown>[],
-  options: PutRowsOptions = {},
-): Promise<void> {
-  const concurrency = options.concurrency ?? 8;
-  const maxAttempts = options.maxAttempts ?? 10;
-  const sleep = options.sleep ?? realSleep;
-  const random = options.random ?? Math.random;
-  let next = 0;
-
-  const writeChunk = async (start: number): Promise<void> => {
-    let requests = rows.slice(start, start + BATCH_WRITE_LIMIT).map((row) => ({ PutRequest: { Item: row } }));
-    for (let attempt = 1; ; attempt += 1) {
-      const response = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
-      const unprocessed = response.UnprocessedItems?.[tableName] ?? [];
-      if (unprocessed.length === 0) return;
-      if (attempt >= maxAttempts) {
-        throw new LedgerWriteError(
-          `ledger ${tableName} left ${unprocessed.length} of ${requests.length} rows unprocessed after ${maxAttempts} attempts (rows from position ${start})`,
-        );
-      }
-      requests = unprocessed as typeof requests;
-      await sleep(Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt)));
-    }
-  };
-
-  const worker = async (): Promise<void> => {
-    while (next < rows.length) {
-      const start = next;
-      next += BATCH_WRITE_LIMIT;
-      await writeChunk(start);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.ceil(rows.length / BATCH_WRITE_LIMIT)) }, worker));
-}
-
-/** What a run ended with, as its header row records it. */
-export interface RunOutcome {
-  status: RunStatus;
-  counts: StatusCounts;
-  stoppedAt: string;
-  /** Absent when the run did not fail; the header's earlier error is then removed. */
-  error?: { error: string; cause: string } | undefined;
-  aggregate?: AggregateOutcome | undefined;
-}
-
-/**
- * The one write that ends a run (Summarize on the map path, Collect on the array path): status,
- * counts, stop time, error and the aggregation job's outcome on the header row.
- * @example new UpdateCommand(runOutcomeUpdate('fanout-ledger', 'sweep-7', { status, counts, stoppedAt }))
- */
-export function runOutcomeUpdate(tableName: string, runId: string, outcome: RunOutcome) {
-  const { error, aggregate } = outcome;
-  return {
-    TableName: tableName,
-    Key: { runId, itemId: RUN_HEADER_ITEM_ID },
-    UpdateExpression:
-      `SET #status = :status, #counts = :counts, #stoppedAt = :stoppedAt${error ? ', #error = :error' : ''}${aggregate ? ', #aggregateOutcome = :aggregate' : ''}` +
-      `${error ? '' : ' REMOVE #error'}`,
-    ConditionExpression: 'attribute_exists(#runId)',
-    ExpressionAttributeNames: {
-      '#runId': 'runId',
-      '#status': 'status',
-      '#counts': 'counts',
-      '#stoppedAt': 'stoppedAt',
-      '#error': 'error',
-      ...(aggregate ? { '#aggregateOutcome': 'aggregateOutcome' } : {}),
-    },
-    ExpressionAttributeValues: {
-      ':status': outcome.status,
-      ':counts': outcome.counts,
-      ':stoppedAt': outcome.stoppedAt,
-      ...(error ? { ':error': error } : {}),
-      ...(aggregate ? { ':aggregate': aggregate } : {}),
-    },
-  };
 }

@@ -1,0 +1,7 @@
+/**
+ * The run domain: what a run and its ledger are, every way a ledger row may change, and the
+ * queries and writes that every Lambda, the CLI and the report share. It depends on nothing
+ * else in fanout (docs/architecture.md, "Dependency rule").
+ */
+export * from './errors';
+export * from './ledger';

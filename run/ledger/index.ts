@@ -1,0 +1,4 @@
+export * from './item-transitions';
+export * from './reads';
+export * from './schema';
+export * from './writes';
