@@ -20,5 +20,5 @@ export {
   renderExecutionInputJsonSchema,
 } from './schema';
 export { effectiveRetry, effectiveThresholds } from './settings';
-export { RequestSizer, SIZE_LIMITS } from './sizing';
+export { SIZE_LIMITS } from './sizing';
 export { type ItemSource, itemSourceOf } from './sources';
