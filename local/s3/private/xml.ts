@@ -2,15 +2,15 @@
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must become character references.
+const XML_UNSAFE = /[&<>"'\u0000-\u001f]/g;
+
 /**
  * Escapes text for an XML element. Line breaks and tabs become character references so
  * that XML parsers' line-end normalisation cannot change a key on its way back.
  */
 export function escapeXml(text: string): string {
-  return text.replace(
-    /[&<>"'\u0000-\u001f]/g,
-    (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`,
-  );
+  return text.replace(XML_UNSAFE, (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
 }
 
 /** Decodes the five predefined entities and numeric character references. */
