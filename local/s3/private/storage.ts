@@ -245,3 +245,8 @@ export async function unlinkQuietly(path: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
+
+/** `d` truncated to whole seconds, the resolution of S3's object and bucket dates. */
+export function wholeSeconds(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
+}
