@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type PortInUseError, serveOnLoopback } from '../private/loopback';
-import { S3Errors, S3ServiceError } from './errors';
 import {
   createBucket,
   deleteBucket,
@@ -10,6 +9,7 @@ import {
   listBuckets,
 } from './private/buckets';
 import { copyObject } from './private/copy';
+import { S3Errors } from './private/errors';
 import { listObjects } from './private/listing';
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, uploadPart } from './private/multipart';
 import { deleteObject, deleteObjects, getObject, putObject } from './private/objects';
@@ -196,7 +196,7 @@ function parseTarget(req: IncomingMessage): Target {
     try {
       return decodeURIComponent(s);
     } catch {
-      throw new S3ServiceError('InvalidURI', "Couldn't parse the specified URI.", 400, { URI: raw });
+      throw S3Errors.invalidUri(raw);
     }
   };
   const host = String(req.headers.host ?? '').replace(/:\d+$/, '');

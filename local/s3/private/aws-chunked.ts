@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { S3Errors } from '../errors';
+import { S3Errors } from './errors';
 
 /**
  * Decodes an `aws-chunked` request body (SigV4 streaming uploads and the unsigned

@@ -1,6 +1,6 @@
 /** Conditional requests: the If-* headers of reads and writes and the x-amz-copy-source-if-* headers of copies. */
 import type { IncomingMessage } from 'node:http';
-import { S3Errors } from '../errors';
+import { S3Errors } from './errors';
 import type { ObjectMeta } from './storage';
 
 function etagList(value: string): string[] {

@@ -1,8 +1,8 @@
 /** CopyObject: the copy source header, its conditions and the COPY/REPLACE metadata directive. */
 import { copyFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { S3Errors } from '../errors';
 import { checkCopySourceConditions, checkWriteConditions } from './conditions';
+import { S3Errors } from './errors';
 import { describedRepresentation } from './representation';
 import { sendXml } from './responses';
 import { type Bucket, type ObjectMeta, type Storage, unlinkQuietly, wholeSeconds } from './storage';

@@ -1,6 +1,6 @@
 /** ListObjects and ListObjectsV2: pages of keys and common prefixes in UTF-8 order, from the bucket's key index. */
 import type { ServerResponse } from 'node:http';
-import { S3Errors } from '../errors';
+import { S3Errors } from './errors';
 import { encodeKeyForUrl, ownerXml, sendXml } from './responses';
 import type { Bucket, ObjectMeta } from './storage';
 import { el } from './xml';

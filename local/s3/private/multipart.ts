@@ -9,10 +9,10 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { S3Errors } from '../errors';
 import { readSmallBody, receiveBody } from './body';
 import { checksumHeaderName } from './checksum';
 import { checkWriteConditions } from './conditions';
+import { S3Errors } from './errors';
 import { describedRepresentation } from './representation';
 import { encodeKeyForUrl, sendXml } from './responses';
 import { type Bucket, type ObjectMeta, unlinkQuietly, wholeSeconds } from './storage';

@@ -1,10 +1,10 @@
 /** The single-object operations: PutObject, GetObject, HeadObject, DeleteObject, and DeleteObjects. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { S3Errors } from '../errors';
 import { readSmallBody, receiveBody } from './body';
 import { checksumHeaderName } from './checksum';
 import { checkReadConditions, checkWriteConditions } from './conditions';
+import { S3Errors } from './errors';
 import { describedRepresentation } from './representation';
 import { sendXml } from './responses';
 import { type Bucket, type ObjectMeta, unlinkQuietly, wholeSeconds } from './storage';

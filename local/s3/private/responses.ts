@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { S3Errors, S3ServiceError } from '../errors';
+import { S3Errors, S3ServiceError } from './errors';
 import { el, xmlDocument } from './xml';
 
 const OWNER = { id: '75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a', name: 'local' };
