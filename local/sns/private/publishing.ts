@@ -1,7 +1,7 @@
 /** Publish and PublishBatch: each message is validated, wrapped in its notification envelope and appended to its topic's file. */
 import { createHash } from 'node:crypto';
-import { SnsErrors, SnsServiceError } from '../errors';
 import type { SnsNotification } from '../notification';
+import { SnsErrors, SnsServiceError } from './errors';
 import { el, required } from './query-protocol';
 import type { Topic, TopicStore } from './topic-store';
 
@@ -36,24 +36,10 @@ export async function publishBatch(store: TopicStore, stamps: MessageStamps, p: 
     for (const [k, v] of p) if (k.startsWith(prefix)) entry.set(k.slice(prefix.length), v);
     members.push(entry);
   }
-  if (members.length === 0) {
-    throw new SnsServiceError('EmptyBatchRequest', "The batch request doesn't contain any entries.", 400);
-  }
-  if (members.length > 10) {
-    throw new SnsServiceError(
-      'TooManyEntriesInBatchRequest',
-      'The batch request contains more entries than permissible.',
-      400,
-    );
-  }
+  if (members.length === 0) throw SnsErrors.emptyBatchRequest();
+  if (members.length > 10) throw SnsErrors.tooManyEntriesInBatchRequest();
   const ids = members.map((m) => m.get('Id')!);
-  if (new Set(ids).size !== ids.length) {
-    throw new SnsServiceError(
-      'BatchEntryIdsNotDistinct',
-      'Two or more batch entries in the request have the same Id.',
-      400,
-    );
-  }
+  if (new Set(ids).size !== ids.length) throw SnsErrors.batchEntryIdsNotDistinct();
   const successful: string[] = [];
   const failed: string[] = [];
   const lines: string[] = [];

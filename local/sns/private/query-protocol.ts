@@ -1,5 +1,5 @@
 /** The AWS query protocol's request parameters and XML text, as SNS uses them. */
-import { SnsErrors } from '../errors';
+import { SnsErrors } from './errors';
 
 /** A parameter that must be present; InvalidParameter naming it otherwise. */
 export function required(p: URLSearchParams, name: string): string {

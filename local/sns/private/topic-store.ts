@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LineAppender } from '../../private/line-appender';
-import { SnsErrors } from '../errors';
+import { SnsErrors } from './errors';
 
 /** A topic as `topics.json` stores it. */
 export interface Topic {

@@ -2,7 +2,7 @@
  * The topic operations: CreateTopic, DeleteTopic, ListTopics, GetTopicAttributes,
  * SetTopicAttributes and ListSubscriptionsByTopic (always empty: there are no subscriptions).
  */
-import { SnsErrors, SnsServiceError } from '../errors';
+import { SnsErrors, SnsServiceError } from './errors';
 import { el, entries, required } from './query-protocol';
 import type { TopicStore } from './topic-store';
 
