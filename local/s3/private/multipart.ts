@@ -20,6 +20,7 @@ import { el, xmlElements, xmlText } from './xml';
 
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 
+/** An upload in progress, as its `upload.json` stores it. */
 interface MultipartUpload {
   key: string;
   contentType: string;
@@ -28,11 +29,13 @@ interface MultipartUpload {
   initiated: string;
 }
 
+/** The folder of an upload; an id this endpoint cannot have issued is NoSuchUpload, and never becomes a path. */
 function uploadDir(bucket: Bucket, uploadId: string): string {
   if (!/^[0-9a-f]{32}$/.test(uploadId)) throw S3Errors.noSuchUpload(uploadId);
   return join(bucket.dir, 'uploads', uploadId);
 }
 
+/** The upload's recorded state; NoSuchUpload when it is gone or belongs to another key. */
 async function readUpload(bucket: Bucket, key: string, uploadId: string): Promise<MultipartUpload> {
   const dir = uploadDir(bucket, uploadId);
   let upload: MultipartUpload;
