@@ -1,3 +1,3 @@
 export { PortInUseError } from '../private/loopback';
-export { SnsErrors, SnsServiceError } from './errors';
-export { type SnsNotification, type SnsServer, type SnsServerOptions, startSnsServer } from './server';
+export type { SnsNotification } from './notification';
+export { type SnsServer, type SnsServerOptions, startSnsServer } from './server';

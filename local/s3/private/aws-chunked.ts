@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { S3Errors } from '../errors';
+import { S3Errors } from './errors';
 
 /**
  * Decodes an `aws-chunked` request body (SigV4 streaming uploads and the unsigned
@@ -29,7 +29,10 @@ export class AwsChunkedDecoder extends Transform {
   override _flush(done: TransformCallback): void {
     // A missing blank line after the last trailer is tolerated; anything earlier is a cut body.
     if (this.state === 'trailer' && this.line.length > 0) this.addTrailer(this.line.toString('latin1'));
-    if (this.state !== 'done' && this.state !== 'trailer') return done(S3Errors.incompleteBody());
+    if (this.state !== 'done' && this.state !== 'trailer') {
+      done(S3Errors.incompleteBody());
+      return;
+    }
     done();
   }
 

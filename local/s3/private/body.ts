@@ -3,12 +3,15 @@ import { createWriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { S3Errors } from '../errors';
 import { AwsChunkedDecoder } from './aws-chunked';
 import { type ChecksumAlgorithm, checksumHeaderName, createChecksum, parseChecksumAlgorithm } from './checksum';
+import { S3Errors } from './errors';
+
+/** The largest XML request body accepted. */
+const SMALL_BODY_LIMIT = 2 * 1024 * 1024;
 
 /** What was received and verified of a request body written to disk. */
-export interface ReceivedBody {
+interface ReceivedBody {
   size: number;
   md5: Buffer;
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
@@ -20,7 +23,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** True when the body is `aws-chunked` (SigV4 streaming or unsigned trailer uploads). */
-export function isAwsChunked(req: IncomingMessage): boolean {
+function isAwsChunked(req: IncomingMessage): boolean {
   const sha = header(req, 'x-amz-content-sha256') ?? '';
   const encoding = header(req, 'content-encoding') ?? '';
   return sha.startsWith('STREAMING-') || encoding.split(',').some((e) => e.trim() === 'aws-chunked');
@@ -107,14 +110,14 @@ export async function receiveBody(req: IncomingMessage, path: string): Promise<R
   return { size, md5: md5Digest, ...(verified ? { checksum: verified } : {}) };
 }
 
-/** Reads a small request body (an XML document) into a string, refusing more than `limit` bytes. */
-export async function readSmallBody(req: IncomingMessage, limit = 2 * 1024 * 1024): Promise<string> {
+/** Reads a small request body (an XML document) into a string, refusing more than {@link SMALL_BODY_LIMIT} bytes. */
+export async function readSmallBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   const source: AsyncIterable<Buffer> = isAwsChunked(req) ? req.pipe(new AwsChunkedDecoder()) : req;
   for await (const chunk of source) {
     total += chunk.length;
-    if (total > limit) throw S3Errors.malformedXml();
+    if (total > SMALL_BODY_LIMIT) throw S3Errors.malformedXml();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

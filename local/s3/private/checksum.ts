@@ -2,11 +2,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /** The additional checksum algorithms S3 accepts (`x-amz-checksum-<algorithm>`). */
-export const CHECKSUM_ALGORITHMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
+const CHECKSUM_ALGORITHMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
 /** An incremental checksum whose result is base64, as S3 headers carry it. */
-export interface Checksum {
+interface Checksum {
   update(chunk: Buffer): void;
   digestBase64(): string;
 }

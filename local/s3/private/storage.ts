@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { S3Errors } from '../errors';
 import type { ChecksumAlgorithm } from './checksum';
+import { S3Errors } from './errors';
 import { Journal } from './journal';
 import { KeyIndex } from './key-index';
 
@@ -28,7 +28,7 @@ export interface ObjectMeta {
 type JournalEntry = { put: ObjectMeta } | { del: string };
 
 /** Bucket names as S3 general purpose buckets allow them. */
-export function isValidBucketName(name: string): boolean {
+function isValidBucketName(name: string): boolean {
   return (
     /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
     !name.includes('..') &&
@@ -87,10 +87,10 @@ export class Bucket {
    * Makes `meta` the current version of its key. `check` runs against the current
    * version synchronously with the swap, so conditional writes cannot race.
    */
-  async commit(meta: ObjectMeta, check?: (current: ObjectMeta | undefined) => void): Promise<void> {
+  async commit(meta: ObjectMeta, check: (current: ObjectMeta | undefined) => void): Promise<void> {
     const index = await this.keys();
     const previous = index.get(meta.key);
-    check?.(previous);
+    check(previous);
     index.set(meta.key, meta);
     await this.journal!.append({ put: meta } satisfies JournalEntry);
     if (previous && previous.file !== meta.file) await unlinkQuietly(this.abs(previous.file));
@@ -204,10 +204,6 @@ export class Storage {
     return bucket;
   }
 
-  has(name: string): boolean {
-    return this.buckets.has(name);
-  }
-
   async create(name: string, now: Date): Promise<Bucket> {
     if (!isValidBucketName(name)) throw S3Errors.invalidBucketName(name);
     if (this.buckets.has(name)) throw S3Errors.bucketAlreadyOwnedByYou(name);
@@ -244,4 +240,9 @@ export async function unlinkQuietly(path: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+}
+
+/** `d` truncated to whole seconds, the resolution of S3's object and bucket dates. */
+export function wholeSeconds(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }

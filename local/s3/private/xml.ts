@@ -2,19 +2,19 @@
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must become character references.
+const XML_UNSAFE = /[&<>"'\u0000-\u001f]/g;
+
 /**
  * Escapes text for an XML element. Line breaks and tabs become character references so
  * that XML parsers' line-end normalisation cannot change a key on its way back.
  */
-export function escapeXml(text: string): string {
-  return text.replace(
-    /[&<>"'\u0000-\u001f]/g,
-    (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`,
-  );
+function escapeXml(text: string): string {
+  return text.replace(XML_UNSAFE, (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
 }
 
 /** Decodes the five predefined entities and numeric character references. */
-export function unescapeXml(text: string): string {
+function unescapeXml(text: string): string {
   return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (_m, ref: string) => {
     if (ref.startsWith('#x')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
     if (ref.startsWith('#')) return String.fromCodePoint(parseInt(ref.slice(1), 10));
@@ -43,7 +43,7 @@ export function el(tag: string, text: string | number | boolean): string {
   return `<${tag}>${escapeXml(String(text))}</${tag}>`;
 }
 
-export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 /** A complete S3 XML document with the S3 namespace on its root element. */
 export function xmlDocument(root: string, inner: string): string {

@@ -23,6 +23,7 @@ export class S3ServiceError extends Error {
 
 /** Constructors for the S3 errors this endpoint returns, with S3's own messages. */
 export const S3Errors = {
+  invalidUri: (uri: string) => new S3ServiceError('InvalidURI', "Couldn't parse the specified URI.", 400, { URI: uri }),
   noSuchBucket: (bucket: string) =>
     new S3ServiceError('NoSuchBucket', 'The specified bucket does not exist', 404, { BucketName: bucket }),
   noSuchKey: (key: string) => new S3ServiceError('NoSuchKey', 'The specified key does not exist.', 404, { Key: key }),

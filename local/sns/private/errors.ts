@@ -11,7 +11,8 @@ export class SnsServiceError extends Error {
     /** The SNS error code, e.g. `NotFound`. */
     readonly code: string,
     message: string,
-    readonly httpStatus = 400,
+    /** The HTTP status SNS answers with for this code. */
+    readonly httpStatus: number,
     /** `Sender` for caller mistakes, `Receiver` for service faults. */
     readonly type: 'Sender' | 'Receiver' = 'Sender',
   ) {
@@ -27,5 +28,15 @@ export const SnsErrors = {
   invalidAction: (action: string) =>
     new SnsServiceError('InvalidAction', `The action ${action} is not valid for this web service.`, 400),
   missingAction: () => new SnsServiceError('MissingAction', 'The request must contain the parameter Action.', 400),
+  emptyBatchRequest: () =>
+    new SnsServiceError('EmptyBatchRequest', "The batch request doesn't contain any entries.", 400),
+  tooManyEntriesInBatchRequest: () =>
+    new SnsServiceError(
+      'TooManyEntriesInBatchRequest',
+      'The batch request contains more entries than permissible.',
+      400,
+    ),
+  batchEntryIdsNotDistinct: () =>
+    new SnsServiceError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.', 400),
   internal: () => new SnsServiceError('InternalError', 'Internal Error', 500, 'Receiver'),
 } as const;
