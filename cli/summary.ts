@@ -1,58 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { AggregateOutcome, FailedItem, RetryLineage, RunPath, StatusCounts } from '../run';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type FailedItem, listFailedItems, type RunSummary } from '../run';
+import { type CliIo, ExitCode } from './io';
 
-/** Per-status item counts of a run; one key per ledger status plus `total`. */
-export type RunCounts = StatusCounts;
-
-/**
- * The run summary printed by `fanout run --json` and `fanout status --json` (the last
- * stdout line). Its shape is stable and documented in the README.
- */
-export interface RunSummary {
-  runId: string;
-  /** `map` or `array`: the state machine that ran it (`fanout run --path`). */
-  path: RunPath;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-  counts: RunCounts;
-  error: string | null;
-  cause: string | null;
-  /** Billed state transitions; null on AWS, which does not report them per execution (docs/deploy-cli.md). */
-  stateTransitions: number | null;
-  executionArn: string;
-  startedAt: string;
-  stoppedAt: string | null;
-  durationSeconds: number | null;
-  /** Only for an execution started by `fanout retry`: the run it re-ran (`runId` is that run's too). */
-  retryOf?: string;
-  /** Only for a retry execution that succeeded: how many items it re-ran (0: nothing was left to retry). */
-  retriedItemCount?: number;
-  /** Only when the run was retried: the executions of `fanout retry`, oldest first. */
-  retries?: RetryLineage[];
-  /** Only when the input has an aggregation job that ran: how it ended. */
-  aggregate?: AggregateOutcome;
-}
-
-/** What is kept of a run after the process that ran it exits: `<dir>/runs/<runId>.json`. */
-export type RunRecord = Omit<RunSummary, 'counts' | 'retries' | 'aggregate'>;
-
-const recordPath = (dir: string, runId: string) => join(dir, 'runs', `${runId}.json`);
-
-/** Writes a run record; a retry execution's record is named after the execution, not the run. */
-export function writeRunRecord(dir: string, record: RunRecord, name: string = record.runId): void {
-  mkdirSync(join(dir, 'runs'), { recursive: true });
-  writeFileSync(recordPath(dir, name), `${JSON.stringify(record, null, 2)}\n`);
-}
-
-/** The record of a run (or of a retry execution, by its name), or undefined when none ran in `dir`. */
-export function readRunRecord(dir: string, runId: string): RunRecord | undefined {
-  try {
-    return JSON.parse(readFileSync(recordPath(dir, runId), 'utf8')) as RunRecord;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
+/** How a run summary is shown: a table and the first failures for people, one JSON line for programs. */
 
 /** A human-readable table of the summary. */
 export function formatSummary(summary: RunSummary): string {
@@ -126,4 +76,34 @@ export function formatFailures(
   }
   lines.push(`details: npx fanout status ${summary.runId} ${statusFlags} --json`);
   return lines.join('\n');
+}
+
+/** Where a run's ledger and logs are, to show its failed items. */
+export interface RunLocation {
+  ledger: DynamoDBClient;
+  tableName: string;
+  /** Where a person reads a job's log stream: a local log file, or the CloudWatch console page of the stream. */
+  logLink(logStream: string): string;
+  /** The options that point `fanout status` at the same run (`--dir .fanout`, `--aws --stack Fanout`), shown in hints. */
+  statusFlags: string;
+}
+
+/**
+ * Prints a run summary: one JSON line with `--json`, else the table and the first failed
+ * items. Returns the exit code the summary means.
+ */
+export async function printRunSummary(
+  io: CliIo,
+  summary: RunSummary,
+  json: boolean,
+  location: RunLocation,
+): Promise<number> {
+  if (json) {
+    io.out(JSON.stringify(summary));
+  } else {
+    io.out(formatSummary(summary));
+    const failures = await listFailedItems(location.ledger, location.tableName, summary.runId, FAILURES_SHOWN);
+    io.out(formatFailures(summary, failures, (logStream) => location.logLink(logStream), '', location.statusFlags));
+  }
+  return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
 }

@@ -11,7 +11,7 @@ import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutError, parseEvent } from './shared/errors';
 import { classifyJobFailure, classifyTaskError } from './shared/failure';
-import { type RunSummary, summaryBase } from './shared/summary';
+import { type RunOutput, runOutputBase } from './shared/run-output';
 
 /**
  * Collect: the array path's last step before Notify. The array jobs have ended (or failed to
@@ -300,7 +300,7 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
     }),
   );
 
-  return async function collect(rawEvent: unknown): Promise<RunSummary> {
+  return async function collect(rawEvent: unknown): Promise<RunOutput> {
     const event = parseEvent(collectEventSchema, rawEvent, 'Collect expects {prepared, arrays, aggregation?}');
     const { prepared, arrays } = event;
     const deps = dependencies();
@@ -408,8 +408,8 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
       status: submission.status,
     }));
 
-    const summary: RunSummary = {
-      ...summaryBase('array', prepared, { status, counts, pendingSample, stopped, error, aggregate }),
+    const summary: RunOutput = {
+      ...runOutputBase('array', prepared, { status, counts, pendingSample, stopped, error, aggregate }),
       arrayJobs,
     };
 

@@ -4,7 +4,7 @@ import { ITEM_STATUSES } from '../run';
 import { snsClient } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
-import type { RunSummary } from './shared/summary';
+import type { RunOutput } from './shared/run-output';
 
 /**
  * Notify: publishes the run summary (the map path's Summarize or the array path's Collect) to the SNS topic `TOPIC_ARN`, as a few human-readable
@@ -51,7 +51,7 @@ function formatDuration(ms: number): string {
 }
 
 /** The text part of the notice; the JSON summary follows it. */
-export function formatNotice(summary: RunSummary): string {
+export function formatNotice(summary: RunOutput): string {
   const c = summary.counts;
   const parts = [`${c.total} total`, `${c.succeeded} succeeded`, `${c.failed} failed`];
   if (c.pending > 0) parts.push(`${c.pending} pending (never started or never recorded)`);
@@ -92,8 +92,8 @@ export function createNotifyHandler(overrides: Partial<NotifyDependencies> = {},
   return async function notify(rawEvent: unknown): Promise<{ messageId: string }> {
     parseEvent(notifyEventSchema, rawEvent, 'Notify expects {summary}');
     // The original object, not zod's copy, so the published JSON keeps Summarize's key order.
-    const summary = (rawEvent as { summary: RunSummary }).summary;
-    const summaryWithDefaults: RunSummary = { ...summary, pendingItemIds: summary.pendingItemIds ?? [] };
+    const summary = (rawEvent as { summary: RunOutput }).summary;
+    const summaryWithDefaults: RunOutput = { ...summary, pendingItemIds: summary.pendingItemIds ?? [] };
     const deps = dependencies();
     const response = await deps.sns.send(
       new PublishCommand({

@@ -15,7 +15,7 @@ import { isConditionFailure } from './shared/claims';
 import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
-import { type RunSummary, summaryBase } from './shared/summary';
+import { type RunOutput, runOutputBase } from './shared/run-output';
 
 /**
  * Summarize: runs once after the Distributed Map, whether it succeeded or failed. Counts the
@@ -51,7 +51,6 @@ export const summarizeEventSchema = z.object({
 export type SummarizeEvent = z.infer<typeof summarizeEventSchema>;
 
 export { AGGREGATE_FAILED_ERROR } from './shared/aggregate';
-export type { RunSummary } from './shared/summary';
 
 export interface SummarizeDependencies {
   ledger: DynamoDBDocumentClient;
@@ -171,7 +170,7 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
     }),
   );
 
-  return async function summarize(rawEvent: unknown): Promise<RunSummary> {
+  return async function summarize(rawEvent: unknown): Promise<RunOutput> {
     const event = parseEvent(
       summarizeEventSchema,
       rawEvent,
@@ -201,8 +200,8 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
         ? aggregateFailure(aggregate)
         : undefined;
 
-    const summary: RunSummary = {
-      ...summaryBase('map', prepared, { status, counts, pendingSample, stopped, error, aggregate }),
+    const summary: RunOutput = {
+      ...runOutputBase('map', prepared, { status, counts, pendingSample, stopped, error, aggregate }),
       ...(fanOut?.MapRunArn ? { mapRunArn: fanOut.MapRunArn } : {}),
       ...(fanOut?.ResultWriterDetails
         ? { results: { bucket: fanOut.ResultWriterDetails.Bucket, key: fanOut.ResultWriterDetails.Key } }

@@ -1,13 +1,14 @@
-import { estimateCost, PRICES } from '../cli/pricing';
-import type { RunRecord } from '../cli/summary';
 import { retryDecision } from '../lambdas/shared/claims';
 import {
   type AggregateOutcome,
   type AttemptRecord,
   emptyCounts,
+  estimateCost,
   FailureClass,
   type ItemRow,
+  PRICES,
   type RunHeaderRow,
+  type RunRecord,
   type StatusCounts,
 } from '../run';
 import type {

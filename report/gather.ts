@@ -4,10 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { type BatchClient, DescribeJobsCommand } from '@aws-sdk/client-batch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { RunRecord } from '../cli/summary';
-import { RUN_HEADER_ITEM_ID } from '../run';
 import { logFileFor } from '../local/batch';
 import { readJournal } from '../local/batch/journal';
+import { RUN_HEADER_ITEM_ID, type RunRecord } from '../run';
 import {
   buildReportModel,
   type ExecutionRecord,

@@ -1,5 +1,4 @@
-import type { BilledUsage, CostEstimate } from '../cli/pricing';
-import type { StatusCounts } from '../run';
+import type { BilledUsage, CostEstimate, StatusCounts } from '../run';
 import type { SourceSummary } from './source';
 
 /**

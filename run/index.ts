@@ -5,3 +5,5 @@
  */
 export * from './errors';
 export * from './ledger';
+export * from './pricing';
+export * from './record';

@@ -16,8 +16,8 @@ import {
   saveSourceSummary,
   writeRunReport,
 } from '../../report';
+import { readRunRecord } from '../../run';
 import { CliError, type CliIo, ExitCode } from '../io';
-import { readRunRecord } from '../summary';
 import { type AwsTarget, type AwsTargetOptions, executionRecord, openAwsTarget, runOfExecution } from '../targets';
 
 export interface ReportOptions {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
+import { readRunRecord } from '../../run';
 import { CliError, type CliIo } from '../io';
 import { processAlive, readRunLock, removeRunLock } from '../lock';
-import { readRunRecord } from '../summary';
 import type { RunOptions } from './run';
 import { runOnLocalCloud } from './run';
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
+import { readRunRecord } from '../../run';
 import { CliError, type CliIo } from '../io';
-import { readRunRecord } from '../summary';
 import { type AwsTarget, executionArnOf, openAwsTarget } from '../targets';
 import type { ExecutionPlan, RunOptions } from './run';
 import { runOnLocalCloud, runOnTarget } from './run';

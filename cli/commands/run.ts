@@ -11,14 +11,13 @@ import { FanoutInputError, validateInput } from '../../lambdas/prepare';
 import { checkArrayPathInput } from '../../lambdas/shared/arrays';
 import { startLocalCloud } from '../../local/cloud';
 import type { RunPath } from '../../run';
-import { countRunStatuses, readRunFollowUps } from '../../run';
+import { countRunStatuses, type RunSummary, readRunFollowUps, readRunRecord } from '../../run';
 import { arrayProgress, terminateArrayRunJobs } from '../array-progress';
 import { readJsonDocument } from '../input';
 import { CliError, type CliIo } from '../io';
 import { ProgressReporter } from '../progress';
-import { printRunSummary } from '../report';
 import { settleStoppedRun } from '../settle';
-import { type RunSummary, readRunRecord } from '../summary';
+import { printRunSummary } from '../summary';
 import { type AwsTargetOptions, executionRecord, localTarget, openAwsTarget, type Target } from '../targets';
 import { writeReportAfterRun } from './report';
 

@@ -2,10 +2,9 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
-import { countRunStatuses, readRunFollowUps } from '../../run';
+import { countRunStatuses, type RunRecord, type RunSummary, readRunFollowUps, readRunRecord } from '../../run';
 import { CliError, type CliIo } from '../io';
-import { printRunSummary, type RunLocation } from '../report';
-import { type RunRecord, type RunSummary, readRunRecord } from '../summary';
+import { printRunSummary, type RunLocation } from '../summary';
 import { type AwsTargetOptions, localRunLocation, openAwsTarget } from '../targets';
 
 export interface StatusOptions {

@@ -1,5 +1,5 @@
+import { type CostEstimate, estimateCost, PRICES } from '../../run';
 import type { PathUsage } from '../../statemachine/map-usage';
-import { type CostEstimate, estimateCost, PRICES } from '../pricing';
 
 /** Batch's default SubmitJob quota: 50 calls per second per account (batch/latest/userguide/service_limits.html). */
 export const SUBMIT_JOB_CALLS_PER_SECOND = 50;

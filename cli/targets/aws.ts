@@ -10,10 +10,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../config';
-import { RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../../run';
+import { RUN_HEADER_ITEM_ID, type RunHeaderRow, type RunRecord } from '../../run';
 import { CliError } from '../io';
-import type { RunLocation } from '../report';
-import type { RunRecord } from '../summary';
+import type { RunLocation } from '../summary';
 import { type ExecutionRun, executionArnOf, executionRecord, type Target, type TargetNames } from './target';
 
 /** The stack `--aws` uses when `--stack` does not name one. */

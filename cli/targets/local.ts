@@ -1,8 +1,8 @@
 import { logFileFor } from '../../local/batch';
 import type { LocalCloud } from '../../local/cloud';
+import { writeRunRecord } from '../../run';
 import { removeRunLock, writeRunLock } from '../lock';
-import type { RunLocation } from '../report';
-import { writeRunRecord } from '../summary';
+import type { RunLocation } from '../summary';
 import type { Target } from './target';
 
 /** Progress polls against the local endpoint are cheap. */

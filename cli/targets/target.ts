@@ -2,9 +2,8 @@ import type { BatchClient } from '@aws-sdk/client-batch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DescribeExecutionCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
-import type { RunPath } from '../../run';
-import type { RunLocation } from '../report';
-import type { RunRecord, RunSummary } from '../summary';
+import type { RunPath, RunRecord, RunSummary } from '../../run';
+import type { RunLocation } from '../summary';
 
 /**
  * Where `fanout run`, `retry`, `status` and `cancel` find a run: the local cloud (`--dir`) or a

@@ -1,16 +1,16 @@
-import { ConfigurationError } from './errors';
+import { EnvironmentVariableError } from './errors';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /**
- * Reads a required environment variable; a missing or empty one is a `ConfigurationError`
+ * Reads a required environment variable; a missing or empty one is an `EnvironmentVariableError`
  * naming the variable, so a misdeployed function fails with a message that says what to set.
  * @example const table = requiredEnv('TABLE_NAME', process.env)
  */
 export function requiredEnv(name: string, env: Environment = process.env): string {
   const value = env[name];
   if (value === undefined || value.trim() === '') {
-    throw new ConfigurationError(
+    throw new EnvironmentVariableError(
       `environment variable ${name} is required (received ${value === undefined ? 'nothing' : 'an empty value'})`,
     );
   }

@@ -45,8 +45,8 @@ export class FanoutInputError extends FanoutError {
 }
 
 /** A required environment variable of a handler is missing or empty. */
-export class ConfigurationError extends FanoutError {
-  override readonly name = 'ConfigurationError';
+export class EnvironmentVariableError extends FanoutError {
+  override readonly name = 'EnvironmentVariableError';
 }
 
 /** A handler received an event that is not what the state machine sends it. */

@@ -33,7 +33,7 @@ export {
   retryRoundThresholds,
 } from './claims';
 export {
-  ConfigurationError,
+  EnvironmentVariableError,
   EventError,
   FanoutError,
   FanoutInputError,

@@ -1,8 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatFailures, formatSummary, type RunSummary, readRunRecord, writeRunRecord } from '../../cli/summary';
+import { formatFailures, formatSummary } from '../../cli/summary';
+import type { RunSummary } from '../../run';
 
 const summary: RunSummary = {
   runId: 'r1',
@@ -17,24 +15,6 @@ const summary: RunSummary = {
   stoppedAt: '2026-01-01T00:00:02.500Z',
   durationSeconds: 2.5,
 };
-
-describe('run records', () => {
-  it('round-trips a record and reports a run that never ran as undefined', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-summary-'));
-    const { counts: _counts, ...record } = summary;
-    writeRunRecord(dir, record);
-    expect(readRunRecord(dir, 'r1')).toEqual(record);
-    expect(readRunRecord(dir, 'other')).toBeUndefined();
-  });
-
-  it("names a retry execution's record after the execution, keeping the run id inside", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-summary-'));
-    const { counts: _counts, ...record } = summary;
-    writeRunRecord(dir, { ...record, retryOf: 'r1' }, 'r1-retry-1');
-    expect(readRunRecord(dir, 'r1-retry-1')).toMatchObject({ runId: 'r1', retryOf: 'r1' });
-    expect(readRunRecord(dir, 'r1')).toBeUndefined();
-  });
-});
 
 describe('formatSummary', () => {
   it('shows status, counts, the error and billed transitions', () => {

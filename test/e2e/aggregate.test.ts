@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../cli/summary';
+import type { RunSummary } from '../../run';
 import { runFanout, tempDir } from './helpers';
 
 /** Writes an input whose items and aggregation job are shell scripts, and returns its path. */

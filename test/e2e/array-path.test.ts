@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ItemRow, RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../../run';
-import type { RunSummary } from '../../lambdas/summarize';
+import type { RunOutput } from '../../lambdas/shared/run-output';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
+import { type ItemRow, RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../../run';
 import { arrayPathUsage } from '../../statemachine';
 import { itemRowsOf, tempDir } from './helpers';
 
@@ -142,7 +142,7 @@ describe('an array run of one item', () => {
 
   it('runs the item as a plain job and ends SUCCEEDED', async () => {
     expect(execution.status, execution.cause).toBe('SUCCEEDED');
-    const summary = JSON.parse(execution.output ?? '{}') as RunSummary;
+    const summary = JSON.parse(execution.output ?? '{}') as RunOutput;
     expect(summary).toMatchObject({ runId, path: 'array', status: 'SUCCEEDED', counts: { total: 1, succeeded: 1 } });
     expect(summary.arrayJobs).toEqual([
       { jobName: `${runId}-array-r1-0`, jobId: expect.any(String), size: 1, status: 'SUCCEEDED' },
@@ -261,7 +261,7 @@ describe('an array run of 10,001 items', () => {
 
   it('runs as an array of 10,000 and a plain job of 1, side by side, and records every item SUCCEEDED', async () => {
     expect(execution.status, execution.cause).toBe('SUCCEEDED');
-    const summary = JSON.parse(execution.output ?? '{}') as RunSummary;
+    const summary = JSON.parse(execution.output ?? '{}') as RunOutput;
     expect(summary.counts).toMatchObject({ total: itemCount, succeeded: itemCount });
     expect(summary.arrayJobs?.map(({ jobName, size, status }) => ({ jobName, size, status }))).toEqual([
       { jobName: `${runId}-array-r1-0`, size: 10_000, status: 'SUCCEEDED' },
@@ -330,7 +330,7 @@ describe('an array run with an aggregation job', () => {
 
     expect(execution.status).toBe('SUCCEEDED');
     expect(readFileSync(join(out, 'aggregate.txt'), 'utf8').trim()).toBe('5');
-    const summary = JSON.parse(execution.output as string) as RunSummary;
+    const summary = JSON.parse(execution.output as string) as RunOutput;
     expect(summary).toMatchObject({
       status: 'SUCCEEDED',
       counts: { total: 5, succeeded: 5 },

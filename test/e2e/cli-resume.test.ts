@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../cli/summary';
 import { loadConfig } from '../../config';
-import type { ItemRow } from '../../run';
 import { startDynamoDb } from '../../local/dynamodb';
+import type { ItemRow, RunSummary } from '../../run';
 import { repoRoot, runFanout, tempDir } from './helpers';
 
 const ITEMS = 12;

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../cli/summary';
+import type { RunSummary } from '../../run';
 import { runFanout, tempDir } from './helpers';
 
 // `fanout retry` as a user runs it: a new execution re-runs a finished run's safe failures

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../cli/summary';
+import type { RunSummary } from '../../run';
 import { countProcesses, repoRoot, runFanout, tempDir, waitUntil } from './helpers';
 
 // The user's view: `fanout run` and `fanout status` as processes, their exit codes and

@@ -1,7 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../cli/summary';
+import type { RunSummary } from '../../run';
 import { countProcesses, runFanout, tempDir } from './helpers';
 
 // The "fail fast" policy (DESIGN §1): the first failure fails the run and the jobs still

@@ -8,8 +8,8 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { type ItemRow, RUN_HEADER_ITEM_ID } from '../../run';
 import type { LocalCloud } from '../../local/cloud';
+import { type ItemRow, RUN_HEADER_ITEM_ID } from '../../run';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 const cliEntry = join(repoRoot, 'bin', 'fanout.mjs');

@@ -4,9 +4,9 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ItemRow } from '../../run';
 import { logFileFor } from '../../local/batch';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
+import type { ItemRow } from '../../run';
 import { itemRowsOf, runExecution, tempDir } from './helpers';
 
 // The Map path on the real local cloud: Step Functions engine, Batch executor spawning

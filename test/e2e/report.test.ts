@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../cli/summary';
+import type { RunSummary } from '../../run';
 import { repoRoot, runFanout, tempDir } from './helpers';
 
 const hostile = '</script><img src=x onerror=alert(1)>';

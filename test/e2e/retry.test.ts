@@ -5,8 +5,8 @@ import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRetryHandler } from '../../lambdas/retry';
-import type { ItemRow } from '../../run';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
+import type { ItemRow } from '../../run';
 import { itemRowsOf, runExecution, tempDir } from './helpers';
 
 // Retry rounds on the real local cloud: the jobs count their own attempts in one file per

@@ -3,13 +3,13 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNotifyHandler, formatNotice } from '../../lambdas/notify';
-import { ConfigurationError, EventError } from '../../lambdas/shared/errors';
-import type { RunSummary } from '../../lambdas/summarize';
+import { EnvironmentVariableError, EventError } from '../../lambdas/shared/errors';
+import type { RunOutput } from '../../lambdas/shared/run-output';
 
 const snsMock = mockClient(SNSClient);
 const topicArn = 'arn:aws:sns:us-east-1:000000000000:fanout-notices';
 
-const summary: RunSummary = {
+const summary: RunOutput = {
   runId: 'sweep-1',
   path: 'map',
   status: 'FAILED',
@@ -45,7 +45,7 @@ describe('notify', () => {
 
   it('names the missing TOPIC_ARN', async () => {
     const handler = createNotifyHandler({ sns: new SNSClient({ region: 'us-east-1' }) }, {});
-    await expect(handler({ summary })).rejects.toThrow(ConfigurationError);
+    await expect(handler({ summary })).rejects.toThrow(EnvironmentVariableError);
     await expect(handler({ summary })).rejects.toThrow('environment variable TOPIC_ARN is required');
   });
 
@@ -71,7 +71,7 @@ describe('formatNotice', () => {
   });
 
   it('lists the jobs of an array-path summary', () => {
-    const arraySummary: RunSummary = {
+    const arraySummary: RunOutput = {
       runId: 'sweep-2',
       path: 'array',
       status: 'FAILED',

@@ -22,7 +22,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPrepareHandler, manifestLine, type PrepareDependencies } from '../../lambdas/prepare';
-import { ConfigurationError, EventError, FanoutInputError } from '../../lambdas/shared/errors';
+import { EnvironmentVariableError, EventError, FanoutInputError } from '../../lambdas/shared/errors';
 import { LedgerWriteError } from '../../run';
 
 const region = 'us-east-1';
@@ -359,7 +359,7 @@ describe('prepare', () => {
       { s3: new S3Client({ region }), batch: new BatchClient({ region }) },
       { BUCKET: 'fanout-data' },
     );
-    await expect(handler(event({ items: [{}] }))).rejects.toThrow(ConfigurationError);
+    await expect(handler(event({ items: [{}] }))).rejects.toThrow(EnvironmentVariableError);
     await expect(handler(event({ items: [{}] }))).rejects.toThrow('environment variable TABLE_NAME is required');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { estimateCost } from '../../cli/pricing';
 import { buildReportModel, FAILURE_ROWS_PER_GROUP } from '../../report';
+import { estimateCost } from '../../run';
 import { mapPathUsage } from '../../statemachine/map-usage';
 import { at, failedRow, iso, job, record, row, sources } from './factories';
 

@@ -2,10 +2,10 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { BatchClient, DescribeJobsCommand } from '@aws-sdk/client-batch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeRunRecord } from '../../cli/summary';
 import { JobJournal } from '../../local/batch/journal';
 import { describeJobsTimes, jobTimesFrom, journalJobTimes, localLogUrl, readExecutionRecords } from '../../report';
 import { jobsToLookUp } from '../../report/gather';
+import { writeRunRecord } from '../../run';
 import { tempDir } from '../e2e/helpers';
 import { failedRow, record, row } from './factories';
 

@@ -35,14 +35,12 @@ const listed = (name: string) => ({
 
 beforeEach(() => {
   cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks());
-  ledgerMock
-    .on(GetCommand)
-    .resolves({
-      Item: headerRow('sweep-7', {
-        status: 'FAILED',
-        retries: [{ executionArn: executionArn('sweep-7-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }],
-      }),
-    });
+  ledgerMock.on(GetCommand).resolves({
+    Item: headerRow('sweep-7', {
+      status: 'FAILED',
+      retries: [{ executionArn: executionArn('sweep-7-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }],
+    }),
+  });
   sfnMock
     .on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7') })
     .resolves(describedExecution('sweep-7', { status: 'FAILED', stopDate }));

@@ -9,9 +9,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { awsReportPath } from '../../../cli/commands/report';
 import { runCli } from '../../../cli/program';
-import type { ItemRow, RunHeaderRow } from '../../../run';
 import type { ReportHeader } from '../../../report';
 import { REPORT_ROW_ATTRIBUTES } from '../../../report/build';
+import type { ItemRow, RunHeaderRow } from '../../../run';
 import { tempDir } from '../../e2e/helpers';
 import {
   account,
@@ -252,18 +252,16 @@ describe('fanout report --aws', () => {
       retries: [{ executionArn: arrayExecutionArn('scan-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }],
     });
     headers.set('scan', arrayHeader);
-    sfnMock
-      .on(DescribeExecutionCommand, { executionArn: arrayExecutionArn('scan') })
-      .resolves(
-        describedExecution('scan', {
-          executionArn: arrayExecutionArn('scan'),
-          stateMachineArn: arrayStateMachineArn,
-          status: 'FAILED',
-          stopDate,
-          error: 'States.TaskFailed',
-          input: JSON.stringify({ runId: 'scan', replicas: { count: 3 } }),
-        }),
-      );
+    sfnMock.on(DescribeExecutionCommand, { executionArn: arrayExecutionArn('scan') }).resolves(
+      describedExecution('scan', {
+        executionArn: arrayExecutionArn('scan'),
+        stateMachineArn: arrayStateMachineArn,
+        status: 'FAILED',
+        stopDate,
+        error: 'States.TaskFailed',
+        input: JSON.stringify({ runId: 'scan', replicas: { count: 3 } }),
+      }),
+    );
     sfnMock.on(DescribeExecutionCommand, { executionArn: arrayExecutionArn('scan-retry-1') }).resolves(
       describedExecution('scan-retry-1', {
         executionArn: arrayExecutionArn('scan-retry-1'),

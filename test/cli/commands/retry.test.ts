@@ -113,16 +113,14 @@ describe('fanout retry --aws', () => {
       .resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
     ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7', { status: 'FAILED', path: 'array' }) });
     sfnMock.on(StartExecutionCommand).callsFake(() => {
-      sfnMock
-        .on(DescribeExecutionCommand, { executionArn: arrayExecutionArn('sweep-7-retry-1') })
-        .resolves(
-          describedExecution('sweep-7-retry-1', {
-            status: 'SUCCEEDED',
-            stopDate,
-            input: '{"retryOf":"sweep-7"}',
-            output: '{"retriedItemCount":1}',
-          }),
-        );
+      sfnMock.on(DescribeExecutionCommand, { executionArn: arrayExecutionArn('sweep-7-retry-1') }).resolves(
+        describedExecution('sweep-7-retry-1', {
+          status: 'SUCCEEDED',
+          stopDate,
+          input: '{"retryOf":"sweep-7"}',
+          output: '{"retriedItemCount":1}',
+        }),
+      );
       return { executionArn: arrayExecutionArn('sweep-7-retry-1'), startDate };
     });
     const io = captureIo();

@@ -21,7 +21,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCommand } from '../../../cli/commands/run';
 import { runCli } from '../../../cli/program';
-import type { RunSummary } from '../../../cli/summary';
+import type { RunSummary } from '../../../run';
 import {
   arrayExecutionArn,
   arrayStateMachineArn,
@@ -75,11 +75,9 @@ function ledgerQueries(pages: {
 beforeEach(() => {
   cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks());
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: executionArn('sweep-7'), startDate });
-  sfnMock
-    .on(ListMapRunsCommand)
-    .resolves({
-      mapRuns: [{ executionArn: executionArn('sweep-7'), mapRunArn, stateMachineArn: mapStateMachineArn, startDate }],
-    });
+  sfnMock.on(ListMapRunsCommand).resolves({
+    mapRuns: [{ executionArn: executionArn('sweep-7'), mapRunArn, stateMachineArn: mapStateMachineArn, startDate }],
+  });
   sfnMock.on(DescribeMapRunCommand).resolves({
     mapRunArn,
     executionArn: executionArn('sweep-7'),
@@ -420,14 +418,12 @@ describe('fanout run --aws', () => {
   });
 
   it('exits 2 when Step Functions refuses the execution name', async () => {
-    sfnMock
-      .on(StartExecutionCommand)
-      .rejects(
-        new ExecutionAlreadyExists({
-          message: `Execution Already Exists: '${executionArn('sweep-7')}'`,
-          $metadata: {},
-        }),
-      );
+    sfnMock.on(StartExecutionCommand).rejects(
+      new ExecutionAlreadyExists({
+        message: `Execution Already Exists: '${executionArn('sweep-7')}'`,
+        $metadata: {},
+      }),
+    );
     const io = captureIo();
 
     const code = await runCli(['run', inputFile(input), '--aws', '--region', region], io);
@@ -450,18 +446,16 @@ describe('fanout run --aws', () => {
       stopped = true;
       return { stopDate };
     });
-    sfnMock
-      .on(DescribeExecutionCommand)
-      .callsFake(() =>
-        stopped
-          ? describedExecution('sweep-7', {
-              status: 'ABORTED',
-              stopDate,
-              error: 'Fanout.Interrupted',
-              cause: 'stopped by the user (SIGINT)',
-            })
-          : describedExecution('sweep-7'),
-      );
+    sfnMock.on(DescribeExecutionCommand).callsFake(() =>
+      stopped
+        ? describedExecution('sweep-7', {
+            status: 'ABORTED',
+            stopDate,
+            error: 'Fanout.Interrupted',
+            cause: 'stopped by the user (SIGINT)',
+          })
+        : describedExecution('sweep-7'),
+    );
     // No header before the start (the check that the run id is new); Prepare's header when the stop is settled.
     ledgerMock
       .on(GetCommand)
@@ -480,19 +474,17 @@ describe('fanout run --aws', () => {
     ledgerMock.on(UpdateCommand).resolves({ Attributes: { ...pending, status: 'FAILED', failureClass: 'ABORTED' } });
     // The job outlives its aborted child for a moment on AWS: settling terminates it.
     const jobId = '0b5e7c1a-2f4d-4e8a-9c3b-000000000000';
-    batchMock
-      .on(ListJobsCommand)
-      .resolves({
-        jobSummaryList: [
-          {
-            jobArn: `arn:aws:batch:${region}:123456789012:job/${jobId}`,
-            jobId,
-            jobName: 'sweep-7-0',
-            status: 'RUNNING',
-            createdAt: 1,
-          },
-        ],
-      });
+    batchMock.on(ListJobsCommand).resolves({
+      jobSummaryList: [
+        {
+          jobArn: `arn:aws:batch:${region}:123456789012:job/${jobId}`,
+          jobId,
+          jobName: 'sweep-7-0',
+          status: 'RUNNING',
+          createdAt: 1,
+        },
+      ],
+    });
     batchMock.on(DescribeJobsCommand).resolves({
       jobs: [
         {

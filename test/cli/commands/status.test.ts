@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInpu
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/program';
-import type { RunSummary } from '../../../cli/summary';
+import type { RunSummary } from '../../../run';
 import {
   captureIo,
   describedExecution,
@@ -48,15 +48,13 @@ afterEach(() => {
 
 describe('fanout status --aws', () => {
   it('prints the summary from DescribeExecution and the ledger, with the executions that retried the run', async () => {
-    sfnMock
-      .on(DescribeExecutionCommand)
-      .resolves(
-        describedExecution('sweep-7', {
-          status: 'SUCCEEDED',
-          stopDate,
-          output: '{"status":"COMPLETED_WITH_FAILURES"}',
-        }),
-      );
+    sfnMock.on(DescribeExecutionCommand).resolves(
+      describedExecution('sweep-7', {
+        status: 'SUCCEEDED',
+        stopDate,
+        output: '{"status":"COMPLETED_WITH_FAILURES"}',
+      }),
+    );
     ledgerMock.on(GetCommand).resolves({ Item: { retries } });
     const io = captureIo();
 
@@ -151,22 +149,18 @@ describe('fanout status --aws', () => {
   it('follows the header row to an execution named otherwise', async () => {
     const consoleName = 'd3c1e2f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
     sfnMock.on(DescribeExecutionCommand).rejects(notFound());
-    sfnMock
-      .on(DescribeExecutionCommand, { executionArn: executionArn(consoleName) })
-      .resolves(
-        describedExecution(consoleName, {
-          status: 'FAILED',
-          stopDate,
-          error: 'FanoutInputError',
-          cause: 'jobQueue: no job queue has this name; received "fanout-hihg"',
-          input: '{"runId":"sweep-7","items":[{}]}',
-        }),
-      );
-    ledgerMock
-      .on(GetCommand)
-      .resolves({
-        Item: headerRow('sweep-7', { executionArn: executionArn(consoleName), executionName: consoleName }),
-      });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn(consoleName) }).resolves(
+      describedExecution(consoleName, {
+        status: 'FAILED',
+        stopDate,
+        error: 'FanoutInputError',
+        cause: 'jobQueue: no job queue has this name; received "fanout-hihg"',
+        input: '{"runId":"sweep-7","items":[{}]}',
+      }),
+    );
+    ledgerMock.on(GetCommand).resolves({
+      Item: headerRow('sweep-7', { executionArn: executionArn(consoleName), executionName: consoleName }),
+    });
     const io = captureIo();
 
     const code = await runCli(['status', 'sweep-7', '--aws', '--region', region, '--json'], io);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { comparePaths, SUBMIT_JOB_CALLS_PER_SECOND } from '../../../cli/compare';
-import { PRICES } from '../../../cli/pricing';
+import { PRICES } from '../../../run';
 
 const input = {
   itemCount: 10_000,

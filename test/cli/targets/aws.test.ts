@@ -54,16 +54,14 @@ describe('readStackOutputs', () => {
 
   it('names the stack and its region when the stack does not exist', async () => {
     // docs: AWSCloudFormation/latest/APIReference/API_DescribeStacks.html: "If the stack doesn't exist, a ValidationError is returned."
-    cloudFormationMock
-      .on(DescribeStacksCommand)
-      .rejects(
-        new CloudFormationServiceException({
-          name: 'ValidationError',
-          $fault: 'client',
-          message: 'Stack with id Sweeps does not exist',
-          $metadata: {},
-        }),
-      );
+    cloudFormationMock.on(DescribeStacksCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'ValidationError',
+        $fault: 'client',
+        message: 'Stack with id Sweeps does not exist',
+        $metadata: {},
+      }),
+    );
     await expect(readStackOutputs(cloudFormation(), 'Sweeps', region)).rejects.toThrow(
       'stack Sweeps does not exist in eu-west-1; deploy it, or name the deployed stack with --stack and its region with --region',
     );
@@ -99,16 +97,14 @@ describe('readStackOutputs', () => {
   });
 
   it('says what else went wrong reading the stack (credentials, permissions)', async () => {
-    cloudFormationMock
-      .on(DescribeStacksCommand)
-      .rejects(
-        new CloudFormationServiceException({
-          name: 'AccessDenied',
-          $fault: 'client',
-          message: 'User is not authorized to perform: cloudformation:DescribeStacks',
-          $metadata: {},
-        }),
-      );
+    cloudFormationMock.on(DescribeStacksCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        message: 'User is not authorized to perform: cloudformation:DescribeStacks',
+        $metadata: {},
+      }),
+    );
     await expect(readStackOutputs(cloudFormation(), 'Fanout', region)).rejects.toThrow(
       'cannot read stack Fanout in eu-west-1 (CloudFormation DescribeStacks): AccessDenied: User is not authorized to perform: cloudformation:DescribeStacks',
     );
@@ -194,23 +190,19 @@ describe('executions of a run', () => {
     sfnMock
       .on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7') })
       .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
-    sfnMock
-      .on(DescribeExecutionCommand, { executionArn: executionArn('nightly-2026-03-02') })
-      .resolves(
-        describedExecution('nightly-2026-03-02', {
-          status: 'SUCCEEDED',
-          stopDate: new Date('2026-03-02T10:01:00.000Z'),
-          input: '{"runId":"sweep-7","items":[{}]}',
-        }),
-      );
-    ledgerMock
-      .on(GetCommand)
-      .resolves({
-        Item: headerRow('sweep-7', {
-          executionArn: executionArn('nightly-2026-03-02'),
-          executionName: 'nightly-2026-03-02',
-        }),
-      });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: executionArn('nightly-2026-03-02') }).resolves(
+      describedExecution('nightly-2026-03-02', {
+        status: 'SUCCEEDED',
+        stopDate: new Date('2026-03-02T10:01:00.000Z'),
+        input: '{"runId":"sweep-7","items":[{}]}',
+      }),
+    );
+    ledgerMock.on(GetCommand).resolves({
+      Item: headerRow('sweep-7', {
+        executionArn: executionArn('nightly-2026-03-02'),
+        executionName: 'nightly-2026-03-02',
+      }),
+    });
 
     const record = await target.readRun('sweep-7');
     await target.close();

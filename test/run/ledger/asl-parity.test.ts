@@ -94,9 +94,11 @@ describe('the map state machine writes exactly the item transitions the run doma
     expect(parameters.ExpressionAttributeNames).toEqual(attributeNamesOf(transition));
     const values = parameters.ExpressionAttributeValues as Record<string, unknown>;
     // Keys ending in `.$` take their value from a path: the placeholder is the key without it.
-    expect(Object.keys(values).map((key) => key.replace(/\.\$$/, '')).sort()).toEqual(
-      valuePlaceholdersOf(transition).sort(),
-    );
+    expect(
+      Object.keys(values)
+        .map((key) => key.replace(/\.\$$/, ''))
+        .sort(),
+    ).toEqual(valuePlaceholdersOf(transition).sort());
     for (const [placeholder, value] of Object.entries(constantValuesOf(transition))) {
       expect(values[placeholder], placeholder).toEqual(typedConstant(value));
     }
@@ -109,10 +111,7 @@ describe('the map state machine writes exactly the item transitions the run doma
 
 describe('the parity check itself', () => {
   const recordOutcome = () =>
-    ledgerWrites('map.asl.json').find(([name]) => name === 'RecordOutcome')?.[1].Parameters as Record<
-      string,
-      unknown
-    >;
+    ledgerWrites('map.asl.json').find(([name]) => name === 'RecordOutcome')?.[1].Parameters as Record<string, unknown>;
   const drifted = (transition: ItemTransition, expression: string) =>
     JSON.stringify(parseUpdate(expression)) !== JSON.stringify(parseUpdate(updateExpressionOf(transition)));
 
@@ -122,7 +121,10 @@ describe('the parity check itself', () => {
   });
 
   it('sees a transition that removes one attribute more than the ASL', () => {
-    const transition = { ...ITEM_TRANSITIONS.recordSuccess, remove: [...ITEM_TRANSITIONS.recordSuccess.remove, 'jobId'] };
+    const transition = {
+      ...ITEM_TRANSITIONS.recordSuccess,
+      remove: [...ITEM_TRANSITIONS.recordSuccess.remove, 'jobId'],
+    };
     expect(drifted(transition, recordOutcome().UpdateExpression as string)).toBe(true);
   });
 

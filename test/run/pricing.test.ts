@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateCost, PRICES } from '../../cli/pricing';
+import { estimateCost, PRICES } from '../../run';
 
 describe('estimateCost', () => {
   it('prices 1,000 Standard state transitions at $0.025', () => {

@@ -1,7 +1,11 @@
 import type { AggregateOutcome, RunStatus, StatusCounts } from '../../run';
 
-/** The run summary (docs/map-path.md, "Run summary"; the array path's Collect returns it too, docs/array-path.md). */
-export interface RunSummary {
+/**
+ * What an execution outputs and Notify publishes: the run summary as the state machine sees it
+ * (docs/map-path.md, "Run summary"; the array path's Collect returns it too, docs/array-path.md).
+ * The CLI prints its own view of a run, `RunSummary` (run/record.ts).
+ */
+export interface RunOutput {
   runId: string;
   path: 'map' | 'array';
   status: RunStatus;
@@ -28,8 +32,8 @@ export interface RunSummary {
 }
 
 /** What both paths' summaries share, from Prepare's output and the ledger counts when the run ended. */
-export function summaryBase(
-  path: RunSummary['path'],
+export function runOutputBase(
+  path: RunOutput['path'],
   prepared: {
     runId: string;
     itemCount: number;
@@ -46,7 +50,7 @@ export function summaryBase(
     error?: { error: string; cause: string } | undefined;
     aggregate?: AggregateOutcome | undefined;
   },
-): RunSummary {
+): RunOutput {
   const { status, counts, pendingSample, stopped, error, aggregate } = outcome;
   return {
     runId: prepared.runId,
