@@ -13,7 +13,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChildMessage, ChildServiceOptions, InvocationModule, ParentMessage } from './child-protocol';
 import { BatchServerError } from './errors';
-import { serveBatch } from './server';
+import { serveBatch } from './api/server';
 import { LocalBatch, type PrepareInvocation } from './service';
 
 /** Imports the named export of a module and checks it is a function. */

@@ -10,8 +10,8 @@ import type { Clock } from '../engine/types';
 import { loadPrepareInvocation } from './child';
 import { startBatchChild } from './child-process';
 import type { InvocationModule } from './child-protocol';
-import type { ProcessLauncher } from './launcher';
-import { serveBatch } from './server';
+import type { ProcessLauncher } from './executor/launcher';
+import { serveBatch } from './api/server';
 import { type BatchServiceControl, LocalBatch, type PrepareInvocation } from './service';
 
 export type { InvocationModule } from './child-protocol';
@@ -23,8 +23,8 @@ export {
   type LaunchRequest,
   LaunchRequestError,
   ProcessLauncher,
-} from './launcher';
-export { decideRetry, globMatches } from './retry';
+} from './executor/launcher';
+export { decideRetry, globMatches } from './executor/retry';
 export {
   type BatchServiceControl,
   type BatchServiceStats,

@@ -15,23 +15,23 @@ import type {
 import type { ComputeEnvironmentConfig, FanoutConfig, JobDefinitionConfig } from '../../config';
 import { systemClock } from '../engine/clock';
 import type { Clock } from '../engine/types';
-import { CommandLocator } from './command-path';
-import { type DetailPosition, JobDetailFile } from './detail-file';
+import { CommandLocator } from './private/command-path';
+import { type DetailPosition, JobDetailFile } from './store/detail-file';
 import { BatchClientError, ContainerStartError } from './errors';
-import { Fifo } from './fifo';
+import { Fifo } from './private/fifo';
 import { JobJournal, type JournaledJob, readJournal } from './journal';
-import { type LaunchedProcess, type LaunchOutcome, type LaunchRequest, ProcessLauncher } from './launcher';
-import { decideRetry } from './retry';
-import { isFinal, type JobStatus, jobStatuses, type ListPosition, StatusIndex } from './status-index';
+import { type LaunchedProcess, type LaunchOutcome, type LaunchRequest, ProcessLauncher } from './executor/launcher';
+import { decideRetry } from './executor/retry';
+import { isFinal, type JobStatus, jobStatuses, type ListPosition, StatusIndex } from './store/status-index';
 import {
   optionalMember,
   optionalStringList,
   parseJobIdAndReason,
   parseSubmitJob,
   type RetryStrategyInput,
-} from './validate';
+} from './api/validate';
 
-export type { JobStatus } from './status-index';
+export type { JobStatus } from './store/status-index';
 
 /** What a job process is started with; `prepareInvocation` may rewrite it. */
 export interface Invocation {

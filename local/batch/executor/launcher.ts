@@ -1,6 +1,6 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { BatchError } from './errors';
+import { BatchError } from '../errors';
 
 /**
  * Starts job processes through one long-lived `/bin/sh`, so the service never forks itself.

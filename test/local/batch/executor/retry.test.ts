@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideRetry, globMatches } from '../../../local/batch';
+import { decideRetry, globMatches } from '../../../../local/batch';
 
 describe('globMatches', () => {
   // Patterns match the whole value, a trailing * matches any rest (docs: batch/latest/APIReference/API_EvaluateOnExit.html).

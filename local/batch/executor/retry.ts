@@ -1,4 +1,4 @@
-import type { EvaluateOnExitRule, RetryActionName, RetryStrategyInput } from './validate';
+import type { EvaluateOnExitRule, RetryActionName, RetryStrategyInput } from '../api/validate';
 
 /** What ended one attempt, as the retry rules see it. */
 export interface AttemptOutcome {

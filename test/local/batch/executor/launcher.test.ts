@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type LaunchRequest, LaunchRequestError, ProcessLauncher } from '../../../local/batch';
+import { type LaunchRequest, LaunchRequestError, ProcessLauncher } from '../../../../local/batch';
 
 let dir: string;
 let launcher: ProcessLauncher;
@@ -236,7 +236,7 @@ describe('ProcessLauncher', () => {
 });
 
 describe('ProcessLauncher in a service process', () => {
-  const moduleUrl = new URL('../../../local/batch/launcher.ts', import.meta.url).href;
+  const moduleUrl = new URL('../../../../local/batch/executor/launcher.ts', import.meta.url).href;
   const runNode = (script: string): ChildProcess =>
     spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],

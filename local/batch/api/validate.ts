@@ -1,4 +1,4 @@
-import { BatchClientError } from './errors';
+import { BatchClientError } from '../errors';
 
 /**
  * Parsing and validation of request bodies. Rules and limits are AWS Batch's:
