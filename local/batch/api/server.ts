@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BatchError } from '../errors';
-import type { LocalBatch } from '../service';
+import type { LocalBatch } from '../local-batch';
 
 /** Bodies above this are refused before parsing; SubmitJob's own 30 KiB limit is checked by the service. */
 const maxBodyBytes = 1024 * 1024;
