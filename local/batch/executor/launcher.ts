@@ -89,7 +89,9 @@ function checkNoNul(value: string, what: string): void {
 export function launchLine(key: number, request: LaunchRequest): string {
   if (request.command.length === 0)
     throw new LaunchRequestError('command must hold at least the program to run; received an empty list');
-  request.command.forEach((argument, index) => checkNoNul(argument, `command[${index}]`));
+  request.command.forEach((argument, index) => {
+    checkNoNul(argument, `command[${index}]`);
+  });
   checkNoNul(request.cwd, 'cwd');
   checkNoNul(request.logFile, 'logFile');
   let assignments = '';

@@ -376,9 +376,9 @@ describe('array dependencies', () => {
     expect((await describe1(t.client, second)).status).toBe('SUCCEEDED');
     const firstEnds = await t.client.send(new DescribeJobsCommand({ jobs: [`${first}:0`, `${first}:1`] }));
     const secondStarts = await t.client.send(new DescribeJobsCommand({ jobs: [`${second}:0`, `${second}:1`] }));
-    secondStarts.jobs?.forEach((job, index) =>
-      expect(job.startedAt).toBeGreaterThanOrEqual(firstEnds.jobs?.[index]?.stoppedAt as number),
-    );
+    secondStarts.jobs?.forEach((job, index) => {
+      expect(job.startedAt).toBeGreaterThanOrEqual(firstEnds.jobs?.[index]?.stoppedAt as number);
+    });
   });
 
   it('fails an N_TO_N array whose other array ended before it had children', async () => {

@@ -154,7 +154,9 @@ describe('ProcessLauncher', () => {
     expect(new Set(pids).size).toBe(50);
     const outcomes = await Promise.all(jobs.map((job) => job.outcome));
     expect(outcomes).toEqual(jobs.map((_, index) => ({ kind: 'exited', exitCode: index })));
-    jobs.forEach((_, index) => expect(readFileSync(join(dir, `job-${index}.log`), 'utf8')).toBe(`job ${index}\n`));
+    jobs.forEach((_, index) => {
+      expect(readFileSync(join(dir, `job-${index}.log`), 'utf8')).toBe(`job ${index}\n`);
+    });
     expect(readdirSync(join(dir, 'started'))).toHaveLength(50);
     expect(launcher.launchersStarted).toBe(1);
   });
