@@ -81,7 +81,7 @@ class ChildBatchControl implements BatchServiceControl {
 }
 
 /** A local Batch service running in a child process. */
-export interface BatchChild {
+interface BatchChild {
   url: string;
   control: BatchServiceControl;
   /** Asks the child to kill its jobs and stop; resolves once it has exited. */

@@ -28,4 +28,3 @@ export {
   startBatchService,
 } from './start';
 export { StatusReasons } from './status-reasons';
-export type { JobStatus } from './store/status-index';

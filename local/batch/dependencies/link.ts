@@ -10,7 +10,7 @@ import type { JobRecord } from '../store/records';
 import { type JobEntry, SpilledJob } from '../store/spilled-job';
 
 /** The jobs a SubmitJob request depends on, found and checked. */
-export interface RequestedDependencies {
+interface RequestedDependencies {
   /** Whole jobs the new job waits for. */
   dependencies: JobEntry[];
   /** Arrays whose child i the new array's child i waits for. */

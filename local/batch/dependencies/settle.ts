@@ -4,7 +4,7 @@ import { StatusReasons } from '../status-reasons';
 import type { JobRecord } from '../store/records';
 
 /** The scheduler's moves a settled dependency may make its dependant take. */
-export interface DependantMoves {
+interface DependantMoves {
   /** A job whose dependencies are all met goes on to RUNNABLE (or expands, for an array). */
   becomeReady(job: JobRecord): void;
   finish(job: JobRecord, status: 'SUCCEEDED' | 'FAILED', statusReason: string | undefined): void;

@@ -30,7 +30,7 @@ export interface AttemptLifecycle {
   scheduleTick(): void;
 }
 
-export interface ExecutorOptions {
+interface ExecutorOptions {
   /** Logs go under `<stateDir>/batch/logs/<logStreamName>.log`. */
   stateDir: string;
   /** Working directory of job processes. */

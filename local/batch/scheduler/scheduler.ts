@@ -16,7 +16,7 @@ import type { ArrayParentState, JobRecord } from '../store/records';
 import { isFinal, type JobStatus } from '../store/status-index';
 import { newArrayChild } from './array-child';
 
-export interface SchedulerOptions {
+interface SchedulerOptions {
   resources: BatchResources;
   store: JobStore;
   clock: Clock;
