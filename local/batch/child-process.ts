@@ -2,8 +2,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { JobDetail } from '@aws-sdk/client-batch';
 import type { ChildMessage, ChildServiceOptions, ParentMessage } from './child-protocol';
+import type { BatchServiceControl, BatchServiceStats } from './control';
 import { BatchClientError, type BatchError, BatchServerError } from './errors';
-import type { BatchServiceControl, BatchServiceStats } from './service';
 
 const ENTRY = new URL('./child-entry.mjs', import.meta.url);
 
@@ -81,7 +81,7 @@ class ChildBatchControl implements BatchServiceControl {
 }
 
 /** A local Batch service running in a child process. */
-export interface BatchChild {
+interface BatchChild {
   url: string;
   control: BatchServiceControl;
   /** Asks the child to kill its jobs and stop; resolves once it has exited. */

@@ -4,7 +4,7 @@
  */
 import type { JobDetail } from '@aws-sdk/client-batch';
 import type { FanoutConfig } from '../../config';
-import type { BatchServiceStats } from './service';
+import type { BatchServiceStats } from './control';
 
 /** A module export used as `prepareInvocation` where a function cannot be passed (another process). */
 export interface InvocationModule {

@@ -11,10 +11,11 @@
  */
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { serveBatch } from './api/server';
 import type { ChildMessage, ChildServiceOptions, InvocationModule, ParentMessage } from './child-protocol';
 import { BatchServerError } from './errors';
-import { serveBatch } from './server';
-import { LocalBatch, type PrepareInvocation } from './service';
+import type { PrepareInvocation } from './executor/invocation';
+import { LocalBatch } from './local-batch';
 
 /** Imports the named export of a module and checks it is a function. */
 export async function loadPrepareInvocation(reference: InvocationModule): Promise<PrepareInvocation> {

@@ -48,7 +48,7 @@ type JournalLine =
     };
 
 /** The end of a job, as {@link JobJournal.finished} records it. */
-export interface JournaledEnd {
+interface JournaledEnd {
   status: 'SUCCEEDED' | 'FAILED';
   stoppedAt: number;
   statusReason?: string | undefined;
@@ -60,7 +60,7 @@ export interface JournaledEnd {
   isTerminated?: boolean | undefined;
 }
 
-export const journalFileName = 'jobs.journal.jsonl';
+const journalFileName = 'jobs.journal.jsonl';
 
 /**
  * Reads the journal of `directory`, in submission order. A line cut short by a crash (the last

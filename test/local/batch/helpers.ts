@@ -1,8 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchClient, DescribeJobsCommand, type JobDetail } from '@aws-sdk/client-batch';
-import { afterEach } from 'vitest';
+import {
+  BatchClient,
+  ClientException,
+  DescribeJobsCommand,
+  type JobDetail,
+  SubmitJobCommand,
+  type SubmitJobCommandInput,
+} from '@aws-sdk/client-batch';
+import { afterEach, expect } from 'vitest';
 import { type FanoutConfig, parseConfig } from '../../../config';
 import {
   type InProcessBatchServiceOptions,
@@ -159,3 +166,24 @@ export function batchPerTest(): (options?: Partial<InProcessBatchServiceOptions>
 
 /** A job command that runs `script` in `sh`. */
 export const shell = (script: string): string[] => ['sh', '-c', script];
+
+/** Waits for the file `open-<index>` (or `open-<name>`) in the working directory, then runs `then`. */
+export const gated = (gate: string, then = 'true'): string[] =>
+  shell(`while [ ! -f "open-${gate}" ]; do sleep 0.01; done; ${then}`);
+/** Opens the gate `gate` in `dir`, letting jobs made by {@link gated} go on. */
+export const open = (dir: string, gate: string | number): void => writeFileSync(join(dir, `open-${gate}`), '');
+
+/** Submits a job to queue `high` with definition `job`, `input` on top; resolves to its ID. */
+export async function submit(t: TestBatch, input: Partial<SubmitJobCommandInput>): Promise<string> {
+  const { jobId } = await t.client.send(
+    new SubmitJobCommand({ jobName: 'job', jobQueue: 'high', jobDefinition: 'job', ...input } as SubmitJobCommandInput),
+  );
+  return jobId as string;
+}
+
+/** Asserts that submitting `input` is rejected with a `ClientException` carrying `message`. */
+export async function rejects(t: TestBatch, input: Partial<SubmitJobCommandInput>, message: string): Promise<void> {
+  const attempt = submit(t, input);
+  await expect(attempt).rejects.toBeInstanceOf(ClientException);
+  await expect(attempt).rejects.toThrow(message);
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobDetail } from '@aws-sdk/client-batch';
-import { BatchServerError } from './errors';
+import { BatchServerError } from '../errors';
 
 /** Where one job's detail lies in a {@link JobDetailFile}. */
 export interface DetailPosition {

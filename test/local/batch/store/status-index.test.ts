@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StatusIndex } from '../../../local/batch/status-index';
+import { StatusIndex } from '../../../../local/batch/store/status-index';
 
 function filled(count: number): StatusIndex {
   const index = new StatusIndex();

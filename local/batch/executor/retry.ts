@@ -1,7 +1,7 @@
-import type { EvaluateOnExitRule, RetryActionName, RetryStrategyInput } from './validate';
+import type { EvaluateOnExitRule, RetryActionName, RetryStrategyInput } from '../api/validate';
 
 /** What ended one attempt, as the retry rules see it. */
-export interface AttemptOutcome {
+interface AttemptOutcome {
   exitCode?: number;
   /** The container's reason (`CannotStartContainerError: ...`), if any. */
   reason?: string;

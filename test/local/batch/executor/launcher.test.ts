@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type LaunchRequest, LaunchRequestError, ProcessLauncher } from '../../../local/batch';
+import { type LaunchRequest, LaunchRequestError, ProcessLauncher } from '../../../../local/batch';
 
 let dir: string;
 let launcher: ProcessLauncher;
@@ -154,7 +154,9 @@ describe('ProcessLauncher', () => {
     expect(new Set(pids).size).toBe(50);
     const outcomes = await Promise.all(jobs.map((job) => job.outcome));
     expect(outcomes).toEqual(jobs.map((_, index) => ({ kind: 'exited', exitCode: index })));
-    jobs.forEach((_, index) => expect(readFileSync(join(dir, `job-${index}.log`), 'utf8')).toBe(`job ${index}\n`));
+    jobs.forEach((_, index) => {
+      expect(readFileSync(join(dir, `job-${index}.log`), 'utf8')).toBe(`job ${index}\n`);
+    });
     expect(readdirSync(join(dir, 'started'))).toHaveLength(50);
     expect(launcher.launchersStarted).toBe(1);
   });
@@ -236,7 +238,7 @@ describe('ProcessLauncher', () => {
 });
 
 describe('ProcessLauncher in a service process', () => {
-  const moduleUrl = new URL('../../../local/batch/launcher.ts', import.meta.url).href;
+  const moduleUrl = new URL('../../../../local/batch/executor/launcher.ts', import.meta.url).href;
   const runNode = (script: string): ChildProcess =>
     spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -3,11 +3,11 @@ import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 /** The search path execvp uses when the environment has no PATH. */
-export const defaultSearchPath = '/usr/bin:/bin';
+const defaultSearchPath = '/usr/bin:/bin';
 const maxCachedCommands = 1024;
 
 /** Where a command was found, or why it was not. */
-export type CommandLookup =
+type CommandLookup =
   | { readonly found: true; readonly path: string }
   | { readonly found: false; readonly message: string };
 

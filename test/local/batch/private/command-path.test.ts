@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommandLocator } from '../../../local/batch/command-path';
+import { CommandLocator } from '../../../../local/batch/private/command-path';
 
 let dir: string;
 beforeEach(() => {

@@ -1,6 +1,6 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { BatchError } from './errors';
+import { BatchError } from '../errors';
 
 /**
  * Starts job processes through one long-lived `/bin/sh`, so the service never forks itself.
@@ -70,7 +70,7 @@ const envProgram = '/usr/bin/env';
 const stderrTailBytes = 2048;
 
 /** Quotes a string for the shell: single quotes keep every byte but `'` literal. */
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
@@ -86,10 +86,12 @@ function checkNoNul(value: string, what: string): void {
  * The shell line that runs one job and reports its events under `key`.
  * @throws LaunchRequestError for an empty command, a NUL byte, or a variable name that is empty or holds `=`.
  */
-export function launchLine(key: number, request: LaunchRequest): string {
+function launchLine(key: number, request: LaunchRequest): string {
   if (request.command.length === 0)
     throw new LaunchRequestError('command must hold at least the program to run; received an empty list');
-  request.command.forEach((argument, index) => checkNoNul(argument, `command[${index}]`));
+  request.command.forEach((argument, index) => {
+    checkNoNul(argument, `command[${index}]`);
+  });
   checkNoNul(request.cwd, 'cwd');
   checkNoNul(request.logFile, 'logFile');
   let assignments = '';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BatchError } from './errors';
-import type { LocalBatch } from './service';
+import { BatchError } from '../errors';
+import type { LocalBatch } from '../local-batch';
 
 /** Bodies above this are refused before parsing; SubmitJob's own 30 KiB limit is checked by the service. */
 const maxBodyBytes = 1024 * 1024;
@@ -82,10 +82,7 @@ async function handle(service: LocalBatch, request: IncomingMessage, response: S
 }
 
 /** Serves `service` over Batch's REST-JSON protocol on 127.0.0.1:`port` (0 = any free port). */
-export async function serveBatch(
-  service: LocalBatch,
-  port = 0,
-): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+export async function serveBatch(service: LocalBatch, port: number): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     handle(service, request, response).catch((error: unknown) => {
       if (!response.headersSent)
@@ -103,7 +100,6 @@ export async function serveBatch(
   const { port: bound } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${bound}`,
-    server,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Fifo } from '../../../local/batch/fifo';
+import { Fifo } from '../../../../local/batch/private/fifo';
 
 describe('Fifo', () => {
   it('returns items in insertion order across compactions', () => {

@@ -1,4 +1,4 @@
-import { BatchClientError } from './errors';
+import { BatchClientError } from '../errors';
 
 /**
  * Parsing and validation of request bodies. Rules and limits are AWS Batch's:
@@ -28,7 +28,7 @@ export interface DependencyInput {
 }
 
 /** A SubmitJob request once every field has been checked. */
-export interface SubmitJobInput {
+interface SubmitJobInput {
   jobName: string;
   jobQueue: string;
   jobDefinition: string;
@@ -48,14 +48,14 @@ export interface SubmitJobInput {
 }
 
 /** Batch's job name rule: 1-128 letters, numbers, hyphens, underscores; the first an alphanumeric. */
-export const jobNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const jobNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 /** Maximum SubmitJob payload (docs: batch/latest/userguide/service_limits.html). */
-export const maxSubmitPayloadBytes = 30 * 1024;
+const maxSubmitPayloadBytes = 30 * 1024;
 /** Maximum number of dependencies of one job (same page). */
-export const maxDependencies = 20;
-export const minArraySize = 2;
-export const maxArraySize = 10_000;
-export const minAttemptDurationSeconds = 60;
+const maxDependencies = 20;
+const minArraySize = 2;
+const maxArraySize = 10_000;
+const minAttemptDurationSeconds = 60;
 
 const exitCodePattern = /^[0-9]*\*?$/;
 /** A process's argv and environment are C strings: a NUL byte would cut them short. */
@@ -116,8 +116,9 @@ function integerIn(value: unknown, field: string, min: number, max: number): num
   return value as number;
 }
 
-/** Parses a retry strategy (SubmitJob's or a job definition's) with Batch's limits. */
-export function parseRetryStrategy(value: unknown, field = 'retryStrategy'): RetryStrategyInput | undefined {
+/** Parses SubmitJob's retry strategy with Batch's limits. */
+function parseRetryStrategy(value: unknown): RetryStrategyInput | undefined {
+  const field = 'retryStrategy';
   const object = optionalObject(value, field);
   if (!object) return undefined;
   const attempts = object.attempts === undefined ? 1 : integerIn(object.attempts, `${field}.attempts`, 1, 10);

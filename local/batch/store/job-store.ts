@@ -1,0 +1,151 @@
+/**
+ * Every job the service knows, by ID: whole records while they run and shortly after, compact
+ * entries once finished long enough ago (their detail in a file), and the journal a restarted
+ * service reads them back from.
+ */
+import { join } from 'node:path';
+import type { JobDetail } from '@aws-sdk/client-batch';
+import type { Clock } from '../../engine/types';
+import { BatchClientError } from '../errors';
+import { JobJournal, readJournal } from '../journal';
+import { Fifo } from '../private/fifo';
+import type { BatchResources } from '../resources';
+import { jobDetail, restoredJobDetail } from '../shapes/job-detail';
+import { summaryFields } from '../shapes/job-summary';
+import { StatusReasons } from '../status-reasons';
+import { type DetailPosition, JobDetailFile } from './detail-file';
+import type { JobRecord, QueueState } from './records';
+import { type JobEntry, SpilledJob, type SummaryFields } from './spilled-job';
+
+/** Jobs finished beyond the kept ones are spilled in batches of this fraction of the kept count, one write each. */
+const spillBatchFraction = 4;
+
+/** Journaled jobs are restored this many at a time, one detail-file write each. */
+const restoreChunk = 1000;
+
+/**
+ * The jobs of one service, under `<stateDir>/batch`.
+ * @example const store = new JobStore('.fanout', 1000, systemClock); store.restore(resources); store.get(jobId);
+ */
+export class JobStore {
+  /** Where submissions, starts and ends are recorded for a service restarted on the same state directory. */
+  readonly journal: JobJournal;
+  private readonly jobs = new Map<string, JobEntry>();
+  /** Finished records still whole, oldest first; all but the newest `finishedJobsInMemory` get spilled. */
+  private readonly recentlyFinished = new Fifo<JobRecord>();
+  private readonly detailFile: JobDetailFile;
+  private readonly directory: string;
+  private spilledCount = 0;
+
+  constructor(
+    stateDir: string,
+    private readonly finishedJobsInMemory: number,
+    private readonly clock: Clock,
+  ) {
+    this.directory = join(stateDir, 'batch');
+    this.detailFile = new JobDetailFile(this.directory);
+    this.journal = new JobJournal(this.directory);
+  }
+
+  /** Finished jobs whose detail has moved to the detail file. */
+  get finishedJobsOnDisk(): number {
+    return this.spilledCount;
+  }
+
+  get(jobId: string): JobEntry | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  /** The job with this ID; throws Batch's `ClientException` when there is none. */
+  require(jobId: string): JobEntry {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new BatchClientError(`jobId: job ${jobId} does not exist`);
+    return job;
+  }
+
+  add(job: JobRecord): void {
+    this.jobs.set(job.jobId, job);
+  }
+
+  /** The job's `JobDetail`, read back from the detail file for a spilled entry. */
+  detailOf(job: JobEntry): JobDetail {
+    return job instanceof SpilledJob ? this.detailFile.read(job) : jobDetail(job, this.clock);
+  }
+
+  /** Counts a finished record among the recent ones, the oldest of which {@link spillOldFinished} spills. */
+  finished(job: JobRecord): void {
+    this.recentlyFinished.push(job);
+  }
+
+  /**
+   * Writes the details of finished jobs beyond the newest `finishedJobsInMemory` to the
+   * detail file and keeps a compact entry for each, so memory does not grow with every
+   * job's command, environment and attempts. Runs once a batch has gathered: one write per batch.
+   */
+  spillOldFinished(): void {
+    const kept = this.finishedJobsInMemory;
+    const batch = Math.max(1, Math.ceil(kept / spillBatchFraction));
+    if (this.recentlyFinished.size < kept + batch) return;
+    const records: JobRecord[] = [];
+    while (this.recentlyFinished.size > kept) {
+      const record = this.recentlyFinished.shift() as JobRecord;
+      if (this.jobs.get(record.jobId) === record) records.push(record);
+    }
+    const positions = this.detailFile.append(records.map((record) => jobDetail(record, this.clock)));
+    if (!positions) return;
+    this.spilledCount += records.length;
+    records.forEach((record, index) => {
+      this.jobs.set(record.jobId, new SpilledJob(summaryFields(record), positions[index] as DetailPosition));
+    });
+  }
+
+  /**
+   * Gives the jobs of an earlier service on this state directory back their places: each
+   * becomes a spilled entry (DescribeJobs and ListJobs see it as before). Jobs it had not
+   * finished become FAILED with `hostTerminated`, journaled so, since their processes died with it.
+   */
+  restore(resources: BatchResources): void {
+    const journaled = readJournal(this.directory);
+    const now = this.clock.now();
+    for (let start = 0; start < journaled.length; start += restoreChunk) {
+      const entries: { fields: SummaryFields; detail: JobDetail; queue: QueueState }[] = [];
+      for (const job of journaled.slice(start, start + restoreChunk)) {
+        const queue = resources.queues.get(job.queue);
+        const definition = resources.definitions.get(job.definition);
+        // A queue or definition removed from the configuration takes its jobs with it.
+        if (!queue || !definition) continue;
+        if (job.status !== 'SUCCEEDED' && job.status !== 'FAILED') {
+          job.status = 'FAILED';
+          job.statusReason = StatusReasons.hostTerminated;
+          job.stoppedAt = now;
+          this.journal.finished(job.jobId, {
+            status: 'FAILED',
+            stoppedAt: now,
+            statusReason: job.statusReason,
+            startedAt: job.startedAt,
+            logStreamName: job.logStreamName,
+          });
+        }
+        entries.push({
+          fields: { ...job, status: job.status, definition },
+          detail: restoredJobDetail(job, resources.arn('job', job.jobId), queue, definition),
+          queue,
+        });
+      }
+      const positions = this.detailFile.append(entries.map((entry) => entry.detail));
+      // Without the detail file (a warning was emitted) the earlier jobs stay unknown.
+      if (!positions) return;
+      entries.forEach((entry, index) => {
+        this.jobs.set(entry.fields.jobId, new SpilledJob(entry.fields, positions[index] as DetailPosition));
+        entry.queue.byStatus.move(entry.fields.jobId, undefined, entry.fields.status);
+      });
+      this.spilledCount += entries.length;
+    }
+  }
+
+  /** Closes the detail file and the journal. */
+  close(): void {
+    this.detailFile.close();
+    this.journal.close();
+  }
+}
