@@ -7,6 +7,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PortInUseError } from '../errors';
 
 /** The loopback address every local endpoint binds: nothing is reachable from other hosts. */
 const LOOPBACK_HOST = '127.0.0.1';
@@ -21,19 +22,6 @@ export interface LoopbackEndpoint {
   readonly port: number;
   /** Shuts the endpoint down; every call returns the same promise. */
   close(): Promise<void>;
-}
-
-/** A local endpoint could not listen because another listener holds the port. */
-export class PortInUseError extends Error {
-  override readonly name = 'PortInUseError';
-  constructor(
-    /** The port asked for. */
-    readonly port: number,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /** Options of {@link serveOnLoopback}. */

@@ -1,2 +1,2 @@
-export { PortInUseError } from '../private/loopback';
+export { PortInUseError } from '../errors';
 export { type S3Server, type S3ServerOptions, startS3Server } from './server';

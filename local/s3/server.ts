@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type PortInUseError, serveOnLoopback } from '../private/loopback';
+import type { PortInUseError } from '../errors';
+import { serveOnLoopback } from '../private/loopback';
 import {
   createBucket,
   deleteBucket,

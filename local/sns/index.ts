@@ -1,3 +1,3 @@
-export { PortInUseError } from '../private/loopback';
+export { PortInUseError } from '../errors';
 export type { SnsNotification } from './notification';
 export { type SnsServer, type SnsServerOptions, startSnsServer } from './server';

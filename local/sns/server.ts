@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type PortInUseError, serveOnLoopback } from '../private/loopback';
+import type { PortInUseError } from '../errors';
+import { serveOnLoopback } from '../private/loopback';
 import { SnsErrors, SnsServiceError } from './private/errors';
 import { type MessageStamps, publish, publishBatch } from './private/publishing';
 import { el } from './private/query-protocol';

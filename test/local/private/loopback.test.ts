@@ -2,12 +2,8 @@ import { once } from 'node:events';
 import { Agent, createServer, get, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type LoopbackEndpoint,
-  loopbackEndpoint,
-  PortInUseError,
-  serveOnLoopback,
-} from '../../../local/private/loopback';
+import { PortInUseError } from '../../../local/errors';
+import { type LoopbackEndpoint, loopbackEndpoint, serveOnLoopback } from '../../../local/private/loopback';
 
 const endpoints: LoopbackEndpoint[] = [];
 

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type FanoutConfig, fanoutConfigSchema } from './schema';
+
+/** Raised when the configuration file is missing, not JSON, or breaks a rule. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The configuration file the project ships, at the repository root. */
+export const defaultConfigPath = resolve(import.meta.dirname, '..', 'fanout.config.json');
+
+/**
+ * Parses and validates a configuration object; every error names the field path.
+ * @example parseConfig({ computeEnvironments: [...], jobQueues: [...], jobDefinitions: [...] })
+ */
+export function parseConfig(raw: unknown, source = 'configuration'): FanoutConfig {
+  const parsed = fanoutConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`${source} is invalid: ${problems.join('; ')}`);
+  }
+  const config = parsed.data;
+  const environments = new Set(config.computeEnvironments.map((ce) => ce.name));
+  config.jobQueues.forEach((queue, index) => {
+    for (const ce of queue.computeEnvironments) {
+      if (!environments.has(ce)) {
+        throw new ConfigError(
+          `${source} is invalid: jobQueues.${index}.computeEnvironments: unknown compute environment "${ce}"`,
+        );
+      }
+    }
+  });
+  return config;
+}
+
+/** Reads `fanout.config.json` (or the given file). */
+export function loadConfig(path: string = defaultConfigPath): FanoutConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`cannot read configuration ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return parseConfig(raw, path);
+}
