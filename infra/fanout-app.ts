@@ -7,7 +7,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { defaultConfigPath, loadConfig } from '../config';
 import { propsFromConfig } from './config';
 import { FanoutInfraError } from './errors';
-import { FanoutOrchestrator, type FanoutOrchestratorProps } from './fanout-orchestrator';
+import { FanoutOrchestrator } from './fanout-orchestrator';
+import type { FanoutOrchestratorProps } from './fanout-orchestrator-props';
 
 /**
  * Context keys the app reads (`cdk deploy -c key=value`, or `context` in cdk.json). Everything
