@@ -4,7 +4,7 @@
  */
 export { propsFromConfig } from './config';
 export { FanoutInfraError } from './errors';
-export { CONTEXT, createFanoutApp, type FanoutAppOptions, FanoutStack, FEATURE_FLAGS } from './fanout-app';
+export { CONTEXT, createFanoutApp, type FanoutAppOptions } from './fanout-app';
 export { FanoutOrchestrator } from './fanout-orchestrator';
 export type {
   ComputeEnvironmentSpec,

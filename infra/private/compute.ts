@@ -88,7 +88,7 @@ export function queuesByPriority(
 }
 
 /** What every job definition shares. */
-export interface JobDefinitionsOptions {
+interface JobDefinitionsOptions {
   /** @default - a role that may read the data bucket's run objects and nothing else */
   readonly jobRole: iam.IRole | undefined;
   /** @default - built from job/Dockerfile */

@@ -11,7 +11,7 @@ import { REPOSITORY_ROOT } from './repository';
 import { RUN_OBJECTS_PREFIX } from './storage';
 
 /** What the handlers of `lambdas/` work on. */
-export interface HandlersOptions {
+interface HandlersOptions {
   readonly ledger: dynamodb.ITable;
   readonly dataBucket: s3.IBucket;
   readonly noticesTopic: sns.ITopic;

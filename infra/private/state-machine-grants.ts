@@ -22,7 +22,7 @@ export interface MachineAccess {
 }
 
 /** What a state machine's role is given. */
-export interface Grants {
+interface Grants {
   readonly statements: iam.PolicyStatement[];
   /** cdk-nag IAM5 findings the statements raise, with their reasons. */
   readonly findings: { finding: string; reason: string }[];

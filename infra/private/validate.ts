@@ -24,7 +24,7 @@ export function checkName(prop: string, value: string): void {
     );
 }
 
-export function checkUnique(prop: string, names: readonly string[]): void {
+function checkUnique(prop: string, names: readonly string[]): void {
   const seen = new Set<string>();
   for (const name of names) {
     if (seen.has(name)) throw FanoutInfraError.of(prop, 'must not name the same thing twice', name);
@@ -51,7 +51,7 @@ const FARGATE_SIZES: ReadonlyMap<number, readonly [number, number, number]> = ne
   [16, [32768, 122880, 8192]],
 ]);
 
-export function checkFargateSize(prop: string, vcpus: number, memoryMiB: number): void {
+function checkFargateSize(prop: string, vcpus: number, memoryMiB: number): void {
   const sizes = FARGATE_SIZES.get(vcpus);
   if (!sizes)
     throw FanoutInfraError.of(
@@ -84,7 +84,7 @@ function isCatchAll(rule: RetryRule): boolean {
  * attempt that matches no rule (docs: batch/latest/APIReference/API_RetryStrategy.html), so
  * rules must end with a catch-all EXIT, and nothing may follow a catch-all.
  */
-export function checkRetryStrategy(prop: string, attempts: number, rules: readonly RetryRule[]): void {
+function checkRetryStrategy(prop: string, attempts: number, rules: readonly RetryRule[]): void {
   checkInteger(`${prop}.retryAttempts`, attempts, 1, 10);
   if (rules.length > 5)
     throw FanoutInfraError.of(
