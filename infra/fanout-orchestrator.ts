@@ -92,7 +92,7 @@ export class FanoutOrchestrator extends Construct {
     if (props.vpcEndpoints) addVpcEndpoints(this, this.vpc, [...environments.values()]);
     const queues = createJobQueues(this, queueSpecs, environments, props.fairShare);
     this.jobQueues = queues;
-    const jobs = createJobDefinitions(this, definitionSpecs, {
+    const { logGroup: jobLogGroup, definitions } = createJobDefinitions(this, definitionSpecs, {
       jobRole: props.jobRole,
       jobImage: props.jobImage,
       dataBucket: this.dataBucket,
@@ -100,8 +100,7 @@ export class FanoutOrchestrator extends Construct {
       // Public subnets without NAT: a task needs a public IP to pull its image and send logs.
       assignPublicIp: !props.vpc,
     });
-    this.jobLogGroup = jobs.logGroup;
-    const definitions = jobs.definitions;
+    this.jobLogGroup = jobLogGroup;
     this.jobDefinitions = definitions;
 
     // ---- Handlers ----

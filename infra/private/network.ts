@@ -5,8 +5,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { checkInteger } from './validate';
 
-/** The network the jobs run in: a VPC without NAT gateways, and the optional endpoints that keep traffic off the internet. */
+/** The network the jobs run in: a VPC without NAT gateways, and endpoints that keep their traffic off the internet. */
 
+/** A VPC of public subnets only (no NAT gateway), logging the traffic it rejects. */
 export function createVpc(scope: Construct, maxAzs: number, logRetention: logs.RetentionDays): ec2.Vpc {
   checkInteger('maxAzs', maxAzs, 1, 6);
   const vpc = new ec2.Vpc(scope, 'Vpc', {
