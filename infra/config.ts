@@ -7,7 +7,7 @@ import type {
   FanoutOrchestratorProps,
   JobDefinitionSpec,
   JobQueueSpec,
-} from './fanout-orchestrator';
+} from './fanout-orchestrator-props';
 
 /**
  * Orchestrator props from `fanout.config.json`, the file the local cloud reads: the same names

@@ -7,7 +7,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { defaultConfigPath, loadConfig } from '../config';
 import { propsFromConfig } from './config';
 import { FanoutInfraError } from './errors';
-import { FanoutOrchestrator, type FanoutOrchestratorProps } from './fanout-orchestrator';
+import { FanoutOrchestrator } from './fanout-orchestrator';
+import type { FanoutOrchestratorProps } from './fanout-orchestrator-props';
 
 /**
  * Context keys the app reads (`cdk deploy -c key=value`, or `context` in cdk.json). Everything
@@ -37,7 +38,7 @@ export const CONTEXT = {
 } as const;
 
 /** Feature flags the app sets itself, so `cdk synth` and the tests build the same stack. */
-export const FEATURE_FLAGS = {
+const FEATURE_FLAGS = {
   /** Access logs delivered under a bucket policy rather than an ACL. */
   '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
 } as const;
@@ -92,7 +93,7 @@ export function createFanoutApp(options: FanoutAppOptions = {}): {
  * at synth time: with an account and region set, Stack would otherwise ask EC2, which needs
  * credentials. The new VPC takes the first `maxAzs` (2 by default) of these three.
  */
-export class FanoutStack extends Stack {
+class FanoutStack extends Stack {
   override get availabilityZones(): string[] {
     return [0, 1, 2].map((index) => Fn.select(index, Fn.getAzs()));
   }

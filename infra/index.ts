@@ -4,17 +4,16 @@
  */
 export { propsFromConfig } from './config';
 export { FanoutInfraError } from './errors';
-export { CONTEXT, createFanoutApp, type FanoutAppOptions, FanoutStack, FEATURE_FLAGS } from './fanout-app';
-export {
-  type ComputeEnvironmentSpec,
-  type FairShareSpec,
-  FanoutOrchestrator,
-  type FanoutOrchestratorProps,
-  type FanoutPath,
-  type FanoutScheduleOptions,
-  type JobDefinitionSpec,
-  type JobQueueSpec,
-  type RetryRule,
-  RUN_OBJECTS_PREFIX,
-  SPOT_RETRY_RULES,
-} from './fanout-orchestrator';
+export { CONTEXT, createFanoutApp, type FanoutAppOptions } from './fanout-app';
+export { FanoutOrchestrator } from './fanout-orchestrator';
+export type {
+  ComputeEnvironmentSpec,
+  FairShareSpec,
+  FanoutOrchestratorProps,
+  FanoutPath,
+  FanoutSchedule,
+  FanoutScheduleOptions,
+  JobDefinitionSpec,
+  JobQueueSpec,
+  RetryRule,
+} from './fanout-orchestrator-props';

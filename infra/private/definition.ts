@@ -10,7 +10,7 @@ import { FanoutInfraError } from '../errors';
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 
 /** The placeholders (`${Name}`) a definition text uses, in order of first use. */
-export function placeholdersOf(text: string): string[] {
+function placeholdersOf(text: string): string[] {
   const names = new Set<string>();
   for (const match of text.matchAll(PLACEHOLDER)) names.add(match[1] ?? '');
   return [...names];

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { acknowledgeRule, acknowledgeWildcards, resourceFinding } from './nag';
 
 /** Access to a bucket's objects. */
-export interface BucketAccess {
+interface BucketAccess {
   readonly objectActions: readonly string[];
   readonly objectPattern: string;
   /** Adds `s3:ListBucket` on the bucket. */
@@ -20,7 +20,7 @@ export interface BucketAccess {
 }
 
 /** Settings every handler shares. */
-export interface FanoutFunctionProps {
+interface FanoutFunctionProps {
   /** The handler's source file (exports `handler`). */
   readonly entry: string;
   /** Repository root: the lock file and tsconfig live there. */
@@ -28,10 +28,6 @@ export interface FanoutFunctionProps {
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   readonly description: string;
-  /** @default Duration.minutes(5) */
-  readonly timeout?: Duration;
-  /** @default 512 */
-  readonly memorySize?: number;
 }
 
 /**
@@ -74,8 +70,8 @@ export class FanoutFunction extends Construct {
       role: this.role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      timeout: props.timeout ?? Duration.minutes(5),
-      memorySize: props.memorySize ?? 512,
+      timeout: Duration.minutes(5),
+      memorySize: 512,
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.CJS,

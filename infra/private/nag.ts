@@ -15,7 +15,7 @@ type Resolved =
   | Resolved[];
 
 /** A policy value as cdk-nag writes it in a finding id. */
-export function nagText(scope: IConstruct, value: string): string {
+function nagText(scope: IConstruct, value: string): string {
   const render = (resolved: Resolved): string => {
     if (typeof resolved === 'string') return resolved;
     if (Array.isArray(resolved)) return resolved.map(render).join('');

@@ -6,33 +6,10 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { FanoutInfraError } from '../errors';
+import type { FanoutSchedule, FanoutScheduleOptions } from '../fanout-orchestrator-props';
 import { acknowledgeWildcards } from './nag';
 
-/** A recurring run of the map state machine. */
-export interface FanoutScheduleOptions {
-  /**
-   * When to run, e.g. `ScheduleExpression.cron({ minute: '0', hour: '2' })` or
-   * `ScheduleExpression.rate(Duration.hours(6))`.
-   */
-  readonly expression: scheduler.ScheduleExpression;
-  /**
-   * The execution input of every scheduled run (the same contract as `fanout run`'s input file).
-   * It must not set `runId`: each run's id comes from its scheduled time.
-   */
-  readonly input: Readonly<Record<string, unknown>>;
-  /**
-   * Start of each run id and execution name: `<prefix>-<scheduled time>`, e.g.
-   * `nightly-2026-11-22T020000Z`. 1-36 letters, digits, hyphens or underscores.
-   * @default 'scheduled'
-   */
-  readonly runIdPrefix?: string;
-  /** @default true */
-  readonly enabled?: boolean;
-  /** @default - no description */
-  readonly description?: string;
-}
-
-export interface ScheduledStarterProps extends FanoutScheduleOptions {
+interface ScheduledStarterProps extends FanoutScheduleOptions {
   readonly target: sfn.IStateMachine;
   readonly logRetention: logs.RetentionDays;
   readonly stateMachineName: string;
@@ -51,7 +28,7 @@ const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]{0,35}$/;
  * ExecutionAlreadyExists (closed), which ends the starter successfully. Either way the run
  * happens once.
  */
-export class ScheduledStarter extends Construct {
+export class ScheduledStarter extends Construct implements FanoutSchedule {
   readonly schedule: scheduler.Schedule;
   readonly stateMachine: sfn.StateMachine;
 

@@ -1,4 +1,12 @@
 import { FanoutInfraError } from '../errors';
+import type {
+  ComputeEnvironmentSpec,
+  FairShareSpec,
+  JobDefinitionSpec,
+  JobQueueSpec,
+  RetryRule,
+} from '../fanout-orchestrator-props';
+import { SPOT_RETRY_RULES } from './defaults';
 
 /**
  * Checks that run before any resource is created, each naming the prop, the rule and the value.
@@ -16,7 +24,7 @@ export function checkName(prop: string, value: string): void {
     );
 }
 
-export function checkUnique(prop: string, names: readonly string[]): void {
+function checkUnique(prop: string, names: readonly string[]): void {
   const seen = new Set<string>();
   for (const name of names) {
     if (seen.has(name)) throw FanoutInfraError.of(prop, 'must not name the same thing twice', name);
@@ -43,7 +51,7 @@ const FARGATE_SIZES: ReadonlyMap<number, readonly [number, number, number]> = ne
   [16, [32768, 122880, 8192]],
 ]);
 
-export function checkFargateSize(prop: string, vcpus: number, memoryMiB: number): void {
+function checkFargateSize(prop: string, vcpus: number, memoryMiB: number): void {
   const sizes = FARGATE_SIZES.get(vcpus);
   if (!sizes)
     throw FanoutInfraError.of(
@@ -61,17 +69,6 @@ export function checkFargateSize(prop: string, vcpus: number, memoryMiB: number)
   }
 }
 
-/** One `evaluateOnExit` rule of a Batch retry strategy. */
-export interface RetryRule {
-  /** Glob on the job's status reason, e.g. `Host EC2*` (Spot reclaimed). */
-  readonly onStatusReason?: string;
-  /** Glob on the container's reason. */
-  readonly onReason?: string;
-  /** Glob on the exit code, e.g. `137`. */
-  readonly onExitCode?: string;
-  readonly action: 'RETRY' | 'EXIT';
-}
-
 const RULE_PATTERN = /^(?=.)[A-Za-z0-9 \t.:]{0,511}\*?$/;
 const EXIT_CODE_PATTERN = /^(?=.)[0-9]{0,511}\*?$/;
 
@@ -87,7 +84,7 @@ function isCatchAll(rule: RetryRule): boolean {
  * attempt that matches no rule (docs: batch/latest/APIReference/API_RetryStrategy.html), so
  * rules must end with a catch-all EXIT, and nothing may follow a catch-all.
  */
-export function checkRetryStrategy(prop: string, attempts: number, rules: readonly RetryRule[]): void {
+function checkRetryStrategy(prop: string, attempts: number, rules: readonly RetryRule[]): void {
   checkInteger(`${prop}.retryAttempts`, attempts, 1, 10);
   if (rules.length > 5)
     throw FanoutInfraError.of(
@@ -130,5 +127,102 @@ export function checkRetryStrategy(prop: string, attempts: number, rules: readon
       "must end with a catch-all EXIT rule such as { onReason: '*', action: 'EXIT' }: Batch retries an attempt no rule matches",
       last,
     );
+  }
+}
+
+/**
+ * The Batch props as a whole: at least one of each, names Batch accepts and unique, queues naming
+ * 1-3 known compute environments and only the fair-share policy defined, Fargate sizes, timeouts
+ * and retry strategies Batch accepts.
+ */
+export function validateBatchProps(
+  environments: readonly ComputeEnvironmentSpec[],
+  queues: readonly JobQueueSpec[],
+  definitions: readonly JobDefinitionSpec[],
+  fairShare: FairShareSpec | undefined,
+): void {
+  if (environments.length === 0)
+    throw FanoutInfraError.of('computeEnvironments', 'must list at least one compute environment', environments);
+  if (queues.length === 0) throw FanoutInfraError.of('jobQueues', 'must list at least one job queue', queues);
+  if (definitions.length === 0)
+    throw FanoutInfraError.of('jobDefinitions', 'must list at least one job definition', definitions);
+  environments.forEach((spec, index) => {
+    checkName(`computeEnvironments[${index}].name`, spec.name);
+    checkInteger(`computeEnvironments[${index}].maxvCpus`, spec.maxvCpus, 1, 100_000);
+  });
+  checkUnique(
+    'computeEnvironments[].name',
+    environments.map((spec) => spec.name),
+  );
+  const known = new Set(environments.map((spec) => spec.name));
+  queues.forEach((spec, index) => {
+    const at = `jobQueues[${index}]`;
+    checkName(`${at}.name`, spec.name);
+    checkInteger(`${at}.priority`, spec.priority, 0, 1000);
+    if (spec.computeEnvironments.length < 1 || spec.computeEnvironments.length > 3) {
+      throw FanoutInfraError.of(
+        `${at}.computeEnvironments`,
+        'must list 1-3 compute environments (Batch limit per queue)',
+        spec.computeEnvironments,
+      );
+    }
+    checkUnique(`${at}.computeEnvironments`, spec.computeEnvironments);
+    for (const name of spec.computeEnvironments) {
+      if (!known.has(name))
+        throw FanoutInfraError.of(
+          `${at}.computeEnvironments`,
+          `must name compute environments of computeEnvironments (${[...known].join(', ')})`,
+          name,
+        );
+    }
+    if (spec.schedulingPolicy !== undefined && spec.schedulingPolicy !== fairShare?.name) {
+      throw FanoutInfraError.of(
+        `${at}.schedulingPolicy`,
+        `must be the name of the fairShare policy (${fairShare?.name ?? 'none is defined'})`,
+        spec.schedulingPolicy,
+      );
+    }
+  });
+  checkUnique(
+    'jobQueues[].name',
+    queues.map((spec) => spec.name),
+  );
+  definitions.forEach((spec, index) => {
+    const at = `jobDefinitions[${index}]`;
+    checkName(`${at}.name`, spec.name);
+    checkFargateSize(at, spec.vcpus ?? 1, spec.memoryMiB ?? 2048);
+    const timeout = spec.timeout?.toSeconds();
+    if (timeout !== undefined && timeout < 60)
+      throw FanoutInfraError.of(
+        `${at}.timeout`,
+        'must be at least 60 seconds (Batch minimum per attempt)',
+        `${timeout} seconds`,
+      );
+    checkRetryStrategy(at, spec.retryAttempts ?? 3, spec.retryRules ?? SPOT_RETRY_RULES);
+  });
+  checkUnique(
+    'jobDefinitions[].name',
+    definitions.map((spec) => spec.name),
+  );
+  if (fairShare) {
+    checkName('fairShare.name', fairShare.name);
+    if (fairShare.shares.length === 0)
+      throw FanoutInfraError.of('fairShare.shares', 'must list at least one share identifier', fairShare.shares);
+    fairShare.shares.forEach((share, index) => {
+      if (!/^[A-Za-z0-9]{1,254}\*?$/.test(share.shareIdentifier)) {
+        throw FanoutInfraError.of(
+          `fairShare.shares[${index}].shareIdentifier`,
+          'must be 1-255 letters or digits, optionally ending in *',
+          share.shareIdentifier,
+        );
+      }
+      if (!(share.weightFactor > 0 && share.weightFactor <= 1000)) {
+        throw FanoutInfraError.of(
+          `fairShare.shares[${index}].weightFactor`,
+          'must be greater than 0 and at most 1000',
+          share.weightFactor,
+        );
+      }
+    });
   }
 }

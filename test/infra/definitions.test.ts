@@ -6,6 +6,8 @@ import { FanoutInfraError } from '../../infra';
 import { ARRAY_PLACEHOLDERS, arrayDefinitionPath, MAP_PLACEHOLDERS, mapDefinitionPath } from '../../statemachine';
 import {
   fixture,
+  getAttOf,
+  objectOf,
   onlyResource,
   orchestratorStack,
   renderValue,
@@ -21,7 +23,7 @@ function substituted(template: Template, stateMachineName: string, file: string)
   const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine', {
     StateMachineName: stateMachineName,
   });
-  const values = machine.DefinitionSubstitutions as Record<string, Parameters<typeof renderValue>[0]>;
+  const values = objectOf(machine.DefinitionSubstitutions);
   return readFileSync(file, 'utf8').replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
     const value = values[name];
     return value === undefined ? whole : renderValue(value);
@@ -166,7 +168,7 @@ describe('roles derived from Batch states without .sync', () => {
     const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine', {
       StateMachineName: 'fanout-array',
     });
-    return machine.RoleArn['Fn::GetAtt'][0] as string;
+    return getAttOf(machine.RoleArn);
   };
   /** The role's actions but Step Functions' own log delivery and X-Ray calls. */
   const stateActions = (template: Template) =>
@@ -249,6 +251,6 @@ describe('roles derived from Batch states without .sync', () => {
       'AWS::StepFunctions::StateMachine',
       { StateMachineName: 'fanout-array' },
     );
-    expect(Object.keys(machine.DefinitionSubstitutions).sort()).toEqual(placeholders.sort());
+    expect(Object.keys(objectOf(machine.DefinitionSubstitutions)).sort()).toEqual(placeholders.sort());
   });
 });

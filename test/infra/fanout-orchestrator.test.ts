@@ -4,7 +4,20 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { FAILED_ITEMS_INDEX, ledgerTableDefinition } from '../../lambdas/shared';
-import { awsCallsOf, onlyResource, orchestratorStack, roleActions, roleStatements } from './helpers';
+import {
+  arrayOf,
+  at,
+  awsCallsOf,
+  getAttOf,
+  type Json,
+  type JsonObject,
+  objectOf,
+  onlyResource,
+  orchestratorStack,
+  refOf,
+  roleActions,
+  roleStatements,
+} from './helpers';
 
 // Synthesizing a stack takes seconds on a shared machine; nothing here measures time.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -60,9 +73,7 @@ describe('FanoutOrchestrator with its defaults', () => {
   beforeAll(() => {
     template = orchestratorStack().template();
     const role = (name: string) =>
-      onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: name })[1].RoleArn[
-        'Fn::GetAtt'
-      ][0] as string;
+      getAttOf(onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: name })[1].RoleArn);
     mapRole = role('fanout-map');
     arrayRole = role('fanout-array');
   });
@@ -105,7 +116,7 @@ describe('FanoutOrchestrator with its defaults', () => {
   it('lets the map state machine invoke its four functions, update the ledger and read and write run objects only', () => {
     const statements = roleStatements(template, mapRole);
     const invoke = statements.find((statement) => statement.Action === 'lambda:InvokeFunction');
-    expect(invoke?.Resource.map((resource: any) => resource['Fn::GetAtt'][0]).sort()).toEqual([
+    expect(arrayOf(invoke?.Resource).map(getAttOf).sort()).toEqual([
       expect.stringMatching(/^FanoutNotifyFunction/),
       expect.stringMatching(/^FanoutPrepareFunction/),
       expect.stringMatching(/^FanoutRetryFunction/),
@@ -134,7 +145,7 @@ describe('FanoutOrchestrator with its defaults', () => {
     // SubmitJob (ArrayProperties) on the same queue and job definition resources.
     const statements = roleStatements(template, arrayRole);
     const invoke = statements.find((statement) => statement.Action === 'lambda:InvokeFunction');
-    expect(invoke?.Resource.map((resource: any) => resource['Fn::GetAtt'][0]).sort()).toEqual([
+    expect(arrayOf(invoke?.Resource).map(getAttOf).sort()).toEqual([
       expect.stringMatching(/^FanoutCollectFunction/),
       expect.stringMatching(/^FanoutNotifyFunction/),
       expect.stringMatching(/^FanoutPrepareFunction/),
@@ -158,7 +169,7 @@ describe('FanoutOrchestrator with its defaults', () => {
       StateMachineName: 'fanout-array',
     });
     expect(machine.StateMachineType).toBe('STANDARD');
-    expect(Object.keys(machine.DefinitionSubstitutions).sort()).toEqual([
+    expect(Object.keys(objectOf(machine.DefinitionSubstitutions)).sort()).toEqual([
       'CollectFunctionArn',
       'NotifyFunctionArn',
       'PrepareFunctionArn',
@@ -171,7 +182,7 @@ describe('FanoutOrchestrator with its defaults', () => {
     const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: 'fanout-map' });
     expect(machine.StateMachineType).toBe('STANDARD');
     expect(machine.DefinitionS3Location).toBeDefined();
-    expect(Object.keys(machine.DefinitionSubstitutions).sort()).toEqual(
+    expect(Object.keys(objectOf(machine.DefinitionSubstitutions)).sort()).toEqual(
       [
         'DataBucket',
         'LedgerTableName',
@@ -187,18 +198,25 @@ describe('FanoutOrchestrator with its defaults', () => {
 
   it('orders the high queue Fargate then Spot and the low queue Spot then Fargate', () => {
     const environments = template.findResources('AWS::Batch::ComputeEnvironment');
-    const typeOf = (ref: { Ref?: string; 'Fn::GetAtt'?: [string, string] }) =>
-      environments[ref.Ref ?? ref['Fn::GetAtt']?.[0] ?? '']?.Properties.ComputeResources.Type;
+    const typeOf = (ref: Json | undefined) => {
+      const logicalId = at(ref, 'Ref');
+      return environments[typeof logicalId === 'string' ? logicalId : getAttOf(ref)]?.Properties.ComputeResources.Type;
+    };
+    const order = (queue: JsonObject) =>
+      arrayOf(queue.ComputeEnvironmentOrder).map((entry) => [
+        at(entry, 'Order'),
+        typeOf(at(entry, 'ComputeEnvironment')),
+      ]);
     const queue = (name: string) => onlyResource(template, 'AWS::Batch::JobQueue', { JobQueueName: name })[1];
     const high = queue('fanout-high');
     const low = queue('fanout-low');
     expect(high.Priority).toBe(100);
     expect(low.Priority).toBe(10);
-    expect(high.ComputeEnvironmentOrder.map((entry: any) => [entry.Order, typeOf(entry.ComputeEnvironment)])).toEqual([
+    expect(order(high)).toEqual([
       [1, 'FARGATE'],
       [2, 'FARGATE_SPOT'],
     ]);
-    expect(low.ComputeEnvironmentOrder.map((entry: any) => [entry.Order, typeOf(entry.ComputeEnvironment)])).toEqual([
+    expect(order(low)).toEqual([
       [1, 'FARGATE_SPOT'],
       [2, 'FARGATE'],
     ]);
@@ -238,10 +256,12 @@ describe('FanoutOrchestrator with its defaults', () => {
 
   it('logs jobs to a CloudWatch log group with a retention', () => {
     const [, definition] = onlyResource(template, 'AWS::Batch::JobDefinition');
-    const { LogDriver, Options } = definition.ContainerProperties.LogConfiguration;
-    expect(LogDriver).toBe('awslogs');
-    expect(Options['awslogs-stream-prefix']).toBe('fanout');
-    expect(template.findResources('AWS::Logs::LogGroup')[Options['awslogs-group'].Ref]?.Properties).toEqual({
+    const logging = objectOf(at(definition, 'ContainerProperties', 'LogConfiguration'));
+    expect(logging.LogDriver).toBe('awslogs');
+    expect(at(logging, 'Options', 'awslogs-stream-prefix')).toBe('fanout');
+    expect(
+      template.findResources('AWS::Logs::LogGroup')[refOf(at(logging, 'Options', 'awslogs-group'))]?.Properties,
+    ).toEqual({
       RetentionInDays: 30,
     });
   });
@@ -316,14 +336,15 @@ describe('FanoutOrchestrator with its defaults', () => {
   it("binds each handler's environment to exactly the grants it uses", () => {
     const fn = handlerProps;
     const actions = (name: string) =>
-      roleActions(template, fn(name).Role['Fn::GetAtt'][0]).filter((action) => !action.startsWith('logs:'));
-    expect(Object.keys(fn('Publishes').Environment.Variables)).toEqual(['TOPIC_ARN']);
+      roleActions(template, getAttOf(fn(name).Role)).filter((action) => !action.startsWith('logs:'));
+    const variables = (name: string) => Object.keys(objectOf(at(fn(name), 'Environment', 'Variables')));
+    expect(variables('Publishes')).toEqual(['TOPIC_ARN']);
     expect(actions('Publishes')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*', 'sns:Publish']);
-    expect(Object.keys(fn('Counts').Environment.Variables)).toEqual(['TABLE_NAME']);
+    expect(variables('Counts')).toEqual(['TABLE_NAME']);
     expect(actions('Counts')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 's3:ListBucket']);
-    expect(Object.keys(fn('Claims').Environment.Variables).sort()).toEqual(['BUCKET', 'TABLE_NAME']);
+    expect(variables('Claims').sort()).toEqual(['BUCKET', 'TABLE_NAME']);
     expect(actions('Claims')).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:PutObject']);
-    expect(Object.keys(fn('Validates').Environment.Variables).sort()).toEqual(['BUCKET', 'TABLE_NAME']);
+    expect(variables('Validates').sort()).toEqual(['BUCKET', 'TABLE_NAME']);
     expect(actions('Validates')).toEqual([
       'batch:DescribeJobDefinitions',
       'batch:DescribeJobQueues',
@@ -339,7 +360,7 @@ describe('FanoutOrchestrator with its defaults', () => {
       's3:ListBucket',
       's3:PutObject',
     ]);
-    expect(Object.keys(fn('array job').Environment.Variables)).toEqual(['TABLE_NAME']);
+    expect(variables('array job')).toEqual(['TABLE_NAME']);
     expect(actions('array job')).toEqual([
       'batch:DescribeJobs',
       'dynamodb:Query',
@@ -352,7 +373,7 @@ describe('FanoutOrchestrator with its defaults', () => {
     for (const [name, word] of Object.entries(HANDLERS)) {
       const code = await awsCallsOf(resolve(import.meta.dirname, '..', '..', 'lambdas', `${name.toLowerCase()}.ts`));
       // Besides its calls: writing its own logs, and the topic key an encrypted publish needs.
-      const granted = roleActions(template, handlerProps(word).Role['Fn::GetAtt'][0]).filter(
+      const granted = roleActions(template, getAttOf(handlerProps(word).Role)).filter(
         (action) => !/^(logs|kms):/.test(action),
       );
       expect(granted, name).toEqual(code);
@@ -360,7 +381,7 @@ describe('FanoutOrchestrator with its defaults', () => {
   });
 
   it('lets Collect read run objects only, update and query the ledger table, and describe jobs', () => {
-    const statements = roleStatements(template, handlerProps('array job').Role['Fn::GetAtt'][0]);
+    const statements = roleStatements(template, getAttOf(handlerProps('array job').Role));
     expect(statements).toContainEqual({
       Action: ['dynamodb:UpdateItem', 'dynamodb:Query'],
       Effect: 'Allow',
@@ -378,7 +399,7 @@ describe('FanoutOrchestrator with its defaults', () => {
 
   it("lets the jobs read the data bucket's run objects (array children's manifest and index) and nothing else", () => {
     const [, definition] = onlyResource(template, 'AWS::Batch::JobDefinition');
-    const jobRole = definition.ContainerProperties.JobRoleArn['Fn::GetAtt'][0];
+    const jobRole = getAttOf(at(definition, 'ContainerProperties', 'JobRoleArn'));
     expect(roleStatements(template, jobRole)).toEqual([
       {
         Action: 's3:GetObject',
@@ -390,7 +411,7 @@ describe('FanoutOrchestrator with its defaults', () => {
 
   it('lets Retry and Prepare query the failed-items index', () => {
     const retry = onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Claims') })[1];
-    expect(roleStatements(template, retry.Role['Fn::GetAtt'][0])).toContainEqual(
+    expect(roleStatements(template, getAttOf(retry.Role))).toContainEqual(
       expect.objectContaining({
         Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         Resource: [
@@ -470,8 +491,8 @@ describe('a job role given as a prop', () => {
     }));
     const rendered = template();
     const [, definition] = onlyResource(rendered, 'AWS::Batch::JobDefinition');
-    expect(definition.ContainerProperties.JobRoleArn['Fn::GetAtt'][0]).toMatch(/^WorkloadRole/);
-    expect(roleStatements(rendered, definition.ContainerProperties.JobRoleArn['Fn::GetAtt'][0])).toEqual([
+    expect(getAttOf(at(definition, 'ContainerProperties', 'JobRoleArn'))).toMatch(/^WorkloadRole/);
+    expect(roleStatements(rendered, getAttOf(at(definition, 'ContainerProperties', 'JobRoleArn')))).toEqual([
       {
         Action: 's3:GetObject',
         Effect: 'Allow',

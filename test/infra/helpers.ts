@@ -37,14 +37,59 @@ export function orchestratorStack(props: FanoutOrchestratorProps | ((stack: Stac
   return { stack, orchestrator, template: () => Template.fromStack(stack) };
 }
 
-type Intrinsic = string | number | boolean | null | Intrinsic[] | { [key: string]: Intrinsic };
+/** A value of a synthesized template: JSON, read through the narrowing helpers below rather than `any`. */
+export type Json = string | number | boolean | null | Json[] | JsonObject;
+export type JsonObject = { [key: string]: Json };
+
+/** `value` as a JSON object; anything else fails the test, naming what was expected. */
+export function objectOf(value: Json | undefined, what = 'an object'): JsonObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`expected ${what}, found ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** `value` as a JSON array; anything else fails the test. */
+export function arrayOf(value: Json | undefined): Json[] {
+  if (!Array.isArray(value)) throw new Error(`expected an array, found ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** `value` as a string; anything else fails the test. */
+export function stringOf(value: Json | undefined): string {
+  if (typeof value !== 'string') throw new Error(`expected a string, found ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** The value at a path of keys and indexes, `undefined` where the path leaves the template. */
+export function at(value: Json | undefined, ...path: (string | number)[]): Json | undefined {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = Array.isArray(current) ? current[Number(key)] : current[String(key)];
+  }
+  return current;
+}
+
+/** The logical id a `{ "Fn::GetAtt": [logicalId, attribute] }` names; anything else fails the test. */
+export function getAttOf(value: Json | undefined): string {
+  const [logicalId] = arrayOf(objectOf(value, 'a Fn::GetAtt')['Fn::GetAtt']);
+  if (typeof logicalId !== 'string') throw new Error(`expected a Fn::GetAtt, found ${JSON.stringify(value)}`);
+  return logicalId;
+}
+
+/** The logical id a `{ Ref: logicalId }` names; anything else fails the test. */
+export function refOf(value: Json | undefined): string {
+  const logicalId = objectOf(value, 'a Ref').Ref;
+  if (typeof logicalId !== 'string') throw new Error(`expected a Ref, found ${JSON.stringify(value)}`);
+  return logicalId;
+}
 
 /**
  * Renders a CloudFormation value to text, standing in for what CloudFormation resolves at
  * deploy time: `Fn::GetAtt` of a function becomes a Lambda ARN named after the resource, other
  * references a readable token.
  */
-export function renderValue(value: Intrinsic): string {
+export function renderValue(value: Json): string {
   if (typeof value === 'string') return value;
   if (value === null || typeof value !== 'object') return String(value);
   if (Array.isArray(value)) return value.map(renderValue).join('');
@@ -56,30 +101,26 @@ export function renderValue(value: Intrinsic): string {
       : `${logicalId}-${attribute}`;
   }
   if ('Fn::Join' in value) {
-    const [separator, parts] = value['Fn::Join'] as [string, Intrinsic[]];
+    const [separator, parts] = value['Fn::Join'] as [string, Json[]];
     return parts.map(renderValue).join(separator);
   }
   throw new Error(`cannot render ${JSON.stringify(value)}`);
 }
 
 /** The one resource of a type whose properties match, as [logicalId, properties]. */
-export function onlyResource(
-  template: Template,
-  type: string,
-  props?: Record<string, unknown>,
-): [string, Record<string, any>] {
+export function onlyResource(template: Template, type: string, props?: Record<string, unknown>): [string, JsonObject] {
   const found = Object.entries(template.findResources(type, props ? { Properties: props } : undefined));
   if (found.length !== 1)
     throw new Error(`expected one ${type}${props ? ` with ${JSON.stringify(props)}` : ''}, found ${found.length}`);
-  const [logicalId, resource] = found[0] as [string, { Properties: Record<string, any> }];
+  const [logicalId, resource] = found[0] as [string, { Properties: JsonObject }];
   return [logicalId, resource.Properties];
 }
 
 /** Every statement of the policies attached to a role. */
-export function roleStatements(template: Template, roleLogicalId: string): Record<string, any>[] {
+export function roleStatements(template: Template, roleLogicalId: string): JsonObject[] {
   return Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleLogicalId))
-    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as JsonObject[]);
 }
 
 /** The actions of a role's statements, flattened and sorted. */

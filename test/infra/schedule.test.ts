@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { FanoutPath } from '../../infra';
 import { RUN_ID_PATTERN } from '../../lambdas/shared';
 import { createLocalStepFunctions, MemoryObjectStore } from '../../local/engine';
-import { onlyResource, orchestratorStack, renderValue } from './helpers';
+import { at, getAttOf, objectOf, onlyResource, orchestratorStack, renderValue, stringOf } from './helpers';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -24,9 +24,9 @@ describe('the schedule', () => {
     });
     const [, schedule] = onlyResource(template, 'AWS::Scheduler::Schedule');
     expect(schedule.ScheduleExpression).toBe('cron(0 2 * * ? *)');
-    expect(schedule.Target.Arn).toEqual({ Ref: starter });
+    expect(at(schedule, 'Target', 'Arn')).toEqual({ Ref: starter });
     // docs: scheduler/latest/UserGuide/managing-schedule-context-attributes.html
-    expect(JSON.parse(schedule.Target.Input)).toEqual({
+    expect(JSON.parse(stringOf(at(schedule, 'Target', 'Input')))).toEqual({
       scheduledTime: '<aws.scheduler.scheduled-time>',
       input: nightly.input,
     });
@@ -39,7 +39,7 @@ describe('the schedule', () => {
     });
     const [map] = onlyResource(template, 'AWS::StepFunctions::StateMachine', { StateMachineName: 'fanout-map' });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: starter.RoleArn['Fn::GetAtt'][0] }],
+      Roles: [{ Ref: getAttOf(starter.RoleArn) }],
       PolicyDocument: {
         Statement: Match.arrayWith([{ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: map } }]),
       },
@@ -51,7 +51,7 @@ describe('the schedule', () => {
     const [, starter] = onlyResource(template, 'AWS::StepFunctions::StateMachine', {
       StateMachineName: 'fanout-map-scheduled',
     });
-    const definition = JSON.parse(renderValue(starter.DefinitionString));
+    const definition = JSON.parse(renderValue(objectOf(starter.DefinitionString, 'a Fn::Join')));
     expect(definition.States.StartRun).toMatchObject({
       Resource: 'arn:aws:states:::states:startExecution',
       Parameters: { 'Name.$': '$.run.runId', 'Input.$': '$.run.input' },
@@ -120,7 +120,7 @@ describe('grantStartExecution', () => {
     const [, policy] = onlyResource(rendered, 'AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }],
     });
-    return { statements: policy.PolicyDocument.Statement, machine };
+    return { statements: at(policy, 'PolicyDocument', 'Statement'), machine };
   };
 
   it('lets another principal start runs on both paths: a run picks its path, an array retry starts the array machine', () => {
