@@ -3,7 +3,7 @@ import type { BatchClient } from '@aws-sdk/client-batch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { resumeRun } from '../lambdas/shared/resume';
+import { resumeRun } from '../lambdas/shared';
 import { RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../run';
 
 /**

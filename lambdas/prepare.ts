@@ -49,11 +49,6 @@ import { readSourceItems } from './shared/source';
  * item. Nothing is written unless every item passed every check.
  */
 
-export type { PreparedRun } from '../run';
-export { FanoutInputError } from './shared/errors';
-export { type RunPlan, validateInput } from './shared/input';
-export { manifestLine } from './shared/manifest';
-
 /** The event the state machine sends (see statemachine/map.asl.json, state Prepare). */
 export const prepareEventSchema = z.object({
   input: z.unknown(),

@@ -16,8 +16,6 @@ import { FanoutError, parseEvent } from './shared/errors';
  * `retryOf`).
  */
 
-export { attemptJobName, type RetryDecision, retryDecision, retryRoundThresholds } from './shared/claims';
-
 /** The event the state machine sends (statemachine/map.asl.json, state Retry). */
 export const retryEventSchema = z.object({
   runId: z.string().min(1),

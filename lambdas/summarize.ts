@@ -50,8 +50,6 @@ export const summarizeEventSchema = z.object({
 });
 export type SummarizeEvent = z.infer<typeof summarizeEventSchema>;
 
-export { AGGREGATE_FAILED_ERROR } from './shared/aggregate';
-
 export interface SummarizeDependencies {
   ledger: DynamoDBDocumentClient;
   /** Reads the ResultWriter files of a failed Map, to tell aborted children's rows from never-started ones. */

@@ -1,4 +1,4 @@
-import { retryDecision } from '../lambdas/shared/claims';
+import { retryDecision } from '../lambdas/shared';
 import {
   type AggregateOutcome,
   type AttemptRecord,

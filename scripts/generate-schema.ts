@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { renderExecutionInputJsonSchema } from '../lambdas/shared/input';
+import { renderExecutionInputJsonSchema } from '../lambdas/shared';
 
 const target = resolve(import.meta.dirname, '..', 'statemachine', 'input.schema.json');
 writeFileSync(target, renderExecutionInputJsonSchema());

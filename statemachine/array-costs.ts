@@ -1,4 +1,4 @@
-import { MAX_ARRAY_SIZE } from '../lambdas/shared/arrays';
+import { MAX_ARRAY_SIZE } from '../lambdas/shared';
 
 /**
  * What one run of the array path costs, as a formula of its item count, for a run in which every

@@ -1,9 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FanoutInputError, validateInput } from '../../lambdas/prepare';
-import { arrayPathIssues } from '../../lambdas/shared/arrays';
-import { effectiveRetry } from '../../lambdas/shared/input';
+import { arrayPathIssues, effectiveRetry, FanoutInputError, validateInput } from '../../lambdas/shared';
 import { arrayPathUsage } from '../../statemachine/array-costs';
 import { mapPathUsage } from '../../statemachine/map-usage';
 import { type ComparedInput, comparePaths, formatComparison, measurePath, type PathMeasurement } from '../compare';

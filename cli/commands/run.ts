@@ -7,8 +7,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { FanoutInputError, validateInput } from '../../lambdas/prepare';
-import { checkArrayPathInput } from '../../lambdas/shared/arrays';
+import { checkArrayPathInput, FanoutInputError, validateInput } from '../../lambdas/shared';
 import { startLocalCloud } from '../../local/cloud';
 import type { RunPath } from '../../run';
 import { countRunStatuses, type RunSummary, readRunFollowUps, readRunRecord } from '../../run';

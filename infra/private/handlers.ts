@@ -5,7 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { FAILED_ITEMS_INDEX } from '../../lambdas/shared';
+import { FAILED_ITEMS_INDEX } from '../../run';
 import { FanoutFunction } from './function';
 import { REPOSITORY_ROOT } from './repository';
 import { RUN_OBJECTS_PREFIX } from './storage';

@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
-import { ledgerTableDefinition } from '../../lambdas/shared';
+import { ledgerTableDefinition } from '../../run';
 import type { FanoutOrchestratorProps } from '../fanout-orchestrator-props';
 
 /** Where runs keep their state: the DynamoDB ledger, the data bucket and the notices topic. */

@@ -3,7 +3,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { FAILED_ITEMS_INDEX, ledgerTableDefinition } from '../../lambdas/shared';
+import { FAILED_ITEMS_INDEX, ledgerTableDefinition } from '../../run';
 import {
   arrayOf,
   at,

@@ -21,8 +21,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createPrepareHandler, manifestLine, type PrepareDependencies } from '../../lambdas/prepare';
+import { createPrepareHandler, type PrepareDependencies } from '../../lambdas/prepare';
 import { EnvironmentVariableError, EventError, FanoutInputError } from '../../lambdas/shared/errors';
+import { manifestLine } from '../../lambdas/shared/manifest';
 import { LedgerWriteError } from '../../run';
 
 const region = 'us-east-1';

@@ -4,13 +4,8 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  attemptJobName,
-  createRetryHandler,
-  RunNotFoundError,
-  retryDecision,
-  retryRoundThresholds,
-} from '../../lambdas/retry';
+import { createRetryHandler, RunNotFoundError } from '../../lambdas/retry';
+import { attemptJobName, retryDecision, retryRoundThresholds } from '../../lambdas/shared/claims';
 import { EventError } from '../../lambdas/shared/errors';
 import type { ItemRow } from '../../run';
 

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import validator from 'asl-validator';
 import { JSONPath } from 'jsonpath-plus';
 import { describe, expect, it } from 'vitest';
-import type { PreparedRun } from '../../lambdas/prepare';
 import { summarizeEventSchema } from '../../lambdas/summarize';
 import { evaluateChoiceRule } from '../../local/engine/expressions';
+import type { PreparedRun } from '../../run';
 import {
   DefinitionSubstitutionError,
   loadMapDefinition,
