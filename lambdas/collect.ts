@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { type BatchClient, DescribeJobsCommand, type JobDetail } from '@aws-sdk/client-batch';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -11,6 +12,7 @@ import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutError, parseEvent } from './shared/errors';
 import { classifyJobFailure, classifyTaskError } from './shared/failure';
+import { handlerLogger, runLogger } from './shared/log';
 import { type RunOutput, runOutputBase } from './shared/run-output';
 
 /**
@@ -81,6 +83,7 @@ export interface CollectDependencies {
   now: () => Date;
   /** Conditional UpdateItem calls in flight at once. @default 32 */
   writeConcurrency: number;
+  logger: Logger;
 }
 
 /**
@@ -297,6 +300,7 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
       tableName: overrides.tableName ?? requiredEnv('TABLE_NAME', env),
       now: overrides.now ?? (() => new Date()),
       writeConcurrency: overrides.writeConcurrency ?? 32,
+      logger: overrides.logger ?? handlerLogger('fanout-collect'),
     }),
   );
 
@@ -418,6 +422,11 @@ export function createCollectHandler(overrides: Partial<CollectDependencies> = {
         runOutcomeUpdate(deps.tableName, runId, { status, counts, stoppedAt: summary.stoppedAt, error, aggregate }),
       ),
     );
+    runLogger(deps.logger, { runId, execution: prepared.executionArn }).info('summary written', {
+      status,
+      counts,
+      ...(error ? { error: error.error } : {}),
+    });
     return summary;
   };
 }

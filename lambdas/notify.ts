@@ -1,9 +1,11 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { ITEM_STATUSES } from '../run';
 import { snsClient } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
+import { handlerLogger, runLogger } from './shared/log';
 import type { RunOutput } from './shared/run-output';
 
 /**
@@ -38,6 +40,7 @@ export const notifyEventSchema = z.object({
 export interface NotifyDependencies {
   sns: SNSClient;
   topicArn: string;
+  logger: Logger;
 }
 
 const SUBJECT_LIMIT = 100;
@@ -86,6 +89,7 @@ export function createNotifyHandler(overrides: Partial<NotifyDependencies> = {},
     (): NotifyDependencies => ({
       sns: overrides.sns ?? snsClient(),
       topicArn: overrides.topicArn ?? requiredEnv('TOPIC_ARN', env),
+      logger: overrides.logger ?? handlerLogger('fanout-notify'),
     }),
   );
 
@@ -106,6 +110,10 @@ export function createNotifyHandler(overrides: Partial<NotifyDependencies> = {},
         },
       }),
     );
+    runLogger(deps.logger, { runId: summary.runId, execution: summary.executionArn }).info('notice published', {
+      status: summary.status,
+      messageId: response.MessageId,
+    });
     return { messageId: response.MessageId ?? '' };
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   type BatchClient,
   DescribeJobDefinitionsCommand,
@@ -37,6 +38,7 @@ import {
   type RunContext,
   resolveRunId,
 } from './shared/input';
+import { handlerLogger, runLogger } from './shared/log';
 import { indexedManifest, manifestIndexKey, manifestLine } from './shared/manifest';
 import { resumeRun } from './shared/resume';
 import { readSourceItems } from './shared/source';
@@ -71,6 +73,7 @@ export interface PrepareDependencies {
   random: () => number;
   /** Makes a retry's manifest key unique. */
   newId: () => string;
+  logger: Logger;
 }
 
 /** S3 keys of a run's objects. */
@@ -140,141 +143,160 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       sleep: overrides.sleep ?? realSleep,
       random: overrides.random ?? Math.random,
       newId: overrides.newId ?? randomUUID,
+      logger: overrides.logger ?? handlerLogger('fanout-prepare'),
     }),
   );
 
   return async function prepare(rawEvent: unknown): Promise<PreparedRun> {
     const event = parseEvent(prepareEventSchema, rawEvent, 'Prepare expects {input, executionName, executionArn}');
     const deps = dependencies();
-
-    const path: RunPath = event.path ?? 'map';
-    const input = parseExecutionInput(event.input);
-    if (path === 'array') checkArrayPathInput(event.input);
-    if (input.retryOf !== undefined) return prepareRetry(deps, event, input.retryOf, path);
-    if (input.resumeOf !== undefined) return prepareResume(deps, event, input.resumeOf, path);
-    const runId = resolveRunId(input, event.executionName);
-
-    await resolveJobQueue(deps.batch, input.jobQueue);
-    const definition = await resolveJobDefinition(deps.batch, input.jobDefinition);
-    const command = input.command ?? definition.containerProperties?.command ?? [];
-    if (command.length === 0) {
-      throw FanoutInputError.of(
-        'command',
-        `command is not given and job definition ${definition.jobDefinitionName} has no command of its own`,
-      );
-    }
-    const context: RunContext = {
-      runId,
-      round: 1,
-      jobQueue: input.jobQueue,
-      jobDefinition: `${definition.jobDefinitionName}:${definition.revision}`,
-      command,
-      idempotent: input.idempotent,
-    };
-
-    const source = itemSourceOf(input);
-    let items: PreparedItem[];
-    if (source.kind === 'inline') {
-      items = prepareInlineItems(source, context);
-    } else if (source.kind === 'retry') {
-      throw FanoutInputError.of('retryOf', 'a retry is prepared from the earlier run', source.runId);
-    } else {
-      const collector = new ItemCollector(context);
-      await readSourceItems(deps.s3, source, collector);
-      items = collector.finish('source');
-    }
-
-    const { manifestKey, resultPrefix } = runKeys(runId);
-    const createdAt = deps.now().toISOString();
-    const prepared: PreparedRun = {
-      runId,
-      path,
-      round: 1,
-      itemCount: items.length,
-      executionArn: event.executionArn,
-      createdAt,
-      manifest: { bucket: deps.bucket, key: manifestKey },
-      resultPrefix,
-      jobQueue: context.jobQueue,
-      jobDefinition: context.jobDefinition,
-      command: [...command],
-      maxConcurrency: input.maxConcurrency,
-      ...effectiveThresholds(input, items.length),
-      retry: effectiveRetry(input),
-      idempotent: input.idempotent,
-      ...(input.failFast ? { failFast: true } : {}),
-      ...(input.aggregate
-        ? {
-            aggregate: {
-              jobName: `${runId}-aggregate`,
-              command: input.aggregate.command,
-              kwargs: JSON.stringify(input.aggregate.kwargs),
-            },
-          }
-        : {}),
-      ...(path === 'array'
-        ? arrayRunSettings(runId, 1, items.length, deps.bucket, manifestKey, input.retry.maxAttempts)
-        : {}),
-    };
-
-    // The header goes first and only if the run id is new (or belongs to this very execution,
-    // whose Prepare is being retried), so an existing run's manifest and rows are never touched.
+    let prepared: PreparedRun;
     try {
-      await deps.ledger.send(
-        new PutCommand({
-          TableName: deps.tableName,
-          Item: headerRow(event, prepared),
-          ConditionExpression: 'attribute_not_exists(#runId) OR #executionArn = :executionArn',
-          ExpressionAttributeNames: { '#runId': 'runId', '#executionArn': 'executionArn' },
-          ExpressionAttributeValues: { ':executionArn': event.executionArn },
-        }),
-      );
+      prepared = await prepareRun(deps, event);
     } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error).name === 'ConditionalCheckFailedException'
-      ) {
-        throw FanoutInputError.of(
-          'runId',
-          `a run with this id already exists in ledger ${deps.tableName} (started by another execution); choose a new runId, or re-run its failures with the retry command`,
-          runId,
-        );
+      if (error instanceof FanoutInputError) {
+        deps.logger.warn('input refused', { execution: event.executionArn, issues: error.issues });
       }
       throw error;
     }
-
-    const { body, index } = indexedManifest(items.map(manifestLine));
-    await deps.s3.send(
-      new PutObjectCommand({ Bucket: deps.bucket, Key: manifestKey, Body: body, ContentType: 'application/jsonl' }),
-    );
-    if (prepared.index) {
-      await deps.s3.send(
-        new PutObjectCommand({
-          Bucket: prepared.index.bucket,
-          Key: prepared.index.key,
-          Body: index,
-          ContentType: 'application/octet-stream',
-        }),
-      );
-    }
-
-    const rows = items.map((item) =>
-      pendingItemRow({
-        runId,
-        itemId: item.itemId,
-        idempotent: item.idempotent,
-        jobName: item.jobName,
-        kwargs: item.kwargsJson,
-        createdAt,
-      }),
-    );
-    await putRows(deps.ledger, deps.tableName, rows as unknown as Record<string, unknown>[], {
-      sleep: deps.sleep,
-      random: deps.random,
-    });
-
+    const log = runLogger(deps.logger, { runId: prepared.runId, execution: event.executionArn });
+    const fields = { path: prepared.path, round: prepared.round, itemCount: prepared.itemCount };
+    if (prepared.retryOf !== undefined) log.info('retry round planned', fields);
+    else if (prepared.resumeOf !== undefined) log.info('resume round planned', fields);
+    else log.info('input accepted', { ...fields, jobQueue: prepared.jobQueue, jobDefinition: prepared.jobDefinition });
     return prepared;
   };
+}
+
+/** Validates the input, then writes the run's header, manifest and PENDING rows (or reopens an earlier run). */
+async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promise<PreparedRun> {
+  const path: RunPath = event.path ?? 'map';
+  const input = parseExecutionInput(event.input);
+  if (path === 'array') checkArrayPathInput(event.input);
+  if (input.retryOf !== undefined) return prepareRetry(deps, event, input.retryOf, path);
+  if (input.resumeOf !== undefined) return prepareResume(deps, event, input.resumeOf, path);
+  const runId = resolveRunId(input, event.executionName);
+
+  await resolveJobQueue(deps.batch, input.jobQueue);
+  const definition = await resolveJobDefinition(deps.batch, input.jobDefinition);
+  const command = input.command ?? definition.containerProperties?.command ?? [];
+  if (command.length === 0) {
+    throw FanoutInputError.of(
+      'command',
+      `command is not given and job definition ${definition.jobDefinitionName} has no command of its own`,
+    );
+  }
+  const context: RunContext = {
+    runId,
+    round: 1,
+    jobQueue: input.jobQueue,
+    jobDefinition: `${definition.jobDefinitionName}:${definition.revision}`,
+    command,
+    idempotent: input.idempotent,
+  };
+
+  const source = itemSourceOf(input);
+  let items: PreparedItem[];
+  if (source.kind === 'inline') {
+    items = prepareInlineItems(source, context);
+  } else if (source.kind === 'retry') {
+    throw FanoutInputError.of('retryOf', 'a retry is prepared from the earlier run', source.runId);
+  } else {
+    const collector = new ItemCollector(context);
+    await readSourceItems(deps.s3, source, collector);
+    items = collector.finish('source');
+  }
+
+  const { manifestKey, resultPrefix } = runKeys(runId);
+  const createdAt = deps.now().toISOString();
+  const prepared: PreparedRun = {
+    runId,
+    path,
+    round: 1,
+    itemCount: items.length,
+    executionArn: event.executionArn,
+    createdAt,
+    manifest: { bucket: deps.bucket, key: manifestKey },
+    resultPrefix,
+    jobQueue: context.jobQueue,
+    jobDefinition: context.jobDefinition,
+    command: [...command],
+    maxConcurrency: input.maxConcurrency,
+    ...effectiveThresholds(input, items.length),
+    retry: effectiveRetry(input),
+    idempotent: input.idempotent,
+    ...(input.failFast ? { failFast: true } : {}),
+    ...(input.aggregate
+      ? {
+          aggregate: {
+            jobName: `${runId}-aggregate`,
+            command: input.aggregate.command,
+            kwargs: JSON.stringify(input.aggregate.kwargs),
+          },
+        }
+      : {}),
+    ...(path === 'array'
+      ? arrayRunSettings(runId, 1, items.length, deps.bucket, manifestKey, input.retry.maxAttempts)
+      : {}),
+  };
+
+  // The header goes first and only if the run id is new (or belongs to this very execution,
+  // whose Prepare is being retried), so an existing run's manifest and rows are never touched.
+  try {
+    await deps.ledger.send(
+      new PutCommand({
+        TableName: deps.tableName,
+        Item: headerRow(event, prepared),
+        ConditionExpression: 'attribute_not_exists(#runId) OR #executionArn = :executionArn',
+        ExpressionAttributeNames: { '#runId': 'runId', '#executionArn': 'executionArn' },
+        ExpressionAttributeValues: { ':executionArn': event.executionArn },
+      }),
+    );
+  } catch (error) {
+    if (
+      error instanceof ConditionalCheckFailedException ||
+      (error as Error).name === 'ConditionalCheckFailedException'
+    ) {
+      throw FanoutInputError.of(
+        'runId',
+        `a run with this id already exists in ledger ${deps.tableName} (started by another execution); choose a new runId, or re-run its failures with the retry command`,
+        runId,
+      );
+    }
+    throw error;
+  }
+
+  const { body, index } = indexedManifest(items.map(manifestLine));
+  await deps.s3.send(
+    new PutObjectCommand({ Bucket: deps.bucket, Key: manifestKey, Body: body, ContentType: 'application/jsonl' }),
+  );
+  if (prepared.index) {
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: prepared.index.bucket,
+        Key: prepared.index.key,
+        Body: index,
+        ContentType: 'application/octet-stream',
+      }),
+    );
+  }
+
+  const rows = items.map((item) =>
+    pendingItemRow({
+      runId,
+      itemId: item.itemId,
+      idempotent: item.idempotent,
+      jobName: item.jobName,
+      kwargs: item.kwargsJson,
+      createdAt,
+    }),
+  );
+  await putRows(deps.ledger, deps.tableName, rows as unknown as Record<string, unknown>[], {
+    sleep: deps.sleep,
+    random: deps.random,
+  });
+
+  return prepared;
 }
 
 /**

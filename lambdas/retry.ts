@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ import { claimRetryCandidates, retryRoundThresholds } from './shared/claims';
 import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutError, parseEvent } from './shared/errors';
+import { handlerLogger, runLogger } from './shared/log';
 
 /**
  * Retry: runs after a round of the Distributed Map that stayed within its failure threshold.
@@ -21,6 +23,8 @@ export const retryEventSchema = z.object({
   runId: z.string().min(1),
   /** The round that just ended; claimed items move to `round + 1`. */
   round: z.number().int().positive(),
+  /** The execution that asks, for the operator log. */
+  executionArn: z.string().optional(),
 });
 export type RetryEvent = z.infer<typeof retryEventSchema>;
 
@@ -45,6 +49,7 @@ export interface RetryDependencies {
   now: () => Date;
   /** Makes each manifest key unique, so two Retry calls on one run never overwrite each other's manifest. */
   newId: () => string;
+  logger: Logger;
 }
 
 /** The run has no header row in the ledger. */
@@ -65,11 +70,12 @@ export function createRetryHandler(overrides: Partial<RetryDependencies> = {}, e
       bucket: overrides.bucket ?? requiredEnv('BUCKET', env),
       now: overrides.now ?? (() => new Date()),
       newId: overrides.newId ?? randomUUID,
+      logger: overrides.logger ?? handlerLogger('fanout-retry'),
     }),
   );
 
   return async function retry(rawEvent: unknown): Promise<RetryResult> {
-    const { runId, round } = parseEvent(retryEventSchema, rawEvent, 'Retry expects {runId, round}');
+    const { runId, round, executionArn } = parseEvent(retryEventSchema, rawEvent, 'Retry expects {runId, round}');
     const deps = dependencies();
 
     const header = await deps.ledger.send(
@@ -81,6 +87,11 @@ export function createRetryHandler(overrides: Partial<RetryDependencies> = {}, e
         `runId: no run ${JSON.stringify(runId)} in ledger ${deps.tableName} (its header row is missing)`,
       );
     const claimed = await claimRetryCandidates(deps, run, round + 1);
+    runLogger(deps.logger, { runId, execution: executionArn }).info('retry claims made', {
+      round: claimed.round,
+      claimedItemCount: claimed.itemCount,
+      abandonedCount: claimed.abandonedCount,
+    });
     return { ...claimed, ...retryRoundThresholds(run) };
   };
 }

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -15,6 +16,7 @@ import { isConditionFailure } from './shared/claims';
 import { documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { parseEvent } from './shared/errors';
+import { handlerLogger, runLogger } from './shared/log';
 import { type RunOutput, runOutputBase } from './shared/run-output';
 
 /**
@@ -56,6 +58,7 @@ export interface SummarizeDependencies {
   s3: S3Client;
   tableName: string;
   now: () => Date;
+  logger: Logger;
 }
 
 /** A ResultWriter entry, as far as reconciling reads it (docs: input-output-resultwriter.html). */
@@ -165,6 +168,7 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
       s3: overrides.s3 ?? s3Client(),
       tableName: overrides.tableName ?? requiredEnv('TABLE_NAME', env),
       now: overrides.now ?? (() => new Date()),
+      logger: overrides.logger ?? handlerLogger('fanout-summarize'),
     }),
   );
 
@@ -217,6 +221,11 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
         }),
       ),
     );
+    runLogger(deps.logger, { runId: prepared.runId, execution: prepared.executionArn }).info('summary written', {
+      status,
+      counts,
+      ...(error ? { error: error.error } : {}),
+    });
     return summary;
   };
 }

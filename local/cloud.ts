@@ -15,6 +15,7 @@ import { createLocalStepFunctions, s3ObjectStore } from './engine';
 import { startStepFunctionsEndpoint } from './engine/endpoint';
 import { createDefaultIntegrations } from './engine/integrations';
 import type { StepFunctionsService } from './engine/types';
+import { lambdaLogger } from './lambda-log';
 import { startS3Server } from './s3';
 import { startSnsServer } from './sns';
 
@@ -151,6 +152,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       tableName: config.ledgerTable,
       bucket: config.bucket,
       topicArn,
+      stateDir: dir,
     });
     engine = createLocalStepFunctions({
       region,
@@ -218,6 +220,8 @@ interface LambdaWiring {
   tableName: string;
   bucket: string;
   topicArn: string;
+  /** Where the handlers' logs go (`<stateDir>/lambdas/`). */
+  stateDir: string;
 }
 
 /**
@@ -234,12 +238,32 @@ async function loadLambdaHandlers(wiring: LambdaWiring): Promise<Map<string, Han
     import('../lambdas/notify'),
     import('../lambdas/collect'),
   ]);
-  const { s3, batch, ledger, sns, tableName, bucket, topicArn } = wiring;
+  const { s3, batch, ledger, sns, tableName, bucket, topicArn, stateDir } = wiring;
+  const logger = (name: string) => lambdaLogger(stateDir, name);
   return new Map<string, Handler>([
-    ['fanout-prepare', prepare.createPrepareHandler({ s3, batch, ledger, tableName, bucket }) as Handler],
-    ['fanout-retry', retry.createRetryHandler({ s3, ledger, tableName, bucket }) as Handler],
-    ['fanout-summarize', summarize.createSummarizeHandler({ ledger, s3, tableName }) as Handler],
-    ['fanout-notify', notify.createNotifyHandler({ sns, topicArn }) as Handler],
-    ['fanout-collect', collect.createCollectHandler({ batch, s3, ledger, tableName }) as Handler],
+    [
+      'fanout-prepare',
+      prepare.createPrepareHandler({
+        s3,
+        batch,
+        ledger,
+        tableName,
+        bucket,
+        logger: logger('fanout-prepare'),
+      }) as Handler,
+    ],
+    [
+      'fanout-retry',
+      retry.createRetryHandler({ s3, ledger, tableName, bucket, logger: logger('fanout-retry') }) as Handler,
+    ],
+    [
+      'fanout-summarize',
+      summarize.createSummarizeHandler({ ledger, s3, tableName, logger: logger('fanout-summarize') }) as Handler,
+    ],
+    ['fanout-notify', notify.createNotifyHandler({ sns, topicArn, logger: logger('fanout-notify') }) as Handler],
+    [
+      'fanout-collect',
+      collect.createCollectHandler({ batch, s3, ledger, tableName, logger: logger('fanout-collect') }) as Handler,
+    ],
   ]);
 }

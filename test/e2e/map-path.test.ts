@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
@@ -53,6 +54,23 @@ describe('a run within its tolerated failures', () => {
     expect(execution.status, execution.cause).toBe('SUCCEEDED');
     const summary = JSON.parse(execution.output ?? '{}');
     expect(summary).toMatchObject({ runId, counts: { total: 20, succeeded: 18, failed: 2, pending: 0 } });
+  });
+
+  it("logs the run's steps as JSON lines in the state folder, each with the run id and the execution", () => {
+    const lines = (name: string) =>
+      readFileSync(join(cloud.dir, 'lambdas', `${name}.jsonl`), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.runId === runId);
+    const execution = { runId, execution: expect.stringContaining(`:${runId}`) };
+    expect(lines('fanout-prepare')).toEqual([
+      expect.objectContaining({ message: 'input accepted', itemCount: 20, ...execution }),
+    ]);
+    expect(lines('fanout-summarize')).toEqual([
+      expect.objectContaining({ message: 'summary written', status: 'COMPLETED_WITH_FAILURES', ...execution }),
+    ]);
+    expect(lines('fanout-notify')).toEqual([expect.objectContaining({ message: 'notice published', ...execution })]);
   });
 
   it('has exactly one ledger row per item, with the outcome of its job', async () => {

@@ -25,6 +25,7 @@ import { createPrepareHandler, type PrepareDependencies } from '../../lambdas/pr
 import { EnvironmentVariableError, EventError, FanoutInputError } from '../../lambdas/shared/errors';
 import { manifestLine } from '../../lambdas/shared/manifest';
 import { LedgerWriteError } from '../../run';
+import { CapturingLogger } from './log-capture';
 
 const region = 'us-east-1';
 const s3Mock = mockClient(S3Client);
@@ -44,9 +45,12 @@ function makeHandler(overrides: Partial<PrepareDependencies> = {}) {
     now: () => now,
     sleep: async () => undefined,
     random: () => 0.5,
+    logger: new CapturingLogger(logLines),
     ...overrides,
   });
 }
+
+let logLines: Array<Record<string, unknown>> = [];
 
 function event(input: unknown, executionName = 'sweep-1') {
   return { input, executionName, executionArn };
@@ -103,9 +107,37 @@ afterEach(() => {
   s3Mock.reset();
   batchMock.reset();
   ledgerMock.reset();
+  logLines = [];
 });
 
 describe('prepare', () => {
+  it('logs the accepted input once, with the run id, the execution and the item count', async () => {
+    await makeHandler()(event({ replicas: { count: 40 } }));
+    expect(logLines).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'input accepted',
+        runId: 'sweep-1',
+        execution: executionArn,
+        path: 'map',
+        round: 1,
+        itemCount: 40,
+      }),
+    ]);
+  });
+
+  it('logs a refused input with its issues, and nothing else', async () => {
+    await expect(makeHandler()(event({ replicas: { count: 0 } }))).rejects.toThrow(FanoutInputError);
+    expect(logLines).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'input refused',
+        execution: executionArn,
+        issues: [expect.objectContaining({ path: 'replicas.count' })],
+      }),
+    ]);
+  });
+
   it('writes the header row, the manifest and one PENDING row per item, and returns the prepared run', async () => {
     const prepared = await makeHandler()(
       event({

@@ -8,6 +8,7 @@ import { createRetryHandler, RunNotFoundError } from '../../lambdas/retry';
 import { attemptJobName, retryDecision, retryRoundThresholds } from '../../lambdas/shared/claims';
 import { EventError } from '../../lambdas/shared/errors';
 import type { ItemRow } from '../../run';
+import { CapturingLogger } from './log-capture';
 
 const ledgerMock = mockClient(DynamoDBDocumentClient);
 const s3Mock = mockClient(S3Client);
@@ -20,8 +21,11 @@ function makeHandler() {
     bucket: 'fanout-data',
     now: () => new Date('2025-01-02T03:04:05.000Z'),
     newId: () => 'id-1',
+    logger: new CapturingLogger(logLines),
   });
 }
+
+const logLines: Array<Record<string, unknown>> = [];
 
 const header = {
   runId: 'sweep-1',
@@ -76,6 +80,22 @@ describe('retry', () => {
       ExpressionAttributeNames: { '#failedRunId': 'failedRunId', '#status': 'status' },
       ExpressionAttributeValues: { ':runId': 'sweep-1', ':failed': 'FAILED' },
     });
+  });
+
+  it('logs the claims it made with the run id, the execution and the round', async () => {
+    logLines.length = 0;
+    ledgerMock.on(QueryCommand).resolves({ Items: [failedRow('07')] });
+    await makeHandler()({ runId: 'sweep-1', round: 1, executionArn: 'arn:execution:sweep-1' });
+    expect(logLines).toEqual([
+      expect.objectContaining({
+        message: 'retry claims made',
+        runId: 'sweep-1',
+        execution: 'arn:execution:sweep-1',
+        round: 2,
+        claimedItemCount: 1,
+        abandonedCount: 0,
+      }),
+    ]);
   });
 
   it('claims an idempotent failure with a conditional update that moves it to the next round', async () => {

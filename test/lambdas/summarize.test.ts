@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventError } from '../../lambdas/shared/errors';
 import { createSummarizeHandler } from '../../lambdas/summarize';
+import { CapturingLogger } from './log-capture';
 
 const ledgerMock = mockClient(DynamoDBDocumentClient);
 const s3Mock = mockClient(S3Client);
@@ -16,8 +17,11 @@ function makeHandler() {
     s3: new S3Client({ region: 'us-east-1' }),
     tableName: 'fanout-ledger',
     now: () => new Date('2025-01-02T03:05:05.000Z'),
+    logger: new CapturingLogger(logLines),
   });
 }
+
+const logLines: Array<Record<string, unknown>> = [];
 
 const prepared = {
   runId: 'sweep-1',
@@ -81,6 +85,21 @@ describe('summarize', () => {
         ':stoppedAt': '2025-01-02T03:05:05.000Z',
       },
     });
+  });
+
+  it('logs the summary it wrote with the run id, the execution, the status and the counts', async () => {
+    logLines.length = 0;
+    ledgerMock.on(QueryCommand).resolves(rows('SUCCEEDED', 'FAILED', 'SUCCEEDED'));
+    await makeHandler()({ prepared: { ...prepared, executionArn: 'arn:execution:sweep-1' }, fanOut: {} });
+    expect(logLines).toEqual([
+      expect.objectContaining({
+        message: 'summary written',
+        runId: 'sweep-1',
+        execution: 'arn:execution:sweep-1',
+        status: 'COMPLETED_WITH_FAILURES',
+        counts: expect.objectContaining({ succeeded: 2, failed: 1 }),
+      }),
+    ]);
   });
 
   it('reports tolerated failures as COMPLETED_WITH_FAILURES', async () => {
