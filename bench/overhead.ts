@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { countRunStatuses } from '../run';
 import { startLocalCloud } from '../local/cloud';
+import { countRunStatuses } from '../run';
 
 /** The per-item command both sides run: a process that does nothing. */
 export const noopCommand = ['true'];

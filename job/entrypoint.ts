@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { resolveJobInvocation } from './array-item';
-import { InvocationError } from './invocation';
+import { InvocationError, type ResolvedInvocation } from './invocation';
 
 /**
  * The container entrypoint: `node /opt/fanout/entrypoint.js <command...>`. Resolves the
@@ -22,7 +22,7 @@ function fail(code: number, message: string): void {
 }
 
 async function main(): Promise<void> {
-  let resolved;
+  let resolved: ResolvedInvocation;
   try {
     resolved = await resolveJobInvocation({ command: process.argv.slice(2), environment: process.env });
   } catch (error) {

@@ -396,7 +396,8 @@ function timingOf(executions: readonly ExecutionSummary[]): ReportModel['timing'
   const durations = executions.map((execution) => execution.durationSeconds).filter((d): d is number => d !== null);
   return {
     startedAt: executions[0]?.startedAt ?? null,
-    stoppedAt: stops.includes(null) ? null : (stops as string[]).reduce((a, b) => (b > a ? b : a)),
+    // ISO 8601 times in UTC sort as strings.
+    stoppedAt: stops.includes(null) ? null : ((stops as string[]).toSorted().at(-1) ?? null),
     executingSeconds: durations.length === 0 ? null : durations.reduce((a, b) => a + b, 0),
   };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { arrayPathIssues, effectiveRetry, FanoutInputError, validateInput } from '../../lambdas/shared';
+import { arrayPathIssues, effectiveRetry, FanoutInputError, type RunPlan, validateInput } from '../../lambdas/shared';
 import { arrayPathUsage } from '../../statemachine/array-costs';
 import { mapPathUsage } from '../../statemachine/map-usage';
 import { type ComparedInput, comparePaths, formatComparison, measurePath, type PathMeasurement } from '../compare';
@@ -26,7 +26,7 @@ export interface CompareOptions {
  */
 export async function compareCommand(options: CompareOptions, io: CliIo): Promise<number> {
   const raw = readJsonDocument(options.input, 'input');
-  let plan;
+  let plan: RunPlan;
   try {
     plan = validateInput(raw, { executionName: 'compare' });
   } catch (error) {

@@ -1,5 +1,9 @@
 import { BatchClient } from '@aws-sdk/client-batch';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  type DescribeStacksCommandOutput,
+} from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -71,7 +75,7 @@ export async function readStackOutputs(
   stack: string,
   region: string,
 ): Promise<StackOutputs> {
-  let described;
+  let described: DescribeStacksCommandOutput;
   try {
     described = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
   } catch (error) {

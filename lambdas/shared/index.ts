@@ -10,6 +10,7 @@ export {
   DEFAULT_JOB_DEFINITION,
   effectiveRetry,
   RUN_ID_PATTERN,
+  type RunPlan,
   renderExecutionInputJsonSchema,
   validateInput,
 } from './input';

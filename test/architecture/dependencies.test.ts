@@ -15,7 +15,7 @@ const root = normalize(join(import.meta.dirname, '..', '..'));
  * Each top-level folder and the folders it may import from. The order is the layering: a
  * folder never imports one that is listed after it.
  */
-export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
+const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   run: [],
   config: [],
   job: [],
@@ -75,7 +75,11 @@ function importsOf(file: string): ImportEdge[] {
       ts.isStringLiteral(node.arguments[0])
     )
       add(node.arguments[0].text, false);
-    else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal))
+    else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    )
       add(node.argument.literal.text, false);
     ts.forEachChild(node, visit);
   };

@@ -122,7 +122,7 @@ describe('an array run in which chosen children fail', () => {
 
   it("lists the failed children through their parent, as Batch's ListJobs by arrayJobId does", async () => {
     const children = await cloud.clients.batch.send(
-      new ListJobsCommand({ arrayJobId: (rows.get('item-0')?.jobId as string).split(':')[0], jobStatus: 'FAILED' }),
+      new ListJobsCommand({ arrayJobId: String(rows.get('item-0')?.jobId).split(':')[0], jobStatus: 'FAILED' }),
     );
     expect(children.jobSummaryList?.map((job) => job.arrayProperties?.index).sort()).toEqual([1, 4, 6]);
   });
@@ -210,7 +210,7 @@ describe('retrying an array run', () => {
       failureClass: 'APP_ERROR',
       exitCode: 1,
     });
-    const [parent] = (afterRetry1.get('item-1')?.jobId as string).split(':');
+    const [parent] = String(afterRetry1.get('item-1')?.jobId).split(':');
     expect(afterRetry1.get('item-1')?.jobId).toBe(`${parent}:0`);
     expect(afterRetry1.get('item-2')?.jobId).toBe(`${parent}:1`);
     for (const n of [1, 2]) {

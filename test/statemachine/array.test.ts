@@ -3,6 +3,7 @@ import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { ARRAY_PLACEHOLDERS, arrayDefinitionPath, arrayPathUsage, loadArrayDefinition } from '../../statemachine';
 
+// biome-ignore lint/suspicious/noExplicitAny: an ASL state is read as an untyped JSON document
 type State = Record<string, any>;
 type Machine = { StartAt: string; States: Record<string, State> };
 
@@ -227,7 +228,7 @@ describe('array.asl.json with an aggregation job', () => {
   });
 
   it('retries Collect while children are still running, for hours and without a tight loop', () => {
-    const retry = (definition.States.Collect?.Retry as State[]).find((rule) =>
+    const retry = ((definition.States.Collect?.Retry ?? []) as State[]).find((rule) =>
       rule.ErrorEquals.includes('ChildrenStillRunningError'),
     );
     expect(retry).toEqual({

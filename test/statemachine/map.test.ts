@@ -13,6 +13,7 @@ import {
   substituteDefinition,
 } from '../../statemachine';
 
+// biome-ignore lint/suspicious/noExplicitAny: an ASL state is read as an untyped JSON document
 type State = Record<string, any>;
 type Machine = { StartAt: string; States: Record<string, State> };
 
@@ -282,7 +283,7 @@ describe('map.asl.json', () => {
       jobName: 'sweep-1-0',
       kwargs: { seed: 7 },
     });
-    const request = applyTemplate(child.States.SubmitJob?.Parameters, childInput, {}) as Record<string, any>;
+    const request = applyTemplate(child.States.SubmitJob?.Parameters, childInput, {}) as State;
     expect(request).toMatchObject({
       JobName: 'sweep-1-0',
       JobQueue: 'fanout-high',

@@ -36,8 +36,14 @@ describe('comparePaths', () => {
   it('passes the input settings to every model and keeps them in the comparison', () => {
     const seen: number[] = [];
     const comparison = comparePaths(input, {
-      map: (given) => (seen.push(given.retryRounds), models.map()),
-      array: (given) => (seen.push(given.itemCount), models.array()),
+      map: (given) => {
+        seen.push(given.retryRounds);
+        return models.map();
+      },
+      array: (given) => {
+        seen.push(given.itemCount);
+        return models.array();
+      },
     });
     expect(seen).toEqual([1, 10_000]);
     expect(comparison).toMatchObject({

@@ -3,6 +3,7 @@ import { classifyJobFailure, classifyTaskError, type JobFailureFacts } from '../
 import { evaluateChoiceRule } from '../../../local/engine/expressions';
 import { loadMapDefinition } from '../../../statemachine';
 
+// biome-ignore lint/suspicious/noExplicitAny: an ASL state is read as an untyped JSON document
 type State = Record<string, any>;
 
 // The map path classifies in its child's Choice states; Collect classifies in code. Both must agree.
