@@ -336,7 +336,9 @@ describe('map.asl.json', () => {
     );
 
     const retry = definition.States.Retry as State;
-    applyTemplate(retry.Parameters, state, {});
+    expect(applyTemplate(retry.Parameters, state, { Execution: { Id: prepared.executionArn } })).toMatchObject({
+      Payload: { runId: 'sweep-1', round: 1, executionArn: prepared.executionArn },
+    });
     const retried = {
       manifest: { bucket: 'b', key: 'k' },
       itemCount: 2,
