@@ -1,3 +1,6 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { encodeManifestIndex } from '../../job/manifest-index';
 import type { PreparedItem } from './input';
 
@@ -26,4 +29,18 @@ export function indexedManifest(lines: readonly string[]): { body: string; index
 /** The index object of a manifest: its key with `.jsonl` replaced by `.idx`. */
 export function manifestIndexKey(manifestKey: string): string {
   return `${manifestKey.replace(/\.jsonl$/, '')}.idx`;
+}
+
+/** The item ids of a manifest, in line order, streamed from S3. */
+export async function* manifestItemIds(
+  s3: S3Client,
+  manifest: { bucket: string; key: string },
+): AsyncGenerator<string> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: manifest.bucket, Key: manifest.key }));
+  if (!response.Body) return;
+  const lines = createInterface({ input: response.Body as Readable, crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) {
+    if (line === '') continue;
+    yield (JSON.parse(line) as { itemId: string }).itemId;
+  }
 }

@@ -6,13 +6,8 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ChildrenStillRunningError,
-  type CollectDependencies,
-  CollectError,
-  type CollectEvent,
-  createCollectHandler,
-} from '../../lambdas/collect';
+import { type CollectDependencies, type CollectEvent, createCollectHandler } from '../../lambdas/collect';
+import { ChildrenStillRunningError, CollectError } from '../../lambdas/shared/array-children';
 import { EventError } from '../../lambdas/shared/errors';
 import { manifestLine } from '../../lambdas/shared/manifest';
 
