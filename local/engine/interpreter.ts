@@ -109,7 +109,7 @@ async function runWithErrorHandling(
     }
     const catcher = node.catch.find((candidate) => matches(candidate.ErrorEquals, failure.error));
     if (!catcher) throw failure;
-    return caught(node, catcher, input, failure, frame);
+    return caught(catcher, input, failure);
   }
 }
 
@@ -142,7 +142,7 @@ function matches(errorEquals: readonly string[], error: string): boolean {
   return matchesErrorEquals(errorEquals, error);
 }
 
-function caught(node: StateNode, catcher: Catcher, input: Json, failure: StatesError, frame: Frame): Step {
+function caught(catcher: Catcher, input: Json, failure: StatesError): Step {
   const errorOutput: JsonObject = { Error: failure.error, Cause: failure.cause };
   const output = applyResultPath(input, errorOutput, catcher.ResultPath === undefined ? '$' : catcher.ResultPath);
   return { output, next: catcher.Next };

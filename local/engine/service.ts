@@ -83,6 +83,7 @@ interface ExecutionRecord
   markDone: () => void;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what API_StartExecution forbids in names.
 const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;

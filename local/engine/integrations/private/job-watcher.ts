@@ -69,7 +69,8 @@ export class JobWatcher {
       signal.addEventListener('abort', waiter.onAbort, { once: true });
       let waiters = this.waiting.get(jobId);
       if (!waiters) {
-        this.waiting.set(jobId, (waiters = new Set()));
+        waiters = new Set();
+        this.waiting.set(jobId, waiters);
         this.polls.set(jobId, { delayMs: this.intervalMs, dueAt: this.clock.now() });
       }
       waiters.add(waiter);

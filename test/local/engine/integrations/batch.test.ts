@@ -208,14 +208,12 @@ describe('batch integration', () => {
   });
 
   it('names SubmitJob API errors Batch.<Code> with the service message in the cause', async () => {
-    batch
-      .on(SubmitJobCommand)
-      .rejects(
-        new ClientException({
-          message: 'Job queue high does not exist',
-          $metadata: { httpStatusCode: 400, requestId: 'req-9' },
-        }),
-      );
+    batch.on(SubmitJobCommand).rejects(
+      new ClientException({
+        message: 'Job queue high does not exist',
+        $metadata: { httpStatusCode: 400, requestId: 'req-9' },
+      }),
+    );
     const { run } = setup();
 
     await expect(run('submitJob.sync', PARAMETERS)).rejects.toMatchObject({

@@ -87,14 +87,12 @@ describe('dynamodb integration', () => {
   });
 
   it('fails with DynamoDB.ConditionalCheckFailedException when the condition fails', async () => {
-    dynamodb
-      .on(UpdateItemCommand)
-      .rejects(
-        new ConditionalCheckFailedException({
-          message: 'The conditional request failed',
-          $metadata: { httpStatusCode: 400, requestId: 'r-7' },
-        }),
-      );
+    dynamodb.on(UpdateItemCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: { httpStatusCode: 400, requestId: 'r-7' },
+      }),
+    );
     // DESIGN §5: optimized DynamoDB errors are DynamoDB.<Code>; cause format as recorded from AWS.
     await expect(
       run('updateItem', { TableName: 't', Key: { id: { S: '1' } }, UpdateExpression: 'SET a = :a' }),

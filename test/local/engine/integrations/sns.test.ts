@@ -44,14 +44,12 @@ describe('sns integration', () => {
   });
 
   it('fails with SNS.NotFoundException and the bare code in the cause for a missing topic', async () => {
-    sns
-      .on(PublishCommand)
-      .rejects(
-        new NotFoundException({
-          message: 'Topic does not exist',
-          $metadata: { httpStatusCode: 404, requestId: 'r-2' },
-        }),
-      );
+    sns.on(PublishCommand).rejects(
+      new NotFoundException({
+        message: 'Topic does not exist',
+        $metadata: { httpStatusCode: 404, requestId: 'r-2' },
+      }),
+    );
     await expect(publish({ TopicArn: TOPIC, Message: 'x' })).rejects.toMatchObject({
       error: 'SNS.NotFoundException',
       cause:
