@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { systemClock } from './clock';
 import { type LoadedDefinition, loadDefinition } from './definition';
-import type { MapRun } from './distributed-map';
 import { InvalidDefinitionError, ServiceError, StatesErrors, UnsupportedFeatureError } from './errors';
-import { JsonText, presentEvent } from './history';
-import { runGraph } from './interpreter';
 import type { ObjectStore } from './object-store';
+import { JsonText, presentEvent } from './private/history';
+import { runGraph } from './private/interpreter';
+import type { MapRun } from './private/map/distributed-map';
 import {
   asFailure,
   checkPayloadSize,
@@ -16,7 +16,7 @@ import {
   isoDate,
   type MapRunHandle,
   PAYLOAD_LIMIT_BYTES,
-} from './runtime';
+} from './private/runtime';
 import type {
   Clock,
   ExecutionDescription,

@@ -1,6 +1,6 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { StatesError, StatesErrors } from './errors';
+import { StatesError, StatesErrors } from '../errors';
 
 /** Where one record sits in a {@link SpillLog}: its byte offset and byte length (newline included). */
 export interface LogPosition {

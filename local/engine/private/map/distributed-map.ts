@@ -1,23 +1,6 @@
-import { ABORTED, FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
-import type { Graph, StateNode } from './definition';
-import { StatesError, StatesErrors } from './errors';
-import { renderPayloadTemplate } from './expressions';
-import { JsonText } from './history';
-import { readMaxConcurrency, readNumber, runGraph, selectItem } from './interpreter';
-import { type ItemSource, openItemSource } from './item-reader';
-import { readWriterTarget, resultEntry, writeResults } from './result-writer';
-import {
-  asFailure,
-  type EngineEnvironment,
-  type ExecutionScope,
-  type Frame,
-  Halt,
-  isoDate,
-  type MapRunHandle,
-  PAYLOAD_LIMIT_BYTES,
-  record,
-} from './runtime';
-import { type LogPosition, SpillLog } from './spill-log';
+import type { Graph, StateNode } from '../../definition';
+import { StatesError, StatesErrors } from '../../errors';
+import { renderPayloadTemplate } from '../../expressions';
 import type {
   ContextObject,
   ExecutionDescription,
@@ -28,7 +11,24 @@ import type {
   MapRunCounts,
   MapRunDescription,
   MapRunStatus,
-} from './types';
+} from '../../types';
+import { JsonText } from '../history';
+import { readMaxConcurrency, readNumber, runGraph, selectItem } from '../interpreter';
+import {
+  asFailure,
+  type EngineEnvironment,
+  type ExecutionScope,
+  type Frame,
+  Halt,
+  isoDate,
+  type MapRunHandle,
+  PAYLOAD_LIMIT_BYTES,
+  record,
+} from '../runtime';
+import { type LogPosition, SpillLog } from '../spill-log';
+import { ABORTED, FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
+import { type ItemSource, openItemSource } from './item-reader';
+import { readWriterTarget, resultEntry, writeResults } from './result-writer';
 
 const END_EVENTS = ['', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'];
 

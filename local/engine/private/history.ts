@@ -1,4 +1,4 @@
-import type { HistoryEvent, Json } from './types';
+import type { HistoryEvent, Json } from '../types';
 
 /**
  * A JSON payload in an event's details, serialised only when the history is read: most events

@@ -1,10 +1,10 @@
+import type { StateNode } from '../../definition';
+import { StatesError, StatesErrors } from '../../errors';
+import { renderPayloadTemplate } from '../../expressions';
+import type { ObjectStore } from '../../object-store';
+import type { ContextObject, Json, JsonObject } from '../../types';
 import { STATUS_NAMES, SUCCEEDED } from './child-status';
-import type { StateNode } from './definition';
 import type { MapRun } from './distributed-map';
-import { StatesError, StatesErrors } from './errors';
-import { renderPayloadTemplate } from './expressions';
-import type { ObjectStore } from './object-store';
-import type { ContextObject, Json, JsonObject } from './types';
 
 /** Where a ResultWriter writes: `ResultWriter.Parameters` rendered. */
 export interface WriterTarget {

@@ -1,6 +1,5 @@
-import type { Catcher, Graph, Retrier, StateNode } from './definition';
-import { runDistributedMap } from './distributed-map';
-import { StatesError, StatesErrors } from './errors';
+import type { Catcher, Graph, Retrier, StateNode } from '../definition';
+import { StatesError, StatesErrors } from '../errors';
 import {
   applyInputPath,
   applyOutputPath,
@@ -9,10 +8,11 @@ import {
   matchesErrorEquals,
   readPath,
   renderPayloadTemplate,
-} from './expressions';
+} from '../expressions';
+import type { ContextObject, Json, JsonObject } from '../types';
 import { JsonText } from './history';
+import { runDistributedMap } from './map/distributed-map';
 import { asFailure, checkPayloadSize, type Frame, Halt, isoDate, record } from './runtime';
-import type { ContextObject, Json, JsonObject } from './types';
 
 /** The result of one state: its output and the state to run next (none when the scope ends). */
 interface Step {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SpillLog } from '../../../local/engine/spill-log';
+import { SpillLog } from '../../../../local/engine/private/spill-log';
 
 const dirs: string[] = [];
 const scratch = (): string => {
