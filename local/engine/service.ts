@@ -6,7 +6,7 @@ import { InvalidDefinitionError, ServiceError, StatesErrors, UnsupportedFeatureE
 import type { ObjectStore } from './object-store';
 import { JsonText, presentEvent } from './private/history';
 import { runGraph } from './private/interpreter';
-import type { MapRun } from './private/map/distributed-map';
+import type { MapRun } from './private/map/map-run';
 import {
   asFailure,
   checkPayloadSize,

@@ -3,7 +3,7 @@ import { StatesError, StatesErrors } from '../../errors';
 import { readPath, renderPayloadTemplate } from '../../expressions';
 import type { ObjectStore } from '../../object-store';
 import type { ContextObject, Json, JsonObject } from '../../types';
-import { readItems } from '../interpreter';
+import { readItems } from '../state-fields';
 
 /**
  * The items of a Distributed Map, pulled one at a time. The total is known up front (the
