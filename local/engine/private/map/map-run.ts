@@ -8,6 +8,7 @@ import type {
 } from '../../types';
 import { type EngineEnvironment, type ExecutionScope, Halt, isoDate, type MapRunHandle } from '../runtime';
 import { type LogPosition, SpillLog } from '../spill-log';
+import { type ChildRecord, childEntry } from './child-entry';
 import { FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
 
 const END_EVENTS = ['', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'];
@@ -24,14 +25,6 @@ interface Counts {
 }
 
 const zeroCounts = (): Counts => ({ running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0 });
-
-/** What a finished child's ResultWriter entry (its record in the log) holds. */
-interface ChildRecord {
-  Input: string;
-  Output?: string;
-  Error?: string;
-  Cause?: string;
-}
 
 /** Remembers the most recent `limit` indexes pushed; returns the one that falls out, or -1. */
 class RecentIndexes {
@@ -332,16 +325,17 @@ export class MapRun implements MapRunHandle {
     this.statuses[index] = status;
     this.stopDates[index] = stopDate;
     this.transitions[index] = scope.transitions;
-    const entry = resultEntry(
-      this,
-      index,
+    const entry = childEntry({
+      executionArn: this.childArn(index),
+      name: this.childName(index),
+      stateMachineArn: this.childStateMachineArn,
       status,
-      JSON.stringify(scope.execution.Input),
+      inputText: JSON.stringify(scope.execution.Input),
       outputText,
-      isoDate(this.startDates[index]!),
-      isoDate(stopDate),
+      startDate: isoDate(this.startDates[index]!),
+      stopDate: isoDate(stopDate),
       failure,
-    );
+    });
     try {
       const position = this.log.append(entry);
       this.logOffsets[index] = position.offset;
@@ -368,30 +362,4 @@ export class MapRun implements MapRunHandle {
     }
     return entry;
   }
-}
-
-/**
- * One child's entry of a result file (docs: input-output-resultwriter.html), as compact JSON with
- * the members in the order Step Functions writes them. Built as text because it is produced for
- * every child as it finishes.
- */
-function resultEntry(
-  run: MapRun,
-  index: number,
-  status: number,
-  inputText: string,
-  outputText: string | undefined,
-  startDate: string,
-  stopDate: string,
-  failure: { error: string; cause: string } | undefined,
-): string {
-  const succeeded = status === SUCCEEDED;
-  let entry = `{"ExecutionArn":${JSON.stringify(run.childArn(index))},"Input":${JSON.stringify(inputText)},"InputDetails":{"Included":true},"Name":${JSON.stringify(run.childName(index))}`;
-  if (succeeded) entry += `,"Output":${JSON.stringify(outputText ?? 'null')},"OutputDetails":{"Included":true}`;
-  entry += succeeded
-    ? ',"RedriveCount":0,"RedriveStatus":"NOT_REDRIVABLE","RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven"'
-    : ',"RedriveCount":0,"RedriveStatus":"REDRIVABLE_BY_MAP_RUN"';
-  entry += `,"StartDate":"${startDate}","StateMachineArn":${JSON.stringify(run.childStateMachineArn)},"Status":"${STATUS_NAMES[status]!}","StopDate":"${stopDate}"`;
-  if (failure) entry += `,"Error":${JSON.stringify(failure.error)},"Cause":${JSON.stringify(failure.cause)}`;
-  return `${entry}}`;
 }
