@@ -2,7 +2,7 @@
  * The Amazon States Language interpreter: walks a scope state by state with Retry and Catch,
  * runs the states that need no service itself, and hands Task, Parallel and Map to their modules.
  */
-import type { Catcher, Graph, Retrier, StateNode } from '../definition';
+
 import { StatesError, StatesErrors } from '../errors';
 import {
   applyInputPath,
@@ -19,6 +19,7 @@ import { runInlineMap } from './map/inline-map';
 import { runParallel } from './parallel-state';
 import { asFailure, checkPayloadSize, type Frame, Halt, type MapItem, record, type Step } from './runtime';
 import { contextFor, finishResult, readNumber, readString } from './state-fields';
+import type { Catcher, Graph, Retrier, StateNode } from './state-graph';
 import { runTask } from './task-state';
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;

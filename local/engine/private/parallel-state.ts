@@ -1,4 +1,3 @@
-import type { StateNode } from '../definition';
 import { type StatesError, StatesErrors } from '../errors';
 import { applyInputPath, renderPayloadTemplate } from '../expressions';
 import type { Json } from '../types';
@@ -13,6 +12,7 @@ import {
   type Step,
 } from './runtime';
 import { contextFor, finishResult } from './state-fields';
+import type { StateNode } from './state-graph';
 
 /** Runs a Parallel state: every branch on the same input; the first failure aborts the others. */
 export async function runParallel(

@@ -1,7 +1,7 @@
-import type { Graph } from '../definition';
 import { StatesError, StatesErrors } from '../errors';
 import type { ObjectStore } from '../object-store';
 import type { Clock, ContextObject, HistoryEvent, Json } from '../types';
+import type { Graph } from './state-graph';
 
 /** AWS's state payload quota: 256 KiB of UTF-8. */
 export const PAYLOAD_LIMIT_BYTES = 256 * 1024;

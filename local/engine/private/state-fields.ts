@@ -2,11 +2,12 @@
  * Readers of a state's fields, paths and parameters, shared by the interpreter and the Map
  * states. A leaf: it imports neither of them.
  */
-import type { StateNode } from '../definition';
+
 import { StatesError, StatesErrors } from '../errors';
 import { applyOutputPath, applyResultPath, readPath, renderPayloadTemplate } from '../expressions';
 import type { ContextObject, Json } from '../types';
 import { checkPayloadSize, type Frame, isoDate, type MapItem } from './runtime';
+import type { StateNode } from './state-graph';
 
 /** Builds `$$` for a state; `Task.Token` is never set (callback tasks are not supported). */
 export function contextFor(

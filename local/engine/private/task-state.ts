@@ -1,10 +1,10 @@
-import type { StateNode } from '../definition';
 import { StatesError, StatesErrors } from '../errors';
 import { applyInputPath, renderPayloadTemplate } from '../expressions';
 import type { ContextObject, Json } from '../types';
 import { JsonText } from './history';
 import { asFailure, checkPayloadSize, type Frame, Halt, type MapItem, record, type Step } from './runtime';
 import { contextFor, finishResult, readNumber } from './state-fields';
+import type { StateNode } from './state-graph';
 
 /** Runs a Task state: Parameters, TimeoutSeconds(Path), the integration call and its history events. */
 export async function runTask(

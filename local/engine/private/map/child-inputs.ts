@@ -1,8 +1,8 @@
-import type { StateNode } from '../../definition';
 import { renderPayloadTemplate } from '../../expressions';
 import type { ContextObject, Json, JsonObject } from '../../types';
 import { PAYLOAD_LIMIT_BYTES } from '../runtime';
 import { readLimit, selectItem } from '../state-fields';
+import type { StateNode } from '../state-graph';
 import type { ItemSource } from './item-reader';
 
 /** An ItemBatcher's limits, read once per Map Run (docs: input-output-itembatcher.html). */

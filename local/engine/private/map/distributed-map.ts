@@ -1,4 +1,3 @@
-import type { StateNode } from '../../definition';
 import { StatesError, StatesErrors } from '../../errors';
 import type { ContextObject, Json } from '../../types';
 import { JsonText } from '../history';
@@ -13,6 +12,7 @@ import {
   record,
 } from '../runtime';
 import { readLimit, readMaxConcurrency, readNumber } from '../state-fields';
+import type { StateNode } from '../state-graph';
 import { type ChildInput, ChildInputs, readBatchConfig } from './child-inputs';
 import { ABORTED, FAILED, SUCCEEDED, TIMED_OUT } from './child-status';
 import { openItemSource } from './item-reader';

@@ -1,8 +1,8 @@
-import type { StateNode } from '../../definition';
 import { type StatesError, StatesErrors } from '../../errors';
 import type { ContextObject, Json } from '../../types';
 import { asFailure, childController, type Frame, type GraphRunner, Halt, record } from '../runtime';
 import { readItems, readMaxConcurrency, selectItem } from '../state-fields';
+import type { StateNode } from '../state-graph';
 import { runPump } from './pump';
 
 /**

@@ -1,8 +1,8 @@
-import type { StateNode } from '../../definition';
 import { StatesError, StatesErrors } from '../../errors';
 import { renderPayloadTemplate } from '../../expressions';
 import type { ObjectStore } from '../../object-store';
 import type { ContextObject, Json, JsonObject } from '../../types';
+import type { StateNode } from '../state-graph';
 import { SUCCEEDED } from './child-status';
 import type { MapRun } from './map-run';
 
