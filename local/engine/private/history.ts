@@ -28,7 +28,7 @@ export function presentEvent(event: HistoryEvent, includeExecutionData: boolean)
 }
 
 /** `<type>EventDetails` member name as AWS spells it, e.g. `TaskStateEntered` -> `stateEnteredEventDetails`. */
-export function detailsMember(type: string): string | undefined {
+function detailsMember(type: string): string | undefined {
   if (type.endsWith('StateEntered')) return 'stateEnteredEventDetails';
   if (type.endsWith('StateExited')) return 'stateExitedEventDetails';
   const member = DETAILS_BY_TYPE[type];

@@ -116,7 +116,7 @@ async function runWithErrorHandling(
  * Picks the first retrier whose ErrorEquals matches; returns the delay before the next attempt,
  * or undefined when that retrier is exhausted (later retriers are not consulted, as AWS does).
  */
-export function retryDelay(
+function retryDelay(
   retriers: readonly Retrier[],
   attempts: number[],
   failure: StatesError,

@@ -1,7 +1,7 @@
 /** The Amazon States Language as the definition spells it, and the graph of states loading builds from it. */
 import type { Json, JsonObject, TaskIntegration } from '../types';
 
-export type StateType = 'Pass' | 'Task' | 'Choice' | 'Wait' | 'Succeed' | 'Fail' | 'Parallel' | 'Map';
+type StateType = 'Pass' | 'Task' | 'Choice' | 'Wait' | 'Succeed' | 'Fail' | 'Parallel' | 'Map';
 
 export interface Retrier {
   ErrorEquals: string[];

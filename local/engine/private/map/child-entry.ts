@@ -9,7 +9,7 @@ export interface ChildRecord {
 }
 
 /** A finished child, as its entry describes it; dates are ISO-8601 text. */
-export interface FinishedChild {
+interface FinishedChild {
   executionArn: string;
   name: string;
   stateMachineArn: string;

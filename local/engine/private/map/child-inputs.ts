@@ -6,7 +6,7 @@ import type { StateNode } from '../state-graph';
 import type { ItemSource } from './item-reader';
 
 /** An ItemBatcher's limits, read once per Map Run (docs: input-output-itembatcher.html). */
-export interface BatchConfig {
+interface BatchConfig {
   maxItems: number;
   maxBytes: number;
   batchInput?: Json;

@@ -8,7 +8,7 @@ export interface PumpJob<T> {
   failed(error: unknown): void;
 }
 
-export interface PumpOptions<T> {
+interface PumpOptions<T> {
   /** Most jobs in flight at once. */
   limit: number;
   /**

@@ -7,7 +7,7 @@ import { SUCCEEDED } from './child-status';
 import type { MapRun } from './map-run';
 
 /** Where a ResultWriter writes: `ResultWriter.Parameters` rendered. */
-export interface WriterTarget {
+interface WriterTarget {
   bucket: string;
   prefix: string;
 }
