@@ -115,7 +115,7 @@ class LocalStepFunctions implements StepFunctionsService {
     roleArn: string;
     type?: 'STANDARD' | 'EXPRESS';
   }): StateMachineDescription {
-    validateName(request.name, 'name');
+    validateName(request.name);
     const type = request.type ?? 'STANDARD';
     if (type === 'EXPRESS') {
       throw new ServiceError(
@@ -176,7 +176,7 @@ class LocalStepFunctions implements StepFunctionsService {
   } {
     const machine = this.stateMachine(request.stateMachineArn);
     const name = request.name ?? randomUUID();
-    validateName(name, 'name');
+    validateName(name);
     const inputText = request.input ?? '{}';
     const executionArn = `arn:aws:states:${this.env.region}:${this.env.accountId}:execution:${machine.description.name}:${name}`;
     const existing = this.executions.get(executionArn);

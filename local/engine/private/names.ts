@@ -4,18 +4,18 @@ import { ServiceError } from '../errors';
 const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
 /** Checks a state machine or execution name as the API does (API_StartExecution: 1 to 80 characters, none of NAME_FORBIDDEN). */
-export function validateName(name: string, field: string): void {
+export function validateName(name: string): void {
   if (typeof name !== 'string' || name.length < 1 || name.length > 80) {
     throw new ServiceError(
       'InvalidName',
-      `Invalid Name: '${name}' (${field} must be 1 to 80 characters, received ${typeof name === 'string' ? name.length : typeof name})`,
+      `Invalid Name: '${name}' (name must be 1 to 80 characters, received ${typeof name === 'string' ? name.length : typeof name})`,
     );
   }
   const bad = NAME_FORBIDDEN.exec(name);
   if (bad) {
     throw new ServiceError(
       'InvalidName',
-      `Invalid Name: '${name}' (${field} must not contain whitespace, brackets, wildcards, special or control characters; found ${JSON.stringify(bad[0])})`,
+      `Invalid Name: '${name}' (name must not contain whitespace, brackets, wildcards, special or control characters; found ${JSON.stringify(bad[0])})`,
     );
   }
 }
