@@ -2,21 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { systemClock } from './clock';
 import { type LoadedDefinition, loadDefinition } from './definition';
-import type { MapRun } from './distributed-map';
-import { InvalidDefinitionError, ServiceError, StatesErrors, UnsupportedFeatureError } from './errors';
-import { JsonText, presentEvent } from './history';
-import { runGraph } from './interpreter';
+import { InvalidDefinitionError, ServiceError, UnsupportedFeatureError } from './errors';
 import type { ObjectStore } from './object-store';
-import {
-  asFailure,
-  checkPayloadSize,
-  type EngineEnvironment,
-  type ExecutionScope,
-  Halt,
-  isoDate,
-  type MapRunHandle,
-  PAYLOAD_LIMIT_BYTES,
-} from './runtime';
+import { Execution } from './private/execution';
+import { presentEvent } from './private/history';
+import type { MapRun } from './private/map/map-run';
+import { checkArn, validateName } from './private/names';
+import { listChildren, paginate } from './private/pagination';
+import { type EngineEnvironment, type MapRunHandle, PAYLOAD_LIMIT_BYTES } from './private/runtime';
 import type {
   Clock,
   ExecutionDescription,
@@ -68,24 +61,8 @@ export interface LocalStepFunctionsOptions {
 interface StateMachineRecord {
   description: StateMachineDescription;
   loaded: LoadedDefinition;
-  executions: ExecutionRecord[];
+  executions: Execution[];
 }
-
-/** What DescribeExecution reports of an execution, plus what running it needs. */
-interface ExecutionRecord
-  extends Pick<
-    ExecutionDescription,
-    'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate' | 'input' | 'output' | 'error' | 'cause'
-  > {
-  scope: ExecutionScope;
-  controller: AbortController;
-  done: Promise<void>;
-  markDone: () => void;
-}
-
-const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 1000;
 
 /**
  * Creates the local Step Functions service: the API of `StepFunctionsService`, executions run
@@ -104,7 +81,7 @@ class LocalStepFunctions implements StepFunctionsService {
   private readonly env: EngineEnvironment;
   private readonly integrations: TaskIntegration[];
   private readonly stateMachines = new Map<string, StateMachineRecord>();
-  private readonly executions = new Map<string, ExecutionRecord>();
+  private readonly executions = new Map<string, Execution>();
   private readonly mapRuns = new Map<string, MapRun>();
   private readonly mapRunsByChildPrefix = new Map<string, MapRun>();
 
@@ -138,7 +115,7 @@ class LocalStepFunctions implements StepFunctionsService {
     roleArn: string;
     type?: 'STANDARD' | 'EXPRESS';
   }): StateMachineDescription {
-    validateName(request.name, 'name');
+    validateName(request.name);
     const type = request.type ?? 'STANDARD';
     if (type === 'EXPRESS') {
       throw new ServiceError(
@@ -199,7 +176,7 @@ class LocalStepFunctions implements StepFunctionsService {
   } {
     const machine = this.stateMachine(request.stateMachineArn);
     const name = request.name ?? randomUUID();
-    validateName(name, 'name');
+    validateName(name);
     const inputText = request.input ?? '{}';
     const executionArn = `arn:aws:states:${this.env.region}:${this.env.accountId}:execution:${machine.description.name}:${name}`;
     const existing = this.executions.get(executionArn);
@@ -224,150 +201,28 @@ class LocalStepFunctions implements StepFunctionsService {
         `Invalid State Machine Execution Input: '${(error as Error).message}'`,
       );
     }
-    const startDate = this.env.clock.now();
-    const controller = new AbortController();
-    let markDone = (): void => undefined;
-    const done = new Promise<void>((resolve) => {
-      markDone = resolve;
-    });
-    const roleArn = machine.description.roleArn;
-    const scope: ExecutionScope = {
-      env: this.env,
-      executionArn,
-      stateMachineArn: machine.description.stateMachineArn,
-      stateMachineName: machine.description.name,
-      execution: {
-        Id: executionArn,
-        Name: name,
-        Input: input,
-        StartTime: isoDate(startDate),
-        RoleArn: roleArn,
-        RedriveCount: 0,
-      },
-      history: [],
-      transitions: 0,
-      mapRuns: [],
-    };
-    const record: ExecutionRecord = {
-      scope,
-      stateMachineArn: machine.description.stateMachineArn,
-      name,
-      status: 'RUNNING',
-      startDate,
-      input: inputText,
-      controller,
-      done,
-      markDone,
-    };
-    this.executions.set(executionArn, record);
-    machine.executions.push(record);
-    scope.history.push({
-      id: 1,
-      previousEventId: 0,
-      timestamp: startDate,
-      type: 'ExecutionStarted',
-      details: { input: new JsonText(input), inputDetails: { truncated: false }, roleArn },
-    });
-    // Run after returning, as AWS does: the caller gets the ARN of a RUNNING execution.
-    queueMicrotask(() => void this.run(record, machine.loaded, input));
-    return { executionArn, startDate };
-  }
-
-  private async run(record: ExecutionRecord, loaded: LoadedDefinition, input: Json): Promise<void> {
-    const clock = this.env.clock;
-    const timer = new AbortController();
-    if (loaded.timeoutSeconds !== undefined) {
-      clock.sleep(loaded.timeoutSeconds * 1000, timer.signal).then(
-        () =>
-          record.controller.abort(
-            new Halt(
-              'TIMED_OUT',
-              StatesErrors.Timeout,
-              `The execution timed out after ${loaded.timeoutSeconds} seconds`,
-            ),
-          ),
-        () => undefined,
-      );
-    }
-    try {
-      const result = runGraph(loaded.graph, input, { scope: record.scope, signal: record.controller.signal });
-      const output = result instanceof Promise ? await result : result;
-      checkPayloadSize(output, 'execution output');
-      this.finish(record, 'SUCCEEDED', { output: JSON.stringify(output) }, output);
-    } catch (error) {
-      const failure = asFailure(error);
-      if (failure instanceof Halt) this.finish(record, failure.status, { error: failure.error, cause: failure.cause });
-      else this.finish(record, 'FAILED', { error: failure.error, cause: failure.cause });
-    } finally {
-      timer.abort();
-    }
-  }
-
-  private finish(
-    record: ExecutionRecord,
-    status: ExecutionStatus,
-    result: { output?: string; error?: string; cause?: string },
-    output?: Json,
-  ): void {
-    if (record.status !== 'RUNNING') return;
-    record.status = status;
-    record.stopDate = this.env.clock.now();
-    Object.assign(record, result);
-    const history = record.scope.history;
-    const id = history.length + 1;
-    const event = (type: string, details: Record<string, unknown>): HistoryEvent => ({
-      id,
-      previousEventId: id - 1,
-      timestamp: record.stopDate!,
-      type,
-      details,
-    });
-    const failure = { error: result.error ?? '', cause: result.cause ?? '' };
-    if (status === 'SUCCEEDED')
-      history.push(
-        event('ExecutionSucceeded', { output: new JsonText(output ?? null), outputDetails: { truncated: false } }),
-      );
-    else if (status === 'TIMED_OUT') history.push(event('ExecutionTimedOut', failure));
-    else if (status === 'ABORTED') history.push(event('ExecutionAborted', failure));
-    else history.push(event('ExecutionFailed', failure));
-    record.markDone();
+    const execution = new Execution(this.env, machine.description, executionArn, name, inputText, input);
+    this.executions.set(executionArn, execution);
+    machine.executions.push(execution);
+    execution.start(machine.loaded.graph, machine.loaded.timeoutSeconds);
+    return { executionArn, startDate: execution.startDate };
   }
 
   describeExecution(executionArn: string): ExecutionDescription {
-    const record = this.executions.get(executionArn);
-    if (record) return this.describeRecord(record);
+    const execution = this.executions.get(executionArn);
+    if (execution) return execution.describe();
     const child = this.findChild(executionArn);
     if (child) return child.run.describeChild(child.index);
     throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${checkArn(executionArn)}'`);
   }
 
-  private describeRecord(record: ExecutionRecord): ExecutionDescription {
-    const description: ExecutionDescription = {
-      executionArn: record.scope.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: record.startDate,
-      input: record.input,
-      stateTransitions: record.scope.transitions,
-    };
-    if (record.stopDate !== undefined) description.stopDate = record.stopDate;
-    if (record.output !== undefined) description.output = record.output;
-    if (record.error !== undefined) description.error = record.error;
-    if (record.cause !== undefined) description.cause = record.cause;
-    return description;
-  }
-
   stopExecution(executionArn: string, request: { error?: string; cause?: string } = {}): { stopDate: number } {
     const error = request.error ?? '';
     const cause = request.cause ?? '';
-    const record = this.executions.get(executionArn);
-    if (record) {
-      if (record.status === 'RUNNING') {
-        this.finish(record, 'ABORTED', { error, cause });
-        record.controller.abort(new Halt('ABORTED', error, cause));
-      }
-      return { stopDate: record.stopDate ?? this.env.clock.now() };
+    const execution = this.executions.get(executionArn);
+    if (execution) {
+      execution.stop(error, cause);
+      return { stopDate: execution.stopDate ?? this.env.clock.now() };
     }
     const child = this.findChild(executionArn);
     if (!child)
@@ -392,11 +247,11 @@ class LocalStepFunctions implements StepFunctionsService {
     const filter = request.statusFilter;
     if (request.mapRunArn !== undefined) return listChildren(this.mapRun(request.mapRunArn), filter, request);
     const machine = this.stateMachine(request.stateMachineArn!);
-    const records = machine.executions.filter((record) => !filter || record.status === filter).reverse();
+    const executions = machine.executions.filter((execution) => !filter || execution.status === filter).reverse();
     return paginate(
       `stateMachine:${machine.description.stateMachineArn}`,
-      records.length,
-      (index) => this.describeRecord(records[index]!),
+      executions.length,
+      (index) => executions[index]!.describe(),
       request,
     );
   }
@@ -406,8 +261,8 @@ class LocalStepFunctions implements StepFunctionsService {
     request: { maxResults?: number; nextToken?: string; reverseOrder?: boolean; includeExecutionData?: boolean } = {},
   ): Page<HistoryEvent> {
     let events: HistoryEvent[];
-    const record = this.executions.get(executionArn);
-    if (record) events = record.scope.history;
+    const execution = this.executions.get(executionArn);
+    if (execution) events = execution.scope.history;
     else {
       const child = this.findChild(executionArn);
       if (!child)
@@ -436,10 +291,10 @@ class LocalStepFunctions implements StepFunctionsService {
   }
 
   async waitForExecution(executionArn: string): Promise<ExecutionDescription> {
-    const record = this.executions.get(executionArn);
-    if (record) {
-      await record.done;
-      return this.describeRecord(record);
+    const execution = this.executions.get(executionArn);
+    if (execution) {
+      await execution.done;
+      return execution.describe();
     }
     const child = this.findChild(executionArn);
     if (!child)
@@ -470,96 +325,4 @@ class LocalStepFunctions implements StepFunctionsService {
     const index = run.indexOf(executionArn);
     return index < 0 ? undefined : { run, index };
   }
-}
-
-/**
- * ListExecutions(mapRunArn): newest child first. The token holds the index to resume below, so
- * a page costs the children it returns (plus those a status filter skips), never a pass over all.
- */
-function listChildren(
-  run: MapRun,
-  filter: ExecutionStatus | undefined,
-  request: { maxResults?: number; nextToken?: string },
-): Page<ExecutionDescription> {
-  const listing = `mapRun:${run.mapRunArn}`;
-  const size = pageSize(request.maxResults);
-  let index =
-    request.nextToken === undefined
-      ? run.childCount - 1
-      : Math.min(readToken(request.nextToken, listing), run.childCount - 1);
-  const items: ExecutionDescription[] = [];
-  for (; index >= 0 && items.length < size; index--) {
-    if (!filter || run.statusOf(index) === filter) items.push(run.describeChild(index));
-  }
-  if (filter) while (index >= 0 && run.statusOf(index) !== filter) index--;
-  const page: Page<ExecutionDescription> = { items };
-  if (index >= 0) page.nextToken = makeToken(listing, index);
-  return page;
-}
-
-function validateName(name: string, field: string): void {
-  if (typeof name !== 'string' || name.length < 1 || name.length > 80) {
-    throw new ServiceError(
-      'InvalidName',
-      `Invalid Name: '${name}' (${field} must be 1 to 80 characters, received ${typeof name === 'string' ? name.length : typeof name})`,
-    );
-  }
-  const bad = NAME_FORBIDDEN.exec(name);
-  if (bad) {
-    throw new ServiceError(
-      'InvalidName',
-      `Invalid Name: '${name}' (${field} must not contain whitespace, brackets, wildcards, special or control characters; found ${JSON.stringify(bad[0])})`,
-    );
-  }
-}
-
-function checkArn(arn: string): string {
-  if (typeof arn !== 'string' || !arn.startsWith('arn:'))
-    throw new ServiceError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
-  return arn;
-}
-
-/** Offset pagination with an opaque token bound to the listing it came from. */
-function paginate<T>(
-  listing: string,
-  count: number,
-  item: (index: number) => T,
-  request: { maxResults?: number; nextToken?: string },
-): Page<T> {
-  const size = pageSize(request.maxResults);
-  const offset = request.nextToken === undefined ? 0 : readToken(request.nextToken, listing);
-  const end = Math.min(count, offset + size);
-  const items: T[] = [];
-  for (let index = offset; index < end; index++) items.push(item(index));
-  const page: Page<T> = { items };
-  if (end < count) page.nextToken = makeToken(listing, end);
-  return page;
-}
-
-function pageSize(maxResults: number | undefined): number {
-  const size = maxResults === undefined || maxResults === 0 ? DEFAULT_PAGE : maxResults;
-  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE) {
-    throw new ServiceError(
-      'ValidationException',
-      `maxResults must be an integer from 0 to ${MAX_PAGE} (received ${String(maxResults)})`,
-    );
-  }
-  return size;
-}
-
-/** The position a token carries; the token must come from the same listing. */
-function readToken(token: string, listing: string): number {
-  let parsed: { l?: unknown; o?: unknown } = {};
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { l?: unknown; o?: unknown };
-  } catch {
-    parsed = {};
-  }
-  if (parsed.l !== listing || typeof parsed.o !== 'number' || !Number.isInteger(parsed.o) || parsed.o < 0)
-    throw new ServiceError('InvalidToken', `Invalid Token: '${token}'`);
-  return parsed.o;
-}
-
-function makeToken(listing: string, position: number): string {
-  return Buffer.from(JSON.stringify({ l: listing, o: position }), 'utf8').toString('base64url');
 }

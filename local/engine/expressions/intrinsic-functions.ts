@@ -14,7 +14,7 @@ export interface IntrinsicEnvironment {
   readonly templatePieces: readonly string[] | undefined;
 }
 
-export interface IntrinsicSpec {
+interface IntrinsicSpec {
   readonly minArgs: number;
   readonly maxArgs: number;
   /** How the argument count reads in messages, e.g. "takes exactly 2 arguments". */
@@ -23,9 +23,9 @@ export interface IntrinsicSpec {
 }
 
 /** AWS: Base64Encode, Base64Decode and Hash take at most 10,000 characters (intrinsic-functions.html). */
-export const MAX_ENCODED_CHARACTERS = 10_000;
+const MAX_ENCODED_CHARACTERS = 10_000;
 /** AWS: "The new array can contain up to 1000 elements" (intrinsic-functions.html, States.ArrayRange). */
-export const MAX_RANGE_ELEMENTS = 1000;
+const MAX_RANGE_ELEMENTS = 1000;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 

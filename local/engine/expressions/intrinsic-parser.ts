@@ -3,17 +3,17 @@ import { INTRINSIC_FUNCTIONS } from './intrinsic-functions';
 import { type CompiledPath, compilePath } from './paths';
 
 /** A string literal keeps the text between unescaped `{}` so States.Format can tell placeholders from `\{\}`. */
-export interface StringLiteral {
+interface StringLiteral {
   readonly kind: 'string';
   readonly value: string;
   /** The literal split at each unescaped `{}`; placeholders = pieces.length - 1. */
   readonly pieces: readonly string[];
 }
-export interface ValueLiteral {
+interface ValueLiteral {
   readonly kind: 'value';
   readonly value: number | boolean | null;
 }
-export interface PathArgument {
+interface PathArgument {
   readonly kind: 'path';
   readonly path: CompiledPath;
 }
@@ -25,7 +25,7 @@ export interface Call {
 export type Argument = StringLiteral | ValueLiteral | PathArgument | Call;
 
 /** AWS: "You can nest up to 10 intrinsic functions within a field" (intrinsic-functions.html). */
-export const MAX_INTRINSICS_PER_FIELD = 10;
+const MAX_INTRINSICS_PER_FIELD = 10;
 
 const MAX_CACHED_EXPRESSIONS = 10_000;
 const callCache = new Map<string, Call>();

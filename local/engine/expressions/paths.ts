@@ -4,10 +4,10 @@ import type { ContextObject, Json, JsonObject } from '../types';
 import { getOwn, isJsonObject, jsonForMessage, setOwn } from './json';
 
 /** One step of a reference path: an object key or an array index (negative counts from the end). */
-export type Segment = string | number;
+type Segment = string | number;
 
 /** A path naming at most one node: `$`, `$.a.b[0]`, `$['x y']`, `$$.Execution.Id`. Read without jsonpath-plus. */
-export interface ReferencePath {
+interface ReferencePath {
   readonly kind: 'reference';
   readonly text: string;
   readonly root: '$' | '$$';
@@ -15,7 +15,7 @@ export interface ReferencePath {
 }
 
 /** A path with wildcards, filters, slices, unions or recursive descent; it yields an array of matches. */
-export interface QueryPath {
+interface QueryPath {
   readonly kind: 'query';
   readonly text: string;
   readonly root: '$' | '$$';
@@ -103,7 +103,7 @@ function parseReferenceSegments(path: string, start: number): Segment[] | undefi
 }
 
 /** Follows reference segments; `undefined` when a step does not exist. */
-export function followSegments(value: Json | undefined, segments: readonly Segment[]): Json | undefined {
+function followSegments(value: Json | undefined, segments: readonly Segment[]): Json | undefined {
   let node = value;
   for (const segment of segments) {
     if (typeof segment === 'string') {
@@ -141,7 +141,7 @@ export function lookup(
 }
 
 /** The path as Step Functions prints it in "No results for path" causes: `$['a']['b'][0]`. */
-export function normalizedPath(compiled: CompiledPath): string {
+function normalizedPath(compiled: CompiledPath): string {
   if (compiled.kind === 'query') return compiled.text;
   let text = compiled.root;
   for (const segment of compiled.segments) text += typeof segment === 'number' ? `[${segment}]` : `['${segment}']`;

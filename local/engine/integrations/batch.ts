@@ -1,7 +1,9 @@
 import {
   type BatchClient,
+  type JobDetail,
   SubmitJobCommand,
   type SubmitJobCommandInput,
+  type SubmitJobCommandOutput,
   TerminateJobCommand,
 } from '@aws-sdk/client-batch';
 import { systemClock } from '../clock';
@@ -84,7 +86,7 @@ export function createBatchIntegration(options: BatchIntegrationOptions): TaskIn
       const { signal } = request;
       signal.throwIfAborted();
       const input = submitJobInput(request.parameters);
-      let submitted;
+      let submitted: SubmitJobCommandOutput;
       try {
         // Not abortable: once sent, a job may exist, and only its id lets an abort terminate it.
         submitted = await client.send(new SubmitJobCommand(input));
@@ -107,7 +109,7 @@ export function createBatchIntegration(options: BatchIntegrationOptions): TaskIn
         };
       }
 
-      let job;
+      let job: JobDetail;
       try {
         job = await watcher.watch(jobId, signal);
       } catch (error) {

@@ -74,7 +74,7 @@ export function createDynamoDbIntegration(options: DynamoDbIntegrationOptions): 
       const call = COMMANDS[request.action];
       if (!call) throw unsupportedAction('dynamodb', request.action, Object.keys(COMMANDS));
       const input = withBinaryValues(parametersObject(request.parameters));
-      let response;
+      let response: ItemResponse;
       try {
         response = await sendAbortable((sendOptions) => call(client, input as never, sendOptions), request.signal);
       } catch (error) {

@@ -46,7 +46,7 @@ const LATEST = '$LATEST';
 const FUNCTION_REFERENCE = /^(?:arn:[\w-]+:lambda:[\w-]*:\d*:function:|\d{12}:function:)?([\w-]+)(?::([\w$-]+))?$/;
 
 /** Splits a `FunctionName` into the function name and its qualifier (version or alias), if any. */
-export function parseFunctionName(reference: string): { name: string; qualifier?: string } | undefined {
+function parseFunctionName(reference: string): { name: string; qualifier?: string } | undefined {
   const match = FUNCTION_REFERENCE.exec(reference);
   if (!match) return undefined;
   return match[2] === undefined ? { name: match[1]! } : { name: match[1]!, qualifier: match[2] };

@@ -1,4 +1,9 @@
-import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
+import {
+  PublishCommand,
+  type PublishCommandInput,
+  type PublishCommandOutput,
+  type SNSClient,
+} from '@aws-sdk/client-sns';
 import type { Json, JsonObject, TaskIntegration, TaskRequest } from '../types';
 import {
   invalidParameters,
@@ -42,7 +47,7 @@ export function createSnsIntegration(options: SnsIntegrationOptions): TaskIntegr
     async invoke(request: TaskRequest): Promise<Json> {
       if (request.action !== 'publish') throw unsupportedAction('sns', request.action, ACTIONS);
       const input = publishInput(parametersObject(request.parameters));
-      let response;
+      let response: PublishCommandOutput;
       try {
         response = await sendAbortable(
           (sendOptions) => client.send(new PublishCommand(input), sendOptions),

@@ -234,7 +234,7 @@ function historyEvent(event: HistoryEvent): object {
 }
 
 /** `TaskStateEntered` -> `stateEnteredEventDetails`, `MapRunFailed` -> `mapRunFailedEventDetails`. */
-export function detailsMember(type: string): string {
+function detailsMember(type: string): string {
   if (type.endsWith('StateEntered')) return 'stateEnteredEventDetails';
   if (type.endsWith('StateExited')) return 'stateExitedEventDetails';
   return `${type[0]?.toLowerCase() ?? ''}${type.slice(1)}EventDetails`;

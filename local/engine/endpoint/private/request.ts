@@ -59,7 +59,7 @@ export class RequestMembers {
 }
 
 /** AWS reports member constraint violations as a counted list; one request fails on its first violation here. */
-export function validation(detail: string): ServiceError {
+function validation(detail: string): ServiceError {
   return new ServiceError('ValidationException', `1 validation error detected: ${detail}`);
 }
 

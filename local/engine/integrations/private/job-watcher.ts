@@ -4,7 +4,7 @@ import type { Clock } from '../../types';
 import { isSdkServiceError } from './sdk-errors';
 
 /** DescribeJobs accepts at most 100 job ids per call (docs: batch/latest/APIReference/API_DescribeJobs.html). */
-export const DESCRIBE_JOBS_LIMIT = 100;
+const DESCRIBE_JOBS_LIMIT = 100;
 
 /** How a job is polled: its last status seen and when to look again. */
 interface PollState {
@@ -69,7 +69,8 @@ export class JobWatcher {
       signal.addEventListener('abort', waiter.onAbort, { once: true });
       let waiters = this.waiting.get(jobId);
       if (!waiters) {
-        this.waiting.set(jobId, (waiters = new Set()));
+        waiters = new Set();
+        this.waiting.set(jobId, waiters);
         this.polls.set(jobId, { delayMs: this.intervalMs, dueAt: this.clock.now() });
       }
       waiters.add(waiter);

@@ -3,7 +3,7 @@ import { StatesError, StatesErrors } from '../../errors';
 import type { Json, JsonObject } from '../../types';
 
 /** The response headers an optimized integration reports, and the content type its service answers with. */
-export interface HttpMetadataOptions {
+interface HttpMetadataOptions {
   requestId?: string;
   statusCode?: number;
   contentType: string;

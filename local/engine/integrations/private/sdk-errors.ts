@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { StatesError, StatesErrors } from '../../errors';
 
 /** The parts of an AWS SDK v3 service exception the integrations read. */
-export interface SdkServiceError {
+interface SdkServiceError {
   name: string;
   message: string;
   Code?: string;

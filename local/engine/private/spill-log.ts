@@ -1,5 +1,6 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { StatesError, StatesErrors } from '../errors';
 
 /** Where one record sits in a {@link SpillLog}: its byte offset and byte length (newline included). */
 export interface LogPosition {
@@ -72,7 +73,8 @@ export class SpillLog {
       const fromFile = Math.min(length, this.flushed - offset);
       while (filled < fromFile) {
         const read = readSync(this.fd!, out, filled, fromFile - filled, offset + filled);
-        if (read === 0) throw new Error(`spill file ended at byte ${offset + filled} of ${this.flushed}`);
+        if (read === 0)
+          throw new StatesError(StatesErrors.Runtime, `spill file ended at byte ${offset + filled} of ${this.flushed}`);
         filled += read;
       }
     }

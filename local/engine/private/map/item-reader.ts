@@ -1,9 +1,9 @@
-import type { ReaderConfig, StateNode } from './definition';
-import { StatesError, StatesErrors } from './errors';
-import { readPath, renderPayloadTemplate } from './expressions';
-import { readItems } from './interpreter';
-import type { ObjectStore } from './object-store';
-import type { ContextObject, Json, JsonObject } from './types';
+import { StatesError, StatesErrors } from '../../errors';
+import { readPath, renderPayloadTemplate } from '../../expressions';
+import type { ObjectStore } from '../../object-store';
+import type { ContextObject, Json, JsonObject } from '../../types';
+import { readItems } from '../state-fields';
+import type { ReaderConfig, StateNode } from '../state-graph';
 
 /**
  * The items of a Distributed Map, pulled one at a time. The total is known up front (the

@@ -1,6 +1,7 @@
-import { StatesError, StatesErrors } from './errors';
-import type { ObjectStore } from './object-store';
-import type { Clock, ContextObject, HistoryEvent, Json } from './types';
+import { StatesError, StatesErrors } from '../errors';
+import type { ObjectStore } from '../object-store';
+import type { Clock, ContextObject, HistoryEvent, Json } from '../types';
+import type { Graph } from './state-graph';
 
 /** AWS's state payload quota: 256 KiB of UTF-8. */
 export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
@@ -45,7 +46,7 @@ export interface EngineEnvironment {
   registerMapRun(run: MapRunHandle): void;
 }
 
-/** The parts of a Map Run the service exposes (implemented in distributed-map.ts). */
+/** The parts of a Map Run the service exposes (implemented by MapRun in map/map-run.ts). */
 export interface MapRunHandle {
   readonly mapRunArn: string;
   readonly executionArn: string;
@@ -127,4 +128,28 @@ export function isoDate(ms: number): string {
     lastIsoMs = ms;
   }
   return lastIso;
+}
+
+/** The result of one state: its output and the state to run next (none when the scope ends). */
+export interface Step {
+  output: Json;
+  next?: string;
+}
+
+/** `$$.Map.Item` of an inline Map iteration (Distributed Map children see none). */
+export type MapItem = ContextObject['Map'];
+
+/**
+ * Runs a `{StartAt, States}` scope to its end (the interpreter's `runGraph`); Map states receive
+ * it to run their iterations and children, so they need not import the interpreter.
+ */
+export type GraphRunner = (graph: Graph, input: Json, frame: Frame, item?: MapItem) => Json | Promise<Json>;
+
+/** A sub-signal for branches or iterations: aborts with the parent, and on its own when a sibling fails. */
+export function childController(frame: Frame): { controller: AbortController; release: () => void } {
+  const controller = new AbortController();
+  const onParent = (): void => controller.abort(frame.signal.reason);
+  if (frame.signal.aborted) onParent();
+  else frame.signal.addEventListener('abort', onParent, { once: true });
+  return { controller, release: () => frame.signal.removeEventListener('abort', onParent) };
 }

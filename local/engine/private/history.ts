@@ -1,4 +1,4 @@
-import type { HistoryEvent, Json } from './types';
+import type { HistoryEvent, Json } from '../types';
 
 /**
  * A JSON payload in an event's details, serialised only when the history is read: most events
@@ -28,7 +28,7 @@ export function presentEvent(event: HistoryEvent, includeExecutionData: boolean)
 }
 
 /** `<type>EventDetails` member name as AWS spells it, e.g. `TaskStateEntered` -> `stateEnteredEventDetails`. */
-export function detailsMember(type: string): string | undefined {
+function detailsMember(type: string): string | undefined {
   if (type.endsWith('StateEntered')) return 'stateEnteredEventDetails';
   if (type.endsWith('StateExited')) return 'stateExitedEventDetails';
   const member = DETAILS_BY_TYPE[type];

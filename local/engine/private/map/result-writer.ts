@@ -1,13 +1,13 @@
-import { STATUS_NAMES, SUCCEEDED } from './child-status';
-import type { StateNode } from './definition';
-import type { MapRun } from './distributed-map';
-import { StatesError, StatesErrors } from './errors';
-import { renderPayloadTemplate } from './expressions';
-import type { ObjectStore } from './object-store';
-import type { ContextObject, Json, JsonObject } from './types';
+import { StatesError, StatesErrors } from '../../errors';
+import { renderPayloadTemplate } from '../../expressions';
+import type { ObjectStore } from '../../object-store';
+import type { ContextObject, Json, JsonObject } from '../../types';
+import type { StateNode } from '../state-graph';
+import { SUCCEEDED } from './child-status';
+import type { MapRun } from './map-run';
 
 /** Where a ResultWriter writes: `ResultWriter.Parameters` rendered. */
-export interface WriterTarget {
+interface WriterTarget {
   bucket: string;
   prefix: string;
 }
@@ -40,32 +40,6 @@ export function readWriterTarget(node: StateNode, effective: Json, context: Cont
     );
   }
   return { bucket, prefix };
-}
-
-/**
- * One child's entry of a result file (docs: input-output-resultwriter.html), as compact JSON with
- * the members in the order Step Functions writes them. Built as text because it is produced for
- * every child as it finishes.
- */
-export function resultEntry(
-  run: MapRun,
-  index: number,
-  status: number,
-  inputText: string,
-  outputText: string | undefined,
-  startDate: string,
-  stopDate: string,
-  failure: { error: string; cause: string } | undefined,
-): string {
-  const succeeded = status === SUCCEEDED;
-  let entry = `{"ExecutionArn":${JSON.stringify(run.childArn(index))},"Input":${JSON.stringify(inputText)},"InputDetails":{"Included":true},"Name":${JSON.stringify(run.childName(index))}`;
-  if (succeeded) entry += `,"Output":${JSON.stringify(outputText ?? 'null')},"OutputDetails":{"Included":true}`;
-  entry += succeeded
-    ? ',"RedriveCount":0,"RedriveStatus":"NOT_REDRIVABLE","RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven"'
-    : ',"RedriveCount":0,"RedriveStatus":"REDRIVABLE_BY_MAP_RUN"';
-  entry += `,"StartDate":"${startDate}","StateMachineArn":${JSON.stringify(run.childStateMachineArn)},"Status":"${STATUS_NAMES[status]!}","StopDate":"${stopDate}"`;
-  if (failure) entry += `,"Error":${JSON.stringify(failure.error)},"Cause":${JSON.stringify(failure.cause)}`;
-  return `${entry}}`;
 }
 
 /**

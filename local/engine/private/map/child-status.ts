@@ -1,4 +1,4 @@
-import type { ExecutionStatus } from './types';
+import type { ExecutionStatus } from '../../types';
 
 /** A Distributed Map child's status, stored as one byte per child. */
 export const RUNNING = 0;

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SpillLog } from '../../../local/engine/spill-log';
+import { SpillLog } from '../../../../local/engine/private/spill-log';
 
 const dirs: string[] = [];
 const scratch = (): string => {
@@ -21,7 +21,7 @@ describe('SpillLog', () => {
     const records = Array.from({ length: 50 }, (_, i) => JSON.stringify({ i, text: `ünïcödé-${'x'.repeat(i)}` }));
     const positions = records.map((record) => log.append(record));
     expect(log.spilled).toBe(true);
-    records.forEach((record, i) => expect(log.read(positions[i]!)).toBe(record));
+    for (const [i, record] of records.entries()) expect(log.read(positions[i]!)).toBe(record);
     expect(log.size).toBe(records.reduce((sum, record) => sum + Buffer.byteLength(record) + 1, 0));
   });
 

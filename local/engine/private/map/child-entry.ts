@@ -1,0 +1,42 @@
+import { STATUS_NAMES, SUCCEEDED } from './child-status';
+
+/** What a finished child's entry (its record in the Map Run's log) holds, as read back. */
+export interface ChildRecord {
+  Input: string;
+  Output?: string;
+  Error?: string;
+  Cause?: string;
+}
+
+/** A finished child, as its entry describes it; dates are ISO-8601 text. */
+interface FinishedChild {
+  executionArn: string;
+  name: string;
+  stateMachineArn: string;
+  /** A status code of ./child-status. */
+  status: number;
+  inputText: string;
+  outputText: string | undefined;
+  startDate: string;
+  stopDate: string;
+  failure: { error: string; cause: string } | undefined;
+}
+
+/**
+ * One child's entry of a result file (docs: input-output-resultwriter.html), as compact JSON with
+ * the members in the order Step Functions writes them. Built as text because it is produced for
+ * every child as it finishes.
+ */
+export function childEntry(child: FinishedChild): string {
+  const succeeded = child.status === SUCCEEDED;
+  let entry = `{"ExecutionArn":${JSON.stringify(child.executionArn)},"Input":${JSON.stringify(child.inputText)},"InputDetails":{"Included":true},"Name":${JSON.stringify(child.name)}`;
+  if (succeeded) entry += `,"Output":${JSON.stringify(child.outputText ?? 'null')},"OutputDetails":{"Included":true}`;
+  entry += succeeded
+    ? ',"RedriveCount":0,"RedriveStatus":"NOT_REDRIVABLE","RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven"'
+    : ',"RedriveCount":0,"RedriveStatus":"REDRIVABLE_BY_MAP_RUN"';
+  entry += `,"StartDate":"${child.startDate}","StateMachineArn":${JSON.stringify(child.stateMachineArn)},"Status":"${STATUS_NAMES[child.status]!}","StopDate":"${child.stopDate}"`;
+  if (child.failure) {
+    entry += `,"Error":${JSON.stringify(child.failure.error)},"Cause":${JSON.stringify(child.failure.cause)}`;
+  }
+  return `${entry}}`;
+}

@@ -1,0 +1,290 @@
+import { StatesError, StatesErrors } from '../../errors';
+import type { ContextObject, Json } from '../../types';
+import { JsonText } from '../history';
+import {
+  asFailure,
+  type ExecutionScope,
+  type Frame,
+  type GraphRunner,
+  Halt,
+  isoDate,
+  PAYLOAD_LIMIT_BYTES,
+  record,
+} from '../runtime';
+import { readLimit, readMaxConcurrency, readNumber } from '../state-fields';
+import type { StateNode } from '../state-graph';
+import { type ChildInput, ChildInputs, readBatchConfig } from './child-inputs';
+import { ABORTED, FAILED, SUCCEEDED, TIMED_OUT } from './child-status';
+import { openItemSource } from './item-reader';
+import { MapRun } from './map-run';
+import { OutputCollector } from './output-collector';
+import { runPump } from './pump';
+import { readWriterTarget, writeResults } from './result-writer';
+
+/** Children started in one event-loop turn before the Map Run yields. */
+const SYNC_CHILDREN_PER_TURN = 2000;
+
+/**
+ * Runs a Distributed Map state (docs: state-map-distributed.html): starts one child execution
+ * per item (or batch) as concurrency allows, applies the tolerated failure threshold, writes
+ * results with ResultWriter, and returns the Map's result (before ResultSelector/ResultPath).
+ * `runGraph` runs each child's item processor.
+ */
+export async function runDistributedMap(
+  node: StateNode,
+  effective: Json,
+  context: ContextObject,
+  frame: Frame,
+  runGraph: GraphRunner,
+): Promise<Json> {
+  const scope = frame.scope;
+  const env = scope.env;
+  const raw = node.raw;
+  const distributed = node.distributed!;
+  const run = new MapRun(
+    env,
+    scope.executionArn,
+    scope.stateMachineName,
+    distributed.label,
+    env.newUuid(),
+    distributed.executionType,
+  );
+  run.roleArn = scope.execution.RoleArn;
+
+  run.maxConcurrency = readMaxConcurrency(node, effective, context);
+  const percentage =
+    raw.ToleratedFailurePercentagePath !== undefined
+      ? readNumber(
+          raw.ToleratedFailurePercentagePath,
+          effective,
+          context,
+          'ToleratedFailurePercentagePath',
+          (v) => v >= 0 && v <= 100,
+          'a number from 0 to 100',
+        )
+      : raw.ToleratedFailurePercentage;
+  const count = readLimit(
+    raw.ToleratedFailureCount,
+    raw.ToleratedFailureCountPath,
+    'ToleratedFailureCount',
+    effective,
+    context,
+  );
+  run.toleratedFailurePercentage = percentage;
+  run.toleratedFailureCount = count;
+  const batch = readBatchConfig(node, effective, context, env.random);
+  const writer = raw.ResultWriter ? readWriterTarget(node, effective, context) : undefined;
+
+  const source = await openItemSource(node, effective, context, env.objectStore);
+  run.totalItems = source.total;
+  env.registerMapRun(run);
+  scope.mapRuns.push(run);
+  record(scope, 'MapRunStarted', { mapRunArn: run.mapRunArn });
+
+  const inputs = new ChildInputs(node, source, effective, context, env.random, batch);
+  const collector = writer ? undefined : new OutputCollector();
+  const outcome = await driveChildren(run, node, inputs, frame, collector, runGraph).finally(() => run.log.seal());
+
+  run.stopDate = env.clock.now();
+  if (outcome.kind === 'stopped') {
+    run.status = 'ABORTED';
+    record(scope, 'MapRunAborted');
+    throw outcome.reason;
+  }
+  let failure: StatesError | undefined = outcome.kind === 'failed' ? outcome.error : undefined;
+  run.status = failure ? 'FAILED' : 'SUCCEEDED';
+
+  let result: Json = null;
+  if (writer) {
+    try {
+      const pending = failure ? inputs.pending(run.startedItems) : undefined;
+      result = await writeResults(run, writer, pending);
+    } catch (error) {
+      const narrowed = asFailure(error);
+      failure ??= new StatesError(
+        StatesErrors.ResultWriterFailed,
+        narrowed instanceof StatesError ? `${narrowed.error}: ${narrowed.cause}` : narrowed.message,
+      );
+      run.status = 'FAILED';
+    }
+  } else if (!failure) {
+    result = collector!.result();
+  }
+  if (failure) {
+    record(scope, 'MapRunFailed', { error: failure.error, cause: failure.cause });
+    throw failure;
+  }
+  record(scope, 'MapRunSucceeded');
+  return result;
+}
+
+/** How the children ended. */
+type DriveOutcome = { kind: 'done' } | { kind: 'failed'; error: StatesError } | { kind: 'stopped'; reason: unknown };
+
+/**
+ * Runs the Map Run's children, at most MaxConcurrency at once (`maxChildConcurrency` when it is
+ * 0), until every item started and ended, or the Map Run fails (threshold exceeded, result too
+ * large, unreadable item), or the parent execution stops. Children in flight are aborted on a
+ * failure or a stop.
+ */
+function driveChildren(
+  run: MapRun,
+  node: StateNode,
+  inputs: ChildInputs,
+  frame: Frame,
+  collector: OutputCollector | undefined,
+  runGraph: GraphRunner,
+): Promise<DriveOutcome> {
+  const parent = frame.scope;
+  const processor = node.processor!;
+  const limit = run.maxConcurrency === 0 ? parent.env.maxChildConcurrency : run.maxConcurrency;
+  let failure: StatesError | undefined;
+  let stopped = false;
+
+  const onParentStop = (): void => {
+    stopped = true;
+    for (const child of run.inflight.values()) child.controller.abort(frame.signal.reason);
+  };
+  frame.signal.addEventListener('abort', onParentStop, { once: true });
+
+  const failRun = (error: StatesError): void => {
+    if (failure) return;
+    failure = error;
+    const halt = new Halt('ABORTED', error.error, `Map Run ${run.mapRunArn} failed`);
+    for (const child of run.inflight.values()) child.controller.abort(halt);
+  };
+
+  /** Records a child's end and applies what it means for the Map Run: result size, failure threshold. */
+  const complete = (
+    index: number,
+    scope: ExecutionScope,
+    status: number,
+    output: Json,
+    error?: StatesError | Halt,
+  ): void => {
+    let failureDetails: { error: string; cause: string } | undefined;
+    let outputText: string | undefined;
+    if (error) {
+      failureDetails = { error: error.error, cause: error.cause };
+      if (status === ABORTED) record(scope, 'ExecutionAborted', failureDetails);
+      else record(scope, status === TIMED_OUT ? 'ExecutionTimedOut' : 'ExecutionFailed', failureDetails);
+    } else {
+      outputText = JSON.stringify(output);
+      record(scope, 'ExecutionSucceeded', { output: new JsonText(output), outputDetails: { truncated: false } });
+    }
+    const entry = run.finishChild(index, scope, status, outputText, failureDetails);
+    parent.transitions += scope.transitions;
+    if (run.logError && !failure) {
+      failRun(
+        new StatesError(
+          StatesErrors.Runtime,
+          `The Map Run ${run.mapRunArn} could not record its children in its spill file: ${run.logError.message}`,
+        ),
+      );
+      return;
+    }
+    if (collector && !failure) {
+      // A successful child contributes its output (Transformation COMPACT, the default without a
+      // ResultWriter); a failed one its execution result unchanged, as Transformation NONE would
+      // (docs: input-output-resultwriter.html), i.e. the entry a result file would hold.
+      if (!collector.add(index, outputText ?? entry)) {
+        failRun(
+          new StatesError(
+            StatesErrors.DataLimitExceeded,
+            `The result of the Distributed Map state '${node.name}' (the outputs of its child executions) exceeded the maximum of ${PAYLOAD_LIMIT_BYTES} bytes` +
+              ` after ${run.executions.succeeded + run.executions.failed + run.executions.timedOut + run.executions.aborted} of ${run.totalItems} items; use a ResultWriter to export large results to Amazon S3.`,
+          ),
+        );
+        return;
+      }
+    }
+    if (!failure && (status === FAILED || status === TIMED_OUT) && run.thresholdExceeded()) {
+      const failed = run.items.failed + run.items.timedOut;
+      failRun(
+        new StatesError(
+          StatesErrors.ExceedToleratedFailureThreshold,
+          `The Map Run ${run.mapRunArn} failed because ${failed} of ${run.totalItems} items failed, which exceeds the tolerated failure threshold` +
+            ` (ToleratedFailureCount ${run.toleratedFailureCount ?? 'not set'}, ToleratedFailurePercentage ${run.toleratedFailurePercentage ?? 'not set'}).`,
+        ),
+      );
+    }
+  };
+
+  const settle = (index: number, scope: ExecutionScope, error: unknown): void => {
+    const narrowed = asFailure(error);
+    if (narrowed instanceof Halt)
+      complete(index, scope, narrowed.status === 'FAILED' ? FAILED : ABORTED, null, narrowed);
+    else complete(index, scope, FAILED, null, narrowed);
+  };
+
+  /** Registers a child, records its start, and returns its scope. One transition per child started (pricing). */
+  const startChild = ({ input, items }: ChildInput): { index: number; scope: ExecutionScope } => {
+    const index = run.addChild(items);
+    parent.transitions++;
+    const arn = run.childArn(index);
+    const scope: ExecutionScope = {
+      env: parent.env,
+      executionArn: arn,
+      stateMachineArn: run.childStateMachineArn,
+      stateMachineName: run.childStateMachineName,
+      execution: {
+        Id: arn,
+        Name: run.childName(index),
+        Input: input,
+        StartTime: isoDate(run.startDateOf(index)),
+        RoleArn: parent.execution.RoleArn,
+        RedriveCount: 0,
+      },
+      history: [],
+      transitions: 0,
+      mapRuns: [],
+    };
+    record(scope, 'ExecutionStarted', {
+      input: new JsonText(input),
+      inputDetails: { truncated: false },
+      roleArn: parent.execution.RoleArn,
+    });
+    return { index, scope };
+  };
+
+  if (frame.signal.aborted) onParentStop();
+  return runPump<Json>({
+    limit,
+    yieldEvery: SYNC_CHILDREN_PER_TURN,
+    halted: () => failure !== undefined || stopped,
+    next: () => {
+      let next: ChildInput | undefined;
+      try {
+        next = inputs.next();
+      } catch (error) {
+        const narrowed = asFailure(error);
+        failRun(narrowed instanceof StatesError ? narrowed : new StatesError(StatesErrors.Runtime, narrowed.message));
+        return undefined;
+      }
+      if (!next) return undefined;
+      const input = next.input;
+      const { index, scope } = startChild(next);
+      const controller = new AbortController();
+      return {
+        run: () => {
+          const outcome = runGraph(processor, input, { scope, signal: controller.signal });
+          // Only a child waiting on an asynchronous state can be observed, stopped or aborted.
+          if (outcome instanceof Promise) run.inflight.set(index, { controller, scope });
+          return outcome;
+        },
+        succeeded: (output) => {
+          run.inflight.delete(index);
+          complete(index, scope, SUCCEEDED, output);
+        },
+        failed: (error) => {
+          run.inflight.delete(index);
+          settle(index, scope, error);
+        },
+      };
+    },
+  }).then((): DriveOutcome => {
+    frame.signal.removeEventListener('abort', onParentStop);
+    if (stopped || frame.signal.aborted) return { kind: 'stopped', reason: frame.signal.reason };
+    return failure ? { kind: 'failed', error: failure } : { kind: 'done' };
+  });
+}

@@ -1,0 +1,71 @@
+import { type StatesError, StatesErrors } from '../../errors';
+import type { ContextObject, Json } from '../../types';
+import { asFailure, childController, type Frame, type GraphRunner, Halt, record } from '../runtime';
+import { readItems, readMaxConcurrency, selectItem } from '../state-fields';
+import type { StateNode } from '../state-graph';
+import { runPump } from './pump';
+
+/**
+ * Runs an inline Map state: one iteration of the item processor per item, in this execution,
+ * at most MaxConcurrency at once; the first failure aborts the other iterations. Returns the
+ * iterations' outputs in item order (before ResultSelector/ResultPath).
+ */
+export async function runInlineMap(
+  node: StateNode,
+  effective: Json,
+  context: ContextObject,
+  frame: Frame,
+  runGraph: GraphRunner,
+): Promise<Json> {
+  const scope = frame.scope;
+  const items = readItems(node, effective, context);
+  const declared = readMaxConcurrency(node, effective, context);
+  const limit = declared === 0 ? scope.env.maxInlineConcurrency : declared;
+  record(scope, 'MapStateStarted', { length: items.length });
+  const results = new Array<Json>(items.length);
+  const { controller, release } = childController(frame);
+  const iterationFrame: Frame = { scope, signal: controller.signal };
+  const processor = node.processor!;
+  let nextIndex = 0;
+  let failure: StatesError | Halt | undefined;
+
+  const fail = (index: number, error: unknown): void => {
+    const narrowed = asFailure(error);
+    if (!failure) {
+      failure = narrowed;
+      if (!(narrowed instanceof Halt)) record(scope, 'MapIterationFailed', { name: node.name, index });
+      controller.abort(new Halt('ABORTED', StatesErrors.BranchFailed, 'another iteration failed'));
+    }
+  };
+
+  await runPump<Json>({
+    limit,
+    halted: () => failure !== undefined,
+    next: () => {
+      if (nextIndex >= items.length) return undefined;
+      const index = nextIndex++;
+      return {
+        run: () => {
+          record(scope, 'MapIterationStarted', { name: node.name, index });
+          const value = items[index]!;
+          const iterationInput = selectItem(node, effective, context, index, value, scope.env.random);
+          return runGraph(processor, iterationInput, iterationFrame, { Item: { Index: index, Value: value } });
+        },
+        succeeded: (output) => {
+          if (failure) return;
+          results[index] = output;
+          record(scope, 'MapIterationSucceeded', { name: node.name, index });
+        },
+        failed: (error) => fail(index, error),
+      };
+    },
+  }).finally(release);
+
+  if (failure) {
+    if (failure instanceof Halt && frame.signal.aborted) throw frame.signal.reason;
+    record(scope, 'MapStateFailed');
+    throw failure;
+  }
+  record(scope, 'MapStateSucceeded');
+  return results;
+}

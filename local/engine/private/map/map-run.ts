@@ -1,0 +1,365 @@
+import type {
+  ExecutionDescription,
+  ExecutionStatus,
+  HistoryEvent,
+  MapRunCounts,
+  MapRunDescription,
+  MapRunStatus,
+} from '../../types';
+import { type EngineEnvironment, type ExecutionScope, Halt, isoDate, type MapRunHandle } from '../runtime';
+import { type LogPosition, SpillLog } from '../spill-log';
+import { type ChildRecord, childEntry } from './child-entry';
+import { FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
+
+const END_EVENTS = ['', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'];
+
+/** Child names are UUID-shaped: the Map Run's UUID with its last 12 hex digits replaced by the child's index. */
+const INDEX_DIGITS = 12;
+
+interface Counts {
+  running: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  aborted: number;
+}
+
+const zeroCounts = (): Counts => ({ running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0 });
+
+/** Remembers the most recent `limit` indexes pushed; returns the one that falls out, or -1. */
+class RecentIndexes {
+  private readonly ring: Int32Array;
+  private count = 0;
+  private next = 0;
+
+  constructor(readonly limit: number) {
+    this.ring = new Int32Array(Math.max(limit, 0));
+  }
+
+  push(index: number): number {
+    if (this.limit <= 0) return index;
+    let evicted = -1;
+    if (this.count === this.limit) evicted = this.ring[this.next]!;
+    else this.count++;
+    this.ring[this.next] = index;
+    this.next = (this.next + 1) % this.limit;
+    return evicted;
+  }
+}
+
+/** A growable typed column. */
+function grow<T extends Float64Array | Uint32Array | Uint8Array>(column: T, capacity: number): T {
+  const bigger = new (column.constructor as new (length: number) => T)(capacity);
+  bigger.set(column);
+  return bigger;
+}
+
+/**
+ * One Map Run: the children of one Distributed Map state execution. Each child costs a fixed
+ * handful of numbers in typed columns (status, dates, transitions, item count, where its record
+ * is in the log). A finished child's input, output, error and cause live in its ResultWriter
+ * entry, appended to a {@link SpillLog} that stays in memory up to a budget and spills to a
+ * temporary file beyond; DescribeExecution and the result files read entries back from there.
+ * Full histories are kept only for the most recent successful and failed children.
+ */
+export class MapRun implements MapRunHandle {
+  readonly mapRunArn: string;
+  readonly childArnPrefix: string;
+  readonly childStateMachineArn: string;
+  readonly childStateMachineName: string;
+  status: MapRunStatus = 'RUNNING';
+  readonly startDate: number;
+  stopDate?: number;
+  maxConcurrency = 0;
+  toleratedFailurePercentage?: number;
+  toleratedFailureCount?: number;
+  totalItems = 0;
+  startedItems = 0;
+  resultsWritten = 0;
+  roleArn = '';
+  readonly items: Counts = zeroCounts();
+  readonly executions: Counts = zeroCounts();
+  /** Finished children's ResultWriter entries, one line each. */
+  readonly log: SpillLog;
+  /** Why a record could not be appended to the log, if one could not. */
+  logError?: Error;
+
+  // Columns, indexed by child number; `childCount` entries are in use.
+  private count = 0;
+  private statuses = new Uint8Array(64);
+  private startDates = new Float64Array(64);
+  private stopDates = new Float64Array(64);
+  private transitions = new Uint32Array(64);
+  private itemsPerChild = new Uint32Array(64);
+  private logOffsets = new Float64Array(64);
+  private logLengths = new Uint32Array(64);
+
+  private readonly histories = new Map<number, HistoryEvent[]>();
+  private readonly recentSuccesses: RecentIndexes;
+  private readonly recentFailures: RecentIndexes;
+  private readonly waiters = new Map<number, (() => void)[]>();
+  /** Children whose execution is in flight (asynchronous states), with their scope. */
+  readonly inflight = new Map<number, { controller: AbortController; scope: ExecutionScope }>();
+  private readonly namePrefix: string;
+
+  constructor(
+    readonly env: EngineEnvironment,
+    readonly executionArn: string,
+    parentStateMachineName: string,
+    label: string,
+    readonly uuid: string,
+    readonly executionType: 'STANDARD' | 'EXPRESS',
+  ) {
+    const { region, accountId } = env;
+    const base = `${parentStateMachineName}/${label}`;
+    this.mapRunArn = `arn:aws:states:${region}:${accountId}:mapRun:${base}:${uuid}`;
+    this.childStateMachineName = base;
+    this.childStateMachineArn = `arn:aws:states:${region}:${accountId}:stateMachine:${base}`;
+    this.namePrefix = uuid.slice(0, uuid.length - INDEX_DIGITS);
+    this.childArnPrefix =
+      executionType === 'EXPRESS'
+        ? `arn:aws:states:${region}:${accountId}:express:${base}:${uuid}:${this.namePrefix}`
+        : `arn:aws:states:${region}:${accountId}:execution:${base}:${this.namePrefix}`;
+    this.startDate = env.clock.now();
+    this.log = new SpillLog(env.spillDirectory, env.spillMemoryBytes);
+    this.recentSuccesses = new RecentIndexes(env.childHistoryLimit);
+    this.recentFailures = new RecentIndexes(env.failedChildHistoryLimit);
+  }
+
+  childName(index: number): string {
+    return this.namePrefix + index.toString(16).padStart(INDEX_DIGITS, '0');
+  }
+
+  childArn(index: number): string {
+    return this.childArnPrefix + index.toString(16).padStart(INDEX_DIGITS, '0');
+  }
+
+  /** The child index an ARN designates, or -1. */
+  indexOf(executionArn: string): number {
+    if (!executionArn.startsWith(this.childArnPrefix)) return -1;
+    const suffix = executionArn.slice(this.childArnPrefix.length);
+    if (suffix.length !== INDEX_DIGITS || !/^[0-9a-f]+$/.test(suffix)) return -1;
+    const index = Number.parseInt(suffix, 16);
+    return index < this.count ? index : -1;
+  }
+
+  get childCount(): number {
+    return this.count;
+  }
+
+  /** The child's status code (RUNNING, SUCCEEDED, ...). */
+  statusCode(index: number): number {
+    return this.statuses[index]!;
+  }
+
+  statusOf(index: number): ExecutionStatus {
+    return STATUS_NAMES[this.statuses[index]!]!;
+  }
+
+  startDateOf(index: number): number {
+    return this.startDates[index]!;
+  }
+
+  /** Where a finished child's entry is in the log. */
+  logPosition(index: number): LogPosition {
+    return { offset: this.logOffsets[index]!, length: this.logLengths[index]! };
+  }
+
+  /** A finished child's input, output, error and cause, read back from the log. */
+  private childRecord(index: number): ChildRecord {
+    const position = this.logPosition(index);
+    if (position.length === 0) return { Input: '' };
+    return JSON.parse(this.log.read(position)) as ChildRecord;
+  }
+
+  describeChild(index: number): ExecutionDescription {
+    const status = this.statuses[index]!;
+    const description: ExecutionDescription = {
+      executionArn: this.childArn(index),
+      stateMachineArn: this.childStateMachineArn,
+      name: this.childName(index),
+      status: STATUS_NAMES[status]!,
+      startDate: this.startDates[index]!,
+      input: '',
+      mapRunArn: this.mapRunArn,
+      stateTransitions: this.transitions[index]!,
+    };
+    if (status === RUNNING) {
+      const scope = this.inflight.get(index)?.scope;
+      description.input = JSON.stringify(scope?.execution.Input ?? null);
+      if (scope) description.stateTransitions = scope.transitions;
+      return description;
+    }
+    const child = this.childRecord(index);
+    description.input = child.Input;
+    description.stopDate = this.stopDates[index]!;
+    if (child.Output !== undefined) description.output = child.Output;
+    if (child.Error !== undefined) description.error = child.Error;
+    if (child.Cause !== undefined) description.cause = child.Cause;
+    return description;
+  }
+
+  /**
+   * The child's history: complete for a running child and for the most recent finished ones,
+   * else its start and end events rebuilt from its record.
+   */
+  childHistory(index: number): HistoryEvent[] {
+    const kept = this.histories.get(index) ?? this.inflight.get(index)?.scope.history;
+    if (kept) return kept;
+    const status = this.statuses[index]!;
+    if (status === RUNNING) {
+      // A child that has not reached its first asynchronous state cannot be observed; kept for safety.
+      return [];
+    }
+    const child = this.childRecord(index);
+    const started: HistoryEvent = {
+      id: 1,
+      previousEventId: 0,
+      timestamp: this.startDates[index]!,
+      type: 'ExecutionStarted',
+      details: { input: child.Input, inputDetails: { truncated: false }, roleArn: this.roleArn },
+    };
+    const details: Record<string, unknown> =
+      status === SUCCEEDED
+        ? { output: child.Output, outputDetails: { truncated: false } }
+        : { error: child.Error ?? '', cause: child.Cause ?? '' };
+    return [
+      started,
+      { id: 2, previousEventId: 1, timestamp: this.stopDates[index]!, type: END_EVENTS[status]!, details },
+    ];
+  }
+
+  waitForChild(index: number): Promise<void> {
+    if (this.statuses[index] !== RUNNING) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.waiters.get(index) ?? [];
+      list.push(resolve);
+      this.waiters.set(index, list);
+    });
+  }
+
+  stopChild(index: number, error: string, cause: string): void {
+    this.inflight.get(index)?.controller.abort(new Halt('ABORTED', error, cause));
+  }
+
+  describe(): MapRunDescription {
+    const toCounts = (counts: Counts, total: number, pending: number, written: number): MapRunCounts => ({
+      pending,
+      running: counts.running,
+      succeeded: counts.succeeded,
+      failed: counts.failed,
+      timedOut: counts.timedOut,
+      aborted: counts.aborted,
+      total,
+      resultsWritten: written,
+      failuresNotRedrivable: 0,
+      pendingRedrive: 0,
+    });
+    const description: MapRunDescription = {
+      mapRunArn: this.mapRunArn,
+      executionArn: this.executionArn,
+      status: this.status,
+      startDate: this.startDate,
+      maxConcurrency: this.maxConcurrency,
+      toleratedFailurePercentage: this.toleratedFailurePercentage ?? 0,
+      toleratedFailureCount: this.toleratedFailureCount ?? 0,
+      itemCounts: toCounts(
+        this.items,
+        this.totalItems,
+        this.totalItems - this.startedItems,
+        this.resultsWritten ? this.startedItems : 0,
+      ),
+      executionCounts: toCounts(this.executions, this.childCount, 0, this.resultsWritten ? this.childCount : 0),
+      redriveCount: 0,
+    };
+    if (this.stopDate !== undefined) description.stopDate = this.stopDate;
+    return description;
+  }
+
+  /** True when failed plus timed-out items exceed a threshold (docs: maprun-fail-threshold.html). */
+  thresholdExceeded(): boolean {
+    const failed = this.items.failed + this.items.timedOut;
+    if (failed === 0) return false;
+    const count = this.toleratedFailureCount;
+    const percentage = this.toleratedFailurePercentage;
+    if (count === undefined && percentage === undefined) return true;
+    if (count !== undefined && failed > count) return true;
+    return percentage !== undefined && this.totalItems > 0 && (failed * 100) / this.totalItems > percentage;
+  }
+
+  /** Records a new child; returns its index. */
+  addChild(itemCount: number): number {
+    const index = this.count;
+    if (index === this.statuses.length) {
+      const capacity = index * 2;
+      this.statuses = grow(this.statuses, capacity);
+      this.startDates = grow(this.startDates, capacity);
+      this.stopDates = grow(this.stopDates, capacity);
+      this.transitions = grow(this.transitions, capacity);
+      this.itemsPerChild = grow(this.itemsPerChild, capacity);
+      this.logOffsets = grow(this.logOffsets, capacity);
+      this.logLengths = grow(this.logLengths, capacity);
+    }
+    this.count++;
+    this.statuses[index] = RUNNING;
+    this.startDates[index] = this.env.clock.now();
+    this.itemsPerChild[index] = itemCount;
+    this.startedItems += itemCount;
+    this.items.running += itemCount;
+    this.executions.running++;
+    return index;
+  }
+
+  /**
+   * Records a child's end: appends its ResultWriter entry to the log, updates the counts and
+   * keeps its history if it is among the most recent ones. Returns the entry (compact JSON).
+   */
+  finishChild(
+    index: number,
+    scope: ExecutionScope,
+    status: number,
+    outputText: string | undefined,
+    failure?: { error: string; cause: string },
+  ): string {
+    const stopDate = this.env.clock.now();
+    this.statuses[index] = status;
+    this.stopDates[index] = stopDate;
+    this.transitions[index] = scope.transitions;
+    const entry = childEntry({
+      executionArn: this.childArn(index),
+      name: this.childName(index),
+      stateMachineArn: this.childStateMachineArn,
+      status,
+      inputText: JSON.stringify(scope.execution.Input),
+      outputText,
+      startDate: isoDate(this.startDates[index]!),
+      stopDate: isoDate(stopDate),
+      failure,
+    });
+    try {
+      const position = this.log.append(entry);
+      this.logOffsets[index] = position.offset;
+      this.logLengths[index] = position.length;
+    } catch (error) {
+      // Disk full or the like: the child's record is lost (length 0) and the driver fails the Map Run.
+      this.logError ??= error as Error;
+    }
+    const itemCount = this.itemsPerChild[index]!;
+    this.items.running -= itemCount;
+    this.executions.running--;
+    const bucket: keyof Counts =
+      status === SUCCEEDED ? 'succeeded' : status === FAILED ? 'failed' : status === TIMED_OUT ? 'timedOut' : 'aborted';
+    this.items[bucket] += itemCount;
+    this.executions[bucket]++;
+    const recent = status === SUCCEEDED ? this.recentSuccesses : this.recentFailures;
+    const evicted = recent.push(index);
+    if (evicted !== index) this.histories.set(index, scope.history);
+    if (evicted >= 0) this.histories.delete(evicted);
+    const waiting = this.waiters.get(index);
+    if (waiting) {
+      this.waiters.delete(index);
+      for (const resolve of waiting) resolve();
+    }
+    return entry;
+  }
+}

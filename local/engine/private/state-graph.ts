@@ -1,0 +1,120 @@
+/** The Amazon States Language as the definition spells it, and the graph of states loading builds from it. */
+import type { Json, JsonObject, TaskIntegration } from '../types';
+
+type StateType = 'Pass' | 'Task' | 'Choice' | 'Wait' | 'Succeed' | 'Fail' | 'Parallel' | 'Map';
+
+export interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: 'FULL' | 'NONE';
+}
+
+export interface Catcher {
+  ErrorEquals: string[];
+  Next: string;
+  ResultPath?: string | null;
+}
+
+/** A state exactly as the definition spells it (JSONPath query language only). */
+export interface RawState {
+  Type: StateType;
+  Comment?: string;
+  Next?: string;
+  End?: boolean;
+  InputPath?: string | null;
+  OutputPath?: string | null;
+  ResultPath?: string | null;
+  Parameters?: Json;
+  ResultSelector?: Json;
+  Result?: Json;
+  Resource?: string;
+  TimeoutSeconds?: number;
+  TimeoutSecondsPath?: string;
+  HeartbeatSeconds?: number;
+  HeartbeatSecondsPath?: string;
+  Retry?: Retrier[];
+  Catch?: Catcher[];
+  Choices?: JsonObject[];
+  Default?: string;
+  Seconds?: number;
+  SecondsPath?: string;
+  Timestamp?: string;
+  TimestampPath?: string;
+  Error?: string;
+  ErrorPath?: string;
+  Cause?: string;
+  CausePath?: string;
+  Branches?: RawMachine[];
+  Iterator?: RawMachine;
+  ItemProcessor?: RawMachine & {
+    ProcessorConfig?: { Mode?: 'INLINE' | 'DISTRIBUTED'; ExecutionType?: 'STANDARD' | 'EXPRESS' };
+  };
+  ItemsPath?: string;
+  ItemSelector?: Json;
+  MaxConcurrency?: number;
+  MaxConcurrencyPath?: string;
+  ItemReader?: { Resource: string; Parameters?: Json; ReaderConfig?: ReaderConfig };
+  ItemBatcher?: {
+    MaxItemsPerBatch?: number;
+    MaxItemsPerBatchPath?: string;
+    MaxInputBytesPerBatch?: number;
+    MaxInputBytesPerBatchPath?: string;
+    BatchInput?: Json;
+  };
+  ResultWriter?: { Resource?: string; Parameters?: Json; WriterConfig?: Json };
+  ToleratedFailurePercentage?: number;
+  ToleratedFailurePercentagePath?: string;
+  ToleratedFailureCount?: number;
+  ToleratedFailureCountPath?: string;
+  Label?: string;
+  [field: string]: unknown;
+}
+
+export interface ReaderConfig {
+  InputType?: 'JSON' | 'JSONL' | 'CSV' | 'MANIFEST' | 'PARQUET';
+  CSVHeaderLocation?: 'FIRST_ROW' | 'GIVEN';
+  CSVHeaders?: string[];
+  CSVDelimiter?: 'COMMA' | 'PIPE' | 'SEMICOLON' | 'SPACE' | 'TAB';
+  MaxItems?: number;
+  MaxItemsPath?: string;
+}
+
+export interface RawMachine {
+  StartAt: string;
+  States: Record<string, RawState>;
+  TimeoutSeconds?: number;
+  Comment?: string;
+  Version?: string;
+  QueryLanguage?: string;
+}
+
+/** A Task resource resolved against the registered integrations. */
+export interface ResolvedTask {
+  integration: TaskIntegration;
+  resource: string;
+  service: string;
+  action: string;
+}
+
+/** A state ready to run: the raw fields plus what loading resolved once. */
+export interface StateNode {
+  name: string;
+  type: StateType;
+  raw: RawState;
+  next?: string;
+  task?: ResolvedTask;
+  branches?: Graph[];
+  processor?: Graph;
+  distributed?: { executionType: 'STANDARD' | 'EXPRESS'; label: string };
+  retry: Retrier[];
+  catch: Catcher[];
+}
+
+/** One `{StartAt, States}` scope: the whole machine, a Parallel branch or a Map's item processor. */
+export interface Graph {
+  startAt: string;
+  states: Map<string, StateNode>;
+}
