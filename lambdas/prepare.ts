@@ -8,13 +8,13 @@ import {
 } from '@aws-sdk/client-batch';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
+  newRunHeaderPut,
   type PreparedRun,
   pendingItemRow,
   putRows,
-  type RetryLineage,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
   type RunPath,
@@ -22,9 +22,9 @@ import {
   realSleep,
   type Sleep,
 } from '../run';
-import { checkArrayPathInput, planArrays } from './shared/arrays';
-import { claimRetryCandidates, retryRoundThresholds } from './shared/claims';
+import { ARRAY_THRESHOLDS, checkArrayPathInput, planArrays } from './shared/arrays';
 import { batchClient, documentClient, s3Client } from './shared/clients';
+import { prepareResume, prepareRetry } from './shared/continued-run';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutInputError, parseEvent } from './shared/errors';
 import {
@@ -40,7 +40,6 @@ import {
 } from './shared/input';
 import { handlerLogger, runLogger } from './shared/log';
 import { indexedManifest, manifestIndexKey, manifestLine } from './shared/manifest';
-import { resumeRun } from './shared/resume';
 import { readSourceItems } from './shared/source';
 
 /**
@@ -243,15 +242,7 @@ async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promi
   // The header goes first and only if the run id is new (or belongs to this very execution,
   // whose Prepare is being retried), so an existing run's manifest and rows are never touched.
   try {
-    await deps.ledger.send(
-      new PutCommand({
-        TableName: deps.tableName,
-        Item: headerRow(event, prepared),
-        ConditionExpression: 'attribute_not_exists(#runId) OR #executionArn = :executionArn',
-        ExpressionAttributeNames: { '#runId': 'runId', '#executionArn': 'executionArn' },
-        ExpressionAttributeValues: { ':executionArn': event.executionArn },
-      }),
-    );
+    await deps.ledger.send(new PutCommand(newRunHeaderPut(deps.tableName, headerRow(event, prepared))));
   } catch (error) {
     if (
       error instanceof ConditionalCheckFailedException ||
@@ -298,132 +289,6 @@ async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promi
 
   return prepared;
 }
-
-/**
- * Opens an earlier run again for a new execution: reads its header row (the input field that
- * named it is blamed when there is none), marks it RUNNING and appends this execution to the
- * header's `lineage` list. A retried Prepare (same execution) may add its entry twice, which
- * `fanout status` shows as it is.
- */
-async function reopenRun(
-  deps: PrepareDependencies,
-  event: PrepareEvent,
-  runId: string,
-  field: 'retryOf' | 'resumeOf',
-  lineageList: 'retries' | 'resumes',
-  path: RunPath,
-): Promise<{ run: RunHeaderRow; startedAt: string }> {
-  const response = await deps.ledger.send(
-    new GetCommand({ TableName: deps.tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ConsistentRead: true }),
-  );
-  const run = response.Item as RunHeaderRow | undefined;
-  if (!run) throw FanoutInputError.of(field, `no run with this id in ledger ${deps.tableName}`, runId);
-  const runPath: RunPath = run.path ?? 'map';
-  if (field === 'resumeOf' && (runPath !== 'map' || path !== 'map')) {
-    throw FanoutInputError.of(
-      field,
-      `resume finishes map-path runs only; this run ran on the ${runPath} path (re-run its failures with the retry command)`,
-      runId,
-    );
-  }
-  if (runPath !== path) {
-    throw FanoutInputError.of(
-      field,
-      `the run ran on the ${runPath} path; ${field === 'retryOf' ? 'retry' : 'resume'} it with the ${runPath} path's state machine`,
-      runId,
-    );
-  }
-  const startedAt = deps.now().toISOString();
-  const lineage: RetryLineage = { executionArn: event.executionArn, startedAt };
-  await deps.ledger.send(
-    new UpdateCommand({
-      TableName: deps.tableName,
-      Key: { runId, itemId: RUN_HEADER_ITEM_ID },
-      UpdateExpression: `SET #status = :running, #${lineageList} = list_append(if_not_exists(#${lineageList}, :none), :lineage)`,
-      ConditionExpression: 'attribute_exists(#runId)',
-      ExpressionAttributeNames: { '#runId': 'runId', '#status': 'status', [`#${lineageList}`]: lineageList },
-      ExpressionAttributeValues: { ':running': RunStatus.RUNNING, ':none': [], ':lineage': [lineage] },
-    }),
-  );
-  return { run, startedAt };
-}
-
-/** What an execution continuing an earlier run hands to the Map: the run's own settings, a new round and manifest. */
-function continuedRun(
-  run: RunHeaderRow,
-  event: PrepareEvent,
-  startedAt: string,
-  round: { round: number; manifest: { bucket: string; key: string } | null },
-): PreparedRun {
-  return {
-    runId: run.runId,
-    path: run.path ?? 'map',
-    round: round.round,
-    itemCount: run.itemCount,
-    executionArn: event.executionArn,
-    createdAt: startedAt,
-    manifest: round.manifest ?? run.manifest,
-    resultPrefix: run.resultPrefix,
-    jobQueue: run.jobQueue,
-    jobDefinition: run.jobDefinition,
-    command: run.command,
-    maxConcurrency: run.maxConcurrency,
-    ...retryRoundThresholds(run),
-    retry: run.retry,
-    idempotent: run.idempotent,
-    // A retry or resume changes the items' outcomes, so the aggregation runs again over them.
-    ...(run.aggregate ? { aggregate: run.aggregate } : {}),
-  };
-}
-
-/**
- * Prepares an execution that re-runs an earlier run's retry candidates: no new items, the
- * earlier run's own rows are claimed (the rule and code of the Retry Lambda) and updated in
- * place, so the ledger keeps one row per item. Records the execution in the header's `retries`.
- * With nothing to claim the manifest is empty and the Map runs zero items.
- */
-async function prepareRetry(
-  deps: PrepareDependencies,
-  event: PrepareEvent,
-  runId: string,
-  path: RunPath,
-): Promise<PreparedRun> {
-  const { run, startedAt } = await reopenRun(deps, event, runId, 'retryOf', 'retries', path);
-  if (path === 'array') {
-    // The claimed items become a smaller array: new index i runs the i-th claimed item.
-    const claimed = await claimRetryCandidates(deps, run, run.round + 1, { emptyManifest: true, indexed: true });
-    return {
-      ...continuedRun(run, event, startedAt, claimed),
-      ...ARRAY_THRESHOLDS,
-      index: claimed.index as { bucket: string; key: string },
-      arrays: planArrays(runId, claimed.round, claimed.itemCount),
-      retryOf: runId,
-      retriedItemCount: claimed.itemCount,
-    };
-  }
-  const claimed = await claimRetryCandidates(deps, run, run.round + 1, { emptyManifest: true });
-  return { ...continuedRun(run, event, startedAt, claimed), retryOf: runId, retriedItemCount: claimed.itemCount };
-}
-
-/**
- * Prepares an execution that finishes a run whose execution died (`resumeOf`): each row without
- * an outcome is settled from what Batch knows of its job (`resumeRun`), and the items to run (never
- * started, or lost and idempotent) make the manifest of round `header.round + 1`. Records the
- * execution in the header's `resumes`. With nothing to run the Map runs zero items.
- */
-async function prepareResume(
-  deps: PrepareDependencies,
-  event: PrepareEvent,
-  runId: string,
-  path: RunPath,
-): Promise<PreparedRun> {
-  const { run, startedAt } = await reopenRun(deps, event, runId, 'resumeOf', 'resumes', path);
-  const resumed = await resumeRun(deps, run, run.round + 1);
-  return { ...continuedRun(run, event, startedAt, resumed), resumeOf: runId, resumedItemCount: resumed.itemCount };
-}
-
-/** An array job fails when any child fails: as a threshold, 0 failures tolerated. */
-const ARRAY_THRESHOLDS = { toleratedFailurePercentage: 0, toleratedFailureCount: 0 } as const;
 
 /**
  * What an array-path run adds to (and changes in) its prepared run: the manifest's index, the

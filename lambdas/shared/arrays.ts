@@ -6,6 +6,9 @@ import { describeValue, FanoutInputError, type InputIssue } from './errors';
  * options it refuses because Batch array jobs cannot honour them.
  */
 
+/** An array job fails when any child fails: as a threshold, 0 failures tolerated. */
+export const ARRAY_THRESHOLDS = { toleratedFailurePercentage: 0, toleratedFailureCount: 0 } as const;
+
 /** Batch array jobs have 2..10,000 children (docs: batch/latest/userguide/array_jobs.html). */
 export const MAX_ARRAY_SIZE = 10_000;
 export const MIN_ARRAY_SIZE = 2;

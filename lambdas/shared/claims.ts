@@ -10,8 +10,8 @@ import {
   type ItemRow,
   ItemStatus,
   itemUpdate,
-  RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
+  roundRaisedUpdate,
 } from '../../run';
 import { indexedManifest, manifestIndexKey, manifestLine } from './manifest';
 
@@ -257,16 +257,7 @@ export async function writeRoundManifest(
   if (lines.length === 0) return { ...written, itemCount: 0, round: nextRound };
   // The header shows the latest round that ran; an older claim never moves it back.
   await deps.ledger
-    .send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { runId, itemId: RUN_HEADER_ITEM_ID },
-        UpdateExpression: 'SET #round = :round',
-        ConditionExpression: 'attribute_exists(#runId) AND #round < :round',
-        ExpressionAttributeNames: { '#runId': 'runId', '#round': 'round' },
-        ExpressionAttributeValues: { ':round': nextRound },
-      }),
-    )
+    .send(new UpdateCommand(roundRaisedUpdate(deps.tableName, runId, nextRound)))
     .catch((error: unknown) => {
       if (!isConditionFailure(error)) throw error;
     });

@@ -1,6 +1,13 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LedgerWriteError } from '../errors';
-import { type AggregateOutcome, RUN_HEADER_ITEM_ID, type RunStatus, type StatusCounts } from './schema';
+import {
+  type AggregateOutcome,
+  type RetryLineage,
+  RUN_HEADER_ITEM_ID,
+  type RunHeaderRow,
+  RunStatus,
+  type StatusCounts,
+} from './schema';
 
 /** Waits between write attempts; tests inject one that does not sleep. */
 export type Sleep = (ms: number) => Promise<void>;
@@ -102,5 +109,57 @@ export function runOutcomeUpdate(tableName: string, runId: string, outcome: RunO
       ...(error ? { ':error': error } : {}),
       ...(aggregate ? { ':aggregate': aggregate } : {}),
     },
+  };
+}
+
+/**
+ * The header row's first write (Prepare): only when the run id is new, or the header belongs to
+ * this very execution, whose Prepare is being retried; an existing run is never overwritten.
+ * @example new PutCommand(newRunHeaderPut('fanout-ledger', header))
+ */
+export function newRunHeaderPut(tableName: string, header: RunHeaderRow) {
+  return {
+    TableName: tableName,
+    Item: header,
+    ConditionExpression: 'attribute_not_exists(#runId) OR #executionArn = :executionArn',
+    ExpressionAttributeNames: { '#runId': 'runId', '#executionArn': 'executionArn' },
+    ExpressionAttributeValues: { ':executionArn': header.executionArn },
+  };
+}
+
+/**
+ * An execution continues an earlier run (retry or resume): the header becomes RUNNING again and
+ * lists the execution under `retries` or `resumes`.
+ * @example new UpdateCommand(reopenedRunUpdate('fanout-ledger', 'sweep-7', 'retries', { executionArn, startedAt }))
+ */
+export function reopenedRunUpdate(
+  tableName: string,
+  runId: string,
+  lineageList: 'retries' | 'resumes',
+  lineage: RetryLineage,
+) {
+  return {
+    TableName: tableName,
+    Key: { runId, itemId: RUN_HEADER_ITEM_ID },
+    UpdateExpression: `SET #status = :running, #${lineageList} = list_append(if_not_exists(#${lineageList}, :none), :lineage)`,
+    ConditionExpression: 'attribute_exists(#runId)',
+    ExpressionAttributeNames: { '#runId': 'runId', '#status': 'status', [`#${lineageList}`]: lineageList },
+    ExpressionAttributeValues: { ':running': RunStatus.RUNNING, ':none': [], ':lineage': [lineage] },
+  };
+}
+
+/**
+ * A round with claimed items starts: the header shows the latest round that ran, and an older
+ * claim never moves it back (the condition fails instead).
+ * @example new UpdateCommand(roundRaisedUpdate('fanout-ledger', 'sweep-7', 3))
+ */
+export function roundRaisedUpdate(tableName: string, runId: string, round: number) {
+  return {
+    TableName: tableName,
+    Key: { runId, itemId: RUN_HEADER_ITEM_ID },
+    UpdateExpression: 'SET #round = :round',
+    ConditionExpression: 'attribute_exists(#runId) AND #round < :round',
+    ExpressionAttributeNames: { '#runId': 'runId', '#round': 'round' },
+    ExpressionAttributeValues: { ':round': round },
   };
 }
