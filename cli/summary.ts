@@ -41,7 +41,7 @@ export function formatSummary(summary: RunSummary): string {
 }
 
 /** How many failed items the human-readable summary lists. */
-export const FAILURES_SHOWN = 10;
+const FAILURES_SHOWN = 10;
 
 /**
  * A few failed items with why they failed and where their log is, plus the commands to look

@@ -9,25 +9,25 @@ const name = z
   .string()
   .regex(nameRule, 'must be 1-128 letters, digits, hyphens or underscores, starting with a letter or digit');
 
-export const evaluateOnExitSchema = z.strictObject({
+const evaluateOnExitSchema = z.strictObject({
   onStatusReason: z.string().max(512).optional(),
   onReason: z.string().max(512).optional(),
   onExitCode: z.string().max(512).optional(),
   action: z.enum(['RETRY', 'EXIT']),
 });
 
-export const retryStrategySchema = z.strictObject({
+const retryStrategySchema = z.strictObject({
   attempts: z.number().int().min(1).max(10),
   evaluateOnExit: z.array(evaluateOnExitSchema).max(5).optional(),
 });
 
-export const computeEnvironmentSchema = z.strictObject({
+const computeEnvironmentSchema = z.strictObject({
   name,
   type: z.enum(['FARGATE', 'FARGATE_SPOT', 'EC2', 'SPOT']),
   maxvCpus: z.number().int().positive(),
 });
 
-export const jobQueueSchema = z.strictObject({
+const jobQueueSchema = z.strictObject({
   name,
   priority: z.number().int().min(0).max(1000),
   computeEnvironments: z.array(name).min(1).max(3),
@@ -35,7 +35,7 @@ export const jobQueueSchema = z.strictObject({
   schedulingPolicy: name.optional(),
 });
 
-export const jobDefinitionSchema = z.strictObject({
+const jobDefinitionSchema = z.strictObject({
   name,
   image: z.string().min(1),
   vcpus: z.number().positive().default(1),

@@ -37,7 +37,7 @@ import { WritePool } from './shared/write-pool';
  */
 
 /** The state Collect receives: Prepare's output and one result per submitted job. */
-export const collectEventSchema = z.object({
+const collectEventSchema = z.object({
   prepared: z
     .object({
       runId: z.string().min(1),

@@ -20,7 +20,7 @@ const countsSchema = z.object(
   ),
 );
 
-export const notifyEventSchema = z.object({
+const notifyEventSchema = z.object({
   summary: z
     .object({
       runId: z.string().min(1),

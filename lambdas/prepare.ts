@@ -76,7 +76,7 @@ export interface PrepareDependencies {
 }
 
 /** S3 keys of a run's objects. */
-export function runKeys(runId: string): { manifestKey: string; resultPrefix: string } {
+function runKeys(runId: string): { manifestKey: string; resultPrefix: string } {
   return { manifestKey: `runs/${runId}/manifest.jsonl`, resultPrefix: `runs/${runId}/results` };
 }
 

@@ -19,14 +19,13 @@ import { handlerLogger, runLogger } from './shared/log';
  */
 
 /** The event the state machine sends (statemachine/map.asl.json, state Retry). */
-export const retryEventSchema = z.object({
+const retryEventSchema = z.object({
   runId: z.string().min(1),
   /** The round that just ended; claimed items move to `round + 1`. */
   round: z.number().int().positive(),
   /** The execution that asks, for the operator log. */
   executionArn: z.string().optional(),
 });
-export type RetryEvent = z.infer<typeof retryEventSchema>;
 
 /** What Retry returns: the next round's manifest (null when nothing was claimed). */
 export interface RetryResult {

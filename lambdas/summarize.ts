@@ -50,7 +50,6 @@ export const summarizeEventSchema = z.object({
   aggregate: aggregateResultSchema.optional(),
   aggregateError: aggregateErrorSchema.optional(),
 });
-export type SummarizeEvent = z.infer<typeof summarizeEventSchema>;
 
 export interface SummarizeDependencies {
   ledger: DynamoDBDocumentClient;
@@ -151,7 +150,7 @@ async function reconcileAbortedChildren(
 }
 
 /** The run's status from the Map's outcome and the ledger counts. */
-export function runStatusOf(counts: StatusCounts, mapFailed: boolean): RunStatus {
+function runStatusOf(counts: StatusCounts, mapFailed: boolean): RunStatus {
   if (mapFailed) return RunStatus.FAILED;
   if (counts.total > 0 && counts.succeeded === counts.total) return RunStatus.SUCCEEDED;
   return RunStatus.COMPLETED_WITH_FAILURES;

@@ -4,9 +4,6 @@ import type { AggregateOutcome, RetryLineage, RunPath, StatusCounts } from './le
 
 /** What a run is once it ran: its summary, and the record kept of it in the state folder. */
 
-/** Per-status item counts of a run; one key per ledger status plus `total`. */
-export type RunCounts = StatusCounts;
-
 /**
  * The run summary printed by `fanout run --json` and `fanout status --json` (the last
  * stdout line). Its shape is stable and documented in the README.
@@ -16,7 +13,8 @@ export interface RunSummary {
   /** `map` or `array`: the state machine that ran it (`fanout run --path`). */
   path: RunPath;
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-  counts: RunCounts;
+  /** Item counts per ledger status, plus `total`. */
+  counts: StatusCounts;
   error: string | null;
   cause: string | null;
   /** Billed state transitions; null on AWS, which does not report them per execution (docs/deploy-cli.md). */

@@ -16,7 +16,7 @@ export interface ResumeOptions extends Omit<RunOptions, 'input' | 'dir'> {
  * The name of a resume execution: `<runId>-resume-<time in base 36>`, at most 80 characters
  * (a run id has at most 64), unique for each resume of one run.
  */
-export function resumeExecutionName(runId: string, now: number): string {
+function resumeExecutionName(runId: string, now: number): string {
   return `${runId}-resume-${now.toString(36)}`;
 }
 

@@ -11,7 +11,7 @@ export interface RetryOptions extends Omit<RunOptions, 'input' | 'dir'> {
 }
 
 /** The name of the next retry execution of a run: `<runId>-retry-<n>`, the first n without a record in `dir`. */
-export function nextRetryName(dir: string, runId: string): string {
+function nextRetryName(dir: string, runId: string): string {
   for (let n = 1; ; n += 1) {
     const name = `${runId}-retry-${n}`;
     if (!readRunRecord(dir, name)) return name;
@@ -62,7 +62,7 @@ export async function retryCommand(options: RetryOptions, io: CliIo): Promise<nu
  * retry execution, and none of its executions still runs. The name is `<runId>-retry-<n>`, the
  * first n from the header's retry count on that names no execution yet.
  */
-export async function awsRetryPlan(target: AwsTarget, runId: string): Promise<ExecutionPlan> {
+async function awsRetryPlan(target: AwsTarget, runId: string): Promise<ExecutionPlan> {
   const header = await target.readRunHeader(runId);
   if (!header) {
     const record = await target.readRun(runId);

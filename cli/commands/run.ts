@@ -45,7 +45,7 @@ function interruptSignal(): { promise: Promise<unknown>; dispose(): void } {
 }
 
 /** A run id the user did not choose: sortable by time, unique enough for one machine. */
-export function generateRunId(now = new Date()): string {
+function generateRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   return `run-${stamp}-${randomBytes(3).toString('hex')}`;
 }

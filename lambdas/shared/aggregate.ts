@@ -8,7 +8,7 @@ import type { AggregateOutcome } from '../../run';
  */
 
 /** The error a failed aggregation job gives the run. */
-export const AGGREGATE_FAILED_ERROR = 'Fanout.AggregateFailed';
+const AGGREGATE_FAILED_ERROR = 'Fanout.AggregateFailed';
 
 /** The Aggregate state's result (its ResultSelector). */
 export const aggregateResultSchema = z.object({

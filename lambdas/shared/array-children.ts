@@ -24,7 +24,7 @@ export const arrayResultSchema = arraySchema
     error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   })
   .loose();
-export type ArrayResult = z.infer<typeof arrayResultSchema>;
+type ArrayResult = z.infer<typeof arrayResultSchema>;
 
 /**
  * A submitted job has not ended, or an array that FAILED still has children running: Batch fails

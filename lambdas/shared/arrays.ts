@@ -11,7 +11,6 @@ export const ARRAY_THRESHOLDS = { toleratedFailurePercentage: 0, toleratedFailur
 
 /** Batch array jobs have 2..10,000 children (docs: batch/latest/userguide/array_jobs.html). */
 export const MAX_ARRAY_SIZE = 10_000;
-export const MIN_ARRAY_SIZE = 2;
 
 const MAX_JOB_NAME = 128;
 

@@ -16,7 +16,7 @@ import { type Environment, once } from './env';
  * cannot serve virtual-hosted bucket names like `fanout-data.127.0.0.1`, so path-style
  * addressing is used whenever one is configured.
  */
-export function s3ClientOptions(env: Environment = process.env): { forcePathStyle?: boolean } {
+function s3ClientOptions(env: Environment = process.env): { forcePathStyle?: boolean } {
   return env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL ? { forcePathStyle: true } : {};
 }
 

@@ -34,9 +34,9 @@ import { manifestLine } from './manifest';
  */
 
 /** The error recorded on a row whose job was lost with the orchestrator. */
-export const ORCHESTRATOR_LOST_ERROR = 'Fanout.OrchestratorLost';
+const ORCHESTRATOR_LOST_ERROR = 'Fanout.OrchestratorLost';
 /** TerminateJob reason for a job still running when its run is resumed (its outcome would reach nobody). */
-export const RESUME_TERMINATE_REASON = 'Terminated by fanout resume: the execution that submitted the job is gone';
+const RESUME_TERMINATE_REASON = 'Terminated by fanout resume: the execution that submitted the job is gone';
 
 /** What resuming did, beyond the round it claimed. */
 export interface ResumedRound extends ClaimedRound {

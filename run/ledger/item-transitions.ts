@@ -128,8 +128,6 @@ export const ITEM_TRANSITIONS = {
   },
 } as const satisfies Record<string, ItemTransition>;
 
-export type ItemTransitionName = keyof typeof ITEM_TRANSITIONS;
-
 /** The map state machine's own ledger writes (statemachine/map.asl.json), by state name. */
 export const MAP_STATE_TRANSITIONS: Readonly<Record<string, ItemTransition>> = {
   RecordOutcome: ITEM_TRANSITIONS.recordSuccess,
