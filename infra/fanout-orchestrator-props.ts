@@ -18,11 +18,11 @@ export type FanoutPath = 'map' | 'array';
 /** One `evaluateOnExit` rule of a Batch retry strategy. */
 export interface RetryRule {
   /** Glob on the job's status reason, e.g. `Host EC2*` (Spot reclaimed). */
-  readonly onStatusReason?: string;
+  readonly onStatusReason?: string | undefined;
   /** Glob on the container's reason. */
-  readonly onReason?: string;
+  readonly onReason?: string | undefined;
   /** Glob on the exit code, e.g. `137`. */
-  readonly onExitCode?: string;
+  readonly onExitCode?: string | undefined;
   readonly action: 'RETRY' | 'EXIT';
 }
 

@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_JOB_DEFINITION } from '../lambdas/shared';
 import { FanoutInfraError } from './errors';
 import type { FanoutOrchestratorProps, FanoutPath, FanoutSchedule } from './fanout-orchestrator-props';
+import { asIBucket, asITable, asIVpc } from './private/cdk-interfaces';
 import { createComputeEnvironments, createJobDefinitions, createJobQueues, queuesByPriority } from './private/compute';
 import { DEFAULT_COMPUTE_ENVIRONMENTS, DEFAULT_JOB_QUEUES } from './private/defaults';
 import { createHandlers } from './private/handlers';
@@ -82,7 +83,7 @@ export class FanoutOrchestrator extends Construct {
     );
 
     // ---- Batch ----
-    this.vpc = props.vpc ?? createVpc(this, props.maxAzs ?? 2, logRetention);
+    this.vpc = props.vpc ?? asIVpc(createVpc(this, props.maxAzs ?? 2, logRetention));
     const environments = createComputeEnvironments(
       this,
       computeSpecs,
@@ -95,7 +96,7 @@ export class FanoutOrchestrator extends Construct {
     const { logGroup: jobLogGroup, definitions } = createJobDefinitions(this, definitionSpecs, {
       jobRole: props.jobRole,
       jobImage: props.jobImage,
-      dataBucket: this.dataBucket,
+      dataBucket: asIBucket(this.dataBucket),
       logRetention,
       // Public subnets without NAT: a task needs a public IP to pull its image and send logs.
       assignPublicIp: !props.vpc,
@@ -105,8 +106,8 @@ export class FanoutOrchestrator extends Construct {
 
     // ---- Handlers ----
     const functions = createHandlers(this, {
-      ledger: this.ledger,
-      dataBucket: this.dataBucket,
+      ledger: asITable(this.ledger),
+      dataBucket: asIBucket(this.dataBucket),
       noticesTopic: this.noticesTopic,
       sourceBuckets: props.sourceBuckets ?? [],
       collectEntry: arrayPath?.collectEntry,
@@ -131,8 +132,8 @@ export class FanoutOrchestrator extends Construct {
     };
     const access: MachineAccess = {
       functions,
-      ledger: this.ledger,
-      bucket: this.dataBucket,
+      ledger: asITable(this.ledger),
+      bucket: asIBucket(this.dataBucket),
       topic: this.noticesTopic,
       queues,
       definitions,

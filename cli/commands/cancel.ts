@@ -10,7 +10,7 @@ export interface CancelOptions {
   runId: string;
   dir?: string;
   /** Cancel a run of a deployed stack instead of one a local process runs (`--aws`). */
-  aws?: AwsTargetOptions;
+  aws?: AwsTargetOptions | undefined;
 }
 
 /**

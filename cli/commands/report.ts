@@ -26,7 +26,7 @@ export interface ReportOptions {
   /** @default `<dir>/reports/<runId>.html`; with `aws`, `./fanout-report-<runId>.html` */
   out?: string;
   /** Build the report from a deployed stack instead of the local state directory (`--aws`). */
-  aws?: AwsTargetOptions;
+  aws?: AwsTargetOptions | undefined;
 }
 
 /**

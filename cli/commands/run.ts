@@ -29,9 +29,9 @@ export interface RunOptions {
   /** Milliseconds between progress polls. @default 500 locally, 2000 on AWS */
   pollIntervalMs?: number;
   /** Run on a deployed stack instead of the local cloud (`--aws`). */
-  aws?: AwsTargetOptions;
+  aws?: AwsTargetOptions | undefined;
   /** Resolves when the user asks to stop (Ctrl+C); the run is then aborted and summarized. @default SIGINT */
-  interrupted?: Promise<unknown>;
+  interrupted?: Promise<unknown> | undefined;
 }
 
 /** Resolves on the first SIGINT; the listener is removed by `dispose`. */

@@ -12,7 +12,7 @@ export interface StatusOptions {
   dir?: string;
   json?: boolean;
   /** Read the run from a deployed stack instead of the local state directory (`--aws`). */
-  aws?: AwsTargetOptions;
+  aws?: AwsTargetOptions | undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
-  type HistoryEvent,
+  type GetExecutionHistoryCommandOutput,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { countSubmitJobCalls } from '../../local/batch';
@@ -12,7 +12,9 @@ import type { PathName } from './model';
 
 /** Counts the Lambda tasks an execution scheduled, from its history read through the Step Functions API. */
 async function countLambdaInvocations(
-  send: (command: GetExecutionHistoryCommand) => Promise<{ events?: HistoryEvent[]; nextToken?: string }>,
+  send: (
+    command: GetExecutionHistoryCommand,
+  ) => Promise<Pick<GetExecutionHistoryCommandOutput, 'events' | 'nextToken'>>,
   executionArn: string,
 ): Promise<number> {
   let invocations = 0;

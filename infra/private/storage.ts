@@ -9,6 +9,7 @@ import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
 import { ledgerTableDefinition } from '../../run';
 import type { FanoutOrchestratorProps } from '../fanout-orchestrator-props';
+import { asIBucket } from './cdk-interfaces';
 
 /** Where runs keep their state: the DynamoDB ledger, the data bucket and the notices topic. */
 
@@ -87,7 +88,7 @@ export function createDataBucket(
     encryption: s3.BucketEncryption.S3_MANAGED,
     enforceSSL: true,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    serverAccessLogsBucket: accessLogs,
+    serverAccessLogsBucket: asIBucket(accessLogs),
     serverAccessLogsPrefix: 'data/',
     lifecycleRules: [
       { id: 'expire-run-objects', prefix: RUN_OBJECTS_PREFIX, expiration: props.dataExpiration ?? Duration.days(90) },

@@ -25,7 +25,7 @@ interface Sleeper {
   seq: number;
   resolve: () => void;
   reject: (reason: unknown) => void;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   onAbort?: () => void;
 }
 

@@ -8,7 +8,7 @@ import type { TaskIntegration } from './types';
 /** A definition ready to run: its graph of states, its execution timeout and the JSON it came from. */
 export interface LoadedDefinition {
   graph: Graph;
-  timeoutSeconds?: number;
+  timeoutSeconds?: number | undefined;
   raw: RawMachine;
 }
 

@@ -19,7 +19,7 @@ export interface ObjectSummary {
   lastModified: number;
   /** With the surrounding double quotes, as S3 returns it. */
   etag: string;
-  storageClass?: string;
+  storageClass?: string | undefined;
 }
 
 /**
@@ -32,7 +32,7 @@ export interface ObjectStore {
     bucket: string,
     prefix: string,
     continuationToken?: string,
-  ): Promise<{ keys: ObjectSummary[]; nextToken?: string }>;
+  ): Promise<{ keys: ObjectSummary[]; nextToken?: string | undefined }>;
   putObject(bucket: string, key: string, body: Buffer | string): Promise<void>;
   /**
    * Writes an object from a sequence of chunks without holding it whole (ResultWriter files can
@@ -183,7 +183,7 @@ export class MemoryObjectStore implements ObjectStore {
     bucket: string,
     prefix: string,
     continuationToken?: string,
-  ): Promise<{ keys: ObjectSummary[]; nextToken?: string }> {
+  ): Promise<{ keys: ObjectSummary[]; nextToken?: string | undefined }> {
     // S3 lists keys in UTF-8 binary order; continuation resumes after the last key returned.
     const keys = [...this.bucket(bucket).keys()].filter((key) => key.startsWith(prefix)).sort(compareBinary);
     const after = continuationToken ? Buffer.from(continuationToken, 'base64url').toString('utf8') : undefined;

@@ -18,6 +18,7 @@ import type {
   Json,
   MapRunDescription,
   Page,
+  PageRequest,
   StateMachineDescription,
   StepFunctionsService,
   TaskIntegration,
@@ -113,7 +114,7 @@ class LocalStepFunctions implements StepFunctionsService {
     name: string;
     definition: string;
     roleArn: string;
-    type?: 'STANDARD' | 'EXPRESS';
+    type?: 'STANDARD' | 'EXPRESS' | undefined;
   }): StateMachineDescription {
     validateName(request.name);
     const type = request.type ?? 'STANDARD';
@@ -159,7 +160,7 @@ class LocalStepFunctions implements StepFunctionsService {
     return { ...this.stateMachine(stateMachineArn).description };
   }
 
-  listStateMachines(request: { maxResults?: number; nextToken?: string } = {}): Page<StateMachineDescription> {
+  listStateMachines(request: PageRequest = {}): Page<StateMachineDescription> {
     const all = [...this.stateMachines.values()].map((record) => record.description);
     return paginate('stateMachines', all.length, (index) => ({ ...all[index]! }), request);
   }
@@ -170,7 +171,7 @@ class LocalStepFunctions implements StepFunctionsService {
     this.stateMachines.delete(stateMachineArn);
   }
 
-  startExecution(request: { stateMachineArn: string; name?: string; input?: string }): {
+  startExecution(request: { stateMachineArn: string; name?: string | undefined; input?: string | undefined }): {
     executionArn: string;
     startDate: number;
   } {
@@ -231,13 +232,13 @@ class LocalStepFunctions implements StepFunctionsService {
     return { stopDate: this.env.clock.now() };
   }
 
-  listExecutions(request: {
-    stateMachineArn?: string;
-    mapRunArn?: string;
-    statusFilter?: ExecutionStatus;
-    maxResults?: number;
-    nextToken?: string;
-  }): Page<ExecutionDescription> {
+  listExecutions(
+    request: PageRequest & {
+      stateMachineArn?: string | undefined;
+      mapRunArn?: string | undefined;
+      statusFilter?: ExecutionStatus | undefined;
+    },
+  ): Page<ExecutionDescription> {
     if ((request.stateMachineArn === undefined) === (request.mapRunArn === undefined)) {
       throw new ServiceError(
         'ValidationException',
@@ -258,7 +259,7 @@ class LocalStepFunctions implements StepFunctionsService {
 
   getExecutionHistory(
     executionArn: string,
-    request: { maxResults?: number; nextToken?: string; reverseOrder?: boolean; includeExecutionData?: boolean } = {},
+    request: PageRequest & { reverseOrder?: boolean | undefined; includeExecutionData?: boolean | undefined } = {},
   ): Page<HistoryEvent> {
     let events: HistoryEvent[];
     const execution = this.executions.get(executionArn);
@@ -279,10 +280,7 @@ class LocalStepFunctions implements StepFunctionsService {
     return this.mapRun(mapRunArn).describe();
   }
 
-  listMapRuns(
-    executionArn: string,
-    request: { maxResults?: number; nextToken?: string } = {},
-  ): Page<MapRunDescription> {
+  listMapRuns(executionArn: string, request: PageRequest = {}): Page<MapRunDescription> {
     if (!this.executions.has(executionArn) && !this.findChild(executionArn)) {
       throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${checkArn(executionArn)}'`);
     }

@@ -67,7 +67,7 @@ export interface HistoryEvent {
   timestamp: number;
   type: string;
   /** The `<type>EventDetails` member, keyed exactly as AWS keys it (e.g. `stateEnteredEventDetails`). */
-  details?: Record<string, unknown>;
+  details?: Record<string, unknown> | undefined;
 }
 
 export interface ExecutionDescription {
@@ -129,6 +129,12 @@ export interface Page<T> {
   nextToken?: string;
 }
 
+/** The paging members of a list request, each absent or undefined when the request has none. */
+export interface PageRequest {
+  maxResults?: number | undefined;
+  nextToken?: string | undefined;
+}
+
 /**
  * The Step Functions API as the local engine serves it, one method per AWS operation.
  * Failures are thrown as `ServiceError` with AWS's error code (`StateMachineDoesNotExist`,
@@ -139,30 +145,30 @@ export interface StepFunctionsService {
     name: string;
     definition: string;
     roleArn: string;
-    type?: 'STANDARD' | 'EXPRESS';
+    type?: 'STANDARD' | 'EXPRESS' | undefined;
   }): StateMachineDescription;
   describeStateMachine(stateMachineArn: string): StateMachineDescription;
-  listStateMachines(request?: { maxResults?: number; nextToken?: string }): Page<StateMachineDescription>;
+  listStateMachines(request?: PageRequest): Page<StateMachineDescription>;
   deleteStateMachine(stateMachineArn: string): void;
-  startExecution(request: { stateMachineArn: string; name?: string; input?: string }): {
+  startExecution(request: { stateMachineArn: string; name?: string | undefined; input?: string | undefined }): {
     executionArn: string;
     startDate: number;
   };
   describeExecution(executionArn: string): ExecutionDescription;
   stopExecution(executionArn: string, request?: { error?: string; cause?: string }): { stopDate: number };
-  listExecutions(request: {
-    stateMachineArn?: string;
-    mapRunArn?: string;
-    statusFilter?: ExecutionStatus;
-    maxResults?: number;
-    nextToken?: string;
-  }): Page<ExecutionDescription>;
+  listExecutions(
+    request: PageRequest & {
+      stateMachineArn?: string | undefined;
+      mapRunArn?: string | undefined;
+      statusFilter?: ExecutionStatus | undefined;
+    },
+  ): Page<ExecutionDescription>;
   getExecutionHistory(
     executionArn: string,
-    request?: { maxResults?: number; nextToken?: string; reverseOrder?: boolean; includeExecutionData?: boolean },
+    request?: PageRequest & { reverseOrder?: boolean | undefined; includeExecutionData?: boolean | undefined },
   ): Page<HistoryEvent>;
   describeMapRun(mapRunArn: string): MapRunDescription;
-  listMapRuns(executionArn: string, request?: { maxResults?: number; nextToken?: string }): Page<MapRunDescription>;
+  listMapRuns(executionArn: string, request?: PageRequest): Page<MapRunDescription>;
   /** Local convenience (no AWS equivalent): resolves when the execution reaches a terminal status. */
   waitForExecution(executionArn: string): Promise<ExecutionDescription>;
 }

@@ -7,6 +7,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
+import type { LocalEndpoints } from '../../local/cloud';
 import { repoRoot, tempDir } from './helpers';
 
 const credentials = { accessKeyId: 'any', secretAccessKey: 'any' };
@@ -23,7 +24,7 @@ describe('fanout local serve --json', () => {
     );
     const lines = createInterface({ input: child.stdout });
     const [first] = (await once(lines, 'line')) as [string];
-    const { region, endpoints } = JSON.parse(first) as { region: string; endpoints: Record<string, string> };
+    const { region, endpoints } = JSON.parse(first) as { region: string; endpoints: LocalEndpoints };
     expect(region).toBe('us-east-1');
     expect(Object.keys(endpoints).sort()).toEqual(['batch', 'dynamodb', 's3', 'sns', 'stepfunctions']);
 

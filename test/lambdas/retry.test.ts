@@ -148,12 +148,8 @@ describe('retry', () => {
   });
 
   it('leaves a non-idempotent failure untouched, unless its job never started', async () => {
-    ledgerMock.on(QueryCommand).resolves({
-      Items: [
-        failedRow('01', { idempotent: false }),
-        failedRow('02', { idempotent: false, failureClass: 'SUBMIT_ERROR', jobId: undefined }),
-      ],
-    });
+    const { jobId: _jobId, ...neverStarted } = failedRow('02', { idempotent: false, failureClass: 'SUBMIT_ERROR' });
+    ledgerMock.on(QueryCommand).resolves({ Items: [failedRow('01', { idempotent: false }), neverStarted] });
     const result = await makeHandler()({ runId: 'sweep-1', round: 1 });
 
     const updates = ledgerMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildReportModel, FAILURE_ROWS_PER_GROUP } from '../../report';
 import { estimateCost } from '../../run';
 import { mapPathUsage } from '../../statemachine/map-usage';
-import { at, failedRow, iso, job, record, row, sources } from './factories';
+import { at, failedRow, iso, job, record, row, sources, without } from './factories';
 
 describe('buildReportModel', () => {
   it('counts the items by status and draws one attempt per job, retries in the same lane', () => {
@@ -17,7 +17,7 @@ describe('buildReportModel', () => {
             stoppedAt: at(22),
             attempts: [{ attempt: 1, jobId: 'job-b1', failureClass: 'APP_ERROR' }],
           }),
-          { ...row('c'), status: 'PENDING', jobId: undefined, startedAt: undefined, stoppedAt: undefined },
+          without(row('c', { status: 'PENDING' }), 'jobId', 'startedAt', 'stoppedAt'),
         ],
         jobs: new Map([['job-b1', job(1, 4, { exitCode: 2 })]]),
       }),
@@ -87,14 +87,13 @@ describe('buildReportModel', () => {
     const model = buildReportModel(
       sources({
         rows: [
-          failedRow('submit', {
-            jobId: undefined,
-            failureClass: 'SUBMIT_ERROR',
-            error: 'Batch.ClientException',
-            statusReason: undefined,
-          }),
+          without(
+            failedRow('submit', { failureClass: 'SUBMIT_ERROR', error: 'Batch.ClientException' }),
+            'jobId',
+            'statusReason',
+          ),
           failedRow('stopped', { failureClass: 'ABORTED' }),
-          { ...row('busy'), status: 'RUNNING', startedAt: undefined, stoppedAt: undefined },
+          without(row('busy', { status: 'RUNNING' }), 'startedAt', 'stoppedAt'),
           failedRow('unknown-job'),
         ],
         jobs: new Map([
@@ -124,13 +123,11 @@ describe('buildReportModel', () => {
             failureClass: 'TIMEOUT',
             statusReason: 'Job attempt duration exceeded timeout',
           }),
-          failedRow('f5', {
-            jobId: undefined,
-            failureClass: 'SUBMIT_ERROR',
-            statusReason: undefined,
-            error: 'Batch.ClientException',
-            idempotent: false,
-          }),
+          without(
+            failedRow('f5', { failureClass: 'SUBMIT_ERROR', error: 'Batch.ClientException', idempotent: false }),
+            'jobId',
+            'statusReason',
+          ),
         ],
         logUrl: (stream) => `file:///logs/${stream}.log`,
       }),
@@ -331,7 +328,7 @@ describe('buildReportModel', () => {
 
   it("points the retry command at a deployed stack with the target's flags", () => {
     expect(
-      buildReportModel(sources({ dir: undefined, targetFlags: '--aws --stack Fanout --region eu-west-1' })).retry
+      buildReportModel(without(sources({ targetFlags: '--aws --stack Fanout --region eu-west-1' }), 'dir')).retry
         .command,
     ).toBe('fanout retry sweep --aws --stack Fanout --region eu-west-1');
   });

@@ -63,6 +63,13 @@ export function job(startSeconds: number, stopSeconds: number | undefined, field
   };
 }
 
+/** `value` without the given fields, as a row or source that lacks them (not one holding undefined). */
+export function without<T extends object, K extends keyof T>(value: T, ...keys: K[]): Omit<T, K> {
+  const copy = { ...value };
+  for (const key of keys) delete copy[key];
+  return copy;
+}
+
 export function sources(fields: Partial<ReportSources> = {}): ReportSources {
   return {
     runId: 'sweep',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildReportModel, FAILURE_ROWS_PER_GROUP, renderReport, TIMELINE_BAR_LIMIT } from '../../report';
-import { at, failedRow, job, record, row, sources } from './factories';
+import { at, failedRow, job, record, row, sources, without } from './factories';
 
 const count = (html: string, pattern: RegExp) => html.match(pattern)?.length ?? 0;
 const hostile = '</script><img src=x onerror=alert(1)>';
@@ -183,7 +183,7 @@ describe('renderReport', () => {
     const empty = renderReport(
       buildReportModel(
         sources({
-          rows: [{ ...row('p'), status: 'PENDING', startedAt: undefined, stoppedAt: undefined, jobId: undefined }],
+          rows: [without(row('p', { status: 'PENDING' }), 'startedAt', 'stoppedAt', 'jobId')],
         }),
       ),
     );

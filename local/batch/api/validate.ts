@@ -11,15 +11,15 @@ import { BatchClientError } from '../errors';
 export type RetryActionName = 'RETRY' | 'EXIT';
 
 export interface EvaluateOnExitRule {
-  onStatusReason?: string;
-  onReason?: string;
-  onExitCode?: string;
+  onStatusReason?: string | undefined;
+  onReason?: string | undefined;
+  onExitCode?: string | undefined;
   action: RetryActionName;
 }
 
 export interface RetryStrategyInput {
   attempts: number;
-  evaluateOnExit?: EvaluateOnExitRule[];
+  evaluateOnExit?: EvaluateOnExitRule[] | undefined;
 }
 
 export interface DependencyInput {

@@ -83,15 +83,17 @@ export interface JobRecord {
   retryStrategy: RetryStrategyInput;
   timeoutSeconds?: number;
   attempts: AttemptRecord[];
-  run?: RunState;
+  /** Set to undefined (not deleted) when the attempt ends. */
+  run?: RunState | undefined;
   dependsOn?: { jobId?: string; type?: 'N_TO_N' | 'SEQUENTIAL' }[];
   unmetDependencies: number;
   dependencyFailed?: boolean;
-  dependents?: JobRecord[];
+  /** The jobs depending on this one; set to undefined once they are told it ended. */
+  dependents?: JobRecord[] | undefined;
   /** On an array job: the arrays of its N_TO_N dependencies, whose child i its child i waits for. */
   nToN?: JobRecord[];
-  /** On an array parent not expanded yet: the N_TO_N dependants waiting for its children to exist. */
-  expansionWaiters?: JobRecord[];
+  /** On an array parent not expanded yet: the N_TO_N dependants waiting for its children to exist; set to undefined once told. */
+  expansionWaiters?: JobRecord[] | undefined;
   isCancelled?: boolean;
   isTerminated?: boolean;
   array?: ArrayParentState;

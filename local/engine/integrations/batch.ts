@@ -21,9 +21,9 @@ export interface BatchIntegrationOptions {
    * waiting job, 100 ids per call.
    * @default 100
    */
-  readonly pollIntervalMs?: number;
+  readonly pollIntervalMs?: number | undefined;
   /** Time source of the poller; tests inject a manual one. @default the system clock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
 }
 
 /** The reason given to TerminateJob when a waiting task is aborted (AWS does not document its own wording). */

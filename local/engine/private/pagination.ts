@@ -1,17 +1,12 @@
 import { ServiceError } from '../errors';
-import type { ExecutionDescription, ExecutionStatus, Page } from '../types';
+import type { ExecutionDescription, ExecutionStatus, Page, PageRequest } from '../types';
 import type { MapRun } from './map/map-run';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
 /** Offset pagination with an opaque token bound to the listing it came from. */
-export function paginate<T>(
-  listing: string,
-  count: number,
-  item: (index: number) => T,
-  request: { maxResults?: number; nextToken?: string },
-): Page<T> {
+export function paginate<T>(listing: string, count: number, item: (index: number) => T, request: PageRequest): Page<T> {
   const size = pageSize(request.maxResults);
   const offset = request.nextToken === undefined ? 0 : readToken(request.nextToken, listing);
   const end = Math.min(count, offset + size);
@@ -57,7 +52,7 @@ function makeToken(listing: string, position: number): string {
 export function listChildren(
   run: MapRun,
   filter: ExecutionStatus | undefined,
-  request: { maxResults?: number; nextToken?: string },
+  request: PageRequest,
 ): Page<ExecutionDescription> {
   const listing = `mapRun:${run.mapRunArn}`;
   const size = pageSize(request.maxResults);

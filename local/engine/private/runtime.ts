@@ -133,7 +133,7 @@ export function isoDate(ms: number): string {
 /** The result of one state: its output and the state to run next (none when the scope ends). */
 export interface Step {
   output: Json;
-  next?: string;
+  next?: string | undefined;
 }
 
 /** `$$.Map.Item` of an inline Map iteration (Distributed Map children see none). */

@@ -104,7 +104,7 @@ export interface StateNode {
   name: string;
   type: StateType;
   raw: RawState;
-  next?: string;
+  next?: string | undefined;
   task?: ResolvedTask;
   branches?: Graph[];
   processor?: Graph;

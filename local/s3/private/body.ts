@@ -30,7 +30,9 @@ function isAwsChunked(req: IncomingMessage): boolean {
 }
 
 /** The checksum algorithm the request carries a value for, in a header or announced as a trailer. */
-function requestedChecksum(req: IncomingMessage): { algorithm: ChecksumAlgorithm; value?: string } | undefined {
+function requestedChecksum(
+  req: IncomingMessage,
+): { algorithm: ChecksumAlgorithm; value?: string | undefined } | undefined {
   const trailer = header(req, 'x-amz-trailer');
   if (trailer) {
     const algorithm = parseChecksumAlgorithm(trailer.trim().replace(/^x-amz-checksum-/i, ''));

@@ -8,7 +8,7 @@ const DESCRIBE_JOBS_LIMIT = 100;
 
 /** How a job is polled: its last status seen and when to look again. */
 interface PollState {
-  status?: string;
+  status?: string | undefined;
   delayMs: number;
   dueAt: number;
 }

@@ -4,8 +4,8 @@ import type { Json, JsonObject } from '../../types';
 
 /** The response headers an optimized integration reports, and the content type its service answers with. */
 interface HttpMetadataOptions {
-  requestId?: string;
-  statusCode?: number;
+  requestId?: string | undefined;
+  statusCode?: number | undefined;
   contentType: string;
   /** Epoch milliseconds, rendered as the HTTP `Date` header. */
   date: number;

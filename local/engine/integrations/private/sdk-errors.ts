@@ -41,7 +41,7 @@ export function optimizedIntegrationCause(
  */
 export function sdkIntegrationCause(
   message: string,
-  details: { service: string; statusCode: number; requestId: string; extendedRequestId?: string },
+  details: { service: string; statusCode: number; requestId: string; extendedRequestId?: string | undefined },
 ): string {
   const parts = [
     `Service: ${details.service}`,

@@ -9,7 +9,7 @@ import type { ItemSource } from './item-reader';
 interface BatchConfig {
   maxItems: number;
   maxBytes: number;
-  batchInput?: Json;
+  batchInput?: Json | undefined;
 }
 
 /** Reads the state's ItemBatcher, if it has one. */

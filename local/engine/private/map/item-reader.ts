@@ -1,6 +1,6 @@
 import { StatesError, StatesErrors } from '../../errors';
 import { readPath, renderPayloadTemplate } from '../../expressions';
-import type { ObjectStore } from '../../object-store';
+import type { ObjectStore, ObjectSummary } from '../../object-store';
 import type { ContextObject, Json, JsonObject } from '../../types';
 import { readItems } from '../state-fields';
 import type { ReaderConfig, StateNode } from '../state-graph';
@@ -250,7 +250,7 @@ function csvSource(body: string, where: string, config: ReaderConfig, maxItems: 
 }
 
 async function listSource(store: ObjectStore, bucket: string, prefix: string, maxItems: number): Promise<ItemSource> {
-  const objects: { key: string; size: number; lastModified: number; etag: string; storageClass?: string }[] = [];
+  const objects: ObjectSummary[] = [];
   let token: string | undefined;
   do {
     const page = await store.listObjectsV2(bucket, prefix, token);

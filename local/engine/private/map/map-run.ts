@@ -71,8 +71,8 @@ export class MapRun implements MapRunHandle {
   readonly startDate: number;
   stopDate?: number;
   maxConcurrency = 0;
-  toleratedFailurePercentage?: number;
-  toleratedFailureCount?: number;
+  toleratedFailurePercentage?: number | undefined;
+  toleratedFailureCount?: number | undefined;
   totalItems = 0;
   startedItems = 0;
   resultsWritten = 0;

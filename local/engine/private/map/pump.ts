@@ -22,7 +22,7 @@ interface PumpOptions<T> {
    * Yields to the event loop after this many jobs started in one go, so that jobs finishing
    * synchronously do not hold it for the whole run. @default never
    */
-  yieldEvery?: number;
+  yieldEvery?: number | undefined;
 }
 
 /**

@@ -62,8 +62,8 @@ export function taskRequest(options: {
   resource: string;
   action: string;
   parameters: Json;
-  signal?: AbortSignal;
-  clock?: Clock;
+  signal?: AbortSignal | undefined;
+  clock?: Clock | undefined;
 }): TaskRequest {
   return {
     resource: options.resource,

@@ -9,7 +9,7 @@ const CHILD = 'arn:aws:states:eu-west-1:111122223333:execution:fanout-child:item
 
 /** Just enough of the engine for startExecution: records starts and stops, finishes executions on demand. */
 function childEngine() {
-  const started: Array<{ stateMachineArn: string; name?: string; input?: string }> = [];
+  const started: Array<{ stateMachineArn: string; name?: string | undefined; input?: string | undefined }> = [];
   const stopped: string[] = [];
   let finish!: (execution: ExecutionDescription) => void;
   const done = new Promise<ExecutionDescription>((resolve) => (finish = resolve));

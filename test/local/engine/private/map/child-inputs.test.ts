@@ -6,7 +6,7 @@ import type { RawState, StateNode } from '../../../../../local/engine/private/st
 import type { Json } from '../../../../../local/engine/types';
 import { contextObject } from '../../expressions/fixtures';
 
-const context = contextObject({ Task: undefined });
+const { Task: _task, ...context } = contextObject();
 const random = (): number => 0;
 
 function mapNode(fields: Partial<RawState> = {}): StateNode {
