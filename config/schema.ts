@@ -68,8 +68,13 @@ export const fanoutConfigSchema = z.strictObject({
     .strictObject({
       /** vCPUs the local compute environments share; "auto" = this machine's cores. */
       vcpus: z.union([z.literal('auto'), z.number().int().positive()]).default('auto'),
+      /**
+       * The least job timeout (SubmitJob and the input's `timeout`) the local cloud accepts. AWS
+       * Batch's floor is 60 seconds; locally a shorter one lets a test of a timeout end quickly.
+       */
+      minTimeoutSeconds: z.number().int().min(1).default(1),
     })
-    .default({ vcpus: 'auto' }),
+    .default({ vcpus: 'auto', minTimeoutSeconds: 1 }),
 });
 
 export type FanoutConfig = z.infer<typeof fanoutConfigSchema>;

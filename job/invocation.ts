@@ -32,6 +32,8 @@ export class InvocationError extends Error {
 }
 
 export const KWARGS_VARIABLE = 'FANOUT_KWARGS';
+/** The run's declared environment (the input's `environment`) as a JSON object; expanded, then removed. */
+export const ENVIRONMENT_VARIABLE = 'FANOUT_ENVIRONMENT';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PLACEHOLDER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const RESERVED_PREFIXES = ['AWS_BATCH', 'FANOUT_'];
@@ -54,6 +56,33 @@ export function parseKwargs(text: string | undefined): Record<string, JsonValue>
     throw new InvocationError(`${KWARGS_VARIABLE} must be a JSON object of kwargs, received ${text.slice(0, 80)}`);
   }
   return value as Record<string, JsonValue>;
+}
+
+/**
+ * Parses `FANOUT_ENVIRONMENT`: a JSON object of string values, or nothing.
+ * @throws InvocationError when it is not such an object.
+ */
+export function parseDeclaredEnvironment(text: string | undefined): Record<string, string> {
+  if (text === undefined || text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvocationError(`${ENVIRONMENT_VARIABLE} is not valid JSON (${(error as Error).message})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvocationError(
+      `${ENVIRONMENT_VARIABLE} must be a JSON object of variables, received ${text.slice(0, 80)}`,
+    );
+  }
+  for (const [name, variable] of Object.entries(value)) {
+    if (typeof variable !== 'string' || !ENV_NAME.test(name)) {
+      throw new InvocationError(
+        `${ENVIRONMENT_VARIABLE} variable ${JSON.stringify(name)} must have a valid name and a string value`,
+      );
+    }
+  }
+  return value as Record<string, string>;
 }
 
 /** The text a kwarg value takes in a command argument or an environment variable. */
@@ -162,8 +191,11 @@ export function resolveInvocation(invocation: Invocation): ResolvedInvocation {
   const command = invocation.command.map((argument, position) => substitutePlaceholders(argument, kwargs, position));
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(invocation.environment)) {
-    if (value !== undefined) environment[name] = value;
+    if (value !== undefined && name !== ENVIRONMENT_VARIABLE) environment[name] = value;
   }
+  // The run's declared variables are the user's explicit choice: they win over the image's and
+  // the job definition's (docs/job-contract.md).
+  Object.assign(environment, parseDeclaredEnvironment(invocation.environment[ENVIRONMENT_VARIABLE]));
   // The job's own environment (job definition, overrides, Batch's variables) wins over a kwarg
   // of the same name: an item must not be able to replace PATH or the job's credentials. The
   // value still reaches the command through FANOUT_KWARGS and the `{name}` placeholders.

@@ -28,10 +28,13 @@ import { prepareResume, prepareRetry } from './shared/continued-run';
 import { type Environment, once, requiredEnv } from './shared/env';
 import { FanoutInputError, parseEvent } from './shared/errors';
 import {
+  AWS_MIN_TIMEOUT_SECONDS,
+  checkTimeout,
   effectiveRetry,
   effectiveThresholds,
   ItemCollector,
   itemSourceOf,
+  jobTimeoutOf,
   type PreparedItem,
   parseExecutionInput,
   prepareInlineItems,
@@ -73,6 +76,8 @@ export interface PrepareDependencies {
   /** Makes a retry's manifest key unique. */
   newId: () => string;
   logger: Logger;
+  /** The least `timeout` the input may ask for: AWS Batch's 60 seconds, or 1 on the local cloud. */
+  minTimeoutSeconds: number;
 }
 
 /** S3 keys of a run's objects. */
@@ -143,6 +148,7 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       random: overrides.random ?? Math.random,
       newId: overrides.newId ?? randomUUID,
       logger: overrides.logger ?? handlerLogger('fanout-prepare'),
+      minTimeoutSeconds: overrides.minTimeoutSeconds ?? AWS_MIN_TIMEOUT_SECONDS,
     }),
   );
 
@@ -171,6 +177,7 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
 async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promise<PreparedRun> {
   const path: RunPath = event.path ?? 'map';
   const input = parseExecutionInput(event.input);
+  checkTimeout(input, deps.minTimeoutSeconds);
   if (path === 'array') checkArrayPathInput(event.input);
   if (input.retryOf !== undefined) return prepareRetry(deps, event, input.retryOf, path);
   if (input.resumeOf !== undefined) return prepareResume(deps, event, input.resumeOf, path);
@@ -191,6 +198,8 @@ async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promi
     jobQueue: input.jobQueue,
     jobDefinition: `${definition.jobDefinitionName}:${definition.revision}`,
     command,
+    environment: input.environment,
+    jobTimeout: jobTimeoutOf(input, definition.timeout?.attemptDurationSeconds),
     idempotent: input.idempotent,
   };
 
@@ -220,6 +229,8 @@ async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promi
     jobQueue: context.jobQueue,
     jobDefinition: context.jobDefinition,
     command: [...command],
+    environment: context.environment,
+    jobTimeout: context.jobTimeout,
     maxConcurrency: input.maxConcurrency,
     ...effectiveThresholds(input, items.length),
     retry: effectiveRetry(input),

@@ -153,6 +153,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       bucket: config.bucket,
       topicArn,
       stateDir: dir,
+      minTimeoutSeconds: config.local.minTimeoutSeconds,
     });
     engine = createLocalStepFunctions({
       region,
@@ -222,6 +223,8 @@ interface LambdaWiring {
   topicArn: string;
   /** Where the handlers' logs go (`<stateDir>/lambdas/`). */
   stateDir: string;
+  /** The least job timeout Prepare accepts here (`local.minTimeoutSeconds`). */
+  minTimeoutSeconds: number;
 }
 
 /**
@@ -238,7 +241,7 @@ async function loadLambdaHandlers(wiring: LambdaWiring): Promise<Map<string, Han
     import('../lambdas/notify'),
     import('../lambdas/collect'),
   ]);
-  const { s3, batch, ledger, sns, tableName, bucket, topicArn, stateDir } = wiring;
+  const { s3, batch, ledger, sns, tableName, bucket, topicArn, stateDir, minTimeoutSeconds } = wiring;
   const logger = (name: string) => lambdaLogger(stateDir, name);
   return new Map<string, Handler>([
     [
@@ -250,6 +253,7 @@ async function loadLambdaHandlers(wiring: LambdaWiring): Promise<Map<string, Han
         tableName,
         bucket,
         logger: logger('fanout-prepare'),
+        minTimeoutSeconds,
       }) as Handler,
     ],
     [

@@ -7,7 +7,8 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { checkArrayPathInput, FanoutInputError, validateInput } from '../../lambdas/shared';
+import { loadConfig } from '../../config';
+import { AWS_MIN_TIMEOUT_SECONDS, checkArrayPathInput, FanoutInputError, validateInput } from '../../lambdas/shared';
 import { startLocalCloud } from '../../local/cloud';
 import type { RunPath } from '../../run';
 import { countRunStatuses, type RunSummary, readRunFollowUps, readRunRecord } from '../../run';
@@ -62,7 +63,11 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   const runId = typeof requestedRunId === 'string' ? requestedRunId : generateRunId();
   const path = options.path ?? 'map';
   try {
-    validateInput(raw, { executionName: runId });
+    // The local cloud honours shorter job timeouts than AWS (docs/job-contract.md, "Timeout").
+    validateInput(raw, {
+      executionName: runId,
+      minTimeoutSeconds: options.aws ? AWS_MIN_TIMEOUT_SECONDS : loadConfig().local.minTimeoutSeconds,
+    });
     if (path === 'array') checkArrayPathInput(raw);
   } catch (error) {
     if (error instanceof FanoutInputError) throw new CliError(`invalid input ${options.input}: ${error.message}`);

@@ -41,12 +41,14 @@ export type RetryDecision = 'claim' | 'abandon' | 'keep';
 
 /**
  * A failed item is re-run when that is safe (it is idempotent, or its job never started) and it
- * has attempts left; a safe item out of attempts is abandoned; anything else stays FAILED.
+ * has attempts left; a safe item out of attempts is abandoned; anything else stays FAILED. A job
+ * that could not start its command (START_ERROR) stays FAILED: it would fail the same way again.
  */
 export function retryDecision(
   row: Pick<ItemRow, 'idempotent' | 'failureClass' | 'attempt'>,
   maxAttempts: number,
 ): RetryDecision {
+  if (row.failureClass === FailureClass.START_ERROR) return 'keep';
   const safe = row.idempotent === true || row.failureClass === FailureClass.SUBMIT_ERROR;
   if (!safe) return 'keep';
   return row.attempt < maxAttempts ? 'claim' : 'abandon';

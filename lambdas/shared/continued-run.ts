@@ -82,6 +82,9 @@ function continuedRun(
     jobQueue: run.jobQueue,
     jobDefinition: run.jobDefinition,
     command: run.command,
+    // Runs prepared before jobs had a declared environment and timeout run on with none.
+    environment: run.environment ?? {},
+    jobTimeout: run.jobTimeout ?? {},
     maxConcurrency: run.maxConcurrency,
     ...retryRoundThresholds(run),
     retry: run.retry,

@@ -14,6 +14,11 @@ export interface JobFailureFacts {
   containerReason: string;
 }
 
+/** Errors ECS and Batch report when a container cannot be pulled or started (docs: AmazonECS/latest/developerguide/stopped-task-error-codes.html). */
+const START_FAILURES = ['CannotPullContainerError', 'CannotStartContainerError', 'ResourceInitializationError'];
+/** The launcher's exits when the command cannot be resolved (125), executed (126) or found (127), as a shell's. */
+const LAUNCH_EXIT_CODES = [125, 126, 127];
+
 /** `StringMatches` of a pattern whose only wildcards are leading and/or trailing `*`. */
 function startsWith(text: string, prefix: string): boolean {
   return text.startsWith(prefix);
@@ -37,7 +42,10 @@ export function classifyJobFailure(facts: JobFailureFacts): FailureClass {
   ) {
     return FailureClass.ABORTED;
   }
+  if (START_FAILURES.some((error) => statusReason.includes(error) || containerReason.includes(error)))
+    return FailureClass.START_ERROR;
   const exitCode = facts.exitCode ?? -1;
+  if (LAUNCH_EXIT_CODES.includes(exitCode)) return FailureClass.START_ERROR;
   if (exitCode === 137 && (containerReason.includes('OutOfMemory') || containerReason.includes('OOM')))
     return FailureClass.OUT_OF_MEMORY;
   if (exitCode > 0) return FailureClass.APP_ERROR;

@@ -7,6 +7,7 @@ export { arrayPathIssues, checkArrayPathInput, MAX_ARRAY_SIZE } from './arrays';
 export { retryDecision } from './claims';
 export { FanoutInputError } from './errors';
 export {
+  AWS_MIN_TIMEOUT_SECONDS,
   DEFAULT_JOB_DEFINITION,
   effectiveRetry,
   RUN_ID_PATTERN,

@@ -19,8 +19,11 @@ export class BatchResources {
   /** By name; every definition is at revision 1. */
   readonly definitions = new Map<string, DefinitionState>();
   readonly computeEnvironments: ComputeEnvironmentConfig[];
+  /** The least `timeout.attemptDurationSeconds` SubmitJob accepts (AWS: 60; docs/job-contract.md, "Timeout"). */
+  readonly minTimeoutSeconds: number;
 
   constructor(config: FanoutConfig) {
+    this.minTimeoutSeconds = config.local.minTimeoutSeconds;
     this.region = config.region;
     this.accountId = config.accountId;
     this.computeEnvironments = config.computeEnvironments;

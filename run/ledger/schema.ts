@@ -43,6 +43,13 @@ export const FailureClass = {
   TIMEOUT: 'TIMEOUT',
   /** Exit code 137 with a container reason that mentions OutOfMemory or OOM. */
   OUT_OF_MEMORY: 'OUT_OF_MEMORY',
+  /**
+   * The job's command never ran: the image could not be pulled (`CannotPullContainerError`), the
+   * container could not start (`CannotStartContainerError`, `ResourceInitializationError`), or
+   * fanout's launcher could not resolve the command (exit 125), run it (126) or find it (127). It
+   * would fail the same way again, so no retry re-runs it.
+   */
+  START_ERROR: 'START_ERROR',
   /** The container exited with a non-zero code. */
   APP_ERROR: 'APP_ERROR',
   /** A `Batch.<Code>` API error: the job never started, so re-running it is safe for any item. */
@@ -162,6 +169,10 @@ export interface PreparedRun {
   /** Pinned to `name:revision`, so a revision registered mid-run does not change later jobs. */
   jobDefinition: string;
   command: string[];
+  /** Variables every job of the run gets (the input's `environment`; docs/job-contract.md). */
+  environment: Record<string, string>;
+  /** SubmitJob `Timeout` of every job: the input's `timeout` or the job definition's; `{}` for none. */
+  jobTimeout: { AttemptDurationSeconds?: number };
   maxConcurrency: number;
   toleratedFailurePercentage: number;
   toleratedFailureCount: number;

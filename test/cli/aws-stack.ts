@@ -100,6 +100,8 @@ export function headerRow(runId: string, overrides: Partial<RunHeaderRow> = {}):
     jobQueue: 'fanout-high',
     jobDefinition: 'fanout-job:3',
     command: ['python3', 'estimate.py', '--seed', '{seed}'],
+    environment: {},
+    jobTimeout: {},
     maxConcurrency: 1000,
     toleratedFailurePercentage: 0,
     toleratedFailureCount: 0,

@@ -103,4 +103,29 @@ describe('resolveInvocation', () => {
   it('refuses an empty command', () => {
     expect(() => resolveInvocation({ command: [], environment: {} })).toThrow('no command to run');
   });
+
+  it("sets the run's declared variables over the job's own, before kwargs, and hides FANOUT_ENVIRONMENT", () => {
+    const resolved = resolveInvocation({
+      command: ['python3', 'train.py'],
+      environment: {
+        PYTHONPATH: '/image/default',
+        FANOUT_ENVIRONMENT: JSON.stringify({ PYTHONPATH: 'src', MODEL: 'small' }),
+        FANOUT_KWARGS: JSON.stringify({ MODEL: 'from-kwarg', lr: 0.1 }),
+      },
+    });
+    expect(resolved.environment).toEqual({
+      PYTHONPATH: 'src',
+      MODEL: 'small',
+      lr: '0.1',
+      FANOUT_KWARGS: '{"MODEL":"from-kwarg","lr":0.1}',
+    });
+  });
+
+  it('refuses a declared environment that is not an object of string variables', () => {
+    for (const text of ['[1]', '{"A":1}', '{"1A":"x"}', 'nope']) {
+      expect(() => resolveInvocation({ command: ['true'], environment: { FANOUT_ENVIRONMENT: text } })).toThrow(
+        InvocationError,
+      );
+    }
+  });
 });

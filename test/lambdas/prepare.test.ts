@@ -162,6 +162,8 @@ describe('prepare', () => {
       jobQueue: 'fanout-high',
       jobDefinition: 'fanout-job:2',
       command: ['run', '{x}'],
+      environment: {},
+      jobTimeout: {},
       maxConcurrency: 5,
       toleratedFailurePercentage: 0,
       toleratedFailureCount: 0,

@@ -238,6 +238,11 @@ describe('retryDecision', () => {
     expect(retryDecision({ idempotent: false, attempt: 1, failureClass: 'APP_ERROR' }, 3)).toBe('keep');
     expect(retryDecision({ idempotent: false, attempt: 3, failureClass: 'TIMEOUT' }, 3)).toBe('keep');
   });
+
+  it('keeps a job that could not start its command, idempotent or not: it would fail the same way again', () => {
+    expect(retryDecision({ idempotent: true, attempt: 1, failureClass: 'START_ERROR' }, 3)).toBe('keep');
+    expect(retryDecision({ idempotent: false, attempt: 1, failureClass: 'START_ERROR' }, 3)).toBe('keep');
+  });
 });
 
 describe('attemptJobName', () => {

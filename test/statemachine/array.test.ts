@@ -72,6 +72,7 @@ describe('array.asl.json', () => {
     expect(singleJob.Parameters).toEqual(arrayWithoutSize);
     expect(arrayJob.Parameters.ContainerOverrides.Environment.map((entry: State) => entry.Name)).toEqual([
       'FANOUT_RUN_ID',
+      'FANOUT_ENVIRONMENT',
       'FANOUT_MANIFEST',
       'FANOUT_MANIFEST_INDEX',
       'FANOUT_ARRAY_OFFSET',

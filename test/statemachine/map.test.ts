@@ -64,6 +64,8 @@ const prepared: PreparedRun = {
   jobQueue: 'fanout-high',
   jobDefinition: 'fanout-job:2',
   command: ['sim', '{seed}'],
+  environment: { PYTHONPATH: 'src' },
+  jobTimeout: { AttemptDurationSeconds: 900 },
   maxConcurrency: 1000,
   toleratedFailurePercentage: 0,
   toleratedFailureCount: 0,
@@ -278,6 +280,8 @@ describe('map.asl.json', () => {
       round: 1,
       jobQueue: 'fanout-high',
       jobDefinition: 'fanout-job:2',
+      environment: { PYTHONPATH: 'src' },
+      timeout: { AttemptDurationSeconds: 900 },
       command: ['sim', '{seed}'],
       itemId: '0',
       jobName: 'sweep-1-0',
@@ -288,12 +292,16 @@ describe('map.asl.json', () => {
       JobName: 'sweep-1-0',
       JobQueue: 'fanout-high',
       JobDefinition: 'fanout-job:2',
+      // docs: batch/latest/APIReference/API_SubmitJob.html (timeout overrides the job definition's)
+      Timeout: { AttemptDurationSeconds: 900 },
       ContainerOverrides: { Command: ['sim', '{seed}'] },
     });
-    expect(request.ContainerOverrides.Environment.map((variable: { Name: string }) => variable.Name)).toEqual([
-      'FANOUT_KWARGS',
-      'FANOUT_RUN_ID',
-      'FANOUT_ITEM_ID',
+    // Intrinsic functions are shown as the call they make (applyTemplate does not run them).
+    expect(request.ContainerOverrides.Environment).toEqual([
+      { Name: 'FANOUT_KWARGS', Value: '<States.JsonToString($.kwargs)>' },
+      { Name: 'FANOUT_RUN_ID', Value: 'sweep-1' },
+      { Name: 'FANOUT_ENVIRONMENT', Value: '<States.JsonToString($.environment)>' },
+      { Name: 'FANOUT_ITEM_ID', Value: '0' },
     ]);
 
     const jobDetail = {

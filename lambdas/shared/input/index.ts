@@ -8,6 +8,7 @@ export { ItemCollector, jobNameFor, type PreparedItem, type RunContext } from '.
 export { parseExecutionInput } from './parse';
 export { prepareInlineItems, type RunPlan, resolveRunId, validateInput } from './plan';
 export {
+  AWS_MIN_TIMEOUT_SECONDS,
   DEFAULT_JOB_DEFINITION,
   DEFAULT_JOB_QUEUE,
   DEFAULT_MAX_CONCURRENCY,
@@ -19,6 +20,6 @@ export {
   RUN_ID_PATTERN,
   renderExecutionInputJsonSchema,
 } from './schema';
-export { effectiveRetry, effectiveThresholds } from './settings';
+export { checkTimeout, effectiveRetry, effectiveThresholds, jobTimeoutOf } from './settings';
 export { SIZE_LIMITS } from './sizing';
 export { type ItemSource, itemSourceOf } from './sources';

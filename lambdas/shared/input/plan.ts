@@ -2,6 +2,7 @@ import { FanoutInputError } from '../errors';
 import { ItemCollector, type PreparedItem, type RunContext } from './collector';
 import { parseExecutionInput } from './parse';
 import { type ExecutionInput, RUN_ID_PATTERN } from './schema';
+import { checkTimeout, jobTimeoutOf } from './settings';
 import { type ItemSource, itemSourceOf } from './sources';
 
 /**
@@ -51,12 +52,17 @@ export function prepareInlineItems(
  * S3 `source`, and sizes that depend on the job definition's own command, are checked again
  * by the Prepare Lambda. Pass the execution name the run will get (or set `runId` in the
  * input): job names and sizes depend on it; without either, items are sized for a 64-character
- * run id, which is conservative.
+ * run id, which is conservative. `minTimeoutSeconds` is where the run goes: AWS's 60 (the
+ * default) or the local cloud's 1.
  * @throws FanoutInputError naming the field, the rule and the received value.
  * @example validateInput({ grid: { lr: [0.1, 0.01], depth: [2, 4] } }, { executionName: 'sweep-7' })
  */
-export function validateInput(raw: unknown, options: { executionName?: string } = {}): RunPlan {
+export function validateInput(
+  raw: unknown,
+  options: { executionName?: string; minTimeoutSeconds?: number } = {},
+): RunPlan {
   const input = parseExecutionInput(raw);
+  checkTimeout(input, options.minTimeoutSeconds);
   const runId =
     input.runId === undefined && options.executionName === undefined
       ? undefined
@@ -71,6 +77,8 @@ export function validateInput(raw: unknown, options: { executionName?: string } 
           jobQueue: input.jobQueue,
           jobDefinition: input.jobDefinition,
           command: input.command ?? [],
+          environment: input.environment,
+          jobTimeout: jobTimeoutOf(input, undefined),
           idempotent: input.idempotent,
         })
       : undefined;

@@ -41,6 +41,28 @@ const kwargNameSchema = z
     error: `a kwarg name must not start with ${RESERVED_KWARG_PREFIXES.join(' or ')} (reserved for Batch and the job entrypoint)`,
   });
 
+/** Names the shell and Batch accept for an environment variable. */
+const ENVIRONMENT_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Batch's floor for a job attempt's timeout (docs: batch/latest/APIReference/API_JobTimeout.html). */
+export const AWS_MIN_TIMEOUT_SECONDS = 60;
+
+const environmentNameSchema = z
+  .string()
+  .regex(
+    ENVIRONMENT_NAME_PATTERN,
+    'an environment variable name must be letters, digits and "_", not starting with a digit',
+  )
+  .max(256, 'an environment variable name must be at most 256 characters')
+  .refine((name) => hasReservedPrefix(name) === undefined, {
+    error: `an environment variable name must not start with ${RESERVED_KWARG_PREFIXES.join(' or ')} (reserved for Batch and the job launcher)`,
+  });
+
+const environmentSchema = z
+  .record(environmentNameSchema, z.string())
+  .describe(
+    'Environment variables every job of the run gets, locally and on AWS (docs/job-contract.md); kwargs of the same name override them.',
+  );
+
 const jsonValueSchema = z.json();
 const kwargsSchema = z.record(kwargNameSchema, jsonValueSchema);
 
@@ -241,6 +263,15 @@ export const executionInputSchema = z
       .min(1, 'command must have at least one element')
       .optional()
       .describe("Command run for every item, with {kwarg} placeholders; default: the job definition's command."),
+    environment: environmentSchema.default({}),
+    timeout: z
+      .number()
+      .int('timeout must be a whole number of seconds')
+      .min(1, 'timeout must be at least 1 second')
+      .optional()
+      .describe(
+        "Seconds every job attempt may run before Batch terminates it (class TIMEOUT); overrides the job definition's. AWS requires at least 60; the local cloud honours any value.",
+      ),
     runId: z
       .string()
       .regex(RUN_ID_PATTERN, 'runId must be 1-64 letters, digits, "_" or "-", starting with a letter or digit')

@@ -1,6 +1,7 @@
-import type { ExecutionInput } from './schema';
+import { FanoutInputError } from '../errors';
+import { AWS_MIN_TIMEOUT_SECONDS, type ExecutionInput } from './schema';
 
-/** The failure thresholds and retry rounds a run gets from its input, `failFast` included. */
+/** The settings a run gets from its input: thresholds, retry rounds (`failFast` included) and the job timeout. */
 
 /**
  * The thresholds the Distributed Map gets. Both `...Path` fields are always set in the
@@ -28,4 +29,32 @@ export function effectiveRetry(input: Pick<ExecutionInput, 'retry'> & { failFast
   maxAttempts: number;
 } {
   return input.failFast ? { ...input.retry, rounds: 0 } : input.retry;
+}
+
+/**
+ * Refuses a `timeout` under the floor of where the run goes: AWS Batch's 60 seconds, or the
+ * local cloud's 1 (docs/job-contract.md, "Timeout").
+ * @throws FanoutInputError naming `timeout`, the floor and the value.
+ */
+export function checkTimeout(input: Pick<ExecutionInput, 'timeout'>, minSeconds = AWS_MIN_TIMEOUT_SECONDS): void {
+  if (input.timeout === undefined || input.timeout >= minSeconds) return;
+  throw FanoutInputError.of(
+    'timeout',
+    `must be at least ${minSeconds} seconds: AWS Batch terminates no job attempt sooner (the local cloud honours shorter timeouts, AWS refuses them)`,
+    input.timeout,
+  );
+}
+
+/**
+ * The SubmitJob `Timeout` of every job of the run: the input's, else the job definition's own
+ * (the same limit, stated), else none (`{}`, which leaves the job without a limit, as the job
+ * definition does).
+ * @example jobTimeoutOf({ timeout: 900 }, undefined) // { AttemptDurationSeconds: 900 }
+ */
+export function jobTimeoutOf(
+  input: Pick<ExecutionInput, 'timeout'>,
+  definitionSeconds: number | undefined,
+): { AttemptDurationSeconds?: number } {
+  const seconds = input.timeout ?? definitionSeconds;
+  return seconds === undefined ? {} : { AttemptDurationSeconds: seconds };
 }

@@ -25,6 +25,8 @@ export interface RequestContext {
   readonly jobQueue: string;
   readonly jobDefinition: string;
   readonly command: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+  readonly jobTimeout: { AttemptDurationSeconds?: number };
 }
 
 const encoder = new TextEncoder();
@@ -57,6 +59,7 @@ export class RequestSizer {
     const environment = [
       { name: 'FANOUT_KWARGS', value: '' },
       { name: 'FANOUT_RUN_ID', value: context.runId },
+      { name: 'FANOUT_ENVIRONMENT', value: JSON.stringify(context.environment) },
       { name: 'FANOUT_ITEM_ID', value: '' },
     ];
     this.overridesBase = byteLength(JSON.stringify({ command: context.command, environment }));
@@ -66,6 +69,7 @@ export class RequestSizer {
           jobName: '',
           jobQueue: context.jobQueue,
           jobDefinition: context.jobDefinition,
+          timeout: context.jobTimeout,
           containerOverrides: 0,
         }),
       ) - 1;
@@ -76,6 +80,8 @@ export class RequestSizer {
           round: context.round,
           jobQueue: context.jobQueue,
           jobDefinition: context.jobDefinition,
+          environment: context.environment,
+          timeout: context.jobTimeout,
           command: context.command,
           itemId: '',
           jobName: '',

@@ -30,7 +30,11 @@ export function submitJob(
   payloadBytes: number | undefined,
 ): SubmitJobResponse {
   if (scheduler.closed) throw new BatchClientError('the local Batch service is closed');
-  const input = parseSubmitJob(request, payloadBytes ?? Buffer.byteLength(JSON.stringify(request ?? null), 'utf8'));
+  const input = parseSubmitJob(
+    request,
+    payloadBytes ?? Buffer.byteLength(JSON.stringify(request ?? null), 'utf8'),
+    resources.minTimeoutSeconds,
+  );
   const queue = resources.resolveQueue(input.jobQueue);
   const definition = resources.resolveDefinition(input.jobDefinition);
   if (queue.schedulingPolicy && input.shareIdentifier === undefined) {

@@ -55,7 +55,6 @@ const maxSubmitPayloadBytes = 30 * 1024;
 const maxDependencies = 20;
 const minArraySize = 2;
 const maxArraySize = 10_000;
-const minAttemptDurationSeconds = 60;
 
 const exitCodePattern = /^[0-9]*\*?$/;
 /** A process's argv and environment are C strings: a NUL byte would cut them short. */
@@ -264,9 +263,10 @@ function parseDependsOn(value: unknown): DependencyInput[] | undefined {
 /**
  * Checks a SubmitJob request body the way Batch does and returns it normalised.
  * `payloadBytes` is the size of the request body as received (30 KiB at most).
- * @example parseSubmitJob({ jobName: 'a', jobQueue: 'q', jobDefinition: 'd' }, 60)
+ * `minAttemptDurationSeconds` is AWS's 60, or the configuration's `local.minTimeoutSeconds`.
+ * @example parseSubmitJob({ jobName: 'a', jobQueue: 'q', jobDefinition: 'd' }, 60, 60)
  */
-export function parseSubmitJob(raw: unknown, payloadBytes: number): SubmitJobInput {
+export function parseSubmitJob(raw: unknown, payloadBytes: number, minAttemptDurationSeconds: number): SubmitJobInput {
   if (payloadBytes > maxSubmitPayloadBytes) {
     fail(
       `SubmitJob request payload is ${payloadBytes} bytes; the maximum job payload size is 30 KiB (${maxSubmitPayloadBytes} bytes)`,

@@ -75,9 +75,53 @@ const cases: Array<[string, JobFailureFacts, string]> = [
     { statusReason: 'Essential container in task exited', exitCode: 3, containerReason: '' },
     'APP_ERROR',
   ],
+  // docs: AmazonECS/latest/developerguide/stopped-task-error-codes.html
+  [
+    'a container that could not start',
+    {
+      statusReason: 'Task failed to start',
+      exitCode: undefined,
+      containerReason:
+        'CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: exec: "train": executable file not found in $PATH',
+    },
+    'START_ERROR',
+  ],
+  [
+    'an image that could not be pulled',
+    {
+      statusReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s): not found',
+      exitCode: undefined,
+      containerReason: '',
+    },
+    'START_ERROR',
+  ],
+  [
+    'a registry that could not be reached',
+    {
+      statusReason: 'Task failed to start',
+      exitCode: undefined,
+      containerReason: 'ResourceInitializationError: unable to pull secrets or registry auth',
+    },
+    'START_ERROR',
+  ],
+  [
+    'a command the launcher did not find',
+    { statusReason: 'Essential container in task exited', exitCode: 127, containerReason: '' },
+    'START_ERROR',
+  ],
+  [
+    'a command the launcher could not execute',
+    { statusReason: 'Essential container in task exited', exitCode: 126, containerReason: '' },
+    'START_ERROR',
+  ],
+  [
+    'a command the launcher could not resolve',
+    { statusReason: 'Essential container in task exited', exitCode: 125, containerReason: '' },
+    'START_ERROR',
+  ],
   [
     'no exit code',
-    { statusReason: 'Task failed to start', exitCode: undefined, containerReason: 'CannotStartContainerError' },
+    { statusReason: 'Task failed to start', exitCode: undefined, containerReason: 'CannotInspectContainerError' },
     'UNKNOWN',
   ],
   [

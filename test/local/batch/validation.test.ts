@@ -10,11 +10,12 @@ import {
   TerminateJobCommand,
 } from '@aws-sdk/client-batch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBatch, type TestBatch } from './helpers';
+import { startTestBatch, type TestBatch, testConfig } from './helpers';
 
 let t: TestBatch;
 beforeAll(async () => {
-  t = await startTestBatch();
+  // AWS Batch's own floor for job timeouts; the local cloud's default is lower (see the executor's timeout tests).
+  t = await startTestBatch({ config: testConfig({ local: { vcpus: 2, minTimeoutSeconds: 60 } }) });
 });
 afterAll(async () => {
   await t.close();
@@ -164,7 +165,7 @@ describe('SubmitJob validation', () => {
     );
   });
 
-  it('rejects a timeout under 60 seconds', async () => {
+  it("rejects a timeout under the configured floor, AWS Batch's 60 seconds here", async () => {
     // attemptDurationSeconds must be at least 60 seconds (docs: batch/latest/userguide/job_timeouts.html).
     await rejects(
       { timeout: { attemptDurationSeconds: 59 } },

@@ -15,6 +15,7 @@ describe('parseExecutionInput', () => {
       retry: { rounds: 1, maxAttempts: 3 },
       jobQueue: 'fanout-high',
       jobDefinition: 'fanout-job',
+      environment: {},
       failFast: false,
     });
   });

@@ -8,6 +8,8 @@ const context: RunContext = {
   jobQueue: 'fanout-high',
   jobDefinition: 'fanout-job:1',
   command: ['sim', '--seed', '{seed}'],
+  environment: { PYTHONPATH: 'src', NOTE: 'ünïcode "quoted"' },
+  jobTimeout: { AttemptDurationSeconds: 900 },
   idempotent: true,
 };
 describe('RequestSizer', () => {
@@ -22,6 +24,7 @@ describe('RequestSizer', () => {
       environment: [
         { name: 'FANOUT_KWARGS', value: item.kwargsJson },
         { name: 'FANOUT_RUN_ID', value: context.runId },
+        { name: 'FANOUT_ENVIRONMENT', value: JSON.stringify(context.environment) },
         { name: 'FANOUT_ITEM_ID', value: item.itemId },
       ],
     };
@@ -29,6 +32,7 @@ describe('RequestSizer', () => {
       jobName: item.jobName,
       jobQueue: context.jobQueue,
       jobDefinition: context.jobDefinition,
+      timeout: context.jobTimeout,
       containerOverrides,
     };
     const child = {
@@ -36,6 +40,8 @@ describe('RequestSizer', () => {
       round: context.round,
       jobQueue: context.jobQueue,
       jobDefinition: context.jobDefinition,
+      environment: context.environment,
+      timeout: context.jobTimeout,
       command: context.command,
       itemId: item.itemId,
       jobName: item.jobName,

@@ -291,6 +291,29 @@ describe('timeout', () => {
     expect(job.attempts?.[0]?.container?.exitCode).toBe(143);
   });
 
+  it("honours a timeout under AWS's 60 seconds, as the local cloud's configuration allows by default", async () => {
+    const clock = new ManualClock();
+    const { client, batch } = await start({ clock });
+    const { jobId } = await client.send(
+      new SubmitJobCommand({
+        jobName: 'quick-timeout',
+        jobQueue: 'high',
+        jobDefinition: 'job',
+        containerOverrides: { command: ['sleep', '30'] },
+        timeout: { attemptDurationSeconds: 2 },
+      }),
+    );
+    await untilStatus(client, jobId as string, 'RUNNING');
+    clock.advance(1_999);
+    expect((await describe1(client, jobId as string)).status).toBe('RUNNING');
+    clock.advance(1);
+    await batch.service.waitForJob(jobId as string);
+    expect(await describe1(client, jobId as string)).toMatchObject({
+      status: 'FAILED',
+      statusReason: 'Job attempt duration exceeded timeout',
+    });
+  });
+
   it('sends SIGKILL 30 seconds after SIGTERM to a process that ignores SIGTERM', async () => {
     const clock = new ManualClock();
     const { client, batch, dir } = await start({ clock });
