@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { type FanoutConfig, fanoutConfigSchema } from './schema';
 
 /** Raised when the configuration file is missing, not JSON, or breaks a rule. */
@@ -42,5 +42,11 @@ export function loadConfig(path: string = defaultConfigPath): FanoutConfig {
   } catch (error) {
     throw new ConfigError(`cannot read configuration ${path}: ${(error as Error).message}`, { cause: error });
   }
-  return parseConfig(raw, path);
+  const config = parseConfig(raw, path);
+  // An image folder is written relative to the file that names it.
+  for (const definition of config.jobDefinitions) {
+    if (typeof definition.image !== 'string')
+      definition.image.directory = resolve(dirname(path), definition.image.directory);
+  }
+  return config;
 }

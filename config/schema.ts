@@ -35,11 +35,28 @@ const jobQueueSchema = z.strictObject({
   schedulingPolicy: name.optional(),
 });
 
+/**
+ * A job definition's image (docs/job-image.md): a registry URI (ECR or public) of an image that has
+ * the fanout launcher, a bare tag such as `fanout-job:latest` for fanout's own image, or a folder
+ * with a Dockerfile that the deployment builds (with the launcher's build context).
+ */
+const imageSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    /** The build context, relative to the configuration file's folder. */
+    directory: z.string().min(1),
+    /** The Dockerfile, relative to `directory`. */
+    file: z.string().min(1).default('Dockerfile'),
+  }),
+]);
+
 const jobDefinitionSchema = z.strictObject({
   name,
-  image: z.string().min(1),
+  image: imageSchema,
   vcpus: z.number().positive().default(1),
   memoryMiB: z.number().int().positive().default(2048),
+  /** GPUs per job; they need EC2 compute environments (Fargate has none). */
+  gpus: z.number().int().min(0).default(0),
   command: z.array(z.string()).default([]),
   /** Per-attempt timeout; Batch's minimum is 60 seconds. */
   timeoutSeconds: z.number().int().min(60).optional(),
@@ -82,3 +99,4 @@ export type JobDefinitionConfig = z.infer<typeof jobDefinitionSchema>;
 export type JobQueueConfig = z.infer<typeof jobQueueSchema>;
 export type ComputeEnvironmentConfig = z.infer<typeof computeEnvironmentSchema>;
 export type RetryStrategyConfig = z.infer<typeof retryStrategySchema>;
+export type ImageConfig = z.infer<typeof imageSchema>;

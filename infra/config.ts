@@ -1,5 +1,4 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { FanoutConfig } from '../config';
 import { FanoutInfraError } from './errors';
 import type {
@@ -8,6 +7,7 @@ import type {
   JobDefinitionSpec,
   JobQueueSpec,
 } from './fanout-orchestrator-props';
+import { jobImageOf } from './private/job-image';
 
 /**
  * Orchestrator props from `fanout.config.json`, the file the local cloud reads: the same names
@@ -15,8 +15,11 @@ import type {
  * topic, so an input that runs locally runs on AWS unchanged.
  *
  * - Compute environments must be FARGATE or FARGATE_SPOT (the stack deploys Fargate only).
- * - A job definition's `image` with a `/` is a registry image (`ContainerImage.fromRegistry`);
- *   a bare local tag such as `fanout-job:latest` means the image built from job/Dockerfile.
+ * - A job definition's `image` (docs/job-image.md): a folder with a Dockerfile is built at deploy
+ *   time with the launcher's build context; an ECR URI is pulled with permissions on that
+ *   repository; another registry URI is pulled as it is; a bare tag such as `fanout-job:latest`
+ *   means fanout's own image, built from job/Dockerfile.
+ * - GPUs are refused: the stack deploys Fargate compute environments only.
  * - A job definition without `retryStrategy` is not retried, as locally.
  * - S3 bucket names are global, so the data bucket is `<bucket>-<account>-<region>`.
  *
@@ -44,10 +47,18 @@ export function propsFromConfig(
       ...(queue.schedulingPolicy ? { schedulingPolicy: queue.schedulingPolicy } : {}),
     }),
   );
-  const jobDefinitions = config.jobDefinitions.map(
-    (definition): JobDefinitionSpec => ({
+  const jobDefinitions = config.jobDefinitions.map((definition, index): JobDefinitionSpec => {
+    if (definition.gpus > 0) {
+      throw FanoutInfraError.of(
+        `jobDefinitions.${index}.gpus`,
+        'must be 0 for the AWS deployment: Fargate has no GPUs, and the stack deploys Fargate compute environments only',
+        definition.gpus,
+      );
+    }
+    const image = jobImageOf(definition.image, `jobDefinitions.${index}.image`);
+    return {
       name: definition.name,
-      ...(definition.image.includes('/') ? { image: ecs.ContainerImage.fromRegistry(definition.image) } : {}),
+      ...(image ? { image } : {}),
       vcpus: definition.vcpus,
       memoryMiB: definition.memoryMiB,
       ...(definition.command.length > 0 ? { command: definition.command } : {}),
@@ -55,8 +66,8 @@ export function propsFromConfig(
       retryAttempts: definition.retryStrategy?.attempts ?? 1,
       retryRules: (definition.retryStrategy?.evaluateOnExit ?? []).map((rule) => ({ ...rule })),
       ...(Object.keys(definition.environment).length > 0 ? { environment: definition.environment } : {}),
-    }),
-  );
+    };
+  });
   return {
     computeEnvironments,
     jobQueues,

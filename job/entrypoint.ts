@@ -4,7 +4,7 @@ import { resolveJobInvocation } from './array-item';
 import { InvocationError, type ResolvedInvocation } from './invocation';
 
 /**
- * The container entrypoint: `node /opt/fanout/entrypoint.js <command...>`. Resolves the
+ * The launcher: `/opt/fanout/launch <command...>` in a job image (job/launcher/). Resolves the
  * item's kwargs into the command and environment (see invocation.ts; on the array path the
  * item is first read from the manifest, see array-item.ts), runs the command with
  * inherited stdio, forwards termination signals to it, and exits with its exit code
@@ -17,7 +17,7 @@ import { InvocationError, type ResolvedInvocation } from './invocation';
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 function fail(code: number, message: string): void {
-  process.stderr.write(`fanout entrypoint: ${message}\n`);
+  process.stderr.write(`fanout launcher: ${message}\n`);
   process.exitCode = code;
 }
 
@@ -35,8 +35,9 @@ async function main(): Promise<void> {
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
   child.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') fail(127, `command not found: ${file}`);
-    else fail(126, `cannot run ${file}: ${error.message}`);
+    // Worded as a container runtime reports a command it cannot start (docs/job-contract.md).
+    if (error.code === 'ENOENT') fail(127, `exec: "${file}": executable file not found in $PATH`);
+    else fail(126, `exec: "${file}": ${error.code === 'EACCES' ? 'permission denied' : error.message}`);
   });
   child.on('close', (code, signal) => {
     for (const name of FORWARDED_SIGNALS) process.off(name, forward);

@@ -22,9 +22,9 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   lambdas: ['run', 'job'],
   statemachine: ['run', 'lambdas'],
   local: ['run', 'config', 'job', 'lambdas', 'statemachine'],
-  infra: ['run', 'config', 'lambdas', 'statemachine'],
+  infra: ['run', 'config', 'job', 'lambdas', 'statemachine'],
   report: ['run', 'local', 'lambdas'],
-  cli: ['run', 'config', 'lambdas', 'statemachine', 'local', 'report'],
+  cli: ['run', 'config', 'job', 'lambdas', 'statemachine', 'local', 'report'],
   bin: ['cli'],
 };
 

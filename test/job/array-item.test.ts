@@ -129,7 +129,7 @@ describe('the entrypoint of an array child', () => {
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const status = await new Promise((done) => child.on('close', done));
     const result = { stdout, stderr, status };
-    expect(result.stderr).not.toContain('fanout entrypoint');
+    expect(result.stderr).not.toContain('fanout launcher');
     expect(result.stdout).toBe('bob 2 b\n');
     expect(result.status).toBe(0);
   });

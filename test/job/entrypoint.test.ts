@@ -35,12 +35,14 @@ describe('job entrypoint', () => {
   it('exits 125 with a message when the kwargs cannot be resolved', () => {
     const result = runEntrypoint(['echo', '{missing}'], { FANOUT_KWARGS: '{"seed":1}' });
     expect(result.status).toBe(125);
-    expect(result.stderr).toContain('fanout entrypoint: command argument 1 ("{missing}") uses placeholder {missing}');
+    expect(result.stderr).toContain('fanout launcher: command argument 1 ("{missing}") uses placeholder {missing}');
   });
 
   it('exits 127 when the command does not exist', () => {
     const result = runEntrypoint(['fanout-no-such-command']);
     expect(result.status).toBe(127);
-    expect(result.stderr).toContain('command not found: fanout-no-such-command');
+    expect(result.stderr).toContain(
+      'fanout launcher: exec: "fanout-no-such-command": executable file not found in $PATH',
+    );
   });
 });

@@ -1,5 +1,6 @@
 /** DescribeJobs' `JobDetail` of a job, from its whole record or from what the journal kept of it. */
 import type { JobDetail } from '@aws-sdk/client-batch';
+import { imageReference } from '../../../config';
 import type { Clock } from '../../engine/types';
 import type { JournaledJob } from '../journal';
 import type { ArrayParentState, DefinitionState, JobRecord, QueueState } from '../store/records';
@@ -53,7 +54,7 @@ export function jobDetail(job: JobRecord, clock: Clock): JobDetail {
   } else {
     if (job.parent?.array && job.arrayIndex !== undefined) detail.arrayProperties = { index: job.arrayIndex };
     detail.container = {
-      image: job.definition.config.image,
+      image: imageReference(job.definition.config),
       command: job.command,
       environment: job.environment,
       resourceRequirements: [
@@ -117,7 +118,7 @@ export function restoredJobDetail(
     parameters: {},
     platformCapabilities: [],
     propagateTags: false,
-    container: { image: definition.config.image, ...container },
+    container: { image: imageReference(definition.config), ...container },
     ...(job.isCancelled ? { isCancelled: true } : {}),
     ...(job.isTerminated ? { isTerminated: true } : {}),
   };

@@ -1,6 +1,6 @@
 /** The API shapes of the resources from the configuration: job queues, job definitions, compute environments. */
 import type { ComputeEnvironmentDetail, JobDefinition, JobQueueDetail } from '@aws-sdk/client-batch';
-import type { ComputeEnvironmentConfig } from '../../../config';
+import { type ComputeEnvironmentConfig, imageReference } from '../../../config';
 import type { BatchResources } from '../resources';
 import type { DefinitionState, QueueState } from '../store/records';
 
@@ -38,7 +38,7 @@ export function jobDefinitionDetail(definition: DefinitionState): JobDefinition 
       ? { timeout: { attemptDurationSeconds: definition.config.timeoutSeconds } }
       : {}),
     containerProperties: {
-      image: definition.config.image,
+      image: imageReference(definition.config),
       command: definition.config.command,
       environment: definition.environment,
       resourceRequirements: [
