@@ -119,9 +119,13 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .argument('<runId>', 'the run id')
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line')
-    .action(async (runId: string, opts: { dir: string; json?: boolean } & AwsFlags) => {
+    .option(
+      '--failures',
+      'list every failed item instead: id, kwargs, class, reason, exit code and log (with --json: one JSON line)',
+    )
+    .action(async (runId: string, opts: { dir: string; json?: boolean; failures?: boolean } & AwsFlags) => {
       result.exitCode = await statusCommand(
-        { runId, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts) },
+        { runId, dir: opts.dir, json: opts.json ?? false, failures: opts.failures ?? false, aws: awsTargetOf(opts) },
         io,
       );
     });

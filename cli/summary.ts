@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type FailedItem, listFailedItems, type RunSummary } from '../run';
+import { type FailedItem, failureReason, listFailedItems, type RunSummary } from '../run';
 import { type CliIo, ExitCode } from './io';
 
 /** How a run summary is shown: a table and the first failures for people, one JSON line for programs. */
@@ -61,7 +61,7 @@ export function formatFailures(
       failures.length < summary.counts.failed ? ` (first ${failures.length} of ${summary.counts.failed})` : '';
     lines.push(`failed items${shown}:`);
     for (const item of failures) {
-      const why = item.statusReason || item.error || 'failed';
+      const why = failureReason(item);
       const exit = item.exitCode === undefined || item.exitCode === null ? '' : ` exit ${item.exitCode}`;
       const notes = [
         item.failureClass,

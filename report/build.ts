@@ -4,6 +4,7 @@ import {
   type AttemptRecord,
   emptyCounts,
   FailureClass,
+  failureReason,
   type ItemRow,
   type RunHeaderRow,
   type RunRecord,
@@ -31,6 +32,7 @@ export type ReportRow = Pick<ItemRow, 'itemId' | 'status' | 'idempotent' | 'atte
       | 'jobId'
       | 'exitCode'
       | 'statusReason'
+      | 'containerReason'
       | 'error'
       | 'failureClass'
       | 'logStream'
@@ -50,6 +52,7 @@ export const REPORT_ROW_ATTRIBUTES = [
   'jobId',
   'exitCode',
   'statusReason',
+  'containerReason',
   'error',
   'failureClass',
   'logStream',
@@ -337,7 +340,7 @@ function addFailure(
   logUrl: ReportSources['logUrl'],
 ): void {
   const failureClass = row.failureClass ?? FailureClass.UNKNOWN;
-  const reason = row.statusReason || row.error || 'failed';
+  const reason = failureReason(row);
   const key = `${failureClass}\u0000${reason}`;
   let group = groups.get(key);
   if (!group) {

@@ -2,8 +2,16 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
-import { countRunStatuses, type RunRecord, type RunSummary, readRunFollowUps, readRunRecord } from '../../run';
-import { CliError, type CliIo } from '../io';
+import {
+  countRunStatuses,
+  failureReason,
+  listFailedItems,
+  type RunRecord,
+  type RunSummary,
+  readRunFollowUps,
+  readRunRecord,
+} from '../../run';
+import { CliError, type CliIo, ExitCode } from '../io';
 import { printRunSummary, type RunLocation } from '../summary';
 import { type AwsTargetOptions, localRunLocation, openAwsTarget } from '../targets';
 
@@ -11,6 +19,8 @@ export interface StatusOptions {
   runId: string;
   dir?: string;
   json?: boolean;
+  /** List every failed item instead of the summary (`--failures`). */
+  failures?: boolean;
   /** Read the run from a deployed stack instead of the local state directory (`--aws`). */
   aws?: AwsTargetOptions | undefined;
 }
@@ -31,6 +41,7 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
         throw new CliError(
           `no run "${options.runId}" in ${target.where} (no execution of ${target.names.mapStateMachineArn} by that name, no row in ledger ${target.names.ledgerTable})`,
         );
+      if (options.failures) return await printFailures(io, record.runId, options.json ?? false, target.location);
       return await printRecordSummary(io, record, options.json ?? false, target.location);
     } finally {
       await target.close();
@@ -47,12 +58,9 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {
-    return await printRecordSummary(
-      io,
-      record,
-      options.json ?? false,
-      localRunLocation(client, config.ledgerTable, dir, options.dir ?? '.fanout'),
-    );
+    const location = localRunLocation(client, config.ledgerTable, dir, options.dir ?? '.fanout');
+    if (options.failures) return await printFailures(io, record.runId, options.json ?? false, location);
+    return await printRecordSummary(io, record, options.json ?? false, location);
   } finally {
     client.destroy();
     await dynamo.close();
@@ -74,4 +82,37 @@ async function printRecordSummary(io: CliIo, record: RunRecord, json: boolean, l
     ...(aggregate ? { aggregate } : {}),
   };
   return printRunSummary(io, summary, json, location);
+}
+
+/**
+ * Every failed item of a run (FAILED, and the RETRYING or ABANDONED rows a failure led to), with
+ * the reason that tells most (`failureReason`) and where its log is: one JSON line
+ * `{runId, failures: [...]}` with `--json`, else one line per item. Exit code 0.
+ */
+async function printFailures(io: CliIo, runId: string, json: boolean, location: RunLocation): Promise<number> {
+  const items = await listFailedItems(location.ledger, location.tableName, runId);
+  const failures = items.map((item) => ({
+    itemId: item.itemId,
+    kwargs: item.kwargs === undefined ? null : (JSON.parse(item.kwargs) as unknown),
+    status: item.status ?? 'FAILED',
+    attempt: item.attempt ?? 1,
+    failureClass: item.failureClass ?? null,
+    reason: failureReason(item),
+    exitCode: item.exitCode ?? null,
+    statusReason: item.statusReason ?? null,
+    containerReason: item.containerReason ?? null,
+    jobId: item.jobId ?? null,
+    log: item.logStream ? location.logLink(item.logStream) : null,
+  }));
+  if (json) {
+    io.out(JSON.stringify({ runId, failures }));
+    return ExitCode.Succeeded;
+  }
+  if (failures.length === 0) io.out(`run ${runId} has no failed items`);
+  for (const failure of failures) {
+    const exit = failure.exitCode === null ? '' : ` exit ${failure.exitCode}`;
+    io.out(`${failure.itemId}${exit} ${failure.failureClass ?? 'UNKNOWN'}: ${failure.reason}`);
+    io.out(`  kwargs: ${JSON.stringify(failure.kwargs)}${failure.log ? `\n  log: ${failure.log}` : ''}`);
+  }
+  return ExitCode.Succeeded;
 }

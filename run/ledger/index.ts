@@ -1,3 +1,4 @@
+export * from './failure-reason';
 export * from './item-transitions';
 export * from './reads';
 export * from './schema';

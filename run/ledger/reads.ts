@@ -80,29 +80,36 @@ export type FailedItem = Pick<
   ItemRow,
   'itemId' | 'exitCode' | 'statusReason' | 'error' | 'cause' | 'logStream' | 'jobId'
 > &
-  Partial<Pick<ItemRow, 'status' | 'attempt' | 'failureClass'>>;
+  Partial<Pick<ItemRow, 'status' | 'attempt' | 'failureClass' | 'containerReason' | 'kwargs'>>;
 
 /**
- * The first `limit` failed items of a run, in item order, read from the ledger's sparse
+ * The first `limit` (default: all) failed items of a run, in item order, read from the ledger's sparse
  * index of failures (so a large run with few failures costs a small query).
  */
 export async function listFailedItems(
   client: LedgerClient,
   tableName: string,
   runId: string,
-  limit: number,
+  limit: number = Number.POSITIVE_INFINITY,
 ): Promise<FailedItem[]> {
-  const page = await documentClient(client).send(
-    new QueryCommand({
-      TableName: tableName,
-      IndexName: FAILED_ITEMS_INDEX,
-      KeyConditionExpression: '#failedRunId = :runId',
-      ExpressionAttributeNames: { '#failedRunId': FAILED_RUN_ID_ATTRIBUTE },
-      ExpressionAttributeValues: { ':runId': runId },
-      Limit: limit,
-    }),
-  );
-  return (page.Items ?? []) as FailedItem[];
+  const items: FailedItem[] = [];
+  let exclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documentClient(client).send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: FAILED_ITEMS_INDEX,
+        KeyConditionExpression: '#failedRunId = :runId',
+        ExpressionAttributeNames: { '#failedRunId': FAILED_RUN_ID_ATTRIBUTE },
+        ExpressionAttributeValues: { ':runId': runId },
+        ...(Number.isFinite(limit) ? { Limit: limit - items.length } : {}),
+        ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+      }),
+    );
+    items.push(...((page.Items ?? []) as FailedItem[]));
+    exclusiveStartKey = page.LastEvaluatedKey;
+  } while (exclusiveStartKey && items.length < limit);
+  return items;
 }
 
 /**

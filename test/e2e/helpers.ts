@@ -27,10 +27,18 @@ export function tempDir(prefix = 'fanout-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Runs the real `fanout` command as a user would, in the repository root. */
-export function runFanout(args: readonly string[], stdin?: string): Promise<CliRun> {
+/** Runs the real `fanout` command as a user would, in the repository root unless told another folder. */
+export function runFanout(
+  args: readonly string[],
+  stdin?: string,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliEntry, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.env ? { env: options.env } : {}),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {

@@ -296,7 +296,7 @@ describe('fanout run --aws', () => {
         'failed items:',
         '  1 exit 3: Essential container in task exited (APP_ERROR)',
         `    log: ${logUrl('fanout-job/default/4f6a2b8c9d0e1f2a3b4c5d6e7f809101')}`,
-        '  2 exit 137: Essential container in task exited (OUT_OF_MEMORY)',
+        '  2 exit 137: OutOfMemoryError: Container killed due to memory usage (OUT_OF_MEMORY)',
         `    log: ${logUrl('fanout-job/default/4f6a2b8c9d0e1f2a3b4c5d6e7f809102')}`,
         'details: npx fanout status sweep-7 --aws --stack Fanout --region eu-west-1 --json',
       ].join('\n'),
