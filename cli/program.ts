@@ -68,12 +68,28 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
         .choices(['map', 'array'])
         .default('map'),
     )
-    .action(async (input: string, opts: { dir: string; json?: boolean; path: 'map' | 'array' } & AwsFlags) => {
-      result.exitCode = await runCommand(
-        { input, dir: opts.dir, json: opts.json ?? false, path: opts.path, aws: awsTargetOf(opts) },
-        io,
-      );
-    });
+    .option(
+      '--in-image',
+      "run each local job in its job definition's image with Docker or Podman, as on AWS (docs/job-image.md)",
+    )
+    .action(
+      async (
+        input: string,
+        opts: { dir: string; json?: boolean; path: 'map' | 'array'; inImage?: boolean } & AwsFlags,
+      ) => {
+        result.exitCode = await runCommand(
+          {
+            input,
+            dir: opts.dir,
+            json: opts.json ?? false,
+            path: opts.path,
+            aws: awsTargetOf(opts),
+            inImage: opts.inImage ?? false,
+          },
+          io,
+        );
+      },
+    );
 
   program
     .command('retry')

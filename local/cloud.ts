@@ -10,6 +10,7 @@ import { type FanoutConfig, loadConfig } from '../config';
 import { ledgerTableDefinition } from '../run';
 import { substituteDefinition } from '../statemachine';
 import { type BatchServiceControl, startBatchService } from './batch';
+import type { InImageOptions } from './container';
 import { ensureTable, startDynamoDb } from './dynamodb';
 import { createLocalStepFunctions, s3ObjectStore } from './engine';
 import { startStepFunctionsEndpoint } from './engine/endpoint';
@@ -34,6 +35,12 @@ export interface LocalCloudOptions {
   vcpus?: number;
   /** Working directory of job processes. @default process.cwd() */
   jobCwd?: string;
+  /**
+   * Runs every job in its job definition's image with this engine (`fanout run --in-image`),
+   * whose launcher then resolves the kwargs in the container. Prepare the images first
+   * (`prepareJobImage`). @default jobs run as processes of this machine
+   */
+  inImage?: InImageOptions;
 }
 
 export interface LocalEndpoints {
@@ -128,10 +135,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       // The job entrypoint's own resolution (an array child's item from the manifest, kwargs,
       // `{name}` placeholders), loaded by the service's child process, since a function cannot
       // cross into it.
-      prepareInvocationModule: {
-        module: new URL('../job/array-item.ts', import.meta.url).href,
-        exportName: 'resolveJobInvocation',
-      },
+      prepareInvocationModule: options.inImage
+        ? {
+            module: new URL('./container/in-image.ts', import.meta.url).href,
+            exportName: 'containerInvocation',
+            options: { ...options.inImage },
+          }
+        : {
+            module: new URL('../job/array-item.ts', import.meta.url).href,
+            exportName: 'resolveJobInvocation',
+          },
     });
     closers.push(() => batchService.close());
     const batchClient = new BatchClient({ ...clientConfig, endpoint: batchService.url });

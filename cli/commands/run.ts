@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import {
   DescribeExecutionCommand,
   DescribeMapRunCommand,
@@ -8,8 +9,22 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { loadConfig } from '../../config';
-import { AWS_MIN_TIMEOUT_SECONDS, checkArrayPathInput, FanoutInputError, validateInput } from '../../lambdas/shared';
+import {
+  AWS_MIN_TIMEOUT_SECONDS,
+  checkArrayPathInput,
+  FanoutInputError,
+  type RunPlan,
+  validateInput,
+} from '../../lambdas/shared';
 import { startLocalCloud } from '../../local/cloud';
+import {
+  ContainerEngineError,
+  detectContainerEngine,
+  ENGINE_ENVIRONMENT,
+  engineRunner,
+  type InImageOptions,
+  prepareJobImage,
+} from '../../local/container';
 import type { RunPath } from '../../run';
 import { countRunStatuses, type RunSummary, readRunFollowUps, readRunRecord } from '../../run';
 import { arrayProgress, terminateArrayRunJobs } from '../array-progress';
@@ -33,6 +48,8 @@ export interface RunOptions {
   aws?: AwsTargetOptions | undefined;
   /** Resolves when the user asks to stop (Ctrl+C); the run is then aborted and summarized. @default SIGINT */
   interrupted?: Promise<unknown> | undefined;
+  /** Run each local job in its job definition's image (`--in-image`; docs/job-image.md). */
+  inImage?: boolean | undefined;
 }
 
 /** Resolves on the first SIGINT; the listener is removed by `dispose`. */
@@ -62,9 +79,10 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   const requestedRunId = (raw as { runId?: unknown } | null)?.runId;
   const runId = typeof requestedRunId === 'string' ? requestedRunId : generateRunId();
   const path = options.path ?? 'map';
+  let plan: RunPlan;
   try {
     // The local cloud honours shorter job timeouts than AWS (docs/job-contract.md, "Timeout").
-    validateInput(raw, {
+    plan = validateInput(raw, {
       executionName: runId,
       minTimeoutSeconds: options.aws ? AWS_MIN_TIMEOUT_SECONDS : loadConfig().local.minTimeoutSeconds,
     });
@@ -73,6 +91,8 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     if (error instanceof FanoutInputError) throw new CliError(`invalid input ${options.input}: ${error.message}`);
     throw error;
   }
+  if (options.aws && options.inImage)
+    throw new CliError('--in-image runs local jobs in their image; on AWS they always are');
   if (options.aws) {
     const target = await openAwsTarget(options.aws);
     try {
@@ -91,7 +111,39 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     throw new CliError(`invalid input ${options.input}: runId "${runId}" already ran in ${dir}; choose another runId`);
   }
 
-  return runOnLocalCloud({ runId, executionName: runId, input: raw, path }, { ...options, dir }, io);
+  const inImage = options.inImage ? prepareInImage(plan.input.jobDefinition, dir, io) : undefined;
+  return runOnLocalCloud(
+    { runId, executionName: runId, input: raw, path },
+    { ...options, dir, ...(inImage ? { jobsInImage: inImage } : {}) },
+    io,
+  );
+}
+
+/**
+ * `--in-image`: finds a container engine and makes the image of the input's job definition
+ * ready (built from its folder with the launcher, or pulled), before anything is written.
+ */
+function prepareInImage(jobDefinition: string, dir: string, io: CliIo): InImageOptions {
+  const name = jobDefinition.replace(/^arn:.*:job-definition\//, '').replace(/:\d+$/, '');
+  const definition = loadConfig().jobDefinitions.find((candidate) => candidate.name === name);
+  if (!definition)
+    throw new CliError(`--in-image: no job definition "${name}" in the configuration to take an image from`);
+  try {
+    const engine = detectContainerEngine();
+    const engineEnvironment = Object.fromEntries(
+      ENGINE_ENVIRONMENT.flatMap((variable) => {
+        const value = process.env[variable];
+        return value === undefined ? [] : [[variable, value]];
+      }),
+    );
+    io.err(`preparing the image of job definition ${name} with ${engine.argv.join(' ')} ...`);
+    const image = prepareJobImage(engineRunner(engine, engineEnvironment), definition, resolve(dir));
+    io.err(`jobs run in ${image}`);
+    return { engine: engine.argv, engineEnvironment };
+  } catch (error) {
+    if (error instanceof ContainerEngineError) throw new CliError(error.message);
+    throw error;
+  }
 }
 
 /** One execution for a run: its own (`fanout run`) or a retry of it (`fanout retry`). */
@@ -117,10 +169,13 @@ export interface ExecutionPlan {
  */
 export async function runOnLocalCloud(
   plan: ExecutionPlan,
-  options: Omit<RunOptions, 'input'> & { dir: string },
+  options: Omit<RunOptions, 'input'> & { dir: string; jobsInImage?: InImageOptions },
   io: CliIo,
 ): Promise<number> {
-  const cloud = await startLocalCloud({ dir: options.dir });
+  const cloud = await startLocalCloud({
+    dir: options.dir,
+    ...(options.jobsInImage ? { inImage: options.jobsInImage } : {}),
+  });
   try {
     return await runOnTarget(localTarget(cloud, options.dir), plan, options, io, () =>
       writeReportAfterRun(cloud, plan, options.dir, io),

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """One item of the sweep: trains the toy model with the item's hyperparameters and writes its
-result to $RESULTS/<run id>/<item id>.json, where the aggregation step finds it.
+result to $RESULTS/<run id>/<item id>.json (a folder, or an S3 prefix), where the aggregation
+step finds it.
 
 fanout passes the hyperparameters as arguments ({lr}, {depth} placeholders in the input's
 command) and each kwarg as an environment variable; FANOUT_RUN_ID and FANOUT_ITEM_ID name the
@@ -9,11 +10,10 @@ environment does not reach a job, on the local cloud as in the container.
 """
 
 import argparse
-import json
 import os
 import sys
-from pathlib import Path
 
+from sweep import results
 from sweep.model import Diverged, train
 
 
@@ -30,12 +30,9 @@ def main() -> int:
         print(f"training failed: {error}", file=sys.stderr)
         return 3
 
-    run_id = os.environ["FANOUT_RUN_ID"]
     item_id = os.environ["FANOUT_ITEM_ID"]
-    out = Path(os.environ.get("RESULTS", "results")) / run_id
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{item_id}.json").write_text(json.dumps(result) + "\n")
-    print(f"item {item_id}: lr={args.lr} depth={args.depth} loss={result['loss']:.6f}")
+    where = results.write(os.environ.get("RESULTS", "results"), os.environ["FANOUT_RUN_ID"], item_id, result)
+    print(f"item {item_id}: lr={args.lr} depth={args.depth} loss={result['loss']:.6f} -> {where}")
     return 0
 
 

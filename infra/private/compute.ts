@@ -15,7 +15,7 @@ import type {
 import { SPOT_RETRY_RULES } from './defaults';
 import { acknowledgeWildcards, resourceFinding } from './nag';
 import { jobImageFromRepository } from './repository';
-import { RUN_OBJECTS_PREFIX } from './storage';
+import { JOB_OUTPUTS_PREFIX, RUN_OBJECTS_PREFIX } from './storage';
 
 /** Batch as the props describe it: Fargate compute environments, job queues and job definitions. */
 
@@ -117,6 +117,7 @@ export function createJobDefinitions(
       description: 'fanout jobs: reads run manifests (array path); extend for your workload',
     });
   grantManifestRead(jobRole, options.dataBucket);
+  grantJobOutputs(jobRole, options.dataBucket);
   const jobImage = options.jobImage ?? jobImageFromRepository();
   const definitions = new Map<string, batch.EcsJobDefinition>();
   for (const spec of specs) {
@@ -167,6 +168,30 @@ function containerOf(container: batch.EcsFargateContainerDefinition): batch.EcsF
     },
   ]);
   return container;
+}
+
+/**
+ * Jobs keep their outputs under `results/` of the data bucket, where an aggregation job lists
+ * and reads them (the Python example does): read, write and list that prefix, nothing else.
+ */
+function grantJobOutputs(role: iam.IRole, bucket: s3.IBucket): void {
+  const outputs = bucket.arnForObjects(`${JOB_OUTPUTS_PREFIX}*`);
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [outputs] }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${JOB_OUTPUTS_PREFIX}*`] } },
+    }),
+  );
+  acknowledgeWildcards(role, [
+    {
+      finding: resourceFinding(bucket, outputs),
+      reason: `Jobs write and read their outputs under ${JOB_OUTPUTS_PREFIX}, keyed by run and item ids chosen per execution`,
+    },
+  ]);
 }
 
 /**

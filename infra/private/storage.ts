@@ -16,6 +16,9 @@ import { asIBucket } from './cdk-interfaces';
 /** Prefix of every object a run writes (manifests, retry manifests, ResultWriter output): `runs/<runId>/...`. */
 export const RUN_OBJECTS_PREFIX = 'runs/';
 
+/** Prefix the jobs themselves may read and write, for their outputs (`results/...`; docs/job-image.md). */
+export const JOB_OUTPUTS_PREFIX = 'results/';
+
 /** The ledger exactly as `ledgerTableDefinition` describes it, which the local cloud creates too. */
 export function createLedger(
   scope: Construct,

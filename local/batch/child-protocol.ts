@@ -10,8 +10,10 @@ import type { BatchServiceStats } from './control';
 export interface InvocationModule {
   /** `file:` URL or absolute path of the module. */
   readonly module: string;
-  /** Name of the exported `(job: Invocation) => Invocation | Promise<Invocation>`. */
+  /** Name of the exported `(job: Invocation, options) => Invocation | Promise<Invocation>`. */
   readonly exportName: string;
+  /** Plain data passed to it as its second argument. @default {} */
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
 /** The service's options as the child receives them. */

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { serveBatch } from './api/server';
 import type { ChildMessage, ChildServiceOptions, InvocationModule, ParentMessage } from './child-protocol';
 import { BatchServerError } from './errors';
-import type { PrepareInvocation } from './executor/invocation';
+import type { AttemptInvocation, PrepareInvocation } from './executor/invocation';
 import { LocalBatch } from './local-batch';
 
 /** Imports the named export of a module and checks it is a function. */
@@ -27,7 +27,12 @@ export async function loadPrepareInvocation(reference: InvocationModule): Promis
       `prepareInvocationModule: ${reference.module} has no exported function "${reference.exportName}"; received ${typeof prepare}`,
     );
   }
-  return prepare as PrepareInvocation;
+  const options = reference.options ?? {};
+  return (job) =>
+    (prepare as (job: AttemptInvocation, options: Readonly<Record<string, unknown>>) => ReturnType<PrepareInvocation>)(
+      job,
+      options,
+    );
 }
 
 function send(message: ChildMessage): void {

@@ -9,7 +9,7 @@ export { substituteParameters } from './api/submit-job';
 export type { InvocationModule } from './child-protocol';
 export type { BatchServiceControl, BatchServiceStats } from './control';
 export { BatchClientError, BatchError, BatchServerError } from './errors';
-export type { Invocation, PrepareInvocation } from './executor/invocation';
+export type { AttemptInvocation, Invocation, PrepareInvocation } from './executor/invocation';
 export {
   type LaunchedProcess,
   type LaunchOutcome,

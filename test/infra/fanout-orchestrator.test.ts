@@ -397,7 +397,7 @@ describe('FanoutOrchestrator with its defaults', () => {
     expect(statements).toContainEqual({ Action: 'batch:DescribeJobs', Effect: 'Allow', Resource: '*' });
   });
 
-  it("lets the jobs read the data bucket's run objects (array children's manifest and index) and nothing else", () => {
+  it("lets the jobs read the data bucket's run objects (array children's manifest and index), and read, write and list their outputs under results/, nothing else", () => {
     const [, definition] = onlyResource(template, 'AWS::Batch::JobDefinition');
     const jobRole = getAttOf(at(definition, 'ContainerProperties', 'JobRoleArn'));
     expect(roleStatements(template, jobRole)).toEqual([
@@ -405,6 +405,17 @@ describe('FanoutOrchestrator with its defaults', () => {
         Action: 's3:GetObject',
         Effect: 'Allow',
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] },
+      },
+      {
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/results/*']] },
+      },
+      {
+        Action: 's3:ListBucket',
+        Condition: { StringLike: { 's3:prefix': ['results/*'] } },
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] },
       },
     ]);
   });
@@ -485,7 +496,7 @@ describe('FanoutOrchestrator without the array path', () => {
 });
 
 describe('a job role given as a prop', () => {
-  it('gets the read of run objects array children need', () => {
+  it('gets the read of run objects array children need, and the outputs prefix', () => {
     const { template } = orchestratorStack((stack) => ({
       jobRole: new iam.Role(stack, 'WorkloadRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }),
     }));
@@ -497,6 +508,17 @@ describe('a job role given as a prop', () => {
         Action: 's3:GetObject',
         Effect: 'Allow',
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] },
+      },
+      {
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/results/*']] },
+      },
+      {
+        Action: 's3:ListBucket',
+        Condition: { StringLike: { 's3:prefix': ['results/*'] } },
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] },
       },
     ]);
     expect(

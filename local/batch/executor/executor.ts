@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { imageReference } from '../../../config';
 import type { Clock } from '../../engine/types';
 import { ContainerStartError } from '../errors';
 import type { JobJournal } from '../journal';
@@ -115,6 +116,8 @@ export class Executor {
       const invocation = await this.options.prepareInvocation({
         command: [...job.command],
         environment: attemptEnvironment(this.options.jobEnvironment, job, job.attempts.length),
+        image: imageReference(job.definition.config),
+        attemptName: `fanout-${taskId}`,
       });
       const file = invocation.command[0];
       if (file === undefined) throw new ContainerStartError('the command is empty');
