@@ -1,0 +1,90 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../run';
+import { repoRoot, runFanout, tempDir } from './helpers';
+
+/**
+ * `fanout run --in-image` through the real CLI, with a stand-in engine (test/e2e/fixtures/
+ * stand-in-engine.mjs) where no Docker or Podman runs: the image is built from the job
+ * definition's folder with the launcher's build context, every job goes through `run` with its
+ * image and environment, and the launcher, not the local Batch, resolves the kwargs.
+ */
+describe('fanout run --in-image', () => {
+  let work: string;
+  beforeAll(() => {
+    work = tempDir('fanout-in-image-');
+  });
+
+  it("builds the job definition's image, then runs every job in it through the engine", async () => {
+    const log = join(work, 'engine.log');
+    const input = join(work, 'input.json');
+    writeFileSync(
+      input,
+      JSON.stringify({
+        runId: 'in-image',
+        grid: { n: [1, 2, 3] },
+        command: [
+          'sh',
+          '-c',
+          'test "$STAND_IN_IMAGE" = fanout-local/python-sweep:latest && test "$n" = "{n}" && test "$DECLARED" = yes',
+        ],
+        environment: { DECLARED: 'yes' },
+        jobDefinition: 'python-sweep',
+      }),
+    );
+    const run = await runFanout(['run', input, '--in-image', '--dir', join(work, 'state'), '--json'], undefined, {
+      env: {
+        ...process.env,
+        FANOUT_CONTAINER_ENGINE: `${join(repoRoot, 'test/e2e/fixtures/stand-in-engine.mjs')} --log ${log}`,
+      },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json<RunSummary>()).toMatchObject({ status: 'SUCCEEDED', counts: { total: 3, succeeded: 3 } });
+    expect(run.stderr).toContain('jobs run in fanout-local/python-sweep:latest');
+
+    const calls = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as string[]);
+    expect(calls[0]).toEqual(['info']);
+    expect(calls[1]).toEqual([
+      'build',
+      '--build-context',
+      expect.stringMatching(/^fanout-launcher=/),
+      '-f',
+      join(repoRoot, 'examples', 'python-sweep', 'Dockerfile'),
+      '-t',
+      'fanout-local/python-sweep:latest',
+      join(repoRoot, 'examples', 'python-sweep'),
+    ]);
+    const runs = calls.filter((call) => call[0] === 'run');
+    expect(runs).toHaveLength(3);
+    for (const call of runs) {
+      expect(call.slice(0, 5)).toEqual([
+        'run',
+        '--rm',
+        '--name',
+        expect.stringMatching(/^fanout-[0-9a-f]{32}$/),
+        '--network',
+      ]);
+      // The command reaches the engine unresolved: the launcher in the image resolves it.
+      expect(call.slice(-3)).toEqual(['sh', '-c', expect.stringContaining('"{n}"')]);
+      expect(call).toContain('FANOUT_ENVIRONMENT={"DECLARED":"yes"}');
+      expect(call.some((argument) => argument.startsWith('PATH='))).toBe(false);
+    }
+  });
+
+  it('says which engines it tried when none answers, before anything is written', async () => {
+    const dir = join(work, 'state-none');
+    const input = join(work, 'none.json');
+    writeFileSync(input, JSON.stringify({ runId: 'none', items: [{ n: 1 }], command: ['true'] }));
+    const run = await runFanout(['run', input, '--in-image', '--dir', dir], undefined, {
+      env: { ...process.env, FANOUT_CONTAINER_ENGINE: join(work, 'no-such-engine') },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--in-image needs a container engine, and none answered');
+    expect(run.stderr).toContain('no-such-engine: not installed');
+    expect(existsSync(dir)).toBe(false);
+  });
+});
