@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatFailures, formatSummary } from '../../cli/summary';
-import type { RunSummary } from '../../run';
+import { failedRunSummary } from '../run/factories';
 
-const summary: RunSummary = {
-  runId: 'r1',
-  path: 'map',
-  status: 'FAILED',
-  counts: { total: 5, pending: 1, running: 0, succeeded: 2, failed: 2, retrying: 0, abandoned: 0 },
-  error: 'States.ExceedToleratedFailureThreshold',
-  cause: 'too many failures',
-  stateTransitions: 21,
-  executionArn: 'arn:aws:states:us-east-1:000000000000:execution:fanout-map:r1',
-  startedAt: '2026-01-01T00:00:00.000Z',
-  stoppedAt: '2026-01-01T00:00:02.500Z',
-  durationSeconds: 2.5,
-};
+const summary = failedRunSummary();
 
 describe('formatSummary', () => {
   it('shows status, counts, the error and billed transitions', () => {
