@@ -12,7 +12,7 @@ export interface InvocationModule {
   readonly module: string;
   /** Name of the exported `(job: Invocation, options) => Invocation | Promise<Invocation>`. */
   readonly exportName: string;
-  /** Plain data passed to it as its second argument. @default {} */
+  /** Plain data passed to it as its second argument; without it, the export gets the job alone. */
   readonly options?: Readonly<Record<string, unknown>>;
 }
 

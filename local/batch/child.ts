@@ -27,12 +27,15 @@ export async function loadPrepareInvocation(reference: InvocationModule): Promis
       `prepareInvocationModule: ${reference.module} has no exported function "${reference.exportName}"; received ${typeof prepare}`,
     );
   }
-  const options = reference.options ?? {};
-  return (job) =>
-    (prepare as (job: AttemptInvocation, options: Readonly<Record<string, unknown>>) => ReturnType<PrepareInvocation>)(
-      job,
-      options,
-    );
+  const { options } = reference;
+  // Options go in as a second argument only when given: an export may take another one (the
+  // launcher's resolveJobInvocation takes an optional manifest reader).
+  if (options === undefined) return prepare as PrepareInvocation;
+  const withOptions = prepare as (
+    job: AttemptInvocation,
+    options: Readonly<Record<string, unknown>>,
+  ) => ReturnType<PrepareInvocation>;
+  return (job) => withOptions(job, options);
 }
 
 function send(message: ChildMessage): void {
