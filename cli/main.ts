@@ -1,4 +1,7 @@
+import { keepStatePrivate } from './private-state';
 import { runCli } from './program';
+
+keepStatePrivate();
 
 runCli(process.argv.slice(2)).then(
   (code) => {

@@ -35,6 +35,8 @@ export interface LocalCloudOptions {
   vcpus?: number;
   /** Working directory of job processes. @default process.cwd() */
   jobCwd?: string;
+  /** File mode creation mask of job processes (the CLI keeps the user's while its own files are private). @default inherited */
+  jobUmask?: number;
   /**
    * Runs every job in its job definition's image with this engine (`fanout run --in-image`),
    * whose launcher then resolves the kwargs in the container. Prepare the images first
@@ -98,7 +100,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const dir = resolve(options.dir ?? '.fanout');
   const config = options.config ?? loadConfig();
   const { region, accountId } = config;
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   const closers: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -131,6 +133,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stateDir: dir,
       ...(options.vcpus === undefined ? {} : { vcpus: options.vcpus }),
       cwd: options.jobCwd ?? process.cwd(),
+      ...(options.jobUmask === undefined ? {} : { jobUmask: options.jobUmask }),
       jobEnvironment: jobServiceEnvironment,
       // The job entrypoint's own resolution (an array child's item from the manifest, kwargs,
       // `{name}` placeholders), loaded by the service's child process, since a function cannot

@@ -17,6 +17,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { refuseBrowserReach } from './private/browser-guard.mjs';
 
 const require = createRequire(import.meta.url);
 const dynalite = require('dynalite');
@@ -50,6 +51,12 @@ export async function listenDynalite({ path, port }) {
   } finally {
     dynaliteDb.create = createStore;
   }
+  // In front of dynalite's own handler, which would answer any web page with CORS headers.
+  const [serve] = server.listeners('request');
+  server.removeAllListeners('request');
+  server.on('request', (request, response) => {
+    if (!refuseBrowserReach(request, response)) serve(request, response);
+  });
   // LevelDB opens lazily; left alone, a failed open only shows later as requests that
   // never answer. Opening explicitly rejects with the cause (e.g. the LOCK error).
   await store.db.open();

@@ -4,6 +4,7 @@ import { localDefinition, startLocalCloud } from '../../local/cloud';
 import { ServiceError } from '../../local/engine/errors';
 import { readJsonDocument } from '../input';
 import { CliError, type CliIo, ExitCode } from '../io';
+import { jobUmask } from '../private-state';
 
 export interface LocalExecOptions {
   definition: string;
@@ -32,7 +33,7 @@ export async function localExec(options: LocalExecOptions, io: CliIo): Promise<n
     throw new CliError(`cannot read definition ${options.definition}: ${(error as Error).message}`);
   }
   const input = readJsonDocument(options.input, 'input');
-  const cloud = await startLocalCloud({ ...(options.dir ? { dir: options.dir } : {}) });
+  const cloud = await startLocalCloud({ ...(options.dir ? { dir: options.dir } : {}), ...jobUmask() });
   try {
     let stateMachineArn: string;
     try {

@@ -1,5 +1,6 @@
 import { startLocalCloud } from '../../local/cloud';
 import type { CliIo } from '../io';
+import { jobUmask } from '../private-state';
 
 export interface LocalServeOptions {
   dir?: string;
@@ -15,7 +16,7 @@ export async function localServe(
   io: CliIo,
   untilStopped: Promise<unknown> = stopSignal(),
 ): Promise<number> {
-  const cloud = await startLocalCloud({ ...(options.dir ? { dir: options.dir } : {}) });
+  const cloud = await startLocalCloud({ ...(options.dir ? { dir: options.dir } : {}), ...jobUmask() });
   const { stepfunctions, batch, dynamodb, s3, sns } = cloud.endpoints;
   if (options.json) {
     io.out(JSON.stringify({ region: cloud.region, endpoints: { stepfunctions, batch, dynamodb, s3, sns } }));

@@ -30,6 +30,7 @@ import { countRunStatuses, type RunSummary, readRunFollowUps, readRunRecord } fr
 import { arrayProgress, terminateArrayRunJobs } from '../array-progress';
 import { readJsonDocument } from '../input';
 import { CliError, type CliIo } from '../io';
+import { jobUmask } from '../private-state';
 import { ProgressReporter } from '../progress';
 import { settleStoppedRun } from '../settle';
 import { printRunSummary } from '../summary';
@@ -174,6 +175,7 @@ export async function runOnLocalCloud(
 ): Promise<number> {
   const cloud = await startLocalCloud({
     dir: options.dir,
+    ...jobUmask(),
     ...(options.jobsInImage ? { inImage: options.jobsInImage } : {}),
   });
   try {

@@ -7,6 +7,7 @@ import {
 import { countSubmitJobCalls } from '../../local/batch';
 import { startLocalCloud } from '../../local/cloud';
 import { countRunStatuses } from '../../run';
+import { jobUmask } from '../private-state';
 import type { PathMeasurement } from './format';
 import type { PathName } from './model';
 
@@ -43,7 +44,7 @@ export async function measurePath(
   dir: string,
   pollIntervalMs = 200,
 ): Promise<PathMeasurement> {
-  const cloud = await startLocalCloud({ dir });
+  const cloud = await startLocalCloud({ dir, ...jobUmask() });
   try {
     const sfn = cloud.clients.sfn;
     const stateMachineArn = path === 'map' ? cloud.mapStateMachineArn : cloud.arrayStateMachineArn;

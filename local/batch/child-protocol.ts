@@ -24,6 +24,7 @@ export interface ChildServiceOptions {
   vcpus?: number | 'auto';
   cwd: string;
   jobEnvironment?: Record<string, string>;
+  jobUmask?: number;
   prepareInvocationModule?: InvocationModule;
 }
 

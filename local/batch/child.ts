@@ -52,6 +52,7 @@ async function start(options: ChildServiceOptions): Promise<{ service: LocalBatc
     cwd: options.cwd,
     ...(options.vcpus === undefined ? {} : { vcpus: options.vcpus }),
     ...(options.jobEnvironment ? { jobEnvironment: options.jobEnvironment } : {}),
+    ...(options.jobUmask === undefined ? {} : { jobUmask: options.jobUmask }),
     ...(prepareInvocation ? { prepareInvocation } : {}),
   });
   let server: Awaited<ReturnType<typeof serveBatch>>;

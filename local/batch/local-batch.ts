@@ -46,6 +46,8 @@ export interface LocalBatchOptions {
    * `AWS_BATCH_*` ones (e.g. endpoints of the local services). @default {}
    */
   jobEnvironment?: Record<string, string>;
+  /** File mode creation mask of job processes, e.g. 0o022; the local cloud keeps the user's for jobs while its own files are private. @default inherited */
+  jobUmask?: number;
   /** Working directory of job processes. @default process.cwd() */
   cwd?: string;
   /** Starts job processes; `close()` closes it. @default a new `ProcessLauncher` */
@@ -98,6 +100,7 @@ export class LocalBatch implements BatchServiceControl {
       cwd: options.cwd ?? process.cwd(),
       prepareInvocation: options.prepareInvocation ?? ((job) => job),
       jobEnvironment: { ...options.jobEnvironment },
+      jobUmask: options.jobUmask,
       launcher: options.launcher ?? new ProcessLauncher(),
       clock,
       journal: store.journal,

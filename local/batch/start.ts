@@ -27,6 +27,8 @@ export interface BatchServiceOptions {
   cwd?: string;
   /** Variables every job process starts with, below the job's own (e.g. endpoints of the local services). @default {} */
   jobEnvironment?: Record<string, string>;
+  /** File mode creation mask of job processes, e.g. 0o022; the local cloud keeps the user's for jobs while its own files are private. @default inherited */
+  jobUmask?: number;
   /**
    * An exported function applied to each attempt's command and environment right before
    * spawning, named by module rather than passed, so that a child process can load it.
@@ -87,6 +89,7 @@ export async function startBatchService(
     cwd: resolve(options.cwd ?? process.cwd()),
     ...(options.vcpus === undefined ? {} : { vcpus: options.vcpus }),
     ...(options.jobEnvironment ? { jobEnvironment: options.jobEnvironment } : {}),
+    ...(options.jobUmask === undefined ? {} : { jobUmask: options.jobUmask }),
     ...(options.prepareInvocationModule ? { prepareInvocationModule: options.prepareInvocationModule } : {}),
   });
   return { url: child.url, service: child.control, close: () => child.close() };
@@ -103,6 +106,7 @@ async function startInProcess(options: InProcessBatchServiceOptions): Promise<Ru
     ...(options.clock ? { clock: options.clock } : {}),
     ...(prepareInvocation ? { prepareInvocation } : {}),
     ...(options.jobEnvironment ? { jobEnvironment: options.jobEnvironment } : {}),
+    ...(options.jobUmask === undefined ? {} : { jobUmask: options.jobUmask }),
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.launcher ? { launcher: options.launcher } : {}),
     ...(options.finishedJobsInMemory === undefined ? {} : { finishedJobsInMemory: options.finishedJobsInMemory }),

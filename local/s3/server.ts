@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { PortInUseError } from '../errors';
+import { refuseBrowserReach } from '../private/browser-guard.mjs';
 import { serveOnLoopback } from '../private/loopback';
 import {
   createBucket,
@@ -87,7 +88,9 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const storage = new Storage(options.dir);
   await storage.open();
   const router = new S3Router(storage, options.region ?? 'us-east-1', options.now ?? (() => new Date()));
-  const server = createServer((req, res) => void router.handle(req, res));
+  const server = createServer((req, res) => {
+    if (!refuseBrowserReach(req, res)) void router.handle(req, res);
+  });
   server.keepAliveTimeout = 30_000;
   return serveOnLoopback(server, {
     port: options.port ?? 0,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { PortInUseError } from '../errors';
+import { refuseBrowserReach } from '../private/browser-guard.mjs';
 import { serveOnLoopback } from '../private/loopback';
 import { SnsErrors, SnsServiceError } from './private/errors';
 import { type MessageStamps, publish, publishBatch } from './private/publishing';
@@ -60,7 +61,9 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
     now: options.now ?? (() => new Date()),
     newMessageId: options.newMessageId ?? randomUUID,
   });
-  const server = createServer((req, res) => void router.handle(req, res));
+  const server = createServer((req, res) => {
+    if (!refuseBrowserReach(req, res)) void router.handle(req, res);
+  });
   return serveOnLoopback(server, {
     port: options.port ?? 0,
     caller: 'startSnsServer',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refuseBrowserReach } from '../../private/browser-guard.mjs';
 import { BatchError } from '../errors';
 import type { LocalBatch } from '../local-batch';
 
@@ -84,6 +85,7 @@ async function handle(service: LocalBatch, request: IncomingMessage, response: S
 /** Serves `service` over Batch's REST-JSON protocol on 127.0.0.1:`port` (0 = any free port). */
 export async function serveBatch(service: LocalBatch, port: number): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
+    if (refuseBrowserReach(request, response)) return;
     handle(service, request, response).catch((error: unknown) => {
       if (!response.headersSent)
         send(response, 500, { message: `internal error: ${(error as Error).message}` }, 'ServerException');

@@ -39,6 +39,8 @@ interface ExecutorOptions {
   prepareInvocation: PrepareInvocation;
   /** Variables every job process starts with, below the definition's, the job's and the `AWS_BATCH_*` ones. */
   jobEnvironment: Record<string, string>;
+  /** File mode creation mask of job processes. @default the launcher's */
+  jobUmask?: number | undefined;
   launcher: ProcessLauncher;
   clock: Clock;
   journal: JobJournal;
@@ -137,7 +139,13 @@ export class Executor {
       }
       // Without PATH the shell would search a default of its own; name the file found instead.
       const command = searchPath === undefined ? [lookup.path, ...invocation.command.slice(1)] : invocation.command;
-      request = { command, environment: invocation.environment, cwd, logFile };
+      request = {
+        command,
+        environment: invocation.environment,
+        cwd,
+        logFile,
+        ...(this.options.jobUmask === undefined ? {} : { umask: this.options.jobUmask }),
+      };
     } catch (error) {
       this.endAttempt(job, attempt, {
         statusReason: StatusReasons.taskFailedToStart,

@@ -31,6 +31,8 @@ export interface LaunchRequest {
   readonly cwd: string;
   /** stdout and stderr are appended to this file; its directory must exist. */
   readonly logFile: string;
+  /** The process's file mode creation mask. @default the launcher's */
+  readonly umask?: number;
 }
 
 /** How a launched process ended. */
@@ -82,6 +84,15 @@ function checkNoNul(value: string, what: string): void {
   }
 }
 
+/** `umask 022; ` for a mask, nothing without one. */
+function umaskCommand(mask: number | undefined): string {
+  if (mask === undefined) return '';
+  if (!Number.isInteger(mask) || mask < 0 || mask > 0o777) {
+    throw new LaunchRequestError(`umask must be an integer from 0 to 0o777; received ${mask}`);
+  }
+  return `umask ${mask.toString(8).padStart(3, '0')}; `;
+}
+
 /**
  * The shell line that runs one job and reports its events under `key`.
  * @throws LaunchRequestError for an empty command, a NUL byte, or a variable name that is empty or holds `=`.
@@ -116,7 +127,8 @@ function launchLine(key: number, request: LaunchRequest): string {
   // special built-in would end the subshell silently, one of a group leaves it to report `F`.
   const job =
     `( cd ${cwd} 2>/dev/null || { echo "F ${key} cwd"; exit 1; }; unset ${shellExported}; ` +
-    `{ ${assignments}exec ${program}${program ? ' ' : ''}${argv}; } 2>/dev/null >>${log} 2>&1 || { echo "F ${key} log"; exit 1; } ) </dev/null`;
+    // The umask is set inside the group, after its redirections: the log is the service's file.
+    `{ ${umaskCommand(request.umask)}${assignments}exec ${program}${program ? ' ' : ''}${argv}; } 2>/dev/null >>${log} 2>&1 || { echo "F ${key} log"; exit 1; } ) </dev/null`;
   // `jobs` reaps finished job groups; without it a non-interactive dash keeps them as zombies.
   return `{ ${job} & p=$!; echo "S ${key} $p"; wait $p; echo "E ${key} $?"; } & jobs >/dev/null\n`;
 }

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { refuseBrowserReach } from '../../private/browser-guard.mjs';
 import { ServiceError } from '../errors';
 import type { StepFunctionsService } from '../types';
 import { OPERATIONS } from './private/operations';
@@ -47,6 +48,7 @@ export async function startStepFunctionsEndpoint(
 ): Promise<StepFunctionsEndpoint> {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((request, response) => {
+    if (refuseBrowserReach(request, response)) return;
     void handle(options, request, response);
   });
   await new Promise<void>((resolve, reject) => {
