@@ -19,6 +19,26 @@ import {
   roleStatements,
 } from './helpers';
 
+/** What every job may do with the data bucket: read run manifests; read, write and list its outputs under results/. */
+const JOB_ROLE_STATEMENTS = [
+  {
+    Action: 's3:GetObject',
+    Effect: 'Allow',
+    Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] },
+  },
+  {
+    Action: ['s3:GetObject', 's3:PutObject'],
+    Effect: 'Allow',
+    Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/results/*']] },
+  },
+  {
+    Action: 's3:ListBucket',
+    Condition: { StringLike: { 's3:prefix': ['results/*'] } },
+    Effect: 'Allow',
+    Resource: { 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] },
+  },
+];
+
 // Synthesizing a stack takes seconds on a shared machine; nothing here measures time.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -400,24 +420,7 @@ describe('FanoutOrchestrator with its defaults', () => {
   it("lets the jobs read the data bucket's run objects (array children's manifest and index), and read, write and list their outputs under results/, nothing else", () => {
     const [, definition] = onlyResource(template, 'AWS::Batch::JobDefinition');
     const jobRole = getAttOf(at(definition, 'ContainerProperties', 'JobRoleArn'));
-    expect(roleStatements(template, jobRole)).toEqual([
-      {
-        Action: 's3:GetObject',
-        Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] },
-      },
-      {
-        Action: ['s3:GetObject', 's3:PutObject'],
-        Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/results/*']] },
-      },
-      {
-        Action: 's3:ListBucket',
-        Condition: { StringLike: { 's3:prefix': ['results/*'] } },
-        Effect: 'Allow',
-        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] },
-      },
-    ]);
+    expect(roleStatements(template, jobRole)).toEqual(JOB_ROLE_STATEMENTS);
   });
 
   it('lets Retry and Prepare query the failed-items index', () => {
@@ -503,24 +506,9 @@ describe('a job role given as a prop', () => {
     const rendered = template();
     const [, definition] = onlyResource(rendered, 'AWS::Batch::JobDefinition');
     expect(getAttOf(at(definition, 'ContainerProperties', 'JobRoleArn'))).toMatch(/^WorkloadRole/);
-    expect(roleStatements(rendered, getAttOf(at(definition, 'ContainerProperties', 'JobRoleArn')))).toEqual([
-      {
-        Action: 's3:GetObject',
-        Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/runs/*']] },
-      },
-      {
-        Action: ['s3:GetObject', 's3:PutObject'],
-        Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] }, '/results/*']] },
-      },
-      {
-        Action: 's3:ListBucket',
-        Condition: { StringLike: { 's3:prefix': ['results/*'] } },
-        Effect: 'Allow',
-        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^FanoutData/), 'Arn'] },
-      },
-    ]);
+    expect(roleStatements(rendered, getAttOf(at(definition, 'ContainerProperties', 'JobRoleArn')))).toEqual(
+      JOB_ROLE_STATEMENTS,
+    );
     expect(
       rendered.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('fanout jobs') } }),
     ).toEqual({});
