@@ -42,11 +42,12 @@ export function prepareJobImage(
   stateDir: string,
 ): string {
   const reference = imageReference(definition);
+  const logFile = join(stateDir, 'images', `${definition.name}.log`);
   const log = (text: string) => {
     mkdirSync(join(stateDir, 'images'), { recursive: true });
-    writeFileSync(join(stateDir, 'images', `${definition.name}.log`), text);
+    writeFileSync(logFile, text);
   };
-  const tail = (text: string) => text.trim().split('\n').slice(-5).join('\n');
+  const tail = (text: string) => `${text.trim().split('\n').slice(-5).join('\n')}\n(all of it: ${logFile})`;
   const { image } = definition;
   if (typeof image !== 'string' || !image.includes('/')) {
     const build =

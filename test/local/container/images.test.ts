@@ -78,6 +78,7 @@ describe('prepareJobImage', () => {
       'job definition py: CannotPullContainerError: example.com/team/missing:1 could not be pulled (exit 125):\nError: manifest unknown',
     );
     expect(readFileSync(join(dir, 'images', 'py.log'), 'utf8')).toBe('Error: manifest unknown\n');
+    expect(attempt).toThrow(`(all of it: ${join(dir, 'images', 'py.log')})`);
   });
 
   it('reports a build that fails with the end of its output', () => {
