@@ -11,6 +11,8 @@ export interface RunLock {
   pid: number;
   /** Its Step Functions endpoint. */
   endpoint: string;
+  /** The key pair its endpoints accept; the lock file, like everything in the state folder, is the owner's only. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
   region: string;
   executionArn: string;
 }
@@ -19,8 +21,9 @@ const lockPath = (dir: string, runId: string) => join(dir, 'runs', `${runId}.loc
 
 /** Writes the run's lock file. */
 export function writeRunLock(dir: string, runId: string, lock: RunLock): void {
-  mkdirSync(join(dir, 'runs'), { recursive: true });
-  writeFileSync(lockPath(dir, runId), `${JSON.stringify(lock)}\n`);
+  mkdirSync(join(dir, 'runs'), { recursive: true, mode: 0o700 });
+  // It holds the local cloud's secret key: owner-only whatever the umask.
+  writeFileSync(lockPath(dir, runId), `${JSON.stringify(lock)}\n`, { mode: 0o600 });
 }
 
 /** The run's lock, or undefined when no process follows the run. */

@@ -212,8 +212,9 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .command('serve')
     .description('keep the local cloud running until SIGINT/SIGTERM')
     .option(...dirOption)
-    .option('--json', 'print {region, endpoints} as the first stdout line')
-    .action(async (opts: { dir: string; json?: boolean }) => {
+    .option('--json', 'print {region, credentials, endpoints, environment, envFile} as the first stdout line')
+    .option('--env', 'print the environment for the AWS CLI, boto3 and SDKs as shell export lines')
+    .action(async (opts: { dir: string; json?: boolean; env?: boolean }) => {
       result.exitCode = await localServe(opts, io);
     });
 

@@ -17,14 +17,12 @@ import { startStepFunctionsEndpoint } from './engine/endpoint';
 import { createDefaultIntegrations } from './engine/integrations';
 import type { StepFunctionsService } from './engine/types';
 import { lambdaLogger } from './lambda-log';
+import { generateLocalCredentials, type LocalCredentials } from './private/sigv4.mjs';
 import { startS3Server } from './s3';
 import { startSnsServer } from './sns';
 
 /** Where the state machine definitions live; the same files CDK deploys. */
 export const statemachineDir = resolve(import.meta.dirname, '..', 'statemachine');
-
-/** Dummy credentials: the local services accept any signature. */
-const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface LocalCloudOptions {
   /** State directory (ledger, objects, logs, run records). @default '.fanout' */
@@ -59,6 +57,11 @@ export interface LocalCloud {
   readonly config: FanoutConfig;
   readonly region: string;
   readonly endpoints: LocalEndpoints;
+  /**
+   * The key pair every endpoint requires (SigV4), made for this local cloud when it started;
+   * its own clients, the Lambdas and the jobs sign with it.
+   */
+  readonly credentials: LocalCredentials;
   readonly clients: { sfn: SFNClient; batch: BatchClient; dynamodb: DynamoDBClient; s3: S3Client; sns: SNSClient };
   /** In-process handle, for numbers the AWS APIs do not return (billed transitions). */
   readonly engine: StepFunctionsService;
@@ -106,15 +109,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
+  const credentials = generateLocalCredentials();
   try {
-    const dynamo = await startDynamoDb({ dir: join(dir, 'dynamodb') });
+    const dynamo = await startDynamoDb({ dir: join(dir, 'dynamodb'), credentials });
     closers.push(() => dynamo.close());
-    const s3 = await startS3Server({ dir: join(dir, 's3') });
+    const s3 = await startS3Server({ dir: join(dir, 's3'), credentials });
     closers.push(() => s3.close());
-    const sns = await startSnsServer({ dir: join(dir, 'sns'), region, accountId });
+    const sns = await startSnsServer({ dir: join(dir, 'sns'), region, accountId, credentials });
     closers.push(() => sns.close());
 
-    const clientConfig = { region, credentials: localCredentials };
+    // A copy: the SDK marks the credentials objects it is given.
+    const clientConfig = { region, credentials: { ...credentials } };
     const dynamodbClient = new DynamoDBClient({ ...clientConfig, endpoint: dynamo.url });
     const s3Client = new S3Client({ ...clientConfig, endpoint: s3.url, forcePathStyle: true });
     const snsClient = new SNSClient({ ...clientConfig, endpoint: sns.url });
@@ -123,13 +128,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // role: through endpoint and credential variables in their environment.
     const jobServiceEnvironment: Record<string, string> = {
       AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL_S3: s3.url,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
     };
     const batchService = await startBatchService({
       config,
+      credentials,
       stateDir: dir,
       ...(options.vcpus === undefined ? {} : { vcpus: options.vcpus }),
       cwd: options.jobCwd ?? process.cwd(),
@@ -185,7 +191,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         service: () => engine as StepFunctionsService,
       }),
     });
-    const endpoint = await startStepFunctionsEndpoint({ service: engine });
+    const endpoint = await startStepFunctionsEndpoint({ service: engine, credentials });
     closers.push(() => endpoint.close());
     const sfnClient = new SFNClient({ ...clientConfig, endpoint: endpoint.url });
 
@@ -213,6 +219,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         s3: s3.url,
         sns: sns.url,
       },
+      credentials,
       clients: { sfn: sfnClient, batch: batchClient, dynamodb: dynamodbClient, s3: s3Client, sns: snsClient },
       engine,
       batch: batchService.service,

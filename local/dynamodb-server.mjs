@@ -7,7 +7,8 @@
  * parent also imports `listenDynalite`/`closeDynalite` from here for `inProcess: true`,
  * so both modes share one startup path.
  *
- * Run as a forked child, with the options as JSON in argv[2] ({ path?, port }):
+ * Run as a forked child, with the options as JSON in argv[2] ({ path?, port }) and the key
+ * pair as JSON in FANOUT_DYNALITE_CREDENTIALS ({ accessKeyId, secretAccessKey }):
  *   child → parent  { type: 'listening', port }   store open and server listening
  *                   { type: 'failed', code, message }   startup failed; the child exits 1
  *   parent → child  { type: 'close' }   close gracefully, then exit
@@ -16,8 +17,9 @@
  * and the parent decides when the store closes (it closes it, or dies and disconnects).
  */
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { refuseBrowserReach } from './private/browser-guard.mjs';
+import { admitRequest } from './private/request-gate.mjs';
 
 const require = createRequire(import.meta.url);
 const dynalite = require('dynalite');
@@ -33,10 +35,12 @@ const CUT_CONNECTIONS_AFTER_MS = 1_000;
  * open, then listens. Rejects when the store cannot be opened (another process holds
  * the directory's LOCK) or the port is taken.
  *
- * @param {{ path?: string, port: number }} options
+ * Only requests signed with `credentials` reach dynalite (local/private/request-gate.mjs).
+ *
+ * @param {{ path?: string, port: number, credentials: { accessKeyId: string, secretAccessKey: string } }} options
  * @returns {Promise<import('node:http').Server>}
  */
-export async function listenDynalite({ path, port }) {
+export async function listenDynalite({ path, port, credentials }) {
   const createStore = dynaliteDb.create;
   let store;
   dynaliteDb.create = (options) => (store = createStore(options));
@@ -51,11 +55,16 @@ export async function listenDynalite({ path, port }) {
   } finally {
     dynaliteDb.create = createStore;
   }
-  // In front of dynalite's own handler, which would answer any web page with CORS headers.
+  // The gate is the only way to dynalite's own handler, which checks no signature and would
+  // answer any web page with CORS headers.
   const [serve] = server.listeners('request');
   server.removeAllListeners('request');
+  const gate = { service: 'dynamodb', credentials };
   server.on('request', (request, response) => {
-    if (!refuseBrowserReach(request, response)) serve(request, response);
+    admitRequest(request, response, gate).then(
+      (admitted) => admitted && serve(replayed(request, admitted.body), response),
+      () => response.destroy(),
+    );
   });
   // LevelDB opens lazily; left alone, a failed open only shows later as requests that
   // never answer. Opening explicitly rejects with the cause (e.g. the LOCK error).
@@ -68,6 +77,17 @@ export async function listenDynalite({ path, port }) {
     });
   });
   return server;
+}
+
+/**
+ * The request again, its body (already read by the gate) streamed anew for dynalite's
+ * handler, which reads it with 'data' and 'end' events.
+ * @param {import('node:http').IncomingMessage} request
+ * @param {Buffer} body
+ */
+function replayed(request, body) {
+  const stream = Readable.from(body.length > 0 ? [body] : []);
+  return Object.assign(stream, { method: request.method, url: request.url, headers: request.headers });
 }
 
 /**
@@ -98,7 +118,9 @@ function describeFailure(err) {
 
 async function serveForParent() {
   process.on('SIGINT', () => {});
-  const options = JSON.parse(process.argv[2] ?? '{}');
+  const credentials = JSON.parse(process.env.FANOUT_DYNALITE_CREDENTIALS ?? 'null');
+  delete process.env.FANOUT_DYNALITE_CREDENTIALS;
+  const options = { ...JSON.parse(process.argv[2] ?? '{}'), credentials };
   let server;
   try {
     server = await listenDynalite(options);

@@ -20,6 +20,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { loopbackEndpoint } from './private/loopback';
+import { generateLocalCredentials, type LocalCredentials } from './private/sigv4.mjs';
 
 /** Errors of the local DynamoDB helpers. */
 export class LocalDynamoDbError extends Error {
@@ -49,6 +50,8 @@ export interface DynamoDbOptions {
    * @default false
    */
   readonly inProcess?: boolean;
+  /** The only key pair requests may be signed with. @default a fresh pair */
+  readonly credentials?: LocalCredentials;
 }
 
 /** A running local DynamoDB endpoint. */
@@ -56,6 +59,8 @@ export interface LocalDynamoDb {
   /** Endpoint for `new DynamoDBClient({ endpoint })`, e.g. `http://127.0.0.1:45125`. */
   readonly url: string;
   readonly port: number;
+  /** The key pair clients must sign with. */
+  readonly credentials: LocalCredentials;
   /**
    * Stops accepting requests, waits for pending writes and closes the LevelDB store; with
    * a child process, resolves once the child has exited, so the directory can be opened
@@ -67,9 +72,18 @@ export interface LocalDynamoDb {
 
 /** The shape of `local/dynamodb-server.mjs`, which ships no type declarations. */
 interface DynaliteServerModule {
-  listenDynalite(options: { path?: string; port: number }): Promise<Server>;
+  listenDynalite(options: ListenOptions): Promise<Server>;
   closeDynalite(server: Server): Promise<void>;
 }
+
+interface ListenOptions {
+  path?: string;
+  port: number;
+  credentials: LocalCredentials;
+}
+
+/** The child reads the key pair from its environment, which (unlike its command line) no other user can read. */
+const CREDENTIALS_VARIABLE = 'FANOUT_DYNALITE_CREDENTIALS';
 
 type ChildMessage = { type: 'listening'; port: number } | { type: 'failed'; code: string; message: string };
 
@@ -92,14 +106,16 @@ const STDERR_TAIL_CHARS = 4_096;
  * @example
  * const ddb = await startDynamoDb({ dir: '.fanout/dynamodb' });
  * const client = new DynamoDBClient({ endpoint: ddb.url, region: 'us-east-1',
- *   credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+ *   credentials: ddb.credentials });
  * await ddb.close();
  */
 export async function startDynamoDb(options: DynamoDbOptions = {}): Promise<LocalDynamoDb> {
   const path = options.dir === undefined ? undefined : resolve(options.dir);
   if (path !== undefined) await mkdir(path, { recursive: true });
-  const listen = { ...(path !== undefined ? { path } : {}), port: options.port ?? 0 };
-  return options.inProcess ? startInProcess(listen) : startInChild(listen);
+  const credentials = options.credentials ?? generateLocalCredentials();
+  const listen = { ...(path !== undefined ? { path } : {}), port: options.port ?? 0, credentials };
+  const endpoint = await (options.inProcess ? startInProcess(listen) : startInChild(listen));
+  return { url: endpoint.url, port: endpoint.port, credentials, close: () => endpoint.close() };
 }
 
 function where(options: { path?: string; port: number }): string {
@@ -130,7 +146,7 @@ function errorMessage(err: unknown): string {
   return parts.length > 0 ? parts.join(': ') : String(err);
 }
 
-async function startInProcess(options: { path?: string; port: number }): Promise<LocalDynamoDb> {
+async function startInProcess(options: ListenOptions): Promise<Omit<LocalDynamoDb, 'credentials'>> {
   const server = await (import(SERVER_MODULE.href) as Promise<DynaliteServerModule>);
   let http: Server;
   try {
@@ -141,11 +157,13 @@ async function startInProcess(options: { path?: string; port: number }): Promise
   return loopbackEndpoint((http.address() as AddressInfo).port, () => server.closeDynalite(http));
 }
 
-async function startInChild(options: { path?: string; port: number }): Promise<LocalDynamoDb> {
+async function startInChild(options: ListenOptions): Promise<Omit<LocalDynamoDb, 'credentials'>> {
+  const { credentials, ...listen } = options;
   // No loader flags: the module is plain JavaScript, and tsx's or vitest's flags (or
   // --inspect) in this process's execArgv have no business in the child.
-  const child = fork(fileURLToPath(SERVER_MODULE), [JSON.stringify(options)], {
+  const child = fork(fileURLToPath(SERVER_MODULE), [JSON.stringify(listen)], {
     execArgv: [],
+    env: { ...process.env, [CREDENTIALS_VARIABLE]: JSON.stringify(credentials) },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   let stderrTail = '';

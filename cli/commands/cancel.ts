@@ -37,7 +37,7 @@ export async function cancelCommand(options: CancelOptions, io: CliIo): Promise<
   const sfn = new SFNClient({
     region: lock.region,
     endpoint: lock.endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: lock.credentials,
   });
   try {
     await stopRun(sfn, options.runId, lock.executionArn);

@@ -48,7 +48,7 @@ export async function reportCommand(options: ReportOptions, io: CliIo): Promise<
   const ledger = new DynamoDBClient({
     region: config.region,
     endpoint: dynamo.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: dynamo.credentials,
   });
   try {
     const path = await writeRunReport({

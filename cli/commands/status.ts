@@ -55,7 +55,7 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
   const client = new DynamoDBClient({
     region: config.region,
     endpoint: dynamo.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: dynamo.credentials,
   });
   try {
     const location = localRunLocation(client, config.ledgerTable, dir, options.dir ?? '.fanout');

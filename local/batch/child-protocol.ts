@@ -4,6 +4,7 @@
  */
 import type { JobDetail } from '@aws-sdk/client-batch';
 import type { FanoutConfig } from '../../config';
+import type { LocalCredentials } from '../private/sigv4.mjs';
 import type { BatchServiceStats } from './control';
 
 /** A module export used as `prepareInvocation` where a function cannot be passed (another process). */
@@ -21,6 +22,8 @@ export interface ChildServiceOptions {
   config: FanoutConfig;
   stateDir: string;
   port: number;
+  /** The key pair requests must be signed with; sent over IPC so that no other user can read it from the command line. */
+  credentials: LocalCredentials;
   vcpus?: number | 'auto';
   cwd: string;
   jobEnvironment?: Record<string, string>;

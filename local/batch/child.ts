@@ -57,7 +57,7 @@ async function start(options: ChildServiceOptions): Promise<{ service: LocalBatc
   });
   let server: Awaited<ReturnType<typeof serveBatch>>;
   try {
-    server = await serveBatch(service, options.port);
+    server = await serveBatch(service, options.port, options.credentials);
   } catch (error) {
     await service.close();
     throw error;

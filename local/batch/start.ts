@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { FanoutConfig } from '../../config';
 import type { Clock } from '../engine/types';
+import { generateLocalCredentials, type LocalCredentials } from '../private/sigv4.mjs';
 import { serveBatch } from './api/server';
 import { loadPrepareInvocation } from './child';
 import { startBatchChild } from './child-process';
@@ -21,6 +22,8 @@ export interface BatchServiceOptions {
   stateDir: string;
   /** Port on 127.0.0.1. @default 0 (an ephemeral port) */
   port?: number;
+  /** The only key pair requests may be signed with. @default a fresh pair */
+  credentials?: LocalCredentials;
   /** vCPUs shared by every compute environment. @default config.local.vcpus ('auto' = os.availableParallelism()) */
   vcpus?: number | 'auto';
   /** Working directory of job processes. @default process.cwd() */
@@ -61,6 +64,8 @@ export interface InProcessBatchServiceOptions extends Omit<BatchServiceOptions, 
 export interface RunningBatchService<Service extends BatchServiceControl = BatchServiceControl> {
   /** Endpoint URL for `new BatchClient({ endpoint: url })` or `aws --endpoint-url`. */
   url: string;
+  /** The key pair clients must sign with. */
+  credentials: LocalCredentials;
   /** Counters and waits the AWS API does not offer; the {@link LocalBatch} itself when in-process. */
   service: Service;
   /** Kills running job processes and stops the server (and the child process, once it has exited). */
@@ -72,7 +77,7 @@ export interface RunningBatchService<Service extends BatchServiceControl = Batch
  * (killing its jobs) when this process dies.
  * @example
  * const batch = await startBatchService({ config: loadConfig(), stateDir: '.fanout' });
- * const client = new BatchClient({ endpoint: batch.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+ * const client = new BatchClient({ endpoint: batch.url, region: 'us-east-1', credentials: batch.credentials });
  * await batch.service.waitForIdle();
  * await batch.close();
  */
@@ -81,21 +86,26 @@ export function startBatchService(options: BatchServiceOptions): Promise<Running
 export async function startBatchService(
   options: BatchServiceOptions | InProcessBatchServiceOptions,
 ): Promise<RunningBatchService<LocalBatch> | RunningBatchService> {
-  if (options.inProcess) return startInProcess(options);
+  const credentials = options.credentials ?? generateLocalCredentials();
+  if (options.inProcess) return startInProcess(options, credentials);
   const child = await startBatchChild({
     config: options.config,
     stateDir: resolve(options.stateDir),
     port: options.port ?? 0,
+    credentials,
     cwd: resolve(options.cwd ?? process.cwd()),
     ...(options.vcpus === undefined ? {} : { vcpus: options.vcpus }),
     ...(options.jobEnvironment ? { jobEnvironment: options.jobEnvironment } : {}),
     ...(options.jobUmask === undefined ? {} : { jobUmask: options.jobUmask }),
     ...(options.prepareInvocationModule ? { prepareInvocationModule: options.prepareInvocationModule } : {}),
   });
-  return { url: child.url, service: child.control, close: () => child.close() };
+  return { url: child.url, credentials, service: child.control, close: () => child.close() };
 }
 
-async function startInProcess(options: InProcessBatchServiceOptions): Promise<RunningBatchService<LocalBatch>> {
+async function startInProcess(
+  options: InProcessBatchServiceOptions,
+  credentials: LocalCredentials,
+): Promise<RunningBatchService<LocalBatch>> {
   const prepareInvocation =
     options.prepareInvocation ??
     (options.prepareInvocationModule ? await loadPrepareInvocation(options.prepareInvocationModule) : undefined);
@@ -111,9 +121,10 @@ async function startInProcess(options: InProcessBatchServiceOptions): Promise<Ru
     ...(options.launcher ? { launcher: options.launcher } : {}),
     ...(options.finishedJobsInMemory === undefined ? {} : { finishedJobsInMemory: options.finishedJobsInMemory }),
   });
-  const server = await serveBatch(service, options.port ?? 0);
+  const server = await serveBatch(service, options.port ?? 0, credentials);
   return {
     url: server.url,
+    credentials,
     service,
     async close() {
       await service.close();

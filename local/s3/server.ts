@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { PortInUseError } from '../errors';
-import { refuseBrowserReach } from '../private/browser-guard.mjs';
 import { serveOnLoopback } from '../private/loopback';
+import { admitRequest } from '../private/request-gate.mjs';
+import { generateLocalCredentials, type LocalCredentials } from '../private/sigv4.mjs';
 import {
   createBucket,
   deleteBucket,
@@ -28,6 +29,8 @@ export interface S3ServerOptions {
   readonly region?: string;
   /** Clock for Last-Modified and bucket creation dates; @default () => new Date() */
   readonly now?: () => Date;
+  /** The only key pair requests may be signed with. @default a fresh pair */
+  readonly credentials?: LocalCredentials;
 }
 
 /** A running local S3 endpoint. */
@@ -35,6 +38,8 @@ export interface S3Server {
   /** Endpoint for SDK clients and `aws --endpoint-url`, e.g. `http://127.0.0.1:45123`. */
   readonly url: string;
   readonly port: number;
+  /** The key pair clients must sign with (or presign URLs with). */
+  readonly credentials: LocalCredentials;
   /** Stops accepting requests, waits for index writes and closes open connections. */
   close(): Promise<void>;
 }
@@ -75,28 +80,34 @@ const UNSUPPORTED_SUBRESOURCES = [
 /**
  * Starts an S3-compatible endpoint on 127.0.0.1 that stores buckets and objects under
  * `dir` and survives restarts. Path-style addressing (`/<bucket>/<key>`), plus
- * `<bucket>.localhost` virtual hosts. Signatures are not verified. Rejects with
+ * `<bucket>.localhost` virtual hosts. Only requests signed (SigV4, headers or presigned URL)
+ * with the endpoint's key pair are served. Rejects with
  * {@link PortInUseError} when `port` is taken.
  *
  * @example
  * const s3 = await startS3Server({ dir: '.fanout/s3' });
  * const client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1',
- *   credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+ *   credentials: s3.credentials });
  * await s3.close();
  */
 export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
   const storage = new Storage(options.dir);
   await storage.open();
   const router = new S3Router(storage, options.region ?? 'us-east-1', options.now ?? (() => new Date()));
+  const credentials = options.credentials ?? generateLocalCredentials();
   const server = createServer((req, res) => {
-    if (!refuseBrowserReach(req, res)) void router.handle(req, res);
+    void admitRequest(req, res, { service: 's3', credentials }).then(
+      (admitted) => admitted && router.handle(req, res),
+      () => res.destroy(),
+    );
   });
   server.keepAliveTimeout = 30_000;
-  return serveOnLoopback(server, {
+  const endpoint = await serveOnLoopback(server, {
     port: options.port ?? 0,
     caller: 'startS3Server',
     afterClose: () => storage.close(),
   });
+  return { ...endpoint, credentials };
 }
 
 interface Target {

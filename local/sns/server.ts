@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { PortInUseError } from '../errors';
-import { refuseBrowserReach } from '../private/browser-guard.mjs';
 import { serveOnLoopback } from '../private/loopback';
+import { admitRequest } from '../private/request-gate.mjs';
+import { generateLocalCredentials, type LocalCredentials } from '../private/sigv4.mjs';
 import { SnsErrors, SnsServiceError } from './private/errors';
 import { type MessageStamps, publish, publishBatch } from './private/publishing';
 import { el } from './private/query-protocol';
@@ -30,6 +31,8 @@ export interface SnsServerOptions {
   readonly now?: () => Date;
   /** Message id source; @default crypto.randomUUID */
   readonly newMessageId?: () => string;
+  /** The only key pair requests may be signed with. @default a fresh pair */
+  readonly credentials?: LocalCredentials;
 }
 
 /** A running local SNS endpoint. */
@@ -37,6 +40,8 @@ export interface SnsServer {
   /** Endpoint for `new SNSClient({ endpoint })`, e.g. `http://127.0.0.1:45124`. */
   readonly url: string;
   readonly port: number;
+  /** The key pair clients must sign with. */
+  readonly credentials: LocalCredentials;
   /** Stops accepting requests and waits for pending message appends. */
   close(): Promise<void>;
 }
@@ -46,13 +51,14 @@ const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
 /**
  * Starts a minimal SNS endpoint (AWS query protocol, which `@aws-sdk/client-sns` uses)
  * on 127.0.0.1. Topics persist in `dir/topics.json`; each Publish appends one JSON line
- * to `dir/<topicName>.jsonl`. Signatures are not verified; there are no subscriptions.
+ * to `dir/<topicName>.jsonl`. Only requests signed (SigV4) with the endpoint's key pair are
+ * served; there are no subscriptions.
  * Rejects with {@link PortInUseError} when `port` is taken.
  *
  * @example
  * const sns = await startSnsServer({ dir: '.fanout/sns', accountId: '123456789012' });
  * const client = new SNSClient({ endpoint: sns.url, region: 'us-east-1',
- *   credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+ *   credentials: sns.credentials });
  */
 export async function startSnsServer(options: SnsServerOptions): Promise<SnsServer> {
   const store = new TopicStore(options.dir, options.region ?? 'us-east-1', options.accountId ?? '000000000000');
@@ -61,14 +67,19 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
     now: options.now ?? (() => new Date()),
     newMessageId: options.newMessageId ?? randomUUID,
   });
+  const credentials = options.credentials ?? generateLocalCredentials();
   const server = createServer((req, res) => {
-    if (!refuseBrowserReach(req, res)) void router.handle(req, res);
+    void admitRequest(req, res, { service: 'sns', credentials }).then(
+      (admitted) => admitted && router.handle(req, res, admitted.body ?? Buffer.alloc(0)),
+      () => res.destroy(),
+    );
   });
-  return serveOnLoopback(server, {
+  const endpoint = await serveOnLoopback(server, {
     port: options.port ?? 0,
     caller: 'startSnsServer',
     afterClose: () => store.close(),
   });
+  return { ...endpoint, credentials };
 }
 
 /** Reads each request's parameters, runs its action and answers in the query protocol's XML. */
@@ -80,14 +91,12 @@ class SnsRouter {
     private readonly stamps: MessageStamps,
   ) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, requestBody: Buffer): Promise<void> {
     const requestId = requestIdFrom(++this.requestCounter);
     res.setHeader('x-amzn-RequestId', requestId);
     try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      const params = new URLSearchParams(requestBody.toString('utf8'));
       // Query parameters in the URL are valid for the query protocol as well (GET requests).
       for (const [k, v] of url.searchParams) if (!params.has(k)) params.set(k, v);
       const action = params.get('Action');

@@ -40,7 +40,7 @@ async function readRows(dir: string, runId: string): Promise<ItemRow[]> {
     new DynamoDBClient({
       region: config.region,
       endpoint: dynamo.url,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: dynamo.credentials,
     }),
   );
   try {

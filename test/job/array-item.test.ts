@@ -87,7 +87,7 @@ describe('the entrypoint of an array child', () => {
       endpoint: s3.url,
       forcePathStyle: true,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: s3.credentials,
     });
     await client.send(new CreateBucketCommand({ Bucket: 'fanout-data' }));
     await client.send(new PutObjectCommand({ Bucket: 'fanout-data', Key: 'm.jsonl', Body: body }));
@@ -118,8 +118,8 @@ describe('the entrypoint of an array child', () => {
           AWS_BATCH_JOB_ARRAY_INDEX: '1',
           AWS_ENDPOINT_URL_S3: s3.url,
           AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
         },
       },
     );

@@ -40,7 +40,7 @@ function clientFor(ddb: LocalDynamoDb): DynamoDBClient {
   return new DynamoDBClient({
     endpoint: ddb.url,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: ddb.credentials,
   });
 }
 

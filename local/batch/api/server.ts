@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { refuseBrowserReach } from '../../private/browser-guard.mjs';
+import { admitRequest } from '../../private/request-gate.mjs';
+import type { LocalCredentials } from '../../private/sigv4.mjs';
 import { BatchError } from '../errors';
 import type { LocalBatch } from '../local-batch';
 
@@ -35,20 +36,7 @@ function send(response: ServerResponse, status: number, body: unknown, errorType
   response.end(payload);
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBodyBytes) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks, Math.min(size, maxBodyBytes + 1))));
-    request.on('error', reject);
-  });
-}
-
-async function handle(service: LocalBatch, request: IncomingMessage, response: ServerResponse): Promise<void> {
+function handle(service: LocalBatch, request: IncomingMessage, raw: Buffer, response: ServerResponse): void {
   const path = (request.url ?? '/').split('?')[0] as string;
   const operation = operations[path.toLowerCase()];
   if (request.method !== 'POST' || !operation) {
@@ -60,7 +48,6 @@ async function handle(service: LocalBatch, request: IncomingMessage, response: S
     );
     return;
   }
-  const raw = await readBody(request);
   let body: unknown = {};
   if (raw.length > maxBodyBytes) {
     send(response, 400, { message: `request body exceeds ${maxBodyBytes} bytes` }, 'ClientException');
@@ -82,15 +69,25 @@ async function handle(service: LocalBatch, request: IncomingMessage, response: S
   }
 }
 
-/** Serves `service` over Batch's REST-JSON protocol on 127.0.0.1:`port` (0 = any free port). */
-export async function serveBatch(service: LocalBatch, port: number): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * Serves `service` over Batch's REST-JSON protocol on 127.0.0.1:`port` (0 = any free port),
+ * to requests signed with `credentials` only.
+ */
+export async function serveBatch(
+  service: LocalBatch,
+  port: number,
+  credentials: LocalCredentials,
+): Promise<{ url: string; close(): Promise<void> }> {
+  // One byte over the limit is enough to refuse the body with Batch's own message.
+  const gate = { service: 'batch', credentials, maxBodyBytes: maxBodyBytes + 1 } as const;
   const server = createServer((request, response) => {
-    if (refuseBrowserReach(request, response)) return;
-    handle(service, request, response).catch((error: unknown) => {
-      if (!response.headersSent)
-        send(response, 500, { message: `internal error: ${(error as Error).message}` }, 'ServerException');
-      else response.destroy();
-    });
+    admitRequest(request, response, gate)
+      .then((admitted) => admitted && handle(service, request, admitted.body ?? Buffer.alloc(0), response))
+      .catch((error: unknown) => {
+        if (!response.headersSent)
+          send(response, 500, { message: `internal error: ${(error as Error).message}` }, 'ServerException');
+        else response.destroy();
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

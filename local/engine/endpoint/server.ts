@@ -2,9 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { refuseBrowserReach } from '../../private/browser-guard.mjs';
+import { admitRequest } from '../../private/request-gate.mjs';
+import { generateLocalCredentials, type LocalCredentials } from '../../private/sigv4.mjs';
 import { ServiceError } from '../errors';
 import type { StepFunctionsService } from '../types';
 import { OPERATIONS } from './private/operations';
@@ -18,11 +19,15 @@ export interface StepFunctionsEndpointOptions {
   readonly host?: string;
   /** Receives unexpected failures, which clients only see as `InternalFailure`. @default ignored */
   readonly onInternalError?: (error: unknown, operation: string) => void;
+  /** The only key pair requests may be signed with. @default a fresh pair */
+  readonly credentials?: LocalCredentials;
 }
 
 export interface StepFunctionsEndpoint {
   /** Base URL to give SDK clients as `endpoint`, e.g. `http://127.0.0.1:39123`. */
   readonly url: string;
+  /** The key pair clients must sign with. */
+  readonly credentials: LocalCredentials;
   /** Stops accepting requests and closes open connections. */
   close(): Promise<void>;
 }
@@ -35,21 +40,25 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const INTERNAL_FAILURE_MESSAGE = 'The request processing has failed because of an unknown error, exception or failure.';
 
 /**
- * Serves the engine's Step Functions API on 127.0.0.1. Requests are not signed-checked: any
- * credentials are accepted. Errors come back as AWS sends them (HTTP 400,
+ * Serves the engine's Step Functions API on 127.0.0.1. Only requests signed (SigV4) with the
+ * endpoint's key pair are served; others get the errors AWS sends for them
+ * (`UnrecognizedClientException`, `InvalidSignatureException`). Errors come back as AWS sends them (HTTP 400,
  * `{"__type": "ExecutionDoesNotExist", "message": "..."}`), so SDK clients raise their typed
  * exceptions.
  * @example
  * const endpoint = await startStepFunctionsEndpoint({ service: engine });
- * const sfn = new SFNClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+ * const sfn = new SFNClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: endpoint.credentials });
  */
 export async function startStepFunctionsEndpoint(
   options: StepFunctionsEndpointOptions,
 ): Promise<StepFunctionsEndpoint> {
   const host = options.host ?? '127.0.0.1';
+  const credentials = options.credentials ?? generateLocalCredentials();
   const server = createServer((request, response) => {
-    if (refuseBrowserReach(request, response)) return;
-    void handle(options, request, response);
+    void admitRequest(request, response, { service: 'states', credentials }).then(
+      (admitted) => admitted && handle(options, request, admitted.body ?? Buffer.alloc(0), response),
+      () => response.destroy(),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -62,6 +71,7 @@ export async function startStepFunctionsEndpoint(
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${urlHost}:${port}`,
+    credentials,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -73,6 +83,7 @@ export async function startStepFunctionsEndpoint(
 async function handle(
   options: StepFunctionsEndpointOptions,
   request: IncomingMessage,
+  raw: Buffer,
   response: ServerResponse,
 ): Promise<void> {
   const requestId = randomUUID();
@@ -87,7 +98,7 @@ async function handle(
         `Unknown operation: X-Amz-Target ${JSON.stringify(target ?? null)} on ${request.method} ${request.url}`,
       );
     }
-    const body = parseBody(await readBody(request));
+    const body = parseBody(await decodeBody(request, raw));
     const result = await operation(options.service, new RequestMembers(body));
     send(response, 200, requestId, result);
   } catch (error) {
@@ -112,13 +123,13 @@ function send(response: ServerResponse, status: number, requestId: string, body:
   response.end(text);
 }
 
-/** The request body, decompressed when the client compressed it; chunked bodies arrive already joined by node:http. */
-async function readBody(request: IncomingMessage): Promise<string> {
+/** The request body, decompressed when the client compressed it (the signature covers the bytes as sent). */
+async function decodeBody(request: IncomingMessage, raw: Buffer): Promise<string> {
   const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
-  let stream: Readable = request;
-  if (encoding === 'gzip' || encoding === 'x-gzip') stream = request.pipe(createGunzip());
-  else if (encoding === 'deflate') stream = request.pipe(createInflate());
-  else if (encoding === 'br') stream = request.pipe(createBrotliDecompress());
+  let stream: Readable = Readable.from([raw]);
+  if (encoding === 'gzip' || encoding === 'x-gzip') stream = stream.pipe(createGunzip());
+  else if (encoding === 'deflate') stream = stream.pipe(createInflate());
+  else if (encoding === 'br') stream = stream.pipe(createBrotliDecompress());
   else if (encoding !== 'identity')
     throw new ServiceError('SerializationException', `Unsupported Content-Encoding ${JSON.stringify(encoding)}`);
   const chunks: Buffer[] = [];

@@ -29,11 +29,11 @@ function tempDir(): string {
   return dir;
 }
 
-function clientFor(url: string): BatchClient {
+function clientFor(batch: { url: string; credentials: { accessKeyId: string; secretAccessKey: string } }): BatchClient {
   const client = new BatchClient({
-    endpoint: url,
+    endpoint: batch.url,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    credentials: batch.credentials,
     maxAttempts: 1,
   });
   cleanups.push(() => client.destroy());
@@ -68,7 +68,7 @@ describe('the Batch service in a child process', () => {
   it('runs a job through the endpoint and reports it through waitForJob, waitForIdle and stats', async () => {
     const dir = tempDir();
     const batch = await startChild(dir);
-    const client = clientFor(batch.url);
+    const client = clientFor(batch);
     const { jobId } = await client.send(
       new SubmitJobCommand({
         jobName: 'child',
@@ -95,7 +95,7 @@ describe('the Batch service in a child process', () => {
     const batch = await startChild(dir, {
       jobEnvironment: { SERVICE_URL: 'http://local', FROM_DEFINITION: 'overridden' },
     });
-    const client = clientFor(batch.url);
+    const client = clientFor(batch);
     const { jobId } = await client.send(
       new SubmitJobCommand({
         jobName: 'kwargs',
@@ -133,7 +133,7 @@ describe('the Batch service in a child process', () => {
   it('kills running jobs on close and resolves once the child has exited', async () => {
     const dir = tempDir();
     const batch = await startChild(dir);
-    const client = clientFor(batch.url);
+    const client = clientFor(batch);
     const { jobId } = await client.send(
       new SubmitJobCommand({
         jobName: 'long',

@@ -60,7 +60,7 @@ export async function startTestBatch(options: Partial<InProcessBatchServiceOptio
   const client = new BatchClient({
     endpoint: batch.url,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    credentials: batch.credentials,
     maxAttempts: 1,
   });
   return {

@@ -30,7 +30,7 @@ describe('s3ObjectStore.putObjectStream against the local S3 endpoint', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fanout-object-store-'));
     s3 = await startS3Server({ dir });
-    client = new S3Client({ endpoint: s3.url, region: 'us-east-1', credentials, forcePathStyle: true });
+    client = new S3Client({ endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials, forcePathStyle: true });
     await client.send(new CreateBucketCommand({ Bucket: 'results' }));
   });
 

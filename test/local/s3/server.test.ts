@@ -37,7 +37,7 @@ function clientFor(server: S3Server): S3Client {
     endpoint: server.url,
     forcePathStyle: true,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: server.credentials,
   });
 }
 

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type S3Server, startS3Server } from '../../../local/s3';
+import { signedFetch, signedHeaders } from '../signed-request';
 
 let dir: string;
 let server: S3Server;
@@ -28,10 +29,14 @@ beforeEach(async () => {
     endpoint: server.url,
     forcePathStyle: true,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: server.credentials,
   });
   await s3.send(new CreateBucketCommand({ Bucket: 'wire' }));
 });
+
+function signing() {
+  return { service: 's3', credentials: server.credentials };
+}
 
 afterEach(async () => {
   s3.destroy();
@@ -119,7 +124,7 @@ describe('ListObjects (version 1)', () => {
 describe('raw wire format', () => {
   it('lists keys percent-encoded with encoding-type=url, as the AWS CLI asks', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'wire', Key: 'dir/a b\n+é', Body: 'x' }));
-    const res = await fetch(`${server.url}/wire?list-type=2&encoding-type=url&prefix=dir%2F`);
+    const res = await signedFetch(`${server.url}/wire?list-type=2&encoding-type=url&prefix=dir%2F`, signing());
     const xml = await res.text();
     expect(xml).toContain('<Key>dir/a%20b%0A%2B%C3%A9</Key>');
     expect(xml).toContain('<EncodingType>url</EncodingType>');
@@ -127,7 +132,7 @@ describe('raw wire format', () => {
   });
 
   it('answers errors as S3 XML with code, message and resource details', async () => {
-    const res = await fetch(`${server.url}/wire/missing%20key`);
+    const res = await signedFetch(`${server.url}/wire/missing%20key`, signing());
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toBe('application/xml');
     const xml = await res.text();
@@ -139,7 +144,8 @@ describe('raw wire format', () => {
   it('stores the decoded body of a SigV4 streaming upload and drops aws-chunked from its encoding', async () => {
     const sig = `chunk-signature=${'0'.repeat(64)}`;
     const body = `6;${sig}\r\nhello \r\n5;${sig}\r\nworld\r\n0;${sig}\r\n\r\n`;
-    const res = await fetch(`${server.url}/wire/signed`, {
+    const res = await signedFetch(`${server.url}/wire/signed`, {
+      ...signing(),
       method: 'PUT',
       headers: {
         'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
@@ -152,14 +158,15 @@ describe('raw wire format', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
     expect(res.headers.get('etag')).toBe(`"${createHash('md5').update('hello world').digest('hex')}"`);
-    const got = await fetch(`${server.url}/wire/signed`);
+    const got = await signedFetch(`${server.url}/wire/signed`, signing());
     expect(got.headers.get('content-encoding')).toBe('x-test');
     expect(Buffer.from(await got.arrayBuffer()).toString()).toBe('hello world');
   });
 
   // https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html (XAmzContentSHA256Mismatch)
   it('rejects a payload whose SHA-256 differs from x-amz-content-sha256', async () => {
-    const res = await fetch(`${server.url}/wire/k`, {
+    const res = await signedFetch(`${server.url}/wire/k`, {
+      ...signing(),
       method: 'PUT',
       headers: { 'x-amz-content-sha256': 'a'.repeat(64) },
       body: 'data',
@@ -171,8 +178,10 @@ describe('raw wire format', () => {
   it('accepts a bucket addressed as a <bucket>.localhost virtual host', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'wire', Key: 'vh/key', Body: 'virtual' }));
     const { request } = await import('node:http');
+    const host = `wire.localhost:${server.port}`;
+    const headers = await signedHeaders(`${server.url}/vh/key`, { ...signing(), host });
     const text = await new Promise<string>((resolve, reject) => {
-      const req = request(`${server.url}/vh/key`, { headers: { host: `wire.localhost:${server.port}` } }, (res) => {
+      const req = request(`${server.url}/vh/key`, { headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve(Buffer.concat(chunks).toString()));

@@ -35,7 +35,7 @@ async function start(): Promise<void> {
   sns = new SNSClient({
     endpoint: server.url,
     region: 'eu-west-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: server.credentials,
   });
 }
 

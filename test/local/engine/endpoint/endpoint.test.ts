@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type StepFunctionsEndpoint, startStepFunctionsEndpoint } from '../../../../local/engine/endpoint';
+import { signedFetch, signedHeaders } from '../../signed-request';
 import { FakeStepFunctions } from './fake-service';
 
 const DEFINITION = JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } });
@@ -42,7 +43,7 @@ beforeEach(async () => {
   sfn = new SFNClient({
     endpoint: endpoint.url,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: endpoint.credentials,
     maxAttempts: 1,
   });
 });
@@ -58,11 +59,13 @@ async function createMachine(name = 'fanout-map') {
 
 /** Posts a raw request, for what the SDK would never send. */
 async function post(target: string | undefined, body: string | Buffer, headers: Record<string, string> = {}) {
-  const response = await fetch(endpoint.url, {
+  const response = await signedFetch(endpoint.url, {
+    service: 'states',
+    credentials: endpoint.credentials,
     method: 'POST',
     headers: {
-      'Content-Type': 'application/x-amz-json-1.0',
-      ...(target ? { 'X-Amz-Target': target } : {}),
+      'content-type': 'application/x-amz-json-1.0',
+      ...(target ? { 'x-amz-target': target } : {}),
       ...headers,
     },
     body,
@@ -317,12 +320,19 @@ describe('Step Functions endpoint', () => {
 
   it('accepts chunked request bodies', async () => {
     await createMachine();
+    const headers = await signedHeaders(endpoint.url, {
+      service: 'states',
+      credentials: endpoint.credentials,
+      method: 'POST',
+      headers: { 'x-amz-target': 'AWSStepFunctions.ListStateMachines', 'transfer-encoding': 'chunked' },
+      body: '{"maxResults":5}',
+    });
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const request = httpRequest(
         endpoint.url,
         {
           method: 'POST',
-          headers: { 'X-Amz-Target': 'AWSStepFunctions.ListStateMachines', 'Transfer-Encoding': 'chunked' },
+          headers,
         },
         (response) => {
           let text = '';

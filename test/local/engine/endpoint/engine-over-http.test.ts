@@ -35,7 +35,7 @@ beforeAll(async () => {
   sfn = new SFNClient({
     region: 'us-east-1',
     endpoint: endpoint.url,
-    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    credentials: endpoint.credentials,
   });
 });
 

@@ -11,7 +11,6 @@ import { type S3Server, startS3Server } from '../../../../local/s3';
 import { taskRequest } from './helpers';
 
 /** The integrations against the real local services, so SDK serialization and real service errors are covered. */
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 describe('dynamodb integration against dynalite', () => {
   let dynamo: LocalDynamoDb;
@@ -19,7 +18,7 @@ describe('dynamodb integration against dynalite', () => {
 
   beforeAll(async () => {
     dynamo = await startDynamoDb();
-    client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials });
+    client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials: dynamo.credentials });
     await ensureTable(client, {
       TableName: 'ledger',
       BillingMode: 'PAY_PER_REQUEST',
@@ -101,7 +100,7 @@ describe('aws-sdk:s3 integration against the local S3 endpoint', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fanout-s3-integration-'));
     s3 = await startS3Server({ dir });
-    client = new S3Client({ endpoint: s3.url, region: 'us-east-1', credentials, forcePathStyle: true });
+    client = new S3Client({ endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials, forcePathStyle: true });
     await client.send(new CreateBucketCommand({ Bucket: 'fanout' }));
   });
 
