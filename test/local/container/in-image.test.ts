@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { containerInvocation } from '../../../local/container';
 
 describe('containerInvocation', () => {
-  it("runs the attempt's command in its image on the host network, passing the job's environment but not the host's PATH and HOME", () => {
+  it("runs the attempt's command in its image on the host network, passing the job's environment by name but not the host's PATH and HOME", () => {
     const invocation = containerInvocation(
       {
         command: ['python3', 'train.py', '--lr', '{lr}'],
@@ -12,7 +12,9 @@ describe('containerInvocation', () => {
           FANOUT_KWARGS: '{"lr":0.1}',
           FANOUT_RUN_ID: 'sweep',
           AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:41234',
+          AWS_SECRET_ACCESS_KEY: 'c2VjcmV0',
           NOTE: 'has spaces and "quotes"',
+          CONTAINERS_CONF: '/job/containers.conf',
         },
         image: 'fanout-local/python-sweep:latest',
         attemptName: 'fanout-0a1b2c',
@@ -33,14 +35,20 @@ describe('containerInvocation', () => {
         'fanout-0a1b2c',
         '--network',
         'host',
+        // Names only: the values (a secret key, the kwargs) stay off the command line.
         '--env',
-        'FANOUT_KWARGS={"lr":0.1}',
+        'FANOUT_KWARGS',
         '--env',
-        'FANOUT_RUN_ID=sweep',
+        'FANOUT_RUN_ID',
         '--env',
-        'AWS_ENDPOINT_URL_S3=http://127.0.0.1:41234',
+        'AWS_ENDPOINT_URL_S3',
         '--env',
-        'NOTE=has spaces and "quotes"',
+        'AWS_SECRET_ACCESS_KEY',
+        '--env',
+        'NOTE',
+        // The engine's client needs its own value of this one.
+        '--env',
+        'CONTAINERS_CONF=/job/containers.conf',
         'fanout-local/python-sweep:latest',
         // Unresolved: the image's launcher resolves placeholders in the container, as on AWS.
         'python3',
@@ -48,7 +56,15 @@ describe('containerInvocation', () => {
         '--lr',
         '{lr}',
       ],
-      environment: { PATH: '/usr/bin', CONTAINERS_CONF: '/etc/c.conf' },
+      environment: {
+        FANOUT_KWARGS: '{"lr":0.1}',
+        FANOUT_RUN_ID: 'sweep',
+        AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:41234',
+        AWS_SECRET_ACCESS_KEY: 'c2VjcmV0',
+        NOTE: 'has spaces and "quotes"',
+        PATH: '/usr/bin',
+        CONTAINERS_CONF: '/etc/c.conf',
+      },
     });
   });
 });
