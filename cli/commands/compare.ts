@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { loadConfig } from '../../config';
 import { arrayPathIssues, effectiveRetry, FanoutInputError, type RunPlan, validateInput } from '../../lambdas/shared';
 import { arrayPathUsage } from '../../statemachine/array-costs';
 import { mapPathUsage } from '../../statemachine/map-usage';
 import { type ComparedInput, comparePaths, formatComparison, measurePath, type PathMeasurement } from '../compare';
-import { readJsonDocument } from '../input';
+import { localJobResources, readJsonDocument } from '../input';
 import { CliError, type CliIo, ExitCode } from '../io';
 
 export interface CompareOptions {
@@ -28,7 +29,11 @@ export async function compareCommand(options: CompareOptions, io: CliIo): Promis
   const raw = readJsonDocument(options.input, 'input');
   let plan: RunPlan;
   try {
-    plan = validateInput(raw, { executionName: 'compare' });
+    // With --run both paths run on the local cloud, which has only the configuration's queues and definitions.
+    plan = validateInput(raw, {
+      executionName: 'compare',
+      ...(options.run ? { jobResources: localJobResources(loadConfig()) } : {}),
+    });
   } catch (error) {
     if (error instanceof FanoutInputError) throw new CliError(`invalid input ${options.input}: ${error.message}`);
     throw error;

@@ -28,7 +28,7 @@ import {
 import type { RunPath } from '../../run';
 import { countRunStatuses, type RunSummary, readRunFollowUps, readRunRecord } from '../../run';
 import { arrayProgress, terminateArrayRunJobs } from '../array-progress';
-import { readJsonDocument } from '../input';
+import { localJobResources, readJsonDocument } from '../input';
 import { CliError, type CliIo } from '../io';
 import { jobUmask } from '../private-state';
 import { ProgressReporter } from '../progress';
@@ -82,10 +82,13 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   const path = options.path ?? 'map';
   let plan: RunPlan;
   try {
-    // The local cloud honours shorter job timeouts than AWS (docs/job-contract.md, "Timeout").
+    // The local cloud honours shorter job timeouts than AWS (docs/job-contract.md, "Timeout"),
+    // and has only the job queues and job definitions of the configuration.
+    const config = options.aws ? undefined : loadConfig();
     plan = validateInput(raw, {
       executionName: runId,
-      minTimeoutSeconds: options.aws ? AWS_MIN_TIMEOUT_SECONDS : loadConfig().local.minTimeoutSeconds,
+      minTimeoutSeconds: config ? config.local.minTimeoutSeconds : AWS_MIN_TIMEOUT_SECONDS,
+      ...(config ? { jobResources: localJobResources(config) } : {}),
     });
     if (path === 'array') checkArrayPathInput(raw);
   } catch (error) {

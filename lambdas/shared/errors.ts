@@ -71,6 +71,36 @@ export function parseEvent<T>(schema: z.ZodType<T>, raw: unknown, expectation: s
 
 const MAX_VALUE_TEXT = 80;
 
+const isJsonContainer = (value: unknown): value is object => typeof value === 'object' && value !== null;
+
+/** A JSON preview of at most about `max` characters, built without recursion (safe on any depth). */
+export function jsonPreview(value: unknown, max = 80): string {
+  let text = '';
+  const pending: Array<{ value: unknown } | { literal: string }> = [{ value }];
+  for (let next = pending.pop(); next !== undefined && text.length <= max; next = pending.pop()) {
+    if ('literal' in next) {
+      text += next.literal;
+      continue;
+    }
+    const current = next.value;
+    if (!isJsonContainer(current)) {
+      text += JSON.stringify(current) ?? 'null';
+      continue;
+    }
+    const isArray = Array.isArray(current);
+    const entries = Object.entries(current);
+    text += isArray ? '[' : '{';
+    pending.push({ literal: isArray ? ']' : '}' });
+    for (let index = entries.length - 1; index >= 0; index -= 1) {
+      const [key, child] = entries[index] as [string, unknown];
+      pending.push({ value: child });
+      if (!isArray) pending.push({ literal: `${JSON.stringify(key)}:` });
+      if (index > 0) pending.push({ literal: ',' });
+    }
+  }
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 /** Short JSON text of a value for error messages: long values are cut with an ellipsis. */
 export function describeValue(value: unknown): string {
   let text: string;
@@ -82,7 +112,8 @@ export function describeValue(value: unknown): string {
     try {
       text = JSON.stringify(value) ?? String(value);
     } catch {
-      text = String(value);
+      // Too deep for JSON.stringify's recursion (or a cycle): a bounded preview never recurses.
+      text = jsonPreview(value, MAX_VALUE_TEXT);
     }
   }
   return text.length > MAX_VALUE_TEXT ? `${text.slice(0, MAX_VALUE_TEXT)}…` : text;

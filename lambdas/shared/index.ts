@@ -9,7 +9,9 @@ export { FanoutInputError } from './errors';
 export {
   AWS_MIN_TIMEOUT_SECONDS,
   DEFAULT_JOB_DEFINITION,
+  decodeUtf8,
   effectiveRetry,
+  type KnownJobResources,
   RUN_ID_PATTERN,
   type RunPlan,
   renderExecutionInputJsonSchema,

@@ -1,8 +1,8 @@
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { describeValue, FanoutInputError } from './errors';
-import type { ItemCollector, ItemSource } from './input';
+import { decodeUtf8, type ItemCollector, type ItemSource, notUtf8Error, Utf8Check } from './input';
 
 /**
  * Reads the items of an S3 `source` into a collector: a `.json` array, a `.jsonl` manifest
@@ -32,11 +32,41 @@ async function getObjectStream(s3: S3Client, bucket: string, key: string): Promi
   return Readable.from([]);
 }
 
+/** An object's text; bytes that are not UTF-8 are refused with their offset, never replaced. */
 async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of await getObjectStream(s3, bucket, key))
     chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeUtf8(Buffer.concat(chunks), `source s3://${bucket}/${key}`);
+}
+
+const LINE_BREAK = /\r\n|\n|\r/;
+
+/**
+ * The lines of a streamed object, split as readline splits them (CR LF, LF or CR), its bytes
+ * checked as UTF-8 on the way: a bad sequence is refused with its byte offset in the object.
+ */
+async function* utf8Lines(stream: Readable, where: string): AsyncGenerator<string> {
+  const check = new Utf8Check();
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  for await (const chunk of stream) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    const bad = check.push(bytes);
+    if (bad !== undefined) throw notUtf8Error(where, bad);
+    let text = carry + decoder.write(bytes);
+    // A CR at the end of a chunk may be the first half of a CR LF.
+    const endsInCr = text.endsWith('\r');
+    if (endsInCr) text = text.slice(0, -1);
+    const lines = text.split(LINE_BREAK);
+    carry = (lines.pop() ?? '') + (endsInCr ? '\r' : '');
+    yield* lines;
+  }
+  const bad = check.end();
+  if (bad !== undefined) throw notUtf8Error(where, bad);
+  const lines = (carry + decoder.end()).split(LINE_BREAK);
+  if (lines.at(-1) === '') lines.pop();
+  yield* lines;
 }
 
 function parseJson(
@@ -72,10 +102,7 @@ export async function readSourceItems(s3: S3Client, source: S3Source, collector:
       return;
     }
     if (source.format === 'jsonl') {
-      const lines = createInterface({
-        input: await getObjectStream(s3, source.bucket, source.key),
-        crlfDelay: Number.POSITIVE_INFINITY,
-      });
+      const lines = utf8Lines(await getObjectStream(s3, source.bucket, source.key), `source ${source.uri}`);
       let lineNumber = 0;
       for await (const line of lines) {
         lineNumber += 1;

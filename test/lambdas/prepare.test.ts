@@ -302,6 +302,14 @@ describe('prepare', () => {
     ['duplicate ids', { items: [{ id: 'x' }, { id: 'x' }] }, 'items.1.id: duplicate item id, already used by items.0'],
     ['an oversized item', { items: [{ blob: 'x'.repeat(9000) }] }, 'items.0: its Batch container overrides'],
     ['a bad runId', { items: [{}], runId: 'no spaces' }, 'runId: runId must be 1-64'],
+    ['a non-boolean grid idempotent', { grid: { idempotent: ['yes'] } }, 'grid.idempotent.0: each value becomes'],
+    ['a grid id Batch cannot name a job with', { grid: { id: ['a b'] } }, 'grid.id.0: each value becomes'],
+    ['an empty command argument', { items: [{}], command: ['echo', ''] }, 'command.1: an argument of command'],
+    [
+      'a kwarg nested 5,000 levels deep',
+      { items: [{ x: JSON.parse(`${'['.repeat(5000)}${']'.repeat(5000)}`) }] },
+      'items.0.x: must nest arrays and objects at most 32 levels deep',
+    ],
   ])('rejects %s with FanoutInputError and writes nothing', async (_label, input, message) => {
     const rejection = makeHandler()(event(input));
     await expect(rejection).rejects.toThrow(FanoutInputError);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { placeholderNames } from '../../../job/invocation';
 import { describeValue, FanoutInputError, type InputIssue } from '../errors';
+import { entryNestingIssues } from './nesting';
 import { toInputIssues } from './private/zod-issues';
 import { itemEntrySchema, MAX_ITEMS } from './schema';
 import { type RequestContext, RequestSizer, SIZE_LIMITS } from './sizing';
@@ -84,6 +85,11 @@ export class ItemCollector {
       return;
     }
     if (!alreadyValidated) {
+      const tooDeep = entryNestingIssues(entry, where);
+      if (tooDeep.length > 0) {
+        for (const issue of tooDeep) this.report(issue);
+        return;
+      }
       const parsed = itemEntrySchema.safeParse(entry, { reportInput: true });
       if (!parsed.success) {
         for (const issue of toInputIssues(parsed.error))

@@ -5,8 +5,11 @@
  */
 
 export { ItemCollector, jobNameFor, type PreparedItem, type RunContext } from './collector';
+export { ITEM_ID_PATTERN, RUN_ID_PATTERN } from './fields';
+export { MAX_NESTING } from './nesting';
 export { parseExecutionInput } from './parse';
 export { prepareInlineItems, type RunPlan, resolveRunId, validateInput } from './plan';
+export { checkJobResources, type KnownJobResources } from './resources';
 export {
   AWS_MIN_TIMEOUT_SECONDS,
   DEFAULT_JOB_DEFINITION,
@@ -15,11 +18,10 @@ export {
   type ExecutionInput,
   executionInputJsonSchema,
   executionInputSchema,
-  ITEM_ID_PATTERN,
   MAX_ITEMS,
-  RUN_ID_PATTERN,
   renderExecutionInputJsonSchema,
 } from './schema';
 export { checkTimeout, effectiveRetry, effectiveThresholds, jobTimeoutOf } from './settings';
 export { SIZE_LIMITS } from './sizing';
 export { type ItemSource, itemSourceOf } from './sources';
+export { decodeUtf8, notUtf8Error, Utf8Check } from './utf8';

@@ -1,4 +1,5 @@
 import { describeValue, FanoutInputError, type InputIssue } from '../errors';
+import { inputNestingIssues } from './nesting';
 import { toInputIssues } from './private/zod-issues';
 import { type ExecutionInput, executionInputSchema } from './schema';
 
@@ -10,6 +11,10 @@ import { type ExecutionInput, executionInputSchema } from './schema';
  * @example parseExecutionInput({ replicas: { count: 100 }, command: ['sim', '--seed', '{replica}'] })
  */
 export function parseExecutionInput(raw: unknown): ExecutionInput {
+  // Depth first: the schema's JSON rule recurses, so a value nested thousands of levels deep
+  // would overflow the stack instead of being refused.
+  const tooDeep = inputNestingIssues(raw);
+  if (tooDeep.length > 0) throw new FanoutInputError(tooDeep);
   const parsed = executionInputSchema.safeParse(raw, { reportInput: true });
   const issues = [
     ...retryOfConflicts(raw, 'retryOf'),

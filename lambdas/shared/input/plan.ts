@@ -1,7 +1,9 @@
 import { FanoutInputError } from '../errors';
 import { ItemCollector, type PreparedItem, type RunContext } from './collector';
+import { RUN_ID_PATTERN } from './fields';
 import { parseExecutionInput } from './parse';
-import { type ExecutionInput, RUN_ID_PATTERN } from './schema';
+import { checkJobResources, type KnownJobResources } from './resources';
+import type { ExecutionInput } from './schema';
 import { checkTimeout, jobTimeoutOf } from './settings';
 import { type ItemSource, itemSourceOf } from './sources';
 
@@ -53,16 +55,20 @@ export function prepareInlineItems(
  * by the Prepare Lambda. Pass the execution name the run will get (or set `runId` in the
  * input): job names and sizes depend on it; without either, items are sized for a 64-character
  * run id, which is conservative. `minTimeoutSeconds` is where the run goes: AWS's 60 (the
- * default) or the local cloud's 1.
+ * default) or the local cloud's 1. `jobResources`, when known, are the job queues and job
+ * definitions there (the local cloud's, from the configuration): others are refused.
  * @throws FanoutInputError naming the field, the rule and the received value.
  * @example validateInput({ grid: { lr: [0.1, 0.01], depth: [2, 4] } }, { executionName: 'sweep-7' })
  */
 export function validateInput(
   raw: unknown,
-  options: { executionName?: string; minTimeoutSeconds?: number } = {},
+  options: { executionName?: string; minTimeoutSeconds?: number; jobResources?: KnownJobResources } = {},
 ): RunPlan {
   const input = parseExecutionInput(raw);
   checkTimeout(input, options.minTimeoutSeconds);
+  // A retry or resume runs on the earlier run's own queue and job definition.
+  if (options.jobResources && input.retryOf === undefined && input.resumeOf === undefined)
+    checkJobResources(input, options.jobResources);
   const runId =
     input.runId === undefined && options.executionName === undefined
       ? undefined

@@ -1,23 +1,26 @@
 import { z } from 'zod';
 import { placeholderNames } from '../../../job/invocation';
+import {
+  checkReservedValue,
+  commandArgumentSchema,
+  environmentSchema,
+  hasReservedPrefix,
+  itemIdSchema,
+  JOB_DEFINITION_PATTERN,
+  kwargNameSchema,
+  QUEUE_NAME_PATTERN,
+  RESERVED_FIELDS,
+  RUN_ID_PATTERN,
+} from './fields';
 import { SIZE_LIMITS } from './sizing';
 
 /**
  * The execution input's zod schema: every field, its default and its rule, and the JSON
- * Schema published from it.
+ * Schema published from it. The rules of names, ids and command arguments are in `fields.ts`.
  */
 
-/** Run ids become DynamoDB keys, S3 key segments and Batch job name prefixes. */
-export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-/** User item ids; `#` is deliberately absent so the ledger's header row key can never collide. */
-export const ITEM_ID_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
-const QUEUE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-const JOB_DEFINITION_PATTERN =
-  /^(?:[A-Za-z0-9][A-Za-z0-9_-]{0,127}(?::[1-9][0-9]*)?|arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-definition\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}(?::[1-9][0-9]*)?)$/;
 /** An S3 `source`: the bucket and the key (or prefix ending with `/`). */
 export const S3_URI_PATTERN = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
-/** Kwarg names that would shadow variables Batch or the job entrypoint set themselves. */
-const RESERVED_KWARG_PREFIXES = ['AWS_BATCH', 'FANOUT_'] as const;
 
 /** The largest run one execution accepts; bigger sweeps are split into several runs. */
 export const MAX_ITEMS = 100_000;
@@ -27,58 +30,19 @@ const MAX_CONCURRENCY_LIMIT = 10_000;
 export const DEFAULT_JOB_QUEUE = 'fanout-high';
 export const DEFAULT_JOB_DEFINITION = 'fanout-job';
 export const DEFAULT_MAX_CONCURRENCY = 1000;
-
-function hasReservedPrefix(name: string): string | undefined {
-  const upper = name.toUpperCase();
-  return RESERVED_KWARG_PREFIXES.find((prefix) => upper.startsWith(prefix));
-}
-
-const kwargNameSchema = z
-  .string()
-  .min(1, 'a kwarg name must not be empty')
-  .max(256, 'a kwarg name must be at most 256 characters')
-  .refine((name) => hasReservedPrefix(name) === undefined, {
-    error: `a kwarg name must not start with ${RESERVED_KWARG_PREFIXES.join(' or ')} (reserved for Batch and the job entrypoint)`,
-  });
-
-/** Names the shell and Batch accept for an environment variable. */
-const ENVIRONMENT_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Batch's floor for a job attempt's timeout (docs: batch/latest/APIReference/API_JobTimeout.html). */
 export const AWS_MIN_TIMEOUT_SECONDS = 60;
 
-const environmentNameSchema = z
-  .string()
-  .regex(
-    ENVIRONMENT_NAME_PATTERN,
-    'an environment variable name must be letters, digits and "_", not starting with a digit',
-  )
-  .max(256, 'an environment variable name must be at most 256 characters')
-  .refine((name) => hasReservedPrefix(name) === undefined, {
-    error: `an environment variable name must not start with ${RESERVED_KWARG_PREFIXES.join(' or ')} (reserved for Batch and the job launcher)`,
-  });
-
-const environmentSchema = z
-  .record(environmentNameSchema, z.string())
-  .describe(
-    'Environment variables every job of the run gets, locally and on AWS (docs/job-contract.md); kwargs of the same name override them.',
-  );
-
 const jsonValueSchema = z.json();
 const kwargsSchema = z.record(kwargNameSchema, jsonValueSchema);
-
-const itemIdSchema = z.union([
-  z.string().regex(ITEM_ID_PATTERN, 'an item id must be 1-100 letters, digits, "_", "." or "-"'),
-  z
-    .number()
-    .int('an item id must be a string or a non-negative integer')
-    .nonnegative('an item id must be a string or a non-negative integer'),
-]);
 
 /** One item of `items` (or one entry of a `source`): kwargs plus the reserved `id` and `idempotent`. */
 export const itemEntrySchema = z
   .object({
     id: itemIdSchema.optional().describe('Item id, unique in the run; default: the zero-padded position.'),
-    idempotent: z.boolean().optional().describe('Overrides the run-level idempotent flag for this item.'),
+    idempotent: RESERVED_FIELDS.idempotent
+      .optional()
+      .describe('Overrides the run-level idempotent flag for this item.'),
   })
   .catchall(jsonValueSchema)
   .superRefine((entry, ctx) => {
@@ -108,6 +72,11 @@ const gridSchema = z
       ctx.addIssue({ code: 'custom', input: grid, message: 'a grid needs at least one named value list' });
       return;
     }
+    for (const name of ['id', 'idempotent'] as const) {
+      grid[name]?.forEach((value, index) => {
+        checkReservedValue(name, value, [name, index], ctx, "each value becomes an item's");
+      });
+    }
     let size = 1;
     for (const values of Object.values(grid)) size *= values.length;
     if (size > MAX_ITEMS) {
@@ -133,6 +102,19 @@ const replicasSchema = z
     indexKey: kwargNameSchema.default('replica').describe('kwarg that receives the replica index (0-based).'),
   })
   .superRefine((replicas, ctx) => {
+    for (const name of ['id', 'idempotent'] as const) {
+      if (Object.hasOwn(replicas.kwargs, name))
+        checkReservedValue(name, replicas.kwargs[name], ['kwargs', name], ctx, "it becomes every replica's");
+    }
+    if (replicas.indexKey === 'idempotent') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['indexKey'],
+        input: replicas.indexKey,
+        message:
+          'indexKey must not be "idempotent": each replica\'s index (a number) would become its idempotent flag, which must be a boolean',
+      });
+    }
     if (Object.hasOwn(replicas.kwargs, replicas.indexKey)) {
       ctx.addIssue({
         code: 'custom',
@@ -177,7 +159,7 @@ const retrySchema = z
 const aggregateSchema = z
   .strictObject({
     command: z
-      .array(z.string())
+      .array(commandArgumentSchema('aggregate.command'))
       .min(1, 'aggregate.command must have at least one element')
       .describe('Command of the aggregation job, with {kwarg} placeholders filled from aggregate.kwargs.'),
     kwargs: kwargsSchema
@@ -259,7 +241,7 @@ export const executionInputSchema = z
       .regex(JOB_DEFINITION_PATTERN, 'jobDefinition must be a name, name:revision or job definition ARN')
       .default(DEFAULT_JOB_DEFINITION),
     command: z
-      .array(z.string())
+      .array(commandArgumentSchema('command'))
       .min(1, 'command must have at least one element')
       .optional()
       .describe("Command run for every item, with {kwarg} placeholders; default: the job definition's command."),
