@@ -9,7 +9,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**'] },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**'],
+          // A CDK synth bundles the Lambdas with esbuild: seconds, more on a busy 2-core machine.
+          // Speed is measured by the bench, not by test timeouts.
+          testTimeout: 30_000,
+        },
       },
       {
         extends: true,
