@@ -37,10 +37,11 @@ const CUT_CONNECTIONS_AFTER_MS = 1_000;
  *
  * Only requests signed with `credentials` reach dynalite (local/private/request-gate.mjs).
  *
- * @param {{ path?: string, port: number, credentials: { accessKeyId: string, secretAccessKey: string } }} options
+ * @param {{ path?: string, port: number, credentials: { accessKeyId: string, secretAccessKey: string }, access?: object }} options
+ *   `access`: more callers and what each may do (request-gate.mjs), in-process only
  * @returns {Promise<import('node:http').Server>}
  */
-export async function listenDynalite({ path, port, credentials }) {
+export async function listenDynalite({ path, port, credentials, access }) {
   const createStore = dynaliteDb.create;
   let store;
   dynaliteDb.create = (options) => (store = createStore(options));
@@ -59,7 +60,7 @@ export async function listenDynalite({ path, port, credentials }) {
   // answer any web page with CORS headers.
   const [serve] = server.listeners('request');
   server.removeAllListeners('request');
-  const gate = { service: 'dynamodb', credentials };
+  const gate = { service: 'dynamodb', credentials, ...access };
   server.on('request', (request, response) => {
     admitRequest(request, response, gate).then(
       (admitted) => admitted && serve(replayed(request, admitted.body), response),

@@ -20,6 +20,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { loopbackEndpoint } from './private/loopback';
+import type { EndpointAccess } from './private/request-gate.mjs';
 import { generateLocalCredentials, type LocalCredentials } from './private/sigv4.mjs';
 
 /** Errors of the local DynamoDB helpers. */
@@ -52,6 +53,8 @@ export interface DynamoDbOptions {
   readonly inProcess?: boolean;
   /** The only key pair requests may be signed with. @default a fresh pair */
   readonly credentials?: LocalCredentials;
+  /** More callers and what each may do (a rehearsal's roles); needs `inProcess`. @default the key pair alone, allowed everything */
+  readonly access?: EndpointAccess;
 }
 
 /** A running local DynamoDB endpoint. */
@@ -72,7 +75,7 @@ export interface LocalDynamoDb {
 
 /** The shape of `local/dynamodb-server.mjs`, which ships no type declarations. */
 interface DynaliteServerModule {
-  listenDynalite(options: ListenOptions): Promise<Server>;
+  listenDynalite(options: ListenOptions & { access?: EndpointAccess }): Promise<Server>;
   closeDynalite(server: Server): Promise<void>;
 }
 
@@ -114,7 +117,12 @@ export async function startDynamoDb(options: DynamoDbOptions = {}): Promise<Loca
   if (path !== undefined) await mkdir(path, { recursive: true });
   const credentials = options.credentials ?? generateLocalCredentials();
   const listen = { ...(path !== undefined ? { path } : {}), port: options.port ?? 0, credentials };
-  const endpoint = await (options.inProcess ? startInProcess(listen) : startInChild(listen));
+  if (options.access && !options.inProcess) {
+    throw new LocalDynamoDbError('startDynamoDb: access (functions) can only be given with inProcess: true');
+  }
+  const endpoint = await (options.inProcess
+    ? startInProcess({ ...listen, ...(options.access ? { access: options.access } : {}) })
+    : startInChild(listen));
   return { url: endpoint.url, port: endpoint.port, credentials, close: () => endpoint.close() };
 }
 
@@ -146,7 +154,9 @@ function errorMessage(err: unknown): string {
   return parts.length > 0 ? parts.join(': ') : String(err);
 }
 
-async function startInProcess(options: ListenOptions): Promise<Omit<LocalDynamoDb, 'credentials'>> {
+async function startInProcess(
+  options: ListenOptions & { access?: EndpointAccess },
+): Promise<Omit<LocalDynamoDb, 'credentials'>> {
   const server = await (import(SERVER_MODULE.href) as Promise<DynaliteServerModule>);
   let http: Server;
   try {

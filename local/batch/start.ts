@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { FanoutConfig } from '../../config';
 import type { Clock } from '../engine/types';
+import type { EndpointAccess } from '../private/request-gate.mjs';
 import { generateLocalCredentials, type LocalCredentials } from '../private/sigv4.mjs';
 import { serveBatch } from './api/server';
 import { loadPrepareInvocation } from './child';
@@ -53,6 +54,8 @@ export interface InProcessBatchServiceOptions extends Omit<BatchServiceOptions, 
   inProcess: true;
   /** @default real time */
   clock?: Clock;
+  /** More callers and what each may do (a rehearsal's roles). @default the key pair alone, allowed everything */
+  access?: EndpointAccess;
   /** Applied to each attempt's command and environment right before spawning; wins over `prepareInvocationModule`. @default identity */
   prepareInvocation?: PrepareInvocation;
   /** Starts job processes; closed with the service. @default a new `ProcessLauncher` */
@@ -121,7 +124,7 @@ async function startInProcess(
     ...(options.launcher ? { launcher: options.launcher } : {}),
     ...(options.finishedJobsInMemory === undefined ? {} : { finishedJobsInMemory: options.finishedJobsInMemory }),
   });
-  const server = await serveBatch(service, options.port ?? 0, credentials);
+  const server = await serveBatch(service, options.port ?? 0, credentials, options.access);
   return {
     url: server.url,
     credentials,

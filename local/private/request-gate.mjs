@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { refuseBrowserReach } from './browser-guard.mjs';
-import { sha256Hex, verifySignature } from './sigv4.mjs';
+import { sha256Hex, signingKeyId, verifySignature } from './sigv4.mjs';
 
 /** DynamoDB's and Step Functions' largest requests are well below this; a bigger body is not read. */
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -31,6 +31,7 @@ const ERRORS = {
     mismatch: ['InvalidSignatureException', 400, () => SIGNATURE_MISMATCH],
     expired: ['InvalidSignatureException', 400, (d) => d],
     'link-expired': ['InvalidSignatureException', 400, (d) => d],
+    denied: ['AccessDeniedException', 400, (d) => d],
   },
   'rest-json': {
     missing: ['MissingAuthenticationTokenException', 403, () => 'Missing Authentication Token'],
@@ -39,6 +40,7 @@ const ERRORS = {
     mismatch: ['InvalidSignatureException', 403, () => SIGNATURE_MISMATCH],
     expired: ['InvalidSignatureException', 403, (d) => d],
     'link-expired': ['InvalidSignatureException', 403, (d) => d],
+    denied: ['AccessDeniedException', 403, (d) => d],
   },
   query: {
     missing: [
@@ -51,6 +53,7 @@ const ERRORS = {
     mismatch: ['SignatureDoesNotMatch', 403, () => SIGNATURE_MISMATCH],
     expired: ['SignatureDoesNotMatch', 403, (d) => d],
     'link-expired': ['SignatureDoesNotMatch', 403, (d) => d],
+    denied: ['AuthorizationError', 403, (d) => d],
   },
   s3: {
     missing: ['AccessDenied', 403, () => 'Access Denied'],
@@ -68,6 +71,7 @@ const ERRORS = {
     ],
     expired: ['RequestTimeTooSkewed', 403, (d) => d],
     'link-expired': ['AccessDenied', 403, (d) => d],
+    denied: ['AccessDenied', 403, (d) => d],
   },
 };
 
@@ -149,9 +153,12 @@ function readBody(request, maxBytes) {
  * @param {{
  *   service: 'dynamodb' | 'states' | 'batch' | 'sns' | 's3',
  *   credentials: { accessKeyId: string, secretAccessKey: string },
+ *   secretFor?: (accessKeyId: string) => string | undefined,
+ *   authorize?: (call: { accessKeyId: string, request: import('node:http').IncomingMessage, body: Buffer | undefined }) => string | undefined,
  *   maxBodyBytes?: number,
  *   now?: () => number,
- * }} gate
+ * }} gate `secretFor` accepts more key pairs beside `credentials`; `authorize` answers a denial
+ *   message for a signed request its key may not make (AccessDenied in the service's protocol)
  * @returns {Promise<{ body: Buffer | undefined } | undefined>}
  */
 export async function admitRequest(request, response, gate) {
@@ -168,8 +175,10 @@ export async function admitRequest(request, response, gate) {
     }
     payloadHash = sha256Hex(body);
   }
+  const { credentials, secretFor } = gate;
   const refusal = verifySignature(request, {
-    credentials: gate.credentials,
+    secretFor: (id) =>
+      id === credentials.accessKeyId ? credentials.secretAccessKey : secretFor ? secretFor(id) : undefined,
     service: gate.service,
     payloadHash,
     now: (gate.now ?? Date.now)(),
@@ -178,5 +187,11 @@ export async function admitRequest(request, response, gate) {
     refuse(request, response, gate.service, refusal);
     return undefined;
   }
-  return { body };
+  const accessKeyId = signingKeyId(request) ?? '';
+  const denial = gate.authorize?.({ accessKeyId, request, body });
+  if (denial !== undefined) {
+    refuse(request, response, gate.service, { kind: 'denied', detail: denial });
+    return undefined;
+  }
+  return { body, accessKeyId };
 }

@@ -47,12 +47,13 @@ export function isPresignedV2(pairs) {
 /**
  * Verifies a Version 2 presigned URL.
  * @param {import('node:http').IncomingMessage} request
- * @param {{ rawPath: string, pairs: Array<[string, string]>, credentials: { accessKeyId: string, secretAccessKey: string }, now: number }} check
+ * @param {{ rawPath: string, pairs: Array<[string, string]>, secretFor: (accessKeyId: string) => string | undefined, now: number }} check
  * @returns {import('./sigv4.mjs').SignatureRefusal | undefined}
  */
-export function verifyPresignedV2(request, { rawPath, pairs, credentials, now }) {
+export function verifyPresignedV2(request, { rawPath, pairs, secretFor, now }) {
   const query = new Map(pairs);
-  if (query.get('AWSAccessKeyId') !== credentials.accessKeyId) {
+  const secretAccessKey = secretFor(query.get('AWSAccessKeyId') ?? '');
+  if (secretAccessKey === undefined) {
     return { kind: 'unknown-key', detail: `access key id "${query.get('AWSAccessKeyId')}" is not this local cloud's` };
   }
   const expires = Number(query.get('Expires'));
@@ -76,7 +77,7 @@ export function verifyPresignedV2(request, { rawPath, pairs, credentials, now })
   const stringToSign = [request.method ?? 'GET', header('content-md5'), header('content-type'), String(expires)]
     .join('\n')
     .concat('\n', amzHeaders, resource);
-  const expected = createHmac('sha1', credentials.secretAccessKey).update(stringToSign).digest();
+  const expected = createHmac('sha1', secretAccessKey).update(stringToSign).digest();
   const received = Buffer.from(query.get('Signature') ?? '', 'base64');
   if (received.length === expected.length && timingSafeEqual(received, expected)) return undefined;
   return {

@@ -22,5 +22,14 @@ export function sha256Hex(data: string | Buffer): string;
 /** Why the request's SigV4 signature is refused, or undefined when it is signed with `credentials`. */
 export function verifySignature(
   request: IncomingMessage,
-  check: { credentials: LocalCredentials; service: string; payloadHash: string | undefined; now: number },
+  check: {
+    credentials?: LocalCredentials;
+    /** Every key pair accepted, by access key id (instead of `credentials`). */
+    secretFor?: (accessKeyId: string) => string | undefined;
+    service: string;
+    payloadHash: string | undefined;
+    now: number;
+  },
 ): SignatureRefusal | undefined;
+/** The access key id a request is signed with, or undefined. */
+export function signingKeyId(request: IncomingMessage): string | undefined;

@@ -180,23 +180,27 @@ function malformed(detail) {
  *
  * @param {import('node:http').IncomingMessage} request
  * @param {{
- *   credentials: { accessKeyId: string, secretAccessKey: string },
+ *   credentials?: { accessKeyId: string, secretAccessKey: string },
+ *   secretFor?: (accessKeyId: string) => string | undefined,
  *   service: string,
  *   payloadHash: string | undefined,
  *   now: number,
- * }} check `service` is the signing name (`dynamodb`, `states`, `batch`, `sns`, `s3`);
+ * }} check the key pairs accepted: `credentials`, or every key `secretFor` knows the secret of;
+ *   `service` is the signing name (`dynamodb`, `states`, `batch`, `sns`, `s3`);
  *   `payloadHash` is the SHA-256 of the body as received, or undefined when the body is
  *   left in the stream (S3, which signs `x-amz-content-sha256` instead).
  * @returns {Refusal | undefined} why the request is refused, or undefined when it is signed with the key pair
  */
-export function verifySignature(request, { credentials, service, payloadHash, now }) {
+export function verifySignature(request, { credentials, secretFor: lookup, service, payloadHash, now }) {
+  const secretFor =
+    lookup ?? ((accessKeyId) => (accessKeyId === credentials?.accessKeyId ? credentials.secretAccessKey : undefined));
   const url = request.url ?? '/';
   const question = url.indexOf('?');
   const rawPath = question === -1 ? url : url.slice(0, question);
   const rawQuery = question === -1 ? '' : url.slice(question + 1);
   if (service === 's3' && request.headers.authorization === undefined) {
     const pairs = queryPairs(rawQuery);
-    if (isPresignedV2(pairs)) return verifyPresignedV2(request, { rawPath, pairs, credentials, now });
+    if (isPresignedV2(pairs)) return verifyPresignedV2(request, { rawPath, pairs, secretFor, now });
   }
   const found = signatureParts(request, rawQuery);
   if ('refusal' in found) return found.refusal;
@@ -210,7 +214,8 @@ export function verifySignature(request, { credentials, service, payloadHash, no
     };
   }
   const [accessKeyId, scopeDate, region, scopeService] = scope;
-  if (accessKeyId !== credentials.accessKeyId) {
+  const secretAccessKey = secretFor(accessKeyId);
+  if (secretAccessKey === undefined) {
     return { kind: 'unknown-key', detail: `access key id "${accessKeyId}" is not this local cloud's` };
   }
   const signedAt = parseAmzDate(parts.amzDate);
@@ -266,7 +271,7 @@ export function verifySignature(request, { credentials, service, payloadHash, no
   ].join('\n');
   const credentialScope = `${scopeDate}/${region}/${service}/aws4_request`;
   const stringToSign = [ALGORITHM, parts.amzDate, credentialScope, sha256Hex(canonicalRequest)].join('\n');
-  let key = hmac(`AWS4${credentials.secretAccessKey}`, scopeDate);
+  let key = hmac(`AWS4${secretAccessKey}`, scopeDate);
   for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
   const expected = hmac(key, stringToSign);
   const received = Buffer.from(/^[0-9a-f]{64}$/.test(parts.signature) ? parts.signature : '', 'hex');
@@ -277,4 +282,18 @@ export function verifySignature(request, { credentials, service, payloadHash, no
     canonicalRequest,
     stringToSign,
   };
+}
+
+/**
+ * The access key id a request says it is signed with (Authorization header, or a presigned
+ * URL's query), or undefined. Meaningful once {@link verifySignature} accepted the request.
+ * @param {import('node:http').IncomingMessage} request
+ * @returns {string | undefined}
+ */
+export function signingKeyId(request) {
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) return /Credential=([^/,\s]+)/.exec(authorization)?.[1];
+  const url = request.url ?? '/';
+  const query = new Map(queryPairs(url.includes('?') ? url.slice(url.indexOf('?') + 1) : ''));
+  return query.get('X-Amz-Credential')?.split('/')[0] ?? query.get('AWSAccessKeyId');
 }

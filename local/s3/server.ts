@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { PortInUseError } from '../errors';
 import { serveOnLoopback } from '../private/loopback';
-import { admitRequest } from '../private/request-gate.mjs';
+import { admitRequest, type EndpointAccess } from '../private/request-gate.mjs';
 import { generateLocalCredentials, type LocalCredentials } from '../private/sigv4.mjs';
 import {
   createBucket,
@@ -31,6 +31,8 @@ export interface S3ServerOptions {
   readonly now?: () => Date;
   /** The only key pair requests may be signed with. @default a fresh pair */
   readonly credentials?: LocalCredentials;
+  /** More callers and what each may do (a rehearsal's roles). @default the key pair alone, allowed everything */
+  readonly access?: EndpointAccess;
 }
 
 /** A running local S3 endpoint. */
@@ -96,7 +98,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const router = new S3Router(storage, options.region ?? 'us-east-1', options.now ?? (() => new Date()));
   const credentials = options.credentials ?? generateLocalCredentials();
   const server = createServer((req, res) => {
-    void admitRequest(req, res, { service: 's3', credentials }).then(
+    void admitRequest(req, res, { service: 's3', credentials, ...options.access }).then(
       (admitted) => admitted && router.handle(req, res),
       () => res.destroy(),
     );

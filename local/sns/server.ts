@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { PortInUseError } from '../errors';
 import { serveOnLoopback } from '../private/loopback';
-import { admitRequest } from '../private/request-gate.mjs';
+import { admitRequest, type EndpointAccess } from '../private/request-gate.mjs';
 import { generateLocalCredentials, type LocalCredentials } from '../private/sigv4.mjs';
 import { SnsErrors, SnsServiceError } from './private/errors';
 import { type MessageStamps, publish, publishBatch } from './private/publishing';
@@ -33,6 +33,8 @@ export interface SnsServerOptions {
   readonly newMessageId?: () => string;
   /** The only key pair requests may be signed with. @default a fresh pair */
   readonly credentials?: LocalCredentials;
+  /** More callers and what each may do (a rehearsal's roles). @default the key pair alone, allowed everything */
+  readonly access?: EndpointAccess;
 }
 
 /** A running local SNS endpoint. */
@@ -69,7 +71,7 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
   });
   const credentials = options.credentials ?? generateLocalCredentials();
   const server = createServer((req, res) => {
-    void admitRequest(req, res, { service: 'sns', credentials }).then(
+    void admitRequest(req, res, { service: 'sns', credentials, ...options.access }).then(
       (admitted) => admitted && router.handle(req, res, admitted.body ?? Buffer.alloc(0)),
       () => res.destroy(),
     );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { admitRequest } from '../../private/request-gate.mjs';
+import { admitRequest, type EndpointAccess } from '../../private/request-gate.mjs';
 import type { LocalCredentials } from '../../private/sigv4.mjs';
 import { BatchError } from '../errors';
 import type { LocalBatch } from '../local-batch';
@@ -77,9 +77,10 @@ export async function serveBatch(
   service: LocalBatch,
   port: number,
   credentials: LocalCredentials,
+  access?: EndpointAccess,
 ): Promise<{ url: string; close(): Promise<void> }> {
   // One byte over the limit is enough to refuse the body with Batch's own message.
-  const gate = { service: 'batch', credentials, maxBodyBytes: maxBodyBytes + 1 } as const;
+  const gate = { service: 'batch', credentials, maxBodyBytes: maxBodyBytes + 1, ...access } as const;
   const server = createServer((request, response) => {
     admitRequest(request, response, gate)
       .then((admitted) => admitted && handle(service, request, admitted.body ?? Buffer.alloc(0), response))

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { admitRequest } from '../../private/request-gate.mjs';
+import { admitRequest, type EndpointAccess } from '../../private/request-gate.mjs';
 import { generateLocalCredentials, type LocalCredentials } from '../../private/sigv4.mjs';
 import { ServiceError } from '../errors';
 import type { StepFunctionsService } from '../types';
@@ -21,6 +21,8 @@ export interface StepFunctionsEndpointOptions {
   readonly onInternalError?: (error: unknown, operation: string) => void;
   /** The only key pair requests may be signed with. @default a fresh pair */
   readonly credentials?: LocalCredentials;
+  /** More callers and what each may do (a rehearsal's roles). @default the key pair alone, allowed everything */
+  readonly access?: EndpointAccess;
 }
 
 export interface StepFunctionsEndpoint {
@@ -55,7 +57,7 @@ export async function startStepFunctionsEndpoint(
   const host = options.host ?? '127.0.0.1';
   const credentials = options.credentials ?? generateLocalCredentials();
   const server = createServer((request, response) => {
-    void admitRequest(request, response, { service: 'states', credentials }).then(
+    void admitRequest(request, response, { service: 'states', credentials, ...options.access }).then(
       (admitted) => admitted && handle(options, request, admitted.body ?? Buffer.alloc(0), response),
       () => response.destroy(),
     );
