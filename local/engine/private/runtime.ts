@@ -1,4 +1,4 @@
-import { StatesError, StatesErrors } from '../errors';
+import { type FailureDetails, StatesError, StatesErrors } from '../errors';
 import type { ObjectStore } from '../object-store';
 import type { Clock, ContextObject, HistoryEvent, Json } from '../types';
 import type { Graph } from './state-graph';
@@ -116,6 +116,11 @@ export function asFailure(error: unknown, fallback: string = StatesErrors.Runtim
     return new StatesError(fallback, String(candidate.message ?? error));
   }
   return new StatesError(fallback, String(error));
+}
+
+/** The error and cause a failure reports; a Fail state's omitted Error or Cause stays absent. */
+export function failureDetails(failure: StatesError | Halt): FailureDetails {
+  return failure instanceof StatesError ? failure.details : { error: failure.error, cause: failure.cause };
 }
 
 let lastIsoMs = Number.NaN;
