@@ -18,7 +18,17 @@ import { JsonText } from './history';
 import { runDistributedMap } from './map/distributed-map';
 import { runInlineMap } from './map/inline-map';
 import { runParallel } from './parallel-state';
-import { asFailure, checkPayloadSize, type Frame, Halt, type MapItem, record, type Step } from './runtime';
+import {
+  asFailure,
+  checkPayloadSize,
+  type Frame,
+  Halt,
+  keepCause,
+  locateFailure,
+  type MapItem,
+  record,
+  type Step,
+} from './runtime';
 import { contextFor, finishResult, readNumber, readString } from './state-fields';
 import type { Catcher, Graph, Retrier, StateNode } from './state-graph';
 import { runTask } from './task-state';
@@ -64,11 +74,33 @@ function runState(node: StateNode, input: Json, frame: Frame, item: MapItem | un
     input: new JsonText(input),
     inputDetails: { truncated: false },
   });
+  const enteredEventId = frame.scope.history.length;
   if (node.retry.length === 0 && node.catch.length === 0) {
-    const step = attempt(node, input, frame, item, enteredTime, 0);
+    const step = locatedAttempt(node, input, frame, item, enteredTime, 0, enteredEventId);
     return isPromise(step) ? step.then((resolved) => exited(node, resolved, frame)) : exited(node, step, frame);
   }
-  return runWithErrorHandling(node, input, frame, item, enteredTime);
+  return runWithErrorHandling(node, input, frame, item, enteredTime, enteredEventId);
+}
+
+/** One attempt whose own errors name the state and the event that entered it, as Step Functions words them. */
+function locatedAttempt(
+  node: StateNode,
+  input: Json,
+  frame: Frame,
+  item: MapItem | undefined,
+  enteredTime: number,
+  retryCount: number,
+  enteredEventId: number,
+): Step | Promise<Step> {
+  const relocate = (error: unknown): never => {
+    throw locateFailure(error, node.name, enteredEventId);
+  };
+  try {
+    const step = attempt(node, input, frame, item, enteredTime, retryCount);
+    return isPromise(step) ? step.catch(relocate) : step;
+  } catch (error) {
+    return relocate(error);
+  }
 }
 
 function exited(node: StateNode, step: Step, frame: Frame): Step {
@@ -88,13 +120,14 @@ async function runWithErrorHandling(
   frame: Frame,
   item: MapItem | undefined,
   enteredTime: number,
+  enteredEventId: number,
 ): Promise<Step> {
   const attemptsByRetrier = new Array<number>(node.retry.length).fill(0);
   let retryCount = 0;
   for (;;) {
     let failure: StatesError;
     try {
-      const step = attempt(node, input, frame, item, enteredTime, retryCount);
+      const step = locatedAttempt(node, input, frame, item, enteredTime, retryCount, enteredEventId);
       return exited(node, isPromise(step) ? await step : step, frame);
     } catch (error) {
       const narrowed = asFailure(error);
@@ -199,7 +232,7 @@ function attempt(
         raw.ErrorPath !== undefined ? readString(raw.ErrorPath, input, context!, 'ErrorPath', random) : raw.Error;
       const cause =
         raw.CausePath !== undefined ? readString(raw.CausePath, input, context!, 'CausePath', random) : raw.Cause;
-      throw StatesError.fromFailState(error, cause);
+      throw keepCause(StatesError.fromFailState(error, cause));
     }
     case 'Choice': {
       const context = contextFor(frame, node, enteredTime, retryCount, item);
