@@ -1,15 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { cancelCommand } from './commands/cancel';
-import { compareCommand } from './commands/compare';
-import { localExec } from './commands/local-exec';
-import { localServe } from './commands/local-serve';
-import { reportCommand } from './commands/report';
-import { resumeCommand } from './commands/resume';
-import { retryCommand } from './commands/retry';
-import { runCommand } from './commands/run';
-import { statusCommand } from './commands/status';
 import { CliError, type CliIo, ExitCode, processIo } from './io';
-import { type AwsTargetOptions, DEFAULT_STACK } from './targets';
+// The light part of the targets: the AWS target's SDK clients load with the commands that use them.
+import type { AwsTargetOptions } from './targets';
+import { DEFAULT_STACK } from './targets/target';
 
 /** The options of a command that can use a deployed stack (`--aws`) instead of the local cloud. */
 interface AwsFlags {
@@ -77,6 +70,8 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
         input: string,
         opts: { dir: string; json?: boolean; path: 'map' | 'array'; inImage?: boolean } & AwsFlags,
       ) => {
+        // Each command loads its modules when it runs, so a command pays only for what it uses.
+        const { runCommand } = await import('./commands/run');
         result.exitCode = await runCommand(
           {
             input,
@@ -100,6 +95,7 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
     .action(async (runId: string, opts: { dir: string; json?: boolean } & AwsFlags) => {
+      const { retryCommand } = await import('./commands/retry');
       result.exitCode = await retryCommand(
         { runId, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts) },
         io,
@@ -115,6 +111,7 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
     .action(async (runId: string, opts: { dir: string; json?: boolean }) => {
+      const { resumeCommand } = await import('./commands/resume');
       result.exitCode = await resumeCommand({ runId, dir: opts.dir, json: opts.json ?? false }, io);
     });
 
@@ -126,6 +123,7 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .argument('<runId>', 'the run id')
     .option(...dirOption)
     .action(async (runId: string, opts: { dir: string } & AwsFlags) => {
+      const { cancelCommand } = await import('./commands/cancel');
       result.exitCode = await cancelCommand({ runId, dir: opts.dir, aws: awsTargetOf(opts) }, io);
     });
 
@@ -140,6 +138,7 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
       'list every failed item instead: id, kwargs, class, reason, exit code and log (with --json: one JSON line)',
     )
     .action(async (runId: string, opts: { dir: string; json?: boolean; failures?: boolean } & AwsFlags) => {
+      const { statusCommand } = await import('./commands/status');
       result.exitCode = await statusCommand(
         { runId, dir: opts.dir, json: opts.json ?? false, failures: opts.failures ?? false, aws: awsTargetOf(opts) },
         io,
@@ -159,6 +158,7 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     )
     .action(async (runId: string, opts: { dir: string; out?: string } & AwsFlags) => {
       const aws = awsTargetOf(opts);
+      const { reportCommand } = await import('./commands/report');
       result.exitCode = await reportCommand(
         { runId, dir: opts.dir, ...(opts.out ? { out: opts.out } : {}), ...(aws ? { aws } : {}) },
         io,
@@ -181,6 +181,7 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     })
     .option('--dir <dir>', 'where --run keeps its local clouds (default: a new temporary directory)')
     .action(async (input: string, opts: { json?: boolean; run?: boolean; items?: number; dir?: string }) => {
+      const { compareCommand } = await import('./commands/compare');
       result.exitCode = await compareCommand(
         {
           input,
@@ -206,6 +207,7 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .option(...dirOption)
     .option('--json', 'print {status, output, error, cause, stateTransitions} as the last stdout line')
     .action(async (opts: { definition: string; input: string; dir: string; json?: boolean }) => {
+      const { localExec } = await import('./commands/local-exec');
       result.exitCode = await localExec(opts, io);
     });
   local
@@ -215,6 +217,7 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .option('--json', 'print {region, credentials, endpoints, environment, envFile} as the first stdout line')
     .option('--env', 'print the environment for the AWS CLI, boto3 and SDKs as shell export lines')
     .action(async (opts: { dir: string; json?: boolean; env?: boolean }) => {
+      const { localServe } = await import('./commands/local-serve');
       result.exitCode = await localServe(opts, io);
     });
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BatchClient } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -8,9 +8,9 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type FanoutConfig, loadConfig } from '../config';
 import { ledgerTableDefinition } from '../run';
-import { substituteDefinition } from '../statemachine';
 import { type BatchServiceControl, startBatchService } from './batch';
 import type { InImageOptions } from './container';
+import { localDefinition, statemachineDir } from './definitions';
 import { ensureTable, startDynamoDb } from './dynamodb';
 import { createLocalStepFunctions, s3ObjectStore } from './engine';
 import { startStepFunctionsEndpoint } from './engine/endpoint';
@@ -21,8 +21,7 @@ import { generateLocalCredentials, type LocalCredentials } from './private/sigv4
 import { startS3Server } from './s3';
 import { startSnsServer } from './sns';
 
-/** Where the state machine definitions live; the same files CDK deploys. */
-export const statemachineDir = resolve(import.meta.dirname, '..', 'statemachine');
+export { localDefinition, statemachineDir } from './definitions';
 
 export interface LocalCloudOptions {
   /** State directory (ledger, objects, logs, run records). @default '.fanout' */
@@ -74,20 +73,6 @@ export interface LocalCloud {
   /** ARN of the SNS topic run summaries go to. */
   readonly topicArn: string;
   stop(): Promise<void>;
-}
-
-/** Reads a state machine file and fills its `${...}` placeholders with local ARNs and names. */
-export function localDefinition(file: string, config: FanoutConfig): string {
-  const lambdaArn = (name: string) => `arn:aws:lambda:${config.region}:${config.accountId}:function:${name}`;
-  return substituteDefinition(readFileSync(file, 'utf8'), {
-    PrepareFunctionArn: lambdaArn('fanout-prepare'),
-    RetryFunctionArn: lambdaArn('fanout-retry'),
-    SummarizeFunctionArn: lambdaArn('fanout-summarize'),
-    CollectFunctionArn: lambdaArn('fanout-collect'),
-    NotifyFunctionArn: lambdaArn('fanout-notify'),
-    LedgerTableName: config.ledgerTable,
-    DataBucket: config.bucket,
-  });
 }
 
 /**

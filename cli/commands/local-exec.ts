@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { localDefinition, startLocalCloud } from '../../local/cloud';
+import { loadConfig } from '../../config';
+import { localDefinition } from '../../local/definitions';
 import { ServiceError } from '../../local/engine/errors';
+import { startEngineOnly, usesAwsServices } from '../../local/engine-only';
 import { readJsonDocument } from '../input';
 import { CliError, type CliIo, ExitCode } from '../io';
 import { jobUmask } from '../private-state';
@@ -33,16 +35,30 @@ export async function localExec(options: LocalExecOptions, io: CliIo): Promise<n
     throw new CliError(`cannot read definition ${options.definition}: ${(error as Error).message}`);
   }
   const input = readJsonDocument(options.input, 'input');
-  const cloud = await startLocalCloud({ ...(options.dir ? { dir: options.dir } : {}), ...jobUmask() });
+  const config = loadConfig();
+  let definition: string;
+  try {
+    definition = localDefinition(options.definition, config);
+  } catch (error) {
+    throw new CliError(`invalid definition ${options.definition}: ${(error as Error).message}`);
+  }
+  // A definition that calls no AWS service runs on the engine alone: no local service to start.
+  // The local cloud's modules (AWS SDK clients, dynalite, Batch) load only when the definition needs them.
+  const cloud = usesAwsServices(definition)
+    ? await (await import('../../local/cloud')).startLocalCloud({
+        ...(options.dir ? { dir: options.dir } : {}),
+        config,
+        ...jobUmask(),
+      })
+    : startEngineOnly(config);
   try {
     let stateMachineArn: string;
     try {
-      const definition = localDefinition(options.definition, cloud.config);
       const name = `exec-${basename(options.definition).replace(/[^A-Za-z0-9_-]/g, '-')}-${Date.now()}`.slice(0, 80);
       stateMachineArn = cloud.engine.createStateMachine({
         name,
         definition,
-        roleArn: `arn:aws:iam::${cloud.config.accountId}:role/fanout-local`,
+        roleArn: `arn:aws:iam::${config.accountId}:role/fanout-local`,
       }).stateMachineArn;
     } catch (error) {
       throw new CliError(`invalid definition ${options.definition}: ${(error as Error).message}`);

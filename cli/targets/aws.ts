@@ -17,10 +17,14 @@ import { loadConfig } from '../../config';
 import { RUN_HEADER_ITEM_ID, type RunHeaderRow, type RunRecord } from '../../run';
 import { CliError } from '../io';
 import type { RunLocation } from '../summary';
-import { type ExecutionRun, executionArnOf, executionRecord, type Target, type TargetNames } from './target';
-
-/** The stack `--aws` uses when `--stack` does not name one. */
-export const DEFAULT_STACK = 'Fanout';
+import {
+  DEFAULT_STACK,
+  type ExecutionRun,
+  executionArnOf,
+  executionRecord,
+  type Target,
+  type TargetNames,
+} from './target';
 
 /** Where `--aws` looks: a deployed stack, by name, in a region. */
 export interface AwsTargetOptions {

@@ -1,7 +1,6 @@
 export type { AwsTarget, AwsTargetOptions, StackOutputs } from './aws';
 export {
   cloudWatchLogUrl,
-  DEFAULT_STACK,
   openAwsTarget,
   REQUIRED_STACK_OUTPUTS,
   readStackOutputs,
@@ -10,4 +9,4 @@ export {
 } from './aws';
 export { localRunLocation, localTarget } from './local';
 export type { ExecutionRun, Target, TargetNames } from './target';
-export { executionArnOf, executionRecord } from './target';
+export { DEFAULT_STACK, executionArnOf, executionRecord } from './target';

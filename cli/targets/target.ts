@@ -5,6 +5,9 @@ import type { DescribeExecutionCommandOutput, SFNClient } from '@aws-sdk/client-
 import type { RunPath, RunRecord, RunSummary } from '../../run';
 import type { RunLocation } from '../summary';
 
+/** The stack `--aws` uses when `--stack` does not name one. */
+export const DEFAULT_STACK = 'Fanout';
+
 /**
  * Where `fanout run`, `retry`, `status` and `cancel` find a run: the local cloud (`--dir`) or a
  * deployed stack (`--aws`). The commands take everything that differs from here, so both share

@@ -1,24 +1,58 @@
 import type { Clock } from './types';
 
+/** The timer functions a clock sleeps with: Node's, or a test's. */
+export interface Timers {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * Node's timers fire at once for a delay above 2^31 - 1 ms (about 24.8 days); longer sleeps are
+ * chained from timers of at most this length.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A clock on the given timers, abortable through the signal. A sleep longer than Node's timer
+ * range is a chain of timers, so a Wait of 30 days waits 30 days.
+ * @example const clock = timerClock({ now: Date.now, setTimeout, clearTimeout });
+ */
+export function timerClock(timers: Timers): Clock {
+  return {
+    now: () => timers.now(),
+    sleep(ms: number, signal?: AbortSignal): Promise<void> {
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      if (ms <= 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        let remaining = ms;
+        let handle: unknown;
+        const onAbort = (): void => {
+          timers.clearTimeout(handle);
+          reject(signal?.reason);
+        };
+        const arm = (): void => {
+          const step = Math.min(remaining, MAX_TIMER_MS);
+          remaining -= step;
+          handle = timers.setTimeout(() => {
+            if (remaining > 0) return arm();
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          }, step);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        arm();
+      });
+    },
+  };
+}
+
 /** The real clock: `Date.now()` and `setTimeout`, abortable through the signal. */
-export const systemClock: Clock = {
+export const systemClock: Clock = timerClock({
   now: () => Date.now(),
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (ms <= 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  },
-};
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+});
 
 interface Sleeper {
   due: number;

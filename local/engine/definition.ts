@@ -1,7 +1,7 @@
 import aslValidator from 'asl-validator';
 import { InvalidDefinitionError, UnsupportedFeatureError } from './errors';
 import { compileDefinition } from './private/compile';
-import { checkFieldValues } from './private/field-values';
+import { checkFieldValues, relaxForSchema } from './private/field-values';
 import type { Graph, RawMachine } from './private/state-graph';
 import type { TaskIntegration } from './types';
 
@@ -55,7 +55,9 @@ function validateAsl(text: string, raw: unknown): string {
   const known = validatedTexts.get(text);
   if (known !== undefined) return known;
   // asl-validator writes a default QueryLanguage into every state it visits; give it a copy.
-  const result = aslValidator(structuredClone(raw), { checkArn: false, checkPaths: true });
+  const copy = structuredClone(raw);
+  relaxForSchema(copy);
+  const result = aslValidator(copy, { checkArn: false, checkPaths: true });
   const problems = result.isValid ? '' : result.errorsText('; ');
   if (validatedTexts.size >= VALIDATION_CACHE_SIZE) validatedTexts.delete(validatedTexts.keys().next().value!);
   validatedTexts.set(text, problems);

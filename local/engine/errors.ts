@@ -23,16 +23,36 @@ export const StatesErrors = {
   BranchFailed: 'States.BranchFailed',
 } as const;
 
+/** Which of a failure's error and cause exist; a Fail state may set neither, one or both. */
+export interface FailureDetails {
+  error?: string;
+  cause?: string;
+}
+
 /** A failure inside an execution, matched by Retry and Catch on `error`. */
 export class StatesError extends Error {
   override readonly name = 'StatesError';
   constructor(
-    /** The error name, e.g. `States.TaskFailed` or `Batch.ClientException`. */
+    /** The error name, e.g. `States.TaskFailed` or `Batch.ClientException`; '' when it is absent. */
     readonly error: string,
-    /** The human-readable (or JSON) cause, as Step Functions reports it. */
+    /** The human-readable (or JSON) cause, as Step Functions reports it; '' when it is absent. */
     override readonly cause: string = '',
+    /** What the execution reports: both members unless the failure comes from a Fail state that omits one. */
+    readonly details: FailureDetails = { error, cause },
   ) {
     super(cause ? `${error}: ${cause}` : error);
+  }
+
+  /**
+   * The failure of a Fail state (docs: step-functions/latest/dg/state-fail.html): Error and Cause
+   * are optional, and one the state does not set is absent from the execution's result, not "".
+   * @example StatesError.fromFailState('Oops', undefined).details // { error: 'Oops' }
+   */
+  static fromFailState(error: string | undefined, cause: string | undefined): StatesError {
+    const details: FailureDetails = {};
+    if (error !== undefined) details.error = error;
+    if (cause !== undefined) details.cause = cause;
+    return new StatesError(error ?? '', cause ?? '', details);
   }
 }
 

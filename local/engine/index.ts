@@ -3,7 +3,7 @@
  * Distributed Map, served through the `StepFunctionsService` contract of ./types.
  */
 
-export { FakeClock, systemClock } from './clock';
+export { FakeClock, MAX_TIMER_MS, systemClock, type Timers, timerClock } from './clock';
 export { type LoadedDefinition, loadDefinition } from './definition';
 export { MemoryObjectStore, type ObjectStore, type ObjectSummary, s3ObjectStore } from './object-store';
 export { createLocalStepFunctions, type LocalStepFunctionsOptions } from './service';

@@ -24,7 +24,8 @@ export interface ContextObject {
     RoleArn: string;
     RedriveCount: number;
   };
-  State: { Name: string; EnteredTime: string; RetryCount: number };
+  /** `RetryCount` only in the states that can retry: Task, Parallel and Map. */
+  State: { Name: string; EnteredTime: string; RetryCount?: number };
   StateMachine: { Id: string; Name: string };
   Task?: { Token?: string };
   Map?: { Item: { Index: number; Value: Json } };

@@ -6,6 +6,7 @@
 
 export { evaluateChoiceRule } from './choice';
 export { isTerminalError, matchesErrorEquals, validateErrorEquals } from './error-matching';
-export { evaluateIntrinsic, isIntrinsic } from './intrinsics';
+export { evaluateIntrinsic, intrinsicProblem, isIntrinsic } from './intrinsics';
 export { applyInputPath, applyOutputPath, applyResultPath, readPath } from './paths';
 export { renderPayloadTemplate } from './payload-template';
+export { parseTimestamp } from './timestamps';

@@ -86,8 +86,20 @@ function seededRandom(seed: number): number {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
+/**
+ * A States.Format value as Step Functions writes it: strings as they are, objects as
+ * `{Arg1=1, Arg2=[]}` and arrays as `[a, b]` (members rendered the same way, strings unquoted),
+ * other values as their JSON text.
+ */
 function formatValue(value: Json): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
+  if (isJsonObject(value)) {
+    return `{${Object.keys(value)
+      .map((key) => `${key}=${formatValue(value[key] as Json)}`)
+      .join(', ')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function uuidFrom(random: () => number): string {
@@ -131,6 +143,8 @@ export const INTRINSIC_FUNCTIONS: ReadonlyMap<string, IntrinsicSpec> = new Map<s
     'States.StringToJson',
     spec(1, 1, (args) => {
       const text = stringArg('States.StringToJson', 'first', args[0]);
+      // An empty or blank string parses to null, as on Step Functions.
+      if (text.trim() === '') return null;
       try {
         return JSON.parse(text) as Json;
       } catch (error) {

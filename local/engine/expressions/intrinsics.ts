@@ -96,4 +96,20 @@ function evaluateArgument(
   }
 }
 
+/**
+ * Why an intrinsic function call cannot be parsed (syntax, an open escape such as `\"`, an
+ * unknown function, a wrong argument count), or `undefined` when it can. Definitions are checked
+ * with it when they are created, as Step Functions rejects such a definition.
+ * @example intrinsicProblem("States.Format('a\\\"b')") // "Invalid intrinsic function expression ..."
+ */
+export function intrinsicProblem(expression: string): string | undefined {
+  try {
+    parseIntrinsic(expression);
+    return undefined;
+  } catch (error) {
+    if (error instanceof StatesError) return error.cause;
+    throw error;
+  }
+}
+
 export { isIntrinsic } from './intrinsic-parser';

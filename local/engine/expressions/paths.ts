@@ -79,8 +79,8 @@ function parseReferenceSegments(path: string, start: number): Segment[] | undefi
       if (quote === "'" || quote === '"') {
         let j = i + 2;
         let name = '';
+        // A backslash is an ordinary character here, as Step Functions reads it: `$['a\"b']` names `a\"b`.
         while (j < n && path[j] !== quote) {
-          if (path[j] === '\\' && j + 1 < n) j++;
           name += path[j];
           j++;
         }

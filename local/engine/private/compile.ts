@@ -1,6 +1,7 @@
 import { InvalidDefinitionError, UnsupportedFeatureError } from '../errors';
 import { validateErrorEquals } from '../expressions';
 import type { TaskIntegration } from '../types';
+import { checkStateExpressions } from './expression-checks';
 import type { Graph, RawMachine, RawState, ResolvedTask, StateNode } from './state-graph';
 
 const DISTRIBUTED_ONLY_FIELDS = [
@@ -60,6 +61,7 @@ function compileState(name: string, raw: RawState, integrations: readonly TaskIn
     retry: raw.Retry ?? [],
     catch: raw.Catch ?? [],
   };
+  checkStateExpressions(where, raw);
   checkErrorEquals(where, 'Retry', raw.Retry);
   checkErrorEquals(where, 'Catch', raw.Catch);
   switch (raw.Type) {

@@ -2,7 +2,15 @@ import { StatesErrors } from '../errors';
 import type { ExecutionDescription, ExecutionStatus, HistoryEvent, Json, StateMachineDescription } from '../types';
 import { JsonText } from './history';
 import { runGraph } from './interpreter';
-import { asFailure, checkPayloadSize, type EngineEnvironment, type ExecutionScope, Halt, isoDate } from './runtime';
+import {
+  asFailure,
+  checkPayloadSize,
+  type EngineEnvironment,
+  type ExecutionScope,
+  failureDetails,
+  Halt,
+  isoDate,
+} from './runtime';
 import type { Graph } from './state-graph';
 
 /**
@@ -112,8 +120,7 @@ export class Execution {
       this.finish('SUCCEEDED', { output: JSON.stringify(output) }, output);
     } catch (error) {
       const failure = asFailure(error);
-      if (failure instanceof Halt) this.finish(failure.status, { error: failure.error, cause: failure.cause });
-      else this.finish('FAILED', { error: failure.error, cause: failure.cause });
+      this.finish(failure instanceof Halt ? failure.status : 'FAILED', failureDetails(failure));
     } finally {
       timer.abort();
     }
@@ -140,7 +147,10 @@ export class Execution {
       type,
       details,
     });
-    const failure = { error: result.error ?? '', cause: result.cause ?? '' };
+    // A member the failure lacks (a Fail state without Error or Cause) is absent, as on AWS.
+    const failure: Record<string, string> = {};
+    if (result.error !== undefined) failure.error = result.error;
+    if (result.cause !== undefined) failure.cause = result.cause;
     if (status === 'SUCCEEDED')
       history.push(
         event('ExecutionSucceeded', { output: new JsonText(output ?? null), outputDetails: { truncated: false } }),

@@ -128,3 +128,30 @@ function checkStateValues(state: Record<string, unknown>, at: string, scope: Rec
   }
   return '';
 }
+
+/**
+ * Adjusts a copy of a definition (in place) for asl-validator, whose schema is narrower than Step
+ * Functions in two documented places: `ToleratedFailurePercentage` is a number from 0 to 100, not
+ * only an integer (maprun-fail-threshold.html), and `ReaderConfig.MaxItems` 0 means no limit
+ * (input-output-itemreader.html). The values themselves were checked by `checkFieldValues`.
+ */
+export function relaxForSchema(machine: unknown): void {
+  if (!isObject(machine) || !isObject(machine.States)) return;
+  for (const state of Object.values(machine.States)) {
+    if (!isObject(state)) continue;
+    if (state.Type === 'Map') {
+      const percentage = state.ToleratedFailurePercentage;
+      if (typeof percentage === 'number' && !Number.isInteger(percentage)) {
+        state.ToleratedFailurePercentage = Math.floor(percentage);
+      }
+      const reader = state.ItemReader;
+      if (isObject(reader) && isObject(reader.ReaderConfig) && reader.ReaderConfig.MaxItems === 0) {
+        delete reader.ReaderConfig.MaxItems;
+      }
+      relaxForSchema(state.ItemProcessor ?? state.Iterator);
+    }
+    if (state.Type === 'Parallel' && Array.isArray(state.Branches)) {
+      for (const branch of state.Branches) relaxForSchema(branch);
+    }
+  }
+}

@@ -10,6 +10,7 @@ import {
   applyResultPath,
   evaluateChoiceRule,
   matchesErrorEquals,
+  parseTimestamp,
   renderPayloadTemplate,
 } from '../expressions';
 import type { Json, JsonObject } from '../types';
@@ -17,10 +18,23 @@ import { JsonText } from './history';
 import { runDistributedMap } from './map/distributed-map';
 import { runInlineMap } from './map/inline-map';
 import { runParallel } from './parallel-state';
-import { asFailure, checkPayloadSize, type Frame, Halt, type MapItem, record, type Step } from './runtime';
+import {
+  asFailure,
+  checkPayloadSize,
+  type Frame,
+  Halt,
+  keepCause,
+  locateFailure,
+  type MapItem,
+  record,
+  type Step,
+} from './runtime';
 import { contextFor, finishResult, readNumber, readString } from './state-fields';
 import type { Catcher, Graph, Retrier, StateNode } from './state-graph';
 import { runTask } from './task-state';
+
+/** One year (365 days): the longest a Standard execution, hence a Wait, may last (docs: state-wait.html). */
+const MAX_WAIT_MS = 365 * 24 * 3600 * 1000;
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
 
@@ -60,11 +74,33 @@ function runState(node: StateNode, input: Json, frame: Frame, item: MapItem | un
     input: new JsonText(input),
     inputDetails: { truncated: false },
   });
+  const enteredEventId = frame.scope.history.length;
   if (node.retry.length === 0 && node.catch.length === 0) {
-    const step = attempt(node, input, frame, item, enteredTime, 0);
+    const step = locatedAttempt(node, input, frame, item, enteredTime, 0, enteredEventId);
     return isPromise(step) ? step.then((resolved) => exited(node, resolved, frame)) : exited(node, step, frame);
   }
-  return runWithErrorHandling(node, input, frame, item, enteredTime);
+  return runWithErrorHandling(node, input, frame, item, enteredTime, enteredEventId);
+}
+
+/** One attempt whose own errors name the state and the event that entered it, as Step Functions words them. */
+function locatedAttempt(
+  node: StateNode,
+  input: Json,
+  frame: Frame,
+  item: MapItem | undefined,
+  enteredTime: number,
+  retryCount: number,
+  enteredEventId: number,
+): Step | Promise<Step> {
+  const relocate = (error: unknown): never => {
+    throw locateFailure(error, node.name, enteredEventId);
+  };
+  try {
+    const step = attempt(node, input, frame, item, enteredTime, retryCount);
+    return isPromise(step) ? step.catch(relocate) : step;
+  } catch (error) {
+    return relocate(error);
+  }
 }
 
 function exited(node: StateNode, step: Step, frame: Frame): Step {
@@ -84,13 +120,14 @@ async function runWithErrorHandling(
   frame: Frame,
   item: MapItem | undefined,
   enteredTime: number,
+  enteredEventId: number,
 ): Promise<Step> {
   const attemptsByRetrier = new Array<number>(node.retry.length).fill(0);
   let retryCount = 0;
   for (;;) {
     let failure: StatesError;
     try {
-      const step = attempt(node, input, frame, item, enteredTime, retryCount);
+      const step = locatedAttempt(node, input, frame, item, enteredTime, retryCount, enteredEventId);
       return exited(node, isPromise(step) ? await step : step, frame);
     } catch (error) {
       const narrowed = asFailure(error);
@@ -142,7 +179,11 @@ function matches(errorEquals: readonly string[], error: string): boolean {
 }
 
 function caught(catcher: Catcher, input: Json, failure: StatesError): Step {
-  const errorOutput: JsonObject = { Error: failure.error, Cause: failure.cause };
+  // A Fail state's omitted Error or Cause stays absent from the error output too.
+  const details = failure.details;
+  const errorOutput: JsonObject = {};
+  if (details.error !== undefined) errorOutput.Error = details.error;
+  if (details.cause !== undefined) errorOutput.Cause = details.cause;
   const output = applyResultPath(input, errorOutput, catcher.ResultPath === undefined ? '$' : catcher.ResultPath);
   return { output, next: catcher.Next };
 }
@@ -186,11 +227,12 @@ function attempt(
         raw.ErrorPath !== undefined || raw.CausePath !== undefined
           ? contextFor(frame, node, enteredTime, retryCount, item)
           : undefined;
+      const random = frame.scope.env.random;
       const error =
-        raw.ErrorPath !== undefined ? readString(raw.ErrorPath, input, context!, 'ErrorPath') : (raw.Error ?? '');
+        raw.ErrorPath !== undefined ? readString(raw.ErrorPath, input, context!, 'ErrorPath', random) : raw.Error;
       const cause =
-        raw.CausePath !== undefined ? readString(raw.CausePath, input, context!, 'CausePath') : (raw.Cause ?? '');
-      throw new StatesError(error, cause);
+        raw.CausePath !== undefined ? readString(raw.CausePath, input, context!, 'CausePath', random) : raw.Cause;
+      throw keepCause(StatesError.fromFailState(error, cause));
     }
     case 'Choice': {
       const context = contextFor(frame, node, enteredTime, retryCount, item);
@@ -244,14 +286,23 @@ async function runWait(
       ) * 1000;
   } else {
     const timestamp = raw.Timestamp ?? readString(raw.TimestampPath!, effective, context, 'TimestampPath');
-    const target = Date.parse(timestamp);
-    if (Number.isNaN(target)) {
+    // docs: state-wait.html: RFC 3339 with an uppercase T and Z (or an offset); Step Functions
+    // considers the time up to seconds and truncates milliseconds.
+    const instant = parseTimestamp(timestamp);
+    if (instant === undefined) {
       throw new StatesError(
         StatesErrors.Runtime,
-        `The Timestamp '${timestamp}' of state '${node.name}' is not an ISO-8601 timestamp`,
+        `The TimestampPath '${raw.TimestampPath}' of state '${node.name}' resolved to '${timestamp}', which is not an RFC 3339 timestamp with an uppercase T and a Z or a numeric offset (e.g. 2024-08-18T17:33:00Z)`,
       );
     }
-    waitMs = target - clock.now();
+    waitMs = instant.seconds * 1000 - clock.now();
+  }
+  // docs: state-wait.html, the maximum wait time of a Standard workflow is one year.
+  if (waitMs > MAX_WAIT_MS) {
+    throw new StatesError(
+      StatesErrors.Runtime,
+      `Wait state delay is too long: state '${node.name}' would wait ${Math.ceil(waitMs / 1000)} seconds, more than the ${MAX_WAIT_MS / 1000} seconds (one year) an execution may last`,
+    );
   }
   if (waitMs > 0) await clock.sleep(waitMs, frame.signal);
   return { output: applyOutputPath(effective, raw.OutputPath, context), next: raw.Next };

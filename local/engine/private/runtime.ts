@@ -1,4 +1,4 @@
-import { StatesError, StatesErrors } from '../errors';
+import { type FailureDetails, StatesError, StatesErrors } from '../errors';
 import type { ObjectStore } from '../object-store';
 import type { Clock, ContextObject, HistoryEvent, Json } from '../types';
 import type { Graph } from './state-graph';
@@ -116,6 +116,45 @@ export function asFailure(error: unknown, fallback: string = StatesErrors.Runtim
     return new StatesError(fallback, String(candidate.message ?? error));
   }
   return new StatesError(fallback, String(error));
+}
+
+/** The error and cause a failure reports; a Fail state's omitted Error or Cause stays absent. */
+export function failureDetails(failure: StatesError | Halt): FailureDetails {
+  return failure instanceof StatesError ? failure.details : { error: failure.error, cause: failure.cause };
+}
+
+/** Errors whose cause already names the state that raised them (or that come from a service or a Fail state). */
+const located = new WeakSet<StatesError>();
+
+/** The errors a state raises itself (paths, payload size, item reading, intrinsics), whose cause names the state. */
+const STATE_ERRORS: ReadonlySet<string> = new Set([
+  StatesErrors.Runtime,
+  StatesErrors.DataLimitExceeded,
+  StatesErrors.ItemReaderFailed,
+  StatesErrors.IntrinsicFailure,
+  StatesErrors.ResultPathMatchFailure,
+]);
+
+/** Keeps a failure's cause as it is: it comes from a service integration, a Fail state or an inner state. */
+export function keepCause<T extends StatesError | Halt>(failure: T): T {
+  if (failure instanceof StatesError) located.add(failure);
+  return failure;
+}
+
+/**
+ * Prefixes the cause of an error a state raised itself the way Step Functions words it:
+ * `An error occurred while executing the state 'S' (entered at the event id #2). <detail>`.
+ * Each failure is prefixed once, by the innermost state, so a Parallel or Map passes its
+ * branches' and iterations' failures on unchanged.
+ */
+export function locateFailure(error: unknown, stateName: string, enteredEventId: number): unknown {
+  if (!(error instanceof StatesError) || located.has(error) || !STATE_ERRORS.has(error.error)) return error;
+  return keepCause(
+    new StatesError(
+      error.error,
+      `An error occurred while executing the state '${stateName}' (entered at the event id #${enteredEventId}). ${error.cause}`,
+    ),
+  );
 }
 
 let lastIsoMs = Number.NaN;

@@ -4,10 +4,19 @@
  */
 
 import { StatesError, StatesErrors } from '../errors';
-import { applyOutputPath, applyResultPath, readPath, renderPayloadTemplate } from '../expressions';
+import {
+  applyOutputPath,
+  applyResultPath,
+  evaluateIntrinsic,
+  isIntrinsic,
+  readPath,
+  renderPayloadTemplate,
+} from '../expressions';
 import type { ContextObject, Json } from '../types';
 import { checkPayloadSize, type Frame, isoDate, type MapItem } from './runtime';
 import type { StateNode } from './state-graph';
+
+const RETRYING_TYPES: ReadonlySet<string> = new Set(['Task', 'Parallel', 'Map']);
 
 /** Builds `$$` for a state; `Task.Token` is never set (callback tasks are not supported). */
 export function contextFor(
@@ -20,16 +29,31 @@ export function contextFor(
   const scope = frame.scope;
   const context: ContextObject = {
     Execution: scope.execution,
-    State: { Name: node.name, EnteredTime: isoDate(enteredTime), RetryCount: retryCount },
+    State: { Name: node.name, EnteredTime: isoDate(enteredTime) },
     StateMachine: { Id: scope.stateMachineArn, Name: scope.stateMachineName },
   };
+  // Only the states that can retry have a retry count (docs: input-output-contextobject.html).
+  if (RETRYING_TYPES.has(node.type)) context.State.RetryCount = retryCount;
   if (item) context.Map = item;
   return context;
 }
 
-/** Reads a `...Path` field that must resolve to a string (e.g. ErrorPath, TimestampPath). */
-export function readString(path: string, input: Json, context: ContextObject, field: string): string {
-  const value = readPath(path, input, context);
+/**
+ * Reads a `...Path` field that must resolve to a string (e.g. ErrorPath, TimestampPath). Given
+ * `random`, the field may also be an intrinsic function call, as ErrorPath and CausePath may be
+ * (docs: step-functions/latest/dg/state-fail.html).
+ */
+export function readString(
+  path: string,
+  input: Json,
+  context: ContextObject,
+  field: string,
+  random?: () => number,
+): string {
+  const value =
+    random !== undefined && isIntrinsic(path)
+      ? evaluateIntrinsic(path, input, context, random)
+      : readPath(path, input, context);
   if (typeof value !== 'string') {
     throw new StatesError(
       StatesErrors.Runtime,

@@ -2,7 +2,7 @@ import { StatesError, StatesErrors } from '../errors';
 import { applyInputPath, renderPayloadTemplate } from '../expressions';
 import type { ContextObject, Json } from '../types';
 import { JsonText } from './history';
-import { asFailure, checkPayloadSize, type Frame, Halt, type MapItem, record, type Step } from './runtime';
+import { asFailure, checkPayloadSize, type Frame, Halt, keepCause, type MapItem, record, type Step } from './runtime';
 import { contextFor, finishResult, readNumber } from './state-fields';
 import type { StateNode } from './state-graph';
 
@@ -49,7 +49,12 @@ export async function runTask(
   record(scope, 'TaskStarted', { resourceType, resource });
   let result: Json;
   try {
-    result = await invokeWithTimeout(node, parameters, context, frame, timeoutSeconds);
+    try {
+      result = await invokeWithTimeout(node, parameters, context, frame, timeoutSeconds);
+    } catch (error) {
+      // A service's error reaches the execution with the cause the service gave.
+      throw keepCause(asFailure(error, StatesErrors.TaskFailed));
+    }
     checkPayloadSize(result, `result returned by the task of state '${node.name}'`);
   } catch (error) {
     const failure = asFailure(error, StatesErrors.TaskFailed);

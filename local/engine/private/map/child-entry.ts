@@ -1,3 +1,4 @@
+import type { FailureDetails } from '../../errors';
 import { STATUS_NAMES, SUCCEEDED } from './child-status';
 
 /** What a finished child's entry (its record in the Map Run's log) holds, as read back. */
@@ -19,7 +20,7 @@ interface FinishedChild {
   outputText: string | undefined;
   startDate: string;
   stopDate: string;
-  failure: { error: string; cause: string } | undefined;
+  failure: FailureDetails | undefined;
 }
 
 /**
@@ -36,7 +37,9 @@ export function childEntry(child: FinishedChild): string {
     : ',"RedriveCount":0,"RedriveStatus":"REDRIVABLE_BY_MAP_RUN"';
   entry += `,"StartDate":"${child.startDate}","StateMachineArn":${JSON.stringify(child.stateMachineArn)},"Status":"${STATUS_NAMES[child.status]!}","StopDate":"${child.stopDate}"`;
   if (child.failure) {
-    entry += `,"Error":${JSON.stringify(child.failure.error)},"Cause":${JSON.stringify(child.failure.cause)}`;
+    // A Fail state may leave out Error or Cause; the entry then leaves it out too.
+    if (child.failure.error !== undefined) entry += `,"Error":${JSON.stringify(child.failure.error)}`;
+    if (child.failure.cause !== undefined) entry += `,"Cause":${JSON.stringify(child.failure.cause)}`;
   }
   return `${entry}}`;
 }

@@ -1,10 +1,11 @@
-import { StatesError, StatesErrors } from '../../errors';
+import { type FailureDetails, StatesError, StatesErrors } from '../../errors';
 import type { ContextObject, Json } from '../../types';
 import { JsonText } from '../history';
 import {
   asFailure,
   type ExecutionScope,
   type Frame,
+  failureDetails,
   type GraphRunner,
   Halt,
   isoDate,
@@ -162,17 +163,17 @@ function driveChildren(
     output: Json,
     error?: StatesError | Halt,
   ): void => {
-    let failureDetails: { error: string; cause: string } | undefined;
+    let details: FailureDetails | undefined;
     let outputText: string | undefined;
     if (error) {
-      failureDetails = { error: error.error, cause: error.cause };
-      if (status === ABORTED) record(scope, 'ExecutionAborted', failureDetails);
-      else record(scope, status === TIMED_OUT ? 'ExecutionTimedOut' : 'ExecutionFailed', failureDetails);
+      details = failureDetails(error);
+      if (status === ABORTED) record(scope, 'ExecutionAborted', { ...details });
+      else record(scope, status === TIMED_OUT ? 'ExecutionTimedOut' : 'ExecutionFailed', { ...details });
     } else {
       outputText = JSON.stringify(output);
       record(scope, 'ExecutionSucceeded', { output: new JsonText(output), outputDetails: { truncated: false } });
     }
-    const entry = run.finishChild(index, scope, status, outputText, failureDetails);
+    const entry = run.finishChild(index, scope, status, outputText, details);
     parent.transitions += scope.transitions;
     if (run.logError && !failure) {
       failRun(

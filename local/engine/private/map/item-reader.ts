@@ -16,9 +16,6 @@ export interface ItemSource {
   next(): Json | undefined;
 }
 
-/** AWS's ceiling for MaxItems. */
-const MAX_ITEMS_LIMIT = 100_000_000;
-
 /** Opens the item source of a Map state: ItemReader when present, else ItemsPath over the state input. */
 export async function openItemSource(
   node: StateNode,
@@ -71,7 +68,7 @@ export async function openItemSource(
         // Lines are decoded from the object's bytes one at a time: no copy of the whole object as text.
         return jsonLinesSource(bytes, `s3://${bucket}/${key}`, maxItems);
       case 'CSV':
-        return csvSource(bytes.toString('utf8'), `s3://${bucket}/${key}`, config, maxItems);
+        return csvSource(bytes.toString('utf8'), config, maxItems);
       default:
         throw new StatesError(
           StatesErrors.ItemReaderFailed,
@@ -86,6 +83,11 @@ export async function openItemSource(
   }
 }
 
+/**
+ * ReaderConfig.MaxItems(Path): 0 or absent reads every item; a larger value than the data holds
+ * reads every item too (values above 100,000,000 included); a negative MaxItemsPath value fails
+ * the Map with States.ItemReaderFailed.
+ */
 function readMaxItems(
   node: StateNode,
   config: ReaderConfig | undefined,
@@ -94,15 +96,15 @@ function readMaxItems(
 ): number {
   if (config?.MaxItemsPath !== undefined) {
     const value = readPath(config.MaxItemsPath, effective, context);
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_ITEMS_LIMIT) {
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
       throw new StatesError(
         StatesErrors.Runtime,
-        `ReaderConfig.MaxItemsPath '${config.MaxItemsPath}' of state '${node.name}' must resolve to an integer from 0 to ${MAX_ITEMS_LIMIT} (received ${JSON.stringify(value)})`,
+        `ReaderConfig.MaxItemsPath '${config.MaxItemsPath}' of state '${node.name}' must resolve to an integer (received ${JSON.stringify(value)})`,
       );
     }
+    if (value < 0) throw new StatesError(StatesErrors.ItemReaderFailed, 'field MaxItems must be positive');
     return value === 0 ? Number.POSITIVE_INFINITY : value;
   }
-  // MaxItems 0 (or absent) means every item.
   return config?.MaxItems ? config.MaxItems : Number.POSITIVE_INFINITY;
 }
 
@@ -212,7 +214,7 @@ class CsvCursor {
   }
 }
 
-function csvSource(body: string, where: string, config: ReaderConfig, maxItems: number): ItemSource {
+function csvSource(body: string, config: ReaderConfig, maxItems: number): ItemSource {
   const delimiter = DELIMITERS[config.CSVDelimiter ?? 'COMMA'];
   const counter = new CsvCursor(body, delimiter);
   let headers: string[];
@@ -222,6 +224,9 @@ function csvSource(body: string, where: string, config: ReaderConfig, maxItems: 
     headers = first;
   } else {
     headers = config.CSVHeaders ?? [];
+  }
+  if (new Set(headers).size !== headers.length) {
+    throw new StatesError(StatesErrors.ItemReaderFailed, 'CSV headers cannot contain duplicates.');
   }
   const dataStart = counter.position;
   let total = 0;
@@ -236,14 +241,18 @@ function csvSource(body: string, where: string, config: ReaderConfig, maxItems: 
       const fields = cursor.nextRecord();
       if (!fields) return undefined;
       pulled++;
-      if (fields.length !== headers.length) {
-        throw new StatesError(
-          StatesErrors.ItemReaderFailed,
-          `${where} row ${pulled} has ${fields.length} fields but there are ${headers.length} headers (${headers.join(', ')})`,
-        );
-      }
+      // A row with more fields than headers loses the extra ones; one with fewer gets "" for the
+      // missing ones; an empty header cell is the key "".
       const item: JsonObject = {};
-      for (let i = 0; i < headers.length; i++) item[headers[i]!] = fields[i]!;
+      for (let i = 0; i < headers.length; i++) {
+        // defineProperty keeps a `__proto__` header an ordinary key.
+        Object.defineProperty(item, headers[i]!, {
+          value: fields[i] ?? '',
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
       return item;
     },
   };

@@ -1,3 +1,4 @@
+import type { FailureDetails } from '../../errors';
 import type {
   ExecutionDescription,
   ExecutionStatus,
@@ -222,7 +223,10 @@ export class MapRun implements MapRunHandle {
     const details: Record<string, unknown> =
       status === SUCCEEDED
         ? { output: child.Output, outputDetails: { truncated: false } }
-        : { error: child.Error ?? '', cause: child.Cause ?? '' };
+        : {
+            ...(child.Error === undefined ? {} : { error: child.Error }),
+            ...(child.Cause === undefined ? {} : { cause: child.Cause }),
+          };
     return [
       started,
       { id: 2, previousEventId: 1, timestamp: this.stopDates[index]!, type: END_EVENTS[status]!, details },
@@ -319,7 +323,7 @@ export class MapRun implements MapRunHandle {
     scope: ExecutionScope,
     status: number,
     outputText: string | undefined,
-    failure?: { error: string; cause: string },
+    failure?: FailureDetails,
   ): string {
     const stopDate = this.env.clock.now();
     this.statuses[index] = status;

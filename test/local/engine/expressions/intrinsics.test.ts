@@ -35,8 +35,8 @@ describe('States.Format', () => {
     expect(run("States.Format('{} {} {} {}', 42, 1.5, true, null)")).toBe('42 1.5 true null');
   });
 
-  it('writes objects and arrays as compact JSON text', () => {
-    expect(run("States.Format('{}|{}', $.o, $.a)", { o: { k: 'v' }, a: [1, 2] })).toBe('{"k":"v"}|[1,2]');
+  it('writes objects as {key=value, ...} and arrays as [a, b], as Step Functions does', () => {
+    expect(run("States.Format('{}|{}', $.o, $.a)", { o: { k: 'v' }, a: [1, 2] })).toBe('{k=v}|[1, 2]');
   });
 
   it('treats escaped braces, quotes and backslashes as literal text', () => {
