@@ -100,7 +100,7 @@ describe('a Fail state without Error or Cause (state-fail.html)', () => {
       const sfn = new SFNClient({
         region: 'us-east-1',
         endpoint: endpoint.url,
-        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+        credentials: endpoint.credentials,
       });
       const { stateMachineArn } = await sfn.send(
         new CreateStateMachineCommand({
