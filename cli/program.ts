@@ -198,6 +198,32 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
   for (const name of ['run', 'retry', 'cancel', 'status', 'report'])
     addAwsOptions(program.commands.find((command) => command.name() === name) as Command);
 
+  program
+    .command('rehearse')
+    .description(
+      'stand the synthesized CDK stack up on the local cloud, IAM enforced, and run an input through both paths',
+    )
+    .option('--cdk-out <dir>', 'a cloud assembly to rehearse (default: synthesize the app of cdk.json)')
+    .option('--input <file>', 'execution input JSON file', 'examples/monte-carlo/input.json')
+    .option('--dir <dir>', 'state directory of the rehearsal', '.fanout/rehearsal')
+    .option('--path <path>', 'rehearse only this path: map or array')
+    .option('--json', 'print {map, array, denials, notRehearsed} as the last stdout line')
+    .action(async (opts: { cdkOut?: string; input: string; dir: string; path?: string; json?: boolean }) => {
+      if (opts.path !== undefined && opts.path !== 'map' && opts.path !== 'array')
+        throw new CliError(`--path must be map or array (received "${opts.path}")`);
+      const { rehearseCommand } = await import('./commands/rehearse');
+      result.exitCode = await rehearseCommand(
+        {
+          ...(opts.cdkOut ? { cdkOut: opts.cdkOut } : {}),
+          input: opts.input,
+          dir: opts.dir,
+          ...(opts.path ? { path: opts.path as 'map' | 'array' } : {}),
+          ...(opts.json ? { json: true } : {}),
+        },
+        io,
+      );
+    });
+
   const local = program.command('local').description('the embedded local cloud');
   local
     .command('exec')
