@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { accessDeniedMessage, evaluate, type Policy } from '../../iam';
 import type { EndpointAccess } from '../../private/request-gate.mjs';
 import { generateLocalCredentials, type LocalCredentials } from '../../private/sigv4.mjs';
+import type { Denial } from '../denial';
 import type { RehearsedRole, RehearsedStack } from '../stack';
 import {
   type AccountScope,
@@ -18,14 +19,6 @@ import {
   snsPermissions,
   statesPermissions,
 } from './actions';
-
-/** A call IAM denied during the rehearsal. */
-export interface Denial {
-  readonly roleArn: string;
-  readonly action: string;
-  readonly resource: string;
-  readonly message: string;
-}
 
 type Service = 'dynamodb' | 's3' | 'sns' | 'batch' | 'states';
 
