@@ -41,7 +41,7 @@ export function createComputeEnvironment(
   const compute = optionalObjectMember(body, 'computeResources');
   if (!compute) fail('computeResources is required for a MANAGED compute environment');
   const resourcesIn = compute as Record<string, unknown>;
-  const computeType = optionalEnum(resourcesIn, 'type', computeTypes);
+  const computeType = optionalEnum(resourcesIn, 'type', computeTypes, 'computeResources.type');
   if (computeType === undefined) fail(`computeResources.type is required: one of ${computeTypes.join(', ')}`);
   const maxvCpus = optionalInteger(resourcesIn, 'maxvCpus', 1, 1_000_000, 'computeResources.maxvCpus');
   if (maxvCpus === undefined) fail('computeResources.maxvCpus is required: a positive integer');

@@ -38,11 +38,12 @@ export function optionalEnum<T extends string>(
   body: Record<string, unknown>,
   field: string,
   values: readonly T[],
+  label = field,
 ): T | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || !values.includes(value as T))
-    fail(`${field} must be one of ${values.join(', ')}; received ${describe(value)}`);
+    fail(`${label} must be one of ${values.join(', ')}; received ${describe(value)}`);
   return value as T;
 }
 
