@@ -7,5 +7,7 @@ export type {
   ImageConfig,
   JobDefinitionConfig,
   JobQueueConfig,
+  JobStateTimeLimitActionConfig,
   RetryStrategyConfig,
+  SchedulingPolicyConfig,
 } from './schema';

@@ -21,14 +21,28 @@ export function parseConfig(raw: unknown, source = 'configuration'): FanoutConfi
     throw new ConfigError(`${source} is invalid: ${problems.join('; ')}`);
   }
   const config = parsed.data;
-  const environments = new Set(config.computeEnvironments.map((ce) => ce.name));
+  const environments = new Map(config.computeEnvironments.map((ce) => [ce.name, ce]));
   config.jobQueues.forEach((queue, index) => {
+    const fargate = new Set<boolean>();
     for (const ce of queue.computeEnvironments) {
-      if (!environments.has(ce)) {
+      const environment = environments.get(ce);
+      if (!environment) {
         throw new ConfigError(
           `${source} is invalid: jobQueues.${index}.computeEnvironments: unknown compute environment "${ce}"`,
         );
       }
+      fargate.add(environment.type.startsWith('FARGATE'));
+    }
+    if (new Set(queue.computeEnvironments).size !== queue.computeEnvironments.length) {
+      throw new ConfigError(
+        `${source} is invalid: jobQueues.${index}.computeEnvironments: lists a compute environment twice`,
+      );
+    }
+    // docs: batch/latest/APIReference/API_CreateJobQueue.html (priority): EC2 and Fargate can't be mixed.
+    if (fargate.size > 1) {
+      throw new ConfigError(
+        `${source} is invalid: jobQueues.${index}.computeEnvironments: mixes EC2 (EC2, SPOT) and Fargate (FARGATE, FARGATE_SPOT) compute environments, which a job queue cannot`,
+      );
     }
   });
   return config;

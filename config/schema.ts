@@ -27,12 +27,45 @@ const computeEnvironmentSchema = z.strictObject({
   maxvCpus: z.number().int().positive(),
 });
 
+/**
+ * Cancels a job left at the head of its queue, RUNNABLE for `reason`, longer than `maxTimeSeconds`
+ * (docs: batch/latest/APIReference/API_JobStateTimeLimitAction.html).
+ */
+const jobStateTimeLimitActionSchema = z.strictObject({
+  reason: z.string().min(1),
+  state: z.literal('RUNNABLE'),
+  maxTimeSeconds: z.number().int().min(600).max(86_400),
+  action: z.literal('CANCEL'),
+});
+
 const jobQueueSchema = z.strictObject({
   name,
   priority: z.number().int().min(0).max(1000),
+  /** In order of preference: a job starts on the first one with room. */
   computeEnvironments: z.array(name).min(1).max(3),
   /** Name of a fair-share scheduling policy; jobs then need a shareIdentifier. */
   schedulingPolicy: name.optional(),
+  jobStateTimeLimitActions: z.array(jobStateTimeLimitActionSchema).optional(),
+});
+
+/** A fair-share scheduling policy (docs: batch/latest/APIReference/API_FairsharePolicy.html). */
+const schedulingPolicySchema = z.strictObject({
+  name,
+  /** How long past usage counts against a share; 0 = current usage only. */
+  shareDecaySeconds: z.number().int().min(0).max(604_800).default(0),
+  /** Percentage of capacity held back for share identifiers not yet active, as `(computeReservation/100)^activeShares`. */
+  computeReservation: z.number().int().min(0).max(99).default(0),
+  shareDistribution: z
+    .array(
+      z.strictObject({
+        /** A share identifier, or a prefix ending with `*`. */
+        shareIdentifier: z.string().regex(/^[A-Za-z0-9]{1,255}\*?$/),
+        /** Lower gets more: a weight of 0.125 gets eight times what a weight of 1 gets. @default 1 */
+        weightFactor: z.number().min(0.0001).max(999.9999).default(1),
+      }),
+    )
+    .max(500)
+    .default([]),
 });
 
 /**
@@ -60,6 +93,8 @@ const jobDefinitionSchema = z.strictObject({
   command: z.array(z.string()).default([]),
   /** Per-attempt timeout; Batch's minimum is 60 seconds. */
   timeoutSeconds: z.number().int().min(60).optional(),
+  /** Order of the job among its share's jobs on a fair-share queue (higher first), unless SubmitJob overrides it. */
+  schedulingPriority: z.number().int().min(0).max(9999).optional(),
   retryStrategy: retryStrategySchema.optional(),
   environment: z.record(z.string(), z.string()).default({}),
 });
@@ -81,22 +116,35 @@ export const fanoutConfigSchema = z.strictObject({
   computeEnvironments: z.array(computeEnvironmentSchema).min(1),
   jobQueues: z.array(jobQueueSchema).min(1),
   jobDefinitions: z.array(jobDefinitionSchema).min(1),
+  /** Fair-share policies named by the queues' `schedulingPolicy`. */
+  schedulingPolicies: z.array(schedulingPolicySchema).default([]),
   local: z
     .strictObject({
-      /** vCPUs the local compute environments share; "auto" = this machine's cores. */
+      /**
+       * vCPUs this machine lends the compute environments, all of them together: a job starts on a
+       * compute environment when both it (its `maxvCpus`) and this pool have room; "auto" = this machine's cores.
+       */
       vcpus: z.union([z.literal('auto'), z.number().int().positive()]).default('auto'),
+      /**
+       * Chance (0 to 1) that an attempt placed on a SPOT or FARGATE_SPOT compute environment loses its
+       * host, `spotInterruptionAfterSeconds` after it starts running (docs/local-batch.md, "Spot").
+       */
+      spotInterruptionRate: z.number().min(0).max(1).default(0),
+      spotInterruptionAfterSeconds: z.number().min(0).default(0),
       /**
        * The least job timeout (SubmitJob and the input's `timeout`) the local cloud accepts. AWS
        * Batch's floor is 60 seconds; locally a shorter one lets a test of a timeout end quickly.
        */
       minTimeoutSeconds: z.number().int().min(1).default(1),
     })
-    .default({ vcpus: 'auto', minTimeoutSeconds: 1 }),
+    .default({ vcpus: 'auto', minTimeoutSeconds: 1, spotInterruptionRate: 0, spotInterruptionAfterSeconds: 0 }),
 });
 
 export type FanoutConfig = z.infer<typeof fanoutConfigSchema>;
 export type JobDefinitionConfig = z.infer<typeof jobDefinitionSchema>;
 export type JobQueueConfig = z.infer<typeof jobQueueSchema>;
 export type ComputeEnvironmentConfig = z.infer<typeof computeEnvironmentSchema>;
+export type SchedulingPolicyConfig = z.infer<typeof schedulingPolicySchema>;
+export type JobStateTimeLimitActionConfig = z.infer<typeof jobStateTimeLimitActionSchema>;
 export type RetryStrategyConfig = z.infer<typeof retryStrategySchema>;
 export type ImageConfig = z.infer<typeof imageSchema>;

@@ -9,14 +9,30 @@ import type {
   JobDetail,
   JobQueueDetail,
   ListJobsResponse,
+  SchedulingPolicyDetail,
+  SchedulingPolicyListingDetail,
   SubmitJobResponse,
 } from '@aws-sdk/client-batch';
 import type { FanoutConfig } from '../../config';
 import { systemClock } from '../engine/clock';
 import type { Clock } from '../engine/types';
+import {
+  createComputeEnvironment,
+  deleteComputeEnvironment,
+  describeComputeEnvironments,
+  updateComputeEnvironment,
+} from './api/compute-environments';
 import { describeJobs } from './api/describe-jobs';
-import { describeComputeEnvironments, describeJobDefinitions, describeJobQueues } from './api/describe-resources';
+import { describeJobDefinitions } from './api/describe-resources';
+import { createJobQueue, deleteJobQueue, describeJobQueues, updateJobQueue } from './api/job-queues';
 import { listJobs } from './api/list-jobs';
+import {
+  createSchedulingPolicy,
+  deleteSchedulingPolicy,
+  describeSchedulingPolicies,
+  listSchedulingPolicies,
+  updateSchedulingPolicy,
+} from './api/scheduling-policies';
 import type { ServiceParts } from './api/service-parts';
 import { cancelJob, terminateJob } from './api/stop-job';
 import { submitJob } from './api/submit-job';
@@ -35,10 +51,12 @@ export interface LocalBatchOptions {
   config: FanoutConfig;
   /** Logs go under `<stateDir>/batch/logs/<logStreamName>.log`. */
   stateDir: string;
-  /** vCPUs shared by every compute environment. @default config.local.vcpus ('auto' = this machine's cores) */
+  /** vCPUs this machine lends every compute environment together. @default config.local.vcpus ('auto' = this machine's cores) */
   vcpus?: number | 'auto';
   /** @default real time */
   clock?: Clock;
+  /** Uniform on [0, 1): whether an attempt on a Spot compute environment is interrupted. @default Math.random */
+  random?: () => number;
   /** @default identity */
   prepareInvocation?: PrepareInvocation;
   /**
@@ -61,14 +79,15 @@ export interface LocalBatchOptions {
 }
 
 /**
- * The local AWS Batch service: job queues, job definitions and compute environments
- * from the configuration, and a process executor sharing one vCPU pool. Every public
+ * The local AWS Batch service: compute environments, job queues and scheduling policies from
+ * the configuration and the control-plane operations, job definitions from the configuration,
+ * and a process executor on this machine's vCPUs. Every public
  * method takes and returns the shapes of the AWS API (camelCase members, epoch-ms dates),
  * so the HTTP endpoint is a thin layer and in-process callers see what the SDK would.
  * @example const batch = new LocalBatch({ config, stateDir: '.fanout' }); batch.submitJob({ jobName: 'a', jobQueue: 'fanout-high', jobDefinition: 'fanout-job' });
  */
 export class LocalBatch implements BatchServiceControl {
-  /** Size of the vCPU pool shared by every compute environment. */
+  /** vCPUs this machine lends every compute environment together. */
   readonly vcpuCapacity: number;
   private readonly parts: ServiceParts;
 
@@ -86,14 +105,15 @@ export class LocalBatch implements BatchServiceControl {
         `finishedJobsInMemory must be a non-negative integer; received ${String(options.finishedJobsInMemory)}`,
       );
     }
-    const resources = new BatchResources(config);
+    const resources = new BatchResources(config, clock);
     const store = new JobStore(options.stateDir, finishedJobsInMemory, clock);
     const scheduler = new Scheduler({
       resources,
       store,
       clock,
       vcpuCapacity: this.vcpuCapacity,
-      startAttempt: (job, reservedVcpus) => executor.startAttempt(job, reservedVcpus),
+      startAttempt: (job, reservedVcpus, computeEnvironment) =>
+        executor.startAttempt(job, reservedVcpus, computeEnvironment),
     });
     const executor: Executor = new Executor({
       stateDir: options.stateDir,
@@ -107,6 +127,11 @@ export class LocalBatch implements BatchServiceControl {
       region: resources.region,
       accountId: resources.accountId,
       lifecycle: scheduler,
+      spot: {
+        rate: config.local.spotInterruptionRate,
+        afterMs: config.local.spotInterruptionAfterSeconds * 1000,
+        random: options.random ?? Math.random,
+      },
     });
     this.parts = { resources, store, scheduler, executor, clock };
     store.restore(resources);
@@ -184,7 +209,7 @@ export class LocalBatch implements BatchServiceControl {
   }
 
   describeJobQueues(request: unknown): { jobQueues: JobQueueDetail[] } {
-    return describeJobQueues(this.parts.resources, request);
+    return describeJobQueues(this.parts, request);
   }
 
   describeJobDefinitions(request: unknown): { jobDefinitions: JobDefinition[] } {
@@ -192,7 +217,55 @@ export class LocalBatch implements BatchServiceControl {
   }
 
   describeComputeEnvironments(request: unknown): { computeEnvironments: ComputeEnvironmentDetail[] } {
-    return describeComputeEnvironments(this.parts.resources, request);
+    return describeComputeEnvironments(this.parts, request);
+  }
+
+  /** CreateComputeEnvironment: MANAGED, with `computeResources` (`type`, `maxvCpus`, `subnets`). */
+  createComputeEnvironment(request: unknown): { computeEnvironmentName: string; computeEnvironmentArn: string } {
+    return createComputeEnvironment(this.parts, request);
+  }
+
+  updateComputeEnvironment(request: unknown): { computeEnvironmentName: string; computeEnvironmentArn: string } {
+    return updateComputeEnvironment(this.parts, request);
+  }
+
+  /** DeleteComputeEnvironment: only once DISABLED and in no job queue. */
+  deleteComputeEnvironment(request: unknown): Record<string, never> {
+    return deleteComputeEnvironment(this.parts, request);
+  }
+
+  createJobQueue(request: unknown): { jobQueueName: string; jobQueueArn: string } {
+    return createJobQueue(this.parts, request);
+  }
+
+  updateJobQueue(request: unknown): { jobQueueName: string; jobQueueArn: string } {
+    return updateJobQueue(this.parts, request);
+  }
+
+  /** DeleteJobQueue: only once DISABLED; its unfinished jobs are terminated. */
+  deleteJobQueue(request: unknown): Record<string, never> {
+    return deleteJobQueue(this.parts, request);
+  }
+
+  createSchedulingPolicy(request: unknown): { name: string; arn: string } {
+    return createSchedulingPolicy(this.parts, request);
+  }
+
+  updateSchedulingPolicy(request: unknown): Record<string, never> {
+    return updateSchedulingPolicy(this.parts, request);
+  }
+
+  /** DeleteSchedulingPolicy: only when no job queue uses it. */
+  deleteSchedulingPolicy(request: unknown): Record<string, never> {
+    return deleteSchedulingPolicy(this.parts, request);
+  }
+
+  describeSchedulingPolicies(request: unknown): { schedulingPolicies: SchedulingPolicyDetail[] } {
+    return describeSchedulingPolicies(this.parts, request);
+  }
+
+  listSchedulingPolicies(): { schedulingPolicies: SchedulingPolicyListingDetail[] } {
+    return listSchedulingPolicies(this.parts);
   }
 
   /** Resolves when no job is left in a non-final state. */

@@ -1,45 +1,92 @@
-/** The job queues, job definitions and compute environments of the configuration, their ARNs and lookups by name or ARN. */
-import type { ComputeEnvironmentConfig, FanoutConfig } from '../../config';
+/**
+ * The compute environments, job queues, scheduling policies and job definitions the service
+ * serves: those of the configuration at start, then as the control-plane operations change them.
+ */
+import type { FanoutConfig, SchedulingPolicyConfig } from '../../config';
+import type { Clock } from '../engine/types';
 import { BatchClientError } from './errors';
-import { Fifo } from './private/fifo';
-import type { DefinitionState, JobRecord, QueueState } from './store/records';
+import { runnableJobsFor } from './scheduler/runnable';
+import type {
+  ComputeEnvironmentState,
+  DefinitionState,
+  QueueState,
+  SchedulingPolicyState,
+  TimeLimitAction,
+} from './store/records';
 import { StatusIndex } from './store/status-index';
 
+/** What a new queue is made of; the rest (ARN, runnable jobs, status index) comes with it. */
+export interface QueueSpec {
+  name: string;
+  priority: number;
+  state: QueueState['state'];
+  computeEnvironmentOrder: QueueState['computeEnvironmentOrder'];
+  schedulingPolicy?: SchedulingPolicyState | undefined;
+  jobStateTimeLimitActions: TimeLimitAction[];
+  tags: Record<string, string>;
+}
+
 /**
- * Everything the service serves that comes from `fanout.config.json`; nothing is created through the API.
- * @example const resources = new BatchResources(config); resources.resolveQueue('fanout-high').arn;
+ * Every resource the service knows, by name.
+ * @example const resources = new BatchResources(config, clock); resources.resolveQueue('fanout-high').arn;
  */
 export class BatchResources {
   readonly region: string;
   readonly accountId: string;
-  /** By name. */
   readonly queues = new Map<string, QueueState>();
-  /** Higher priority first; configuration order between equal priorities. */
-  readonly queuesByPriority: QueueState[];
+  readonly computeEnvironments = new Map<string, ComputeEnvironmentState>();
+  readonly schedulingPolicies = new Map<string, SchedulingPolicyState>();
   /** By name; every definition is at revision 1. */
   readonly definitions = new Map<string, DefinitionState>();
-  readonly computeEnvironments: ComputeEnvironmentConfig[];
   /** The least `timeout.attemptDurationSeconds` SubmitJob accepts (AWS: 60; docs/job-contract.md, "Timeout"). */
   readonly minTimeoutSeconds: number;
+  private byPriority: QueueState[] = [];
+  private queueSequence = 0;
 
-  constructor(config: FanoutConfig) {
+  constructor(
+    config: FanoutConfig,
+    private readonly clock: Clock,
+  ) {
     this.minTimeoutSeconds = config.local.minTimeoutSeconds;
     this.region = config.region;
     this.accountId = config.accountId;
-    this.computeEnvironments = config.computeEnvironments;
-    config.jobQueues.forEach((queue) => {
-      this.queues.set(queue.name, {
-        name: queue.name,
-        arn: this.arn('job-queue', queue.name),
-        priority: queue.priority,
-        computeEnvironments: queue.computeEnvironments,
-        ...(queue.schedulingPolicy ? { schedulingPolicy: queue.schedulingPolicy } : {}),
-        runnable: new Fifo<JobRecord>(),
-        byStatus: new StatusIndex(),
+    for (const ce of config.computeEnvironments) {
+      this.computeEnvironments.set(ce.name, {
+        name: ce.name,
+        arn: this.arn('compute-environment', ce.name),
+        type: ce.type,
+        state: 'ENABLED',
+        maxvCpus: ce.maxvCpus,
+        minvCpus: 0,
+        subnets: [],
+        securityGroupIds: [],
+        tags: {},
+        vcpusInUse: 0,
       });
-    });
-    // Higher priority first; a stable sort keeps configuration order between equal priorities.
-    this.queuesByPriority = [...this.queues.values()].sort((a, b) => b.priority - a.priority);
+    }
+    for (const policy of config.schedulingPolicies) this.addSchedulingPolicy(policy, {});
+    for (const queue of config.jobQueues) {
+      // A policy the configuration names but does not define is an even one: every share weighs 1.
+      const policyName = queue.schedulingPolicy;
+      if (policyName && !this.schedulingPolicies.has(policyName)) {
+        this.addSchedulingPolicy(
+          { name: policyName, shareDecaySeconds: 0, computeReservation: 0, shareDistribution: [] },
+          {},
+        );
+      }
+      this.addQueue({
+        name: queue.name,
+        priority: queue.priority,
+        state: 'ENABLED',
+        computeEnvironmentOrder: queue.computeEnvironments.map((name, index) => ({
+          order: index + 1,
+          computeEnvironment: this.computeEnvironments.get(name) as ComputeEnvironmentState,
+        })),
+        schedulingPolicy: policyName ? this.schedulingPolicies.get(policyName) : undefined,
+        jobStateTimeLimitActions: (queue.jobStateTimeLimitActions ?? []).map((action) => ({ ...action })),
+        tags: {},
+      });
+    }
     for (const definition of config.jobDefinitions) {
       this.definitions.set(definition.name, {
         name: definition.name,
@@ -50,15 +97,67 @@ export class BatchResources {
     }
   }
 
+  /** Higher priority first; order of creation between equal priorities. */
+  get queuesByPriority(): readonly QueueState[] {
+    return this.byPriority;
+  }
+
   /** `arn:aws:batch:<region>:<account>:<kind>/<name>`. */
   arn(kind: string, name: string): string {
     return `arn:aws:batch:${this.region}:${this.accountId}:${kind}/${name}`;
   }
 
+  /** The name in `ref`, a name or an ARN of this kind. */
+  nameOf(kind: string, ref: string): string {
+    const prefix = this.arn(kind, '');
+    return ref.startsWith(prefix) ? ref.slice(prefix.length) : ref;
+  }
+
+  addSchedulingPolicy(policy: SchedulingPolicyConfig, tags: Record<string, string>): SchedulingPolicyState {
+    const state: SchedulingPolicyState = {
+      name: policy.name,
+      arn: this.arn('scheduling-policy', policy.name),
+      shareDecaySeconds: policy.shareDecaySeconds,
+      computeReservation: policy.computeReservation,
+      shareDistribution: policy.shareDistribution.map((share) => ({ ...share })),
+      tags,
+    };
+    this.schedulingPolicies.set(policy.name, state);
+    return state;
+  }
+
+  addQueue(spec: QueueSpec): QueueState {
+    const queue: QueueState = {
+      name: spec.name,
+      arn: this.arn('job-queue', spec.name),
+      priority: spec.priority,
+      state: spec.state,
+      computeEnvironmentOrder: [...spec.computeEnvironmentOrder].sort((a, b) => a.order - b.order),
+      jobStateTimeLimitActions: spec.jobStateTimeLimitActions,
+      tags: spec.tags,
+      sequence: this.queueSequence++,
+      runnable: runnableJobsFor(spec.schedulingPolicy !== undefined, () => queue.schedulingPolicy, this.clock),
+      byStatus: new StatusIndex(),
+    };
+    if (spec.schedulingPolicy) queue.schedulingPolicy = spec.schedulingPolicy;
+    this.queues.set(queue.name, queue);
+    this.sortQueues();
+    return queue;
+  }
+
+  removeQueue(queue: QueueState): void {
+    this.queues.delete(queue.name);
+    this.sortQueues();
+  }
+
+  /** Keeps {@link queuesByPriority} in order after a queue is added, removed or given another priority. */
+  sortQueues(): void {
+    this.byPriority = [...this.queues.values()].sort((a, b) => b.priority - a.priority || a.sequence - b.sequence);
+  }
+
   /** A queue by name or ARN. */
   findQueue(ref: string): QueueState | undefined {
-    const prefix = this.arn('job-queue', '');
-    return this.queues.get(ref.startsWith(prefix) ? ref.slice(prefix.length) : ref);
+    return this.queues.get(this.nameOf('job-queue', ref));
   }
 
   /** A queue by name or ARN; throws Batch's `ClientException` for an unknown one. */
@@ -66,6 +165,16 @@ export class BatchResources {
     const queue = this.findQueue(ref);
     if (!queue) throw new BatchClientError(`JobQueue ${ref} not found.`);
     return queue;
+  }
+
+  /** A compute environment by name or ARN. */
+  findComputeEnvironment(ref: string): ComputeEnvironmentState | undefined {
+    return this.computeEnvironments.get(this.nameOf('compute-environment', ref));
+  }
+
+  /** A scheduling policy by name or ARN. */
+  findSchedulingPolicy(ref: string): SchedulingPolicyState | undefined {
+    return this.schedulingPolicies.get(this.nameOf('scheduling-policy', ref));
   }
 
   /** A definition by `name`, `name:1` or ARN (with or without `:1`). */

@@ -25,7 +25,7 @@ export interface BatchServiceOptions {
   port?: number;
   /** The only key pair requests may be signed with. @default a fresh pair */
   credentials?: LocalCredentials;
-  /** vCPUs shared by every compute environment. @default config.local.vcpus ('auto' = os.availableParallelism()) */
+  /** vCPUs this machine lends every compute environment together. @default config.local.vcpus ('auto' = os.availableParallelism()) */
   vcpus?: number | 'auto';
   /** Working directory of job processes. @default process.cwd() */
   cwd?: string;
@@ -56,6 +56,8 @@ export interface InProcessBatchServiceOptions extends Omit<BatchServiceOptions, 
   clock?: Clock;
   /** More callers and what each may do (a rehearsal's roles). @default the key pair alone, allowed everything */
   access?: EndpointAccess;
+  /** Uniform on [0, 1): draws Spot interruptions (`local.spotInterruptionRate`); tests inject a fixed sequence. @default Math.random */
+  random?: () => number;
   /** Applied to each attempt's command and environment right before spawning; wins over `prepareInvocationModule`. @default identity */
   prepareInvocation?: PrepareInvocation;
   /** Starts job processes; closed with the service. @default a new `ProcessLauncher` */
@@ -117,6 +119,7 @@ async function startInProcess(
     stateDir: options.stateDir,
     ...(options.vcpus === undefined ? {} : { vcpus: options.vcpus }),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.random ? { random: options.random } : {}),
     ...(prepareInvocation ? { prepareInvocation } : {}),
     ...(options.jobEnvironment ? { jobEnvironment: options.jobEnvironment } : {}),
     ...(options.jobUmask === undefined ? {} : { jobUmask: options.jobUmask }),

@@ -20,4 +20,23 @@ export const StatusReasons = {
    * EC2 host (`Host EC2 (instance i-…) terminated.`), the instance being this machine.
    */
   hostTerminated: 'Host EC2 (instance local) terminated.',
+  /** An attempt on a SPOT compute environment whose instance was reclaimed (docs: batch/latest/userguide/job_retries.html). */
+  spotHostTerminated: (instanceId: string): string => `Host EC2 (instance ${instanceId}) terminated.`,
+  /** An attempt on a FARGATE_SPOT compute environment whose task was reclaimed, as ECS words it. */
+  fargateSpotInterrupted: 'Your Spot Task was interrupted.',
+  /**
+   * On a RUNNABLE job at the head of its queue that no compute environment can ever run, by the
+   * `reason` a job queue's `jobStateTimeLimitActions` name (docs: batch/latest/userguide/job_stuck_in_runnable.html).
+   */
+  blocked: {
+    'MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE':
+      'MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - CE(s) associated with the job queue cannot meet the CPU requirement of the job.',
+    'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT':
+      'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement (vCPU/memory/GPU) is higher than that can be met by the CE(s) attached to the job queue.',
+  },
+  /** On a job cancelled by a `jobStateTimeLimitActions` entry (docs: batch/latest/userguide/job_stuck_in_runnable_capacity.html). */
+  timeLimitCancelled: (reason: string): string => `Canceled by JobStateTimeLimit action due to reason: ${reason}`,
 } as const;
+
+/** The reasons a RUNNABLE job at the head of its queue can be blocked for, locally. */
+export type BlockedReason = keyof typeof StatusReasons.blocked;

@@ -21,6 +21,17 @@ const operations: Record<string, Operation> = {
   '/v1/describejobqueues': (service, body) => service.describeJobQueues(body),
   '/v1/describejobdefinitions': (service, body) => service.describeJobDefinitions(body),
   '/v1/describecomputeenvironments': (service, body) => service.describeComputeEnvironments(body),
+  '/v1/createcomputeenvironment': (service, body) => service.createComputeEnvironment(body),
+  '/v1/updatecomputeenvironment': (service, body) => service.updateComputeEnvironment(body),
+  '/v1/deletecomputeenvironment': (service, body) => service.deleteComputeEnvironment(body),
+  '/v1/createjobqueue': (service, body) => service.createJobQueue(body),
+  '/v1/updatejobqueue': (service, body) => service.updateJobQueue(body),
+  '/v1/deletejobqueue': (service, body) => service.deleteJobQueue(body),
+  '/v1/createschedulingpolicy': (service, body) => service.createSchedulingPolicy(body),
+  '/v1/updateschedulingpolicy': (service, body) => service.updateSchedulingPolicy(body),
+  '/v1/deleteschedulingpolicy': (service, body) => service.deleteSchedulingPolicy(body),
+  '/v1/describeschedulingpolicies': (service, body) => service.describeSchedulingPolicies(body),
+  '/v1/listschedulingpolicies': (service) => service.listSchedulingPolicies(),
 };
 
 function send(response: ServerResponse, status: number, body: unknown, errorType?: string): void {

@@ -31,7 +31,8 @@ export function cancelJob(parts: StopParts, request: unknown): Record<string, ne
   return {};
 }
 
-function stopJob(parts: StopParts, job: JobEntry, reason: string, terminate: boolean): void {
+/** Cancels (`terminate` false) or terminates a job, as CancelJob and TerminateJob do. */
+export function stopJob(parts: StopParts, job: JobEntry, reason: string, terminate: boolean): void {
   // A spilled job is final: there is nothing left to stop.
   if (job instanceof SpilledJob) return;
   if (job.array?.expanded) {

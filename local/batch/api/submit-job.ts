@@ -36,10 +36,13 @@ export function submitJob(
     resources.minTimeoutSeconds,
   );
   const queue = resources.resolveQueue(input.jobQueue);
+  // docs: batch/latest/APIReference/API_JobQueueDetail.html (state): a DISABLED queue takes no new jobs.
+  if (queue.state === 'DISABLED')
+    throw new BatchClientError(`jobQueue: job queue ${queue.name} is DISABLED and accepts no new jobs`);
   const definition = resources.resolveDefinition(input.jobDefinition);
   if (queue.schedulingPolicy && input.shareIdentifier === undefined) {
     throw new BatchClientError(
-      `shareIdentifier is required: job queue ${queue.name} has the fair-share scheduling policy ${queue.schedulingPolicy}`,
+      `shareIdentifier is required: job queue ${queue.name} has the fair-share scheduling policy ${queue.schedulingPolicy.name}`,
     );
   }
   if (!queue.schedulingPolicy && input.shareIdentifier !== undefined) {
@@ -73,7 +76,9 @@ export function submitJob(
   if (timeoutSeconds !== undefined) job.timeoutSeconds = timeoutSeconds;
   if (input.tags) job.tags = input.tags;
   if (input.shareIdentifier !== undefined) job.shareIdentifier = input.shareIdentifier;
-  if (input.schedulingPriorityOverride !== undefined) job.schedulingPriority = input.schedulingPriorityOverride;
+  // The definition's schedulingPriority unless SubmitJob overrides it (docs: batch/latest/APIReference/API_SubmitJob.html).
+  const schedulingPriority = input.schedulingPriorityOverride ?? definition.config.schedulingPriority;
+  if (schedulingPriority !== undefined) job.schedulingPriority = schedulingPriority;
   if (input.propagateTags !== undefined) job.propagateTags = input.propagateTags;
   if (input.dependsOn) job.dependsOn = input.dependsOn;
   if (input.arraySize !== undefined) {

@@ -61,7 +61,8 @@ const exitCodePattern = /^[0-9]*\*?$/;
 const nulRule = 'must not contain a NUL byte (\\u0000), which a process argument or environment variable cannot hold';
 const reasonPattern = /^[A-Za-z0-9.:\s]*\*?$/;
 
-const describe = (value: unknown): string => {
+/** A received value as a message shows it. */
+export const describe = (value: unknown): string => {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -69,11 +70,12 @@ const describe = (value: unknown): string => {
   return `${typeof value} ${String(value)}`;
 };
 
-const fail = (message: string): never => {
+/** Throws Batch's `ClientException` with `message`. */
+export const fail = (message: string): never => {
   throw new BatchClientError(message);
 };
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function requireString(body: Record<string, unknown>, field: string): string {
@@ -89,7 +91,7 @@ function optionalObject(value: unknown, field: string): Record<string, unknown> 
   return value as Record<string, unknown>;
 }
 
-function stringMap(value: unknown, field: string, rule: string): Record<string, string> | undefined {
+export function stringMap(value: unknown, field: string, rule: string): Record<string, string> | undefined {
   const object = optionalObject(value, field);
   if (!object) return undefined;
   const out: Record<string, string> = {};

@@ -9,6 +9,7 @@ export function attemptEnvironment(
   jobEnvironment: Record<string, string>,
   job: JobRecord,
   attempt: number,
+  computeEnvironment: string,
 ): Record<string, string> {
   const environment: Record<string, string> = { ...jobEnvironment };
   if (process.env.PATH !== undefined) environment.PATH = process.env.PATH;
@@ -17,8 +18,7 @@ export function attemptEnvironment(
   environment.AWS_BATCH_JOB_ID = job.jobId;
   environment.AWS_BATCH_JOB_ATTEMPT = String(attempt);
   environment.AWS_BATCH_JQ_NAME = job.queue.name;
-  // Every job is placed on the first compute environment of its queue (one pool is shared locally).
-  environment.AWS_BATCH_CE_NAME = job.queue.computeEnvironments[0] ?? '';
+  environment.AWS_BATCH_CE_NAME = computeEnvironment;
   if (job.parent?.array && job.arrayIndex !== undefined) {
     environment.AWS_BATCH_JOB_ARRAY_INDEX = String(job.arrayIndex);
     environment.AWS_BATCH_JOB_ARRAY_SIZE = String(job.parent.array.size);

@@ -11,13 +11,14 @@ import { ContainerStartError } from '../errors';
 import type { JobJournal } from '../journal';
 import { CommandLocator } from '../private/command-path';
 import { StatusReasons } from '../status-reasons';
-import type { AttemptRecord, JobRecord, KillReason, RunState } from '../store/records';
+import type { AttemptRecord, ComputeEnvironmentState, JobRecord, KillReason, RunState } from '../store/records';
 import type { JobStatus } from '../store/status-index';
 import { attemptEnvironment } from './environment';
 import type { PrepareInvocation } from './invocation';
 import type { LaunchedProcess, LaunchOutcome, LaunchRequest, ProcessLauncher } from './launcher';
 import { logFileFor } from './log-file';
 import { decideRetry } from './retry';
+import { type SpotInterruptions, spotInterruption } from './spot';
 
 /** What the executor asks of the scheduler as an attempt starts and ends. */
 export interface AttemptLifecycle {
@@ -27,7 +28,8 @@ export interface AttemptLifecycle {
   finish(job: JobRecord, status: 'SUCCEEDED' | 'FAILED', statusReason: string | undefined): void;
   /** Makes a job RUNNABLE again, last in its queue. */
   enqueue(job: JobRecord): void;
-  releaseVcpus(count: number): void;
+  /** Gives back what a STARTING or RUNNING attempt held. */
+  releaseVcpus(job: JobRecord, run: RunState): void;
   scheduleTick(): void;
 }
 
@@ -48,6 +50,7 @@ interface ExecutorOptions {
   region: string;
   accountId: string;
   lifecycle: AttemptLifecycle;
+  spot: SpotInterruptions;
 }
 
 /** Seconds between SIGTERM and SIGKILL when a job is stopped, as ECS's default stop timeout. */
@@ -72,7 +75,7 @@ function attemptOutcome(outcome: LaunchOutcome): { exitCode?: number; reason?: s
 
 /**
  * Runs job attempts as processes.
- * @example const executor = new Executor({ ...options, lifecycle: scheduler }); void executor.startAttempt(job, 1);
+ * @example const executor = new Executor({ ...options, lifecycle: scheduler }); void executor.startAttempt(job, 1, environment);
  */
 export class Executor {
   private readonly options: ExecutorOptions;
@@ -94,21 +97,25 @@ export class Executor {
     return this.spawnedCount;
   }
 
-  /** Starts an attempt of `job`, which holds `reservedVcpus` of the pool until the attempt ends. */
-  async startAttempt(job: JobRecord, reservedVcpus: number): Promise<void> {
+  /** Starts an attempt of `job` on `computeEnvironment`, which holds `reservedVcpus` until the attempt ends. */
+  async startAttempt(
+    job: JobRecord,
+    reservedVcpus: number,
+    computeEnvironment: ComputeEnvironmentState,
+  ): Promise<void> {
     const { cwd } = this.options;
     let markExited = noop;
     const exited = new Promise<void>((resolve) => {
       markExited = resolve;
     });
-    const run: RunState = { reservedVcpus, stop: new AbortController(), exited, markExited };
+    const run: RunState = { reservedVcpus, computeEnvironment, stop: new AbortController(), exited, markExited };
     job.run = run;
     this.running.add(job);
     this.lifecycle.setStatus(job, 'STARTING');
     const taskId = randomUUID().replaceAll('-', '');
     const attempt: AttemptRecord = {
       taskId,
-      taskArn: `arn:aws:ecs:${this.options.region}:${this.options.accountId}:task/AWSBatch-${job.queue.computeEnvironments[0] ?? 'local'}/${taskId}`,
+      taskArn: `arn:aws:ecs:${this.options.region}:${this.options.accountId}:task/AWSBatch-${computeEnvironment.name}/${taskId}`,
       logStreamName: `${job.definition.name}/default/${taskId}`,
     };
     job.attempts.push(attempt);
@@ -117,7 +124,7 @@ export class Executor {
     try {
       const invocation = await this.options.prepareInvocation({
         command: [...job.command],
-        environment: attemptEnvironment(this.options.jobEnvironment, job, job.attempts.length),
+        environment: attemptEnvironment(this.options.jobEnvironment, job, job.attempts.length, computeEnvironment.name),
         image: imageReference(job.definition.config),
         attemptName: `fanout-${taskId}`,
       });
@@ -182,6 +189,12 @@ export class Executor {
           .sleep(job.timeoutSeconds * 1000, run.stop.signal)
           .then(() => this.kill(job, 'timeout', StatusReasons.timeout), noop);
       }
+      const interruption = run.killReason ? undefined : spotInterruption(computeEnvironment, this.options.spot);
+      if (interruption) {
+        this.clock
+          .sleep(this.options.spot.afterMs, run.stop.signal)
+          .then(() => this.kill(job, 'interrupted', interruption.statusReason, interruption.signal), noop);
+      }
     });
     void launched.outcome.then((outcome) => this.endAttempt(job, attempt, attemptOutcome(outcome)));
   }
@@ -190,13 +203,13 @@ export class Executor {
    * Stops a STARTING or RUNNING job's process: SIGTERM, then SIGKILL after the grace period,
    * or SIGKILL at once when the service closes. The attempt then ends with `statusReason`.
    */
-  kill(job: JobRecord, why: KillReason, statusReason: string): void {
+  kill(job: JobRecord, why: KillReason, statusReason: string, signal?: 'SIGKILL' | 'SIGTERM'): void {
     const run = job.run;
     if (!run || run.killReason) return;
     run.killReason = why;
     run.killStatusReason = statusReason;
     if (!run.process) return; // startAttempt sees killReason before launching
-    this.signal(run.process, run.stop.signal, why === 'close' ? 'SIGKILL' : 'SIGTERM');
+    this.signal(run.process, run.stop.signal, signal ?? (why === 'close' ? 'SIGKILL' : 'SIGTERM'));
   }
 
   /** Kills every job process (SIGKILL) and stops the launcher; resolves once all have exited. */
@@ -232,18 +245,21 @@ export class Executor {
     this.running.delete(job);
     // A given reason spares the DOMException (and its stack trace) `abort()` would build per attempt.
     run.stop.abort(attemptEnded);
-    this.lifecycle.releaseVcpus(run.reservedVcpus);
+    this.lifecycle.releaseVcpus(job, run);
     attempt.stoppedAt = this.clock.now();
-    if (outcome.exitCode !== undefined) attempt.exitCode = outcome.exitCode;
+    // A lost host reports no exit code: the process did not exit, its machine went away.
+    if (outcome.exitCode !== undefined && run.killReason !== 'interrupted') attempt.exitCode = outcome.exitCode;
     if (outcome.reason !== undefined) attempt.reason = outcome.reason;
     attempt.statusReason = run.killStatusReason ?? outcome.statusReason ?? StatusReasons.containerExited;
     run.markExited();
 
+    // An interrupted attempt failed whatever its process did, and is retried as any failure is.
+    const retryable = !run.killReason || run.killReason === 'interrupted';
     if (!run.killReason && outcome.exitCode === 0) {
       this.lifecycle.finish(job, 'SUCCEEDED', attempt.statusReason);
     } else if (
       // Timed-out, terminated and cancelled attempts are never retried (docs: batch/latest/userguide/job_retries.html).
-      !run.killReason &&
+      retryable &&
       !this.lifecycle.closed &&
       decideRetry(job.retryStrategy, job.attempts.length, {
         ...(attempt.exitCode === undefined ? {} : { exitCode: attempt.exitCode }),

@@ -1,7 +1,7 @@
 /**
  * The job lifecycle (docs: batch/latest/userguide/job_states.html): SUBMITTED jobs move on to
- * PENDING or RUNNABLE, array jobs expand into their children, RUNNABLE jobs start while the
- * vCPU pool has room, and a job's end settles its dependants and its array parent.
+ * PENDING or RUNNABLE, array jobs expand into their children, RUNNABLE jobs start where there is
+ * room (placement.ts), and a job's end settles its dependants and its array parent.
  */
 import type { JobDetail } from '@aws-sdk/client-batch';
 import type { Clock } from '../../engine/types';
@@ -12,18 +12,20 @@ import type { BatchResources } from '../resources';
 import { jobDetail } from '../shapes/job-detail';
 import { StatusReasons } from '../status-reasons';
 import type { JobStore } from '../store/job-store';
-import type { ArrayParentState, JobRecord } from '../store/records';
+import type { ArrayParentState, ComputeEnvironmentState, JobRecord, RunState } from '../store/records';
 import { isFinal, type JobStatus } from '../store/status-index';
 import { newArrayChild } from './array-child';
+import { dispatchRunnable, type MachinePool } from './placement';
+import { RunnableTimeLimits } from './time-limits';
 
 interface SchedulerOptions {
   resources: BatchResources;
   store: JobStore;
   clock: Clock;
-  /** Size of the vCPU pool shared by every compute environment. */
+  /** vCPUs this machine lends every compute environment together. */
   vcpuCapacity: number;
-  /** Starts an attempt of a job that has just been given `reservedVcpus` of the pool. */
-  startAttempt: (job: JobRecord, reservedVcpus: number) => Promise<void>;
+  /** Starts an attempt of a job that has just been given `reservedVcpus` on `computeEnvironment`. */
+  startAttempt: (job: JobRecord, reservedVcpus: number, computeEnvironment: ComputeEnvironmentState) => Promise<void>;
 }
 
 /**
@@ -32,11 +34,13 @@ interface SchedulerOptions {
  */
 export class Scheduler implements AttemptLifecycle {
   readonly vcpuCapacity: number;
-  private freeVcpus: number;
+  /** Jobs at the head of their queue that cannot run, and their queues' time limits. */
+  readonly timeLimits: RunnableTimeLimits;
+  private readonly machine: MachinePool;
   private readonly resources: BatchResources;
   private readonly store: JobStore;
   private readonly clock: Clock;
-  private readonly startAttempt: (job: JobRecord, reservedVcpus: number) => Promise<void>;
+  private readonly startAttempt: SchedulerOptions['startAttempt'];
   private readonly submitted: JobRecord[] = [];
   private readonly jobWaiters = new Map<string, ((detail: JobDetail) => void)[]>();
   private idleWaiters: (() => void)[] = [];
@@ -50,8 +54,13 @@ export class Scheduler implements AttemptLifecycle {
     this.store = options.store;
     this.clock = options.clock;
     this.vcpuCapacity = options.vcpuCapacity;
-    this.freeVcpus = options.vcpuCapacity;
+    this.machine = { total: options.vcpuCapacity, free: options.vcpuCapacity };
     this.startAttempt = options.startAttempt;
+    this.timeLimits = new RunnableTimeLimits(this.clock, (job, statusReason) => {
+      job.isCancelled = true;
+      this.finish(job, 'FAILED', statusReason);
+      this.scheduleTick();
+    });
   }
 
   /** Jobs not yet SUCCEEDED or FAILED (array parents included). */
@@ -61,7 +70,7 @@ export class Scheduler implements AttemptLifecycle {
 
   /** vCPUs currently reserved by STARTING and RUNNING jobs. */
   get vcpusInUse(): number {
-    return this.vcpuCapacity - this.freeVcpus;
+    return this.machine.total - this.machine.free;
   }
 
   /** Set once the service is closing: nothing starts or is retried any more. */
@@ -130,9 +139,11 @@ export class Scheduler implements AttemptLifecycle {
     job.queue.runnable.push(job);
   }
 
-  /** Gives vCPUs an attempt held back to the pool. */
-  releaseVcpus(count: number): void {
-    this.freeVcpus += count;
+  /** Gives the vCPUs an attempt held back to its compute environment and to this machine. */
+  releaseVcpus(job: JobRecord, run: RunState): void {
+    this.machine.free += run.reservedVcpus;
+    run.computeEnvironment.vcpusInUse -= run.reservedVcpus;
+    job.queue.runnable.attemptEnded(job, run.reservedVcpus);
   }
 
   /** Spawns an array job's children `<parentId>:<index>` (docs: batch/latest/userguide/array_jobs.html). */
@@ -164,30 +175,12 @@ export class Scheduler implements AttemptLifecycle {
     for (const waiter of waiters ?? []) dependencySettled(waiter, true, this);
   }
 
-  /**
-   * Starts RUNNABLE jobs while the vCPU pool has room: queues by priority (higher first),
-   * FIFO within a queue. The head of the highest-priority queue that does not fit blocks
-   * everything below it, so a large job is not starved by a stream of small ones.
-   */
+  /** Starts what can start now (placement.ts). */
   private dispatch(): void {
     if (this.stopped) return;
-    for (const queue of this.resources.queuesByPriority) {
-      for (;;) {
-        const head = queue.runnable.peek();
-        if (!head) break;
-        if (head.status !== 'RUNNABLE') {
-          // Cancelled or terminated while queued: dropped here rather than searched for on cancel.
-          queue.runnable.shift();
-          continue;
-        }
-        // A job asking for more than the whole pool runs alone instead of waiting forever.
-        const need = Math.min(head.vcpus, this.vcpuCapacity);
-        if (need > this.freeVcpus) return;
-        queue.runnable.shift();
-        this.freeVcpus -= need;
-        void this.startAttempt(head, need);
-      }
-    }
+    dispatchRunnable(this.resources, this.machine, this.timeLimits, (job, vcpus, environment) => {
+      void this.startAttempt(job, vcpus, environment);
+    });
   }
 
   setStatus(job: JobRecord, status: JobStatus): void {
@@ -209,6 +202,7 @@ export class Scheduler implements AttemptLifecycle {
   /** Moves a job to SUCCEEDED or FAILED, then settles its dependents and array parent without recursion. */
   finish(job: JobRecord, status: 'SUCCEEDED' | 'FAILED', statusReason: string | undefined): void {
     if (isFinal(job.status)) return;
+    this.timeLimits.unblock(job);
     this.setStatus(job, status);
     if (statusReason !== undefined) job.statusReason = statusReason;
     job.stoppedAt = this.clock.now();

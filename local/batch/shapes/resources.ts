@@ -1,27 +1,32 @@
-/** The API shapes of the resources from the configuration: job queues, job definitions, compute environments. */
-import type { ComputeEnvironmentDetail, JobDefinition, JobQueueDetail } from '@aws-sdk/client-batch';
-import { type ComputeEnvironmentConfig, imageReference } from '../../../config';
+/** The API shapes of the resources: job queues, job definitions, compute environments, scheduling policies. */
+import type {
+  ComputeEnvironmentDetail,
+  JobDefinition,
+  JobQueueDetail,
+  SchedulingPolicyDetail,
+} from '@aws-sdk/client-batch';
+import { imageReference } from '../../../config';
 import type { BatchResources } from '../resources';
-import type { DefinitionState, QueueState } from '../store/records';
+import type { ComputeEnvironmentState, DefinitionState, QueueState, SchedulingPolicyState } from '../store/records';
 
-export function jobQueueDetail(queue: QueueState, resources: BatchResources): JobQueueDetail {
+export function jobQueueDetail(queue: QueueState): JobQueueDetail {
   return {
     jobQueueName: queue.name,
     jobQueueArn: queue.arn,
-    state: 'ENABLED',
+    state: queue.state,
     status: 'VALID',
     statusReason: 'JobQueue Healthy',
     priority: queue.priority,
-    computeEnvironmentOrder: queue.computeEnvironments.map((name, order) => ({
-      order: order + 1,
-      computeEnvironment: resources.arn('compute-environment', name),
+    computeEnvironmentOrder: queue.computeEnvironmentOrder.map((entry) => ({
+      order: entry.order,
+      computeEnvironment: entry.computeEnvironment.arn,
     })),
-    ...(queue.schedulingPolicy
-      ? { schedulingPolicyArn: resources.arn('scheduling-policy', queue.schedulingPolicy) }
-      : {}),
-    jobQueueType: 'ECS',
-    tags: {},
-    jobStateTimeLimitActions: [],
+    ...(queue.schedulingPolicy ? { schedulingPolicyArn: queue.schedulingPolicy.arn } : {}),
+    jobQueueType: queue.computeEnvironmentOrder[0]?.computeEnvironment.type.startsWith('FARGATE')
+      ? 'ECS_FARGATE'
+      : 'ECS',
+    tags: { ...queue.tags },
+    jobStateTimeLimitActions: queue.jobStateTimeLimitActions.map((action) => ({ ...action })),
   };
 }
 
@@ -57,19 +62,38 @@ export function jobDefinitionDetail(definition: DefinitionState): JobDefinition 
 }
 
 export function computeEnvironmentDetail(
-  ce: ComputeEnvironmentConfig,
+  ce: ComputeEnvironmentState,
   resources: BatchResources,
 ): ComputeEnvironmentDetail {
   return {
     computeEnvironmentName: ce.name,
-    computeEnvironmentArn: resources.arn('compute-environment', ce.name),
+    computeEnvironmentArn: ce.arn,
     ecsClusterArn: `arn:aws:ecs:${resources.region}:${resources.accountId}:cluster/AWSBatch-${ce.name}`,
     type: 'MANAGED',
-    state: 'ENABLED',
+    state: ce.state,
     status: 'VALID',
     statusReason: 'ComputeEnvironment Healthy',
-    computeResources: { type: ce.type, maxvCpus: ce.maxvCpus, minvCpus: 0, subnets: [], securityGroupIds: [] },
+    computeResources: {
+      type: ce.type,
+      maxvCpus: ce.maxvCpus,
+      minvCpus: ce.minvCpus,
+      subnets: [...ce.subnets],
+      securityGroupIds: [...ce.securityGroupIds],
+    },
     containerOrchestrationType: 'ECS',
-    tags: {},
+    tags: { ...ce.tags },
+  };
+}
+
+export function schedulingPolicyDetail(policy: SchedulingPolicyState): SchedulingPolicyDetail {
+  return {
+    name: policy.name,
+    arn: policy.arn,
+    fairsharePolicy: {
+      shareDecaySeconds: policy.shareDecaySeconds,
+      computeReservation: policy.computeReservation,
+      shareDistribution: policy.shareDistribution.map((share) => ({ ...share })),
+    },
+    tags: { ...policy.tags },
   };
 }

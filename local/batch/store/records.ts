@@ -3,16 +3,75 @@ import type { KeyValuePair } from '@aws-sdk/client-batch';
 import type { JobDefinitionConfig } from '../../../config';
 import type { RetryStrategyInput } from '../api/validate';
 import type { LaunchedProcess } from '../executor/launcher';
-import type { Fifo } from '../private/fifo';
 import type { JobStatus, StatusIndex } from './status-index';
+
+export type ResourceState = 'ENABLED' | 'DISABLED';
+export type ComputeType = 'EC2' | 'SPOT' | 'FARGATE' | 'FARGATE_SPOT';
+
+/** A compute environment: its capacity (`maxvCpus`) and what STARTING and RUNNING attempts hold of it. */
+export interface ComputeEnvironmentState {
+  name: string;
+  arn: string;
+  type: ComputeType;
+  /** A DISABLED environment takes no new job; attempts already on it go on. */
+  state: ResourceState;
+  maxvCpus: number;
+  minvCpus: number;
+  subnets: string[];
+  securityGroupIds: string[];
+  tags: Record<string, string>;
+  /** vCPUs reserved by the STARTING and RUNNING attempts placed here. */
+  vcpusInUse: number;
+}
+
+/** A fair-share scheduling policy (docs: batch/latest/APIReference/API_FairsharePolicy.html). */
+export interface SchedulingPolicyState {
+  name: string;
+  arn: string;
+  shareDecaySeconds: number;
+  computeReservation: number;
+  shareDistribution: { shareIdentifier: string; weightFactor: number }[];
+  tags: Record<string, string>;
+}
+
+/** docs: batch/latest/APIReference/API_JobStateTimeLimitAction.html */
+export interface TimeLimitAction {
+  reason: string;
+  state: 'RUNNABLE';
+  maxTimeSeconds: number;
+  action: 'CANCEL';
+}
+
+/** The RUNNABLE jobs of a queue in the order the queue starts them: FIFO, or fair share. */
+export interface RunnableJobs {
+  readonly size: number;
+  push(job: JobRecord): void;
+  /** The job the queue would start next, if any; it may have been cancelled meanwhile. */
+  peek(): JobRecord | undefined;
+  /** Removes the job {@link peek} returned. */
+  shift(): JobRecord | undefined;
+  /** Counts an attempt of one of the queue's jobs that took `vcpus`. */
+  attemptStarted(job: JobRecord, vcpus: number): void;
+  /** Counts the end of such an attempt. */
+  attemptEnded(job: JobRecord, vcpus: number): void;
+  /** Whether the queue may start a job needing `need` more vCPUs, out of a capacity of `capacity` (compute reservation). */
+  admits(need: number, capacity: number): boolean;
+}
 
 export interface QueueState {
   name: string;
   arn: string;
   priority: number;
-  computeEnvironments: string[];
-  schedulingPolicy?: string;
-  runnable: Fifo<JobRecord>;
+  /** A DISABLED queue takes no new job; jobs already in it go on. */
+  state: ResourceState;
+  /** Sorted by `order`: placement tries them in this order. */
+  computeEnvironmentOrder: { order: number; computeEnvironment: ComputeEnvironmentState }[];
+  schedulingPolicy?: SchedulingPolicyState;
+  jobStateTimeLimitActions: TimeLimitAction[];
+  tags: Record<string, string>;
+  /** Order of creation, which breaks ties between queues of equal priority. */
+  sequence: number;
+  runnable: RunnableJobs;
   /** The queue's jobs and array parents (not array children) by status. */
   byStatus: StatusIndex;
 }
@@ -36,11 +95,13 @@ export interface AttemptRecord {
 }
 
 /** Why a running attempt's process is being stopped. */
-export type KillReason = 'timeout' | 'terminate' | 'close';
+export type KillReason = 'timeout' | 'terminate' | 'close' | 'interrupted';
 
 /** A STARTING or RUNNING attempt's hold on the vCPU pool and its process. */
 export interface RunState {
   reservedVcpus: number;
+  /** Where the attempt was placed. */
+  computeEnvironment: ComputeEnvironmentState;
   stop: AbortController;
   process?: LaunchedProcess;
   killReason?: KillReason;
@@ -67,7 +128,7 @@ export interface JobRecord {
   queue: QueueState;
   definition: DefinitionState;
   status: JobStatus;
-  statusReason?: string;
+  statusReason?: string | undefined;
   createdAt: number;
   startedAt?: number;
   stoppedAt?: number;
@@ -96,6 +157,8 @@ export interface JobRecord {
   expansionWaiters?: JobRecord[] | undefined;
   isCancelled?: boolean;
   isTerminated?: boolean;
+  /** Set while the job is RUNNABLE at the head of its queue and no compute environment can ever run it. */
+  blocked?: { reason: string; timer: AbortController; since: number } | undefined;
   array?: ArrayParentState;
   parent?: JobRecord;
   arrayIndex?: number;
