@@ -23,6 +23,8 @@ export const ExitCode = {
   Failed: 1,
   /** The input, definition or command line is invalid; nothing was started or written. */
   Invalid: 2,
+  /** The state folder is in use by another process (sysexits' EX_TEMPFAIL: try again later). */
+  Busy: 75,
 } as const;
 
 /** A CLI failure with the exit code it maps to; the message is printed as is. */

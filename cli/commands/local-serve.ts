@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import type { CliIo } from '../io';
 import { jobUmask } from '../private-state';
+import { commandLine, holdStateDir } from '../state-lock';
 
 export interface LocalServeOptions {
   dir?: string;
@@ -25,7 +26,14 @@ export async function localServe(
   io: CliIo,
   untilStopped: Promise<unknown> = stopSignal(),
 ): Promise<number> {
-  const cloud = await startLocalCloud({ ...(options.dir ? { dir: options.dir } : {}), ...jobUmask() });
+  const release = holdStateDir(options.dir ?? '.fanout', commandLine());
+  let cloud: LocalCloud;
+  try {
+    cloud = await startLocalCloud({ ...(options.dir ? { dir: options.dir } : {}), ...jobUmask() });
+  } catch (error) {
+    release();
+    throw error;
+  }
   const environment = clientEnvironment(cloud);
   const envFile = join(cloud.dir, SERVE_ENV_FILE);
   const shellForm = shellEnvironment(environment);
@@ -61,6 +69,7 @@ export async function localServe(
   } finally {
     rmSync(envFile, { force: true });
     await cloud.stop();
+    release();
   }
   return 0;
 }

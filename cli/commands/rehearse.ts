@@ -14,6 +14,7 @@ import type { RunPath } from '../../run';
 import { localJobResources, readJsonDocument } from '../input';
 import { CliError, type CliIo, ExitCode } from '../io';
 import { jobUmask } from '../private-state';
+import { commandLine, holdStateDir } from '../state-lock';
 import { localTarget } from '../targets';
 import { writeReportAfterRun } from './report';
 import { runOnTarget } from './run';
@@ -95,8 +96,25 @@ export async function rehearseCommand(options: RehearseOptions, io: CliIo): Prom
   io.err('rehearsing the deployed stack on the local cloud; not rehearsed:');
   for (const line of NOT_REHEARSED) io.err(`  - ${line}`);
 
-  const cdkOut = options.cdkOut ? resolve(options.cdkOut) : synthesize(io);
   const dirText = options.dir ?? join('.fanout', 'rehearsal');
+  const release = holdStateDir(dirText, commandLine());
+  try {
+    return await rehearse(options, raw, paths, baseRunId, inputFile, dirText, io);
+  } finally {
+    release();
+  }
+}
+
+async function rehearse(
+  options: RehearseOptions,
+  raw: Record<string, unknown>,
+  paths: RunPath[],
+  baseRunId: string,
+  inputFile: string,
+  dirText: string,
+  io: CliIo,
+): Promise<number> {
+  const cdkOut = options.cdkOut ? resolve(options.cdkOut) : synthesize(io);
   let rehearsal: Awaited<ReturnType<typeof startRehearsal>>;
   try {
     rehearsal = await startRehearsal({ cdkOut, dir: dirText, ...jobUmask() });

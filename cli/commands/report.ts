@@ -18,6 +18,7 @@ import {
 } from '../../report';
 import { readRunRecord } from '../../run';
 import { CliError, type CliIo, ExitCode } from '../io';
+import { checkStateFree } from '../state-lock';
 import { type AwsTarget, type AwsTargetOptions, executionRecord, openAwsTarget, runOfExecution } from '../targets';
 
 export interface ReportOptions {
@@ -44,6 +45,7 @@ export async function reportCommand(options: ReportOptions, io: CliIo): Promise<
   if (readExecutionRecords(stateDir, runId).length === 0)
     throw new CliError(`no run "${options.runId}" in ${dirLabel}`);
   const config = loadConfig();
+  checkStateFree(stateDir, dirLabel);
   const dynamo = await startDynamoDb({ dir: join(stateDir, 'dynamodb') });
   const ledger = new DynamoDBClient({
     region: config.region,

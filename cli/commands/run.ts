@@ -33,6 +33,7 @@ import { CliError, type CliIo } from '../io';
 import { jobUmask } from '../private-state';
 import { ProgressReporter } from '../progress';
 import { settleStoppedRun } from '../settle';
+import { commandLine, holdStateDir } from '../state-lock';
 import { printRunSummary } from '../summary';
 import { type AwsTargetOptions, executionRecord, localTarget, openAwsTarget, type Target } from '../targets';
 import { writeReportAfterRun } from './report';
@@ -176,17 +177,22 @@ export async function runOnLocalCloud(
   options: Omit<RunOptions, 'input'> & { dir: string; jobsInImage?: InImageOptions },
   io: CliIo,
 ): Promise<number> {
-  const cloud = await startLocalCloud({
-    dir: options.dir,
-    ...jobUmask(),
-    ...(options.jobsInImage ? { inImage: options.jobsInImage } : {}),
-  });
+  const release = holdStateDir(options.dir, commandLine());
   try {
-    return await runOnTarget(localTarget(cloud, options.dir), plan, options, io, () =>
-      writeReportAfterRun(cloud, plan, options.dir, io),
-    );
+    const cloud = await startLocalCloud({
+      dir: options.dir,
+      ...jobUmask(),
+      ...(options.jobsInImage ? { inImage: options.jobsInImage } : {}),
+    });
+    try {
+      return await runOnTarget(localTarget(cloud, options.dir), plan, options, io, () =>
+        writeReportAfterRun(cloud, plan, options.dir, io),
+      );
+    } finally {
+      await cloud.stop();
+    }
   } finally {
-    await cloud.stop();
+    release();
   }
 }
 

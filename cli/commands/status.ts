@@ -12,6 +12,7 @@ import {
   readRunRecord,
 } from '../../run';
 import { CliError, type CliIo, ExitCode } from '../io';
+import { checkStateFree } from '../state-lock';
 import { printRunSummary, type RunLocation } from '../summary';
 import { type AwsTargetOptions, localRunLocation, openAwsTarget } from '../targets';
 
@@ -51,6 +52,7 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
   const record = readRunRecord(dir, options.runId);
   if (!record) throw new CliError(`no run "${options.runId}" in ${dir}`);
   const config = loadConfig();
+  checkStateFree(dir, options.dir ?? '.fanout');
   const dynamo = await startDynamoDb({ dir: join(dir, 'dynamodb') });
   const client = new DynamoDBClient({
     region: config.region,
