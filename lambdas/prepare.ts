@@ -6,15 +6,12 @@ import {
   DescribeJobQueuesCommand,
   type JobDefinition,
 } from '@aws-sdk/client-batch';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
-  newRunHeaderPut,
   type PreparedRun,
   pendingItemRow,
-  putRows,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
   type RunPath,
@@ -43,6 +40,7 @@ import {
 } from './shared/input';
 import { handlerLogger, runLogger } from './shared/log';
 import { indexedManifest, manifestIndexKey, manifestLine } from './shared/manifest';
+import { writeRunPlan } from './shared/run-plan';
 import { readSourceItems } from './shared/source';
 
 /**
@@ -78,6 +76,8 @@ export interface PrepareDependencies {
   logger: Logger;
   /** The least `timeout` the input may ask for: AWS Batch's 60 seconds, or 1 on the local cloud. */
   minTimeoutSeconds: number;
+  /** After how long an uncommitted plan of another execution is abandoned (see `PlanDependencies`). @default 900 */
+  abandonedPrepareAfterSeconds: number;
 }
 
 /** S3 keys of a run's objects. */
@@ -149,6 +149,8 @@ export function createPrepareHandler(overrides: Partial<PrepareDependencies> = {
       newId: overrides.newId ?? randomUUID,
       logger: overrides.logger ?? handlerLogger('fanout-prepare'),
       minTimeoutSeconds: overrides.minTimeoutSeconds ?? AWS_MIN_TIMEOUT_SECONDS,
+      // Lambda's longest timeout: a Prepare begun earlier can no longer be writing its plan.
+      abandonedPrepareAfterSeconds: overrides.abandonedPrepareAfterSeconds ?? 900,
     }),
   );
 
@@ -250,39 +252,7 @@ async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promi
       : {}),
   };
 
-  // The header goes first and only if the run id is new (or belongs to this very execution,
-  // whose Prepare is being retried), so an existing run's manifest and rows are never touched.
-  try {
-    await deps.ledger.send(new PutCommand(newRunHeaderPut(deps.tableName, headerRow(event, prepared))));
-  } catch (error) {
-    if (
-      error instanceof ConditionalCheckFailedException ||
-      (error as Error).name === 'ConditionalCheckFailedException'
-    ) {
-      throw FanoutInputError.of(
-        'runId',
-        `a run with this id already exists in ledger ${deps.tableName} (started by another execution); choose a new runId, or re-run its failures with the retry command`,
-        runId,
-      );
-    }
-    throw error;
-  }
-
   const { body, index } = indexedManifest(items.map(manifestLine));
-  await deps.s3.send(
-    new PutObjectCommand({ Bucket: deps.bucket, Key: manifestKey, Body: body, ContentType: 'application/jsonl' }),
-  );
-  if (prepared.index) {
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: prepared.index.bucket,
-        Key: prepared.index.key,
-        Body: index,
-        ContentType: 'application/octet-stream',
-      }),
-    );
-  }
-
   const rows = items.map((item) =>
     pendingItemRow({
       runId,
@@ -293,9 +263,13 @@ async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promi
       createdAt,
     }),
   );
-  await putRows(deps.ledger, deps.tableName, rows as unknown as Record<string, unknown>[], {
-    sleep: deps.sleep,
-    random: deps.random,
+  // Header first (only if the run id is new, belongs to this very execution whose Prepare is
+  // being retried, or was abandoned before its commit), then manifest and rows, then the commit.
+  await writeRunPlan(deps, {
+    header: headerRow(event, prepared),
+    manifest: { bucket: deps.bucket, key: manifestKey, body },
+    ...(prepared.index ? { index: { ...prepared.index, body: index } } : {}),
+    rows,
   });
 
   return prepared;

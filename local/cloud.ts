@@ -262,6 +262,8 @@ async function loadLambdaHandlers(wiring: LambdaWiring): Promise<Map<string, Han
         bucket,
         logger: logger('fanout-prepare'),
         minTimeoutSeconds,
+        // One process writes a state folder (cli/state-lock.ts): an uncommitted plan is a dead one's.
+        abandonedPrepareAfterSeconds: 0,
       }) as Handler,
     ],
     [

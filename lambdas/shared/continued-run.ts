@@ -11,6 +11,7 @@ import { ARRAY_THRESHOLDS, planArrays } from './arrays';
 import { claimRetryCandidates, retryRoundThresholds } from './claims';
 import { FanoutInputError } from './errors';
 import { type ResumeDependencies, resumeRun } from './resume';
+import { completeRunPlan, type PlanDependencies } from './run-plan';
 
 /**
  * Executions that continue an earlier run instead of starting one: a retry (`retryOf`) re-runs
@@ -30,7 +31,7 @@ interface ContinuingExecution {
  * `fanout status` shows as it is.
  */
 async function reopenRun(
-  deps: ResumeDependencies,
+  deps: ResumeDependencies & PlanDependencies,
   event: ContinuingExecution,
   runId: string,
   field: 'retryOf' | 'resumeOf',
@@ -41,7 +42,15 @@ async function reopenRun(
     new GetCommand({ TableName: deps.tableName, Key: { runId, itemId: RUN_HEADER_ITEM_ID }, ConsistentRead: true }),
   );
   const run = response.Item as RunHeaderRow | undefined;
-  if (!run) throw FanoutInputError.of(field, `no run with this id in ledger ${deps.tableName}`, runId);
+  if (!run) {
+    throw FanoutInputError.of(
+      field,
+      field === 'resumeOf'
+        ? `no run with this id in ledger ${deps.tableName} (a run whose process died before preparing it left nothing: run its input again)`
+        : `no run with this id in ledger ${deps.tableName}`,
+      runId,
+    );
+  }
   const runPath: RunPath = run.path ?? 'map';
   if (field === 'resumeOf' && (runPath !== 'map' || path !== 'map')) {
     throw FanoutInputError.of(
@@ -56,6 +65,17 @@ async function reopenRun(
       `the run ran on the ${runPath} path; ${field === 'retryOf' ? 'retry' : 'resume'} it with the ${runPath} path's state machine`,
       runId,
     );
+  }
+  if (run.planned === false) {
+    // Its Prepare died before the commit point: nothing of it ran yet.
+    if (field === 'retryOf') {
+      throw FanoutInputError.of(
+        field,
+        'its plan was never completely written (the process that started it died while preparing it); finish it with the resume command first',
+        runId,
+      );
+    }
+    await completeRunPlan(deps, run);
   }
   const startedAt = deps.now().toISOString();
   const lineage: RetryLineage = { executionArn: event.executionArn, startedAt };
@@ -101,7 +121,7 @@ function continuedRun(
  * With nothing to claim the manifest is empty and the Map runs zero items.
  */
 export async function prepareRetry(
-  deps: ResumeDependencies,
+  deps: ResumeDependencies & PlanDependencies,
   event: ContinuingExecution,
   runId: string,
   path: RunPath,
@@ -130,7 +150,7 @@ export async function prepareRetry(
  * execution in the header's `resumes`. With nothing to run the Map runs zero items.
  */
 export async function prepareResume(
-  deps: ResumeDependencies,
+  deps: ResumeDependencies & PlanDependencies,
   event: ContinuingExecution,
   runId: string,
   path: RunPath,

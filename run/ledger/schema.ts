@@ -248,6 +248,12 @@ export interface RunHeaderRow extends PreparedRun {
   retries?: RetryLineage[];
   /** How the aggregation job last ended (Summarize, Collect); absent when it did not run. */
   aggregateOutcome?: AggregateOutcome;
+  /**
+   * The run's commit point (docs/failure-points.md): false from the header's first write until
+   * Prepare has written the manifest and every item row, then true. Runs prepared before the
+   * commit point existed have no such attribute and count as planned.
+   */
+  planned?: boolean;
 }
 
 /** Counts of zero for every status. */

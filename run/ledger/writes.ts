@@ -117,13 +117,62 @@ export function runOutcomeUpdate(tableName: string, runId: string, outcome: RunO
  * this very execution, whose Prepare is being retried; an existing run is never overwritten.
  * @example new PutCommand(newRunHeaderPut('fanout-ledger', header))
  */
-export function newRunHeaderPut(tableName: string, header: RunHeaderRow) {
+export function newRunHeaderPut(tableName: string, header: RunHeaderRow, abandonedBefore?: string) {
+  const item = { ...header, planned: false };
+  if (abandonedBefore === undefined) {
+    return {
+      TableName: tableName,
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(#runId) OR #executionArn = :executionArn',
+      ExpressionAttributeNames: { '#runId': 'runId', '#executionArn': 'executionArn' },
+      ExpressionAttributeValues: { ':executionArn': header.executionArn },
+      ReturnValues: 'ALL_OLD' as const,
+    };
+  }
+  // A plan that was never committed, begun before `abandonedBefore`, was abandoned by its
+  // process (a killed CLI, a Prepare past its Lambda timeout): the run starts afresh.
   return {
     TableName: tableName,
-    Item: header,
-    ConditionExpression: 'attribute_not_exists(#runId) OR #executionArn = :executionArn',
-    ExpressionAttributeNames: { '#runId': 'runId', '#executionArn': 'executionArn' },
-    ExpressionAttributeValues: { ':executionArn': header.executionArn },
+    Item: item,
+    ConditionExpression:
+      'attribute_not_exists(#runId) OR #executionArn = :executionArn OR (#planned = :false AND #createdAt < :abandonedBefore)',
+    ExpressionAttributeNames: {
+      '#runId': 'runId',
+      '#executionArn': 'executionArn',
+      '#planned': 'planned',
+      '#createdAt': 'createdAt',
+    },
+    ExpressionAttributeValues: { ':executionArn': header.executionArn, ':false': false, ':abandonedBefore': abandonedBefore },
+    ReturnValues: 'ALL_OLD' as const,
+  };
+}
+
+/**
+ * The run's commit point: its manifest and every item row are written (docs/failure-points.md).
+ * @example new UpdateCommand(plannedRunUpdate('fanout-ledger', 'sweep-7', executionArn))
+ */
+export function plannedRunUpdate(tableName: string, runId: string, executionArn: string) {
+  return {
+    TableName: tableName,
+    Key: { runId, itemId: RUN_HEADER_ITEM_ID },
+    UpdateExpression: 'SET #planned = :true',
+    ConditionExpression: '#executionArn = :executionArn',
+    ExpressionAttributeNames: { '#planned': 'planned', '#executionArn': 'executionArn' },
+    ExpressionAttributeValues: { ':true': true, ':executionArn': executionArn },
+  };
+}
+
+/**
+ * Clears a run whose plan was never written (no manifest): only while it is still uncommitted.
+ * @example new DeleteCommand(abandonedRunDelete('fanout-ledger', 'sweep-7'))
+ */
+export function abandonedRunDelete(tableName: string, runId: string) {
+  return {
+    TableName: tableName,
+    Key: { runId, itemId: RUN_HEADER_ITEM_ID },
+    ConditionExpression: '#planned = :false',
+    ExpressionAttributeNames: { '#planned': 'planned' },
+    ExpressionAttributeValues: { ':false': false },
   };
 }
 

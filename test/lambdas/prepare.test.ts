@@ -173,10 +173,23 @@ describe('prepare', () => {
     expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
       TableName: 'fanout-ledger',
       // The header row is the prepared run plus the row's own fields, nothing more.
-      Item: { ...prepared, itemId: '#run', kind: 'run', status: 'RUNNING', executionName: 'sweep-1' },
-      ConditionExpression: 'attribute_not_exists(#runId) OR #executionArn = :executionArn',
-      ExpressionAttributeNames: { '#runId': 'runId', '#executionArn': 'executionArn' },
-      ExpressionAttributeValues: { ':executionArn': executionArn },
+      // Uncommitted until the manifest and every row are written (docs/failure-points.md).
+      Item: { ...prepared, itemId: '#run', kind: 'run', status: 'RUNNING', executionName: 'sweep-1', planned: false },
+      // A new run id, this very execution's (a retried Prepare), or a plan abandoned 15 minutes ago.
+      ConditionExpression:
+        'attribute_not_exists(#runId) OR #executionArn = :executionArn OR (#planned = :false AND #createdAt < :abandonedBefore)',
+      ExpressionAttributeNames: {
+        '#runId': 'runId',
+        '#executionArn': 'executionArn',
+        '#planned': 'planned',
+        '#createdAt': 'createdAt',
+      },
+      ExpressionAttributeValues: {
+        ':executionArn': executionArn,
+        ':false': false,
+        ':abandonedBefore': '2025-01-02T02:49:05.000Z',
+      },
+      ReturnValues: 'ALL_OLD',
     });
     expect(s3Mock).toHaveReceivedCommandExactlyOnceWith(PutObjectCommand, {
       Bucket: 'fanout-data',
@@ -204,6 +217,17 @@ describe('prepare', () => {
     expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(BatchWriteCommand, {
       RequestItems: { 'fanout-ledger': [pending('a', 1, true), pending('b', 2, false)] },
     });
+    // The commit point comes last: header, manifest, rows, then planned.
+    expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+      TableName: 'fanout-ledger',
+      Key: { runId: 'sweep-1', itemId: '#run' },
+      UpdateExpression: 'SET #planned = :true',
+      ConditionExpression: '#executionArn = :executionArn',
+      ExpressionAttributeNames: { '#planned': 'planned', '#executionArn': 'executionArn' },
+      ExpressionAttributeValues: { ':true': true, ':executionArn': executionArn },
+    });
+    const order = ledgerMock.calls().map((call) => call.args[0].constructor.name);
+    expect(order).toEqual(['PutCommand', 'BatchWriteCommand', 'UpdateCommand']);
   });
 
   it('passes a threshold the input leaves out as one failures can never exceed', async () => {
@@ -805,7 +829,7 @@ describe('prepare with resumeOf', () => {
   it('rejects an unknown run with FanoutInputError naming resumeOf, and resumeOf given with other options', async () => {
     ledgerMock.on(GetCommand).resolves({});
     await expect(handler()({ ...resumeEvent, input: { resumeOf: 'nope' } })).rejects.toThrow(
-      /resumeOf: no run with this id in ledger fanout-ledger \(received "nope"\)/,
+      /resumeOf: no run with this id in ledger fanout-ledger \(a run whose process died before preparing it left nothing: run its input again\) \(received "nope"\)/,
     );
     await expect(handler()({ ...resumeEvent, input: { resumeOf: 'sweep-1', items: [{}] } })).rejects.toThrow(
       /items cannot be given with resumeOf/,
