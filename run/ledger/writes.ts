@@ -142,7 +142,11 @@ export function newRunHeaderPut(tableName: string, header: RunHeaderRow, abandon
       '#planned': 'planned',
       '#createdAt': 'createdAt',
     },
-    ExpressionAttributeValues: { ':executionArn': header.executionArn, ':false': false, ':abandonedBefore': abandonedBefore },
+    ExpressionAttributeValues: {
+      ':executionArn': header.executionArn,
+      ':false': false,
+      ':abandonedBefore': abandonedBefore,
+    },
     ReturnValues: 'ALL_OLD' as const,
   };
 }
