@@ -4,6 +4,7 @@
  * else in fanout (docs/architecture.md, "Dependency rule").
  */
 export * from './errors';
+export * from './job-outcomes';
 export * from './ledger';
 export * from './pricing';
 export * from './record';

@@ -13,6 +13,7 @@ import {
   type ItemRow,
   ItemStatus,
   itemUpdate,
+  NEVER_STARTED_STATUS_REASON,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
 } from '../../run';
@@ -115,7 +116,8 @@ async function ownJobs(batch: BatchClient, runId: string, candidates: JobSummary
  *   class ABORTED, error `Fanout.OrchestratorLost`; then the retry rule decides (`retryDecision`,
  *   the Retry Lambda's): claimed for round `nextRound` when idempotent with attempts left,
  *   abandoned when out of attempts, kept FAILED when not idempotent (it may have had effects).
- * - no job: it never started; the row moves to round `nextRound` unchanged and runs.
+ * - no job, or one the local Batch service reports as never started (`NEVER_STARTED_STATUS_REASON`):
+ *   it never ran; the row moves to round `nextRound` unchanged and runs, non-idempotent or not.
  * Every write is conditional on the row's status and attempt as read, so a concurrent resume or
  * a late writer never makes a row run twice or move backwards.
  * With `settleOnly` (a run that was stopped, not one to finish), rows are only settled: recovered
@@ -151,7 +153,10 @@ export async function resumeRun(
   const keyOf = (row: ItemRow) => ({ runId, itemId: row.itemId });
 
   const resumeRow = async (row: ItemRow, job: JobSummary | undefined, detail: JobDetail | undefined): Promise<void> => {
-    if (!job) {
+    // A job the (local) Batch service had queued but never launched did not run: as no job at all.
+    const neverRan =
+      job?.status === 'FAILED' && job.statusReason === NEVER_STARTED_STATUS_REASON && job.startedAt === undefined;
+    if (!job || neverRan) {
       if (options.settleOnly) return;
       const moved = await update(
         new UpdateCommand(

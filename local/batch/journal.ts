@@ -17,8 +17,11 @@ export interface JournaledJob {
   queue: string;
   definition: string;
   createdAt: number;
-  /** The last status journaled: SUBMITTED, RUNNING, SUCCEEDED or FAILED. */
-  status: 'SUBMITTED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  /**
+   * The last status journaled: SUBMITTED (never launched), STARTING (its process was being
+   * launched: it may have run), RUNNING, SUCCEEDED or FAILED.
+   */
+  status: 'SUBMITTED' | 'STARTING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
   statusReason?: string;
   startedAt?: number;
   stoppedAt?: number;
@@ -29,9 +32,10 @@ export interface JournaledJob {
   isTerminated?: boolean;
 }
 
-/** One line of the journal: a submission (`e: 's'`), a start (`'r'`) or an end (`'f'`). */
+/** One line of the journal: a submission (`e: 's'`), a launch (`'l'`), a start (`'r'`) or an end (`'f'`). */
 type JournalLine =
   | { e: 's'; id: string; name: string; queue: string; def: string; at: number }
+  | { e: 'l'; id: string; at: number }
   | { e: 'r'; id: string; at: number; log?: string }
   | {
       e: 'f';
@@ -98,6 +102,10 @@ export function readJournal(directory: string): JournaledJob[] {
     const job = jobs.get(line.id);
     // A final status never changes: a later end (a second service on the same directory) is ignored.
     if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') continue;
+    if (line.e === 'l') {
+      if (job.status === 'SUBMITTED') job.status = 'STARTING';
+      continue;
+    }
     if (line.e === 'r') {
       job.status = 'RUNNING';
       job.startedAt = line.at;
@@ -130,6 +138,11 @@ export class JobJournal {
   /** A job was accepted by SubmitJob. */
   submitted(job: { jobId: string; jobName: string; queue: string; definition: string; createdAt: number }): void {
     this.write({ e: 's', id: job.jobId, name: job.jobName, queue: job.queue, def: job.definition, at: job.createdAt });
+  }
+
+  /** A job's process is about to be launched: from here on it may have run. */
+  launching(jobId: string, at: number): void {
+    this.write({ e: 'l', id: jobId, at });
   }
 
   /** A job's process exists (RUNNING). */

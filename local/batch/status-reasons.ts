@@ -1,4 +1,6 @@
 /** Status reasons and container reasons the local service reports, worded as AWS Batch words them. */
+import { NEVER_STARTED_STATUS_REASON } from '../../run';
+
 export const StatusReasons = {
   /** Set when the job's container exits, whatever its exit code. */
   containerExited: 'Essential container in task exited',
@@ -20,6 +22,8 @@ export const StatusReasons = {
    * EC2 host (`Host EC2 (instance i-…) terminated.`), the instance being this machine.
    */
   hostTerminated: 'Host EC2 (instance local) terminated.',
+  /** Set, by a restarted service, on the jobs its predecessor had queued but never launched: they did not run. */
+  neverStarted: NEVER_STARTED_STATUS_REASON,
   /** An attempt on a SPOT compute environment whose instance was reclaimed (docs: batch/latest/userguide/job_retries.html). */
   spotHostTerminated: (instanceId: string): string => `Host EC2 (instance ${instanceId}) terminated.`,
   /** An attempt on a FARGATE_SPOT compute environment whose task was reclaimed, as ECS words it. */

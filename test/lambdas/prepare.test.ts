@@ -24,7 +24,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPrepareHandler, type PrepareDependencies } from '../../lambdas/prepare';
 import { EnvironmentVariableError, EventError, FanoutInputError } from '../../lambdas/shared/errors';
 import { manifestLine } from '../../lambdas/shared/manifest';
-import { LedgerWriteError } from '../../run';
+import { LedgerWriteError, NEVER_STARTED_STATUS_REASON } from '../../run';
 import { CapturingLogger } from './log-capture';
 
 const region = 'us-east-1';
@@ -751,6 +751,23 @@ describe('prepare with resumeOf', () => {
   });
 
   const handler = () => makeHandler({ newId: () => 'id-1' });
+
+  // docs/failure-points.md: a job the local Batch service only queued did not run.
+  it('runs a non-idempotent item whose job the Batch service reports as never started, instead of failing it as lost', async () => {
+    batchMock.on(ListJobsCommand).resolves({
+      jobSummaryList: [job('d', 'FAILED', { statusReason: NEVER_STARTED_STATUS_REASON })],
+    });
+    const prepared = await handler()(resumeEvent);
+    expect(prepared).toMatchObject({ resumedItemCount: 6 });
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
+      Key: 'runs/sweep-1/retries/round-2-id-1.jsonl',
+      Body: expect.stringContaining('{"itemId":"d","jobName":"sweep-1-d","kwargs":{"x":1},"idempotent":false}'),
+    });
+    expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { runId: 'sweep-1', itemId: 'd' },
+      ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED' }),
+    });
+  });
 
   it('records succeeded jobs, fails lost ones as ABORTED, and runs the never-started and the lost idempotent items as the next round', async () => {
     const prepared = await handler()(resumeEvent);

@@ -164,6 +164,9 @@ export class Executor {
       this.endAttempt(job, attempt, {});
       return;
     }
+    // Durable before the process can exist: a service killed from here on cannot know whether
+    // the job ran, and its successor must not report it as never started.
+    if (!job.parent) this.options.journal.launching(job.jobId, this.clock.now());
     let launched: LaunchedProcess;
     try {
       launched = this.options.launcher.launch(request);

@@ -102,7 +102,8 @@ export class JobStore {
   /**
    * Gives the jobs of an earlier service on this state directory back their places: each
    * becomes a spilled entry (DescribeJobs and ListJobs see it as before). Jobs it had not
-   * finished become FAILED with `hostTerminated`, journaled so, since their processes died with it.
+   * finished become FAILED, journaled so: `hostTerminated` when their launch had begun (their
+   * processes died with it), `neverStarted` when they were only queued.
    */
   restore(resources: BatchResources): void {
     const journaled = readJournal(this.directory);
@@ -115,8 +116,9 @@ export class JobStore {
         // A queue or definition removed from the configuration takes its jobs with it.
         if (!queue || !definition) continue;
         if (job.status !== 'SUCCEEDED' && job.status !== 'FAILED') {
+          // Queued and never launched: it did not run. Launched: it may have, and died with the host.
+          job.statusReason = job.status === 'SUBMITTED' ? StatusReasons.neverStarted : StatusReasons.hostTerminated;
           job.status = 'FAILED';
-          job.statusReason = StatusReasons.hostTerminated;
           job.stoppedAt = now;
           this.journal.finished(job.jobId, {
             status: 'FAILED',

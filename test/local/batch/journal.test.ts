@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalBatch, StatusReasons } from '../../../local/batch';
+import { LocalBatch, type ProcessLauncher, StatusReasons } from '../../../local/batch';
+import { NEVER_STARTED_STATUS_REASON } from '../../../run';
 import { testConfig } from './helpers';
 
 const services: LocalBatch[] = [];
@@ -96,6 +97,59 @@ describe('job journal', () => {
       status: 'FAILED',
       statusReason: StatusReasons.hostTerminated,
       stoppedAt,
+    });
+  });
+
+  // A job is reported lost only if it may have run: one only queued is reported as never started,
+  // so that resume runs its item even when it is not idempotent (docs/failure-points.md).
+  it('fails a job its predecessor only queued as never started, and one it was launching as a lost host', async () => {
+    const dir = stateDir();
+    const first = open(dir);
+    const busy = ['a', 'b'].map(
+      (name) =>
+        first.submitJob({
+          jobName: `busy-${name}`,
+          jobQueue: 'high',
+          jobDefinition: 'job',
+          containerOverrides: { command: ['sleep', '30'] },
+        }).jobId as string,
+    );
+    await until(() => busy.every((id) => first.describeJob(id)?.status === 'RUNNING'));
+    // Both of the machine's 2 vCPUs are taken: this one stays queued.
+    const queued = first.submitJob({ jobName: 'queued', jobQueue: 'high', jobDefinition: 'job' }).jobId as string;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(first.describeJob(queued)?.status).toBe('RUNNABLE');
+
+    const second = open(dir);
+    expect(second.describeJob(queued)).toMatchObject({ status: 'FAILED', statusReason: StatusReasons.neverStarted });
+    expect(second.describeJob(queued)?.startedAt).toBeUndefined();
+    expect(StatusReasons.neverStarted).toBe(NEVER_STARTED_STATUS_REASON);
+    for (const id of busy) expect(second.describeJob(id)?.statusReason).toBe(StatusReasons.hostTerminated);
+  });
+
+  it('journals a launch before the process exists, so a job killed mid-launch counts as possibly run', async () => {
+    const dir = stateDir();
+    // A launcher whose process never reports a pid: the service dies "inside" the launch.
+    let launched = 0;
+    const launcher = {
+      launch: () => {
+        launched += 1;
+        let end: (outcome: unknown) => void = () => {};
+        const outcome = new Promise((resolve) => {
+          end = resolve;
+        });
+        return { pid: new Promise<undefined>(() => {}), outcome, kill: () => end({ kind: 'exited', exitCode: 137 }) };
+      },
+      close: async () => {},
+    } as unknown as ProcessLauncher;
+    const first = new LocalBatch({ config: testConfig(), stateDir: dir, cwd: dir, launcher });
+    services.push(first);
+    const launching = first.submitJob({ jobName: 'launching', jobQueue: 'high', jobDefinition: 'job' }).jobId as string;
+    await until(() => launched === 1);
+    const second = open(dir);
+    expect(second.describeJob(launching)).toMatchObject({
+      status: 'FAILED',
+      statusReason: StatusReasons.hostTerminated,
     });
   });
 
