@@ -23,6 +23,8 @@ export const ExitCode = {
   Failed: 1,
   /** The input, definition or command line is invalid; nothing was started or written. */
   Invalid: 2,
+  /** A local service (dynalite, Batch) died during the run; the run was stopped and can be resumed (sysexits' EX_UNAVAILABLE). */
+  ServiceDied: 69,
   /** The state folder is in use by another process (sysexits' EX_TEMPFAIL: try again later). */
   Busy: 75,
 } as const;

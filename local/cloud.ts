@@ -72,7 +72,20 @@ export interface LocalCloud {
   readonly arrayStateMachineArn: string;
   /** ARN of the SNS topic run summaries go to. */
   readonly topicArn: string;
+  /**
+   * Resolves when a service in a process of its own (dynalite, Batch) ends without `stop()`:
+   * killed or crashed. Never resolves otherwise.
+   */
+  readonly serviceFailure?: Promise<ServiceFailure>;
   stop(): Promise<void>;
+}
+
+/** A local service whose process ended on its own. */
+export interface ServiceFailure {
+  /** e.g. `DynamoDB (dynalite)`, `Batch`. */
+  readonly service: string;
+  /** e.g. `exited with SIGKILL`. */
+  readonly why: string;
 }
 
 /**
@@ -211,6 +224,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       mapStateMachineArn: machine.stateMachineArn,
       arrayStateMachineArn: arrayMachine.stateMachineArn,
       topicArn,
+      serviceFailure: new Promise<ServiceFailure>((resolveFailure) => {
+        void dynamo.died?.then((why) => resolveFailure({ service: 'DynamoDB (dynalite)', why }));
+        void batchService.died?.then((why) => resolveFailure({ service: 'Batch', why }));
+      }),
       stop,
     };
   } catch (error) {

@@ -64,6 +64,8 @@ export interface LocalDynamoDb {
   readonly port: number;
   /** The key pair clients must sign with. */
   readonly credentials: LocalCredentials;
+  /** In a child process: resolves with why, if dynalite's process ends without `close()`. */
+  readonly died?: Promise<string>;
   /**
    * Stops accepting requests, waits for pending writes and closes the LevelDB store; with
    * a child process, resolves once the child has exited, so the directory can be opened
@@ -123,7 +125,13 @@ export async function startDynamoDb(options: DynamoDbOptions = {}): Promise<Loca
   const endpoint = await (options.inProcess
     ? startInProcess({ ...listen, ...(options.access ? { access: options.access } : {}) })
     : startInChild(listen));
-  return { url: endpoint.url, port: endpoint.port, credentials, close: () => endpoint.close() };
+  return {
+    url: endpoint.url,
+    port: endpoint.port,
+    credentials,
+    close: () => endpoint.close(),
+    ...(endpoint.died ? { died: endpoint.died } : {}),
+  };
 }
 
 function where(options: { path?: string; port: number }): string {
@@ -167,7 +175,9 @@ async function startInProcess(
   return loopbackEndpoint((http.address() as AddressInfo).port, () => server.closeDynalite(http));
 }
 
-async function startInChild(options: ListenOptions): Promise<Omit<LocalDynamoDb, 'credentials'>> {
+async function startInChild(
+  options: ListenOptions,
+): Promise<Omit<LocalDynamoDb, 'credentials' | 'died'> & { died: Promise<string> }> {
   const { credentials, ...listen } = options;
   // No loader flags: the module is plain JavaScript, and tsx's or vitest's flags (or
   // --inspect) in this process's execArgv have no business in the child.
@@ -215,7 +225,10 @@ async function startInChild(options: ListenOptions): Promise<Omit<LocalDynamoDb,
     }
     throw started;
   }
-  return loopbackEndpoint(started, async () => {
+  let closing = false;
+  const died = exited.then((why) => (closing ? new Promise<string>(() => {}) : (why ?? 'exited')));
+  const endpoint = loopbackEndpoint(started, async () => {
+    closing = true;
     if (child.exitCode === null && child.signalCode === null) {
       if (child.connected) child.send({ type: 'close' });
       else child.kill('SIGTERM');
@@ -227,6 +240,7 @@ async function startInChild(options: ListenOptions): Promise<Omit<LocalDynamoDb,
     if (why !== undefined)
       throw new LocalDynamoDbError(`LocalDynamoDb.close: the dynalite process ${where(options)} ${why}`);
   });
+  return { url: endpoint.url, port: endpoint.port, close: () => endpoint.close(), died };
 }
 
 /** Options of {@link ensureTable}. */

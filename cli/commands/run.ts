@@ -32,6 +32,7 @@ import { localJobResources, readJsonDocument } from '../input';
 import { CliError, type CliIo } from '../io';
 import { jobUmask } from '../private-state';
 import { ProgressReporter } from '../progress';
+import { survivingServiceFailure } from '../service-failure';
 import { settleStoppedRun } from '../settle';
 import { commandLine, holdStateDir } from '../state-lock';
 import { printRunSummary } from '../summary';
@@ -185,9 +186,10 @@ export async function runOnLocalCloud(
       ...(options.jobsInImage ? { inImage: options.jobsInImage } : {}),
     });
     try {
-      return await runOnTarget(localTarget(cloud, options.dir), plan, options, io, () =>
+      const running = runOnTarget(localTarget(cloud, options.dir), plan, options, io, () =>
         writeReportAfterRun(cloud, plan, options.dir, io),
       );
+      return await survivingServiceFailure(cloud, plan, running, options.dir);
     } finally {
       await cloud.stop();
     }

@@ -64,10 +64,12 @@ function rank(job: JobSummary): number {
 
 /**
  * Every job of the run's queue whose name starts with `<runId>-` (ListJobs with a JOB_NAME filter,
- * which lists every status; docs: batch/latest/APIReference/API_ListJobs.html), by name.
+ * which lists every status; docs: batch/latest/APIReference/API_ListJobs.html), by name: all of
+ * them, since another run's job may carry the same name (run `a`, item `b-c` and run `a-b`, item
+ * `c` both name a job `a-b-c`); which is this run's is decided by its variables.
  */
-async function listRunJobs(batch: BatchClient, jobQueue: string, runId: string): Promise<Map<string, JobSummary>> {
-  const byName = new Map<string, JobSummary>();
+async function listRunJobs(batch: BatchClient, jobQueue: string, runId: string): Promise<Map<string, JobSummary[]>> {
+  const byName = new Map<string, JobSummary[]>();
   let nextToken: string | undefined;
   do {
     const page = await batch.send(
@@ -79,32 +81,54 @@ async function listRunJobs(batch: BatchClient, jobQueue: string, runId: string):
     );
     for (const job of page.jobSummaryList ?? []) {
       const name = job.jobName as string;
-      const known = byName.get(name);
-      if (!known || rank(job) > rank(known)) byName.set(name, job);
+      byName.set(name, [...(byName.get(name) ?? []), job]);
     }
     nextToken = page.nextToken;
   } while (nextToken);
   return byName;
 }
 
+/** The variable a job was given, or undefined when the description keeps no environment. */
+function variableOf(job: JobDetail, name: string): string | undefined {
+  return job.container?.environment?.find((variable) => variable.name === name)?.value;
+}
+
 /**
- * Describes the jobs that were submitted for this run (DescribeJobs, 100 at a time), by id: a
- * prefix also matches runs whose id starts with `<runId>-`, so each candidate's `FANOUT_RUN_ID` is
- * checked. The detail also gives what ListJobs does not: the log stream and the container reason.
+ * The job of a row's current attempt: of the jobs with its attempt's name, those whose
+ * `FANOUT_RUN_ID` and `FANOUT_ITEM_ID` are the row's (a job described without variables is
+ * trusted by its name), the one that says the most.
  */
-async function ownJobs(batch: BatchClient, runId: string, candidates: JobSummary[]): Promise<Map<string, JobDetail>> {
-  const own = new Map<string, JobDetail>();
+function jobOfRow(
+  row: ItemRow,
+  runId: string,
+  named: readonly JobSummary[],
+  described: ReadonlyMap<string, JobDetail>,
+): { job: JobSummary; detail: JobDetail } | undefined {
+  let best: { job: JobSummary; detail: JobDetail } | undefined;
+  for (const job of named) {
+    const detail = described.get(job.jobId as string);
+    if (!detail) continue;
+    const run = variableOf(detail, 'FANOUT_RUN_ID');
+    const item = variableOf(detail, 'FANOUT_ITEM_ID');
+    if ((run !== undefined && run !== runId) || (item !== undefined && item !== row.itemId)) continue;
+    if (!best || rank(job) > rank(best.job)) best = { job, detail };
+  }
+  return best;
+}
+
+/**
+ * Describes candidate jobs (DescribeJobs, 100 at a time), by id: the detail holds the variables
+ * that tie a job to its run and item, and what ListJobs does not give: the log stream and the
+ * container reason.
+ */
+async function describeJobs(batch: BatchClient, candidates: JobSummary[]): Promise<Map<string, JobDetail>> {
+  const described = new Map<string, JobDetail>();
   for (let start = 0; start < candidates.length; start += 100) {
     const ids = candidates.slice(start, start + 100).map((job) => job.jobId as string);
     const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: ids }));
-    for (const job of jobs ?? []) {
-      const variables = job.container?.environment ?? [];
-      // A job without the variable (described by a service that kept no environment) is trusted by its name.
-      const runVariable = variables.find((variable) => variable.name === 'FANOUT_RUN_ID');
-      if (!runVariable || runVariable.value === runId) own.set(job.jobId as string, job);
-    }
+    for (const job of jobs ?? []) described.set(job.jobId as string, job);
   }
-  return own;
+  return described;
 }
 
 /**
@@ -268,19 +292,15 @@ export async function resumeRun(
       }),
     );
     const rows = (page.Items ?? []) as ItemRow[];
-    const named = rows.map((row) => jobs.get(attemptJobName(row.jobName, row.attempt)));
-    const own = await ownJobs(
-      deps.batch,
-      runId,
-      named.filter((job): job is JobSummary => job !== undefined),
-    );
+    const named = rows.map((row) => jobs.get(attemptJobName(row.jobName, row.attempt)) ?? []);
+    const described = await describeJobs(deps.batch, named.flat());
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < rows.length) {
         const index = next++;
-        const job = named[index];
-        const detail = job ? own.get(job.jobId as string) : undefined;
-        await resumeRow(rows[index] as ItemRow, detail ? job : undefined, detail);
+        const row = rows[index] as ItemRow;
+        const found = jobOfRow(row, runId, named[index] ?? [], described);
+        await resumeRow(row, found?.job, found?.detail);
       }
     };
     await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, rows.length) }, worker));

@@ -86,6 +86,8 @@ interface BatchChild {
   control: BatchServiceControl;
   /** Asks the child to kill its jobs and stop; resolves once it has exited. */
   close(): Promise<void>;
+  /** Resolves with why, if the child ends without being asked to (killed, crashed); never otherwise. */
+  died: Promise<string>;
 }
 
 /**
@@ -139,9 +141,11 @@ export async function startBatchChild(options: ChildServiceOptions): Promise<Bat
   }
 
   let closing: Promise<void> | undefined;
+  const died = exited.then((why) => (closing ? new Promise<string>(() => {}) : (why ?? 'exited')));
   return {
     url: started,
     control,
+    died,
     close() {
       closing ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {

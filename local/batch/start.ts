@@ -75,6 +75,8 @@ export interface RunningBatchService<Service extends BatchServiceControl = Batch
   service: Service;
   /** Kills running job processes and stops the server (and the child process, once it has exited). */
   close(): Promise<void>;
+  /** In a child process: resolves with why, if the service's process ends without `close()`. */
+  died?: Promise<string>;
 }
 
 /**
@@ -104,7 +106,7 @@ export async function startBatchService(
     ...(options.jobUmask === undefined ? {} : { jobUmask: options.jobUmask }),
     ...(options.prepareInvocationModule ? { prepareInvocationModule: options.prepareInvocationModule } : {}),
   });
-  return { url: child.url, credentials, service: child.control, close: () => child.close() };
+  return { url: child.url, credentials, service: child.control, close: () => child.close(), died: child.died };
 }
 
 async function startInProcess(

@@ -58,6 +58,46 @@ async function readRows(dir: string, runId: string): Promise<ItemRow[]> {
   }
 }
 
+/**
+ * After a resume: every item has exactly one final row; a job that had finished is not run again;
+ * an item that may not run twice started at most once, and one whose job was lost stays FAILED.
+ */
+async function expectNothingLostOrRunTwice(
+  dir: string,
+  runId: string,
+  marks: string,
+  before: Map<string, string>,
+): Promise<void> {
+  const rows = new Map((await readRows(dir, runId)).map((row) => [row.itemId, row]));
+  expect([...rows.keys()].sort()).toEqual(itemIds);
+  for (const id of itemIds) {
+    const row = rows.get(id) as ItemRow;
+    const marksNow = existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '';
+    const startedBefore = countLines(before.get(id) ?? '', 'start');
+    const finishedBefore = countLines(before.get(id) ?? '', 'done') > 0;
+    const starts = countLines(marksNow, 'start');
+    if (startedBefore > 0 && !finishedBefore && !idempotent(id))
+      expect(row.status, `${id}: a lost job of an item that may not run twice`).toBe('FAILED');
+    const context = `${id} (${idempotent(id) ? 'idempotent' : 'not idempotent'}): row ${JSON.stringify(row)}, marks before ${JSON.stringify(before.get(id))}, now ${JSON.stringify(marksNow)}`;
+    if (row.status === 'FAILED') {
+      // Only a lost job of an item that may not run twice is left failed, and it did not run again.
+      expect(row, context).toMatchObject({
+        failureClass: 'ABORTED',
+        idempotent: false,
+        error: 'Fanout.OrchestratorLost',
+      });
+      expect(startedBefore, context).toBe(1);
+      expect(starts, context).toBe(1);
+      continue;
+    }
+    expect(row.status, context).toBe('SUCCEEDED');
+    expect(countLines(marksNow, 'done'), context).toBe(1);
+    // A job that had finished is not run again, nor is an item that may not run twice.
+    if (finishedBefore || !idempotent(id)) expect(starts, context).toBe(1);
+    else expect(starts, context).toBe(startedBefore + 1);
+  }
+}
+
 // A `fanout run` process killed with SIGKILL takes its local cloud with it; `fanout resume`
 // finishes the run from the ledger and the Batch journal without running anything twice that
 // must not run twice.
@@ -121,34 +161,76 @@ describe('fanout resume', () => {
       });
       expect(summary.executionArn).toContain(`:execution:fanout-map:${runId}-resume-`);
 
-      const rows = new Map((await readRows(dir, runId)).map((row) => [row.itemId, row]));
-      expect([...rows.keys()].sort()).toEqual(itemIds);
-      for (const id of itemIds) {
-        const row = rows.get(id) as ItemRow;
-        const marksNow = existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '';
-        const startedBefore = countLines(before.get(id) ?? '', 'start');
-        const finishedBefore = countLines(before.get(id) ?? '', 'done') > 0;
-        const starts = countLines(marksNow, 'start');
-        if (startedBefore > 0 && !finishedBefore && !idempotent(id))
-          expect(row.status, `${id}: a lost job of an item that may not run twice`).toBe('FAILED');
-        const context = `${id} (${idempotent(id) ? 'idempotent' : 'not idempotent'}): row ${JSON.stringify(row)}, marks before ${JSON.stringify(before.get(id))}, now ${JSON.stringify(marksNow)}`;
-        if (row.status === 'FAILED') {
-          // Only a lost job of an item that may not run twice is left failed, and it did not run again.
-          expect(row, context).toMatchObject({
-            failureClass: 'ABORTED',
-            idempotent: false,
-            error: 'Fanout.OrchestratorLost',
-          });
-          expect(startedBefore, context).toBe(1);
-          expect(starts, context).toBe(1);
-          continue;
-        }
-        expect(row.status, context).toBe('SUCCEEDED');
-        expect(countLines(marksNow, 'done'), context).toBe(1);
-        // A job that had finished is not run again, nor is an item that may not run twice.
-        if (finishedBefore || !idempotent(id)) expect(starts, context).toBe(1);
-        else expect(starts, context).toBe(startedBefore + 1);
+      await expectNothingLostOrRunTwice(dir, runId, marks, before);
+    },
+    120_000,
+  );
+
+  // docs/failure-points.md: a local service's process killed during a run stops the run cleanly
+  // (exit 69, one line saying which service and what to do), and resume then finishes it.
+  it.each([
+    ['DynamoDB (dynalite)', 'dynamodb-server.mjs'],
+    ['Batch', 'child-entry.mjs'],
+  ])(
+    'stops a run whose %s process was killed, and resume finishes it',
+    async (service, entry) => {
+      const work = tempDir('fanout-service-');
+      const dir = join(work, 'state');
+      const marks = join(work, 'marks');
+      execFileSync('mkdir', ['-p', marks]);
+      const marker = `sleep 0.7${String(process.pid).padStart(7, '0')}${entry.length}`;
+      const runId = `died-${entry.length}`;
+      const input = join(work, 'input.json');
+      writeFileSync(
+        input,
+        JSON.stringify({
+          runId,
+          items: itemIds.map((id) => ({ id, marks, ...(idempotent(id) ? {} : { idempotent: false }) })),
+          command: [
+            'sh',
+            '-c',
+            `echo start >> "{marks}/$FANOUT_ITEM_ID"; ${marker}; echo done >> "{marks}/$FANOUT_ITEM_ID"`,
+          ],
+          maxConcurrency: 3,
+          toleratedFailurePercentage: 100,
+        }),
+      );
+      const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', dir], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      const exited = once(child, 'exit');
+      for (let waited = 0; startedItems(marks) < 3; waited += 20) {
+        if (waited > 60_000) throw new Error('fewer than 3 jobs started within 60 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      const servicePid = execFileSync('pgrep', ['-P', String(child.pid), '-f', entry], { encoding: 'utf8' }).trim();
+      expect(servicePid).toMatch(/^\d+$/);
+      process.kill(Number(servicePid), 'SIGKILL');
+      const [code] = (await exited) as [number | null];
+      expect(code, stderr).toBe(69);
+      expect(stderr.trim().split('\n').at(-1)).toBe(
+        `fanout: the local ${service} service process exited with SIGKILL during run ${runId}; the run is stopped. Finish it with: npx fanout resume ${runId} --dir ${dir}`,
+      );
+      for (let waited = 0; processesWith(marker) > 0 && waited < 10_000; waited += 50)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(processesWith(marker)).toBe(0);
+      const before = new Map(
+        itemIds.map((id) => [id, existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '']),
+      );
+
+      const resume = await runFanout(['resume', runId, '--dir', dir, '--json']);
+      expect(resume.code, resume.stderr).toBe(0);
+      expect(resume.json<RunSummary>()).toMatchObject({
+        runId,
+        status: 'SUCCEEDED',
+        counts: { total: ITEMS, pending: 0, running: 0, retrying: 0 },
+      });
+      await expectNothingLostOrRunTwice(dir, runId, marks, before);
     },
     120_000,
   );

@@ -769,6 +769,58 @@ describe('prepare with resumeOf', () => {
     });
   });
 
+  // A job name alone does not tie a job to an item: run `sweep`, item `1-c` names a job `sweep-1-c` too.
+  it("never takes another run's or another item's job of the same name for the item's own", async () => {
+    const other = (runIdValue: string, itemIdValue: string) => ({
+      ...job('c', 'SUCCEEDED', { jobId: `other-${runIdValue}-${itemIdValue}`, stoppedAt: 3 }),
+      startedAt: 2,
+      jobQueue: 'q',
+      jobDefinition: 'd',
+      container: {
+        exitCode: 0,
+        environment: [
+          { name: 'FANOUT_RUN_ID', value: runIdValue },
+          { name: 'FANOUT_ITEM_ID', value: itemIdValue },
+        ],
+      },
+    });
+    batchMock.on(ListJobsCommand).resolves({
+      jobSummaryList: [
+        job('c', 'FAILED', { statusReason: lost }),
+        job('c', 'SUCCEEDED', { jobId: 'other-sweep-1-c', startedAt: 2, stoppedAt: 3 }),
+        job('c', 'SUCCEEDED', { jobId: 'other-sweep-1-not-c', startedAt: 2, stoppedAt: 3 }),
+      ],
+    });
+    batchMock.on(DescribeJobsCommand).resolves({
+      jobs: [
+        {
+          ...job('c', 'FAILED'),
+          jobQueue: 'q',
+          jobDefinition: 'd',
+          startedAt: 2,
+          container: {
+            environment: [
+              { name: 'FANOUT_RUN_ID', value: 'sweep-1' },
+              { name: 'FANOUT_ITEM_ID', value: 'c' },
+            ],
+          },
+        },
+        other('sweep', '1-c'),
+        other('sweep-1', 'not-c'),
+      ],
+    });
+    await handler()(resumeEvent);
+    // c's own job was lost and c may not run twice: FAILED, not recovered from a namesake's success.
+    expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { runId: 'sweep-1', itemId: 'c' },
+      ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':failureClass': 'ABORTED' }),
+    });
+    expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { runId: 'sweep-1', itemId: 'c' },
+      ExpressionAttributeValues: expect.objectContaining({ ':succeeded': 'SUCCEEDED' }),
+    });
+  });
+
   it('records succeeded jobs, fails lost ones as ABORTED, and runs the never-started and the lost idempotent items as the next round', async () => {
     const prepared = await handler()(resumeEvent);
     expect(prepared).toMatchObject({
