@@ -1,7 +1,8 @@
 import aslValidator from 'asl-validator';
-import { InvalidDefinitionError, UnsupportedFeatureError } from './errors';
+import { InvalidDefinitionError } from './errors';
 import { compileDefinition } from './private/compile';
 import { checkFieldValues, relaxForSchema } from './private/field-values';
+import { checkQueryLanguages } from './private/query-language';
 import type { Graph, RawMachine } from './private/state-graph';
 import type { TaskIntegration } from './types';
 
@@ -31,11 +32,7 @@ export function loadDefinition(text: string, integrations: readonly TaskIntegrat
     throw new InvalidDefinitionError('Invalid State Machine Definition: the definition must be a JSON object');
   }
   const machine = raw as RawMachine;
-  if (machine.QueryLanguage !== undefined && machine.QueryLanguage !== 'JSONPath') {
-    throw new UnsupportedFeatureError(
-      `QueryLanguage "${machine.QueryLanguage}" at the top level is not supported by the local engine (JSONPath only)`,
-    );
-  }
+  checkQueryLanguages(machine);
   const fieldProblem = checkFieldValues(machine, '');
   if (fieldProblem) throw new InvalidDefinitionError(`Invalid State Machine Definition: ${fieldProblem}`);
   const problems = validateAsl(text, raw);

@@ -14,6 +14,7 @@ export const StatesErrors = {
   ItemReaderFailed: 'States.ItemReaderFailed',
   NoChoiceMatched: 'States.NoChoiceMatched',
   ParameterPathFailure: 'States.ParameterPathFailure',
+  QueryEvaluationError: 'States.QueryEvaluationError',
   Permissions: 'States.Permissions',
   ResultPathMatchFailure: 'States.ResultPathMatchFailure',
   ResultWriterFailed: 'States.ResultWriterFailed',

@@ -87,10 +87,11 @@ describe('fanout local exec', () => {
   });
 
   it('exits 2 naming the state and field of an unsupported feature', async () => {
-    const definition = file('jsonata.json', {
-      QueryLanguage: 'JSONata',
+    const definition = file('credentials.json', {
       StartAt: 'P',
-      States: { P: { Type: 'Pass', End: true } },
+      States: {
+        P: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Credentials: { RoleArn: 'r' }, End: true },
+      },
     });
     const input = file('empty2.json', {});
     const run = await runFanout([
@@ -104,7 +105,7 @@ describe('fanout local exec', () => {
       join(dir, 'state'),
     ]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/JSONata/);
+    expect(run.stderr).toMatch(/state "P": field Credentials/);
   });
 
   it('exits 2 for a definition that is not valid States Language', async () => {

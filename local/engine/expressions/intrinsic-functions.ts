@@ -79,7 +79,7 @@ function canonicalJson(value: Json): string {
 }
 
 /** A small seeded generator (mulberry32): the same seed gives the same numbers, as AWS promises for MathRandom. */
-function seededRandom(seed: number): number {
+export function seededRandom(seed: number): number {
   let t = (seed + 0x6d2b79f5) | 0;
   t = Math.imul(t ^ (t >>> 15), t | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

@@ -2,15 +2,24 @@ import { JSONPath } from 'jsonpath-plus';
 import { StatesError, StatesErrors } from '../errors';
 import type { ContextObject, Json, JsonObject } from '../types';
 import { getOwn, isJsonObject, jsonForMessage, setOwn } from './json';
+import { pathVariable, readVariable } from './variables';
 
 /** One step of a reference path: an object key or an array index (negative counts from the end). */
 type Segment = string | number;
 
-/** A path naming at most one node: `$`, `$.a.b[0]`, `$['x y']`, `$$.Execution.Id`. Read without jsonpath-plus. */
+/**
+ * Where a path starts: the state input (`$`), the context object (`$$`) or a workflow variable
+ * (`$name`, docs: workflow-variables.html).
+ */
+type Root = '$' | '$$' | 'variable';
+
+/** A path naming at most one node: `$`, `$.a.b[0]`, `$['x y']`, `$$.Execution.Id`, `$x.a`. Read without jsonpath-plus. */
 interface ReferencePath {
   readonly kind: 'reference';
   readonly text: string;
-  readonly root: '$' | '$$';
+  readonly root: Root;
+  /** The variable a `variable` path reads. */
+  readonly variable?: string | undefined;
   readonly segments: readonly Segment[];
 }
 
@@ -18,7 +27,8 @@ interface ReferencePath {
 interface QueryPath {
   readonly kind: 'query';
   readonly text: string;
-  readonly root: '$' | '$$';
+  readonly root: Root;
+  readonly variable?: string | undefined;
   /** The path rooted at `$`, as jsonpath-plus expects it (for `$$` paths, applied to the context object). */
   readonly query: string;
 }
@@ -43,6 +53,13 @@ export function compilePath(path: string): CompiledPath {
 function parsePath(path: string): CompiledPath {
   if (typeof path !== 'string' || !path.startsWith('$')) {
     throw new StatesError(StatesErrors.Runtime, `Invalid path '${String(path)}': a path must start with '$'`);
+  }
+  const variable = pathVariable(path);
+  if (variable !== undefined) {
+    const start = variable.length + 1;
+    const segments = parseReferenceSegments(path, start);
+    if (segments !== undefined) return { kind: 'reference', text: path, root: 'variable', variable, segments };
+    return { kind: 'query', text: path, root: 'variable', variable, query: `$${path.slice(start)}` };
   }
   const root = path.startsWith('$$') ? '$$' : '$';
   const segments = parseReferenceSegments(path, root.length);
@@ -129,7 +146,12 @@ export function lookup(
   input: Json,
   context: ContextObject | JsonObject | undefined,
 ): Json | undefined {
-  const document = compiled.root === '$$' ? (context as unknown as Json | undefined) : input;
+  const document =
+    compiled.root === '$$'
+      ? (context as unknown as Json | undefined)
+      : compiled.root === 'variable'
+        ? readVariable(context, compiled.variable!)
+        : input;
   if (compiled.kind === 'reference') return followSegments(document, compiled.segments);
   if (document === undefined) return [];
   try {
@@ -143,7 +165,7 @@ export function lookup(
 /** The path as Step Functions prints it in "No results for path" causes: `$['a']['b'][0]`. */
 function normalizedPath(compiled: CompiledPath): string {
   if (compiled.kind === 'query') return compiled.text;
-  let text = compiled.root;
+  let text = compiled.root === 'variable' ? `$${compiled.variable}` : compiled.root;
   for (const segment of compiled.segments) text += typeof segment === 'number' ? `[${segment}]` : `['${segment}']`;
   return text;
 }

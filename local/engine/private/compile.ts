@@ -2,7 +2,9 @@ import { InvalidDefinitionError, UnsupportedFeatureError } from '../errors';
 import { validateErrorEquals } from '../expressions';
 import type { TaskIntegration } from '../types';
 import { checkStateExpressions } from './expression-checks';
+import { checkLanguageFields, type QueryLanguage, readQueryLanguage, stateLanguage } from './query-language';
 import type { Graph, RawMachine, RawState, ResolvedTask, StateNode } from './state-graph';
+import { checkVariables } from './variable-checks';
 
 const DISTRIBUTED_ONLY_FIELDS = [
   'ItemReader',
@@ -15,12 +17,11 @@ const DISTRIBUTED_ONLY_FIELDS = [
   'Label',
 ] as const;
 
-/** Fields of the JSONata query language or of features the local engine does not run. */
-const UNSUPPORTED_STATE_FIELDS = ['Assign', 'Arguments', 'Output', 'Items', 'Credentials'] as const;
-
 interface Scope {
   path: string;
   insideExpress: boolean;
+  /** The state machine's QueryLanguage, which every state without its own uses. */
+  language: QueryLanguage;
 }
 
 /**
@@ -28,7 +29,10 @@ interface Scope {
  * integrations, branches and item processors compiled, unsupported features refused.
  */
 export function compileDefinition(machine: RawMachine, integrations: readonly TaskIntegration[]): Graph {
-  return compileGraph(machine, integrations, { path: '', insideExpress: false });
+  const language = readQueryLanguage(machine.QueryLanguage, 'the state machine') ?? 'JSONPath';
+  const graph = compileGraph(machine, integrations, { path: '', insideExpress: false, language });
+  checkVariables(machine, language);
+  return graph;
 }
 
 function compileGraph(machine: RawMachine, integrations: readonly TaskIntegration[], scope: Scope): Graph {
@@ -41,18 +45,13 @@ function compileGraph(machine: RawMachine, integrations: readonly TaskIntegratio
 
 function compileState(name: string, raw: RawState, integrations: readonly TaskIntegration[], scope: Scope): StateNode {
   const where = `state "${scope.path}${name}"`;
-  if (raw.QueryLanguage !== undefined && raw.QueryLanguage !== 'JSONPath') {
+  const language = stateLanguage(where, raw, scope.language);
+  if (raw.Credentials !== undefined) {
     throw new UnsupportedFeatureError(
-      `${where}: field QueryLanguage "${String(raw.QueryLanguage)}" is not supported by the local engine (JSONPath only)`,
+      `${where}: field Credentials is not supported by the local engine (cross-account access is not implemented)`,
     );
   }
-  for (const field of UNSUPPORTED_STATE_FIELDS) {
-    if (raw[field] !== undefined) {
-      throw new UnsupportedFeatureError(
-        `${where}: field ${field} is not supported by the local engine (JSONata and variables are not implemented)`,
-      );
-    }
-  }
+  checkLanguageFields(where, raw, language);
   const node: StateNode = {
     name,
     type: raw.Type,
@@ -60,8 +59,9 @@ function compileState(name: string, raw: RawState, integrations: readonly TaskIn
     next: raw.Next,
     retry: raw.Retry ?? [],
     catch: raw.Catch ?? [],
+    jsonata: language === 'JSONata',
   };
-  checkStateExpressions(where, raw);
+  if (language === 'JSONPath') checkStateExpressions(where, raw);
   checkErrorEquals(where, 'Retry', raw.Retry);
   checkErrorEquals(where, 'Catch', raw.Catch);
   switch (raw.Type) {
@@ -107,6 +107,7 @@ function compileMap(node: StateNode, where: string, integrations: readonly TaskI
     node.processor = compileGraph(processor, integrations, {
       path: `${scope.path}${node.name}.ItemProcessor.`,
       insideExpress: scope.insideExpress || executionType === 'EXPRESS',
+      language: scope.language,
     });
     return;
   }

@@ -12,6 +12,7 @@ import {
   isoDate,
 } from './runtime';
 import type { Graph } from './state-graph';
+import { VariableScope } from './variables';
 
 /**
  * One execution started with StartExecution: what DescribeExecution reports of it, and its run
@@ -114,7 +115,11 @@ export class Execution {
       );
     }
     try {
-      const result = runGraph(graph, this.scope.execution.Input, { scope: this.scope, signal: this.controller.signal });
+      const result = runGraph(graph, this.scope.execution.Input, {
+        scope: this.scope,
+        signal: this.controller.signal,
+        variables: new VariableScope(),
+      });
       const output = result instanceof Promise ? await result : result;
       checkPayloadSize(output, 'execution output');
       this.finish('SUCCEEDED', { output: JSON.stringify(output) }, output);

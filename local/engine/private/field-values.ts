@@ -3,6 +3,8 @@
  * state-map-distributed.html, input-output-itembatcher.html), reported with the JSON Pointer of the field.
  */
 
+import { isJsonataExpression } from '../expressions';
+
 /** A documented range for one numeric field; `integer` false admits fractions. */
 interface NumberRule {
   integer: boolean;
@@ -54,7 +56,8 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const pointerToken = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
 function checkNumber(pointer: string, value: unknown, rule: NumberRule): string {
-  if (value === undefined) return '';
+  // In a JSONata state the value may be an expression, checked when it is evaluated.
+  if (value === undefined || isJsonataExpression(value)) return '';
   const fits =
     typeof value === 'number' &&
     Number.isFinite(value) &&

@@ -10,11 +10,11 @@ import {
   applyResultPath,
   evaluateChoiceRule,
   matchesErrorEquals,
-  parseTimestamp,
   renderPayloadTemplate,
 } from '../expressions';
 import type { Json, JsonObject } from '../types';
 import { JsonText } from './history';
+import { runJsonataFlowState } from './jsonata-states';
 import { runDistributedMap } from './map/distributed-map';
 import { runInlineMap } from './map/inline-map';
 import { runParallel } from './parallel-state';
@@ -28,13 +28,15 @@ import {
   type MapItem,
   record,
   type Step,
+  waitFor,
 } from './runtime';
-import { contextFor, finishResult, readNumber, readString } from './state-fields';
-import type { Catcher, Graph, Retrier, StateNode } from './state-graph';
+import { contextFor, readNumber, readString } from './state-fields';
+import type { Graph, Retrier, StateNode } from './state-graph';
+import { assignJsonPath, caughtStep, completeState } from './state-outcome';
 import { runTask } from './task-state';
 
-/** One year (365 days): the longest a Standard execution, hence a Wait, may last (docs: state-wait.html). */
-const MAX_WAIT_MS = 365 * 24 * 3600 * 1000;
+/** The states that need no service; their JSONata forms run in jsonata-states.ts. */
+const FLOW_STATES: ReadonlySet<string> = new Set(['Pass', 'Succeed', 'Fail', 'Choice', 'Wait']);
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
 
@@ -104,14 +106,34 @@ function locatedAttempt(
 }
 
 function exited(node: StateNode, step: Step, frame: Frame): Step {
-  if (node.type !== 'Fail') {
-    record(frame.scope, `${node.type}StateExited`, {
-      name: node.name,
-      output: new JsonText(step.output),
-      outputDetails: { truncated: false },
-    });
+  const details: Record<string, unknown> = {
+    name: node.name,
+    output: new JsonText(step.output),
+    outputDetails: { truncated: false },
+  };
+  if (step.assigned) {
+    assignVariables(step.assigned, node, frame);
+    details.assignedVariables = assignedVariables(step.assigned);
+    details.assignedVariablesDetails = { truncated: false };
   }
+  if (node.type !== 'Fail') record(frame.scope, `${node.type}StateExited`, details);
   return step;
+}
+
+/** Sets what a state or Catcher assigned; a limit broken here fails the state, as its own error. */
+function assignVariables(assigned: JsonObject, node: StateNode, frame: Frame): void {
+  try {
+    frame.variables.assign(assigned, node.name);
+  } catch (error) {
+    throw locateFailure(error, node.name, frame.scope.history.length);
+  }
+}
+
+/** The `assignedVariables` of a StateExited event: each value as JSON text, as GetExecutionHistory shows them. */
+function assignedVariables(assigned: JsonObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(assigned)) out[name] = JSON.stringify(value);
+  return out;
 }
 
 async function runWithErrorHandling(
@@ -145,7 +167,15 @@ async function runWithErrorHandling(
     }
     const catcher = node.catch.find((candidate) => matches(candidate.ErrorEquals, failure.error));
     if (!catcher) throw failure;
-    return caught(catcher, input, failure);
+    const context = contextFor(frame, node, enteredTime, retryCount, item);
+    let step: Step;
+    try {
+      step = await caughtStep(node, catcher, frame, context, input, failure);
+    } catch (error) {
+      throw locateFailure(error, node.name, enteredEventId);
+    }
+    if (step.assigned) assignVariables(step.assigned, node, frame);
+    return step;
   }
 }
 
@@ -178,16 +208,6 @@ function matches(errorEquals: readonly string[], error: string): boolean {
   return matchesErrorEquals(errorEquals, error);
 }
 
-function caught(catcher: Catcher, input: Json, failure: StatesError): Step {
-  // A Fail state's omitted Error or Cause stays absent from the error output too.
-  const details = failure.details;
-  const errorOutput: JsonObject = {};
-  if (details.error !== undefined) errorOutput.Error = details.error;
-  if (details.cause !== undefined) errorOutput.Cause = details.cause;
-  const output = applyResultPath(input, errorOutput, catcher.ResultPath === undefined ? '$' : catcher.ResultPath);
-  return { output, next: catcher.Next };
-}
-
 /** One attempt of a state, without Retry/Catch. */
 function attempt(
   node: StateNode,
@@ -198,9 +218,16 @@ function attempt(
   retryCount: number,
 ): Step | Promise<Step> {
   const raw = node.raw;
+  if (node.jsonata && FLOW_STATES.has(node.type)) {
+    return runJsonataFlowState(node, input, frame, item, enteredTime, retryCount);
+  }
   switch (node.type) {
     case 'Pass': {
-      const needsContext = raw.InputPath !== undefined || raw.Parameters !== undefined || raw.OutputPath !== undefined;
+      const needsContext =
+        raw.InputPath !== undefined ||
+        raw.Parameters !== undefined ||
+        raw.OutputPath !== undefined ||
+        raw.Assign !== undefined;
       const context = needsContext ? contextFor(frame, node, enteredTime, retryCount, item) : undefined;
       let result: Json;
       if (raw.Result !== undefined) {
@@ -215,7 +242,9 @@ function attempt(
       let output = applyResultPath(input, result, raw.ResultPath);
       if (context) output = applyOutputPath(output, raw.OutputPath, context);
       if (output !== input) checkPayloadSize(output, `output of state '${node.name}'`);
-      return { output, next: raw.Next };
+      // docs: workflow-variables.html, a JSONPath Assign reads the state's result as `$`.
+      const assigned = context ? assignJsonPath(raw.Assign, result, context, frame.scope.env.random) : undefined;
+      return { output, next: raw.Next, assigned };
     }
     case 'Succeed': {
       if (raw.InputPath === undefined && raw.OutputPath === undefined) return { output: input };
@@ -245,7 +274,10 @@ function attempt(
           `No Matches! (state '${node.name}', no choice rule matched and there is no Default)`,
         );
       }
-      return { output: applyOutputPath(effective, raw.OutputPath, context), next };
+      // The matched rule's Assign, else the state's; it reads the effective input as `$`.
+      const assign = (rule?.Assign as JsonObject | undefined) ?? raw.Assign;
+      const assigned = assignJsonPath(assign, effective, context, frame.scope.env.random);
+      return { output: applyOutputPath(effective, raw.OutputPath, context), next, assigned };
     }
     case 'Wait':
       return runWait(node, input, frame, item, enteredTime, retryCount);
@@ -271,41 +303,24 @@ async function runWait(
   const raw = node.raw;
   const context = contextFor(frame, node, enteredTime, retryCount, item);
   const effective = applyInputPath(input, raw.InputPath, context);
-  const clock = frame.scope.env.clock;
-  let waitMs: number;
-  if (raw.Seconds !== undefined) waitMs = raw.Seconds * 1000;
-  else if (raw.SecondsPath !== undefined) {
-    waitMs =
-      readNumber(
-        raw.SecondsPath,
-        effective,
-        context,
-        'SecondsPath',
-        (v) => Number.isInteger(v) && v >= 0,
-        'a non-negative integer',
-      ) * 1000;
-  } else {
-    const timestamp = raw.Timestamp ?? readString(raw.TimestampPath!, effective, context, 'TimestampPath');
-    // docs: state-wait.html: RFC 3339 with an uppercase T and Z (or an offset); Step Functions
-    // considers the time up to seconds and truncates milliseconds.
-    const instant = parseTimestamp(timestamp);
-    if (instant === undefined) {
-      throw new StatesError(
-        StatesErrors.Runtime,
-        `The TimestampPath '${raw.TimestampPath}' of state '${node.name}' resolved to '${timestamp}', which is not an RFC 3339 timestamp with an uppercase T and a Z or a numeric offset (e.g. 2024-08-18T17:33:00Z)`,
-      );
-    }
-    waitMs = instant.seconds * 1000 - clock.now();
-  }
-  // docs: state-wait.html, the maximum wait time of a Standard workflow is one year.
-  if (waitMs > MAX_WAIT_MS) {
-    throw new StatesError(
-      StatesErrors.Runtime,
-      `Wait state delay is too long: state '${node.name}' would wait ${Math.ceil(waitMs / 1000)} seconds, more than the ${MAX_WAIT_MS / 1000} seconds (one year) an execution may last`,
-    );
-  }
-  if (waitMs > 0) await clock.sleep(waitMs, frame.signal);
-  return { output: applyOutputPath(effective, raw.OutputPath, context), next: raw.Next };
+  const seconds =
+    raw.SecondsPath !== undefined
+      ? readNumber(
+          raw.SecondsPath,
+          effective,
+          context,
+          'SecondsPath',
+          (v) => Number.isInteger(v) && v >= 0,
+          'a non-negative integer',
+        )
+      : raw.Seconds;
+  const timestamp =
+    raw.TimestampPath !== undefined
+      ? readString(raw.TimestampPath, effective, context, 'TimestampPath')
+      : raw.Timestamp;
+  await waitFor(node, frame, seconds, timestamp);
+  const assigned = assignJsonPath(raw.Assign, effective, context, frame.scope.env.random);
+  return { output: applyOutputPath(effective, raw.OutputPath, context), next: raw.Next, assigned };
 }
 
 /** Runs a Map state, inline or distributed; both run their iterations through `runGraph`. */
@@ -319,9 +334,9 @@ async function runMap(
 ): Promise<Step> {
   const raw = node.raw;
   const context = contextFor(frame, node, enteredTime, retryCount, item);
-  const effective = applyInputPath(input, raw.InputPath, context);
+  const effective = node.jsonata ? input : applyInputPath(input, raw.InputPath, context);
   const result = node.distributed
     ? await runDistributedMap(node, effective, context, frame, runGraph)
     : await runInlineMap(node, effective, context, frame, runGraph);
-  return { output: finishResult(node, input, result, context), next: raw.Next };
+  return completeState(node, frame, input, result, context);
 }

@@ -1,6 +1,7 @@
 import { type StatesError, StatesErrors } from '../errors';
-import { applyInputPath, renderPayloadTemplate } from '../expressions';
+import { applyInputPath, renderJsonata, renderPayloadTemplate } from '../expressions';
 import type { Json } from '../types';
+import { jsonataScope } from './jsonata-io';
 import {
   asFailure,
   childController,
@@ -11,8 +12,10 @@ import {
   record,
   type Step,
 } from './runtime';
-import { contextFor, finishResult } from './state-fields';
+import { contextFor } from './state-fields';
 import type { StateNode } from './state-graph';
+import { completeState } from './state-outcome';
+import { VariableScope } from './variables';
 
 /** Runs a Parallel state: every branch on the same input; the first failure aborts the others. */
 export async function runParallel(
@@ -27,19 +30,28 @@ export async function runParallel(
   const raw = node.raw;
   const scope = frame.scope;
   const context = contextFor(frame, node, enteredTime, retryCount, item);
-  const effective = applyInputPath(input, raw.InputPath, context);
-  const branchInput =
-    raw.Parameters !== undefined
-      ? renderPayloadTemplate(raw.Parameters, effective, context, 'Parameters', scope.env.random)
-      : effective;
+  let branchInput: Json;
+  if (node.jsonata) {
+    branchInput =
+      raw.Arguments !== undefined
+        ? await renderJsonata(raw.Arguments, 'Arguments', jsonataScope(frame, context, { input }))
+        : input;
+  } else {
+    const effective = applyInputPath(input, raw.InputPath, context);
+    branchInput =
+      raw.Parameters !== undefined
+        ? renderPayloadTemplate(raw.Parameters, effective, context, 'Parameters', scope.env.random)
+        : effective;
+  }
   record(scope, 'ParallelStateStarted');
   const { controller, release } = childController(frame);
-  const branchFrame: Frame = { scope, signal: controller.signal };
+  const branchFrame: Frame = { scope, signal: controller.signal, variables: frame.variables };
   let firstFailure: StatesError | Halt | undefined;
   const results = await Promise.all(
     node.branches!.map(async (branch) => {
       try {
-        return await runGraph(branch, branchInput, branchFrame);
+        // Each branch keeps variables of its own and reads those around the Parallel state.
+        return await runGraph(branch, branchInput, { ...branchFrame, variables: new VariableScope(frame.variables) });
       } catch (error) {
         const failure = asFailure(error);
         if (!firstFailure) {
@@ -56,5 +68,5 @@ export async function runParallel(
     throw firstFailure;
   }
   record(scope, 'ParallelStateSucceeded');
-  return { output: finishResult(node, input, results, context), next: raw.Next };
+  return completeState(node, frame, input, results, context);
 }

@@ -1,7 +1,9 @@
 import { type FailureDetails, StatesError, StatesErrors } from '../errors';
+import { parseTimestamp } from '../expressions';
 import type { ObjectStore } from '../object-store';
-import type { Clock, ContextObject, HistoryEvent, Json } from '../types';
-import type { Graph } from './state-graph';
+import type { Clock, ContextObject, HistoryEvent, Json, JsonObject } from '../types';
+import type { Graph, StateNode } from './state-graph';
+import type { VariableScope } from './variables';
 
 /** AWS's state payload quota: 256 KiB of UTF-8. */
 export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
@@ -70,6 +72,8 @@ export interface ExecutionScope {
 export interface Frame {
   scope: ExecutionScope;
   signal: AbortSignal;
+  /** The workflow variables of this line of execution (docs: workflow-variables.html, "Variable scope"). */
+  variables: VariableScope;
 }
 
 /** Appends an event; details are stored unwrapped (see history.ts). */
@@ -133,6 +137,7 @@ const STATE_ERRORS: ReadonlySet<string> = new Set([
   StatesErrors.ItemReaderFailed,
   StatesErrors.IntrinsicFailure,
   StatesErrors.ResultPathMatchFailure,
+  StatesErrors.QueryEvaluationError,
 ]);
 
 /** Keeps a failure's cause as it is: it comes from a service integration, a Fail state or an inner state. */
@@ -173,6 +178,8 @@ export function isoDate(ms: number): string {
 export interface Step {
   output: Json;
   next?: string | undefined;
+  /** The variables the state's Assign sets once it is done. */
+  assigned?: JsonObject | undefined;
 }
 
 /** `$$.Map.Item` of an inline Map iteration (Distributed Map children see none). */
@@ -191,4 +198,41 @@ export function childController(frame: Frame): { controller: AbortController; re
   if (frame.signal.aborted) onParent();
   else frame.signal.addEventListener('abort', onParent, { once: true });
   return { controller, release: () => frame.signal.removeEventListener('abort', onParent) };
+}
+
+/** One year (365 days): the longest a Standard execution, hence a Wait, may last (docs: state-wait.html). */
+const MAX_WAIT_MS = 365 * 24 * 3600 * 1000;
+
+/**
+ * A Wait state's delay: `seconds`, or until `timestamp` (RFC 3339 with an uppercase T and Z or an
+ * offset; Step Functions considers the time up to seconds and truncates milliseconds, docs:
+ * state-wait.html). A delay beyond one year fails with States.Runtime.
+ */
+export async function waitFor(
+  node: StateNode,
+  frame: Frame,
+  seconds: number | undefined,
+  timestamp: string | undefined,
+): Promise<void> {
+  const clock = frame.scope.env.clock;
+  let waitMs = 0;
+  if (seconds !== undefined) waitMs = seconds * 1000;
+  else if (timestamp !== undefined) {
+    const instant = parseTimestamp(timestamp);
+    if (instant === undefined) {
+      const field = node.raw.TimestampPath !== undefined ? `TimestampPath '${node.raw.TimestampPath}'` : 'Timestamp';
+      throw new StatesError(
+        StatesErrors.Runtime,
+        `The ${field} of state '${node.name}' resolved to '${timestamp}', which is not an RFC 3339 timestamp with an uppercase T and a Z or a numeric offset (e.g. 2024-08-18T17:33:00Z)`,
+      );
+    }
+    waitMs = instant.seconds * 1000 - clock.now();
+  }
+  if (waitMs > MAX_WAIT_MS) {
+    throw new StatesError(
+      StatesErrors.Runtime,
+      `Wait state delay is too long: state '${node.name}' would wait ${Math.ceil(waitMs / 1000)} seconds, more than the ${MAX_WAIT_MS / 1000} seconds (one year) an execution may last`,
+    );
+  }
+  if (waitMs > 0) await clock.sleep(waitMs, frame.signal);
 }

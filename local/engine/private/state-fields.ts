@@ -7,6 +7,7 @@ import { StatesError, StatesErrors } from '../errors';
 import {
   applyOutputPath,
   applyResultPath,
+  bindVariables,
   evaluateIntrinsic,
   isIntrinsic,
   readPath,
@@ -35,6 +36,7 @@ export function contextFor(
   // Only the states that can retry have a retry count (docs: input-output-contextobject.html).
   if (RETRYING_TYPES.has(node.type)) context.State.RetryCount = retryCount;
   if (item) context.Map = item;
+  bindVariables(context, frame.variables);
   return context;
 }
 
@@ -103,8 +105,16 @@ export function readLimit(
   return value;
 }
 
-/** Applies ResultSelector, ResultPath and OutputPath to a state's raw result, in AWS's order. */
-export function finishResult(node: StateNode, input: Json, result: Json, context: ContextObject): Json {
+/**
+ * Applies ResultSelector, ResultPath and OutputPath to a state's raw result, in AWS's order; also
+ * returns the selected result, which a JSONPath Assign reads as `$`.
+ */
+export function finishResult(
+  node: StateNode,
+  input: Json,
+  result: Json,
+  context: ContextObject,
+): { output: Json; selected: Json } {
   const raw = node.raw;
   const selected =
     raw.ResultSelector !== undefined
@@ -113,7 +123,7 @@ export function finishResult(node: StateNode, input: Json, result: Json, context
   const placed = applyResultPath(input, selected, raw.ResultPath);
   const output = applyOutputPath(placed, raw.OutputPath, context);
   checkPayloadSize(output, `output of state '${node.name}'`);
-  return output;
+  return { output, selected };
 }
 
 /** Reads the array a Map iterates over (ItemsPath, default `$`). */

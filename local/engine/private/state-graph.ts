@@ -16,9 +16,12 @@ export interface Catcher {
   ErrorEquals: string[];
   Next: string;
   ResultPath?: string | null;
+  /** JSONata: the output of the catcher, from `$states.errorOutput`. */
+  Output?: Json;
+  Assign?: JsonObject;
 }
 
-/** A state exactly as the definition spells it (JSONPath query language only). */
+/** A state exactly as the definition spells it, in either query language. */
 export interface RawState {
   Type: StateType;
   Comment?: string;
@@ -70,6 +73,11 @@ export interface RawState {
   ToleratedFailureCount?: number;
   ToleratedFailureCountPath?: string;
   Label?: string;
+  QueryLanguage?: string;
+  Arguments?: Json;
+  Output?: Json;
+  Assign?: JsonObject;
+  Items?: Json;
   [field: string]: unknown;
 }
 
@@ -109,6 +117,8 @@ export interface StateNode {
   branches?: Graph[];
   processor?: Graph;
   distributed?: { executionType: 'STANDARD' | 'EXPRESS'; label: string };
+  /** The state uses the JSONata query language (its own QueryLanguage, else the machine's). */
+  jsonata?: boolean;
   retry: Retrier[];
   catch: Catcher[];
 }

@@ -1,10 +1,12 @@
 import { StatesError, StatesErrors } from '../errors';
-import { applyInputPath, renderPayloadTemplate } from '../expressions';
+import { applyInputPath, renderJsonata, renderPayloadTemplate } from '../expressions';
 import type { ContextObject, Json } from '../types';
 import { JsonText } from './history';
+import { jsonataNumber, jsonataScope } from './jsonata-io';
 import { asFailure, checkPayloadSize, type Frame, Halt, keepCause, type MapItem, record, type Step } from './runtime';
-import { contextFor, finishResult, readNumber } from './state-fields';
+import { contextFor, readNumber } from './state-fields';
 import type { StateNode } from './state-graph';
+import { completeState } from './state-outcome';
 
 /** Runs a Task state: Parameters, TimeoutSeconds(Path), the integration call and its history events. */
 export async function runTask(
@@ -19,12 +21,36 @@ export async function runTask(
   const task = node.task!;
   const scope = frame.scope;
   const context = contextFor(frame, node, enteredTime, retryCount, item);
-  const effective = applyInputPath(input, raw.InputPath, context);
-  const parameters =
-    raw.Parameters !== undefined
-      ? renderPayloadTemplate(raw.Parameters, effective, context, 'Parameters', scope.env.random)
-      : effective;
+  let parameters: Json;
   let timeoutSeconds = raw.TimeoutSeconds;
+  let heartbeatSeconds = raw.HeartbeatSeconds;
+  const effective = node.jsonata ? input : applyInputPath(input, raw.InputPath, context);
+  if (node.jsonata) {
+    // docs: transforming-data.html, Arguments replaces InputPath and Parameters; TimeoutSeconds and
+    // HeartbeatSeconds may be expressions.
+    const expressions = jsonataScope(frame, context, { input });
+    parameters = raw.Arguments !== undefined ? await renderJsonata(raw.Arguments, 'Arguments', expressions) : input;
+    const positive = (v: number): boolean => Number.isInteger(v) && v > 0;
+    timeoutSeconds = await jsonataNumber(
+      raw.TimeoutSeconds,
+      'TimeoutSeconds',
+      expressions,
+      positive,
+      'a positive integer',
+    );
+    heartbeatSeconds = await jsonataNumber(
+      raw.HeartbeatSeconds,
+      'HeartbeatSeconds',
+      expressions,
+      positive,
+      'a positive integer',
+    );
+  } else {
+    parameters =
+      raw.Parameters !== undefined
+        ? renderPayloadTemplate(raw.Parameters, effective, context, 'Parameters', scope.env.random)
+        : effective;
+  }
   if (raw.TimeoutSecondsPath !== undefined) {
     timeoutSeconds = readNumber(
       raw.TimeoutSecondsPath,
@@ -44,7 +70,7 @@ export async function runTask(
     parameters: new JsonText(parameters),
   };
   if (timeoutSeconds !== undefined) scheduled.timeoutInSeconds = timeoutSeconds;
-  if (raw.HeartbeatSeconds !== undefined) scheduled.heartbeatInSeconds = raw.HeartbeatSeconds;
+  if (heartbeatSeconds !== undefined) scheduled.heartbeatInSeconds = heartbeatSeconds;
   record(scope, 'TaskScheduled', scheduled);
   record(scope, 'TaskStarted', { resourceType, resource });
   let result: Json;
@@ -69,7 +95,7 @@ export async function runTask(
     output: new JsonText(result),
     outputDetails: { truncated: false },
   });
-  return { output: finishResult(node, input, result, context), next: raw.Next };
+  return completeState(node, frame, input, result, context);
 }
 
 /**

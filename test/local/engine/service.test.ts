@@ -16,9 +16,13 @@ describe('createStateMachine', () => {
 
   it.each([
     [
-      'JSONata',
-      { QueryLanguage: 'JSONata', StartAt: 'S', States: { S: { Type: 'Pass', End: true } } },
-      /QueryLanguage/,
+      'a JSONPath state in a JSONata state machine',
+      {
+        QueryLanguage: 'JSONata',
+        StartAt: 'S',
+        States: { S: { Type: 'Pass', QueryLanguage: 'JSONPath', End: true } },
+      },
+      /state "S": field QueryLanguage cannot be JSONPath/,
     ],
     [
       'callback tasks',

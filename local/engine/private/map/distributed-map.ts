@@ -14,6 +14,7 @@ import {
 } from '../runtime';
 import { readLimit, readMaxConcurrency, readNumber } from '../state-fields';
 import type { StateNode } from '../state-graph';
+import { VariableScope } from '../variables';
 import { type ChildInput, ChildInputs, readBatchConfig } from './child-inputs';
 import { ABORTED, FAILED, SUCCEEDED, TIMED_OUT } from './child-status';
 import { openItemSource } from './item-reader';
@@ -268,7 +269,12 @@ function driveChildren(
       const controller = new AbortController();
       return {
         run: () => {
-          const outcome = runGraph(processor, input, { scope, signal: controller.signal });
+          // A child execution cannot read the parent's variables (docs: workflow-variables.html).
+          const outcome = runGraph(processor, input, {
+            scope,
+            signal: controller.signal,
+            variables: new VariableScope(),
+          });
           // Only a child waiting on an asynchronous state can be observed, stopped or aborted.
           if (outcome instanceof Promise) run.inflight.set(index, { controller, scope });
           return outcome;

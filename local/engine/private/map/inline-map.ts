@@ -1,8 +1,10 @@
 import { type StatesError, StatesErrors } from '../../errors';
 import type { ContextObject, Json } from '../../types';
+import { jsonataItems, jsonataNumber, jsonataScope, jsonataSelectItem } from '../jsonata-io';
 import { asFailure, childController, type Frame, type GraphRunner, Halt, record } from '../runtime';
 import { readItems, readMaxConcurrency, selectItem } from '../state-fields';
 import type { StateNode } from '../state-graph';
+import { VariableScope } from '../variables';
 import { runPump } from './pump';
 
 /**
@@ -18,13 +20,30 @@ export async function runInlineMap(
   runGraph: GraphRunner,
 ): Promise<Json> {
   const scope = frame.scope;
-  const items = readItems(node, effective, context);
-  const declared = readMaxConcurrency(node, effective, context);
+  let items: Json[];
+  let declared: number;
+  if (node.jsonata) {
+    // docs: state-map.html, a JSONata Map reads Items (default: the input); MaxConcurrency may be an expression.
+    const expressions = jsonataScope(frame, context, { input: effective });
+    items = await jsonataItems(node, expressions, effective);
+    const nonNegative = (v: number): boolean => Number.isInteger(v) && v >= 0;
+    declared =
+      (await jsonataNumber(
+        node.raw.MaxConcurrency,
+        'MaxConcurrency',
+        expressions,
+        nonNegative,
+        'a non-negative integer',
+      )) ?? 0;
+  } else {
+    items = readItems(node, effective, context);
+    declared = readMaxConcurrency(node, effective, context);
+  }
   const limit = declared === 0 ? scope.env.maxInlineConcurrency : declared;
   record(scope, 'MapStateStarted', { length: items.length });
   const results = new Array<Json>(items.length);
   const { controller, release } = childController(frame);
-  const iterationFrame: Frame = { scope, signal: controller.signal };
+  const signal = controller.signal;
   const processor = node.processor!;
   let nextIndex = 0;
   let failure: StatesError | Halt | undefined;
@@ -48,8 +67,16 @@ export async function runInlineMap(
         run: () => {
           record(scope, 'MapIterationStarted', { name: node.name, index });
           const value = items[index]!;
+          // Each iteration keeps variables of its own and reads those around the Map state.
+          const iterationFrame: Frame = { scope, signal, variables: new VariableScope(frame.variables) };
+          const item = { Item: { Index: index, Value: value } };
+          if (node.jsonata) {
+            return Promise.resolve(jsonataSelectItem(node, frame, context, effective, index, value)).then(
+              (iterationInput) => runGraph(processor, iterationInput, iterationFrame, item),
+            );
+          }
           const iterationInput = selectItem(node, effective, context, index, value, scope.env.random);
-          return runGraph(processor, iterationInput, iterationFrame, { Item: { Index: index, Value: value } });
+          return runGraph(processor, iterationInput, iterationFrame, item);
         },
         succeeded: (output) => {
           if (failure) return;

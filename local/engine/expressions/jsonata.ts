@@ -1,0 +1,210 @@
+/**
+ * The JSONata query language of Step Functions (docs: step-functions/latest/dg/transforming-data.html):
+ * a string value `"{% <expression> %}"` is a JSONata expression, anywhere in a field's objects and
+ * arrays; every other string is a literal. Expressions read `$states` (input, result, errorOutput,
+ * context), the workflow variables and the functions Step Functions adds. Evaluation uses the
+ * `jsonata` reference implementation; expressions are parsed once and cached by their text.
+ */
+
+import jsonata from 'jsonata';
+import { StatesError, StatesErrors } from '../errors';
+import type { Json, JsonObject } from '../types';
+import { jsonForMessage, setOwn } from './json';
+import { type JsonataEnvironment, stepFunctionsFunctions } from './jsonata-functions';
+
+/** What an expression sees besides its functions: `$states` and the variables in scope. */
+export interface JsonataScope {
+  states: JsonObject;
+  variables: Readonly<Record<string, Json>>;
+  env: JsonataEnvironment;
+}
+
+/** True for a string Step Functions evaluates as JSONata: it starts with `{%` and ends with `%}`. */
+export function isJsonataExpression(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= 4 && value.startsWith('{%') && value.endsWith('%}');
+}
+
+const MAX_CACHED = 10_000;
+const compiled = new Map<string, jsonata.Expression>();
+
+function compile(body: string): jsonata.Expression {
+  let expression = compiled.get(body);
+  if (expression === undefined) {
+    expression = jsonata(body);
+    if (compiled.size >= MAX_CACHED) compiled.clear();
+    compiled.set(body, expression);
+  }
+  return expression;
+}
+
+const bodyOf = (text: string): string => text.slice(2, -2);
+
+/** The message of something jsonata threw: its code and message when it is a JSONata error. */
+function describe(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') return `${code}: ${String(message)}`;
+    if (typeof message === 'string') return message;
+  }
+  return String(error);
+}
+
+/**
+ * Why an expression cannot be used, or undefined when it parses: a syntax error, or a call of
+ * `$eval`, which Step Functions does not provide.
+ */
+export function jsonataProblem(text: string): string | undefined {
+  let ast: jsonata.ExprNode;
+  try {
+    ast = compile(bodyOf(text)).ast();
+  } catch (error) {
+    return `the JSONata expression '${text}' is not valid: ${describe(error)}`;
+  }
+  if (freeVariables(ast).calls.has('eval')) {
+    return `the JSONata expression '${text}' calls $eval, which Step Functions does not provide (use $parse)`;
+  }
+  return undefined;
+}
+
+/**
+ * The variables an expression reads that it does not bind itself (`:=`, lambda parameters, `@$x`,
+ * `#$i`), `$states` and the functions excepted: the workflow variables it needs.
+ */
+export function jsonataVariables(text: string): string[] {
+  const { reads, bound } = freeVariables(compile(bodyOf(text)).ast());
+  return [...reads].filter((name) => !bound.has(name) && name !== 'states' && !JSONATA_FUNCTIONS.has(name));
+}
+
+/** The names of JSONata 2.0's functions and of those Step Functions adds, without the `$`. */
+const JSONATA_FUNCTIONS: ReadonlySet<string> = new Set(
+  (
+    'sum count max min average string substring substringBefore substringAfter lowercase uppercase length trim pad ' +
+    'match contains replace split join formatNumber formatBase formatInteger parseInteger number floor ceil round ' +
+    'abs sqrt power random boolean not map zip filter single reduce sift keys lookup append exists spread merge ' +
+    'reverse each error assert type sort shuffle distinct base64encode base64decode encodeUrlComponent encodeUrl ' +
+    'decodeUrlComponent decodeUrl eval toMillis fromMillis clone now millis ' +
+    'partition range hash uuid parse'
+  ).split(' '),
+);
+
+interface VariableUse {
+  reads: Set<string>;
+  bound: Set<string>;
+  calls: Set<string>;
+}
+
+function freeVariables(ast: jsonata.ExprNode): VariableUse {
+  const use: VariableUse = { reads: new Set(), bound: new Set(), calls: new Set() };
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    if (typeof node !== 'object' || node === null) return;
+    const record = node as Record<string, unknown> & jsonata.ExprNode;
+    if (record.type === 'variable' && typeof record.value === 'string' && record.value !== '' && record.value !== '$') {
+      use.reads.add(record.value);
+    }
+    if ((record.type as string) === 'bind' && isVariableNode(record.lhs)) use.bound.add(record.lhs.value);
+    if (record.type === 'lambda') {
+      for (const argument of record.arguments ?? []) if (isVariableNode(argument)) use.bound.add(argument.value);
+    }
+    if (record.type === 'function' && isVariableNode(record.procedure)) use.calls.add(record.procedure.value);
+    for (const key of ['focus', 'index'] as const) if (typeof record[key] === 'string') use.bound.add(record[key]);
+    for (const value of Object.values(record)) visit(value);
+  };
+  visit(ast);
+  return use;
+}
+
+const isVariableNode = (node: unknown): node is { type: 'variable'; value: string } =>
+  typeof node === 'object' && node !== null && (node as jsonata.ExprNode).type === 'variable';
+
+function queryError(message: string): StatesError {
+  return new StatesError(StatesErrors.QueryEvaluationError, message);
+}
+
+/** A JSONata result as JSON: undefined and functions are errors, sequences become plain arrays. */
+function toJson(value: unknown, text: string, field: string): Json {
+  if (value === undefined) {
+    throw queryError(
+      `The JSONata expression '${text}' specified for the field '${field}' returned nothing (undefined).`,
+    );
+  }
+  const json = JSON.stringify(value, (_key, member: unknown) => {
+    if (typeof member === 'function') {
+      throw queryError(
+        `The JSONata expression '${text}' specified for the field '${field}' returned an unsupported result type (a function).`,
+      );
+    }
+    return member;
+  });
+  return JSON.parse(json) as Json;
+}
+
+/**
+ * Evaluates one `{% %}` expression; every failure is `States.QueryEvaluationError` naming the
+ * expression and the field.
+ * @example await evaluateJsonata('{% $states.input.n + 1 %}', 'Output', scope) // 8 when n is 7
+ */
+export async function evaluateJsonata(text: string, field: string, scope: JsonataScope): Promise<Json> {
+  const bindings: Record<string, unknown> = {
+    ...scope.variables,
+    ...stepFunctionsFunctions(scope.env),
+    states: scope.states,
+  };
+  let value: unknown;
+  try {
+    // Step Functions gives expressions no context value: state data is read through $states.
+    value = await compile(bodyOf(text)).evaluate(undefined, bindings);
+  } catch (error) {
+    if (error instanceof StatesError) {
+      throw queryError(
+        `The JSONata expression '${text}' specified for the field '${field}' threw an error during evaluation. ${error.cause}`,
+      );
+    }
+    throw queryError(
+      `The JSONata expression '${text}' specified for the field '${field}' threw an error during evaluation. ${describe(error)}`,
+    );
+  }
+  return toJson(value, text, field);
+}
+
+/**
+ * Evaluates a field whose value may hold expressions at any depth (Arguments, Output, Assign,
+ * ItemSelector): each `{% %}` string is replaced by its value, everything else is kept.
+ * @example await renderJsonata({ id: '{% $states.input.id %}', queue: 'high' }, 'Arguments', scope)
+ */
+export async function renderJsonata(template: Json, field: string, scope: JsonataScope): Promise<Json> {
+  if (isJsonataExpression(template)) return evaluateJsonata(template, field, scope);
+  if (Array.isArray(template)) {
+    const out: Json[] = [];
+    for (let i = 0; i < template.length; i++)
+      out.push(await renderJsonata(template[i] as Json, `${field}[${i}]`, scope));
+    return out;
+  }
+  if (typeof template === 'object' && template !== null) {
+    const out: JsonObject = {};
+    for (const [key, value] of Object.entries(template)) {
+      setOwn(out, key, await renderJsonata(value, `${field}.${key}`, scope));
+    }
+    return out;
+  }
+  return template;
+}
+
+/** Reads a field that must evaluate to a value of one kind (e.g. Condition, Seconds); names the received value otherwise. */
+export function expectKind<T extends Json>(
+  value: Json,
+  test: (value: Json) => value is T,
+  text: string,
+  field: string,
+  kind: string,
+): T {
+  if (!test(value)) {
+    throw queryError(
+      `The JSONata expression '${text}' specified for the field '${field}' returned ${jsonForMessage(value)}, which is not ${kind}.`,
+    );
+  }
+  return value;
+}

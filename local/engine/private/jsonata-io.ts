@@ -1,0 +1,100 @@
+/**
+ * What a JSONata state reads and writes (docs: step-functions/latest/dg/transforming-data.html):
+ * `$states.input` (the state's input, whole), `$states.result` (the result of a Task, Parallel or
+ * Map), `$states.errorOutput` (in a Catcher), `$states.context` (the context object), and the
+ * workflow variables in scope. Fields that hold a number or an array may be an expression.
+ */
+
+import { StatesError, StatesErrors } from '../errors';
+import { evaluateJsonata, expectKind, isJsonataExpression, type JsonataScope, renderJsonata } from '../expressions';
+import type { ContextObject, Json, JsonObject } from '../types';
+import type { Frame } from './runtime';
+import type { StateNode } from './state-graph';
+
+/** `$states` without its optional members. */
+interface StatesData {
+  input: Json;
+  result?: Json | undefined;
+  errorOutput?: Json | undefined;
+}
+
+/** The scope an expression of this state is evaluated in, with the variables as they were when the state was entered. */
+export function jsonataScope(frame: Frame, context: ContextObject, data: StatesData): JsonataScope {
+  const states: JsonObject = { input: data.input, context: context as unknown as Json };
+  if (data.result !== undefined) states.result = data.result;
+  if (data.errorOutput !== undefined) states.errorOutput = data.errorOutput;
+  const env = frame.scope.env;
+  return { states, variables: frame.variables.snapshot(), env: { random: env.random, newUuid: env.newUuid } };
+}
+
+/** What `Output` and `Assign` of a JSONata state (or Catcher, or Choice rule) produce. */
+export interface JsonataOutcome {
+  output: Json;
+  assigned?: JsonObject | undefined;
+}
+
+/**
+ * Evaluates `Output` (default: `fallback`) and `Assign`, both against the same `$states` and the
+ * variables from before the state: an Assign of this state is not visible to its Output.
+ */
+export async function jsonataOutcome(
+  fields: { Output?: Json | undefined; Assign?: JsonObject | undefined },
+  scope: JsonataScope,
+  fallback: Json,
+): Promise<JsonataOutcome> {
+  const output = fields.Output !== undefined ? await renderJsonata(fields.Output, 'Output', scope) : fallback;
+  if (fields.Assign === undefined) return { output };
+  const assigned = (await renderJsonata(fields.Assign, 'Assign', scope)) as JsonObject;
+  return { output, assigned };
+}
+
+const isNumber = (value: Json): value is number => typeof value === 'number';
+
+/**
+ * Reads a numeric field that may be an expression (TimeoutSeconds, HeartbeatSeconds, Seconds,
+ * MaxConcurrency): a value that breaks the rule is `States.QueryEvaluationError`.
+ */
+export async function jsonataNumber(
+  value: unknown,
+  field: string,
+  scope: JsonataScope,
+  rule: (value: number) => boolean,
+  ruleText: string,
+): Promise<number | undefined> {
+  if (!isJsonataExpression(value)) return value as number | undefined;
+  const result = expectKind(await evaluateJsonata(value, field, scope), isNumber, value, field, 'a number');
+  if (!rule(result)) {
+    throw new StatesError(
+      StatesErrors.QueryEvaluationError,
+      `The JSONata expression '${value}' specified for the field '${field}' returned ${result}, which is not ${ruleText}.`,
+    );
+  }
+  return result;
+}
+
+/** The array a JSONata Map iterates over: `Items` (an array or an expression), else the state input. */
+export async function jsonataItems(node: StateNode, scope: JsonataScope, input: Json): Promise<Json[]> {
+  const items = node.raw.Items === undefined ? input : await renderJsonata(node.raw.Items, 'Items', scope);
+  if (!Array.isArray(items)) {
+    throw new StatesError(
+      StatesErrors.QueryEvaluationError,
+      `The field 'Items' of state '${node.name}' must be a JSON array (received ${items === null ? 'null' : typeof items})`,
+    );
+  }
+  return items;
+}
+
+/** One iteration's input: `ItemSelector` with `$states.context.Map.Item` set, else the item. */
+export function jsonataSelectItem(
+  node: StateNode,
+  frame: Frame,
+  context: ContextObject,
+  input: Json,
+  index: number,
+  value: Json,
+): Promise<Json> | Json {
+  const template = node.raw.ItemSelector;
+  if (template === undefined) return value;
+  const itemContext: ContextObject = { ...context, Map: { Item: { Index: index, Value: value } } };
+  return renderJsonata(template, 'ItemSelector', jsonataScope(frame, itemContext, { input }));
+}

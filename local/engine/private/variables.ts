@@ -1,0 +1,47 @@
+/**
+ * Workflow variables at run time (docs: step-functions/latest/dg/workflow-variables.html): each
+ * scope (the execution's top level, a Parallel branch, an inline Map iteration, a Distributed Map
+ * child) keeps its own variables and reads those of the scopes around it, except a Distributed
+ * Map child, which starts a scope of its own.
+ */
+
+import { StatesError, StatesErrors } from '../errors';
+import type { VariableReader } from '../expressions';
+import type { Json, JsonObject } from '../types';
+
+/** What the values of one Assign may weigh together (docs: workflow-variables.html, 256 KiB). */
+const ASSIGN_LIMIT_BYTES = 256 * 1024;
+
+export class VariableScope implements VariableReader {
+  private readonly values = new Map<string, Json>();
+
+  /** `parent`: the scope whose variables this one may read (none for a Distributed Map child). */
+  constructor(private readonly parent?: VariableScope) {}
+
+  get(name: string): Json | undefined {
+    return this.values.has(name) ? this.values.get(name) : this.parent?.get(name);
+  }
+
+  /** Every variable this scope can read, inner values first: what a JSONata expression is given. */
+  snapshot(): Record<string, Json> {
+    const out: Record<string, Json> = this.parent ? this.parent.snapshot() : {};
+    for (const [name, value] of this.values) out[name] = value;
+    return out;
+  }
+
+  /**
+   * Sets the values a state's Assign produced, once the state is done: every expression of the
+   * state read the values from before (docs: workflow-variables.html, "Evaluation of Assign").
+   * The values of one Assign are limited to 256 KiB together (and so each one).
+   */
+  assign(values: JsonObject, stateName: string): void {
+    const bytes = Buffer.byteLength(JSON.stringify(values), 'utf8');
+    if (bytes > ASSIGN_LIMIT_BYTES) {
+      throw new StatesError(
+        StatesErrors.DataLimitExceeded,
+        `The variables assigned by state '${stateName}' have a size of ${bytes} bytes, which exceeds the maximum of ${ASSIGN_LIMIT_BYTES} bytes.`,
+      );
+    }
+    for (const [name, value] of Object.entries(values)) this.values.set(name, value);
+  }
+}
