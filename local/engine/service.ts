@@ -57,6 +57,12 @@ export interface LocalStepFunctionsOptions {
   maxInlineConcurrency?: number;
   /** Map Run ids; tests inject a deterministic source. @default crypto.randomUUID */
   newUuid?: () => string;
+  /**
+   * Checks the calls the engine makes itself with an execution's role, which no endpoint sees:
+   * a Distributed Map's `states:StartExecution` of its children. A denial fails the Map state
+   * with `States.Runtime` naming it (docs/rehearse.md). @default every call allowed
+   */
+  authorize?: (call: { roleArn: string; action: string; resource: string }) => string | undefined;
 }
 
 interface StateMachineRecord {
@@ -102,6 +108,7 @@ class LocalStepFunctions implements StepFunctionsService {
       maxChildConcurrency: options.maxChildConcurrency ?? 1000,
       maxInlineConcurrency: options.maxInlineConcurrency ?? 40,
       newUuid: options.newUuid ?? randomUUID,
+      authorize: options.authorize ?? (() => undefined),
       registerMapRun: (run: MapRunHandle) => {
         const mapRun = run as MapRun;
         this.mapRuns.set(mapRun.mapRunArn, mapRun);

@@ -37,7 +37,7 @@ export const NOT_REHEARSED: readonly string[] = [
   'KMS key policies are not evaluated, and nothing is encrypted',
   'CloudWatch Logs, alarms and X-Ray are not written',
   'DynamoDB time to live is not applied',
-  'the calls a Distributed Map makes on its own (child executions, redrive) and the EventBridge rule of .sync tasks are not checked against the state machine role',
+  "a Distributed Map's redrive of its Map Run is not rehearsed (the local engine has no redrive)",
   "the user's own permissions are not rehearsed: the CLI acts as an administrator",
 ];
 
@@ -176,6 +176,7 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     engine = createLocalStepFunctions({
       region,
       accountId: account,
+      authorize: ({ roleArn, action, resource }) => authority.check(roleArn, { action, resource }),
       objectStore: s3ObjectStore(objectStoreClient),
       integrations: roleRoutedIntegrations(
         stack.stateMachines.map((machine) => machine.roleArn),

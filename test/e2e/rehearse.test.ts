@@ -196,6 +196,46 @@ describe('fanout rehearse', () => {
     );
   }, 120_000);
 
+  it.each([
+    ['states:StartExecution', 'its Distributed Map may not start its children', /:stateMachine:fanout-map$/],
+    [
+      'events:PutRule',
+      'its .sync tasks may not manage their EventBridge rule',
+      /:rule\/StepFunctionsGetEventsForBatchJobsRule$/,
+    ],
+  ])(
+    'fails the map path where the state machine role lacks %s (%s)',
+    async (action, _why, resource) => {
+      const cdkOut = brokenAssembly(`no-${action.replace(':', '-')}`, (template) => {
+        for (const statement of roleStatements(template, 'OrchestratorMapStateMachineRole')) {
+          const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+          if (actions.includes(action)) statement.Action = actions.filter((name) => name !== action);
+        }
+      });
+      const run = await runFanout([
+        'rehearse',
+        '--cdk-out',
+        cdkOut,
+        '--input',
+        allSucceed(),
+        '--path',
+        'map',
+        '--dir',
+        join(work, action.replace(':', '-')),
+        '--json',
+      ]);
+      expect(run.code).toBe(1);
+      const result = run.json<Rehearsed>();
+      expect(result.map?.status).toBe('FAILED');
+      expect(result.denials).toContainEqual({
+        roleArn: expect.stringMatching(/:role\/Fanout-OrchestratorMapStateMachineRole/),
+        action,
+        resource: expect.stringMatching(resource),
+      });
+    },
+    120_000,
+  );
+
   it('refuses an assembly it cannot stand up, naming the resource and property', async () => {
     const cdkOut = brokenAssembly('unsupported', (template) => {
       const table = template.Resources[logicalId(template, 'OrchestratorLedger')] as {

@@ -45,8 +45,13 @@ export interface EngineEnvironment {
   /** Local cap on concurrent iterations of an inline Map with MaxConcurrency 0. */
   maxInlineConcurrency: number;
   newUuid: () => string;
+  /** Checks a call the engine makes itself with an execution's role (see LocalStepFunctionsOptions.authorize). */
+  authorize: EngineAuthorizer;
   registerMapRun(run: MapRunHandle): void;
 }
+
+/** The denial message for a call the role may not make, or undefined when it may. */
+export type EngineAuthorizer = (call: { roleArn: string; action: string; resource: string }) => string | undefined;
 
 /** The parts of a Map Run the service exposes (implemented by MapRun in map/map-run.ts). */
 export interface MapRunHandle {

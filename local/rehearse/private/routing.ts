@@ -1,8 +1,9 @@
 /**
  * Step Functions calls services with the role of the execution's state machine. The local
  * engine has one set of integrations, so each integration here routes a Task to the one built
- * with that role's key pair, and checks `lambda:InvokeFunction` itself, since the Lambda
- * integration calls the function's process without an endpoint in between.
+ * with that role's key pair, and checks what no endpoint sees: `lambda:InvokeFunction` (the
+ * Lambda integration calls the function's process directly) and, for a `.sync` Batch task, the
+ * EventBridge rule Step Functions manages (docs: step-functions/latest/dg/batch-iam.html).
  */
 import { randomUUID } from 'node:crypto';
 import { StatesError } from '../../engine/errors';
@@ -36,6 +37,14 @@ export function roleRoutedIntegrations(
       const roleArn = request.context.Execution.RoleArn;
       const integration = byRole.get(roleArn)?.get(template.service);
       if (!integration) throw new StatesError('States.Runtime', `no integrations for the role ${roleArn}`);
+      if (template.service === 'batch' && request.action.endsWith('.sync')) {
+        // A .sync task has Step Functions manage an EventBridge rule for the job's end.
+        const rule = `arn:aws:events:${region}:${account}:rule/StepFunctionsGetEventsForBatchJobsRule`;
+        for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) {
+          const denial = authority.check(roleArn, { action, resource: rule });
+          if (denial) throw new StatesError('States.Runtime', denial);
+        }
+      }
       if (template.service === 'lambda') {
         const parameters = request.parameters as { FunctionName?: unknown };
         const resource = functionArn(String(parameters.FunctionName ?? ''), region, account);

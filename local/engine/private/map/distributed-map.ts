@@ -52,6 +52,13 @@ export async function runDistributedMap(
     distributed.executionType,
   );
   run.roleArn = scope.execution.RoleArn;
+  // Starting the children is the Map's own StartExecution of this state machine, with its role.
+  const denial = env.authorize({
+    roleArn: scope.execution.RoleArn,
+    action: 'states:StartExecution',
+    resource: scope.stateMachineArn,
+  });
+  if (denial !== undefined) throw new StatesError(StatesErrors.Runtime, denial);
 
   run.maxConcurrency = readMaxConcurrency(node, effective, context);
   const percentage =
