@@ -12,6 +12,7 @@ import {
   readRunRecord,
 } from '../../run';
 import { CliError, type CliIo, ExitCode } from '../io';
+import { didYouMean, runNamesIn } from '../suggest';
 import { printRunSummary, type RunLocation } from '../summary';
 import { type AwsTargetOptions, localRunLocation, openAwsTarget } from '../targets';
 
@@ -49,7 +50,7 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
   }
   const dir = resolve(options.dir ?? '.fanout');
   const record = readRunRecord(dir, options.runId);
-  if (!record) throw new CliError(`no run "${options.runId}" in ${dir}`);
+  if (!record) throw new CliError(`no run "${options.runId}" in ${dir}${didYouMean(options.runId, runNamesIn(dir))}`);
   const config = loadConfig();
   const dynamo = await startDynamoDb({ dir: join(dir, 'dynamodb') });
   const client = new DynamoDBClient({
