@@ -313,8 +313,12 @@ export function makeProgram(
 }
 
 /** Runs the CLI with `argv` (user arguments only) and returns the process exit code. */
-export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const { program, result } = makeProgram(io);
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const { program, result } = makeProgram(io, env);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return result.exitCode;
