@@ -3,7 +3,7 @@
  * own so that peak memory is the scenario's own. Prints a table and writes
  * bench/results/latest.json.
  *
- *   npm run bench                 # engine, 10,000-item overhead vs xargs, 100,000-item run, run report in Chromium
+ *   npm run bench                 # CLI start-up vs node, engine, 10,000-item overhead vs xargs, 100,000-item run, run report in Chromium
  *   npm run bench -- --quick      # 2,000 items instead, no 100,000-item run
  */
 import { execFile } from 'node:child_process';
@@ -30,6 +30,10 @@ const items = values.quick ? 2_000 : 10_000;
 const vcpus = String(availableParallelism());
 const results: Record<string, unknown> = { machine: { cores: availableParallelism(), node: process.version } };
 
+console.log('startup: the installed fanout command against node -e 0 ...');
+results.startup = await scenario('startup.ts', ['--repeat', values.quick ? '5' : '15']);
+console.log(JSON.stringify(results.startup));
+
 console.log('engine: Distributed Map of Pass children, inline Map, 100,000 items ...');
 results.engine = await scenario('engine.ts');
 console.log(JSON.stringify(results.engine));
@@ -54,7 +58,11 @@ results.report = await scenario('report.ts', ['--items', String(items)]);
 console.log(JSON.stringify(results.report));
 
 const engine = results.engine as Record<string, number>;
+const startup = results.startup as { nodeMs: number; ms: Record<string, number>; ratio: Record<string, number> };
 console.log('\nsummary');
+console.log(
+  `  fanout --help (installed)               ${startup.ms.help} ms = ${startup.ratio.help}x node -e 0 (${startup.nodeMs} ms); fanout status RUNID ${startup.ratio.statusRun}x`,
+);
 console.log(`  Distributed Map, 10,000 Pass children   ${engine.distributedMapChildrenPerSecond} children/s`);
 console.log(`  inline Map, 10,000 items                ${engine.inlineMapItemsPerSecond} items/s`);
 console.log(`  Distributed Map, 100,000 items          peak RSS ${engine.distributedMap100kPeakRssMb} MB`);

@@ -1,3 +1,5 @@
+import { colourEnabled } from './colour';
+
 /** Where the CLI writes; injected so tests read what a user would see. */
 export interface CliIo {
   out(text: string): void;
@@ -6,12 +8,18 @@ export interface CliIo {
   readonly isTTY: boolean;
   /** Rewrites the current terminal line (TTY only). */
   status(text: string): void;
+  /** True when what `out` writes may be coloured (a terminal, no `NO_COLOR`; see colour.ts). @default false */
+  readonly colour?: boolean;
+  /** The same for `err`. @default false */
+  readonly errColour?: boolean;
 }
 
 export const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   isTTY: Boolean(process.stdout.isTTY),
+  colour: colourEnabled(process.stdout),
+  errColour: colourEnabled(process.stderr),
   status: (text) => process.stdout.write(`\r\x1b[2K${text}`),
 };
 

@@ -1,5 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CONFIG_VARIABLE } from '../config';
+import { palette } from './colour';
 import { CliError, type CliIo, ExitCode, processIo } from './io';
+import { packageVersion } from './package-info';
 // The light part of the targets: the AWS target's SDK clients load with the commands that use them.
 import type { AwsTargetOptions } from './targets';
 import { DEFAULT_STACK } from './targets/target';
@@ -21,6 +24,16 @@ function addAwsOptions(command: Command): Command {
     );
 }
 
+/** A parser of an option's positive integer value. */
+function positiveInteger(flag: string): (value: string) => number {
+  return (value) => {
+    const count = Number(value);
+    if (!Number.isInteger(count) || count < 1)
+      throw new InvalidArgumentError(`${flag} must be a positive integer; received "${value}"`);
+    return count;
+  };
+}
+
 /** The target options `--aws` asks for, or undefined for the local cloud. */
 function awsTargetOf(flags: AwsFlags): AwsTargetOptions | undefined {
   if (!flags.aws) {
@@ -36,14 +49,32 @@ function awsTargetOf(flags: AwsFlags): AwsTargetOptions | undefined {
  * tests call `makeProgram(io).parseAsync([...], { from: 'user' })` with `exitOverride()`.
  * @example const { program, result } = makeProgram(); await program.parseAsync(process.argv);
  */
-export function makeProgram(io: CliIo = processIo): { program: Command; result: { exitCode: number } } {
+export function makeProgram(
+  io: CliIo = processIo,
+  env: NodeJS.ProcessEnv = process.env,
+): { program: Command; result: { exitCode: number } } {
   const result = { exitCode: ExitCode.Succeeded as number };
+  const errorPaint = palette(io.errColour);
   const program = new Command('fanout')
     .description('Run thousands of parameterised AWS Batch jobs from one Step Functions execution.')
-    .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) })
-    .showHelpAfterError()
+    .version(packageVersion(), '-V, --version', 'print the version of fanout')
+    .option(
+      '--config <file>',
+      'the configuration file (default: ./fanout.config.json when it exists, else the one fanout ships)',
+    )
+    .configureOutput({
+      writeOut: (text) => io.out(text.trimEnd()),
+      writeErr: (text) => io.err(text.trimEnd()),
+      // A usage error, with commander's "(Did you mean ...?)" when a command or option is close.
+      outputError: (text, write) => write(errorPaint.red(text.trimEnd())),
+    })
+    .showHelpAfterError('(add --help for usage)')
     // Before the subcommands are added, which copy it: their usage errors then exit 2 too.
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (command) => {
+      const file = command.opts<{ config?: string }>().config;
+      if (file !== undefined) env[CONFIG_VARIABLE] = file;
+    });
 
   const dirOption = ['--dir <dir>', 'local state directory', '.fanout'] as const;
 
@@ -173,12 +204,7 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
     .argument('[input]', 'execution input JSON file, or - for stdin', 'examples/monte-carlo/input.json')
     .option('--json', 'print the comparison as one JSON line')
     .option('--run', 'also run the input on both paths on the local cloud and show what was measured')
-    .option('--items <count>', 'item count when the input reads its items from S3', (value: string) => {
-      const count = Number(value);
-      if (!Number.isInteger(count) || count < 1)
-        throw new InvalidArgumentError(`--items must be a positive integer; received "${value}"`);
-      return count;
-    })
+    .option('--items <count>', 'item count when the input reads its items from S3', positiveInteger('--items'))
     .option('--dir <dir>', 'where --run keeps its local clouds (default: a new temporary directory)')
     .action(async (input: string, opts: { json?: boolean; run?: boolean; items?: number; dir?: string }) => {
       const { compareCommand } = await import('./commands/compare');
@@ -194,8 +220,44 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
       );
     });
 
-  // These five also work on a deployed stack instead of the local cloud.
-  for (const name of ['run', 'retry', 'cancel', 'status', 'report'])
+  program
+    .command('list')
+    .description('list the runs, newest first: id, path, status, item counts, start and duration')
+    .option(...dirOption)
+    .option('--json', 'print {runs: [...]} as one JSON line')
+    .option('--limit <count>', 'at most this many runs (default 50)', positiveInteger('--limit'))
+    .action(async (opts: { dir: string; json?: boolean; limit?: number } & AwsFlags) => {
+      const { listCommand } = await import('./commands/list');
+      result.exitCode = await listCommand(
+        {
+          dir: opts.dir,
+          json: opts.json ?? false,
+          ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+          aws: awsTargetOf(opts),
+        },
+        io,
+      );
+    });
+
+  program
+    .command('logs')
+    .description(
+      "print what an item's job wrote (without ITEM: every failed item's log, each named by its id and kwargs)",
+    )
+    .argument('<runId>', 'the run id')
+    .argument('[item]', 'the item id (as in the ledger and `status --failures`), or aggregate for the aggregation job')
+    .option(...dirOption)
+    .option('-f, --follow', "keep printing the item's output until its job ends")
+    .action(async (runId: string, itemId: string | undefined, opts: { dir: string; follow?: boolean } & AwsFlags) => {
+      const { logsCommand } = await import('./commands/logs');
+      result.exitCode = await logsCommand(
+        { runId, itemId, dir: opts.dir, follow: opts.follow ?? false, aws: awsTargetOf(opts) },
+        io,
+      );
+    });
+
+  // These also work on a deployed stack instead of the local cloud.
+  for (const name of ['run', 'retry', 'cancel', 'status', 'report', 'list', 'logs'])
     addAwsOptions(program.commands.find((command) => command.name() === name) as Command);
 
   program
@@ -251,14 +313,18 @@ export function makeProgram(io: CliIo = processIo): { program: Command; result: 
 }
 
 /** Runs the CLI with `argv` (user arguments only) and returns the process exit code. */
-export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const { program, result } = makeProgram(io);
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const { program, result } = makeProgram(io, env);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return result.exitCode;
   } catch (error) {
     if (error instanceof CliError) {
-      io.err(`fanout: ${error.message}`);
+      io.err(palette(io.errColour).red(`fanout: ${error.message}`));
       return error.exitCode;
     }
     if (error instanceof CommanderError) {

@@ -1,6 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type FailedItem, failureReason, listFailedItems, type RunSummary } from '../run';
+import { type Palette, paintStatus, palette } from './colour';
 import { type CliIo, ExitCode } from './io';
+import { commandPrefix } from './package-info';
 
 /** How a run summary is shown: a table and the first failures for people, one JSON line for programs. */
 
@@ -40,6 +42,14 @@ export function formatSummary(summary: RunSummary): string {
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
 }
 
+/** The summary table with its status line's status coloured. */
+function paintSummaryStatus(table: string, status: string, paint: Palette): string {
+  return table.replace(
+    new RegExp(`^(status +)${status}$`, 'm'),
+    (_, label: string) => label + paintStatus(paint, status),
+  );
+}
+
 /** How many failed items the human-readable summary lists. */
 const FAILURES_SHOWN = 10;
 
@@ -74,7 +84,7 @@ export function formatFailures(
       );
     }
   }
-  lines.push(`details: npx fanout status ${summary.runId} ${statusFlags} --json`);
+  lines.push(`details: ${commandPrefix()} status ${summary.runId} ${statusFlags} --json`);
   return lines.join('\n');
 }
 
@@ -101,7 +111,7 @@ export async function printRunSummary(
   if (json) {
     io.out(JSON.stringify(summary));
   } else {
-    io.out(formatSummary(summary));
+    io.out(paintSummaryStatus(formatSummary(summary), summary.status, palette(io.colour)));
     const failures = await listFailedItems(location.ledger, location.tableName, summary.runId, FAILURES_SHOWN);
     io.out(formatFailures(summary, failures, (logStream) => location.logLink(logStream), '', location.statusFlags));
   }

@@ -1,6 +1,6 @@
 /** fanout's one configuration file (`fanout.config.json`): its schema and how it is read. */
 export { imageReference } from './image';
-export { ConfigError, defaultConfigPath, loadConfig, parseConfig } from './load';
+export { CONFIG_VARIABLE, ConfigError, defaultConfigPath, findConfigPath, loadConfig, parseConfig } from './load';
 export type {
   ComputeEnvironmentConfig,
   FanoutConfig,

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { type FanoutConfig, fanoutConfigSchema } from './schema';
 
 /** Raised when the configuration file is missing, not JSON, or breaks a rule. */
@@ -7,8 +7,23 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** The configuration file the project ships, at the repository root. */
+/** The configuration file the project ships (the embedded default), at the root of the sources or of `dist/`. */
 export const defaultConfigPath = resolve(import.meta.dirname, '..', 'fanout.config.json');
+
+/** The variable that names the configuration file (`fanout --config FILE` sets it for the command). */
+export const CONFIG_VARIABLE = 'FANOUT_CONFIG';
+
+/**
+ * Which configuration file applies: the file `FANOUT_CONFIG` names (`fanout --config FILE`), else
+ * `fanout.config.json` in the working directory, else the embedded default.
+ * @example findConfigPath({}, '/home/me/sweep') // '/home/me/sweep/fanout.config.json' when it exists
+ */
+export function findConfigPath(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  const named = env[CONFIG_VARIABLE];
+  if (named) return resolve(cwd, named);
+  const local = join(cwd, 'fanout.config.json');
+  return existsSync(local) ? local : defaultConfigPath;
+}
 
 /**
  * Parses and validates a configuration object; every error names the field path.
@@ -48,8 +63,8 @@ export function parseConfig(raw: unknown, source = 'configuration'): FanoutConfi
   return config;
 }
 
-/** Reads `fanout.config.json` (or the given file). */
-export function loadConfig(path: string = defaultConfigPath): FanoutConfig {
+/** Reads the configuration file that applies ({@link findConfigPath}), or the given file. */
+export function loadConfig(path: string = findConfigPath()): FanoutConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));

@@ -13,6 +13,7 @@ import {
 } from '../../run';
 import { CliError, type CliIo, ExitCode } from '../io';
 import { checkStateFree } from '../state-lock';
+import { didYouMean, runNamesIn } from '../suggest';
 import { printRunSummary, type RunLocation } from '../summary';
 import { type AwsTargetOptions, localRunLocation, openAwsTarget } from '../targets';
 
@@ -50,7 +51,7 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
   }
   const dir = resolve(options.dir ?? '.fanout');
   const record = readRunRecord(dir, options.runId);
-  if (!record) throw new CliError(`no run "${options.runId}" in ${dir}`);
+  if (!record) throw new CliError(`no run "${options.runId}" in ${dir}${didYouMean(options.runId, runNamesIn(dir))}`);
   const config = loadConfig();
   checkStateFree(dir, options.dir ?? '.fanout');
   const dynamo = await startDynamoDb({ dir: join(dir, 'dynamodb') });

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -7,7 +6,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { FAILED_ITEMS_INDEX } from '../../run';
 import { FanoutFunction } from './function';
-import { REPOSITORY_ROOT } from './repository';
+import { lambdaEntry, REPOSITORY_ROOT } from './repository';
 import { RUN_OBJECTS_PREFIX } from './storage';
 
 /** What the handlers of `lambdas/` work on. */
@@ -33,11 +32,8 @@ export function createHandlers(scope: Construct, options: HandlersOptions): Map<
     logRetention: options.logRetention,
     removalPolicy: RemovalPolicy.DESTROY,
   };
-  const handler = (
-    name: string,
-    description: string,
-    entry = resolve(REPOSITORY_ROOT, 'lambdas', `${name.toLowerCase()}.ts`),
-  ) => new FanoutFunction(scope, name, { ...functionProps, entry, description });
+  const handler = (name: string, description: string, entry = lambdaEntry(name.toLowerCase())) =>
+    new FanoutFunction(scope, name, { ...functionProps, entry, description });
   const runObjects = `${RUN_OBJECTS_PREFIX}*`;
   const runWhy = `Run objects are keyed ${RUN_OBJECTS_PREFIX}<runId>/... with run ids chosen per execution; access stays under that prefix of the stack's own bucket`;
   const sourceWhy = 'Execution inputs may name any object or prefix of this bucket as their item source';

@@ -11,6 +11,10 @@ import type { FanoutOrchestratorProps } from '../fanout-orchestrator-props';
 /** The repository this file lives in: handlers, definitions and the job image are found from here. */
 export const REPOSITORY_ROOT = resolve(import.meta.dirname, '..', '..');
 
+/** A handler's entry: its TypeScript beside the sources, its JavaScript in an installed package (dist/). */
+export const lambdaEntry = (name: string): string =>
+  [`${name}.ts`, `${name}.js`].map((file) => resolve(REPOSITORY_ROOT, 'lambdas', file)).find(existsSync) as string;
+
 /** The array path's files, or undefined when `arrayPath` is false (then neither may be set). */
 export function arrayPathFiles(
   props: FanoutOrchestratorProps,
@@ -27,7 +31,7 @@ export function arrayPathFiles(
       'arrayDefinitionFile',
       props.arrayDefinitionFile ?? resolve(REPOSITORY_ROOT, 'statemachine', 'array.asl.json'),
     ),
-    collectEntry: existingFile('collectEntry', props.collectEntry ?? resolve(REPOSITORY_ROOT, 'lambdas', 'collect.ts')),
+    collectEntry: existingFile('collectEntry', props.collectEntry ?? lambdaEntry('collect')),
   };
 }
 

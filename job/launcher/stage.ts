@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
 
 /**
  * The `fanout-launcher` build context a job image copies into `/opt/fanout/` (docs/job-image.md):
@@ -21,7 +21,10 @@ export const LAUNCHER_DOCKERFILE_LINES = [
 /** The build context's name, as the Dockerfile's `COPY --from=` names it. */
 export const LAUNCHER_CONTEXT = 'fanout-launcher';
 
-const entrypoint = join(import.meta.dirname, '..', 'entrypoint.ts');
+// Beside the sources the TypeScript entrypoint; in an installed package (dist/) its JavaScript.
+const entrypoint = ['entrypoint.ts', 'entrypoint.js']
+  .map((name) => join(import.meta.dirname, '..', name))
+  .find((path) => existsSync(path)) as string;
 const wrapper = join(import.meta.dirname, 'launch');
 
 /**
@@ -31,6 +34,8 @@ const wrapper = join(import.meta.dirname, 'launch');
  * @example const context = stageLauncher(); // `docker build --build-context fanout-launcher=${context} ...`
  */
 export function stageLauncher(root: string = join(tmpdir(), 'fanout-launcher')): string {
+  // Loaded here, not at the top: esbuild is a development dependency, needed only to build images.
+  const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   const bundle = buildSync({
     entryPoints: [entrypoint],
     bundle: true,

@@ -19,7 +19,7 @@ export {
 } from './executor/launcher';
 export { logFileFor } from './executor/log-file';
 export { decideRetry, globMatches } from './executor/retry';
-export { countSubmitJobCalls } from './journal';
+export { countSubmitJobCalls, type JournaledJob, readJournal } from './journal';
 export { LocalBatch, type LocalBatchOptions } from './local-batch';
 export {
   type BatchServiceOptions,
