@@ -40,7 +40,15 @@ export function createHandlers(scope: Construct, options: HandlersOptions): Map<
   const prepare = handler('Prepare', 'Validates a run input, writes its manifest and ledger rows')
     .useLedger(
       ledger,
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+      // DeleteItem: a resume clears the header of a run whose Prepare died before its manifest (docs/failure-points.md).
+      [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:Query',
+      ],
       [FAILED_ITEMS_INDEX],
     )
     // `source` items may sit anywhere in the data bucket; manifests are written under runs/.

@@ -372,6 +372,7 @@ describe('FanoutOrchestrator with its defaults', () => {
       'batch:ListJobs',
       'batch:TerminateJob',
       'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
