@@ -11,6 +11,11 @@ export interface RunLock {
   pid: number;
   /** Its Step Functions endpoint. */
   endpoint: string;
+  /**
+   * Its DynamoDB endpoint: while the run holds the state folder, the ledger is read through it
+   * (the database files are that process's alone).
+   */
+  ledgerEndpoint?: string;
   /** The key pair its endpoints accept; the lock file, like everything in the state folder, is the owner's only. */
   credentials: { accessKeyId: string; secretAccessKey: string };
   region: string;

@@ -328,6 +328,7 @@ async function followExecution(
   }
   progress.finish();
 
+  refuseContinuation(plan, execution);
   const record = executionRecord(
     { ...execution, executionArn, startDate: execution.startDate ?? new Date(startedAt) },
     { runId, path, ...(plan.retryOf ? { retryOf: plan.retryOf } : {}) },
@@ -353,6 +354,32 @@ async function followExecution(
   const counts = (await countRunStatuses(target.clients.dynamodb, names.ledgerTable, runId)).counts;
   const { aggregate } = await readRunFollowUps(target.clients.dynamodb, names.ledgerTable, runId);
   return { ...record, counts, ...(aggregate ? { aggregate } : {}) };
+}
+
+/**
+ * A retry or resume execution that Prepare refused (no such run, a plan never written, the wrong
+ * path) changed nothing: it is reported as refused input (exit 2) and keeps no record, so the
+ * run's own record still tells how the run ended.
+ */
+function refuseContinuation(
+  plan: ExecutionPlan,
+  execution: { status?: string | undefined; error?: string | undefined; cause?: string | undefined },
+) {
+  if (!(plan.retryOf || plan.resumeOf) || execution.status !== 'FAILED' || execution.error !== 'FanoutInputError')
+    return;
+  const command = plan.retryOf ? 'retry' : 'resume';
+  throw new CliError(`${command} of run ${plan.runId} refused: ${lambdaErrorMessage(execution.cause)}`);
+}
+
+/** The message of a Lambda error's cause (`{"errorType","errorMessage","trace"}`), or the cause as it is. */
+function lambdaErrorMessage(cause: string | undefined): string {
+  try {
+    const parsed = JSON.parse(cause ?? '') as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // Not a Lambda error document: shown as it is.
+  }
+  return cause ?? '(no cause)';
 }
 
 /** The Map Run started last; of equal start dates, the later in the list. */

@@ -51,6 +51,7 @@ export function localTarget(cloud: LocalCloud, dirText: string): Target {
       writeRunLock(cloud.dir, runId, {
         pid: process.pid,
         endpoint: cloud.endpoints.stepfunctions,
+        ledgerEndpoint: cloud.endpoints.dynamodb,
         credentials: cloud.credentials,
         region: cloud.region,
         executionArn,
