@@ -85,7 +85,9 @@ export function createRetryHandler(overrides: Partial<RetryDependencies> = {}, e
       throw new RunNotFoundError(
         `runId: no run ${JSON.stringify(runId)} in ledger ${deps.tableName} (its header row is missing)`,
       );
-    const claimed = await claimRetryCandidates(deps, run, round + 1);
+    // Without the execution's ARN an earlier try's claims cannot be told apart from another's.
+    const claimant = executionArn ?? `unknown-${deps.newId()}`;
+    const claimed = await claimRetryCandidates(deps, run, round + 1, { claimant });
     runLogger(deps.logger, { runId, execution: executionArn }).info('retry claims made', {
       round: claimed.round,
       claimedItemCount: claimed.itemCount,

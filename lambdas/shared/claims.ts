@@ -102,6 +102,16 @@ export interface RoundManifestOptions {
   indexed?: boolean;
 }
 
+/** How one round's candidates are claimed. */
+export interface ClaimOptions extends RoundManifestOptions {
+  /**
+   * The execution that claims (its ARN). Rows it claimed in an earlier try that died before
+   * writing the manifest (a Lambda timeout retried by the state machine) are taken again instead
+   * of being left RETRYING with no manifest naming them.
+   */
+  claimant: string;
+}
+
 function attemptRecord(row: ItemRow): AttemptRecord {
   return {
     attempt: row.attempt,
@@ -126,20 +136,23 @@ export function isConditionFailure(error: unknown): boolean {
  * row being as it was read, so two concurrent claims never take one item twice. The header's
  * `round` is raised to `nextRound` when items were claimed (never moved back).
  * @param options.emptyManifest write a manifest even when nothing was claimed (a Map over zero items).
- * @example await claimRetryCandidates(deps, run, 2)
+ * @example await claimRetryCandidates(deps, run, 2, { claimant: executionArn })
  */
 export async function claimRetryCandidates(
   deps: ClaimDependencies,
   run: Pick<RunHeaderRow, 'runId' | 'retry'>,
   nextRound: number,
-  options: RoundManifestOptions = {},
+  options: ClaimOptions,
 ): Promise<ClaimedRound> {
   const { runId } = run;
   const maxAttempts = run.retry.maxAttempts;
   const updatedAt = deps.now().toISOString();
+  const { claimant } = options;
 
-  const transition = (row: ItemRow, decision: 'claim' | 'abandon'): Promise<boolean> =>
-    moveFailedRow(deps, runId, row, decision, nextRound, updatedAt);
+  const transition = (row: ItemRow, decision: 'claim' | 'abandon' | 'adopt'): Promise<boolean> =>
+    decision === 'adopt'
+      ? adoptClaimedRow(deps, runId, row, nextRound, updatedAt, claimant)
+      : moveFailedRow(deps, runId, row, decision, nextRound, updatedAt, claimant);
 
   const lines: string[] = [];
   let abandonedCount = 0;
@@ -150,9 +163,19 @@ export async function claimRetryCandidates(
         TableName: deps.tableName,
         IndexName: FAILED_ITEMS_INDEX,
         KeyConditionExpression: '#failedRunId = :runId',
-        FilterExpression: '#status = :failed',
-        ExpressionAttributeNames: { '#failedRunId': FAILED_RUN_ID_ATTRIBUTE, '#status': 'status' },
-        ExpressionAttributeValues: { ':runId': runId, ':failed': ItemStatus.FAILED },
+        // A claimed row keeps its place in the sparse index, so a claimant's own earlier claims are found too.
+        FilterExpression: '#status = :failed OR (#status = :retrying AND #claimedBy = :claimant)',
+        ExpressionAttributeNames: {
+          '#failedRunId': FAILED_RUN_ID_ATTRIBUTE,
+          '#status': 'status',
+          '#claimedBy': 'claimedBy',
+        },
+        ExpressionAttributeValues: {
+          ':runId': runId,
+          ':failed': ItemStatus.FAILED,
+          ':retrying': ItemStatus.RETRYING,
+          ':claimant': claimant,
+        },
         ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
       }),
     );
@@ -161,17 +184,20 @@ export async function claimRetryCandidates(
     const worker = async (): Promise<void> => {
       while (next < work.length) {
         const row = work[next++] as ItemRow;
-        const decision = retryDecision(row, maxAttempts);
+        const adopted = row.status === ItemStatus.RETRYING;
+        const decision = adopted ? 'adopt' : retryDecision(row, maxAttempts);
         if (decision === 'keep') continue;
         if (!(await transition(row, decision))) continue;
         if (decision === 'abandon') {
           abandonedCount += 1;
           continue;
         }
+        // An adopted row was moved to its next attempt when it was first claimed.
+        const attempt = adopted ? row.attempt : row.attempt + 1;
         lines.push(
           manifestLine({
             itemId: row.itemId,
-            jobName: attemptJobName(row.jobName, row.attempt + 1),
+            jobName: attemptJobName(row.jobName, attempt),
             kwargsJson: row.kwargs,
             idempotent: row.idempotent,
           }),
@@ -198,6 +224,7 @@ export async function moveFailedRow(
   decision: 'claim' | 'abandon',
   nextRound: number,
   updatedAt: string,
+  claimant: string,
 ): Promise<boolean> {
   const values = { ':seenAttempt': row.attempt, ':record': [attemptRecord(row)], ':updatedAt': updatedAt };
   try {
@@ -208,8 +235,38 @@ export async function moveFailedRow(
               ...values,
               ':nextAttempt': row.attempt + 1,
               ':round': nextRound,
+              ':claimedBy': claimant,
             })
           : itemUpdate(deps.tableName, { runId, itemId: row.itemId }, ITEM_TRANSITIONS.abandon, values),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Takes a row this claimant moved to RETRYING in an earlier try into round `nextRound`, only if it
+ * is still RETRYING under this claimant (its child never started to record anything).
+ */
+async function adoptClaimedRow(
+  deps: Pick<ClaimDependencies, 'ledger' | 'tableName'>,
+  runId: string,
+  row: ItemRow,
+  nextRound: number,
+  updatedAt: string,
+  claimant: string,
+): Promise<boolean> {
+  try {
+    await deps.ledger.send(
+      new UpdateCommand(
+        itemUpdate(deps.tableName, { runId, itemId: row.itemId }, ITEM_TRANSITIONS.adoptClaim, {
+          ':round': nextRound,
+          ':updatedAt': updatedAt,
+          ':claimedBy': claimant,
+        }),
       ),
     );
     return true;

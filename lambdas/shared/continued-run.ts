@@ -129,7 +129,11 @@ export async function prepareRetry(
   const { run, startedAt } = await reopenRun(deps, event, runId, 'retryOf', 'retries', path);
   if (path === 'array') {
     // The claimed items become a smaller array: new index i runs the i-th claimed item.
-    const claimed = await claimRetryCandidates(deps, run, run.round + 1, { emptyManifest: true, indexed: true });
+    const claimed = await claimRetryCandidates(deps, run, run.round + 1, {
+      emptyManifest: true,
+      indexed: true,
+      claimant: event.executionArn,
+    });
     return {
       ...continuedRun(run, event, startedAt, claimed),
       ...ARRAY_THRESHOLDS,
@@ -139,7 +143,10 @@ export async function prepareRetry(
       retriedItemCount: claimed.itemCount,
     };
   }
-  const claimed = await claimRetryCandidates(deps, run, run.round + 1, { emptyManifest: true });
+  const claimed = await claimRetryCandidates(deps, run, run.round + 1, {
+    emptyManifest: true,
+    claimant: event.executionArn,
+  });
   return { ...continuedRun(run, event, startedAt, claimed), retryOf: runId, retriedItemCount: claimed.itemCount };
 }
 
@@ -156,6 +163,6 @@ export async function prepareResume(
   path: RunPath,
 ): Promise<PreparedRun> {
   const { run, startedAt } = await reopenRun(deps, event, runId, 'resumeOf', 'resumes', path);
-  const resumed = await resumeRun(deps, run, run.round + 1);
+  const resumed = await resumeRun(deps, run, run.round + 1, { claimant: event.executionArn });
   return { ...continuedRun(run, event, startedAt, resumed), resumeOf: runId, resumedItemCount: resumed.itemCount };
 }

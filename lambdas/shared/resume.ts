@@ -144,6 +144,7 @@ async function describeJobs(batch: BatchClient, candidates: JobSummary[]): Promi
  *   it never ran; the row moves to round `nextRound` unchanged and runs, non-idempotent or not.
  * Every write is conditional on the row's status and attempt as read, so a concurrent resume or
  * a late writer never makes a row run twice or move backwards.
+ * `claimant` (the resume execution's ARN) marks the rows it claims.
  * With `settleOnly` (a run that was stopped, not one to finish), rows are only settled: recovered
  * successes become SUCCEEDED, lost jobs FAILED/ABORTED; nothing is claimed or re-run, and rows
  * whose job never started stay PENDING.
@@ -153,7 +154,7 @@ export async function resumeRun(
   deps: ResumeDependencies,
   run: RunHeaderRow,
   nextRound: number,
-  options: { settleOnly?: boolean } = {},
+  options: { settleOnly?: boolean; claimant?: string } = {},
 ): Promise<ResumedRound> {
   const { runId } = run;
   const updatedAt = deps.now().toISOString();
@@ -258,7 +259,10 @@ export async function resumeRun(
     const failedRow = failed as unknown as ItemRow;
     const decision = retryDecision(failedRow, run.retry.maxAttempts);
     if (decision === 'keep') return;
-    if (!(await moveFailedRow(deps, runId, failedRow, decision, nextRound, updatedAt))) return;
+    // A resume that dies after this claim leaves the row RETRYING with no job: the next resume
+    // finds it never started and runs it.
+    const claimant = options.claimant ?? 'resume';
+    if (!(await moveFailedRow(deps, runId, failedRow, decision, nextRound, updatedAt, claimant))) return;
     if (decision === 'abandon') {
       abandonedCount += 1;
       return;

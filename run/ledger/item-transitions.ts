@@ -20,6 +20,7 @@ import { FAILED_RUN_ID_ATTRIBUTE, type ItemRow, ItemStatus } from './schema';
  *                              └─ reschedule (resume: never started) ────► same status, next round
  *                       FAILED ─┬─ claimRetry ───────────────────────────► RETRYING (attempt + 1)
  *                               └─ abandon ──────────────────────────────► ABANDONED
+ *                     RETRYING ─── adoptClaim (the claimant, run again) ─► same status, its round
  * ```
  */
 
@@ -114,10 +115,21 @@ export const ITEM_TRANSITIONS = {
       attempt: ':nextAttempt',
       round: ':round',
       attempts: APPEND_ATTEMPT,
+      claimedBy: ':claimedBy',
       updatedAt: ':updatedAt',
     },
     remove: [],
     condition: FAILED_AS_READ,
+  },
+  /**
+   * The execution that claimed a row, claiming again after it died before its manifest was
+   * written (a Retry Lambda or Prepare retried by Step Functions), takes the row into its round.
+   */
+  adoptClaim: {
+    name: 'adoptClaim',
+    set: { round: ':round', updatedAt: ':updatedAt' },
+    remove: [],
+    condition: '#status = :retrying AND #claimedBy = :claimedBy',
   },
   /** The retry path gives up on a FAILED row: not idempotent-safe or out of attempts. */
   abandon: {

@@ -133,6 +133,8 @@ export interface ItemRow {
   failedRunId?: string;
   /** Earlier attempts, oldest first, written by the retry path; at most `retry.maxAttempts` entries. */
   attempts?: AttemptRecord[];
+  /** The execution (ARN) that last claimed the row for a retry round; its own retried claim takes the row back. */
+  claimedBy?: string;
 }
 
 /** One finished attempt of an item, kept in its row's `attempts` history. */

@@ -149,6 +149,25 @@ describe('Prepare killed between its header and its commit', () => {
     expect(new Set(all.map((row) => row.itemId)).size).toBe(200);
   });
 
+  // On AWS a Prepare that times out (or is killed) mid-write is retried by the state machine's
+  // Retry within the same execution: the header's condition admits the same execution again.
+  it('is completed by the same execution retrying Prepare, as Step Functions does after a Lambda timeout', async () => {
+    const killed = prepare({ ledger: dyingLedger((command) => command instanceof BatchWriteCommand, 4) });
+    const event = { input: grid('timeout', 300), executionName: 'timeout', executionArn: arn('timeout') };
+    await expect(killed(event)).rejects.toThrow('the process was killed here');
+    await settled();
+    const partial = (await rows('timeout')).length;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(300);
+
+    const retried = await prepare()(event);
+    expect(retried).toMatchObject({ runId: 'timeout', itemCount: 300 });
+    expect(await header('timeout')).toMatchObject({ planned: true, executionArn: arn('timeout') });
+    const all = await rows('timeout');
+    expect(all).toHaveLength(300);
+    expect(all.every((row) => row.status === 'PENDING' && row.attempt === 1)).toBe(true);
+  });
+
   it('lets a new execution with the same run id start it afresh, leaving no row of the abandoned plan', async () => {
     const killed = prepare({ ledger: dyingLedger((command) => command instanceof BatchWriteCommand, 10) });
     await expect(

@@ -71,14 +71,19 @@ afterEach(() => {
 describe('retry', () => {
   it('finds candidates through the failed-items index, never by reading the whole run', async () => {
     ledgerMock.on(QueryCommand).resolves({ Items: [] });
-    await makeHandler()({ runId: 'sweep-1', round: 1 });
+    await makeHandler()({ runId: 'sweep-1', round: 1, executionArn: 'arn:execution:sweep-1' });
     expect(ledgerMock).toReceiveCommandWith(QueryCommand, {
       TableName: 'fanout-ledger',
       IndexName: 'failed-items',
       KeyConditionExpression: '#failedRunId = :runId',
-      FilterExpression: '#status = :failed',
-      ExpressionAttributeNames: { '#failedRunId': 'failedRunId', '#status': 'status' },
-      ExpressionAttributeValues: { ':runId': 'sweep-1', ':failed': 'FAILED' },
+      FilterExpression: '#status = :failed OR (#status = :retrying AND #claimedBy = :claimant)',
+      ExpressionAttributeNames: { '#failedRunId': 'failedRunId', '#status': 'status', '#claimedBy': 'claimedBy' },
+      ExpressionAttributeValues: {
+        ':runId': 'sweep-1',
+        ':failed': 'FAILED',
+        ':retrying': 'RETRYING',
+        ':claimant': 'arn:execution:sweep-1',
+      },
     });
   });
 
@@ -100,18 +105,19 @@ describe('retry', () => {
 
   it('claims an idempotent failure with a conditional update that moves it to the next round', async () => {
     ledgerMock.on(QueryCommand).resolves({ Items: [failedRow('07')] });
-    const result = await makeHandler()({ runId: 'sweep-1', round: 1 });
+    const result = await makeHandler()({ runId: 'sweep-1', round: 1, executionArn: 'arn:execution:sweep-1' });
 
     expect(ledgerMock).toReceiveCommandWith(UpdateCommand, {
       TableName: 'fanout-ledger',
       Key: { runId: 'sweep-1', itemId: '07' },
       UpdateExpression:
-        'SET #status = :retrying, #attempt = :nextAttempt, #round = :round, #attempts = list_append(if_not_exists(#attempts, :none), :record), #updatedAt = :updatedAt',
+        'SET #status = :retrying, #attempt = :nextAttempt, #round = :round, #attempts = list_append(if_not_exists(#attempts, :none), :record), #claimedBy = :claimedBy, #updatedAt = :updatedAt',
       ConditionExpression: '#status = :failed AND #attempt = :seenAttempt',
       ExpressionAttributeNames: {
         '#status': 'status',
         '#attempt': 'attempt',
         '#attempts': 'attempts',
+        '#claimedBy': 'claimedBy',
         '#updatedAt': 'updatedAt',
         '#round': 'round',
       },
@@ -131,6 +137,7 @@ describe('retry', () => {
         ':updatedAt': '2025-01-02T03:04:05.000Z',
         ':nextAttempt': 2,
         ':round': 2,
+        ':claimedBy': 'arn:execution:sweep-1',
       },
     });
     expect(result).toEqual({

@@ -195,6 +195,19 @@ describe('map.asl.json', () => {
     });
   });
 
+  // "Unhandled errors in Lambda are reported as Lambda.Unknown ... These include out-of-memory
+  // errors and function timeouts" (Step Functions developer guide, "Handle Lambda service
+  // exceptions"). A second try of Prepare or Retry in the same execution finishes what a killed
+  // first try wrote (docs/failure-points.md), so both are retried after one.
+  it('retries Prepare and Retry after a function timeout or crash (Lambda.Unknown), since a second try finishes the first', () => {
+    for (const name of ['Prepare', 'Retry']) {
+      const errors = ((definition.States[name] as State).Retry as Array<{ ErrorEquals: string[] }>).flatMap(
+        (retrier) => retrier.ErrorEquals,
+      );
+      expect(errors, name).toContain('Lambda.Unknown');
+    }
+  });
+
   it('retries Batch throttling with capped, fully jittered backoff and catches every other failure', () => {
     const submit = child.States.SubmitJob as State;
     expect(submit.Retry).toHaveLength(1);
