@@ -1,5 +1,6 @@
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { StatusReasons } from './status-reasons';
 
 /**
  * The service's job journal, `<stateDir>/batch/jobs.journal.jsonl`: one JSON line per job
@@ -7,6 +8,12 @@ import { join } from 'node:path';
  * the jobs of the one before, as AWS Batch still knows its jobs after the client that submitted
  * them is gone. Writes are plain `write(2)` calls on a descriptor opened for appending: once one
  * returns, the line survives the process being killed (not the machine losing power).
+ *
+ * Exit records, `<stateDir>/batch/exits.log`: the launcher shell appends `<jobId> <status>` the
+ * moment a job's process ends, before the service hears of it. A service killed between a job's
+ * end and its `f` line leaves the end there; its successor takes an exit 0 as the job's success
+ * rather than reporting a job that finished as lost. Any other status stays unknown (the service
+ * might have retried the attempt or killed it), as without the record.
  */
 
 /** A job as the journal last saw it. */
@@ -30,6 +37,8 @@ export interface JournaledJob {
   logStreamName?: string;
   isCancelled?: boolean;
   isTerminated?: boolean;
+  /** Its end is known from the exit records only: no `f` line was journaled for it. */
+  endFromExitRecord?: boolean;
 }
 
 /** One line of the journal: a submission (`e: 's'`), a launch (`'l'`), a start (`'r'`) or an end (`'f'`). */
@@ -65,6 +74,25 @@ interface JournaledEnd {
 }
 
 const journalFileName = 'jobs.journal.jsonl';
+const exitRecordsFileName = 'exits.log';
+
+/** The jobs whose process the launcher saw exit with status 0, and when the records were last written. */
+function readSuccessfulExits(directory: string): { ids: Set<string>; writtenAt: number } {
+  const file = join(directory, exitRecordsFileName);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ids: new Set(), writtenAt: 0 };
+    throw error;
+  }
+  const ids = new Set<string>();
+  for (const line of text.split('\n')) {
+    const [id, status] = line.split(' ');
+    if (id && status === '0') ids.add(id);
+  }
+  return { ids, writtenAt: statSync(file).mtimeMs };
+}
 
 /**
  * Reads the journal of `directory`, in submission order. A line cut short by a crash (the last
@@ -122,6 +150,21 @@ export function readJournal(directory: string): JournaledJob[] {
     if (line.cancelled) job.isCancelled = true;
     if (line.terminated) job.isTerminated = true;
   }
+  const unfinished = [...jobs.values()].filter((job) => job.status === 'STARTING' || job.status === 'RUNNING');
+  if (unfinished.length > 0) {
+    const exits = readSuccessfulExits(directory);
+    for (const job of unfinished) {
+      if (!exits.ids.has(job.jobId)) continue;
+      Object.assign(job, {
+        status: 'SUCCEEDED',
+        exitCode: 0,
+        statusReason: StatusReasons.containerExited,
+        // The records' last write: no earlier than the job's end, and close to it.
+        stoppedAt: Math.round(exits.writtenAt),
+        endFromExitRecord: true,
+      });
+    }
+  }
   return [...jobs.values()];
 }
 
@@ -165,6 +208,12 @@ export class JobJournal {
       ...(end.isCancelled ? { cancelled: true as const } : {}),
       ...(end.isTerminated ? { terminated: true as const } : {}),
     });
+  }
+
+  /** Where the launcher records the exit of `jobId`'s process; nothing once the journal is unusable. */
+  exitRecordFor(jobId: string): { exitRecord?: { file: string; id: string } } {
+    if (this.unusable) return {};
+    return { exitRecord: { file: join(this.directory, exitRecordsFileName), id: jobId } };
   }
 
   /** Closes the descriptor; later events are not journaled. */

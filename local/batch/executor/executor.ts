@@ -152,6 +152,8 @@ export class Executor {
         cwd,
         logFile,
         ...(this.options.jobUmask === undefined ? {} : { umask: this.options.jobUmask }),
+        // Array children are not journaled: a restarted service knows their parent only.
+        ...(job.parent ? {} : this.options.journal.exitRecordFor(job.jobId)),
       };
     } catch (error) {
       this.endAttempt(job, attempt, {

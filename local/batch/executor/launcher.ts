@@ -33,6 +33,11 @@ export interface LaunchRequest {
   readonly logFile: string;
   /** The process's file mode creation mask. @default the launcher's */
   readonly umask?: number;
+  /**
+   * Where the shell appends `<id> <status>` the moment the process ends, before it reports the
+   * end: a service killed in between finds the end there (see journal.ts, exit records).
+   */
+  readonly exitRecord?: { readonly file: string; readonly id: string };
 }
 
 /** How a launched process ended. */
@@ -129,8 +134,20 @@ function launchLine(key: number, request: LaunchRequest): string {
     `( cd ${cwd} 2>/dev/null || { echo "F ${key} cwd"; exit 1; }; unset ${shellExported}; ` +
     // The umask is set inside the group, after its redirections: the log is the service's file.
     `{ ${umaskCommand(request.umask)}${assignments}exec ${program}${program ? ' ' : ''}${argv}; } 2>/dev/null >>${log} 2>&1 || { echo "F ${key} log"; exit 1; } ) </dev/null`;
+  const record = request.exitRecord ? exitRecordCommand(request.exitRecord) : '';
   // `jobs` reaps finished job groups; without it a non-interactive dash keeps them as zombies.
-  return `{ ${job} & p=$!; echo "S ${key} $p"; wait $p; echo "E ${key} $?"; } & jobs >/dev/null\n`;
+  return `{ ${job} & p=$!; echo "S ${key} $p"; wait $p; s=$?; ${record}echo "E ${key} $s"; } & jobs >/dev/null\n`;
+}
+
+/** `echo '<id>' "$s" >>'<file>'; ` (a built-in: no fork), its failure silent: the record is a fallback. */
+function exitRecordCommand(record: { file: string; id: string }): string {
+  checkNoNul(record.file, 'exitRecord.file');
+  if (!/^[A-Za-z0-9_-]+$/.test(record.id)) {
+    throw new LaunchRequestError(
+      `exitRecord.id must hold only letters, digits, _ and -; received ${JSON.stringify(record.id)}`,
+    );
+  }
+  return `echo ${record.id} "$s" 2>/dev/null >>${shellQuote(record.file)}; `;
 }
 
 interface Pending {

@@ -103,7 +103,8 @@ export class JobStore {
    * Gives the jobs of an earlier service on this state directory back their places: each
    * becomes a spilled entry (DescribeJobs and ListJobs see it as before). Jobs it had not
    * finished become FAILED, journaled so: `hostTerminated` when their launch had begun (their
-   * processes died with it), `neverStarted` when they were only queued.
+   * processes died with it), `neverStarted` when they were only queued; one whose process the
+   * launcher recorded exiting 0 SUCCEEDED.
    */
   restore(resources: BatchResources): void {
     const journaled = readJournal(this.directory);
@@ -115,7 +116,17 @@ export class JobStore {
         const definition = resources.definitions.get(job.definition);
         // A queue or definition removed from the configuration takes its jobs with it.
         if (!queue || !definition) continue;
-        if (job.status !== 'SUCCEEDED' && job.status !== 'FAILED') {
+        if (job.endFromExitRecord) {
+          // It ended well before its predecessor could journal the end: journaled now.
+          this.journal.finished(job.jobId, {
+            status: 'SUCCEEDED',
+            stoppedAt: job.stoppedAt as number,
+            statusReason: job.statusReason,
+            startedAt: job.startedAt,
+            exitCode: 0,
+            logStreamName: job.logStreamName,
+          });
+        } else if (job.status !== 'SUCCEEDED' && job.status !== 'FAILED') {
           // Queued and never launched: it did not run. Launched: it may have, and died with the host.
           job.statusReason = job.status === 'SUBMITTED' ? StatusReasons.neverStarted : StatusReasons.hostTerminated;
           job.status = 'FAILED';

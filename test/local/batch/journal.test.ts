@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalBatch, type ProcessLauncher, StatusReasons } from '../../../local/batch';
+import { type LaunchRequest, LocalBatch, ProcessLauncher, StatusReasons } from '../../../local/batch';
 import { NEVER_STARTED_STATUS_REASON } from '../../../run';
 import { testConfig } from './helpers';
 
@@ -151,6 +151,47 @@ describe('job journal', () => {
       status: 'FAILED',
       statusReason: StatusReasons.hostTerminated,
     });
+  });
+
+  // The launcher shell records a job's exit before the service hears of it: a service killed in
+  // between must not report a job that finished well as lost (its item would run again).
+  it('takes a job whose process exited 0 before its end was journaled as SUCCEEDED, and any other exit as a lost host', async () => {
+    const dir = stateDir();
+    // A real launcher whose ends never reach the service, as if it died the moment each job ended.
+    const real = new ProcessLauncher();
+    const launcher = {
+      launch: (request: LaunchRequest) => {
+        const launched = real.launch(request);
+        let end: (outcome: unknown) => void = () => {};
+        const outcome = new Promise((resolve) => {
+          end = resolve;
+        });
+        // Only a kill (the service closing) ends the job as the service sees it.
+        return { pid: launched.pid, outcome, kill: () => end({ kind: 'exited', exitCode: 137 }) };
+      },
+      close: () => real.close(),
+    } as unknown as ProcessLauncher;
+    const first = new LocalBatch({ config: testConfig(), stateDir: dir, cwd: dir, launcher });
+    services.push(first);
+    const submit = (jobName: string, command: string[]) =>
+      first.submitJob({ jobName, jobQueue: 'high', jobDefinition: 'job', containerOverrides: { command } })
+        .jobId as string;
+    const succeeded = submit('ended-well', ['true']);
+    const failed = submit('ended-badly', ['sh', '-c', 'exit 3']);
+    const records = join(dir, 'batch', 'exits.log');
+    await until(() => existsSync(records) && readFileSync(records, 'utf8').split('\n').length > 2);
+    expect(first.describeJob(succeeded)?.status).toBe('RUNNING');
+
+    const second = open(dir);
+    expect(second.describeJob(succeeded)).toMatchObject({
+      status: 'SUCCEEDED',
+      statusReason: StatusReasons.containerExited,
+    });
+    expect(second.describeJob(succeeded)?.attempts?.[0]?.container?.exitCode).toBe(0);
+    expect(second.describeJob(failed)).toMatchObject({ status: 'FAILED', statusReason: StatusReasons.hostTerminated });
+    // Journaled by the second service: a third one reads the same outcome from the journal alone.
+    rmSync(records);
+    expect(open(dir).describeJob(succeeded)?.status).toBe('SUCCEEDED');
   });
 
   it('still describes jobs spilled to the finished-jobs file before the restart, and spills new ones after it', async () => {

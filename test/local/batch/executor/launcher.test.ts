@@ -122,6 +122,26 @@ describe('ProcessLauncher', () => {
     );
   });
 
+  it('appends each exit to the exit record before it reports the end', async () => {
+    const file = join(dir, 'exits.log');
+    const ends = await Promise.all([
+      launcher.launch(request(['true'], { exitRecord: { file, id: 'job-a' } })).outcome,
+      launcher.launch(request(['sh', '-c', 'exit 7'], { exitRecord: { file, id: 'job-b' } })).outcome,
+    ]);
+    expect(ends).toEqual([
+      { kind: 'exited', exitCode: 0 },
+      { kind: 'exited', exitCode: 7 },
+    ]);
+    // Both lines are there once both ends were reported.
+    expect(readFileSync(file, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['job-a 0', 'job-b 7']);
+  });
+
+  it('refuses an exit record id the shell would not keep as one word', () => {
+    expect(() =>
+      launcher.launch(request(['true'], { exitRecord: { file: join(dir, 'exits.log'), id: 'a b' } })),
+    ).toThrow(LaunchRequestError);
+  });
+
   it('reports 128 + n for a process killed by signal n', async () => {
     const terminated = launcher.launch(request(['sleep', '30']));
     const killed = launcher.launch(request(['sleep', '30']));
