@@ -96,14 +96,17 @@ async function newestResultManifest(s3: S3Client, bucket: string, resultPrefix: 
 }
 
 /**
- * After a Map that failed (its threshold exceeded, `failFast`), the children it aborted never
- * recorded an outcome: their rows are still PENDING (or RETRYING in a retry round). The Map
- * Run's ResultWriter files list them with Status ABORTED; their rows become FAILED with failure
- * class ABORTED (conditional: a row that moved on is left alone), so the ledger tells an
- * aborted job from one never started and the retry path may re-run it. Without result files
- * the rows stay PENDING. Returns how many rows changed.
+ * Rows a Map left without an outcome, still PENDING (or RETRYING in a retry round), whose child
+ * the Map Run's ResultWriter files list as ended:
+ * - ABORTED: the Map failed (its threshold exceeded, `failFast`) and aborted the child;
+ * - FAILED: the child failed before it recorded its job's outcome (its ledger write failed after
+ *   its retries), so the job may have run, even succeeded.
+ * Their rows become FAILED with failure class ABORTED (conditional: a row that moved on is left
+ * alone), so the ledger tells them from items never started, every item has a final row, and
+ * the retry path re-runs them only when idempotent. Without result files the rows stay PENDING.
+ * Returns how many rows changed.
  */
-async function reconcileAbortedChildren(
+async function reconcileUnrecordedChildren(
   deps: SummarizeDependencies,
   run: { runId: string; bucket: string; resultPrefix: string; queue: string },
   now: string,
@@ -120,7 +123,7 @@ async function reconcileAbortedChildren(
   for (const file of manifest.ResultFiles?.FAILED ?? []) {
     const entries = await readJsonObject<ResultEntry[]>(deps.s3, bucket, file.Key);
     for (const entry of entries) {
-      if (entry.Status !== 'ABORTED' || !entry.Input) continue;
+      if ((entry.Status !== 'ABORTED' && entry.Status !== 'FAILED') || !entry.Input) continue;
       const input = JSON.parse(entry.Input) as { runId?: unknown; itemId?: unknown; round?: unknown };
       if (input.runId !== runId || typeof input.itemId !== 'string' || typeof input.round !== 'number') continue;
       try {
@@ -129,10 +132,10 @@ async function reconcileAbortedChildren(
             itemUpdate(deps.tableName, { runId, itemId: input.itemId }, ITEM_TRANSITIONS.abortUnrecorded, {
               ':failureClass': FailureClass.ABORTED,
               ':error': entry.Error ?? 'States.Aborted',
-              ':cause': `the item's child execution was aborted when the Map failed: ${entry.Cause ?? ''}`.slice(
-                0,
-                32_768,
-              ),
+              ':cause': (entry.Status === 'ABORTED'
+                ? `the item's child execution was aborted when the Map failed: ${entry.Cause ?? ''}`
+                : `the item's child execution failed before it recorded its job's outcome (the job may have run): ${entry.Error ?? ''}: ${entry.Cause ?? ''}`
+              ).slice(0, 32_768),
               ':queue': queue,
               ':runId': runId,
               ':updatedAt': now,
@@ -183,8 +186,8 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
     let { counts, pendingSample } = await countRunStatuses(deps.ledger, deps.tableName, prepared.runId);
     const stopped = deps.now();
     const { resultPrefix, manifest, jobQueue } = prepared;
-    if (fanOutError && (counts.pending > 0 || counts.retrying > 0) && resultPrefix && manifest && jobQueue) {
-      const changed = await reconcileAbortedChildren(
+    if ((counts.pending > 0 || counts.retrying > 0) && resultPrefix && manifest && jobQueue) {
+      const changed = await reconcileUnrecordedChildren(
         deps,
         { runId: prepared.runId, bucket: manifest.bucket, resultPrefix, queue: jobQueue },
         stopped.toISOString(),

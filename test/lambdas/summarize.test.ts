@@ -1,5 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -167,6 +167,10 @@ describe('summarize', () => {
         .resolvesOnce(rows('FAILED', 'PENDING', 'PENDING'))
         .resolves(rows('FAILED', 'FAILED', 'PENDING'));
       ledgerMock.on(UpdateCommand).resolves({});
+      // Item 0's child failed after recording its failure: its row is FAILED, and the condition refuses.
+      ledgerMock
+        .on(UpdateCommand, { Key: { runId: 'sweep-1', itemId: '0' } })
+        .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
       s3Mock.on(ListObjectsV2Command).resolves({
         Contents: [
           { Key: 'runs/sweep-1/results/old/manifest.json', LastModified: new Date('2025-01-01T00:00:00Z') },
@@ -198,8 +202,44 @@ describe('summarize', () => {
           ':round': 1,
         }),
       });
-      expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { runId: 'sweep-1', itemId: '0' } });
       expect(summary).toMatchObject({ status: 'FAILED', counts: { failed: 2, pending: 1 }, pendingItemIds: ['2'] });
+    });
+
+    // On AWS a child whose ledger write failed after its job ended fails without recording the
+    // outcome; the Map may still succeed within its tolerance (docs/failure-points.md).
+    it('marks the row of a child that failed before recording its outcome FAILED (ABORTED), after a Map within tolerance too', async () => {
+      ledgerMock.on(QueryCommand).resolvesOnce(rows('SUCCEEDED', 'PENDING')).resolves(rows('SUCCEEDED', 'FAILED'));
+      ledgerMock.on(UpdateCommand).resolves({});
+      s3Mock.on(ListObjectsV2Command).resolves({
+        Contents: [{ Key: 'runs/sweep-1/results/r/manifest.json', LastModified: new Date('2025-01-02T00:00:00Z') }],
+      });
+      s3Mock
+        .on(GetObjectCommand, { Key: 'runs/sweep-1/results/r/manifest.json' })
+        .resolves(text({ ResultFiles: { FAILED: [{ Key: 'runs/sweep-1/results/r/FAILED_0.json' }] } }));
+      s3Mock.on(GetObjectCommand, { Key: 'runs/sweep-1/results/r/FAILED_0.json' }).resolves(
+        text([
+          {
+            Input: JSON.stringify({ runId: 'sweep-1', round: 1, itemId: '1' }),
+            Status: 'FAILED',
+            Error: 'DynamoDB.ProvisionedThroughputExceededException',
+            Cause: 'Rate of requests exceeds the allowed throughput.',
+          },
+        ]),
+      );
+
+      const summary = await makeHandler()({ prepared: withResults, fanOut: {} });
+
+      expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+        Key: { runId: 'sweep-1', itemId: '1' },
+        ConditionExpression: '(#status = :pending OR #status = :retrying) AND #round <= :round',
+        ExpressionAttributeValues: expect.objectContaining({
+          ':failureClass': 'ABORTED',
+          ':error': 'DynamoDB.ProvisionedThroughputExceededException',
+          ':cause':
+            "the item's child execution failed before it recorded its job's outcome (the job may have run): DynamoDB.ProvisionedThroughputExceededException: Rate of requests exceeds the allowed throughput.",
+        }),
+      });
+      expect(summary).toMatchObject({ status: 'COMPLETED_WITH_FAILURES', counts: { failed: 1, pending: 0 } });
     });
 
     it('leaves the rows PENDING when the Map wrote no result files', async () => {
