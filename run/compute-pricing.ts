@@ -187,6 +187,29 @@ export function fixedMonthlyCost(stack: StackShape): number {
   return fixedMonthlyCharges(stack).reduce((sum, charge) => sum + charge.monthly, 0);
 }
 
+/** What the stack bills per month whether or not runs happen. */
+export interface FixedMonthly {
+  /** The stack as deployed by default: no NAT gateway, no interface endpoints. */
+  charges: FixedCharge[];
+  total: number;
+  /** What `-c fanout:vpcEndpoints=true` adds. */
+  vpcEndpoints: FixedCharge;
+}
+
+/**
+ * The default stack's fixed monthly charges, and what its VPC endpoints would add. The CLI
+ * cannot see how a stack was deployed, so it shows both.
+ * @example stackFixedMonthly().total // 1.2
+ */
+export function stackFixedMonthly(): FixedMonthly {
+  const withEndpoints = fixedMonthlyCharges({ ...DEFAULT_STACK, interfaceEndpoints: VPC_ENDPOINT_SERVICES.length });
+  return {
+    charges: fixedMonthlyCharges(DEFAULT_STACK),
+    total: fixedMonthlyCost(DEFAULT_STACK),
+    vpcEndpoints: withEndpoints.at(-1) as FixedCharge,
+  };
+}
+
 /** The parts of fanout.config.json that decide a job's size and placement. */
 export interface ComputeConfig {
   computeEnvironments: ReadonlyArray<{ name: string; type: ComputeEnvironmentType }>;

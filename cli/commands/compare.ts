@@ -9,7 +9,6 @@ import { mapPathUsage } from '../../statemachine/map-usage';
 import {
   type ComparedInput,
   comparePaths,
-  DEFAULT_ASSUMED_JOB_SECONDS,
   estimateCompute,
   formatComparison,
   measurePath,
@@ -81,7 +80,7 @@ export async function compareCommand(options: CompareOptions, io: CliIo): Promis
     job: jobComputeOf(config, plan.input.jobQueue, plan.input.jobDefinition),
     itemCount,
     aggregate: compared.aggregate,
-    secondsPerJob: options.durationSeconds ?? DEFAULT_ASSUMED_JOB_SECONDS,
+    ...(options.durationSeconds === undefined ? {} : { secondsPerJob: options.durationSeconds }),
     ...(options.spotDiscountPercent === undefined ? {} : { spotDiscount: options.spotDiscountPercent / 100 }),
   });
   const report = { ...comparison, compute, arrayPathIgnores };

@@ -60,6 +60,7 @@ export async function reportCommand(options: ReportOptions, io: CliIo): Promise<
       stateDir,
       dirLabel,
       jobTimes: journalJobTimes(stateDir),
+      computeConfig: config,
       ...(options.out ? { out: resolve(options.out) } : {}),
     });
     io.out(`report: ${path}`);
@@ -100,6 +101,8 @@ async function awsReportCommand(options: ReportOptions & { aws: AwsTargetOptions
       targetFlags: target.location.statusFlags,
       jobTimes: describeJobsTimes(target.clients.batch),
       logUrl: (logStream) => target.location.logLink(logStream),
+      // The stack is built from the same file (infra/config.ts): its job definitions and queues.
+      computeConfig: loadConfig(),
       out: options.out ? resolve(options.out) : awsReportPath(run.runId),
     });
     io.out(`report: ${path}`);
@@ -201,6 +204,7 @@ export async function writeReportAfterRun(
       stateDir: cloud.dir,
       dirLabel,
       jobTimes: jobTimesFrom(journalJobTimes(cloud.dir), describeJobsTimes(cloud.clients.batch)),
+      computeConfig: cloud.config,
     });
   } catch (error) {
     io.err(`fanout: the run's report was not written: ${(error as Error).message}`);

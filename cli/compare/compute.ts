@@ -2,12 +2,9 @@ import {
   type ComputeCost,
   computeAssumptions,
   computeCostOf,
-  DEFAULT_STACK,
-  type FixedCharge,
-  fixedMonthlyCharges,
-  fixedMonthlyCost,
+  type FixedMonthly,
   type JobCompute,
-  VPC_ENDPOINT_SERVICES,
+  stackFixedMonthly,
 } from '../../run';
 
 /**
@@ -27,15 +24,6 @@ export interface ComputeEstimate {
   fixedMonthly: FixedMonthly;
 }
 
-/** What the stack bills per month whether or not runs happen. */
-export interface FixedMonthly {
-  /** The stack as deployed by default: no NAT gateway, no interface endpoints. */
-  charges: FixedCharge[];
-  total: number;
-  /** What `-c fanout:vpcEndpoints=true` adds. */
-  vpcEndpoints: FixedCharge;
-}
-
 /**
  * Estimates the compute of a run of `itemCount` items (plus the aggregation job, if any), each
  * job assumed to run `secondsPerJob` and to succeed on its first attempt.
@@ -45,32 +33,22 @@ export function estimateCompute(options: {
   job: JobCompute;
   itemCount: number;
   aggregate: boolean;
-  secondsPerJob: number;
+  /** @default DEFAULT_ASSUMED_JOB_SECONDS */
+  secondsPerJob?: number;
   spotDiscount?: number;
 }): ComputeEstimate {
   const jobs = options.itemCount + (options.aggregate ? 1 : 0);
-  const cost = computeCostOf(options.job, [{ count: jobs, seconds: options.secondsPerJob }], options.spotDiscount);
-  const secondsOption =
-    options.secondsPerJob === DEFAULT_ASSUMED_JOB_SECONDS ? 'the default; set it with --duration' : '--duration';
+  const secondsPerJob = options.secondsPerJob ?? DEFAULT_ASSUMED_JOB_SECONDS;
+  const cost = computeCostOf(options.job, [{ count: jobs, seconds: secondsPerJob }], options.spotDiscount);
   return {
     jobs,
     job: options.job,
     cost,
     assumptions: computeAssumptions(options.job, cost, {
       kind: 'assumed',
-      secondsPerJob: options.secondsPerJob,
-      option: secondsOption,
+      secondsPerJob,
+      option: options.secondsPerJob === undefined ? 'the default; set it with --duration' : '--duration',
     }),
     fixedMonthly: stackFixedMonthly(),
-  };
-}
-
-/** The default stack's fixed monthly charges, and what its VPC endpoints would add. */
-export function stackFixedMonthly(): FixedMonthly {
-  const withEndpoints = fixedMonthlyCharges({ ...DEFAULT_STACK, interfaceEndpoints: VPC_ENDPOINT_SERVICES.length });
-  return {
-    charges: fixedMonthlyCharges(DEFAULT_STACK),
-    total: fixedMonthlyCost(DEFAULT_STACK),
-    vpcEndpoints: withEndpoints.at(-1) as FixedCharge,
   };
 }

@@ -1,10 +1,4 @@
-export {
-  type ComputeEstimate,
-  DEFAULT_ASSUMED_JOB_SECONDS,
-  estimateCompute,
-  type FixedMonthly,
-  stackFixedMonthly,
-} from './compute';
+export { type ComputeEstimate, DEFAULT_ASSUMED_JOB_SECONDS, estimateCompute } from './compute';
 export { formatComparison, formatCompute, type PathMeasurement } from './format';
 export { measurePath } from './measure';
 export {
