@@ -64,8 +64,12 @@ export async function compareCommand(options: CompareOptions, io: CliIo): Promis
     itemCount,
     aggregate: plan.input.aggregate !== undefined,
     retryRounds: effectiveRetry(plan.input).rounds,
-    toleratedFailureCount: plan.input.toleratedFailureCount ?? 0,
-    toleratedFailurePercentage: plan.input.toleratedFailurePercentage ?? 0,
+    ...(plan.input.toleratedFailureCount === undefined
+      ? {}
+      : { toleratedFailureCount: plan.input.toleratedFailureCount }),
+    ...(plan.input.toleratedFailurePercentage === undefined
+      ? {}
+      : { toleratedFailurePercentage: plan.input.toleratedFailurePercentage }),
   };
   const comparison = comparePaths(compared, {
     map: (input) => mapPathUsage(input.itemCount, input.retryRounds, input.aggregate),

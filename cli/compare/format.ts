@@ -39,6 +39,21 @@ function table(rows: readonly (readonly string[])[]): string {
     .join('\n');
 }
 
+/** The failure tolerance as the input sets it; a threshold it leaves out is not quoted. */
+function toleranceOf(comparison: Comparison): string {
+  const limits = [
+    comparison.toleratedFailureCount === undefined
+      ? undefined
+      : `${count(comparison.toleratedFailureCount)} items (toleratedFailureCount)`,
+    comparison.toleratedFailurePercentage === undefined
+      ? undefined
+      : `${comparison.toleratedFailurePercentage}% (toleratedFailurePercentage)`,
+  ].filter((limit): limit is string => limit !== undefined);
+  return limits.length === 0
+    ? 'no failure tolerated (no threshold set)'
+    : `failures tolerated up to ${limits.join(' or ')}`;
+}
+
 /**
  * The side-by-side view of `fanout compare`: estimates per path, then (with `--run`) what the
  * local cloud measured, then each path's failure semantics.
@@ -52,7 +67,7 @@ export function formatComparison(
   const header = ['', ...paths.map((path) => `${path.path} path`)];
   const row = (label: string, cell: (path: PathEstimate) => string) => [label, ...paths.map(cell)];
   const lines = [
-    `${count(comparison.itemCount)} items, retry rounds ${comparison.retryRounds}, tolerated failures ${comparison.toleratedFailureCount} / ${comparison.toleratedFailurePercentage}%`,
+    `${count(comparison.itemCount)} items, retry rounds ${comparison.retryRounds}, ${toleranceOf(comparison)}`,
     `estimates assume ${comparison.assumption}`,
     '',
     table([
