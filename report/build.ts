@@ -101,6 +101,8 @@ export interface ReportSources {
   logUrl?: (logStream: string) => string | undefined;
   /** When the report is made. */
   now: Date;
+  /** How the user runs fanout where they read the report: `npx fanout` inside a project. @default 'fanout' */
+  commandPrefix?: string;
   /**
    * The compute environments, queues and job definitions (fanout.config.json) that size the
    * run's jobs for the compute estimate. @default - compute not estimated
@@ -139,7 +141,7 @@ export function buildReportModel(sources: ReportSources): ReportModel {
   let itemRounds = 0;
   const groups = new Map<string, FailureGroup>();
   const retry: RetryAdvice = {
-    command: `fanout retry ${sources.runId} ${sources.targetFlags ?? `--dir ${shellWord(sources.dir ?? '.fanout')}`}`,
+    command: `${sources.commandPrefix ?? 'fanout'} retry ${sources.runId} ${sources.targetFlags ?? `--dir ${shellWord(sources.dir ?? '.fanout')}`}`,
     retryable: 0,
     notIdempotent: 0,
     outOfAttempts: 0,

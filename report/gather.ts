@@ -193,6 +193,8 @@ interface ReportInputs {
   header?: ReportHeader;
   /** @default new Date() */
   now?: Date;
+  /** How the printed retry command starts (`npx fanout` inside a project). @default 'fanout' */
+  commandPrefix?: string;
   /** Sizes the run's jobs for the compute estimate (fanout.config.json). @default - compute not estimated */
   computeConfig?: ComputeConfig;
 }
@@ -246,6 +248,7 @@ export async function writeRunReport(options: WriteRunReportOptions): Promise<st
     ...(source ? { source } : {}),
     ...(logUrl ? { logUrl } : {}),
     ...(options.computeConfig ? { computeConfig: options.computeConfig } : {}),
+    ...(options.commandPrefix ? { commandPrefix: options.commandPrefix } : {}),
     now: options.now ?? new Date(),
   });
   const out = stateDir === undefined ? options.out : (options.out ?? defaultReportPath(stateDir, runId));

@@ -18,6 +18,7 @@ import {
 } from '../../report';
 import { readRunRecord } from '../../run';
 import { CliError, type CliIo, ExitCode } from '../io';
+import { commandPrefix } from '../package-info';
 import { checkStateFree } from '../state-lock';
 import { type AwsTarget, type AwsTargetOptions, executionRecord, openAwsTarget, runOfExecution } from '../targets';
 
@@ -61,6 +62,7 @@ export async function reportCommand(options: ReportOptions, io: CliIo): Promise<
       dirLabel,
       jobTimes: journalJobTimes(stateDir),
       computeConfig: config,
+      commandPrefix: commandPrefix(),
       ...(options.out ? { out: resolve(options.out) } : {}),
     });
     io.out(`report: ${path}`);
@@ -103,6 +105,7 @@ async function awsReportCommand(options: ReportOptions & { aws: AwsTargetOptions
       logUrl: (logStream) => target.location.logLink(logStream),
       // The stack is built from the same file (infra/config.ts): its job definitions and queues.
       computeConfig: loadConfig(),
+      commandPrefix: commandPrefix(),
       out: options.out ? resolve(options.out) : awsReportPath(run.runId),
     });
     io.out(`report: ${path}`);
@@ -205,6 +208,7 @@ export async function writeReportAfterRun(
       dirLabel,
       jobTimes: jobTimesFrom(journalJobTimes(cloud.dir), describeJobsTimes(cloud.clients.batch)),
       computeConfig: cloud.config,
+      commandPrefix: commandPrefix(),
     });
   } catch (error) {
     io.err(`fanout: the run's report was not written: ${(error as Error).message}`);

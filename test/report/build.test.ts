@@ -333,6 +333,12 @@ describe('buildReportModel', () => {
     ).toBe('fanout retry sweep --aws --stack Fanout --region eu-west-1');
   });
 
+  it('starts the retry command the way the user runs fanout (npx fanout inside a project)', () => {
+    expect(buildReportModel(sources({ commandPrefix: 'npx fanout' })).retry.command).toBe(
+      'npx fanout retry sweep --dir .fanout',
+    );
+  });
+
   it('takes the aggregation job from the header with its Batch times, reason and log link', () => {
     const failed = buildReportModel(
       sources({
