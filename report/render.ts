@@ -29,7 +29,7 @@ ${renderHistogram(model)}
 ${renderFailures(model)}
 ${renderRetry(model)}
 ${renderCost(model)}
-<footer>Generated ${esc(formatTime(model.generatedAt))} by fanout report. Prices: ${esc(model.cost.region)}, checked ${esc(model.cost.pricesCheckedOn)}.</footer>
+<footer>Generated ${esc(formatTime(model.generatedAt))} by fanout report. Prices: ${esc(model.cost.region)}, orchestration checked ${esc(model.cost.pricesCheckedOn)}${model.cost.compute ? `, compute as of ${esc(model.cost.compute.pricesCheckedOn)}` : ''}.</footer>
 </body>
 </html>
 `;

@@ -121,6 +121,7 @@ describe('renderReport', () => {
     expect(sized).toContain('Spot: 70% below on-demand assumed');
     expect(sized).toMatch(/data-testid="fixed-monthly">Billed whether or not runs happen: <strong>\$1\.20<\/strong>/);
     expect(sized).toContain('+$43.80');
+    expect(sized).toContain('orchestration checked 2026-11-22, compute as of 2026-12-07.</footer>');
   });
 
   it('says compute was not estimated when the job size is not known', () => {
