@@ -34,6 +34,16 @@ function positiveInteger(flag: string): (value: string) => number {
   };
 }
 
+/** A parser of an option's whole percentage from 0 to 99. */
+function percentBelow100(flag: string): (value: string) => number {
+  return (value) => {
+    const percent = Number(value);
+    if (value.trim() === '' || !Number.isInteger(percent) || percent < 0 || percent > 99)
+      throw new InvalidArgumentError(`${flag} must be a whole percentage from 0 to 99; received "${value}"`);
+    return percent;
+  };
+}
+
 /** The target options `--aws` asks for, or undefined for the local cloud. */
 function awsTargetOf(flags: AwsFlags): AwsTargetOptions | undefined {
   if (!flags.aws) {
@@ -206,19 +216,43 @@ export function makeProgram(
     .option('--run', 'also run the input on both paths on the local cloud and show what was measured')
     .option('--items <count>', 'item count when the input reads its items from S3', positiveInteger('--items'))
     .option('--dir <dir>', 'where --run keeps its local clouds (default: a new temporary directory)')
-    .action(async (input: string, opts: { json?: boolean; run?: boolean; items?: number; dir?: string }) => {
-      const { compareCommand } = await import('./commands/compare');
-      result.exitCode = await compareCommand(
-        {
-          input,
-          json: opts.json ?? false,
-          run: opts.run ?? false,
-          ...(opts.items === undefined ? {} : { items: opts.items }),
-          ...(opts.dir === undefined ? {} : { dir: opts.dir }),
+    .option(
+      '--duration <seconds>',
+      "seconds each job is assumed to run, for the compute estimate (default 60, Fargate's minimum billed time)",
+      positiveInteger('--duration'),
+    )
+    .option(
+      '--spot-discount <percent>',
+      'how much cheaper Spot is assumed to be than on-demand, 0-99 (default 70, the most AWS names for Fargate Spot)',
+      percentBelow100('--spot-discount'),
+    )
+    .action(
+      async (
+        input: string,
+        opts: {
+          json?: boolean;
+          run?: boolean;
+          items?: number;
+          dir?: string;
+          duration?: number;
+          spotDiscount?: number;
         },
-        io,
-      );
-    });
+      ) => {
+        const { compareCommand } = await import('./commands/compare');
+        result.exitCode = await compareCommand(
+          {
+            input,
+            json: opts.json ?? false,
+            run: opts.run ?? false,
+            ...(opts.items === undefined ? {} : { items: opts.items }),
+            ...(opts.dir === undefined ? {} : { dir: opts.dir }),
+            ...(opts.duration === undefined ? {} : { durationSeconds: opts.duration }),
+            ...(opts.spotDiscount === undefined ? {} : { spotDiscountPercent: opts.spotDiscount }),
+          },
+          io,
+        );
+      },
+    );
 
   program
     .command('list')

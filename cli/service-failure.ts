@@ -1,6 +1,7 @@
 import type { LocalCloud, ServiceFailure } from '../local/cloud';
 import type { RunPath } from '../run';
 import { CliError, ExitCode } from './io';
+import { commandPrefix } from './package-info';
 import { executionArnOf } from './targets';
 
 /** How long a failed run waits to learn whether a service's death was the cause. */
@@ -42,7 +43,7 @@ export async function survivingServiceFailure(
     // It had already ended.
   }
   throw new CliError(
-    `the local ${service} service process ${why} during run ${plan.runId}; the run is stopped. Finish it with: npx fanout resume ${plan.runId} --dir ${dirText}`,
+    `the local ${service} service process ${why} during run ${plan.runId}; the run is stopped. Finish it with: ${commandPrefix()} resume ${plan.runId} --dir ${dirText}`,
     ExitCode.ServiceDied,
   );
 }

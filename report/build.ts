@@ -2,6 +2,7 @@ import { retryDecision } from '../lambdas/shared';
 import {
   type AggregateOutcome,
   type AttemptRecord,
+  type ComputeConfig,
   emptyCounts,
   FailureClass,
   failureReason,
@@ -10,7 +11,7 @@ import {
   type RunRecord,
   type StatusCounts,
 } from '../run';
-import { arrayCostOf, costOf } from './cost';
+import { costSummaryOf } from './cost';
 import type {
   AggregateSummary,
   AttemptOutcome,
@@ -100,6 +101,13 @@ export interface ReportSources {
   logUrl?: (logStream: string) => string | undefined;
   /** When the report is made. */
   now: Date;
+  /** How the user runs fanout where they read the report: `npx fanout` inside a project. @default 'fanout' */
+  commandPrefix?: string;
+  /**
+   * The compute environments, queues and job definitions (fanout.config.json) that size the
+   * run's jobs for the compute estimate. @default - compute not estimated
+   */
+  computeConfig?: ComputeConfig;
 }
 
 /** Failed items listed per failure group; the group still counts all of them. */
@@ -133,7 +141,7 @@ export function buildReportModel(sources: ReportSources): ReportModel {
   let itemRounds = 0;
   const groups = new Map<string, FailureGroup>();
   const retry: RetryAdvice = {
-    command: `fanout retry ${sources.runId} ${sources.targetFlags ?? `--dir ${shellWord(sources.dir ?? '.fanout')}`}`,
+    command: `${sources.commandPrefix ?? 'fanout'} retry ${sources.runId} ${sources.targetFlags ?? `--dir ${shellWord(sources.dir ?? '.fanout')}`}`,
     retryable: 0,
     notIdempotent: 0,
     outOfAttempts: 0,
@@ -212,7 +220,10 @@ export function buildReportModel(sources: ReportSources): ReportModel {
     executions: executions.map(({ path: _path, ...execution }) => execution),
     timing: timingOf(executions),
     stateTransitions,
-    cost: path === 'array' ? arrayCostOf(costRun) : costOf(costRun),
+    cost: costSummaryOf(path, costRun, sources.computeConfig, header ?? {}, [
+      ...attempts,
+      ...(aggregate?.bar ? [aggregate.bar] : []),
+    ]),
     lanes,
     attempts,
     undrawnAttempts,

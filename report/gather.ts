@@ -6,7 +6,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { logFileFor } from '../local/batch';
 import { readJournal } from '../local/batch/journal';
-import { RUN_HEADER_ITEM_ID, type RunRecord } from '../run';
+import { type ComputeConfig, RUN_HEADER_ITEM_ID, type RunRecord } from '../run';
 import {
   buildReportModel,
   type ExecutionRecord,
@@ -193,6 +193,10 @@ interface ReportInputs {
   header?: ReportHeader;
   /** @default new Date() */
   now?: Date;
+  /** How the printed retry command starts (`npx fanout` inside a project). @default 'fanout' */
+  commandPrefix?: string;
+  /** Sizes the run's jobs for the compute estimate (fanout.config.json). @default - compute not estimated */
+  computeConfig?: ComputeConfig;
 }
 
 /** A run of the local cloud: its records, kept source summary and report are under `stateDir`. */
@@ -243,6 +247,8 @@ export async function writeRunReport(options: WriteRunReportOptions): Promise<st
     jobs,
     ...(source ? { source } : {}),
     ...(logUrl ? { logUrl } : {}),
+    ...(options.computeConfig ? { computeConfig: options.computeConfig } : {}),
+    ...(options.commandPrefix ? { commandPrefix: options.commandPrefix } : {}),
     now: options.now ?? new Date(),
   });
   const out = stateDir === undefined ? options.out : (options.out ?? defaultReportPath(stateDir, runId));

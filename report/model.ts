@@ -1,4 +1,4 @@
-import type { BilledUsage, CostEstimate, StatusCounts } from '../run';
+import type { BilledUsage, ComputeCost, CostEstimate, FixedMonthly, JobCompute, StatusCounts } from '../run';
 import type { SourceSummary } from './source';
 
 /**
@@ -153,5 +153,20 @@ export interface CostSummary {
   pricesCheckedOn: string;
   region: string;
   /** The pricing pages the prices come from. */
+  sources: string[];
+  /** The jobs' compute, priced from the attempts' measured times; absent when the job size is not known. */
+  compute?: ComputeSummary;
+  /** What the stack bills per month whether or not runs happen. */
+  fixedMonthly: FixedMonthly;
+}
+
+/** The compute of the run's job attempts (items and aggregation job), and what the figure assumes. */
+export interface ComputeSummary {
+  job: JobCompute;
+  cost: ComputeCost;
+  /** One sentence per assumption, shown with the figure. */
+  assumptions: string[];
+  pricesCheckedOn: string;
+  region: string;
   sources: string[];
 }

@@ -1,6 +1,6 @@
 import { escapeHtml as esc, formatCount, formatDuration, formatTime, formatUsd } from './format';
 import { durationHistogram } from './histogram';
-import type { AggregateSummary, FailureEntry, FailureGroup, ReportModel, RetryVerdict } from './model';
+import type { AggregateSummary, ComputeSummary, FailureEntry, FailureGroup, ReportModel, RetryVerdict } from './model';
 import { COLORS, renderTimeline } from './render-timeline';
 import { TIMELINE_BAR_LIMIT } from './timeline';
 
@@ -29,7 +29,7 @@ ${renderHistogram(model)}
 ${renderFailures(model)}
 ${renderRetry(model)}
 ${renderCost(model)}
-<footer>Generated ${esc(formatTime(model.generatedAt))} by fanout report. Prices: ${esc(model.cost.region)}, checked ${esc(model.cost.pricesCheckedOn)}.</footer>
+<footer>Generated ${esc(formatTime(model.generatedAt))} by fanout report. Prices: ${esc(model.cost.region)}, orchestration checked ${esc(model.cost.pricesCheckedOn)}${model.cost.compute ? `, compute as of ${esc(model.cost.compute.pricesCheckedOn)}` : ''}.</footer>
 </body>
 </html>
 `;
@@ -101,7 +101,7 @@ function renderHeader(model: ReportModel): string {
     ['state transitions', formatCount(model.stateTransitions)],
     [
       'estimated cost',
-      `<span data-testid="cost-total">${esc(formatUsd(cost.estimate.total))}</span> <a href="#cost">(how)</a>`,
+      `<span data-testid="cost-total">${esc(formatUsd(cost.estimate.total))}</span> orchestration${cost.compute ? ` · <span data-testid="compute-total">${esc(formatUsd(firstChoiceCost(cost.compute)))}</span> compute (${esc(cost.compute.cost.firstChoice)})` : ''} <a href="#cost">(how)</a>`,
     ],
   );
   return `<header>
@@ -290,5 +290,39 @@ function renderCost(model: ReportModel): string {
 <table><thead><tr><th>service</th><th>usage</th><th class="num">cost</th></tr></thead><tbody>
 ${rows.map(([service, used, cost]) => `<tr><td>${esc(service)}</td><td>${esc(used)}</td><td class="num">${esc(formatUsd(cost))}</td></tr>`).join('')}
 <tr><th>total</th><th></th><th class="num">${esc(formatUsd(estimate.total))}</th></tr></tbody></table>
-<ul class="note">${basis.map((line) => `<li>${esc(line)}</li>`).join('')}<li>Prices: on-demand, ${esc(model.cost.region)}, no free tier, checked ${esc(model.cost.pricesCheckedOn)} (${model.cost.sources.map((url) => esc(url)).join(', ')}).</li></ul></section>`;
+<ul class="note">${basis.map((line) => `<li>${esc(line)}</li>`).join('')}<li>Prices: on-demand, ${esc(model.cost.region)}, no free tier, checked ${esc(model.cost.pricesCheckedOn)} (${model.cost.sources.map((url) => esc(url)).join(', ')}).</li></ul>
+${renderCompute(model)}
+${renderFixedMonthly(model)}</section>`;
+}
+
+/** The figure the queue's first compute environment bills at. */
+function firstChoiceCost(compute: ComputeSummary): number {
+  return compute.cost.firstChoice === 'spot' ? compute.cost.spot : compute.cost.onDemand;
+}
+
+function renderCompute(model: ReportModel): string {
+  const compute = model.cost.compute;
+  if (!compute) return '<h3>Compute</h3><p class="note">Not estimated: the job size was not known.</p>';
+  const { cost } = compute;
+  const name = cost.platform === 'fargate' ? 'Fargate' : 'EC2';
+  const first = (pricing: 'on-demand' | 'spot') => (cost.firstChoice === pricing ? ' (the queue tries it first)' : '');
+  const usage = `${formatCount(cost.attempts)} attempt(s), ${(cost.billedSeconds / 3600).toFixed(2)} billed hours: ${cost.vcpuHours.toFixed(2)} vCPU-hours, ${cost.gbHours.toFixed(2)} GB-hours`;
+  const rows: Array<[string, string, number]> = [
+    [`${name} on-demand${first('on-demand')}`, usage, cost.onDemand],
+    [`${name} Spot${first('spot')}`, 'the same hours', cost.spot],
+    ...(cost.platform === 'fargate'
+      ? [['public IPv4 addresses', 'one per running task', cost.publicIpv4] as [string, string, number]]
+      : []),
+  ];
+  return `<h3>Compute</h3>
+<table data-testid="compute"><thead><tr><th>priced as</th><th>usage</th><th class="num">cost</th></tr></thead><tbody>
+${rows.map(([what, used, amount]) => `<tr><td>${esc(what)}</td><td>${esc(used)}</td><td class="num">${esc(formatUsd(amount))}</td></tr>`).join('')}
+</tbody></table>
+<ul class="note" data-testid="compute-assumptions">${compute.assumptions.map((line) => `<li>${esc(line)}</li>`).join('')}<li>Sources: ${compute.sources.map((url) => esc(url)).join(', ')}.</li></ul>`;
+}
+
+function renderFixedMonthly(model: ReportModel): string {
+  const fixed = model.cost.fixedMonthly;
+  return `<h3>Fixed monthly cost of the stack</h3>
+<p data-testid="fixed-monthly">Billed whether or not runs happen: <strong>$${esc(fixed.total.toFixed(2))}</strong> a month (${esc(fixed.charges.map((charge) => `$${charge.monthly.toFixed(2)} for ${charge.what}`).join('; '))}); no NAT gateway. Deployed with VPC endpoints: +$${esc(fixed.vpcEndpoints.monthly.toFixed(2))} (${esc(fixed.vpcEndpoints.what)}). Storage (logs, S3, DynamoDB) is priced by use and not counted.</p>`;
 }

@@ -3,6 +3,7 @@
  * queries and writes that every Lambda, the CLI and the report share. It depends on nothing
  * else in fanout (docs/architecture.md, "Dependency rule").
  */
+export * from './compute-pricing';
 export * from './errors';
 export * from './job-outcomes';
 export * from './ledger';

@@ -1,7 +1,8 @@
 /**
  * The AWS prices fanout's estimates use, in USD, region us-east-1, on-demand, without free tier.
  * One table so `fanout compare` and the run report can never disagree. Batch itself is free;
- * the compute the jobs use (Fargate or EC2) is the same on both paths and is not estimated.
+ * the compute the jobs use (Fargate or EC2), the same on both paths, is priced apart in
+ * run/compute-pricing.ts.
  *
  * Checked on 2026-11-22 against the public pricing pages:
  * - Step Functions Standard: $0.025 per 1,000 state transitions (aws.amazon.com/step-functions/pricing/)

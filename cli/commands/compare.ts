@@ -3,9 +3,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../config';
 import { arrayPathIssues, effectiveRetry, FanoutInputError, type RunPlan, validateInput } from '../../lambdas/shared';
+import { jobComputeOf } from '../../run';
 import { arrayPathUsage } from '../../statemachine/array-costs';
 import { mapPathUsage } from '../../statemachine/map-usage';
-import { type ComparedInput, comparePaths, formatComparison, measurePath, type PathMeasurement } from '../compare';
+import {
+  type ComparedInput,
+  comparePaths,
+  estimateCompute,
+  formatComparison,
+  measurePath,
+  type PathMeasurement,
+} from '../compare';
 import { localJobResources, readJsonDocument } from '../input';
 import { CliError, type CliIo, ExitCode } from '../io';
 
@@ -18,6 +26,10 @@ export interface CompareOptions {
   items?: number;
   /** Where `--run` keeps its two local clouds. @default a new temporary directory */
   dir?: string;
+  /** Seconds each job is assumed to run, for the compute estimate. @default 60 */
+  durationSeconds?: number;
+  /** Percentage Spot is assumed to cost less than on-demand. @default 70 */
+  spotDiscountPercent?: number;
 }
 
 /**
@@ -27,12 +39,13 @@ export interface CompareOptions {
  */
 export async function compareCommand(options: CompareOptions, io: CliIo): Promise<number> {
   const raw = readJsonDocument(options.input, 'input');
+  const config = loadConfig();
   let plan: RunPlan;
   try {
     // With --run both paths run on the local cloud, which has only the configuration's queues and definitions.
     plan = validateInput(raw, {
       executionName: 'compare',
-      ...(options.run ? { jobResources: localJobResources(loadConfig()) } : {}),
+      ...(options.run ? { jobResources: localJobResources(config) } : {}),
     });
   } catch (error) {
     if (error instanceof FanoutInputError) throw new CliError(`invalid input ${options.input}: ${error.message}`);
@@ -51,8 +64,12 @@ export async function compareCommand(options: CompareOptions, io: CliIo): Promis
     itemCount,
     aggregate: plan.input.aggregate !== undefined,
     retryRounds: effectiveRetry(plan.input).rounds,
-    toleratedFailureCount: plan.input.toleratedFailureCount ?? 0,
-    toleratedFailurePercentage: plan.input.toleratedFailurePercentage ?? 0,
+    ...(plan.input.toleratedFailureCount === undefined
+      ? {}
+      : { toleratedFailureCount: plan.input.toleratedFailureCount }),
+    ...(plan.input.toleratedFailurePercentage === undefined
+      ? {}
+      : { toleratedFailurePercentage: plan.input.toleratedFailurePercentage }),
   };
   const comparison = comparePaths(compared, {
     map: (input) => mapPathUsage(input.itemCount, input.retryRounds, input.aggregate),
@@ -62,7 +79,15 @@ export async function compareCommand(options: CompareOptions, io: CliIo): Promis
   // Options an array job cannot honour (a tolerance, failFast, maxConcurrency, retry rounds) are
   // left out of the array path's run, and said so, rather than refusing the comparison.
   const arrayPathIgnores = arrayPathIssues(raw).map((issue) => ({ field: issue.path, why: issue.message }));
-  const report = { ...comparison, arrayPathIgnores };
+  // The configuration's job definitions and queues are those the stack deploys (infra/config.ts).
+  const compute = estimateCompute({
+    job: jobComputeOf(config, plan.input.jobQueue, plan.input.jobDefinition),
+    itemCount,
+    aggregate: compared.aggregate,
+    ...(options.durationSeconds === undefined ? {} : { secondsPerJob: options.durationSeconds }),
+    ...(options.spotDiscountPercent === undefined ? {} : { spotDiscount: options.spotDiscountPercent / 100 }),
+  });
+  const report = { ...comparison, compute, arrayPathIgnores };
 
   const measured: PathMeasurement[] = [];
   if (options.run) {
@@ -77,7 +102,7 @@ export async function compareCommand(options: CompareOptions, io: CliIo): Promis
 
   if (options.json) io.out(JSON.stringify(options.run ? { ...report, measured } : report));
   else {
-    io.out(formatComparison(comparison, measured));
+    io.out(formatComparison(comparison, measured, compute));
     for (const { field, why } of arrayPathIgnores) io.out(`array path ignores ${field}: ${why}`);
   }
   return ExitCode.Succeeded;

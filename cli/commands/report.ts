@@ -18,6 +18,7 @@ import {
 } from '../../report';
 import { readRunRecord } from '../../run';
 import { CliError, type CliIo, ExitCode } from '../io';
+import { commandPrefix } from '../package-info';
 import { checkStateFree } from '../state-lock';
 import { type AwsTarget, type AwsTargetOptions, executionRecord, openAwsTarget, runOfExecution } from '../targets';
 
@@ -60,6 +61,8 @@ export async function reportCommand(options: ReportOptions, io: CliIo): Promise<
       stateDir,
       dirLabel,
       jobTimes: journalJobTimes(stateDir),
+      computeConfig: config,
+      commandPrefix: commandPrefix(),
       ...(options.out ? { out: resolve(options.out) } : {}),
     });
     io.out(`report: ${path}`);
@@ -100,6 +103,9 @@ async function awsReportCommand(options: ReportOptions & { aws: AwsTargetOptions
       targetFlags: target.location.statusFlags,
       jobTimes: describeJobsTimes(target.clients.batch),
       logUrl: (logStream) => target.location.logLink(logStream),
+      // The stack is built from the same file (infra/config.ts): its job definitions and queues.
+      computeConfig: loadConfig(),
+      commandPrefix: commandPrefix(),
       out: options.out ? resolve(options.out) : awsReportPath(run.runId),
     });
     io.out(`report: ${path}`);
@@ -201,6 +207,8 @@ export async function writeReportAfterRun(
       stateDir: cloud.dir,
       dirLabel,
       jobTimes: jobTimesFrom(journalJobTimes(cloud.dir), describeJobsTimes(cloud.clients.batch)),
+      computeConfig: cloud.config,
+      commandPrefix: commandPrefix(),
     });
   } catch (error) {
     io.err(`fanout: the run's report was not written: ${(error as Error).message}`);

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { readRunRecord } from '../../run';
 import { CliError, type CliIo } from '../io';
 import { processAlive, readRunLock, removeRunLock } from '../lock';
+import { commandPrefix } from '../package-info';
 import type { RunOptions } from './run';
 import { runOnLocalCloud } from './run';
 
@@ -36,7 +37,7 @@ export async function resumeCommand(options: ResumeOptions, io: CliIo): Promise<
   const lock = readRunLock(dir, runId);
   if (lock && processAlive(lock.pid)) {
     throw new CliError(
-      `run ${runId} is still running in ${dirText} (process ${lock.pid}); resume it only once that process has died, or stop it with fanout cancel`,
+      `run ${runId} is still running in ${dirText} (process ${lock.pid}); resume it only once that process has died, or stop it with ${commandPrefix()} cancel ${runId} --dir ${dirText}`,
     );
   }
   if (lock) {
@@ -46,7 +47,7 @@ export async function resumeCommand(options: ResumeOptions, io: CliIo): Promise<
     const record = readRunRecord(dir, runId);
     if (record && record.status !== 'RUNNING') {
       throw new CliError(
-        `run ${runId} has ended (${record.status}) in ${dirText}; nothing to resume (re-run its failures with fanout retry ${runId})`,
+        `run ${runId} has ended (${record.status}) in ${dirText}; nothing to resume (re-run its failures with ${commandPrefix()} retry ${runId} --dir ${dirText})`,
       );
     }
   }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { readRunRecord } from '../../run';
 import { CliError, type CliIo } from '../io';
+import { commandPrefix } from '../package-info';
 import { type AwsTarget, executionArnOf, openAwsTarget } from '../targets';
 import type { ExecutionPlan, RunOptions } from './run';
 import { runOnLocalCloud, runOnTarget } from './run';
@@ -38,7 +39,7 @@ export async function retryCommand(options: RetryOptions, io: CliIo): Promise<nu
   if (!record) throw new CliError(`no run "${options.runId}" in ${dir}`);
   if (record.retryOf)
     throw new CliError(
-      `"${options.runId}" is a retry of run ${record.retryOf}; retry the run: fanout retry ${record.retryOf}`,
+      `"${options.runId}" is a retry of run ${record.retryOf}; retry the run: ${commandPrefix()} retry ${record.retryOf} --dir ${dir}`,
     );
   if (record.status === 'RUNNING')
     throw new CliError(`run ${options.runId} is still running in ${dir}; retry it once it has ended`);
@@ -68,7 +69,7 @@ async function awsRetryPlan(target: AwsTarget, runId: string): Promise<Execution
     const record = await target.readRun(runId);
     if (record?.retryOf)
       throw new CliError(
-        `"${runId}" is a retry of run ${record.retryOf}; retry the run: fanout retry ${record.retryOf} ${target.location.statusFlags}`,
+        `"${runId}" is a retry of run ${record.retryOf}; retry the run: ${commandPrefix()} retry ${record.retryOf} ${target.location.statusFlags}`,
       );
     throw new CliError(`no run "${runId}" in ledger ${target.names.ledgerTable} of ${target.where}`);
   }

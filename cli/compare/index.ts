@@ -1,4 +1,5 @@
-export { formatComparison, type PathMeasurement } from './format';
+export { type ComputeEstimate, DEFAULT_ASSUMED_JOB_SECONDS, estimateCompute } from './compute';
+export { formatComparison, formatCompute, type PathMeasurement } from './format';
 export { measurePath } from './measure';
 export {
   type ComparedInput,

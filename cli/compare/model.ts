@@ -29,8 +29,10 @@ export interface PathEstimate extends PathUsage {
 export interface Comparison {
   itemCount: number;
   retryRounds: number;
-  toleratedFailureCount: number;
-  toleratedFailurePercentage: number;
+  /** Absent when the input does not set it. */
+  toleratedFailureCount?: number;
+  /** Absent when the input does not set it. */
+  toleratedFailurePercentage?: number;
   /** The estimates assume every item succeeds on its first attempt; failures add transitions, writes and calls. */
   assumption: string;
   prices: { checkedOn: string; region: string; sources: Readonly<Record<string, string>> };
@@ -43,8 +45,10 @@ export interface ComparedInput {
   /** The input has an aggregation job (`aggregate`). */
   aggregate: boolean;
   retryRounds: number;
-  toleratedFailureCount: number;
-  toleratedFailurePercentage: number;
+  /** Absent when the input does not set it. */
+  toleratedFailureCount?: number;
+  /** Absent when the input does not set it. */
+  toleratedFailurePercentage?: number;
 }
 
 /** A path's usage formula: its billed work for a run of `itemCount` items that all succeed. */
@@ -74,7 +78,7 @@ const SEMANTICS: Record<PathName, FailureSemantics> = {
 
 /**
  * Estimates each path's billed work, submit time and cost for the input.
- * @example comparePaths({ itemCount: 10_000, retryRounds: 1, toleratedFailureCount: 0, toleratedFailurePercentage: 0 }, { map: ..., array: ... })
+ * @example comparePaths({ itemCount: 10_000, aggregate: false, retryRounds: 1 }, { map: ..., array: ... })
  */
 export function comparePaths(input: ComparedInput, models: Readonly<Record<PathName, UsageModel>>): Comparison {
   const paths = (Object.keys(models) as PathName[]).map((path): PathEstimate => {

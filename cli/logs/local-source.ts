@@ -5,6 +5,7 @@ import { jobNameFor } from '../../lambdas/shared/input';
 import { logFileFor, readJournal } from '../../local/batch';
 import { openLocalLedger } from '../commands/local-ledger';
 import { CliError } from '../io';
+import { commandPrefix } from '../package-info';
 import { type LogCursor, type LoggedItem, type LogSource, ledgerItems } from './source';
 
 /** How much of a log file one read returns at most; the rest comes with the next read. */
@@ -77,7 +78,7 @@ export async function openLocalLogSource(
     itemIds: async () => [],
     failedItems: async () => {
       throw new CliError(
-        `run ${runId} is still running in ${dir}; name the item whose log to follow (fanout logs ${runId} ITEM --follow)`,
+        `run ${runId} is still running in ${dir}; name the item whose log to follow (${commandPrefix()} logs ${runId} ITEM --follow --dir ${dir})`,
       );
     },
     read,

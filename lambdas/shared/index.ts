@@ -9,6 +9,7 @@ export { FanoutInputError } from './errors';
 export {
   AWS_MIN_TIMEOUT_SECONDS,
   DEFAULT_JOB_DEFINITION,
+  DEFAULT_JOB_QUEUE,
   decodeUtf8,
   effectiveRetry,
   type KnownJobResources,

@@ -118,7 +118,7 @@ describe('fanout report', () => {
     expect(await count(page, 'failed')).toBe('3');
     expect(await page.locator('svg.timeline rect.bar').count()).toBe(4);
     expect(await page.locator('table.failures tbody tr').count()).toBe(3);
-    expect(await page.getByTestId('retry-command').textContent()).toBe(`fanout retry flaky --dir ${dir}`);
+    expect(await page.getByTestId('retry-command').textContent()).toBe(`npx fanout retry flaky --dir ${dir}`);
     // item-0 and item-2 are re-run; item-1 is not idempotent.
     expect(await page.getByTestId('retryable').textContent()).toBe('2');
     expect(await page.locator('tr[data-item="item-1"]').textContent()).toContain('not retried: not idempotent');
@@ -164,7 +164,7 @@ describe('fanout report', () => {
     expect(log).toMatch(/^file:\/\//);
     expect(existsSync(fileURLToPath(log as string))).toBe(true);
 
-    expect(await page.getByTestId('retry-command').textContent()).toBe(`fanout retry flaky --dir ${dir}`);
+    expect(await page.getByTestId('retry-command').textContent()).toBe(`npx fanout retry flaky --dir ${dir}`);
     expect(await page.getByTestId('retryable').textContent()).toBe('0');
     expect(await page.locator('#cost').textContent()).toContain('2 writes per item per round');
     expect(problems).toEqual([]);
@@ -236,7 +236,7 @@ describe('fanout report of an array run', () => {
     const log = await page.locator('tr[data-item="b"] a').getAttribute('href');
     expect(existsSync(fileURLToPath(log as string))).toBe(true);
 
-    expect(await page.getByTestId('retry-command').textContent()).toBe(`fanout retry arr --dir ${dir}`);
+    expect(await page.getByTestId('retry-command').textContent()).toBe(`npx fanout retry arr --dir ${dir}`);
     expect(await page.getByTestId('retryable').textContent()).toBe('1');
     expect(await page.locator('#cost').textContent()).toContain('Prepare, Collect and Notify per execution');
     expect(problems).toEqual([]);

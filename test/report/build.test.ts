@@ -333,6 +333,12 @@ describe('buildReportModel', () => {
     ).toBe('fanout retry sweep --aws --stack Fanout --region eu-west-1');
   });
 
+  it('starts the retry command the way the user runs fanout (npx fanout inside a project)', () => {
+    expect(buildReportModel(sources({ commandPrefix: 'npx fanout' })).retry.command).toBe(
+      'npx fanout retry sweep --dir .fanout',
+    );
+  });
+
   it('takes the aggregation job from the header with its Batch times, reason and log link', () => {
     const failed = buildReportModel(
       sources({
@@ -428,5 +434,83 @@ describe('buildReportModel', () => {
       }),
     );
     expect(model.cost.usage.lambdaInvocations).toBe(mapPathUsage(2, 1, false).lambdaInvocations);
+  });
+
+  describe('compute', () => {
+    const computeConfig = {
+      computeEnvironments: [
+        { name: 'od', type: 'FARGATE' as const },
+        { name: 'spot', type: 'FARGATE_SPOT' as const },
+      ],
+      jobQueues: [
+        { name: 'fanout-high', computeEnvironments: ['od', 'spot'] },
+        { name: 'low', computeEnvironments: ['spot', 'od'] },
+      ],
+      jobDefinitions: [
+        { name: 'fanout-job', vcpus: 1, memoryMiB: 2048 },
+        { name: 'big', vcpus: 2, memoryMiB: 4096 },
+      ],
+    };
+
+    it("prices each finished attempt's measured time with Fargate's one-minute minimum", () => {
+      const model = buildReportModel(
+        sources({
+          computeConfig,
+          rows: [
+            row('short', { startedAt: at(0), stoppedAt: at(2) }),
+            row('long', { startedAt: at(0), stoppedAt: at(90.5) }),
+            row('retried', {
+              attempt: 2,
+              startedAt: at(200),
+              stoppedAt: at(320),
+              attempts: [{ attempt: 1, jobId: 'job-r1', failureClass: 'APP_ERROR' }],
+            }),
+          ],
+          jobs: new Map([['job-r1', job(100, 130)]]),
+        }),
+      );
+      const compute = model.cost.compute!;
+      expect(compute.cost.attempts).toBe(4);
+      // 2 s and 30 s billed as 60 s each; 90.5 s as 91 s; 120 s as is
+      expect(compute.cost.billedSeconds).toBe(60 + 91 + 60 + 120);
+      // 331 s × (1 vCPU × $0.04048 + 2 GB × $0.004445) per hour (aws.amazon.com/fargate/pricing/)
+      expect(compute.cost.onDemand).toBeCloseTo((331 * 0.04937) / 3600, 12);
+      expect(compute.cost.firstChoice).toBe('on-demand');
+      expect(compute.assumptions.join(' ')).toContain('durations measured');
+      expect(compute.assumptions.join(' ')).toContain('us-east-1, as of 2026-12-07');
+    });
+
+    it("sizes the jobs from the run's job definition and queue, and leaves unfinished attempts out", () => {
+      const model = buildReportModel(
+        sources({
+          computeConfig,
+          header: { jobQueue: 'low', jobDefinition: 'big:4' },
+          rows: [row('done'), without(row('busy', { status: 'RUNNING' }), 'stoppedAt')],
+        }),
+      );
+      const compute = model.cost.compute!;
+      expect(compute.job).toMatchObject({ vcpus: 2, memoryMiB: 4096, firstChoice: 'FARGATE_SPOT' });
+      expect(compute.cost.attempts).toBe(1);
+      expect(compute.cost.firstChoice).toBe('spot');
+      expect(compute.assumptions.join(' ')).toContain('1 unfinished attempt(s) not counted');
+    });
+
+    it('counts the aggregation job among the attempts', () => {
+      const model = buildReportModel(
+        sources({
+          computeConfig,
+          header: { aggregateOutcome: { status: 'SUCCEEDED', jobName: 'agg', jobId: 'job-agg' } },
+          rows: [row('a')],
+          jobs: new Map([['job-agg', job(10, 20, { status: 'SUCCEEDED' })]]),
+        }),
+      );
+      expect(model.cost.compute!.cost.attempts).toBe(2);
+    });
+
+    it('estimates no compute without the configuration that sizes the jobs, but still the fixed monthly cost', () => {
+      const model = buildReportModel(sources({ rows: [row('a')] }));
+      expect(model.cost.compute).toBeUndefined();
+      expect(model.cost.fixedMonthly.total).toBeCloseTo(1.2, 12);
+    });
   });
 });

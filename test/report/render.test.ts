@@ -98,6 +98,37 @@ describe('renderReport', () => {
     expect(html).toMatch(/data-testid="cost-total">\$[0-9.e-]+</);
   });
 
+  it("shows the jobs' compute with its assumptions, and the stack's fixed monthly cost", () => {
+    const sized = renderReport(
+      buildReportModel(
+        sources({
+          computeConfig: {
+            computeEnvironments: [{ name: 'od', type: 'FARGATE' }],
+            jobQueues: [{ name: 'fanout-high', computeEnvironments: ['od'] }],
+            jobDefinitions: [{ name: 'fanout-job', vcpus: 1, memoryMiB: 2048 }],
+          },
+          rows: [row('a', { startedAt: at(0), stoppedAt: at(3600) })],
+        }),
+      ),
+    );
+    // One hour of 1 vCPU and 2 GB: $0.04048 + 2 × $0.004445 (aws.amazon.com/fargate/pricing/)
+    expect(sized).toMatch(/data-testid="compute-total">\$0\.0494</);
+    expect(sized).toMatch(
+      /<td>Fargate on-demand \(the queue tries it first\)<\/td><td>1 attempt\(s\), 1\.00 billed hours/,
+    );
+    expect(sized).toContain('durations measured');
+    expect(sized).toContain('us-east-1, as of 2026-12-07');
+    expect(sized).toContain('Spot: 70% below on-demand assumed');
+    expect(sized).toMatch(/data-testid="fixed-monthly">Billed whether or not runs happen: <strong>\$1\.20<\/strong>/);
+    expect(sized).toContain('+$43.80');
+    expect(sized).toContain('orchestration checked 2026-11-22, compute as of 2026-12-07.</footer>');
+  });
+
+  it('says compute was not estimated when the job size is not known', () => {
+    expect(html).toContain('Not estimated: the job size was not known.');
+    expect(html).not.toContain('data-testid="compute-total"');
+  });
+
   it('says how many failed items a group leaves out', () => {
     const rows = Array.from({ length: FAILURE_ROWS_PER_GROUP + 3 }, (_, n) => failedRow(`item-${n}`));
     expect(renderReport(buildReportModel(sources({ rows })))).toContain('and 3 more items');

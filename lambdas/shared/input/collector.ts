@@ -60,6 +60,12 @@ export class ItemCollector {
   private readonly issues: InputIssue[] = [];
   /** Explicit id -> the `where` of the entry that declared it. */
   private readonly explicitIds = new Map<string, string>();
+  /**
+   * Items lacking the same placeholders' kwargs, by those names: one issue each, naming the
+   * first item and counting the rest, since one broken command would otherwise repeat its
+   * message for every item.
+   */
+  private readonly missingKwargs = new Map<string, { index: number; first: InputIssue; count: number }>();
   private overflowed = false;
 
   /** Kwarg names the run's command refers to; every item must have them (checked before anything is submitted). */
@@ -104,11 +110,7 @@ export class ItemCollector {
     }
     const missing = this.requiredKwargs.filter((name) => !Object.hasOwn(kwargs, name));
     if (missing.length > 0) {
-      this.report({
-        path: where,
-        message: `the command uses ${missing.map((name) => `{${name}}`).join(', ')} but this item has no kwarg of that name (write {{name}} for literal braces)`,
-        received: describeValue(kwargs),
-      });
+      this.reportMissingKwargs(missing, where, kwargs);
       return;
     }
     const explicitId = source.id === undefined ? undefined : String(source.id);
@@ -125,6 +127,27 @@ export class ItemCollector {
       }
     }
     this.entries.push({ where, explicitId, idempotent: source.idempotent, kwargsJson: JSON.stringify(kwargs) });
+  }
+
+  private reportMissingKwargs(missing: readonly string[], where: string, kwargs: Record<string, unknown>): void {
+    const placeholders = missing.map((name) => `{${name}}`).join(', ');
+    const seen = this.missingKwargs.get(placeholders);
+    if (seen === undefined) {
+      const first: InputIssue = {
+        path: where,
+        message: `the command uses ${placeholders} but this item has no kwarg of that name (write {{name}} for literal braces)`,
+        received: describeValue(kwargs),
+      };
+      if (this.issues.length < MAX_ISSUES)
+        this.missingKwargs.set(placeholders, { index: this.issues.length, first, count: 1 });
+      this.report(first);
+      return;
+    }
+    seen.count += 1;
+    this.issues[seen.index] = {
+      ...seen.first,
+      message: `the command uses ${placeholders} but ${seen.count} items have no kwarg of that name, this one first (write {{name}} for literal braces)`,
+    };
   }
 
   /** Records an issue found outside `add` (e.g. an unreadable source line). */

@@ -237,7 +237,7 @@ describe('fanout report --aws', () => {
     expect(html).toContain('<h3>Aggregation job: Essential container in task exited</h3>');
     expect(html).toContain(`<td><a href="${consoleLog('fanout-job/default/agg')}">fanout-job/default/agg</a></td>`);
     expect(html).toContain(
-      'data-testid="retry-command">fanout retry sweep-7 --aws --stack Fanout --region eu-west-1</pre>',
+      'data-testid="retry-command">npx fanout retry sweep-7 --aws --stack Fanout --region eu-west-1</pre>',
     );
   });
 
@@ -348,7 +348,7 @@ describe('fanout report --aws', () => {
     expect(html).toMatch(/<rect class="bar failed" data-item="1" data-attempt="2"/);
     expect(html).toContain(`href="${consoleLog('fanout-job/default/retry1')}"`);
     expect(html).toContain(
-      'data-testid="retry-command">fanout retry scan --aws --stack Fanout --region eu-west-1</pre>',
+      'data-testid="retry-command">npx fanout retry scan --aws --stack Fanout --region eu-west-1</pre>',
     );
     expect(html).toContain('Prepare, Collect and Notify per execution');
   });

@@ -11,6 +11,8 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/program';
+import { writeRunRecord } from '../../../run';
+import { tempDir } from '../../e2e/helpers';
 import {
   arrayExecutionArn,
   arrayStateMachineArn,
@@ -25,6 +27,7 @@ import {
   startDate,
   stopDate,
 } from '../aws-stack';
+import { runRecord } from '../local-state';
 
 const cloudFormationMock = mockClient(CloudFormationClient);
 const sfnMock = mockClient(SFNClient);
@@ -56,6 +59,19 @@ afterEach(() => {
   cloudFormationMock.reset();
   sfnMock.reset();
   ledgerMock.reset();
+});
+
+describe('fanout retry (local refusals)', () => {
+  it('names the run to retry with a command that works as printed', async () => {
+    const dir = tempDir('fanout-retry-');
+    writeRunRecord(dir, runRecord('sweep-retry-1', { retryOf: 'sweep' }));
+    const io = captureIo();
+    expect(await runCli(['retry', 'sweep-retry-1', '--dir', dir], io)).toBe(2);
+    // Inside fanout's checkout a bare `fanout` is not on the PATH: the hint says npx fanout.
+    expect(io.stderr).toEqual([
+      `fanout: "sweep-retry-1" is a retry of run sweep; retry the run: npx fanout retry sweep --dir ${dir}`,
+    ]);
+  });
 });
 
 describe('fanout retry --aws', () => {
@@ -167,7 +183,7 @@ describe('fanout retry --aws', () => {
     const retryIo = captureIo();
     expect(await runCli(['retry', 'sweep-7-retry-1', '--aws', '--region', region], retryIo)).toBe(2);
     expect(retryIo.stderr).toEqual([
-      'fanout: "sweep-7-retry-1" is a retry of run sweep-7; retry the run: fanout retry sweep-7 --aws --stack Fanout --region eu-west-1',
+      'fanout: "sweep-7-retry-1" is a retry of run sweep-7; retry the run: npx fanout retry sweep-7 --aws --stack Fanout --region eu-west-1',
     ]);
 
     const unknownIo = captureIo();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { comparePaths, formatComparison } from '../../../cli/compare';
 
 const comparison = comparePaths(
-  { itemCount: 12_345, aggregate: false, retryRounds: 0, toleratedFailureCount: 0, toleratedFailurePercentage: 10 },
+  { itemCount: 12_345, aggregate: false, retryRounds: 0, toleratedFailurePercentage: 10 },
   {
     map: () => ({ stateTransitions: 37_042, submitJobCalls: 12_345, ledgerWrites: 24_692, lambdaInvocations: 3 }),
     array: () => ({ stateTransitions: 12, submitJobCalls: 2, ledgerWrites: 24_691, lambdaInvocations: 3 }),
@@ -15,7 +15,19 @@ describe('formatComparison', () => {
     expect(text).toMatch(/^\s+map path\s+array path$/m);
     expect(text).toMatch(/^state transitions\s+37,042\s+12$/m);
     expect(text).toMatch(/^min submit time \(50 SubmitJob\/s\)\s+246\.90 s\s+0\.04 s$/m);
-    expect(text).toContain('12,345 items, retry rounds 0, tolerated failures 0 / 10%');
+    expect(text).toContain('12,345 items, retry rounds 0, failures tolerated up to 10% (toleratedFailurePercentage)');
+  });
+
+  it('quotes only the failure thresholds the input sets', () => {
+    const bare = comparePaths(
+      { itemCount: 3, aggregate: false, retryRounds: 1 },
+      {
+        map: () => ({ stateTransitions: 9, submitJobCalls: 3, ledgerWrites: 8, lambdaInvocations: 4 }),
+        array: () => ({ stateTransitions: 7, submitJobCalls: 1, ledgerWrites: 8, lambdaInvocations: 3 }),
+      },
+    );
+    const header = formatComparison(bare).split('\n')[0];
+    expect(header).toBe('3 items, retry rounds 1, no failure tolerated (no threshold set)');
   });
 
   it('marks a measured transition count that differs from the estimate', () => {

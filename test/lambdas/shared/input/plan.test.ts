@@ -20,6 +20,40 @@ describe('validateInput', () => {
     ]);
   });
 
+  it('says once how many items lack a kwarg the command refers to, naming the first', () => {
+    const error = inputError(() =>
+      validateInput({
+        replicas: { count: 500, kwargs: { samples: 10 } },
+        command: ['sim', '{seed}', '{samples}'],
+        runId: 'r',
+      }),
+    );
+    expect(error.issues).toEqual([
+      {
+        path: 'replicas (replica 0)',
+        message:
+          'the command uses {seed} but 500 items have no kwarg of that name, this one first (write {{name}} for literal braces)',
+        received: '{"samples":10,"replica":0}',
+      },
+    ]);
+  });
+
+  it('keeps one message per distinct set of missing placeholders, in the order first met', () => {
+    const error = inputError(() =>
+      validateInput({
+        items: [{ a: 1 }, { b: 2 }, { a: 3 }, { c: 4 }],
+        command: ['sim', '{a}', '{b}'],
+        runId: 'r',
+      }),
+    );
+    expect(error.issues.map((issue) => [issue.path, issue.message.split(' but ')[0]])).toEqual([
+      ['items.0', 'the command uses {b}'],
+      ['items.1', 'the command uses {a}'],
+      ['items.3', 'the command uses {a}, {b}'],
+    ]);
+    expect(error.issues[0]?.message).toContain('2 items have no kwarg');
+  });
+
   it('gives items without an id their zero-padded position, width = digits of N', () => {
     const plan = validateInput({ replicas: { count: 10 }, runId: 'mc' });
     expect(plan.items?.map((item) => item.itemId)).toEqual([
