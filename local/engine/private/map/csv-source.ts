@@ -11,7 +11,12 @@ const DELIMITERS: Record<NonNullable<ReaderConfig['CSVDelimiter']>, string> = {
   TAB: '\t',
 };
 
-/** A streaming RFC 4180 record reader: quoted fields may hold delimiters, quotes ("") and newlines. */
+/**
+ * A streaming record reader following the rules of example-csv-parse-dist-map.html: quoted fields
+ * may hold delimiters and newlines; a doubled quote ("") is one quote, inside quotes or not; a
+ * backslash keeps the backslash, quote or delimiter after it as text and is dropped before any
+ * other character.
+ */
 class CsvCursor {
   position = 0;
   constructor(
@@ -29,6 +34,14 @@ class CsvCursor {
       let i = this.position;
       for (; i < text.length; i++) {
         const c = text[i]!;
+        if (c === '\\') {
+          const escaped = text[i + 1];
+          if (escaped === '\\' || escaped === '"' || escaped === this.delimiter) {
+            field += escaped;
+            i++;
+          }
+          continue;
+        }
         if (quoted) {
           if (c === '"') {
             if (text[i + 1] === '"') {
@@ -37,6 +50,10 @@ class CsvCursor {
             } else quoted = false;
           } else field += c;
         } else if (c === '"' && field === '') quoted = true;
+        else if (c === '"' && text[i + 1] === '"') {
+          field += '"';
+          i++;
+        }
         else if (c === this.delimiter) {
           fields.push(field);
           field = '';
