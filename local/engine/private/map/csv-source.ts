@@ -53,8 +53,7 @@ class CsvCursor {
         else if (c === '"' && text[i + 1] === '"') {
           field += '"';
           i++;
-        }
-        else if (c === this.delimiter) {
+        } else if (c === this.delimiter) {
           fields.push(field);
           field = '';
         } else if (c === '\n' || c === '\r') break;
