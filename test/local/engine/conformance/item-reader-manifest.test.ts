@@ -1,7 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
-import { loadDefinition } from '../../../../local/engine';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDefinition, s3ObjectStore } from '../../../../local/engine';
 import { InvalidDefinitionError, UnsupportedFeatureError } from '../../../../local/engine/errors';
+import { type S3Server, startS3Server } from '../../../../local/s3';
 import { type Harness, harness } from '../helpers';
 
 // Amazon S3 inventory as a Distributed Map dataset:
@@ -133,6 +138,40 @@ describe('ItemReader InputType MANIFEST (input-output-itemreader.html, Amazon S3
     const h = await withInventory({ [DATA_KEY]: ['src|a|1'] }, { fileSchema: 'Bucket, Key, Size' });
     const result = await h.run(inventoryMap({ InputType: 'MANIFEST', CSVDelimiter: 'PIPE' }));
     expect(JSON.parse(result.output!)).toEqual([{ Bucket: 'src', Key: 'a', Size: '1' }]);
+  });
+});
+
+describe('ItemReader MANIFEST through the local S3 endpoint', () => {
+  let dir: string;
+  let s3: S3Server;
+  let client: S3Client;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fanout-inventory-'));
+    s3 = await startS3Server({ dir });
+    client = new S3Client({ endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials, forcePathStyle: true });
+    await client.send(new CreateBucketCommand({ Bucket: DESTINATION }));
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    await s3.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads the manifest and its gzip data file with S3 GetObject, byte for byte', async () => {
+    const put = (key: string, body: string | Buffer) =>
+      client.send(new PutObjectCommand({ Bucket: DESTINATION, Key: key, Body: body }));
+    await put(MANIFEST_KEY, manifest([DATA_KEY]));
+    await put(DATA_KEY, gzipSync(`${DOC_ROWS.join('\n')}\n`));
+    const result = await harness([], { objectStore: s3ObjectStore(client) }).run(inventoryMap());
+    expect(result.status).toBe('SUCCEEDED');
+    expect(keys(result.output)).toEqual([
+      'csvDataset/',
+      'csvDataset/titles.csv',
+      'imageDataset/',
+      'imageDataset/n02085620_10074.jpg',
+    ]);
   });
 });
 
