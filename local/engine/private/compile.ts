@@ -2,6 +2,7 @@ import { InvalidDefinitionError, UnsupportedFeatureError } from '../errors';
 import { validateErrorEquals } from '../expressions';
 import type { TaskIntegration } from '../types';
 import { checkStateExpressions } from './expression-checks';
+import { checkItemReader, checkResultWriter } from './map-io-checks';
 import { checkLanguageFields, type QueryLanguage, readQueryLanguage, stateLanguage } from './query-language';
 import type { Graph, RawMachine, RawState, ResolvedTask, StateNode } from './state-graph';
 import { checkVariables } from './variable-checks';
@@ -122,53 +123,6 @@ function compileMap(node: StateNode, where: string, integrations: readonly TaskI
     ...scope,
     path: `${scope.path}${node.name}.ItemProcessor.`,
   });
-}
-
-function checkItemReader(where: string, reader: NonNullable<RawState['ItemReader']>): void {
-  const resource = reader.Resource;
-  if (resource === 'arn:aws:states:::s3:listObjectsV2') return;
-  if (resource !== 'arn:aws:states:::s3:getObject') {
-    throw new UnsupportedFeatureError(
-      `${where}: ItemReader.Resource "${resource}" is not supported by the local engine (arn:aws:states:::s3:getObject or arn:aws:states:::s3:listObjectsV2)`,
-    );
-  }
-  const inputType = reader.ReaderConfig?.InputType;
-  if (inputType === undefined)
-    throw new InvalidDefinitionError(`${where}: ItemReader.ReaderConfig.InputType is required with s3:getObject`);
-  if (inputType !== 'JSON' && inputType !== 'JSONL' && inputType !== 'CSV') {
-    throw new UnsupportedFeatureError(
-      `${where}: ItemReader.ReaderConfig.InputType "${inputType}" is not supported by the local engine (JSON, JSONL, CSV)`,
-    );
-  }
-  if (inputType === 'CSV') {
-    const location = reader.ReaderConfig?.CSVHeaderLocation;
-    if (location === 'GIVEN' && !reader.ReaderConfig?.CSVHeaders?.length) {
-      throw new InvalidDefinitionError(
-        `${where}: ItemReader.ReaderConfig.CSVHeaders is required when CSVHeaderLocation is GIVEN`,
-      );
-    }
-    if (location !== 'GIVEN' && location !== 'FIRST_ROW') {
-      throw new InvalidDefinitionError(
-        `${where}: ItemReader.ReaderConfig.CSVHeaderLocation must be FIRST_ROW or GIVEN (received ${String(location)})`,
-      );
-    }
-  }
-}
-
-function checkResultWriter(where: string, writer: NonNullable<RawState['ResultWriter']>): void {
-  if (writer.WriterConfig !== undefined) {
-    throw new UnsupportedFeatureError(
-      `${where}: ResultWriter.WriterConfig is not supported by the local engine (results are written untransformed, as JSON)`,
-    );
-  }
-  if (writer.Resource !== 'arn:aws:states:::s3:putObject') {
-    throw new InvalidDefinitionError(
-      `${where}: ResultWriter.Resource must be arn:aws:states:::s3:putObject (received ${String(writer.Resource)})`,
-    );
-  }
-  if (typeof writer.Parameters !== 'object' || writer.Parameters === null) {
-    throw new InvalidDefinitionError(`${where}: ResultWriter.Parameters with Bucket and Prefix is required`);
-  }
 }
 
 function checkErrorEquals(

@@ -134,9 +134,10 @@ function checkStateValues(state: Record<string, unknown>, at: string, scope: Rec
 
 /**
  * Adjusts a copy of a definition (in place) for asl-validator, whose schema is narrower than Step
- * Functions in two documented places: `ToleratedFailurePercentage` is a number from 0 to 100, not
- * only an integer (maprun-fail-threshold.html), and `ReaderConfig.MaxItems` 0 means no limit
- * (input-output-itemreader.html). The values themselves were checked by `checkFieldValues`.
+ * Functions in three documented places: `ToleratedFailurePercentage` is a number from 0 to 100, not
+ * only an integer (maprun-fail-threshold.html), `ReaderConfig.MaxItems` 0 means no limit
+ * (input-output-itemreader.html), and a ResultWriter may have no `Resource` (input-output-resultwriter.html).
+ * The values themselves were checked by `checkFieldValues`; the ResultWriter by the compiler.
  */
 export function relaxForSchema(machine: unknown): void {
   if (!isObject(machine) || !isObject(machine.States)) return;
@@ -151,6 +152,10 @@ export function relaxForSchema(machine: unknown): void {
       if (isObject(reader) && isObject(reader.ReaderConfig) && reader.ReaderConfig.MaxItems === 0) {
         delete reader.ReaderConfig.MaxItems;
       }
+      // A ResultWriter with only WriterConfig needs no Resource (input-output-resultwriter.html,
+      // "Required field combinations"); the engine checks the combinations itself.
+      const writer = state.ResultWriter;
+      if (isObject(writer) && writer.Resource === undefined) writer.Resource = 'arn:aws:states:::s3:putObject';
       relaxForSchema(state.ItemProcessor ?? state.Iterator);
     }
     if (state.Type === 'Parallel' && Array.isArray(state.Branches)) {

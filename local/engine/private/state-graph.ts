@@ -67,7 +67,7 @@ export interface RawState {
     MaxInputBytesPerBatchPath?: string;
     BatchInput?: Json;
   };
-  ResultWriter?: { Resource?: string; Parameters?: Json; WriterConfig?: Json };
+  ResultWriter?: { Resource?: string; Parameters?: Json; WriterConfig?: WriterConfig };
   ToleratedFailurePercentage?: number;
   ToleratedFailurePercentagePath?: string;
   ToleratedFailureCount?: number;
@@ -88,6 +88,17 @@ export interface ReaderConfig {
   CSVDelimiter?: 'COMMA' | 'PIPE' | 'SEMICOLON' | 'SPACE' | 'TAB';
   MaxItems?: number;
   MaxItemsPath?: string;
+  /** `S3_INVENTORY` reads an S3 Inventory manifest (as InputType MANIFEST does); `ATHENA_DATA` is refused. */
+  ManifestType?: 'S3_INVENTORY' | 'ATHENA_DATA';
+  /** `LOAD_AND_FLATTEN` (s3:listObjectsV2) is refused. */
+  Transformation?: 'NONE' | 'LOAD_AND_FLATTEN';
+  /** Refused: a JSON Pointer into a JSON object. */
+  ItemsPointer?: string;
+}
+
+export interface WriterConfig {
+  Transformation?: 'NONE' | 'COMPACT' | 'FLATTEN';
+  OutputType?: 'JSON' | 'JSONL';
 }
 
 export interface RawMachine {

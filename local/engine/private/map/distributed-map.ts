@@ -13,7 +13,7 @@ import {
   record,
 } from '../runtime';
 import { readLimit, readMaxConcurrency, readNumber } from '../state-fields';
-import type { StateNode } from '../state-graph';
+import type { StateNode, WriterConfig } from '../state-graph';
 import { VariableScope } from '../variables';
 import { type ChildInput, ChildInputs, readBatchConfig } from './child-inputs';
 import { ABORTED, FAILED, SUCCEEDED, TIMED_OUT } from './child-status';
@@ -21,7 +21,7 @@ import { openItemSource } from './item-reader';
 import { MapRun } from './map-run';
 import { OutputCollector } from './output-collector';
 import { runPump } from './pump';
-import { readWriterTarget, writeResults } from './result-writer';
+import { EXPORT_DEFAULT, type ResultFormat, readWriterTarget, writeResults } from './result-writer';
 
 /** Children started in one event-loop turn before the Map Run yields. */
 const SYNC_CHILDREN_PER_TURN = 2000;
@@ -82,7 +82,10 @@ export async function runDistributedMap(
   run.toleratedFailurePercentage = percentage;
   run.toleratedFailureCount = count;
   const batch = readBatchConfig(node, effective, context, env.random);
-  const writer = raw.ResultWriter ? readWriterTarget(node, effective, context) : undefined;
+  // Resource and Parameters export the results to Amazon S3; WriterConfig alone shapes the state
+  // output (docs: input-output-resultwriter.html, "Required field combinations").
+  const writer = raw.ResultWriter?.Resource !== undefined ? readWriterTarget(node, effective, context) : undefined;
+  const format = readResultFormat(raw.ResultWriter?.WriterConfig, writer !== undefined);
 
   const source = await openItemSource(node, effective, context, env.objectStore);
   run.totalItems = source.total;
@@ -91,7 +94,7 @@ export async function runDistributedMap(
   record(scope, 'MapRunStarted', { mapRunArn: run.mapRunArn });
 
   const inputs = new ChildInputs(node, source, effective, context, env.random, batch);
-  const collector = writer ? undefined : new OutputCollector();
+  const collector = writer ? undefined : new OutputCollector(format.transformation);
   const outcome = await driveChildren(run, node, inputs, frame, collector, runGraph).finally(() => run.log.seal());
 
   run.stopDate = env.clock.now();
@@ -107,7 +110,7 @@ export async function runDistributedMap(
   if (writer) {
     try {
       const pending = failure ? inputs.pending(run.startedItems) : undefined;
-      result = await writeResults(run, writer, pending);
+      result = await writeResults(run, writer, pending, format);
     } catch (error) {
       const narrowed = asFailure(error);
       failure ??= new StatesError(
@@ -125,6 +128,17 @@ export async function runDistributedMap(
   }
   record(scope, 'MapRunSucceeded');
   return result;
+}
+
+/**
+ * The WriterConfig in effect: as declared, else NONE as JSON for an export to Amazon S3 and
+ * COMPACT for the state output (docs: input-output-resultwriter.html, Transformation).
+ */
+function readResultFormat(config: WriterConfig | undefined, exportsToS3: boolean): ResultFormat {
+  if (config?.Transformation !== undefined && config.OutputType !== undefined) {
+    return { transformation: config.Transformation, outputType: config.OutputType };
+  }
+  return exportsToS3 ? EXPORT_DEFAULT : { transformation: 'COMPACT', outputType: 'JSON' };
 }
 
 /** How the children ended. */
@@ -193,10 +207,7 @@ function driveChildren(
       return;
     }
     if (collector && !failure) {
-      // A successful child contributes its output (Transformation COMPACT, the default without a
-      // ResultWriter); a failed one its execution result unchanged, as Transformation NONE would
-      // (docs: input-output-resultwriter.html), i.e. the entry a result file would hold.
-      if (!collector.add(index, outputText ?? entry)) {
+      if (!collector.add(index, outputText, entry)) {
         failRun(
           new StatesError(
             StatesErrors.DataLimitExceeded,

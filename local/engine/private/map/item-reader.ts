@@ -1,9 +1,12 @@
+import { gunzipSync } from 'node:zlib';
 import { StatesError, StatesErrors } from '../../errors';
 import { readPath, renderPayloadTemplate } from '../../expressions';
 import type { ObjectStore, ObjectSummary } from '../../object-store';
 import type { ContextObject, Json, JsonObject } from '../../types';
 import { readItems } from '../state-fields';
 import type { ReaderConfig, StateNode } from '../state-graph';
+import { csvSource } from './csv-source';
+import { inventorySource } from './inventory-manifest';
 
 /**
  * The items of a Distributed Map, pulled one at a time. The total is known up front (the
@@ -47,8 +50,11 @@ export async function openItemSource(
         `ItemReader.Parameters.Key of state '${node.name}' must be a non-empty string (received ${JSON.stringify(key)})`,
       );
     }
-    const bytes = await store.getObject(bucket, key);
     const config = reader.ReaderConfig ?? {};
+    if (config.InputType === 'MANIFEST' || config.ManifestType === 'S3_INVENTORY') {
+      return await inventorySource(store, bucket, key, config, maxItems);
+    }
+    const bytes = decompress(await store.getObject(bucket, key), `s3://${bucket}/${key}`);
     switch (config.InputType) {
       case 'JSON': {
         let parsed: Json;
@@ -108,6 +114,31 @@ function readMaxItems(
   return config?.MaxItems ? config.MaxItems : Number.POSITIVE_INFINITY;
 }
 
+/**
+ * Input files may be GZIP- or ZSTD-compressed (docs: input-output-itemreader.html, ReaderConfig
+ * InputType). The compression is recognised by the object's first bytes: a gzip body is
+ * decompressed; a ZSTD body fails the Map, as Node 20 has no ZSTD decoder.
+ */
+function decompress(bytes: Buffer, where: string): Buffer {
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      return gunzipSync(bytes);
+    } catch (error) {
+      throw new StatesError(
+        StatesErrors.ItemReaderFailed,
+        `${where} is gzip-compressed but could not be decompressed: ${(error as Error).message}`,
+      );
+    }
+  }
+  if (bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd) {
+    throw new StatesError(
+      StatesErrors.ItemReaderFailed,
+      `${where} is ZSTD-compressed, which the local engine cannot read (use GZIP or an uncompressed object)`,
+    );
+  }
+  return bytes;
+}
+
 function arraySource(items: readonly Json[], maxItems: number): ItemSource {
   const total = Math.min(items.length, maxItems);
   let index = 0;
@@ -161,101 +192,6 @@ function isBlank(bytes: Buffer, start: number, end: number): boolean {
     if (c !== 32 && c !== 9 && c !== 13) return false;
   }
   return true;
-}
-
-const DELIMITERS: Record<NonNullable<ReaderConfig['CSVDelimiter']>, string> = {
-  COMMA: ',',
-  PIPE: '|',
-  SEMICOLON: ';',
-  SPACE: ' ',
-  TAB: '\t',
-};
-
-/** A streaming RFC 4180 record reader: quoted fields may hold delimiters, quotes ("") and newlines. */
-class CsvCursor {
-  position = 0;
-  constructor(
-    private readonly text: string,
-    private readonly delimiter: string,
-  ) {}
-
-  /** The next record's fields, or undefined at the end; blank lines are skipped. */
-  nextRecord(): string[] | undefined {
-    const text = this.text;
-    while (this.position < text.length) {
-      const fields: string[] = [];
-      let field = '';
-      let quoted = false;
-      let i = this.position;
-      for (; i < text.length; i++) {
-        const c = text[i]!;
-        if (quoted) {
-          if (c === '"') {
-            if (text[i + 1] === '"') {
-              field += '"';
-              i++;
-            } else quoted = false;
-          } else field += c;
-        } else if (c === '"' && field === '') quoted = true;
-        else if (c === this.delimiter) {
-          fields.push(field);
-          field = '';
-        } else if (c === '\n' || c === '\r') break;
-        else field += c;
-      }
-      fields.push(field);
-      // Consume the line break (\n, \r\n or \r).
-      if (text[i] === '\r' && text[i + 1] === '\n') i++;
-      this.position = i + 1;
-      if (fields.length === 1 && fields[0] === '') continue;
-      return fields;
-    }
-    return undefined;
-  }
-}
-
-function csvSource(body: string, config: ReaderConfig, maxItems: number): ItemSource {
-  const delimiter = DELIMITERS[config.CSVDelimiter ?? 'COMMA'];
-  const counter = new CsvCursor(body, delimiter);
-  let headers: string[];
-  if (config.CSVHeaderLocation === 'FIRST_ROW') {
-    const first = counter.nextRecord();
-    if (!first) return { total: 0, next: () => undefined };
-    headers = first;
-  } else {
-    headers = config.CSVHeaders ?? [];
-  }
-  if (new Set(headers).size !== headers.length) {
-    throw new StatesError(StatesErrors.ItemReaderFailed, 'CSV headers cannot contain duplicates.');
-  }
-  const dataStart = counter.position;
-  let total = 0;
-  while (total < maxItems && counter.nextRecord()) total++;
-  const cursor = new CsvCursor(body, delimiter);
-  cursor.position = dataStart;
-  let pulled = 0;
-  return {
-    total,
-    next() {
-      if (pulled >= total) return undefined;
-      const fields = cursor.nextRecord();
-      if (!fields) return undefined;
-      pulled++;
-      // A row with more fields than headers loses the extra ones; one with fewer gets "" for the
-      // missing ones; an empty header cell is the key "".
-      const item: JsonObject = {};
-      for (let i = 0; i < headers.length; i++) {
-        // defineProperty keeps a `__proto__` header an ordinary key.
-        Object.defineProperty(item, headers[i]!, {
-          value: fields[i] ?? '',
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-      return item;
-    },
-  };
 }
 
 async function listSource(store: ObjectStore, bucket: string, prefix: string, maxItems: number): Promise<ItemSource> {

@@ -2,7 +2,7 @@ import { StatesError, StatesErrors } from '../../errors';
 import { renderPayloadTemplate } from '../../expressions';
 import type { ObjectStore } from '../../object-store';
 import type { ContextObject, Json, JsonObject } from '../../types';
-import type { StateNode } from '../state-graph';
+import type { StateNode, WriterConfig } from '../state-graph';
 import { SUCCEEDED } from './child-status';
 import type { MapRun } from './map-run';
 
@@ -10,6 +10,24 @@ import type { MapRun } from './map-run';
 interface WriterTarget {
   bucket: string;
   prefix: string;
+}
+
+/** How results are shaped (docs: input-output-resultwriter.html, WriterConfig). */
+export interface ResultFormat {
+  transformation: NonNullable<WriterConfig['Transformation']>;
+  outputType: NonNullable<WriterConfig['OutputType']>;
+}
+
+/** Without WriterConfig, an export to Amazon S3 writes the entries unchanged as JSON arrays. */
+export const EXPORT_DEFAULT: ResultFormat = { transformation: 'NONE', outputType: 'JSON' };
+
+/**
+ * A successful child's contribution under FLATTEN: the members of an array output (compact JSON
+ * text, so `[` is its first character), or the output itself when it is not an array. An empty
+ * array contributes nothing ('').
+ */
+export function flattenOutput(outputText: string): string {
+  return outputText.startsWith('[') ? outputText.slice(1, -1) : outputText;
 }
 
 /** Bytes read from the log, and at most buffered for a pending file, per chunk handed to the store. */
@@ -52,6 +70,7 @@ export async function writeResults(
   run: MapRun,
   target: WriterTarget,
   pending: Iterator<Json> | undefined,
+  format: ResultFormat = EXPORT_DEFAULT,
 ): Promise<Json> {
   if (run.logError)
     throw new StatesError(
@@ -71,18 +90,22 @@ export async function writeResults(
     files[status].push({ Key: key, Size: size });
   };
   const { succeeded, failed, timedOut, aborted } = run.executions;
+  const lines = format.outputType === 'JSONL';
   if (succeeded > 0)
     await write(
       'SUCCEEDED',
-      logChunks(run, (status) => status === SUCCEEDED),
+      format.transformation === 'NONE'
+        ? logChunks(run, (status) => status === SUCCEEDED, lines)
+        : outputChunks(run, format.transformation === 'FLATTEN', lines),
     );
+  // Failed children keep their execution result unchanged whatever the Transformation.
   if (failed + timedOut + aborted > 0)
     await write(
       'FAILED',
-      logChunks(run, (status) => status !== SUCCEEDED),
+      logChunks(run, (status) => status !== SUCCEEDED, lines),
     );
   const first = pending?.next();
-  if (first && !first.done) await write('PENDING', pendingChunks(first.value, pending!));
+  if (first && !first.done) await write('PENDING', pendingChunks(first.value, pending!, lines));
   const manifestKey = `${base}manifest.json`;
   const manifest = { DestinationBucket: target.bucket, MapRunArn: run.mapRunArn, ResultFiles: files };
   await store.putObject(target.bucket, manifestKey, JSON.stringify(manifest));
@@ -111,9 +134,26 @@ async function putChunks(store: ObjectStore, bucket: string, key: string, chunks
  * `[entry,entry,...]` for the children whose status matches, in child order. Entries are
  * newline-terminated in the log; runs of adjacent entries are read in one slice and their
  * newlines turned into commas (a newline byte never occurs inside compact JSON text), the last
- * one into the closing bracket.
+ * one into the closing bracket. As JSON Lines, the slices are the file as they are.
  */
-function* logChunks(run: MapRun, matches: (status: number) => boolean): Generator<Buffer> {
+function* logChunks(run: MapRun, matches: (status: number) => boolean, lines: boolean): Generator<Buffer> {
+  if (lines) {
+    let start = -1;
+    let end = -1;
+    for (let index = 0; index < run.childCount; index++) {
+      if (!matches(run.statusCode(index))) continue;
+      const { offset, length } = run.logPosition(index);
+      if (offset === end && end - start + length <= CHUNK_BYTES) {
+        end += length;
+        continue;
+      }
+      if (start >= 0) yield run.log.readBytes(start, end - start);
+      start = offset;
+      end = offset + length;
+    }
+    if (start >= 0) yield run.log.readBytes(start, end - start);
+    return;
+  }
   yield Buffer.from('[');
   let start = -1;
   let end = -1;
@@ -147,17 +187,53 @@ function* logChunks(run: MapRun, matches: (status: number) => boolean): Generato
   }
 }
 
+/**
+ * The successful children's outputs in child order (COMPACT), or their members when an output is
+ * an array (FLATTEN), as a JSON array or one value per line, in bounded slices. Each output is
+ * read back from the child's entry in the log.
+ */
+function* outputChunks(run: MapRun, flatten: boolean, lines: boolean): Generator<Buffer> {
+  const values = (function* (): Generator<string> {
+    for (let index = 0; index < run.childCount; index++) {
+      if (run.statusCode(index) !== SUCCEEDED) continue;
+      const output = (JSON.parse(run.log.read(run.logPosition(index))) as { Output: string }).Output;
+      if (!flatten) yield output;
+      else if (output.startsWith('[')) {
+        // One line per member as JSON Lines: the members are re-serialised one by one.
+        if (lines) for (const member of JSON.parse(output) as Json[]) yield JSON.stringify(member);
+        else if (output !== '[]') yield flattenOutput(output);
+      } else yield output;
+    }
+  })();
+  yield* joined(values, lines);
+}
+
 /** `[entry,...]` of PENDING entries, `{Input, InputDetails, Status}`, in bounded slices. */
-function* pendingChunks(first: Json, rest: Iterator<Json>): Generator<Buffer> {
+function* pendingChunks(first: Json, rest: Iterator<Json>, lines: boolean): Generator<Buffer> {
   const entry = (input: Json): string =>
     JSON.stringify({ Input: JSON.stringify(input), InputDetails: { Included: true }, Status: 'PENDING' });
-  let text = `[${entry(first)}`;
-  for (let next = rest.next(); !next.done; next = rest.next()) {
-    text += `,${entry(next.value)}`;
+  const entries = (function* (): Generator<string> {
+    yield entry(first);
+    for (let next = rest.next(); !next.done; next = rest.next()) yield entry(next.value);
+  })();
+  yield* joined(entries, lines);
+}
+
+/** JSON texts as `[a,b,...]` or as newline-terminated lines, in slices of about CHUNK_BYTES. */
+function* joined(texts: Iterable<string>, lines: boolean): Generator<Buffer> {
+  let text = lines ? '' : '[';
+  let first = true;
+  for (const value of texts) {
+    if (lines) text += `${value}\n`;
+    else {
+      text += first ? value : `,${value}`;
+      first = false;
+    }
     if (text.length >= CHUNK_BYTES) {
       yield Buffer.from(text, 'utf8');
       text = '';
     }
   }
-  yield Buffer.from(`${text}]`, 'utf8');
+  if (!lines) text += ']';
+  if (text !== '') yield Buffer.from(text, 'utf8');
 }

@@ -142,3 +142,58 @@ describe('ToleratedFailurePercentage (maprun-fail-threshold.html)', () => {
     expect(result.error).toBe('States.ExceedToleratedFailureThreshold');
   });
 });
+
+describe('text delimited parsing rules (example-csv-parse-dist-map.html)', () => {
+  // https://docs.aws.amazon.com/step-functions/latest/dg/example-csv-parse-dist-map.html: the page's
+  // example file and state machine. The page prints MyString as "... a double quote (\"), ...", but its
+  // input says "a double quotation marks (""), ...": the rules give the input's words with one quote.
+  it('parses the example file: quoted commas and newlines, doubled quotes inside and outside quotes', async () => {
+    const h = harness();
+    await h.store.putObject(
+      'in',
+      'items',
+      'abc,123,"This string contains commas, a double quotation marks (""), and a newline (\n)",{""MyKey"":""MyValue""},"[1,2,3]"',
+    );
+    const definition = readerMap(
+      {
+        InputType: 'CSV',
+        CSVHeaderLocation: 'GIVEN',
+        CSVHeaders: ['MyLetters', 'MyNumbers', 'MyString', 'MyObject', 'MyArray'],
+      },
+      {
+        ItemSelector: {
+          'MyLetters.$': '$$.Map.Item.Value.MyLetters',
+          'MyNumbers.$': 'States.StringToJson($$.Map.Item.Value.MyNumbers)',
+          'MyString.$': '$$.Map.Item.Value.MyString',
+          'MyObject.$': 'States.StringToJson($$.Map.Item.Value.MyObject)',
+          'MyArray.$': 'States.StringToJson($$.Map.Item.Value.MyArray)',
+        },
+      },
+    );
+    const result = await h.run(definition);
+    expect(JSON.parse(result.output!)).toEqual([
+      {
+        MyNumbers: 123,
+        MyObject: { MyKey: 'MyValue' },
+        MyString: 'This string contains commas, a double quotation marks ("), and a newline (\n)',
+        MyLetters: 'abc',
+        MyArray: [1, 2, 3],
+      },
+    ]);
+  });
+
+  // "You can preserve backslashes by repeating them."
+  it('reads a doubled backslash as one backslash', async () => {
+    const result = await readCsv('path,size\nC:\\\\Program Files\\\\MyApp.exe,6534512\n');
+    expect(JSON.parse(result.output!)).toEqual([{ path: 'C:\\Program Files\\MyApp.exe', size: '6534512' }]);
+  });
+
+  // "Backslashes only work with other backslashes, double quotation marks, and the configured field
+  // separator such as comma or pipe. A backslash followed by any other character is silently removed."
+  it('keeps an escaped separator or quote as text and drops a backslash before anything else', async () => {
+    const comma = await readCsv('a,b\nx\\,y,say \\"hi\\"\n');
+    expect(JSON.parse(comma.output!)).toEqual([{ a: 'x,y', b: 'say "hi"' }]);
+    const pipe = await readCsv('a|b\nx\\|y|\\tab\n', { ...FIRST_ROW, CSVDelimiter: 'PIPE' });
+    expect(JSON.parse(pipe.output!)).toEqual([{ a: 'x|y', b: 'tab' }]);
+  });
+});
