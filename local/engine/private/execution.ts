@@ -43,6 +43,10 @@ export class Execution {
   done: Promise<void>;
   private markDone: () => void = () => undefined;
   private controller = new AbortController();
+  /** Which attempt (0 for the first, then one per redrive) is the current one. */
+  private attempt = 0;
+  /** Settles when the latest attempt's run has unwound (a stop ends the attempt before its states do). */
+  private unwound: Promise<void> = Promise.resolve();
   private graph?: Graph;
   private timeoutSeconds?: number | undefined;
   /** Where the last attempt ended: the state a redrive continues at. */
@@ -95,7 +99,7 @@ export class Execution {
   start(graph: Graph, timeoutSeconds: number | undefined): void {
     this.graph = graph;
     this.timeoutSeconds = timeoutSeconds;
-    queueMicrotask(() => void this.run());
+    this.unwound = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.run(0));
   }
 
   /** Why RedriveExecution would be refused now (the DescribeExecution `redriveStatusReason`), or undefined. */
@@ -145,7 +149,9 @@ export class Execution {
       this.markDone = resolve;
     });
     record(this.scope, 'ExecutionRedriven', { redriveCount: this.redriveCount });
-    queueMicrotask(() => void this.run());
+    const attempt = ++this.attempt;
+    // The previous attempt must have unwound: where its states stopped is where this one continues.
+    this.unwound = this.unwound.then(() => this.run(attempt));
     return { redriveDate: now };
   }
 
@@ -178,7 +184,7 @@ export class Execution {
     return description;
   }
 
-  private async run(): Promise<void> {
+  private async run(attempt: number): Promise<void> {
     const graph = this.graph!;
     const timeoutSeconds = this.timeoutSeconds;
     const clock = this.env.clock;
@@ -203,11 +209,12 @@ export class Execution {
       const result = runGraph(graph, this.scope.execution.Input, frame, undefined, resume);
       const output = result instanceof Promise ? await result : result;
       checkPayloadSize(output, 'execution output');
-      this.finish('SUCCEEDED', { output: JSON.stringify(output) }, output);
+      if (attempt === this.attempt) this.finish('SUCCEEDED', { output: JSON.stringify(output) }, output);
     } catch (error) {
       const failure = asFailure(error);
       this.resume = frame.failedAt;
-      this.finish(failure instanceof Halt ? failure.status : 'FAILED', failureDetails(failure));
+      if (attempt === this.attempt)
+        this.finish(failure instanceof Halt ? failure.status : 'FAILED', failureDetails(failure));
     } finally {
       timer.abort();
     }
