@@ -130,9 +130,10 @@ async function finishMapRun(
   writer: ReturnType<typeof readWriterTarget> | undefined,
 ): Promise<Json> {
   const scope = frame.scope;
-  const outcome = await driveChildren(run, node, inputs, frame, collector, runGraph, rerun).finally(() =>
-    run.log.seal(),
-  );
+  const outcome = await driveChildren(run, node, inputs, frame, collector, runGraph, rerun).finally(() => {
+    run.endRedrive();
+    run.log.seal();
+  });
 
   run.stopDate = scope.env.clock.now();
   if (outcome.kind === 'stopped') {

@@ -97,6 +97,8 @@ export class MapRun implements MapRunHandle {
   redriveDate?: number;
   /** Unsuccessful children a redrive is about to rerun, and their items (`pendingRedrive`). */
   private pendingRedrive = { executions: 0, items: 0 };
+  /** The unsuccessful children of the current redrive not yet rerun. */
+  private queued = new Set<number>();
   /** Unsuccessful children, kept until a redrive reruns them: their scope (history, input) and where they stopped. */
   private readonly unsuccessful = new Map<number, RedrivableChild>();
   /** Redriven children: how many times, and when last. */
@@ -356,22 +358,33 @@ export class MapRun implements MapRunHandle {
     delete this.stopDate;
     this.resultsWritten = 0;
     const indexes = [...this.unsuccessful.keys()].sort((a, b) => a - b);
-    for (const index of indexes) {
-      const status = this.statuses[index]!;
-      const bucket: keyof Counts = status === FAILED ? 'failed' : status === TIMED_OUT ? 'timedOut' : 'aborted';
-      const itemCount = this.itemsPerChild[index]!;
-      this.items[bucket] -= itemCount;
-      this.executions[bucket]--;
-      this.pendingRedrive.items += itemCount;
-      this.pendingRedrive.executions++;
-    }
+    for (const index of indexes) this.movePending(index, 1);
+    this.queued = new Set(indexes);
     return indexes;
+  }
+
+  /** Ends a redrive's children: those it did not rerun (the Map Run failed or stopped first) count as unsuccessful again. */
+  endRedrive(): void {
+    for (const index of this.queued) this.movePending(index, -1);
+    this.queued.clear();
+  }
+
+  /** Moves an unsuccessful child from its status count to `pendingRedrive` (1) or back (-1). */
+  private movePending(index: number, direction: 1 | -1): void {
+    const status = this.statuses[index]!;
+    const bucket: keyof Counts = status === FAILED ? 'failed' : status === TIMED_OUT ? 'timedOut' : 'aborted';
+    const itemCount = this.itemsPerChild[index]!;
+    this.items[bucket] -= direction * itemCount;
+    this.executions[bucket] -= direction;
+    this.pendingRedrive.items += direction * itemCount;
+    this.pendingRedrive.executions += direction;
   }
 
   /** Reruns an unsuccessful child: RUNNING again, its redrive count one more. Returns what it stopped with. */
   restartChild(index: number): RedrivableChild {
     const child = this.unsuccessful.get(index)!;
     this.unsuccessful.delete(index);
+    this.queued.delete(index);
     const itemCount = this.itemsPerChild[index]!;
     this.pendingRedrive.items -= itemCount;
     this.pendingRedrive.executions--;
