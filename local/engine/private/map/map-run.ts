@@ -7,61 +7,17 @@ import type {
   MapRunDescription,
   MapRunStatus,
 } from '../../types';
-import { NOT_REDRIVABLE, type ResumePoint } from '../redrive';
+import { NOT_REDRIVABLE } from '../redrive';
 import { type EngineEnvironment, type ExecutionScope, Halt, isoDate, type MapRunHandle } from '../runtime';
 import { type LogPosition, SpillLog } from '../spill-log';
 import { type ChildRecord, childEntry } from './child-entry';
 import { FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
+import { type Counts, grow, RecentIndexes, type RedrivableChild, zeroCounts } from './columns';
 
 const END_EVENTS = ['', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'];
 
 /** Child names are UUID-shaped: the Map Run's UUID with its last 12 hex digits replaced by the child's index. */
 const INDEX_DIGITS = 12;
-
-interface Counts {
-  running: number;
-  succeeded: number;
-  failed: number;
-  timedOut: number;
-  aborted: number;
-}
-
-/** An unsuccessful child as a redrive finds it. */
-export interface RedrivableChild {
-  scope: ExecutionScope;
-  /** Where it stopped; undefined when it failed outside any state (it then reruns from the start). */
-  resume: ResumePoint | undefined;
-}
-
-const zeroCounts = (): Counts => ({ running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0 });
-
-/** Remembers the most recent `limit` indexes pushed; returns the one that falls out, or -1. */
-class RecentIndexes {
-  private readonly ring: Int32Array;
-  private count = 0;
-  private next = 0;
-
-  constructor(readonly limit: number) {
-    this.ring = new Int32Array(Math.max(limit, 0));
-  }
-
-  push(index: number): number {
-    if (this.limit <= 0) return index;
-    let evicted = -1;
-    if (this.count === this.limit) evicted = this.ring[this.next]!;
-    else this.count++;
-    this.ring[this.next] = index;
-    this.next = (this.next + 1) % this.limit;
-    return evicted;
-  }
-}
-
-/** A growable typed column. */
-function grow<T extends Float64Array | Uint32Array | Uint8Array>(column: T, capacity: number): T {
-  const bigger = new (column.constructor as new (length: number) => T)(capacity);
-  bigger.set(column);
-  return bigger;
-}
 
 /**
  * One Map Run: the children of one Distributed Map state execution. Each child costs a fixed
