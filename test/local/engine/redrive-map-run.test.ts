@@ -210,4 +210,28 @@ describe('Distributed Map: redriving the parent redrives the Map Run (redrive-ma
     expect(h.historyTypes(child)[0]).toBe('ExecutionStarted');
     expect(h.historyTypes(child)).not.toContain('ExecutionFailed');
   });
+
+  it("redrives STANDARD children with the role's states:RedriveExecution (iam-policies-eg-dist-map.html)", async () => {
+    const failing = new Set(['1']);
+    const { integration, calls } = flaky(failing);
+    let allowRedrive = false;
+    const h = harness([integration], {
+      authorize: ({ action, resource }) =>
+        action === 'states:RedriveExecution' && !allowRedrive ? `not authorized to redrive ${resource}` : undefined,
+    });
+    const first = await h.run(fanOut(), keys(3));
+    const mapRunArn = h.sfn.listMapRuns(first.arn).items[0]!.mapRunArn;
+    failing.clear();
+    h.sfn.redriveExecution({ executionArn: first.arn });
+    const denied = await settle(h.sfn, h.clock, first.arn);
+    expect(denied).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    expect(denied.cause).toContain('not authorized to redrive arn:aws:states:');
+    expect(calls.get('1')).toBe(1);
+    allowRedrive = true;
+    h.sfn.redriveExecution({ executionArn: first.arn });
+    expect((await settle(h.sfn, h.clock, first.arn)).status).toBe('SUCCEEDED');
+    expect(h.sfn.listMapRuns(first.arn).items.map((run) => run.mapRunArn)).toEqual([mapRunArn]);
+    expect(h.sfn.describeMapRun(mapRunArn).redriveCount).toBe(1);
+    expect(calls.get('1')).toBe(2);
+  });
 });

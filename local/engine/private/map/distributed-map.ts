@@ -43,6 +43,26 @@ export async function runDistributedMap(
   // A redrive of a Map state whose Map Run failed or was aborted redrives that Map Run; when none
   // was started, a new one starts (docs: redrive-map-run.html).
   const redriven = frame.redrive?.kind === 'mapRun' ? (frame.redrive.run as MapRun) : undefined;
+  const started: { run?: MapRun } = redriven ? { run: redriven } : {};
+  try {
+    return await runMapRun(node, effective, context, frame, runGraph, redriven, started);
+  } catch (error) {
+    // What the next redrive of this state redrives, once a Map Run exists.
+    if (started.run) frame.innerResume = { kind: 'mapRun', run: started.run };
+    throw error;
+  }
+}
+
+/** Starts a Map Run, or redrives `redriven`, and runs it to its end; `started.run` is set once the Map Run exists. */
+async function runMapRun(
+  node: StateNode,
+  effective: Json,
+  context: ContextObject,
+  frame: Frame,
+  runGraph: GraphRunner,
+  redriven: MapRun | undefined,
+  started: { run?: MapRun },
+): Promise<Json> {
   const scope = frame.scope;
   const env = scope.env;
   const raw = node.raw;
@@ -96,6 +116,16 @@ export async function runDistributedMap(
   const collector = writer ? undefined : new OutputCollector();
   let rerun: number[] = [];
   if (redriven) {
+    // Redriving STANDARD children is the Map's own RedriveExecution of them, with its role (iam-policies-eg-dist-map.html).
+    const first = run.unsuccessfulChildren()[0];
+    if (run.executionType === 'STANDARD' && first !== undefined) {
+      const refused = env.authorize({
+        roleArn: scope.execution.RoleArn,
+        action: 'states:RedriveExecution',
+        resource: run.childArn(first),
+      });
+      if (refused !== undefined) throw new StatesError(StatesErrors.Runtime, refused);
+    }
     rerun = run.beginRedrive();
     record(scope, 'MapRunRedriven', { mapRunArn: run.mapRunArn, redriveCount: run.redriveCount });
     // The items started before are not read again; the successful children's outputs are kept.
@@ -108,14 +138,10 @@ export async function runDistributedMap(
   } else {
     env.registerMapRun(run);
     scope.mapRuns.push(run);
+    started.run = run;
     record(scope, 'MapRunStarted', { mapRunArn: run.mapRunArn });
   }
-  try {
-    return await finishMapRun(run, node, inputs, frame, collector, runGraph, rerun, writer);
-  } catch (error) {
-    frame.innerResume = { kind: 'mapRun', run };
-    throw error;
-  }
+  return finishMapRun(run, node, inputs, frame, collector, runGraph, rerun, writer);
 }
 
 /** Runs the children, writes the results, records how the Map Run ended and returns the Map's result. */

@@ -302,6 +302,11 @@ export class MapRun implements MapRunHandle {
     this.unsuccessful.set(index, child);
   }
 
+  /** The unsuccessful children a redrive would rerun, lowest index first. */
+  unsuccessfulChildren(): number[] {
+    return [...this.unsuccessful.keys()].sort((a, b) => a - b);
+  }
+
   /**
    * Starts a redrive (redrive-map-run.html): the Map Run is RUNNING again and its unsuccessful
    * children wait to rerun (`pendingRedrive`); they leave the failed, timed-out and aborted counts,
@@ -313,7 +318,7 @@ export class MapRun implements MapRunHandle {
     this.status = 'RUNNING';
     delete this.stopDate;
     this.resultsWritten = 0;
-    const indexes = [...this.unsuccessful.keys()].sort((a, b) => a - b);
+    const indexes = this.unsuccessfulChildren();
     for (const index of indexes) this.movePending(index, 1);
     this.queued = new Set(indexes);
     return indexes;
