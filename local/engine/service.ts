@@ -65,6 +65,9 @@ export interface LocalStepFunctionsOptions {
   authorize?: (call: { roleArn: string; action: string; resource: string }) => string | undefined;
 }
 
+/** The ClientToken shape of the API: 1 to 64 characters from '!' to '~' (API_RedriveExecution.html). */
+const CLIENT_TOKEN = /^[!-~]{1,64}$/;
+
 interface StateMachineRecord {
   description: StateMachineDescription;
   loaded: LoadedDefinition;
@@ -174,7 +177,9 @@ class LocalStepFunctions implements StepFunctionsService {
 
   deleteStateMachine(stateMachineArn: string): void {
     checkArn(stateMachineArn);
-    // Running executions go on, as on AWS; the machine can no longer start new ones.
+    // Running executions go on, as on AWS; the machine can no longer start new ones, nor redrive them.
+    const machine = this.stateMachines.get(stateMachineArn);
+    for (const execution of machine?.executions ?? []) execution.machineDeleted = true;
     this.stateMachines.delete(stateMachineArn);
   }
 
@@ -239,11 +244,32 @@ class LocalStepFunctions implements StepFunctionsService {
     return { stopDate: this.env.clock.now() };
   }
 
+  redriveExecution(request: { executionArn: string; clientToken?: string | undefined }): { redriveDate: number } {
+    const { executionArn, clientToken } = request;
+    if (clientToken !== undefined && !CLIENT_TOKEN.test(clientToken)) {
+      throw new ServiceError(
+        'ValidationException',
+        `clientToken must be 1 to 64 printable ASCII characters without spaces (received '${clientToken}')`,
+      );
+    }
+    const execution = this.executions.get(executionArn);
+    if (execution) return execution.redrive(clientToken);
+    const child = this.findChild(executionArn);
+    if (!child)
+      throw new ServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${checkArn(executionArn)}'`);
+    // A child's redriveStatus is REDRIVABLE_BY_MAP_RUN at best: only redriving its parent reruns it (redrive-map-run.html).
+    throw new ServiceError(
+      'ExecutionNotRedrivable',
+      `Execution is a child workflow execution of the Map Run '${child.run.mapRunArn}' and is redriven only by redriving its parent execution '${child.run.executionArn}': '${executionArn}'`,
+    );
+  }
+
   listExecutions(
     request: PageRequest & {
       stateMachineArn?: string | undefined;
       mapRunArn?: string | undefined;
       statusFilter?: ExecutionStatus | undefined;
+      redriveFilter?: 'REDRIVEN' | 'NOT_REDRIVEN' | undefined;
     },
   ): Page<ExecutionDescription> {
     if ((request.stateMachineArn === undefined) === (request.mapRunArn === undefined)) {
@@ -253,9 +279,17 @@ class LocalStepFunctions implements StepFunctionsService {
       );
     }
     const filter = request.statusFilter;
-    if (request.mapRunArn !== undefined) return listChildren(this.mapRun(request.mapRunArn), filter, request);
+    const redriven = request.redriveFilter === undefined ? undefined : request.redriveFilter === 'REDRIVEN';
+    if (request.mapRunArn !== undefined)
+      return listChildren(this.mapRun(request.mapRunArn), { status: filter, redriven }, request);
     const machine = this.stateMachine(request.stateMachineArn!);
-    const executions = machine.executions.filter((execution) => !filter || execution.status === filter).reverse();
+    const executions = machine.executions
+      .filter(
+        (execution) =>
+          (!filter || execution.status === filter) &&
+          (redriven === undefined || execution.redriveCount > 0 === redriven),
+      )
+      .reverse();
     return paginate(
       `stateMachine:${machine.description.stateMachineArn}`,
       executions.length,

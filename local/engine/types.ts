@@ -86,7 +86,15 @@ export interface ExecutionDescription {
   mapRunArn?: string;
   /** State transitions billed for this execution (children of a Distributed Map included, see docs/local-engine.md). */
   stateTransitions: number;
+  /** Times the execution was redriven (0 when never), and the date of the last redrive. */
+  redriveCount?: number;
+  redriveDate?: number;
+  redriveStatus?: RedriveStatus;
+  /** Why it is NOT_REDRIVABLE, in AWS's words (API_DescribeExecution.html). */
+  redriveStatusReason?: string;
 }
+
+export type RedriveStatus = 'REDRIVABLE' | 'NOT_REDRIVABLE' | 'REDRIVABLE_BY_MAP_RUN';
 
 export interface MapRunCounts {
   pending: number;
@@ -113,6 +121,8 @@ export interface MapRunDescription {
   itemCounts: MapRunCounts;
   executionCounts: MapRunCounts;
   redriveCount: number;
+  /** When the Map Run was last redriven; absent when never. */
+  redriveDate?: number;
 }
 
 export interface StateMachineDescription {
@@ -162,8 +172,11 @@ export interface StepFunctionsService {
       stateMachineArn?: string | undefined;
       mapRunArn?: string | undefined;
       statusFilter?: ExecutionStatus | undefined;
+      redriveFilter?: 'REDRIVEN' | 'NOT_REDRIVEN' | undefined;
     },
   ): Page<ExecutionDescription>;
+  /** RedriveExecution: continues a FAILED, ABORTED or TIMED_OUT Standard execution where it ended. */
+  redriveExecution(request: { executionArn: string; clientToken?: string | undefined }): { redriveDate: number };
   getExecutionHistory(
     executionArn: string,
     request?: PageRequest & { reverseOrder?: boolean | undefined; includeExecutionData?: boolean | undefined },

@@ -1,18 +1,25 @@
-import { StatesErrors } from '../errors';
+import { ServiceError, StatesErrors } from '../errors';
 import type { ExecutionDescription, ExecutionStatus, HistoryEvent, Json, StateMachineDescription } from '../types';
 import { JsonText } from './history';
 import { runGraph } from './interpreter';
+import { MAX_OPEN_MS, NOT_REDRIVABLE, REDRIVABLE_PERIOD_MS, type ResumePoint } from './redrive';
 import {
   asFailure,
   checkPayloadSize,
   type EngineEnvironment,
   type ExecutionScope,
+  type Frame,
   failureDetails,
   Halt,
   isoDate,
+  record,
 } from './runtime';
 import type { Graph } from './state-graph';
 import { VariableScope } from './variables';
+
+/** A redrive's client token answers again for 15 minutes, among the last 10 used (API_RedriveExecution.html). */
+const CLIENT_TOKEN_MS = 15 * 60 * 1000;
+const CLIENT_TOKENS_KEPT = 10;
 
 /**
  * One execution started with StartExecution: what DescribeExecution reports of it, and its run
@@ -27,10 +34,25 @@ export class Execution {
   output?: string;
   error?: string;
   cause?: string;
-  /** Resolves once the execution has ended. */
-  readonly done: Promise<void>;
+  /** Times the execution was redriven, and when last (API_DescribeExecution.html). */
+  redriveCount = 0;
+  redriveDate?: number;
+  /** Set once its state machine is deleted: it can no longer be redriven. */
+  machineDeleted = false;
+  /** Resolves once the execution has ended (each redrive makes a new one). */
+  done: Promise<void>;
   private markDone: () => void = () => undefined;
-  private readonly controller = new AbortController();
+  private controller = new AbortController();
+  /** Which attempt (0 for the first, then one per redrive) is the current one. */
+  private attempt = 0;
+  /** Settles when the latest attempt's run has unwound (a stop ends the attempt before its states do). */
+  private unwound: Promise<void> = Promise.resolve();
+  private graph?: Graph;
+  private timeoutSeconds?: number | undefined;
+  /** Where the last attempt ended: the state a redrive continues at. */
+  private resume?: ResumePoint | undefined;
+  /** Client tokens of successful redrives, newest last, with when each was first used. */
+  private readonly clientTokens: { token: string; firstUsed: number; redriveDate: number }[] = [];
 
   constructor(
     private readonly env: EngineEnvironment,
@@ -75,7 +97,62 @@ export class Execution {
 
   /** Runs the graph after the caller has returned, as AWS does: StartExecution answers with a RUNNING execution. */
   start(graph: Graph, timeoutSeconds: number | undefined): void {
-    queueMicrotask(() => void this.run(graph, timeoutSeconds));
+    this.graph = graph;
+    this.timeoutSeconds = timeoutSeconds;
+    this.unwound = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.run(0));
+  }
+
+  /** Why RedriveExecution would be refused now (the DescribeExecution `redriveStatusReason`), or undefined. */
+  notRedrivableReason(): string | undefined {
+    const now = this.env.clock.now();
+    if (this.machineDeleted) return NOT_REDRIVABLE.deleting;
+    if (this.status === 'RUNNING') return NOT_REDRIVABLE.running;
+    if (this.status === 'SUCCEEDED') return NOT_REDRIVABLE.succeeded;
+    // The ExecutionRedriven event and at least one more must fit (API_RedriveExecution.html: fewer than 24,999 of 25,000).
+    if (this.scope.history.length >= this.env.maxHistoryEvents - 1) return NOT_REDRIVABLE.historyLimit;
+    if (now - this.startDate > MAX_OPEN_MS) return NOT_REDRIVABLE.maxTime;
+    if (now - (this.stopDate ?? now) > REDRIVABLE_PERIOD_MS) return NOT_REDRIVABLE.period;
+    return undefined;
+  }
+
+  /**
+   * RedriveExecution (API_RedriveExecution.html): continues a FAILED, ABORTED or TIMED_OUT execution
+   * at the state it ended in. A `clientToken` among the last 10 of successful redrives, used within
+   * 15 minutes, returns that redrive's date and changes nothing.
+   */
+  redrive(clientToken: string | undefined): { redriveDate: number } {
+    const now = this.env.clock.now();
+    if (clientToken !== undefined) {
+      const earlier = this.clientTokens.find(
+        (used) => used.token === clientToken && now - used.firstUsed <= CLIENT_TOKEN_MS,
+      );
+      if (earlier) return { redriveDate: earlier.redriveDate };
+    }
+    const reason = this.notRedrivableReason();
+    if (reason !== undefined) {
+      throw new ServiceError('ExecutionNotRedrivable', `${reason}: '${this.executionArn}'`);
+    }
+    this.redriveCount++;
+    this.redriveDate = now;
+    this.scope.execution.RedriveCount = this.redriveCount;
+    if (clientToken !== undefined) {
+      this.clientTokens.push({ token: clientToken, firstUsed: now, redriveDate: now });
+      if (this.clientTokens.length > CLIENT_TOKENS_KEPT) this.clientTokens.shift();
+    }
+    this.status = 'RUNNING';
+    delete this.stopDate;
+    delete this.output;
+    delete this.error;
+    delete this.cause;
+    this.controller = new AbortController();
+    this.done = new Promise<void>((resolve) => {
+      this.markDone = resolve;
+    });
+    record(this.scope, 'ExecutionRedriven', { redriveCount: this.redriveCount });
+    const attempt = ++this.attempt;
+    // The previous attempt must have unwound: where its states stopped is where this one continues.
+    this.unwound = this.unwound.then(() => this.run(attempt));
+    return { redriveDate: now };
   }
 
   /** StopExecution: ends a running execution as ABORTED and aborts what it is doing. */
@@ -96,13 +173,20 @@ export class Execution {
       stateTransitions: this.scope.transitions,
     };
     if (this.stopDate !== undefined) description.stopDate = this.stopDate;
+    description.redriveCount = this.redriveCount;
+    if (this.redriveDate !== undefined) description.redriveDate = this.redriveDate;
+    const reason = this.notRedrivableReason();
+    description.redriveStatus = reason === undefined ? 'REDRIVABLE' : 'NOT_REDRIVABLE';
+    if (reason !== undefined) description.redriveStatusReason = reason;
     if (this.output !== undefined) description.output = this.output;
     if (this.error !== undefined) description.error = this.error;
     if (this.cause !== undefined) description.cause = this.cause;
     return description;
   }
 
-  private async run(graph: Graph, timeoutSeconds: number | undefined): Promise<void> {
+  private async run(attempt: number): Promise<void> {
+    const graph = this.graph!;
+    const timeoutSeconds = this.timeoutSeconds;
     const clock = this.env.clock;
     const timer = new AbortController();
     if (timeoutSeconds !== undefined) {
@@ -114,18 +198,23 @@ export class Execution {
         () => undefined,
       );
     }
+    const resume = this.resume;
+    this.resume = undefined;
+    const frame: Frame = {
+      scope: this.scope,
+      signal: this.controller.signal,
+      variables: resume?.variables ?? new VariableScope(),
+    };
     try {
-      const result = runGraph(graph, this.scope.execution.Input, {
-        scope: this.scope,
-        signal: this.controller.signal,
-        variables: new VariableScope(),
-      });
+      const result = runGraph(graph, this.scope.execution.Input, frame, undefined, resume);
       const output = result instanceof Promise ? await result : result;
       checkPayloadSize(output, 'execution output');
-      this.finish('SUCCEEDED', { output: JSON.stringify(output) }, output);
+      if (attempt === this.attempt) this.finish('SUCCEEDED', { output: JSON.stringify(output) }, output);
     } catch (error) {
       const failure = asFailure(error);
-      this.finish(failure instanceof Halt ? failure.status : 'FAILED', failureDetails(failure));
+      this.resume = frame.failedAt;
+      if (attempt === this.attempt)
+        this.finish(failure instanceof Halt ? failure.status : 'FAILED', failureDetails(failure));
     } finally {
       timer.abort();
     }

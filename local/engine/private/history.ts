@@ -41,6 +41,7 @@ const DETAILS_BY_TYPE: Record<string, string> = {
   ExecutionFailed: 'executionFailedEventDetails',
   ExecutionAborted: 'executionAbortedEventDetails',
   ExecutionTimedOut: 'executionTimedOutEventDetails',
+  ExecutionRedriven: 'executionRedrivenEventDetails',
   TaskScheduled: 'taskScheduledEventDetails',
   TaskStarted: 'taskStartedEventDetails',
   TaskSucceeded: 'taskSucceededEventDetails',
@@ -53,4 +54,5 @@ const DETAILS_BY_TYPE: Record<string, string> = {
   MapIterationAborted: 'mapIterationAbortedEventDetails',
   MapRunStarted: 'mapRunStartedEventDetails',
   MapRunFailed: 'mapRunFailedEventDetails',
+  MapRunRedriven: 'mapRunRedrivenEventDetails',
 };

@@ -18,6 +18,7 @@ import { runJsonataFlowState } from './jsonata-states';
 import { runDistributedMap } from './map/distributed-map';
 import { runInlineMap } from './map/inline-map';
 import { runParallel } from './parallel-state';
+import type { ResumePoint } from './redrive';
 import {
   asFailure,
   checkPayloadSize,
@@ -45,12 +46,36 @@ const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value insta
  * (Pass, Choice, Succeed, Fail) run synchronously, so a scope made only of them returns a value,
  * not a promise: that is what lets a Distributed Map start thousands of trivial children per second.
  */
-export function runGraph(graph: Graph, input: Json, frame: Frame, item?: MapItem): Json | Promise<Json> {
-  let name = graph.startAt;
-  let data = input;
+export function runGraph(
+  graph: Graph,
+  input: Json,
+  frame: Frame,
+  item?: MapItem,
+  resume?: ResumePoint,
+): Json | Promise<Json> {
+  // A redriven scope continues at the state it failed in, with that state's input (redrive-executions.html).
+  let name = resume?.state ?? graph.startAt;
+  let data = resume?.input ?? input;
+  frame.redrive = resume?.inner;
   for (;;) {
-    const step = runState(graph.states.get(name)!, data, frame, item);
-    if (isPromise(step)) return step.then((resolved) => continueGraph(graph, resolved, frame, item));
+    let step: Step | Promise<Step>;
+    try {
+      step = runState(graph.states.get(name)!, data, frame, item);
+    } catch (error) {
+      throw failedAt(frame, name, data, item, error);
+    } finally {
+      // Only the first state entered reruns what its last attempt left undone.
+      frame.redrive = undefined;
+    }
+    if (isPromise(step)) {
+      const [failedName, failedData] = [name, data];
+      return step.then(
+        (resolved) => continueGraph(graph, resolved, frame, item),
+        (error: unknown) => {
+          throw failedAt(frame, failedName, failedData, item, error);
+        },
+      );
+    }
     if (step.next === undefined) return step.output;
     name = step.next;
     data = step.output;
@@ -60,15 +85,31 @@ export function runGraph(graph: Graph, input: Json, frame: Frame, item?: MapItem
 async function continueGraph(graph: Graph, first: Step, frame: Frame, item?: MapItem): Promise<Json> {
   let step = first;
   while (step.next !== undefined) {
-    const result = runState(graph.states.get(step.next)!, step.output, frame, item);
-    step = isPromise(result) ? await result : result;
+    const [name, data] = [step.next, step.output];
+    try {
+      const result = runState(graph.states.get(name)!, data, frame, item);
+      step = isPromise(result) ? await result : result;
+    } catch (error) {
+      throw failedAt(frame, name, data, item, error);
+    }
   }
   return step.output;
+}
+
+/**
+ * Notes where the scope ended when a state's failure leaves it (the first note wins: an outer
+ * state's rethrow is the same failure): the state, its input and the scope's variables, which is
+ * where a redrive continues.
+ */
+function failedAt(frame: Frame, state: string, input: Json, item: MapItem | undefined, error: unknown): unknown {
+  frame.failedAt ??= { state, input, variables: frame.variables, item, inner: frame.innerResume };
+  return error;
 }
 
 /** Runs one state including its Retry and Catch rules. */
 function runState(node: StateNode, input: Json, frame: Frame, item: MapItem | undefined): Step | Promise<Step> {
   if (frame.signal.aborted) throw frame.signal.reason;
+  frame.innerResume = undefined;
   frame.scope.transitions++;
   const enteredTime = frame.scope.env.clock.now();
   record(frame.scope, `${node.type}StateEntered`, {

@@ -51,9 +51,13 @@ function makeToken(listing: string, position: number): string {
  */
 export function listChildren(
   run: MapRun,
-  filter: ExecutionStatus | undefined,
+  filter: { status?: ExecutionStatus | undefined; redriven?: boolean | undefined },
   request: PageRequest,
 ): Page<ExecutionDescription> {
+  const matches = (index: number): boolean =>
+    (!filter.status || run.statusOf(index) === filter.status) &&
+    (filter.redriven === undefined || run.childRedriveCount(index) > 0 === filter.redriven);
+  const filtered = filter.status !== undefined || filter.redriven !== undefined;
   const listing = `mapRun:${run.mapRunArn}`;
   const size = pageSize(request.maxResults);
   let index =
@@ -62,9 +66,9 @@ export function listChildren(
       : Math.min(readToken(request.nextToken, listing), run.childCount - 1);
   const items: ExecutionDescription[] = [];
   for (; index >= 0 && items.length < size; index--) {
-    if (!filter || run.statusOf(index) === filter) items.push(run.describeChild(index));
+    if (matches(index)) items.push(run.describeChild(index));
   }
-  if (filter) while (index >= 0 && run.statusOf(index) !== filter) index--;
+  if (filtered) while (index >= 0 && !matches(index)) index--;
   const page: Page<ExecutionDescription> = { items };
   if (index >= 0) page.nextToken = makeToken(listing, index);
   return page;

@@ -2,6 +2,7 @@ import { type StatesError, StatesErrors } from '../errors';
 import { applyInputPath, renderJsonata, renderPayloadTemplate } from '../expressions';
 import type { Json } from '../types';
 import { jsonataScope } from './jsonata-io';
+import type { BranchOutcome } from './redrive';
 import {
   asFailure,
   childController,
@@ -27,6 +28,8 @@ export async function runParallel(
   retryCount: number,
   runGraph: GraphRunner,
 ): Promise<Step> {
+  // Read before the first await: only the attempt a redrive enters reruns the unfinished branches.
+  const redrive = frame.redrive?.kind === 'branches' ? frame.redrive.outcomes : undefined;
   const raw = node.raw;
   const scope = frame.scope;
   const context = contextFor(frame, node, enteredTime, retryCount, item);
@@ -47,12 +50,24 @@ export async function runParallel(
   const { controller, release } = childController(frame);
   const branchFrame: Frame = { scope, signal: controller.signal, variables: frame.variables };
   let firstFailure: StatesError | Halt | undefined;
+  const outcomes: BranchOutcome[] = [];
   const results = await Promise.all(
-    node.branches!.map(async (branch) => {
+    node.branches!.map(async (branch, index) => {
+      const last = redrive?.[index];
+      // docs: redrive-executions.html, a redrive reruns only the branches that failed or were aborted.
+      if (last && 'output' in last) {
+        outcomes[index] = last;
+        return last.output;
+      }
+      const resume = last?.resume;
+      // Each branch keeps variables of its own and reads those around the Parallel state.
+      const own: Frame = { ...branchFrame, variables: resume?.variables ?? new VariableScope(frame.variables) };
       try {
-        // Each branch keeps variables of its own and reads those around the Parallel state.
-        return await runGraph(branch, branchInput, { ...branchFrame, variables: new VariableScope(frame.variables) });
+        const output = await runGraph(branch, branchInput, own, undefined, resume);
+        outcomes[index] = { output };
+        return output;
       } catch (error) {
+        if (own.failedAt) outcomes[index] = { resume: own.failedAt };
         const failure = asFailure(error);
         if (!firstFailure) {
           firstFailure = failure;
@@ -63,6 +78,7 @@ export async function runParallel(
     }),
   ).finally(release);
   if (firstFailure) {
+    frame.innerResume = { kind: 'branches', outcomes };
     if (firstFailure instanceof Halt && frame.signal.aborted) throw frame.signal.reason;
     record(scope, 'ParallelStateFailed');
     throw firstFailure;

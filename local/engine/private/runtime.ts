@@ -2,6 +2,7 @@ import { type FailureDetails, StatesError, StatesErrors } from '../errors';
 import { parseTimestamp } from '../expressions';
 import type { ObjectStore } from '../object-store';
 import type { Clock, ContextObject, HistoryEvent, Json, JsonObject } from '../types';
+import type { InnerResume, ResumePoint } from './redrive';
 import type { Graph, StateNode } from './state-graph';
 import type { VariableScope } from './variables';
 
@@ -79,6 +80,12 @@ export interface Frame {
   signal: AbortSignal;
   /** The workflow variables of this line of execution (docs: workflow-variables.html, "Variable scope"). */
   variables: VariableScope;
+  /** Set when the scope ends with a failure nothing caught: where a redrive continues it. */
+  failedAt?: ResumePoint | undefined;
+  /** Set by a Parallel or Map state as it fails: what a redrive reruns inside it. */
+  innerResume?: InnerResume | undefined;
+  /** Given to the first state of a redriven scope: what it reruns inside (see redrive.ts). */
+  redrive?: InnerResume | undefined;
 }
 
 /** Appends an event; details are stored unwrapped (see history.ts). */
@@ -194,7 +201,13 @@ export type MapItem = ContextObject['Map'];
  * Runs a `{StartAt, States}` scope to its end (the interpreter's `runGraph`); Map states receive
  * it to run their iterations and children, so they need not import the interpreter.
  */
-export type GraphRunner = (graph: Graph, input: Json, frame: Frame, item?: MapItem) => Json | Promise<Json>;
+export type GraphRunner = (
+  graph: Graph,
+  input: Json,
+  frame: Frame,
+  item?: MapItem,
+  resume?: ResumePoint,
+) => Json | Promise<Json>;
 
 /** A sub-signal for branches or iterations: aborts with the parent, and on its own when a sibling fails. */
 export function childController(frame: Frame): { controller: AbortController; release: () => void } {

@@ -4,7 +4,7 @@ import {
   type LocalStepFunctionsOptions,
   MemoryObjectStore,
 } from '../../../local/engine';
-import { StatesError } from '../../../local/engine/errors';
+import { ServiceError, StatesError } from '../../../local/engine/errors';
 import type {
   ExecutionDescription,
   Json,
@@ -101,3 +101,35 @@ export function harness(
 
 /** A one-state machine around `state` (named S). */
 export const single = (state: object): object => ({ StartAt: 'S', States: { S: { ...state, End: true } } });
+
+/** A `test` integration whose calls are counted by the `key` parameter; a key in `failing` fails. */
+export function flaky(failing: Set<string>, hangs: Set<string> = new Set()) {
+  const calls = new Map<string, number>();
+  const seen: TaskRequest[] = [];
+  const integration = scriptedIntegration((request) => {
+    seen.push(request);
+    const key = String((request.parameters as { key: Json }).key);
+    calls.set(key, (calls.get(key) ?? 0) + 1);
+    if (hangs.has(key)) return hang(request);
+    if (failing.has(key)) return fail('Work.Failed', `item ${key} failed`);
+    return { done: key };
+  });
+  return { integration, calls, seen };
+}
+
+/** Runs the clock until the execution has ended. */
+export async function settle(sfn: StepFunctionsService, clock: { runAll(): Promise<unknown> }, arn: string) {
+  const done = sfn.waitForExecution(arn);
+  await clock.runAll();
+  return done;
+}
+
+export function serviceError(call: () => unknown): ServiceError {
+  try {
+    call();
+  } catch (error) {
+    if (error instanceof ServiceError) return error;
+    throw error;
+  }
+  throw new Error('expected a ServiceError');
+}

@@ -20,6 +20,7 @@ const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
   'ABORTED',
   'PENDING_REDRIVE',
 ];
+const REDRIVE_FILTERS = ['REDRIVEN', 'NOT_REDRIVEN'] as const;
 const STATE_MACHINE_TYPES = ['STANDARD', 'EXPRESS'] as const;
 /** `maxResults` of the list operations: 0 (service default) to 1000 (docs: step-functions/latest/apireference/API_ListExecutions.html). */
 const MAX_RESULTS = { min: 0, max: 1000 };
@@ -82,6 +83,14 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     return { stopDate: seconds(stopped.stopDate) };
   },
 
+  RedriveExecution(service, request) {
+    const redriven = service.redriveExecution({
+      executionArn: request.requiredString('executionArn'),
+      clientToken: request.string('clientToken'),
+    });
+    return { redriveDate: seconds(redriven.redriveDate) };
+  },
+
   ListExecutions(service, request) {
     const stateMachineArn = request.string('stateMachineArn');
     const mapRunArn = request.string('mapRunArn');
@@ -95,6 +104,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
       ...(stateMachineArn === undefined ? {} : { stateMachineArn }),
       ...(mapRunArn === undefined ? {} : { mapRunArn }),
       statusFilter: request.oneOf('statusFilter', EXECUTION_STATUSES),
+      redriveFilter: request.oneOf('redriveFilter', REDRIVE_FILTERS),
       ...paging(request),
     });
     return { executions: page.items.map(listedExecution), ...next(page.nextToken) };
@@ -183,6 +193,10 @@ function describedExecution(execution: ExecutionDescription): object {
     ...optional('error', execution.error),
     ...optional('cause', execution.cause),
     ...optional('mapRunArn', execution.mapRunArn),
+    ...optional('redriveCount', execution.redriveCount),
+    ...optionalSeconds('redriveDate', execution.redriveDate),
+    ...optional('redriveStatus', execution.redriveStatus),
+    ...optional('redriveStatusReason', execution.redriveStatusReason),
   };
 }
 
@@ -195,6 +209,8 @@ function listedExecution(execution: ExecutionDescription): object {
     startDate: seconds(execution.startDate),
     ...optionalSeconds('stopDate', execution.stopDate),
     ...optional('mapRunArn', execution.mapRunArn),
+    ...optional('redriveCount', execution.redriveCount),
+    ...optionalSeconds('redriveDate', execution.redriveDate),
   };
 }
 
@@ -211,6 +227,7 @@ function describedMapRun(run: MapRunDescription): object {
     itemCounts: run.itemCounts,
     executionCounts: run.executionCounts,
     redriveCount: run.redriveCount,
+    ...optionalSeconds('redriveDate', run.redriveDate),
   };
 }
 

@@ -21,6 +21,7 @@ interface FinishedChild {
   startDate: string;
   stopDate: string;
   failure: FailureDetails | undefined;
+  redriveCount: number;
 }
 
 /**
@@ -33,8 +34,8 @@ export function childEntry(child: FinishedChild): string {
   let entry = `{"ExecutionArn":${JSON.stringify(child.executionArn)},"Input":${JSON.stringify(child.inputText)},"InputDetails":{"Included":true},"Name":${JSON.stringify(child.name)}`;
   if (succeeded) entry += `,"Output":${JSON.stringify(child.outputText ?? 'null')},"OutputDetails":{"Included":true}`;
   entry += succeeded
-    ? ',"RedriveCount":0,"RedriveStatus":"NOT_REDRIVABLE","RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven"'
-    : ',"RedriveCount":0,"RedriveStatus":"REDRIVABLE_BY_MAP_RUN"';
+    ? `,"RedriveCount":${child.redriveCount},"RedriveStatus":"NOT_REDRIVABLE","RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven"`
+    : `,"RedriveCount":${child.redriveCount},"RedriveStatus":"REDRIVABLE_BY_MAP_RUN"`;
   entry += `,"StartDate":"${child.startDate}","StateMachineArn":${JSON.stringify(child.stateMachineArn)},"Status":"${STATUS_NAMES[child.status]!}","StopDate":"${child.stopDate}"`;
   if (child.failure) {
     // A Fail state may leave out Error or Cause; the entry then leaves it out too.

@@ -73,6 +73,14 @@ export class ChildInputs {
     private readonly batch: BatchConfig | undefined,
   ) {}
 
+  /** Passes over the first `count` items (those a redriven Map Run started before), keeping their indexes. */
+  skip(count: number): void {
+    for (let skipped = 0; skipped < count && !this.exhausted; skipped++) {
+      if (this.source.next() === undefined) this.exhausted = true;
+      else this.nextItem++;
+    }
+  }
+
   /** The next child's input, or undefined when every item was pulled; throws what the source or ItemSelector throws. */
   next(): ChildInput | undefined {
     const batch = this.batch;

@@ -1,6 +1,7 @@
 import { type FailureDetails, StatesError, StatesErrors } from '../../errors';
 import type { ContextObject, Json } from '../../types';
 import { JsonText } from '../history';
+import type { ResumePoint } from '../redrive';
 import {
   asFailure,
   type ExecutionScope,
@@ -20,7 +21,7 @@ import { ABORTED, FAILED, SUCCEEDED, TIMED_OUT } from './child-status';
 import { openItemSource } from './item-reader';
 import { MapRun } from './map-run';
 import { OutputCollector } from './output-collector';
-import { runPump } from './pump';
+import { type PumpJob, runPump } from './pump';
 import { EXPORT_DEFAULT, type ResultFormat, readWriterTarget, writeResults } from './result-writer';
 
 /** Children started in one event-loop turn before the Map Run yields. */
@@ -39,18 +40,43 @@ export async function runDistributedMap(
   frame: Frame,
   runGraph: GraphRunner,
 ): Promise<Json> {
+  // A redrive of a Map state whose Map Run failed or was aborted redrives that Map Run; when none
+  // was started, a new one starts (docs: redrive-map-run.html).
+  const redriven = frame.redrive?.kind === 'mapRun' ? (frame.redrive.run as MapRun) : undefined;
+  const started: { run?: MapRun } = redriven ? { run: redriven } : {};
+  try {
+    return await runMapRun(node, effective, context, frame, runGraph, redriven, started);
+  } catch (error) {
+    // What the next redrive of this state redrives, once a Map Run exists.
+    if (started.run) frame.innerResume = { kind: 'mapRun', run: started.run };
+    throw error;
+  }
+}
+
+/** Starts a Map Run, or redrives `redriven`, and runs it to its end; `started.run` is set once the Map Run exists. */
+async function runMapRun(
+  node: StateNode,
+  effective: Json,
+  context: ContextObject,
+  frame: Frame,
+  runGraph: GraphRunner,
+  redriven: MapRun | undefined,
+  started: { run?: MapRun },
+): Promise<Json> {
   const scope = frame.scope;
   const env = scope.env;
   const raw = node.raw;
   const distributed = node.distributed!;
-  const run = new MapRun(
-    env,
-    scope.executionArn,
-    scope.stateMachineName,
-    distributed.label,
-    env.newUuid(),
-    distributed.executionType,
-  );
+  const run =
+    redriven ??
+    new MapRun(
+      env,
+      scope.executionArn,
+      scope.stateMachineName,
+      distributed.label,
+      env.newUuid(),
+      distributed.executionType,
+    );
   run.roleArn = scope.execution.RoleArn;
   // Starting the children is the Map's own StartExecution of this state machine, with its role.
   const denial = env.authorize({
@@ -89,15 +115,58 @@ export async function runDistributedMap(
 
   const source = await openItemSource(node, effective, context, env.objectStore);
   run.totalItems = source.total;
-  env.registerMapRun(run);
-  scope.mapRuns.push(run);
-  record(scope, 'MapRunStarted', { mapRunArn: run.mapRunArn });
-
   const inputs = new ChildInputs(node, source, effective, context, env.random, batch);
   const collector = writer ? undefined : new OutputCollector(format.transformation);
-  const outcome = await driveChildren(run, node, inputs, frame, collector, runGraph).finally(() => run.log.seal());
+  let rerun: number[] = [];
+  if (redriven) {
+    // Redriving STANDARD children is the Map's own RedriveExecution of them, with its role (iam-policies-eg-dist-map.html).
+    const first = run.unsuccessfulChildren()[0];
+    if (run.executionType === 'STANDARD' && first !== undefined) {
+      const refused = env.authorize({
+        roleArn: scope.execution.RoleArn,
+        action: 'states:RedriveExecution',
+        resource: run.childArn(first),
+      });
+      if (refused !== undefined) throw new StatesError(StatesErrors.Runtime, refused);
+    }
+    rerun = run.beginRedrive();
+    record(scope, 'MapRunRedriven', { mapRunArn: run.mapRunArn, redriveCount: run.redriveCount });
+    // The items started before are not read again; the successful children's outputs are kept.
+    inputs.skip(run.startedItems);
+    if (collector) {
+      for (let index = 0; index < run.childCount; index++) {
+        if (run.statusCode(index) !== SUCCEEDED) continue;
+        collector.add(index, run.describeChild(index).output ?? 'null', run.log.read(run.logPosition(index)));
+      }
+    }
+  } else {
+    env.registerMapRun(run);
+    scope.mapRuns.push(run);
+    started.run = run;
+    record(scope, 'MapRunStarted', { mapRunArn: run.mapRunArn });
+  }
+  return finishMapRun(run, node, inputs, frame, collector, runGraph, rerun, writer, format);
+}
 
-  run.stopDate = env.clock.now();
+/** Runs the children, writes the results, records how the Map Run ended and returns the Map's result. */
+async function finishMapRun(
+  run: MapRun,
+  node: StateNode,
+  inputs: ChildInputs,
+  frame: Frame,
+  collector: OutputCollector | undefined,
+  runGraph: GraphRunner,
+  rerun: number[],
+  writer: ReturnType<typeof readWriterTarget> | undefined,
+  format: ResultFormat,
+): Promise<Json> {
+  const scope = frame.scope;
+  const outcome = await driveChildren(run, node, inputs, frame, collector, runGraph, rerun).finally(() => {
+    run.endRedrive();
+    run.log.seal();
+  });
+
+  run.stopDate = scope.env.clock.now();
   if (outcome.kind === 'stopped') {
     run.status = 'ABORTED';
     record(scope, 'MapRunAborted');
@@ -157,6 +226,7 @@ function driveChildren(
   frame: Frame,
   collector: OutputCollector | undefined,
   runGraph: GraphRunner,
+  rerun: readonly number[],
 ): Promise<DriveOutcome> {
   const parent = frame.scope;
   const processor = node.processor!;
@@ -183,6 +253,7 @@ function driveChildren(
     scope: ExecutionScope,
     status: number,
     output: Json,
+    billedBefore: number,
     error?: StatesError | Halt,
   ): void => {
     let details: FailureDetails | undefined;
@@ -196,7 +267,7 @@ function driveChildren(
       record(scope, 'ExecutionSucceeded', { output: new JsonText(output), outputDetails: { truncated: false } });
     }
     const entry = run.finishChild(index, scope, status, outputText, details);
-    parent.transitions += scope.transitions;
+    parent.transitions += scope.transitions - billedBefore;
     if (run.logError && !failure) {
       failRun(
         new StatesError(
@@ -230,19 +301,17 @@ function driveChildren(
     }
   };
 
-  const settle = (index: number, scope: ExecutionScope, error: unknown): void => {
+  const settle = (index: number, scope: ExecutionScope, error: unknown, billedBefore: number): void => {
     const narrowed = asFailure(error);
     if (narrowed instanceof Halt)
-      complete(index, scope, narrowed.status === 'FAILED' ? FAILED : ABORTED, null, narrowed);
-    else complete(index, scope, FAILED, null, narrowed);
+      complete(index, scope, narrowed.status === 'FAILED' ? FAILED : ABORTED, null, billedBefore, narrowed);
+    else complete(index, scope, FAILED, null, billedBefore, narrowed);
   };
 
-  /** Registers a child, records its start, and returns its scope. One transition per child started (pricing). */
-  const startChild = ({ input, items }: ChildInput): { index: number; scope: ExecutionScope } => {
-    const index = run.addChild(items);
-    parent.transitions++;
+  /** A child's scope before its first state: its context object and an empty history. */
+  const childScope = (index: number, input: Json): ExecutionScope => {
     const arn = run.childArn(index);
-    const scope: ExecutionScope = {
+    return {
       env: parent.env,
       executionArn: arn,
       stateMachineArn: run.childStateMachineArn,
@@ -259,20 +328,87 @@ function driveChildren(
       transitions: 0,
       mapRuns: [],
     };
+  };
+
+  const recordStart = (scope: ExecutionScope): void =>
     record(scope, 'ExecutionStarted', {
-      input: new JsonText(input),
+      input: new JsonText(scope.execution.Input),
       inputDetails: { truncated: false },
       roleArn: parent.execution.RoleArn,
     });
+
+  /** Registers a child, records its start, and returns its scope. One transition per child started (pricing). */
+  const startChild = ({ input, items }: ChildInput): { index: number; scope: ExecutionScope } => {
+    const index = run.addChild(items);
+    parent.transitions++;
+    const scope = childScope(index, input);
+    recordStart(scope);
     return { index, scope };
   };
 
+  /** The pump's job for one child; an unsuccessful one is kept for a redrive, with where it stopped. */
+  const childJob = (
+    index: number,
+    scope: ExecutionScope,
+    begin: () => void,
+    resume: ResumePoint | undefined,
+    billedBefore: number,
+  ): PumpJob<Json> => {
+    const controller = new AbortController();
+    // A child execution cannot read the parent's variables (docs: workflow-variables.html).
+    const childFrame: Frame = {
+      scope,
+      signal: controller.signal,
+      variables: resume?.variables ?? new VariableScope(),
+    };
+    return {
+      run: () => {
+        begin();
+        const outcome = runGraph(processor, scope.execution.Input, childFrame, undefined, resume);
+        // Only a child waiting on an asynchronous state can be observed, stopped or aborted.
+        if (outcome instanceof Promise) run.inflight.set(index, { controller, scope });
+        return outcome;
+      },
+      succeeded: (output) => {
+        run.inflight.delete(index);
+        complete(index, scope, SUCCEEDED, output, billedBefore);
+      },
+      failed: (error) => {
+        run.inflight.delete(index);
+        run.keepForRedrive(index, { scope, resume: childFrame.failedAt });
+        settle(index, scope, error, billedBefore);
+      },
+    };
+  };
+
+  /**
+   * Reruns an unsuccessful child (redrive-map-run.html): a STANDARD child is redriven (same ARN,
+   * `ExecutionRedriven` in its history, from the state it stopped in); an EXPRESS child runs again
+   * from the start.
+   */
+  const redriveChild = (index: number): PumpJob<Json> => {
+    const kept = run.restartChild(index);
+    parent.transitions++;
+    const redriveCount = run.childRedriveCount(index);
+    if (run.executionType === 'EXPRESS') {
+      const scope = childScope(index, kept.scope.execution.Input);
+      scope.execution.RedriveCount = redriveCount;
+      return childJob(index, scope, () => recordStart(scope), undefined, 0);
+    }
+    const scope = kept.scope;
+    scope.execution.RedriveCount = redriveCount;
+    const begin = (): void => record(scope, 'ExecutionRedriven', { redriveCount });
+    return childJob(index, scope, begin, kept.resume, run.transitionsOf(index));
+  };
+
+  let rerunAt = 0;
   if (frame.signal.aborted) onParentStop();
   return runPump<Json>({
     limit,
     yieldEvery: SYNC_CHILDREN_PER_TURN,
     halted: () => failure !== undefined || stopped,
     next: () => {
+      if (rerunAt < rerun.length) return redriveChild(rerun[rerunAt++]!);
       let next: ChildInput | undefined;
       try {
         next = inputs.next();
@@ -282,30 +418,8 @@ function driveChildren(
         return undefined;
       }
       if (!next) return undefined;
-      const input = next.input;
       const { index, scope } = startChild(next);
-      const controller = new AbortController();
-      return {
-        run: () => {
-          // A child execution cannot read the parent's variables (docs: workflow-variables.html).
-          const outcome = runGraph(processor, input, {
-            scope,
-            signal: controller.signal,
-            variables: new VariableScope(),
-          });
-          // Only a child waiting on an asynchronous state can be observed, stopped or aborted.
-          if (outcome instanceof Promise) run.inflight.set(index, { controller, scope });
-          return outcome;
-        },
-        succeeded: (output) => {
-          run.inflight.delete(index);
-          complete(index, scope, SUCCEEDED, output);
-        },
-        failed: (error) => {
-          run.inflight.delete(index);
-          settle(index, scope, error);
-        },
-      };
+      return childJob(index, scope, () => undefined, undefined, 0);
     },
   }).then((): DriveOutcome => {
     frame.signal.removeEventListener('abort', onParentStop);

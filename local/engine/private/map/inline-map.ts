@@ -1,6 +1,7 @@
 import { type StatesError, StatesErrors } from '../../errors';
 import type { ContextObject, Json } from '../../types';
 import { jsonataItems, jsonataNumber, jsonataScope, jsonataSelectItem } from '../jsonata-io';
+import type { BranchOutcome } from '../redrive';
 import { asFailure, childController, type Frame, type GraphRunner, Halt, record } from '../runtime';
 import { readItems, readMaxConcurrency, selectItem } from '../state-fields';
 import type { StateNode } from '../state-graph';
@@ -19,6 +20,8 @@ export async function runInlineMap(
   frame: Frame,
   runGraph: GraphRunner,
 ): Promise<Json> {
+  // Read before the first await: only the attempt a redrive enters reruns the unfinished iterations.
+  const redrive = frame.redrive?.kind === 'branches' ? frame.redrive.outcomes : undefined;
   const scope = frame.scope;
   let items: Json[];
   let declared: number;
@@ -45,6 +48,7 @@ export async function runInlineMap(
   const { controller, release } = childController(frame);
   const signal = controller.signal;
   const processor = node.processor!;
+  const outcomes: BranchOutcome[] = new Array(items.length);
   let nextIndex = 0;
   let failure: StatesError | Halt | undefined;
 
@@ -61,15 +65,29 @@ export async function runInlineMap(
     limit,
     halted: () => failure !== undefined,
     next: () => {
-      if (nextIndex >= items.length) return undefined;
-      const index = nextIndex++;
+      let index = nextIndex++;
+      // docs: redrive-executions.html, a redrive reruns only the iterations that failed or were aborted.
+      for (; index < items.length; index = nextIndex++) {
+        const last = redrive?.[index];
+        if (!last || !('output' in last)) break;
+        results[index] = last.output;
+        outcomes[index] = last;
+      }
+      if (index >= items.length) return undefined;
+      const last = redrive?.[index];
+      const resume = last && 'resume' in last ? last.resume : undefined;
+      // Each iteration keeps variables of its own and reads those around the Map state.
+      const iterationFrame: Frame = {
+        scope,
+        signal,
+        variables: resume?.variables ?? new VariableScope(frame.variables),
+      };
       return {
         run: () => {
           record(scope, 'MapIterationStarted', { name: node.name, index });
           const value = items[index]!;
-          // Each iteration keeps variables of its own and reads those around the Map state.
-          const iterationFrame: Frame = { scope, signal, variables: new VariableScope(frame.variables) };
           const item = { Item: { Index: index, Value: value } };
+          if (resume) return runGraph(processor, resume.input, iterationFrame, item, resume);
           if (node.jsonata) {
             return Promise.resolve(jsonataSelectItem(node, frame, context, effective, index, value)).then(
               (iterationInput) => runGraph(processor, iterationInput, iterationFrame, item),
@@ -79,16 +97,21 @@ export async function runInlineMap(
           return runGraph(processor, iterationInput, iterationFrame, item);
         },
         succeeded: (output) => {
+          outcomes[index] = { output };
           if (failure) return;
           results[index] = output;
           record(scope, 'MapIterationSucceeded', { name: node.name, index });
         },
-        failed: (error) => fail(index, error),
+        failed: (error) => {
+          if (iterationFrame.failedAt) outcomes[index] = { resume: iterationFrame.failedAt };
+          fail(index, error);
+        },
       };
     },
   }).finally(release);
 
   if (failure) {
+    frame.innerResume = { kind: 'branches', outcomes };
     if (failure instanceof Halt && frame.signal.aborted) throw frame.signal.reason;
     record(scope, 'MapStateFailed');
     throw failure;

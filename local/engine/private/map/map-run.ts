@@ -7,53 +7,17 @@ import type {
   MapRunDescription,
   MapRunStatus,
 } from '../../types';
+import { NOT_REDRIVABLE } from '../redrive';
 import { type EngineEnvironment, type ExecutionScope, Halt, isoDate, type MapRunHandle } from '../runtime';
 import { type LogPosition, SpillLog } from '../spill-log';
 import { type ChildRecord, childEntry } from './child-entry';
 import { FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
+import { type Counts, grow, RecentIndexes, type RedrivableChild, zeroCounts } from './columns';
 
 const END_EVENTS = ['', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'];
 
 /** Child names are UUID-shaped: the Map Run's UUID with its last 12 hex digits replaced by the child's index. */
 const INDEX_DIGITS = 12;
-
-interface Counts {
-  running: number;
-  succeeded: number;
-  failed: number;
-  timedOut: number;
-  aborted: number;
-}
-
-const zeroCounts = (): Counts => ({ running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0 });
-
-/** Remembers the most recent `limit` indexes pushed; returns the one that falls out, or -1. */
-class RecentIndexes {
-  private readonly ring: Int32Array;
-  private count = 0;
-  private next = 0;
-
-  constructor(readonly limit: number) {
-    this.ring = new Int32Array(Math.max(limit, 0));
-  }
-
-  push(index: number): number {
-    if (this.limit <= 0) return index;
-    let evicted = -1;
-    if (this.count === this.limit) evicted = this.ring[this.next]!;
-    else this.count++;
-    this.ring[this.next] = index;
-    this.next = (this.next + 1) % this.limit;
-    return evicted;
-  }
-}
-
-/** A growable typed column. */
-function grow<T extends Float64Array | Uint32Array | Uint8Array>(column: T, capacity: number): T {
-  const bigger = new (column.constructor as new (length: number) => T)(capacity);
-  bigger.set(column);
-  return bigger;
-}
 
 /**
  * One Map Run: the children of one Distributed Map state execution. Each child costs a fixed
@@ -84,6 +48,17 @@ export class MapRun implements MapRunHandle {
   readonly log: SpillLog;
   /** Why a record could not be appended to the log, if one could not. */
   logError?: Error;
+  /** Times the Map Run was redriven, and when last (API_DescribeMapRun.html). */
+  redriveCount = 0;
+  redriveDate?: number;
+  /** Unsuccessful children a redrive is about to rerun, and their items (`pendingRedrive`). */
+  private pendingRedrive = { executions: 0, items: 0 };
+  /** The unsuccessful children of the current redrive not yet rerun. */
+  private queued = new Set<number>();
+  /** Unsuccessful children, kept until a redrive reruns them: their scope (history, input) and where they stopped. */
+  private readonly unsuccessful = new Map<number, RedrivableChild>();
+  /** Redriven children: how many times, and when last. */
+  private readonly childRedrives = new Map<number, { count: number; date: number }>();
 
   // Columns, indexed by child number; `childCount` entries are in use.
   private count = 0;
@@ -173,8 +148,18 @@ export class MapRun implements MapRunHandle {
     return JSON.parse(this.log.read(position)) as ChildRecord;
   }
 
+  childRedriveCount(index: number): number {
+    return this.childRedrives.get(index)?.count ?? 0;
+  }
+
+  /** Billed transitions of a finished child. */
+  transitionsOf(index: number): number {
+    return this.transitions[index]!;
+  }
+
   describeChild(index: number): ExecutionDescription {
     const status = this.statuses[index]!;
+    const redrives = this.childRedrives.get(index);
     const description: ExecutionDescription = {
       executionArn: this.childArn(index),
       stateMachineArn: this.childStateMachineArn,
@@ -184,7 +169,13 @@ export class MapRun implements MapRunHandle {
       input: '',
       mapRunArn: this.mapRunArn,
       stateTransitions: this.transitions[index]!,
+      redriveCount: redrives?.count ?? 0,
+      // docs: API_DescribeExecution.html, a child is redriven only by its Map Run.
+      redriveStatus: status === RUNNING || status === SUCCEEDED ? 'NOT_REDRIVABLE' : 'REDRIVABLE_BY_MAP_RUN',
     };
+    if (redrives) description.redriveDate = redrives.date;
+    if (status === RUNNING) description.redriveStatusReason = NOT_REDRIVABLE.running;
+    if (status === SUCCEEDED) description.redriveStatusReason = NOT_REDRIVABLE.succeeded;
     if (status === RUNNING) {
       const scope = this.inflight.get(index)?.scope;
       description.input = JSON.stringify(scope?.execution.Input ?? null);
@@ -247,7 +238,13 @@ export class MapRun implements MapRunHandle {
   }
 
   describe(): MapRunDescription {
-    const toCounts = (counts: Counts, total: number, pending: number, written: number): MapRunCounts => ({
+    const toCounts = (
+      counts: Counts,
+      total: number,
+      pending: number,
+      written: number,
+      pendingRedrive: number,
+    ): MapRunCounts => ({
       pending,
       running: counts.running,
       succeeded: counts.succeeded,
@@ -256,8 +253,9 @@ export class MapRun implements MapRunHandle {
       aborted: counts.aborted,
       total,
       resultsWritten: written,
+      // Every unsuccessful child stays redrivable while its parent is (redrive-map-run.html).
       failuresNotRedrivable: 0,
-      pendingRedrive: 0,
+      pendingRedrive,
     });
     const description: MapRunDescription = {
       mapRunArn: this.mapRunArn,
@@ -272,11 +270,19 @@ export class MapRun implements MapRunHandle {
         this.totalItems,
         this.totalItems - this.startedItems,
         this.resultsWritten ? this.startedItems : 0,
+        this.pendingRedrive.items,
       ),
-      executionCounts: toCounts(this.executions, this.childCount, 0, this.resultsWritten ? this.childCount : 0),
-      redriveCount: 0,
+      executionCounts: toCounts(
+        this.executions,
+        this.childCount,
+        0,
+        this.resultsWritten ? this.childCount : 0,
+        this.pendingRedrive.executions,
+      ),
+      redriveCount: this.redriveCount,
     };
     if (this.stopDate !== undefined) description.stopDate = this.stopDate;
+    if (this.redriveDate !== undefined) description.redriveDate = this.redriveDate;
     return description;
   }
 
@@ -289,6 +295,65 @@ export class MapRun implements MapRunHandle {
     if (count === undefined && percentage === undefined) return true;
     if (count !== undefined && failed > count) return true;
     return percentage !== undefined && this.totalItems > 0 && (failed * 100) / this.totalItems > percentage;
+  }
+
+  /** Keeps what a redrive of an unsuccessful child needs: its scope and where it stopped. */
+  keepForRedrive(index: number, child: RedrivableChild): void {
+    this.unsuccessful.set(index, child);
+  }
+
+  /** The unsuccessful children a redrive would rerun, lowest index first. */
+  unsuccessfulChildren(): number[] {
+    return [...this.unsuccessful.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Starts a redrive (redrive-map-run.html): the Map Run is RUNNING again and its unsuccessful
+   * children wait to rerun (`pendingRedrive`); they leave the failed, timed-out and aborted counts,
+   * so the tolerated failure threshold counts the failures of this attempt. Returns their indexes.
+   */
+  beginRedrive(): number[] {
+    this.redriveCount++;
+    this.redriveDate = this.env.clock.now();
+    this.status = 'RUNNING';
+    delete this.stopDate;
+    this.resultsWritten = 0;
+    const indexes = this.unsuccessfulChildren();
+    for (const index of indexes) this.movePending(index, 1);
+    this.queued = new Set(indexes);
+    return indexes;
+  }
+
+  /** Ends a redrive's children: those it did not rerun (the Map Run failed or stopped first) count as unsuccessful again. */
+  endRedrive(): void {
+    for (const index of this.queued) this.movePending(index, -1);
+    this.queued.clear();
+  }
+
+  /** Moves an unsuccessful child from its status count to `pendingRedrive` (1) or back (-1). */
+  private movePending(index: number, direction: 1 | -1): void {
+    const status = this.statuses[index]!;
+    const bucket: keyof Counts = status === FAILED ? 'failed' : status === TIMED_OUT ? 'timedOut' : 'aborted';
+    const itemCount = this.itemsPerChild[index]!;
+    this.items[bucket] -= direction * itemCount;
+    this.executions[bucket] -= direction;
+    this.pendingRedrive.items += direction * itemCount;
+    this.pendingRedrive.executions += direction;
+  }
+
+  /** Reruns an unsuccessful child: RUNNING again, its redrive count one more. Returns what it stopped with. */
+  restartChild(index: number): RedrivableChild {
+    const child = this.unsuccessful.get(index)!;
+    this.unsuccessful.delete(index);
+    this.queued.delete(index);
+    const itemCount = this.itemsPerChild[index]!;
+    this.pendingRedrive.items -= itemCount;
+    this.pendingRedrive.executions--;
+    this.statuses[index] = RUNNING;
+    this.items.running += itemCount;
+    this.executions.running++;
+    this.childRedrives.set(index, { count: this.childRedriveCount(index) + 1, date: this.env.clock.now() });
+    return child;
   }
 
   /** Records a new child; returns its index. */
@@ -339,6 +404,7 @@ export class MapRun implements MapRunHandle {
       startDate: isoDate(this.startDates[index]!),
       stopDate: isoDate(stopDate),
       failure,
+      redriveCount: this.childRedriveCount(index),
     });
     try {
       const position = this.log.append(entry);

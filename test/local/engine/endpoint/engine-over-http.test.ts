@@ -3,11 +3,13 @@ import {
   DescribeExecutionCommand,
   DescribeMapRunCommand,
   ExecutionAlreadyExists,
+  ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
   InvalidDefinition,
   InvalidName,
   ListExecutionsCommand,
   ListMapRunsCommand,
+  RedriveExecutionCommand,
   SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
@@ -22,9 +24,20 @@ import { createLambdaIntegration } from '../../../../local/engine/integrations';
 const ROLE = 'arn:aws:iam::000000000000:role/test';
 let sfn: SFNClient;
 let close: () => Promise<void>;
+/** While true, the `flaky` function fails: what a redrive test fixes between two attempts. */
+let flakyFails = true;
 
 beforeAll(async () => {
-  const handlers = new Map([['double', async (event: unknown) => ({ value: (event as { value: number }).value * 2 })]]);
+  const handlers = new Map<string, (event: unknown) => Promise<unknown>>([
+    ['double', async (event: unknown) => ({ value: (event as { value: number }).value * 2 })],
+    [
+      'flaky',
+      async () => {
+        if (flakyFails) throw new Error('not yet');
+        return { fixed: true };
+      },
+    ],
+  ]);
   const service = createLocalStepFunctions({
     integrations: [createLambdaIntegration({ handlers })],
     objectStore: new MemoryObjectStore(),
@@ -180,5 +193,59 @@ describe('the local engine over the Step Functions API', () => {
     await sfn.send(new StopExecutionCommand({ executionArn, error: 'User.Stop', cause: 'enough' }));
     const execution = await finished(executionArn as string);
     expect(execution).toMatchObject({ status: 'ABORTED', error: 'User.Stop', cause: 'enough' });
+  });
+});
+
+// docs: step-functions/latest/apireference/API_RedriveExecution.html, API_DescribeExecution.html,
+// API_ExecutionRedrivenEventDetails.html and API_ListExecutions.html (redriveFilter).
+describe('RedriveExecution over the Step Functions API', () => {
+  it('redrives a failed execution and reports it in DescribeExecution, the history and ListExecutions', async () => {
+    const arn = await createMachine('redrivable', {
+      StartAt: 'Call',
+      States: {
+        Call: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: 'flaky', Payload: {} },
+          OutputPath: '$.Payload',
+          End: true,
+        },
+      },
+    });
+    flakyFails = true;
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
+    expect(await finished(executionArn as string)).toMatchObject({
+      status: 'FAILED',
+      redriveCount: 0,
+      redriveStatus: 'REDRIVABLE',
+    });
+
+    flakyFails = false;
+    const redriven = await sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: 'fix-1' }));
+    expect(redriven.redriveDate).toBeInstanceOf(Date);
+    // The same client token answers with the same redrive.
+    const again = await sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: 'fix-1' }));
+    expect(again.redriveDate?.getTime()).toBe(redriven.redriveDate?.getTime());
+
+    const execution = await finished(executionArn as string);
+    expect(execution).toMatchObject({
+      status: 'SUCCEEDED',
+      redriveCount: 1,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven',
+    });
+    expect(execution.redriveDate?.getTime()).toBe(redriven.redriveDate?.getTime());
+    expect(JSON.parse(execution.output ?? 'null')).toEqual({ fixed: true });
+
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    const event = history.events?.find((candidate) => candidate.type === 'ExecutionRedriven');
+    expect(event?.executionRedrivenEventDetails).toEqual({ redriveCount: 1 });
+
+    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn, redriveFilter: 'REDRIVEN' }));
+    expect(listed.executions?.map((item) => [item.executionArn, item.redriveCount])).toEqual([[executionArn, 1]]);
+
+    await expect(sfn.send(new RedriveExecutionCommand({ executionArn }))).rejects.toBeInstanceOf(
+      ExecutionNotRedrivable,
+    );
   });
 });

@@ -160,6 +160,13 @@ export class FakeStepFunctions implements StepFunctionsService {
     return { stopDate };
   }
 
+  redriveExecution(request: { executionArn: string }): { redriveDate: number } {
+    const execution = this.describeExecution(request.executionArn);
+    const redriveDate = this.tick();
+    Object.assign(execution, { status: 'RUNNING', redriveCount: (execution.redriveCount ?? 0) + 1, redriveDate });
+    return { redriveDate };
+  }
+
   listExecutions(request: {
     stateMachineArn?: string;
     mapRunArn?: string;

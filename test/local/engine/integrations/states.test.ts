@@ -38,6 +38,7 @@ function childEngine() {
     deleteStateMachine: unused,
     describeExecution: unused,
     listExecutions: unused,
+    redriveExecution: unused,
     getExecutionHistory: unused,
     describeMapRun: unused,
     listMapRuns: unused,
