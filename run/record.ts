@@ -77,12 +77,15 @@ export function runSummaryOf(
   const running = latestExecution === 'RUNNING';
   const items = tallyItems(facts.counts, facts.failedWithoutStart, running ? (live ?? { running: 0 }) : undefined);
   const { retries, aggregate } = facts.followUps;
+  const { runId, path, status: executionStatus, ...execution } = record;
   return {
-    ...record,
+    runId,
+    path,
     status: currentRunStatus({ header: facts.followUps.status, latestExecution, tally: items }),
-    executionStatus: record.status,
+    executionStatus,
     items,
     counts: facts.counts,
+    ...execution,
     ...(!record.retryOf && retries.length > 0 ? { retries } : {}),
     ...(aggregate ? { aggregate } : {}),
   };
