@@ -1,9 +1,9 @@
 import { latestExecutionArn, type RunRecord, readRunLedgerView, runSummaryOf } from '../../run';
+import { printFailures } from '../failure-list';
 import { CliError, type CliIo } from '../io';
 import { runningJobsOf } from '../live-jobs';
 import { printRunSummary } from '../summary';
 import { type AwsTarget, type AwsTargetOptions, openAwsTarget } from '../targets';
-import { printFailures } from './status';
 
 /**
  * `fanout status RUNID --aws`: the run's executions from Step Functions (DescribeExecution of the

@@ -7,7 +7,7 @@ import { CliError, type CliIo, ExitCode } from '../io';
 import { readLedgerView } from '../ledger-snapshot';
 import { checkStateFree } from '../state-lock';
 import { didYouMean, runNamesIn } from '../suggest';
-import { printRunSummary, type RunLocation, type SummaryHints } from '../summary';
+import { printRunSummary, type SummaryHints } from '../summary';
 import type { AwsTargetOptions } from '../targets/aws';
 
 export interface StatusOptions {
@@ -74,6 +74,7 @@ async function localFailures(
 ): Promise<number> {
   const { loadConfig } = await import('../../config');
   const { openLocalLedger } = await import('./local-ledger');
+  const { printFailures } = await import('../failure-list');
   const config = loadConfig();
   const ledger = await openLocalLedger(dir, config);
   if (!ledger) throw busyLedger(dirText);
@@ -82,38 +83,4 @@ async function localFailures(
   } finally {
     await ledger.close();
   }
-}
-
-/**
- * Every failed item of a run (FAILED, and the RETRYING or ABANDONED rows a failure led to), with
- * the reason that tells most (`failureReason`) and where its log is: one JSON line
- * `{runId, failures: [...]}` with `--json`, else one line per item. Exit code 0.
- */
-export async function printFailures(io: CliIo, runId: string, json: boolean, location: RunLocation): Promise<number> {
-  const { failureReason, listFailedItems } = await import('../../run');
-  const items = await listFailedItems(location.ledger, location.tableName, runId);
-  const failures = items.map((item) => ({
-    itemId: item.itemId,
-    kwargs: item.kwargs === undefined ? null : (JSON.parse(item.kwargs) as unknown),
-    status: item.status ?? 'FAILED',
-    attempt: item.attempt ?? 1,
-    failureClass: item.failureClass ?? null,
-    reason: failureReason(item),
-    exitCode: item.exitCode ?? null,
-    statusReason: item.statusReason ?? null,
-    containerReason: item.containerReason ?? null,
-    jobId: item.jobId ?? null,
-    log: item.logStream ? location.logLink(item.logStream) : null,
-  }));
-  if (json) {
-    io.out(JSON.stringify({ runId, failures }));
-    return ExitCode.Succeeded;
-  }
-  if (failures.length === 0) io.out(`run ${runId} has no failed items`);
-  for (const failure of failures) {
-    const exit = failure.exitCode === null ? '' : ` exit ${failure.exitCode}`;
-    io.out(`${failure.itemId}${exit} ${failure.failureClass ?? 'UNKNOWN'}: ${failure.reason}`);
-    io.out(`  kwargs: ${JSON.stringify(failure.kwargs)}${failure.log ? `\n  log: ${failure.log}` : ''}`);
-  }
-  return ExitCode.Succeeded;
 }

@@ -1,9 +1,12 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
 import { BatchClient, ListJobsCommand } from '@aws-sdk/client-batch';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/program';
 import type { RunSummary } from '../../../run';
@@ -230,5 +233,60 @@ describe('fanout status --aws', () => {
       error: 'FanoutInputError',
       executionArn: executionArn(consoleName),
     });
+  });
+});
+
+const root = normalize(join(import.meta.dirname, '..', '..', '..'));
+
+/** The modules a file loads when it is loaded: its static value imports (type-only imports are erased, `import()` waits). */
+function staticImports(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(join(root, file), 'utf8'), ts.ScriptTarget.Latest, true);
+  const specifiers: string[] = [];
+  for (const statement of source.statements) {
+    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
+    const clause = statement.importClause;
+    const bindings = clause?.namedBindings;
+    const onlyTypes =
+      clause?.isTypeOnly ||
+      (clause &&
+        !clause.name &&
+        bindings &&
+        ts.isNamedImports(bindings) &&
+        bindings.elements.every((e) => e.isTypeOnly));
+    if (!onlyTypes) specifiers.push(statement.moduleSpecifier.text);
+  }
+  return specifiers;
+}
+
+/** Every module loaded with `file`, transitively: repository files and packages. */
+function loadedWith(file: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (current: string) => {
+    if (files.has(current)) return;
+    files.add(current);
+    for (const specifier of staticImports(current)) {
+      if (!specifier.startsWith('.')) {
+        packages.add(specifier);
+        continue;
+      }
+      const base = normalize(join(dirname(current), specifier));
+      const found = [`${base}.ts`, join(base, 'index.ts'), base].find((candidate) => existsSync(join(root, candidate)));
+      if (found?.endsWith('.ts')) visit(relative(root, join(root, found)));
+    }
+  };
+  visit(file);
+  return { files, packages };
+}
+
+// `fanout status RUNID` of a local run answers from the ledger snapshot: it starts as fast as
+// `--help` only while it loads no AWS SDK client and no DynamoDB (measured by bench/startup.ts).
+describe('fanout status start-up', () => {
+  it('loads no AWS SDK, no local DynamoDB and no AWS target before it knows it needs them', () => {
+    const { files, packages } = loadedWith('cli/commands/status.ts');
+    expect([...packages].filter((name) => name.startsWith('@aws-sdk/'))).toEqual([]);
+    expect(
+      [...files].filter((name) => /^local\/dynamodb|^cli\/targets\/aws|^run\/index|^run\/ledger\/reads/.test(name)),
+    ).toEqual([]);
   });
 });
