@@ -31,10 +31,11 @@ symlinkSync(join(root, 'node_modules'), join(packageDir, 'node_modules'));
 const work = join(installed, 'work');
 mkdirSync(work);
 
-/** Median wall time of `node args...` in milliseconds. */
-function median(args: string[]): number {
+/** Median wall time of `node args...` in milliseconds; `before` runs untimed before each. */
+function median(args: string[], before: () => void = () => undefined): number {
   const times: number[] = [];
   for (let i = 0; i < repeat; i++) {
+    before();
     const start = process.hrtime.bigint();
     spawnSync(process.execPath, args, { cwd: work, env, stdio: 'ignore' });
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
@@ -56,6 +57,9 @@ const timed = {
   version: median([fanout, '--version']),
   statusUsage: median([fanout, 'status']),
   statusRun: median([fanout, 'status', 'startup-bench']),
+  statusRunFromStore: median([fanout, 'status', 'startup-bench'], () =>
+    rmSync(join(work, '.fanout', 'ledger-snapshot.json'), { force: true }),
+  ),
   helpFromSources: median([join(root, 'bin', 'fanout.mjs'), '--help']),
 };
 const ratio = (ms: number) => Number((ms / node).toFixed(2));

@@ -19,7 +19,7 @@ function add(counts: ProgressCounts, status: string, n: number): void {
   if (status === 'SUCCEEDED') counts.succeeded += n;
   else if (status === 'FAILED') counts.failed += n;
   else if (RUNNING.has(status)) counts.running += n;
-  else counts.pending += n;
+  else counts.queued += n;
 }
 
 /**
@@ -34,7 +34,7 @@ export async function arrayProgress(
   runId: string,
   sinceMs: number,
 ): Promise<ProgressCounts> {
-  const counts: ProgressCounts = { total: 0, succeeded: 0, failed: 0, running: 0, pending: 0 };
+  const counts: ProgressCounts = { total: 0, succeeded: 0, failed: 0, running: 0, queued: 0 };
   const parents: string[] = [];
   for await (const job of listArrayRunJobs(batch, jobQueues, runId, sinceMs)) {
     if (isArrayParent(job)) parents.push(job.jobId as string);

@@ -1,12 +1,15 @@
 import type { CliIo } from './io';
 
-/** Item counts of the running fan-out, as DescribeMapRun reports them. */
+/**
+ * Item counts of the running fan-out (docs/run-status.md): `running` items have a Batch job
+ * STARTING or RUNNING, `queued` ones wait (no job yet, or SUBMITTED, PENDING, RUNNABLE).
+ */
 export interface ProgressCounts {
   total: number;
   succeeded: number;
   failed: number;
   running: number;
-  pending: number;
+  queued: number;
 }
 
 /**
@@ -20,7 +23,7 @@ export function formatProgress(counts: ProgressCounts, elapsedSeconds: number, l
   const eta = rate > 0 ? `${Math.ceil(remaining / rate)}s` : '?';
   return (
     `${label ? `${label}: ` : ''}${done}/${counts.total} done · ${counts.succeeded} succeeded · ${counts.failed} failed · ` +
-    `${counts.running} running · ${counts.pending} pending · ${rate.toFixed(1)}/s · ETA ${eta}`
+    `${counts.running} running · ${counts.queued} queued · ${rate.toFixed(1)}/s · ETA ${eta}`
   );
 }
 

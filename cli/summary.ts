@@ -1,5 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type FailedItem, failureReason, listFailedItems, type RunSummary } from '../run';
+// Only light modules: `fanout status` prints a summary without loading the AWS SDK.
+import { failureReason } from '../run/ledger/failure-reason';
+import type { FailedItem } from '../run/ledger/reads';
+import type { RunSummary } from '../run/record';
+import { runSucceeded } from '../run/status-model';
 import { type Palette, paintStatus, palette } from './colour';
 import { type CliIo, ExitCode } from './io';
 import { commandPrefix } from './package-info';
@@ -11,13 +15,14 @@ export function formatSummary(summary: RunSummary): string {
   const rows: Array<[string, string]> = [
     ['run', summary.runId],
     ['status', summary.status],
-    ['items', String(summary.counts.total)],
-    ['  succeeded', String(summary.counts.succeeded)],
-    ['  failed', String(summary.counts.failed)],
-    ['  pending', String(summary.counts.pending)],
+    ['items', String(summary.items.total)],
+    ['  succeeded', String(summary.items.succeeded)],
+    ['  failed', String(summary.items.failed)],
+    ['  never started', String(summary.items.neverStarted)],
   ];
-  for (const key of ['running', 'retrying', 'abandoned'] as const) {
-    if (summary.counts[key] > 0) rows.push([`  ${key}`, String(summary.counts[key])]);
+  // Queued and running items exist only while the run goes on.
+  if (summary.status === 'RUNNING' || summary.items.queued + summary.items.running > 0) {
+    rows.push(['  queued', String(summary.items.queued)], ['  running', String(summary.items.running)]);
   }
   if (summary.error) rows.push(['error', summary.error]);
   if (summary.aggregate) {
@@ -29,7 +34,7 @@ export function formatSummary(summary: RunSummary): string {
     summary.stateTransitions === null ? 'not reported' : String(summary.stateTransitions),
   ]);
   if (summary.durationSeconds !== null) rows.push(['duration', `${summary.durationSeconds.toFixed(1)}s`]);
-  rows.push(['execution', summary.executionArn]);
+  rows.push(['execution', `${summary.executionArn} (${summary.executionStatus})`]);
   if (summary.retryOf) rows.push(['retry of', summary.retryOf]);
   if (summary.retriedItemCount !== undefined)
     rows.push([
@@ -50,9 +55,6 @@ function paintSummaryStatus(table: string, status: string, paint: Palette): stri
   );
 }
 
-/** How many failed items the human-readable summary lists. */
-const FAILURES_SHOWN = 10;
-
 /**
  * A few failed items with why they failed and where their log is, plus the commands to look
  * further; for people, not part of the `--json` contract. `statusFlags` point `fanout status`
@@ -67,8 +69,8 @@ export function formatFailures(
 ): string {
   const lines: string[] = [];
   if (failures.length > 0) {
-    const shown =
-      failures.length < summary.counts.failed ? ` (first ${failures.length} of ${summary.counts.failed})` : '';
+    const failed = summary.counts.failed + summary.counts.abandoned;
+    const shown = failures.length < failed ? ` (first ${failures.length} of ${failed})` : '';
     lines.push(`failed items${shown}:`);
     for (const item of failures) {
       const why = failureReason(item);
@@ -98,22 +100,26 @@ export interface RunLocation {
   statusFlags: string;
 }
 
+/** Where a person reads a run's logs and the flags that find the run again, for the human-readable summary. */
+export type SummaryHints = Pick<RunLocation, 'logLink' | 'statusFlags'>;
+
 /**
- * Prints a run summary: one JSON line with `--json`, else the table and the first failed
- * items. Returns the exit code the summary means.
+ * Prints a run summary: one JSON line with `--json`, else the table and the first failed items
+ * (`failures`, read by the caller). Returns the exit code the summary means: 0 when the run
+ * succeeded or completed within its tolerated failures, 1 otherwise.
  */
-export async function printRunSummary(
+export function printRunSummary(
   io: CliIo,
   summary: RunSummary,
   json: boolean,
-  location: RunLocation,
-): Promise<number> {
+  hints: SummaryHints,
+  failures: readonly FailedItem[],
+): number {
   if (json) {
     io.out(JSON.stringify(summary));
   } else {
     io.out(paintSummaryStatus(formatSummary(summary), summary.status, palette(io.colour)));
-    const failures = await listFailedItems(location.ledger, location.tableName, summary.runId, FAILURES_SHOWN);
-    io.out(formatFailures(summary, failures, (logStream) => location.logLink(logStream), '', location.statusFlags));
+    io.out(formatFailures(summary, failures, (logStream) => hints.logLink(logStream), '', hints.statusFlags));
   }
-  return summary.status === 'SUCCEEDED' ? ExitCode.Succeeded : ExitCode.Failed;
+  return runSucceeded(summary.status) ? ExitCode.Succeeded : ExitCode.Failed;
 }

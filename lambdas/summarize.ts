@@ -2,15 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import {
-  countRunStatuses,
-  FailureClass,
-  ITEM_TRANSITIONS,
-  itemUpdate,
-  RunStatus,
-  runOutcomeUpdate,
-  type StatusCounts,
-} from '../run';
+import { countRunStatuses, endedRunStatus, FailureClass, ITEM_TRANSITIONS, itemUpdate, runOutcomeUpdate } from '../run';
 import { aggregateErrorSchema, aggregateFailure, aggregateOutcomeOf, aggregateResultSchema } from './shared/aggregate';
 import { isConditionFailure } from './shared/claims';
 import { documentClient, s3Client } from './shared/clients';
@@ -152,13 +144,6 @@ async function reconcileUnrecordedChildren(
   return changed;
 }
 
-/** The run's status from the Map's outcome and the ledger counts. */
-function runStatusOf(counts: StatusCounts, mapFailed: boolean): RunStatus {
-  if (mapFailed) return RunStatus.FAILED;
-  if (counts.total > 0 && counts.succeeded === counts.total) return RunStatus.SUCCEEDED;
-  return RunStatus.COMPLETED_WITH_FAILURES;
-}
-
 /**
  * Builds the Summarize handler; without arguments it reads `TABLE_NAME` once, on first use.
  * @example export const handler = createSummarizeHandler();
@@ -197,7 +182,8 @@ export function createSummarizeHandler(overrides: Partial<SummarizeDependencies>
     }
     const aggregate = aggregateOutcomeOf(prepared.aggregate?.jobName, event.aggregate, event.aggregateError);
     const aggregateFailed = aggregate?.status === 'FAILED';
-    const status = runStatusOf(counts, fanOutError !== undefined || aggregateFailed);
+    // The one status model (run/status-model.ts): tolerated failures are COMPLETED_WITH_FAILURES, never SUCCEEDED.
+    const status = endedRunStatus(fanOutError !== undefined || aggregateFailed, counts);
     const error = fanOutError
       ? { error: fanOutError.Error, cause: fanOutError.Cause ?? '' }
       : aggregateFailed

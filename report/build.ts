@@ -3,13 +3,17 @@ import {
   type AggregateOutcome,
   type AttemptRecord,
   type ComputeConfig,
+  currentRunStatus,
+  type ExecutionStatus,
   emptyCounts,
   FailureClass,
+  failedBeforeStart,
   failureReason,
   type ItemRow,
   type RunHeaderRow,
   type RunRecord,
   type StatusCounts,
+  tallyItems,
 } from '../run';
 import { costSummaryOf } from './cost';
 import type {
@@ -139,6 +143,7 @@ export function buildReportModel(sources: ReportSources): ReportModel {
   let undrawnAttempts = 0;
   let recoveredItems = 0;
   let itemRounds = 0;
+  let failedWithoutStart = 0;
   const groups = new Map<string, FailureGroup>();
   const retry: RetryAdvice = {
     command: `${sources.commandPrefix ?? 'fanout'} retry ${sources.runId} ${sources.targetFlags ?? `--dir ${shellWord(sources.dir ?? '.fanout')}`}`,
@@ -152,6 +157,7 @@ export function buildReportModel(sources: ReportSources): ReportModel {
     counts.total += 1;
     const key = COUNT_KEY[row.status];
     if (key) counts[key] += 1;
+    if (failedBeforeStart(row)) failedWithoutStart += 1;
     itemRounds += row.attempt;
     const history = row.attempts ?? [];
     if (row.status === 'SUCCEEDED' && history.length > 0) recoveredItems += 1;
@@ -183,6 +189,12 @@ export function buildReportModel(sources: ReportSources): ReportModel {
     ? null
     : executions.reduce((sum, execution) => sum + (execution.stateTransitions ?? 0), 0);
   const latest = executions.at(-1);
+  // The status model (docs/run-status.md): while the run goes on, the jobs drawn running are Batch's running jobs.
+  const running = latest?.status === 'RUNNING';
+  const live = { running: attempts.filter((attempt) => attempt.outcome === 'running').length };
+  const items = tallyItems(counts, failedWithoutStart, running ? live : undefined);
+  const latestExecution = (latest?.status ??
+    (header?.status === 'RUNNING' ? 'RUNNING' : 'SUCCEEDED')) as ExecutionStatus;
   const path = header?.path ?? latest?.path ?? 'map';
   const aggregate = header?.aggregateOutcome
     ? aggregateSummary(header.aggregateOutcome, sources.jobs, sources.logUrl)
@@ -199,7 +211,7 @@ export function buildReportModel(sources: ReportSources): ReportModel {
   return {
     runId: sources.runId,
     path,
-    status: runStatus(header?.status, latest?.status),
+    status: currentRunStatus({ header: header?.status, latestExecution, tally: items }),
     generatedAt: sources.now.toISOString(),
     input: {
       ...(sources.source ? { source: sources.source } : {}),
@@ -217,6 +229,7 @@ export function buildReportModel(sources: ReportSources): ReportModel {
       ]),
     },
     counts,
+    items,
     executions: executions.map(({ path: _path, ...execution }) => execution),
     timing: timingOf(executions),
     stateTransitions,
@@ -390,16 +403,6 @@ function executionSummary(record: ExecutionRecord, runId: string): ExecutionSumm
     error: record.error,
     ...(record.retriedItemCount === undefined ? {} : { retriedItemCount: record.retriedItemCount }),
   };
-}
-
-/**
- * The ledger's header status once the run's executions ended; while it says RUNNING after they
- * ended (a stopped execution never reaches Summarize), the latest execution's status.
- */
-function runStatus(ledgerStatus: string | undefined, latestExecution: string | undefined): string {
-  if (ledgerStatus && (ledgerStatus !== 'RUNNING' || latestExecution === 'RUNNING' || latestExecution === undefined))
-    return ledgerStatus;
-  return latestExecution ?? 'UNKNOWN';
 }
 
 function timingOf(executions: readonly ExecutionSummary[]): ReportModel['timing'] {

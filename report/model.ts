@@ -1,4 +1,4 @@
-import type { BilledUsage, ComputeCost, CostEstimate, FixedMonthly, JobCompute, StatusCounts } from '../run';
+import type { BilledUsage, ComputeCost, CostEstimate, FixedMonthly, ItemTally, JobCompute, StatusCounts } from '../run';
 import type { SourceSummary } from './source';
 
 /**
@@ -11,12 +11,14 @@ export interface ReportModel {
   runId: string;
   /** `map` or `array` (any path a run record names). */
   path: string;
-  /** The run's status; see docs/report.md, "Status". */
+  /** The run's current status in the status model (docs/run-status.md). */
   status: string;
   /** When the report was made (ISO). */
   generatedAt: string;
   input: InputSummary;
   counts: StatusCounts;
+  /** The run's items by what happened to them (the status model's tally). */
+  items: ItemTally;
   /** The run's executions, oldest first: the run itself, then its retries and resumes. */
   executions: ExecutionSummary[];
   /** First execution start to last execution stop (ISO), and the time spent executing. */

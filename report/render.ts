@@ -122,14 +122,13 @@ function logCell(logStream: string | undefined, logUrl: string | undefined): str
 }
 
 function countsLine(model: ReportModel): string {
-  const { counts } = model;
+  const { items } = model;
   const parts = [
-    `${formatCount(counts.total)} items`,
-    `${formatCount(counts.succeeded)} succeeded`,
-    `${formatCount(counts.failed)} failed`,
+    `${formatCount(items.total)} items`,
+    `${formatCount(items.succeeded)} succeeded`,
+    `${formatCount(items.failed)} failed`,
   ];
-  for (const key of ['abandoned', 'pending', 'running', 'retrying'] as const)
-    if (counts[key] > 0) parts.push(`${formatCount(counts[key])} ${key}`);
+  for (const [key, label] of ITEM_KEYS.slice(2)) if (items[key] > 0) parts.push(`${formatCount(items[key])} ${label}`);
   return parts.join(' · ');
 }
 
@@ -145,34 +144,34 @@ function renderExecutions(model: ReportModel): string {
 <tbody>${rows.join('')}</tbody></table></section>`;
 }
 
-const STATUS_COLORS: Record<string, string> = {
-  succeeded: COLORS.succeeded,
-  failed: COLORS.failed,
-  abandoned: '#8c2f39',
-  pending: '#b8c0c8',
-  running: COLORS.running,
-  retrying: '#7a5cc4',
-};
+/** The status model's item counts (docs/run-status.md), in the order the stack draws them. */
+const ITEM_KEYS = [
+  ['succeeded', 'succeeded', COLORS.succeeded],
+  ['failed', 'failed', COLORS.failed],
+  ['neverStarted', 'never started', '#b8c0c8'],
+  ['queued', 'queued', '#7a5cc4'],
+  ['running', 'running', COLORS.running],
+] as const;
 
 function renderStatus(model: ReportModel): string {
-  const { counts } = model;
-  const keys = ['succeeded', 'failed', 'abandoned', 'pending', 'running', 'retrying'] as const;
-  const total = Math.max(counts.total, 1);
-  const stack = keys
-    .filter((key) => counts[key] > 0)
+  const { items: tally } = model;
+  const total = Math.max(tally.total, 1);
+  const stack = ITEM_KEYS.filter(([key]) => tally[key] > 0)
     .map(
-      (key) =>
-        `<span style="width:${((counts[key] / total) * 100).toFixed(3)}%;background:${STATUS_COLORS[key]}" title="${key}: ${counts[key]}"></span>`,
+      ([key, label, colour]) =>
+        `<span style="width:${((tally[key] / total) * 100).toFixed(3)}%;background:${colour}" title="${label}: ${tally[key]}"></span>`,
     )
     .join('');
-  const items = keys.map(
-    (key) =>
-      `<li data-status="${key}"><span class="swatch" style="background:${STATUS_COLORS[key]}"></span><span class="count">${formatCount(counts[key])}</span>${key}</li>`,
+  // Queued and running items exist only while the run goes on.
+  const shown = ITEM_KEYS.filter(([key]) => model.status === 'RUNNING' || (key !== 'queued' && key !== 'running'));
+  const items = shown.map(
+    ([key, label, colour]) =>
+      `<li data-status="${key}"><span class="swatch" style="background:${colour}"></span><span class="count">${formatCount(tally[key])}</span>${label}</li>`,
   );
   const attempts = model.attempts.length + model.undrawnAttempts;
   return `<section id="status"><h2>Status</h2>
 <div class="stack">${stack}</div>
-<ul class="counts"><li data-status="total"><span class="count">${formatCount(counts.total)}</span>items</li>${items.join('')}</ul>
+<ul class="counts"><li data-status="total"><span class="count">${formatCount(tally.total)}</span>items</li>${items.join('')}</ul>
 <p class="note">${formatCount(attempts)} job attempts${model.recoveredItems > 0 ? `; ${formatCount(model.recoveredItems)} item(s) failed first and succeeded on a later attempt` : ''}.</p>
 </section>`;
 }

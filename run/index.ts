@@ -7,5 +7,7 @@ export * from './compute-pricing';
 export * from './errors';
 export * from './job-outcomes';
 export * from './ledger';
+export * from './ledger-view';
 export * from './pricing';
 export * from './record';
+export * from './status-model';

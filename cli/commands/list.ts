@@ -2,12 +2,25 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { loadConfig } from '../../config';
-import { countRunStatuses, type LedgerClient, type RunPath, readRunRecord, type StatusCounts } from '../../run';
+import {
+  currentRunStatus,
+  type ExecutionStatus,
+  type ItemTally,
+  type RunLedgerView,
+  type RunPath,
+  type RunState,
+  readRunLedgerView,
+  readRunRecord,
+  type StatusCounts,
+  tallyItems,
+} from '../../run';
 import { paintStatus, palette } from '../colour';
 import { type CliIo, ExitCode } from '../io';
+import { readLedgerView } from '../ledger-snapshot';
+import { runningJobsOf } from '../live-jobs';
 import { processAlive, readRunLock } from '../lock';
 import { type AwsTargetOptions, openAwsTarget } from '../targets';
-import { openLocalLedger } from './local-ledger';
+import { readLocalLedgerViews } from './local-ledger';
 
 export interface ListOptions {
   dir?: string;
@@ -25,8 +38,16 @@ export interface RunListing {
   /** The run it belongs to (the same as `id` for a run's own execution). */
   runId: string;
   path: RunPath;
-  status: string;
-  /** The run's item counts from the ledger; null when the ledger cannot be read now. */
+  /**
+   * The run's current status in the status model (docs/run-status.md), the same on every line of
+   * the run; the execution's own status when the ledger cannot be read now.
+   */
+  status: RunState;
+  /** This execution's own status. */
+  executionStatus: ExecutionStatus;
+  /** The run's items by what happened to them; null when the ledger cannot be read now. */
+  items: ItemTally | null;
+  /** The run's item counts per ledger status; null when the ledger cannot be read now. */
   counts: StatusCounts | null;
   startedAt: string | null;
   stoppedAt: string | null;
@@ -61,18 +82,17 @@ export async function listCommand(options: ListOptions, io: CliIo): Promise<numb
 /** The runs as a table for people: one line per execution. */
 export function formatRunList(runs: readonly RunListing[], colour = false): string {
   const paint = palette(colour);
-  const header = ['ID', 'PATH', 'STATUS', 'ITEMS', 'SUCCEEDED', 'FAILED', 'OTHER', 'STARTED', 'DURATION'];
+  const header = ['ID', 'PATH', 'STATUS', 'ITEMS', 'SUCCEEDED', 'FAILED', 'NEVER STARTED', 'STARTED', 'DURATION'];
   const rows = runs.map((run) => {
-    const counts = run.counts;
-    const other = counts ? counts.total - counts.succeeded - counts.failed : undefined;
+    const items = run.items;
     return [
       run.id,
       run.path,
       run.status,
-      counts ? String(counts.total) : '-',
-      counts ? String(counts.succeeded) : '-',
-      counts ? String(counts.failed) : '-',
-      other === undefined ? '-' : String(other),
+      items ? String(items.total) : '-',
+      items ? String(items.succeeded) : '-',
+      items ? String(items.failed) : '-',
+      items ? String(items.neverStarted) : '-',
       run.startedAt ? run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-',
       formatDuration(run),
     ];
@@ -128,6 +148,8 @@ async function listLocalRuns(dirText: string, limit: number, io: CliIo): Promise
       runId: record.runId,
       path: record.path,
       status: record.status,
+      executionStatus: record.status,
+      items: null,
       counts: null,
       startedAt: record.startedAt,
       stoppedAt: record.stoppedAt,
@@ -145,6 +167,8 @@ async function listLocalRuns(dirText: string, limit: number, io: CliIo): Promise
       runId,
       path: lock.executionArn.includes(`:execution:${config.arrayStateMachine}:`) ? 'array' : 'map',
       status: 'RUNNING',
+      executionStatus: 'RUNNING',
+      items: null,
       counts: null,
       startedAt: statSync(join(dir, 'runs', file)).mtime.toISOString(),
       stoppedAt: null,
@@ -154,29 +178,51 @@ async function listLocalRuns(dirText: string, limit: number, io: CliIo): Promise
   const newest = [...listings.values()]
     .sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? '') || a.id.localeCompare(b.id))
     .slice(0, limit);
-  if (newest.length === 0) return newest;
-  const ledger = await openLocalLedger(dir, config);
-  if (!ledger) {
-    io.err(`fanout: item counts are not shown: another fanout process is using ${dir}`);
-    return newest;
+  // A run a live process is running holds the ledger: it has no counts until it ends.
+  const ended = [...new Set(newest.filter((listing) => listing.status !== 'RUNNING').map((l) => l.runId))];
+  const views = new Map<string, RunLedgerView>();
+  for (const runId of ended) {
+    const view = readLedgerView(dir, runId);
+    if (view) views.set(runId, view);
   }
-  try {
-    await addCounts(newest, ledger.client, config.ledgerTable);
-  } finally {
-    await ledger.close();
+  const unread = ended.filter((runId) => !views.has(runId));
+  if (unread.length > 0) {
+    const read = await readLocalLedgerViews(dir, config, unread);
+    if (read) for (const [runId, view] of read) views.set(runId, view);
+    else io.err(`fanout: item counts are not shown: another fanout process is using ${dir}`);
   }
+  addRunStates(newest, views, new Map());
   return newest;
 }
 
-/** Fills in each listing's counts: one ledger query per run, shared by its executions. */
-async function addCounts(listings: RunListing[], ledger: LedgerClient, table: string): Promise<void> {
-  const byRun = new Map<string, StatusCounts | null>();
+/**
+ * Gives every listing its run's state: the status model's status from the ledger header and the
+ * run's latest execution among the listings, and the items counted (with `live` jobs for a run
+ * that runs). A run without rows or a view keeps its execution's status and no counts.
+ */
+function addRunStates(
+  listings: RunListing[],
+  views: ReadonlyMap<string, RunLedgerView>,
+  live: ReadonlyMap<string, { running: number }>,
+): void {
+  const latest = new Map<string, RunListing>();
   for (const listing of listings) {
-    if (!byRun.has(listing.runId)) {
-      const { counts } = await countRunStatuses(ledger, table, listing.runId);
-      byRun.set(listing.runId, counts.total > 0 ? counts : null);
-    }
-    listing.counts = byRun.get(listing.runId) ?? null;
+    const seen = latest.get(listing.runId);
+    if (!seen || (listing.startedAt ?? '') >= (seen.startedAt ?? '')) latest.set(listing.runId, listing);
+  }
+  for (const listing of listings) {
+    const view = views.get(listing.runId);
+    if (!view || view.counts.total === 0) continue;
+    const latestExecution = latest.get(listing.runId)?.executionStatus ?? listing.executionStatus;
+    const running = latestExecution === 'RUNNING';
+    const items = tallyItems(
+      view.counts,
+      view.failedWithoutStart,
+      running ? (live.get(listing.runId) ?? { running: 0 }) : undefined,
+    );
+    listing.items = items;
+    listing.counts = view.counts;
+    listing.status = currentRunStatus({ header: view.followUps.status, latestExecution, tally: items });
   }
 }
 
@@ -189,7 +235,14 @@ async function listAwsRuns(options: AwsTargetOptions, limit: number): Promise<Ru
     for (const [path, stateMachineArn] of machines)
       listings.push(...(await listExecutions(target.clients.sfn, stateMachineArn, path, limit)));
     const newest = listings.sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? '')).slice(0, limit);
-    await addCounts(newest, target.clients.dynamodb, target.names.ledgerTable);
+    const views = new Map<string, RunLedgerView>();
+    const live = new Map<string, { running: number }>();
+    for (const runId of new Set(newest.map((listing) => listing.runId))) {
+      views.set(runId, await readRunLedgerView(target.clients.dynamodb, target.names.ledgerTable, runId));
+      const running = newest.find((listing) => listing.runId === runId && listing.executionStatus === 'RUNNING');
+      if (running) live.set(runId, await runningJobsOf(target.clients.batch, target.names.jobQueues ?? [], running));
+    }
+    addRunStates(newest, views, live);
     return newest;
   } finally {
     await target.close();
@@ -216,11 +269,14 @@ async function listExecutions(
       const name = execution.name ?? '';
       const started = execution.startDate;
       const stopped = execution.stopDate;
+      const status = execution.status === 'PENDING_REDRIVE' ? 'RUNNING' : (execution.status ?? 'RUNNING');
       listings.push({
         id: name,
         runId: runIdOfName(name),
         path,
-        status: execution.status === 'PENDING_REDRIVE' ? 'RUNNING' : (execution.status ?? 'RUNNING'),
+        status,
+        executionStatus: status,
+        items: null,
         counts: null,
         startedAt: started ? started.toISOString() : null,
         stoppedAt: stopped ? stopped.toISOString() : null,

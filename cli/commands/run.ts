@@ -25,11 +25,19 @@ import {
   type InImageOptions,
   prepareJobImage,
 } from '../../local/container';
-import type { RunPath } from '../../run';
-import { countRunStatuses, type RunSummary, readRunFollowUps, readRunRecord } from '../../run';
+import {
+  type RunLedgerView,
+  type RunPath,
+  type RunSummary,
+  readRunLedgerView,
+  readRunRecord,
+  runSummaryOf,
+} from '../../run';
 import { arrayProgress, terminateArrayRunJobs } from '../array-progress';
 import { localJobResources, readJsonDocument } from '../input';
 import { CliError, type CliIo } from '../io';
+import { beginLedgerUse } from '../ledger-snapshot';
+import { liveJobs } from '../live-jobs';
 import { jobUmask } from '../private-state';
 import { ProgressReporter } from '../progress';
 import { survivingServiceFailure } from '../service-failure';
@@ -180,18 +188,26 @@ export async function runOnLocalCloud(
 ): Promise<number> {
   const release = holdStateDir(options.dir, commandLine());
   try {
+    // The run's rows change; the ledger snapshot keeps the other runs' views and gets this one's at the end.
+    const ledgerUse = beginLedgerUse(options.dir, [plan.runId]);
     const cloud = await startLocalCloud({
       dir: options.dir,
       ...jobUmask(),
       ...(options.jobsInImage ? { inImage: options.jobsInImage } : {}),
     });
     try {
-      const running = runOnTarget(localTarget(cloud, options.dir), plan, options, io, () =>
-        writeReportAfterRun(cloud, plan, options.dir, io),
+      const running = runOnTarget(
+        localTarget(cloud, options.dir),
+        plan,
+        options,
+        io,
+        () => writeReportAfterRun(cloud, plan, options.dir, io),
+        (view) => ledgerUse.keep(plan.runId, view),
       );
       return await survivingServiceFailure(cloud, plan, running, options.dir);
     } finally {
       await cloud.stop();
+      ledgerUse.end();
     }
   } finally {
     release();
@@ -208,17 +224,19 @@ export async function runOnTarget(
   options: Omit<RunOptions, 'input'>,
   io: CliIo,
   writeReport?: () => Promise<string | undefined>,
+  keepView?: (view: RunLedgerView) => void,
 ): Promise<number> {
   const interrupt = options.interrupted ? undefined : interruptSignal();
   try {
-    const summary = await executeRun(
+    const { summary, view } = await executeRun(
       target,
       plan,
       { ...options, interrupted: options.interrupted ?? interrupt?.promise },
       io,
     );
+    keepView?.(view);
     const report = writeReport ? await writeReport() : undefined;
-    const exitCode = await printRunSummary(io, summary, options.json ?? false, target.location);
+    const exitCode = printRunSummary(io, summary, options.json ?? false, target.location, view.failures);
     // With --json the summary stays the last stdout line.
     if (report && options.json) io.err(`report: ${report}`);
     else if (report) io.out(`report: ${report}`);
@@ -233,7 +251,7 @@ async function executeRun(
   plan: ExecutionPlan,
   options: Omit<RunOptions, 'input'>,
   io: CliIo,
-): Promise<RunSummary> {
+): Promise<{ summary: RunSummary; view: RunLedgerView }> {
   const { runId } = plan;
   const sfn = target.clients.sfn;
   const stateMachineArn = plan.path === 'array' ? target.names.arrayStateMachineArn : target.names.mapStateMachineArn;
@@ -264,7 +282,7 @@ async function followExecution(
   executionArn: string,
   options: Omit<RunOptions, 'input'>,
   io: CliIo,
-): Promise<RunSummary> {
+): Promise<{ summary: RunSummary; view: RunLedgerView }> {
   const { runId } = plan;
   const sfn = target.clients.sfn;
   if (!options.json) {
@@ -311,13 +329,18 @@ async function followExecution(
       const round = mapRuns.mapRuns?.length ?? 1;
       const roundStartedAt = round > 1 ? (mapRun.startDate?.getTime() ?? startedAt) : startedAt;
       if (c) {
+        // A running child may still wait for its job in Batch's queue: only Batch says it runs.
+        const children = c.running ?? 0;
+        const jobs =
+          children > 0 ? (await liveJobs(target.clients.batch, target.names.jobQueues ?? [], runId)).running : 0;
+        const running = Math.min(children, jobs);
         progress.update(
           {
             total: c.total ?? 0,
             succeeded: c.succeeded ?? 0,
             failed: (c.failed ?? 0) + (c.timedOut ?? 0) + (c.aborted ?? 0),
-            running: c.running ?? 0,
-            pending: c.pending ?? 0,
+            running,
+            queued: (c.pending ?? 0) + children - running,
           },
           (Date.now() - roundStartedAt) / 1000,
           round > 1 ? `round ${round}` : undefined,
@@ -351,9 +374,14 @@ async function followExecution(
     // The execution's own Summarize never runs once it is stopped: settle the rows here.
     await settleStoppedRun(target.clients, { tableName: names.ledgerTable, bucket: names.bucket }, runId);
   }
-  const counts = (await countRunStatuses(target.clients.dynamodb, names.ledgerTable, runId)).counts;
-  const { aggregate } = await readRunFollowUps(target.clients.dynamodb, names.ledgerTable, runId);
-  return { ...record, counts, ...(aggregate ? { aggregate } : {}) };
+  const view = await readRunLedgerView(target.clients.dynamodb, names.ledgerTable, runId);
+  // The execution just ended is the run's latest: the summary tells the run's state after it.
+  return { summary: withoutRetries(runSummaryOf(record, view, record.status)), view };
+}
+
+/** `run`, `retry` and `resume` print the summary after their execution; `status` lists the run's retries. */
+function withoutRetries({ retries: _retries, ...summary }: RunSummary): RunSummary {
+  return summary;
 }
 
 /**

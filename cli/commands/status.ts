@@ -1,21 +1,14 @@
-import { join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { loadConfig } from '../../config';
-import { startDynamoDb } from '../../local/dynamodb';
-import {
-  countRunStatuses,
-  failureReason,
-  listFailedItems,
-  type RunRecord,
-  type RunSummary,
-  readRunFollowUps,
-  readRunRecord,
-} from '../../run';
+import { resolve } from 'node:path';
+import { logFileFor } from '../../local/batch/executor/log-file';
+// Only light modules at start-up: the AWS SDK, the target and DynamoDB load when needed.
+import type { RunLedgerView } from '../../run/ledger-view';
+import { readRunExecutions, readRunRecord, runSummaryOf } from '../../run/record';
 import { CliError, type CliIo, ExitCode } from '../io';
+import { readLedgerView } from '../ledger-snapshot';
 import { checkStateFree } from '../state-lock';
 import { didYouMean, runNamesIn } from '../suggest';
-import { printRunSummary, type RunLocation } from '../summary';
-import { type AwsTargetOptions, localRunLocation, openAwsTarget } from '../targets';
+import { printRunSummary, type SummaryHints } from '../summary';
+import type { AwsTargetOptions } from '../targets/aws';
 
 export interface StatusOptions {
   runId: string;
@@ -28,94 +21,66 @@ export interface StatusOptions {
 }
 
 /**
- * `fanout status RUNID`: the run summary from the run's record and its ledger rows,
- * read after the process that ran it has exited, with the executions that retried it.
- * RUNID may also name a retry execution (`<runId>-retry-<n>`). Locally the record is
- * `<dir>/runs/<RUNID>.json`; on AWS it is the execution's DescribeExecution. Exit code 0 when
- * it succeeded.
+ * `fanout status RUNID`: the run's summary in the status model (docs/run-status.md): its
+ * current status across all its executions and its items counted from the ledger, read after
+ * the process that ran it has exited. RUNID may also name a retry execution
+ * (`<runId>-retry-<n>`). Locally the executions are `<dir>/runs/*.json` and the ledger is read
+ * from its snapshot when the store has not changed since (cli/ledger-snapshot.ts); on AWS they
+ * are DescribeExecution and the ledger table. Exit code 0 when the run succeeded or completed
+ * within its tolerated failures.
  */
 export async function statusCommand(options: StatusOptions, io: CliIo): Promise<number> {
   if (options.aws) {
-    const target = await openAwsTarget(options.aws);
-    try {
-      const record = await target.readRun(options.runId);
-      if (!record)
-        throw new CliError(
-          `no run "${options.runId}" in ${target.where} (no execution of ${target.names.mapStateMachineArn} by that name, no row in ledger ${target.names.ledgerTable})`,
-        );
-      if (options.failures) return await printFailures(io, record.runId, options.json ?? false, target.location);
-      return await printRecordSummary(io, record, options.json ?? false, target.location);
-    } finally {
-      await target.close();
-    }
+    const { awsStatus } = await import('./status-aws');
+    return awsStatus({ ...options, aws: options.aws }, io);
   }
-  const dir = resolve(options.dir ?? '.fanout');
+  const dirText = options.dir ?? '.fanout';
+  const dir = resolve(dirText);
   const record = readRunRecord(dir, options.runId);
   if (!record) throw new CliError(`no run "${options.runId}" in ${dir}${didYouMean(options.runId, runNamesIn(dir))}`);
-  const config = loadConfig();
-  checkStateFree(dir, options.dir ?? '.fanout');
-  const dynamo = await startDynamoDb({ dir: join(dir, 'dynamodb') });
-  const client = new DynamoDBClient({
-    region: config.region,
-    endpoint: dynamo.url,
-    credentials: dynamo.credentials,
-  });
-  try {
-    const location = localRunLocation(client, config.ledgerTable, dir, options.dir ?? '.fanout');
-    if (options.failures) return await printFailures(io, record.runId, options.json ?? false, location);
-    return await printRecordSummary(io, record, options.json ?? false, location);
-  } finally {
-    client.destroy();
-    await dynamo.close();
-  }
-}
-
-/** Prints the summary of a run's (or retry execution's) record with the run's current ledger counts and retries. */
-async function printRecordSummary(io: CliIo, record: RunRecord, json: boolean, location: RunLocation): Promise<number> {
-  // A retry execution's record names the run it re-ran: the counts are that run's rows.
-  const counts = (await countRunStatuses(location.ledger, location.tableName, record.runId)).counts;
-  const followUps = await readRunFollowUps(location.ledger, location.tableName, record.runId);
-  // A retry execution's summary lists no retries of its own.
-  const retries = record.retryOf ? [] : followUps.retries;
-  const { aggregate } = followUps;
-  const summary: RunSummary = {
-    ...record,
-    counts,
-    ...(retries.length > 0 ? { retries } : {}),
-    ...(aggregate ? { aggregate } : {}),
+  checkStateFree(dir, dirText);
+  const hints: SummaryHints = {
+    logLink: (logStream) => logFileFor(dir, logStream),
+    statusFlags: `--dir ${dirText}`,
   };
-  return printRunSummary(io, summary, json, location);
+  if (options.failures) return localFailures(dir, dirText, record.runId, options.json ?? false, hints, io);
+  const view = readLedgerView(dir, record.runId) ?? (await readFromStore(dir, dirText, record.runId));
+  // The run's record names its own execution (or its resume); the retry executions have their own.
+  const latest = readRunExecutions(dir, record.runId).at(-1) ?? record;
+  const summary = runSummaryOf(record, view, latest.status);
+  return printRunSummary(io, summary, options.json ?? false, hints, view.failures);
 }
 
-/**
- * Every failed item of a run (FAILED, and the RETRYING or ABANDONED rows a failure led to), with
- * the reason that tells most (`failureReason`) and where its log is: one JSON line
- * `{runId, failures: [...]}` with `--json`, else one line per item. Exit code 0.
- */
-async function printFailures(io: CliIo, runId: string, json: boolean, location: RunLocation): Promise<number> {
-  const items = await listFailedItems(location.ledger, location.tableName, runId);
-  const failures = items.map((item) => ({
-    itemId: item.itemId,
-    kwargs: item.kwargs === undefined ? null : (JSON.parse(item.kwargs) as unknown),
-    status: item.status ?? 'FAILED',
-    attempt: item.attempt ?? 1,
-    failureClass: item.failureClass ?? null,
-    reason: failureReason(item),
-    exitCode: item.exitCode ?? null,
-    statusReason: item.statusReason ?? null,
-    containerReason: item.containerReason ?? null,
-    jobId: item.jobId ?? null,
-    log: item.logStream ? location.logLink(item.logStream) : null,
-  }));
-  if (json) {
-    io.out(JSON.stringify({ runId, failures }));
-    return ExitCode.Succeeded;
+async function readFromStore(dir: string, dirText: string, runId: string): Promise<RunLedgerView> {
+  const { loadConfig } = await import('../../config');
+  const { readLocalLedgerViews } = await import('./local-ledger');
+  const views = await readLocalLedgerViews(dir, loadConfig(), [runId]);
+  const view = views?.get(runId);
+  if (!view) throw busyLedger(dirText);
+  return view;
+}
+
+function busyLedger(dirText: string): CliError {
+  return new CliError(`the ledger of ${dirText} is in use by another process; try again`, ExitCode.Busy);
+}
+
+async function localFailures(
+  dir: string,
+  dirText: string,
+  runId: string,
+  json: boolean,
+  hints: SummaryHints,
+  io: CliIo,
+): Promise<number> {
+  const { loadConfig } = await import('../../config');
+  const { openLocalLedger } = await import('./local-ledger');
+  const { printFailures } = await import('../failure-list');
+  const config = loadConfig();
+  const ledger = await openLocalLedger(dir, config);
+  if (!ledger) throw busyLedger(dirText);
+  try {
+    return await printFailures(io, runId, json, { ...hints, ledger: ledger.client, tableName: config.ledgerTable });
+  } finally {
+    await ledger.close();
   }
-  if (failures.length === 0) io.out(`run ${runId} has no failed items`);
-  for (const failure of failures) {
-    const exit = failure.exitCode === null ? '' : ` exit ${failure.exitCode}`;
-    io.out(`${failure.itemId}${exit} ${failure.failureClass ?? 'UNKNOWN'}: ${failure.reason}`);
-    io.out(`  kwargs: ${JSON.stringify(failure.kwargs)}${failure.log ? `\n  log: ${failure.log}` : ''}`);
-  }
-  return ExitCode.Succeeded;
 }

@@ -2,7 +2,7 @@ import type { BatchClient } from '@aws-sdk/client-batch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DescribeExecutionCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
-import type { RunPath, RunRecord, RunSummary } from '../../run';
+import type { RunPath, RunRecord } from '../../run';
 import type { RunLocation } from '../summary';
 
 /** The stack `--aws` uses when `--stack` does not name one. */
@@ -71,7 +71,7 @@ export function executionRecord(
     runId: run.runId,
     path: run.path ?? 'map',
     // PENDING_REDRIVE is the moment between a redrive request and the execution running again.
-    status: (execution.status === 'PENDING_REDRIVE' ? 'RUNNING' : execution.status) as RunSummary['status'],
+    status: (execution.status === 'PENDING_REDRIVE' ? 'RUNNING' : execution.status) as RunRecord['status'],
     error: execution.error ?? null,
     cause: execution.cause ?? null,
     stateTransitions,

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { failedBeforeStart } from '../status-model';
 import {
   type AggregateOutcome,
   emptyCounts,
@@ -10,6 +11,7 @@ import {
   type RetryLineage,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
+  type RunStatus,
   type StatusCounts,
 } from './schema';
 
@@ -35,11 +37,14 @@ export interface RunStatusCounts {
   counts: StatusCounts;
   /** Up to `sampleSize` ids of items still PENDING, in key order. */
   pendingSample: string[];
+  /** FAILED or ABANDONED rows whose latest attempt never ran a job (`failedBeforeStart`, run/status-model.ts). */
+  failedWithoutStart: number;
 }
 
 /**
- * Counts a run's items by status with a paginated Query that reads only the status and the
- * key (the header row is excluded by the key condition, `#` sorting before every item id).
+ * Counts a run's items by status with a paginated Query that reads only the key, the status
+ * and what tells a failure that never ran (the header row is excluded by the key condition, `#`
+ * sorting before every item id).
  * @example const { counts } = await countRunStatuses(doc, 'fanout-ledger', 'sweep-7')
  */
 export async function countRunStatuses(
@@ -51,15 +56,22 @@ export async function countRunStatuses(
   const sampleSize = options.sampleSize ?? 10;
   const counts = emptyCounts();
   const pendingSample: string[] = [];
+  let failedWithoutStart = 0;
   let exclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await documentClient(client).send(
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: '#runId = :runId AND #itemId > :header',
-        ExpressionAttributeNames: { '#runId': 'runId', '#itemId': 'itemId', '#status': 'status' },
+        ExpressionAttributeNames: {
+          '#runId': 'runId',
+          '#itemId': 'itemId',
+          '#status': 'status',
+          '#failureClass': 'failureClass',
+          '#logStream': 'logStream',
+        },
         ExpressionAttributeValues: { ':runId': runId, ':header': RUN_HEADER_ITEM_ID },
-        ProjectionExpression: '#itemId, #status',
+        ProjectionExpression: '#itemId, #status, #failureClass, #logStream',
         ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
       }),
     );
@@ -67,12 +79,13 @@ export async function countRunStatuses(
       const key = COUNT_KEY[row.status as ItemStatus];
       counts.total += 1;
       if (key) counts[key] += 1;
+      if (failedBeforeStart(row as { status: string })) failedWithoutStart += 1;
       if (row.status === ItemStatus.PENDING && pendingSample.length < sampleSize)
         pendingSample.push(String(row.itemId));
     }
     exclusiveStartKey = page.LastEvaluatedKey;
   } while (exclusiveStartKey);
-  return { counts, pendingSample };
+  return { counts, pendingSample, failedWithoutStart };
 }
 
 /** What is shown of one failed item. */
@@ -112,28 +125,44 @@ export async function listFailedItems(
   return items;
 }
 
+/** What a run's header row says beyond Prepare's plan, as `readRunFollowUps` reads it. */
+export interface RunFollowUps {
+  /** The header's status: final once Summarize (or Collect) of the latest execution ran; undefined without a header. */
+  status?: RunStatus;
+  /** The `fanout retry` executions that re-ran the run, oldest first. */
+  retries: RetryLineage[];
+  /** The `fanout resume` executions that finished the run, oldest first. */
+  resumes: RetryLineage[];
+  /** How its aggregation job last ended. */
+  aggregate?: AggregateOutcome;
+}
+
 /**
- * What a run's header row says about the executions after its first: the `fanout retry`
- * executions that re-ran it (oldest first) and how its aggregation job last ended, in one read.
+ * What a run's header row says about the executions after its first, in one read: its status,
+ * the `fanout retry` and `fanout resume` executions that continued it (oldest first) and how
+ * its aggregation job last ended.
  */
-export async function readRunFollowUps(
-  client: LedgerClient,
-  tableName: string,
-  runId: string,
-): Promise<{ retries: RetryLineage[]; aggregate?: AggregateOutcome }> {
+export async function readRunFollowUps(client: LedgerClient, tableName: string, runId: string): Promise<RunFollowUps> {
   const response = await documentClient(client).send(
     new GetCommand({
       TableName: tableName,
       Key: { runId, itemId: RUN_HEADER_ITEM_ID },
-      ProjectionExpression: '#retries, #aggregateOutcome',
-      ExpressionAttributeNames: { '#retries': 'retries', '#aggregateOutcome': 'aggregateOutcome' },
+      ProjectionExpression: '#status, #retries, #resumes, #aggregateOutcome',
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#retries': 'retries',
+        '#resumes': 'resumes',
+        '#aggregateOutcome': 'aggregateOutcome',
+      },
     }),
   );
   const header = response?.Item as
-    | (Pick<RunHeaderRow, 'retries'> & { aggregateOutcome?: AggregateOutcome })
+    | (Pick<RunHeaderRow, 'retries' | 'status'> & { resumes?: RetryLineage[]; aggregateOutcome?: AggregateOutcome })
     | undefined;
   return {
+    ...(header?.status ? { status: header.status } : {}),
     retries: header?.retries ?? [],
+    resumes: header?.resumes ?? [],
     ...(header?.aggregateOutcome ? { aggregate: header.aggregateOutcome } : {}),
   };
 }

@@ -9,18 +9,18 @@ function recordingIo(isTTY: boolean) {
   return { io, lines, statuses };
 }
 
-const counts = { total: 100, succeeded: 30, failed: 10, running: 20, pending: 40 };
+const counts = { total: 100, succeeded: 30, failed: 10, running: 20, queued: 40 };
 
 describe('formatProgress', () => {
   it('shows counts by status, the completion rate and the time left at that rate', () => {
     expect(formatProgress(counts, 8)).toBe(
-      '40/100 done · 30 succeeded · 10 failed · 20 running · 40 pending · 5.0/s · ETA 12s',
+      '40/100 done · 30 succeeded · 10 failed · 20 running · 40 queued · 5.0/s · ETA 12s',
     );
   });
 
   it('names the round it counts once a run has more than one', () => {
-    expect(formatProgress({ total: 4, succeeded: 1, failed: 1, running: 2, pending: 0 }, 2, 'round 2')).toBe(
-      'round 2: 2/4 done · 1 succeeded · 1 failed · 2 running · 0 pending · 1.0/s · ETA 2s',
+    expect(formatProgress({ total: 4, succeeded: 1, failed: 1, running: 2, queued: 0 }, 2, 'round 2')).toBe(
+      'round 2: 2/4 done · 1 succeeded · 1 failed · 2 running · 0 queued · 1.0/s · ETA 2s',
     );
   });
 

@@ -6,6 +6,8 @@ export function failedRunSummary(): RunSummary {
     runId: 'r1',
     path: 'map',
     status: 'FAILED',
+    executionStatus: 'FAILED',
+    items: { total: 5, succeeded: 2, failed: 2, neverStarted: 1, queued: 0, running: 0 },
     counts: { total: 5, pending: 1, running: 0, succeeded: 2, failed: 2, retrying: 0, abandoned: 0 },
     error: 'States.ExceedToleratedFailureThreshold',
     cause: 'too many failures',

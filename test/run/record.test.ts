@@ -10,7 +10,8 @@ const summary = failedRunSummary();
 describe('run records', () => {
   it('round-trips a record and reports a run that never ran as undefined', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fanout-summary-'));
-    const { counts: _counts, ...record } = summary;
+    const { counts: _counts, items: _items, executionStatus: status, ...rest } = summary;
+    const record = { ...rest, status };
     writeRunRecord(dir, record);
     expect(readRunRecord(dir, 'r1')).toEqual(record);
     expect(readRunRecord(dir, 'other')).toBeUndefined();
@@ -18,7 +19,8 @@ describe('run records', () => {
 
   it("names a retry execution's record after the execution, keeping the run id inside", () => {
     const dir = mkdtempSync(join(tmpdir(), 'fanout-summary-'));
-    const { counts: _counts, ...record } = summary;
+    const { counts: _counts, items: _items, executionStatus: status, ...rest } = summary;
+    const record = { ...rest, status };
     writeRunRecord(dir, { ...record, retryOf: 'r1' }, 'r1-retry-1');
     expect(readRunRecord(dir, 'r1-retry-1')).toMatchObject({ runId: 'r1', retryOf: 'r1' });
     expect(readRunRecord(dir, 'r1')).toBeUndefined();

@@ -1,6 +1,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BatchClient, ListJobsCommand } from '@aws-sdk/client-batch';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListExecutionsCommand, type ListExecutionsCommandInput, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -91,24 +92,28 @@ describe('fanout list (local state directory)', () => {
     );
   });
 
-  it('lists every execution newest first with its run counts from the ledger (--json)', async () => {
+  it("lists every execution newest first with its run's current status and items from the ledger (--json)", async () => {
     const io = captureIo();
     expect(await runCli(['list', '--dir', dir, '--json'], io)).toBe(0);
     const { runs } = JSON.parse(io.stdout.at(-1) as string) as { runs: RunListing[] };
-    expect(runs.map((run) => [run.id, run.runId, run.path, run.status])).toEqual([
-      ['sweep-c', 'sweep-c', 'array', 'RUNNING'],
-      ['sweep-a-retry-1', 'sweep-a', 'map', 'SUCCEEDED'],
-      ['sweep-b', 'sweep-b', 'array', 'SUCCEEDED'],
-      ['sweep-a', 'sweep-a', 'map', 'FAILED'],
+    // Each line of a run shows the run's current status; the execution's own is beside it.
+    expect(runs.map((run) => [run.id, run.runId, run.path, run.status, run.executionStatus])).toEqual([
+      ['sweep-c', 'sweep-c', 'array', 'RUNNING', 'RUNNING'],
+      ['sweep-a-retry-1', 'sweep-a', 'map', 'COMPLETED_WITH_FAILURES', 'SUCCEEDED'],
+      ['sweep-b', 'sweep-b', 'array', 'COMPLETED_WITH_FAILURES', 'SUCCEEDED'],
+      ['sweep-a', 'sweep-a', 'map', 'COMPLETED_WITH_FAILURES', 'FAILED'],
     ]);
     expect(runs[0]?.counts).toBeNull();
+    expect(runs[0]?.items).toBeNull();
     expect(runs[0]?.durationSeconds).toBeNull();
     expect(runs[1]?.counts).toEqual(counts({ total: 3, succeeded: 2, failed: 1 }));
     expect(runs[2]).toEqual({
       id: 'sweep-b',
       runId: 'sweep-b',
       path: 'array',
-      status: 'SUCCEEDED',
+      status: 'COMPLETED_WITH_FAILURES',
+      executionStatus: 'SUCCEEDED',
+      items: { total: 2, succeeded: 1, failed: 0, neverStarted: 1, queued: 0, running: 0 },
       counts: counts({ total: 2, succeeded: 1, pending: 1 }),
       startedAt: '2026-03-02T11:00:00.000Z',
       stoppedAt: '2026-03-02T11:01:00.000Z',
@@ -121,16 +126,18 @@ describe('fanout list (local state directory)', () => {
     const io = captureIo();
     expect(await runCli(['list', '--dir', dir, '--limit', '3'], io)).toBe(0);
     const lines = io.stdout.join('\n').split('\n');
-    expect(lines[0]).toMatch(/^ID +PATH +STATUS +ITEMS +SUCCEEDED +FAILED +OTHER +STARTED +DURATION$/);
+    expect(lines[0]).toMatch(/^ID +PATH +STATUS +ITEMS +SUCCEEDED +FAILED +NEVER STARTED +STARTED +DURATION$/);
     expect(lines).toHaveLength(4);
     expect(lines[1]).toMatch(/^sweep-c +array +RUNNING +- +- +- +- +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +running$/);
-    expect(lines[2]).toMatch(/^sweep-a-retry-1 +map +SUCCEEDED +3 +2 +1 +0 +2026-03-02 12:00:00Z +3\.0s$/);
-    expect(lines[3]).toMatch(/^sweep-b +array +SUCCEEDED +2 +1 +0 +1 +2026-03-02 11:00:00Z +60\.0s$/);
+    expect(lines[2]).toMatch(
+      /^sweep-a-retry-1 +map +COMPLETED_WITH_FAILURES +3 +2 +1 +0 +2026-03-02 12:00:00Z +3\.0s$/,
+    );
+    expect(lines[3]).toMatch(/^sweep-b +array +COMPLETED_WITH_FAILURES +2 +1 +0 +1 +2026-03-02 11:00:00Z +60\.0s$/);
     expect(io.stdout.join('')).not.toContain('\x1b[');
 
     const coloured = { ...captureIo(), colour: true };
     expect(await runCli(['list', '--dir', dir, '--limit', '2'], coloured)).toBe(0);
-    expect(coloured.stdout.join('\n')).toContain(palette(true).green('SUCCEEDED'));
+    expect(coloured.stdout.join('\n')).toContain(palette(true).yellow('COMPLETED_WITH_FAILURES'));
     expect(coloured.stdout.join('\n')).toContain(palette(true).yellow('RUNNING'));
   });
 
@@ -146,11 +153,15 @@ describe('fanout list --aws', () => {
   let cloudFormationMock: AwsClientStub<CloudFormationClient>;
   let sfnMock: AwsClientStub<SFNClient>;
   let ledgerMock: AwsClientStub<DynamoDBDocumentClient>;
+  let batchMock: AwsClientStub<BatchClient>;
 
   beforeAll(() => {
     cloudFormationMock = mockClient(CloudFormationClient);
     sfnMock = mockClient(SFNClient);
     ledgerMock = mockClient(DynamoDBDocumentClient);
+    batchMock = mockClient(BatchClient);
+    // The running retry's item has a child execution, but its job still waits in the queue.
+    batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
     cloudFormationMock
       .on(DescribeStacksCommand)
       .resolves(describeStacks(stackOutputs({ ArrayStateMachineArn: arrayStateMachineArn })));
@@ -200,6 +211,7 @@ describe('fanout list --aws', () => {
     cloudFormationMock.restore();
     sfnMock.restore();
     ledgerMock.restore();
+    batchMock.restore();
   });
 
   it("lists both state machines' executions newest first, a retry with its run's counts", async () => {
@@ -212,6 +224,8 @@ describe('fanout list --aws', () => {
         runId: 'sweep-7',
         path: 'map',
         status: 'RUNNING',
+        executionStatus: 'RUNNING',
+        items: { total: 2, succeeded: 1, failed: 0, neverStarted: 0, queued: 1, running: 0 },
         counts: counts({ total: 2, succeeded: 1, retrying: 1 }),
         startedAt: '2026-03-02T12:00:00.000Z',
         stoppedAt: null,
@@ -222,6 +236,8 @@ describe('fanout list --aws', () => {
         runId: 'scan-1',
         path: 'array',
         status: 'SUCCEEDED',
+        executionStatus: 'SUCCEEDED',
+        items: null,
         counts: null,
         startedAt: '2026-03-02T11:00:00.000Z',
         stoppedAt: '2026-03-02T11:00:10.000Z',
@@ -231,7 +247,10 @@ describe('fanout list --aws', () => {
         id: 'sweep-7',
         runId: 'sweep-7',
         path: 'map',
-        status: 'FAILED',
+        // The run's current status: its retry runs.
+        status: 'RUNNING',
+        executionStatus: 'FAILED',
+        items: { total: 2, succeeded: 1, failed: 0, neverStarted: 0, queued: 1, running: 0 },
         counts: counts({ total: 2, succeeded: 1, retrying: 1 }),
         startedAt: '2026-03-02T10:00:00.000Z',
         stoppedAt: '2026-03-02T10:04:30.500Z',

@@ -77,7 +77,10 @@ describe('fanout retry (local refusals)', () => {
 describe('fanout retry --aws', () => {
   it('starts <runId>-retry-<n> with input {retryOf}, n after the retries the header lists, and prints the retry summary', async () => {
     const retries = [{ executionArn: executionArn('sweep-7-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }];
-    ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7', { status: 'FAILED', retries }) });
+    // The header as the retry finds it, then as the retry's Summarize leaves it.
+    ledgerMock.on(GetCommand).callsFake((get: { ProjectionExpression?: string }) => ({
+      Item: headerRow('sweep-7', { status: get.ProjectionExpression ? 'SUCCEEDED' : 'FAILED', retries }),
+    }));
     // An earlier attempt at retry 2 failed before Prepare recorded it: the name is taken.
     sfnMock
       .on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-2') })
@@ -106,6 +109,8 @@ describe('fanout retry --aws', () => {
       runId: 'sweep-7',
       path: 'map',
       status: 'SUCCEEDED',
+      executionStatus: 'SUCCEEDED',
+      items: { total: 3, succeeded: 3, failed: 0, neverStarted: 0, queued: 0, running: 0 },
       counts: { total: 3, pending: 0, running: 0, succeeded: 3, failed: 0, retrying: 0, abandoned: 0 },
       error: null,
       cause: null,

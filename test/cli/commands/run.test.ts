@@ -74,6 +74,8 @@ function ledgerQueries(pages: {
 
 beforeEach(() => {
   cloudFormationMock.on(DescribeStacksCommand).resolves(describeStacks());
+  // No job of the run is STARTING or RUNNING in Batch unless a test says so.
+  batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: executionArn('sweep-7'), startDate });
   sfnMock.on(ListMapRunsCommand).resolves({
     mapRuns: [{ executionArn: executionArn('sweep-7'), mapRunArn, stateMachineArn: mapStateMachineArn, startDate }],
@@ -153,6 +155,8 @@ describe('fanout run --aws', () => {
       runId: 'sweep-7',
       path: 'map',
       status: 'FAILED',
+      executionStatus: 'FAILED',
+      items: { total: 3, succeeded: 1, failed: 2, neverStarted: 0, queued: 0, running: 0 },
       counts: { total: 3, pending: 0, running: 0, succeeded: 1, failed: 2, retrying: 0, abandoned: 0 },
       error: 'States.ExceedToleratedFailureThreshold',
       cause: thresholdCause,
@@ -174,7 +178,8 @@ describe('fanout run --aws', () => {
     expect(sfnMock).toHaveReceivedCommandWith(ListMapRunsCommand, { executionArn: executionArn('sweep-7') });
     expect(sfnMock).toHaveReceivedCommandWith(DescribeMapRunCommand, { mapRunArn });
     expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: executionArn('sweep-7') });
-    expect(ledgerMock).toHaveReceivedCommandTimes(QueryCommand, 2);
+    // The two pages of the count of the run's rows, and its first failures from the failed-items index.
+    expect(ledgerMock).toHaveReceivedCommandTimes(QueryCommand, 3);
     expect(sfnMock).not.toHaveReceivedCommand(StopExecutionCommand);
   });
 
@@ -286,7 +291,8 @@ describe('fanout run --aws', () => {
     expect(code).toBe(1);
     const stdout = io.stdout.join('\n');
     expect(io.stdout[0]).toBe('run sweep-7 started (stack Fanout (eu-west-1))');
-    expect(stdout).toMatch(/^2\/3 done · 1 succeeded · 1 failed · 1 running · 0 pending · /m);
+    // The Map Run's running child still waits in Batch's queue: it is queued, not running.
+    expect(stdout).toMatch(/^2\/3 done · 1 succeeded · 1 failed · 0 running · 1 queued · /m);
     expect(stdout).toMatch(/status\s+FAILED/);
     expect(stdout).toMatch(/state transitions\s+not reported/);
     const logUrl = (stream: string) =>

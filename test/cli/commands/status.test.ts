@@ -1,8 +1,12 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { BatchClient, ListJobsCommand } from '@aws-sdk/client-batch';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/program';
 import type { RunSummary } from '../../../run';
@@ -21,6 +25,7 @@ import {
 const cloudFormationMock = mockClient(CloudFormationClient);
 const sfnMock = mockClient(SFNClient);
 const ledgerMock = mockClient(DynamoDBDocumentClient);
+const batchMock = mockClient(BatchClient);
 
 const notFound = () => new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} });
 const retries = [{ executionArn: executionArn('sweep-7-retry-1'), startedAt: '2026-03-02T11:00:00.000Z' }];
@@ -44,10 +49,11 @@ afterEach(() => {
   cloudFormationMock.reset();
   sfnMock.reset();
   ledgerMock.reset();
+  batchMock.reset();
 });
 
 describe('fanout status --aws', () => {
-  it('prints the summary from DescribeExecution and the ledger, with the executions that retried the run', async () => {
+  it('prints a run within its tolerated failures as COMPLETED_WITH_FAILURES, never a bare SUCCEEDED, with its retries', async () => {
     sfnMock.on(DescribeExecutionCommand).resolves(
       describedExecution('sweep-7', {
         status: 'SUCCEEDED',
@@ -55,7 +61,7 @@ describe('fanout status --aws', () => {
         output: '{"status":"COMPLETED_WITH_FAILURES"}',
       }),
     );
-    ledgerMock.on(GetCommand).resolves({ Item: { retries } });
+    ledgerMock.on(GetCommand).resolves({ Item: { status: 'COMPLETED_WITH_FAILURES', retries } });
     const io = captureIo();
 
     const code = await runCli(['status', 'sweep-7', '--aws', '--region', region, '--json'], io);
@@ -64,7 +70,9 @@ describe('fanout status --aws', () => {
     expect(JSON.parse(io.stdout.at(-1) as string)).toEqual({
       runId: 'sweep-7',
       path: 'map',
-      status: 'SUCCEEDED',
+      status: 'COMPLETED_WITH_FAILURES',
+      executionStatus: 'SUCCEEDED',
+      items: { total: 3, succeeded: 2, failed: 1, neverStarted: 0, queued: 0, running: 0 },
       counts: { total: 3, pending: 0, running: 0, succeeded: 2, failed: 1, retrying: 0, abandoned: 0 },
       error: null,
       cause: null,
@@ -75,19 +83,47 @@ describe('fanout status --aws', () => {
       durationSeconds: 270.5,
       retries,
     } satisfies RunSummary);
-    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeExecutionCommand, {
-      executionArn: executionArn('sweep-7'),
+    // The retry started last: how it ended decides with the header whether the run still runs.
+    expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, {
+      executionArn: executionArn('sweep-7-retry-1'),
     });
     expect(ledgerMock).toHaveReceivedCommandWith(GetCommand, {
       TableName: ledgerTable,
       Key: { runId: 'sweep-7', itemId: '#run' },
-      ProjectionExpression: '#retries, #aggregateOutcome',
-      ExpressionAttributeNames: { '#retries': 'retries', '#aggregateOutcome': 'aggregateOutcome' },
+      ProjectionExpression: '#status, #retries, #resumes, #aggregateOutcome',
     });
     expect(ledgerMock).toHaveReceivedCommandWith(QueryCommand, {
       TableName: ledgerTable,
       KeyConditionExpression: '#runId = :runId AND #itemId > :header',
       ExpressionAttributeValues: { ':runId': 'sweep-7', ':header': '#run' },
+    });
+  });
+
+  it("shows an aborted run that a retry finished as the ledger's current state, not its first execution's", async () => {
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7') })
+      .resolves(describedExecution('sweep-7', { status: 'ABORTED', stopDate, error: 'Fanout.Interrupted' }));
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-1') })
+      .resolves(
+        describedExecution('sweep-7-retry-1', { status: 'SUCCEEDED', stopDate, input: '{"retryOf":"sweep-7"}' }),
+      );
+    ledgerMock.on(GetCommand).resolves({ Item: { status: 'SUCCEEDED', retries } });
+    ledgerMock.on(QueryCommand).resolves({
+      Items: [
+        { itemId: '0', status: 'SUCCEEDED' },
+        { itemId: '1', status: 'SUCCEEDED' },
+      ],
+    });
+    const io = captureIo();
+
+    const code = await runCli(['status', 'sweep-7', '--aws', '--region', region, '--json'], io);
+
+    expect(code).toBe(0);
+    expect(JSON.parse(io.stdout.at(-1) as string)).toMatchObject({
+      status: 'SUCCEEDED',
+      executionStatus: 'ABORTED',
+      items: { total: 2, succeeded: 2, failed: 0, neverStarted: 0 },
     });
   });
 
@@ -117,9 +153,33 @@ describe('fanout status --aws', () => {
     expect(JSON.parse(io.stdout.at(-1) as string).retries).toBeUndefined();
   });
 
-  it('shows a run still running with exit 1, without stop time, and its failures with CloudWatch links', async () => {
+  it("counts a running run's items as running only when Batch runs their job, as queued otherwise", async () => {
     sfnMock.on(DescribeExecutionCommand).resolves(describedExecution('sweep-7'));
-    ledgerMock.on(GetCommand).resolves({ Item: {} });
+    ledgerMock.on(GetCommand).resolves({ Item: { status: 'RUNNING' } });
+    ledgerMock.on(QueryCommand).callsFake((query: QueryCommandInput) =>
+      query.IndexName === 'failed-items'
+        ? { Items: [failedRow('sweep-7', '2', { attempt: 2, status: 'FAILED' })] }
+        : {
+            Items: [
+              { itemId: '0', status: 'SUCCEEDED' },
+              { itemId: '1', status: 'PENDING' },
+              { itemId: '2', status: 'FAILED' },
+              { itemId: '3', status: 'PENDING' },
+              { itemId: '4', status: 'PENDING' },
+            ],
+          },
+    );
+    // Batch: one of the run's jobs RUNNING, one STARTING; another run's job does not count.
+    batchMock.on(ListJobsCommand).callsFake((input: { jobQueue?: string; jobStatus?: string }) => ({
+      jobSummaryList: !input.jobQueue?.endsWith('/fanout-high')
+        ? []
+        : input.jobStatus === 'RUNNING'
+          ? [
+              { jobId: 'j1', jobName: 'sweep-7-1', status: 'RUNNING' },
+              { jobId: 'j9', jobName: 'sweep-8-1', status: 'RUNNING' },
+            ]
+          : [{ jobId: 'j3', jobName: 'sweep-7-3', status: 'STARTING' }],
+    }));
     const io = captureIo();
 
     const code = await runCli(['status', 'sweep-7', '--aws', '--stack', 'Fanout', '--region', region], io);
@@ -127,6 +187,7 @@ describe('fanout status --aws', () => {
     expect(code).toBe(1);
     const stdout = io.stdout.join('\n');
     expect(stdout).toMatch(/status\s+RUNNING/);
+    expect(stdout).toMatch(/ {2}queued\s+1\n {2}running\s+2/);
     expect(stdout).not.toMatch(/duration/);
     expect(stdout).toContain(
       '  2 exit 3: Essential container in task exited (APP_ERROR, attempt 2)\n    log: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Faws$252Fbatch$252Ffanout-jobs/log-events/fanout-job$252Fdefault$252F4f6a2b8c9d0e1f2a3b4c5d6e7f809102',
@@ -172,5 +233,60 @@ describe('fanout status --aws', () => {
       error: 'FanoutInputError',
       executionArn: executionArn(consoleName),
     });
+  });
+});
+
+const root = normalize(join(import.meta.dirname, '..', '..', '..'));
+
+/** The modules a file loads when it is loaded: its static value imports (type-only imports are erased, `import()` waits). */
+function staticImports(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(join(root, file), 'utf8'), ts.ScriptTarget.Latest, true);
+  const specifiers: string[] = [];
+  for (const statement of source.statements) {
+    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
+    const clause = statement.importClause;
+    const bindings = clause?.namedBindings;
+    const onlyTypes =
+      clause?.isTypeOnly ||
+      (clause &&
+        !clause.name &&
+        bindings &&
+        ts.isNamedImports(bindings) &&
+        bindings.elements.every((e) => e.isTypeOnly));
+    if (!onlyTypes) specifiers.push(statement.moduleSpecifier.text);
+  }
+  return specifiers;
+}
+
+/** Every module loaded with `file`, transitively: repository files and packages. */
+function loadedWith(file: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (current: string) => {
+    if (files.has(current)) return;
+    files.add(current);
+    for (const specifier of staticImports(current)) {
+      if (!specifier.startsWith('.')) {
+        packages.add(specifier);
+        continue;
+      }
+      const base = normalize(join(dirname(current), specifier));
+      const found = [`${base}.ts`, join(base, 'index.ts'), base].find((candidate) => existsSync(join(root, candidate)));
+      if (found?.endsWith('.ts')) visit(relative(root, join(root, found)));
+    }
+  };
+  visit(file);
+  return { files, packages };
+}
+
+// `fanout status RUNID` of a local run answers from the ledger snapshot: it starts as fast as
+// `--help` only while it loads no AWS SDK client and no DynamoDB (measured by bench/startup.ts).
+describe('fanout status start-up', () => {
+  it('loads no AWS SDK, no local DynamoDB and no AWS target before it knows it needs them', () => {
+    const { files, packages } = loadedWith('cli/commands/status.ts');
+    expect([...packages].filter((name) => name.startsWith('@aws-sdk/'))).toEqual([]);
+    expect(
+      [...files].filter((name) => /^local\/dynamodb|^cli\/targets\/aws|^run\/index|^run\/ledger\/reads/.test(name)),
+    ).toEqual([]);
   });
 });

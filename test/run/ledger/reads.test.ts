@@ -11,13 +11,13 @@ const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east
 afterEach(() => ledgerMock.reset());
 
 describe('countRunStatuses', () => {
-  it('counts every page of a Query that reads only key and status', async () => {
+  it('counts every page of a Query that reads only key, status and what tells a failure that never ran', async () => {
     ledgerMock
       .on(QueryCommand)
       .resolvesOnce({
         Items: [
           { itemId: '0', status: 'SUCCEEDED' },
-          { itemId: '1', status: 'FAILED' },
+          { itemId: '1', status: 'FAILED', failureClass: 'ABORTED', logStream: 'job/default/1' },
           { itemId: '2', status: 'PENDING' },
         ],
         LastEvaluatedKey: { runId: 'r', itemId: '2' },
@@ -26,7 +26,7 @@ describe('countRunStatuses', () => {
         Items: [
           { itemId: '3', status: 'SUCCEEDED' },
           { itemId: '4', status: 'PENDING' },
-          { itemId: '5', status: 'ABANDONED' },
+          { itemId: '5', status: 'ABANDONED', failureClass: 'SUBMIT_ERROR' },
         ],
       });
 
@@ -35,13 +35,21 @@ describe('countRunStatuses', () => {
     expect(result).toEqual({
       counts: { total: 6, pending: 2, running: 0, succeeded: 2, failed: 1, retrying: 0, abandoned: 1 },
       pendingSample: ['2'],
+      // Item 5's job was never submitted; item 1's ran (it has a log stream) before it was aborted.
+      failedWithoutStart: 1,
     });
     expect(ledgerMock).toHaveReceivedNthCommandWith(QueryCommand, 1, {
       TableName: 'fanout-ledger',
       KeyConditionExpression: '#runId = :runId AND #itemId > :header',
-      ExpressionAttributeNames: { '#runId': 'runId', '#itemId': 'itemId', '#status': 'status' },
+      ExpressionAttributeNames: {
+        '#runId': 'runId',
+        '#itemId': 'itemId',
+        '#status': 'status',
+        '#failureClass': 'failureClass',
+        '#logStream': 'logStream',
+      },
       ExpressionAttributeValues: { ':runId': 'r', ':header': '#run' },
-      ProjectionExpression: '#itemId, #status',
+      ProjectionExpression: '#itemId, #status, #failureClass, #logStream',
     });
     expect(ledgerMock).toHaveReceivedNthCommandWith(QueryCommand, 2, {
       ExclusiveStartKey: { runId: 'r', itemId: '2' },
