@@ -86,7 +86,8 @@ describe('fanout status', () => {
     });
     const exited = once(child, 'exit');
     await waitUntil(
-      () => countProcesses(marker) === 2,
+      // The job's `sh -c` carries the marker too: only the `sleep` processes count (one per job).
+      () => countProcesses(`^${marker}`) === 2,
       'two jobs running',
       () => `; stdout so far: ${stdout}`,
     );
