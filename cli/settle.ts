@@ -10,7 +10,8 @@ import { RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../run';
  * After a run was stopped (Ctrl+C, `fanout cancel`), settles the rows its stopped children left
  * without an outcome, from what Batch knows of their jobs: a job that had succeeded is recorded
  * SUCCEEDED, a terminated one FAILED with class ABORTED (re-run later by `fanout retry` when
- * idempotent). Rows whose job never started stay PENDING. Returns how many rows became ABORTED.
+ * idempotent), and one whose job never started FAILED with class NOT_STARTED (`fanout retry`
+ * runs it, idempotent or not). Returns how many rows became ABORTED.
  */
 export async function settleStoppedRun(
   clients: { dynamodb: DynamoDBClient; s3: S3Client; batch: BatchClient },

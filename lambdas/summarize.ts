@@ -2,7 +2,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { countRunStatuses, endedRunStatus, FailureClass, ITEM_TRANSITIONS, itemUpdate, runOutcomeUpdate } from '../run';
+import {
+  countRunStatuses,
+  endedRunStatus,
+  FailureClass,
+  ITEM_TRANSITIONS,
+  itemUpdate,
+  NOT_STARTED_ERROR,
+  runOutcomeUpdate,
+} from '../run';
 import { aggregateErrorSchema, aggregateFailure, aggregateOutcomeOf, aggregateResultSchema } from './shared/aggregate';
 import { isConditionFailure } from './shared/claims';
 import { documentClient, s3Client } from './shared/clients';
@@ -92,10 +100,12 @@ async function newestResultManifest(s3: S3Client, bucket: string, resultPrefix: 
  * the Map Run's ResultWriter files list as ended:
  * - ABORTED: the Map failed (its threshold exceeded, `failFast`) and aborted the child;
  * - FAILED: the child failed before it recorded its job's outcome (its ledger write failed after
- *   its retries), so the job may have run, even succeeded.
- * Their rows become FAILED with failure class ABORTED (conditional: a row that moved on is left
- * alone), so the ledger tells them from items never started, every item has a final row, and
- * the retry path re-runs them only when idempotent. Without result files the rows stay PENDING.
+ *   its retries), so the job may have run, even succeeded;
+ * - PENDING (their own result files): the Map stopped before it started the child.
+ * Their rows become FAILED (conditional: a row that moved on is left alone), with failure class
+ * ABORTED (the job may have run: the retry path re-runs them only when idempotent) or NOT_STARTED
+ * (nothing ran: a retry runs them, idempotent or not), so every item has a final row. Without
+ * result files the rows stay PENDING.
  * Returns how many rows changed.
  */
 async function reconcileUnrecordedChildren(
@@ -106,28 +116,25 @@ async function reconcileUnrecordedChildren(
   const { runId, bucket, resultPrefix, queue } = run;
   const manifestKey = await newestResultManifest(deps.s3, bucket, resultPrefix);
   if (!manifestKey) return 0;
-  const manifest = await readJsonObject<{ ResultFiles?: { FAILED?: Array<{ Key: string }> } }>(
-    deps.s3,
-    bucket,
-    manifestKey,
-  );
+  const manifest = await readJsonObject<{
+    ResultFiles?: { FAILED?: Array<{ Key: string }>; PENDING?: Array<{ Key: string }> };
+  }>(deps.s3, bucket, manifestKey);
+  const files = [...(manifest.ResultFiles?.FAILED ?? []), ...(manifest.ResultFiles?.PENDING ?? [])];
   let changed = 0;
-  for (const file of manifest.ResultFiles?.FAILED ?? []) {
+  for (const file of files) {
     const entries = await readJsonObject<ResultEntry[]>(deps.s3, bucket, file.Key);
     for (const entry of entries) {
-      if ((entry.Status !== 'ABORTED' && entry.Status !== 'FAILED') || !entry.Input) continue;
+      const outcome = unrecordedOutcome(entry);
+      if (!outcome || !entry.Input) continue;
       const input = JSON.parse(entry.Input) as { runId?: unknown; itemId?: unknown; round?: unknown };
       if (input.runId !== runId || typeof input.itemId !== 'string' || typeof input.round !== 'number') continue;
       try {
         await deps.ledger.send(
           new UpdateCommand(
             itemUpdate(deps.tableName, { runId, itemId: input.itemId }, ITEM_TRANSITIONS.abortUnrecorded, {
-              ':failureClass': FailureClass.ABORTED,
-              ':error': entry.Error ?? 'States.Aborted',
-              ':cause': (entry.Status === 'ABORTED'
-                ? `the item's child execution was aborted when the Map failed: ${entry.Cause ?? ''}`
-                : `the item's child execution failed before it recorded its job's outcome (the job may have run): ${entry.Error ?? ''}: ${entry.Cause ?? ''}`
-              ).slice(0, 32_768),
+              ':failureClass': outcome.failureClass,
+              ':error': outcome.error,
+              ':cause': outcome.cause.slice(0, 32_768),
               ':queue': queue,
               ':runId': runId,
               ':updatedAt': now,
@@ -142,6 +149,34 @@ async function reconcileUnrecordedChildren(
     }
   }
   return changed;
+}
+
+/** What a result entry of a child that recorded nothing says of its item; nothing for other entries. */
+function unrecordedOutcome(
+  entry: ResultEntry,
+): { failureClass: FailureClass; error: string; cause: string } | undefined {
+  switch (entry.Status) {
+    case 'ABORTED':
+      return {
+        failureClass: FailureClass.ABORTED,
+        error: entry.Error ?? 'States.Aborted',
+        cause: `the item's child execution was aborted when the Map failed: ${entry.Cause ?? ''}`,
+      };
+    case 'FAILED':
+      return {
+        failureClass: FailureClass.ABORTED,
+        error: entry.Error ?? 'States.TaskFailed',
+        cause: `the item's child execution failed before it recorded its job's outcome (the job may have run): ${entry.Error ?? ''}: ${entry.Cause ?? ''}`,
+      };
+    case 'PENDING':
+      return {
+        failureClass: FailureClass.NOT_STARTED,
+        error: NOT_STARTED_ERROR,
+        cause: "the Map stopped before it started this item's child execution",
+      };
+    default:
+      return undefined;
+  }
 }
 
 /**

@@ -49,15 +49,15 @@ export interface FailedRowFacts {
 }
 
 /**
- * Whether a FAILED or ABANDONED row's latest attempt never ran a job: Batch refused the
- * submission (`SUBMIT_ERROR`), or the job was terminated (`ABORTED`) before its container
+ * Whether a FAILED or ABANDONED row's latest attempt never ran a job: the run stopped before
+ * submitting it (`NOT_STARTED`), Batch refused the submission (`SUBMIT_ERROR`), or the job was terminated (`ABORTED`) before its container
  * started — Batch names a log stream only once the container has started, so an aborted row
  * without one never ran. Rows of any other status answer false.
  * @example failedBeforeStart({ status: 'FAILED', failureClass: 'ABORTED' }) // true
  */
 export function failedBeforeStart(row: FailedRowFacts): boolean {
   if (row.status !== ItemStatus.FAILED && row.status !== ItemStatus.ABANDONED) return false;
-  if (row.failureClass === FailureClass.SUBMIT_ERROR) return true;
+  if (row.failureClass === FailureClass.SUBMIT_ERROR || row.failureClass === FailureClass.NOT_STARTED) return true;
   return row.failureClass === FailureClass.ABORTED && !row.logStream;
 }
 

@@ -36,18 +36,20 @@ export function attemptJobName(jobName: string, attempt: number): string {
   return `${jobName.slice(0, MAX_JOB_NAME - suffix.length)}${suffix}`;
 }
 
-/** What a retry does with one FAILED row. */
-export type RetryDecision = 'claim' | 'abandon' | 'keep';
+/** What a retry does with one FAILED row: `rerun` runs an item that never started as the same attempt. */
+export type RetryDecision = 'claim' | 'rerun' | 'abandon' | 'keep';
 
 /**
  * A failed item is re-run when that is safe (it is idempotent, or its job never started) and it
  * has attempts left; a safe item out of attempts is abandoned; anything else stays FAILED. A job
  * that could not start its command (START_ERROR) stays FAILED: it would fail the same way again.
+ * An item the run stopped before submitting (NOT_STARTED) used no attempt: it always runs.
  */
 export function retryDecision(
   row: Pick<ItemRow, 'idempotent' | 'failureClass' | 'attempt'>,
   maxAttempts: number,
 ): RetryDecision {
+  if (row.failureClass === FailureClass.NOT_STARTED) return 'rerun';
   if (row.failureClass === FailureClass.START_ERROR) return 'keep';
   const safe = row.idempotent === true || row.failureClass === FailureClass.SUBMIT_ERROR;
   if (!safe) return 'keep';
@@ -149,7 +151,7 @@ export async function claimRetryCandidates(
   const updatedAt = deps.now().toISOString();
   const { claimant } = options;
 
-  const transition = (row: ItemRow, decision: 'claim' | 'abandon' | 'adopt'): Promise<boolean> =>
+  const transition = (row: ItemRow, decision: 'claim' | 'rerun' | 'abandon' | 'adopt'): Promise<boolean> =>
     decision === 'adopt'
       ? adoptClaimedRow(deps, runId, row, nextRound, updatedAt, claimant)
       : moveFailedRow(deps, runId, row, decision, nextRound, updatedAt, claimant);
@@ -192,8 +194,9 @@ export async function claimRetryCandidates(
           abandonedCount += 1;
           continue;
         }
-        // An adopted row was moved to its next attempt when it was first claimed.
-        const attempt = adopted ? row.attempt : row.attempt + 1;
+        // An adopted row was moved to its next attempt when it was first claimed; an item that
+        // never started runs as the attempt it never made.
+        const attempt = adopted || decision === 'rerun' ? row.attempt : row.attempt + 1;
         lines.push(
           manifestLine({
             itemId: row.itemId,
@@ -221,7 +224,7 @@ export async function moveFailedRow(
   deps: Pick<ClaimDependencies, 'ledger' | 'tableName'>,
   runId: string,
   row: ItemRow,
-  decision: 'claim' | 'abandon',
+  decision: 'claim' | 'rerun' | 'abandon',
   nextRound: number,
   updatedAt: string,
   claimant: string,
@@ -230,14 +233,21 @@ export async function moveFailedRow(
   try {
     await deps.ledger.send(
       new UpdateCommand(
-        decision === 'claim'
-          ? itemUpdate(deps.tableName, { runId, itemId: row.itemId }, ITEM_TRANSITIONS.claimRetry, {
-              ...values,
-              ':nextAttempt': row.attempt + 1,
+        decision === 'rerun'
+          ? itemUpdate(deps.tableName, { runId, itemId: row.itemId }, ITEM_TRANSITIONS.claimNotStarted, {
+              ':seenAttempt': row.attempt,
               ':round': nextRound,
               ':claimedBy': claimant,
+              ':updatedAt': updatedAt,
             })
-          : itemUpdate(deps.tableName, { runId, itemId: row.itemId }, ITEM_TRANSITIONS.abandon, values),
+          : decision === 'claim'
+            ? itemUpdate(deps.tableName, { runId, itemId: row.itemId }, ITEM_TRANSITIONS.claimRetry, {
+                ...values,
+                ':nextAttempt': row.attempt + 1,
+                ':round': nextRound,
+                ':claimedBy': claimant,
+              })
+            : itemUpdate(deps.tableName, { runId, itemId: row.itemId }, ITEM_TRANSITIONS.abandon, values),
       ),
     );
     return true;

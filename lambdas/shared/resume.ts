@@ -14,6 +14,7 @@ import {
   ItemStatus,
   itemUpdate,
   NEVER_STARTED_STATUS_REASON,
+  NOT_STARTED_ERROR,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
 } from '../../run';
@@ -45,7 +46,7 @@ export interface ResumedRound extends ClaimedRound {
   recoveredCount: number;
   /** Rows whose job was lost; now FAILED with class ABORTED (then claimed when idempotent). */
   lostCount: number;
-  /** Rows whose job never started; re-run as they are. */
+  /** Rows whose job never started; re-run as they are (settling only: marked FAILED, class NOT_STARTED). */
   notStartedCount: number;
 }
 
@@ -146,8 +147,8 @@ async function describeJobs(batch: BatchClient, candidates: JobSummary[]): Promi
  * a late writer never makes a row run twice or move backwards.
  * `claimant` (the resume execution's ARN) marks the rows it claims.
  * With `settleOnly` (a run that was stopped, not one to finish), rows are only settled: recovered
- * successes become SUCCEEDED, lost jobs FAILED/ABORTED; nothing is claimed or re-run, and rows
- * whose job never started stay PENDING.
+ * successes become SUCCEEDED, lost jobs FAILED/ABORTED, and rows whose job never started FAILED
+ * with class NOT_STARTED (a later retry runs them); nothing is claimed or re-run.
  * @example await resumeRun(deps, header, header.round + 1)
  */
 export async function resumeRun(
@@ -182,7 +183,24 @@ export async function resumeRun(
     const neverRan =
       job?.status === 'FAILED' && job.statusReason === NEVER_STARTED_STATUS_REASON && job.startedAt === undefined;
     if (!job || neverRan) {
-      if (options.settleOnly) return;
+      if (options.settleOnly) {
+        // The run stopped before this item's job ran: a retry runs it, idempotent or not.
+        const marked = await update(
+          new UpdateCommand(
+            itemUpdate(deps.tableName, keyOf(row), ITEM_TRANSITIONS.abortUnrecorded, {
+              ':failureClass': FailureClass.NOT_STARTED,
+              ':error': NOT_STARTED_ERROR,
+              ':cause': "the run stopped before this item's job started",
+              ':queue': run.jobQueue,
+              ':runId': runId,
+              ':updatedAt': updatedAt,
+              ':round': row.round,
+            }),
+          ),
+        );
+        if (marked) notStartedCount += 1;
+        return;
+      }
       const moved = await update(
         new UpdateCommand(
           itemUpdate(deps.tableName, keyOf(row), ITEM_TRANSITIONS.reschedule, {

@@ -19,6 +19,7 @@ import { FAILED_RUN_ID_ATTRIBUTE, type ItemRow, ItemStatus } from './schema';
  *                              ├─ recordTaskError, abortUnrecorded ───────► FAILED
  *                              └─ reschedule (resume: never started) ────► same status, next round
  *                       FAILED ─┬─ claimRetry ───────────────────────────► RETRYING (attempt + 1)
+ *                               ├─ claimNotStarted (class NOT_STARTED) ──► RETRYING (same attempt)
  *                               └─ abandon ──────────────────────────────► ABANDONED
  *                     RETRYING ─── adoptClaim (the claimant, run again) ─► same status, its round
  * ```
@@ -118,6 +119,13 @@ export const ITEM_TRANSITIONS = {
       claimedBy: ':claimedBy',
       updatedAt: ':updatedAt',
     },
+    remove: [],
+    condition: FAILED_AS_READ,
+  },
+  /** The retry path takes a FAILED row whose job never started (NOT_STARTED) into round `:round`, as the same attempt. */
+  claimNotStarted: {
+    name: 'claimNotStarted',
+    set: { status: ':retrying', round: ':round', claimedBy: ':claimedBy', updatedAt: ':updatedAt' },
     remove: [],
     condition: FAILED_AS_READ,
   },

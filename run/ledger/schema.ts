@@ -56,10 +56,18 @@ export const FailureClass = {
   SUBMIT_ERROR: 'SUBMIT_ERROR',
   /** The job was terminated because its Map Run failed or the run was cancelled. */
   ABORTED: 'ABORTED',
+  /**
+   * The run stopped (interrupted, cancelled, its failure threshold exceeded) before the item's
+   * job was submitted: nothing of it ran, so a retry runs it, idempotent or not, as the same attempt.
+   */
+  NOT_STARTED: 'NOT_STARTED',
   /** Anything else (a failed job without an exit code or known reason, permissions, timeouts of the task itself). */
   UNKNOWN: 'UNKNOWN',
 } as const;
 export type FailureClass = (typeof FailureClass)[keyof typeof FailureClass];
+
+/** The error of a NOT_STARTED row: its run stopped before the item's job was submitted. */
+export const NOT_STARTED_ERROR = 'Fanout.NotStarted';
 
 /** Sort key of the run's header row; `#` cannot appear in an item id, so no item can take it. */
 export const RUN_HEADER_ITEM_ID = '#run';

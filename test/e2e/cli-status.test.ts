@@ -58,7 +58,7 @@ describe('fanout status', () => {
     });
   });
 
-  it('counts a stopped run apart (ran and failed, never started), then shows its current state from the ledger after a retry', async () => {
+  it('counts a stopped run apart (ran and failed, never started), then shows its current state from the ledger after a retry that ran them all', async () => {
     const work = tempDir('fanout-status-stopped-');
     const dir = join(work, 'state');
     const flag = join(work, 'finish-now');
@@ -112,17 +112,18 @@ describe('fanout status', () => {
     // The run's own record still says its first execution was ABORTED; the run is what the ledger says now.
     const status = await runFanout(['status', 'stopped', '--dir', dir, '--json']);
     const summary = status.json<RunSummary>();
+    // The retry ran the two terminated items again and the two that never started.
     expect(summary).toMatchObject({
-      status: 'COMPLETED_WITH_FAILURES',
+      status: 'SUCCEEDED',
       executionStatus: 'ABORTED',
-      items: { total: 4, succeeded: 2, failed: 0, neverStarted: 2 },
+      items: { total: 4, succeeded: 4, failed: 0, neverStarted: 0 },
     });
     expect(summary.retries).toHaveLength(1);
     expect(retry.json<RunSummary>()).toMatchObject({ status: summary.status, items: summary.items });
     expect((await listed(dir, 'stopped')).map((line) => [line.id, line.status, line.executionStatus])).toEqual([
-      ['stopped-retry-1', 'COMPLETED_WITH_FAILURES', 'SUCCEEDED'],
-      ['stopped', 'COMPLETED_WITH_FAILURES', 'ABORTED'],
+      ['stopped-retry-1', 'SUCCEEDED', 'SUCCEEDED'],
+      ['stopped', 'SUCCEEDED', 'ABORTED'],
     ]);
-    expect(reportStatus(dir, 'stopped')).toBe('COMPLETED_WITH_FAILURES');
+    expect(reportStatus(dir, 'stopped')).toBe('SUCCEEDED');
   });
 });

@@ -154,6 +154,28 @@ describe('retry', () => {
     });
   });
 
+  it('takes an item that never started into the next round as the attempt it never made, keeping no attempt record', async () => {
+    const { jobId: _jobId, ...neverStarted } = failedRow('05', {
+      idempotent: false,
+      attempt: 2,
+      failureClass: 'NOT_STARTED',
+      error: 'Fanout.NotStarted',
+    });
+    ledgerMock.on(QueryCommand).resolves({ Items: [neverStarted] });
+    const result = await makeHandler()({ runId: 'sweep-1', round: 1, executionArn: 'arn:execution:sweep-1' });
+
+    expect(ledgerMock).toReceiveCommandWith(UpdateCommand, {
+      Key: { runId: 'sweep-1', itemId: '05' },
+      UpdateExpression: 'SET #status = :retrying, #round = :round, #claimedBy = :claimedBy, #updatedAt = :updatedAt',
+      ConditionExpression: '#status = :failed AND #attempt = :seenAttempt',
+      ExpressionAttributeValues: expect.objectContaining({ ':seenAttempt': 2, ':round': 2 }),
+    });
+    expect(result.itemCount).toBe(1);
+    expect(s3Mock).toReceiveCommandWith(PutObjectCommand, {
+      Body: '{"itemId":"05","jobName":"sweep-1-05-a2","kwargs":{"seed":5},"idempotent":false}\n',
+    });
+  });
+
   it('leaves a non-idempotent failure untouched, unless its job never started', async () => {
     const { jobId: _jobId, ...neverStarted } = failedRow('02', { idempotent: false, failureClass: 'SUBMIT_ERROR' });
     ledgerMock.on(QueryCommand).resolves({ Items: [failedRow('01', { idempotent: false }), neverStarted] });
@@ -244,6 +266,11 @@ describe('retryDecision', () => {
     expect(retryDecision({ idempotent: false, attempt: 1, failureClass: 'SUBMIT_ERROR' }, 3)).toBe('claim');
     expect(retryDecision({ idempotent: false, attempt: 1, failureClass: 'APP_ERROR' }, 3)).toBe('keep');
     expect(retryDecision({ idempotent: false, attempt: 3, failureClass: 'TIMEOUT' }, 3)).toBe('keep');
+  });
+
+  it('runs an item its run stopped before submitting, idempotent or not, out of attempts or not', () => {
+    expect(retryDecision({ idempotent: false, attempt: 1, failureClass: 'NOT_STARTED' }, 1)).toBe('rerun');
+    expect(retryDecision({ idempotent: true, attempt: 3, failureClass: 'NOT_STARTED' }, 3)).toBe('rerun');
   });
 
   it('keeps a job that could not start its command, idempotent or not: it would fail the same way again', () => {

@@ -242,6 +242,40 @@ describe('summarize', () => {
       expect(summary).toMatchObject({ status: 'COMPLETED_WITH_FAILURES', counts: { failed: 1, pending: 0 } });
     });
 
+    // "PENDING: child workflow executions that were not started" (docs: input-output-resultwriter.html).
+    it('marks the rows of items the failed Map never started FAILED with class NOT_STARTED, for a retry to run', async () => {
+      ledgerMock.on(QueryCommand).resolvesOnce(rows('FAILED', 'PENDING')).resolves(rows('FAILED', 'FAILED'));
+      ledgerMock.on(UpdateCommand).resolves({});
+      s3Mock.on(ListObjectsV2Command).resolves({
+        Contents: [{ Key: 'runs/sweep-1/results/p/manifest.json', LastModified: new Date('2025-01-02T00:00:00Z') }],
+      });
+      s3Mock
+        .on(GetObjectCommand, { Key: 'runs/sweep-1/results/p/manifest.json' })
+        .resolves(text({ ResultFiles: { FAILED: [], PENDING: [{ Key: 'runs/sweep-1/results/p/PENDING_0.json' }] } }));
+      s3Mock.on(GetObjectCommand, { Key: 'runs/sweep-1/results/p/PENDING_0.json' }).resolves(
+        text([
+          {
+            Input: JSON.stringify({ runId: 'sweep-1', round: 1, itemId: '1' }),
+            InputDetails: { Included: true },
+            Status: 'PENDING',
+          },
+        ]),
+      );
+
+      const summary = await makeHandler()({ prepared: withResults, fanOutError });
+
+      expect(ledgerMock).toHaveReceivedCommandWith(UpdateCommand, {
+        Key: { runId: 'sweep-1', itemId: '1' },
+        ConditionExpression: '(#status = :pending OR #status = :retrying) AND #round <= :round',
+        ExpressionAttributeValues: expect.objectContaining({
+          ':failureClass': 'NOT_STARTED',
+          ':error': 'Fanout.NotStarted',
+          ':cause': "the Map stopped before it started this item's child execution",
+        }),
+      });
+      expect(summary).toMatchObject({ status: 'FAILED', counts: { failed: 2, pending: 0 } });
+    });
+
     it('leaves the rows PENDING when the Map wrote no result files', async () => {
       ledgerMock.on(QueryCommand).resolves(rows('FAILED', 'PENDING', 'PENDING'));
       ledgerMock.on(UpdateCommand).resolves({});

@@ -60,10 +60,11 @@ describe('fanout cancel --aws', () => {
     sfnMock
       .on(DescribeExecutionCommand, { executionArn: executionArn('sweep-7-retry-1') })
       .resolves(describedExecution('sweep-7-retry-1', { input: '{"retryOf":"sweep-7"}' }));
-    // Its one retried item had not been submitted yet: nothing in Batch, the row stays as it is.
+    // Its one retried item had not been submitted yet: nothing in Batch, so it never started.
     ledgerMock
       .on(QueryCommand)
       .resolves({ Items: [{ ...failedRow('sweep-7', '2'), status: 'RETRYING', attempt: 2, round: 2 }] });
+    ledgerMock.on(UpdateCommand).resolves({ Attributes: {} });
     batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
     const io = captureIo();
 
@@ -86,7 +87,17 @@ describe('fanout cancel --aws', () => {
       },
     });
     expect(batchMock).not.toHaveReceivedCommand(DescribeJobsCommand);
-    expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
+    // Marked NOT_STARTED, so that a later retry runs it (as the attempt it never made).
+    expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+      Key: { runId: 'sweep-7', itemId: '2' },
+      ConditionExpression: '(#status = :pending OR #status = :retrying) AND #round <= :round',
+      ExpressionAttributeValues: expect.objectContaining({
+        ':failed': 'FAILED',
+        ':failureClass': 'NOT_STARTED',
+        ':error': 'Fanout.NotStarted',
+        ':round': 2,
+      }),
+    });
     expect(io.stdout).toEqual([
       `run sweep-7 cancelled (stopped ${executionArn('sweep-7-retry-1')}); 0 item(s) recorded FAILED (ABORTED)`,
     ]);
