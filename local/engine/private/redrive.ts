@@ -5,8 +5,8 @@
  * state, only the branches and iterations that failed or were aborted run again; a Distributed
  * Map redrives its Map Run.
  */
-import type { Json } from '../types';
-import type { MapItem, MapRunHandle } from './runtime';
+import type { ContextObject, Json } from '../types';
+import type { MapRunHandle } from './map-run-handle';
 import type { VariableScope } from './variables';
 
 /** Where a scope (an execution, a branch, an iteration, a child) stopped, and with what. */
@@ -18,7 +18,7 @@ export interface ResumePoint {
   /** The scope's variables as they were then. */
   variables: VariableScope;
   /** `$$.Map.Item` of an inline Map iteration. */
-  item?: MapItem | undefined;
+  item?: ContextObject['Map'] | undefined;
   /** What the state itself reruns, for a Parallel or Map state. */
   inner?: InnerResume | undefined;
 }

@@ -2,6 +2,7 @@ import { type FailureDetails, StatesError, StatesErrors } from '../errors';
 import { parseTimestamp } from '../expressions';
 import type { ObjectStore } from '../object-store';
 import type { Clock, ContextObject, HistoryEvent, Json, JsonObject } from '../types';
+import type { MapRunHandle } from './map-run-handle';
 import type { InnerResume, ResumePoint } from './redrive';
 import type { Graph, StateNode } from './state-graph';
 import type { VariableScope } from './variables';
@@ -54,12 +55,7 @@ export interface EngineEnvironment {
 /** The denial message for a call the role may not make, or undefined when it may. */
 export type EngineAuthorizer = (call: { roleArn: string; action: string; resource: string }) => string | undefined;
 
-/** The parts of a Map Run the service exposes (implemented by MapRun in map/map-run.ts). */
-export interface MapRunHandle {
-  readonly mapRunArn: string;
-  readonly executionArn: string;
-  readonly childArnPrefix: string;
-}
+export type { MapRunHandle } from './map-run-handle';
 
 /** One execution as it runs: a top-level execution or a Distributed Map child. */
 export interface ExecutionScope {

@@ -1,7 +1,7 @@
 import { StatesError, StatesErrors } from '../../errors';
 import type { JsonObject } from '../../types';
 import type { ReaderConfig } from '../state-graph';
-import type { ItemSource } from './item-reader';
+import type { ItemSource } from './item-source';
 
 const DELIMITERS: Record<NonNullable<ReaderConfig['CSVDelimiter']>, string> = {
   COMMA: ',',

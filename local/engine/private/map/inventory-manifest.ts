@@ -4,7 +4,7 @@ import type { ObjectStore } from '../../object-store';
 import type { Json } from '../../types';
 import type { ReaderConfig } from '../state-graph';
 import { csvSource } from './csv-source';
-import type { ItemSource } from './item-reader';
+import type { ItemSource } from './item-source';
 
 /** The members of an S3 Inventory `manifest.json` the reader relies on (AmazonS3/latest/userguide/storage-inventory-location.html). */
 interface InventoryManifest {
