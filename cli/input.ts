@@ -38,6 +38,9 @@ export function localJobResources(config: FanoutConfig): KnownJobResources {
   return {
     source: 'fanout.config.json (the local cloud)',
     jobQueues: config.jobQueues.map((queue) => queue.name),
+    schedulingPolicies: Object.fromEntries(
+      config.jobQueues.flatMap((queue) => (queue.schedulingPolicy ? [[queue.name, queue.schedulingPolicy]] : [])),
+    ),
     jobDefinitions: config.jobDefinitions.map((definition) => definition.name),
     onlyRevision: 1,
     definitionArnPrefix: `arn:aws:batch:${config.region}:${config.accountId}:job-definition/`,

@@ -27,6 +27,7 @@ import { FanoutInputError, parseEvent } from './shared/errors';
 import {
   AWS_MIN_TIMEOUT_SECONDS,
   checkTimeout,
+  type ExecutionInput,
   effectiveRetry,
   effectiveThresholds,
   ItemCollector,
@@ -37,6 +38,7 @@ import {
   prepareInlineItems,
   type RunContext,
   resolveRunId,
+  shareIdentifierIssues,
 } from './shared/input';
 import { handlerLogger, runLogger } from './shared/log';
 import { indexedManifest, manifestIndexKey, manifestLine } from './shared/manifest';
@@ -85,7 +87,12 @@ function runKeys(runId: string): { manifestKey: string; resultPrefix: string } {
   return { manifestKey: `runs/${runId}/manifest.jsonl`, resultPrefix: `runs/${runId}/results` };
 }
 
-async function resolveJobQueue(batch: BatchClient, name: string): Promise<void> {
+/** Refuses a queue that does not exist or is not ENABLED, and a shareIdentifier its scheduling policy (or lack of one) refuses. */
+async function resolveJobQueue(
+  batch: BatchClient,
+  input: Pick<ExecutionInput, 'jobQueue' | 'shareIdentifier'>,
+): Promise<void> {
+  const name = input.jobQueue;
   const response = await batch.send(new DescribeJobQueuesCommand({ jobQueues: [name] }));
   const queue = response.jobQueues?.[0];
   if (!queue) throw FanoutInputError.of('jobQueue', 'no job queue has this name', name);
@@ -96,6 +103,8 @@ async function resolveJobQueue(batch: BatchClient, name: string): Promise<void> 
       name,
     );
   }
+  const issues = shareIdentifierIssues(input, queue.schedulingPolicyArn || undefined);
+  if (issues.length > 0) throw new FanoutInputError(issues);
 }
 
 async function resolveJobDefinition(batch: BatchClient, reference: string): Promise<JobDefinition> {
@@ -185,7 +194,7 @@ async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promi
   if (input.resumeOf !== undefined) return prepareResume(deps, event, input.resumeOf, path);
   const runId = resolveRunId(input, event.executionName);
 
-  await resolveJobQueue(deps.batch, input.jobQueue);
+  await resolveJobQueue(deps.batch, input);
   const definition = await resolveJobDefinition(deps.batch, input.jobDefinition);
   const command = input.command ?? definition.containerProperties?.command ?? [];
   if (command.length === 0) {
@@ -233,6 +242,8 @@ async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promi
     command: [...command],
     environment: context.environment,
     jobTimeout: context.jobTimeout,
+    shareIdentifier: input.shareIdentifier ?? null,
+    schedulingPriority: input.schedulingPriority ?? null,
     maxConcurrency: input.maxConcurrency,
     ...effectiveThresholds(input, items.length),
     retry: effectiveRetry(input),

@@ -105,6 +105,9 @@ function continuedRun(
     // Runs prepared before jobs had a declared environment and timeout run on with none.
     environment: run.environment ?? {},
     jobTimeout: run.jobTimeout ?? {},
+    // Runs prepared before jobs could name a share keep submitting without one.
+    shareIdentifier: run.shareIdentifier ?? null,
+    schedulingPriority: run.schedulingPriority ?? null,
     maxConcurrency: run.maxConcurrency,
     ...retryRoundThresholds(run),
     retry: run.retry,

@@ -183,6 +183,13 @@ export interface PreparedRun {
   environment: Record<string, string>;
   /** SubmitJob `Timeout` of every job: the input's `timeout` or the job definition's; `{}` for none. */
   jobTimeout: { AttemptDurationSeconds?: number };
+  /**
+   * SubmitJob `ShareIdentifier` of every job: the input's `shareIdentifier` on a queue with a
+   * fair-share scheduling policy, else null (the state machines pass null, which sends none).
+   */
+  shareIdentifier: string | null;
+  /** SubmitJob `SchedulingPriorityOverride` of every job: the input's `schedulingPriority`, else null (the job definition's applies). */
+  schedulingPriority: number | null;
   maxConcurrency: number;
   toleratedFailurePercentage: number;
   toleratedFailureCount: number;

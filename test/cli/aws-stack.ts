@@ -102,6 +102,8 @@ export function headerRow(runId: string, overrides: Partial<RunHeaderRow> = {}):
     command: ['python3', 'estimate.py', '--seed', '{seed}'],
     environment: {},
     jobTimeout: {},
+    shareIdentifier: null,
+    schedulingPriority: null,
     maxConcurrency: 1000,
     toleratedFailurePercentage: 0,
     toleratedFailureCount: 0,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localJobResources, readJsonDocument } from '../../cli/input';
 import { CliError } from '../../cli/io';
-import { loadConfig } from '../../config';
+import { loadConfig, parseConfig } from '../../config';
 
 describe('readJsonDocument', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fanout-cli-input-'));
@@ -38,10 +38,26 @@ describe('localJobResources', () => {
     expect(localJobResources(config)).toEqual({
       source: 'fanout.config.json (the local cloud)',
       jobQueues: config.jobQueues.map((queue) => queue.name),
+      schedulingPolicies: Object.fromEntries(
+        config.jobQueues.flatMap((queue) => (queue.schedulingPolicy ? [[queue.name, queue.schedulingPolicy]] : [])),
+      ),
       jobDefinitions: config.jobDefinitions.map((definition) => definition.name),
       onlyRevision: 1,
       definitionArnPrefix: `arn:aws:batch:${config.region}:${config.accountId}:job-definition/`,
     });
     expect(localJobResources(config).jobQueues).toContain('fanout-high');
+  });
+
+  it('names the scheduling policy of each fair-share queue, so a run on one must name its share', () => {
+    const config = parseConfig({
+      computeEnvironments: [{ name: 'ce', type: 'FARGATE', maxvCpus: 4 }],
+      jobQueues: [
+        { name: 'fifo', priority: 1, computeEnvironments: ['ce'] },
+        { name: 'shared', priority: 1, computeEnvironments: ['ce'], schedulingPolicy: 'teams' },
+      ],
+      jobDefinitions: [{ name: 'job', image: 'fanout-job:latest' }],
+      schedulingPolicies: [{ name: 'teams' }],
+    });
+    expect(localJobResources(config).schedulingPolicies).toEqual({ shared: 'teams' });
   });
 });

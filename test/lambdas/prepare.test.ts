@@ -164,6 +164,8 @@ describe('prepare', () => {
       command: ['run', '{x}'],
       environment: {},
       jobTimeout: {},
+      shareIdentifier: null,
+      schedulingPriority: null,
       maxConcurrency: 5,
       toleratedFailurePercentage: 0,
       toleratedFailureCount: 0,
@@ -377,6 +379,43 @@ describe('prepare', () => {
       'jobQueue: no job queue has this name (received "nope")',
     );
     expectNothingWritten();
+  });
+
+  describe('fair share', () => {
+    const fairShareQueue = {
+      jobQueueName: 'fanout-teams',
+      jobQueueArn: 'arn:aws:batch:us-east-1:000000000000:job-queue/fanout-teams',
+      priority: 1,
+      state: 'ENABLED' as const,
+      schedulingPolicyArn: 'arn:aws:batch:us-east-1:000000000000:scheduling-policy/fanout-teams',
+      computeEnvironmentOrder: [],
+    };
+
+    it('passes the shareIdentifier and schedulingPriority on to the jobs of a fair-share queue', async () => {
+      batchMock.on(DescribeJobQueuesCommand).resolves({ jobQueues: [fairShareQueue] });
+      const prepared = await makeHandler()(
+        event({ items: [{}], jobQueue: 'fanout-teams', shareIdentifier: 'teamA', schedulingPriority: 7 }),
+      );
+      expect(prepared).toMatchObject({ jobQueue: 'fanout-teams', shareIdentifier: 'teamA', schedulingPriority: 7 });
+      expect(ledgerMock).toHaveReceivedCommandWith(PutCommand, {
+        Item: expect.objectContaining({ itemId: '#run', shareIdentifier: 'teamA', schedulingPriority: 7 }),
+      });
+    });
+
+    it('rejects a run on a fair-share queue without a shareIdentifier before writing', async () => {
+      batchMock.on(DescribeJobQueuesCommand).resolves({ jobQueues: [fairShareQueue] });
+      await expect(makeHandler()(event({ items: [{}], jobQueue: 'fanout-teams' }))).rejects.toThrow(
+        'shareIdentifier: is required: job queue "fanout-teams" has the fair-share scheduling policy arn:aws:batch:us-east-1:000000000000:scheduling-policy/fanout-teams',
+      );
+      expectNothingWritten();
+    });
+
+    it('rejects a shareIdentifier for a queue without a scheduling policy before writing', async () => {
+      await expect(makeHandler()(event({ items: [{}], shareIdentifier: 'teamA' }))).rejects.toThrow(
+        'shareIdentifier: can only be given for a job queue with a fair-share scheduling policy; job queue "fanout-high" has none (received "teamA")',
+      );
+      expectNothingWritten();
+    });
   });
 
   it('rejects a disabled job queue', async () => {

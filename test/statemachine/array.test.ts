@@ -211,6 +211,31 @@ describe('array.asl.json with an aggregation job', () => {
     expect(startArrays.Next).toBe('Aggregate');
   });
 
+  it("gives every array job, single job and the aggregation job the run's shareIdentifier and schedulingPriority", () => {
+    // docs: batch/latest/APIReference/API_SubmitJob.html; array children inherit the parent's share.
+    expect(submitArrays.ItemSelector).toMatchObject({
+      'shareIdentifier.$': '$.prepared.shareIdentifier',
+      'schedulingPriority.$': '$.prepared.schedulingPriority',
+    });
+    const started = startArrays.ItemProcessor as Machine;
+    const submissions = [
+      iteration.States.SubmitArrayJob,
+      iteration.States.SubmitSingleJob,
+      started.States.StartArrayJob,
+      started.States.StartSingleJob,
+    ] as State[];
+    for (const job of submissions) {
+      expect(job.Parameters).toMatchObject({
+        'ShareIdentifier.$': '$.shareIdentifier',
+        'SchedulingPriorityOverride.$': '$.schedulingPriority',
+      });
+    }
+    expect(definition.States.Aggregate?.Parameters).toMatchObject({
+      'ShareIdentifier.$': '$.prepared.shareIdentifier',
+      'SchedulingPriorityOverride.$': '$.prepared.schedulingPriority',
+    });
+  });
+
   it('runs the aggregation job with a native dependsOn on every submitted job, then always collects', () => {
     const aggregate = definition.States.Aggregate as State;
     expect(aggregate).toMatchObject({

@@ -66,6 +66,8 @@ const prepared: PreparedRun = {
   command: ['sim', '{seed}'],
   environment: { PYTHONPATH: 'src' },
   jobTimeout: { AttemptDurationSeconds: 900 },
+  shareIdentifier: null,
+  schedulingPriority: null,
   maxConcurrency: 1000,
   toleratedFailurePercentage: 0,
   toleratedFailureCount: 0,
@@ -274,6 +276,25 @@ describe('map.asl.json', () => {
     }
   });
 
+  it("passes the run's shareIdentifier and schedulingPriority to every item's SubmitJob and to the aggregation job", () => {
+    // docs: batch/latest/APIReference/API_SubmitJob.html (shareIdentifier, schedulingPriorityOverride)
+    const scheduled = {
+      ...prepared,
+      shareIdentifier: 'teamA',
+      schedulingPriority: 7,
+      aggregate: { jobName: 'sweep-1-aggregate', command: ['reduce'], kwargs: '{}' },
+    };
+    const childInput = applyTemplate(
+      fanOut.ItemSelector,
+      { prepared: scheduled, current },
+      { Map: { Item: { Index: 0, Value: manifestItem } } },
+    ) as Record<string, unknown>;
+    const request = applyTemplate(child.States.SubmitJob?.Parameters, childInput, {}) as State;
+    expect(request).toMatchObject({ ShareIdentifier: 'teamA', SchedulingPriorityOverride: 7 });
+    const aggregate = applyTemplate(definition.States.Aggregate?.Parameters, { prepared: scheduled }, {}) as State;
+    expect(aggregate).toMatchObject({ ShareIdentifier: 'teamA', SchedulingPriorityOverride: 7 });
+  });
+
   it('finds every field it reads in what Prepare returns and what the manifest holds', () => {
     const state = { prepared, current };
     applyTemplate(fanOut.ItemReader.Parameters, state, {});
@@ -295,6 +316,8 @@ describe('map.asl.json', () => {
       jobDefinition: 'fanout-job:2',
       environment: { PYTHONPATH: 'src' },
       timeout: { AttemptDurationSeconds: 900 },
+      shareIdentifier: null,
+      schedulingPriority: null,
       command: ['sim', '{seed}'],
       itemId: '0',
       jobName: 'sweep-1-0',
@@ -307,6 +330,9 @@ describe('map.asl.json', () => {
       JobDefinition: 'fanout-job:2',
       // docs: batch/latest/APIReference/API_SubmitJob.html (timeout overrides the job definition's)
       Timeout: { AttemptDurationSeconds: 900 },
+      // Null when the input names no share: Step Functions then sends Batch no such member.
+      ShareIdentifier: null,
+      SchedulingPriorityOverride: null,
       ContainerOverrides: { Command: ['sim', '{seed}'] },
     });
     // Intrinsic functions are shown as the call they make (applyTemplate does not run them).

@@ -11,6 +11,10 @@ export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** User item ids; `#` is deliberately absent so the ledger's header row key can never collide. */
 export const ITEM_ID_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
 export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/** A job's fair-share identifier: 1-255 letters or digits, optionally followed by `*` (docs: batch/latest/APIReference/API_SubmitJob.html). */
+export const SHARE_IDENTIFIER_PATTERN = /^[A-Za-z0-9]{1,255}\*?$/;
+/** The range of a job's scheduling priority (docs: batch/latest/APIReference/API_SubmitJob.html, `schedulingPriorityOverride`). */
+export const SCHEDULING_PRIORITY_RANGE = { min: 0, max: 9999 } as const;
 export const JOB_DEFINITION_PATTERN =
   /^(?:[A-Za-z0-9][A-Za-z0-9_-]{0,127}(?::[1-9][0-9]*)?|arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-definition\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}(?::[1-9][0-9]*)?)$/;
 /** Kwarg names that would shadow variables Batch or the job entrypoint set themselves. */

@@ -1,4 +1,5 @@
 import { FanoutInputError, type InputIssue } from '../errors';
+import { shareIdentifierIssues } from './scheduling';
 import type { ExecutionInput } from './schema';
 
 /**
@@ -12,6 +13,8 @@ export interface KnownJobResources {
   /** Where the names come from, for the message (e.g. `fanout.config.json`). */
   readonly source: string;
   readonly jobQueues: readonly string[];
+  /** The scheduling policy of each job queue that has one, by queue name: its jobs need a shareIdentifier. */
+  readonly schedulingPolicies?: Readonly<Record<string, string>>;
   readonly jobDefinitions: readonly string[];
   /** The one revision every job definition has, when known (the local cloud registers revision 1). */
   readonly onlyRevision?: number;
@@ -31,12 +34,13 @@ function listed(names: readonly string[]): string {
 }
 
 /**
- * Refuses a job queue or job definition the run's destination does not define.
- * @throws FanoutInputError naming `jobQueue` or `jobDefinition`, the names there are, and the value.
+ * Refuses a job queue or job definition the run's destination does not define, and a
+ * `shareIdentifier` the queue's scheduling policy (or its lack of one) refuses.
+ * @throws FanoutInputError naming `jobQueue`, `jobDefinition` or `shareIdentifier`, the rule, and the value.
  * @example checkJobResources(input, { source: 'fanout.config.json', jobQueues: ['fanout-high'], jobDefinitions: ['fanout-job'], onlyRevision: 1 })
  */
 export function checkJobResources(
-  input: Pick<ExecutionInput, 'jobQueue' | 'jobDefinition'>,
+  input: Pick<ExecutionInput, 'jobQueue' | 'jobDefinition' | 'shareIdentifier'>,
   known: KnownJobResources,
 ): void {
   const issues: InputIssue[] = [];
@@ -46,6 +50,8 @@ export function checkJobResources(
       message: `must be a job queue that ${known.source} defines: ${listed(known.jobQueues)}`,
       received: JSON.stringify(input.jobQueue),
     });
+  } else {
+    issues.push(...shareIdentifierIssues(input, known.schedulingPolicies?.[input.jobQueue]));
   }
   const { name, revision } = definitionParts(input.jobDefinition);
   const foreignArn =

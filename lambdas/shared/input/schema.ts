@@ -11,6 +11,8 @@ import {
   QUEUE_NAME_PATTERN,
   RESERVED_FIELDS,
   RUN_ID_PATTERN,
+  SCHEDULING_PRIORITY_RANGE,
+  SHARE_IDENTIFIER_PATTERN,
 } from './fields';
 import { SIZE_LIMITS } from './sizing';
 
@@ -236,6 +238,22 @@ export const executionInputSchema = z
       .describe('Child executions running at once; 0 means as many as Step Functions allows (10,000).'),
     retry: retrySchema.default({ rounds: 1, maxAttempts: 3 }),
     jobQueue: z.string().regex(QUEUE_NAME_PATTERN, 'jobQueue must be a job queue name').default(DEFAULT_JOB_QUEUE),
+    shareIdentifier: z
+      .string()
+      .regex(SHARE_IDENTIFIER_PATTERN, 'shareIdentifier must be 1-255 letters or digits, optionally followed by "*"')
+      .optional()
+      .describe(
+        'Fair-share identifier of every job of the run (SubmitJob shareIdentifier): required when jobQueue has a scheduling policy, refused when it has none.',
+      ),
+    schedulingPriority: z
+      .number()
+      .int('schedulingPriority must be an integer')
+      .min(SCHEDULING_PRIORITY_RANGE.min, 'schedulingPriority must be between 0 and 9999')
+      .max(SCHEDULING_PRIORITY_RANGE.max, 'schedulingPriority must be between 0 and 9999')
+      .optional()
+      .describe(
+        "Scheduling priority of every job of the run (SubmitJob schedulingPriorityOverride; higher starts first within its share on a fair-share queue); default: the job definition's.",
+      ),
     jobDefinition: z
       .string()
       .regex(JOB_DEFINITION_PATTERN, 'jobDefinition must be a name, name:revision or job definition ARN')

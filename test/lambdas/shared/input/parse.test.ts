@@ -131,7 +131,61 @@ describe('parseExecutionInput', () => {
       'retryOf cannot be given with resumeOf',
     ],
     ['a resumeOf that is no run id', { resumeOf: 'a/b' }, 'resumeOf', 'resumeOf must be a run id'],
+    // docs: batch/latest/APIReference/API_SubmitJob.html (shareIdentifier, schedulingPriorityOverride)
+    [
+      'a shareIdentifier with a hyphen',
+      { items: [{}], shareIdentifier: 'team-a' },
+      'shareIdentifier',
+      'shareIdentifier must be 1-255 letters or digits, optionally followed by "*"',
+    ],
+    [
+      'an empty shareIdentifier',
+      { items: [{}], shareIdentifier: '' },
+      'shareIdentifier',
+      'shareIdentifier must be 1-255 letters or digits',
+    ],
+    [
+      'a shareIdentifier of 256 characters',
+      { items: [{}], shareIdentifier: 'a'.repeat(256) },
+      'shareIdentifier',
+      'shareIdentifier must be 1-255 letters or digits',
+    ],
+    [
+      'a schedulingPriority above 9999',
+      { items: [{}], schedulingPriority: 10_000 },
+      'schedulingPriority',
+      'schedulingPriority must be between 0 and 9999',
+    ],
+    [
+      'a negative schedulingPriority',
+      { items: [{}], schedulingPriority: -1 },
+      'schedulingPriority',
+      'schedulingPriority must be between 0 and 9999',
+    ],
+    [
+      'a fractional schedulingPriority',
+      { items: [{}], schedulingPriority: 1.5 },
+      'schedulingPriority',
+      'schedulingPriority must be an integer',
+    ],
+    [
+      'retryOf with a shareIdentifier',
+      { retryOf: 'sweep-1', shareIdentifier: 'teamA' },
+      'shareIdentifier',
+      'shareIdentifier cannot be given with retryOf',
+    ],
   ];
+
+  it('accepts a shareIdentifier of 255 letters and digits with a trailing *, and schedulingPriority 0 and 9999', () => {
+    const longest = `${'a1'.repeat(127)}b*`;
+    expect(parseExecutionInput({ items: [{}], shareIdentifier: longest }).shareIdentifier).toBe(longest);
+    expect(parseExecutionInput({ items: [{}], schedulingPriority: 0 }).schedulingPriority).toBe(0);
+    expect(parseExecutionInput({ items: [{}], schedulingPriority: 9999 }).schedulingPriority).toBe(9999);
+  });
+
+  it('names the received shareIdentifier when refusing it', () => {
+    expect(() => parseExecutionInput({ items: [{}], shareIdentifier: 'team-a' })).toThrow('(received "team-a")');
+  });
 
   it.each(invalidInputs)('rejects %s, naming the field and the rule', (_label, raw, path, rule) => {
     const error = inputError(() => parseExecutionInput(raw));

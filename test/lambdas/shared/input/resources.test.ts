@@ -59,6 +59,50 @@ describe('checkJobResources', () => {
   });
 });
 
+describe('checkJobResources: fair share', () => {
+  // docs: batch/latest/APIReference/API_SubmitJob.html (shareIdentifier): required on a queue with a
+  // scheduling policy, not allowed on one without.
+  const withPolicy: KnownJobResources = { ...local, schedulingPolicies: { 'fanout-low': 'fanout-teams' } };
+
+  it('accepts a shareIdentifier on a queue with a scheduling policy, and none on a queue without', () => {
+    expect(() =>
+      checkJobResources({ jobQueue: 'fanout-low', jobDefinition: 'fanout-job', shareIdentifier: 'teamA' }, withPolicy),
+    ).not.toThrow();
+    expect(() => checkJobResources({ jobQueue: 'fanout-high', jobDefinition: 'fanout-job' }, withPolicy)).not.toThrow();
+  });
+
+  it('refuses a run on a fair-share queue without a shareIdentifier, naming the queue and its policy', () => {
+    const error = inputError(() =>
+      checkJobResources({ jobQueue: 'fanout-low', jobDefinition: 'fanout-job' }, withPolicy),
+    );
+    expect(error.issues).toEqual([
+      {
+        path: 'shareIdentifier',
+        message: expect.stringContaining(
+          'is required: job queue "fanout-low" has the fair-share scheduling policy fanout-teams',
+        ),
+        received: 'undefined',
+      },
+    ]);
+  });
+
+  it('refuses a shareIdentifier on a queue without a scheduling policy, with the value received', () => {
+    const error = inputError(() =>
+      checkJobResources({ jobQueue: 'fanout-high', jobDefinition: 'fanout-job', shareIdentifier: 'teamA' }, withPolicy),
+    );
+    expect(error.message).toContain(
+      'shareIdentifier: can only be given for a job queue with a fair-share scheduling policy; job queue "fanout-high" has none (received "teamA")',
+    );
+  });
+
+  it('is checked by validateInput before anything runs', () => {
+    const error = inputError(() =>
+      validateInput({ items: [{}], jobQueue: 'fanout-low' }, { executionName: 'r', jobResources: withPolicy }),
+    );
+    expect(error.issues.map((issue) => issue.path)).toEqual(['shareIdentifier']);
+  });
+});
+
 describe('validateInput with the job resources of the destination', () => {
   it('refuses the default queue when the destination does not define it', () => {
     const error = inputError(() =>
