@@ -6,6 +6,7 @@ import type {
   FanoutOrchestratorProps,
   JobDefinitionSpec,
   JobQueueSpec,
+  SchedulingPolicySpec,
 } from './fanout-orchestrator-props';
 import { jobImageOf } from './private/job-image';
 
@@ -21,6 +22,8 @@ import { jobImageOf } from './private/job-image';
  *   means fanout's own image, built from job/Dockerfile.
  * - GPUs are refused: the stack deploys Fargate compute environments only.
  * - A job definition without `retryStrategy` is not retried, as locally.
+ * - `schedulingPolicies` become fair-share policies, attached to the queues that name them; a
+ *   queue naming a policy the file does not define gets an even one (every share weight 1), as locally.
  * - S3 bucket names are global, so the data bucket is `<bucket>-<account>-<region>`.
  *
  * @example new FanoutOrchestrator(stack, 'Fanout', propsFromConfig(loadConfig(), { account, region }))
@@ -45,8 +48,23 @@ export function propsFromConfig(
       priority: queue.priority,
       computeEnvironments: queue.computeEnvironments,
       ...(queue.schedulingPolicy ? { schedulingPolicy: queue.schedulingPolicy } : {}),
+      ...(queue.jobStateTimeLimitActions ? { jobStateTimeLimitActions: queue.jobStateTimeLimitActions } : {}),
     }),
   );
+  const schedulingPolicies = config.schedulingPolicies.map(
+    (policy): SchedulingPolicySpec => ({
+      name: policy.name,
+      shares: policy.shareDistribution.map((share) => ({ ...share })),
+      computeReservation: policy.computeReservation,
+      shareDecay: Duration.seconds(policy.shareDecaySeconds),
+    }),
+  );
+  // As the local cloud does: a queue naming a policy the file does not define gets an even one.
+  for (const queue of config.jobQueues) {
+    const name = queue.schedulingPolicy;
+    if (name !== undefined && !schedulingPolicies.some((policy) => policy.name === name))
+      schedulingPolicies.push({ name, shares: [], computeReservation: 0, shareDecay: Duration.seconds(0) });
+  }
   const jobDefinitions = config.jobDefinitions.map((definition, index): JobDefinitionSpec => {
     if (definition.gpus > 0) {
       throw FanoutInfraError.of(
@@ -66,12 +84,14 @@ export function propsFromConfig(
       retryAttempts: definition.retryStrategy?.attempts ?? 1,
       retryRules: (definition.retryStrategy?.evaluateOnExit ?? []).map((rule) => ({ ...rule })),
       ...(Object.keys(definition.environment).length > 0 ? { environment: definition.environment } : {}),
+      ...(definition.schedulingPriority !== undefined ? { schedulingPriority: definition.schedulingPriority } : {}),
     };
   });
   return {
     computeEnvironments,
     jobQueues,
     jobDefinitions,
+    schedulingPolicies,
     ledgerTableName: config.ledgerTable,
     mapStateMachineName: config.mapStateMachine,
     arrayStateMachineName: config.arrayStateMachine,

@@ -78,11 +78,28 @@ export interface JobQueueSpec {
   /** Names of compute environments, tried in this order (1-3). */
   readonly computeEnvironments: readonly string[];
   /**
-   * Name of the fair-share policy (`fairShare.name`). Jobs on a fair-share queue must carry a
-   * `shareIdentifier`, which the map definition does not send today.
+   * Name of one of `schedulingPolicies`: the queue schedules by fair share, and every run on it
+   * must give a `shareIdentifier` (Prepare refuses one that does not, and one that gives it on a
+   * queue without a policy).
    * @default - first in, first out
    */
   readonly schedulingPolicy?: string;
+  /**
+   * Cancels a job left RUNNABLE at the head of the queue for `reason` longer than `maxTimeSeconds`
+   * (docs: batch/latest/APIReference/API_JobStateTimeLimitAction.html).
+   * @default - none: such a job waits
+   */
+  readonly jobStateTimeLimitActions?: readonly JobStateTimeLimitActionSpec[];
+}
+
+/** One `jobStateTimeLimitActions` entry of a job queue. */
+export interface JobStateTimeLimitActionSpec {
+  /** `CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY`, `MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE` or `MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT`. */
+  readonly reason: string;
+  readonly state: 'RUNNABLE';
+  /** 600-86,400 seconds. */
+  readonly maxTimeSeconds: number;
+  readonly action: 'CANCEL';
 }
 
 /** A job definition of the fanout job image. */
@@ -108,16 +125,26 @@ export interface JobDefinitionSpec {
   readonly retryRules?: readonly RetryRule[];
   /** @default - none */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Order of its jobs within their share on a fair-share queue, higher first (0-9999); a run's
+   * `schedulingPriority` overrides it.
+   * @default - none (Batch then orders the share's jobs first in, first out)
+   */
+  readonly schedulingPriority?: number;
 }
 
-/** A fair-share scheduling policy. */
-export interface FairShareSpec {
+/** A fair-share scheduling policy (docs: batch/latest/APIReference/API_FairsharePolicy.html). */
+export interface SchedulingPolicySpec {
+  /** Physical name; queues name it in `schedulingPolicy`. */
   readonly name: string;
-  /** Share identifiers and their weights: a lower weight gets more of the capacity. */
-  readonly shares: readonly { readonly shareIdentifier: string; readonly weightFactor: number }[];
-  /** Percentage of capacity kept for share identifiers not yet seen. @default - none */
+  /**
+   * Share identifiers (or `prefix*`) and their weights: a lower weight gets more of the capacity.
+   * @default - none: every share has weight 1
+   */
+  readonly shares?: readonly { readonly shareIdentifier: string; readonly weightFactor: number }[];
+  /** Percentage of capacity kept for share identifiers not yet active (0-99). @default 0 */
   readonly computeReservation?: number;
-  /** How long past usage counts against a share. @default - only current usage */
+  /** How long past usage counts against a share. @default - only current usage (0 seconds) */
   readonly shareDecay?: Duration;
 }
 
@@ -129,8 +156,8 @@ export interface FanoutOrchestratorProps {
   readonly jobQueues?: readonly JobQueueSpec[];
   /** @default one job definition, fanout-job, with every JobDefinitionSpec default */
   readonly jobDefinitions?: readonly JobDefinitionSpec[];
-  /** @default - no fair-share policy */
-  readonly fairShare?: FairShareSpec;
+  /** Fair-share policies, each attached to the queues that name it. @default - none */
+  readonly schedulingPolicies?: readonly SchedulingPolicySpec[];
   /**
    * The job image.
    * @default - built from job/Dockerfile at deploy time (`ContainerImage.fromAsset`, linux/amd64)

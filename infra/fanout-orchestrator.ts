@@ -63,7 +63,7 @@ export class FanoutOrchestrator extends Construct {
     const definitionSpecs = props.jobDefinitions ?? [{ name: DEFAULT_JOB_DEFINITION }];
     const mapName = props.mapStateMachineName ?? 'fanout-map';
     const arrayName = props.arrayStateMachineName ?? 'fanout-array';
-    validateBatchProps(computeSpecs, queueSpecs, definitionSpecs, props.fairShare);
+    validateBatchProps(computeSpecs, queueSpecs, definitionSpecs, props.schedulingPolicies ?? []);
     checkName('mapStateMachineName', mapName);
     checkName('arrayStateMachineName', arrayName);
     const arrayPath = arrayPathFiles(props);
@@ -91,7 +91,7 @@ export class FanoutOrchestrator extends Construct {
       props.vpc ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC,
     );
     if (props.vpcEndpoints) addVpcEndpoints(this, this.vpc, [...environments.values()]);
-    const queues = createJobQueues(this, queueSpecs, environments, props.fairShare);
+    const queues = createJobQueues(this, queueSpecs, environments, props.schedulingPolicies ?? []);
     this.jobQueues = queues;
     const { logGroup: jobLogGroup, definitions } = createJobDefinitions(this, definitionSpecs, {
       jobRole: props.jobRole,

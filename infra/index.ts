@@ -8,12 +8,13 @@ export { CONTEXT, createFanoutApp, type FanoutAppOptions } from './fanout-app';
 export { FanoutOrchestrator } from './fanout-orchestrator';
 export type {
   ComputeEnvironmentSpec,
-  FairShareSpec,
   FanoutOrchestratorProps,
   FanoutPath,
   FanoutSchedule,
   FanoutScheduleOptions,
   JobDefinitionSpec,
   JobQueueSpec,
+  JobStateTimeLimitActionSpec,
   RetryRule,
+  SchedulingPolicySpec,
 } from './fanout-orchestrator-props';

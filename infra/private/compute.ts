@@ -8,9 +8,10 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type {
   ComputeEnvironmentSpec,
-  FairShareSpec,
   JobDefinitionSpec,
   JobQueueSpec,
+  JobStateTimeLimitActionSpec,
+  SchedulingPolicySpec,
 } from '../fanout-orchestrator-props';
 import { SPOT_RETRY_RULES } from './defaults';
 import { acknowledgeWildcards, resourceFinding } from './nag';
@@ -42,23 +43,50 @@ export function createComputeEnvironments(
   return environments;
 }
 
-/** The job queues by name, each trying its compute environments in order; the fair-share policy, if any, first. */
+/**
+ * The fair-share scheduling policies by name, with Batch's documented defaults spelled out: no
+ * compute reservation, no share decay (only current usage counts), weight 1 for any share not listed.
+ */
+function createSchedulingPolicies(
+  scope: Construct,
+  specs: readonly SchedulingPolicySpec[],
+): Map<string, batch.FairshareSchedulingPolicy> {
+  const policies = new Map<string, batch.FairshareSchedulingPolicy>();
+  for (const spec of specs) {
+    policies.set(
+      spec.name,
+      new batch.FairshareSchedulingPolicy(scope, `SchedulingPolicy-${spec.name}`, {
+        schedulingPolicyName: spec.name,
+        shares: (spec.shares ?? []).map((share) => ({ ...share })),
+        computeReservation: spec.computeReservation ?? 0,
+        shareDecay: spec.shareDecay ?? Duration.seconds(0),
+      }),
+    );
+  }
+  return policies;
+}
+
+/** A queue's `jobStateTimeLimitActions` in the construct's typed form (the reason was validated). */
+function timeLimitActions(specs: readonly JobStateTimeLimitActionSpec[]): batch.JobStateTimeLimitAction[] {
+  return specs.map((spec) => ({
+    action: batch.JobStateTimeLimitActionsAction.CANCEL,
+    maxTime: Duration.seconds(spec.maxTimeSeconds),
+    reason: spec.reason as batch.JobStateTimeLimitActionsReason,
+    state: batch.JobStateTimeLimitActionsState.RUNNABLE,
+  }));
+}
+
+/** The job queues by name, each trying its compute environments in order, with the scheduling policy it names. */
 export function createJobQueues(
   scope: Construct,
   specs: readonly JobQueueSpec[],
   environments: ReadonlyMap<string, batch.FargateComputeEnvironment>,
-  fairShare: FairShareSpec | undefined,
+  schedulingPolicies: readonly SchedulingPolicySpec[],
 ): Map<string, batch.JobQueue> {
-  const policy = fairShare
-    ? new batch.FairshareSchedulingPolicy(scope, 'FairShare', {
-        schedulingPolicyName: fairShare.name,
-        shares: fairShare.shares.map((share) => ({ ...share })),
-        ...(fairShare.computeReservation !== undefined ? { computeReservation: fairShare.computeReservation } : {}),
-        ...(fairShare.shareDecay ? { shareDecay: fairShare.shareDecay } : {}),
-      })
-    : undefined;
+  const policies = createSchedulingPolicies(scope, schedulingPolicies);
   const queues = new Map<string, batch.JobQueue>();
   for (const spec of specs) {
+    const policy = spec.schedulingPolicy === undefined ? undefined : policies.get(spec.schedulingPolicy);
     queues.set(
       spec.name,
       new batch.JobQueue(scope, `Queue-${spec.name}`, {
@@ -68,7 +96,10 @@ export function createJobQueues(
           computeEnvironment: environments.get(name) as batch.FargateComputeEnvironment,
           order: index + 1,
         })),
-        ...(spec.schedulingPolicy && policy ? { schedulingPolicy: policy } : {}),
+        ...(policy ? { schedulingPolicy: policy } : {}),
+        ...(spec.jobStateTimeLimitActions?.length
+          ? { jobStateTimeLimitActions: timeLimitActions(spec.jobStateTimeLimitActions) }
+          : {}),
       }),
     );
   }
@@ -128,6 +159,7 @@ export function createJobDefinitions(
         jobDefinitionName: spec.name,
         timeout: spec.timeout ?? Duration.hours(1),
         retryAttempts: spec.retryAttempts ?? 3,
+        ...(spec.schedulingPriority !== undefined ? { schedulingPriority: spec.schedulingPriority } : {}),
         retryStrategies: rules.map((rule) =>
           batch.RetryStrategy.of(
             rule.action === 'RETRY' ? batch.Action.RETRY : batch.Action.EXIT,

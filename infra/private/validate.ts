@@ -1,10 +1,10 @@
 import { FanoutInfraError } from '../errors';
 import type {
   ComputeEnvironmentSpec,
-  FairShareSpec,
   JobDefinitionSpec,
   JobQueueSpec,
   RetryRule,
+  SchedulingPolicySpec,
 } from '../fanout-orchestrator-props';
 import { SPOT_RETRY_RULES } from './defaults';
 
@@ -132,15 +132,17 @@ function checkRetryStrategy(prop: string, attempts: number, rules: readonly Retr
 
 /**
  * The Batch props as a whole: at least one of each, names Batch accepts and unique, queues naming
- * 1-3 known compute environments and only the fair-share policy defined, Fargate sizes, timeouts
- * and retry strategies Batch accepts.
+ * 1-3 known compute environments, scheduling policies and time-limit actions Batch accepts, Fargate
+ * sizes, timeouts, scheduling priorities and retry strategies Batch accepts.
  */
 export function validateBatchProps(
   environments: readonly ComputeEnvironmentSpec[],
   queues: readonly JobQueueSpec[],
   definitions: readonly JobDefinitionSpec[],
-  fairShare: FairShareSpec | undefined,
+  schedulingPolicies: readonly SchedulingPolicySpec[],
 ): void {
+  checkSchedulingPolicies(schedulingPolicies);
+  const policyNames = schedulingPolicies.map((policy) => policy.name);
   if (environments.length === 0)
     throw FanoutInfraError.of('computeEnvironments', 'must list at least one compute environment', environments);
   if (queues.length === 0) throw FanoutInfraError.of('jobQueues', 'must list at least one job queue', queues);
@@ -175,13 +177,19 @@ export function validateBatchProps(
           name,
         );
     }
-    if (spec.schedulingPolicy !== undefined && spec.schedulingPolicy !== fairShare?.name) {
+    if (spec.schedulingPolicy !== undefined && !policyNames.includes(spec.schedulingPolicy)) {
       throw FanoutInfraError.of(
         `${at}.schedulingPolicy`,
-        `must be the name of the fairShare policy (${fairShare?.name ?? 'none is defined'})`,
+        `must name one of schedulingPolicies (${policyNames.join(', ') || 'none is defined'})`,
         spec.schedulingPolicy,
       );
     }
+    (spec.jobStateTimeLimitActions ?? []).forEach((action, actionIndex) => {
+      const where = `${at}.jobStateTimeLimitActions[${actionIndex}]`;
+      if (!TIME_LIMIT_REASONS.includes(action.reason))
+        throw FanoutInfraError.of(`${where}.reason`, `must be one of ${TIME_LIMIT_REASONS.join(', ')}`, action.reason);
+      checkInteger(`${where}.maxTimeSeconds`, action.maxTimeSeconds, 600, 86_400);
+    });
   });
   checkUnique(
     'jobQueues[].name',
@@ -199,30 +207,56 @@ export function validateBatchProps(
         `${timeout} seconds`,
       );
     checkRetryStrategy(at, spec.retryAttempts ?? 3, spec.retryRules ?? SPOT_RETRY_RULES);
+    if (spec.schedulingPriority !== undefined)
+      checkInteger(`${at}.schedulingPriority`, spec.schedulingPriority, 0, 9999);
   });
   checkUnique(
     'jobDefinitions[].name',
     definitions.map((spec) => spec.name),
   );
-  if (fairShare) {
-    checkName('fairShare.name', fairShare.name);
-    if (fairShare.shares.length === 0)
-      throw FanoutInfraError.of('fairShare.shares', 'must list at least one share identifier', fairShare.shares);
-    fairShare.shares.forEach((share, index) => {
-      if (!/^[A-Za-z0-9]{1,254}\*?$/.test(share.shareIdentifier)) {
+}
+
+/** The reasons a queue's `jobStateTimeLimitActions` may name (docs: batch/latest/APIReference/API_JobStateTimeLimitAction.html). */
+const TIME_LIMIT_REASONS: readonly string[] = [
+  'CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY',
+  'MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE',
+  'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT',
+];
+
+/** Names, share identifiers, weights, reservation and decay as Batch accepts them (docs: API_FairsharePolicy, API_ShareAttributes). */
+function checkSchedulingPolicies(policies: readonly SchedulingPolicySpec[]): void {
+  policies.forEach((policy, index) => {
+    const at = `schedulingPolicies[${index}]`;
+    checkName(`${at}.name`, policy.name);
+    if (policy.computeReservation !== undefined)
+      checkInteger(`${at}.computeReservation`, policy.computeReservation, 0, 99);
+    const decay = policy.shareDecay?.toSeconds();
+    if (decay !== undefined) checkInteger(`${at}.shareDecay`, decay, 0, 604_800);
+    (policy.shares ?? []).forEach((share, shareIndex) => {
+      if (!/^[A-Za-z0-9]{1,255}\*?$/.test(share.shareIdentifier)) {
         throw FanoutInfraError.of(
-          `fairShare.shares[${index}].shareIdentifier`,
+          `${at}.shares[${shareIndex}].shareIdentifier`,
           'must be 1-255 letters or digits, optionally ending in *',
           share.shareIdentifier,
         );
       }
-      if (!(share.weightFactor > 0 && share.weightFactor <= 1000)) {
+      if (!(share.weightFactor >= 0.0001 && share.weightFactor <= 999.9999)) {
         throw FanoutInfraError.of(
-          `fairShare.shares[${index}].weightFactor`,
-          'must be greater than 0 and at most 1000',
+          `${at}.shares[${shareIndex}].weightFactor`,
+          'must be between 0.0001 and 999.9999',
           share.weightFactor,
         );
       }
     });
-  }
+    if (policy.shares && policy.shares.length > 500)
+      throw FanoutInfraError.of(`${at}.shares`, 'must list at most 500 share identifiers', policy.shares.length);
+    checkUnique(
+      `${at}.shares[].shareIdentifier`,
+      (policy.shares ?? []).map((share) => share.shareIdentifier),
+    );
+  });
+  checkUnique(
+    'schedulingPolicies[].name',
+    policies.map((policy) => policy.name),
+  );
 }

@@ -69,15 +69,17 @@ describe('prop validation', () => {
   });
 
   it('attaches a fair-share policy to the queues that name it, and refuses a name that is not defined', () => {
-    const fairShare = {
-      name: 'fanout-share',
-      shares: [
-        { shareIdentifier: 'teamA', weightFactor: 1 },
-        { shareIdentifier: 'teamB', weightFactor: 0.5 },
-      ],
-    };
+    const schedulingPolicies = [
+      {
+        name: 'fanout-share',
+        shares: [
+          { shareIdentifier: 'teamA', weightFactor: 1 },
+          { shareIdentifier: 'teamB', weightFactor: 0.5 },
+        ],
+      },
+    ];
     const { template } = orchestratorStack({
-      fairShare,
+      schedulingPolicies,
       jobQueues: [
         {
           name: 'fanout-shared',
@@ -88,18 +90,23 @@ describe('prop validation', () => {
       ],
     });
     const rendered = template();
+    // Batch's documented defaults, spelled out: no reservation, only current usage counts.
     rendered.hasResourceProperties('AWS::Batch::SchedulingPolicy', {
       Name: 'fanout-share',
       FairsharePolicy: {
+        ComputeReservation: 0,
+        ShareDecaySeconds: 0,
         ShareDistribution: [
           { ShareIdentifier: 'teamA', WeightFactor: 1 },
           { ShareIdentifier: 'teamB', WeightFactor: 0.5 },
         ],
       },
     });
-    const queues = Object.values(rendered.findResources('AWS::Batch::JobQueue'));
-    expect(queues).toHaveLength(1);
-    expect(queues[0]?.Properties.SchedulingPolicyArn).toBeDefined();
+    const [policyId] = Object.keys(rendered.findResources('AWS::Batch::SchedulingPolicy'));
+    rendered.hasResourceProperties('AWS::Batch::JobQueue', {
+      JobQueueName: 'fanout-shared',
+      SchedulingPolicyArn: { 'Fn::GetAtt': [policyId, 'Arn'] },
+    });
     expect(() =>
       orchestratorStack({
         jobQueues: [
@@ -107,7 +114,68 @@ describe('prop validation', () => {
         ],
       }),
     ).toThrow(
-      /jobQueues\[0\]\.schedulingPolicy must be the name of the fairShare policy \(none is defined\) \(received "fanout-share"\)/,
+      /jobQueues\[0\]\.schedulingPolicy must name one of schedulingPolicies \(none is defined\) \(received "fanout-share"\)/,
+    );
+  });
+
+  it('refuses a weight, a reservation or a share identifier Batch does not accept, naming the field', () => {
+    const withPolicy = (policy: object) => () => orchestratorStack({ schedulingPolicies: [{ name: 'p', ...policy }] });
+    expect(withPolicy({ shares: [{ shareIdentifier: 'teamA', weightFactor: 1000 }] })).toThrow(
+      /schedulingPolicies\[0\]\.shares\[0\]\.weightFactor must be between 0\.0001 and 999\.9999 \(received 1000\)/,
+    );
+    expect(withPolicy({ shares: [{ shareIdentifier: 'team-a', weightFactor: 1 }] })).toThrow(
+      /schedulingPolicies\[0\]\.shares\[0\]\.shareIdentifier must be 1-255 letters or digits/,
+    );
+    expect(withPolicy({ computeReservation: 100 })).toThrow(
+      /schedulingPolicies\[0\]\.computeReservation must be an integer from 0 to 99 \(received 100\)/,
+    );
+  });
+
+  it('gives a queue its jobStateTimeLimitActions, and refuses a reason Batch does not know', () => {
+    const action = {
+      reason: 'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT',
+      state: 'RUNNABLE' as const,
+      maxTimeSeconds: 600,
+      action: 'CANCEL' as const,
+    };
+    const { template } = orchestratorStack({
+      jobQueues: [
+        { name: 'q', priority: 1, computeEnvironments: ['fanout-fargate'], jobStateTimeLimitActions: [action] },
+      ],
+    });
+    template().hasResourceProperties('AWS::Batch::JobQueue', {
+      JobQueueName: 'q',
+      JobStateTimeLimitActions: [
+        {
+          Action: 'CANCEL',
+          MaxTimeSeconds: 600,
+          Reason: 'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT',
+          State: 'RUNNABLE',
+        },
+      ],
+    });
+    expect(() =>
+      orchestratorStack({
+        jobQueues: [
+          {
+            name: 'q',
+            priority: 1,
+            computeEnvironments: ['fanout-fargate'],
+            jobStateTimeLimitActions: [{ ...action, reason: 'SOMETHING' }],
+          },
+        ],
+      }),
+    ).toThrow(/jobQueues\[0\]\.jobStateTimeLimitActions\[0\]\.reason must be one of/);
+  });
+
+  it('gives a job definition its schedulingPriority, and refuses one above 9999', () => {
+    const { template } = orchestratorStack({ jobDefinitions: [{ name: 'urgent', schedulingPriority: 90 }] });
+    template().hasResourceProperties('AWS::Batch::JobDefinition', {
+      JobDefinitionName: 'urgent',
+      SchedulingPriority: 90,
+    });
+    expect(() => orchestratorStack({ jobDefinitions: [{ name: 'urgent', schedulingPriority: 10_000 }] })).toThrow(
+      /jobDefinitions\[0\]\.schedulingPriority must be an integer from 0 to 9999 \(received 10000\)/,
     );
   });
 });
@@ -138,6 +206,48 @@ describe('propsFromConfig', () => {
       retryAttempts: 1,
       retryRules: [],
     });
+  });
+
+  it("deploys the configuration's scheduling policies, queue actions and job definitions' scheduling priority", () => {
+    const config = parseConfig({
+      computeEnvironments: [{ name: 'ce', type: 'FARGATE', maxvCpus: 4 }],
+      jobQueues: [
+        {
+          name: 'shared',
+          priority: 5,
+          computeEnvironments: ['ce'],
+          schedulingPolicy: 'teams',
+          jobStateTimeLimitActions: [
+            {
+              reason: 'MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE',
+              state: 'RUNNABLE',
+              maxTimeSeconds: 900,
+              action: 'CANCEL',
+            },
+          ],
+        },
+        { name: 'even', priority: 1, computeEnvironments: ['ce'], schedulingPolicy: 'undefinedpolicy' },
+      ],
+      jobDefinitions: [{ name: 'job', image: 'fanout-job:latest', schedulingPriority: 5 }],
+      schedulingPolicies: [
+        { name: 'teams', shareDecaySeconds: 3600, shareDistribution: [{ shareIdentifier: 'teamA', weightFactor: 2 }] },
+      ],
+    });
+    const props = propsFromConfig(config, { account: '123456789012', region: 'eu-west-1' });
+    expect(props.schedulingPolicies).toEqual([
+      {
+        name: 'teams',
+        shares: [{ shareIdentifier: 'teamA', weightFactor: 2 }],
+        computeReservation: 0,
+        shareDecay: Duration.seconds(3600),
+      },
+      { name: 'undefinedpolicy', shares: [], computeReservation: 0, shareDecay: Duration.seconds(0) },
+    ]);
+    expect(props.jobQueues?.[0]).toMatchObject({
+      schedulingPolicy: 'teams',
+      jobStateTimeLimitActions: [expect.objectContaining({ maxTimeSeconds: 900 })],
+    });
+    expect(props.jobDefinitions?.[0]).toMatchObject({ schedulingPriority: 5 });
   });
 
   it('names both state machines as the configuration does', () => {
