@@ -1,0 +1,134 @@
+import { type BatchClient, DescribeJobsCommand, type JobDetail, ListJobsCommand } from '@aws-sdk/client-batch';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalCloud, startLocalCloud } from '../../local/cloud';
+import { itemRowsOf, runExecution, tempDir } from './helpers';
+
+// Runs on the configuration's fair-share queue (fanout-teams, policy fanout-teams): every job the
+// state machines submit must carry the run's shareIdentifier and schedulingPriority, or Batch
+// refuses it (docs: batch/latest/APIReference/API_SubmitJob.html, shareIdentifier).
+let cloud: LocalCloud;
+
+beforeAll(async () => {
+  cloud = await startLocalCloud({ dir: tempDir(), vcpus: 2 });
+});
+
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+async function describeJobs(batch: BatchClient, jobIds: string[]): Promise<JobDetail[]> {
+  const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: jobIds }));
+  return jobs ?? [];
+}
+
+async function runArray(name: string, input: unknown): Promise<string | undefined> {
+  const { executionArn } = await cloud.clients.sfn.send(
+    new StartExecutionCommand({ stateMachineArn: cloud.arrayStateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  for (;;) {
+    const execution = await cloud.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING') return execution.status;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('a map-path run with a shareIdentifier on a fair-share queue', () => {
+  const runId = 'share-map';
+  let status: string | undefined;
+
+  beforeAll(async () => {
+    const input = {
+      runId,
+      items: [{ n: 1 }, { n: 2 }, { n: 3 }],
+      command: ['true'],
+      jobQueue: 'fanout-teams',
+      shareIdentifier: 'teamA',
+      schedulingPriority: 7,
+      aggregate: { command: ['true'] },
+    };
+    status = (await runExecution(cloud, runId, input)).status;
+  });
+
+  it('succeeds', () => {
+    expect(status).toBe('SUCCEEDED');
+  });
+
+  it("submits every item's job and the aggregation job with the share and the priority", async () => {
+    const rows = await itemRowsOf(cloud, runId);
+    expect(rows.map((row) => row.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    const jobs = await describeJobs(
+      cloud.clients.batch,
+      rows.map((row) => row.jobId as string),
+    );
+    expect(jobs).toHaveLength(3);
+    for (const job of jobs) {
+      expect(job.shareIdentifier).toBe('teamA');
+      expect(job.schedulingPriority).toBe(7);
+      expect(job.jobQueue).toMatch(/:job-queue\/fanout-teams$/);
+    }
+    const { jobSummaryList } = await cloud.clients.batch.send(
+      new ListJobsCommand({
+        jobQueue: 'fanout-teams',
+        filters: [{ name: 'JOB_NAME', values: [`${runId}-aggregate`] }],
+      }),
+    );
+    const [aggregate] = await describeJobs(cloud.clients.batch, [jobSummaryList?.[0]?.jobId as string]);
+    expect(aggregate).toMatchObject({ status: 'SUCCEEDED', shareIdentifier: 'teamA', schedulingPriority: 7 });
+  });
+});
+
+describe('an array-path run with a shareIdentifier on a fair-share queue', () => {
+  const runId = 'share-array';
+  let status: string | undefined;
+
+  beforeAll(async () => {
+    const input = { runId, items: [{ n: 1 }, { n: 2 }, { n: 3 }], command: ['true'], jobQueue: 'fanout-teams' };
+    status = await runArray(runId, { ...input, shareIdentifier: 'teamB' });
+  });
+
+  it('succeeds', () => {
+    expect(status).toBe('SUCCEEDED');
+  });
+
+  it('submits the array job with the share, and its children carry it', async () => {
+    const rows = await itemRowsOf(cloud, runId);
+    expect(rows.map((row) => row.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    const children = await describeJobs(
+      cloud.clients.batch,
+      rows.map((row) => row.jobId as string),
+    );
+    expect(children).toHaveLength(3);
+    const parentIds = new Set(children.map((child) => child.jobId?.split(':')[0] as string));
+    expect(parentIds.size).toBe(1);
+    const [parent] = await describeJobs(cloud.clients.batch, [...parentIds]);
+    expect(parent).toMatchObject({ shareIdentifier: 'teamB', arrayProperties: { size: 3 } });
+    for (const child of children) expect(child.shareIdentifier).toBe('teamB');
+  });
+});
+
+describe('a run on a queue without a scheduling policy', () => {
+  it('submits its jobs without a shareIdentifier, as before', async () => {
+    const runId = 'no-share';
+    const execution = await runExecution(cloud, runId, { runId, items: [{ n: 1 }], command: ['true'] });
+    expect(execution.status).toBe('SUCCEEDED');
+    const [row] = await itemRowsOf(cloud, runId);
+    const [job] = await describeJobs(cloud.clients.batch, [row?.jobId as string]);
+    expect(job?.status).toBe('SUCCEEDED');
+    expect(job?.shareIdentifier).toBeUndefined();
+  });
+
+  it('fails at Prepare, before any row is written, when the run names a share there', async () => {
+    const runId = 'share-refused';
+    const execution = await runExecution(cloud, runId, {
+      runId,
+      items: [{ n: 1 }],
+      command: ['true'],
+      shareIdentifier: 'teamA',
+    });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('FanoutInputError');
+    expect(execution.cause).toContain('shareIdentifier: can only be given for a job queue with a fair-share');
+    expect(await itemRowsOf(cloud, runId)).toEqual([]);
+  });
+});
