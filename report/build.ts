@@ -27,6 +27,7 @@ import type {
   RetryVerdict,
   TimelineAttempt,
 } from './model';
+import { schedulingSummaryOf } from './scheduling';
 import type { SourceSummary } from './source';
 
 /** What the report reads of an item row; the rest of the row is not fetched. */
@@ -208,6 +209,8 @@ export function buildReportModel(sources: ReportSources): ReportModel {
     retryRounds: header?.retry?.rounds ?? 0,
   };
 
+  const timing = timingOf(executions);
+  const scheduling = schedulingSummaryOf(header, attempts, timing.startedAt);
   return {
     runId: sources.runId,
     path,
@@ -231,7 +234,7 @@ export function buildReportModel(sources: ReportSources): ReportModel {
     counts,
     items,
     executions: executions.map(({ path: _path, ...execution }) => execution),
-    timing: timingOf(executions),
+    timing,
     stateTransitions,
     cost: costSummaryOf(path, costRun, sources.computeConfig, header ?? {}, [
       ...attempts,
@@ -244,6 +247,7 @@ export function buildReportModel(sources: ReportSources): ReportModel {
     failures: { total: counts.failed + counts.abandoned, groups: failureGroups },
     retry,
     ...(aggregate ? { aggregate } : {}),
+    ...(scheduling ? { scheduling } : {}),
   };
 }
 

@@ -38,6 +38,24 @@ export interface ReportModel {
   retry: RetryAdvice;
   /** The run's aggregation job, when it has one that ran (the latest execution's). */
   aggregate?: AggregateSummary;
+  /** When its jobs started, for a run that named a share or a scheduling priority. */
+  scheduling?: SchedulingSummary;
+}
+
+/**
+ * A run's place in Batch's scheduler: its queue, share and priority, and when its items' first
+ * attempts started, in seconds after the run started (null when a time is unknown).
+ */
+export interface SchedulingSummary {
+  jobQueue: string;
+  shareIdentifier?: string;
+  schedulingPriority?: number;
+  /** Items with at least one attempt that started. */
+  startedJobs: number;
+  firstStartSeconds: number | null;
+  /** The lower median when the count is even. */
+  medianStartSeconds: number | null;
+  lastStartSeconds: number | null;
 }
 
 /** How the aggregation job ended (the header row's `aggregateOutcome`) and what Batch knows of it. */

@@ -1,6 +1,14 @@
 import { escapeHtml as esc, formatCount, formatDuration, formatTime, formatUsd } from './format';
 import { durationHistogram } from './histogram';
-import type { AggregateSummary, ComputeSummary, FailureEntry, FailureGroup, ReportModel, RetryVerdict } from './model';
+import type {
+  AggregateSummary,
+  ComputeSummary,
+  FailureEntry,
+  FailureGroup,
+  ReportModel,
+  RetryVerdict,
+  SchedulingSummary,
+} from './model';
 import { COLORS, renderTimeline } from './render-timeline';
 import { TIMELINE_BAR_LIMIT } from './timeline';
 
@@ -24,6 +32,7 @@ export function renderReport(model: ReportModel, options: RenderOptions = {}): s
 ${renderHeader(model)}
 ${renderExecutions(model)}
 ${renderStatus(model)}
+${model.scheduling ? renderScheduling(model.scheduling) : ''}
 ${renderTimeline(model, options.barLimit ?? TIMELINE_BAR_LIMIT)}
 ${renderHistogram(model)}
 ${renderFailures(model)}
@@ -130,6 +139,21 @@ function countsLine(model: ReportModel): string {
   ];
   for (const [key, label] of ITEM_KEYS.slice(2)) if (items[key] > 0) parts.push(`${formatCount(items[key])} ${label}`);
   return parts.join(' · ');
+}
+
+/** Seconds after the run started, or a dash when unknown. */
+function afterStart(seconds: number | null): string {
+  return seconds === null ? '-' : `+${formatDuration(seconds * 1000)}`;
+}
+
+/** The run's queue, share and priority, and when its first, median and last job started. */
+function renderScheduling(scheduling: SchedulingSummary): string {
+  const share = scheduling.shareIdentifier === undefined ? '-' : `<code>${esc(scheduling.shareIdentifier)}</code>`;
+  const priority = scheduling.schedulingPriority === undefined ? '-' : esc(scheduling.schedulingPriority);
+  return `<section id="scheduling"><h2>Scheduling</h2>
+<table><thead><tr><th>job queue</th><th>share</th><th class="num">priority</th><th class="num">jobs started</th><th class="num">first started</th><th class="num">median started</th><th class="num">last started</th></tr></thead>
+<tbody><tr><td><code>${esc(scheduling.jobQueue)}</code></td><td>${share}</td><td class="num">${priority}</td><td class="num">${formatCount(scheduling.startedJobs)}</td><td class="num">${afterStart(scheduling.firstStartSeconds)}</td><td class="num">${afterStart(scheduling.medianStartSeconds)}</td><td class="num">${afterStart(scheduling.lastStartSeconds)}</td></tr></tbody></table>
+<p class="note">Each item's first attempt, after the run started. Runs sharing the queue compare by these times: on a fair-share queue a share of lower weight starts more jobs, and within a share a higher priority starts first.</p></section>`;
 }
 
 function renderExecutions(model: ReportModel): string {
