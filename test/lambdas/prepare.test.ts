@@ -643,6 +643,19 @@ describe('prepare with retryOf', () => {
     expect(ledgerMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { runId: 'sweep-1', itemId: 'b' } });
   });
 
+  it("re-runs the items in the run's own share, with its priority; a run from before shares gets none", async () => {
+    ledgerMock.on(QueryCommand).resolves({ Items: [] });
+    expect(await handler()(retryEvent)).toMatchObject({ shareIdentifier: null, schedulingPriority: null });
+    ledgerMock
+      .on(GetCommand)
+      .resolves({ Item: { ...header, jobQueue: 'fanout-teams', shareIdentifier: 'teamA', schedulingPriority: 3 } });
+    expect(await handler()(retryEvent)).toMatchObject({
+      jobQueue: 'fanout-teams',
+      shareIdentifier: 'teamA',
+      schedulingPriority: 3,
+    });
+  });
+
   it("records the execution in the run's header as a retry and marks the run RUNNING", async () => {
     ledgerMock.on(QueryCommand).resolves({ Items: [] });
     await handler()(retryEvent);
