@@ -12,6 +12,7 @@ import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config';
 import type { LocalEndpoints } from '../../local/cloud';
 import { signedFetch } from '../local/signed-request';
 import { repoRoot, tempDir } from './helpers';
@@ -251,7 +252,7 @@ describe('fanout local serve --json', () => {
     expect(JSON.parse(await aws('stepfunctions', 'list-state-machines')).stateMachines).toContainEqual(
       expect.objectContaining({ name: 'fanout-map' }),
     );
-    expect(JSON.parse(await aws('batch', 'describe-job-queues')).jobQueues).toHaveLength(2);
+    expect(JSON.parse(await aws('batch', 'describe-job-queues')).jobQueues).toHaveLength(loadConfig().jobQueues.length);
     expect(JSON.parse(await aws('dynamodb', 'list-tables')).TableNames).toContain('fanout-ledger');
     expect(JSON.parse(await aws('sns', 'list-topics')).Topics).toHaveLength(1);
     const file = join(tempDir('fanout-cli-'), 'hello.txt');
@@ -280,7 +281,13 @@ describe('fanout local serve --json', () => {
       "print(s3.get_object(Bucket='fanout-data', Key='boto/ü +.txt')['Body'].read().decode())",
     ].join('\n');
     const { stdout } = await run('python3', ['-c', script], { env: userEnvironment() });
-    expect(stdout.trim().split('\n')).toEqual(['fanout-map', '2', 'fanout-ledger', 'fanout-notices', 'from boto3']);
+    expect(stdout.trim().split('\n')).toEqual([
+      'fanout-map',
+      String(loadConfig().jobQueues.length),
+      'fanout-ledger',
+      'fanout-notices',
+      'from boto3',
+    ]);
   }, 60_000);
 
   it('stops cleanly on SIGTERM and removes the file holding the key pair', async () => {
