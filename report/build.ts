@@ -16,6 +16,8 @@ import {
   tallyItems,
 } from '../run';
 import { costSummaryOf } from './cost';
+import { timingOf } from './executions';
+import { shellWord } from './format';
 import type {
   AggregateSummary,
   AttemptOutcome,
@@ -409,18 +411,6 @@ function executionSummary(record: ExecutionRecord, runId: string): ExecutionSumm
   };
 }
 
-function timingOf(executions: readonly ExecutionSummary[]): ReportModel['timing'] {
-  if (executions.length === 0) return { startedAt: null, stoppedAt: null, executingSeconds: null };
-  const stops = executions.map((execution) => execution.stoppedAt);
-  const durations = executions.map((execution) => execution.durationSeconds).filter((d): d is number => d !== null);
-  return {
-    startedAt: executions[0]?.startedAt ?? null,
-    // ISO 8601 times in UTC sort as strings.
-    stoppedAt: stops.includes(null) ? null : ((stops as string[]).toSorted().at(-1) ?? null),
-    executingSeconds: durations.length === 0 ? null : durations.reduce((a, b) => a + b, 0),
-  };
-}
-
 function pick<T extends object, K extends keyof T>(
   value: Partial<T> | undefined,
   keys: readonly K[],
@@ -429,9 +419,4 @@ function pick<T extends object, K extends keyof T>(
   if (!value) return picked;
   for (const key of keys) if (value[key] !== undefined) picked[key] = value[key] as T[K];
   return picked;
-}
-
-/** The directory as a shell word: quoted only when it needs to be. */
-function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }

@@ -33,3 +33,8 @@ export function formatCount(value: number | null): string {
   if (value === null) return '—';
   return String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
+
+/** The directory as a shell word: quoted only when it needs to be. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
