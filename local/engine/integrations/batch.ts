@@ -11,7 +11,15 @@ import { StatesError, StatesErrors } from '../errors';
 import type { Clock, Json, JsonObject, TaskIntegration, TaskRequest } from '../types';
 import { JobWatcher } from './private/job-watcher';
 import { toCamelCaseKeys, toPascalCaseKeys } from './private/key-case';
-import { invalidParameters, parametersObject, requiredString, sdkResponseMetadata } from './private/sdk-call';
+import {
+  hasParameterType,
+  invalidParameters,
+  type ParameterType,
+  parametersObject,
+  requiredString,
+  sdkResponseMetadata,
+  wrongParameterType,
+} from './private/sdk-call';
 import { type OptimizedErrorStyle, optimizedIntegrationError } from './private/sdk-errors';
 
 export interface BatchIntegrationOptions {
@@ -31,25 +39,29 @@ export const TERMINATE_REASON = 'Terminated by Step Functions';
 
 const DEFAULT_POLL_INTERVAL_MS = 100;
 
-/** The SubmitJob parameters the optimized integration accepts (docs: step-functions/latest/dg/connect-batch.html). */
-const SUPPORTED_PARAMETERS = new Set([
-  'ArrayProperties',
-  'ConsumableResourcePropertiesOverride',
-  'ContainerOverrides',
-  'DependsOn',
-  'EcsPropertiesOverride',
-  'EksPropertiesOverride',
-  'JobDefinition',
-  'JobName',
-  'JobQueue',
-  'NodeOverrides',
-  'Parameters',
-  'PropagateTags',
-  'RetryStrategy',
-  'SchedulingPriorityOverride',
-  'ShareIdentifier',
-  'Tags',
-  'Timeout',
+/**
+ * The SubmitJob parameters the optimized integration accepts (docs: step-functions/latest/dg/connect-batch.html)
+ * and the type the SubmitJob API gives each (docs: batch/latest/APIReference/API_SubmitJob.html;
+ * `parameters` and `tags` are string maps, so objects).
+ */
+const PARAMETER_TYPES: ReadonlyMap<string, ParameterType> = new Map([
+  ['ArrayProperties', 'OBJECT'],
+  ['ConsumableResourcePropertiesOverride', 'OBJECT'],
+  ['ContainerOverrides', 'OBJECT'],
+  ['DependsOn', 'ARRAY'],
+  ['EcsPropertiesOverride', 'OBJECT'],
+  ['EksPropertiesOverride', 'OBJECT'],
+  ['JobDefinition', 'STRING'],
+  ['JobName', 'STRING'],
+  ['JobQueue', 'STRING'],
+  ['NodeOverrides', 'OBJECT'],
+  ['Parameters', 'OBJECT'],
+  ['PropagateTags', 'BOOLEAN'],
+  ['RetryStrategy', 'OBJECT'],
+  ['SchedulingPriorityOverride', 'INTEGER'],
+  ['ShareIdentifier', 'STRING'],
+  ['Tags', 'OBJECT'],
+  ['Timeout', 'OBJECT'],
 ]);
 
 /** Batch API errors as Step Functions names them: `Batch.ClientException`, `Batch.ServerException`, ... */
@@ -126,13 +138,19 @@ export function createBatchIntegration(options: BatchIntegrationOptions): TaskIn
   };
 }
 
-/** Step Functions' PascalCase SubmitJob parameters to the SDK input, rejecting what the integration does not accept. */
+/**
+ * Step Functions' PascalCase SubmitJob parameters to the SDK input, rejecting what the integration
+ * does not accept and any field whose value does not have its API type (null included).
+ */
 function submitJobInput(parameters: Json): SubmitJobCommandInput {
   const object = parametersObject(parameters);
   for (const field of ['JobName', 'JobQueue', 'JobDefinition']) requiredString(object, field);
-  for (const field of Object.keys(object)) {
-    if (!SUPPORTED_PARAMETERS.has(field))
-      throw invalidParameters(object, `The field "${field}" is not supported by Step Functions`);
+  for (const [field, value] of Object.entries(object)) {
+    const type = PARAMETER_TYPES.get(field);
+    if (type === undefined) throw invalidParameters(object, `The field "${field}" is not supported by Step Functions`);
+    // Step Functions checks each field against the API's type before calling Batch, so a null
+    // (a JSONPath pointing at a null, e.g. an unset option) fails the state instead of meaning "absent".
+    if (!hasParameterType(value, type)) throw wrongParameterType(object, field, type);
   }
   return toCamelCaseKeys(object as JsonObject) as SubmitJobCommandInput;
 }

@@ -9,11 +9,11 @@ import type {
   TaskRequest,
 } from '../types';
 import {
-  invalidParameters,
   parametersObject,
   requiredString,
   sdkResponseMetadata,
   unsupportedAction,
+  wrongParameterType,
 } from './private/sdk-call';
 import { optimizedIntegrationCause, taskFailedFrom, withExceptionSuffix } from './private/sdk-errors';
 
@@ -43,12 +43,7 @@ export function createStatesIntegration(options: StatesIntegrationOptions): Task
       const parameters = parametersObject(request.parameters);
       const stateMachineArn = requiredString(parameters, 'StateMachineArn');
       const name = parameters.Name;
-      if (name !== undefined && typeof name !== 'string') {
-        throw invalidParameters(
-          parameters,
-          `The value for the field "Name" must be a STRING, received ${JSON.stringify(name)}`,
-        );
-      }
+      if (name !== undefined && typeof name !== 'string') throw wrongParameterType(parameters, 'Name', 'STRING');
       const service = options.service();
       let started: { executionArn: string; startDate: number };
       try {

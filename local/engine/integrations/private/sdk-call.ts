@@ -102,16 +102,40 @@ export function parametersObject(parameters: Json): JsonObject {
   throw invalidParameters(parameters, 'The Parameters must be a JSON object');
 }
 
+/** The JSON types Step Functions checks an API parameter against, as its messages name them. */
+export type ParameterType = 'STRING' | 'INTEGER' | 'BOOLEAN' | 'OBJECT' | 'ARRAY';
+
+/** Whether a parameter value has the API type; null has none of them. */
+export function hasParameterType(value: Json, type: ParameterType): boolean {
+  switch (type) {
+    case 'STRING':
+      return typeof value === 'string';
+    case 'INTEGER':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'BOOLEAN':
+      return typeof value === 'boolean';
+    case 'OBJECT':
+      return value !== null && typeof value === 'object' && !Array.isArray(value);
+    case 'ARRAY':
+      return Array.isArray(value);
+  }
+}
+
+/**
+ * The `States.Runtime` failure for a parameter present with the wrong type (null included):
+ * `[The value for the field 'X' must be a STRING]`, the wording Step Functions uses.
+ */
+export function wrongParameterType(parameters: JsonObject, field: string, type: ParameterType): StatesError {
+  const article = type === 'INTEGER' || type === 'OBJECT' || type === 'ARRAY' ? 'an' : 'a';
+  return invalidParameters(parameters, `The value for the field '${field}' must be ${article} ${type}`);
+}
+
 /** Reads a required string field of the parameters. */
 export function requiredString(parameters: JsonObject, field: string): string {
   const value = parameters[field];
   if (value === undefined || value === null)
     throw invalidParameters(parameters, `The field "${field}" is required but was missing`);
-  if (typeof value !== 'string')
-    throw invalidParameters(
-      parameters,
-      `The value for the field "${field}" must be a STRING, received ${JSON.stringify(value)}`,
-    );
+  if (typeof value !== 'string') throw wrongParameterType(parameters, field, 'STRING');
   return value;
 }
 

@@ -144,6 +144,54 @@ describe('batch integration', () => {
     expect(batch).not.toHaveReceivedCommand(SubmitJobCommand);
   });
 
+  // Step Functions validates an optimized integration's parameters against the API's types
+  // before calling it (docs: batch/latest/APIReference/API_SubmitJob.html gives the types): a
+  // null is not "absent", it fails the state. The wording is the one Step Functions reports.
+  it.each([
+    ['ShareIdentifier', 'a STRING'],
+    ['SchedulingPriorityOverride', 'an INTEGER'],
+    ['Timeout', 'an OBJECT'],
+    ['ContainerOverrides', 'an OBJECT'],
+    ['DependsOn', 'an ARRAY'],
+    ['PropagateTags', 'a BOOLEAN'],
+  ])('fails with States.Runtime, before calling Batch, when %s is null', async (field, type) => {
+    const { run } = setup();
+    await expect(run('submitJob.sync', { ...PARAMETERS, [field]: null })).rejects.toMatchObject({
+      error: 'States.Runtime',
+      cause: expect.stringMatching(
+        new RegExp(
+          `^The Parameters '.*' could not be used to start the Task: \\[The value for the field '${field}' must be ${type}\\]$`,
+        ),
+      ),
+    });
+    expect(batch).not.toHaveReceivedCommand(SubmitJobCommand);
+  });
+
+  it('fails with States.Runtime when a field has another type than the API gives it', async () => {
+    const { run } = setup();
+    await expect(run('submitJob', { ...PARAMETERS, SchedulingPriorityOverride: '5' })).rejects.toMatchObject({
+      error: 'States.Runtime',
+      cause: expect.stringContaining("[The value for the field 'SchedulingPriorityOverride' must be an INTEGER]"),
+    });
+    await expect(run('submitJob', { ...PARAMETERS, SchedulingPriorityOverride: 2.5 })).rejects.toMatchObject({
+      cause: expect.stringContaining("[The value for the field 'SchedulingPriorityOverride' must be an INTEGER]"),
+    });
+    await expect(run('submitJob', { ...PARAMETERS, Timeout: [600] })).rejects.toMatchObject({
+      cause: expect.stringContaining("[The value for the field 'Timeout' must be an OBJECT]"),
+    });
+    expect(batch).not.toHaveReceivedCommand(SubmitJobCommand);
+  });
+
+  it('submits a job without the share fields when they are left out', async () => {
+    batch.on(SubmitJobCommand).resolves(submitted('job-1'));
+    const { run } = setup();
+    const { ShareIdentifier: _share, SchedulingPriorityOverride: _priority, ...withoutShare } = PARAMETERS;
+    await run('submitJob', withoutShare);
+    const input = batch.commandCalls(SubmitJobCommand)[0]?.args[0].input;
+    expect(input).not.toHaveProperty('shareIdentifier');
+    expect(input).not.toHaveProperty('schedulingPriorityOverride');
+  });
+
   it('waits for a .sync job and returns its detail with PascalCase keys', async () => {
     batch.on(SubmitJobCommand).resolves(submitted('job-1'));
     batch
