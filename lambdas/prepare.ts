@@ -32,6 +32,7 @@ import {
   effectiveThresholds,
   ItemCollector,
   itemSourceOf,
+  jobSchedulingOf,
   jobTimeoutOf,
   type PreparedItem,
   parseExecutionInput,
@@ -211,6 +212,7 @@ async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promi
     command,
     environment: input.environment,
     jobTimeout: jobTimeoutOf(input, definition.timeout?.attemptDurationSeconds),
+    scheduling: jobSchedulingOf(input),
     idempotent: input.idempotent,
   };
 
@@ -242,8 +244,7 @@ async function prepareRun(deps: PrepareDependencies, event: PrepareEvent): Promi
     command: [...command],
     environment: context.environment,
     jobTimeout: context.jobTimeout,
-    shareIdentifier: input.shareIdentifier ?? null,
-    schedulingPriority: input.schedulingPriority ?? null,
+    scheduling: jobSchedulingOf(input),
     maxConcurrency: input.maxConcurrency,
     ...effectiveThresholds(input, items.length),
     retry: effectiveRetry(input),

@@ -1,3 +1,4 @@
+import type { JobScheduling } from '../run';
 import type { SchedulingSummary, TimelineAttempt } from './model';
 
 /**
@@ -10,15 +11,15 @@ import type { SchedulingSummary, TimelineAttempt } from './model';
  * @param header the run's queue and scheduling options (the ledger's header row)
  * @param attempts the timeline's attempts; each lane's earliest start counts once
  * @param runStartedAt the run's first execution start (ISO), or null when unknown
- * @example schedulingSummaryOf({ jobQueue: 'fanout-teams', shareIdentifier: 'teamA', schedulingPriority: null }, attempts, '2026-01-01T00:00:00Z')
+ * @example schedulingSummaryOf({ jobQueue: 'fanout-teams', scheduling: { shareIdentifier: 'teamA' } }, attempts, '2026-01-01T00:00:00Z')
  */
 export function schedulingSummaryOf(
-  header: { jobQueue?: string; shareIdentifier?: string | null; schedulingPriority?: number | null } | undefined,
+  header: { jobQueue?: string; scheduling?: JobScheduling } | undefined,
   attempts: readonly TimelineAttempt[],
   runStartedAt: string | null,
 ): SchedulingSummary | undefined {
-  const share = header?.shareIdentifier ?? undefined;
-  const priority = header?.schedulingPriority ?? undefined;
+  const share = header?.scheduling?.shareIdentifier;
+  const priority = header?.scheduling?.schedulingPriority;
   if (!header?.jobQueue || (share === undefined && priority === undefined)) return undefined;
   const firstStarts = new Map<number, number>();
   for (const attempt of attempts) {

@@ -11,9 +11,10 @@ export interface ArrayPathUsage {
   /**
    * Billed state transitions, counted as the local engine counts them (docs/local-engine.md): one
    * per state entered, inline Map iterations' states included, plus one per retry (none here).
-   * `7 + 2 × ceil(N / 10,000)`: Prepare, HasAggregate, SubmitArrays, per job IsArray and its
-   * Submit state, Collect, Notify, RunOutcome, RunSucceeded. With an aggregation job one more:
-   * StartArrays replaces SubmitArrays (StartIsArray and Start*Job per job), then Aggregate.
+   * `7 + 2 × ceil(N / 10,000)`: Prepare, HasAggregate, SubmitArrays, per job ChooseSubmitJob and
+   * its Submit state, Collect, Notify, RunOutcome, RunSucceeded. With an aggregation job two more:
+   * StartArrays replaces SubmitArrays (ChooseStartJob and Start*Job per job), then ChooseAggregate
+   * (which picks the variant with the run's share fields) and Aggregate.
    */
   stateTransitions: number;
   /** Batch SubmitJob calls: one per job of at most 10,000 children, `ceil(N / 10,000)`, plus the aggregation job. */
@@ -40,7 +41,7 @@ export function arrayPathUsage(itemCount: number, aggregate = false): ArrayPathU
   const jobs = Math.ceil(itemCount / MAX_ARRAY_SIZE);
   const aggregateJobs = aggregate ? 1 : 0;
   return {
-    stateTransitions: 7 + 2 * jobs + aggregateJobs,
+    stateTransitions: 7 + 2 * jobs + 2 * aggregateJobs,
     submitJobCalls: jobs + aggregateJobs,
     ledgerWrites: 2 * itemCount + 2,
     lambdaInvocations: 3,

@@ -22,16 +22,19 @@ export interface PathUsage {
 const MAP_RUN_STATES = 7;
 /** With retry rounds configured the first pass is followed by Retry and RetryClaimedItems, which find nothing to run. */
 const MAP_EMPTY_RETRY_ROUND_STATES = 2;
-/** A child execution: its start, SubmitJob and RecordOutcome. */
-const MAP_ITEM_TRANSITIONS = 3;
-/** The Aggregate state, when the input has an aggregation job: one transition, one SubmitJob call. */
-const MAP_AGGREGATE_STATES = 1;
+/**
+ * A child execution: its start, ChooseSubmitJob (which picks the SubmitJob variant carrying the
+ * run's share fields, docs/map-path.md "Fair share"), SubmitJob and RecordOutcome.
+ */
+const MAP_ITEM_TRANSITIONS = 4;
+/** ChooseAggregate and Aggregate, when the input has an aggregation job: two transitions, one SubmitJob call. */
+const MAP_AGGREGATE_STATES = 2;
 
 /**
  * @param itemCount items in the run (N)
  * @param retryRounds the run's effective `retry.rounds` (0 with `failFast`)
  * @param aggregate whether the input has an aggregation job
- * @example mapPathUsage(10_000, 1, false).stateTransitions // 30,009
+ * @example mapPathUsage(10_000, 1, false).stateTransitions // 40,009
  */
 export function mapPathUsage(itemCount: number, retryRounds: number, aggregate: boolean): PathUsage {
   const retries = retryRounds > 0;

@@ -106,8 +106,7 @@ function continuedRun(
     environment: run.environment ?? {},
     jobTimeout: run.jobTimeout ?? {},
     // Runs prepared before jobs could name a share keep submitting without one.
-    shareIdentifier: run.shareIdentifier ?? null,
-    schedulingPriority: run.schedulingPriority ?? null,
+    scheduling: run.scheduling ?? {},
     maxConcurrency: run.maxConcurrency,
     ...retryRoundThresholds(run),
     retry: run.retry,

@@ -184,12 +184,10 @@ export interface PreparedRun {
   /** SubmitJob `Timeout` of every job: the input's `timeout` or the job definition's; `{}` for none. */
   jobTimeout: { AttemptDurationSeconds?: number };
   /**
-   * SubmitJob `ShareIdentifier` of every job: the input's `shareIdentifier` on a queue with a
-   * fair-share scheduling policy, else null (the state machines pass null, which sends none).
+   * The fair-share fields of every job's SubmitJob; `{}` for a run without a share. The state
+   * machines choose the SubmitJob state that sends exactly the fields present here.
    */
-  shareIdentifier: string | null;
-  /** SubmitJob `SchedulingPriorityOverride` of every job: the input's `schedulingPriority`, else null (the job definition's applies). */
-  schedulingPriority: number | null;
+  scheduling: JobScheduling;
   maxConcurrency: number;
   toleratedFailurePercentage: number;
   toleratedFailureCount: number;
@@ -211,6 +209,17 @@ export interface PreparedRun {
   resumeOf?: string;
   /** Only in a resume execution's `$.prepared`: how many items it runs (never started, or lost and idempotent). */
   resumedItemCount?: number;
+}
+
+/**
+ * A run's fair-share options. A field the run does not set is absent, never null: Step Functions
+ * refuses a null SubmitJob field, and the state machines test these with `IsPresent`.
+ */
+export interface JobScheduling {
+  /** SubmitJob `ShareIdentifier`: the input's `shareIdentifier` (a queue with a fair-share policy). */
+  shareIdentifier?: string;
+  /** SubmitJob `SchedulingPriorityOverride`: the input's `schedulingPriority`, only with a share. */
+  schedulingPriority?: number;
 }
 
 /** The aggregation job of a run, as the state machine submits it. */

@@ -44,11 +44,12 @@ describe('fanout run and status', () => {
     });
     // Billed transitions: the run's Prepare, FanOut, RetryRoundLeft, Retry, RetryClaimedItems,
     // FanOut (the default one retry round), RetryRoundLeft, Summarize, Notify, RunOutcome,
-    // RunSucceeded; per succeeded item the child's start, SubmitJob, RecordOutcome; the failed
-    // (idempotent) item runs twice: the child's start, SubmitJob and the failure path
-    // ClassifyFailure, CheckJobDetail, ParseFailedJob, MergeJobDefaults, MergeContainerDefaults,
-    // HasExitCode, WithExitCode, ClassifyJobFailure, AppError, RecordJobFailure, ItemFailed.
-    expect(summary.stateTransitions).toBe(11 + 3 * 3 + 2 * (2 + 11));
+    // RunSucceeded; per succeeded item the child's start, ChooseSubmitJob, SubmitJob,
+    // RecordOutcome; the failed (idempotent) item runs twice: the child's start, ChooseSubmitJob,
+    // SubmitJob and the failure path ClassifyFailure, CheckJobDetail, ParseFailedJob,
+    // MergeJobDefaults, MergeContainerDefaults, HasExitCode, WithExitCode, ClassifyJobFailure,
+    // AppError, RecordJobFailure, ItemFailed.
+    expect(summary.stateTransitions).toBe(11 + 3 * 4 + 2 * (3 + 11));
     expect(summary.executionArn).toMatch(/:execution:fanout-map:cli-ok$/);
     expect(Date.parse(summary.stoppedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(summary.startedAt));
 

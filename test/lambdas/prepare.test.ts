@@ -164,8 +164,8 @@ describe('prepare', () => {
       command: ['run', '{x}'],
       environment: {},
       jobTimeout: {},
-      shareIdentifier: null,
-      schedulingPriority: null,
+      // Left out rather than null: the state machines test the fields with IsPresent.
+      scheduling: {},
       maxConcurrency: 5,
       toleratedFailurePercentage: 0,
       toleratedFailureCount: 0,
@@ -396,10 +396,30 @@ describe('prepare', () => {
       const prepared = await makeHandler()(
         event({ items: [{}], jobQueue: 'fanout-teams', shareIdentifier: 'teamA', schedulingPriority: 7 }),
       );
-      expect(prepared).toMatchObject({ jobQueue: 'fanout-teams', shareIdentifier: 'teamA', schedulingPriority: 7 });
-      expect(ledgerMock).toHaveReceivedCommandWith(PutCommand, {
-        Item: expect.objectContaining({ itemId: '#run', shareIdentifier: 'teamA', schedulingPriority: 7 }),
+      expect(prepared).toMatchObject({
+        jobQueue: 'fanout-teams',
+        scheduling: { shareIdentifier: 'teamA', schedulingPriority: 7 },
       });
+      expect(ledgerMock).toHaveReceivedCommandWith(PutCommand, {
+        Item: expect.objectContaining({
+          itemId: '#run',
+          scheduling: { shareIdentifier: 'teamA', schedulingPriority: 7 },
+        }),
+      });
+    });
+
+    it('leaves the priority out, not null, for a shared run without one', async () => {
+      batchMock.on(DescribeJobQueuesCommand).resolves({ jobQueues: [fairShareQueue] });
+      const prepared = await makeHandler()(event({ items: [{}], jobQueue: 'fanout-teams', shareIdentifier: 'teamA' }));
+      expect(prepared.scheduling).toStrictEqual({ shareIdentifier: 'teamA' });
+    });
+
+    it('rejects a schedulingPriority without a shareIdentifier before writing', async () => {
+      // Batch applies the priority only on fair-share queues (docs: batch/latest/APIReference/API_SubmitJob.html).
+      await expect(makeHandler()(event({ items: [{}], schedulingPriority: 7 }))).rejects.toThrow(
+        'schedulingPriority: schedulingPriority needs a shareIdentifier',
+      );
+      expectNothingWritten();
     });
 
     it('rejects a run on a fair-share queue without a shareIdentifier before writing', async () => {
@@ -645,14 +665,14 @@ describe('prepare with retryOf', () => {
 
   it("re-runs the items in the run's own share, with its priority; a run from before shares gets none", async () => {
     ledgerMock.on(QueryCommand).resolves({ Items: [] });
-    expect(await handler()(retryEvent)).toMatchObject({ shareIdentifier: null, schedulingPriority: null });
-    ledgerMock
-      .on(GetCommand)
-      .resolves({ Item: { ...header, jobQueue: 'fanout-teams', shareIdentifier: 'teamA', schedulingPriority: 3 } });
+    // This header has no scheduling: its run was prepared before runs could name a share.
+    expect((await handler()(retryEvent)).scheduling).toStrictEqual({});
+    ledgerMock.on(GetCommand).resolves({
+      Item: { ...header, jobQueue: 'fanout-teams', scheduling: { shareIdentifier: 'teamA', schedulingPriority: 3 } },
+    });
     expect(await handler()(retryEvent)).toMatchObject({
       jobQueue: 'fanout-teams',
-      shareIdentifier: 'teamA',
-      schedulingPriority: 3,
+      scheduling: { shareIdentifier: 'teamA', schedulingPriority: 3 },
     });
   });
 

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { buildReportModel, renderReport } from '../../report';
 import { at, job, row, sources } from './factories';
 
-const header = { runId: 'sweep', jobQueue: 'fanout-teams', shareIdentifier: 'teamB', schedulingPriority: 5 };
+const header = {
+  runId: 'sweep',
+  jobQueue: 'fanout-teams',
+  scheduling: { shareIdentifier: 'teamB', schedulingPriority: 5 },
+};
 
 describe('the scheduling section', () => {
   it("gives a shared run's queue, share, priority and when its first, median and last item started", () => {
@@ -37,7 +41,7 @@ describe('the scheduling section', () => {
   it('is left out for a run that named neither a share nor a priority', () => {
     const model = buildReportModel(
       sources({
-        header: { runId: 'sweep', jobQueue: 'fanout-high', shareIdentifier: null, schedulingPriority: null },
+        header: { runId: 'sweep', jobQueue: 'fanout-high', scheduling: {} },
         rows: [row('a')],
       }),
     );
@@ -45,16 +49,20 @@ describe('the scheduling section', () => {
     expect(renderReport(model)).not.toContain('id="scheduling"');
   });
 
-  it('shows a priority-only run with no share, and unknown times as a dash', () => {
+  it('shows a share without a priority, and unknown times, as a dash', () => {
     const model = buildReportModel(
       sources({
-        header: { runId: 'sweep', jobQueue: 'fanout-low', schedulingPriority: 0 },
+        header: { runId: 'sweep', jobQueue: 'fanout-teams', scheduling: { shareIdentifier: 'teamA' } },
         records: [],
         rows: [row('a')],
       }),
     );
-    expect(model.scheduling).toMatchObject({ jobQueue: 'fanout-low', schedulingPriority: 0, firstStartSeconds: null });
-    expect(model.scheduling).not.toHaveProperty('shareIdentifier');
-    expect(renderReport(model)).toContain('<td>-</td><td class="num">0</td>');
+    expect(model.scheduling).toMatchObject({
+      jobQueue: 'fanout-teams',
+      shareIdentifier: 'teamA',
+      firstStartSeconds: null,
+    });
+    expect(model.scheduling).not.toHaveProperty('schedulingPriority');
+    expect(renderReport(model)).toContain('<td><code>teamA</code></td><td class="num">-</td>');
   });
 });

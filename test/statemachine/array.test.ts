@@ -2,10 +2,7 @@ import { readFileSync } from 'node:fs';
 import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { ARRAY_PLACEHOLDERS, arrayDefinitionPath, arrayPathUsage, loadArrayDefinition } from '../../statemachine';
-
-// biome-ignore lint/suspicious/noExplicitAny: an ASL state is read as an untyped JSON document
-type State = Record<string, any>;
-type Machine = { StartAt: string; States: Record<string, State> };
+import { choiceTarget, type Machine, type State, successors } from './asl';
 
 const values = {
   PrepareFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-prepare',
@@ -58,9 +55,11 @@ describe('array.asl.json', () => {
   it('submits one .sync job per entry of the prepared arrays, as an array job only above one item', () => {
     expect(submitArrays.ItemsPath).toBe('$.prepared.arrays');
     expect(submitArrays.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'INLINE' });
-    const isArray = iteration.States.IsArray as State;
-    expect(isArray.Choices).toEqual([{ Variable: '$.array.size', NumericGreaterThan: 1, Next: 'SubmitArrayJob' }]);
-    expect(isArray.Default).toBe('SubmitSingleJob');
+    const chooseJob = iteration.States.ChooseSubmitJob as State;
+    expect(iteration.StartAt).toBe('ChooseSubmitJob');
+    expect(choiceTarget(chooseJob, { array: { size: 2 }, scheduling: {} })).toBe('SubmitArrayJob');
+    expect(choiceTarget(chooseJob, { array: { size: 10_000 }, scheduling: {} })).toBe('SubmitArrayJob');
+    expect(choiceTarget(chooseJob, { array: { size: 1 }, scheduling: {} })).toBe('SubmitSingleJob');
     const arrayJob = iteration.States.SubmitArrayJob as State;
     const singleJob = iteration.States.SubmitSingleJob as State;
     expect(arrayJob.Resource).toBe('arn:aws:states:::batch:submitJob.sync');
@@ -80,7 +79,9 @@ describe('array.asl.json', () => {
   });
 
   it('catches every failure of a job inside its iteration, so collection always runs', () => {
-    for (const name of ['SubmitArrayJob', 'SubmitSingleJob']) {
+    const jobs = Object.keys(iteration.States).filter((name) => iteration.States[name]?.Type === 'Task');
+    expect(jobs).toHaveLength(6);
+    for (const name of jobs) {
       expect(iteration.States[name]?.Catch).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: '$.array.error', Next: 'SubmissionFailed' },
       ]);
@@ -98,8 +99,9 @@ describe('array.asl.json', () => {
       state.Default === 'RunSucceeded' ? 'RunSucceeded' : (state.Default as string),
     );
     expect(top).toEqual(['Prepare', 'HasAggregate', 'SubmitArrays', 'Collect', 'Notify', 'RunOutcome', 'RunSucceeded']);
-    const perJob = happyPath(iteration, (state) => state.Choices[0].Next);
-    expect(perJob).toEqual(['IsArray', 'SubmitArrayJob']);
+    const unshared = { array: { size: 2 }, scheduling: {} };
+    const perJob = happyPath(iteration, (state) => choiceTarget(state, unshared));
+    expect(perJob).toEqual(['ChooseSubmitJob', 'SubmitArrayJob']);
     const withAggregate = happyPath(definition, (state) =>
       state.Default === 'RunSucceeded'
         ? 'RunSucceeded'
@@ -111,14 +113,15 @@ describe('array.asl.json', () => {
       'Prepare',
       'HasAggregate',
       'StartArrays',
+      'ChooseAggregate',
       'Aggregate',
       'Collect',
       'Notify',
       'RunOutcome',
       'RunSucceeded',
     ]);
-    const perStartedJob = happyPath(startArrays.ItemProcessor as Machine, (state) => state.Choices[0].Next);
-    expect(perStartedJob).toEqual(['StartIsArray', 'StartArrayJob']);
+    const perStartedJob = happyPath(startArrays.ItemProcessor as Machine, (state) => choiceTarget(state, unshared));
+    expect(perStartedJob).toEqual(['ChooseStartJob', 'StartArrayJob']);
     for (const items of [1, 2, 10_000, 10_001, 100_000]) {
       const jobs = Math.ceil(items / 10_000);
       expect(arrayPathUsage(items).stateTransitions).toBe(top.length + jobs * perJob.length);
@@ -166,9 +169,9 @@ describe('arrayPathUsage', () => {
     });
   });
 
-  it('adds the aggregation job: one SubmitJob call and one transition', () => {
+  it('adds the aggregation job: one SubmitJob call and two transitions (the Choice of its share variant, the job)', () => {
     expect(arrayPathUsage(10_001, true)).toEqual({
-      stateTransitions: 12,
+      stateTransitions: 13,
       submitJobCalls: 3,
       ledgerWrites: 20_004,
       lambdaInvocations: 3,
@@ -192,10 +195,12 @@ describe('array.asl.json with an aggregation job', () => {
     const started = startArrays.ItemProcessor as Machine;
     expect(startArrays.ItemsPath).toBe('$.prepared.arrays');
     expect(startArrays.ItemSelector).toEqual(submitArrays.ItemSelector);
-    for (const [name, waited] of [
-      ['StartArrayJob', 'SubmitArrayJob'],
-      ['StartSingleJob', 'SubmitSingleJob'],
-    ] as const) {
+    const variants = ['', 'InShare', 'InSharePrioritized'];
+    expect(Object.values(started.States).filter((state) => state.Type === 'Task')).toHaveLength(6);
+    for (const [name, waited] of variants.flatMap((suffix): [string, string][] => [
+      [`StartArrayJob${suffix}`, `SubmitArrayJob${suffix}`],
+      [`StartSingleJob${suffix}`, `SubmitSingleJob${suffix}`],
+    ])) {
       const job = started.States[name] as State;
       expect(job.Resource).toBe('arn:aws:states:::batch:submitJob');
       expect(job.Parameters).toEqual((iteration.States[waited] as State).Parameters);
@@ -208,32 +213,39 @@ describe('array.asl.json with an aggregation job', () => {
       expect(job.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.array.error', Next: 'StartFailed' }]);
     }
     expect(startArrays.ResultPath).toBe('$.arrays');
-    expect(startArrays.Next).toBe('Aggregate');
+    expect(startArrays.Next).toBe('ChooseAggregate');
+    expect((started.States.ChooseStartJob as State).Choices).toEqual(
+      (iteration.States.ChooseSubmitJob as State).Choices.map((rule: State) => ({
+        ...rule,
+        Next: rule.Next.replace(/^Submit/, 'Start'),
+      })),
+    );
   });
 
   it("gives every array job, single job and the aggregation job the run's shareIdentifier and schedulingPriority", () => {
     // docs: batch/latest/APIReference/API_SubmitJob.html; array children inherit the parent's share.
-    expect(submitArrays.ItemSelector).toMatchObject({
-      'shareIdentifier.$': '$.prepared.shareIdentifier',
-      'schedulingPriority.$': '$.prepared.schedulingPriority',
-    });
+    expect(submitArrays.ItemSelector).toMatchObject({ 'scheduling.$': '$.prepared.scheduling' });
     const started = startArrays.ItemProcessor as Machine;
-    const submissions = [
-      iteration.States.SubmitArrayJob,
-      iteration.States.SubmitSingleJob,
-      started.States.StartArrayJob,
-      started.States.StartSingleJob,
-    ] as State[];
-    for (const job of submissions) {
-      expect(job.Parameters).toMatchObject({
-        'ShareIdentifier.$': '$.shareIdentifier',
-        'SchedulingPriorityOverride.$': '$.schedulingPriority',
-      });
+    const scheduling = { shareIdentifier: 'teamA', schedulingPriority: 7 };
+    for (const size of [1, 2]) {
+      for (const [scope, choice] of [
+        [iteration, 'ChooseSubmitJob'],
+        [started, 'ChooseStartJob'],
+      ] as const) {
+        const job = scope.States[choiceTarget(scope.States[choice] as State, { array: { size }, scheduling })] as State;
+        expect(job.Parameters).toMatchObject({
+          'ShareIdentifier.$': '$.scheduling.shareIdentifier',
+          'SchedulingPriorityOverride.$': '$.scheduling.schedulingPriority',
+        });
+      }
     }
-    expect(definition.States.Aggregate?.Parameters).toMatchObject({
-      'ShareIdentifier.$': '$.prepared.shareIdentifier',
-      'SchedulingPriorityOverride.$': '$.prepared.schedulingPriority',
+    const aggregate = choiceTarget(definition.States.ChooseAggregate as State, { prepared: { scheduling } });
+    expect(definition.States[aggregate]?.Parameters).toMatchObject({
+      'ShareIdentifier.$': '$.prepared.scheduling.shareIdentifier',
+      'SchedulingPriorityOverride.$': '$.prepared.scheduling.schedulingPriority',
     });
+    const into = Object.entries(definition.States).filter(([, state]) => successors(state).includes('Aggregate'));
+    expect(into.map(([name]) => name)).toEqual(['ChooseAggregate']);
   });
 
   it('runs the aggregation job with a native dependsOn on every submitted job, then always collects', () => {

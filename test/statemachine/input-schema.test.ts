@@ -28,4 +28,9 @@ describe('statemachine/input.schema.json', () => {
     expect(schema.properties.jobQueue.default).toBe('fanout-high');
     expect(schema.properties.retry.default).toEqual({ rounds: 1, maxAttempts: 3 });
   });
+
+  it('requires a shareIdentifier with a schedulingPriority, as Prepare does', () => {
+    const schema = JSON.parse(readFileSync(committedPath, 'utf8'));
+    expect(schema.dependentRequired).toEqual({ schedulingPriority: ['shareIdentifier'] });
+  });
 });

@@ -12,10 +12,7 @@ import {
   mapDefinitionPath,
   substituteDefinition,
 } from '../../statemachine';
-
-// biome-ignore lint/suspicious/noExplicitAny: an ASL state is read as an untyped JSON document
-type State = Record<string, any>;
-type Machine = { StartAt: string; States: Record<string, State> };
+import { applyTemplate, choiceTarget, type Machine, type State, successors } from './asl';
 
 const values = {
   PrepareFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fanout-prepare',
@@ -29,16 +26,6 @@ const rawText = readFileSync(mapDefinitionPath, 'utf8');
 const definition = JSON.parse(loadMapDefinition(values)) as Machine & Record<string, unknown>;
 const fanOut = definition.States.FanOut as State;
 const child = fanOut.ItemProcessor as Machine;
-
-/** States reachable from `from`, following Next, Choices, Default and Catch. */
-function successors(state: State): string[] {
-  const next: string[] = [];
-  if (state.Next) next.push(state.Next);
-  for (const rule of state.Choices ?? []) next.push(rule.Next);
-  if (state.Default) next.push(state.Default);
-  for (const catcher of state.Catch ?? []) next.push(catcher.Next);
-  return next;
-}
 
 function reachable(machine: Machine, from: string): Set<string> {
   const seen = new Set<string>();
@@ -66,8 +53,7 @@ const prepared: PreparedRun = {
   command: ['sim', '{seed}'],
   environment: { PYTHONPATH: 'src' },
   jobTimeout: { AttemptDurationSeconds: 900 },
-  shareIdentifier: null,
-  schedulingPriority: null,
+  scheduling: {},
   maxConcurrency: 1000,
   toleratedFailurePercentage: 0,
   toleratedFailureCount: 0,
@@ -83,35 +69,6 @@ const current = {
 };
 const manifestItem = { itemId: '0', jobName: 'sweep-1-0', kwargs: { seed: 7 }, idempotent: true };
 
-/**
- * Applies a JSONPath payload template the way Step Functions does for plain paths (`$.a`,
- * `$$.Map.Item.Value.b`); intrinsic functions are checked for their path arguments only.
- * Fails the test when a path selects nothing, which on AWS is a States.Runtime failure.
- */
-function applyTemplate(template: unknown, data: unknown, context: unknown): unknown {
-  if (Array.isArray(template)) return template.map((entry) => applyTemplate(entry, data, context));
-  if (template === null || typeof template !== 'object') return template;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(template)) {
-    if (!key.endsWith('.$')) {
-      out[key] = applyTemplate(value, data, context);
-      continue;
-    }
-    const expression = String(value);
-    const paths = expression.startsWith('States.')
-      ? (expression.match(/\$\$?(?:\.[A-Za-z0-9_]+)+/g) ?? [])
-      : [expression];
-    const resolved = paths.map((path) => {
-      const [json, query] = path.startsWith('$$') ? [context, path.slice(1)] : [data, path];
-      const found = JSONPath({ path: query, json: json as object, wrap: true }) as unknown[];
-      expect(found, `${key}: ${path} selects nothing`).toHaveLength(1);
-      return found[0];
-    });
-    out[key.slice(0, -2)] = expression.startsWith('States.') ? `<${expression}>` : resolved[0];
-  }
-  return out;
-}
-
 describe('map.asl.json', () => {
   it('is valid Amazon States Language', () => {
     // The validator writes a QueryLanguage into every state; give it a copy.
@@ -120,16 +77,16 @@ describe('map.asl.json', () => {
     expect(result.isValid).toBe(true);
   });
 
-  it('runs exactly two states per item on the happy path: SubmitJob then RecordOutcome', () => {
-    // Billed per item: 1 transition for the child start + 1 per state = 3 (DESIGN §6).
+  it('runs exactly three states per item on the happy path: ChooseSubmitJob, SubmitJob, RecordOutcome', () => {
+    // Billed per item: 1 transition for the child start + 1 per state = 4 (docs/map-path.md, "Cost per item").
     const path: string[] = [];
     let name: string | undefined = child.StartAt;
     while (name !== undefined) {
       path.push(name);
       const state = child.States[name] as State;
-      name = state.End ? undefined : state.Next;
+      name = state.Type === 'Choice' ? choiceTarget(state, { scheduling: {} }) : state.End ? undefined : state.Next;
     }
-    expect(path).toEqual(['SubmitJob', 'RecordOutcome']);
+    expect(path).toEqual(['ChooseSubmitJob', 'SubmitJob', 'RecordOutcome']);
     expect(child.States.SubmitJob?.Resource).toBe('arn:aws:states:::batch:submitJob.sync');
     expect(child.States.RecordOutcome?.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
   });
@@ -280,8 +237,7 @@ describe('map.asl.json', () => {
     // docs: batch/latest/APIReference/API_SubmitJob.html (shareIdentifier, schedulingPriorityOverride)
     const scheduled = {
       ...prepared,
-      shareIdentifier: 'teamA',
-      schedulingPriority: 7,
+      scheduling: { shareIdentifier: 'teamA', schedulingPriority: 7 },
       aggregate: { jobName: 'sweep-1-aggregate', command: ['reduce'], kwargs: '{}' },
     };
     const childInput = applyTemplate(
@@ -289,9 +245,12 @@ describe('map.asl.json', () => {
       { prepared: scheduled, current },
       { Map: { Item: { Index: 0, Value: manifestItem } } },
     ) as Record<string, unknown>;
-    const request = applyTemplate(child.States.SubmitJob?.Parameters, childInput, {}) as State;
+    const submit = choiceTarget(child.States.ChooseSubmitJob as State, childInput);
+    const request = applyTemplate(child.States[submit]?.Parameters, childInput, {}) as State;
     expect(request).toMatchObject({ ShareIdentifier: 'teamA', SchedulingPriorityOverride: 7 });
-    const aggregate = applyTemplate(definition.States.Aggregate?.Parameters, { prepared: scheduled }, {}) as State;
+    const state = { prepared: scheduled, current };
+    const aggregateState = choiceTarget(definition.States.ChooseAggregate as State, state);
+    const aggregate = applyTemplate(definition.States[aggregateState]?.Parameters, state, {}) as State;
     expect(aggregate).toMatchObject({ ShareIdentifier: 'teamA', SchedulingPriorityOverride: 7 });
   });
 
@@ -316,8 +275,7 @@ describe('map.asl.json', () => {
       jobDefinition: 'fanout-job:2',
       environment: { PYTHONPATH: 'src' },
       timeout: { AttemptDurationSeconds: 900 },
-      shareIdentifier: null,
-      schedulingPriority: null,
+      scheduling: {},
       command: ['sim', '{seed}'],
       itemId: '0',
       jobName: 'sweep-1-0',
@@ -330,11 +288,12 @@ describe('map.asl.json', () => {
       JobDefinition: 'fanout-job:2',
       // docs: batch/latest/APIReference/API_SubmitJob.html (timeout overrides the job definition's)
       Timeout: { AttemptDurationSeconds: 900 },
-      // Null when the input names no share: Step Functions then sends Batch no such member.
-      ShareIdentifier: null,
-      SchedulingPriorityOverride: null,
       ContainerOverrides: { Command: ['sim', '{seed}'] },
     });
+    // A run without a share sends neither field (a null would fail the state on AWS).
+    expect(choiceTarget(child.States.ChooseSubmitJob as State, childInput)).toBe('SubmitJob');
+    expect(request).not.toHaveProperty('ShareIdentifier');
+    expect(request).not.toHaveProperty('SchedulingPriorityOverride');
     // Intrinsic functions are shown as the call they make (applyTemplate does not run them).
     expect(request.ContainerOverrides.Environment).toEqual([
       { Name: 'FANOUT_KWARGS', Value: '<States.JsonToString($.kwargs)>' },
@@ -511,7 +470,7 @@ describe('retry rounds', () => {
       Comment: expect.any(String),
       Choices: [
         { Variable: '$.current.round', NumericLessThanEqualsPath: '$.prepared.retry.rounds', Next: 'Retry' },
-        { Variable: '$.prepared.aggregate', IsPresent: true, Next: 'Aggregate' },
+        { Variable: '$.prepared.aggregate', IsPresent: true, Next: 'ChooseAggregate' },
       ],
       Default: 'Summarize',
     });
@@ -529,7 +488,7 @@ describe('retry rounds', () => {
       Type: 'Choice',
       Choices: [
         { Variable: '$.current.itemCount', NumericGreaterThan: 0, Next: 'FanOut' },
-        { Variable: '$.prepared.aggregate', IsPresent: true, Next: 'Aggregate' },
+        { Variable: '$.prepared.aggregate', IsPresent: true, Next: 'ChooseAggregate' },
       ],
       Default: 'Summarize',
     });
@@ -594,11 +553,14 @@ describe('aggregation job', () => {
     expect(aggregate.Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.aggregateError', Next: 'Summarize' },
     ]);
-    // Only the two ends of the round loop lead to it; a failed fan-out goes straight to Summarize.
-    const into = Object.entries(definition.States)
-      .filter(([, state]) => JSON.stringify(state).includes('"Next":"Aggregate"'))
-      .map(([name]) => name);
-    expect(into).toEqual(['RetryRoundLeft', 'RetryClaimedItems']);
+    // Only the two ends of the round loop lead to it, through the Choice of its share variant; a
+    // failed fan-out goes straight to Summarize.
+    const into = (target: string) =>
+      Object.entries(definition.States)
+        .filter(([, state]) => successors(state).includes(target))
+        .map(([name]) => name);
+    expect(into('ChooseAggregate')).toEqual(['RetryRoundLeft', 'RetryClaimedItems']);
+    expect(into('Aggregate')).toEqual(['ChooseAggregate']);
   });
 
   it('fails the run with Fanout.AggregateFailed and the cause Summarize recorded', () => {

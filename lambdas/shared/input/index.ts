@@ -10,7 +10,7 @@ export { MAX_NESTING } from './nesting';
 export { parseExecutionInput } from './parse';
 export { prepareInlineItems, type RunPlan, resolveRunId, validateInput } from './plan';
 export { checkJobResources, type KnownJobResources } from './resources';
-export { shareIdentifierIssues } from './scheduling';
+export { jobSchedulingOf, shareIdentifierIssues } from './scheduling';
 export {
   AWS_MIN_TIMEOUT_SECONDS,
   DEFAULT_JOB_DEFINITION,

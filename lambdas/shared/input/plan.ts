@@ -3,6 +3,7 @@ import { ItemCollector, type PreparedItem, type RunContext } from './collector';
 import { RUN_ID_PATTERN } from './fields';
 import { parseExecutionInput } from './parse';
 import { checkJobResources, type KnownJobResources } from './resources';
+import { jobSchedulingOf } from './scheduling';
 import type { ExecutionInput } from './schema';
 import { checkTimeout, jobTimeoutOf } from './settings';
 import { type ItemSource, itemSourceOf } from './sources';
@@ -85,6 +86,7 @@ export function validateInput(
           command: input.command ?? [],
           environment: input.environment,
           jobTimeout: jobTimeoutOf(input, undefined),
+          scheduling: jobSchedulingOf(input),
           idempotent: input.idempotent,
         })
       : undefined;

@@ -1,3 +1,4 @@
+import type { JobScheduling } from '../../../run';
 import type { InputIssue } from '../errors';
 import { describeValue } from '../errors';
 import type { ExecutionInput } from './schema';
@@ -37,4 +38,16 @@ export function shareIdentifierIssues(
     ];
   }
   return [];
+}
+
+/**
+ * The run's fair-share fields as the state machines read them: each present only when the input
+ * gives it, so no SubmitJob ever receives a null (docs/map-path.md, "Fair share").
+ * @example jobSchedulingOf({ shareIdentifier: 'teamA', schedulingPriority: undefined }) // { shareIdentifier: 'teamA' }
+ */
+export function jobSchedulingOf(input: Pick<ExecutionInput, 'shareIdentifier' | 'schedulingPriority'>): JobScheduling {
+  return {
+    ...(input.shareIdentifier !== undefined ? { shareIdentifier: input.shareIdentifier } : {}),
+    ...(input.schedulingPriority !== undefined ? { schedulingPriority: input.schedulingPriority } : {}),
+  };
 }

@@ -252,7 +252,7 @@ export const executionInputSchema = z
       .max(SCHEDULING_PRIORITY_RANGE.max, 'schedulingPriority must be between 0 and 9999')
       .optional()
       .describe(
-        "Scheduling priority of every job of the run (SubmitJob schedulingPriorityOverride; higher starts first within its share on a fair-share queue); default: the job definition's.",
+        "Scheduling priority of every job of the run (SubmitJob schedulingPriorityOverride; higher starts first within its share on a fair-share queue); only with shareIdentifier; default: the job definition's.",
       ),
     jobDefinition: z
       .string()
@@ -317,6 +317,18 @@ export const executionInputSchema = z
         });
       }
     }
+    // Batch applies a job's scheduling priority only on a fair-share queue (docs:
+    // batch/latest/APIReference/API_SubmitJob.html, schedulingPriorityOverride), and every job there
+    // names its share: a priority without a share would have no effect, so it is refused.
+    if (input.schedulingPriority !== undefined && input.shareIdentifier === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedulingPriority'],
+        input: input.schedulingPriority,
+        message:
+          'schedulingPriority needs a shareIdentifier: Batch orders jobs by scheduling priority only on a fair-share job queue, where every job names its share',
+      });
+    }
     if (input.retryOf !== undefined || input.resumeOf !== undefined) return;
     const given = ITEM_SOURCES.filter((name) => input[name] !== undefined);
     if (given.length === 0) {
@@ -346,6 +358,7 @@ export function executionInputJsonSchema(): Record<string, unknown> {
     description:
       'Input of a fanout map-path execution. Exactly one of items, grid, replicas or source is required, or retryOf or resumeOf alone.',
     oneOf: [...ITEM_SOURCES, 'retryOf', 'resumeOf'].map((name) => ({ required: [name] })),
+    dependentRequired: { schedulingPriority: ['shareIdentifier'] },
   };
 }
 

@@ -3,6 +3,8 @@
  * item causes, computed without building them.
  */
 
+import type { JobScheduling } from '../../../run';
+
 /**
  * Request size budgets, in UTF-8 bytes (never fewer than characters, so the check is safe).
  * - SubmitJob payload: 30 KiB (batch/latest/userguide/service_limits.html).
@@ -27,6 +29,8 @@ export interface RequestContext {
   readonly command: readonly string[];
   readonly environment: Readonly<Record<string, string>>;
   readonly jobTimeout: { AttemptDurationSeconds?: number };
+  /** The run's share fields, which every SubmitJob and child input carry. @default {} */
+  readonly scheduling?: JobScheduling;
 }
 
 const encoder = new TextEncoder();
@@ -62,6 +66,7 @@ export class RequestSizer {
       { name: 'FANOUT_ENVIRONMENT', value: JSON.stringify(context.environment) },
       { name: 'FANOUT_ITEM_ID', value: '' },
     ];
+    const scheduling = context.scheduling ?? {};
     this.overridesBase = byteLength(JSON.stringify({ command: context.command, environment }));
     this.submitBase =
       byteLength(
@@ -70,6 +75,10 @@ export class RequestSizer {
           jobQueue: context.jobQueue,
           jobDefinition: context.jobDefinition,
           timeout: context.jobTimeout,
+          ...(scheduling.shareIdentifier !== undefined ? { shareIdentifier: scheduling.shareIdentifier } : {}),
+          ...(scheduling.schedulingPriority !== undefined
+            ? { schedulingPriorityOverride: scheduling.schedulingPriority }
+            : {}),
           containerOverrides: 0,
         }),
       ) - 1;
@@ -82,6 +91,7 @@ export class RequestSizer {
           jobDefinition: context.jobDefinition,
           environment: context.environment,
           timeout: context.jobTimeout,
+          scheduling,
           command: context.command,
           itemId: '',
           jobName: '',

@@ -169,6 +169,13 @@ describe('parseExecutionInput', () => {
       'schedulingPriority must be an integer',
     ],
     [
+      // Batch orders by scheduling priority only on fair-share queues (API_SubmitJob.html, schedulingPriorityOverride).
+      'a schedulingPriority without a shareIdentifier',
+      { items: [{}], schedulingPriority: 5 },
+      'schedulingPriority',
+      'schedulingPriority needs a shareIdentifier',
+    ],
+    [
       'retryOf with a shareIdentifier',
       { retryOf: 'sweep-1', shareIdentifier: 'teamA' },
       'shareIdentifier',
@@ -179,8 +186,11 @@ describe('parseExecutionInput', () => {
   it('accepts a shareIdentifier of 255 letters and digits with a trailing *, and schedulingPriority 0 and 9999', () => {
     const longest = `${'a1'.repeat(127)}b*`;
     expect(parseExecutionInput({ items: [{}], shareIdentifier: longest }).shareIdentifier).toBe(longest);
-    expect(parseExecutionInput({ items: [{}], schedulingPriority: 0 }).schedulingPriority).toBe(0);
-    expect(parseExecutionInput({ items: [{}], schedulingPriority: 9999 }).schedulingPriority).toBe(9999);
+    for (const priority of [0, 9999]) {
+      expect(
+        parseExecutionInput({ items: [{}], shareIdentifier: 'teamA', schedulingPriority: priority }).schedulingPriority,
+      ).toBe(priority);
+    }
   });
 
   it('names the received shareIdentifier when refusing it', () => {

@@ -10,50 +10,65 @@ const context: RunContext = {
   command: ['sim', '--seed', '{seed}'],
   environment: { PYTHONPATH: 'src', NOTE: 'ünïcode "quoted"' },
   jobTimeout: { AttemptDurationSeconds: 900 },
+  scheduling: { shareIdentifier: 'teamA', schedulingPriority: 5 },
   idempotent: true,
 };
+/** The requests one item causes, built for real: what RequestSizer must count without building them. */
+function builtSizes(context: RunContext, item: { itemId: string; jobName: string; kwargsJson: string }) {
+  const scheduling = context.scheduling ?? {};
+  const containerOverrides = {
+    command: context.command,
+    environment: [
+      { name: 'FANOUT_KWARGS', value: item.kwargsJson },
+      { name: 'FANOUT_RUN_ID', value: context.runId },
+      { name: 'FANOUT_ENVIRONMENT', value: JSON.stringify(context.environment) },
+      { name: 'FANOUT_ITEM_ID', value: item.itemId },
+    ],
+  };
+  const submit = {
+    jobName: item.jobName,
+    jobQueue: context.jobQueue,
+    jobDefinition: context.jobDefinition,
+    timeout: context.jobTimeout,
+    ...(scheduling.shareIdentifier !== undefined ? { shareIdentifier: scheduling.shareIdentifier } : {}),
+    ...(scheduling.schedulingPriority !== undefined
+      ? { schedulingPriorityOverride: scheduling.schedulingPriority }
+      : {}),
+    containerOverrides,
+  };
+  const child = {
+    runId: context.runId,
+    round: context.round,
+    jobQueue: context.jobQueue,
+    jobDefinition: context.jobDefinition,
+    environment: context.environment,
+    timeout: context.jobTimeout,
+    scheduling,
+    command: context.command,
+    itemId: item.itemId,
+    jobName: item.jobName,
+    kwargs: JSON.parse(item.kwargsJson),
+  };
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+  return { containerOverrides: bytes(containerOverrides), submitJobPayload: bytes(submit), childInput: bytes(child) };
+}
+
 describe('RequestSizer', () => {
-  it('computes the exact byte sizes of the overrides, the SubmitJob request and the child input', () => {
-    const item = {
-      itemId: 'e-1',
-      jobName: 'run-1-e-1',
-      kwargsJson: JSON.stringify({ seed: 3, text: 'ünïcode "quoted"\n' }),
-    };
-    const containerOverrides = {
-      command: context.command,
-      environment: [
-        { name: 'FANOUT_KWARGS', value: item.kwargsJson },
-        { name: 'FANOUT_RUN_ID', value: context.runId },
-        { name: 'FANOUT_ENVIRONMENT', value: JSON.stringify(context.environment) },
-        { name: 'FANOUT_ITEM_ID', value: item.itemId },
-      ],
-    };
-    const submit = {
-      jobName: item.jobName,
-      jobQueue: context.jobQueue,
-      jobDefinition: context.jobDefinition,
-      timeout: context.jobTimeout,
-      containerOverrides,
-    };
-    const child = {
-      runId: context.runId,
-      round: context.round,
-      jobQueue: context.jobQueue,
-      jobDefinition: context.jobDefinition,
-      environment: context.environment,
-      timeout: context.jobTimeout,
-      command: context.command,
-      itemId: item.itemId,
-      jobName: item.jobName,
-      kwargs: JSON.parse(item.kwargsJson),
-    };
-    const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
-    expect(new RequestSizer(context).sizes(item)).toEqual({
-      containerOverrides: bytes(containerOverrides),
-      submitJobPayload: bytes(submit),
-      childInput: bytes(child),
-    });
-  });
+  const { scheduling: _share, ...unshared } = context;
+  it.each([
+    ['in a share, with a priority', context],
+    ['without a share (an empty scheduling in the child input)', unshared],
+  ])(
+    'computes the exact byte sizes of the overrides, the SubmitJob request and the child input, %s',
+    (_label, runContext) => {
+      const item = {
+        itemId: 'e-1',
+        jobName: 'run-1-e-1',
+        kwargsJson: JSON.stringify({ seed: 3, text: 'ünïcode "quoted"\n' }),
+      };
+      expect(new RequestSizer(runContext).sizes(item)).toEqual(builtSizes(runContext, item));
+    },
+  );
 
   it('accepts an item at exactly the overrides budget and rejects one byte more', () => {
     const limit = SIZE_LIMITS.containerOverrides - SIZE_LIMITS.containerOverridesReservedForBatch;
