@@ -1,5 +1,11 @@
 import { type BatchClient, DescribeJobsCommand, type JobDetail, ListJobsCommand } from '@aws-sdk/client-batch';
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { itemRowsOf, runExecution, tempDir } from './helpers';
@@ -104,6 +110,85 @@ describe('an array-path run with a shareIdentifier on a fair-share queue', () =>
     const [parent] = await describeJobs(cloud.clients.batch, [...parentIds]);
     expect(parent).toMatchObject({ shareIdentifier: 'teamB', arrayProperties: { size: 3 } });
     for (const child of children) expect(child.shareIdentifier).toBe('teamB');
+  });
+});
+
+describe('a run with a share and no priority, and an array run of one job with both', () => {
+  it("sends the share alone, through SubmitJobInShare: the job keeps its definition's priority", async () => {
+    const runId = 'share-only';
+    const execution = await runExecution(cloud, runId, {
+      runId,
+      items: [{ n: 1 }],
+      command: ['true'],
+      jobQueue: 'fanout-teams',
+      shareIdentifier: 'teamB',
+    });
+    expect(execution.status).toBe('SUCCEEDED');
+    const [row] = await itemRowsOf(cloud, runId);
+    const [job] = await describeJobs(cloud.clients.batch, [row?.jobId as string]);
+    expect(job?.shareIdentifier).toBe('teamB');
+    // fanout-job sets no schedulingPriority, and the run overrides none.
+    expect(job?.schedulingPriority).toBeUndefined();
+  });
+
+  it('submits a single item as a plain job with the share and the priority', async () => {
+    const runId = 'share-single';
+    const input = { runId, items: [{ n: 1 }], command: ['true'], jobQueue: 'fanout-teams' };
+    expect(await runArray(runId, { ...input, shareIdentifier: 'teamA', schedulingPriority: 4 })).toBe('SUCCEEDED');
+    const [row] = await itemRowsOf(cloud, runId);
+    const [job] = await describeJobs(cloud.clients.batch, [row?.jobId as string]);
+    expect(job).toMatchObject({ shareIdentifier: 'teamA', schedulingPriority: 4 });
+    expect(job?.arrayProperties).toBeUndefined();
+  });
+});
+
+// Step Functions checks a service integration's parameters against the API's types before the
+// call: a null ShareIdentifier fails the state (States.Runtime), it is not "no share". The local
+// engine does the same, so a definition that would send one fails here as it would on AWS.
+describe('a SubmitJob whose ShareIdentifier path selects a null', () => {
+  it('fails the task with States.Runtime naming the field, and submits nothing', async () => {
+    const { roleArn } = await cloud.clients.sfn.send(
+      new DescribeStateMachineCommand({ stateMachineArn: cloud.mapStateMachineArn }),
+    );
+    const { stateMachineArn } = await cloud.clients.sfn.send(
+      new CreateStateMachineCommand({
+        name: 'null-share',
+        roleArn,
+        definition: JSON.stringify({
+          StartAt: 'Submit',
+          States: {
+            Submit: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::batch:submitJob',
+              Parameters: {
+                JobName: 'null-share',
+                JobQueue: 'fanout-high',
+                JobDefinition: 'fanout-job',
+                'ShareIdentifier.$': '$.share',
+              },
+              End: true,
+            },
+          },
+        }),
+      }),
+    );
+    const { executionArn } = await cloud.clients.sfn.send(
+      new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ share: null }) }),
+    );
+    let execution = await cloud.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    while (execution.status === 'RUNNING') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      execution = await cloud.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    }
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.Runtime');
+    expect(execution.cause).toContain("[The value for the field 'ShareIdentifier' must be a STRING]");
+    const { events } = await cloud.clients.sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    expect(events?.map((event) => event.type)).not.toContain('TaskSubmitted');
+    const { jobSummaryList } = await cloud.clients.batch.send(
+      new ListJobsCommand({ jobQueue: 'fanout-high', filters: [{ name: 'JOB_NAME', values: ['null-share'] }] }),
+    );
+    expect(jobSummaryList).toEqual([]);
   });
 });
 
