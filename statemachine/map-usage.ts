@@ -18,15 +18,16 @@ export interface PathUsage {
   lambdaInvocations: number;
 }
 
-/** States every map-path run enters once: Prepare, FanOut, RetryRoundLeft, Summarize, Notify, RunOutcome, RunSucceeded. */
-const MAP_RUN_STATES = 7;
+/**
+ * States every map-path run enters once: Prepare, ChooseFanOut (which picks the Distributed Map
+ * whose SubmitJob carries the run's share fields, docs/map-path.md "Fair share"), one of the
+ * FanOut Maps, RetryRoundLeft, Summarize, Notify, RunOutcome, RunSucceeded.
+ */
+const MAP_RUN_STATES = 8;
 /** With retry rounds configured the first pass is followed by Retry and RetryClaimedItems, which find nothing to run. */
 const MAP_EMPTY_RETRY_ROUND_STATES = 2;
-/**
- * A child execution: its start, ChooseSubmitJob (which picks the SubmitJob variant carrying the
- * run's share fields, docs/map-path.md "Fair share"), SubmitJob and RecordOutcome.
- */
-const MAP_ITEM_TRANSITIONS = 4;
+/** A child execution: its start, SubmitJob and RecordOutcome (the design budget: at most 3 per item). */
+const MAP_ITEM_TRANSITIONS = 3;
 /** ChooseAggregate and Aggregate, when the input has an aggregation job: two transitions, one SubmitJob call. */
 const MAP_AGGREGATE_STATES = 2;
 
@@ -34,7 +35,7 @@ const MAP_AGGREGATE_STATES = 2;
  * @param itemCount items in the run (N)
  * @param retryRounds the run's effective `retry.rounds` (0 with `failFast`)
  * @param aggregate whether the input has an aggregation job
- * @example mapPathUsage(10_000, 1, false).stateTransitions // 40,009
+ * @example mapPathUsage(10_000, 1, false).stateTransitions // 30,010
  */
 export function mapPathUsage(itemCount: number, retryRounds: number, aggregate: boolean): PathUsage {
   const retries = retryRounds > 0;

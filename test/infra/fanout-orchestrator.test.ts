@@ -113,7 +113,7 @@ describe('FanoutOrchestrator with its defaults', () => {
     expectBatchSyncStatements(roleStatements(template, mapRole));
   });
 
-  it("gives the Distributed Map its own StartExecution, Describe/StopExecution and redrive of the FanOut Map Run's children", () => {
+  it("gives the Distributed Maps their own StartExecution, Describe/StopExecution and redrive of each FanOut Map Run's children", () => {
     // docs: step-functions/latest/dg/iam-policies-eg-dist-map.html
     const statements = roleStatements(template, mapRole);
     expect(statements).toContainEqual({
@@ -126,10 +126,15 @@ describe('FanoutOrchestrator with its defaults', () => {
       Effect: 'Allow',
       Resource: arn('states', 'execution:fanout-map:*'),
     });
+    // One Map Run label per Distributed Map variant: the run's scheduling picks one of them.
     expect(statements).toContainEqual({
       Action: 'states:RedriveExecution',
       Effect: 'Allow',
-      Resource: arn('states', 'execution:fanout-map/FanOut:*'),
+      Resource: [
+        arn('states', 'execution:fanout-map/FanOut:*'),
+        arn('states', 'execution:fanout-map/FanOutInShare:*'),
+        arn('states', 'execution:fanout-map/FanOutInSharePrioritized:*'),
+      ],
     });
   });
 

@@ -26,6 +26,12 @@ const rawText = readFileSync(mapDefinitionPath, 'utf8');
 const definition = JSON.parse(loadMapDefinition(values)) as Machine & Record<string, unknown>;
 const fanOut = definition.States.FanOut as State;
 const child = fanOut.ItemProcessor as Machine;
+/** The Distributed Maps ChooseFanOut picks from, and the suffix of their item processors' state names. */
+const FAN_OUT_VARIANTS: [string, string][] = [
+  ['FanOut', ''],
+  ['FanOutInShare', 'InShare'],
+  ['FanOutInSharePrioritized', 'InSharePrioritized'],
+];
 
 function reachable(machine: Machine, from: string): Set<string> {
   const seen = new Set<string>();
@@ -77,18 +83,39 @@ describe('map.asl.json', () => {
     expect(result.isValid).toBe(true);
   });
 
-  it('runs exactly three states per item on the happy path: ChooseSubmitJob, SubmitJob, RecordOutcome', () => {
-    // Billed per item: 1 transition for the child start + 1 per state = 4 (docs/map-path.md, "Cost per item").
-    const path: string[] = [];
-    let name: string | undefined = child.StartAt;
-    while (name !== undefined) {
-      path.push(name);
-      const state = child.States[name] as State;
-      name = state.Type === 'Choice' ? choiceTarget(state, { scheduling: {} }) : state.End ? undefined : state.Next;
-    }
-    expect(path).toEqual(['ChooseSubmitJob', 'SubmitJob', 'RecordOutcome']);
-    expect(child.States.SubmitJob?.Resource).toBe('arn:aws:states:::batch:submitJob.sync');
-    expect(child.States.RecordOutcome?.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
+  it.each(FAN_OUT_VARIANTS)(
+    'runs exactly two states per item on the happy path in %s: SubmitJob, RecordOutcome',
+    (mapName, suffix) => {
+      // Billed per item: 1 transition for the child start + 1 per state = 3, the design budget
+      // (docs/map-path.md, "Cost per item"; step-functions/latest/dg/state-map-distributed.html).
+      const processor = (definition.States[mapName] as State).ItemProcessor as Machine;
+      const path: string[] = [];
+      let name: string | undefined = processor.StartAt;
+      while (name !== undefined) {
+        path.push(name);
+        const state = processor.States[name] as State;
+        expect(state.Type, name).not.toBe('Choice');
+        name = state.End ? undefined : state.Next;
+      }
+      expect(path).toEqual([`SubmitJob${suffix}`, `RecordOutcome${suffix}`]);
+      expect(processor.States[`SubmitJob${suffix}`]?.Resource).toBe('arn:aws:states:::batch:submitJob.sync');
+      expect(processor.States[`RecordOutcome${suffix}`]?.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
+    },
+  );
+
+  it('chooses the Distributed Map once per round in the parent, from the scheduling Prepare emits', () => {
+    const choose = definition.States.ChooseFanOut as State;
+    expect(definition.States.Prepare?.Next).toBe('ChooseFanOut');
+    const target = (scheduling: PreparedRun['scheduling']) =>
+      choiceTarget(choose, { prepared: { ...prepared, scheduling }, current });
+    expect(target({})).toBe('FanOut');
+    expect(target({ shareIdentifier: 'teamA' })).toBe('FanOutInShare');
+    expect(target({ shareIdentifier: 'teamA', schedulingPriority: 7 })).toBe('FanOutInSharePrioritized');
+    // Each Map is reached only through the Choice: from Prepare and from the retry loop alike.
+    const entries = Object.entries(definition.States).filter(([, state]) =>
+      successors(state).some((next) => next.startsWith('FanOut')),
+    );
+    expect(entries.map(([name]) => name)).toEqual(['ChooseFanOut']);
   });
 
   it('runs the children as STANDARD executions of a Distributed Map reading the JSONL manifest', () => {
@@ -240,15 +267,14 @@ describe('map.asl.json', () => {
       scheduling: { shareIdentifier: 'teamA', schedulingPriority: 7 },
       aggregate: { jobName: 'sweep-1-aggregate', command: ['reduce'], kwargs: '{}' },
     };
-    const childInput = applyTemplate(
-      fanOut.ItemSelector,
-      { prepared: scheduled, current },
-      { Map: { Item: { Index: 0, Value: manifestItem } } },
-    ) as Record<string, unknown>;
-    const submit = choiceTarget(child.States.ChooseSubmitJob as State, childInput);
-    const request = applyTemplate(child.States[submit]?.Parameters, childInput, {}) as State;
-    expect(request).toMatchObject({ ShareIdentifier: 'teamA', SchedulingPriorityOverride: 7 });
     const state = { prepared: scheduled, current };
+    const map = definition.States[choiceTarget(definition.States.ChooseFanOut as State, state)] as State;
+    const childInput = applyTemplate(map.ItemSelector, state, {
+      Map: { Item: { Index: 0, Value: manifestItem } },
+    }) as Record<string, unknown>;
+    const processor = map.ItemProcessor as Machine;
+    const request = applyTemplate(processor.States[processor.StartAt]?.Parameters, childInput, {}) as State;
+    expect(request).toMatchObject({ ShareIdentifier: 'teamA', SchedulingPriorityOverride: 7 });
     const aggregateState = choiceTarget(definition.States.ChooseAggregate as State, state);
     const aggregate = applyTemplate(definition.States[aggregateState]?.Parameters, state, {}) as State;
     expect(aggregate).toMatchObject({ ShareIdentifier: 'teamA', SchedulingPriorityOverride: 7 });
@@ -291,7 +317,8 @@ describe('map.asl.json', () => {
       ContainerOverrides: { Command: ['sim', '{seed}'] },
     });
     // A run without a share sends neither field (a null would fail the state on AWS).
-    expect(choiceTarget(child.States.ChooseSubmitJob as State, childInput)).toBe('SubmitJob');
+    expect(choiceTarget(definition.States.ChooseFanOut as State, state)).toBe('FanOut');
+    expect(child.StartAt).toBe('SubmitJob');
     expect(request).not.toHaveProperty('ShareIdentifier');
     expect(request).not.toHaveProperty('SchedulingPriorityOverride');
     // Intrinsic functions are shown as the call they make (applyTemplate does not run them).
@@ -462,8 +489,8 @@ describe('failure classes', () => {
 });
 
 describe('retry rounds', () => {
-  it('goes from FanOut to Retry while rounds remain, and back into FanOut when Retry claimed items', () => {
-    expect(fanOut.Next).toBe('RetryRoundLeft');
+  it('goes from each FanOut Map to Retry while rounds remain, and back through ChooseFanOut when Retry claimed items', () => {
+    for (const [mapName] of FAN_OUT_VARIANTS) expect(definition.States[mapName]?.Next, mapName).toBe('RetryRoundLeft');
     const roundLeft = definition.States.RetryRoundLeft as State;
     expect(roundLeft).toEqual({
       Type: 'Choice',
@@ -487,7 +514,8 @@ describe('retry rounds', () => {
     expect(definition.States.RetryClaimedItems).toEqual({
       Type: 'Choice',
       Choices: [
-        { Variable: '$.current.itemCount', NumericGreaterThan: 0, Next: 'FanOut' },
+        // One Choice transition per round, not per item: the run's scheduling never changes between rounds.
+        { Variable: '$.current.itemCount', NumericGreaterThan: 0, Next: 'ChooseFanOut' },
         { Variable: '$.prepared.aggregate', IsPresent: true, Next: 'ChooseAggregate' },
       ],
       Default: 'Summarize',
@@ -495,7 +523,9 @@ describe('retry rounds', () => {
   });
 
   it('ends the rounds when a round exceeds its failure threshold: the Map Catch goes to Summarize, not to Retry', () => {
-    for (const catcher of fanOut.Catch as State[]) expect(catcher.Next).toBe('Summarize');
+    for (const [mapName] of FAN_OUT_VARIANTS)
+      for (const catcher of (definition.States[mapName] as State).Catch as State[])
+        expect(catcher.Next, mapName).toBe('Summarize');
   });
 
   it('runs retry.rounds retry rounds after the first pass, and no more', () => {

@@ -78,14 +78,28 @@ function parseUpdate(expression: string): { set: Record<string, string>; remove:
 /** The ASL spells a constant as a typed DynamoDB value: `{"S": "SUCCEEDED"}`. */
 const typedConstant = (value: unknown) => (Array.isArray(value) ? { L: [] } : { S: value });
 
+/**
+ * The name of a ledger write without the suffix of the Distributed Map variant it lives in
+ * (FanOutInShare's RecordOutcomeInShare is a RecordOutcome): state names are unique across a
+ * whole state machine, and test/statemachine/submit-job-variants.test.ts holds the variants alike.
+ */
+const baseName = (name: string) => name.replace(/InShare(Prioritized)?$/, '');
+
 describe('the map state machine writes exactly the item transitions the run domain defines', () => {
   const writes = ledgerWrites('map.asl.json');
 
   it('maps every ledger write of map.asl.json to a transition, and every mapped state exists', () => {
-    expect(writes.map(([name]) => name).sort()).toEqual(Object.keys(MAP_STATE_TRANSITIONS).sort());
+    expect([...new Set(writes.map(([name]) => baseName(name)))].sort()).toEqual(
+      Object.keys(MAP_STATE_TRANSITIONS).sort(),
+    );
   });
 
-  it.each(Object.entries(MAP_STATE_TRANSITIONS))('%s writes its transition', (stateName, transition) => {
+  it.each(
+    writes
+      .map(([name]) => [name, baseName(name)] as const)
+      .filter(([, base]) => base in MAP_STATE_TRANSITIONS)
+      .map(([name, base]) => [name, MAP_STATE_TRANSITIONS[base] as ItemTransition] as const),
+  )('%s writes its transition', (stateName, transition) => {
     const state = writes.find(([name]) => name === stateName)?.[1];
     expect(state?.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
     const parameters = state?.Parameters as Record<string, unknown>;
