@@ -42,14 +42,14 @@ describe('fanout run and status', () => {
       counts: { total: 4, succeeded: 3, failed: 1, pending: 0, running: 0, retrying: 0, abandoned: 0 },
       error: null,
     });
-    // Billed transitions: the run's Prepare, FanOut, RetryRoundLeft, Retry, RetryClaimedItems,
-    // FanOut (the default one retry round), RetryRoundLeft, Summarize, Notify, RunOutcome,
-    // RunSucceeded; per succeeded item the child's start, ChooseSubmitJob, SubmitJob,
-    // RecordOutcome; the failed (idempotent) item runs twice: the child's start, ChooseSubmitJob,
-    // SubmitJob and the failure path ClassifyFailure, CheckJobDetail, ParseFailedJob,
-    // MergeJobDefaults, MergeContainerDefaults, HasExitCode, WithExitCode, ClassifyJobFailure,
-    // AppError, RecordJobFailure, ItemFailed.
-    expect(summary.stateTransitions).toBe(11 + 3 * 4 + 2 * (3 + 11));
+    // Billed transitions: the run's Prepare, ChooseFanOut, FanOut, RetryRoundLeft, Retry,
+    // RetryClaimedItems, ChooseFanOut, FanOut (the default one retry round), RetryRoundLeft,
+    // Summarize, Notify, RunOutcome, RunSucceeded; per succeeded item the child's start, SubmitJob,
+    // RecordOutcome; the failed (idempotent) item runs twice: the child's start, SubmitJob and the
+    // failure path ClassifyFailure, CheckJobDetail, ParseFailedJob, MergeJobDefaults,
+    // MergeContainerDefaults, HasExitCode, WithExitCode, ClassifyJobFailure, AppError,
+    // RecordJobFailure, ItemFailed.
+    expect(summary.stateTransitions).toBe(13 + 3 * 3 + 2 * (2 + 11));
     expect(summary.executionArn).toMatch(/:execution:fanout-map:cli-ok$/);
     expect(Date.parse(summary.stoppedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(summary.startedAt));
 

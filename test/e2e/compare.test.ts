@@ -75,4 +75,21 @@ describe('fanout compare --run', () => {
     expectEstimatesMeasured(comparison);
     expect(comparison.paths.map((path) => path.submitJobCalls)).toEqual([4, 2]);
   });
+
+  it('matches the estimates for a run in a fair-share share with a priority: the share costs no transition per item', async () => {
+    const comparison = await compareRun({
+      runId: 'compare-share',
+      replicas: { count: 4 },
+      command: ['true'],
+      jobQueue: 'fanout-teams',
+      shareIdentifier: 'teamA',
+      schedulingPriority: 3,
+    });
+    expectEstimatesMeasured(comparison);
+    // docs/map-path.md, "Cost per item": 3 billed transitions per item, whatever the scheduling.
+    const withoutShare = await compareRun({ runId: 'compare-noshare', replicas: { count: 4 }, command: ['true'] });
+    expect(comparison.measured.map((m) => m.stateTransitions)).toEqual(
+      withoutShare.measured.map((m) => m.stateTransitions),
+    );
+  });
 });

@@ -4,10 +4,12 @@ import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
   GetExecutionHistoryCommand,
+  ListMapRunsCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
+import { mapPathUsage } from '../../statemachine/map-usage';
 import { itemRowsOf, runExecution, tempDir } from './helpers';
 
 // Runs on the configuration's fair-share queue (fanout-teams, policy fanout-teams): every job the
@@ -28,6 +30,13 @@ async function describeJobs(batch: BatchClient, jobIds: string[]): Promise<JobDe
   return jobs ?? [];
 }
 
+/** The labels of an execution's Map Runs: the Distributed Map state each round went through. */
+async function mapRunLabels(executionArn: string | undefined): Promise<string[]> {
+  const { mapRuns } = await cloud.clients.sfn.send(new ListMapRunsCommand({ executionArn }));
+  // arn:aws:states:<region>:<account>:mapRun:<stateMachine>/<label>:<id>
+  return (mapRuns ?? []).map((run) => /:mapRun:[^/]+\/([^:]+):/.exec(run.mapRunArn ?? '')?.[1] ?? '');
+}
+
 async function runArray(name: string, input: unknown): Promise<string | undefined> {
   const { executionArn } = await cloud.clients.sfn.send(
     new StartExecutionCommand({ stateMachineArn: cloud.arrayStateMachineArn, name, input: JSON.stringify(input) }),
@@ -42,6 +51,7 @@ async function runArray(name: string, input: unknown): Promise<string | undefine
 describe('a map-path run with a shareIdentifier on a fair-share queue', () => {
   const runId = 'share-map';
   let status: string | undefined;
+  let executionArn: string | undefined;
 
   beforeAll(async () => {
     const input = {
@@ -53,11 +63,18 @@ describe('a map-path run with a shareIdentifier on a fair-share queue', () => {
       schedulingPriority: 7,
       aggregate: { command: ['true'] },
     };
-    status = (await runExecution(cloud, runId, input)).status;
+    ({ status, executionArn } = await runExecution(cloud, runId, input));
   });
 
   it('succeeds', () => {
     expect(status).toBe('SUCCEEDED');
+  });
+
+  it('runs its items through FanOutInSharePrioritized, chosen once for the run: 3 billed transitions per item', async () => {
+    expect(await mapRunLabels(executionArn)).toEqual(['FanOutInSharePrioritized']);
+    expect(cloud.engine.describeExecution(executionArn as string).stateTransitions).toBe(
+      mapPathUsage(3, 1, true).stateTransitions,
+    );
   });
 
   it("submits every item's job and the aggregation job with the share and the priority", async () => {
@@ -114,7 +131,7 @@ describe('an array-path run with a shareIdentifier on a fair-share queue', () =>
 });
 
 describe('a run with a share and no priority, and an array run of one job with both', () => {
-  it("sends the share alone, through SubmitJobInShare: the job keeps its definition's priority", async () => {
+  it("sends the share alone, through FanOutInShare: the job keeps its definition's priority", async () => {
     const runId = 'share-only';
     const execution = await runExecution(cloud, runId, {
       runId,
@@ -124,6 +141,7 @@ describe('a run with a share and no priority, and an array run of one job with b
       shareIdentifier: 'teamB',
     });
     expect(execution.status).toBe('SUCCEEDED');
+    expect(await mapRunLabels(execution.executionArn)).toEqual(['FanOutInShare']);
     const [row] = await itemRowsOf(cloud, runId);
     const [job] = await describeJobs(cloud.clients.batch, [row?.jobId as string]);
     expect(job?.shareIdentifier).toBe('teamB');
