@@ -350,6 +350,36 @@ describe('fanout run --aws', () => {
     expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeMapRunCommand, { mapRunArn: retryRoundArn });
   });
 
+  it.each(['FanOutInShare', 'FanOutInSharePrioritized'])(
+    'follows the Map Run of %s, the Map a run in a fair-share share goes through (docs/map-path.md, "Fair share")',
+    async (label) => {
+      const sharedRunArn = mapRunArn.replace('/FanOut:', `/${label}:`);
+      sfnMock.on(ListMapRunsCommand).resolves({
+        mapRuns: [
+          {
+            executionArn: executionArn('sweep-7'),
+            mapRunArn: sharedRunArn,
+            stateMachineArn: mapStateMachineArn,
+            startDate,
+          },
+        ],
+      });
+      sfnMock
+        .on(DescribeExecutionCommand)
+        .resolvesOnce(describedExecution('sweep-7'))
+        .resolves(describedExecution('sweep-7', { status: 'SUCCEEDED', stopDate }));
+      ledgerQueries({ count: [[{ itemId: '0', status: 'SUCCEEDED' }]] });
+
+      expect(
+        await runCommand(
+          { input: inputFile(input), json: true, aws: { region }, pollIntervalMs: 0, interrupted: never },
+          captureIo(),
+        ),
+      ).toBe(0);
+      expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(DescribeMapRunCommand, { mapRunArn: sharedRunArn });
+    },
+  );
+
   it('exits 0 for a run that succeeded (through the command line)', async () => {
     sfnMock
       .on(DescribeExecutionCommand)
