@@ -6,9 +6,16 @@
  *   npx tsx examples/run-together.ts [--dir DIR] [--path map|array] [--delay SECONDS] INPUT.json...
  *
  * `--delay` starts each input that many seconds after the one before it (default 0).
+ * `--queue-together` holds the queues' compute environments until every run has queued its jobs.
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  DescribeComputeEnvironmentsCommand,
+  DescribeJobQueuesCommand,
+  ListJobsCommand,
+  UpdateComputeEnvironmentCommand,
+} from '@aws-sdk/client-batch';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { writeReportAfterRun } from '../cli/commands/report';
 import { runOnTarget } from '../cli/commands/run';
@@ -39,6 +46,46 @@ export interface RunTogetherOptions {
   delaySeconds?: number;
   /** Where progress lines go. @default stderr */
   log?: (line: string) => void;
+  /**
+   * Holds the compute environments of the runs' job queues (DISABLED) until every run has
+   * submitted its jobs, so that all of them wait from the start and none gets a head start
+   * however slowly a busy machine prepares them. @default false
+   */
+  queueTogether?: boolean;
+}
+
+/** The compute environments of `queues`, by name. */
+async function computeEnvironmentsOf(cloud: LocalCloud, queues: readonly string[]): Promise<string[]> {
+  const { jobQueues } = await cloud.clients.batch.send(new DescribeJobQueuesCommand({ jobQueues: [...queues] }));
+  const arns = new Set(
+    (jobQueues ?? []).flatMap((queue) =>
+      (queue.computeEnvironmentOrder ?? []).map((entry) => entry.computeEnvironment),
+    ),
+  );
+  const { computeEnvironments } = await cloud.clients.batch.send(new DescribeComputeEnvironmentsCommand({}));
+  return (computeEnvironments ?? [])
+    .filter((environment) => arns.has(environment.computeEnvironmentArn))
+    .map((environment) => environment.computeEnvironmentName as string);
+}
+
+async function setState(cloud: LocalCloud, environments: readonly string[], state: 'ENABLED' | 'DISABLED') {
+  for (const computeEnvironment of environments) {
+    await cloud.clients.batch.send(new UpdateComputeEnvironmentCommand({ computeEnvironment, state }));
+  }
+}
+
+/** Resolves once each run has a job in its queue (an array job queues all of its children at once). */
+async function untilQueued(cloud: LocalCloud, runs: ReadonlyArray<{ runId: string; queue: string }>): Promise<void> {
+  const waiting = new Set(runs);
+  while (waiting.size > 0) {
+    for (const run of [...waiting]) {
+      const { jobSummaryList } = await cloud.clients.batch.send(
+        new ListJobsCommand({ jobQueue: run.queue, filters: [{ name: 'JOB_NAME', values: [`${run.runId}*`] }] }),
+      );
+      if ((jobSummaryList ?? []).length > 0) waiting.delete(run);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Each item's first start, read from the ledger rows of the run. */
@@ -76,16 +123,22 @@ export async function runTogether(options: RunTogetherOptions): Promise<RunToget
     const label = basename(file, '.json');
     const runId = `${label}-${stamp}`;
     const input = readJsonDocument(file, 'input');
-    validateInput(input, {
+    const plan = validateInput(input, {
       executionName: runId,
       minTimeoutSeconds: config.local.minTimeoutSeconds,
       jobResources: localJobResources(config),
     });
-    return { label, runId, input };
+    return { label, runId, input, queue: plan.input.jobQueue };
   });
   const cloud = await startLocalCloud({ dir: options.dir });
   try {
     const target = localTarget(cloud, options.dir);
+    const queues = plans.map((plan) => ({ runId: plan.runId, queue: plan.queue }));
+    const held = options.queueTogether
+      ? await computeEnvironmentsOf(cloud, [...new Set(queues.map((q) => q.queue))])
+      : [];
+    await setState(cloud, held, 'DISABLED');
+    const released = untilQueued(cloud, held.length > 0 ? queues : []).then(() => setState(cloud, held, 'ENABLED'));
     const never = new Promise<never>(() => undefined);
     const results = await Promise.all(
       plans.map(async ({ label, runId, input }, index) => {
@@ -103,6 +156,7 @@ export async function runTogether(options: RunTogetherOptions): Promise<RunToget
           report = await writeReportAfterRun(cloud, plan, options.dir, io);
           return report;
         });
+        await released;
         const result: RunTogetherResult = { label, runId, exitCode, starts: await itemStarts(cloud, runId) };
         return report ? { ...result, report } : result;
       }),
@@ -131,11 +185,16 @@ export function describeStartOrder(results: readonly RunTogetherResult[]): strin
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { dir: { type: 'string', default: '.fanout' }, path: { type: 'string' }, delay: { type: 'string' } },
+    options: {
+      dir: { type: 'string', default: '.fanout' },
+      path: { type: 'string' },
+      delay: { type: 'string' },
+      'queue-together': { type: 'boolean', default: false },
+    },
   });
   if (positionals.length === 0) {
     process.stderr.write(
-      'usage: npx tsx examples/run-together.ts [--dir DIR] [--path map|array] [--delay S] INPUT...\n',
+      'usage: npx tsx examples/run-together.ts [--dir DIR] [--path map|array] [--delay S] [--queue-together] INPUT...\n',
     );
     process.exit(2);
   }
@@ -144,6 +203,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     inputs: positionals,
     ...(values.path === 'array' ? { path: 'array' as const } : {}),
     delaySeconds: Number(values.delay ?? 0),
+    queueTogether: values['queue-together'] ?? false,
   });
   for (const line of describeStartOrder(results)) process.stdout.write(`${line}\n`);
   process.exitCode = results.every((result) => result.exitCode === 0) ? 0 : 1;

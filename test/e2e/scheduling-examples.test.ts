@@ -10,12 +10,14 @@ const example = (...parts: string[]) => join(repoRoot, 'examples', ...parts);
 
 describe('examples/fair-share', () => {
   it('starts about three of team A jobs (weight 1) for each of team B (weight 3) while both wait', async () => {
-    // The array path queues each team's 24 jobs at once, so both teams wait from the start
-    // however slowly a loaded machine lets a Distributed Map start its children.
+    // The array path queues each team's 24 jobs at once, and the shared compute environment is
+    // held until both teams have queued theirs: both wait from the start, with no usage yet,
+    // however slowly a loaded machine prepares one run or the other.
     const [teamA, teamB] = await runTogether({
       dir: tempDir(),
       inputs: [example('fair-share', 'team-a.json'), example('fair-share', 'team-b.json')],
       path: 'array',
+      queueTogether: true,
       log: () => undefined,
     });
     expect(teamA?.exitCode).toBe(0);
