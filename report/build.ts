@@ -148,8 +148,11 @@ export function buildReportModel(sources: ReportSources): ReportModel {
   let itemRounds = 0;
   let failedWithoutStart = 0;
   const groups = new Map<string, FailureGroup>();
+  const prefix = sources.commandPrefix ?? 'fanout';
+  const targetFlags = sources.targetFlags ?? `--dir ${shellWord(sources.dir ?? '.fanout')}`;
   const retry: RetryAdvice = {
-    command: `${sources.commandPrefix ?? 'fanout'} retry ${sources.runId} ${sources.targetFlags ?? `--dir ${shellWord(sources.dir ?? '.fanout')}`}`,
+    command: `${prefix} retry ${sources.runId} ${targetFlags}`,
+    failuresCommand: `${prefix} status ${sources.runId} ${targetFlags} --failures --json`,
     retryable: 0,
     notIdempotent: 0,
     outOfAttempts: 0,

@@ -157,6 +157,8 @@ export interface FailureEntry {
 /** The command that re-runs the safe failures, and how many it would (and would not) take. */
 export interface RetryAdvice {
   command: string;
+  /** The command that lists every failed item as JSON. */
+  failuresCommand: string;
   retryable: number;
   notIdempotent: number;
   /** FAILED and safe, but out of attempts: the next retry abandons them. */

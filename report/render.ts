@@ -83,8 +83,7 @@ function renderHeader(model: ReportModel): string {
   if (input.command) facts.push(['command', `<code>${esc(JSON.stringify(input.command))}</code>`]);
   const policy = [
     input.failFast ? 'fail fast' : undefined,
-    input.toleratedFailurePercentage !== undefined ? `tolerated ${input.toleratedFailurePercentage}%` : undefined,
-    input.toleratedFailureCount !== undefined ? `or ${formatCount(input.toleratedFailureCount)} items` : undefined,
+    input.failFast ? undefined : toleranceText(input),
     input.retry
       ? `${input.retry.rounds} automatic retry round(s), at most ${input.retry.maxAttempts} attempts per item`
       : undefined,
@@ -117,6 +116,23 @@ function renderHeader(model: ReportModel): string {
 <h1>Run <span data-testid="run-id">${esc(model.runId)}</span> <span class="status ${esc(model.status)}" data-testid="run-status">${esc(model.status)}</span></h1>
 <dl class="facts">${facts.map(([label, value]) => `<dt>${esc(label)}</dt><dd>${value}</dd>`).join('')}</dl>
 </header>`;
+}
+
+/**
+ * The run's failure tolerance as the user set it. The header keeps the thresholds the Map got,
+ * where a threshold the user left out is 100% or every item (docs/map-path.md), so only the ones
+ * that can be exceeded are quoted.
+ */
+export function toleranceText(input: ReportModel['input']): string | undefined {
+  const { toleratedFailurePercentage: percentage, toleratedFailureCount: count, itemCount } = input;
+  if (percentage === undefined && count === undefined) return undefined;
+  const byPercentage = percentage !== undefined && percentage < 100;
+  const byCount = count !== undefined && count < itemCount;
+  if (byPercentage && percentage === 0 && (count ?? 0) === 0) return 'no failed item tolerated';
+  if (byPercentage && byCount) return `tolerated ${percentage}% or ${formatCount(count)} items`;
+  if (byPercentage) return `tolerated ${percentage}%`;
+  if (byCount) return `tolerated ${formatCount(count)} items`;
+  return 'every failure tolerated';
 }
 
 function renderAggregateFact(aggregate: AggregateSummary): string {
@@ -250,10 +266,10 @@ function renderFailureRow(entry: FailureEntry): string {
 <td><span class="verdict ${entry.retry === 'retryable' ? 'retryable' : 'blocked'}">${esc(VERDICTS[entry.retry])}</span></td></tr>`;
 }
 
-function renderFailureGroup(group: FailureGroup, runId: string): string {
+function renderFailureGroup(group: FailureGroup, failuresCommand: string): string {
   const more =
     group.count > group.items.length
-      ? `<p class="note">and ${formatCount(group.count - group.items.length)} more items (all failed items: the ledger's failed-items index, or <code>fanout status ${esc(runId)} --json</code>).</p>`
+      ? `<p class="note">and ${formatCount(group.count - group.items.length)} more items (all failed items: the ledger's failed-items index, or <code>${esc(failuresCommand)}</code>).</p>`
       : '';
   return `<div class="failure-group" data-failure-class="${esc(group.failureClass)}">
 <h3>${esc(group.failureClass)}: ${esc(group.reason)} <span class="note">(${formatCount(group.count)} item${group.count === 1 ? '' : 's'})</span></h3>
@@ -278,7 +294,7 @@ function renderFailures(model: ReportModel): string {
     return `<section id="failures"><h2>Failures</h2>${aggregate}<p class="note">No item failed.</p></section>`;
   return `<section id="failures"><h2>Failures (${formatCount(model.failures.total)})</h2>${aggregate}
 <p class="note">Items that ended FAILED or ABANDONED, grouped by failure class and Batch's status reason.</p>
-${model.failures.groups.map((group) => renderFailureGroup(group, model.runId)).join('\n')}</section>`;
+${model.failures.groups.map((group) => renderFailureGroup(group, model.retry.failuresCommand)).join('\n')}</section>`;
 }
 
 function renderRetry(model: ReportModel): string {

@@ -150,6 +150,7 @@ describe('buildReportModel', () => {
     });
     expect(model.retry).toEqual({
       command: 'fanout retry sweep --dir .fanout',
+      failuresCommand: 'fanout status sweep --dir .fanout --failures --json',
       retryable: 2,
       notIdempotent: 1,
       outOfAttempts: 1,
@@ -310,6 +311,7 @@ describe('buildReportModel', () => {
     expect(model.undrawnAttempts).toBe(0);
     expect(model.retry).toEqual({
       command: 'fanout retry sweep --dir .fanout',
+      failuresCommand: 'fanout status sweep --dir .fanout --failures --json',
       retryable: 0,
       notIdempotent: 1,
       outOfAttempts: 0,

@@ -1,9 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { buildReportModel, FAILURE_ROWS_PER_GROUP, renderReport, TIMELINE_BAR_LIMIT } from '../../report';
+import { toleranceText } from '../../report/render';
 import { at, failedRow, job, record, row, sources, without } from './factories';
 
 const count = (html: string, pattern: RegExp) => html.match(pattern)?.length ?? 0;
 const hostile = '</script><img src=x onerror=alert(1)>';
+
+// The header keeps the thresholds the Map got: one the user left out is 100% or every item.
+describe('toleranceText', () => {
+  const input = (percentage: number, count: number) => ({
+    itemCount: 20,
+    toleratedFailurePercentage: percentage,
+    toleratedFailureCount: count,
+  });
+  it('quotes only the thresholds the user set', () => {
+    expect(toleranceText(input(0, 0))).toBe('no failed item tolerated');
+    expect(toleranceText(input(10, 20))).toBe('tolerated 10%');
+    expect(toleranceText(input(100, 3))).toBe('tolerated 3 items');
+    expect(toleranceText(input(10, 3))).toBe('tolerated 10% or 3 items');
+    expect(toleranceText(input(100, 20))).toBe('every failure tolerated');
+    expect(toleranceText({ itemCount: 20 })).toBeUndefined();
+  });
+});
 
 describe('renderReport', () => {
   const model = buildReportModel(
