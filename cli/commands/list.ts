@@ -185,8 +185,18 @@ async function listLocalRuns(dirText: string, limit: number, io: CliIo): Promise
   const holder = stateHolder(dir);
   const endpoints = holder && liveEndpointsOf(dir, holder);
   if (endpoints) {
-    await addLiveRunStates(newest, openLiveCloud(endpoints, config));
-    return newest;
+    try {
+      await addLiveRunStates(newest, openLiveCloud(endpoints, config));
+      return newest;
+    } catch (error) {
+      if (stateHolder(dir)) {
+        io.err(
+          `fanout: item counts are not shown: process ${endpoints.pid} did not answer (${(error as Error).message})`,
+        );
+        return newest;
+      }
+      // It ended meanwhile: the ledger is the folder's again.
+    }
   }
   // A run a live process is running holds the ledger: it has no counts until it ends.
   const ended = [...new Set(newest.filter((listing) => listing.status !== 'RUNNING').map((l) => l.runId))];

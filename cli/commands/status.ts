@@ -48,7 +48,12 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
     // A live `local serve` or `fanout run` holds the ledger: read it, and its runs, through that process.
     const { liveStatus } = await import('./status-live');
     const request = { runId: options.runId, dir, json: options.json ?? false, failures: options.failures ?? false };
-    return liveStatus({ ...request, hints }, live, io);
+    try {
+      return await liveStatus({ ...request, hints }, live, io);
+    } catch (error) {
+      if (stateHolder(dir)) throw error;
+      // It ended meanwhile: its records and ledger are the folder's again.
+    }
   }
   const record = readRunRecord(dir, options.runId);
   if (!record) throw new CliError(`no run "${options.runId}" in ${dir}${didYouMean(options.runId, runNamesIn(dir))}`);
