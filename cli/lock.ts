@@ -16,6 +16,8 @@ export interface RunLock {
    * (the database files are that process's alone).
    */
   ledgerEndpoint?: string;
+  /** Its Batch endpoint: how many of the run's jobs run now (`fanout status` while the run goes on). */
+  batchEndpoint?: string;
   /** The key pair its endpoints accept; the lock file, like everything in the state folder, is the owner's only. */
   credentials: { accessKeyId: string; secretAccessKey: string };
   region: string;

@@ -17,6 +17,7 @@ import { startStepFunctionsEndpoint } from './engine/endpoint';
 import { createDefaultIntegrations } from './engine/integrations';
 import type { StepFunctionsService } from './engine/types';
 import { lambdaLogger } from './lambda-log';
+import { reportingStarts } from './private/execution-starts';
 import { generateLocalCredentials, type LocalCredentials } from './private/sigv4.mjs';
 import { startS3Server } from './s3';
 import { startSnsServer } from './sns';
@@ -40,6 +41,12 @@ export interface LocalCloudOptions {
    * (`prepareJobImage`). @default jobs run as processes of this machine
    */
   inImage?: InImageOptions;
+  /**
+   * Called with the ARN of every execution StartExecution or RedriveExecution sets running
+   * through the Step Functions endpoint (`fanout local serve` keeps their run records); not for
+   * the children a Distributed Map starts. @default none
+   */
+  onExecutionStarted?: (executionArn: string) => void;
 }
 
 export interface LocalEndpoints {
@@ -189,7 +196,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         service: () => engine as StepFunctionsService,
       }),
     });
-    const endpoint = await startStepFunctionsEndpoint({ service: engine, credentials });
+    const served = options.onExecutionStarted ? reportingStarts(engine, options.onExecutionStarted) : engine;
+    const endpoint = await startStepFunctionsEndpoint({ service: served, credentials });
     closers.push(() => endpoint.close());
     const sfnClient = new SFNClient({ ...clientConfig, endpoint: endpoint.url });
 

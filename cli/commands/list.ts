@@ -17,8 +17,11 @@ import {
 import { paintStatus, palette } from '../colour';
 import { type CliIo, ExitCode } from '../io';
 import { readLedgerView } from '../ledger-snapshot';
+import { type LiveCloud, openLiveCloud } from '../live-cloud';
+import { liveEndpointsOf } from '../live-endpoints';
 import { runningJobsOf } from '../live-jobs';
 import { processAlive, readRunLock } from '../lock';
+import { stateHolder } from '../state-lock';
 import { type AwsTargetOptions, openAwsTarget } from '../targets';
 import { readLocalLedgerViews } from './local-ledger';
 
@@ -58,7 +61,8 @@ const DEFAULT_LIMIT = 50;
 
 /**
  * `fanout list`: the runs of the local state directory (from `<dir>/runs/*.json` and the lock
- * files of the runs a live process is running, with each run's counts from the ledger), or with
+ * files of the runs a live process is running, with each run's counts from the ledger, read
+ * through the endpoints of a live `local serve` or `fanout run` holding the folder), or with
  * `--aws` the executions of the stack's state machines. Newest first; `--json` prints
  * `{"runs": [...]}` as one line. Exit code 0.
  */
@@ -178,6 +182,22 @@ async function listLocalRuns(dirText: string, limit: number, io: CliIo): Promise
   const newest = [...listings.values()]
     .sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? '') || a.id.localeCompare(b.id))
     .slice(0, limit);
+  const holder = stateHolder(dir);
+  const endpoints = holder && liveEndpointsOf(dir, holder);
+  if (endpoints) {
+    try {
+      await addLiveRunStates(newest, openLiveCloud(endpoints, config));
+      return newest;
+    } catch (error) {
+      if (stateHolder(dir)) {
+        io.err(
+          `fanout: item counts are not shown: process ${endpoints.pid} did not answer (${(error as Error).message})`,
+        );
+        return newest;
+      }
+      // It ended meanwhile: the ledger is the folder's again.
+    }
+  }
   // A run a live process is running holds the ledger: it has no counts until it ends.
   const ended = [...new Set(newest.filter((listing) => listing.status !== 'RUNNING').map((l) => l.runId))];
   const views = new Map<string, RunLedgerView>();
@@ -193,6 +213,25 @@ async function listLocalRuns(dirText: string, limit: number, io: CliIo): Promise
   }
   addRunStates(newest, views, new Map());
   return newest;
+}
+
+/**
+ * Gives every listing its run's state read through the endpoints of the live process holding the
+ * folder: every run's ledger, and Batch's running jobs of the runs that run.
+ */
+async function addLiveRunStates(listings: RunListing[], cloud: LiveCloud): Promise<void> {
+  try {
+    const views = new Map<string, RunLedgerView>();
+    const live = new Map<string, { running: number }>();
+    for (const runId of new Set(listings.map((listing) => listing.runId))) {
+      views.set(runId, await cloud.ledgerView(runId));
+      const running = listings.find((listing) => listing.runId === runId && listing.executionStatus === 'RUNNING');
+      if (running) live.set(runId, await cloud.runningJobs(running));
+    }
+    addRunStates(listings, views, live);
+  } finally {
+    cloud.close();
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import type { CliIo } from '../io';
 import { jobUmask } from '../private-state';
+import { keepServedRuns, type ServedRunKeeper } from '../served-runs';
 import { commandLine, holdStateDir } from '../state-lock';
 
 export interface LocalServeOptions {
@@ -19,7 +20,9 @@ export const SERVE_ENV_FILE = 'local-cloud.env';
  * Keeps the local cloud running for other programs until SIGINT or SIGTERM.
  * With `--json` the first stdout line is `{"region", "credentials", "endpoints", "environment",
  * "envFile"}`; with `--env` stdout is the shell form of `environment`. Either way the shell
- * form is also in `<dir>/local-cloud.env` (owner-only) while the cloud runs.
+ * form is also in `<dir>/local-cloud.env` (owner-only) while the cloud runs. Every execution of
+ * the fanout state machines started through the endpoint gets a run record, as one `fanout run`
+ * starts does; those still running when it stops are stopped (`Fanout.ServeStopped`).
  */
 export async function localServe(
   options: LocalServeOptions,
@@ -28,17 +31,25 @@ export async function localServe(
 ): Promise<number> {
   const release = holdStateDir(options.dir ?? '.fanout', commandLine());
   let cloud: LocalCloud;
+  // Every execution started through the endpoint gets a run record, as one `fanout run` starts does.
+  let keeper: ServedRunKeeper | undefined;
   try {
-    cloud = await startLocalCloud({ ...(options.dir ? { dir: options.dir } : {}), ...jobUmask() });
+    cloud = await startLocalCloud({
+      ...(options.dir ? { dir: options.dir } : {}),
+      ...jobUmask(),
+      onExecutionStarted: (executionArn) => keeper?.follow(executionArn),
+    });
   } catch (error) {
     release();
     throw error;
   }
+  keeper = keepServedRuns(cloud, (message) => io.err(`fanout: ${message}`));
   const environment = clientEnvironment(cloud);
   const envFile = join(cloud.dir, SERVE_ENV_FILE);
   const shellForm = shellEnvironment(environment);
   // Holds the secret key: owner-only whatever the umask.
-  writeFileSync(envFile, shellForm, { mode: 0o600 });
+  // The first line names this process, so a reader can tell the file from one a killed serve left.
+  writeFileSync(envFile, `# fanout local serve, process ${process.pid}\n${shellForm}`, { mode: 0o600 });
   try {
     const { stepfunctions, batch, dynamodb, s3, sns } = cloud.endpoints;
     if (options.json) {
@@ -67,6 +78,8 @@ export async function localServe(
     }
     await untilStopped;
   } finally {
+    // The executions cannot outlive the cloud: they end ABORTED, and their records say so.
+    await keeper.stopAll(`fanout local serve (process ${process.pid}) stopped`);
     rmSync(envFile, { force: true });
     await cloud.stop();
     release();

@@ -18,8 +18,10 @@ import {
 } from '../../report';
 import { readRunRecord } from '../../run';
 import { CliError, type CliIo, ExitCode } from '../io';
+import { openLiveCloud } from '../live-cloud';
+import { liveEndpointsOf } from '../live-endpoints';
 import { commandPrefix } from '../package-info';
-import { checkStateFree } from '../state-lock';
+import { checkStateFree, stateHolder } from '../state-lock';
 import { type AwsTarget, type AwsTargetOptions, executionRecord, openAwsTarget, runOfExecution } from '../targets';
 
 export interface ReportOptions {
@@ -46,13 +48,7 @@ export async function reportCommand(options: ReportOptions, io: CliIo): Promise<
   if (readExecutionRecords(stateDir, runId).length === 0)
     throw new CliError(`no run "${options.runId}" in ${dirLabel}`);
   const config = loadConfig();
-  checkStateFree(stateDir, dirLabel);
-  const dynamo = await startDynamoDb({ dir: join(stateDir, 'dynamodb') });
-  const ledger = new DynamoDBClient({
-    region: config.region,
-    endpoint: dynamo.url,
-    credentials: dynamo.credentials,
-  });
+  const { ledger, close } = await openReportLedger(stateDir, dirLabel, config);
   try {
     const path = await writeRunReport({
       ledger,
@@ -68,9 +64,36 @@ export async function reportCommand(options: ReportOptions, io: CliIo): Promise<
     io.out(`report: ${path}`);
     return ExitCode.Succeeded;
   } finally {
-    ledger.destroy();
-    await dynamo.close();
+    await close();
   }
+}
+
+/**
+ * The ledger of a local state folder: through the endpoint of the live `local serve` or `fanout
+ * run` holding it, else on a DynamoDB of the report's own (refused, exit 75, while another
+ * process holds the folder without publishing endpoints).
+ */
+async function openReportLedger(
+  stateDir: string,
+  dirLabel: string,
+  config: ReturnType<typeof loadConfig>,
+): Promise<{ ledger: DynamoDBClient; close: () => Promise<void> }> {
+  const holder = stateHolder(stateDir);
+  const endpoints = holder && liveEndpointsOf(stateDir, holder);
+  if (endpoints) {
+    const live = openLiveCloud(endpoints, config);
+    return { ledger: live.ledger, close: async () => live.close() };
+  }
+  checkStateFree(stateDir, dirLabel);
+  const dynamo = await startDynamoDb({ dir: join(stateDir, 'dynamodb') });
+  const ledger = new DynamoDBClient({ region: config.region, endpoint: dynamo.url, credentials: dynamo.credentials });
+  return {
+    ledger,
+    async close() {
+      ledger.destroy();
+      await dynamo.close();
+    },
+  };
 }
 
 /**

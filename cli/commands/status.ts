@@ -5,7 +5,8 @@ import type { RunLedgerView } from '../../run/ledger-view';
 import { readRunExecutions, readRunRecord, runSummaryOf } from '../../run/record';
 import { CliError, type CliIo, ExitCode } from '../io';
 import { readLedgerView } from '../ledger-snapshot';
-import { checkStateFree } from '../state-lock';
+import { liveEndpointsOf } from '../live-endpoints';
+import { checkStateFree, stateHolder } from '../state-lock';
 import { didYouMean, runNamesIn } from '../suggest';
 import { printRunSummary, type SummaryHints } from '../summary';
 import type { AwsTargetOptions } from '../targets/aws';
@@ -26,7 +27,8 @@ export interface StatusOptions {
  * the process that ran it has exited. RUNID may also name a retry execution
  * (`<runId>-retry-<n>`). Locally the executions are `<dir>/runs/*.json` and the ledger is read
  * from its snapshot when the store has not changed since (cli/ledger-snapshot.ts); on AWS they
- * are DescribeExecution and the ledger table. Exit code 0 when the run succeeded or completed
+ * are DescribeExecution and the ledger table. While a live `fanout local serve` or `fanout run`
+ * holds the folder, both are read through that process's endpoints (./status-live.ts). Exit code 0 when the run succeeded or completed
  * within its tolerated failures.
  */
 export async function statusCommand(options: StatusOptions, io: CliIo): Promise<number> {
@@ -36,13 +38,27 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
   }
   const dirText = options.dir ?? '.fanout';
   const dir = resolve(dirText);
-  const record = readRunRecord(dir, options.runId);
-  if (!record) throw new CliError(`no run "${options.runId}" in ${dir}${didYouMean(options.runId, runNamesIn(dir))}`);
-  checkStateFree(dir, dirText);
   const hints: SummaryHints = {
     logLink: (logStream) => logFileFor(dir, logStream),
     statusFlags: `--dir ${dirText}`,
   };
+  const holder = stateHolder(dir);
+  const live = holder && liveEndpointsOf(dir, holder);
+  if (live) {
+    // A live `local serve` or `fanout run` holds the ledger: read it, and its runs, through that process.
+    const { liveStatus } = await import('./status-live');
+    const request = { runId: options.runId, dir, json: options.json ?? false, failures: options.failures ?? false };
+    try {
+      return await liveStatus({ ...request, hints }, live, io);
+    } catch (error) {
+      if (stateHolder(dir)) throw error;
+      // It ended meanwhile: its records and ledger are the folder's again.
+    }
+  }
+  const record = readRunRecord(dir, options.runId);
+  if (!record) throw new CliError(`no run "${options.runId}" in ${dir}${didYouMean(options.runId, runNamesIn(dir))}`);
+  // A holder that publishes no endpoints holds the folder only for a moment (another status, a report).
+  checkStateFree(dir, dirText);
   if (options.failures) return localFailures(dir, dirText, record.runId, options.json ?? false, hints, io);
   const view = readLedgerView(dir, record.runId) ?? (await readFromStore(dir, dirText, record.runId));
   // The run's record names its own execution (or its resume); the retry executions have their own.

@@ -52,6 +52,7 @@ export function localTarget(cloud: LocalCloud, dirText: string): Target {
         pid: process.pid,
         endpoint: cloud.endpoints.stepfunctions,
         ledgerEndpoint: cloud.endpoints.dynamodb,
+        batchEndpoint: cloud.endpoints.batch,
         credentials: cloud.credentials,
         region: cloud.region,
         executionArn,

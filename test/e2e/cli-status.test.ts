@@ -91,6 +91,19 @@ describe('fanout status', () => {
       'two jobs running',
       () => `; stdout so far: ${stdout}`,
     );
+    // While `fanout run` holds the folder, status and list read the run through its endpoints:
+    // two jobs RUNNING in Batch, two waiting for a slot (docs: batch/latest/userguide/job_states.html).
+    const runningItems = { total: 4, succeeded: 0, failed: 0, neverStarted: 0, queued: 2, running: 2 };
+    const whileRunning = await runFanout(['status', 'stopped', '--dir', dir, '--json']);
+    expect(whileRunning.code, whileRunning.stderr).toBe(1);
+    expect(whileRunning.json<RunSummary>()).toMatchObject({
+      status: 'RUNNING',
+      executionStatus: 'RUNNING',
+      items: runningItems,
+    });
+    expect(await listed(dir, 'stopped')).toEqual([
+      expect.objectContaining({ id: 'stopped', status: 'RUNNING', items: runningItems }),
+    ]);
     // Ctrl+C: the run is stopped as StopExecution stops it (docs: step-functions/latest/apireference/API_StopExecution.html).
     child.kill('SIGINT');
     const [code] = (await exited) as [number];

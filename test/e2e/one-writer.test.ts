@@ -6,10 +6,11 @@ import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, runFanout, tempDir } from './helpers';
 
-// One folder, one writer: every command that would open the state folder another live process
-// runs a local cloud on is refused in one line naming that process, with exit code 75.
+// One folder, one writer: every command that would write the state folder another live process
+// runs a local cloud on is refused in one line naming that process, with exit code 75; the
+// commands that only read it read through that process's endpoints instead.
 describe('a state folder another process uses', () => {
-  it('refuses run, retry, serve and status in one line with exit 75, and serves again once free', async () => {
+  it('refuses run, retry and serve in one line with exit 75, reads status, list and report through the holder, and serves again once free', async () => {
     const work = tempDir('fanout-writer-');
     const dir = join(work, 'state');
     const input = (runId: string) => {
@@ -32,7 +33,6 @@ describe('a state folder another process uses', () => {
       for (const args of [
         ['run', input('second'), '--dir', dir],
         ['retry', 'first', '--dir', dir],
-        ['status', 'first', '--dir', dir],
         ['local', 'serve', '--dir', dir],
       ]) {
         const refused = await runFanout(args);
@@ -45,6 +45,15 @@ describe('a state folder another process uses', () => {
           ),
         ]);
       }
+      const status = await runFanout(['status', 'first', '--dir', dir, '--json']);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.json()).toMatchObject({ runId: 'first', status: 'SUCCEEDED', items: { total: 2, succeeded: 2 } });
+      const list = await runFanout(['list', '--dir', dir, '--json']);
+      expect(list.stderr).toBe('');
+      expect(list.json()).toMatchObject({ runs: [{ id: 'first', status: 'SUCCEEDED', items: { total: 2 } }] });
+      const report = await runFanout(['report', 'first', '--dir', dir]);
+      expect(report.code, report.stderr).toBe(0);
+      expect(report.stdout).toMatch(/^report: .+first\.html$/m);
     } finally {
       serve.kill('SIGTERM');
       await once(serve, 'exit');
