@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LocalCloud } from '../local/cloud';
 
 /**
  * A run's lock file, `<dir>/runs/<runId>.lock`: present while a `fanout run` (or `fanout
@@ -27,6 +28,19 @@ export interface RunLock {
 const lockPath = (dir: string, runId: string) => join(dir, 'runs', `${runId}.lock`);
 
 /** Writes the run's lock file. */
+/** The lock of an execution this process follows on `cloud`: its pid, endpoints and key pair. */
+export function runLockOf(cloud: LocalCloud, executionArn: string): RunLock {
+  return {
+    pid: process.pid,
+    endpoint: cloud.endpoints.stepfunctions,
+    ledgerEndpoint: cloud.endpoints.dynamodb,
+    batchEndpoint: cloud.endpoints.batch,
+    credentials: cloud.credentials,
+    region: cloud.region,
+    executionArn,
+  };
+}
+
 export function writeRunLock(dir: string, runId: string, lock: RunLock): void {
   mkdirSync(join(dir, 'runs'), { recursive: true, mode: 0o700 });
   // It holds the local cloud's secret key: owner-only whatever the umask.

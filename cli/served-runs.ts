@@ -2,7 +2,7 @@ import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { LocalCloud } from '../local/cloud';
 import type { ExecutionDescription } from '../local/engine/types';
 import { type RunRecord, writeRunRecord } from '../run/record';
-import { removeRunLock, writeRunLock } from './lock';
+import { removeRunLock, runLockOf, writeRunLock } from './lock';
 import { runOfExecution } from './targets/aws';
 import { executionRecord } from './targets/target';
 
@@ -86,15 +86,7 @@ export function keepServedRuns(cloud: LocalCloud, report: (message: string) => v
     if (followed.has(executionArn)) return;
     const names = servedRunNames(cloud.engine.describeExecution(executionArn), machines);
     if (!names) return;
-    writeRunLock(cloud.dir, names.runId, {
-      pid: process.pid,
-      endpoint: cloud.endpoints.stepfunctions,
-      ledgerEndpoint: cloud.endpoints.dynamodb,
-      batchEndpoint: cloud.endpoints.batch,
-      credentials: cloud.credentials,
-      region: cloud.region,
-      executionArn,
-    });
+    writeRunLock(cloud.dir, names.runId, runLockOf(cloud, executionArn));
     const ended = cloud.engine
       .waitForExecution(executionArn)
       .then((execution) => {

@@ -1,7 +1,7 @@
 import { logFileFor } from '../../local/batch';
 import type { LocalCloud } from '../../local/cloud';
 import { writeRunRecord } from '../../run';
-import { removeRunLock, writeRunLock } from '../lock';
+import { removeRunLock, runLockOf, writeRunLock } from '../lock';
 import type { RunLocation } from '../summary';
 import type { Target } from './target';
 
@@ -48,15 +48,7 @@ export function localTarget(cloud: LocalCloud, dirText: string): Target {
     stateTransitions: async (executionArn) => cloud.engine.describeExecution(executionArn).stateTransitions,
     follow(runId, executionArn) {
       // Lets `fanout cancel` in another process find this execution while it runs.
-      writeRunLock(cloud.dir, runId, {
-        pid: process.pid,
-        endpoint: cloud.endpoints.stepfunctions,
-        ledgerEndpoint: cloud.endpoints.dynamodb,
-        batchEndpoint: cloud.endpoints.batch,
-        credentials: cloud.credentials,
-        region: cloud.region,
-        executionArn,
-      });
+      writeRunLock(cloud.dir, runId, runLockOf(cloud, executionArn));
       return () => removeRunLock(cloud.dir, runId, executionArn);
     },
     keepRecord: (record, name) => writeRunRecord(cloud.dir, record, name),

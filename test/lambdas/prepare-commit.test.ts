@@ -1,22 +1,17 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   BatchClient,
   DescribeJobDefinitionsCommand,
   DescribeJobQueuesCommand,
   ListJobsCommand,
 } from '@aws-sdk/client-batch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPrepareHandler } from '../../lambdas/prepare';
 import { FanoutInputError } from '../../lambdas/shared/errors';
-import { ensureTable, type LocalDynamoDb, startDynamoDb } from '../../local/dynamodb';
-import { type S3Server, startS3Server } from '../../local/s3';
-import { ledgerTableDefinition, RUN_HEADER_ITEM_ID } from '../../run';
+import { RUN_HEADER_ITEM_ID } from '../../run';
+import { dying, settled, startLedgerAndBucket } from './killed-stores';
 import { CapturingLogger } from './log-capture';
 
 /**
@@ -29,26 +24,19 @@ import { CapturingLogger } from './log-capture';
 const region = 'us-east-1';
 const table = 'fanout-ledger';
 const bucket = 'fanout-data';
-let dynamo: LocalDynamoDb;
-let s3Server: S3Server;
+let stores: Awaited<ReturnType<typeof startLedgerAndBucket>>;
 let ledger: DynamoDBDocumentClient;
 let s3: S3Client;
 const batchMock = mockClient(BatchClient);
 
 beforeAll(async () => {
-  dynamo = await startDynamoDb({ inProcess: true });
-  s3Server = await startS3Server({ dir: mkdtempSync(join(tmpdir(), 'fanout-commit-s3-')) });
-  const raw = new DynamoDBClient({ region, endpoint: dynamo.url, credentials: dynamo.credentials });
-  await ensureTable(raw, ledgerTableDefinition(table));
-  ledger = DynamoDBDocumentClient.from(raw);
-  s3 = new S3Client({ region, endpoint: s3Server.url, credentials: s3Server.credentials, forcePathStyle: true });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  stores = await startLedgerAndBucket({ table, bucket, region });
+  ({ ledger, s3 } = stores);
 });
 
 afterAll(async () => {
   batchMock.restore();
-  await s3Server.close();
-  await dynamo.close();
+  await stores.close();
 });
 
 beforeEach(() => {
@@ -67,15 +55,7 @@ beforeEach(() => {
 });
 
 /** The ledger as a Prepare sees it, dying (throwing) on its `crashAt`-th call matching `when`. */
-function dyingLedger(when: (command: object) => boolean, crashAt: number): DynamoDBDocumentClient {
-  let seen = 0;
-  return {
-    send: (command: object) => {
-      if (when(command) && ++seen === crashAt) return Promise.reject(new Error('the process was killed here'));
-      return ledger.send(command as never);
-    },
-  } as unknown as DynamoDBDocumentClient;
-}
+const dyingLedger = (when: (command: object) => boolean, crashAt: number) => dying(ledger, when, crashAt);
 
 function prepare(overrides: { ledger?: DynamoDBDocumentClient; s3?: S3Client } = {}) {
   return createPrepareHandler({
@@ -91,9 +71,6 @@ function prepare(overrides: { ledger?: DynamoDBDocumentClient; s3?: S3Client } =
     abandonedPrepareAfterSeconds: 0,
   });
 }
-
-/** Lets the writes a killed Prepare had in flight land (or not), as they would on a real crash. */
-const settled = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 const arn = (name: string) => `arn:aws:states:us-east-1:000000000000:execution:fanout-map:${name}`;
 
@@ -208,17 +185,7 @@ describe('Prepare killed between its header and its commit', () => {
 
 describe('Prepare killed before its manifest', () => {
   it('is cleared by resume, which says to run the input again, and the run then starts afresh', async () => {
-    const s3Dying = new S3Client({
-      region,
-      endpoint: s3Server.url,
-      credentials: s3Server.credentials,
-      forcePathStyle: true,
-    });
-    const realSend = s3Dying.send.bind(s3Dying);
-    s3Dying.send = ((command: object) =>
-      command instanceof PutObjectCommand
-        ? Promise.reject(new Error('the process was killed here'))
-        : realSend(command as never)) as typeof s3Dying.send;
+    const s3Dying = dying(s3, (command) => command instanceof PutObjectCommand, 1);
     await expect(
       prepare({ s3: s3Dying })({ input: grid('early', 10), executionName: 'early', executionArn: arn('early') }),
     ).rejects.toThrow('the process was killed here');

@@ -1,14 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRetryHandler } from '../../lambdas/retry';
-import { ensureTable, type LocalDynamoDb, startDynamoDb } from '../../local/dynamodb';
-import { type S3Server, startS3Server } from '../../local/s3';
-import { type ItemRow, ledgerTableDefinition, RUN_HEADER_ITEM_ID } from '../../run';
+import { type ItemRow, RUN_HEADER_ITEM_ID } from '../../run';
+import { dying, settled, startLedgerAndBucket } from './killed-stores';
 import { CapturingLogger } from './log-capture';
 
 /**
@@ -22,25 +17,16 @@ const region = 'us-east-1';
 const table = 'fanout-ledger';
 const bucket = 'fanout-data';
 const CANDIDATES = 40;
-let dynamo: LocalDynamoDb;
-let s3Server: S3Server;
+let stores: Awaited<ReturnType<typeof startLedgerAndBucket>>;
 let ledger: DynamoDBDocumentClient;
 let s3: S3Client;
 
 beforeAll(async () => {
-  dynamo = await startDynamoDb({ inProcess: true });
-  s3Server = await startS3Server({ dir: mkdtempSync(join(tmpdir(), 'fanout-retry-killed-s3-')) });
-  const raw = new DynamoDBClient({ region, endpoint: dynamo.url, credentials: dynamo.credentials });
-  await ensureTable(raw, ledgerTableDefinition(table));
-  ledger = DynamoDBDocumentClient.from(raw);
-  s3 = new S3Client({ region, endpoint: s3Server.url, credentials: s3Server.credentials, forcePathStyle: true });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  stores = await startLedgerAndBucket({ table, bucket, region });
+  ({ ledger, s3 } = stores);
 });
 
-afterAll(async () => {
-  await s3Server.close();
-  await dynamo.close();
-});
+afterAll(() => stores.close());
 
 /** A run whose first round left CANDIDATES idempotent items FAILED. */
 async function failedRun(runId: string): Promise<void> {
@@ -88,24 +74,6 @@ function retry(overrides: { ledger?: DynamoDBDocumentClient; s3?: S3Client } = {
     logger: new CapturingLogger([]),
   });
 }
-
-/** A client that dies (throws) on its `crashAt`-th command matching `when`, as a killed process would. */
-function dying<T extends { send: (command: never) => Promise<unknown> }>(
-  client: T,
-  when: (command: object) => boolean,
-  crashAt: number,
-): T {
-  let seen = 0;
-  return {
-    send: (command: object) => {
-      if (when(command) && ++seen === crashAt) return Promise.reject(new Error('the process was killed here'));
-      return client.send(command as never);
-    },
-  } as unknown as T;
-}
-
-/** Lets the writes a killed invocation had in flight land, as they would on a real crash. */
-const settled = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 async function rowsOf(runId: string): Promise<ItemRow[]> {
   const page = await ledger.send(
