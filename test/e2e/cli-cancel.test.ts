@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countProcesses, repoRoot, runFanout, tempDir, waitUntil } from './helpers';
+import { countProcesses, runFanout, startFanout, tempDir, waitUntil } from './helpers';
 
 // `fanout cancel` from another process: the `fanout run` process keeps the run's local cloud,
 // its lock file says where, and the cancel stops the execution there.
@@ -18,28 +18,20 @@ describe('fanout cancel', () => {
       input,
       JSON.stringify({ runId: 'cancelled', replicas: { count: 3 }, command: ['sh', '-c', `${marker}; echo done`] }),
     );
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', dir], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    const exited = once(child, 'exit');
+    const run = startFanout(['run', input, '--dir', dir]);
     const running = () => countProcesses(marker);
     await waitUntil(
       () => running() > 0,
       'a job start',
-      () => `; stdout so far: ${stdout}`,
+      () => `; stdout so far: ${run.stdout()}`,
     );
     expect(existsSync(join(dir, 'runs', 'cancelled.lock'))).toBe(true);
 
     const cancel = await runFanout(['cancel', 'cancelled', '--dir', dir]);
     expect(cancel.code, cancel.stderr).toBe(0);
-    const [code] = (await exited) as [number];
+    const code = await run.exited;
     expect(code).toBe(1);
-    expect(stdout).toMatch(/status\s+ABORTED/);
+    expect(run.stdout()).toMatch(/status\s+ABORTED/);
     expect(running()).toBe(0);
     expect(existsSync(join(dir, 'runs', 'cancelled.lock'))).toBe(false);
 

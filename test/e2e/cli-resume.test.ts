@@ -1,5 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -8,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
 import type { ItemRow, RunSummary } from '../../run';
-import { repoRoot, runFanout, tempDir } from './helpers';
+import { runFanout, startFanout, tempDir } from './helpers';
 
 const ITEMS = 12;
 const itemIds = Array.from({ length: ITEMS }, (_, n) => `i${String(n).padStart(2, '0')}`);
@@ -127,17 +126,13 @@ describe('fanout resume', () => {
           toleratedFailurePercentage: 100,
         }),
       );
-      const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', dir], {
-        cwd: repoRoot,
-        stdio: 'ignore',
-      });
-      const exited = once(child, 'exit');
+      const run = startFanout(['run', input, '--dir', dir]);
       for (let waited = 0; startedItems(marks) < killAfter; waited += 20) {
         if (waited > 60_000) throw new Error(`fewer than ${killAfter} jobs started within 60 s`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      child.kill('SIGKILL');
-      await exited;
+      run.child.kill('SIGKILL');
+      await run.exited;
       // The launcher stops its jobs once the service's parent is gone; give it a moment to do so.
       for (let waited = 0; processesWith(marker) > 0 && waited < 10_000; waited += 50)
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -199,25 +194,17 @@ describe('fanout resume', () => {
           toleratedFailurePercentage: 100,
         }),
       );
-      const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', dir], {
-        cwd: repoRoot,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      const exited = once(child, 'exit');
+      const run = startFanout(['run', input, '--dir', dir]);
       for (let waited = 0; startedItems(marks) < 3; waited += 20) {
         if (waited > 60_000) throw new Error('fewer than 3 jobs started within 60 s');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      const servicePid = execFileSync('pgrep', ['-P', String(child.pid), '-f', entry], { encoding: 'utf8' }).trim();
+      const servicePid = execFileSync('pgrep', ['-P', String(run.child.pid), '-f', entry], { encoding: 'utf8' }).trim();
       expect(servicePid).toMatch(/^\d+$/);
       process.kill(Number(servicePid), 'SIGKILL');
-      const [code] = (await exited) as [number | null];
-      expect(code, stderr).toBe(69);
-      expect(stderr.trim().split('\n').at(-1)).toBe(
+      const code = await run.exited;
+      expect(code, run.stderr()).toBe(69);
+      expect(run.stderr().trim().split('\n').at(-1)).toBe(
         `fanout: the local ${service} service process exited with SIGKILL during run ${runId}; the run is stopped. Finish it with: npx fanout resume ${runId} --dir ${dir}`,
       );
       for (let waited = 0; processesWith(marker) > 0 && waited < 10_000; waited += 50)

@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunListing } from '../../cli/commands/list';
 import type { RunSummary } from '../../run';
-import { countProcesses, repoRoot, runFanout, tempDir, waitUntil } from './helpers';
+import { countProcesses, runFanout, startFanout, tempDir, waitUntil } from './helpers';
 
 /** The status the run's HTML report shows in its header. */
 function reportStatus(dir: string, runId: string): string | undefined {
@@ -76,20 +74,12 @@ describe('fanout status', () => {
         retry: { rounds: 0 },
       }),
     );
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', input, '--dir', dir], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    const exited = once(child, 'exit');
+    const running = startFanout(['run', input, '--dir', dir]);
     await waitUntil(
       // The job's `sh -c` carries the marker too: only the `sleep` processes count (one per job).
       () => countProcesses(`^${marker}`) === 2,
       'two jobs running',
-      () => `; stdout so far: ${stdout}`,
+      () => `; stdout so far: ${running.stdout()}`,
     );
     // While `fanout run` holds the folder, status and list read the run through its endpoints:
     // two jobs RUNNING in Batch, two waiting for a slot (docs: batch/latest/userguide/job_states.html).
@@ -105,10 +95,10 @@ describe('fanout status', () => {
       expect.objectContaining({ id: 'stopped', status: 'RUNNING', items: runningItems }),
     ]);
     // Ctrl+C: the run is stopped as StopExecution stops it (docs: step-functions/latest/apireference/API_StopExecution.html).
-    child.kill('SIGINT');
-    const [code] = (await exited) as [number];
+    running.child.kill('SIGINT');
+    const code = await running.exited;
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^status +ABORTED$/m);
+    expect(running.stdout()).toMatch(/^status +ABORTED$/m);
 
     const stoppedStatus = await runFanout(['status', 'stopped', '--dir', dir, '--json']);
     expect(stoppedStatus.json<RunSummary>()).toMatchObject({

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -9,7 +7,7 @@ import { type RunLock, readRunLock } from '../../cli/lock';
 import { loadConfig } from '../../config';
 import { startDynamoDb } from '../../local/dynamodb';
 import { type ItemRow, RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../../run';
-import { repoRoot, runFanout, tempDir } from './helpers';
+import { runFanout, startFanout, tempDir } from './helpers';
 
 // `fanout run` killed (SIGKILL of its process group, as a closed terminal or the OOM killer does)
 // at the edges of a run: before anything of it exists, and inside Prepare while the item rows
@@ -45,17 +43,11 @@ function writeTrial(prefix: string, runId: string, itemCount: number): Trial {
 
 /** Starts `fanout run` in a process group of its own and returns a SIGKILL for the whole group. */
 function startRun(trial: Trial) {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fanout.mjs'), 'run', trial.input, '--dir', trial.dir], {
-    cwd: repoRoot,
-    stdio: 'ignore',
-    detached: true,
-  });
-  const exited = once(child, 'exit');
+  const run = startFanout(['run', trial.input, '--dir', trial.dir], { detached: true });
   return {
-    exited,
     async kill() {
-      process.kill(-(child.pid as number), 'SIGKILL');
-      await exited;
+      process.kill(-(run.child.pid as number), 'SIGKILL');
+      await run.exited;
     },
   };
 }

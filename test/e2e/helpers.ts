@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,6 +25,39 @@ export interface CliRun {
 /** A fresh state directory for one test. */
 export function tempDir(prefix = 'fanout-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A `fanout` command left running in the background, as a user's terminal would run it. */
+export interface BackgroundFanout {
+  readonly child: ChildProcess;
+  /** What it printed so far. */
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves with its exit code (null when a signal ended it). */
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Starts the real `fanout` command in the repository root and returns at once. With `detached`
+ * it leads a process group of its own, so that `process.kill(-child.pid, ...)` reaches everything
+ * it started, as a closed terminal would.
+ */
+export function startFanout(args: readonly string[], options: { detached?: boolean } = {}): BackgroundFanout {
+  const child = spawn(process.execPath, [cliEntry, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 /** Runs the real `fanout` command as a user would, in the repository root unless told another folder. */
