@@ -102,6 +102,30 @@ export function harness(
 /** A one-state machine around `state` (named S). */
 export const single = (state: object): object => ({ StartAt: 'S', States: { S: { ...state, End: true } } });
 
+/** A Distributed Map state `Fan` of Pass children reading s3://bucket/key with the given ReaderConfig; `fields` join it. */
+export function passMapReading(
+  object: { bucket: string; key: string },
+  readerConfig: object,
+  fields: object = {},
+): object {
+  const fan = {
+    Type: 'Map',
+    ItemReader: {
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: readerConfig,
+      Parameters: { Bucket: object.bucket, Key: object.key },
+    },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+      StartAt: 'P',
+      States: { P: { Type: 'Pass', End: true } },
+    },
+    ...fields,
+    End: true,
+  };
+  return { StartAt: 'Fan', States: { Fan: fan } };
+}
+
 /** A `test` integration whose calls are counted by the `key` parameter; a key in `failing` fails. */
 export function flaky(failing: Set<string>, hangs: Set<string> = new Set()) {
   const calls = new Map<string, number>();

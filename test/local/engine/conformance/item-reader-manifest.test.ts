@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinition, s3ObjectStore } from '../../../../local/engine';
 import { InvalidDefinitionError, UnsupportedFeatureError } from '../../../../local/engine/errors';
 import { type S3Server, startS3Server } from '../../../../local/s3';
-import { type Harness, harness } from '../helpers';
+import { type Harness, harness, passMapReading } from '../helpers';
 
 // Amazon S3 inventory as a Distributed Map dataset:
 // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html ("Amazon S3 inventory
@@ -44,25 +44,7 @@ function manifest(files: string[], fields: object = {}): string {
 
 /** A Distributed Map of Pass children reading the manifest with the given ReaderConfig. */
 function inventoryMap(readerConfig: object = { InputType: 'MANIFEST' }): object {
-  return {
-    StartAt: 'Fan',
-    States: {
-      Fan: {
-        Type: 'Map',
-        ItemReader: {
-          Resource: 'arn:aws:states:::s3:getObject',
-          ReaderConfig: readerConfig,
-          Parameters: { Bucket: DESTINATION, Key: MANIFEST_KEY },
-        },
-        ItemProcessor: {
-          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-          StartAt: 'P',
-          States: { P: { Type: 'Pass', End: true } },
-        },
-        End: true,
-      },
-    },
-  };
+  return passMapReading({ bucket: DESTINATION, key: MANIFEST_KEY }, readerConfig);
 }
 
 async function withInventory(files: Record<string, string[]>, manifestFields: object = {}): Promise<Harness> {

@@ -1,29 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Json } from '../../../../local/engine/types';
-import { harness } from '../helpers';
+import { harness, passMapReading } from '../helpers';
 
 /** A Distributed Map of Pass children over s3://in/items read with the given ReaderConfig. */
 function readerMap(readerConfig: object, fields: object = {}): object {
-  return {
-    StartAt: 'Fan',
-    States: {
-      Fan: {
-        Type: 'Map',
-        ItemReader: {
-          Resource: 'arn:aws:states:::s3:getObject',
-          ReaderConfig: readerConfig,
-          Parameters: { Bucket: 'in', Key: 'items' },
-        },
-        ItemProcessor: {
-          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-          StartAt: 'P',
-          States: { P: { Type: 'Pass', End: true } },
-        },
-        ...fields,
-        End: true,
-      },
-    },
-  };
+  return passMapReading({ bucket: 'in', key: 'items' }, readerConfig, fields);
 }
 
 const FIRST_ROW = { InputType: 'CSV', CSVHeaderLocation: 'FIRST_ROW' };
