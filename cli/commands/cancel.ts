@@ -70,27 +70,33 @@ async function cancelOnAws(runId: string, options: AwsTargetOptions, io: CliIo):
     if (running.length === 0) throw new CliError(`run ${runId} is not running on ${target.where}`);
     for (const executionArn of running) await stopRun(target.clients.sfn, runId, executionArn);
     const header = await target.readRunHeader(runId);
+    let terminated: number | undefined;
     if (header?.path === 'array') {
       // Step Functions terminates only .sync jobs: arrays submitted ahead of an aggregation job,
-      // and the children a failed array still runs, are terminated here. Their rows stay as
-      // Collect would have found them (PENDING), as after a local cancel.
-      const terminated = await terminateArrayRunJobs(
+      // and the children a failed array still runs, are terminated here before the rows are settled.
+      terminated = await terminateArrayRunJobs(
         target.clients.batch,
         target.names.jobQueues ?? [],
         runId,
         0,
         `run ${runId} was cancelled with fanout cancel`,
       );
-      io.out(`run ${runId} cancelled (stopped ${running.join(', ')}); ${terminated} array job(s) terminated`);
-      return ExitCode.Succeeded;
     }
-    // A stopped execution never reaches Summarize, and on AWS no process need be following it.
-    const aborted = await settleStoppedRun(
+    // A stopped execution never reaches Summarize (Collect), and on AWS no process need be following it.
+    const settled = await settleStoppedRun(
       target.clients,
       { tableName: target.names.ledgerTable, bucket: target.names.bucket },
       runId,
     );
-    io.out(`run ${runId} cancelled (stopped ${running.join(', ')}); ${aborted} item(s) recorded FAILED (ABORTED)`);
+    io.out(
+      [
+        `run ${runId} cancelled (stopped ${running.join(', ')})`,
+        ...(terminated === undefined ? [] : [`${terminated} array job(s) terminated`]),
+        `${settled.failed} item(s) recorded FAILED (ABORTED)`,
+        `${settled.notStarted} never started (NOT_STARTED, run by fanout retry)`,
+        ...(settled.stillRunning > 0 ? [`${settled.stillRunning} still ending, left PENDING`] : []),
+      ].join('; '),
+    );
     return ExitCode.Succeeded;
   } finally {
     await target.close();

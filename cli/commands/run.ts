@@ -366,12 +366,12 @@ async function followExecution(
       target.names.jobQueues ?? [],
       runId,
       submittedSince,
-      `run ${runId} was stopped (${execution.error ?? 'StopExecution'})`,
+      // The reason says "cancelled": a child terminated while running is then classed ABORTED.
+      `run ${runId} was cancelled: its execution stopped (${execution.error ?? 'StopExecution'})`,
     );
   }
-  // An array run's children are not looked up by item job name; its rows stay as Collect left them.
-  if (execution.status === 'ABORTED' && path === 'map') {
-    // The execution's own Summarize never runs once it is stopped: settle the rows here.
+  if (execution.status === 'ABORTED') {
+    // The execution's own Summarize (Collect) never runs once it is stopped: settle the rows here.
     await settleStoppedRun(target.clients, { tableName: names.ledgerTable, bucket: names.bucket }, runId);
   }
   const view = await readRunLedgerView(target.clients.dynamodb, names.ledgerTable, runId);

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../run';
 import { arrayPathUsage } from '../../statemachine';
-import { countProcesses, repoRoot, runFanout, tempDir, waitUntil } from './helpers';
+import { countProcesses, repoRoot, runFanout, startFanout, tempDir, waitUntil } from './helpers';
 
 // `fanout run --path array` as a user runs it: the same input and output contracts as the Map path.
 describe('fanout run --path array', () => {
@@ -145,5 +145,60 @@ describe('fanout cancel of an array run with an aggregation job', () => {
       () => `; ${running()} still running`,
       10_000,
     );
+  });
+});
+
+// A stopped array run never reaches Collect: `fanout run` settles its rows from the array's
+// children, so the items whose job never started are not lost and `fanout retry` runs them.
+describe('a stopped array run', () => {
+  it('records its never-started items NOT_STARTED, and retry runs exactly those on a non-idempotent run', async () => {
+    const work = tempDir('fanout-cli-array-stopped-');
+    const dir = join(work, 'state');
+    const attempts = tempDir('fanout-cli-array-stopped-attempts-');
+    const release = join(work, 'release');
+    // A unique duration: the `sleep` a job's shell starts carries it, so a running job is found.
+    const marker = `sleep 30.${String(process.pid).padStart(7, '0')}${(Date.now() + 5) % 1000}`;
+    const input = join(work, 'stopped.json');
+    // Six children on a machine that runs two at a time: some are queued when the run is cancelled.
+    writeFileSync(
+      input,
+      JSON.stringify({
+        runId: 'array-stopped',
+        items: Array.from({ length: 6 }, (_, n) => ({ id: `item-${n}`, dir: attempts })),
+        idempotent: false,
+        command: ['sh', '-c', `echo ran >> "{dir}/$FANOUT_ITEM_ID"; test -f ${release} || ${marker}`],
+      }),
+    );
+    const run = startFanout(['run', input, '--path', 'array', '--dir', dir]);
+    await waitUntil(
+      () => countProcesses(marker) > 0,
+      'a job start',
+      () => `; stdout so far: ${run.stdout()}`,
+    );
+    const cancel = await runFanout(['cancel', 'array-stopped', '--dir', dir]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(await run.exited).toBe(1);
+
+    const ran = () =>
+      readdirSync(attempts).filter((itemId) => readFileSync(join(attempts, itemId), 'utf8').trim() !== '');
+    const startedBeforeCancel = ran();
+    expect(startedBeforeCancel.length).toBeGreaterThan(0);
+    expect(startedBeforeCancel.length).toBeLessThan(6);
+    const status = await runFanout(['status', 'array-stopped', '--dir', dir, '--json']);
+    const summary = status.json<RunSummary>();
+    // Nothing is left without an outcome: the started jobs were aborted, the others never started.
+    expect(summary.counts).toMatchObject({ total: 6, pending: 0, failed: 6 });
+    expect(summary.items).toMatchObject({ neverStarted: 6 - startedBeforeCancel.length });
+
+    writeFileSync(release, '');
+    const retry = await runFanout(['retry', 'array-stopped', '--dir', dir, '--json']);
+    // The aborted items may have had effects and the run is not idempotent: they stay FAILED.
+    expect(retry.json<RunSummary>().counts).toMatchObject({
+      succeeded: 6 - startedBeforeCancel.length,
+      failed: startedBeforeCancel.length,
+    });
+    const runsOf = (itemId: string) => readFileSync(join(attempts, itemId), 'utf8').trim().split('\n').length;
+    for (const itemId of ran()) expect(runsOf(itemId), itemId).toBe(1);
+    expect(ran()).toHaveLength(6);
   });
 });

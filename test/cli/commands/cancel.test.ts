@@ -99,11 +99,11 @@ describe('fanout cancel --aws', () => {
       }),
     });
     expect(io.stdout).toEqual([
-      `run sweep-7 cancelled (stopped ${executionArn('sweep-7-retry-1')}); 0 item(s) recorded FAILED (ABORTED)`,
+      `run sweep-7 cancelled (stopped ${executionArn('sweep-7-retry-1')}); 0 item(s) recorded FAILED (ABORTED); 1 never started (NOT_STARTED, run by fanout retry)`,
     ]);
   });
 
-  it('terminates the array jobs of an array run that Step Functions leaves running', async () => {
+  it('terminates the array jobs of an array run that Step Functions leaves running, then settles its rows', async () => {
     ledgerMock.on(GetCommand).resolves({ Item: headerRow('sweep-7', { path: 'array' }) });
     sfnMock.on(ListExecutionsCommand).resolves({ executions: [listed('sweep-7')] });
     const queue = (name: string) => `arn:aws:batch:${region}:123456789012:job-queue/${name}`;
@@ -130,6 +130,10 @@ describe('fanout cancel --aws', () => {
       ],
     });
     batchMock.on(TerminateJobCommand).resolves({});
+    // Settling finds the round's jobs by name in the run's queue; none of them ever started a child.
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [] });
+    ledgerMock.on(QueryCommand).resolves({ Items: [{ ...failedRow('sweep-7', '0'), status: 'PENDING', round: 1 }] });
+    ledgerMock.on(UpdateCommand).resolves({ Attributes: {} });
     const io = captureIo();
 
     const code = await runCli(['cancel', 'sweep-7', '--aws', '--region', region], io);
@@ -143,9 +147,16 @@ describe('fanout cancel --aws', () => {
       'arr-1',
       'arr-2',
     ]);
-    expect(ledgerMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(batchMock).toHaveReceivedCommandWith(ListJobsCommand, {
+      jobQueue: 'fanout-high',
+      filters: [{ name: 'JOB_NAME', values: ['sweep-7-array-r1-*'] }],
+    });
+    expect(ledgerMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+      Key: { runId: 'sweep-7', itemId: '0' },
+      ExpressionAttributeValues: expect.objectContaining({ ':failureClass': 'NOT_STARTED' }),
+    });
     expect(io.stdout).toEqual([
-      `run sweep-7 cancelled (stopped ${executionArn('sweep-7')}); 2 array job(s) terminated`,
+      `run sweep-7 cancelled (stopped ${executionArn('sweep-7')}); 2 array job(s) terminated; 0 item(s) recorded FAILED (ABORTED); 1 never started (NOT_STARTED, run by fanout retry)`,
     ]);
   });
 
