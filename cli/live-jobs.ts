@@ -1,17 +1,21 @@
-import { type BatchClient, ListJobsCommand } from '@aws-sdk/client-batch';
+import { type BatchClient, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import type { LiveJobs, RunPath } from '../run';
 import { arrayProgress } from './array-progress';
 
 /** Batch's job states that mean the job's container is starting or running (docs: batch/latest/userguide/job_states.html). */
 const RUNNING_JOB_STATES = ['STARTING', 'RUNNING'] as const;
+/** DescribeJobs takes at most 100 job ids (docs: batch/latest/APIReference/API_DescribeJobs.html). */
+const DESCRIBE_LIMIT = 100;
 
 /**
  * How many of the run's jobs Batch reports STARTING or RUNNING on the stack's queues: ListJobs by
- * status (the jobs a queue runs at once, not the run's every job), kept when their name starts
- * with the run id, as every job fanout submits for the run is named (docs/map-path.md).
+ * status (the jobs a queue runs at once, not the run's every job), whose names start with the run
+ * id as every job fanout submits for the run is named (docs/map-path.md); then DescribeJobs keeps
+ * those whose `FANOUT_RUN_ID` is the run's, since another run's id may share that prefix (runs
+ * `a` and `a-b`).
  */
 export async function liveJobs(batch: BatchClient, jobQueues: readonly string[], runId: string): Promise<LiveJobs> {
-  let running = 0;
+  const candidates: string[] = [];
   for (const jobQueue of jobQueues) {
     for (const jobStatus of RUNNING_JOB_STATES) {
       let nextToken: string | undefined;
@@ -19,9 +23,21 @@ export async function liveJobs(batch: BatchClient, jobQueues: readonly string[],
         const page = await batch.send(
           new ListJobsCommand({ jobQueue, jobStatus, ...(nextToken ? { nextToken } : {}) }),
         );
-        for (const job of page.jobSummaryList ?? []) if (job.jobName?.startsWith(`${runId}-`)) running += 1;
+        for (const job of page.jobSummaryList ?? [])
+          if (job.jobId && job.jobName?.startsWith(`${runId}-`)) candidates.push(job.jobId);
         nextToken = page.nextToken;
       } while (nextToken);
+    }
+  }
+  let running = 0;
+  for (let start = 0; start < candidates.length; start += DESCRIBE_LIMIT) {
+    const { jobs } = await batch.send(
+      new DescribeJobsCommand({ jobs: candidates.slice(start, start + DESCRIBE_LIMIT) }),
+    );
+    for (const job of jobs ?? []) {
+      const owner = job.container?.environment?.find((variable) => variable.name === 'FANOUT_RUN_ID')?.value;
+      // A job described without its variables is trusted by its name.
+      if (owner === undefined || owner === runId) running += 1;
     }
   }
   return { running };

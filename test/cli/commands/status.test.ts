@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
-import { BatchClient, ListJobsCommand } from '@aws-sdk/client-batch';
+import { BatchClient, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -169,7 +169,8 @@ describe('fanout status --aws', () => {
             ],
           },
     );
-    // Batch: one of the run's jobs RUNNING, one STARTING; another run's job does not count.
+    // Batch: one of the run's jobs RUNNING, one STARTING; other runs' jobs do not count, even
+    // run sweep-7-4's, whose name starts like the run's: its variables tell it apart.
     batchMock.on(ListJobsCommand).callsFake((input: { jobQueue?: string; jobStatus?: string }) => ({
       jobSummaryList: !input.jobQueue?.endsWith('/fanout-high')
         ? []
@@ -177,8 +178,16 @@ describe('fanout status --aws', () => {
           ? [
               { jobId: 'j1', jobName: 'sweep-7-1', status: 'RUNNING' },
               { jobId: 'j9', jobName: 'sweep-8-1', status: 'RUNNING' },
+              { jobId: 'j74', jobName: 'sweep-7-4-0', status: 'RUNNING' },
             ]
           : [{ jobId: 'j3', jobName: 'sweep-7-3', status: 'STARTING' }],
+    }));
+    const runOf: Record<string, string> = { j1: 'sweep-7', j3: 'sweep-7', j74: 'sweep-7-4' };
+    batchMock.on(DescribeJobsCommand).callsFake((input: { jobs: string[] }) => ({
+      jobs: input.jobs.map((jobId) => ({
+        jobId,
+        container: { environment: [{ name: 'FANOUT_RUN_ID', value: runOf[jobId] }] },
+      })),
     }));
     const io = captureIo();
 
