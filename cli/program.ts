@@ -87,6 +87,10 @@ export function makeProgram(
     });
 
   const dirOption = ['--dir <dir>', 'local state directory', '.fanout'] as const;
+  const inImageOption = [
+    '--in-image',
+    "run each local job in its job definition's image with Docker or Podman, as on AWS (docs/job-image.md)",
+  ] as const;
 
   program
     .command('run')
@@ -102,10 +106,7 @@ export function makeProgram(
         .choices(['map', 'array'])
         .default('map'),
     )
-    .option(
-      '--in-image',
-      "run each local job in its job definition's image with Docker or Podman, as on AWS (docs/job-image.md)",
-    )
+    .option(...inImageOption)
     .action(
       async (
         input: string,
@@ -135,10 +136,11 @@ export function makeProgram(
     .argument('<runId>', 'the run id')
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
-    .action(async (runId: string, opts: { dir: string; json?: boolean } & AwsFlags) => {
+    .option(...inImageOption)
+    .action(async (runId: string, opts: { dir: string; json?: boolean; inImage?: boolean } & AwsFlags) => {
       const { retryCommand } = await import('./commands/retry');
       result.exitCode = await retryCommand(
-        { runId, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts) },
+        { runId, dir: opts.dir, json: opts.json ?? false, aws: awsTargetOf(opts), inImage: opts.inImage ?? false },
         io,
       );
     });
@@ -151,9 +153,13 @@ export function makeProgram(
     .argument('<runId>', 'the run id')
     .option(...dirOption)
     .option('--json', 'print the run summary as one JSON line (the last stdout line)')
-    .action(async (runId: string, opts: { dir: string; json?: boolean }) => {
+    .option(...inImageOption)
+    .action(async (runId: string, opts: { dir: string; json?: boolean; inImage?: boolean }) => {
       const { resumeCommand } = await import('./commands/resume');
-      result.exitCode = await resumeCommand({ runId, dir: opts.dir, json: opts.json ?? false }, io);
+      result.exitCode = await resumeCommand(
+        { runId, dir: opts.dir, json: opts.json ?? false, inImage: opts.inImage ?? false },
+        io,
+      );
     });
 
   program

@@ -26,6 +26,8 @@ function nextRetryName(dir: string, runId: string): string {
  * afterwards. Exit codes as `run`.
  */
 export async function retryCommand(options: RetryOptions, io: CliIo): Promise<number> {
+  if (options.aws && options.inImage)
+    throw new CliError('--in-image runs local jobs in their image; on AWS they always are');
   if (options.aws) {
     const target = await openAwsTarget(options.aws);
     try {

@@ -17,14 +17,7 @@ import {
   validateInput,
 } from '../../lambdas/shared';
 import { startLocalCloud } from '../../local/cloud';
-import {
-  ContainerEngineError,
-  detectContainerEngine,
-  ENGINE_ENVIRONMENT,
-  engineRunner,
-  type InImageOptions,
-  prepareJobImage,
-} from '../../local/container';
+import type { InImageOptions } from '../../local/container';
 import {
   type RunLedgerView,
   type RunPath,
@@ -34,6 +27,7 @@ import {
   runSummaryOf,
 } from '../../run';
 import { arrayProgress, terminateArrayRunJobs } from '../array-progress';
+import { findJobEngine, prepareImageOf, prepareImageOfRun } from '../in-image';
 import { localJobResources, readJsonDocument } from '../input';
 import { CliError, type CliIo } from '../io';
 import { beginLedgerUse } from '../ledger-snapshot';
@@ -125,39 +119,14 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     throw new CliError(`invalid input ${options.input}: runId "${runId}" already ran in ${dir}; choose another runId`);
   }
 
-  const inImage = options.inImage ? prepareInImage(plan.input.jobDefinition, dir, io) : undefined;
+  // The image is ready before anything is written: a run refused for its image leaves nothing behind.
+  const inImage = options.inImage ? findJobEngine() : undefined;
+  if (inImage) prepareImageOf(plan.input.jobDefinition, resolve(dir), io, inImage);
   return runOnLocalCloud(
     { runId, executionName: runId, input: raw, path },
     { ...options, dir, ...(inImage ? { jobsInImage: inImage } : {}) },
     io,
   );
-}
-
-/**
- * `--in-image`: finds a container engine and makes the image of the input's job definition
- * ready (built from its folder with the launcher, or pulled), before anything is written.
- */
-function prepareInImage(jobDefinition: string, dir: string, io: CliIo): InImageOptions {
-  const name = jobDefinition.replace(/^arn:.*:job-definition\//, '').replace(/:\d+$/, '');
-  const definition = loadConfig().jobDefinitions.find((candidate) => candidate.name === name);
-  if (!definition)
-    throw new CliError(`--in-image: no job definition "${name}" in the configuration to take an image from`);
-  try {
-    const engine = detectContainerEngine();
-    const engineEnvironment = Object.fromEntries(
-      ENGINE_ENVIRONMENT.flatMap((variable) => {
-        const value = process.env[variable];
-        return value === undefined ? [] : [[variable, value]];
-      }),
-    );
-    io.err(`preparing the image of job definition ${name} with ${engine.argv.join(' ')} ...`);
-    const image = prepareJobImage(engineRunner(engine, engineEnvironment), definition, resolve(dir));
-    io.err(`jobs run in ${image}`);
-    return { engine: engine.argv, engineEnvironment };
-  } catch (error) {
-    if (error instanceof ContainerEngineError) throw new CliError(error.message);
-    throw error;
-  }
 }
 
 /** One execution for a run: its own (`fanout run`) or a retry of it (`fanout retry`). */
@@ -190,12 +159,18 @@ export async function runOnLocalCloud(
   try {
     // The run's rows change; the ledger snapshot keeps the other runs' views and gets this one's at the end.
     const ledgerUse = beginLedgerUse(options.dir, [plan.runId]);
+    // `retry --in-image` and `resume --in-image` learn the job definition from the run's header,
+    // which only the started local cloud can read.
+    const imageOfRun = options.inImage && !options.jobsInImage ? findJobEngine() : undefined;
+    const jobsInImage = options.jobsInImage ?? imageOfRun;
     const cloud = await startLocalCloud({
       dir: options.dir,
       ...jobUmask(),
-      ...(options.jobsInImage ? { inImage: options.jobsInImage } : {}),
+      ...(jobsInImage ? { inImage: jobsInImage } : {}),
     });
     try {
+      if (imageOfRun)
+        await prepareImageOfRun(localTarget(cloud, options.dir), plan.runId, resolve(options.dir), io, imageOfRun);
       const running = runOnTarget(
         localTarget(cloud, options.dir),
         plan,

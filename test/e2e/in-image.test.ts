@@ -92,4 +92,56 @@ describe('fanout run --in-image', () => {
     expect(run.stderr).toContain('no-such-engine: not installed');
     expect(existsSync(dir)).toBe(false);
   });
+
+  it("retries a run's failures in the image of the run's job definition (retry --in-image)", async () => {
+    const log = join(work, 'retry-engine.log');
+    const attempts = tempDir('fanout-in-image-attempts-');
+    const input = join(work, 'flaky.json');
+    const dir = join(work, 'state-retry');
+    // Each item fails on its first attempt: the retry runs all of them again.
+    writeFileSync(
+      input,
+      JSON.stringify({
+        runId: 'flaky-in-image',
+        items: [
+          { id: 'a', dir: attempts },
+          { id: 'b', dir: attempts },
+        ],
+        command: [
+          'sh',
+          '-c',
+          'echo "$STAND_IN_IMAGE" >> "{dir}/$FANOUT_ITEM_ID"; test "$(wc -l < "{dir}/$FANOUT_ITEM_ID")" -gt 1',
+        ],
+        jobDefinition: 'python-sweep',
+      }),
+    );
+    const env = {
+      ...process.env,
+      FANOUT_CONTAINER_ENGINE: `${join(repoRoot, 'test/e2e/fixtures/stand-in-engine.mjs')} --log ${log}`,
+    };
+    const run = await runFanout(['run', input, '--dir', dir], undefined, { env });
+    expect(run.code, run.stderr).toBe(1);
+
+    const retry = await runFanout(['retry', 'flaky-in-image', '--in-image', '--dir', dir, '--json'], undefined, {
+      env,
+    });
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(retry.json<RunSummary>()).toMatchObject({ status: 'SUCCEEDED', counts: { succeeded: 2 } });
+    expect(retry.stderr).toContain('jobs run in fanout-local/python-sweep:latest');
+    const calls = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as string[]);
+    expect(calls.filter((call) => call[0] === 'build')).toHaveLength(1);
+    expect(calls.filter((call) => call[0] === 'run')).toHaveLength(2);
+    // First attempts ran on the host (no image), the retried ones in the image.
+    for (const item of ['a', 'b'])
+      expect(readFileSync(join(attempts, item), 'utf8')).toBe('\nfanout-local/python-sweep:latest\n');
+  });
+
+  it('refuses --in-image with --aws for retry, where jobs always run in their image', async () => {
+    const retry = await runFanout(['retry', 'any', '--in-image', '--aws', '--region', 'eu-west-1']);
+    expect(retry.code).toBe(2);
+    expect(retry.stderr).toContain('--in-image runs local jobs in their image; on AWS they always are');
+  });
 });
