@@ -75,10 +75,12 @@ export function runPump<T>(options: PumpOptions<T>): Promise<void> {
         if (!job) break;
         if (job instanceof Promise) {
           waiting = true;
-          job.then(() => {
+          // A rejection is the caller's to report (through a later `next`); either way, carry on.
+          const wake = (): void => {
             waiting = false;
             pump();
-          });
+          };
+          void job.then(wake, wake);
           return;
         }
         let outcome: T | Promise<T>;
