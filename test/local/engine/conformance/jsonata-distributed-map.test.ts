@@ -164,6 +164,23 @@ describe('ItemReader with Arguments (input-output-itemreader.html)', () => {
     expect(output(result)).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
+  // Docs silent (docs/local-engine.md, JSONata choices): MaxItems 0 reads every item, a negative one is no count;
+  // Items is ignored with an ItemReader, as ItemsPath is.
+  it('reads every item when MaxItems evaluates to 0, ignores Items, and refuses a negative MaxItems', async () => {
+    const h = harness();
+    await h.store.putObject('data', 'items.json', '[1,2,3]');
+    const fields = (maxItems: string) => ({
+      Items: [9],
+      ...reading({ InputType: 'JSON', MaxItems: maxItems }, { Bucket: 'data', Key: 'items.json' }),
+    });
+    expect(output(await h.run(fanOut(fields('{% 0 %}'))))).toEqual([1, 2, 3]);
+    const negative = await h.run(fanOut(fields('{% -1 %}')));
+    expect(negative.error).toBe('States.QueryEvaluationError');
+    expect(negative.cause).toContain(
+      "specified for the field 'ItemReader.ReaderConfig.MaxItems' returned -1, which is not a non-negative integer.",
+    );
+  });
+
   it('lists objects with s3:listObjectsV2 under the Prefix Arguments give', async () => {
     const h = harness();
     await h.store.putObject('data', 'logs/a', 'x');
