@@ -77,9 +77,9 @@ export class ChildInputs {
    * Items selected but in no child yet, in item order: the item that did not fit a batch (it
    * opens the next one) and, with an asynchronous selection, the items selected ahead.
    */
-  private ahead: Json[] = [];
-  /** The UTF-8 bytes `ahead` adds to a batch's input, separators included. */
-  private aheadBytes = 0;
+  private readonly ahead = new SelectedQueue();
+  /** The size of `{"BatchInput":...,"Items":[]}`, before any item. */
+  private readonly batchBase: number;
   private selecting: Promise<void> | undefined;
   private selectionFailure: { error: unknown } | undefined;
 
@@ -87,7 +87,10 @@ export class ChildInputs {
     private readonly source: ItemSource,
     private readonly selection: ItemSelection,
     private readonly batch: BatchConfig | undefined,
-  ) {}
+  ) {
+    const batchInput = batch?.batchInput;
+    this.batchBase = batchInput !== undefined ? byteSize({ BatchInput: batchInput, Items: [] }) : '{"Items":[]}'.length;
+  }
 
   /** Passes over the first `count` items (those a redriven Map Run started before), keeping their indexes. */
   skip(count: number): void {
@@ -112,19 +115,19 @@ export class ChildInputs {
     const batch = this.batch;
     if (!batch) {
       const selected = this.pullSelected();
-      return selected === undefined ? undefined : { input: selected, items: 1 };
+      return selected === undefined ? undefined : { input: selected.value, items: 1 };
     }
     const items: Json[] = [];
-    let bytes = this.batchBase();
+    let bytes = this.batchBase;
     while (items.length < batch.maxItems) {
       const selected = this.pullSelected();
       if (selected === undefined) break;
-      const size = byteSize(selected) + (items.length > 0 ? 1 : 0);
+      const size = selected.size + (items.length > 0 ? 1 : 0);
       if (items.length > 0 && bytes + size > batch.maxBytes) {
-        this.putBack(selected);
+        this.ahead.unshift(selected.value, selected.size);
         break;
       }
-      items.push(selected);
+      items.push(selected.value);
       bytes += size;
     }
     if (items.length === 0) return undefined;
@@ -173,19 +176,12 @@ export class ChildInputs {
     }
   }
 
-  private batchBase(): number {
-    const batchInput = this.batch?.batchInput;
-    return batchInput !== undefined
-      ? JSON.stringify({ BatchInput: batchInput, Items: [] }).length
-      : '{"Items":[]}'.length;
-  }
-
   /** True when `ahead` holds the whole next child's input, or the source has no more items. */
   private selectedEnough(): boolean {
     if (this.exhausted) return true;
     const batch = this.batch;
     if (!batch) return this.ahead.length > 0;
-    return this.ahead.length >= batch.maxItems || this.batchBase() + this.aheadBytes > batch.maxBytes;
+    return this.ahead.length >= batch.maxItems || this.batchBase + this.ahead.bytes > batch.maxBytes;
   }
 
   /** Selects items ahead (asynchronous selection) until the next child's input is whole and SELECT_AHEAD are waiting. */
@@ -200,8 +196,7 @@ export class ChildInputs {
             break;
           }
           const selected = await select(this.nextItem++, value);
-          this.ahead.push(selected);
-          this.aheadBytes += byteSize(selected) + 1;
+          this.ahead.push(selected, this.sizeOf(selected));
         }
       } catch (error) {
         this.selectionFailure = { error };
@@ -212,25 +207,79 @@ export class ChildInputs {
     return this.selecting;
   }
 
-  private putBack(selected: Json): void {
-    this.ahead.unshift(selected);
-    this.aheadBytes += byteSize(selected) + 1;
+  /** A selected item's UTF-8 size, which only batches need. */
+  private sizeOf(selected: Json): number {
+    return this.batch ? byteSize(selected) : 0;
   }
 
-  private pullSelected(): Json | undefined {
-    if (this.ahead.length > 0) {
-      const selected = this.ahead.shift()!;
-      this.aheadBytes -= byteSize(selected) + 1;
-      return selected;
-    }
+  private pullSelected(): { value: Json; size: number } | undefined {
+    const waiting = this.ahead.shift();
+    if (waiting) return waiting;
     if (this.exhausted || this.selection.kind === 'async') return undefined;
     const value = this.source.next();
     if (value === undefined) {
       this.exhausted = true;
       return undefined;
     }
-    return this.selection.select(this.nextItem++, value);
+    const selected = this.selection.select(this.nextItem++, value);
+    return { value: selected, size: this.sizeOf(selected) };
   }
 }
 
 const byteSize = (value: Json): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+/**
+ * Selected items waiting for a child, in item order, with their sizes and the bytes they add to a
+ * batch (a comma each). Taken from the front by an index, so a batch of many small items costs
+ * no copying per item.
+ */
+class SelectedQueue {
+  private values: Json[] = [];
+  private sizes: number[] = [];
+  private head = 0;
+  bytes = 0;
+
+  get length(): number {
+    return this.values.length - this.head;
+  }
+
+  push(value: Json, size: number): void {
+    this.values.push(value);
+    this.sizes.push(size);
+    this.bytes += size + 1;
+  }
+
+  unshift(value: Json, size: number): void {
+    if (this.head > 0) {
+      this.head--;
+      this.values[this.head] = value;
+      this.sizes[this.head] = size;
+    } else {
+      this.values.unshift(value);
+      this.sizes.unshift(size);
+    }
+    this.bytes += size + 1;
+  }
+
+  shift(): { value: Json; size: number } | undefined {
+    if (this.length === 0) return undefined;
+    const value = this.values[this.head]!;
+    const size = this.sizes[this.head]!;
+    this.head++;
+    this.bytes -= size + 1;
+    if (this.head === this.values.length) {
+      this.values = [];
+      this.sizes = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.values.length) {
+      this.values = this.values.slice(this.head);
+      this.sizes = this.sizes.slice(this.head);
+      this.head = 0;
+    }
+    return { value, size };
+  }
+
+  *[Symbol.iterator](): Generator<Json> {
+    for (let i = this.head; i < this.values.length; i++) yield this.values[i]!;
+  }
+}
