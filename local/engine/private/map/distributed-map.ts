@@ -4,7 +4,7 @@ import { asFailure, type Frame, type GraphRunner, record } from '../runtime';
 import type { StateNode, WriterConfig } from '../state-graph';
 import { ChildInputs } from './child-inputs';
 import { SUCCEEDED } from './child-status';
-import { driveChildren } from './children';
+import { driveChildren } from './drive-children';
 import { openItemSource } from './item-reader';
 import { MapRun } from './map-run';
 import { OutputCollector } from './output-collector';
