@@ -2,7 +2,7 @@
  * Local Step Functions engine: throughput and memory.
  *
  *   npx tsx bench/engine.ts                        # every scenario, each in a process of its own
- *   npx tsx bench/engine.ts --scenario throughput  # 10,000 Pass children, 10,000-item inline Map
+ *   npx tsx bench/engine.ts --scenario throughput  # 10,000 Pass children, 10,000-item inline Map, ItemSelector JSONata/JSONPath
  *   npx tsx bench/engine.ts --scenario pass100k    # 100,000 Pass children, peak RSS
  *   npx tsx bench/engine.ts --scenario jobs100k    # 100,000 job-like children (~300-byte kwargs in, ~200-byte summary out)
  *   npx tsx bench/engine.ts --scenario jobs100k --items 400000   # the same with another item count
@@ -190,10 +190,26 @@ const SCENARIOS: Record<string, (items: number) => Promise<Record<string, number
       States: { Loop: { Type: 'Map', ItemProcessor: passChild, ResultPath: null, End: true } },
     };
     const inlineMs = await runOnce(sfn, 'inline-10k', inlineMap, inlineItems);
+    // The same ItemSelector in each query language: a JSONata one is evaluated asynchronously.
+    const jsonPathSelector = { 'id.$': '$$.Map.Item.Value.id', 'index.$': '$$.Map.Item.Index' };
+    const jsonPathMs = await runOnce(sfn, 'select-jsonpath-10k', distributedMap(passChild, jsonPathSelector));
+    const jsonataSelector = {
+      id: '{% $states.context.Map.Item.Value.id %}',
+      index: '{% $states.context.Map.Item.Index %}',
+    };
+    const jsonataMap = distributedMap(passChild, jsonataSelector) as { States: { FanOut: Record<string, unknown> } };
+    const fan = jsonataMap.States.FanOut;
+    fan.QueryLanguage = 'JSONata';
+    (fan.ItemReader as Record<string, unknown>).Arguments = (fan.ItemReader as { Parameters: Json }).Parameters;
+    delete (fan.ItemReader as Record<string, unknown>).Parameters;
+    (fan.ResultWriter as Record<string, unknown>).Arguments = (fan.ResultWriter as { Parameters: Json }).Parameters;
+    delete (fan.ResultWriter as Record<string, unknown>).Parameters;
+    const jsonataMs = await runOnce(sfn, 'select-jsonata-10k', jsonataMap);
     return {
       distributedMapChildrenPerSecond: Math.round(10_000 / (distributedMs / 1000)),
       distributedMap10kMs: Math.round(distributedMs),
       inlineMapItemsPerSecond: Math.round(10_000 / (inlineMs / 1000)),
+      jsonataItemSelectorTimeRatio: Math.round((jsonataMs / jsonPathMs) * 100) / 100,
     };
   },
 

@@ -6,7 +6,7 @@
 import { isJsonataExpression } from '../expressions';
 
 /** A documented range for one numeric field; `integer` false admits fractions. */
-interface NumberRule {
+export interface NumberRule {
   integer: boolean;
   min: number;
   max?: number;
@@ -33,13 +33,13 @@ const JITTER_STRATEGIES = ['FULL', 'NONE'];
  * apireference/API_UpdateMapRun.html gives the same ranges: maxConcurrency integer ≥ 0,
  * toleratedFailureCount ≥ 0, toleratedFailurePercentage 0 to 100).
  */
-const MAP_RULES: Record<string, NumberRule> = {
+export const MAP_RULES = {
   MaxConcurrency: { integer: true, min: 0, text: 'must be a non-negative integer' },
   ToleratedFailurePercentage: { integer: false, min: 0, max: 100, text: 'must be a number from 0 to 100' },
   ToleratedFailureCount: { integer: true, min: 0, text: 'must be a non-negative integer' },
-};
+} satisfies Record<string, NumberRule>;
 
-const BATCHER_RULES: Record<string, NumberRule> = {
+export const BATCHER_RULES = {
   MaxItemsPerBatch: { integer: true, min: 1, text: 'must be a positive integer' },
   MaxInputBytesPerBatch: {
     integer: true,
@@ -47,7 +47,7 @@ const BATCHER_RULES: Record<string, NumberRule> = {
     max: 256 * 1024,
     text: 'must be a positive integer of at most 262144 (256 KiB)',
   },
-};
+} satisfies Record<string, NumberRule>;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -55,16 +55,21 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** A JSON Pointer (RFC 6901) token: `~` and `/` escaped. */
 const pointerToken = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
-function checkNumber(pointer: string, value: unknown, rule: NumberRule): string {
-  // In a JSONata state the value may be an expression, checked when it is evaluated.
-  if (value === undefined || isJsonataExpression(value)) return '';
-  const fits =
+/** True when `value` is a number the rule admits. */
+export function fitsRule(value: unknown, rule: NumberRule): value is number {
+  return (
     typeof value === 'number' &&
     Number.isFinite(value) &&
     (!rule.integer || Number.isInteger(value)) &&
     value >= rule.min &&
-    (rule.max === undefined || value <= rule.max);
-  return fits ? '' : `${pointer} ${rule.text} (received ${JSON.stringify(value)})`;
+    (rule.max === undefined || value <= rule.max)
+  );
+}
+
+function checkNumber(pointer: string, value: unknown, rule: NumberRule): string {
+  // In a JSONata state the value may be an expression, checked when it is evaluated.
+  if (value === undefined || isJsonataExpression(value)) return '';
+  return fitsRule(value, rule) ? '' : `${pointer} ${rule.text} (received ${JSON.stringify(value)})`;
 }
 
 /**

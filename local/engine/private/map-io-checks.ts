@@ -1,4 +1,5 @@
 import { InvalidDefinitionError, UnsupportedFeatureError } from '../errors';
+import { isJsonataExpression } from '../expressions';
 import type { RawState } from './state-graph';
 
 const GET_OBJECT = 'arn:aws:states:::s3:getObject';
@@ -102,20 +103,23 @@ export function checkItemReader(where: string, reader: NonNullable<RawState['Ite
 
 /**
  * Checks a Distributed Map's ResultWriter at CreateStateMachine (docs: input-output-resultwriter.html,
- * "Required field combinations"): WriterConfig alone, Resource with Parameters, or all three.
+ * "Required field combinations"): WriterConfig alone, Resource with Parameters (`Arguments` in a
+ * JSONata state), or all three.
  */
 export function checkResultWriter(where: string, writer: NonNullable<RawState['ResultWriter']>): void {
+  const payloadField = writer.Arguments !== undefined ? 'Arguments' : 'Parameters';
+  const payload = writer[payloadField];
   const hasResource = writer.Resource !== undefined;
-  const hasParameters = writer.Parameters !== undefined;
-  if (!hasResource && !hasParameters && writer.WriterConfig === undefined) {
+  const hasPayload = payload !== undefined;
+  if (!hasResource && !hasPayload && writer.WriterConfig === undefined) {
     throw new InvalidDefinitionError(
-      `${where}: field ResultWriter cannot be empty: set WriterConfig, or Resource and Parameters, or all three`,
+      `${where}: field ResultWriter cannot be empty: set WriterConfig, or Resource and ${payloadField}, or all three`,
     );
   }
-  if (hasResource !== hasParameters) {
-    const [present, missing] = hasResource ? ['Resource', 'Parameters'] : ['Parameters', 'Resource'];
+  if (hasResource !== hasPayload) {
+    const [present, missing] = hasResource ? ['Resource', payloadField] : [payloadField, 'Resource'];
     throw new InvalidDefinitionError(
-      `${where}: field ResultWriter.${missing} is required with ResultWriter.${present} (Resource and Parameters export the results to Amazon S3 together)`,
+      `${where}: field ResultWriter.${missing} is required with ResultWriter.${present} (Resource and ${payloadField} export the results to Amazon S3 together)`,
     );
   }
   if (hasResource && writer.Resource !== PUT_OBJECT) {
@@ -123,8 +127,9 @@ export function checkResultWriter(where: string, writer: NonNullable<RawState['R
       `${where}: ResultWriter.Resource must be ${PUT_OBJECT} (received ${String(writer.Resource)})`,
     );
   }
-  if (hasParameters && (typeof writer.Parameters !== 'object' || writer.Parameters === null)) {
-    throw new InvalidDefinitionError(`${where}: ResultWriter.Parameters with Bucket and Prefix is required`);
+  // A JSONata Arguments may be one expression that evaluates to the object.
+  if (hasPayload && (typeof payload !== 'object' || payload === null) && !isJsonataExpression(payload)) {
+    throw new InvalidDefinitionError(`${where}: ResultWriter.${payloadField} with Bucket and Prefix is required`);
   }
   if (writer.WriterConfig !== undefined) checkWriterConfig(where, writer.WriterConfig, hasResource);
 }
@@ -156,7 +161,7 @@ function checkWriterConfig(where: string, config: unknown, exportsToS3: boolean)
   }
   if (!exportsToS3 && fields.OutputType === 'JSONL') {
     throw new UnsupportedFeatureError(
-      `${where}: field ResultWriter.WriterConfig.OutputType JSONL without Resource and Parameters is not supported by the local engine (the state output is JSON; export JSON Lines to Amazon S3, or use OutputType JSON)`,
+      `${where}: field ResultWriter.WriterConfig.OutputType JSONL without Resource and Parameters (or Arguments) is not supported by the local engine (the state output is JSON; export JSON Lines to Amazon S3, or use OutputType JSON)`,
     );
   }
 }

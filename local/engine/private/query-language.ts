@@ -7,7 +7,7 @@
  * `Output`, `Items` or `Condition`. Checked when the definition is created, naming state and field.
  */
 
-import { InvalidDefinitionError, UnsupportedFeatureError } from '../errors';
+import { InvalidDefinitionError } from '../errors';
 import { isJsonataExpression, jsonataProblem } from '../expressions';
 import type { RawMachine, RawState } from './state-graph';
 
@@ -31,6 +31,22 @@ const JSONPATH_ONLY_FIELDS = [
   'MaxConcurrencyPath',
   'ToleratedFailurePercentagePath',
   'ToleratedFailureCountPath',
+] as const;
+
+/**
+ * Distributed Map fields inside ItemReader, ItemBatcher and ResultWriter that belong to one
+ * language (docs: input-output-itemreader.html, input-output-itembatcher.html,
+ * input-output-resultwriter.html): JSONata replaces `Parameters` with `Arguments` and the
+ * `...Path` fields with expressions in the fields themselves.
+ */
+const JSONPATH_ONLY_NESTED_FIELDS = [
+  ['ItemReader', 'ReaderConfig', 'MaxItemsPath'],
+  ['ItemBatcher', 'MaxItemsPerBatchPath'],
+  ['ItemBatcher', 'MaxInputBytesPerBatchPath'],
+] as const;
+const JSONATA_ONLY_NESTED_FIELDS = [
+  ['ItemReader', 'Arguments'],
+  ['ResultWriter', 'Arguments'],
 ] as const;
 
 /** JSONata fields a JSONPath state refuses. */
@@ -94,6 +110,7 @@ export function checkLanguageFields(where: string, raw: RawState, language: Quer
         );
       }
     }
+    refuseNested(where, raw, JSONATA_ONLY_NESTED_FIELDS, 'JSONata');
     for (const [index, catcher] of (raw.Catch ?? []).entries()) {
       if ((catcher as { Output?: unknown }).Output !== undefined) {
         throw new InvalidDefinitionError(
@@ -104,6 +121,7 @@ export function checkLanguageFields(where: string, raw: RawState, language: Quer
     return;
   }
   refuse(where, raw, JSONPATH_ONLY_FIELDS, 'JSONPath');
+  refuseNested(where, raw, JSONPATH_ONLY_NESTED_FIELDS, 'JSONPath');
   for (const [index, catcher] of (raw.Catch ?? []).entries()) {
     if (catcher.ResultPath !== undefined) {
       throw new InvalidDefinitionError(
@@ -123,12 +141,10 @@ export function checkLanguageFields(where: string, raw: RawState, language: Quer
       `${where}: field ${raw.ItemReader?.Parameters !== undefined ? 'ItemReader' : 'ResultWriter'}.Parameters is only valid in a JSONPath state (use Arguments)`,
     );
   }
-  if (raw.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED') {
-    throw new UnsupportedFeatureError(
-      `${where}: field ItemProcessor.ProcessorConfig.Mode DISTRIBUTED is not supported by the local engine in a JSONata state (write the Distributed Map state in JSONPath)`,
-    );
-  }
   for (const field of JSONATA_TEMPLATE_FIELDS) refuseDollarKeys(where, field, raw[field]);
+  refuseDollarKeys(where, 'ItemReader.Arguments', raw.ItemReader?.Arguments);
+  refuseDollarKeys(where, 'ItemBatcher.BatchInput', raw.ItemBatcher?.BatchInput);
+  refuseDollarKeys(where, 'ResultWriter.Arguments', raw.ResultWriter?.Arguments);
   checkExpressions(where, '', raw);
 }
 
@@ -137,6 +153,24 @@ function refuse(where: string, raw: RawState, fields: readonly string[], languag
     if (raw[field] !== undefined) {
       throw new InvalidDefinitionError(
         `${where}: field ${field} is only valid in a state whose QueryLanguage is ${language}`,
+      );
+    }
+  }
+}
+
+function refuseNested(
+  where: string,
+  raw: RawState,
+  paths: readonly (readonly string[])[],
+  language: QueryLanguage,
+): void {
+  for (const path of paths) {
+    let value: unknown = raw;
+    for (const key of path)
+      value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+    if (value !== undefined) {
+      throw new InvalidDefinitionError(
+        `${where}: field ${path.join('.')} is only valid in a state whose QueryLanguage is ${language}`,
       );
     }
   }

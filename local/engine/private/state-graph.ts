@@ -59,15 +59,18 @@ export interface RawState {
   ItemSelector?: Json;
   MaxConcurrency?: number;
   MaxConcurrencyPath?: string;
-  ItemReader?: { Resource: string; Parameters?: Json; ReaderConfig?: ReaderConfig };
+  /** `Parameters` in JSONPath, `Arguments` in JSONata (docs: input-output-itemreader.html). */
+  ItemReader?: { Resource: string; Parameters?: Json; Arguments?: Json; ReaderConfig?: ReaderConfig };
+  /** In JSONata, the limits may be expressions (`"{% ... %}"`). */
   ItemBatcher?: {
-    MaxItemsPerBatch?: number;
+    MaxItemsPerBatch?: number | string;
     MaxItemsPerBatchPath?: string;
-    MaxInputBytesPerBatch?: number;
+    MaxInputBytesPerBatch?: number | string;
     MaxInputBytesPerBatchPath?: string;
     BatchInput?: Json;
   };
-  ResultWriter?: { Resource?: string; Parameters?: Json; WriterConfig?: WriterConfig };
+  ResultWriter?: { Resource?: string; Parameters?: Json; Arguments?: Json; WriterConfig?: WriterConfig };
+  /** In JSONata, MaxConcurrency and the tolerated failure fields may be expressions. */
   ToleratedFailurePercentage?: number;
   ToleratedFailurePercentagePath?: string;
   ToleratedFailureCount?: number;
@@ -86,7 +89,8 @@ export interface ReaderConfig {
   CSVHeaderLocation?: 'FIRST_ROW' | 'GIVEN';
   CSVHeaders?: string[];
   CSVDelimiter?: 'COMMA' | 'PIPE' | 'SEMICOLON' | 'SPACE' | 'TAB';
-  MaxItems?: number;
+  /** A number, or in JSONata an expression. */
+  MaxItems?: number | string;
   MaxItemsPath?: string;
   /** `S3_INVENTORY` reads an S3 Inventory manifest (as InputType MANIFEST does); `ATHENA_DATA` is refused. */
   ManifestType?: 'S3_INVENTORY' | 'ATHENA_DATA';

@@ -33,6 +33,52 @@ describe('Distributed Map: redriving the parent redrives the Map Run (redrive-ma
   });
   const keys = (count: number): number[] => Array.from({ length: count }, (_, index) => index);
 
+  it('redrives a JSONata Map Run: the items never started get their ItemSelector input from their own index', async () => {
+    const failing = new Set(['3']);
+    const { integration, calls, seen } = flaky(failing);
+    const h = harness([integration]);
+    const definition = {
+      StartAt: 'Fan',
+      States: {
+        Fan: {
+          Type: 'Map',
+          QueryLanguage: 'JSONata',
+          Items: '{% $states.input.ids %}',
+          MaxConcurrency: '{% 2 %}',
+          ItemSelector: {
+            key: '{% $string($states.context.Map.Item.Value) %}',
+            index: '{% $states.context.Map.Item.Index %}',
+          },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            StartAt: 'Work',
+            States: {
+              Work: {
+                Type: 'Task',
+                Resource: 'arn:aws:states:::test:run',
+                Parameters: { 'key.$': '$.key', 'index.$': '$.index' },
+                End: true,
+              },
+            },
+          },
+          End: true,
+        },
+      },
+    };
+    const first = await h.run(definition, { ids: keys(10) });
+    expect(first).toMatchObject({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold' });
+    failing.clear();
+    h.sfn.redriveExecution({ executionArn: first.arn });
+    const second = await settle(h.sfn, h.clock, first.arn);
+    expect(second.status).toBe('SUCCEEDED');
+    expect(JSON.parse(second.output!)).toEqual(keys(10).map((key) => ({ done: String(key) })));
+    for (const key of keys(10).map(String)) expect(calls.get(key), `calls for item ${key}`).toBe(key === '3' ? 2 : 1);
+    for (const request of seen) {
+      const { key, index } = request.parameters as { key: string; index: number };
+      expect(index).toBe(Number(key));
+    }
+  });
+
   it('reruns only the unsuccessful children and the items never started; the successful ones are kept', async () => {
     const failing = new Set(['3']);
     const { integration, calls } = flaky(failing);

@@ -1,37 +1,27 @@
 import { gunzipSync } from 'node:zlib';
 import { StatesError, StatesErrors } from '../../errors';
-import { readPath, renderPayloadTemplate } from '../../expressions';
 import type { ObjectStore, ObjectSummary } from '../../object-store';
-import type { ContextObject, Json, JsonObject } from '../../types';
-import { readItems } from '../state-fields';
-import type { ReaderConfig, StateNode } from '../state-graph';
+import type { Json, JsonObject } from '../../types';
+import type { StateNode } from '../state-graph';
 import { csvSource } from './csv-source';
 import { inventorySource } from './inventory-manifest';
 import type { ItemSource } from './item-source';
+import type { ItemOrigin } from './run-settings';
 
 export type { ItemSource } from './item-source';
 
-/** Opens the item source of a Map state: ItemReader when present, else ItemsPath over the state input. */
-export async function openItemSource(
-  node: StateNode,
-  effective: Json,
-  context: ContextObject,
-  store: ObjectStore,
-): Promise<ItemSource> {
-  const reader = node.raw.ItemReader;
-  if (!reader) return arraySource(readItems(node, effective, context), Number.POSITIVE_INFINITY);
-  const parameters =
-    reader.Parameters !== undefined
-      ? renderPayloadTemplate(reader.Parameters, effective, context, 'ItemReader.Parameters')
-      : {};
-  const { Bucket: bucket, Key: key, Prefix: prefix } = (parameters ?? {}) as JsonObject;
+/** Opens the item source of a Distributed Map: its ItemReader, else the items of its state input. */
+export async function openItemSource(node: StateNode, origin: ItemOrigin, store: ObjectStore): Promise<ItemSource> {
+  if (origin.kind === 'input') return arraySource(origin.items, Number.POSITIVE_INFINITY);
+  const reader = node.raw.ItemReader!;
+  const { field, maxItems } = origin;
+  const { Bucket: bucket, Key: key, Prefix: prefix } = (origin.parameters ?? {}) as JsonObject;
   if (typeof bucket !== 'string' || bucket === '') {
     throw new StatesError(
       StatesErrors.ItemReaderFailed,
-      `ItemReader.Parameters.Bucket of state '${node.name}' must be a non-empty string (received ${JSON.stringify(bucket)})`,
+      `ItemReader.${field}.Bucket of state '${node.name}' must be a non-empty string (received ${JSON.stringify(bucket)})`,
     );
   }
-  const maxItems = readMaxItems(node, reader.ReaderConfig, effective, context);
   try {
     if (reader.Resource === 'arn:aws:states:::s3:listObjectsV2') {
       return await listSource(store, bucket, typeof prefix === 'string' ? prefix : '', maxItems);
@@ -39,7 +29,7 @@ export async function openItemSource(
     if (typeof key !== 'string' || key === '') {
       throw new StatesError(
         StatesErrors.ItemReaderFailed,
-        `ItemReader.Parameters.Key of state '${node.name}' must be a non-empty string (received ${JSON.stringify(key)})`,
+        `ItemReader.${field}.Key of state '${node.name}' must be a non-empty string (received ${JSON.stringify(key)})`,
       );
     }
     const config = reader.ReaderConfig ?? {};
@@ -79,31 +69,6 @@ export async function openItemSource(
       error instanceof StatesError ? `${error.error}: ${error.cause}` : String((error as Error).message ?? error);
     throw new StatesError(StatesErrors.ItemReaderFailed, `State '${node.name}' could not read its items: ${reason}`);
   }
-}
-
-/**
- * ReaderConfig.MaxItems(Path): 0 or absent reads every item; a larger value than the data holds
- * reads every item too (values above 100,000,000 included); a negative MaxItemsPath value fails
- * the Map with States.ItemReaderFailed.
- */
-function readMaxItems(
-  node: StateNode,
-  config: ReaderConfig | undefined,
-  effective: Json,
-  context: ContextObject,
-): number {
-  if (config?.MaxItemsPath !== undefined) {
-    const value = readPath(config.MaxItemsPath, effective, context);
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      throw new StatesError(
-        StatesErrors.Runtime,
-        `ReaderConfig.MaxItemsPath '${config.MaxItemsPath}' of state '${node.name}' must resolve to an integer (received ${JSON.stringify(value)})`,
-      );
-    }
-    if (value < 0) throw new StatesError(StatesErrors.ItemReaderFailed, 'field MaxItems must be positive');
-    return value === 0 ? Number.POSITIVE_INFINITY : value;
-  }
-  return config?.MaxItems ? config.MaxItems : Number.POSITIVE_INFINITY;
 }
 
 /**

@@ -12,10 +12,11 @@ interface PumpOptions<T> {
   /** Most jobs in flight at once. */
   limit: number;
   /**
-   * The next job, or undefined when none is left. Called only when a job may start (a slot is
+   * The next job, or undefined when none is left, or a promise when the next job is not ready
+   * yet (the pump calls again once it settles). Called only when a job may start (a slot is
    * free and `halted()` is false), so pulling an item and starting it are one step. Must not throw.
    */
-  next(): PumpJob<T> | undefined;
+  next(): PumpJob<T> | undefined | Promise<void>;
   /** True once no further job may start (a failure, a stop); the pump then waits for the jobs in flight. */
   halted(): boolean;
   /**
@@ -49,6 +50,7 @@ export function runPump<T>(options: PumpOptions<T>): Promise<void> {
   let running = 0;
   let startedInTurn = 0;
   let yielding = false;
+  let waiting = false;
 
   return new Promise<void>((resolve) => {
     const settle = (outcome: () => void): void => {
@@ -61,7 +63,7 @@ export function runPump<T>(options: PumpOptions<T>): Promise<void> {
       pump();
     };
     const pump = (): void => {
-      while (!halted() && running < limit) {
+      while (!halted() && running < limit && !waiting) {
         if (++startedInTurn % yieldEvery === 0) {
           if (!yielding) {
             yielding = true;
@@ -71,6 +73,16 @@ export function runPump<T>(options: PumpOptions<T>): Promise<void> {
         }
         const job = next();
         if (!job) break;
+        if (job instanceof Promise) {
+          waiting = true;
+          // A rejection is the caller's to report (through a later `next`); either way, carry on.
+          const wake = (): void => {
+            waiting = false;
+            pump();
+          };
+          void job.then(wake, wake);
+          return;
+        }
         let outcome: T | Promise<T>;
         try {
           outcome = job.run();
@@ -88,7 +100,7 @@ export function runPump<T>(options: PumpOptions<T>): Promise<void> {
           job.succeeded(outcome);
         }
       }
-      if (running > 0 || yielding) return;
+      if (running > 0 || yielding || waiting) return;
       resolve();
     };
     pump();

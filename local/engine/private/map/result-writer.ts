@@ -1,13 +1,12 @@
 import { StatesError, StatesErrors } from '../../errors';
-import { renderPayloadTemplate } from '../../expressions';
 import type { ObjectStore } from '../../object-store';
-import type { ContextObject, Json, JsonObject } from '../../types';
+import type { Json, JsonObject } from '../../types';
 import type { StateNode, WriterConfig } from '../state-graph';
 import { SUCCEEDED } from './child-status';
 import type { MapRun } from './map-run';
 
-/** Where a ResultWriter writes: `ResultWriter.Parameters` rendered. */
-interface WriterTarget {
+/** Where a ResultWriter writes: `ResultWriter.Parameters` (JSONata: `Arguments`) rendered. */
+export interface WriterTarget {
   bucket: string;
   prefix: string;
 }
@@ -36,25 +35,21 @@ const COMMA = 0x2c;
 const NEWLINE = 0x0a;
 const CLOSE_BRACKET = 0x5d;
 
-export function readWriterTarget(node: StateNode, effective: Json, context: ContextObject): WriterTarget {
-  const parameters = renderPayloadTemplate(
-    node.raw.ResultWriter!.Parameters!,
-    effective,
-    context,
-    'ResultWriter.Parameters',
-  ) as JsonObject;
+/** Reads the export target from the rendered `ResultWriter.Parameters` (JSONata: `Arguments`). */
+export function readWriterTarget(node: StateNode, rendered: Json, field: 'Parameters' | 'Arguments'): WriterTarget {
+  const parameters = rendered as JsonObject | null;
   const bucket = parameters?.Bucket;
   const prefix = parameters?.Prefix ?? '';
   if (typeof bucket !== 'string' || bucket === '') {
     throw new StatesError(
       StatesErrors.ResultWriterFailed,
-      `ResultWriter.Parameters.Bucket of state '${node.name}' must be a non-empty string (received ${JSON.stringify(bucket)})`,
+      `ResultWriter.${field}.Bucket of state '${node.name}' must be a non-empty string (received ${JSON.stringify(bucket)})`,
     );
   }
   if (typeof prefix !== 'string') {
     throw new StatesError(
       StatesErrors.ResultWriterFailed,
-      `ResultWriter.Parameters.Prefix of state '${node.name}' must be a string (received ${JSON.stringify(prefix)})`,
+      `ResultWriter.${field}.Prefix of state '${node.name}' must be a string (received ${JSON.stringify(prefix)})`,
     );
   }
   return { bucket, prefix };

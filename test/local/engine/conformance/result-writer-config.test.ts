@@ -289,17 +289,23 @@ describe('ResultWriter fields checked at CreateStateMachine (Required field comb
     expect(load({ ...EXPORT, WriterConfig: config })).not.toThrow();
   });
 
-  it('refuses a ResultWriter in a JSONata Distributed Map, naming the state and field', () => {
-    const definition = ordersMap({
-      Resource: EXPORT.Resource,
-      Arguments: EXPORT.Parameters,
-      WriterConfig: { Transformation: 'FLATTEN', OutputType: 'JSON' },
-    }) as { QueryLanguage?: string; States: { Fan: Record<string, unknown> } };
-    definition.QueryLanguage = 'JSONata';
-    delete definition.States.Fan.ItemsPath;
-    definition.States.Fan.Items = '{% $states.input.items %}';
-    const load = () => loadDefinition(JSON.stringify(definition), []);
-    expect(load).toThrow(UnsupportedFeatureError);
-    expect(load).toThrow('state "Fan": field ItemProcessor.ProcessorConfig.Mode DISTRIBUTED is not supported');
+  // input-output-resultwriter.html: a JSONata state writes Arguments where a JSONPath one writes Parameters.
+  it('takes Arguments for Parameters in a JSONata Distributed Map, and refuses Parameters there', () => {
+    const jsonata = (writer: object) => {
+      const definition = ordersMap(writer) as { States: { Fan: Record<string, unknown> } };
+      definition.States.Fan.QueryLanguage = 'JSONata';
+      delete definition.States.Fan.ItemsPath;
+      definition.States.Fan.Items = '{% $states.input.items %}';
+      return () => loadDefinition(JSON.stringify(definition), []);
+    };
+    const config = { Transformation: 'FLATTEN', OutputType: 'JSON' };
+    expect(jsonata({ Resource: EXPORT.Resource, Arguments: EXPORT.Parameters, WriterConfig: config })).not.toThrow();
+    expect(jsonata({ Resource: EXPORT.Resource, Arguments: EXPORT.Parameters })).not.toThrow();
+    expect(jsonata({ Resource: EXPORT.Resource })).toThrow(
+      'state "Fan": field ResultWriter.Parameters is required with ResultWriter.Resource',
+    );
+    expect(jsonata({ ...EXPORT, WriterConfig: config })).toThrow(
+      'state "Fan": field ResultWriter.Parameters is only valid in a JSONPath state (use Arguments)',
+    );
   });
 });

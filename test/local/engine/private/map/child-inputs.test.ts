@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StatesError } from '../../../../../local/engine/errors';
-import { ChildInputs, readBatchConfig } from '../../../../../local/engine/private/map/child-inputs';
+import { ChildInputs, type ItemSelection, readBatchConfig } from '../../../../../local/engine/private/map/child-inputs';
 import type { ItemSource } from '../../../../../local/engine/private/map/item-reader';
+import { selectItem } from '../../../../../local/engine/private/state-fields';
 import type { RawState, StateNode } from '../../../../../local/engine/private/state-graph';
 import type { Json } from '../../../../../local/engine/types';
 import { contextObject } from '../../expressions/fixtures';
@@ -25,17 +26,41 @@ function arraySource(items: Json[], failAt?: number): ItemSource & { pulled: () 
   };
 }
 
-/** Every input `next()` gives until it gives none. */
+/** A JSONPath ItemSelector (or none) of `node`, rendered at once. */
+function jsonPathSelection(node: StateNode): ItemSelection {
+  return { kind: 'sync', select: (index, value) => selectItem(node, {}, context, index, value, random) };
+}
+
+/** Every input `next()` gives until it gives none, waiting whenever it is still selecting. */
+async function drainAsync(inputs: ChildInputs): Promise<{ input: Json; items: number }[]> {
+  const all: { input: Json; items: number }[] = [];
+  for (;;) {
+    const next = inputs.next();
+    if (next instanceof Promise) {
+      await next;
+      continue;
+    }
+    if (!next) return all;
+    all.push(next);
+  }
+}
+
+const listed = (iterator: Iterator<Json>): Json[] => [...{ [Symbol.iterator]: () => iterator }];
+
+/** Every input a synchronous selection gives until it gives none. */
 function drain(inputs: ChildInputs): { input: Json; items: number }[] {
   const all: { input: Json; items: number }[] = [];
-  for (let next = inputs.next(); next; next = inputs.next()) all.push(next);
+  for (let next = inputs.next(); next; next = inputs.next()) {
+    if (next instanceof Promise) throw new Error('a synchronous selection never waits');
+    all.push(next);
+  }
   return all;
 }
 
 describe('ChildInputs without an ItemBatcher', () => {
   it('gives one input per item, with ItemSelector rendered for the item and its index', () => {
     const node = mapNode({ ItemSelector: { 'value.$': '$$.Map.Item.Value', 'index.$': '$$.Map.Item.Index' } });
-    const inputs = new ChildInputs(node, arraySource(['a', 'b']), {}, context, random, undefined);
+    const inputs = new ChildInputs(arraySource(['a', 'b']), jsonPathSelection(node), undefined);
     expect(drain(inputs)).toEqual([
       { input: { value: 'a', index: 0 }, items: 1 },
       { input: { value: 'b', index: 1 }, items: 1 },
@@ -44,7 +69,7 @@ describe('ChildInputs without an ItemBatcher', () => {
 
   it('pulls items lazily, one per call, and stops pulling once the source is exhausted', () => {
     const source = arraySource([1, 2, 3]);
-    const inputs = new ChildInputs(mapNode(), source, {}, context, random, undefined);
+    const inputs = new ChildInputs(source, jsonPathSelection(mapNode()), undefined);
     expect(inputs.next()).toEqual({ input: 1, items: 1 });
     expect(source.pulled()).toBe(1);
     drain(inputs);
@@ -52,7 +77,7 @@ describe('ChildInputs without an ItemBatcher', () => {
   });
 
   it('lets an unreadable record throw to the caller', () => {
-    const inputs = new ChildInputs(mapNode(), arraySource([1, 2], 1), {}, context, random, undefined);
+    const inputs = new ChildInputs(arraySource([1, 2], 1), jsonPathSelection(mapNode()), undefined);
     expect(inputs.next()).toEqual({ input: 1, items: 1 });
     expect(() => inputs.next()).toThrow('bad record 1');
   });
@@ -61,7 +86,7 @@ describe('ChildInputs without an ItemBatcher', () => {
 describe('ChildInputs with an ItemBatcher', () => {
   it('cuts batches at MaxItemsPerBatch, with BatchInput in each', () => {
     const batch = { maxItems: 2, maxBytes: Number.POSITIVE_INFINITY, batchInput: { run: 'r1' } };
-    const inputs = new ChildInputs(mapNode(), arraySource([1, 2, 3, 4, 5]), {}, context, random, batch);
+    const inputs = new ChildInputs(arraySource([1, 2, 3, 4, 5]), jsonPathSelection(mapNode()), batch);
     expect(drain(inputs)).toEqual([
       { input: { BatchInput: { run: 'r1' }, Items: [1, 2] }, items: 2 },
       { input: { BatchInput: { run: 'r1' }, Items: [3, 4] }, items: 2 },
@@ -73,7 +98,7 @@ describe('ChildInputs with an ItemBatcher', () => {
     // {"Items":[]} is 12 bytes; "aaaa" 6; each further item 1 more for its comma.
     const batch = { maxItems: Number.POSITIVE_INFINITY, maxBytes: 25 };
     const items = ['aaaa', 'bbbb', 'cccc', 'x'.repeat(30), 'dd'];
-    const inputs = new ChildInputs(mapNode(), arraySource(items), {}, context, random, batch);
+    const inputs = new ChildInputs(arraySource(items), jsonPathSelection(mapNode()), batch);
     expect(drain(inputs).map(({ input }) => (input as { Items: Json[] }).Items)).toEqual([
       ['aaaa', 'bbbb'],
       ['cccc'],
@@ -82,14 +107,14 @@ describe('ChildInputs with an ItemBatcher', () => {
     ]);
   });
 
-  it('gives the item held for the next batch first among the pending inputs, then the rest with their indexes', () => {
+  it('gives the item held for the next batch first among the pending inputs, then the rest with their indexes', async () => {
     const batch = { maxItems: Number.POSITIVE_INFINITY, maxBytes: 25 };
     const node = mapNode({ ItemSelector: { 'v.$': '$$.Map.Item.Value', 'i.$': '$$.Map.Item.Index' } });
-    const inputs = new ChildInputs(node, arraySource(['a', 'b', 'c', 'd', 'e']), {}, context, random, batch);
-    const first = inputs.next()!;
+    const inputs = new ChildInputs(arraySource(['a', 'b', 'c', 'd', 'e']), jsonPathSelection(node), batch);
+    const first = inputs.next() as { items: number };
     expect(first.items).toBe(1);
     // The first batch started (1 item); item 1 was pulled and held because it would not fit.
-    expect([...inputs.pending(first.items)]).toEqual([
+    expect(listed(await inputs.pending())).toEqual([
       { v: 'b', i: 1 },
       { v: 'c', i: 2 },
       { v: 'd', i: 3 },
@@ -99,10 +124,62 @@ describe('ChildInputs with an ItemBatcher', () => {
 });
 
 describe('ChildInputs.pending', () => {
-  it('leaves out an unreadable record and what follows it', () => {
-    const inputs = new ChildInputs(mapNode(), arraySource([1, 2, 3, 4], 2), {}, context, random, undefined);
-    inputs.next();
-    expect([...inputs.pending(1)]).toEqual([2]);
+  it('leaves out an unreadable record and what follows it', async () => {
+    const inputs = new ChildInputs(arraySource([1, 2, 3, 4], 2), jsonPathSelection(mapNode()), undefined);
+    expect(inputs.next()).toEqual({ input: 1, items: 1 });
+    expect(listed(await inputs.pending())).toEqual([2]);
+  });
+});
+
+describe('ChildInputs with an asynchronous selection (a JSONata ItemSelector)', () => {
+  const tagged: ItemSelection = { kind: 'async', select: async (index, value) => ({ index, value }) };
+
+  it('asks the caller to wait until the next input is selected, then gives the inputs in item order', async () => {
+    const inputs = new ChildInputs(arraySource(['a', 'b', 'c']), tagged, undefined);
+    expect(inputs.next()).toBeInstanceOf(Promise);
+    expect(await drainAsync(inputs)).toEqual([
+      { input: { index: 0, value: 'a' }, items: 1 },
+      { input: { index: 1, value: 'b' }, items: 1 },
+      { input: { index: 2, value: 'c' }, items: 1 },
+    ]);
+  });
+
+  it('selects a whole batch before cutting it, at MaxItemsPerBatch or MaxInputBytesPerBatch', async () => {
+    const byCount = new ChildInputs(arraySource([1, 2, 3]), tagged, { maxItems: 2, maxBytes: 262_144 });
+    expect((await drainAsync(byCount)).map(({ items }) => items)).toEqual([2, 1]);
+    // {"Items":[]} is 12 bytes, {"index":0,"value":1} 21: two do not fit in 40.
+    const byBytes = new ChildInputs(arraySource([1, 2, 3]), tagged, { maxItems: Infinity, maxBytes: 40 });
+    expect((await drainAsync(byBytes)).map(({ items }) => items)).toEqual([1, 1, 1]);
+  });
+
+  it('selects no more than a bounded number of items ahead of the children', async () => {
+    const source = arraySource(Array.from({ length: 1000 }, (_, i) => i));
+    const inputs = new ChildInputs(source, tagged, undefined);
+    await inputs.next();
+    expect(source.pulled()).toBeLessThan(100);
+  });
+
+  it('throws a selection error from the next call, as the source would', async () => {
+    const failing: ItemSelection = {
+      kind: 'async',
+      select: async (index) => {
+        if (index === 1) throw new StatesError('States.QueryEvaluationError', 'bad item 1');
+        return index;
+      },
+    };
+    const inputs = new ChildInputs(arraySource(['a', 'b']), failing, undefined);
+    await inputs.next();
+    expect(() => inputs.next()).toThrow('bad item 1');
+  });
+
+  it('lists the items selected ahead among the pending inputs, then selects the rest', async () => {
+    const inputs = new ChildInputs(arraySource(['a', 'b', 'c']), tagged, { maxItems: 1, maxBytes: 262_144 });
+    await inputs.next();
+    expect(inputs.next()).toEqual({ input: { Items: [{ index: 0, value: 'a' }] }, items: 1 });
+    expect(listed(await inputs.pending())).toEqual([
+      { index: 1, value: 'b' },
+      { index: 2, value: 'c' },
+    ]);
   });
 });
 

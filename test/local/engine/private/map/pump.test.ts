@@ -175,4 +175,33 @@ describe('runPump', () => {
     await run.done;
     expect(run.results).toEqual(Array.from({ length: 25 }, (_, index) => index));
   });
+
+  it('waits while `next` gives a promise, calls it again once the promise settles, and resolves only after', async () => {
+    const ready = deferred<void>();
+    let isReady = false;
+    void ready.promise.then(() => {
+      isReady = true;
+    });
+    const started: number[] = [];
+    let nextIndex = 0;
+    let finished = false;
+    const done = runPump<number>({
+      limit: 4,
+      halted: () => false,
+      next: () => {
+        if (nextIndex === 1 && !isReady) return ready.promise;
+        if (nextIndex >= 3) return undefined;
+        const index = nextIndex++;
+        return { run: () => started.push(index), succeeded: () => undefined, failed: () => undefined };
+      },
+    }).then(() => {
+      finished = true;
+    });
+    await flush();
+    expect(started).toEqual([0]);
+    expect(finished).toBe(false);
+    ready.resolve();
+    await done;
+    expect(started).toEqual([0, 1, 2]);
+  });
 });
