@@ -11,9 +11,12 @@ export { evaluateIntrinsic, intrinsicProblem, isIntrinsic } from './intrinsics';
 export {
   evaluateJsonata,
   expectKind,
+  expressionInField,
   isJsonataExpression,
   type JsonataScope,
+  jsonataDelimiterProblem,
   jsonataProblem,
+  jsonataStatesMembers,
   jsonataVariables,
   renderJsonata,
 } from './jsonata';

@@ -33,7 +33,7 @@ import {
 } from './runtime';
 import { contextFor, readNumber, readString } from './state-fields';
 import type { Graph, Retrier, StateNode } from './state-graph';
-import { assignJsonPath, caughtStep, completeState } from './state-outcome';
+import { assignJsonPath, caughtStep, choiceAssign, completeState } from './state-outcome';
 import { runTask } from './task-state';
 
 /** The states that need no service; their JSONata forms run in jsonata-states.ts. */
@@ -315,8 +315,8 @@ function attempt(
           `No Matches! (state '${node.name}', no choice rule matched and there is no Default)`,
         );
       }
-      // The matched rule's Assign, else the state's; it reads the effective input as `$`.
-      const assign = (rule?.Assign as JsonObject | undefined) ?? raw.Assign;
+      // The state's Assign with the matched rule's on top; both read the effective input as `$`.
+      const assign = rule ? choiceAssign(raw.Assign, rule.Assign as JsonObject | undefined) : raw.Assign;
       const assigned = assignJsonPath(assign, effective, context, frame.scope.env.random);
       return { output: applyOutputPath(effective, raw.OutputPath, context), next, assigned };
     }
