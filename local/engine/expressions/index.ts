@@ -13,6 +13,7 @@ export {
   expectKind,
   expressionInField,
   isJsonataExpression,
+  JsonataEvaluationError,
   type JsonataScope,
   jsonataDelimiterProblem,
   jsonataProblem,

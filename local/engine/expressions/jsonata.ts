@@ -159,8 +159,19 @@ function freeVariables(ast: jsonata.ExprNode): VariableUse {
 const isVariableNode = (node: unknown): node is { type: 'variable'; value: string } =>
   typeof node === 'object' && node !== null && (node as jsonata.ExprNode).type === 'variable';
 
-function queryError(message: string): StatesError {
-  return new StatesError(StatesErrors.QueryEvaluationError, message);
+/**
+ * A JSONata evaluation failure: `States.QueryEvaluationError` with the field it happened in, which
+ * the execution history reports as the `location` of an `EvaluationFailed` event (docs:
+ * apireference/API_EvaluationFailedEventDetails.html).
+ */
+export class JsonataEvaluationError extends StatesError {
+  constructor(
+    /** The field as a path joined by `/`, e.g. `Output/a`; none when the state input is at fault. */
+    readonly location: string | undefined,
+    cause: string,
+  ) {
+    super(StatesErrors.QueryEvaluationError, cause);
+  }
 }
 
 /**
@@ -174,10 +185,11 @@ export function expressionInField(text: string, field: string): string {
 
 /** A JSONata result as JSON: undefined and functions are errors, sequences become plain arrays. */
 function toJson(value: unknown, text: string, field: string): Json {
-  if (value === undefined) throw queryError(`${expressionInField(text, field)} returned nothing (undefined).`);
+  if (value === undefined)
+    throw new JsonataEvaluationError(field, `${expressionInField(text, field)} returned nothing (undefined).`);
   const json = JSON.stringify(value, (_key, member: unknown) => {
     if (typeof member === 'function') {
-      throw queryError(`${expressionInField(text, field)} returned an unsupported result type.`);
+      throw new JsonataEvaluationError(field, `${expressionInField(text, field)} returned an unsupported result type.`);
     }
     return member;
   });
@@ -201,7 +213,10 @@ export async function evaluateJsonata(text: string, field: string, scope: Jsonat
     value = await compile(bodyOf(text)).evaluate(undefined, bindings);
   } catch (error) {
     const reason = error instanceof StatesError ? error.cause : describe(error);
-    throw queryError(`${expressionInField(text, field)} threw an error during evaluation. ${reason}`);
+    throw new JsonataEvaluationError(
+      field,
+      `${expressionInField(text, field)} threw an error during evaluation. ${reason}`,
+    );
   }
   return toJson(value, text, field);
 }
@@ -247,7 +262,8 @@ export function expectKind<T extends Json>(
   kind: string,
 ): T {
   if (!test(value)) {
-    throw queryError(
+    throw new JsonataEvaluationError(
+      field,
       `${expressionInField(text, field)} returned an unexpected result type. Expected '${kind}', but was '${jsonType(value)}' for value: ${jsonForMessage(value)}`,
     );
   }

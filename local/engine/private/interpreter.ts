@@ -9,6 +9,7 @@ import {
   applyOutputPath,
   applyResultPath,
   evaluateChoiceRule,
+  JsonataEvaluationError,
   matchesErrorEquals,
   renderPayloadTemplate,
 } from '../expressions';
@@ -136,7 +137,7 @@ function locatedAttempt(
   enteredEventId: number,
 ): Step | Promise<Step> {
   const relocate = (error: unknown): never => {
-    throw locateFailure(error, node.name, enteredEventId);
+    throw failedInState(error, node, frame, enteredEventId);
   };
   try {
     const step = attempt(node, input, frame, item, enteredTime, retryCount);
@@ -144,6 +145,21 @@ function locatedAttempt(
   } catch (error) {
     return relocate(error);
   }
+}
+
+/**
+ * Names the state in the cause of an error it raised itself; a JSONata evaluation failure is also
+ * recorded as an `EvaluationFailed` event with the field it happened in (docs:
+ * apireference/API_EvaluationFailedEventDetails.html).
+ */
+function failedInState(error: unknown, node: StateNode, frame: Frame, enteredEventId: number): unknown {
+  const located = locateFailure(error, node.name, enteredEventId);
+  if (error instanceof JsonataEvaluationError && located instanceof StatesError) {
+    const details: Record<string, unknown> = { cause: located.cause, error: located.error, state: node.name };
+    if (error.location !== undefined) details.location = error.location;
+    record(frame.scope, 'EvaluationFailed', details);
+  }
+  return located;
 }
 
 function exited(node: StateNode, step: Step, frame: Frame): Step {
@@ -213,7 +229,7 @@ async function runWithErrorHandling(
     try {
       step = await caughtStep(node, catcher, frame, context, input, failure);
     } catch (error) {
-      throw locateFailure(error, node.name, enteredEventId);
+      throw failedInState(error, node, frame, enteredEventId);
     }
     if (step.assigned) assignVariables(step.assigned, node, frame);
     return step;

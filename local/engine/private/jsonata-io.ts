@@ -5,15 +5,16 @@
  * workflow variables in scope. Fields that hold a number or an array may be an expression.
  */
 
-import { StatesError, StatesErrors } from '../errors';
 import {
   evaluateJsonata,
   expectKind,
   expressionInField,
   isJsonataExpression,
+  JsonataEvaluationError,
   type JsonataScope,
   renderJsonata,
 } from '../expressions';
+import { jsonForMessage } from '../expressions/json';
 import type { ContextObject, Json, JsonObject } from '../types';
 import type { Frame } from './runtime';
 import type { StateNode } from './state-graph';
@@ -71,8 +72,8 @@ export async function jsonataNumber(
   if (!isJsonataExpression(value)) return value as number | undefined;
   const result = expectKind(await evaluateJsonata(value, field, scope), isNumber, value, field, 'number');
   if (!rule(result)) {
-    throw new StatesError(
-      StatesErrors.QueryEvaluationError,
+    throw new JsonataEvaluationError(
+      field,
       `${expressionInField(value, field)} returned ${result}, which is not ${ruleText}.`,
     );
   }
@@ -83,20 +84,18 @@ const isArray = (value: Json): value is Json[] => Array.isArray(value);
 
 /**
  * The array a JSONata Map iterates over: `Items` (an array, whose members may be expressions, or
- * an expression that must return an array), else the state input.
+ * an expression that must return an array), else the state input, which must then be an array.
  */
 export async function jsonataItems(node: StateNode, scope: JsonataScope, input: Json): Promise<Json[]> {
   const items = node.raw.Items;
-  if (isJsonataExpression(items))
+  if (isJsonataExpression(items)) {
     return expectKind(await evaluateJsonata(items, 'Items', scope), isArray, items, 'Items', 'array');
-  const value = items === undefined ? input : await renderJsonata(items, 'Items', scope);
-  if (!Array.isArray(value)) {
-    throw new StatesError(
-      StatesErrors.QueryEvaluationError,
-      `The field 'Items' of state '${node.name}' must be a JSON array (received ${value === null ? 'null' : typeof value})`,
-    );
   }
-  return value;
+  if (items !== undefined) return (await renderJsonata(items, 'Items', scope)) as Json[];
+  if (!Array.isArray(input)) {
+    throw new JsonataEvaluationError(undefined, `Map state input must be an array but was: ${jsonForMessage(input)}`);
+  }
+  return input;
 }
 
 /** One iteration's input: `ItemSelector` with `$states.context.Map.Item` set, else the item. */

@@ -7,7 +7,13 @@
  */
 
 import { StatesError, StatesErrors } from '../errors';
-import { evaluateJsonata, expectKind, isJsonataExpression, type JsonataScope } from '../expressions';
+import {
+  evaluateJsonata,
+  expectKind,
+  isJsonataExpression,
+  JsonataEvaluationError,
+  type JsonataScope,
+} from '../expressions';
 import type { Json, JsonObject } from '../types';
 import { jsonataNumber, jsonataOutcome, jsonataScope } from './jsonata-io';
 import { type Frame, keepCause, type MapItem, type Step, waitFor } from './runtime';
@@ -87,10 +93,7 @@ async function optionalString(value: unknown, field: string, scope: JsonataScope
 async function condition(value: unknown, field: string, scope: JsonataScope): Promise<boolean> {
   if (typeof value === 'boolean') return value;
   if (!isJsonataExpression(value)) {
-    throw new StatesError(
-      StatesErrors.QueryEvaluationError,
-      `The field '${field}' must be a boolean or a JSONata expression`,
-    );
+    throw new JsonataEvaluationError(field, `The field '${field}' must be a boolean or a JSONata expression`);
   }
   return expectKind(await evaluateJsonata(value, field, scope), isBoolean, value, field, 'boolean');
 }

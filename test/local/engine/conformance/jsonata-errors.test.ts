@@ -86,6 +86,42 @@ describe('States.QueryEvaluationError causes (transforming-data.html, "Handling 
     );
   });
 
+  // apireference/API_EvaluationFailedEventDetails.html: the history names the state, the error,
+  // the cause and the location of the field.
+  it('records an EvaluationFailed event with the location of the field', async () => {
+    const h = harness();
+    const result = await h.run(jsonata(single({ Type: 'Pass', Output: { a: '{% $states.input.missing %}' } })));
+    const types = h.historyTypes(result.arn);
+    expect(types.slice(-2)).toEqual(['EvaluationFailed', 'ExecutionFailed']);
+    const event = h.sfn
+      .getExecutionHistory(result.arn, { maxResults: 100 })
+      .items.find((e) => e.type === 'EvaluationFailed');
+    expect(event?.details).toEqual({
+      evaluationFailedEventDetails: {
+        cause: result.cause,
+        error: 'States.QueryEvaluationError',
+        location: 'Output/a',
+        state: 'S',
+      },
+    });
+  });
+
+  it('fails a Map without Items whose input is not an array, with no location', async () => {
+    const h = harness();
+    const result = await h.run(
+      jsonata(single({ Type: 'Map', ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } } })),
+      { a: 1 },
+    );
+    expect(result.error).toBe('States.QueryEvaluationError');
+    expect(result.cause).toBe(`${PREFIX}Map state input must be an array but was: {"a":1}`);
+    const event = h.sfn
+      .getExecutionHistory(result.arn, { maxResults: 100 })
+      .items.find((e) => e.type === 'EvaluationFailed');
+    expect(event?.details).toEqual({
+      evaluationFailedEventDetails: { cause: result.cause, error: 'States.QueryEvaluationError', state: 'S' },
+    });
+  });
+
   it('is caught by a Catcher of a Parallel state', async () => {
     const h = harness();
     const result = await h.run(
