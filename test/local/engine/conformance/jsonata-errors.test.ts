@@ -196,6 +196,13 @@ describe('expressions refused at CreateStateMachine', () => {
     },
   );
 
+  it('checks only direct reads: $states read through a binding is undefined at run time', async () => {
+    const h = harness();
+    const result = await h.run(jsonata(single({ Type: 'Pass', Output: '{% ($s := $states; $s.result) %}' })));
+    expect(result.error).toBe('States.QueryEvaluationError');
+    expect(result.cause).toMatch(/returned nothing \(undefined\)/);
+  });
+
   it('accepts $states.result in a Task Output and Assign, and $states.errorOutput in a Catcher', () => {
     const definition = {
       StartAt: 'S',

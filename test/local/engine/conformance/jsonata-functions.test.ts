@@ -94,3 +94,24 @@ describe('integer parameters round down (transforming-data.html, "JSONata functi
     expect(await value('$random(7) = $random(8)')).toBe(false);
   });
 });
+
+// The guide gives no limits for these functions; they keep those of the intrinsic functions they
+// replace (intrinsic-functions.html): States.ArrayRange makes at most 1000 elements and States.Hash
+// hashes at most 10,000 characters.
+describe('limits kept from the intrinsic functions', () => {
+  it.each([
+    ['$range(1, 1001, 1)', /\$range can create at most 1000 elements/],
+    ["$hash($pad('', 10001, 'x'), 'MD5')", /\$hash accepts at most 10000 characters/],
+  ])('%s fails with States.QueryEvaluationError', async (expression, message) => {
+    const h = harness();
+    const result = await h.run(jsonata(single({ Type: 'Pass', Output: `{% ${expression} %}` })));
+    expect(result.error).toBe('States.QueryEvaluationError');
+    expect(result.cause).toMatch(message);
+  });
+
+  it('$range makes 1000 elements', async () => {
+    const h = harness();
+    const result = await h.run(jsonata(single({ Type: 'Pass', Output: '{% $count($range(1, 1000, 1)) %}' })));
+    expect(output(result)).toBe(1000);
+  });
+});

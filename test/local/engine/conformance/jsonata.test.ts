@@ -40,6 +40,7 @@ describe('JSONata expressions (transforming-data.html)', () => {
     ['a number', 42, 42],
     ['a boolean', true, true],
     ['a literal string', 'done', 'done'],
+    ['null', null, null],
   ])('accepts %s as Output', async (_kind, value, expected) => {
     const h = harness();
     const result = await h.run(jsonata(single({ Type: 'Pass', Output: value })));
@@ -149,6 +150,14 @@ describe('JSONata expressions (transforming-data.html)', () => {
     expect(h.clock.sleeps).toContain(30_000);
   });
 
+  it('waits until the time a Timestamp expression returns (state-wait.html)', async () => {
+    const h = harness();
+    const until = new Date(h.clock.now() + 90_000).toISOString();
+    const result = await h.run(jsonata(single({ Type: 'Wait', Timestamp: '{% $states.input.until %}' })), { until });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(h.clock.sleeps).toContain(90_000);
+  });
+
   it('fails with the Error and Cause a Fail state computes (state-fail.html)', async () => {
     const h = harness();
     const result = await h.run(
@@ -184,6 +193,26 @@ describe('JSONata expressions (transforming-data.html)', () => {
       { index: 0, value: 'a', queue: 'q' },
       { index: 1, value: 'b', queue: 'q' },
     ]);
+  });
+
+  // transforming-data.html, "Writing JSONata expressions": `"Items": [1, "{% $two %}", 3]`.
+  it('evaluates the expressions inside a literal Items array', async () => {
+    const h = harness();
+    const result = await h.run(
+      jsonata({
+        StartAt: 'Two',
+        States: {
+          Two: { Type: 'Pass', Assign: { two: 2 }, Next: 'M' },
+          M: {
+            Type: 'Map',
+            Items: [1, '{% $two %}', 3],
+            ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+            End: true,
+          },
+        },
+      }),
+    );
+    expect(output(result)).toEqual([1, 2, 3]);
   });
 
   it('gives each Parallel branch the Arguments (state-parallel.html)', async () => {

@@ -359,6 +359,8 @@ describe('validation at CreateStateMachine (workflow-variables.html)', () => {
       single({ Type: 'Pass', Assign: { [`v${'x'.repeat(80)}`]: 1 } }),
       /at most 80 characters/,
     ],
+    // "You cannot assign a value to a part of a variable".
+    ['a part of a variable', single({ Type: 'Pass', Assign: { 'x.y': 42 } }), /field Assign\.x\.y: a variable name/],
     ['the reserved name states', single({ Type: 'Pass', Assign: { states: 1 } }), /\$states is reserved/],
     [
       'Assign in a Succeed state',
@@ -368,6 +370,21 @@ describe('validation at CreateStateMachine (workflow-variables.html)', () => {
   ])('refuses %s, naming the state and field', (_, definition, message) => {
     const h = harness();
     expect(() => h.start(definition)).toThrow(message);
+  });
+
+  // The guide is silent on a variable read before any state assigned it; a JSONPath path naming
+  // nothing is States.Runtime.
+  it('fails a JSONPath read of a variable only a later state assigns with States.Runtime', async () => {
+    const h = harness();
+    const result = await h.run({
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Pass', Parameters: { 'v.$': '$x' }, Next: 'B' },
+        B: { Type: 'Pass', Assign: { x: 1 }, End: true },
+      },
+    });
+    expect(result.error).toBe('States.Runtime');
+    expect(result.cause).toMatch(/The JSONPath '\$x' specified for the field 'v\.\$' could not be found/);
   });
 
   it('accepts function calls, local bindings and lambda parameters as no workflow variables', async () => {
