@@ -11,9 +11,13 @@ export { evaluateIntrinsic, intrinsicProblem, isIntrinsic } from './intrinsics';
 export {
   evaluateJsonata,
   expectKind,
+  expressionInField,
   isJsonataExpression,
+  JsonataEvaluationError,
   type JsonataScope,
+  jsonataDelimiterProblem,
   jsonataProblem,
+  jsonataStatesMembers,
   jsonataVariables,
   renderJsonata,
 } from './jsonata';

@@ -3,7 +3,8 @@
  * "JSONata functions provided by Step Functions"): `$partition`, `$range`, `$hash`, `$random` (with an
  * optional seed), `$uuid` and `$parse`; `$eval` is not available. They share their rules with the
  * intrinsic functions they replace (States.ArrayPartition, States.ArrayRange, States.Hash,
- * States.MathRandom, States.UUID, States.StringToJson).
+ * States.MathRandom, States.UUID, States.StringToJson). Their integer parameters round a number
+ * with a fraction down (the page's note on built-in functions that require integer values).
  */
 
 import { StatesError, StatesErrors } from '../errors';
@@ -34,11 +35,20 @@ function viaIntrinsic(intrinsic: string, name: string, args: readonly unknown[])
   }
 }
 
+/** An integer parameter as Step Functions reads it: a finite number with a fraction is rounded down. */
+const roundDown = (value: unknown): unknown =>
+  typeof value === 'number' && Number.isFinite(value) ? Math.floor(value) : value;
+
 /** The functions bound into every evaluation, by name without the `$`. */
 export function stepFunctionsFunctions(env: JsonataEnvironment): Record<string, (...args: unknown[]) => unknown> {
   return {
-    partition: (...args) => viaIntrinsic('States.ArrayPartition', '$partition', args),
-    range: (...args) => viaIntrinsic('States.ArrayRange', '$range', args),
+    partition: (...args) =>
+      viaIntrinsic(
+        'States.ArrayPartition',
+        '$partition',
+        args.map((arg, i) => (i === 0 ? arg : roundDown(arg))),
+      ),
+    range: (...args) => viaIntrinsic('States.ArrayRange', '$range', args.map(roundDown)),
     hash: (...args) => {
       if (typeof args[0] !== 'string') {
         throw queryError(`The function $hash requires a string as its first argument; received ${typeof args[0]}`);
@@ -49,10 +59,10 @@ export function stepFunctionsFunctions(env: JsonataEnvironment): Record<string, 
       if (args.length > 1) throw queryError(`The function $random takes 0 or 1 arguments; received ${args.length}`);
       if (args.length === 0 || args[0] === undefined) return env.random();
       const seed = args[0];
-      if (typeof seed !== 'number' || !Number.isInteger(seed)) {
+      if (typeof seed !== 'number' || !Number.isFinite(seed)) {
         throw queryError(`The function $random requires an integer seed; received ${JSON.stringify(seed)}`);
       }
-      return seededRandom(seed);
+      return seededRandom(Math.floor(seed));
     },
     uuid: (...args) => {
       if (args.length > 0) throw queryError(`The function $uuid takes no arguments; received ${args.length}`);

@@ -39,6 +39,21 @@ function compile(body: string): jsonata.Expression {
 
 const bodyOf = (text: string): string => text.slice(2, -2);
 
+/** An expression as Step Functions quotes it in a cause: without `{% %}` and the spaces inside them. */
+const quoted = (text: string): string => bodyOf(text).trim();
+
+/**
+ * Why a string that is not an expression cannot be used: it opens with `{%` or closes with `%}`
+ * (spaces aside) without being a whole expression, e.g. `" {% $x %}"` or `"{% $x"`. Step Functions
+ * refuses an improperly opened or closed expression (docs: transforming-data.html, "Writing
+ * JSONata expressions in JSON strings").
+ */
+export function jsonataDelimiterProblem(value: string): string | undefined {
+  const trimmed = value.trim();
+  if ((!trimmed.startsWith('{%') && !trimmed.endsWith('%}')) || isJsonataExpression(value)) return undefined;
+  return `the string ${JSON.stringify(value)} is not a JSONata expression: an expression must start with '{%' and end with '%}', with no spaces before or after them`;
+}
+
 /** The message of something jsonata threw: its code and message when it is a JSONata error. */
 function describe(error: unknown): string {
   if (typeof error === 'object' && error !== null) {
@@ -87,6 +102,30 @@ const JSONATA_FUNCTIONS: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
+/**
+ * The members of `$states` an expression reads by name (`$states.result.x` reads `result`), so the
+ * definition check can refuse `result` and `errorOutput` where Step Functions does not provide them.
+ */
+export function jsonataStatesMembers(text: string): string[] {
+  const members = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    if (typeof node !== 'object' || node === null) return;
+    const record = node as Record<string, unknown>;
+    const steps = record.steps;
+    if (record.type === 'path' && Array.isArray(steps) && isVariableNode(steps[0]) && steps[0].value === 'states') {
+      const member = steps[1] as { type?: unknown; value?: unknown } | undefined;
+      if (member?.type === 'name' && typeof member.value === 'string') members.add(member.value);
+    }
+    for (const value of Object.values(record)) visit(value);
+  };
+  visit(compile(bodyOf(text)).ast());
+  return [...members];
+}
+
 interface VariableUse {
   reads: Set<string>;
   bound: Set<string>;
@@ -120,22 +159,37 @@ function freeVariables(ast: jsonata.ExprNode): VariableUse {
 const isVariableNode = (node: unknown): node is { type: 'variable'; value: string } =>
   typeof node === 'object' && node !== null && (node as jsonata.ExprNode).type === 'variable';
 
-function queryError(message: string): StatesError {
-  return new StatesError(StatesErrors.QueryEvaluationError, message);
+/**
+ * A JSONata evaluation failure: `States.QueryEvaluationError` with the field it happened in, which
+ * the execution history reports as the `location` of an `EvaluationFailed` event (docs:
+ * apireference/API_EvaluationFailedEventDetails.html).
+ */
+export class JsonataEvaluationError extends StatesError {
+  constructor(
+    /** The field as a path joined by `/`, e.g. `Output/a`; none when the state input is at fault. */
+    readonly location: string | undefined,
+    cause: string,
+  ) {
+    super(StatesErrors.QueryEvaluationError, cause);
+  }
+}
+
+/**
+ * The start of every evaluation failure's cause, as Step Functions writes it: the expression
+ * without its delimiters and the field as a path of keys and indexes joined by `/`, e.g.
+ * `The JSONata expression '$x' specified for the field 'Arguments/FunctionName'`.
+ */
+export function expressionInField(text: string, field: string): string {
+  return `The JSONata expression '${quoted(text)}' specified for the field '${field}'`;
 }
 
 /** A JSONata result as JSON: undefined and functions are errors, sequences become plain arrays. */
 function toJson(value: unknown, text: string, field: string): Json {
-  if (value === undefined) {
-    throw queryError(
-      `The JSONata expression '${text}' specified for the field '${field}' returned nothing (undefined).`,
-    );
-  }
+  if (value === undefined)
+    throw new JsonataEvaluationError(field, `${expressionInField(text, field)} returned nothing (undefined).`);
   const json = JSON.stringify(value, (_key, member: unknown) => {
     if (typeof member === 'function') {
-      throw queryError(
-        `The JSONata expression '${text}' specified for the field '${field}' returned an unsupported result type (a function).`,
-      );
+      throw new JsonataEvaluationError(field, `${expressionInField(text, field)} returned an unsupported result type.`);
     }
     return member;
   });
@@ -158,13 +212,10 @@ export async function evaluateJsonata(text: string, field: string, scope: Jsonat
     // Step Functions gives expressions no context value: state data is read through $states.
     value = await compile(bodyOf(text)).evaluate(undefined, bindings);
   } catch (error) {
-    if (error instanceof StatesError) {
-      throw queryError(
-        `The JSONata expression '${text}' specified for the field '${field}' threw an error during evaluation. ${error.cause}`,
-      );
-    }
-    throw queryError(
-      `The JSONata expression '${text}' specified for the field '${field}' threw an error during evaluation. ${describe(error)}`,
+    const reason = error instanceof StatesError ? error.cause : describe(error);
+    throw new JsonataEvaluationError(
+      field,
+      `${expressionInField(text, field)} threw an error during evaluation. ${reason}`,
     );
   }
   return toJson(value, text, field);
@@ -180,20 +231,29 @@ export async function renderJsonata(template: Json, field: string, scope: Jsonat
   if (Array.isArray(template)) {
     const out: Json[] = [];
     for (let i = 0; i < template.length; i++)
-      out.push(await renderJsonata(template[i] as Json, `${field}[${i}]`, scope));
+      out.push(await renderJsonata(template[i] as Json, `${field}/${i}`, scope));
     return out;
   }
   if (typeof template === 'object' && template !== null) {
     const out: JsonObject = {};
     for (const [key, value] of Object.entries(template)) {
-      setOwn(out, key, await renderJsonata(value, `${field}.${key}`, scope));
+      setOwn(out, key, await renderJsonata(value, `${field}/${key}`, scope));
     }
     return out;
   }
   return template;
 }
 
-/** Reads a field that must evaluate to a value of one kind (e.g. Condition, Seconds); names the received value otherwise. */
+/** The JSON type of a value as Step Functions names it in causes: `array`, `object`, `null`, `string`, ... */
+function jsonType(value: Json): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'array' : typeof value;
+}
+
+/**
+ * Reads a field that must evaluate to a value of one JSON type (e.g. Condition: boolean, Items:
+ * array); otherwise the cause names the expected type, the received one and the value.
+ */
 export function expectKind<T extends Json>(
   value: Json,
   test: (value: Json) => value is T,
@@ -202,8 +262,9 @@ export function expectKind<T extends Json>(
   kind: string,
 ): T {
   if (!test(value)) {
-    throw queryError(
-      `The JSONata expression '${text}' specified for the field '${field}' returned ${jsonForMessage(value)}, which is not ${kind}.`,
+    throw new JsonataEvaluationError(
+      field,
+      `${expressionInField(text, field)} returned an unexpected result type. Expected '${kind}', but was '${jsonType(value)}' for value: ${jsonForMessage(value)}`,
     );
   }
   return value;

@@ -2,6 +2,7 @@ import { InvalidDefinitionError, UnsupportedFeatureError } from '../errors';
 import { validateErrorEquals } from '../expressions';
 import type { TaskIntegration } from '../types';
 import { checkStateExpressions } from './expression-checks';
+import { checkStatesMembers } from './jsonata-checks';
 import { checkItemReader, checkResultWriter } from './map-io-checks';
 import { checkLanguageFields, type QueryLanguage, readQueryLanguage, stateLanguage } from './query-language';
 import type { Graph, RawMachine, RawState, ResolvedTask, StateNode } from './state-graph';
@@ -63,6 +64,7 @@ function compileState(name: string, raw: RawState, integrations: readonly TaskIn
     jsonata: language === 'JSONata',
   };
   if (language === 'JSONPath') checkStateExpressions(where, raw);
+  else checkStatesMembers(where, raw);
   checkErrorEquals(where, 'Retry', raw.Retry);
   checkErrorEquals(where, 'Catch', raw.Catch);
   switch (raw.Type) {

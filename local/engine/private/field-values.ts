@@ -139,15 +139,18 @@ function checkStateValues(state: Record<string, unknown>, at: string, scope: Rec
 
 /**
  * Adjusts a copy of a definition (in place) for asl-validator, whose schema is narrower than Step
- * Functions in three documented places: `ToleratedFailurePercentage` is a number from 0 to 100, not
+ * Functions in four documented places: `ToleratedFailurePercentage` is a number from 0 to 100, not
  * only an integer (maprun-fail-threshold.html), `ReaderConfig.MaxItems` 0 means no limit
- * (input-output-itemreader.html), and a ResultWriter may have no `Resource` (input-output-resultwriter.html).
- * The values themselves were checked by `checkFieldValues`; the ResultWriter by the compiler.
+ * (input-output-itemreader.html), a ResultWriter may have no `Resource` (input-output-resultwriter.html),
+ * and a JSONata `Output` may be any JSON value, `"Output": true` or `42` (transforming-data.html,
+ * "Arguments and Output Fields"). The values themselves were checked by `checkFieldValues`, the
+ * ResultWriter by the compiler, the expressions of `Output` by the query-language checks.
  */
 export function relaxForSchema(machine: unknown): void {
   if (!isObject(machine) || !isObject(machine.States)) return;
   for (const state of Object.values(machine.States)) {
     if (!isObject(state)) continue;
+    if (state.Output !== undefined && !isObject(state.Output)) state.Output = {};
     if (state.Type === 'Map') {
       const percentage = state.ToleratedFailurePercentage;
       if (typeof percentage === 'number' && !Number.isInteger(percentage)) {

@@ -42,6 +42,7 @@ const DETAILS_BY_TYPE: Record<string, string> = {
   ExecutionAborted: 'executionAbortedEventDetails',
   ExecutionTimedOut: 'executionTimedOutEventDetails',
   ExecutionRedriven: 'executionRedrivenEventDetails',
+  EvaluationFailed: 'evaluationFailedEventDetails',
   TaskScheduled: 'taskScheduledEventDetails',
   TaskStarted: 'taskStartedEventDetails',
   TaskSucceeded: 'taskSucceededEventDetails',

@@ -9,6 +9,7 @@ import {
   applyOutputPath,
   applyResultPath,
   evaluateChoiceRule,
+  JsonataEvaluationError,
   matchesErrorEquals,
   renderPayloadTemplate,
 } from '../expressions';
@@ -33,7 +34,7 @@ import {
 } from './runtime';
 import { contextFor, readNumber, readString } from './state-fields';
 import type { Graph, Retrier, StateNode } from './state-graph';
-import { assignJsonPath, caughtStep, completeState } from './state-outcome';
+import { assignJsonPath, caughtStep, choiceAssign, completeState } from './state-outcome';
 import { runTask } from './task-state';
 
 /** The states that need no service; their JSONata forms run in jsonata-states.ts. */
@@ -136,7 +137,7 @@ function locatedAttempt(
   enteredEventId: number,
 ): Step | Promise<Step> {
   const relocate = (error: unknown): never => {
-    throw locateFailure(error, node.name, enteredEventId);
+    throw failedInState(error, node, frame, enteredEventId);
   };
   try {
     const step = attempt(node, input, frame, item, enteredTime, retryCount);
@@ -144,6 +145,21 @@ function locatedAttempt(
   } catch (error) {
     return relocate(error);
   }
+}
+
+/**
+ * Names the state in the cause of an error it raised itself; a JSONata evaluation failure is also
+ * recorded as an `EvaluationFailed` event with the field it happened in (docs:
+ * apireference/API_EvaluationFailedEventDetails.html).
+ */
+function failedInState(error: unknown, node: StateNode, frame: Frame, enteredEventId: number): unknown {
+  const located = locateFailure(error, node.name, enteredEventId);
+  if (error instanceof JsonataEvaluationError && located instanceof StatesError) {
+    const details: Record<string, unknown> = { cause: located.cause, error: located.error, state: node.name };
+    if (error.location !== undefined) details.location = error.location;
+    record(frame.scope, 'EvaluationFailed', details);
+  }
+  return located;
 }
 
 function exited(node: StateNode, step: Step, frame: Frame): Step {
@@ -213,7 +229,7 @@ async function runWithErrorHandling(
     try {
       step = await caughtStep(node, catcher, frame, context, input, failure);
     } catch (error) {
-      throw locateFailure(error, node.name, enteredEventId);
+      throw failedInState(error, node, frame, enteredEventId);
     }
     if (step.assigned) assignVariables(step.assigned, node, frame);
     return step;
@@ -315,8 +331,8 @@ function attempt(
           `No Matches! (state '${node.name}', no choice rule matched and there is no Default)`,
         );
       }
-      // The matched rule's Assign, else the state's; it reads the effective input as `$`.
-      const assign = (rule?.Assign as JsonObject | undefined) ?? raw.Assign;
+      // The state's Assign with the matched rule's on top; both read the effective input as `$`.
+      const assign = rule ? choiceAssign(raw.Assign, rule.Assign as JsonObject | undefined) : raw.Assign;
       const assigned = assignJsonPath(assign, effective, context, frame.scope.env.random);
       return { output: applyOutputPath(effective, raw.OutputPath, context), next, assigned };
     }

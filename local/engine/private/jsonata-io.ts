@@ -5,8 +5,16 @@
  * workflow variables in scope. Fields that hold a number or an array may be an expression.
  */
 
-import { StatesError, StatesErrors } from '../errors';
-import { evaluateJsonata, expectKind, isJsonataExpression, type JsonataScope, renderJsonata } from '../expressions';
+import {
+  evaluateJsonata,
+  expectKind,
+  expressionInField,
+  isJsonataExpression,
+  JsonataEvaluationError,
+  type JsonataScope,
+  renderJsonata,
+} from '../expressions';
+import { jsonForMessage } from '../expressions/json';
 import type { ContextObject, Json, JsonObject } from '../types';
 import type { Frame } from './runtime';
 import type { StateNode } from './state-graph';
@@ -62,26 +70,32 @@ export async function jsonataNumber(
   ruleText: string,
 ): Promise<number | undefined> {
   if (!isJsonataExpression(value)) return value as number | undefined;
-  const result = expectKind(await evaluateJsonata(value, field, scope), isNumber, value, field, 'a number');
+  const result = expectKind(await evaluateJsonata(value, field, scope), isNumber, value, field, 'number');
   if (!rule(result)) {
-    throw new StatesError(
-      StatesErrors.QueryEvaluationError,
-      `The JSONata expression '${value}' specified for the field '${field}' returned ${result}, which is not ${ruleText}.`,
+    throw new JsonataEvaluationError(
+      field,
+      `${expressionInField(value, field)} returned ${result}, which is not ${ruleText}.`,
     );
   }
   return result;
 }
 
-/** The array a JSONata Map iterates over: `Items` (an array or an expression), else the state input. */
+const isArray = (value: Json): value is Json[] => Array.isArray(value);
+
+/**
+ * The array a JSONata Map iterates over: `Items` (an array, whose members may be expressions, or
+ * an expression that must return an array), else the state input, which must then be an array.
+ */
 export async function jsonataItems(node: StateNode, scope: JsonataScope, input: Json): Promise<Json[]> {
-  const items = node.raw.Items === undefined ? input : await renderJsonata(node.raw.Items, 'Items', scope);
-  if (!Array.isArray(items)) {
-    throw new StatesError(
-      StatesErrors.QueryEvaluationError,
-      `The field 'Items' of state '${node.name}' must be a JSON array (received ${items === null ? 'null' : typeof items})`,
-    );
+  const items = node.raw.Items;
+  if (isJsonataExpression(items)) {
+    return expectKind(await evaluateJsonata(items, 'Items', scope), isArray, items, 'Items', 'array');
   }
-  return items;
+  if (items !== undefined) return (await renderJsonata(items, 'Items', scope)) as Json[];
+  if (!Array.isArray(input)) {
+    throw new JsonataEvaluationError(undefined, `Map state input must be an array but was: ${jsonForMessage(input)}`);
+  }
+  return input;
 }
 
 /** One iteration's input: `ItemSelector` with `$states.context.Map.Item` set, else the item. */

@@ -2,17 +2,24 @@
  * The JSONata forms of the states that need no service (docs: step-functions/latest/dg/state-pass.html,
  * state-succeed.html, state-fail.html, state-choice.html, state-wait.html): Pass and Succeed end
  * with `Output` (default: the input); Fail's `Error` and `Cause` may be expressions; a Choice rule
- * is a `Condition`, and the matched rule's `Output` and `Assign` (else the state's) apply; Wait's
- * `Seconds` and `Timestamp` may be expressions.
+ * is a `Condition`; the matched rule's `Output` (else the state's) applies, and the state's `Assign`
+ * with the rule's on top of it; Wait's `Seconds` and `Timestamp` may be expressions.
  */
 
 import { StatesError, StatesErrors } from '../errors';
-import { evaluateJsonata, expectKind, isJsonataExpression, type JsonataScope } from '../expressions';
+import {
+  evaluateJsonata,
+  expectKind,
+  isJsonataExpression,
+  JsonataEvaluationError,
+  type JsonataScope,
+} from '../expressions';
 import type { Json, JsonObject } from '../types';
 import { jsonataNumber, jsonataOutcome, jsonataScope } from './jsonata-io';
 import { type Frame, keepCause, type MapItem, type Step, waitFor } from './runtime';
 import { contextFor } from './state-fields';
 import type { StateNode } from './state-graph';
+import { choiceAssign } from './state-outcome';
 
 const isString = (value: Json): value is string => typeof value === 'string';
 const isBoolean = (value: Json): value is boolean => typeof value === 'boolean';
@@ -42,10 +49,10 @@ export async function runJsonataFlowState(
     }
     case 'Choice': {
       for (const [index, rule] of (raw.Choices ?? []).entries()) {
-        if (await condition(rule.Condition, `Choices[${index}].Condition`, scope)) {
+        if (await condition(rule.Condition, `Choices/${index}/Condition`, scope)) {
           const fields = {
             Output: rule.Output ?? raw.Output,
-            Assign: (rule.Assign as JsonObject | undefined) ?? raw.Assign,
+            Assign: choiceAssign(raw.Assign, rule.Assign as JsonObject | undefined),
           };
           const outcome = await jsonataOutcome(fields, scope, input);
           return { output: outcome.output, next: String(rule.Next), assigned: outcome.assigned };
@@ -80,16 +87,13 @@ export async function runJsonataFlowState(
 
 async function optionalString(value: unknown, field: string, scope: JsonataScope): Promise<string | undefined> {
   if (!isJsonataExpression(value)) return value as string | undefined;
-  return expectKind(await evaluateJsonata(value, field, scope), isString, value, field, 'a string');
+  return expectKind(await evaluateJsonata(value, field, scope), isString, value, field, 'string');
 }
 
 async function condition(value: unknown, field: string, scope: JsonataScope): Promise<boolean> {
   if (typeof value === 'boolean') return value;
   if (!isJsonataExpression(value)) {
-    throw new StatesError(
-      StatesErrors.QueryEvaluationError,
-      `The field '${field}' must be a boolean or a JSONata expression`,
-    );
+    throw new JsonataEvaluationError(field, `The field '${field}' must be a boolean or a JSONata expression`);
   }
-  return expectKind(await evaluateJsonata(value, field, scope), isBoolean, value, field, 'a boolean');
+  return expectKind(await evaluateJsonata(value, field, scope), isBoolean, value, field, 'boolean');
 }

@@ -8,7 +8,7 @@
  */
 
 import { InvalidDefinitionError } from '../errors';
-import { isJsonataExpression, jsonataProblem } from '../expressions';
+import { isJsonataExpression, jsonataDelimiterProblem, jsonataProblem } from '../expressions';
 import type { RawMachine, RawState } from './state-graph';
 
 export type QueryLanguage = 'JSONPath' | 'JSONata';
@@ -188,10 +188,10 @@ function refuseDollarKeys(where: string, field: string, value: unknown): void {
   }
 }
 
-/** Every `{% %}` string of the state (its branches and item processor aside) must parse. */
+/** Every `{% %}` string of the state (its branches and item processor aside) must parse; no other string may look like one. */
 function checkExpressions(where: string, field: string, value: unknown): void {
-  if (isJsonataExpression(value)) {
-    const problem = jsonataProblem(value);
+  if (typeof value === 'string') {
+    const problem = isJsonataExpression(value) ? jsonataProblem(value) : jsonataDelimiterProblem(value);
     if (problem) throw new InvalidDefinitionError(`${where}: field ${field}: ${problem}`);
     return;
   }

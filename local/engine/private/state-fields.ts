@@ -105,16 +105,8 @@ export function readLimit(
   return value;
 }
 
-/**
- * Applies ResultSelector, ResultPath and OutputPath to a state's raw result, in AWS's order; also
- * returns the selected result, which a JSONPath Assign reads as `$`.
- */
-export function finishResult(
-  node: StateNode,
-  input: Json,
-  result: Json,
-  context: ContextObject,
-): { output: Json; selected: Json } {
+/** Applies ResultSelector, ResultPath and OutputPath to a state's raw result, in AWS's order. */
+export function finishResult(node: StateNode, input: Json, result: Json, context: ContextObject): Json {
   const raw = node.raw;
   const selected =
     raw.ResultSelector !== undefined
@@ -123,7 +115,7 @@ export function finishResult(
   const placed = applyResultPath(input, selected, raw.ResultPath);
   const output = applyOutputPath(placed, raw.OutputPath, context);
   checkPayloadSize(output, `output of state '${node.name}'`);
-  return { output, selected };
+  return output;
 }
 
 /** Reads the array a Map iterates over (ItemsPath, default `$`). */

@@ -1,14 +1,15 @@
 /**
  * How a state that produced a result, or a Catcher that caught an error, ends: its output and the
  * variables it assigns, in either query language (docs: step-functions/latest/dg/workflow-variables.html).
- * - JSONPath: ResultSelector, then Assign (whose `$` is the selected result), then ResultPath and
- *   OutputPath; a Catcher's Assign reads the error output `{Error, Cause}`.
+ * - JSONPath: Assign reads the raw result as `$`, beside ResultSelector, not after it; then
+ *   ResultPath and OutputPath; a Catcher's Assign reads the error output `{Error, Cause}`.
  * - JSONata: Output (default: the result) and Assign, both with `$states.result`; a Catcher's with
  *   `$states.errorOutput` (its Output defaults to the error output).
  */
 
 import type { StatesError } from '../errors';
 import { applyResultPath, renderPayloadTemplate } from '../expressions';
+import { setOwn } from '../expressions/json';
 import type { ContextObject, Json, JsonObject } from '../types';
 import { jsonataOutcome, jsonataScope } from './jsonata-io';
 import { checkPayloadSize, type Frame, type Step } from './runtime';
@@ -27,6 +28,23 @@ export function assignJsonPath(
     : (renderPayloadTemplate(assign, data, context, 'Assign', random) as JsonObject);
 }
 
+/** The variable an Assign key names: `x` for `x`, and for a JSONPath `x.$`. */
+const variableOf = (key: string): string => (key.endsWith('.$') ? key.slice(0, -2) : key);
+
+/**
+ * What a Choice state assigns when a rule matches: the state's Assign, which applies whichever rule
+ * matches, with the matched rule's own Assign on top of it (docs: state-choice.html, the Assign
+ * field of a Choice Rule). A variable both name takes the rule's value.
+ */
+export function choiceAssign(state: JsonObject | undefined, rule: JsonObject | undefined): JsonObject | undefined {
+  if (rule === undefined || state === undefined) return rule ?? state;
+  const ruled = new Set(Object.keys(rule).map(variableOf));
+  const merged: JsonObject = {};
+  for (const [key, value] of Object.entries(state)) if (!ruled.has(variableOf(key))) setOwn(merged, key, value);
+  for (const [key, value] of Object.entries(rule)) setOwn(merged, key, value);
+  return merged;
+}
+
 /** The step of a Task, Parallel or Map state once its result is in. */
 export async function completeState(
   node: StateNode,
@@ -41,8 +59,10 @@ export async function completeState(
     checkPayloadSize(outcome.output, `output of state '${node.name}'`);
     return { output: outcome.output, next: raw.Next, assigned: outcome.assigned };
   }
-  const { output, selected } = finishResult(node, input, result, context);
-  return { output, next: raw.Next, assigned: assignJsonPath(raw.Assign, selected, context, frame.scope.env.random) };
+  // docs: workflow-variables.html, "Using variables in JSONPath states": in a Task, Map or Parallel
+  // state `$` is the API or sub-workflow result, and Assign runs at the same time as ResultSelector.
+  const output = finishResult(node, input, result, context);
+  return { output, next: raw.Next, assigned: assignJsonPath(raw.Assign, result, context, frame.scope.env.random) };
 }
 
 /** The step a Catcher leads to: its Next, the output built from the error, and its Assign. */

@@ -157,12 +157,12 @@ async function jsonataSettings(
   if (batcher) {
     const maxItems = await number(
       batcher.MaxItemsPerBatch,
-      'ItemBatcher.MaxItemsPerBatch',
+      'ItemBatcher/MaxItemsPerBatch',
       BATCHER_RULES.MaxItemsPerBatch,
     );
     const maxBytes = await number(
       batcher.MaxInputBytesPerBatch,
-      'ItemBatcher.MaxInputBytesPerBatch',
+      'ItemBatcher/MaxInputBytesPerBatch',
       BATCHER_RULES.MaxInputBytesPerBatch,
     );
     batch = {
@@ -170,7 +170,7 @@ async function jsonataSettings(
       maxBytes: Math.min(maxBytes ?? PAYLOAD_LIMIT_BYTES, PAYLOAD_LIMIT_BYTES),
       batchInput:
         batcher.BatchInput !== undefined
-          ? await renderJsonata(batcher.BatchInput, 'ItemBatcher.BatchInput', scope)
+          ? await renderJsonata(batcher.BatchInput, 'ItemBatcher/BatchInput', scope)
           : undefined,
     };
   }
@@ -179,7 +179,7 @@ async function jsonataSettings(
     writerConfig?.Resource !== undefined
       ? readWriterTarget(
           node,
-          await renderJsonata(writerConfig.Arguments ?? {}, 'ResultWriter.Arguments', scope),
+          await renderJsonata(writerConfig.Arguments ?? {}, 'ResultWriter/Arguments', scope),
           'Arguments',
         )
       : undefined;
@@ -187,8 +187,8 @@ async function jsonataSettings(
   let origin: ItemOrigin;
   if (reader) {
     const parameters =
-      reader.Arguments !== undefined ? await renderJsonata(reader.Arguments, 'ItemReader.Arguments', scope) : {};
-    const maxItems = await number(reader.ReaderConfig?.MaxItems, 'ItemReader.ReaderConfig.MaxItems', MAX_ITEMS_RULE);
+      reader.Arguments !== undefined ? await renderJsonata(reader.Arguments, 'ItemReader/Arguments', scope) : {};
+    const maxItems = await number(reader.ReaderConfig?.MaxItems, 'ItemReader/ReaderConfig/MaxItems', MAX_ITEMS_RULE);
     origin = { kind: 'reader', field: 'Arguments', parameters, maxItems: maxItems || Number.POSITIVE_INFINITY };
   } else {
     origin = { kind: 'input', items: await jsonataItems(node, scope, input) };

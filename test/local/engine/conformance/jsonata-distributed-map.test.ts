@@ -142,7 +142,7 @@ describe('ItemSelector in JSONata (input-output-itemselector.html, state-map.htm
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('States.QueryEvaluationError');
     expect(result.cause).toContain(
-      "The JSONata expression '{% $states.context.Map.Item.Value + 1 %}' specified for the field 'ItemSelector' threw an error during evaluation.",
+      "The JSONata expression '$states.context.Map.Item.Value + 1' specified for the field 'ItemSelector' threw an error during evaluation. T2001",
     );
   });
 });
@@ -177,7 +177,7 @@ describe('ItemReader with Arguments (input-output-itemreader.html)', () => {
     const negative = await h.run(fanOut(fields('{% -1 %}')));
     expect(negative.error).toBe('States.QueryEvaluationError');
     expect(negative.cause).toContain(
-      "specified for the field 'ItemReader.ReaderConfig.MaxItems' returned -1, which is not a non-negative integer.",
+      "specified for the field 'ItemReader/ReaderConfig/MaxItems' returned -1, which is not a non-negative integer.",
     );
   });
 
@@ -235,7 +235,7 @@ describe('ItemBatcher expressions (input-output-itembatcher.html)', () => {
     const result = await h.run(fanOut({ Items: [1], ItemBatcher: { MaxItemsPerBatch: '{% 0 %}' } }));
     expect(result.error).toBe('States.QueryEvaluationError');
     expect(result.cause).toContain(
-      "The JSONata expression '{% 0 %}' specified for the field 'ItemBatcher.MaxItemsPerBatch' returned 0, which is not a positive integer.",
+      "The JSONata expression '0' specified for the field 'ItemBatcher/MaxItemsPerBatch' returned 0, which is not a positive integer.",
     );
   });
 });
@@ -308,7 +308,7 @@ describe('tolerated failure threshold expressions (maprun-fail-threshold.html)',
     const result = await h.run(fanOut({ Items: [1], ToleratedFailurePercentage: '{% 150 %}' }));
     expect(result.error).toBe('States.QueryEvaluationError');
     expect(result.cause).toBe(
-      "An error occurred while executing the state 'Fan' (entered at the event id #2). The JSONata expression '{% 150 %}' specified for the field 'ToleratedFailurePercentage' returned 150, which is not a number from 0 to 100.",
+      "An error occurred while executing the state 'Fan' (entered at the event id #2). The JSONata expression '150' specified for the field 'ToleratedFailurePercentage' returned 150, which is not a number from 0 to 100.",
     );
   });
 });
@@ -327,7 +327,7 @@ describe('MaxConcurrency expression (state-map-distributed.html)', () => {
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('States.QueryEvaluationError');
     expect(result.cause).toContain(
-      `The JSONata expression '{% "two" %}' specified for the field 'MaxConcurrency' returned "two", which is not a number.`,
+      `The JSONata expression '"two"' specified for the field 'MaxConcurrency' returned an unexpected result type. Expected 'number', but was 'string' for value: "two"`,
     );
   });
 
@@ -335,7 +335,9 @@ describe('MaxConcurrency expression (state-map-distributed.html)', () => {
     const h = harness();
     const result = await h.run(fanOut({ Items: '{% $states.input.one %}' }), { one: { id: 1 } });
     expect(result.error).toBe('States.QueryEvaluationError');
-    expect(result.cause).toContain("The field 'Items' of state 'Fan' must be a JSON array (received object)");
+    expect(result.cause).toContain(
+      `The JSONata expression '$states.input.one' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'object' for value: {"id":1}`,
+    );
   });
 });
 

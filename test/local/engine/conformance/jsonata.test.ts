@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fail, harness, scriptedIntegration, single } from '../helpers';
 
@@ -22,7 +21,7 @@ describe('JSONata expressions (transforming-data.html)', () => {
           Type: 'Pass',
           Output: {
             title: '{% $states.input.title %}',
-            nested: { list: ['{% $states.input.n * 2 %}', 'literal $states.input.n', ' {% 1 %}'] },
+            nested: { list: ['{% $states.input.n * 2 %}', 'literal $states.input.n', '50% {x}'] },
           },
         }),
       ),
@@ -31,8 +30,21 @@ describe('JSONata expressions (transforming-data.html)', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(output(result)).toEqual({
       title: 'Hello',
-      nested: { list: [42, 'literal $states.input.n', ' {% 1 %}'] },
+      nested: { list: [42, 'literal $states.input.n', '50% {x}'] },
     });
+  });
+
+  // "Arguments and Output Fields": Output can also accept any type of JSON value.
+  it.each([
+    ['an array', [1, '{% 1 + 1 %}'], [1, 2]],
+    ['a number', 42, 42],
+    ['a boolean', true, true],
+    ['a literal string', 'done', 'done'],
+    ['null', null, null],
+  ])('accepts %s as Output', async (_kind, value, expected) => {
+    const h = harness();
+    const result = await h.run(jsonata(single({ Type: 'Pass', Output: value })));
+    expect(output(result)).toEqual(expected);
   });
 
   it('passes the input on when a Pass state has no Output', async () => {
@@ -109,16 +121,24 @@ describe('JSONata expressions (transforming-data.html)', () => {
     expect(output(await h.run(definition, { n: 1 }))).toBe('small 1');
   });
 
-  it('fails with States.QueryEvaluationError when a Condition is not a boolean', async () => {
+  // state-choice.html, Choice Rules (JSONata): a rule's Assign applies when it matches; the state's
+  // Assign applies whichever rule matches.
+  it('applies the Choice state Assign whichever rule matches, with the rule Assign on top', async () => {
     const h = harness();
-    const result = await h.run(
-      jsonata({
-        StartAt: 'C',
-        States: { C: { Type: 'Choice', Choices: [{ Condition: '{% 1 %}', Next: 'D' }] }, D: { Type: 'Succeed' } },
-      }),
-    );
-    expect(result.error).toBe('States.QueryEvaluationError');
-    expect(result.cause).toMatch(/Choices\[0\]\.Condition/);
+    const definition = jsonata({
+      StartAt: 'C',
+      States: {
+        C: {
+          Type: 'Choice',
+          Choices: [{ Condition: '{% $states.input.n > 5 %}', Next: 'Done', Assign: { size: 'big' } }],
+          Default: 'Done',
+          Assign: { size: 'small', seen: '{% $states.input.n %}' },
+        },
+        Done: { Type: 'Pass', Output: { size: '{% $size %}', seen: '{% $seen %}' }, End: true },
+      },
+    });
+    expect(output(await h.run(definition, { n: 9 }))).toEqual({ size: 'big', seen: 9 });
+    expect(output(await h.run(definition, { n: 1 }))).toEqual({ size: 'small', seen: 1 });
   });
 
   it('waits for the number of seconds a Seconds expression returns (state-wait.html)', async () => {
@@ -128,6 +148,14 @@ describe('JSONata expressions (transforming-data.html)', () => {
     });
     expect(result.status).toBe('SUCCEEDED');
     expect(h.clock.sleeps).toContain(30_000);
+  });
+
+  it('waits until the time a Timestamp expression returns (state-wait.html)', async () => {
+    const h = harness();
+    const until = new Date(h.clock.now() + 90_000).toISOString();
+    const result = await h.run(jsonata(single({ Type: 'Wait', Timestamp: '{% $states.input.until %}' })), { until });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(h.clock.sleeps).toContain(90_000);
   });
 
   it('fails with the Error and Cause a Fail state computes (state-fail.html)', async () => {
@@ -165,6 +193,26 @@ describe('JSONata expressions (transforming-data.html)', () => {
       { index: 0, value: 'a', queue: 'q' },
       { index: 1, value: 'b', queue: 'q' },
     ]);
+  });
+
+  // transforming-data.html, "Writing JSONata expressions": `"Items": [1, "{% $two %}", 3]`.
+  it('evaluates the expressions inside a literal Items array', async () => {
+    const h = harness();
+    const result = await h.run(
+      jsonata({
+        StartAt: 'Two',
+        States: {
+          Two: { Type: 'Pass', Assign: { two: 2 }, Next: 'M' },
+          M: {
+            Type: 'Map',
+            Items: [1, '{% $two %}', 3],
+            ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+            End: true,
+          },
+        },
+      }),
+    );
+    expect(output(result)).toEqual([1, 2, 3]);
   });
 
   it('gives each Parallel branch the Arguments (state-parallel.html)', async () => {
@@ -276,95 +324,5 @@ describe('query language per state (transforming-data.html, "QueryLanguage")', (
   it('refuses a ".$" key in a JSONata state', () => {
     const h = harness();
     expect(() => h.start(jsonata(single({ Type: 'Pass', Output: { 'a.$': '$.a' } })))).toThrow(/'\.\$' keys/);
-  });
-});
-
-describe('JSONata functions provided by Step Functions (transforming-data.html)', () => {
-  const evaluate = async (expression: string, input: object = {}) => {
-    const h = harness();
-    return h.run(jsonata(single({ Type: 'Pass', Output: { value: `{% ${expression} %}` } })), input as never);
-  };
-
-  it('$partition splits an array into chunks of the given size', async () => {
-    expect(output(await evaluate('$partition([1,2,3,4,5,6,7,8,9], 3)'))).toEqual({
-      value: [
-        [1, 2, 3],
-        [4, 5, 6],
-        [7, 8, 9],
-      ],
-    });
-    expect(output(await evaluate('$partition([1,2,3,4], 3)'))).toEqual({ value: [[1, 2, 3], [4]] });
-  });
-
-  it('$range generates start to end inclusive by step', async () => {
-    expect(output(await evaluate('$range(0, 10, 2)'))).toEqual({ value: [0, 2, 4, 6, 8, 10] });
-  });
-
-  it('$hash computes a lowercase hex digest with the named algorithm', async () => {
-    expect(output(await evaluate("$hash('input data', 'SHA-1')"))).toEqual({
-      value: 'aaff4a450a104cd177d28d18d74485e8cae074b7',
-    });
-    expect(output(await evaluate("$hash('abc', 'SHA-256')"))).toEqual({
-      value: createHash('sha256').update('abc').digest('hex'),
-    });
-  });
-
-  it('$random returns a number in [0, 1), the same one for the same seed', async () => {
-    const seeded = output(await evaluate('[$random(42), $random(42)]')) as { value: number[] };
-    expect(seeded.value[0]).toBe(seeded.value[1]);
-    const unseeded = output(await evaluate('$random()')) as { value: number };
-    expect(unseeded.value).toBeGreaterThanOrEqual(0);
-    expect(unseeded.value).toBeLessThan(1);
-  });
-
-  it('$uuid returns a version 4 UUID', async () => {
-    const result = output(await evaluate('$uuid()')) as { value: string };
-    expect(result.value).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  });
-
-  it('$parse deserialises a JSON string', async () => {
-    expect(output(await evaluate('$parse($states.input.text)', { text: '{"a":[1,true]}' }))).toEqual({
-      value: { a: [1, true] },
-    });
-  });
-
-  it.each([
-    ['$range(0, 10, 0)', /\$range/],
-    ['$partition([1], 0)', /\$partition/],
-    ["$hash('a', 'SHA-3')", /\$hash/],
-    ["$parse('{nope')", /\$parse/],
-  ])('%s fails with States.QueryEvaluationError naming the function', async (expression, message) => {
-    const result = await evaluate(expression);
-    expect(result.error).toBe('States.QueryEvaluationError');
-    expect(result.cause).toMatch(message);
-  });
-});
-
-describe('States.QueryEvaluationError (concepts-error-handling.html)', () => {
-  it('is raised for an expression that returns nothing, naming the state and the field', async () => {
-    const h = harness();
-    const result = await h.run(jsonata(single({ Type: 'Pass', Output: { a: '{% $states.input.missing %}' } })));
-    expect(result.error).toBe('States.QueryEvaluationError');
-    expect(result.cause).toMatch(/^An error occurred while executing the state 'S' \(entered at the event id #2\)\./);
-    expect(result.cause).toMatch(/'Output\.a' returned nothing/);
-  });
-
-  it('is raised for an expression that throws, and can be caught', async () => {
-    const h = harness();
-    const result = await h.run(
-      jsonata({
-        StartAt: 'S',
-        States: {
-          S: {
-            Type: 'Parallel',
-            Branches: [{ StartAt: 'P', States: { P: { Type: 'Pass', Output: '{% $number("x") %}', End: true } } }],
-            Catch: [{ ErrorEquals: ['States.QueryEvaluationError'], Next: 'Done' }],
-            End: true,
-          },
-          Done: { Type: 'Pass', Output: '{% $states.input.Error %}', End: true },
-        },
-      }),
-    );
-    expect(output(result)).toBe('States.QueryEvaluationError');
   });
 });

@@ -93,10 +93,45 @@ describe('Assign and later states (JSONata)', () => {
     const result = await h.run(jsonata(single({ Type: 'Pass', Assign: { big: "{% $pad('', 262145, 'x') %}" } })));
     expect(result.error).toBe('States.DataLimitExceeded');
   });
+
+  // "Limits": the total size of all stored variables cannot exceed 10 MiB per execution.
+  const storing = (names: string[]) =>
+    jsonata({
+      StartAt: names[0],
+      States: Object.fromEntries(
+        names.map((name, index) => [
+          name,
+          {
+            Type: 'Pass',
+            Assign: { [name]: "{% $pad('', 250000, 'x') %}" },
+            ...(index + 1 < names.length ? { Next: names[index + 1] } : { End: true }),
+          },
+        ]),
+      ),
+    });
+  const names = (count: number) => Array.from({ length: count }, (_, i) => `v${i}`);
+
+  it('fails with States.DataLimitExceeded once the stored variables pass 10 MiB', async () => {
+    const h = harness();
+    // 41 values of 250,002 bytes (as JSON text) stay under 10,485,760 bytes; 42 do not.
+    expect((await h.run(storing(names(41)))).status).toBe('SUCCEEDED');
+    const over = await h.run(storing(names(42)));
+    expect(over.error).toBe('States.DataLimitExceeded');
+    expect(over.cause).toMatch(/state 'v41'.*10485760 bytes per execution/);
+  });
+
+  it('counts a reassigned variable once toward the 10 MiB', async () => {
+    const h = harness();
+    const definition = storing(names(50)) as { States: Record<string, { Assign: object }> };
+    for (const state of Object.values(definition.States)) state.Assign = { same: "{% $pad('', 250000, 'x') %}" };
+    expect((await h.run(definition)).status).toBe('SUCCEEDED');
+  });
 });
 
 describe('Assign in JSONPath states', () => {
-  it('reads the Task result after ResultSelector as $ and the variable as $name later', async () => {
+  // "Using variables in JSONPath states": in a Task, Map or Parallel state `$` is the API or
+  // sub-workflow result, and Assign happens at the same time as ResultSelector, not after it.
+  it('reads the raw Task result as $, beside ResultSelector, and the variable as $name later', async () => {
     const task = scriptedIntegration(() => ({ Payload: { id: 'job-1', size: 4 } }));
     const h = harness([task]);
     const result = await h.run(
@@ -107,8 +142,8 @@ describe('Assign in JSONPath states', () => {
             Type: 'Task',
             Resource: TASK,
             ResultSelector: { 'job.$': '$.Payload' },
-            Assign: { 'jobId.$': '$.job.id', 'size.$': '$.job.size', constant: 'kept' },
-            ResultPath: null,
+            Assign: { 'jobId.$': '$.Payload.id', 'size.$': '$.Payload.size', constant: 'kept' },
+            ResultPath: '$.selected',
             Next: 'C',
           },
           C: {
@@ -125,7 +160,47 @@ describe('Assign in JSONPath states', () => {
       },
       { a: 1 },
     );
-    expect(output(result)).toEqual({ id: 'job-1', label: 'job-1-kept', input: { a: 1 } });
+    expect(output(result)).toEqual({
+      id: 'job-1',
+      label: 'job-1-kept',
+      input: { a: 1, selected: { job: { id: 'job-1', size: 4 } } },
+    });
+  });
+
+  it('does not let Assign read what ResultSelector selected', async () => {
+    const task = scriptedIntegration(() => ({ Payload: { id: 'job-1' } }));
+    const h = harness([task]);
+    const result = await h.run({
+      StartAt: 'T',
+      States: {
+        T: {
+          Type: 'Task',
+          Resource: TASK,
+          ResultSelector: { 'job.$': '$.Payload' },
+          Assign: { 'jobId.$': '$.job.id' },
+          End: true,
+        },
+      },
+    });
+    expect(result.error).toBe('States.Runtime');
+  });
+
+  it('applies the Choice state Assign whichever rule matches, with the rule Assign on top (state-choice.html)', async () => {
+    const h = harness();
+    const definition = {
+      StartAt: 'C',
+      States: {
+        C: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.n', NumericGreaterThan: 5, Next: 'Done', Assign: { size: 'big' } }],
+          Default: 'Done',
+          Assign: { size: 'small', 'seen.$': '$.n' },
+        },
+        Done: { Type: 'Pass', Parameters: { 'size.$': '$size', 'seen.$': '$seen' }, End: true },
+      },
+    };
+    expect(output(await h.run(definition, { n: 9 }))).toEqual({ size: 'big', seen: 9 });
+    expect(output(await h.run(definition, { n: 1 }))).toEqual({ size: 'small', seen: 1 });
   });
 });
 
@@ -284,6 +359,8 @@ describe('validation at CreateStateMachine (workflow-variables.html)', () => {
       single({ Type: 'Pass', Assign: { [`v${'x'.repeat(80)}`]: 1 } }),
       /at most 80 characters/,
     ],
+    // "You cannot assign a value to a part of a variable".
+    ['a part of a variable', single({ Type: 'Pass', Assign: { 'x.y': 42 } }), /field Assign\.x\.y: a variable name/],
     ['the reserved name states', single({ Type: 'Pass', Assign: { states: 1 } }), /\$states is reserved/],
     [
       'Assign in a Succeed state',
@@ -293,6 +370,21 @@ describe('validation at CreateStateMachine (workflow-variables.html)', () => {
   ])('refuses %s, naming the state and field', (_, definition, message) => {
     const h = harness();
     expect(() => h.start(definition)).toThrow(message);
+  });
+
+  // The guide is silent on a variable read before any state assigned it; a JSONPath path naming
+  // nothing is States.Runtime.
+  it('fails a JSONPath read of a variable only a later state assigns with States.Runtime', async () => {
+    const h = harness();
+    const result = await h.run({
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Pass', Parameters: { 'v.$': '$x' }, Next: 'B' },
+        B: { Type: 'Pass', Assign: { x: 1 }, End: true },
+      },
+    });
+    expect(result.error).toBe('States.Runtime');
+    expect(result.cause).toMatch(/The JSONPath '\$x' specified for the field 'v\.\$' could not be found/);
   });
 
   it('accepts function calls, local bindings and lambda parameters as no workflow variables', async () => {
