@@ -196,6 +196,17 @@ function toJson(value: unknown, text: string, field: string): Json {
   return JSON.parse(json) as Json;
 }
 
+/** The Step Functions functions of an environment, made once per environment (an execution's), not per evaluation. */
+const functionsByEnvironment = new WeakMap<JsonataEnvironment, ReturnType<typeof stepFunctionsFunctions>>();
+function functionsOf(env: JsonataEnvironment): ReturnType<typeof stepFunctionsFunctions> {
+  let functions = functionsByEnvironment.get(env);
+  if (!functions) {
+    functions = stepFunctionsFunctions(env);
+    functionsByEnvironment.set(env, functions);
+  }
+  return functions;
+}
+
 /**
  * Evaluates one `{% %}` expression; every failure is `States.QueryEvaluationError` naming the
  * expression and the field.
@@ -204,7 +215,7 @@ function toJson(value: unknown, text: string, field: string): Json {
 export async function evaluateJsonata(text: string, field: string, scope: JsonataScope): Promise<Json> {
   const bindings: Record<string, unknown> = {
     ...scope.variables,
-    ...stepFunctionsFunctions(scope.env),
+    ...functionsOf(scope.env),
     states: scope.states,
   };
   let value: unknown;

@@ -31,8 +31,8 @@ export function jsonataScope(frame: Frame, context: ContextObject, data: StatesD
   const states: JsonObject = { input: data.input, context: context as unknown as Json };
   if (data.result !== undefined) states.result = data.result;
   if (data.errorOutput !== undefined) states.errorOutput = data.errorOutput;
-  const env = frame.scope.env;
-  return { states, variables: frame.variables.snapshot(), env: { random: env.random, newUuid: env.newUuid } };
+  // The engine's environment itself (it has `random` and `newUuid`): the functions bound to it are made once.
+  return { states, variables: frame.variables.snapshot(), env: frame.scope.env };
 }
 
 /** What `Output` and `Assign` of a JSONata state (or Catcher, or Choice rule) produce. */
