@@ -14,9 +14,10 @@ import {
   type JsonataScope,
   renderJsonata,
 } from '../expressions';
-import { jsonForMessage } from '../expressions/json';
+import { isJsonObject, jsonForMessage } from '../expressions/json';
 import type { ContextObject, Json, JsonObject } from '../types';
 import type { Frame } from './runtime';
+import { objectItemsRefusal } from './state-fields';
 import type { StateNode } from './state-graph';
 
 /** `$states` without its optional members. */
@@ -85,13 +86,24 @@ const isArray = (value: Json): value is Json[] => Array.isArray(value);
 /**
  * The array a JSONata Map iterates over: `Items` (an array, whose members may be expressions, or
  * an expression that must return an array), else the state input, which must then be an array.
+ * A JSON object in either place is refused as not supported (see objectItemsRefusal).
  */
 export async function jsonataItems(node: StateNode, scope: JsonataScope, input: Json): Promise<Json[]> {
   const items = node.raw.Items;
   if (isJsonataExpression(items)) {
-    return expectKind(await evaluateJsonata(items, 'Items', scope), isArray, items, 'Items', 'array');
+    const result = await evaluateJsonata(items, 'Items', scope);
+    if (isJsonObject(result)) {
+      const finding = `${expressionInField(items, 'Items')} of state '${node.name}' returned a JSON object`;
+      throw new JsonataEvaluationError('Items', objectItemsRefusal(finding));
+    }
+    return expectKind(result, isArray, items, 'Items', 'array');
   }
+  // A literal Items is an array: the definition schema refuses any other JSON value.
   if (items !== undefined) return (await renderJsonata(items, 'Items', scope)) as Json[];
+  if (isJsonObject(input)) {
+    const finding = `Map state '${node.name}' has no field 'Items' and its input is a JSON object`;
+    throw new JsonataEvaluationError(undefined, objectItemsRefusal(finding));
+  }
   if (!Array.isArray(input)) {
     throw new JsonataEvaluationError(undefined, `Map state input must be an array but was: ${jsonForMessage(input)}`);
   }

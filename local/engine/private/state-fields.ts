@@ -13,6 +13,7 @@ import {
   readPath,
   renderPayloadTemplate,
 } from '../expressions';
+import { isJsonObject } from '../expressions/json';
 import type { ContextObject, Json } from '../types';
 import { checkPayloadSize, type Frame, isoDate, type MapItem } from './runtime';
 import type { StateNode } from './state-graph';
@@ -118,13 +119,30 @@ export function finishResult(node: StateNode, input: Json, result: Json, context
   return output;
 }
 
+/**
+ * Ends the cause of a Map refused because its items are a JSON object. Step Functions runs one
+ * iteration per key-value pair of an object (input-output-itemspath.html), but the shape in which
+ * a pair reaches its iteration, and what `$$.Map.Item` holds then, could not be established from
+ * AWS's own text; a guessed shape could pass here and differ on AWS, so the object is refused.
+ */
+export function objectItemsRefusal(finding: string): string {
+  return `${finding}: iterating over a JSON object's key-value pairs (input-output-itemspath.html) is not supported by the local engine, which needs a JSON array.`;
+}
+
 /** Reads the array a Map iterates over (ItemsPath, default `$`). */
 export function readItems(node: StateNode, effective: Json, context: ContextObject): Json[] {
-  const items = node.raw.ItemsPath === undefined ? effective : readPath(node.raw.ItemsPath, effective, context);
+  const path = node.raw.ItemsPath ?? '$';
+  const items = node.raw.ItemsPath === undefined ? effective : readPath(path, effective, context);
+  if (isJsonObject(items)) {
+    throw new StatesError(
+      StatesErrors.Runtime,
+      objectItemsRefusal(`The ItemsPath '${path}' of state '${node.name}' selects a JSON object`),
+    );
+  }
   if (!Array.isArray(items)) {
     throw new StatesError(
       StatesErrors.Runtime,
-      `The ItemsPath '${node.raw.ItemsPath ?? '$'}' of state '${node.name}' must resolve to a JSON array (received ${items === null ? 'null' : typeof items})`,
+      `The ItemsPath '${path}' of state '${node.name}' must resolve to a JSON array (received ${items === null ? 'null' : typeof items})`,
     );
   }
   return items;

@@ -331,12 +331,12 @@ describe('MaxConcurrency expression (state-map-distributed.html)', () => {
     );
   });
 
-  it('fails with States.QueryEvaluationError when Items does not evaluate to an array', async () => {
+  it('fails with States.QueryEvaluationError when Items evaluates to neither an array nor an object', async () => {
     const h = harness();
-    const result = await h.run(fanOut({ Items: '{% $states.input.one %}' }), { one: { id: 1 } });
+    const result = await h.run(fanOut({ Items: '{% $states.input.one %}' }), { one: true });
     expect(result.error).toBe('States.QueryEvaluationError');
     expect(result.cause).toContain(
-      `The JSONata expression '$states.input.one' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'object' for value: {"id":1}`,
+      `The JSONata expression '$states.input.one' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'boolean' for value: true`,
     );
   });
 });

@@ -59,10 +59,10 @@ describe('States.QueryEvaluationError causes (transforming-data.html, "Handling 
           Items: '{% $states.input.jobs %}',
           ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
         },
-        { jobs: { a: 1 } },
+        { jobs: 7 },
       ),
     ).toBe(
-      `${PREFIX}The JSONata expression '$states.input.jobs' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'object' for value: {"a":1}`,
+      `${PREFIX}The JSONata expression '$states.input.jobs' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'number' for value: 7`,
     );
   });
 
@@ -106,14 +106,14 @@ describe('States.QueryEvaluationError causes (transforming-data.html, "Handling 
     });
   });
 
-  it('fails a Map without Items whose input is not an array, with no location', async () => {
+  it('fails a Map without Items whose input is neither an array nor an object, with no location', async () => {
     const h = harness();
     const result = await h.run(
       jsonata(single({ Type: 'Map', ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } } })),
-      { a: 1 },
+      'a',
     );
     expect(result.error).toBe('States.QueryEvaluationError');
-    expect(result.cause).toBe(`${PREFIX}Map state input must be an array but was: {"a":1}`);
+    expect(result.cause).toBe(`${PREFIX}Map state input must be an array but was: "a"`);
     const event = h.sfn
       .getExecutionHistory(result.arn, { maxResults: 100 })
       .items.find((e) => e.type === 'EvaluationFailed');
