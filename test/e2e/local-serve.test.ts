@@ -269,6 +269,78 @@ describe('fanout local serve --json', () => {
     expect(refused).toContain('InvalidSignatureException');
   }, 60_000);
 
+  // docs: step-functions/latest/dg/redrive-executions.html, apireference/API_RedriveExecution.html.
+  it('redrives a failed execution with the AWS CLI from the state that failed', async () => {
+    const env = userEnvironment();
+    const aws = async (...args: string[]) =>
+      JSON.parse((await run('aws', [...args, '--output', 'json'], { env })).stdout || '{}') as Record<string, unknown>;
+    const definition = {
+      StartAt: 'Before',
+      States: {
+        Before: { Type: 'Pass', Result: 'ran', ResultPath: '$.before', Next: 'Read' },
+        Read: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:s3:getObject',
+          Parameters: { Bucket: 'fanout-data', Key: 'redrive/needed.txt' },
+          ResultSelector: { 'body.$': '$.Body' },
+          End: true,
+        },
+      },
+    };
+    const { stateMachineArn } = await aws(
+      'stepfunctions',
+      'create-state-machine',
+      '--name',
+      'redriven-by-cli',
+      '--role-arn',
+      'arn:aws:iam::000000000000:role/any',
+      '--definition',
+      JSON.stringify(definition),
+    );
+    const { executionArn } = await aws(
+      'stepfunctions',
+      'start-execution',
+      '--state-machine-arn',
+      stateMachineArn as string,
+      '--input',
+      '{}',
+    );
+    const describe = () => aws('stepfunctions', 'describe-execution', '--execution-arn', executionArn as string);
+    const ended = async () => {
+      for (;;) {
+        const execution = await describe();
+        if (execution.status !== 'RUNNING') return execution;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    // The object is missing: Read fails the execution, which may then be redriven.
+    expect(await ended()).toMatchObject({
+      status: 'FAILED',
+      error: 'S3.NoSuchKeyException',
+      redriveStatus: 'REDRIVABLE',
+    });
+
+    const file = join(tempDir('fanout-cli-redrive-'), 'needed.txt');
+    await run('sh', ['-c', `printf 'present now' > '${file}'`]);
+    await run('aws', ['s3', 'cp', file, 's3://fanout-data/redrive/needed.txt'], { env });
+    await aws('stepfunctions', 'redrive-execution', '--execution-arn', executionArn as string);
+    const redriven = await ended();
+    expect(redriven).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1 });
+    expect(JSON.parse(redriven.output as string)).toEqual({ body: 'present now' });
+    const { events } = (await aws(
+      'stepfunctions',
+      'get-execution-history',
+      '--execution-arn',
+      executionArn as string,
+    )) as {
+      events: Array<{ type: string; stateEnteredEventDetails?: { name: string } }>;
+    };
+    // Redrive restarts at the failed state: Before ran once, Read twice.
+    expect(events.filter((event) => event.type === 'ExecutionRedriven')).toHaveLength(1);
+    expect(events.filter((event) => event.stateEnteredEventDetails?.name === 'Before')).toHaveLength(1);
+    expect(events.filter((event) => event.stateEnteredEventDetails?.name === 'Read')).toHaveLength(2);
+  }, 60_000);
+
   it('works with boto3 given the printed environment', async () => {
     const script = [
       'import boto3',
