@@ -6,8 +6,9 @@
  * Builds `dist/` (npm run build) and lays the package out as `npm install` does (bin/, dist/,
  * package.json, node_modules), then times, as the median of `--repeat` runs: `fanout --help`,
  * `fanout --version`, `fanout status` without a run id (parsing only) and `fanout status RUNID`
- * of a finished 2-item run (which starts the ledger's DynamoDB); and `fanout --help` from the
- * sources through tsx, as a checkout runs it. Prints one JSON line, ratios against `node -e 0`.
+ * of a finished 2-item run (which starts the ledger's DynamoDB); `fanout local exec` of a Pass-only
+ * definition (the engine alone, no local service); and `fanout --help` and that `local exec` from
+ * the sources through tsx, as a checkout runs them. Prints one JSON line, ratios against `node -e 0`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,16 @@ writeFileSync(
   JSON.stringify({ items: [{ n: 1 }, { n: 2 }], command: ['sh', '-c', 'echo {n}'], runId: 'startup-bench' }),
 );
 execFileSync(process.execPath, [fanout, 'run', 'input.json', '--json'], { cwd: work, env, stdio: 'ignore' });
+writeFileSync(
+  join(work, 'pass.json'),
+  JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', Result: { ok: true }, End: true } } }),
+);
+writeFileSync(join(work, 'pass-input.json'), '{}');
+const localExec = ['local', 'exec', '--definition', 'pass.json', '--input', 'pass-input.json'];
+// Each must succeed before it is timed (a failure would time as fast); from the sources this also fills tsx's cache.
+for (const bin of [fanout, join(root, 'bin', 'fanout.mjs')]) {
+  execFileSync(process.execPath, [bin, ...localExec], { cwd: work, env, stdio: 'ignore' });
+}
 
 const node = median(['-e', '0']);
 const timed = {
@@ -61,6 +72,8 @@ const timed = {
     rmSync(join(work, '.fanout', 'ledger-snapshot.json'), { force: true }),
   ),
   helpFromSources: median([join(root, 'bin', 'fanout.mjs'), '--help']),
+  localExecPass: median([fanout, ...localExec]),
+  localExecPassFromSources: median([join(root, 'bin', 'fanout.mjs'), ...localExec]),
 };
 const ratio = (ms: number) => Number((ms / node).toFixed(2));
 const result = {
