@@ -16,6 +16,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { aslFormats } from '../local/engine/private/asl-formats';
 
 const root = resolve(import.meta.dirname, '..');
 export const GENERATED_PATH = join(root, 'local', 'engine', 'private', 'asl-schema.generated.ts');
@@ -23,26 +24,11 @@ export const GENERATED_PATH = join(root, 'local', 'engine', 'private', 'asl-sche
 /** The schema asl-validator validates a whole definition against. */
 const STATE_MACHINE_SCHEMA_ID = 'http://asl-validator.cloud/state-machine.json#';
 
-/**
- * The formats asl-validator adds to ajv besides ajv-formats' own. The generated code reads every
- * format from the `aslFormats` object of local/engine/private/asl-formats.ts, so the functions
- * given here only let ajv compile: they never run.
- */
-const ASL_VALIDATOR_FORMATS = [
-  'jsonata_string',
-  'maybe_jsonata_string',
-  'asl_path',
-  'asl_ref_path',
-  'asl_payload_template',
-  'asl_result_path',
-  'asl_arn',
-];
-
 /** The asl-validator files whose logic asl-validation.ts follows rather than calls. */
 const FOLLOWED_FILES = ['dist/src/validator.js', 'dist/src/checks/json-schema-errors.js'];
 
 interface AjvModule {
-  default: new (options: Record<string, unknown>) => { addFormat(name: string, format: () => boolean): void };
+  default: new (options: Record<string, unknown>) => { addFormat(name: string, format: unknown): void };
   _: (strings: TemplateStringsArray) => unknown;
 }
 
@@ -69,7 +55,9 @@ export function renderAslSchemaValidator(): string {
     code: { source: true, esm: true, formats: ajvModule._`aslFormats` },
   });
   addFormats(ajv);
-  for (const name of ASL_VALIDATOR_FORMATS) ajv.addFormat(name, () => true);
+  // The formats the engine runs (asl-validator's, as it registers them); ajv refuses a schema that
+  // names a format it lacks, so a format asl-validator adds later fails here, not at run time.
+  for (const [name, format] of Object.entries(aslFormats)) ajv.addFormat(name, format);
   const code = standaloneCode(ajv, { validateStateMachine: STATE_MACHINE_SCHEMA_ID });
   // An ES module cannot call require(): a schema keyword that needs ajv's runtime would break it.
   if (code.includes('require(')) {

@@ -1,7 +1,8 @@
 /**
  * The string formats asl-validator's schemas name, as asl-validator registers them with ajv when
- * the engine calls it with `{ checkPaths: true, checkArn: false }`. The precompiled schema
- * validator (asl-schema.generated.ts) reads them from `aslFormats`.
+ * the engine calls it with `{ checkPaths: true, checkArn: false }`. scripts/generate-asl-validator.ts
+ * compiles the schemas with these functions, and the generated validator (asl-schema.generated.ts)
+ * calls them from `aslFormats`.
  *
  * Each package comes from where asl-validator resolves it (its ajv-formats, asl-path-validator and
  * jsonata), so the formats are its own and not whatever copy npm hoisted for fanout.
