@@ -3,7 +3,7 @@
  * own so that peak memory is the scenario's own. Prints a table and writes
  * bench/results/latest.json.
  *
- *   npm run bench                 # CLI start-up vs node, engine, 10,000-item overhead vs xargs, 100,000-item run, run report in Chromium
+ *   npm run bench                 # CLI start-up (and local exec) vs node, engine, 10,000-item overhead vs xargs, 100,000-item run, run report in Chromium
  *   npm run bench -- --quick      # 2,000 items instead, no 100,000-item run
  */
 import { execFile } from 'node:child_process';
@@ -62,6 +62,9 @@ const startup = results.startup as { nodeMs: number; ms: Record<string, number>;
 console.log('\nsummary');
 console.log(
   `  fanout --help (installed)               ${startup.ms.help} ms = ${startup.ratio.help}x node -e 0 (${startup.nodeMs} ms); fanout status RUNID ${startup.ratio.statusRun}x`,
+);
+console.log(
+  `  fanout local exec, Pass-only definition  ${startup.ms.localExecPass} ms = ${startup.ratio.localExecPass}x node -e 0 installed, ${startup.ratio.localExecPassFromSources}x from the sources`,
 );
 console.log(`  Distributed Map, 10,000 Pass children   ${engine.distributedMapChildrenPerSecond} children/s`);
 console.log(`  inline Map, 10,000 items                ${engine.inlineMapItemsPerSecond} items/s`);

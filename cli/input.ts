@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { FanoutConfig } from '../config';
-import { decodeUtf8, FanoutInputError, type KnownJobResources } from '../lambdas/shared';
+import type { KnownJobResources } from '../lambdas/shared';
+// The modules themselves, not lambdas/shared's index, which loads the Lambdas' AWS SDK clients and
+// zod: `fanout local exec` reads its input through here and needs neither.
+import { FanoutInputError } from '../lambdas/shared/errors';
+import { decodeUtf8 } from '../lambdas/shared/input/utf8';
 import { CliError } from './io';
 
 /**

@@ -4,7 +4,9 @@
  * runs it without starting DynamoDB, S3, SNS or Batch.
  */
 
-import { createLocalStepFunctions, MemoryObjectStore } from './engine';
+// The engine's own modules, not its index, which also exports the S3-backed object store.
+import { MemoryObjectStore } from './engine/object-store';
+import { createLocalStepFunctions } from './engine/service';
 import type { StepFunctionsService } from './engine/types';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

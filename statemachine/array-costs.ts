@@ -1,4 +1,5 @@
-import { MAX_ARRAY_SIZE } from '../lambdas/shared';
+// The module itself, not lambdas/shared's index, which loads the Lambdas' AWS SDK clients and zod.
+import { MAX_ARRAY_SIZE } from '../lambdas/shared/arrays';
 
 /**
  * What one run of the array path costs, as a formula of its item count, for a run in which every

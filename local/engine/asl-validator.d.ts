@@ -1,4 +1,5 @@
-// asl-validator 4 ships JavaScript without type declarations; this is the part the engine calls.
+// asl-validator 4 ships JavaScript without type declarations; this is the part the tests call to
+// compare with it (the engine runs its checks through private/asl-validation.ts).
 declare module 'asl-validator' {
   interface AslValidationError {
     'Error code': string;

@@ -1,5 +1,5 @@
-import aslValidator from 'asl-validator';
 import { InvalidDefinitionError } from './errors';
+import { validateAsl } from './private/asl-validation';
 import { compileDefinition } from './private/compile';
 import { checkFieldValues, relaxForSchema } from './private/field-values';
 import { checkQueryLanguages } from './private/query-language';
@@ -14,9 +14,9 @@ export interface LoadedDefinition {
 }
 
 /**
- * Parses and checks a definition: JSON, Amazon States Language (asl-validator), then the local
- * engine's rules (resources must resolve to a registered integration, unsupported features are
- * refused with the state and field named).
+ * Parses and checks a definition: JSON, Amazon States Language (asl-validator's checks, its
+ * schemas precompiled), then the local engine's rules (resources must resolve to a registered
+ * integration, unsupported features are refused with the state and field named).
  * @example loadDefinition(readFileSync('statemachine/map.asl.json', 'utf8'), integrations)
  */
 export function loadDefinition(text: string, integrations: readonly TaskIntegration[]): LoadedDefinition {
@@ -35,27 +35,28 @@ export function loadDefinition(text: string, integrations: readonly TaskIntegrat
   checkQueryLanguages(machine);
   const fieldProblem = checkFieldValues(machine, '');
   if (fieldProblem) throw new InvalidDefinitionError(`Invalid State Machine Definition: ${fieldProblem}`);
-  const problems = validateAsl(text, raw);
+  const problems = checkAsl(text, raw);
   if (problems) throw new InvalidDefinitionError(`Invalid State Machine Definition: ${problems}`);
   const graph = compileDefinition(machine, integrations);
   return { graph, timeoutSeconds: machine.TimeoutSeconds, raw: machine };
 }
 
 /**
- * asl-validator builds its JSON-schema validator on every call (~200 ms), so verdicts are
- * remembered per definition text: the same ASL file is usually loaded many times per process.
+ * Verdicts are remembered per definition text: the same ASL file is usually loaded many times per
+ * process, and the checks walk the whole definition several times.
  */
 const validatedTexts = new Map<string, string>();
 const VALIDATION_CACHE_SIZE = 256;
 
-function validateAsl(text: string, raw: unknown): string {
+function checkAsl(text: string, raw: unknown): string {
   const known = validatedTexts.get(text);
   if (known !== undefined) return known;
-  // asl-validator writes a default QueryLanguage into every state it visits; give it a copy.
-  const copy = structuredClone(raw);
+  // The checks write a default QueryLanguage into every state they visit; give them a copy.
+  const copy = structuredClone(raw) as Record<string, unknown>;
   relaxForSchema(copy);
-  const result = aslValidator(copy, { checkArn: false, checkPaths: true });
-  const problems = result.isValid ? '' : result.errorsText('; ');
+  const problems = validateAsl(copy)
+    .map((problem) => `${problem['Error code']}: ${problem.Message}`)
+    .join('; ');
   if (validatedTexts.size >= VALIDATION_CACHE_SIZE) validatedTexts.delete(validatedTexts.keys().next().value!);
   validatedTexts.set(text, problems);
   return problems;

@@ -5,5 +5,6 @@
 
 export { FakeClock, MAX_TIMER_MS, systemClock, type Timers, timerClock } from './clock';
 export { type LoadedDefinition, loadDefinition } from './definition';
-export { MemoryObjectStore, type ObjectStore, type ObjectSummary, s3ObjectStore } from './object-store';
+export { MemoryObjectStore, type ObjectStore, type ObjectSummary } from './object-store';
+export { s3ObjectStore } from './s3-object-store';
 export { createLocalStepFunctions, type LocalStepFunctionsOptions } from './service';

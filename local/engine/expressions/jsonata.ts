@@ -6,7 +6,8 @@
  * `jsonata` reference implementation; expressions are parsed once and cached by their text.
  */
 
-import jsonata from 'jsonata';
+import { createRequire } from 'node:module';
+import type jsonata from 'jsonata';
 import { StatesError, StatesErrors } from '../errors';
 import type { Json, JsonObject } from '../types';
 import { jsonForMessage, setOwn } from './json';
@@ -27,10 +28,17 @@ export function isJsonataExpression(value: unknown): value is string {
 const MAX_CACHED = 10_000;
 const compiled = new Map<string, jsonata.Expression>();
 
+/**
+ * The jsonata library, loaded by the first expression: most definitions are JSONPath only, and
+ * the library is a large part of the engine's start-up.
+ */
+let parseJsonata: typeof jsonata | undefined;
+
 function compile(body: string): jsonata.Expression {
   let expression = compiled.get(body);
   if (expression === undefined) {
-    expression = jsonata(body);
+    parseJsonata ??= createRequire(import.meta.url)('jsonata') as typeof jsonata;
+    expression = parseJsonata(body);
     if (compiled.size >= MAX_CACHED) compiled.clear();
     compiled.set(body, expression);
   }

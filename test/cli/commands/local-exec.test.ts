@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +31,30 @@ describe('fanout local exec of a definition that calls no AWS service', () => {
     });
     // The local cloud creates its state directory (DynamoDB, S3, ...) as it starts; nothing started here.
     expect(existsSync(state)).toBe(false);
+  });
+
+  it('loads no AWS SDK client, no ajv and no dynalite to run it', () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'pass.json'), JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }));
+    writeFileSync(join(dir, 'input.json'), '{}');
+    // These packages are CommonJS, so whatever loads them, they land in require.cache.
+    const preload = join(dir, 'record-packages.cjs');
+    const record = join(dir, 'packages.json');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(Object.keys(require.cache))));`,
+    );
+    const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'fanout.mjs');
+    const args = ['--require', preload, bin, 'local', 'exec', '--definition', 'pass.json', '--input', 'input.json'];
+    const env = { ...process.env };
+    delete env.FANOUT_CONFIG;
+    execFileSync(process.execPath, args, { cwd: dir, env, stdio: 'ignore' });
+    const packages = (JSON.parse(readFileSync(record, 'utf8')) as string[]).flatMap(
+      (path) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? [],
+    );
+    // asl-validator's own checks do run: the record sees what loads.
+    expect(packages).toContain('asl-validator');
+    expect(packages.filter((name) => /^@aws-sdk\/|^@smithy\/|^ajv$|^dynalite$/.test(name))).toEqual([]);
   });
 
   it('reports a Fail state without Error or Cause with both null', async () => {
