@@ -3,7 +3,7 @@ import type { ContextObject, Json, JsonObject } from '../../types';
 import { PAYLOAD_LIMIT_BYTES } from '../runtime';
 import { readLimit } from '../state-fields';
 import type { StateNode } from '../state-graph';
-import type { ItemSource } from './item-reader';
+import type { ItemSource } from './item-source';
 
 /** An ItemBatcher's limits, read once per Map Run (docs: input-output-itembatcher.html). */
 export interface BatchConfig {
