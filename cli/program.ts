@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CONFIG_VARIABLE } from '../config';
+// Not the config index: it would load the configuration schema (and zod) for every command.
+import { CONFIG_VARIABLE } from '../config/location';
 import { palette } from './colour';
 import { CliError, type CliIo, ExitCode, processIo } from './io';
 import { packageVersion } from './package-info';

@@ -1,6 +1,7 @@
 /** fanout's one configuration file (`fanout.config.json`): its schema and how it is read. */
 export { imageReference } from './image';
-export { CONFIG_VARIABLE, ConfigError, defaultConfigPath, findConfigPath, loadConfig, parseConfig } from './load';
+export { ConfigError, loadConfig, parseConfig } from './load';
+export { CONFIG_VARIABLE, defaultConfigPath, findConfigPath } from './location';
 export type {
   ComputeEnvironmentConfig,
   FanoutConfig,
