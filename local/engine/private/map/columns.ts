@@ -1,20 +1,10 @@
-/** The per-child bookkeeping of a Map Run: status counts, typed columns, recent-history ring, redrivable children. */
-import type { ResumePoint } from '../redrive';
-import type { ExecutionScope } from '../runtime';
-
+/** The per-child bookkeeping of a Map Run: status counts, typed columns, recent-history ring. */
 export interface Counts {
   running: number;
   succeeded: number;
   failed: number;
   timedOut: number;
   aborted: number;
-}
-
-/** An unsuccessful child as a redrive finds it. */
-export interface RedrivableChild {
-  scope: ExecutionScope;
-  /** Where it stopped; undefined when it failed outside any state (it then reruns from the start). */
-  resume: ResumePoint | undefined;
 }
 
 export const zeroCounts = (): Counts => ({ running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0 });

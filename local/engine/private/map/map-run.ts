@@ -3,16 +3,27 @@ import type {
   ExecutionDescription,
   ExecutionStatus,
   HistoryEvent,
+  Json,
   MapRunCounts,
   MapRunDescription,
   MapRunStatus,
 } from '../../types';
-import { NOT_REDRIVABLE } from '../redrive';
+import { NOT_REDRIVABLE, type ResumePoint } from '../redrive';
+import { decodeResume, encodeResume } from '../resume-codec';
 import { type EngineEnvironment, type ExecutionScope, Halt, isoDate, type MapRunHandle } from '../runtime';
 import { type LogPosition, SpillLog } from '../spill-log';
 import { type ChildRecord, childEntry } from './child-entry';
-import { FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
-import { type Counts, grow, RecentIndexes, type RedrivableChild, zeroCounts } from './columns';
+import { ABORTED, FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
+import { type Counts, grow, RecentIndexes, zeroCounts } from './columns';
+
+/** An unsuccessful child as a redrive finds it. */
+export interface StoppedChild {
+  input: Json;
+  history: HistoryEvent[];
+  transitions: number;
+  /** Where it stopped; undefined for an EXPRESS child, or one that failed outside any state: it reruns from the start. */
+  resume: ResumePoint | undefined;
+}
 
 const END_EVENTS = ['', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'];
 
@@ -25,7 +36,9 @@ const INDEX_DIGITS = 12;
  * is in the log). A finished child's input, output, error and cause live in its ResultWriter
  * entry, appended to a {@link SpillLog} that stays in memory up to a budget and spills to a
  * temporary file beyond; DescribeExecution and the result files read entries back from there.
- * Full histories are kept only for the most recent successful and failed children.
+ * Full histories are kept only for the most recent successful and failed children. Where an
+ * unsuccessful STANDARD child stopped (its resume point) follows its entry in the log, so that a
+ * redrive can continue any of them while memory holds none of their payloads.
  */
 export class MapRun implements MapRunHandle {
   readonly mapRunArn: string;
@@ -55,8 +68,8 @@ export class MapRun implements MapRunHandle {
   private pendingRedrive = { executions: 0, items: 0 };
   /** The unsuccessful children of the current redrive not yet rerun. */
   private queued = new Set<number>();
-  /** Unsuccessful children, kept until a redrive reruns them: their scope (history, input) and where they stopped. */
-  private readonly unsuccessful = new Map<number, RedrivableChild>();
+  /** Map Runs of Distributed Map states inside unsuccessful children, that their resume points refer to. */
+  private readonly nestedRuns = new Map<number, MapRunHandle[]>();
   /** Redriven children: how many times, and when last. */
   private readonly childRedrives = new Map<number, { count: number; date: number }>();
 
@@ -69,6 +82,8 @@ export class MapRun implements MapRunHandle {
   private itemsPerChild = new Uint32Array(64);
   private logOffsets = new Float64Array(64);
   private logLengths = new Uint32Array(64);
+  /** Length of the child's resume point in the log, right after its entry; 0 when it reruns from the start. */
+  private resumeLengths = new Uint32Array(64);
 
   private readonly histories = new Map<number, HistoryEvent[]>();
   private readonly recentSuccesses: RecentIndexes;
@@ -297,14 +312,14 @@ export class MapRun implements MapRunHandle {
     return percentage !== undefined && this.totalItems > 0 && (failed * 100) / this.totalItems > percentage;
   }
 
-  /** Keeps what a redrive of an unsuccessful child needs: its scope and where it stopped. */
-  keepForRedrive(index: number, child: RedrivableChild): void {
-    this.unsuccessful.set(index, child);
-  }
-
   /** The unsuccessful children a redrive would rerun, lowest index first. */
   unsuccessfulChildren(): number[] {
-    return [...this.unsuccessful.keys()].sort((a, b) => a - b);
+    const indexes: number[] = [];
+    for (let index = 0; index < this.count; index++) {
+      const status = this.statuses[index]!;
+      if (status === FAILED || status === TIMED_OUT || status === ABORTED) indexes.push(index);
+    }
+    return indexes;
   }
 
   /**
@@ -341,10 +356,21 @@ export class MapRun implements MapRunHandle {
     this.pendingRedrive.executions += direction;
   }
 
-  /** Reruns an unsuccessful child: RUNNING again, its redrive count one more. Returns what it stopped with. */
-  restartChild(index: number): RedrivableChild {
-    const child = this.unsuccessful.get(index)!;
-    this.unsuccessful.delete(index);
+  /**
+   * Reruns an unsuccessful child: RUNNING again, its redrive count one more. Returns what it
+   * stopped with, read back from the log: its input, its history (complete if it was among the
+   * most recent failures, else its start and end events rebuilt), its billed transitions and, for
+   * a STANDARD child, where it stopped.
+   */
+  restartChild(index: number): StoppedChild {
+    const stopped: StoppedChild = {
+      input: JSON.parse(this.childRecord(index).Input) as Json,
+      history: this.childHistory(index),
+      transitions: this.transitions[index]!,
+      resume: this.resumePoint(index),
+    };
+    this.resumeLengths[index] = 0;
+    this.nestedRuns.delete(index);
     this.queued.delete(index);
     const itemCount = this.itemsPerChild[index]!;
     this.pendingRedrive.items -= itemCount;
@@ -353,7 +379,15 @@ export class MapRun implements MapRunHandle {
     this.items.running += itemCount;
     this.executions.running++;
     this.childRedrives.set(index, { count: this.childRedriveCount(index) + 1, date: this.env.clock.now() });
-    return child;
+    return stopped;
+  }
+
+  /** Where an unsuccessful child stopped, read back from the log; undefined when it reruns from the start. */
+  private resumePoint(index: number): ResumePoint | undefined {
+    const length = this.resumeLengths[index]!;
+    if (length === 0) return undefined;
+    const text = this.log.read({ offset: this.logOffsets[index]! + this.logLengths[index]!, length });
+    return decodeResume(text, this.nestedRuns.get(index) ?? []);
   }
 
   /** Records a new child; returns its index. */
@@ -368,6 +402,7 @@ export class MapRun implements MapRunHandle {
       this.itemsPerChild = grow(this.itemsPerChild, capacity);
       this.logOffsets = grow(this.logOffsets, capacity);
       this.logLengths = grow(this.logLengths, capacity);
+      this.resumeLengths = grow(this.resumeLengths, capacity);
     }
     this.count++;
     this.statuses[index] = RUNNING;
@@ -380,8 +415,9 @@ export class MapRun implements MapRunHandle {
   }
 
   /**
-   * Records a child's end: appends its ResultWriter entry to the log, updates the counts and
-   * keeps its history if it is among the most recent ones. Returns the entry (compact JSON).
+   * Records a child's end: appends its ResultWriter entry to the log (then, for an unsuccessful
+   * STANDARD child, `resume`, where a redrive continues it), updates the counts and keeps its
+   * history if it is among the most recent ones. Returns the entry (compact JSON).
    */
   finishChild(
     index: number,
@@ -389,6 +425,7 @@ export class MapRun implements MapRunHandle {
     status: number,
     outputText: string | undefined,
     failure?: FailureDetails,
+    resume?: ResumePoint,
   ): string {
     const stopDate = this.env.clock.now();
     this.statuses[index] = status;
@@ -406,10 +443,18 @@ export class MapRun implements MapRunHandle {
       failure,
       redriveCount: this.childRedriveCount(index),
     });
+    this.resumeLengths[index] = 0;
     try {
       const position = this.log.append(entry);
       this.logOffsets[index] = position.offset;
       this.logLengths[index] = position.length;
+      // An EXPRESS child runs again from the start: its input, in its entry, is all a redrive needs.
+      if (resume && status !== SUCCEEDED && this.executionType === 'STANDARD') {
+        const encoded = encodeResume(resume);
+        // Appended right after the entry, so its offset need not be kept.
+        this.resumeLengths[index] = this.log.append(encoded.text).length;
+        if (encoded.runs.length > 0) this.nestedRuns.set(index, encoded.runs);
+      }
     } catch (error) {
       // Disk full or the like: the child's record is lost (length 0) and the driver fails the Map Run.
       this.logError ??= error as Error;
