@@ -295,13 +295,16 @@ async function failingThenRedriven(items: number): Promise<Record<string, number
   sfn.redriveExecution({ executionArn: execution!.executionArn });
   const redriven = await sfn.waitForExecution(execution!.executionArn);
   if (redriven.status !== 'SUCCEEDED') throw new Error(`the redrive ended ${redriven.status}: ${redriven.cause}`);
+  const redriveMs = performance.now() - started;
+  global.gc?.();
   return {
     failing100kMs: Math.round(memory.ms),
     failing100kFailedChildren: failedChildren,
     failing100kPeakRssMb: memory.peakRssMb,
     failing100kRssBeforeMb: memory.rssBeforeMb,
     failing100kHeapAfterMb: memory.heapAfterMb,
-    failing100kRedriveMs: Math.round(performance.now() - started),
+    failing100kRedriveMs: Math.round(redriveMs),
+    failing100kHeapAfterRedriveMb: Math.round(process.memoryUsage().heapUsed / 1024 / 1024),
   };
 }
 

@@ -70,8 +70,9 @@ export class MapRun implements MapRunHandle {
   private queued = new Set<number>();
   /** Map Runs of Distributed Map states inside unsuccessful children, that their resume points refer to. */
   private readonly nestedRuns = new Map<number, MapRunHandle[]>();
-  /** Redriven children: how many times, and when last. */
-  private readonly childRedrives = new Map<number, { count: number; date: number }>();
+  /** Redriven children: how many times, and when last; columns allocated at the first child redrive. */
+  private redriveCounts?: Uint32Array;
+  private redriveDates?: Float64Array;
 
   // Columns, indexed by child number; `childCount` entries are in use.
   private count = 0;
@@ -164,7 +165,7 @@ export class MapRun implements MapRunHandle {
   }
 
   childRedriveCount(index: number): number {
-    return this.childRedrives.get(index)?.count ?? 0;
+    return this.redriveCounts?.[index] ?? 0;
   }
 
   /** Billed transitions of a finished child. */
@@ -174,7 +175,7 @@ export class MapRun implements MapRunHandle {
 
   describeChild(index: number): ExecutionDescription {
     const status = this.statuses[index]!;
-    const redrives = this.childRedrives.get(index);
+    const redriveCount = this.childRedriveCount(index);
     const description: ExecutionDescription = {
       executionArn: this.childArn(index),
       stateMachineArn: this.childStateMachineArn,
@@ -184,11 +185,11 @@ export class MapRun implements MapRunHandle {
       input: '',
       mapRunArn: this.mapRunArn,
       stateTransitions: this.transitions[index]!,
-      redriveCount: redrives?.count ?? 0,
+      redriveCount,
       // docs: API_DescribeExecution.html, a child is redriven only by its Map Run.
       redriveStatus: status === RUNNING || status === SUCCEEDED ? 'NOT_REDRIVABLE' : 'REDRIVABLE_BY_MAP_RUN',
     };
-    if (redrives) description.redriveDate = redrives.date;
+    if (redriveCount > 0) description.redriveDate = this.redriveDates![index]!;
     if (status === RUNNING) description.redriveStatusReason = NOT_REDRIVABLE.running;
     if (status === SUCCEEDED) description.redriveStatusReason = NOT_REDRIVABLE.succeeded;
     if (status === RUNNING) {
@@ -378,7 +379,10 @@ export class MapRun implements MapRunHandle {
     this.statuses[index] = RUNNING;
     this.items.running += itemCount;
     this.executions.running++;
-    this.childRedrives.set(index, { count: this.childRedriveCount(index) + 1, date: this.env.clock.now() });
+    this.redriveCounts ??= new Uint32Array(this.statuses.length);
+    this.redriveDates ??= new Float64Array(this.statuses.length);
+    this.redriveCounts[index]!++;
+    this.redriveDates[index] = this.env.clock.now();
     return stopped;
   }
 
@@ -403,6 +407,8 @@ export class MapRun implements MapRunHandle {
       this.logOffsets = grow(this.logOffsets, capacity);
       this.logLengths = grow(this.logLengths, capacity);
       this.resumeLengths = grow(this.resumeLengths, capacity);
+      if (this.redriveCounts) this.redriveCounts = grow(this.redriveCounts, capacity);
+      if (this.redriveDates) this.redriveDates = grow(this.redriveDates, capacity);
     }
     this.count++;
     this.statuses[index] = RUNNING;
