@@ -4,7 +4,6 @@ import type {
   ExecutionStatus,
   HistoryEvent,
   Json,
-  MapRunCounts,
   MapRunDescription,
   MapRunStatus,
 } from '../../types';
@@ -12,9 +11,9 @@ import { NOT_REDRIVABLE, type ResumePoint } from '../redrive';
 import { decodeResume, encodeResume } from '../resume-codec';
 import { type EngineEnvironment, type ExecutionScope, Halt, isoDate, type MapRunHandle } from '../runtime';
 import { type LogPosition, SpillLog } from '../spill-log';
-import { type ChildRecord, childEntry } from './child-entry';
+import { type ChildRecord, childEntry, startAndEndEvents } from './child-entry';
 import { ABORTED, FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
-import { type Counts, grow, RecentIndexes, zeroCounts } from './columns';
+import { ChildColumns, type Counts, mapRunCounts, RecentIndexes, zeroCounts } from './columns';
 
 /** An unsuccessful child as a redrive finds it. */
 export interface StoppedChild {
@@ -24,8 +23,6 @@ export interface StoppedChild {
   /** Where it stopped; undefined for an EXPRESS child, or one that failed outside any state: it reruns from the start. */
   resume: ResumePoint | undefined;
 }
-
-const END_EVENTS = ['', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'];
 
 /** Child names are UUID-shaped: the Map Run's UUID with its last 12 hex digits replaced by the child's index. */
 const INDEX_DIGITS = 12;
@@ -70,21 +67,7 @@ export class MapRun implements MapRunHandle {
   private queued = new Set<number>();
   /** Map Runs of Distributed Map states inside unsuccessful children, that their resume points refer to. */
   private readonly nestedRuns = new Map<number, MapRunHandle[]>();
-  /** Redriven children: how many times, and when last; columns allocated at the first child redrive. */
-  private redriveCounts?: Uint32Array;
-  private redriveDates?: Float64Array;
-
-  // Columns, indexed by child number; `childCount` entries are in use.
-  private count = 0;
-  private statuses = new Uint8Array(64);
-  private startDates = new Float64Array(64);
-  private stopDates = new Float64Array(64);
-  private transitions = new Uint32Array(64);
-  private itemsPerChild = new Uint32Array(64);
-  private logOffsets = new Float64Array(64);
-  private logLengths = new Uint32Array(64);
-  /** Length of the child's resume point in the log, right after its entry; 0 when it reruns from the start. */
-  private resumeLengths = new Uint32Array(64);
+  private readonly columns = new ChildColumns();
 
   private readonly histories = new Map<number, HistoryEvent[]>();
   private readonly recentSuccesses: RecentIndexes;
@@ -132,29 +115,29 @@ export class MapRun implements MapRunHandle {
     const suffix = executionArn.slice(this.childArnPrefix.length);
     if (suffix.length !== INDEX_DIGITS || !/^[0-9a-f]+$/.test(suffix)) return -1;
     const index = Number.parseInt(suffix, 16);
-    return index < this.count ? index : -1;
+    return index < this.columns.count ? index : -1;
   }
 
   get childCount(): number {
-    return this.count;
+    return this.columns.count;
   }
 
   /** The child's status code (RUNNING, SUCCEEDED, ...). */
   statusCode(index: number): number {
-    return this.statuses[index]!;
+    return this.columns.status[index]!;
   }
 
   statusOf(index: number): ExecutionStatus {
-    return STATUS_NAMES[this.statuses[index]!]!;
+    return STATUS_NAMES[this.columns.status[index]!]!;
   }
 
   startDateOf(index: number): number {
-    return this.startDates[index]!;
+    return this.columns.startDate[index]!;
   }
 
   /** Where a finished child's entry is in the log. */
   logPosition(index: number): LogPosition {
-    return { offset: this.logOffsets[index]!, length: this.logLengths[index]! };
+    return { offset: this.columns.logOffset[index]!, length: this.columns.logLength[index]! };
   }
 
   /** A finished child's input, output, error and cause, read back from the log. */
@@ -165,31 +148,31 @@ export class MapRun implements MapRunHandle {
   }
 
   childRedriveCount(index: number): number {
-    return this.redriveCounts?.[index] ?? 0;
+    return this.columns.redriveCount?.[index] ?? 0;
   }
 
   /** Billed transitions of a finished child. */
   transitionsOf(index: number): number {
-    return this.transitions[index]!;
+    return this.columns.transitions[index]!;
   }
 
   describeChild(index: number): ExecutionDescription {
-    const status = this.statuses[index]!;
+    const status = this.columns.status[index]!;
     const redriveCount = this.childRedriveCount(index);
     const description: ExecutionDescription = {
       executionArn: this.childArn(index),
       stateMachineArn: this.childStateMachineArn,
       name: this.childName(index),
       status: STATUS_NAMES[status]!,
-      startDate: this.startDates[index]!,
+      startDate: this.columns.startDate[index]!,
       input: '',
       mapRunArn: this.mapRunArn,
-      stateTransitions: this.transitions[index]!,
+      stateTransitions: this.columns.transitions[index]!,
       redriveCount,
       // docs: API_DescribeExecution.html, a child is redriven only by its Map Run.
       redriveStatus: status === RUNNING || status === SUCCEEDED ? 'NOT_REDRIVABLE' : 'REDRIVABLE_BY_MAP_RUN',
     };
-    if (redriveCount > 0) description.redriveDate = this.redriveDates![index]!;
+    if (redriveCount > 0) description.redriveDate = this.columns.redriveDate![index]!;
     if (status === RUNNING) description.redriveStatusReason = NOT_REDRIVABLE.running;
     if (status === SUCCEEDED) description.redriveStatusReason = NOT_REDRIVABLE.succeeded;
     if (status === RUNNING) {
@@ -200,7 +183,7 @@ export class MapRun implements MapRunHandle {
     }
     const child = this.childRecord(index);
     description.input = child.Input;
-    description.stopDate = this.stopDates[index]!;
+    description.stopDate = this.columns.stopDate[index]!;
     if (child.Output !== undefined) description.output = child.Output;
     if (child.Error !== undefined) description.error = child.Error;
     if (child.Cause !== undefined) description.cause = child.Cause;
@@ -214,34 +197,20 @@ export class MapRun implements MapRunHandle {
   childHistory(index: number): HistoryEvent[] {
     const kept = this.histories.get(index) ?? this.inflight.get(index)?.scope.history;
     if (kept) return kept;
-    const status = this.statuses[index]!;
+    const status = this.columns.status[index]!;
     if (status === RUNNING) {
       // A child that has not reached its first asynchronous state cannot be observed; kept for safety.
       return [];
     }
-    const child = this.childRecord(index);
-    const started: HistoryEvent = {
-      id: 1,
-      previousEventId: 0,
-      timestamp: this.startDates[index]!,
-      type: 'ExecutionStarted',
-      details: { input: child.Input, inputDetails: { truncated: false }, roleArn: this.roleArn },
-    };
-    const details: Record<string, unknown> =
-      status === SUCCEEDED
-        ? { output: child.Output, outputDetails: { truncated: false } }
-        : {
-            ...(child.Error === undefined ? {} : { error: child.Error }),
-            ...(child.Cause === undefined ? {} : { cause: child.Cause }),
-          };
-    return [
-      started,
-      { id: 2, previousEventId: 1, timestamp: this.stopDates[index]!, type: END_EVENTS[status]!, details },
-    ];
+    return startAndEndEvents(this.childRecord(index), status, {
+      start: this.columns.startDate[index]!,
+      stop: this.columns.stopDate[index]!,
+      roleArn: this.roleArn,
+    });
   }
 
   waitForChild(index: number): Promise<void> {
-    if (this.statuses[index] !== RUNNING) return Promise.resolve();
+    if (this.columns.status[index] !== RUNNING) return Promise.resolve();
     return new Promise((resolve) => {
       const list = this.waiters.get(index) ?? [];
       list.push(resolve);
@@ -254,25 +223,6 @@ export class MapRun implements MapRunHandle {
   }
 
   describe(): MapRunDescription {
-    const toCounts = (
-      counts: Counts,
-      total: number,
-      pending: number,
-      written: number,
-      pendingRedrive: number,
-    ): MapRunCounts => ({
-      pending,
-      running: counts.running,
-      succeeded: counts.succeeded,
-      failed: counts.failed,
-      timedOut: counts.timedOut,
-      aborted: counts.aborted,
-      total,
-      resultsWritten: written,
-      // Every unsuccessful child stays redrivable while its parent is (redrive-map-run.html).
-      failuresNotRedrivable: 0,
-      pendingRedrive,
-    });
     const description: MapRunDescription = {
       mapRunArn: this.mapRunArn,
       executionArn: this.executionArn,
@@ -281,14 +231,14 @@ export class MapRun implements MapRunHandle {
       maxConcurrency: this.maxConcurrency,
       toleratedFailurePercentage: this.toleratedFailurePercentage ?? 0,
       toleratedFailureCount: this.toleratedFailureCount ?? 0,
-      itemCounts: toCounts(
+      itemCounts: mapRunCounts(
         this.items,
         this.totalItems,
         this.totalItems - this.startedItems,
         this.resultsWritten ? this.startedItems : 0,
         this.pendingRedrive.items,
       ),
-      executionCounts: toCounts(
+      executionCounts: mapRunCounts(
         this.executions,
         this.childCount,
         0,
@@ -316,8 +266,8 @@ export class MapRun implements MapRunHandle {
   /** The unsuccessful children a redrive would rerun, lowest index first. */
   unsuccessfulChildren(): number[] {
     const indexes: number[] = [];
-    for (let index = 0; index < this.count; index++) {
-      const status = this.statuses[index]!;
+    for (let index = 0; index < this.columns.count; index++) {
+      const status = this.columns.status[index]!;
       if (status === FAILED || status === TIMED_OUT || status === ABORTED) indexes.push(index);
     }
     return indexes;
@@ -348,9 +298,9 @@ export class MapRun implements MapRunHandle {
 
   /** Moves an unsuccessful child from its status count to `pendingRedrive` (1) or back (-1). */
   private movePending(index: number, direction: 1 | -1): void {
-    const status = this.statuses[index]!;
+    const status = this.columns.status[index]!;
     const bucket: keyof Counts = status === FAILED ? 'failed' : status === TIMED_OUT ? 'timedOut' : 'aborted';
-    const itemCount = this.itemsPerChild[index]!;
+    const itemCount = this.columns.items[index]!;
     this.items[bucket] -= direction * itemCount;
     this.executions[bucket] -= direction;
     this.pendingRedrive.items += direction * itemCount;
@@ -367,53 +317,36 @@ export class MapRun implements MapRunHandle {
     const stopped: StoppedChild = {
       input: JSON.parse(this.childRecord(index).Input) as Json,
       history: this.childHistory(index),
-      transitions: this.transitions[index]!,
+      transitions: this.columns.transitions[index]!,
       resume: this.resumePoint(index),
     };
-    this.resumeLengths[index] = 0;
+    this.columns.resumeLength[index] = 0;
     this.nestedRuns.delete(index);
     this.queued.delete(index);
-    const itemCount = this.itemsPerChild[index]!;
+    const itemCount = this.columns.items[index]!;
     this.pendingRedrive.items -= itemCount;
     this.pendingRedrive.executions--;
-    this.statuses[index] = RUNNING;
+    this.columns.status[index] = RUNNING;
     this.items.running += itemCount;
     this.executions.running++;
-    this.redriveCounts ??= new Uint32Array(this.statuses.length);
-    this.redriveDates ??= new Float64Array(this.statuses.length);
-    this.redriveCounts[index]!++;
-    this.redriveDates[index] = this.env.clock.now();
+    this.columns.redriven(index, this.env.clock.now());
     return stopped;
   }
 
   /** Where an unsuccessful child stopped, read back from the log; undefined when it reruns from the start. */
   private resumePoint(index: number): ResumePoint | undefined {
-    const length = this.resumeLengths[index]!;
+    const length = this.columns.resumeLength[index]!;
     if (length === 0) return undefined;
-    const text = this.log.read({ offset: this.logOffsets[index]! + this.logLengths[index]!, length });
+    const text = this.log.read({ offset: this.columns.logOffset[index]! + this.columns.logLength[index]!, length });
     return decodeResume(text, this.nestedRuns.get(index) ?? []);
   }
 
   /** Records a new child; returns its index. */
   addChild(itemCount: number): number {
-    const index = this.count;
-    if (index === this.statuses.length) {
-      const capacity = index * 2;
-      this.statuses = grow(this.statuses, capacity);
-      this.startDates = grow(this.startDates, capacity);
-      this.stopDates = grow(this.stopDates, capacity);
-      this.transitions = grow(this.transitions, capacity);
-      this.itemsPerChild = grow(this.itemsPerChild, capacity);
-      this.logOffsets = grow(this.logOffsets, capacity);
-      this.logLengths = grow(this.logLengths, capacity);
-      this.resumeLengths = grow(this.resumeLengths, capacity);
-      if (this.redriveCounts) this.redriveCounts = grow(this.redriveCounts, capacity);
-      if (this.redriveDates) this.redriveDates = grow(this.redriveDates, capacity);
-    }
-    this.count++;
-    this.statuses[index] = RUNNING;
-    this.startDates[index] = this.env.clock.now();
-    this.itemsPerChild[index] = itemCount;
+    const index = this.columns.add();
+    this.columns.status[index] = RUNNING;
+    this.columns.startDate[index] = this.env.clock.now();
+    this.columns.items[index] = itemCount;
     this.startedItems += itemCount;
     this.items.running += itemCount;
     this.executions.running++;
@@ -434,9 +367,9 @@ export class MapRun implements MapRunHandle {
     resume?: ResumePoint,
   ): string {
     const stopDate = this.env.clock.now();
-    this.statuses[index] = status;
-    this.stopDates[index] = stopDate;
-    this.transitions[index] = scope.transitions;
+    this.columns.status[index] = status;
+    this.columns.stopDate[index] = stopDate;
+    this.columns.transitions[index] = scope.transitions;
     const entry = childEntry({
       executionArn: this.childArn(index),
       name: this.childName(index),
@@ -444,28 +377,28 @@ export class MapRun implements MapRunHandle {
       status,
       inputText: JSON.stringify(scope.execution.Input),
       outputText,
-      startDate: isoDate(this.startDates[index]!),
+      startDate: isoDate(this.columns.startDate[index]!),
       stopDate: isoDate(stopDate),
       failure,
       redriveCount: this.childRedriveCount(index),
     });
-    this.resumeLengths[index] = 0;
+    this.columns.resumeLength[index] = 0;
     try {
       const position = this.log.append(entry);
-      this.logOffsets[index] = position.offset;
-      this.logLengths[index] = position.length;
+      this.columns.logOffset[index] = position.offset;
+      this.columns.logLength[index] = position.length;
       // An EXPRESS child runs again from the start: its input, in its entry, is all a redrive needs.
       if (resume && status !== SUCCEEDED && this.executionType === 'STANDARD') {
         const encoded = encodeResume(resume);
         // Appended right after the entry, so its offset need not be kept.
-        this.resumeLengths[index] = this.log.append(encoded.text).length;
+        this.columns.resumeLength[index] = this.log.append(encoded.text).length;
         if (encoded.runs.length > 0) this.nestedRuns.set(index, encoded.runs);
       }
     } catch (error) {
       // Disk full or the like: the child's record is lost (length 0) and the driver fails the Map Run.
       this.logError ??= error as Error;
     }
-    const itemCount = this.itemsPerChild[index]!;
+    const itemCount = this.columns.items[index]!;
     this.items.running -= itemCount;
     this.executions.running--;
     const bucket: keyof Counts =
