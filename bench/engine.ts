@@ -6,6 +6,7 @@
  *   npx tsx bench/engine.ts --scenario pass100k    # 100,000 Pass children, peak RSS
  *   npx tsx bench/engine.ts --scenario jobs100k    # 100,000 job-like children (~300-byte kwargs in, ~200-byte summary out)
  *   npx tsx bench/engine.ts --scenario jobs100k --items 400000   # the same with another item count
+ *   npx tsx bench/engine.ts --scenario failing100k # the same children, 9 in 10 failing, then a redrive
  *
  * Prints one JSON object. The 100,000-item scenarios start in a fresh process so their peak RSS
  * is theirs alone. Result files go to a store that counts their bytes and keeps none (the local
@@ -65,7 +66,7 @@ const fakeJobs: TaskIntegration = {
   },
 };
 
-function distributedMap(processor: object, itemSelector?: object): object {
+function distributedMap(processor: object, itemSelector?: object, fields: object = {}): object {
   return {
     StartAt: 'FanOut',
     States: {
@@ -82,6 +83,7 @@ function distributedMap(processor: object, itemSelector?: object): object {
           Resource: 'arn:aws:states:::s3:putObject',
           Parameters: { Bucket: 'results', Prefix: 'results' },
         },
+        ...fields,
         End: true,
       },
     },
@@ -115,12 +117,18 @@ class CountingStore implements ObjectStore {
   }
 }
 
-async function runOnce(sfn: StepFunctionsService, name: string, definition: object, input: Json = {}): Promise<number> {
+async function runOnce(
+  sfn: StepFunctionsService,
+  name: string,
+  definition: object,
+  input: Json = {},
+  expected = 'SUCCEEDED',
+): Promise<number> {
   const { stateMachineArn } = sfn.createStateMachine({ name, definition: JSON.stringify(definition), roleArn: ROLE });
   const started = performance.now();
   const { executionArn } = sfn.startExecution({ stateMachineArn, input: JSON.stringify(input) });
   const result = await sfn.waitForExecution(executionArn);
-  if (result.status !== 'SUCCEEDED') throw new Error(`${name} ended ${result.status}: ${result.error} ${result.cause}`);
+  if (result.status !== expected) throw new Error(`${name} ended ${result.status}: ${result.error} ${result.cause}`);
   return performance.now() - started;
 }
 
@@ -234,16 +242,7 @@ const SCENARIOS: Record<string, (items: number) => Promise<Record<string, number
     const store = new CountingStore();
     const sfn = createLocalStepFunctions({ integrations: [fakeJobs], objectStore: store });
     await jobItems(store, items);
-    const itemSelector = {
-      runId: 'sweep-2024-06',
-      round: 1,
-      jobQueue: 'fanout-high',
-      jobDefinition: 'fanout-job:3',
-      'itemId.$': '$$.Map.Item.Value.itemId',
-      'jobName.$': '$$.Map.Item.Value.jobName',
-      'kwargs.$': '$$.Map.Item.Value.kwargs',
-    };
-    const memory = await measureMemory(() => runOnce(sfn, 'jobs-100k', distributedMap(jobChild, itemSelector)));
+    const memory = await measureMemory(() => runOnce(sfn, 'jobs-100k', distributedMap(jobChild, JOB_SELECTOR)));
     return {
       jobs100kMs: Math.round(memory.ms),
       jobs100kChildrenPerSecond: Math.round(items / (memory.ms / 1000)),
@@ -253,7 +252,61 @@ const SCENARIOS: Record<string, (items: number) => Promise<Record<string, number
       jobs100kResultMb: Math.round(store.resultBytes / 1024 / 1024),
     };
   },
+
+  failing100k: failingThenRedriven,
 };
+
+/** The job-like children's ItemSelector: fanout's per-run fields and the item's kwargs. */
+const JOB_SELECTOR = {
+  runId: 'sweep-2024-06',
+  round: 1,
+  jobQueue: 'fanout-high',
+  jobDefinition: 'fanout-job:3',
+  'itemId.$': '$$.Map.Item.Value.itemId',
+  'jobName.$': '$$.Map.Item.Value.jobName',
+  'kwargs.$': '$$.Map.Item.Value.kwargs',
+};
+
+/**
+ * 100,000 job-like children of which 9 in 10 fail: the Map Run fails near its end (89 % tolerated),
+ * holding some 90,000 unsuccessful children, all redrivable. Then the jobs succeed and the parent
+ * is redriven: every unsuccessful child reruns from its failed task.
+ */
+async function failingThenRedriven(items: number): Promise<Record<string, number | string>> {
+  const store = new CountingStore();
+  let failing = true;
+  const jobs: TaskIntegration = {
+    ...fakeJobs,
+    async invoke(request) {
+      const { JobName } = request.parameters as { JobName: string };
+      if (failing && Number(JobName) % 10 !== 0) throw { error: 'Job.Failed', cause: `job ${JobName} exited with 1` };
+      return fakeJobs.invoke(request);
+    },
+  };
+  const sfn = createLocalStepFunctions({ integrations: [jobs], objectStore: store });
+  await jobItems(store, items);
+  const definition = distributedMap(jobChild, JOB_SELECTOR, { ToleratedFailurePercentage: 89 });
+  const memory = await measureMemory(() => runOnce(sfn, 'failing-100k', definition, {}, 'FAILED'));
+  const [execution] = sfn.listExecutions({ stateMachineArn: sfn.listStateMachines().items[0]!.stateMachineArn }).items;
+  const mapRunArn = sfn.listMapRuns(execution!.executionArn).items[0]!.mapRunArn;
+  const failedChildren = sfn.describeMapRun(mapRunArn).executionCounts.failed;
+  failing = false;
+  const started = performance.now();
+  sfn.redriveExecution({ executionArn: execution!.executionArn });
+  const redriven = await sfn.waitForExecution(execution!.executionArn);
+  if (redriven.status !== 'SUCCEEDED') throw new Error(`the redrive ended ${redriven.status}: ${redriven.cause}`);
+  const redriveMs = performance.now() - started;
+  global.gc?.();
+  return {
+    failing100kMs: Math.round(memory.ms),
+    failing100kFailedChildren: failedChildren,
+    failing100kPeakRssMb: memory.peakRssMb,
+    failing100kRssBeforeMb: memory.rssBeforeMb,
+    failing100kHeapAfterMb: memory.heapAfterMb,
+    failing100kRedriveMs: Math.round(redriveMs),
+    failing100kHeapAfterRedriveMb: Math.round(process.memoryUsage().heapUsed / 1024 / 1024),
+  };
+}
 
 const run = promisify(execFile);
 
@@ -277,7 +330,7 @@ async function inProcessOfItsOwn(scenario: string): Promise<Record<string, numbe
  */
 export async function benchEngine(): Promise<Record<string, number | string>> {
   const results: Record<string, number | string> = {};
-  for (const scenario of ['pass100k', 'jobs100k', 'throughput'])
+  for (const scenario of ['pass100k', 'jobs100k', 'failing100k', 'throughput'])
     Object.assign(results, await inProcessOfItsOwn(scenario));
   results.note =
     'JSONL ItemReader, ResultWriter to a store that counts bytes; childHistoryLimit 1000, spillMemoryBytes 1 MiB; each scenario in a fresh process';

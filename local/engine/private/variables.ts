@@ -66,6 +66,31 @@ export class VariableScope implements VariableReader {
     this.bytes = own;
   }
 
+  /** The scope whose variables this one may read. */
+  get enclosing(): VariableScope | undefined {
+    return this.parent;
+  }
+
+  /** This scope's own variables, in the order they were first assigned. */
+  ownEntries(): [string, Json][] {
+    return [...this.values];
+  }
+
+  /**
+   * A scope holding `entries` as its own, as a redrive finds it again after it was kept as text
+   * (resume-codec.ts). The values were within the limits when they were assigned.
+   */
+  static restore(parent: VariableScope | undefined, entries: readonly [string, Json][]): VariableScope {
+    const scope = new VariableScope(parent);
+    for (const [name, value] of entries) {
+      const size = sizeOf(value);
+      scope.values.set(name, value);
+      scope.sizes.set(name, size);
+      scope.bytes += size;
+    }
+    return scope;
+  }
+
   /** The size of the variables stored in this scope and the scopes around it. */
   private storedBytes(): number {
     return this.bytes + (this.parent?.storedBytes() ?? 0);

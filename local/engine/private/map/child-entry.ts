@@ -1,4 +1,5 @@
 import type { FailureDetails } from '../../errors';
+import type { HistoryEvent } from '../../types';
 import { STATUS_NAMES, SUCCEEDED } from './child-status';
 
 /** What a finished child's entry (its record in the Map Run's log) holds, as read back. */
@@ -43,4 +44,32 @@ export function childEntry(child: FinishedChild): string {
     if (child.failure.cause !== undefined) entry += `,"Cause":${JSON.stringify(child.failure.cause)}`;
   }
   return `${entry}}`;
+}
+
+const END_EVENTS = ['', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'];
+
+/**
+ * The history of a finished child whose full history was not kept, rebuilt from its entry:
+ * `ExecutionStarted` (input, role) and its end event (output, or error and cause).
+ */
+export function startAndEndEvents(
+  child: ChildRecord,
+  status: number,
+  at: { start: number; stop: number; roleArn: string },
+): HistoryEvent[] {
+  const started: HistoryEvent = {
+    id: 1,
+    previousEventId: 0,
+    timestamp: at.start,
+    type: 'ExecutionStarted',
+    details: { input: child.Input, inputDetails: { truncated: false }, roleArn: at.roleArn },
+  };
+  const details: Record<string, unknown> =
+    status === SUCCEEDED
+      ? { output: child.Output, outputDetails: { truncated: false } }
+      : {
+          ...(child.Error === undefined ? {} : { error: child.Error }),
+          ...(child.Cause === undefined ? {} : { cause: child.Cause }),
+        };
+  return [started, { id: 2, previousEventId: 1, timestamp: at.stop, type: END_EVENTS[status]!, details }];
 }

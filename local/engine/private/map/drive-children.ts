@@ -72,6 +72,7 @@ export function driveChildren(
     output: Json,
     billedBefore: number,
     error?: StatesError | Halt,
+    resume?: ResumePoint,
   ): void => {
     let details: FailureDetails | undefined;
     let outputText: string | undefined;
@@ -83,7 +84,7 @@ export function driveChildren(
       outputText = JSON.stringify(output);
       record(scope, 'ExecutionSucceeded', { output: new JsonText(output), outputDetails: { truncated: false } });
     }
-    const entry = run.finishChild(index, scope, status, outputText, details);
+    const entry = run.finishChild(index, scope, status, outputText, details, resume);
     parent.transitions += scope.transitions - billedBefore;
     if (run.logError && !failure) {
       failRun(
@@ -118,11 +119,17 @@ export function driveChildren(
     }
   };
 
-  const settle = (index: number, scope: ExecutionScope, error: unknown, billedBefore: number): void => {
+  /** Records an unsuccessful child's end, with where a redrive continues it. */
+  const settle = (
+    index: number,
+    scope: ExecutionScope,
+    error: unknown,
+    billedBefore: number,
+    resume: ResumePoint | undefined,
+  ): void => {
     const narrowed = asFailure(error);
-    if (narrowed instanceof Halt)
-      complete(index, scope, narrowed.status === 'FAILED' ? FAILED : ABORTED, null, billedBefore, narrowed);
-    else complete(index, scope, FAILED, null, billedBefore, narrowed);
+    const status = narrowed instanceof Halt && narrowed.status !== 'FAILED' ? ABORTED : FAILED;
+    complete(index, scope, status, null, billedBefore, narrowed, resume);
   };
 
   /** A child's scope before its first state: its context object and an empty history. */
@@ -192,8 +199,7 @@ export function driveChildren(
       },
       failed: (error) => {
         run.inflight.delete(index);
-        run.keepForRedrive(index, { scope, resume: childFrame.failedAt });
-        settle(index, scope, error, billedBefore);
+        settle(index, scope, error, billedBefore, childFrame.failedAt);
       },
     };
   };
@@ -204,18 +210,17 @@ export function driveChildren(
    * from the start.
    */
   const redriveChild = (index: number): PumpJob<Json> => {
-    const kept = run.restartChild(index);
+    const stopped = run.restartChild(index);
     parent.transitions++;
     const redriveCount = run.childRedriveCount(index);
-    if (run.executionType === 'EXPRESS') {
-      const scope = childScope(index, kept.scope.execution.Input);
-      scope.execution.RedriveCount = redriveCount;
-      return childJob(index, scope, () => recordStart(scope), undefined, 0);
-    }
-    const scope = kept.scope;
+    const scope = childScope(index, stopped.input);
     scope.execution.RedriveCount = redriveCount;
+    if (run.executionType === 'EXPRESS') return childJob(index, scope, () => recordStart(scope), undefined, 0);
+    // The history continues: complete for a recent failure, else its rebuilt start and end events.
+    scope.history = stopped.history;
+    scope.transitions = stopped.transitions;
     const begin = (): void => record(scope, 'ExecutionRedriven', { redriveCount });
-    return childJob(index, scope, begin, kept.resume, run.transitionsOf(index));
+    return childJob(index, scope, begin, stopped.resume, stopped.transitions);
   };
 
   let rerunAt = 0;

@@ -3,18 +3,26 @@ import type {
   ExecutionDescription,
   ExecutionStatus,
   HistoryEvent,
-  MapRunCounts,
+  Json,
   MapRunDescription,
   MapRunStatus,
 } from '../../types';
-import { NOT_REDRIVABLE } from '../redrive';
+import { NOT_REDRIVABLE, type ResumePoint } from '../redrive';
+import { decodeResume, encodeResume } from '../resume-codec';
 import { type EngineEnvironment, type ExecutionScope, Halt, isoDate, type MapRunHandle } from '../runtime';
 import { type LogPosition, SpillLog } from '../spill-log';
-import { type ChildRecord, childEntry } from './child-entry';
-import { FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
-import { type Counts, grow, RecentIndexes, type RedrivableChild, zeroCounts } from './columns';
+import { type ChildRecord, childEntry, startAndEndEvents } from './child-entry';
+import { ABORTED, FAILED, RUNNING, STATUS_NAMES, SUCCEEDED, TIMED_OUT } from './child-status';
+import { ChildColumns, type Counts, mapRunCounts, RecentIndexes, zeroCounts } from './columns';
 
-const END_EVENTS = ['', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'];
+/** An unsuccessful child as a redrive finds it. */
+export interface StoppedChild {
+  input: Json;
+  history: HistoryEvent[];
+  transitions: number;
+  /** Where it stopped; undefined for an EXPRESS child, or one that failed outside any state: it reruns from the start. */
+  resume: ResumePoint | undefined;
+}
 
 /** Child names are UUID-shaped: the Map Run's UUID with its last 12 hex digits replaced by the child's index. */
 const INDEX_DIGITS = 12;
@@ -25,7 +33,9 @@ const INDEX_DIGITS = 12;
  * is in the log). A finished child's input, output, error and cause live in its ResultWriter
  * entry, appended to a {@link SpillLog} that stays in memory up to a budget and spills to a
  * temporary file beyond; DescribeExecution and the result files read entries back from there.
- * Full histories are kept only for the most recent successful and failed children.
+ * Full histories are kept only for the most recent successful and failed children. Where an
+ * unsuccessful STANDARD child stopped (its resume point) follows its entry in the log, so that a
+ * redrive can continue any of them while memory holds none of their payloads.
  */
 export class MapRun implements MapRunHandle {
   readonly mapRunArn: string;
@@ -55,20 +65,9 @@ export class MapRun implements MapRunHandle {
   private pendingRedrive = { executions: 0, items: 0 };
   /** The unsuccessful children of the current redrive not yet rerun. */
   private queued = new Set<number>();
-  /** Unsuccessful children, kept until a redrive reruns them: their scope (history, input) and where they stopped. */
-  private readonly unsuccessful = new Map<number, RedrivableChild>();
-  /** Redriven children: how many times, and when last. */
-  private readonly childRedrives = new Map<number, { count: number; date: number }>();
-
-  // Columns, indexed by child number; `childCount` entries are in use.
-  private count = 0;
-  private statuses = new Uint8Array(64);
-  private startDates = new Float64Array(64);
-  private stopDates = new Float64Array(64);
-  private transitions = new Uint32Array(64);
-  private itemsPerChild = new Uint32Array(64);
-  private logOffsets = new Float64Array(64);
-  private logLengths = new Uint32Array(64);
+  /** Map Runs of Distributed Map states inside unsuccessful children, that their resume points refer to. */
+  private readonly nestedRuns = new Map<number, MapRunHandle[]>();
+  private readonly columns = new ChildColumns();
 
   private readonly histories = new Map<number, HistoryEvent[]>();
   private readonly recentSuccesses: RecentIndexes;
@@ -116,29 +115,29 @@ export class MapRun implements MapRunHandle {
     const suffix = executionArn.slice(this.childArnPrefix.length);
     if (suffix.length !== INDEX_DIGITS || !/^[0-9a-f]+$/.test(suffix)) return -1;
     const index = Number.parseInt(suffix, 16);
-    return index < this.count ? index : -1;
+    return index < this.columns.count ? index : -1;
   }
 
   get childCount(): number {
-    return this.count;
+    return this.columns.count;
   }
 
   /** The child's status code (RUNNING, SUCCEEDED, ...). */
   statusCode(index: number): number {
-    return this.statuses[index]!;
+    return this.columns.status[index]!;
   }
 
   statusOf(index: number): ExecutionStatus {
-    return STATUS_NAMES[this.statuses[index]!]!;
+    return STATUS_NAMES[this.columns.status[index]!]!;
   }
 
   startDateOf(index: number): number {
-    return this.startDates[index]!;
+    return this.columns.startDate[index]!;
   }
 
   /** Where a finished child's entry is in the log. */
   logPosition(index: number): LogPosition {
-    return { offset: this.logOffsets[index]!, length: this.logLengths[index]! };
+    return { offset: this.columns.logOffset[index]!, length: this.columns.logLength[index]! };
   }
 
   /** A finished child's input, output, error and cause, read back from the log. */
@@ -149,31 +148,31 @@ export class MapRun implements MapRunHandle {
   }
 
   childRedriveCount(index: number): number {
-    return this.childRedrives.get(index)?.count ?? 0;
+    return this.columns.redriveCount?.[index] ?? 0;
   }
 
   /** Billed transitions of a finished child. */
   transitionsOf(index: number): number {
-    return this.transitions[index]!;
+    return this.columns.transitions[index]!;
   }
 
   describeChild(index: number): ExecutionDescription {
-    const status = this.statuses[index]!;
-    const redrives = this.childRedrives.get(index);
+    const status = this.columns.status[index]!;
+    const redriveCount = this.childRedriveCount(index);
     const description: ExecutionDescription = {
       executionArn: this.childArn(index),
       stateMachineArn: this.childStateMachineArn,
       name: this.childName(index),
       status: STATUS_NAMES[status]!,
-      startDate: this.startDates[index]!,
+      startDate: this.columns.startDate[index]!,
       input: '',
       mapRunArn: this.mapRunArn,
-      stateTransitions: this.transitions[index]!,
-      redriveCount: redrives?.count ?? 0,
+      stateTransitions: this.columns.transitions[index]!,
+      redriveCount,
       // docs: API_DescribeExecution.html, a child is redriven only by its Map Run.
       redriveStatus: status === RUNNING || status === SUCCEEDED ? 'NOT_REDRIVABLE' : 'REDRIVABLE_BY_MAP_RUN',
     };
-    if (redrives) description.redriveDate = redrives.date;
+    if (redriveCount > 0) description.redriveDate = this.columns.redriveDate![index]!;
     if (status === RUNNING) description.redriveStatusReason = NOT_REDRIVABLE.running;
     if (status === SUCCEEDED) description.redriveStatusReason = NOT_REDRIVABLE.succeeded;
     if (status === RUNNING) {
@@ -184,7 +183,7 @@ export class MapRun implements MapRunHandle {
     }
     const child = this.childRecord(index);
     description.input = child.Input;
-    description.stopDate = this.stopDates[index]!;
+    description.stopDate = this.columns.stopDate[index]!;
     if (child.Output !== undefined) description.output = child.Output;
     if (child.Error !== undefined) description.error = child.Error;
     if (child.Cause !== undefined) description.cause = child.Cause;
@@ -198,34 +197,20 @@ export class MapRun implements MapRunHandle {
   childHistory(index: number): HistoryEvent[] {
     const kept = this.histories.get(index) ?? this.inflight.get(index)?.scope.history;
     if (kept) return kept;
-    const status = this.statuses[index]!;
+    const status = this.columns.status[index]!;
     if (status === RUNNING) {
       // A child that has not reached its first asynchronous state cannot be observed; kept for safety.
       return [];
     }
-    const child = this.childRecord(index);
-    const started: HistoryEvent = {
-      id: 1,
-      previousEventId: 0,
-      timestamp: this.startDates[index]!,
-      type: 'ExecutionStarted',
-      details: { input: child.Input, inputDetails: { truncated: false }, roleArn: this.roleArn },
-    };
-    const details: Record<string, unknown> =
-      status === SUCCEEDED
-        ? { output: child.Output, outputDetails: { truncated: false } }
-        : {
-            ...(child.Error === undefined ? {} : { error: child.Error }),
-            ...(child.Cause === undefined ? {} : { cause: child.Cause }),
-          };
-    return [
-      started,
-      { id: 2, previousEventId: 1, timestamp: this.stopDates[index]!, type: END_EVENTS[status]!, details },
-    ];
+    return startAndEndEvents(this.childRecord(index), status, {
+      start: this.columns.startDate[index]!,
+      stop: this.columns.stopDate[index]!,
+      roleArn: this.roleArn,
+    });
   }
 
   waitForChild(index: number): Promise<void> {
-    if (this.statuses[index] !== RUNNING) return Promise.resolve();
+    if (this.columns.status[index] !== RUNNING) return Promise.resolve();
     return new Promise((resolve) => {
       const list = this.waiters.get(index) ?? [];
       list.push(resolve);
@@ -238,25 +223,6 @@ export class MapRun implements MapRunHandle {
   }
 
   describe(): MapRunDescription {
-    const toCounts = (
-      counts: Counts,
-      total: number,
-      pending: number,
-      written: number,
-      pendingRedrive: number,
-    ): MapRunCounts => ({
-      pending,
-      running: counts.running,
-      succeeded: counts.succeeded,
-      failed: counts.failed,
-      timedOut: counts.timedOut,
-      aborted: counts.aborted,
-      total,
-      resultsWritten: written,
-      // Every unsuccessful child stays redrivable while its parent is (redrive-map-run.html).
-      failuresNotRedrivable: 0,
-      pendingRedrive,
-    });
     const description: MapRunDescription = {
       mapRunArn: this.mapRunArn,
       executionArn: this.executionArn,
@@ -265,14 +231,14 @@ export class MapRun implements MapRunHandle {
       maxConcurrency: this.maxConcurrency,
       toleratedFailurePercentage: this.toleratedFailurePercentage ?? 0,
       toleratedFailureCount: this.toleratedFailureCount ?? 0,
-      itemCounts: toCounts(
+      itemCounts: mapRunCounts(
         this.items,
         this.totalItems,
         this.totalItems - this.startedItems,
         this.resultsWritten ? this.startedItems : 0,
         this.pendingRedrive.items,
       ),
-      executionCounts: toCounts(
+      executionCounts: mapRunCounts(
         this.executions,
         this.childCount,
         0,
@@ -297,14 +263,14 @@ export class MapRun implements MapRunHandle {
     return percentage !== undefined && this.totalItems > 0 && (failed * 100) / this.totalItems > percentage;
   }
 
-  /** Keeps what a redrive of an unsuccessful child needs: its scope and where it stopped. */
-  keepForRedrive(index: number, child: RedrivableChild): void {
-    this.unsuccessful.set(index, child);
-  }
-
   /** The unsuccessful children a redrive would rerun, lowest index first. */
   unsuccessfulChildren(): number[] {
-    return [...this.unsuccessful.keys()].sort((a, b) => a - b);
+    const indexes: number[] = [];
+    for (let index = 0; index < this.columns.count; index++) {
+      const status = this.columns.status[index]!;
+      if (status === FAILED || status === TIMED_OUT || status === ABORTED) indexes.push(index);
+    }
+    return indexes;
   }
 
   /**
@@ -332,47 +298,55 @@ export class MapRun implements MapRunHandle {
 
   /** Moves an unsuccessful child from its status count to `pendingRedrive` (1) or back (-1). */
   private movePending(index: number, direction: 1 | -1): void {
-    const status = this.statuses[index]!;
+    const status = this.columns.status[index]!;
     const bucket: keyof Counts = status === FAILED ? 'failed' : status === TIMED_OUT ? 'timedOut' : 'aborted';
-    const itemCount = this.itemsPerChild[index]!;
+    const itemCount = this.columns.items[index]!;
     this.items[bucket] -= direction * itemCount;
     this.executions[bucket] -= direction;
     this.pendingRedrive.items += direction * itemCount;
     this.pendingRedrive.executions += direction;
   }
 
-  /** Reruns an unsuccessful child: RUNNING again, its redrive count one more. Returns what it stopped with. */
-  restartChild(index: number): RedrivableChild {
-    const child = this.unsuccessful.get(index)!;
-    this.unsuccessful.delete(index);
+  /**
+   * Reruns an unsuccessful child: RUNNING again, its redrive count one more. Returns what it
+   * stopped with, read back from the log: its input, its history (complete if it was among the
+   * most recent failures, else its start and end events rebuilt), its billed transitions and, for
+   * a STANDARD child, where it stopped.
+   */
+  restartChild(index: number): StoppedChild {
+    const stopped: StoppedChild = {
+      input: JSON.parse(this.childRecord(index).Input) as Json,
+      history: this.childHistory(index),
+      transitions: this.columns.transitions[index]!,
+      resume: this.resumePoint(index),
+    };
+    this.columns.resumeLength[index] = 0;
+    this.nestedRuns.delete(index);
     this.queued.delete(index);
-    const itemCount = this.itemsPerChild[index]!;
+    const itemCount = this.columns.items[index]!;
     this.pendingRedrive.items -= itemCount;
     this.pendingRedrive.executions--;
-    this.statuses[index] = RUNNING;
+    this.columns.status[index] = RUNNING;
     this.items.running += itemCount;
     this.executions.running++;
-    this.childRedrives.set(index, { count: this.childRedriveCount(index) + 1, date: this.env.clock.now() });
-    return child;
+    this.columns.redriven(index, this.env.clock.now());
+    return stopped;
+  }
+
+  /** Where an unsuccessful child stopped, read back from the log; undefined when it reruns from the start. */
+  private resumePoint(index: number): ResumePoint | undefined {
+    const length = this.columns.resumeLength[index]!;
+    if (length === 0) return undefined;
+    const text = this.log.read({ offset: this.columns.logOffset[index]! + this.columns.logLength[index]!, length });
+    return decodeResume(text, this.nestedRuns.get(index) ?? []);
   }
 
   /** Records a new child; returns its index. */
   addChild(itemCount: number): number {
-    const index = this.count;
-    if (index === this.statuses.length) {
-      const capacity = index * 2;
-      this.statuses = grow(this.statuses, capacity);
-      this.startDates = grow(this.startDates, capacity);
-      this.stopDates = grow(this.stopDates, capacity);
-      this.transitions = grow(this.transitions, capacity);
-      this.itemsPerChild = grow(this.itemsPerChild, capacity);
-      this.logOffsets = grow(this.logOffsets, capacity);
-      this.logLengths = grow(this.logLengths, capacity);
-    }
-    this.count++;
-    this.statuses[index] = RUNNING;
-    this.startDates[index] = this.env.clock.now();
-    this.itemsPerChild[index] = itemCount;
+    const index = this.columns.add();
+    this.columns.status[index] = RUNNING;
+    this.columns.startDate[index] = this.env.clock.now();
+    this.columns.items[index] = itemCount;
     this.startedItems += itemCount;
     this.items.running += itemCount;
     this.executions.running++;
@@ -380,8 +354,9 @@ export class MapRun implements MapRunHandle {
   }
 
   /**
-   * Records a child's end: appends its ResultWriter entry to the log, updates the counts and
-   * keeps its history if it is among the most recent ones. Returns the entry (compact JSON).
+   * Records a child's end: appends its ResultWriter entry to the log (then, for an unsuccessful
+   * STANDARD child, `resume`, where a redrive continues it), updates the counts and keeps its
+   * history if it is among the most recent ones. Returns the entry (compact JSON).
    */
   finishChild(
     index: number,
@@ -389,11 +364,12 @@ export class MapRun implements MapRunHandle {
     status: number,
     outputText: string | undefined,
     failure?: FailureDetails,
+    resume?: ResumePoint,
   ): string {
     const stopDate = this.env.clock.now();
-    this.statuses[index] = status;
-    this.stopDates[index] = stopDate;
-    this.transitions[index] = scope.transitions;
+    this.columns.status[index] = status;
+    this.columns.stopDate[index] = stopDate;
+    this.columns.transitions[index] = scope.transitions;
     const entry = childEntry({
       executionArn: this.childArn(index),
       name: this.childName(index),
@@ -401,20 +377,28 @@ export class MapRun implements MapRunHandle {
       status,
       inputText: JSON.stringify(scope.execution.Input),
       outputText,
-      startDate: isoDate(this.startDates[index]!),
+      startDate: isoDate(this.columns.startDate[index]!),
       stopDate: isoDate(stopDate),
       failure,
       redriveCount: this.childRedriveCount(index),
     });
+    this.columns.resumeLength[index] = 0;
     try {
       const position = this.log.append(entry);
-      this.logOffsets[index] = position.offset;
-      this.logLengths[index] = position.length;
+      this.columns.logOffset[index] = position.offset;
+      this.columns.logLength[index] = position.length;
+      // An EXPRESS child runs again from the start: its input, in its entry, is all a redrive needs.
+      if (resume && status !== SUCCEEDED && this.executionType === 'STANDARD') {
+        const encoded = encodeResume(resume);
+        // Appended right after the entry, so its offset need not be kept.
+        this.columns.resumeLength[index] = this.log.append(encoded.text).length;
+        if (encoded.runs.length > 0) this.nestedRuns.set(index, encoded.runs);
+      }
     } catch (error) {
       // Disk full or the like: the child's record is lost (length 0) and the driver fails the Map Run.
       this.logError ??= error as Error;
     }
-    const itemCount = this.itemsPerChild[index]!;
+    const itemCount = this.columns.items[index]!;
     this.items.running -= itemCount;
     this.executions.running--;
     const bucket: keyof Counts =
