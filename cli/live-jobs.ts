@@ -1,11 +1,10 @@
-import { type BatchClient, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
+import { type BatchClient, ListJobsCommand } from '@aws-sdk/client-batch';
+import { describeJobsById, jobVariable } from '../lambdas/shared/batch-jobs';
 import type { LiveJobs, RunPath } from '../run';
 import { arrayProgress } from './array-progress';
 
 /** Batch's job states that mean the job's container is starting or running (docs: batch/latest/userguide/job_states.html). */
 const RUNNING_JOB_STATES = ['STARTING', 'RUNNING'] as const;
-/** DescribeJobs takes at most 100 job ids (docs: batch/latest/APIReference/API_DescribeJobs.html). */
-const DESCRIBE_LIMIT = 100;
 
 /**
  * How many of the run's jobs Batch reports STARTING or RUNNING on the stack's queues: ListJobs by
@@ -30,15 +29,10 @@ export async function liveJobs(batch: BatchClient, jobQueues: readonly string[],
     }
   }
   let running = 0;
-  for (let start = 0; start < candidates.length; start += DESCRIBE_LIMIT) {
-    const { jobs } = await batch.send(
-      new DescribeJobsCommand({ jobs: candidates.slice(start, start + DESCRIBE_LIMIT) }),
-    );
-    for (const job of jobs ?? []) {
-      const owner = job.container?.environment?.find((variable) => variable.name === 'FANOUT_RUN_ID')?.value;
-      // A job described without its variables is trusted by its name.
-      if (owner === undefined || owner === runId) running += 1;
-    }
+  for (const job of (await describeJobsById(batch, candidates)).values()) {
+    const owner = jobVariable(job, 'FANOUT_RUN_ID');
+    // A job described without its variables is trusted by its name.
+    if (owner === undefined || owner === runId) running += 1;
   }
   return { running };
 }

@@ -9,7 +9,6 @@ import {
   arrayResultSchema,
   arraySchema,
   CollectError,
-  DESCRIBE_LIMIT,
   type Outcome,
   outcomeOf,
   outcomeUpdate,
@@ -19,6 +18,7 @@ import {
   submissionOf,
   type Tally,
 } from './shared/array-children';
+import { DESCRIBE_LIMIT } from './shared/batch-jobs';
 import { isConditionFailure } from './shared/claims';
 import { batchClient, documentClient, s3Client } from './shared/clients';
 import { type Environment, once, requiredEnv } from './shared/env';

@@ -2,6 +2,7 @@ import { type BatchClient, DescribeJobsCommand, type JobDetail } from '@aws-sdk/
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ITEM_TRANSITIONS, itemUpdate } from '../../run';
+import { DESCRIBE_LIMIT } from './batch-jobs';
 import { FanoutError } from './errors';
 import { classifyJobFailure, classifyTaskError } from './failure';
 
@@ -41,8 +42,6 @@ export class CollectError extends FanoutError {
   override readonly name = 'CollectError';
 }
 
-/** DescribeJobs takes at most 100 job ids (docs: batch/latest/APIReference/API_DescribeJobs.html). */
-export const DESCRIBE_LIMIT = 100;
 /** Step Functions' own cap on a cause, which the map path's causes never exceed either. */
 const MAX_CAUSE = 32_768;
 

@@ -1,6 +1,5 @@
 import {
   type BatchClient,
-  DescribeJobsCommand,
   type JobDetail,
   type JobSummary,
   ListJobsCommand,
@@ -18,6 +17,7 @@ import {
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
 } from '../../run';
+import { describeJobsById, jobVariable } from './batch-jobs';
 import {
   attemptJobName,
   type ClaimDependencies,
@@ -89,11 +89,6 @@ async function listRunJobs(batch: BatchClient, jobQueue: string, runId: string):
   return byName;
 }
 
-/** The variable a job was given, or undefined when the description keeps no environment. */
-function variableOf(job: JobDetail, name: string): string | undefined {
-  return job.container?.environment?.find((variable) => variable.name === name)?.value;
-}
-
 /**
  * The job of a row's current attempt: of the jobs with its attempt's name, those whose
  * `FANOUT_RUN_ID` and `FANOUT_ITEM_ID` are the row's (a job described without variables is
@@ -109,27 +104,20 @@ function jobOfRow(
   for (const job of named) {
     const detail = described.get(job.jobId as string);
     if (!detail) continue;
-    const run = variableOf(detail, 'FANOUT_RUN_ID');
-    const item = variableOf(detail, 'FANOUT_ITEM_ID');
+    const run = jobVariable(detail, 'FANOUT_RUN_ID');
+    const item = jobVariable(detail, 'FANOUT_ITEM_ID');
     if ((run !== undefined && run !== runId) || (item !== undefined && item !== row.itemId)) continue;
     if (!best || rank(job) > rank(best.job)) best = { job, detail };
   }
   return best;
 }
 
-/**
- * Describes candidate jobs (DescribeJobs, 100 at a time), by id: the detail holds the variables
- * that tie a job to its run and item, and what ListJobs does not give: the log stream and the
- * container reason.
- */
-async function describeJobs(batch: BatchClient, candidates: JobSummary[]): Promise<Map<string, JobDetail>> {
-  const described = new Map<string, JobDetail>();
-  for (let start = 0; start < candidates.length; start += 100) {
-    const ids = candidates.slice(start, start + 100).map((job) => job.jobId as string);
-    const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: ids }));
-    for (const job of jobs ?? []) described.set(job.jobId as string, job);
-  }
-  return described;
+/** Candidate jobs described by id: the detail holds the variables that tie a job to its run and item, the log stream and the container reason, which ListJobs does not give. */
+function describeJobs(batch: BatchClient, candidates: JobSummary[]): Promise<Map<string, JobDetail>> {
+  return describeJobsById(
+    batch,
+    candidates.map((job) => job.jobId as string),
+  );
 }
 
 /**

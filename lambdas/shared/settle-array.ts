@@ -1,10 +1,4 @@
-import {
-  type BatchClient,
-  DescribeJobsCommand,
-  type JobDetail,
-  type JobSummary,
-  ListJobsCommand,
-} from '@aws-sdk/client-batch';
+import { type BatchClient, type JobDetail, type JobSummary, ListJobsCommand } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ARRAY_OFFSET_VARIABLE, MANIFEST_VARIABLE, parseObjectUri } from '../../job/manifest-index';
@@ -18,7 +12,8 @@ import {
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
 } from '../../run';
-import { DESCRIBE_LIMIT, outcomeOf, outcomeUpdate, type Submission } from './array-children';
+import { outcomeOf, outcomeUpdate, type Submission } from './array-children';
+import { DESCRIBE_LIMIT, describeJobsById, jobVariable } from './batch-jobs';
 import { isConditionFailure } from './claims';
 import { manifestItemIds } from './manifest';
 
@@ -58,10 +53,6 @@ const FINAL = new Set(['SUCCEEDED', 'FAILED']);
 const POLL_MS = 1_000;
 const WRITE_CONCURRENCY = 16;
 
-function variableOf(job: JobDetail, name: string): string | undefined {
-  return job.container?.environment?.find((variable) => variable.name === name)?.value;
-}
-
 /** A job has ended, and so have all its children when it is an array. */
 function hasEnded(job: JobDetail): boolean {
   if (!FINAL.has(job.status ?? '')) return false;
@@ -71,15 +62,6 @@ function hasEnded(job: JobDetail): boolean {
   // A parent stopped before it expanded has no children to wait for.
   const counted = Object.values(summary).reduce((sum, n) => sum + n, 0);
   return counted === 0 || (summary.SUCCEEDED ?? 0) + (summary.FAILED ?? 0) >= size;
-}
-
-async function describe(batch: BatchClient, ids: readonly string[]): Promise<Map<string, JobDetail>> {
-  const described = new Map<string, JobDetail>();
-  for (let start = 0; start < ids.length; start += DESCRIBE_LIMIT) {
-    const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: ids.slice(start, start + DESCRIBE_LIMIT) }));
-    for (const job of jobs ?? []) if (job.jobId) described.set(job.jobId, job);
-  }
-  return described;
 }
 
 /** A job of the round, with where its items are: its manifest's URI and its first line. */
@@ -108,23 +90,23 @@ async function roundJobs(batch: BatchClient, run: RunHeaderRow): Promise<RoundJo
     summaries.push(...(page.jobSummaryList ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
-  const described = await describe(
+  const described = await describeJobsById(
     batch,
     summaries.filter((job) => /^\d+$/.test((job.jobName ?? '').slice(prefix.length))).map((job) => job.jobId as string),
   );
   // An array parent may be described without its container (the local Batch service does so):
   // its first child carries the same variables.
   const bare = [...described.values()].filter((job) => !job.container && job.arrayProperties?.size !== undefined);
-  const firstChildren = await describe(
+  const firstChildren = await describeJobsById(
     batch,
     bare.map((job) => `${job.jobId}:0`),
   );
   const variablesOf = (job: JobDetail) => (job.container ? job : firstChildren.get(`${job.jobId}:0`));
   return [...described.values()].flatMap((job) => {
     const carrier = variablesOf(job);
-    if (!carrier || variableOf(carrier, 'FANOUT_RUN_ID') !== run.runId) return [];
+    if (!carrier || jobVariable(carrier, 'FANOUT_RUN_ID') !== run.runId) return [];
     return [
-      { job, manifest: variableOf(carrier, MANIFEST_VARIABLE), offset: variableOf(carrier, ARRAY_OFFSET_VARIABLE) },
+      { job, manifest: jobVariable(carrier, MANIFEST_VARIABLE), offset: jobVariable(carrier, ARRAY_OFFSET_VARIABLE) },
     ];
   });
 }
@@ -146,7 +128,7 @@ export async function settleStoppedArrayRun(
     await sleep(POLL_MS);
     jobs = [
       ...(
-        await describe(
+        await describeJobsById(
           deps.batch,
           jobs.map((job) => job.jobId as string),
         )
@@ -179,7 +161,7 @@ export async function settleStoppedArrayRun(
   for (const [uri, ranges] of byManifest) {
     let window: Array<{ itemId: string; submission: Submission; childId: string }> = [];
     const flush = async (): Promise<void> => {
-      const children = await describe(
+      const children = await describeJobsById(
         deps.batch,
         window.map((entry) => entry.childId),
       );
