@@ -1,4 +1,3 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../config';
 import {
   ContainerEngineError,
@@ -8,8 +7,8 @@ import {
   type InImageOptions,
   prepareJobImage,
 } from '../local/container';
-import { RUN_HEADER_ITEM_ID, type RunHeaderRow } from '../run';
 import { CliError, type CliIo } from './io';
+import { readLedgerHeader } from './run-header';
 import type { Target } from './targets';
 
 /**
@@ -68,10 +67,6 @@ export async function prepareImageOfRun(
   io: CliIo,
   engine: InImageOptions,
 ): Promise<void> {
-  const ledger = DynamoDBDocumentClient.from(target.clients.dynamodb);
-  const { Item } = await ledger.send(
-    new GetCommand({ TableName: target.names.ledgerTable, Key: { runId, itemId: RUN_HEADER_ITEM_ID } }),
-  );
-  const header = Item as RunHeaderRow | undefined;
+  const header = await readLedgerHeader(target, runId);
   if (header) prepareImageOf(header.jobDefinition, dir, io, engine);
 }
