@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KeyValuePair } from '@aws-sdk/client-batch';
 import { StatusReasons } from './status-reasons';
 
 /**
@@ -39,11 +40,28 @@ export interface JournaledJob {
   isTerminated?: boolean;
   /** Its end is known from the exit records only: no `f` line was journaled for it. */
   endFromExitRecord?: boolean;
+  /** On an array parent: its size and container environment, journaled at submission. */
+  arraySize?: number;
+  environment?: KeyValuePair[];
+  /** On an array parent: the children `<jobId>:<index>` with a journaled event, by index; the others never launched. */
+  children?: JournaledJob[];
+  /** On an array child: its index. */
+  arrayIndex?: number;
 }
 
 /** One line of the journal: a submission (`e: 's'`), a launch (`'l'`), a start (`'r'`) or an end (`'f'`). */
 type JournalLine =
-  | { e: 's'; id: string; name: string; queue: string; def: string; at: number }
+  | {
+      e: 's';
+      id: string;
+      name: string;
+      queue: string;
+      def: string;
+      at: number;
+      /** Array parents only: what their children's details are rebuilt from. */
+      size?: number;
+      env?: KeyValuePair[];
+    }
   | { e: 'l'; id: string; at: number }
   | { e: 'r'; id: string; at: number; log?: string }
   | {
@@ -95,8 +113,36 @@ function readSuccessfulExits(directory: string): { ids: Set<string>; writtenAt: 
 }
 
 /**
- * Reads the journal of `directory`, in submission order. A line cut short by a crash (the last
- * one) is skipped; events of unknown jobs are ignored.
+ * The child `<parentId>:<index>` of an array parent in `jobs`, created SUBMITTED on its first
+ * event; `undefined` when `jobId` names no child of a known array.
+ */
+function arrayChildFor(jobId: string, jobs: Map<string, JournaledJob>): JournaledJob | undefined {
+  const colon = jobId.lastIndexOf(':');
+  if (colon < 0) return undefined;
+  const parent = jobs.get(jobId.slice(0, colon));
+  const index = Number(jobId.slice(colon + 1));
+  if (!parent?.children || !Number.isInteger(index) || index < 0 || index >= (parent.arraySize as number)) {
+    return undefined;
+  }
+  const child: JournaledJob = {
+    jobId,
+    jobName: parent.jobName,
+    queue: parent.queue,
+    definition: parent.definition,
+    // The expansion time is not journaled; the parent's submission is the closest known.
+    createdAt: parent.createdAt,
+    status: 'SUBMITTED',
+    arrayIndex: index,
+  };
+  parent.children.push(child);
+  jobs.set(jobId, child);
+  return child;
+}
+
+/**
+ * Reads the journal of `directory`, in submission order: plain jobs and array parents, each
+ * parent with its journaled children. A line cut short by a crash (the last one) is skipped;
+ * events of unknown jobs are ignored.
  * @example readJournal('.fanout/batch').filter((job) => job.status === 'RUNNING')
  */
 export function readJournal(directory: string): JournaledJob[] {
@@ -107,7 +153,9 @@ export function readJournal(directory: string): JournaledJob[] {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
+  // Children included, so that their events find them; `submitted` holds the jobs returned.
   const jobs = new Map<string, JournaledJob>();
+  const submitted: JournaledJob[] = [];
   for (const raw of text.split('\n')) {
     if (raw === '') continue;
     let line: JournalLine;
@@ -117,17 +165,21 @@ export function readJournal(directory: string): JournaledJob[] {
       continue;
     }
     if (line.e === 's') {
-      jobs.set(line.id, {
+      const job: JournaledJob = {
         jobId: line.id,
         jobName: line.name,
         queue: line.queue,
         definition: line.def,
         createdAt: line.at,
         status: 'SUBMITTED',
-      });
+      };
+      if (line.size !== undefined)
+        Object.assign(job, { arraySize: line.size, environment: line.env ?? [], children: [] });
+      jobs.set(line.id, job);
+      submitted.push(job);
       continue;
     }
-    const job = jobs.get(line.id);
+    const job = jobs.get(line.id) ?? arrayChildFor(line.id, jobs);
     // A final status never changes: a later end (a second service on the same directory) is ignored.
     if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') continue;
     if (line.e === 'l') {
@@ -165,7 +217,8 @@ export function readJournal(directory: string): JournaledJob[] {
       });
     }
   }
-  return [...jobs.values()];
+  for (const job of submitted) job.children?.sort((a, b) => (a.arrayIndex as number) - (b.arrayIndex as number));
+  return submitted;
 }
 
 /**
@@ -178,9 +231,28 @@ export class JobJournal {
 
   constructor(private readonly directory: string) {}
 
-  /** A job was accepted by SubmitJob. */
-  submitted(job: { jobId: string; jobName: string; queue: string; definition: string; createdAt: number }): void {
-    this.write({ e: 's', id: job.jobId, name: job.jobName, queue: job.queue, def: job.definition, at: job.createdAt });
+  /**
+   * A job was accepted by SubmitJob. An array job's size and environment are journaled too (one
+   * line for all its children); a plain job's environment is not, since it may hold a large
+   * per-job payload and the journal is read whole at start.
+   */
+  submitted(job: {
+    jobId: string;
+    jobName: string;
+    queue: string;
+    definition: string;
+    createdAt: number;
+    array?: { size: number; environment: KeyValuePair[] } | undefined;
+  }): void {
+    this.write({
+      e: 's',
+      id: job.jobId,
+      name: job.jobName,
+      queue: job.queue,
+      def: job.definition,
+      at: job.createdAt,
+      ...(job.array ? { size: job.array.size, env: job.array.environment } : {}),
+    });
   }
 
   /** A job's process is about to be launched: from here on it may have run. */
@@ -244,7 +316,7 @@ export class JobJournal {
 
 /**
  * How many SubmitJob calls the service on `stateDir` accepted: one journal submission each
- * (an array job is one call, whatever its size).
+ * (an array job is one call, whatever its size; its children are not counted).
  * @example countSubmitJobCalls('.fanout') // 3
  */
 export function countSubmitJobCalls(stateDir: string): number {

@@ -49,9 +49,10 @@ export function listJobs(
     index = resources.resolveQueue(jobQueue).byStatus;
   } else {
     const parent = store.get(arrayJobId as string);
-    if (!parent || parent instanceof SpilledJob || !parent.array)
-      throw new BatchClientError(`arrayJobId: ${arrayJobId} is not the ID of an array job`);
-    index = parent.array.childrenByStatus;
+    const children =
+      parent instanceof SpilledJob ? store.restoredArrayChildren(parent.jobId) : parent?.array?.childrenByStatus;
+    if (!children) throw new BatchClientError(`arrayJobId: ${arrayJobId} is not the ID of an array job`);
+    index = children;
   }
   const statuses = filters ? jobStatuses : [(jobStatus as JobStatus | undefined) ?? 'RUNNING'];
   const jobSummaryList: JobSummary[] = [];

@@ -99,6 +99,7 @@ export function submitJob(
     queue: queue.name,
     definition: definition.name,
     createdAt: job.createdAt,
+    array: job.array && { size: job.array.size, environment: job.environment },
   });
   scheduler.submit(job);
   return { jobArn: job.jobArn, jobName: job.jobName, jobId };

@@ -152,8 +152,7 @@ export class Executor {
         cwd,
         logFile,
         ...(this.options.jobUmask === undefined ? {} : { umask: this.options.jobUmask }),
-        // Array children are not journaled: a restarted service knows their parent only.
-        ...(job.parent ? {} : this.options.journal.exitRecordFor(job.jobId)),
+        ...this.options.journal.exitRecordFor(job.jobId),
       };
     } catch (error) {
       this.endAttempt(job, attempt, {
@@ -168,7 +167,7 @@ export class Executor {
     }
     // Durable before the process can exist: a service killed from here on cannot know whether
     // the job ran, and its successor must not report it as never started.
-    if (!job.parent) this.options.journal.launching(job.jobId, this.clock.now());
+    this.options.journal.launching(job.jobId, this.clock.now());
     let launched: LaunchedProcess;
     try {
       launched = this.options.launcher.launch(request);
@@ -188,7 +187,7 @@ export class Executor {
       attempt.startedAt = now;
       job.startedAt = now;
       this.lifecycle.setStatus(job, 'RUNNING');
-      if (!job.parent) this.options.journal.started(job.jobId, now, attempt.logStreamName);
+      this.options.journal.started(job.jobId, now, attempt.logStreamName);
       if (!run.killReason && job.timeoutSeconds !== undefined) {
         this.clock
           .sleep(job.timeoutSeconds * 1000, run.stop.signal)

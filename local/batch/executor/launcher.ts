@@ -142,9 +142,10 @@ function launchLine(key: number, request: LaunchRequest): string {
 /** `echo '<id>' "$s" >>'<file>'; ` (a built-in: no fork), its failure silent: the record is a fallback. */
 function exitRecordCommand(record: { file: string; id: string }): string {
   checkNoNul(record.file, 'exitRecord.file');
-  if (!/^[A-Za-z0-9_-]+$/.test(record.id)) {
+  // `:` separates an array child's index from its parent's ID; like the others it needs no quoting.
+  if (!/^[A-Za-z0-9_:-]+$/.test(record.id)) {
     throw new LaunchRequestError(
-      `exitRecord.id must hold only letters, digits, _ and -; received ${JSON.stringify(record.id)}`,
+      `exitRecord.id must hold only letters, digits, _, - and :; received ${JSON.stringify(record.id)}`,
     );
   }
   return `echo ${record.id} "$s" 2>/dev/null >>${shellQuote(record.file)}; `;

@@ -206,21 +206,18 @@ export class Scheduler implements AttemptLifecycle {
     this.setStatus(job, status);
     if (statusReason !== undefined) job.statusReason = statusReason;
     job.stoppedAt = this.clock.now();
-    // Array children are not journaled: a restarted service knows their parent only.
-    if (!job.parent) {
-      const last = job.attempts.at(-1);
-      this.store.journal.finished(job.jobId, {
-        status,
-        stoppedAt: job.stoppedAt,
-        statusReason: job.statusReason,
-        startedAt: job.startedAt,
-        exitCode: last?.exitCode,
-        reason: last?.reason,
-        logStreamName: last?.logStreamName,
-        isCancelled: job.isCancelled,
-        isTerminated: job.isTerminated,
-      });
-    }
+    const last = job.attempts.at(-1);
+    this.store.journal.finished(job.jobId, {
+      status,
+      stoppedAt: job.stoppedAt,
+      statusReason: job.statusReason,
+      startedAt: job.startedAt,
+      exitCode: last?.exitCode,
+      reason: last?.reason,
+      logStreamName: last?.logStreamName,
+      isCancelled: job.isCancelled,
+      isTerminated: job.isTerminated,
+    });
     const waiters = this.jobWaiters.get(job.jobId);
     if (waiters) {
       this.jobWaiters.delete(job.jobId);

@@ -1,5 +1,5 @@
 /** DescribeJobs' `JobDetail` of a job, from its whole record or from what the journal kept of it. */
-import type { JobDetail } from '@aws-sdk/client-batch';
+import type { JobDetail, KeyValuePair } from '@aws-sdk/client-batch';
 import { imageReference } from '../../../config';
 import type { Clock } from '../../engine/types';
 import type { JournaledJob } from '../journal';
@@ -51,26 +51,27 @@ export function jobDetail(job: JobRecord, clock: Clock): JobDetail {
       statusSummary: statusSummary(job.array),
       statusSummaryLastUpdatedAt: clock.now(),
     };
-  } else {
-    if (job.parent?.array && job.arrayIndex !== undefined) detail.arrayProperties = { index: job.arrayIndex };
-    detail.container = {
-      image: imageReference(job.definition.config),
-      command: job.command,
-      environment: job.environment,
-      resourceRequirements: [
-        { type: 'VCPU', value: String(job.vcpus) },
-        { type: 'MEMORY', value: String(job.memory) },
-      ],
-      mountPoints: [],
-      volumes: [],
-      ulimits: [],
-      secrets: [],
-      networkInterfaces: [],
-      ...(last?.exitCode === undefined ? {} : { exitCode: last.exitCode }),
-      ...(last?.reason === undefined ? {} : { reason: last.reason }),
-      ...(last ? { taskArn: last.taskArn, logStreamName: last.logStreamName } : {}),
-    };
+  } else if (job.parent?.array && job.arrayIndex !== undefined) {
+    detail.arrayProperties = { index: job.arrayIndex };
   }
+  // A parent has the container its children run, without a task of its own (it runs none).
+  detail.container = {
+    image: imageReference(job.definition.config),
+    command: job.command,
+    environment: job.environment,
+    resourceRequirements: [
+      { type: 'VCPU', value: String(job.vcpus) },
+      { type: 'MEMORY', value: String(job.memory) },
+    ],
+    mountPoints: [],
+    volumes: [],
+    ulimits: [],
+    secrets: [],
+    networkInterfaces: [],
+    ...(last?.exitCode === undefined ? {} : { exitCode: last.exitCode }),
+    ...(last?.reason === undefined ? {} : { reason: last.reason }),
+    ...(last ? { taskArn: last.taskArn, logStreamName: last.logStreamName } : {}),
+  };
   return detail;
 }
 
@@ -80,12 +81,17 @@ function statusSummary(array: ArrayParentState): Record<string, number> {
   return summary;
 }
 
-/** The detail of a job known from the journal only: what a describe of it showed when it ended. */
+/**
+ * The detail of a job known from the journal only: what a describe of it showed when it ended.
+ * An array parent's is given its children's `statusSummary` (as of `summaryAt`); the parent and its
+ * children show the parent's journaled environment, as live ones do.
+ */
 export function restoredJobDetail(
   job: JournaledJob,
   jobArn: string,
   queue: QueueState,
   definition: DefinitionState,
+  array?: { environment?: KeyValuePair[] | undefined; statusSummary?: Record<string, number>; summaryAt?: number },
 ): JobDetail {
   const container = {
     ...(job.exitCode === undefined ? {} : { exitCode: job.exitCode }),
@@ -118,7 +124,21 @@ export function restoredJobDetail(
     parameters: {},
     platformCapabilities: [],
     propagateTags: false,
-    container: { image: imageReference(definition.config), ...container },
+    container: {
+      image: imageReference(definition.config),
+      ...(array?.environment ? { environment: array.environment } : {}),
+      ...container,
+    },
+    ...(job.arraySize === undefined
+      ? {}
+      : {
+          arrayProperties: {
+            size: job.arraySize,
+            statusSummary: array?.statusSummary ?? {},
+            ...(array?.summaryAt === undefined ? {} : { statusSummaryLastUpdatedAt: array.summaryAt }),
+          },
+        }),
+    ...(job.arrayIndex === undefined ? {} : { arrayProperties: { index: job.arrayIndex } }),
     ...(job.isCancelled ? { isCancelled: true } : {}),
     ...(job.isTerminated ? { isTerminated: true } : {}),
   };

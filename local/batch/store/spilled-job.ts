@@ -38,6 +38,7 @@ export class SpilledJob implements SummaryFields {
   readonly shareIdentifier: string | undefined;
   readonly exitCode: number | undefined;
   readonly reason: string | undefined;
+  readonly arraySize: number | undefined;
   readonly arrayIndex: number | undefined;
   readonly isCancelled: boolean | undefined;
   readonly isTerminated: boolean | undefined;
@@ -56,6 +57,7 @@ export class SpilledJob implements SummaryFields {
     this.shareIdentifier = fields.shareIdentifier;
     this.exitCode = fields.exitCode;
     this.reason = fields.reason;
+    this.arraySize = fields.arraySize;
     this.arrayIndex = fields.arrayIndex;
     this.isCancelled = fields.isCancelled;
     this.isTerminated = fields.isTerminated;

@@ -224,3 +224,150 @@ describe('job journal', () => {
     expect(second.listJobs({ jobQueue: 'high', jobStatus: 'SUCCEEDED' }).jobSummaryList).toHaveLength(7);
   });
 });
+
+// docs: batch/latest/userguide/array_jobs.html (children `<parent>:<index>`; a failed child fails the
+// parent), APIReference/API_DescribeJobs.html (arrayProperties), API_ListJobs.html (arrayJobId).
+describe('array jobs across a restart', () => {
+  const childCommand = 'case $AWS_BATCH_JOB_ARRAY_INDEX in 0|1) exit 0;; *) sleep 30;; esac';
+
+  it('describes a parent and every child of an array its predecessor was running', async () => {
+    const dir = stateDir();
+    // One vCPU: children 0 and 1 succeed, 2 runs, 3 and 4 wait.
+    const first = new LocalBatch({ config: testConfig(), stateDir: dir, cwd: dir, vcpus: 1 });
+    services.push(first);
+    const parent = first.submitJob({
+      jobName: 'sweep',
+      jobQueue: 'high',
+      jobDefinition: 'job',
+      arrayProperties: { size: 5 },
+      containerOverrides: {
+        command: ['sh', '-c', childCommand],
+        environment: [
+          { name: 'FANOUT_RUN_ID', value: 'run-7' },
+          { name: 'FANOUT_ARRAY_OFFSET', value: '100' },
+        ],
+      },
+    }).jobId as string;
+    await until(() => first.describeJob(`${parent}:2`)?.status === 'RUNNING');
+    expect(first.describeJob(`${parent}:3`)?.status).toBe('RUNNABLE');
+    const liveChild = first.describeJob(`${parent}:0`);
+    const environment = liveChild?.container?.environment;
+    expect(environment).toEqual(
+      expect.arrayContaining([
+        { name: 'FROM_DEFINITION', value: 'def' },
+        { name: 'FANOUT_RUN_ID', value: 'run-7' },
+        { name: 'FANOUT_ARRAY_OFFSET', value: '100' },
+      ]),
+    );
+
+    // A second service while the first still runs stands in for one started after the first was killed.
+    const second = open(dir);
+    const restored = second.describeJob(parent);
+    expect(restored).toMatchObject({
+      jobName: 'sweep',
+      status: 'FAILED',
+      statusReason: StatusReasons.arrayChildFailed,
+      arrayProperties: {
+        size: 5,
+        statusSummary: { SUBMITTED: 0, PENDING: 0, RUNNABLE: 0, STARTING: 0, RUNNING: 0, SUCCEEDED: 2, FAILED: 3 },
+      },
+      container: { environment },
+    });
+    const children = [0, 1, 2, 3, 4].map((index) => second.describeJob(`${parent}:${index}`));
+    expect(children.map((child) => [child?.status, child?.statusReason, child?.arrayProperties?.index])).toEqual([
+      ['SUCCEEDED', StatusReasons.containerExited, 0],
+      ['SUCCEEDED', StatusReasons.containerExited, 1],
+      ['FAILED', StatusReasons.hostTerminated, 2],
+      ['FAILED', StatusReasons.neverStarted, 3],
+      ['FAILED', StatusReasons.neverStarted, 4],
+    ]);
+    expect(children.map((child) => child?.startedAt !== undefined)).toEqual([true, true, true, false, false]);
+    expect(children[0]).toMatchObject({
+      jobName: 'sweep',
+      startedAt: liveChild?.startedAt,
+      stoppedAt: liveChild?.stoppedAt,
+      container: { exitCode: 0, logStreamName: liveChild?.container?.logStreamName, environment },
+    });
+    for (const child of children) expect(child?.container?.environment).toEqual(environment);
+    expect(restored?.stoppedAt).toBe(children[4]?.stoppedAt);
+
+    const listed = (jobStatus: string) =>
+      second.listJobs({ arrayJobId: parent, jobStatus }).jobSummaryList?.map((job) => job.arrayProperties?.index);
+    expect(listed('SUCCEEDED')).toEqual([0, 1]);
+    expect(listed('FAILED')).toEqual([2, 3, 4]);
+    expect(second.listJobs({ jobQueue: 'high', jobStatus: 'FAILED' }).jobSummaryList).toMatchObject([
+      { jobId: parent, arrayProperties: { size: 5 } },
+    ]);
+  });
+
+  it('takes children whose processes all exited 0 before their ends were journaled as a SUCCEEDED array', async () => {
+    const dir = stateDir();
+    // A real launcher whose ends never reach the service, as if it died the moment each job ended.
+    const real = new ProcessLauncher();
+    const launcher = {
+      launch: (request: LaunchRequest) => {
+        const launched = real.launch(request);
+        let end: (outcome: unknown) => void = () => {};
+        const outcome = new Promise((resolve) => {
+          end = resolve;
+        });
+        return { pid: launched.pid, outcome, kill: () => end({ kind: 'exited', exitCode: 137 }) };
+      },
+      close: () => real.close(),
+    } as unknown as ProcessLauncher;
+    const first = new LocalBatch({ config: testConfig(), stateDir: dir, cwd: dir, launcher });
+    services.push(first);
+    const parent = first.submitJob({
+      jobName: 'pair',
+      jobQueue: 'high',
+      jobDefinition: 'job',
+      arrayProperties: { size: 2 },
+    }).jobId as string;
+    const records = join(dir, 'batch', 'exits.log');
+    await until(() => existsSync(records) && readFileSync(records, 'utf8').split('\n').length > 2);
+    expect(readFileSync(records, 'utf8')).toContain(`${parent}:1 0`);
+
+    const second = open(dir);
+    expect(second.describeJob(parent)).toMatchObject({
+      status: 'SUCCEEDED',
+      arrayProperties: { size: 2, statusSummary: { SUCCEEDED: 2, FAILED: 0 } },
+    });
+    expect(second.describeJob(parent)?.statusReason).toBeUndefined();
+    for (const index of [0, 1]) {
+      expect(second.describeJob(`${parent}:${index}`)).toMatchObject({
+        status: 'SUCCEEDED',
+        arrayProperties: { index },
+        container: { exitCode: 0 },
+      });
+    }
+    // The ends the second service rebuilt are journaled: a third reads them from the journal alone.
+    rmSync(records);
+    expect(open(dir).describeJob(`${parent}:1`)?.status).toBe('SUCCEEDED');
+  });
+
+  it('gives an array cancelled before it expanded no children, as the live service does', async () => {
+    const dir = stateDir();
+    const first = open(dir);
+    const parent = first.submitJob({
+      jobName: 'gone',
+      jobQueue: 'high',
+      jobDefinition: 'job',
+      arrayProperties: { size: 3 },
+    }).jobId as string;
+    first.cancelJob({ jobId: parent, reason: 'not needed' });
+    expect(
+      first.listJobs({ arrayJobId: parent, filters: [{ name: 'JOB_NAME', values: ['gone'] }] }).jobSummaryList,
+    ).toEqual([]);
+
+    const second = open(dir);
+    expect(second.describeJob(parent)).toMatchObject({
+      status: 'FAILED',
+      statusReason: 'not needed',
+      isCancelled: true,
+    });
+    expect(second.describeJob(`${parent}:0`)).toBeUndefined();
+    expect(
+      second.listJobs({ arrayJobId: parent, filters: [{ name: 'JOB_NAME', values: ['gone'] }] }).jobSummaryList,
+    ).toEqual([]);
+  });
+});
