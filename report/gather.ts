@@ -29,7 +29,8 @@ export function journalJobTimes(stateDir: string): JobTimesSource {
   return async (jobIds) => {
     const wanted = new Set(jobIds);
     const found = new Map<string, JobTiming>();
-    for (const job of readJournal(join(stateDir, 'batch'))) {
+    // An array's children are journaled under their parent, those with an event at least.
+    for (const job of readJournal(join(stateDir, 'batch')).flatMap((entry) => [entry, ...(entry.children ?? [])])) {
       if (!wanted.has(job.jobId)) continue;
       found.set(job.jobId, {
         status: job.status,
@@ -78,8 +79,8 @@ export function describeJobsTimes(batch: BatchClient): JobTimesSource {
 
 /**
  * Asks each source in turn for the jobs the ones before did not know. A local run's report reads
- * the journal first (every job but array children, which the service does not journal), then the
- * running Batch service for the rest.
+ * the journal first (every job, array children once they have launched), then the running Batch
+ * service for the rest.
  * @example jobTimesFrom(journalJobTimes(cloud.dir), describeJobsTimes(cloud.clients.batch))
  */
 export function jobTimesFrom(...sources: readonly JobTimesSource[]): JobTimesSource {

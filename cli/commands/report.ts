@@ -211,8 +211,8 @@ function parseInput(input: string | undefined): unknown {
  * Writes the report at the end of a local `run`, `retry` or `resume` and returns its path; a
  * report that cannot be written is a warning on stderr, never a failed run. The input's item
  * source is kept for later reports, since the ledger does not keep it. Job times come from the
- * journal, and for array children (which the local Batch service does not journal) from the
- * service itself while it still runs.
+ * journal, and for array children that never launched (which it does not hold) from the service
+ * itself while it still runs.
  */
 export async function writeReportAfterRun(
   cloud: LocalCloud,

@@ -109,7 +109,7 @@ describe('jobTimesFrom', () => {
 });
 
 describe('journalJobTimes', () => {
-  it("reads the wanted jobs' times from the local Batch service's journal", async () => {
+  it("reads the wanted jobs' times, array children's included, from the local Batch service's journal", async () => {
     const stateDir = tempDir('fanout-report-journal-');
     const journal = new JobJournal(`${stateDir}/batch`);
     for (const jobId of ['a', 'b', 'c'])
@@ -123,11 +123,21 @@ describe('journalJobTimes', () => {
       logStreamName: 'fanout-job/default/a',
     });
     journal.started('b', 15, 'fanout-job/default/b');
+    journal.submitted({
+      jobId: 'p',
+      jobName: 'p',
+      queue: 'q',
+      definition: 'd',
+      createdAt: 1,
+      array: { size: 2, environment: [] },
+    });
+    journal.started('p:1', 30, 'fanout-job/default/p1');
     journal.close();
-    const found = await journalJobTimes(stateDir)(['a', 'b', 'unknown']);
+    const found = await journalJobTimes(stateDir)(['a', 'b', 'p:1', 'p:0', 'unknown']);
     expect([...found.entries()]).toEqual([
       ['a', { status: 'FAILED', startedAt: 10, stoppedAt: 20, exitCode: 3, logStream: 'fanout-job/default/a' }],
       ['b', { status: 'RUNNING', startedAt: 15, logStream: 'fanout-job/default/b' }],
+      ['p:1', { status: 'RUNNING', startedAt: 30, logStream: 'fanout-job/default/p1' }],
     ]);
   });
 });
