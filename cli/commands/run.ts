@@ -34,6 +34,7 @@ import { beginLedgerUse } from '../ledger-snapshot';
 import { liveJobs } from '../live-jobs';
 import { jobUmask } from '../private-state';
 import { ProgressReporter } from '../progress';
+import { readLedgerHeader } from '../run-header';
 import { survivingServiceFailure } from '../service-failure';
 import { settleStoppedRun } from '../settle';
 import { commandLine, holdStateDir } from '../state-lock';
@@ -169,17 +170,20 @@ export async function runOnLocalCloud(
       ...(jobsInImage ? { inImage: jobsInImage } : {}),
     });
     try {
-      if (imageOfRun)
-        await prepareImageOfRun(localTarget(cloud, options.dir), plan.runId, resolve(options.dir), io, imageOfRun);
+      const target = localTarget(cloud, options.dir);
+      if (imageOfRun) await prepareImageOfRun(target, plan.runId, resolve(options.dir), io, imageOfRun);
+      // A resume runs on the path the run ran on, which its header says.
+      const path = plan.path ?? (plan.resumeOf ? (await readLedgerHeader(target, plan.runId))?.path : undefined);
+      const execution = path ? { ...plan, path } : plan;
       const running = runOnTarget(
-        localTarget(cloud, options.dir),
-        plan,
+        target,
+        execution,
         options,
         io,
-        () => writeReportAfterRun(cloud, plan, options.dir, io),
+        () => writeReportAfterRun(cloud, execution, options.dir, io),
         (view) => ledgerUse.keep(plan.runId, view),
       );
-      return await survivingServiceFailure(cloud, plan, running, options.dir);
+      return await survivingServiceFailure(cloud, execution, running, options.dir);
     } finally {
       await cloud.stop();
       ledgerUse.end();

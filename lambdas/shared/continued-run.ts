@@ -12,6 +12,7 @@ import { claimRetryCandidates, retryRoundThresholds } from './claims';
 import { FanoutInputError } from './errors';
 import { type ResumeDependencies, resumeRun } from './resume';
 import { completeRunPlan, type PlanDependencies } from './run-plan';
+import { RESUME_TERMINATE_REASON, settleStoppedArrayRun } from './settle-array';
 
 /**
  * Executions that continue an earlier run instead of starting one: a retry (`retryOf`) re-runs
@@ -52,13 +53,6 @@ async function reopenRun(
     );
   }
   const runPath: RunPath = run.path ?? 'map';
-  if (field === 'resumeOf' && (runPath !== 'map' || path !== 'map')) {
-    throw FanoutInputError.of(
-      field,
-      `resume finishes map-path runs only; this run ran on the ${runPath} path (re-run its failures with the retry command)`,
-      runId,
-    );
-  }
   if (runPath !== path) {
     throw FanoutInputError.of(
       field,
@@ -165,6 +159,25 @@ export async function prepareResume(
   path: RunPath,
 ): Promise<PreparedRun> {
   const { run, startedAt } = await reopenRun(deps, event, runId, 'resumeOf', 'resumes', path);
+  if (path === 'array') {
+    // The dead execution's array jobs: children still going are terminated (their outcome would
+    // reach nobody), every child's outcome is recorded as Collect would have, never-started items
+    // become NOT_STARTED; then the items safe to run again become a smaller array, as for a retry.
+    await settleStoppedArrayRun(deps, run, { terminateReason: RESUME_TERMINATE_REASON });
+    const claimed = await claimRetryCandidates(deps, run, run.round + 1, {
+      emptyManifest: true,
+      indexed: true,
+      claimant: event.executionArn,
+    });
+    return {
+      ...continuedRun(run, event, startedAt, claimed),
+      ...ARRAY_THRESHOLDS,
+      index: claimed.index as { bucket: string; key: string },
+      arrays: planArrays(runId, claimed.round, claimed.itemCount),
+      resumeOf: runId,
+      resumedItemCount: claimed.itemCount,
+    };
+  }
   const resumed = await resumeRun(deps, run, run.round + 1, { claimant: event.executionArn });
   return { ...continuedRun(run, event, startedAt, resumed), resumeOf: runId, resumedItemCount: resumed.itemCount };
 }

@@ -1,4 +1,10 @@
-import { type BatchClient, type JobDetail, type JobSummary, ListJobsCommand } from '@aws-sdk/client-batch';
+import {
+  type BatchClient,
+  type JobDetail,
+  type JobSummary,
+  ListJobsCommand,
+  TerminateJobCommand,
+} from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ARRAY_OFFSET_VARIABLE, MANIFEST_VARIABLE, parseObjectUri } from '../../job/manifest-index';
@@ -37,6 +43,14 @@ export interface ArraySettleDependencies {
   /** @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * TerminateJob reason of `fanout resume` for an array job its dead execution left running: the
+ * job's outcome would reach nobody. It says "cancelled" so that a child it stops mid-run is
+ * classed ABORTED, as a job Step Functions terminates is.
+ */
+export const RESUME_TERMINATE_REASON =
+  'Terminated by fanout resume: cancelled, the execution that submitted it is gone';
 
 /** What settling recorded. */
 export interface ArraySettlement {
@@ -113,16 +127,24 @@ async function roundJobs(batch: BatchClient, run: RunHeaderRow): Promise<RoundJo
 
 /**
  * Settles the rows of a stopped array-path run from what Batch knows of its latest round's jobs.
- * Run it after the run's jobs were asked to terminate: it waits (up to `waitMs`) for them to end.
+ * Run it after the run's jobs were asked to terminate, or give `terminateReason` to terminate those
+ * still going (a resume): it waits (up to `waitMs`) for them to end.
  * @example await settleStoppedArrayRun(deps, header)
  */
 export async function settleStoppedArrayRun(
   deps: ArraySettleDependencies,
   run: RunHeaderRow,
+  options: { terminateReason?: string } = {},
 ): Promise<ArraySettlement> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const deadline = deps.now().getTime() + (deps.waitMs ?? 60_000);
   const found = await roundJobs(deps.batch, run);
+  if (options.terminateReason !== undefined) {
+    // Terminating an array parent terminates its children (docs: batch/latest/userguide/array_jobs.html).
+    for (const { job } of found)
+      if (!hasEnded(job))
+        await deps.batch.send(new TerminateJobCommand({ jobId: job.jobId, reason: options.terminateReason }));
+  }
   let jobs = found.map(({ job }) => job);
   while (!jobs.every(hasEnded) && deps.now().getTime() < deadline) {
     await sleep(POLL_MS);

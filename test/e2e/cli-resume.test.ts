@@ -66,6 +66,7 @@ async function expectNothingLostOrRunTwice(
   runId: string,
   marks: string,
   before: Map<string, string>,
+  lostRow: Partial<ItemRow> = { failureClass: 'ABORTED', error: 'Fanout.OrchestratorLost' },
 ): Promise<void> {
   const rows = new Map((await readRows(dir, runId)).map((row) => [row.itemId, row]));
   expect([...rows.keys()].sort()).toEqual(itemIds);
@@ -80,11 +81,7 @@ async function expectNothingLostOrRunTwice(
     const context = `${id} (${idempotent(id) ? 'idempotent' : 'not idempotent'}): row ${JSON.stringify(row)}, marks before ${JSON.stringify(before.get(id))}, now ${JSON.stringify(marksNow)}`;
     if (row.status === 'FAILED') {
       // Only a lost job of an item that may not run twice is left failed, and it did not run again.
-      expect(row, context).toMatchObject({
-        failureClass: 'ABORTED',
-        idempotent: false,
-        error: 'Fanout.OrchestratorLost',
-      });
+      expect(row, context).toMatchObject({ ...lostRow, idempotent: false });
       expect(startedBefore, context).toBe(1);
       expect(starts, context).toBe(1);
       continue;
@@ -164,6 +161,57 @@ describe('fanout resume', () => {
     },
     120_000,
   );
+
+  // An array run's rows are settled from its array job's children (docs/array-path.md): a child
+  // the restarted Batch service reports lost with its host keeps Batch's reason; the items safe
+  // to run again run as a smaller array.
+  it('finishes an array-path run whose process was killed once 3 jobs had started', async () => {
+    const work = tempDir('fanout-resume-array-');
+    const dir = join(work, 'state');
+    const marks = join(work, 'marks');
+    execFileSync('mkdir', ['-p', marks]);
+    const marker = `sleep 0.9${String(process.pid).padStart(7, '0')}3`;
+    const runId = 'resume-array';
+    const input = join(work, 'input.json');
+    writeFileSync(
+      input,
+      JSON.stringify({
+        runId,
+        items: itemIds.map((id) => ({ id, marks, ...(idempotent(id) ? {} : { idempotent: false }) })),
+        command: [
+          'sh',
+          '-c',
+          `echo start >> "{marks}/$FANOUT_ITEM_ID"; ${marker}; echo done >> "{marks}/$FANOUT_ITEM_ID"`,
+        ],
+      }),
+    );
+    const run = startFanout(['run', input, '--path', 'array', '--dir', dir]);
+    for (let waited = 0; startedItems(marks) < 3; waited += 20) {
+      if (waited > 60_000) throw new Error('fewer than 3 jobs started within 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    run.child.kill('SIGKILL');
+    await run.exited;
+    for (let waited = 0; processesWith(marker) > 0 && waited < 10_000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(processesWith(marker)).toBe(0);
+    const before = new Map(
+      itemIds.map((id) => [id, existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '']),
+    );
+
+    const resume = await runFanout(['resume', runId, '--dir', dir, '--json']);
+    const summary = resume.json<RunSummary>();
+    // The array path tolerates no failure: a lost job of an item that may not run twice fails the run.
+    expect(resume.code, resume.stderr).toBe(summary.counts.failed > 0 ? 1 : 0);
+    expect(summary).toMatchObject({
+      runId,
+      path: 'array',
+      items: { total: ITEMS, neverStarted: 0, queued: 0, running: 0 },
+      counts: { total: ITEMS, pending: 0, running: 0, retrying: 0 },
+    });
+    expect(summary.executionArn).toContain(`:execution:fanout-array:${runId}-resume-`);
+    await expectNothingLostOrRunTwice(dir, runId, marks, before, { failureClass: 'SPOT_INTERRUPTED' });
+  }, 120_000);
 
   // docs/failure-points.md: a local service's process killed during a run stops the run cleanly
   // (exit 69, one line saying which service and what to do), and resume then finishes it.

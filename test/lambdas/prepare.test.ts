@@ -1111,8 +1111,8 @@ describe('prepare for the array path', () => {
     await expect(makeHandler()({ ...retryEvent, path: 'map' })).rejects.toThrow(
       'retryOf: the run ran on the array path; retry it with the array path\'s state machine (received "sweep-1")',
     );
-    await expect(makeHandler()({ ...retryEvent, input: { resumeOf: 'sweep-1' } })).rejects.toThrow(
-      'resumeOf: resume finishes map-path runs only',
+    await expect(makeHandler()({ ...retryEvent, path: 'map', input: { resumeOf: 'sweep-1' } })).rejects.toThrow(
+      'resumeOf: the run ran on the array path; resume it with the array path\'s state machine (received "sweep-1")',
     );
   });
 });
