@@ -14,6 +14,7 @@ import {
   itemUpdate,
   NEVER_STARTED_STATUS_REASON,
   NOT_STARTED_ERROR,
+  ORCHESTRATOR_LOST_ERROR,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
 } from '../../run';
@@ -35,8 +36,6 @@ import { manifestLine } from './manifest';
  * whether their jobs ran. Each row's current job is looked up by name; what Batch says decides.
  */
 
-/** The error recorded on a row whose job was lost with the orchestrator. */
-const ORCHESTRATOR_LOST_ERROR = 'Fanout.OrchestratorLost';
 /** TerminateJob reason for a job still running when its run is resumed (its outcome would reach nobody). */
 const RESUME_TERMINATE_REASON = 'Terminated by fanout resume: the execution that submitted the job is gone';
 

@@ -14,9 +14,12 @@ import {
   type ItemRow,
   ItemStatus,
   itemUpdate,
+  LOCAL_HOST_TERMINATED_STATUS_REASON,
   NOT_STARTED_ERROR,
+  ORCHESTRATOR_LOST_ERROR,
   RUN_HEADER_ITEM_ID,
   type RunHeaderRow,
+  SERVICE_STOPPED_STATUS_REASON,
 } from '../../run';
 import { outcomeOf, outcomeUpdate, type Submission } from './array-children';
 import { DESCRIBE_LIMIT, describeJobsById, jobVariable } from './batch-jobs';
@@ -51,6 +54,13 @@ export interface ArraySettleDependencies {
  */
 export const RESUME_TERMINATE_REASON =
   'Terminated by fanout resume: cancelled, the execution that submitted it is gone';
+
+/** Reasons of a child that died with its execution or with the local Batch service. */
+const LOST_REASONS = new Set([
+  RESUME_TERMINATE_REASON,
+  SERVICE_STOPPED_STATUS_REASON,
+  LOCAL_HOST_TERMINATED_STATUS_REASON,
+]);
 
 /** What settling recorded. */
 export interface ArraySettlement {
@@ -198,7 +208,17 @@ export async function settleStoppedArrayRun(
             return;
           }
           const key = { runId: run.runId, itemId };
-          if (await write(outcomeUpdate(deps.tableName, key, run.round, run.jobQueue, updatedAt, outcome))) {
+          const update = outcomeUpdate(deps.tableName, key, run.round, run.jobQueue, updatedAt, outcome);
+          if (outcome.kind === 'jobFailed' && LOST_REASONS.has(outcome.statusReason)) {
+            // Not the job's doing: it died with the execution or the local service, as a map-path
+            // resume records such a job (class ABORTED, re-run only when idempotent).
+            Object.assign(update.ExpressionAttributeValues ?? {}, {
+              ':failureClass': FailureClass.ABORTED,
+              ':error': ORCHESTRATOR_LOST_ERROR,
+              ':cause': `Batch job ${outcome.jobId} was lost with the execution that submitted it: ${outcome.statusReason}`,
+            });
+          }
+          if (await write(update)) {
             if (outcome.kind === 'succeeded') settlement.succeeded += 1;
             else settlement.failed += 1;
           }

@@ -1,5 +1,9 @@
 /** Status reasons and container reasons the local service reports, worded as AWS Batch words them. */
-import { NEVER_STARTED_STATUS_REASON } from '../../run';
+import {
+  LOCAL_HOST_TERMINATED_STATUS_REASON,
+  NEVER_STARTED_STATUS_REASON,
+  SERVICE_STOPPED_STATUS_REASON,
+} from '../../run';
 
 export const StatusReasons = {
   /** Set when the job's container exits, whatever its exit code. */
@@ -15,13 +19,13 @@ export const StatusReasons = {
   /** Set on an array parent one of whose children failed. */
   arrayChildFailed: 'Array Child Job failed',
   /** Set on jobs still running when the local service is closed. */
-  serviceClosed: 'Local Batch service stopped',
+  serviceClosed: SERVICE_STOPPED_STATUS_REASON,
   /**
    * Set, by a service restarted on the same state directory, on the jobs its predecessor had not
    * finished when it died: their processes died with it. Worded as Batch words the loss of an
    * EC2 host (`Host EC2 (instance i-…) terminated.`), the instance being this machine.
    */
-  hostTerminated: 'Host EC2 (instance local) terminated.',
+  hostTerminated: LOCAL_HOST_TERMINATED_STATUS_REASON,
   /** Set, by a restarted service, on the jobs its predecessor had queued but never launched: they did not run. */
   neverStarted: NEVER_STARTED_STATUS_REASON,
   /** An attempt on a SPOT compute environment whose instance was reclaimed (docs: batch/latest/userguide/job_retries.html). */

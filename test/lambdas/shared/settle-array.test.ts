@@ -1,13 +1,23 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { Readable } from 'node:stream';
-import { BatchClient, DescribeJobsCommand, type JobDetail, ListJobsCommand } from '@aws-sdk/client-batch';
+import {
+  BatchClient,
+  DescribeJobsCommand,
+  type JobDetail,
+  ListJobsCommand,
+  TerminateJobCommand,
+} from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manifestLine } from '../../../lambdas/shared/manifest';
-import { type ArraySettleDependencies, settleStoppedArrayRun } from '../../../lambdas/shared/settle-array';
+import {
+  type ArraySettleDependencies,
+  RESUME_TERMINATE_REASON,
+  settleStoppedArrayRun,
+} from '../../../lambdas/shared/settle-array';
 import { headerRow } from '../../cli/aws-stack';
 
 const region = 'us-east-1';
@@ -152,5 +162,59 @@ describe('settleStoppedArrayRun', () => {
     expect(settled).toEqual({ succeeded: 0, failed: 0, notStarted: 4, stillRunning: 1 });
     expect(written('a')).toBeUndefined();
     expect(['b', 'c', 'd', 'e'].map(written)).toEqual(['NOT_STARTED', 'NOT_STARTED', 'NOT_STARTED', 'NOT_STARTED']);
+  });
+
+  it('terminates the jobs still going when resuming, and records a child that died with the service as lost', async () => {
+    let clock = 0;
+    const parent = job('arr', {
+      status: 'RUNNING',
+      arrayProperties: { size: 2, statusSummary: { RUNNING: 1, SUCCEEDED: 1 } },
+    });
+    batchKnows([
+      parent,
+      job('arr:0', {
+        status: 'SUCCEEDED',
+        startedAt: 1,
+        container: { exitCode: 0, environment: variables('sweep', 0) },
+      }),
+      job('arr:1', {
+        status: 'FAILED',
+        startedAt: 1,
+        statusReason: 'Local Batch service stopped',
+        container: { exitCode: 137, environment: variables('sweep', 0) },
+      }),
+    ]);
+    batchMock.on(TerminateJobCommand).callsFake(() => {
+      // Batch ends the parent once its children have ended.
+      Object.assign(parent, {
+        status: 'FAILED',
+        arrayProperties: { size: 2, statusSummary: { SUCCEEDED: 1, FAILED: 1 } },
+      });
+      return {};
+    });
+
+    const settled = await settleStoppedArrayRun(
+      deps({
+        now: () => new Date(clock),
+        sleep: async (ms) => {
+          clock += ms;
+        },
+      }),
+      run,
+      { terminateReason: RESUME_TERMINATE_REASON },
+    );
+
+    expect(batchMock).toHaveReceivedCommandExactlyOnceWith(TerminateJobCommand, {
+      jobId: 'arr',
+      reason: RESUME_TERMINATE_REASON,
+    });
+    expect(settled).toMatchObject({ succeeded: 1, failed: 1 });
+    const lost = ledgerMock
+      .commandCalls(UpdateCommand)
+      .find((update) => (update.args[0].input.Key as { itemId: string }).itemId === 'b');
+    expect(lost?.args[0].input.ExpressionAttributeValues).toMatchObject({
+      ':failureClass': 'ABORTED',
+      ':error': 'Fanout.OrchestratorLost',
+    });
   });
 });
