@@ -111,6 +111,32 @@ function continuedRun(
 }
 
 /**
+ * The array path's next round: the run's retry candidates are claimed, and the claimed items
+ * become a smaller array (new index i runs the i-th claimed item).
+ */
+async function claimArrayRound(
+  deps: ResumeDependencies & PlanDependencies,
+  run: RunHeaderRow,
+  event: ContinuingExecution,
+  startedAt: string,
+): Promise<{ prepared: PreparedRun; itemCount: number }> {
+  const claimed = await claimRetryCandidates(deps, run, run.round + 1, {
+    emptyManifest: true,
+    indexed: true,
+    claimant: event.executionArn,
+  });
+  return {
+    prepared: {
+      ...continuedRun(run, event, startedAt, claimed),
+      ...ARRAY_THRESHOLDS,
+      index: claimed.index as { bucket: string; key: string },
+      arrays: planArrays(run.runId, claimed.round, claimed.itemCount),
+    },
+    itemCount: claimed.itemCount,
+  };
+}
+
+/**
  * Prepares an execution that re-runs an earlier run's retry candidates: no new items, the
  * earlier run's own rows are claimed (the rule and code of the Retry Lambda) and updated in
  * place, so the ledger keeps one row per item. Records the execution in the header's `retries`.
@@ -124,20 +150,8 @@ export async function prepareRetry(
 ): Promise<PreparedRun> {
   const { run, startedAt } = await reopenRun(deps, event, runId, 'retryOf', 'retries', path);
   if (path === 'array') {
-    // The claimed items become a smaller array: new index i runs the i-th claimed item.
-    const claimed = await claimRetryCandidates(deps, run, run.round + 1, {
-      emptyManifest: true,
-      indexed: true,
-      claimant: event.executionArn,
-    });
-    return {
-      ...continuedRun(run, event, startedAt, claimed),
-      ...ARRAY_THRESHOLDS,
-      index: claimed.index as { bucket: string; key: string },
-      arrays: planArrays(runId, claimed.round, claimed.itemCount),
-      retryOf: runId,
-      retriedItemCount: claimed.itemCount,
-    };
+    const { prepared, itemCount } = await claimArrayRound(deps, run, event, startedAt);
+    return { ...prepared, retryOf: runId, retriedItemCount: itemCount };
   }
   const claimed = await claimRetryCandidates(deps, run, run.round + 1, {
     emptyManifest: true,
@@ -164,19 +178,8 @@ export async function prepareResume(
     // reach nobody), every child's outcome is recorded as Collect would have, never-started items
     // become NOT_STARTED; then the items safe to run again become a smaller array, as for a retry.
     await settleStoppedArrayRun(deps, run, { terminateReason: RESUME_TERMINATE_REASON });
-    const claimed = await claimRetryCandidates(deps, run, run.round + 1, {
-      emptyManifest: true,
-      indexed: true,
-      claimant: event.executionArn,
-    });
-    return {
-      ...continuedRun(run, event, startedAt, claimed),
-      ...ARRAY_THRESHOLDS,
-      index: claimed.index as { bucket: string; key: string },
-      arrays: planArrays(runId, claimed.round, claimed.itemCount),
-      resumeOf: runId,
-      resumedItemCount: claimed.itemCount,
-    };
+    const { prepared, itemCount } = await claimArrayRound(deps, run, event, startedAt);
+    return { ...prepared, resumeOf: runId, resumedItemCount: itemCount };
   }
   const resumed = await resumeRun(deps, run, run.round + 1, { claimant: event.executionArn });
   return { ...continuedRun(run, event, startedAt, resumed), resumeOf: runId, resumedItemCount: resumed.itemCount };

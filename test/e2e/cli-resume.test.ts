@@ -97,6 +97,44 @@ async function expectNothingLostOrRunTwice(
   }
 }
 
+/** A run of the 12 items whose jobs mark their start and end in `marks`, each sleeping `marker`. */
+function markedRun(prefix: string, runId: string, marker: string, options: Record<string, unknown> = {}) {
+  const work = tempDir(prefix);
+  const dir = join(work, 'state');
+  const marks = join(work, 'marks');
+  execFileSync('mkdir', ['-p', marks]);
+  const input = join(work, 'input.json');
+  writeFileSync(
+    input,
+    JSON.stringify({
+      runId,
+      items: itemIds.map((id) => ({ id, marks, ...(idempotent(id) ? {} : { idempotent: false }) })),
+      command: [
+        'sh',
+        '-c',
+        `echo start >> "{marks}/$FANOUT_ITEM_ID"; ${marker}; echo done >> "{marks}/$FANOUT_ITEM_ID"`,
+      ],
+      ...options,
+    }),
+  );
+  return { dir, marks, input };
+}
+
+async function untilStarted(marks: string, count: number): Promise<void> {
+  for (let waited = 0; startedItems(marks) < count; waited += 20) {
+    if (waited > 60_000) throw new Error(`fewer than ${count} jobs started within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Waits for the run's job processes to be gone (the launcher stops them once its service is), then reads every item's marks. */
+async function marksOnceStopped(marks: string, marker: string): Promise<Map<string, string>> {
+  for (let waited = 0; processesWith(marker) > 0 && waited < 10_000; waited += 50)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(processesWith(marker)).toBe(0);
+  return new Map(itemIds.map((id) => [id, existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '']));
+}
+
 // A `fanout run` process killed with SIGKILL takes its local cloud with it; `fanout resume`
 // finishes the run from the ledger and the Batch journal without running anything twice that
 // must not run twice.
@@ -104,42 +142,18 @@ describe('fanout resume', () => {
   it.each([2, 5, 9])(
     'finishes a run whose process was killed once %i jobs had started',
     async (killAfter) => {
-      const work = tempDir('fanout-resume-');
-      const dir = join(work, 'state');
-      const marks = join(work, 'marks');
-      execFileSync('mkdir', ['-p', marks]);
       // A unique sleep duration marks this run's job processes, so a survivor is found.
       const marker = `sleep 0.8${String(process.pid).padStart(7, '0')}${killAfter}`;
       const runId = `resume-k${killAfter}`;
-      const input = join(work, 'input.json');
-      writeFileSync(
-        input,
-        JSON.stringify({
-          runId,
-          items: itemIds.map((id) => ({ id, marks, ...(idempotent(id) ? {} : { idempotent: false }) })),
-          command: [
-            'sh',
-            '-c',
-            `echo start >> "{marks}/$FANOUT_ITEM_ID"; ${marker}; echo done >> "{marks}/$FANOUT_ITEM_ID"`,
-          ],
-          maxConcurrency: 3,
-          toleratedFailurePercentage: 100,
-        }),
-      );
+      const { dir, marks, input } = markedRun('fanout-resume-', runId, marker, {
+        maxConcurrency: 3,
+        toleratedFailurePercentage: 100,
+      });
       const run = startFanout(['run', input, '--dir', dir]);
-      for (let waited = 0; startedItems(marks) < killAfter; waited += 20) {
-        if (waited > 60_000) throw new Error(`fewer than ${killAfter} jobs started within 60 s`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await untilStarted(marks, killAfter);
       run.child.kill('SIGKILL');
       await run.exited;
-      // The launcher stops its jobs once the service's parent is gone; give it a moment to do so.
-      for (let waited = 0; processesWith(marker) > 0 && waited < 10_000; waited += 50)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(processesWith(marker)).toBe(0);
-      const before = new Map(
-        itemIds.map((id) => [id, existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '']),
-      );
+      const before = await marksOnceStopped(marks, marker);
       // The kill lands while the job that just started sleeps: at least one job is lost.
       const lostJobs = itemIds.filter(
         (id) => countLines(before.get(id) ?? '', 'start') > 0 && countLines(before.get(id) ?? '', 'done') === 0,
@@ -169,38 +183,14 @@ describe('fanout resume', () => {
   // that died with the run's process is lost (ABORTED), as on the map path; the items safe to run
   // again run as a smaller array.
   it('finishes an array-path run whose process was killed once 3 jobs had started', async () => {
-    const work = tempDir('fanout-resume-array-');
-    const dir = join(work, 'state');
-    const marks = join(work, 'marks');
-    execFileSync('mkdir', ['-p', marks]);
     const marker = `sleep 0.9${String(process.pid).padStart(7, '0')}3`;
     const runId = 'resume-array';
-    const input = join(work, 'input.json');
-    writeFileSync(
-      input,
-      JSON.stringify({
-        runId,
-        items: itemIds.map((id) => ({ id, marks, ...(idempotent(id) ? {} : { idempotent: false }) })),
-        command: [
-          'sh',
-          '-c',
-          `echo start >> "{marks}/$FANOUT_ITEM_ID"; ${marker}; echo done >> "{marks}/$FANOUT_ITEM_ID"`,
-        ],
-      }),
-    );
+    const { dir, marks, input } = markedRun('fanout-resume-array-', runId, marker);
     const run = startFanout(['run', input, '--path', 'array', '--dir', dir]);
-    for (let waited = 0; startedItems(marks) < 3; waited += 20) {
-      if (waited > 60_000) throw new Error('fewer than 3 jobs started within 60 s');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await untilStarted(marks, 3);
     run.child.kill('SIGKILL');
     await run.exited;
-    for (let waited = 0; processesWith(marker) > 0 && waited < 10_000; waited += 50)
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(processesWith(marker)).toBe(0);
-    const before = new Map(
-      itemIds.map((id) => [id, existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '']),
-    );
+    const before = await marksOnceStopped(marks, marker);
 
     const resume = await runFanout(['resume', runId, '--dir', dir, '--json']);
     const summary = resume.json<RunSummary>();
@@ -224,32 +214,14 @@ describe('fanout resume', () => {
   ])(
     'stops a run whose %s process was killed, and resume finishes it',
     async (service, entry) => {
-      const work = tempDir('fanout-service-');
-      const dir = join(work, 'state');
-      const marks = join(work, 'marks');
-      execFileSync('mkdir', ['-p', marks]);
       const marker = `sleep 0.7${String(process.pid).padStart(7, '0')}${entry.length}`;
       const runId = `died-${entry.length}`;
-      const input = join(work, 'input.json');
-      writeFileSync(
-        input,
-        JSON.stringify({
-          runId,
-          items: itemIds.map((id) => ({ id, marks, ...(idempotent(id) ? {} : { idempotent: false }) })),
-          command: [
-            'sh',
-            '-c',
-            `echo start >> "{marks}/$FANOUT_ITEM_ID"; ${marker}; echo done >> "{marks}/$FANOUT_ITEM_ID"`,
-          ],
-          maxConcurrency: 3,
-          toleratedFailurePercentage: 100,
-        }),
-      );
+      const { dir, marks, input } = markedRun('fanout-service-', runId, marker, {
+        maxConcurrency: 3,
+        toleratedFailurePercentage: 100,
+      });
       const run = startFanout(['run', input, '--dir', dir]);
-      for (let waited = 0; startedItems(marks) < 3; waited += 20) {
-        if (waited > 60_000) throw new Error('fewer than 3 jobs started within 60 s');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await untilStarted(marks, 3);
       const servicePid = execFileSync('pgrep', ['-P', String(run.child.pid), '-f', entry], { encoding: 'utf8' }).trim();
       expect(servicePid).toMatch(/^\d+$/);
       process.kill(Number(servicePid), 'SIGKILL');
@@ -258,12 +230,7 @@ describe('fanout resume', () => {
       expect(run.stderr().trim().split('\n').at(-1)).toBe(
         `fanout: the local ${service} service process exited with SIGKILL during run ${runId}; the run is stopped. Finish it with: npx fanout resume ${runId} --dir ${dir}`,
       );
-      for (let waited = 0; processesWith(marker) > 0 && waited < 10_000; waited += 50)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(processesWith(marker)).toBe(0);
-      const before = new Map(
-        itemIds.map((id) => [id, existsSync(join(marks, id)) ? readFileSync(join(marks, id), 'utf8') : '']),
-      );
+      const before = await marksOnceStopped(marks, marker);
 
       const resume = await runFanout(['resume', runId, '--dir', dir, '--json']);
       expect(resume.code, resume.stderr).toBe(0);
