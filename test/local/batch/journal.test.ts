@@ -34,6 +34,25 @@ async function until(predicate: () => boolean): Promise<void> {
   while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
+/**
+ * A real launcher whose ends never reach the service, as if it died the moment each job ended:
+ * only a kill (the service closing) ends a job as the service sees it.
+ */
+function launcherWhoseEndsAreLost(): ProcessLauncher {
+  const real = new ProcessLauncher();
+  return {
+    launch: (request: LaunchRequest) => {
+      const launched = real.launch(request);
+      let end: (outcome: unknown) => void = () => {};
+      const outcome = new Promise((resolve) => {
+        end = resolve;
+      });
+      return { pid: launched.pid, outcome, kill: () => end({ kind: 'exited', exitCode: 137 }) };
+    },
+    close: () => real.close(),
+  } as unknown as ProcessLauncher;
+}
+
 describe('job journal', () => {
   it('lets a service restarted on the same state directory describe and list the jobs of the one before', async () => {
     const dir = stateDir();
@@ -157,20 +176,7 @@ describe('job journal', () => {
   // between must not report a job that finished well as lost (its item would run again).
   it('takes a job whose process exited 0 before its end was journaled as SUCCEEDED, and any other exit as a lost host', async () => {
     const dir = stateDir();
-    // A real launcher whose ends never reach the service, as if it died the moment each job ended.
-    const real = new ProcessLauncher();
-    const launcher = {
-      launch: (request: LaunchRequest) => {
-        const launched = real.launch(request);
-        let end: (outcome: unknown) => void = () => {};
-        const outcome = new Promise((resolve) => {
-          end = resolve;
-        });
-        // Only a kill (the service closing) ends the job as the service sees it.
-        return { pid: launched.pid, outcome, kill: () => end({ kind: 'exited', exitCode: 137 }) };
-      },
-      close: () => real.close(),
-    } as unknown as ProcessLauncher;
+    const launcher = launcherWhoseEndsAreLost();
     const first = new LocalBatch({ config: testConfig(), stateDir: dir, cwd: dir, launcher });
     services.push(first);
     const submit = (jobName: string, command: string[]) =>
@@ -302,19 +308,7 @@ describe('array jobs across a restart', () => {
 
   it('takes children whose processes all exited 0 before their ends were journaled as a SUCCEEDED array', async () => {
     const dir = stateDir();
-    // A real launcher whose ends never reach the service, as if it died the moment each job ended.
-    const real = new ProcessLauncher();
-    const launcher = {
-      launch: (request: LaunchRequest) => {
-        const launched = real.launch(request);
-        let end: (outcome: unknown) => void = () => {};
-        const outcome = new Promise((resolve) => {
-          end = resolve;
-        });
-        return { pid: launched.pid, outcome, kill: () => end({ kind: 'exited', exitCode: 137 }) };
-      },
-      close: () => real.close(),
-    } as unknown as ProcessLauncher;
+    const launcher = launcherWhoseEndsAreLost();
     const first = new LocalBatch({ config: testConfig(), stateDir: dir, cwd: dir, launcher });
     services.push(first);
     const parent = first.submitJob({
