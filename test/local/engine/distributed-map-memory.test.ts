@@ -1,9 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { createLocalStepFunctions, FakeClock, MemoryObjectStore } from '../../../local/engine';
+import { createLocalStepFunctions, FakeClock, type MemoryObjectStore } from '../../../local/engine';
 import type { ExecutionDescription, Json, JsonObject } from '../../../local/engine/types';
-import { fail, harness, scriptedIntegration } from './helpers';
+import { fail, harness, paddedItemsStore, scriptedIntegration } from './helpers';
 
 // What a Distributed Map keeps per child (docs/local-engine.md, "What is retained"): finished
 // children's records go to a log that spills to a temporary file, so neither the result files
@@ -360,17 +360,8 @@ describe('memory held by a Map Run', () => {
     // strings if the Map Run kept what its children received and returned.
     const CHILDREN = 4000;
     const clock = new FakeClock();
-    let resultBytes = 0;
-    const store = new MemoryObjectStore(() => clock.now());
-    // The result files (~35 MB here) are counted, not kept: only the engine's own memory is measured.
-    store.putObjectStream = async (_bucket, _key, chunks) => {
-      for await (const chunk of chunks) resultBytes += chunk.length;
-    };
-    const lines: string[] = [];
-    for (let id = 0; id < CHILDREN; id++)
-      lines.push(JSON.stringify({ id, pad: `${id}:`.padEnd(4000, String.fromCharCode(97 + (id % 26))) }));
-    await store.putObject('in', 'items.jsonl', lines.join('\n'));
-    lines.length = 0;
+    // The result files (~35 MB here) are counted, not kept.
+    const { store, resultBytes } = await paddedItemsStore(clock, CHILDREN);
     const sfn = createLocalStepFunctions({
       integrations: [],
       objectStore: store,
@@ -396,7 +387,7 @@ describe('memory held by a Map Run', () => {
     collectGarbage();
     const retained = process.memoryUsage().heapUsed - before;
 
-    expect(resultBytes).toBeGreaterThan(CHILDREN * 8000);
+    expect(resultBytes()).toBeGreaterThan(CHILDREN * 8000);
     // Kept: a few numbers per child, 10 histories, a 64 KiB buffer. Keeping the payloads would be > 16 MB.
     expect(retained).toBeLessThan(4 * 1024 * 1024);
     // Still readable: the first child's input, from disk.

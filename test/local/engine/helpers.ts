@@ -157,3 +157,30 @@ export function serviceError(call: () => unknown): ServiceError {
   }
   throw new Error('expected a ServiceError');
 }
+
+/** The details of an execution's `EvaluationFailed` event (JSONata), or undefined when it has none. */
+export function evaluationFailedDetails(sfn: StepFunctionsService, executionArn: string): unknown {
+  return sfn.getExecutionHistory(executionArn, { maxResults: 100 }).items.find((e) => e.type === 'EvaluationFailed')
+    ?.details;
+}
+
+/**
+ * A store holding `in/items.jsonl`: `count` items, each with a distinct ~4 KiB `pad`, for memory
+ * tests. Result files written to it are counted (`resultBytes()`), not kept, so that only the
+ * engine's own memory is measured.
+ */
+export async function paddedItemsStore(
+  clock: FakeClock,
+  count: number,
+): Promise<{ store: MemoryObjectStore; resultBytes: () => number }> {
+  const store = new MemoryObjectStore(() => clock.now());
+  let resultBytes = 0;
+  store.putObjectStream = async (_bucket, _key, chunks) => {
+    for await (const chunk of chunks) resultBytes += chunk.length;
+  };
+  const lines: string[] = [];
+  for (let id = 0; id < count; id++)
+    lines.push(JSON.stringify({ id, pad: `${id}:`.padEnd(4000, String.fromCharCode(97 + (id % 26))) }));
+  await store.putObject('in', 'items.jsonl', lines.join('\n'));
+  return { store, resultBytes: () => resultBytes };
+}

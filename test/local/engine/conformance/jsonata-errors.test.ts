@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { harness, scriptedIntegration, single } from '../helpers';
+import { evaluationFailedDetails, harness, scriptedIntegration, single } from '../helpers';
 
 // How JSONata states fail, from https://docs.aws.amazon.com/step-functions/latest/dg/:
 // - transforming-data.html, "Handling expression errors": a type error, a type incompatibility, a
@@ -93,10 +93,7 @@ describe('States.QueryEvaluationError causes (transforming-data.html, "Handling 
     const result = await h.run(jsonata(single({ Type: 'Pass', Output: { a: '{% $states.input.missing %}' } })));
     const types = h.historyTypes(result.arn);
     expect(types.slice(-2)).toEqual(['EvaluationFailed', 'ExecutionFailed']);
-    const event = h.sfn
-      .getExecutionHistory(result.arn, { maxResults: 100 })
-      .items.find((e) => e.type === 'EvaluationFailed');
-    expect(event?.details).toEqual({
+    expect(evaluationFailedDetails(h.sfn, result.arn)).toEqual({
       evaluationFailedEventDetails: {
         cause: result.cause,
         error: 'States.QueryEvaluationError',
@@ -114,10 +111,7 @@ describe('States.QueryEvaluationError causes (transforming-data.html, "Handling 
     );
     expect(result.error).toBe('States.QueryEvaluationError');
     expect(result.cause).toBe(`${PREFIX}Map state input must be an array but was: "a"`);
-    const event = h.sfn
-      .getExecutionHistory(result.arn, { maxResults: 100 })
-      .items.find((e) => e.type === 'EvaluationFailed');
-    expect(event?.details).toEqual({
+    expect(evaluationFailedDetails(h.sfn, result.arn)).toEqual({
       evaluationFailedEventDetails: { cause: result.cause, error: 'States.QueryEvaluationError', state: 'S' },
     });
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDefinition } from '../../../../local/engine';
 import { InvalidDefinitionError } from '../../../../local/engine/errors';
 import type { Json } from '../../../../local/engine/types';
-import { harness, single } from '../helpers';
+import { evaluationFailedDetails, harness, single } from '../helpers';
 
 // A Map whose items are a JSON object, from https://docs.aws.amazon.com/step-functions/latest/dg/:
 // - input-output-itemspath.html: "If the input to the Map state is a JSON object, it runs an
@@ -87,10 +87,7 @@ describe.each(MODES)('a JSONata %s Map over a JSON object (state-map.html, Items
     expect(result.cause).toBe(
       `${PREFIX}The JSONata expression '$states.input.servers.web' specified for the field 'Items' of state 'S' returned a JSON object${REFUSAL}`,
     );
-    const event = h.sfn
-      .getExecutionHistory(result.arn, { maxResults: 100 })
-      .items.find((e) => e.type === 'EvaluationFailed');
-    expect(event?.details).toEqual({
+    expect(evaluationFailedDetails(h.sfn, result.arn)).toEqual({
       evaluationFailedEventDetails: {
         cause: result.cause,
         error: 'States.QueryEvaluationError',
@@ -104,10 +101,7 @@ describe.each(MODES)('a JSONata %s Map over a JSON object (state-map.html, Items
     const { h, result } = await failure(jsonata(mapOf(mode, {})), { web: 1 });
     expect(result.error).toBe('States.QueryEvaluationError');
     expect(result.cause).toBe(`${PREFIX}Map state 'S' has no field 'Items' and its input is a JSON object${REFUSAL}`);
-    const event = h.sfn
-      .getExecutionHistory(result.arn, { maxResults: 100 })
-      .items.find((e) => e.type === 'EvaluationFailed');
-    expect(event?.details).toEqual({
+    expect(evaluationFailedDetails(h.sfn, result.arn)).toEqual({
       evaluationFailedEventDetails: { cause: result.cause, error: 'States.QueryEvaluationError', state: 'S' },
     });
   });

@@ -1,9 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { createLocalStepFunctions, FakeClock, MemoryObjectStore } from '../../../../../local/engine';
+import { createLocalStepFunctions, FakeClock } from '../../../../../local/engine';
 import type { TaskIntegration } from '../../../../../local/engine/types';
-import { fail, flaky, harness, settle } from '../../helpers';
+import { fail, flaky, harness, paddedItemsStore, settle } from '../../helpers';
 
 // What a Map Run keeps of its unsuccessful children (docs/local-engine.md, "What is retained"):
 // the full history of the last failedChildHistoryLimit only; where each one stopped goes to the
@@ -23,17 +23,8 @@ describe('memory held for the unsuccessful children of a Map Run', () => {
     // failing in their Task: about 16 MB of strings if the Map Run kept their scopes.
     const CHILDREN = 4000;
     const clock = new FakeClock();
-    const store = new MemoryObjectStore(() => clock.now());
-    // The result files (a FAILED file of ~40 MB) are counted, not kept: only the engine's own memory is measured.
-    let resultBytes = 0;
-    store.putObjectStream = async (_bucket, _key, chunks) => {
-      for await (const chunk of chunks) resultBytes += chunk.length;
-    };
-    const lines: string[] = [];
-    for (let id = 0; id < CHILDREN; id++)
-      lines.push(JSON.stringify({ id, pad: `${id}:`.padEnd(4000, String.fromCharCode(97 + (id % 26))) }));
-    await store.putObject('in', 'items.jsonl', lines.join('\n'));
-    lines.length = 0;
+    // The result files (a FAILED file of ~40 MB) are counted, not kept.
+    const { store, resultBytes } = await paddedItemsStore(clock, CHILDREN);
     let failing = true;
     let calls = 0;
     // Not scriptedIntegration: it keeps every request, and with it every payload.
@@ -104,7 +95,7 @@ describe('memory held for the unsuccessful children of a Map Run', () => {
     collectGarbage();
     const retained = process.memoryUsage().heapUsed - before;
     const mapRunArn = sfn.listMapRuns(executionArn).items[0]!.mapRunArn;
-    expect(resultBytes).toBeGreaterThan(CHILDREN * 4000);
+    expect(resultBytes()).toBeGreaterThan(CHILDREN * 4000);
     expect(sfn.describeMapRun(mapRunArn).executionCounts).toMatchObject({ failed: CHILDREN, total: CHILDREN });
     // Kept: a few numbers per child, 10 histories, a 64 KiB buffer. Keeping their scopes would be > 16 MB.
     expect(retained).toBeLessThan(4 * 1024 * 1024);
