@@ -112,6 +112,20 @@ function readSuccessfulExits(directory: string): { ids: Set<string>; writtenAt: 
   return { ids, writtenAt: statSync(file).mtimeMs };
 }
 
+/** Child `index` of a journaled array parent as it was before any event of its own: SUBMITTED. */
+export function unlaunchedChild(parent: JournaledJob, index: number): JournaledJob {
+  return {
+    jobId: `${parent.jobId}:${index}`,
+    jobName: parent.jobName,
+    queue: parent.queue,
+    definition: parent.definition,
+    // The expansion time is not journaled; the parent's submission is the closest known.
+    createdAt: parent.createdAt,
+    status: 'SUBMITTED',
+    arrayIndex: index,
+  };
+}
+
 /**
  * The child `<parentId>:<index>` of an array parent in `jobs`, created SUBMITTED on its first
  * event; `undefined` when `jobId` names no child of a known array.
@@ -124,16 +138,7 @@ function arrayChildFor(jobId: string, jobs: Map<string, JournaledJob>): Journale
   if (!parent?.children || !Number.isInteger(index) || index < 0 || index >= (parent.arraySize as number)) {
     return undefined;
   }
-  const child: JournaledJob = {
-    jobId,
-    jobName: parent.jobName,
-    queue: parent.queue,
-    definition: parent.definition,
-    // The expansion time is not journaled; the parent's submission is the closest known.
-    createdAt: parent.createdAt,
-    status: 'SUBMITTED',
-    arrayIndex: index,
-  };
+  const child = unlaunchedChild(parent, index);
   parent.children.push(child);
   jobs.set(jobId, child);
   return child;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { JobDetail } from '@aws-sdk/client-batch';
 import type { Clock } from '../../engine/types';
 import { BatchClientError } from '../errors';
-import { JobJournal, type JournaledJob, readJournal } from '../journal';
+import { JobJournal, type JournaledJob, readJournal, unlaunchedChild } from '../journal';
 import { Fifo } from '../private/fifo';
 import type { BatchResources } from '../resources';
 import { jobDetail, restoredJobDetail } from '../shapes/job-detail';
@@ -49,15 +49,7 @@ function restoredChildren(parent: JournaledJob): JournaledJob[] {
       next++;
       continue;
     }
-    children.push({
-      jobId: `${parent.jobId}:${index}`,
-      jobName: parent.jobName,
-      queue: parent.queue,
-      definition: parent.definition,
-      createdAt: parent.createdAt,
-      status: 'SUBMITTED',
-      arrayIndex: index,
-    });
+    children.push(unlaunchedChild(parent, index));
   }
   return children;
 }
